@@ -1,0 +1,154 @@
+"""Configuration: `.prodlint.toml` / `prodlint.toml`, or a `"prodlint"` key in `package.json`.
+
+Precedence: defaults < file < command-line flags. Unknown keys and unknown rule ids are errors that name
+the file and the key.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from linter.model import Level
+from linter.rule import Rule
+
+CONFIG_FILE_NAMES = (".prodlint.toml", "prodlint.toml")
+DEFAULT_MAX_FILE_SIZE = 2_000_000
+
+
+class ConfigError(Exception):
+    """A configuration problem, as one line naming the file, the key and what is wrong."""
+
+
+def _kebab(name: str) -> str:
+    return name.replace("_", "-")
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid", alias_generator=_kebab, populate_by_name=True)
+
+    select: list[str] | None = None
+    ignore: list[str] = []
+    exclude: list[str] = []
+    per_file_ignores: dict[str, list[str]] = {}
+    levels: dict[str, Level] = {}
+    fail_on: Level = Level.WARNING
+    max_file_size: int = Field(DEFAULT_MAX_FILE_SIZE, gt=0)
+    rules_dir: str | None = None
+    rules: dict[str, dict[str, Any]] = {}
+
+    # Where the settings came from, for messages and for resolving relative paths; not a key.
+    source: str | None = Field(None, exclude=True)
+    base_dir: Path | None = Field(None, exclude=True)
+
+    @field_validator("select", "ignore")
+    @classmethod
+    def _no_blank_selectors(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and any(not isinstance(v, str) or not v.strip() for v in value):
+            raise ValueError("selectors must be non-empty rule ids or families")
+        return value
+
+
+def find_config_file(start: Path, root: Path) -> tuple[Path, str] | None:
+    """The first config from `start` up to `root`: (path, kind) with kind 'toml' or 'package.json'."""
+    folder = start
+    while True:
+        for name in CONFIG_FILE_NAMES:
+            candidate = folder / name
+            if candidate.is_file():
+                return candidate, "toml"
+        manifest = folder / "package.json"
+        if manifest.is_file() and _manifest_has_settings(manifest):
+            return manifest, "package.json"
+        if folder == root or root not in folder.parents:
+            return None
+        folder = folder.parent
+
+
+def _manifest_has_settings(manifest: Path) -> bool:
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8-sig"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and "prodlint" in data
+
+
+def load_config(path: Path | None, kind: str = "toml", display: str | None = None) -> Config:
+    if path is None:
+        return Config()
+    display = display or str(path)
+    try:
+        if kind == "toml":
+            raw: object = tomllib.loads(path.read_text(encoding="utf-8"))
+        else:
+            raw = json.loads(path.read_text(encoding="utf-8-sig")).get("prodlint")
+    except OSError as error:
+        raise ConfigError(f"{display}: cannot read: {error.strerror or error}") from error
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{display}: not UTF-8 text") from error
+    except (tomllib.TOMLDecodeError, ValueError) as error:
+        raise ConfigError(f"{display}: not valid {'TOML' if kind == 'toml' else 'JSON'}: {error}") from error
+    if kind == "package.json" and not isinstance(raw, dict):
+        raise ConfigError(f'{display}: key "prodlint": must be an object')
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(f"{display}: {describe_validation_error(error)}") from error
+    return config.model_copy(update={"source": display, "base_dir": path.parent})
+
+
+def describe_validation_error(error: ValidationError, prefix: tuple = ()) -> str:
+    first = error.errors()[0]
+    location = ".".join(str(part) for part in (*prefix, *first["loc"]))
+    problem = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+    return f"key '{location}': {problem}" if location else problem
+
+
+def matches_selector(rule_id: str, selector: str) -> bool:
+    """`auth` selects every `auth/...` rule; a full id selects that rule; `all` selects everything."""
+    selector = selector.strip().rstrip("/")
+    return selector == "all" or rule_id == selector or rule_id.startswith(selector + "/")
+
+
+def check_selectors(selectors: list[str], rule_ids: list[str], where: str) -> None:
+    for selector in selectors:
+        if not any(matches_selector(rule_id, selector) for rule_id in rule_ids):
+            raise ConfigError(f"{where}: unknown rule or family '{selector}'")
+
+
+def validate_against_rules(config: Config, rules: tuple[type[Rule], ...]) -> dict[str, BaseModel]:
+    """Check every rule id the config names and build each rule's options; returns options by rule id."""
+    rule_ids = [rule.id for rule in rules]
+    where = config.source or "configuration"
+    check_selectors(config.select or [], rule_ids, f"{where}: key 'select'")
+    check_selectors(config.ignore, rule_ids, f"{where}: key 'ignore'")
+    for pattern, selectors in config.per_file_ignores.items():
+        check_selectors(selectors, rule_ids, f"{where}: key 'per-file-ignores.{pattern}'")
+    for rule_id in config.levels:
+        if rule_id not in rule_ids:
+            raise ConfigError(f"{where}: key 'levels.{rule_id}': unknown rule")
+    options: dict[str, BaseModel] = {}
+    by_id = {rule.id: rule for rule in rules}
+    for rule_id, raw in config.rules.items():
+        if rule_id not in by_id:
+            raise ConfigError(f"{where}: key 'rules.{rule_id}': unknown rule")
+        try:
+            options[rule_id] = by_id[rule_id].Options.model_validate(raw)
+        except ValidationError as error:
+            raise ConfigError(f"{where}: {describe_validation_error(error, ('rules', rule_id))}") from error
+    return options
+
+
+def enabled_rules(rules: tuple[type[Rule], ...], select: list[str] | None, ignore: list[str]) -> list[type[Rule]]:
+    chosen = []
+    for rule in rules:
+        if select is not None and not any(matches_selector(rule.id, s) for s in select):
+            continue
+        if any(matches_selector(rule.id, s) for s in ignore):
+            continue
+        chosen.append(rule)
+    return chosen

@@ -1,0 +1,81 @@
+"""What a rule sees of one file while it checks it."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Iterable
+
+from linter.js.imports import ImportBinding, ModuleReference, collect_imports
+from linter.model import Finding, Location
+from linter.paths import is_test_path
+from linter.positions import LineIndex
+from linter.rule import Fact
+from linter.syntax import Node, Tree
+
+if TYPE_CHECKING:
+    from linter.project import Package
+    from linter.rule import Rule
+
+
+class FileContext:
+    def __init__(
+        self, path: str, source: bytes, language: str, tree: Tree, packages: "list[Package]" = ()
+    ) -> None:
+        self.path = path
+        self.source = source
+        self.language = language
+        self.tree = tree
+        self.packages = list(packages)
+
+    @property
+    def root(self) -> Node:
+        return self.tree.root_node
+
+    @cached_property
+    def lines(self) -> LineIndex:
+        return LineIndex(self.source)
+
+    @cached_property
+    def is_test(self) -> bool:
+        return is_test_path(self.path)
+
+    @cached_property
+    def _imports(self) -> tuple[list[ImportBinding], list[ModuleReference]]:
+        return collect_imports(self.root)
+
+    @property
+    def import_bindings(self) -> list[ImportBinding]:
+        return self._imports[0]
+
+    @property
+    def module_references(self) -> list[ModuleReference]:
+        return self._imports[1]
+
+    @cached_property
+    def _binding_by_local(self) -> dict[str, ImportBinding]:
+        return {b.local: b for b in self.import_bindings}
+
+    def binding(self, local: str) -> ImportBinding | None:
+        """What `local` was imported as in this file, if it was imported at all."""
+        return self._binding_by_local.get(local)
+
+    def depends_on(self, names: Iterable[str]) -> bool:
+        names = tuple(names)
+        return not self.packages or any(p.depends_on(names) for p in self.packages)
+
+    def location(self, node: Node, message: str | None = None) -> Location:
+        return Location(path=self.path, span=self.lines.span(node.start_byte, node.end_byte), message=message)
+
+    def report(
+        self,
+        rule: "Rule",
+        node: Node,
+        message: str,
+        related: Iterable[Location] = (),
+        code_flow: Iterable[Location] = (),
+    ) -> Finding:
+        return rule.finding(self.location(node), message, related=related, code_flow=code_flow)
+
+    def fact(self, rule: "Rule", kind: str, node: Node, **data) -> Fact:
+        span = self.lines.span(node.start_byte, node.end_byte)
+        return Fact(rule_id=rule.id, kind=kind, path=self.path, span=span, data=data)

@@ -1,0 +1,294 @@
+"""One run of prodlint: settle the root and config, discover, analyse every file, index, check, report."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+import pathspec
+
+from linter import __version__
+from linter.analysis import FileResult, RulePlan, analyze_file, decode_source
+from linter.config import (
+    Config,
+    enabled_rules,
+    find_config_file,
+    load_config,
+    matches_selector,
+    validate_against_rules,
+)
+from linter.discovery import discover, is_source
+from linter.fingerprint import line_hashes
+from linter.model import Finding, Level, Location, Notice, Report
+from linter.project import ProjectIndex, load_aliases, load_package
+from linter.registry import RuleLoadError, builtin_rules, load_rules_dir
+from linter.rule import Rule
+from linter.suppression import INVALID_ID, UNUSED_ID, Directive, apply_suppressions
+
+PARALLEL_MIN_FILES = 64
+
+
+class UsageError(Exception):
+    """A problem with what the user asked for (a missing path, a bad flag value): exit 2."""
+
+
+@dataclass
+class RunOptions:
+    paths: list[Path] = field(default_factory=lambda: [Path(".")])
+    select: list[str] | None = None
+    ignore: list[str] | None = None
+    extend_ignore: list[str] = field(default_factory=list)
+    fail_on: Level | None = None
+    rules_dir: Path | None = None
+    config_file: Path | None = None
+    jobs: int | None = None
+    category: str | None = None
+
+
+@dataclass
+class RunResult:
+    report: Report
+    config: Config
+    fail_on: Level
+    incomplete: bool
+
+
+def find_root(start: Path) -> Path:
+    """The repository root above `start` (the folder holding `.git`), else `start` itself."""
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return start
+
+
+def run(options: RunOptions) -> RunResult:
+    targets = _resolve_targets(options.paths)
+    common = Path(os.path.commonpath([t if t.is_dir() else t.parent for t in targets]))
+    root = find_root(common)
+    config = _load_settings(options, common, root)
+    rule_classes = _all_rules(options, config, root)
+    rule_options = validate_against_rules(config, rule_classes)
+    select = options.select if options.select is not None else config.select
+    ignore = (options.ignore if options.ignore is not None else config.ignore) + options.extend_ignore
+    chosen = enabled_rules(rule_classes, select, ignore)
+    rules = [cls(rule_options.get(cls.id)) for cls in chosen]
+    known_ids = frozenset(cls.id for cls in rule_classes)
+    plan = RulePlan([r for r in rules if r.id not in (INVALID_ID, UNUSED_ID)], known_ids)
+    try:
+        plan.validate()
+    except ValueError as error:
+        raise RuleLoadError(str(error)) from error
+    levels = {cls.id: config.levels.get(cls.id, cls.level) for cls in chosen}
+
+    found, reported = _discover(root, targets, config)
+    notices = list(found.notices)
+    project = ProjectIndex(root=root, files=[_rel(p, root) for p in found.sources])
+    for manifest in found.manifests:
+        package = load_package(manifest, root, notices)
+        project.packages[package.dir] = package
+    for tsconfig in found.tsconfigs:
+        aliases = load_aliases(tsconfig, root, notices)
+        if aliases is not None:
+            project.aliases.append(aliases)
+    project.reported_paths = frozenset(reported)
+
+    results = _analyze_all(found.sources, root, plan, project, options.jobs)
+    findings: list[Finding] = []
+    directives: list[Directive] = []
+    incomplete = False
+    for result in results:
+        findings.extend(result.findings)
+        directives.extend(result.directives)
+        notices.extend(result.notices)
+        incomplete |= result.incomplete
+        for fact in result.facts:
+            project.facts[fact.rule_id].append(fact)
+        project.imports[result.path] = [(r.specifier, project.resolve(result.path, r.specifier)) for r in result.references]
+    for rule in plan.rules:
+        try:
+            findings.extend(rule.check_project(project))
+        except Exception as error:  # one broken rule must not stop the run
+            incomplete = True
+            notices.append(Notice(message=f"internal error in rule {rule.id}: {type(error).__name__}: {error}"))
+
+    findings = _apply_per_file_ignores(findings, config, root)
+    enabled_ids = {cls.id for cls in chosen}
+    findings = apply_suppressions([f for f in findings if f.path in reported], directives)
+    findings.extend(_directive_findings(directives, reported, enabled_ids, root, rules))
+    findings = [f.model_copy(update={"level": levels.get(f.rule_id, f.level)}) for f in findings]
+    findings = _with_fingerprints(findings, root)
+    notices = [n for n in notices if n.path is None or n.path in reported or not is_source(Path(n.path))]
+
+    report = Report(
+        root=str(root),
+        tool_version=__version__,
+        rules=tuple(cls.info(levels[cls.id]) for cls in chosen),
+        findings=tuple(sorted(findings, key=lambda f: f.sort_key)),
+        notices=tuple(sorted(set(notices), key=lambda n: n.sort_key)),
+        files_checked=sum(1 for r in results if r.parsed and r.path in reported),
+        category=options.category,
+    )
+    fail_on = options.fail_on or config.fail_on
+    return RunResult(report=report, config=config, fail_on=fail_on, incomplete=incomplete)
+
+
+def _resolve_targets(paths: list[Path]) -> list[Path]:
+    targets = []
+    for path in paths or [Path(".")]:
+        if not path.exists():
+            raise UsageError(f"path does not exist: {path}")
+        targets.append(path.resolve())
+    return sorted(set(targets))
+
+
+def _load_settings(options: RunOptions, common: Path, root: Path) -> Config:
+    if options.config_file is not None:
+        path = options.config_file
+        kind = "package.json" if path.name == "package.json" else "toml"
+        return load_config(path, kind, display=str(path))
+    located = find_config_file(common, root)
+    if located is None:
+        return Config(base_dir=root)
+    path, kind = located
+    return load_config(path, kind, display=_rel(path, root))
+
+
+def _all_rules(options: RunOptions, config: Config, root: Path) -> tuple[type[Rule], ...]:
+    rules = builtin_rules()
+    folder = options.rules_dir
+    if folder is None and config.rules_dir is not None:
+        folder = (config.base_dir or root) / config.rules_dir
+    if folder is None:
+        return rules
+    extra = load_rules_dir(folder)
+    clash = {r.id for r in extra} & {r.id for r in rules}
+    if clash:
+        raise RuleLoadError(f"{folder}: rule id {sorted(clash)[0]} is already a built-in rule")
+    return tuple(sorted(rules + extra, key=lambda r: r.id))
+
+
+def _discover(root: Path, targets: list[Path], config: Config):
+    files = [t for t in targets if not t.is_dir()]
+    start_dirs = [t for t in targets if t.is_dir()]
+    for file in files:
+        start_dirs.append(_package_dir(file, root))
+    found = discover(root, start_dirs, config.max_file_size)
+    sources = set(found.sources)
+    for file in files:
+        if is_source(file):
+            sources.add(file)
+        else:
+            found.notices.append(Notice(message="skipped: not a JavaScript or TypeScript file", path=_rel(file, root)))
+    excluded = _exclude_spec(config, root)
+    found.sources = sorted(p for p in sources if not excluded.match_file(_rel(p, root)))
+    reported = set()
+    for path in found.sources:
+        if path in files or any(t in path.parents for t in targets if t.is_dir()):
+            reported.add(_rel(path, root))
+    return found, reported
+
+
+def _package_dir(file: Path, root: Path) -> Path:
+    for folder in file.parents:
+        if (folder / "package.json").is_file():
+            return folder
+        if folder == root:
+            break
+    return file.parent
+
+
+def _exclude_spec(config: Config, root: Path) -> pathspec.PathSpec:
+    prefix = _rel(config.base_dir, root) if config.base_dir and config.base_dir != root else ""
+    patterns = [f"{prefix}/{p.lstrip('/')}" if prefix else p for p in config.exclude]
+    return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+
+
+def _analyze_all(sources: list[Path], root: Path, plan: RulePlan, project: ProjectIndex, jobs: int | None):
+    work = [(path, _rel(path, root)) for path in sources]
+    packages = {rel: project.packages_around(rel) for _, rel in work}
+    reported = project.reported_paths
+    jobs = jobs or min(os.cpu_count() or 1, 4)
+    if jobs <= 1 or len(work) < PARALLEL_MIN_FILES:
+        return [analyze_file(path, rel, plan, packages[rel], rel in reported) for path, rel in work]
+    global _WORKER_PLAN
+    _WORKER_PLAN = plan
+    chunk = max(1, len(work) // (jobs * 8))
+    args = [(path, rel, packages[rel], rel in reported) for path, rel in work]
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as pool:
+        return list(pool.map(_analyze_in_worker, args, chunksize=chunk))
+
+
+_WORKER_PLAN: RulePlan | None = None
+
+
+def _analyze_in_worker(args) -> FileResult:
+    path, rel, packages, report_findings = args
+    return analyze_file(path, rel, _WORKER_PLAN, packages, report_findings)
+
+
+def _apply_per_file_ignores(findings: list[Finding], config: Config, root: Path) -> list[Finding]:
+    if not config.per_file_ignores:
+        return findings
+    prefix = _rel(config.base_dir, root) if config.base_dir and config.base_dir != root else ""
+    specs = []
+    for pattern, selectors in config.per_file_ignores.items():
+        full = f"{prefix}/{pattern.lstrip('/')}" if prefix else pattern
+        specs.append((pathspec.PathSpec.from_lines("gitwildmatch", [full]), selectors))
+    return [
+        f
+        for f in findings
+        if not any(spec.match_file(f.path) and any(matches_selector(f.rule_id, s) for s in sel) for spec, sel in specs)
+    ]
+
+
+def _directive_findings(
+    directives: list[Directive], reported: set[str], enabled_ids: set[str], root: Path, rules: list[Rule]
+) -> list[Finding]:
+    by_id = {rule.id: rule for rule in rules}
+    produced = []
+    for directive in directives:
+        if directive.path not in reported:
+            continue
+        where = Location(path=directive.path, span=directive.span)
+        if directive.problem is not None and INVALID_ID in by_id:
+            produced.append(by_id[INVALID_ID].finding(where, f"This suppression {directive.problem}."))
+        elif directive.problem is None and not directive.used and UNUSED_ID in by_id:
+            names_enabled = any(
+                matches_selector(rule_id, s) for s in directive.selectors for rule_id in enabled_ids
+            )
+            if names_enabled:
+                produced.append(
+                    by_id[UNUSED_ID].finding(
+                        where, f"This suppression of {', '.join(directive.selectors)} suppresses nothing; remove it."
+                    )
+                )
+    return produced
+
+
+def _with_fingerprints(findings: list[Finding], root: Path) -> list[Finding]:
+    hashes_by_path: dict[str, list[str]] = {}
+    result = []
+    for finding in findings:
+        if finding.path not in hashes_by_path:
+            hashes_by_path[finding.path] = _file_line_hashes(root / finding.path)
+        hashes = hashes_by_path[finding.path]
+        line = finding.span.start_line
+        fingerprint = hashes[line - 1] if 0 < line <= len(hashes) else None
+        result.append(finding.model_copy(update={"fingerprint": fingerprint}))
+    return result
+
+
+def _file_line_hashes(path: Path) -> list[str]:
+    try:
+        source, _ = decode_source(path.read_bytes())
+    except OSError:
+        return []
+    return line_hashes(source.decode("utf-8")) if source is not None else []
+
+
+def _rel(path: Path, root: Path) -> str:
+    rel = path.relative_to(root).as_posix()
+    return "" if rel == "." else rel

@@ -1,0 +1,58 @@
+"""The `github` format: GitHub Actions workflow commands, which GitHub turns into annotations on the diff.
+
+`::error file=src/a.ts,line=3,col=5,endLine=3,endColumn=9,title=prisma/x::message`, escaped as the
+actions toolkit does (`@actions/core` `toCommandValue`/`escapeData`/`escapeProperty`).
+"""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from linter.model import Finding, Notice, Report
+
+
+def render(report: Report, out: TextIO, *, color: bool = False, include_suppressed: bool = False) -> None:
+    """Write one workflow command per unsuppressed finding, then one per notice.
+
+    Suppressed findings are never annotated, whatever `include_suppressed` says; `color` is ignored.
+    """
+    for finding in sorted(report.active_findings, key=lambda f: f.sort_key):
+        out.write(finding_command(finding) + "\n")
+    for notice in sorted(report.notices, key=lambda n: n.sort_key):
+        out.write(notice_command(notice) + "\n")
+
+
+def finding_command(finding: Finding) -> str:
+    """Return the workflow command that annotates `finding`."""
+    span = finding.span
+    properties = {
+        "file": finding.path,
+        "line": str(span.start_line),
+        "col": str(span.start_column),
+        "endLine": str(span.end_line),
+        "endColumn": str(span.end_column),
+        "title": finding.rule_id,
+    }
+    return _command(finding.level.github_command, properties, finding.message)
+
+
+def notice_command(notice: Notice) -> str:
+    """Return the workflow command that reports `notice`, tied to its file when it has one."""
+    properties = {"file": notice.path} if notice.path else {}
+    return _command(notice.level.github_command, properties, notice.message)
+
+
+def escape_data(value: str) -> str:
+    """Escape a command's message as GitHub's runner expects."""
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(value: str) -> str:
+    """Escape a command property value: as data, plus `:` and `,`, which delimit properties."""
+    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def _command(name: str, properties: dict[str, str], message: str) -> str:
+    rendered = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
+    separator = " " if rendered else ""
+    return f"::{name}{separator}{rendered}::{escape_data(message)}"

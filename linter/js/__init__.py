@@ -1,0 +1,1 @@
+"""Shared JavaScript/TypeScript knowledge the rules build on: imports, env reads, literals."""

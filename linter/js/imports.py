@@ -1,0 +1,162 @@
+"""What each local name of a file was imported as: ESM `import`, CommonJS `require`, TS `import x = require()`.
+
+`imported` is the exported name, `"default"` for a default import, or `"*"` for the module object
+(a namespace import or a plain `require`). CommonJS packages are reached both ways, so sinks should
+accept `"*"` and `"default"` alike for a package's module object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from linter.syntax import Node, text, walk
+
+
+@dataclass(frozen=True)
+class ImportBinding:
+    local: str
+    module: str
+    imported: str
+
+
+@dataclass(frozen=True)
+class ModuleReference:
+    """A module this file reaches: `import`/`export … from`, `require()`, `import()`."""
+
+    specifier: str
+    kind: str  # "import", "export", "require", "dynamic"
+    start_byte: int
+    end_byte: int
+
+
+def string_value(node: Node | None) -> str | None:
+    """The value of a plain string literal (or a template literal without substitutions), else None."""
+    if node is None:
+        return None
+    if node.type == "string":
+        return "".join(text(c) for c in node.named_children if c.type in ("string_fragment", "escape_sequence"))
+    if node.type == "template_string":
+        if any(c.type == "template_substitution" for c in node.named_children):
+            return None
+        return "".join(text(c) for c in node.named_children if c.type in ("string_fragment", "escape_sequence"))
+    return None
+
+
+def require_specifier(node: Node | None) -> str | None:
+    """'m' for `require('m')`, else None."""
+    if node is None or node.type != "call_expression":
+        return None
+    function = node.child_by_field_name("function")
+    if function is None or function.type != "identifier" or text(function) != "require":
+        return None
+    arguments = node.child_by_field_name("arguments")
+    if arguments is None or arguments.named_child_count != 1:
+        return None
+    return string_value(arguments.named_children[0])
+
+
+def collect_imports(root: Node) -> tuple[list[ImportBinding], list[ModuleReference]]:
+    """Every import binding and module reference in the file, in document order."""
+    bindings: list[ImportBinding] = []
+    references: list[ModuleReference] = []
+    for node in walk(root):
+        kind = node.type
+        if kind == "import_statement":
+            _import_statement(node, bindings, references)
+        elif kind == "export_statement":
+            source = string_value(node.child_by_field_name("source"))
+            if source is not None:
+                references.append(ModuleReference(source, "export", node.start_byte, node.end_byte))
+        elif kind == "call_expression":
+            _call(node, references)
+        elif kind == "variable_declarator":
+            _require_declarator(node, bindings)
+    return bindings, references
+
+
+def _import_statement(node: Node, bindings: list[ImportBinding], references: list[ModuleReference]) -> None:
+    source = string_value(node.child_by_field_name("source"))
+    for child in node.named_children:
+        if child.type == "import_require_clause":
+            module = string_value(child.child_by_field_name("source"))
+            name = child.named_children[0] if child.named_children else None
+            if module is not None and name is not None:
+                bindings.append(ImportBinding(text(name), module, "*"))
+                references.append(ModuleReference(module, "require", node.start_byte, node.end_byte))
+            return
+    if source is None:
+        return
+    references.append(ModuleReference(source, "import", node.start_byte, node.end_byte))
+    clause = next((c for c in node.named_children if c.type == "import_clause"), None)
+    if clause is None:
+        return
+    for part in clause.named_children:
+        if part.type == "identifier":
+            bindings.append(ImportBinding(text(part), source, "default"))
+        elif part.type == "namespace_import" and part.named_children:
+            bindings.append(ImportBinding(text(part.named_children[0]), source, "*"))
+        elif part.type == "named_imports":
+            for specifier in part.named_children:
+                if specifier.type != "import_specifier":
+                    continue
+                name = specifier.child_by_field_name("name")
+                alias = specifier.child_by_field_name("alias") or name
+                imported = string_value(name) if name is not None and name.type == "string" else text(name)
+                bindings.append(ImportBinding(text(alias), source, imported))
+
+
+def _call(node: Node, references: list[ModuleReference]) -> None:
+    function = node.child_by_field_name("function")
+    if function is None:
+        return
+    specifier = require_specifier(node)
+    if specifier is not None:
+        references.append(ModuleReference(specifier, "require", node.start_byte, node.end_byte))
+    elif function.type == "import":
+        arguments = node.child_by_field_name("arguments")
+        first = arguments.named_children[0] if arguments is not None and arguments.named_children else None
+        specifier = string_value(first)
+        if specifier is not None:
+            references.append(ModuleReference(specifier, "dynamic", node.start_byte, node.end_byte))
+
+
+def _require_declarator(node: Node, bindings: list[ImportBinding]) -> None:
+    name = node.child_by_field_name("name")
+    value = node.child_by_field_name("value")
+    if name is None or value is None:
+        return
+    while value.type in ("await_expression", "parenthesized_expression") and value.named_children:
+        value = value.named_children[-1]
+    module = require_specifier(value)
+    if module is not None:
+        if name.type == "identifier":
+            bindings.append(ImportBinding(text(name), module, "*"))
+        elif name.type == "object_pattern":
+            for local, imported in destructured_names(name):
+                bindings.append(ImportBinding(local, module, imported))
+        return
+    if value.type == "member_expression" and name.type == "identifier":
+        module = require_specifier(value.child_by_field_name("object"))
+        prop = value.child_by_field_name("property")
+        if module is not None and prop is not None:
+            bindings.append(ImportBinding(text(name), module, text(prop)))
+
+
+def destructured_names(pattern: Node) -> list[tuple[str, str]]:
+    """(local, property) pairs of an object pattern's first level: `{ a, b: c, d = 1 }`."""
+    pairs = []
+    for part in pattern.named_children:
+        if part.type == "shorthand_property_identifier_pattern":
+            pairs.append((text(part), text(part)))
+        elif part.type == "object_assignment_pattern":
+            left = part.child_by_field_name("left")
+            if left is not None and left.type == "shorthand_property_identifier_pattern":
+                pairs.append((text(left), text(left)))
+        elif part.type == "pair_pattern":
+            key = part.child_by_field_name("key")
+            value = part.child_by_field_name("value")
+            if value is not None and value.type == "assignment_pattern":
+                value = value.child_by_field_name("left")
+            if key is not None and value is not None and value.type == "identifier":
+                pairs.append((text(value), string_value(key) or text(key)))
+    return pairs

@@ -1,0 +1,243 @@
+"""The project index: packages (nearest `package.json`), tsconfig path aliases, the import graph, rule facts.
+
+It is built once, from discovery and the per-file results, before any project-level rule runs.
+Nothing here reads a file that discovery did not find, and nothing resolves outside the root.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from linter.model import Notice
+from linter.rule import Fact
+
+RESOLVE_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
+DEPENDENCY_KEYS = ("dependencies", "devDependencies", "peerDependencies", "optionalDependencies")
+
+
+@dataclass(frozen=True)
+class Package:
+    dir: str  # POSIX, relative to the root; "" for the root itself
+    name: str | None
+    dependencies: frozenset[str]
+    manifest: str | None
+    settings: dict | None = None  # the manifest's "prodlint" key, if any
+
+    def depends_on(self, names: tuple[str, ...] | frozenset[str]) -> bool:
+        return any(name in self.dependencies for name in names)
+
+
+@dataclass(frozen=True)
+class PathAliases:
+    """`compilerOptions.paths` of one tsconfig/jsconfig, with targets made root-relative."""
+
+    dir: str
+    patterns: tuple[tuple[str, tuple[str, ...]], ...]
+    base_url: str | None
+
+
+@dataclass
+class ProjectIndex:
+    root: Path
+    files: list[str] = field(default_factory=list)
+    packages: dict[str, Package] = field(default_factory=dict)
+    aliases: list[PathAliases] = field(default_factory=list)
+    imports: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)  # path -> [(specifier, target)]
+    facts: dict[str, list[Fact]] = field(default_factory=lambda: defaultdict(list))
+    reported_paths: frozenset[str] = frozenset()
+
+    def package_of(self, path: str) -> Package | None:
+        folder = posixpath.dirname(path)
+        while True:
+            package = self.packages.get(folder)
+            if package is not None:
+                return package
+            if not folder:
+                return None
+            folder = posixpath.dirname(folder)
+
+    def packages_around(self, path: str) -> list[Package]:
+        """The file's package and every enclosing one (a monorepo root's dependencies count for its apps)."""
+        found = []
+        folder = posixpath.dirname(path)
+        while True:
+            package = self.packages.get(folder)
+            if package is not None:
+                found.append(package)
+            if not folder:
+                return found
+            folder = posixpath.dirname(folder)
+
+    def depends_on(self, path: str, names: tuple[str, ...]) -> bool:
+        packages = self.packages_around(path)
+        return not packages or any(p.depends_on(names) for p in packages)
+
+    def importers_of(self, path: str) -> list[str]:
+        return sorted(source for source, edges in self.imports.items() if any(t == path for _, t in edges))
+
+    def resolve(self, from_path: str, specifier: str) -> str | None:
+        """The indexed file `specifier` names when imported from `from_path`, or None (external or unknown)."""
+        known = self._known
+        if specifier.startswith("."):
+            base = posixpath.normpath(posixpath.join(posixpath.dirname(from_path), specifier))
+            return _resolve_candidates([base], known)
+        aliases = self._aliases_for(from_path)
+        if aliases is None:
+            return None
+        candidates = []
+        for pattern, targets in aliases.patterns:
+            star = _alias_match(pattern, specifier)
+            if star is not None:
+                candidates.extend(t.replace("*", star, 1) for t in targets)
+        if aliases.base_url is not None and not candidates:
+            candidates.append(posixpath.normpath(posixpath.join(aliases.base_url, specifier)))
+        return _resolve_candidates(candidates, known)
+
+    @property
+    def _known(self) -> frozenset[str]:
+        cached = self.__dict__.get("_known_files")
+        if cached is None or len(cached) != len(self.files):
+            cached = frozenset(self.files)
+            self.__dict__["_known_files"] = cached
+        return cached
+
+    def _aliases_for(self, path: str) -> PathAliases | None:
+        best = None
+        for aliases in self.aliases:
+            inside = not aliases.dir or path.startswith(aliases.dir + "/")
+            if inside and (best is None or len(aliases.dir) > len(best.dir)):
+                best = aliases
+        return best
+
+
+def _alias_match(pattern: str, specifier: str) -> str | None:
+    if "*" not in pattern:
+        return "" if pattern == specifier else None
+    prefix, suffix = pattern.split("*", 1)
+    if specifier.startswith(prefix) and specifier.endswith(suffix) and len(specifier) >= len(prefix) + len(suffix):
+        return specifier[len(prefix) : len(specifier) - len(suffix)]
+    return None
+
+
+def _resolve_candidates(candidates: list[str], known: frozenset[str]) -> str | None:
+    for base in candidates:
+        base = base[2:] if base.startswith("./") else base
+        if base in known:
+            return base
+        stem, dot, ext = base.rpartition(".")
+        if dot and "." + ext in (".js", ".jsx", ".mjs", ".cjs"):
+            for suffix in (".ts", ".tsx", ".mts", ".cts"):
+                if stem + suffix in known:
+                    return stem + suffix
+        for suffix in RESOLVE_SUFFIXES:
+            if base + suffix in known:
+                return base + suffix
+        for suffix in RESOLVE_SUFFIXES:
+            if f"{base}/index{suffix}" in known:
+                return f"{base}/index{suffix}"
+    return None
+
+
+def load_package(manifest: Path, root: Path, notices: list[Notice]) -> Package:
+    rel_dir = manifest.parent.relative_to(root).as_posix()
+    rel_dir = "" if rel_dir == "." else rel_dir
+    rel_manifest = manifest.relative_to(root).as_posix()
+    data = _read_json(manifest, rel_manifest, notices, comments=False)
+    if not isinstance(data, dict):
+        return Package(dir=rel_dir, name=None, dependencies=frozenset(), manifest=rel_manifest)
+    dependencies: set[str] = set()
+    for key in DEPENDENCY_KEYS:
+        section = data.get(key)
+        if isinstance(section, dict):
+            dependencies.update(str(name) for name in section)
+    name = data.get("name") if isinstance(data.get("name"), str) else None
+    settings = data.get("prodlint")
+    return Package(
+        dir=rel_dir,
+        name=name,
+        dependencies=frozenset(dependencies),
+        manifest=rel_manifest,
+        settings=settings if "prodlint" in data else None,
+    )
+
+
+def load_aliases(tsconfig: Path, root: Path, notices: list[Notice]) -> PathAliases | None:
+    """Path aliases of a tsconfig/jsconfig, following `extends` to relative files inside the root."""
+    options: dict = {}
+    options_dir: Path | None = None
+    current, depth = tsconfig, 0
+    while current is not None and depth < 5:
+        rel = current.relative_to(root).as_posix()
+        data = _read_json(current, rel, notices, comments=True)
+        if not isinstance(data, dict):
+            break
+        compiler = data.get("compilerOptions")
+        if isinstance(compiler, dict):
+            for key in ("paths", "baseUrl"):
+                if key in compiler and key not in options:
+                    options[key] = compiler[key]
+                    options_dir = options_dir or current.parent
+        current = _extended(current, data.get("extends"), root)
+        depth += 1
+    if not options or options_dir is None:
+        return None
+    base_dir = options_dir
+    if isinstance(options.get("baseUrl"), str):
+        base_dir = (options_dir / options["baseUrl"]).resolve()
+    if not (base_dir == root or root in base_dir.parents):
+        return None
+    base_rel = base_dir.relative_to(root).as_posix()
+    base_rel = "" if base_rel == "." else base_rel
+    patterns = []
+    paths = options.get("paths")
+    if isinstance(paths, dict):
+        for pattern, targets in paths.items():
+            if isinstance(targets, list):
+                resolved = tuple(
+                    posixpath.normpath(posixpath.join(base_rel, t)) for t in targets if isinstance(t, str)
+                )
+                patterns.append((str(pattern), resolved))
+    config_dir = tsconfig.parent.relative_to(root).as_posix()
+    return PathAliases(
+        dir="" if config_dir == "." else config_dir,
+        patterns=tuple(patterns),
+        base_url=base_rel if "baseUrl" in options else None,
+    )
+
+
+def _extended(current: Path, extends: object, root: Path) -> Path | None:
+    if not isinstance(extends, str) or not extends.startswith("."):
+        return None
+    target = (current.parent / extends).resolve()
+    if target.suffix != ".json":
+        target = target.with_name(target.name + ".json")
+    if not (root in target.parents) or not target.is_file():
+        return None
+    return target
+
+
+_JSONC_TOKENS = re.compile(r'"(?:\\.|[^"\\])*"|//[^\n]*|/\*.*?\*/', re.S)
+_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+
+
+def _strip_jsonc(raw: str) -> str:
+    without_comments = _JSONC_TOKENS.sub(lambda m: m.group(0) if m.group(0).startswith('"') else "", raw)
+    return _TRAILING_COMMA.sub(r"\1", without_comments)
+
+
+def _read_json(path: Path, rel: str, notices: list[Notice], comments: bool) -> object:
+    try:
+        raw = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        notices.append(Notice(message=f"cannot read: {error}", path=rel))
+        return None
+    try:
+        return json.loads(_strip_jsonc(raw) if comments else raw)
+    except ValueError as error:
+        notices.append(Notice(message=f"not valid JSON ({error}); its settings are ignored", path=rel))
+        return None

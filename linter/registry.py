@@ -1,0 +1,81 @@
+"""Finds rules by walking a rule folder: `<family>/<module>.py`, one `Rule` subclass per module.
+
+No list of rules is kept by hand. The built-in pack lives in the repository's `rules/` folder and is
+installed as `linter/rules`; a user's own folder (`--rules-dir`, config `rules-dir`) is loaded the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import re
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+import linter
+from linter.rule import Rule
+
+RULE_ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*/[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+
+
+class RuleLoadError(Exception):
+    pass
+
+
+def builtin_rules_dir() -> Path:
+    package_dir = Path(linter.__file__).resolve().parent
+    installed = package_dir / "rules"
+    return installed if installed.is_dir() else package_dir.parent / "rules"
+
+
+@lru_cache(maxsize=None)
+def builtin_rules() -> tuple[type[Rule], ...]:
+    return load_rules_dir(builtin_rules_dir(), "linter.rules")
+
+
+def load_rules_dir(folder: Path, package_name: str | None = None) -> tuple[type[Rule], ...]:
+    """Every rule class defined in `folder/<family>/<module>.py`, sorted by id."""
+    if not folder.is_dir():
+        raise RuleLoadError(f"rules folder {folder} does not exist")
+    if package_name is None:
+        package_name = "prodlint_rules_" + hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:10]
+    found: dict[str, type[Rule]] = {}
+    for module_path in sorted(folder.glob("*/*.py")):
+        if module_path.name.startswith("_"):
+            continue
+        module = _load_module(module_path, f"{package_name}.{module_path.parent.name}.{module_path.stem}")
+        for candidate in vars(module).values():
+            if not _is_rule_class(candidate, module.__name__):
+                continue
+            if not RULE_ID.match(getattr(candidate, "id", "")):
+                raise RuleLoadError(f"{module_path}: rule id {getattr(candidate, 'id', None)!r} is not 'family/kebab-name'")
+            if candidate.id in found:
+                raise RuleLoadError(f"{module_path}: rule id {candidate.id} is defined twice")
+            found[candidate.id] = candidate
+    return tuple(found[rule_id] for rule_id in sorted(found))
+
+
+def _is_rule_class(candidate: object, module_name: str) -> bool:
+    return (
+        isinstance(candidate, type)
+        and issubclass(candidate, Rule)
+        and candidate.__module__ == module_name
+        and "id" in vars(candidate)
+    )
+
+
+def _load_module(path: Path, name: str):
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise RuleLoadError(f"{path}: cannot be loaded as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:  # a broken user rule must become one clear line, not a traceback
+        del sys.modules[name]
+        raise RuleLoadError(f"{path}: {type(error).__name__}: {error}") from error
+    return module

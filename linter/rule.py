@@ -1,0 +1,127 @@
+"""The rule protocol: metadata, docs, a tree-sitter query that pre-selects candidates, and a check.
+
+A rule module holds one subclass of `Rule`. Per-file rules yield findings from `check`; project-level
+rules also yield `Fact`s from `check` (plain data, computed per file, maybe in a worker process) and turn
+the facts of the whole project into findings in `check_project`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator
+
+from pydantic import BaseModel, ConfigDict
+
+from linter import PROJECT_URL
+from linter.model import Finding, Level, Location, Precision, RuleInfo, Span
+
+if TYPE_CHECKING:
+    from linter.context import FileContext
+    from linter.project import ProjectIndex
+    from linter.syntax import Node
+
+
+class NoOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Fact(BaseModel):
+    """Something a rule learned about one file, kept for its project-level check."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule_id: str
+    kind: str
+    path: str
+    span: Span
+    data: dict[str, Any] = {}
+
+    def location(self, message: str | None = None) -> Location:
+        return Location(path=self.path, span=self.span, message=message)
+
+
+class Match:
+    """One query match: the captured nodes by capture name."""
+
+    __slots__ = ("captures",)
+
+    def __init__(self, captures: dict[str, list["Node"]]) -> None:
+        self.captures = captures
+
+    def __getitem__(self, name: str) -> "Node":
+        return self.captures[name][0]
+
+    def get(self, name: str) -> "Node | None":
+        nodes = self.captures.get(name)
+        return nodes[0] if nodes else None
+
+
+class Rule:
+    id: ClassVar[str]
+    name: ClassVar[str]
+    level: ClassVar[Level]
+    precision: ClassVar[Precision]
+    security_severity: ClassVar[str | None] = None
+    tags: ClassVar[tuple[str, ...]] = ()
+    # npm packages that gate the rule: it runs on a file only when the file's package depends on one of them.
+    requires: ClassVar[tuple[str, ...]] = ()
+    # The rule only runs on files whose bytes contain one of these (a cheap pre-filter); empty = every file.
+    needles: ClassVar[tuple[bytes, ...]] = ()
+    query: ClassVar[str] = ""
+    Options: ClassVar[type[BaseModel]] = NoOptions
+
+    def __init__(self, options: BaseModel | None = None) -> None:
+        self.options = options if options is not None else self.Options()
+
+    def check(self, match: Match, file: "FileContext") -> Iterable[Finding | Fact]:
+        return ()
+
+    def check_project(self, project: "ProjectIndex") -> Iterable[Finding]:
+        return ()
+
+    @classmethod
+    def docs(cls) -> str:
+        module = inspect.getmodule(cls)
+        return inspect.cleandoc(module.__doc__ or "") if module else ""
+
+    @classmethod
+    def summary(cls) -> str:
+        return cls.docs().split("\n", 1)[0].strip()
+
+    @classmethod
+    def info(cls, level: Level | None = None) -> RuleInfo:
+        return RuleInfo(
+            id=cls.id,
+            name=cls.name,
+            summary=cls.summary(),
+            docs=cls.docs(),
+            level=level or cls.level,
+            precision=cls.precision,
+            tags=tuple(cls.tags),
+            security_severity=cls.security_severity,
+            help_uri=f"{PROJECT_URL}/blob/main/rules/{cls.id.split('/')[0]}/{cls.id.split('/')[1].replace('-', '_')}.py",
+        )
+
+    def finding(
+        self,
+        location: Location,
+        message: str,
+        related: Iterable[Location] = (),
+        code_flow: Iterable[Location] = (),
+    ) -> Finding:
+        """A finding of this rule at `location` (project-level checks use this; per-file ones use FileContext.report)."""
+        return Finding(
+            rule_id=self.id,
+            message=message,
+            path=location.path,
+            span=location.span,
+            level=self.level,
+            related=tuple(related),
+            code_flow=tuple(code_flow),
+        )
+
+
+def facts_of(project: "ProjectIndex", rule: Rule, kind: str | None = None) -> Iterator[Fact]:
+    for fact in project.facts.get(rule.id, ()):
+        if kind is None or fact.kind == kind:
+            yield fact

@@ -1,0 +1,33 @@
+"""A `prodlint-ignore` comment that is malformed: no reason, no rule, or an unknown rule id.
+
+## Why is this bad?
+A suppression silences a finding for everyone who reads the code later. Without a reason nobody can tell
+whether the finding was a false positive or a risk someone accepted; with a misspelled rule id it silences
+nothing while looking as if it did.
+
+## Example
+```js
+// prodlint-ignore auth/secret-fallback
+const secret = process.env.JWT_SECRET || 'dev-secret';
+```
+
+## Use instead
+```js
+// prodlint-ignore auth/secret-fallback -- local-only demo server, never deployed
+const secret = process.env.JWT_SECRET || 'dev-secret';
+```
+
+## References
+- `prodlint explain` for the rule ids; `prodlint rules` lists them.
+"""
+
+from linter.model import Level, Precision
+from linter.rule import Rule
+
+
+class InvalidSuppression(Rule):
+    id = "prodlint/invalid-suppression"
+    name = "InvalidSuppression"
+    level = Level.WARNING
+    precision = Precision.VERY_HIGH
+    tags = ("maintainability",)
