@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -57,9 +58,12 @@ class RunResult:
 
 
 def find_root(start: Path) -> Path:
-    """The repository root above `start` (the folder holding `.git`), else `start` itself."""
+    """The repository root above `start` (the folder holding `.git`), else the nearest package, else `start`."""
     for folder in (start, *start.parents):
         if (folder / ".git").exists():
+            return folder
+    for folder in (start, *start.parents):
+        if (folder / "package.json").is_file():
             return folder
     return start
 
@@ -120,7 +124,7 @@ def run(options: RunOptions) -> RunResult:
     findings.extend(_directive_findings(directives, reported, enabled_ids, root, rules))
     findings = [f.model_copy(update={"level": levels.get(f.rule_id, f.level)}) for f in findings]
     findings = _with_fingerprints(findings, root)
-    notices = [n for n in notices if n.path is None or n.path in reported or not is_source(Path(n.path))]
+    notices = [n for n in notices if n.path is None or _in_targets(root / n.path, targets)]
 
     report = Report(
         root=str(root),
@@ -184,11 +188,12 @@ def _discover(root: Path, targets: list[Path], config: Config):
             found.notices.append(Notice(message="skipped: not a JavaScript or TypeScript file", path=_rel(file, root)))
     excluded = _exclude_spec(config, root)
     found.sources = sorted(p for p in sources if not excluded.match_file(_rel(p, root)))
-    reported = set()
-    for path in found.sources:
-        if path in files or any(t in path.parents for t in targets if t.is_dir()):
-            reported.add(_rel(path, root))
+    reported = {_rel(path, root) for path in found.sources if _in_targets(path, targets)}
     return found, reported
+
+
+def _in_targets(path: Path, targets: list[Path]) -> bool:
+    return any(path == t or t in path.parents for t in targets)
 
 
 def _package_dir(file: Path, root: Path) -> Path:
@@ -203,7 +208,7 @@ def _package_dir(file: Path, root: Path) -> Path:
 def _exclude_spec(config: Config, root: Path) -> pathspec.PathSpec:
     prefix = _rel(config.base_dir, root) if config.base_dir and config.base_dir != root else ""
     patterns = [f"{prefix}/{p.lstrip('/')}" if prefix else p for p in config.exclude]
-    return pathspec.PathSpec.from_lines("gitwildmatch", patterns)
+    return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
 def _analyze_all(sources: list[Path], root: Path, plan: RulePlan, project: ProjectIndex, jobs: int | None):
@@ -236,7 +241,7 @@ def _apply_per_file_ignores(findings: list[Finding], config: Config, root: Path)
     specs = []
     for pattern, selectors in config.per_file_ignores.items():
         full = f"{prefix}/{pattern.lstrip('/')}" if prefix else pattern
-        specs.append((pathspec.PathSpec.from_lines("gitwildmatch", [full]), selectors))
+        specs.append((pathspec.GitIgnoreSpec.from_lines([full]), selectors))
     return [
         f
         for f in findings
@@ -283,10 +288,15 @@ def _with_fingerprints(findings: list[Finding], root: Path) -> list[Finding]:
 
 def _file_line_hashes(path: Path) -> list[str]:
     try:
-        source, _ = decode_source(path.read_bytes())
+        raw = path.read_bytes()
     except OSError:
         return []
-    return line_hashes(source.decode("utf-8")) if source is not None else []
+    source, _ = decode_source(raw)
+    if source is None:
+        return []
+    # GitHub hashes the text as Node decodes it, byte-order mark included.
+    bom = "\ufeff" if raw.startswith(codecs.BOM_UTF8) else ""
+    return line_hashes(bom + source.decode("utf-8"))
 
 
 def _rel(path: Path, root: Path) -> str:

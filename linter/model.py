@@ -30,9 +30,15 @@ class Level(str, Enum):
     def github_command(self) -> str:
         return _GITHUB_COMMAND[self]
 
+    @property
+    def problem_severity(self) -> str:
+        """GitHub code scanning's `problem.severity` for this level."""
+        return _PROBLEM_SEVERITY[self]
+
 
 _LEVEL_RANK = {Level.NOTE: 0, Level.WARNING: 1, Level.ERROR: 2}
 _GITHUB_COMMAND = {Level.NOTE: "notice", Level.WARNING: "warning", Level.ERROR: "error"}
+_PROBLEM_SEVERITY = {Level.NOTE: "recommendation", Level.WARNING: "warning", Level.ERROR: "error"}
 
 
 class Precision(str, Enum):
@@ -90,7 +96,7 @@ class Notice(Frozen):
 
     @property
     def sort_key(self) -> tuple:
-        return (self.path or "", self.message)
+        return (self.path or "", self.message, self.level.rank)
 
 
 class RuleInfo(Frozen):

@@ -1,4 +1,4 @@
-"""Output formats: one module per format, each with the same `render(report, out, *, color, include_suppressed)`."""
+"""Output formats: one module per format, each exposing `render(report, out, *, color, include_suppressed)`."""
 
 from __future__ import annotations
 

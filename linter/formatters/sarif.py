@@ -24,7 +24,6 @@ SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
 SRCROOT = "%SRCROOT%"
 
-_PROBLEM_SEVERITY = {Level.ERROR: "error", Level.WARNING: "warning", Level.NOTE: "recommendation"}
 _URI_PATH_SAFE = "/@!$&'()*+,;="
 
 T = TypeVar("T")
@@ -113,7 +112,7 @@ def _rule(rule: RuleInfo) -> sarif_om.ReportingDescriptor:
         "tags": list(rule.tags),
         "precision": rule.precision.value,
         "security-severity": rule.security_severity,
-        "problem.severity": _PROBLEM_SEVERITY[rule.level],
+        "problem.severity": rule.level.problem_severity,
     }
     return _new(
         sarif_om.ReportingDescriptor,

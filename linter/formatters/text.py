@@ -30,7 +30,7 @@ def render(report: Report, out: TextIO, *, color: bool = False, include_suppress
         file=out,
         force_terminal=color,
         no_color=not color,
-        color_system="auto" if color else None,
+        color_system="standard" if color else None,
         highlight=False,
         markup=False,
         emoji=False,
@@ -63,9 +63,8 @@ def summary_line(report: Report) -> str:
     if not active:
         return f"No problems found in {files}."
     by_level = Counter(f.level for f in active)
-    details = ", ".join(
-        _plural(by_level[level], level.value) for level in (Level.ERROR, Level.WARNING, Level.NOTE) if by_level[level]
-    )
+    levels = sorted(by_level, key=lambda level: -level.rank)
+    details = ", ".join(_plural(by_level[level], level.value) for level in levels)
     return f"Found {_plural(len(active), 'problem')} ({details}) in {files}."
 
 
