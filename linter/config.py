@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from linter.model import Level
 from linter.rule import Rule
@@ -29,7 +29,7 @@ def _kebab(name: str) -> str:
 
 
 class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid", alias_generator=_kebab, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", alias_generator=_kebab)
 
     select: list[str] | None = None
     ignore: list[str] = []
@@ -41,9 +41,21 @@ class Config(BaseModel):
     rules_dir: str | None = None
     rules: dict[str, dict[str, Any]] = {}
 
-    # Where the settings came from, for messages and for resolving relative paths; not a key.
-    source: str | None = Field(None, exclude=True)
-    base_dir: Path | None = Field(None, exclude=True)
+    # Where the settings came from, for messages and for resolving relative paths; not keys.
+    _source: str | None = PrivateAttr(None)
+    _base_dir: Path | None = PrivateAttr(None)
+
+    @property
+    def source(self) -> str | None:
+        return self._source
+
+    @property
+    def base_dir(self) -> Path | None:
+        return self._base_dir
+
+    def located(self, source: str | None, base_dir: Path) -> "Config":
+        self._source, self._base_dir = source, base_dir
+        return self
 
     @field_validator("select", "ignore")
     @classmethod
@@ -98,7 +110,7 @@ def load_config(path: Path | None, kind: str = "toml", display: str | None = Non
         config = Config.model_validate(raw)
     except ValidationError as error:
         raise ConfigError(f"{display}: {describe_validation_error(error)}") from error
-    return config.model_copy(update={"source": display, "base_dir": path.parent})
+    return config.located(display, path.parent)
 
 
 def describe_validation_error(error: ValidationError, prefix: tuple = ()) -> str:

@@ -155,7 +155,7 @@ def _load_settings(options: RunOptions, common: Path, root: Path) -> Config:
         return load_config(path, kind, display=str(path))
     located = find_config_file(common, root)
     if located is None:
-        return Config(base_dir=root)
+        return Config().located(None, root)
     path, kind = located
     return load_config(path, kind, display=_rel(path, root))
 

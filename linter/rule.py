@@ -21,8 +21,10 @@ if TYPE_CHECKING:
     from linter.syntax import Node
 
 
-class NoOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class RuleOptions(BaseModel):
+    """Base for a rule's options: keys are kebab-case in config files, unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", alias_generator=lambda name: name.replace("_", "-"), frozen=True)
 
 
 class Fact(BaseModel):
@@ -68,7 +70,7 @@ class Rule:
     # The rule only runs on files whose bytes contain one of these (a cheap pre-filter); empty = every file.
     needles: ClassVar[tuple[bytes, ...]] = ()
     query: ClassVar[str] = ""
-    Options: ClassVar[type[BaseModel]] = NoOptions
+    Options: ClassVar[type[BaseModel]] = RuleOptions
 
     def __init__(self, options: BaseModel | None = None) -> None:
         self.options = options if options is not None else self.Options()
