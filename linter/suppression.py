@@ -22,7 +22,7 @@ INVALID_ID = "prodlint/invalid-suppression"
 UNUSED_ID = "prodlint/unused-suppression"
 
 _MARKER = b"prodlint-ignore"
-_DIRECTIVE = re.compile(r"prodlint-ignore(?P<file>-file)?\b(?P<body>.*)", re.S)
+_DIRECTIVE = re.compile(r"prodlint-ignore(?P<suffix>[\w-]*)(?P<body>.*)", re.S)
 
 
 @dataclass
@@ -58,7 +58,13 @@ def find_directives(path: str, source: bytes, root: Node, lines: LineIndex, know
         if match is None:
             continue
         span = lines.span(node.start_byte, node.end_byte)
-        directive = _parse(path, span, match.group("file") is not None, match.group("body"), known_ids)
+        suffix = match.group("suffix")
+        directive = _parse(path, span, suffix == "-file", match.group("body"), known_ids)
+        if suffix not in ("", "-file"):
+            directive.problem = (
+                f"uses `prodlint-ignore{suffix}`, which is not a directive; write `prodlint-ignore` "
+                "(its line, or the next one) or `prodlint-ignore-file`"
+            )
         before = source[lines.line_start(span.start_line) : node.start_byte]
         directive.trailing = bool(before.strip(b" \t{"))
         directives.append(directive)

@@ -212,3 +212,19 @@ class TestConfig:
             lint([tmp_path], select=None)
         assert str(raised.value).startswith(".prodlint.toml: ")
         assert message in str(raised.value)
+
+
+def test_worker_processes_give_the_same_report(tmp_path):
+    from io import StringIO
+
+    from linter.formatters import render
+
+    files = {f"src/m{i:03}.js": ("new MarkerClient();\n" if i % 3 else "markerNote();\n") for i in range(90)}
+    write_files(tmp_path, files)
+    outputs = []
+    for jobs in (1, 2):
+        out = StringIO()
+        render(lint([tmp_path], jobs=jobs).report, "sarif", out)
+        outputs.append(out.getvalue())
+    assert outputs[0] == outputs[1]
+    assert outputs[0].count('"ruleId"') == 90

@@ -86,3 +86,9 @@ def test_fixtures_have_positives_and_look_alikes(rule):
             kinds[kind] = kinds.get(kind, 0) + sum(1 for (_, _, rule_id) in items if rule_id == rule.id)
     assert kinds.get("ruleid", 0) >= 1, f"{rule.id}: no `ruleid` case"
     assert kinds.get("ok", 0) >= 1, f"{rule.id}: no `ok` look-alike"
+
+
+def test_readme_rule_table_is_up_to_date():
+    from linter.docs import main
+
+    assert main(["--check"]) == 0, "run `python -m linter.docs`"

@@ -1,0 +1,40 @@
+"""Regenerates the rule table in README.md from the rules themselves: `python -m linter.docs [--check]`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from linter.registry import builtin_rules
+
+START, END = "<!-- rules:start -->", "<!-- rules:end -->"
+
+
+def rule_table() -> str:
+    rows = ["| id | level | precision | what it finds |", "|---|---|---|---|"]
+    for rule in builtin_rules():
+        rows.append(f"| `{rule.id}` | {rule.level.value} | {rule.precision.value} | {rule.summary()} |")
+    return "\n".join(rows)
+
+
+def with_table(readme: str) -> str:
+    before, rest = readme.split(START, 1)
+    _, after = rest.split(END, 1)
+    return f"{before}{START}\n{rule_table()}\n{END}{after}"
+
+
+def main(argv: list[str]) -> int:
+    readme_path = Path(__file__).resolve().parent.parent / "README.md"
+    current = readme_path.read_text(encoding="utf-8")
+    updated = with_table(current)
+    if "--check" in argv:
+        if updated != current:
+            print("README.md's rule table is out of date: run `python -m linter.docs`", file=sys.stderr)
+            return 1
+        return 0
+    readme_path.write_text(updated, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,74 @@
+"""Framework file conventions rules share: Next.js routing files and directives, one-shot entry points.
+
+Paths are POSIX and relative to the repository root; a Next.js app may sit in a monorepo folder
+(`apps/web/src/pages/api/x.ts`), so every pattern matches at any folder depth.
+"""
+
+from __future__ import annotations
+
+import re
+
+from linter.syntax import Node, text
+
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# Next.js data functions of the pages router that run on every request (or, in dev, every render).
+PER_REQUEST_PAGE_FUNCTIONS = frozenset({"getServerSideProps", "getInitialProps"})
+
+_SOURCE = r"\.(?:[cm]?[jt]sx?)$"
+_PAGES_API = re.compile(r"(^|/)pages/api/")
+_PAGES = re.compile(r"(^|/)pages/")
+_APP_ROUTE = re.compile(r"(^|/)app/(?:.*/)?route" + _SOURCE)
+_APP_RENDERED = re.compile(r"(^|/)app/(?:.*/)?(?:page|layout|template|default|not-found|error)" + _SOURCE)
+_MIDDLEWARE = re.compile(r"(^|/)(?:src/)?(?:middleware|proxy)" + _SOURCE)
+
+
+def is_pages_api(path: str) -> bool:
+    """A Next.js pages-router API route: `pages/api/**`, whose default export handles every request."""
+    return bool(_PAGES_API.search(path))
+
+
+def is_pages_file(path: str) -> bool:
+    """A Next.js pages-router page (or API route)."""
+    return bool(_PAGES.search(path))
+
+
+def is_app_route(path: str) -> bool:
+    """A Next.js app-router route handler: `app/**/route.ts`, whose exported GET/POST/... run per request."""
+    return bool(_APP_ROUTE.search(path))
+
+
+def is_app_rendered(path: str) -> bool:
+    """A Next.js app-router server component file (`page`, `layout`, ...): its default export renders per request."""
+    return bool(_APP_RENDERED.search(path))
+
+
+def is_next_middleware(path: str) -> bool:
+    """Next.js middleware (`middleware.ts`, or `proxy.ts` since Next 16) at the app root or in `src/`."""
+    return bool(_MIDDLEWARE.search(path))
+
+
+def is_next_routed(path: str) -> bool:
+    """A file Next.js loads by its path (nobody imports it, yet it runs): API routes, route handlers, pages..."""
+    return is_pages_file(path) or is_app_route(path) or is_app_rendered(path) or is_next_middleware(path)
+
+
+def directives_of(body: Node | None) -> tuple[str, ...]:
+    """The leading directives (`'use server'`, `'use strict'`, ...) of a program or function body."""
+    found: list[str] = []
+    if body is None:
+        return ()
+    for statement in body.named_children:
+        if statement.type == "comment":
+            continue
+        if statement.type != "expression_statement" or statement.named_child_count != 1:
+            break
+        value = statement.named_children[0]
+        if value.type != "string":
+            break
+        found.append("".join(text(c) for c in value.named_children))
+    return tuple(found)
+
+
+def has_use_server(body: Node | None) -> bool:
+    """True when the program or function body starts with the `'use server'` directive (server actions)."""
+    return "use server" in directives_of(body)
