@@ -24,7 +24,7 @@ from linter.config import (
 from linter.discovery import discover, is_source
 from linter.fingerprint import line_hashes
 from linter.model import Finding, Level, Location, Notice, Report
-from linter.project import ProjectIndex, load_aliases, load_package
+from linter.project import ProjectIndex
 from linter.registry import RuleLoadError, builtin_rules, load_rules_dir
 from linter.rule import Rule
 from linter.suppression import INVALID_ID, UNUSED_ID, Directive, apply_suppressions
@@ -89,15 +89,7 @@ def run(options: RunOptions) -> RunResult:
 
     found, reported = _discover(root, targets, config)
     notices = list(found.notices)
-    project = ProjectIndex(root=root, files=[_rel(p, root) for p in found.sources])
-    for manifest in found.manifests:
-        package = load_package(manifest, root, notices)
-        project.packages[package.dir] = package
-    for tsconfig in found.tsconfigs:
-        aliases = load_aliases(tsconfig, root, notices)
-        if aliases is not None:
-            project.aliases.append(aliases)
-    project.reported_paths = frozenset(reported)
+    project = ProjectIndex.build(root, found, reported, notices)
 
     results = _analyze_all(found.sources, root, plan, project, options.jobs)
     findings: list[Finding] = []
@@ -108,9 +100,7 @@ def run(options: RunOptions) -> RunResult:
         directives.extend(result.directives)
         notices.extend(result.notices)
         incomplete |= result.incomplete
-        for fact in result.facts:
-            project.facts[fact.rule_id].append(fact)
-        project.imports[result.path] = [(r.specifier, project.resolve(result.path, r.specifier)) for r in result.references]
+        project.add_file(result.path, result.references, result.facts)
     for rule in plan.rules:
         try:
             findings.extend(rule.check_project(project))
@@ -134,6 +124,7 @@ def run(options: RunOptions) -> RunResult:
         notices=tuple(sorted(set(notices), key=lambda n: n.sort_key)),
         files_checked=sum(1 for r in results if r.parsed and r.path in reported),
         category=options.category,
+        incomplete=incomplete,
     )
     fail_on = options.fail_on or config.fail_on
     return RunResult(report=report, config=config, fail_on=fail_on, incomplete=incomplete)

@@ -123,6 +123,7 @@ class Report(Frozen):
     notices: tuple[Notice, ...] = ()
     files_checked: int = 0
     category: str | None = None
+    incomplete: bool = False  # a rule failed somewhere: the findings may be partial
 
     @property
     def active_findings(self) -> tuple[Finding, ...]:

@@ -51,6 +51,26 @@ class ProjectIndex:
     facts: dict[str, list[Fact]] = field(default_factory=lambda: defaultdict(list))
     reported_paths: frozenset[str] = frozenset()
 
+    @classmethod
+    def build(cls, root: Path, found, reported: set[str], notices: list[Notice]) -> "ProjectIndex":
+        """The index before any file is analysed: files, packages, path aliases (`found` is discovery's result)."""
+        project = cls(root=root, files=[p.relative_to(root).as_posix() for p in found.sources])
+        for manifest in found.manifests:
+            package = load_package(manifest, root, notices)
+            project.packages[package.dir] = package
+        for tsconfig in found.tsconfigs:
+            aliases = load_aliases(tsconfig, root, notices)
+            if aliases is not None:
+                project.aliases.append(aliases)
+        project.reported_paths = frozenset(reported)
+        return project
+
+    def add_file(self, path: str, references, facts: list[Fact]) -> None:
+        """Record one analysed file: its resolved imports and its rules' facts."""
+        self.imports[path] = [(r.specifier, self.resolve(path, r.specifier)) for r in references]
+        for fact in facts:
+            self.facts[fact.rule_id].append(fact)
+
     def package_of(self, path: str) -> Package | None:
         folder = posixpath.dirname(path)
         while True:

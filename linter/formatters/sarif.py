@@ -58,7 +58,7 @@ def build_log(report: Report, *, include_suppressed: bool = False) -> sarif_om.S
     run = _new(
         sarif_om.Run,
         tool=_new(sarif_om.Tool, driver=driver),
-        invocations=[_invocation(report.notices)],
+        invocations=[_invocation(report.notices, succeeded=not report.incomplete)],
         automation_details=_automation_details(report.category),
         results=[_result(finding, rule_index.get(finding.rule_id)) for finding in findings],
         column_kind="utf16CodeUnits",
@@ -212,7 +212,7 @@ def _message(text: str) -> sarif_om.Message:
     return _new(sarif_om.Message, text=text)
 
 
-def _invocation(notices: tuple[Notice, ...]) -> sarif_om.Invocation:
+def _invocation(notices: tuple[Notice, ...], succeeded: bool) -> sarif_om.Invocation:
     notifications = [
         _new(
             sarif_om.Notification,
@@ -222,7 +222,7 @@ def _invocation(notices: tuple[Notice, ...]) -> sarif_om.Invocation:
         )
         for notice in sorted(notices, key=lambda n: n.sort_key)
     ]
-    return _new(sarif_om.Invocation, execution_successful=True, tool_execution_notifications=notifications or None)
+    return _new(sarif_om.Invocation, execution_successful=succeeded, tool_execution_notifications=notifications or None)
 
 
 def _automation_details(category: str | None) -> sarif_om.RunAutomationDetails | None:

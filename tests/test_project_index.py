@@ -1,0 +1,74 @@
+"""The project index: packages, tsconfig aliases, import resolution."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from linter.analysis import RulePlan, analyze_file
+from linter.engine import RunOptions, run
+from linter.discovery import discover
+from linter.project import ProjectIndex
+from tests.project_builder import TEST_RULES, write_files
+
+
+def index_of(root: Path, files: list[str]) -> ProjectIndex:
+    found = discover(root, [root], max_file_size=10**6)
+    found.sources = [root / f for f in files]
+    return ProjectIndex.build(root, found, set(files), [])
+
+
+def test_relative_index_extension_swap_and_alias_resolution(tmp_path):
+    write_files(
+        tmp_path,
+        {
+            "package.json": '{"name": "mono", "devDependencies": {"turbo": "1"}}',
+            "apps/web/package.json": '{"name": "web", "dependencies": {"next": "14", "@prisma/client": "5"}}',
+            "apps/web/tsconfig.json": '{\n  // comment\n  "extends": "./tsconfig.base.json",\n  "compilerOptions": {"paths": {"@/*": ["./src/*"], "~db": ["./src/lib/db.ts"]},},\n}',
+            "apps/web/tsconfig.base.json": '{"compilerOptions": {"baseUrl": "."}}',
+        },
+    )
+    files = [
+        "apps/web/src/lib/prisma.ts",
+        "apps/web/src/lib/db.ts",
+        "apps/web/src/utils/index.ts",
+        "apps/web/src/app/api/route.ts",
+        "apps/web/src/esm.ts",
+    ]
+    project = index_of(tmp_path, files)
+    route = "apps/web/src/app/api/route.ts"
+    assert project.resolve(route, "@/lib/prisma") == "apps/web/src/lib/prisma.ts"
+    assert project.resolve(route, "~db") == "apps/web/src/lib/db.ts"
+    assert project.resolve(route, "../../utils") == "apps/web/src/utils/index.ts"
+    assert project.resolve(route, "../../esm.js") == "apps/web/src/esm.ts"
+    assert project.resolve(route, "@prisma/client") is None
+    assert project.resolve(route, "../../../../../../etc/passwd") is None
+    assert project.package_of(route).name == "web"
+    assert project.depends_on(route, ("turbo",))
+    assert not project.package_of(route).depends_on(("turbo",))
+
+
+def test_bad_package_json_is_a_notice_not_a_crash(tmp_path):
+    write_files(tmp_path, {"package.json": "{ not json", "a.js": "new MarkerClient();\n"})
+    result = run(RunOptions(paths=[tmp_path], rules_dir=TEST_RULES, select=["testing"], jobs=1))
+    assert any(n.path == "package.json" and "not valid JSON" in n.message for n in result.report.notices)
+    assert len(result.report.findings) == 1
+
+
+def test_import_graph_is_built_from_esm_and_commonjs(tmp_path):
+    write_files(
+        tmp_path,
+        {
+            "package.json": '{"name": "api"}',
+            "src/lib/prisma.js": "const { PrismaClient } = require('@prisma/client');\nmodule.exports = new PrismaClient();\n",
+            "src/routes/a.js": "const prisma = require('../lib/prisma');\n",
+            "src/routes/b.mjs": "import prisma from '../lib/prisma.js';\nexport * from './a.js';\n",
+            "src/routes/c.ts": "import type { X } from '../types';\nconst lazy = () => import('../lib/prisma');\n",
+        },
+    )
+    files = ["src/lib/prisma.js", "src/routes/a.js", "src/routes/b.mjs", "src/routes/c.ts"]
+    project = index_of(tmp_path, files)
+    for path in files:
+        result = analyze_file(tmp_path / path, path, RulePlan([], frozenset()), [], True)
+        project.add_file(result.path, result.references, result.facts)
+    assert project.importers_of("src/lib/prisma.js") == ["src/routes/a.js", "src/routes/b.mjs", "src/routes/c.ts"]
+    assert project.importers_of("src/routes/a.js") == ["src/routes/b.mjs"]
