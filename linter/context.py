@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable, TypeVar
 
 from linter.js.imports import ImportBinding, ModuleReference, collect_imports
-from linter.model import Finding, Location
+from linter.model import Finding, Level, Location
 from linter.paths import is_test_path
 from linter.positions import LineIndex
 from linter.rule import Fact
@@ -15,6 +15,8 @@ from linter.syntax import Node, Tree
 if TYPE_CHECKING:
     from linter.project import Package
     from linter.rule import Rule
+
+T = TypeVar("T")
 
 
 class FileContext:
@@ -26,6 +28,7 @@ class FileContext:
         self.language = language
         self.tree = tree
         self.packages = list(packages)
+        self._memo: dict[object, object] = {}
 
     @property
     def root(self) -> Node:
@@ -59,6 +62,12 @@ class FileContext:
         """What `local` was imported as in this file, if it was imported at all."""
         return self._binding_by_local.get(local)
 
+    def memo(self, key: object, compute: Callable[[], T]) -> T:
+        """`compute()` once per file and key: where shared helpers keep the per-file indexes they build."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]  # type: ignore[return-value]
+
     def depends_on(self, names: Iterable[str]) -> bool:
         names = tuple(names)
         return not self.packages or any(p.depends_on(names) for p in self.packages)
@@ -73,8 +82,9 @@ class FileContext:
         message: str,
         related: Iterable[Location] = (),
         code_flow: Iterable[Location] = (),
+        level: "Level | None" = None,
     ) -> Finding:
-        return rule.finding(self.location(node), message, related=related, code_flow=code_flow)
+        return rule.finding(self.location(node), message, related=related, code_flow=code_flow, level=level)
 
     def fact(self, rule: "Rule", kind: str, node: Node, **data) -> Fact:
         span = self.lines.span(node.start_byte, node.end_byte)

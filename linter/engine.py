@@ -112,7 +112,8 @@ def run(options: RunOptions) -> RunResult:
     enabled_ids = {cls.id for cls in chosen}
     findings = apply_suppressions([f for f in findings if f.path in reported], directives)
     findings.extend(_directive_findings(directives, reported, enabled_ids, root, rules))
-    findings = [f.model_copy(update={"level": levels.get(f.rule_id, f.level)}) for f in findings]
+    # A finding keeps its own level (a rule may report some sites as warnings) unless the config sets the rule's.
+    findings = [f.model_copy(update={"level": config.levels.get(f.rule_id, f.level)}) for f in findings]
     findings = _with_fingerprints(findings, root)
     notices = [n for n in notices if n.path is None or _in_targets(root / n.path, targets)]
 

@@ -6,6 +6,7 @@ Paths are POSIX and relative to the repository root; a Next.js app may sit in a 
 
 from __future__ import annotations
 
+import posixpath
 import re
 
 from linter.syntax import Node, text
@@ -72,3 +73,39 @@ def directives_of(body: Node | None) -> tuple[str, ...]:
 def has_use_server(body: Node | None) -> bool:
     """True when the program or function body starts with the `'use server'` directive (server actions)."""
     return "use server" in directives_of(body)
+
+
+# Packages that run code in per-request isolates (Cloudflare Workers): I/O objects such as a database client
+# cannot be shared across requests there, so creating one per request is the documented way.
+ISOLATE_RUNTIME_PACKAGES = ("wrangler", "@cloudflare/workers-types", "@cloudflare/next-on-pages")
+
+_RUNNERS = frozenset(
+    {"node", "ts-node", "tsx", "bun", "babel-node", "esno", "esrun", "vite-node", "ts-node-esm", "deno", "jiti", "zx"}
+)
+_SERVER_SCRIPTS = re.compile(r"^(start|dev|develop|serve|server|prod|production|watch|debug|preview)([:_-].*)?$")
+_SCRIPT_FILE = re.compile(r"\.(?:[cm]?[jt]sx?)$")
+
+
+def command_script_files(package_dir: str, scripts: tuple[tuple[str, str], ...], main: str | None) -> frozenset[str]:
+    """Files a package runs as one-shot commands from its `scripts` (`"sync": "node sync-stripe.js"`), as
+    root-relative paths. Scripts that start the server (`start`, `dev`, ...) and the `main` entry are left out."""
+    files = set()
+    excluded = {_package_path(package_dir, main)} if main else set()
+    for name, command in scripts:
+        if _SERVER_SCRIPTS.match(name):
+            continue
+        for part in re.split(r"&&|\|\||[;|]", command):
+            tokens = part.split()
+            for index, token in enumerate(tokens):
+                if token.rsplit("/", 1)[-1] not in _RUNNERS:
+                    continue
+                target = next((t for t in tokens[index + 1 :] if _SCRIPT_FILE.search(t) and not t.startswith("-")), None)
+                if target is not None:
+                    files.add(_package_path(package_dir, target))
+                break
+    return frozenset(files - excluded)
+
+
+def _package_path(package_dir: str, relative: str) -> str:
+    joined = posixpath.normpath(posixpath.join(package_dir, relative)) if package_dir else posixpath.normpath(relative)
+    return joined.removeprefix("./")

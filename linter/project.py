@@ -27,6 +27,8 @@ class Package:
     dependencies: frozenset[str]
     manifest: str | None
     settings: dict | None = None  # the manifest's "prodlint" key, if any
+    scripts: tuple[tuple[str, str], ...] = ()  # the manifest's "scripts": (name, command) pairs
+    main: str | None = None  # the manifest's "main" entry, as written
 
     def depends_on(self, names: tuple[str, ...] | frozenset[str]) -> bool:
         return any(name in self.dependencies for name in names)
@@ -183,7 +185,15 @@ def load_package(manifest: Path, root: Path, notices: list[Notice]) -> Package:
         dependencies=frozenset(dependencies),
         manifest=rel_manifest,
         settings=settings if "prodlint" in data else None,
+        scripts=_scripts(data.get("scripts")),
+        main=data.get("main") if isinstance(data.get("main"), str) else None,
     )
+
+
+def _scripts(section: object) -> tuple[tuple[str, str], ...]:
+    if not isinstance(section, dict):
+        return ()
+    return tuple((str(name), command) for name, command in section.items() if isinstance(command, str))
 
 
 def load_aliases(tsconfig: Path, root: Path, notices: list[Notice]) -> PathAliases | None:

@@ -110,14 +110,19 @@ class Rule:
         message: str,
         related: Iterable[Location] = (),
         code_flow: Iterable[Location] = (),
+        level: Level | None = None,
     ) -> Finding:
-        """A finding of this rule at `location` (project-level checks use this; per-file ones use FileContext.report)."""
+        """A finding of this rule at `location` (project-level checks use this; per-file ones use FileContext.report).
+
+        `level` overrides the rule's level for this one finding (a rule whose findings differ in severity);
+        a level set for the rule in the config still wins.
+        """
         return Finding(
             rule_id=self.id,
             message=message,
             path=location.path,
             span=location.span,
-            level=self.level,
+            level=level or self.level,
             related=tuple(related),
             code_flow=tuple(code_flow),
         )

@@ -82,6 +82,11 @@ def walk(node: ts.Node) -> Iterator[ts.Node]:
         stack.extend(reversed(current.children))
 
 
+def node_at(root: ts.Node, start_byte: int, end_byte: int) -> ts.Node | None:
+    """The smallest node under `root` that spans the bytes `start_byte`..`end_byte`."""
+    return root.descendant_for_byte_range(start_byte, end_byte)
+
+
 def text(node: ts.Node | None) -> str:
     if node is None:
         return ""
