@@ -17,6 +17,7 @@ has unknown callers and counts as running on every call).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from linter.frameworks import (
@@ -66,6 +67,7 @@ REQUEST_KINDS = frozenset(
     }
 )
 MAX_CALLER_DEPTH = 4
+MEMOIZER_NAME = re.compile(r"^(remember|memo|memoize|memoized|once|lazy|singleton|cached|getOrCreate|globalSingleton)$", re.I)
 MAX_REFERENCES = 25
 
 _KIND_PHRASES = {
@@ -118,6 +120,9 @@ def invocation(node: Node, path: str, root: Node, _depth: int = 0) -> Invocation
     call = iife_call(fn)
     if call is not None and _depth < MAX_CALLER_DEPTH:
         return invocation(call, path, root, _depth + 1)
+    memoizer = memoizer_call(fn)
+    if memoizer is not None and _depth < MAX_CALLER_DEPTH and invocation(memoizer, path, root, _depth + 1).runs == "once":
+        return Invocation("lazy", function=fn, target=memoizer)
     callers = call_sites(fn, root)
     if callers and _depth < MAX_CALLER_DEPTH:
         outcomes = [invocation(c, path, root, _depth + 1) for c in callers]
@@ -207,6 +212,23 @@ def iife_call(fn: Node) -> Node | None:
     if parent is not None and parent.type == "call_expression" and parent.child_by_field_name("function") == current:
         return parent
     return None
+
+
+def memoizer_call(fn: Node) -> Node | None:
+    """The call of a memoizing helper that `fn` is the factory of: `remember('prisma', () => new PrismaClient())`,
+    `once(() => ...)`, `lazy(() => ...)`. The helper's name says it caches; a factory takes no arguments."""
+    parent = fn.parent
+    if fn.type not in ("arrow_function", "function_expression", "function") or parameter_names(fn):
+        return None
+    if parent is None or parent.type != "arguments" or parent.parent is None:
+        return None
+    call = parent.parent
+    callee = call.child_by_field_name("function")
+    if callee is not None and callee.type == "member_expression":
+        callee = callee.child_by_field_name("property")
+    if call.type != "call_expression" or callee is None or not MEMOIZER_NAME.match(text(callee)):
+        return None
+    return call
 
 
 def call_sites(fn: Node, root: Node) -> list[Node] | None:
