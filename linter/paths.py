@@ -5,9 +5,14 @@ from __future__ import annotations
 import re
 
 _TEST_FILE = re.compile(r"(^|/)[^/]*\.(test|spec|e2e|cy)\.[cm]?[jt]sx?$")
-_TEST_FOLDER = re.compile(r"(^|/)(__tests__|__mocks__|test|tests|e2e|cypress|playwright)/")
+_TEST_RUNNER_FILE = re.compile(
+    r"(^|/)((playwright|jest|vitest|cypress|karma)\.(config|setup)[^/]*|setupTests[^/]*|[^/]*test-environment[^/]*)"
+    r"\.[cm]?[jt]sx?$"
+)
+_TEST_FOLDER = re.compile(r"(^|/)(__tests__|__mocks__|test|tests|e2e|cypress|playwright|integration-tests)/")
 
 
 def is_test_path(path: str) -> bool:
-    """Test code: `*.test.*`, `*.spec.*`, and anything under `__tests__/`, `test/`, `tests/`, `e2e/`…"""
-    return bool(_TEST_FILE.search(path) or _TEST_FOLDER.search(path))
+    """Test code: `*.test.*`, `*.spec.*`, test-runner configs and setup files (`jest.setup.js`,
+    `playwright.config.ts`), and anything under `__tests__/`, `test/`, `tests/`, `e2e/`, `integration-tests/`…"""
+    return bool(_TEST_FILE.search(path) or _TEST_RUNNER_FILE.search(path) or _TEST_FOLDER.search(path))

@@ -95,10 +95,9 @@ def test_one_shot_paths_option_replaces_the_defaults(tmp_path):
     assert flagged == {
         "scripts/backfill-invoices.js",
         "tools/reindex.js",
-        "prisma/test-environment.js",
         "src/server.js",  # flagged with the defaults too: the main entry is not a one-shot command
     }
-    # Still quiet: tests (not a path option), the files package.json's scripts run (`prisma/seed.js`,
+    # Still quiet: tests and test-runner setup such as `prisma/test-environment.js` (not a path option), the files package.json's scripts run (`prisma/seed.js`,
     # `reports/monthly.js`), and the command-line entry point (`#!/usr/bin/env node`, `process.argv`).
 
 

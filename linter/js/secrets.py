@@ -1,0 +1,357 @@
+"""Secrets: which setting names hold one, which values are written in the code, and which library
+parameters take one (jsonwebtoken, jose, express-jwt, passport-jwt, express-session, cookie-session,
+cookie-parser, NextAuth, iron-session, @fastify/jwt, @nestjs/jwt, hono/jwt, node:crypto)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from linter.js.env import setting_name
+from linter.js.expressions import (
+    arguments_of,
+    callee,
+    key_text,
+    member_object,
+    object_keys,
+    outermost,
+    property_name,
+    unwrap,
+)
+from linter.js.imports import string_value
+from linter.js.references import imports_module, resolve_imported
+from linter.syntax import Node, text, walk
+
+if TYPE_CHECKING:
+    from linter.context import FileContext
+
+# --- names ---------------------------------------------------------------------------------------------------
+
+_SECRET_PARTS = ("SECRET", "PASSWORD", "PASSWD", "PASSPHRASE", "APIKEY", "PRIVATEKEY", "AUTHTOKEN")
+_SECRET_TOKENS = frozenset({"TOKEN", "PASS", "PWD", "SALT", "PEPPER", "SIGNING", "HMAC", "CREDENTIAL", "CREDENTIALS"})
+# `KEY` alone is too common (`CACHE_KEY`, `STORAGE_KEY`); it is a secret after one of these.
+_KEY_QUALIFIERS = frozenset(
+    {
+        "API", "PRIVATE", "SECRET", "SIGNING", "SIGN", "SIGNATURE", "ENCRYPTION", "ENCRYPT", "CRYPTO", "CIPHER",
+        "AES", "HMAC", "JWT", "JWE", "JWS", "SESSION", "COOKIE", "MASTER", "ACCESS", "AUTH", "APP", "ADMIN",
+        "SERVICE", "WEBHOOK", "LICENSE",
+    }
+)  # fmt: skip
+# After its last secret word a secret's name may only say which one it is (`JWT_SECRET_REFRESH`,
+# `SESSION_SECRET_OLD`, `PRIVATE_KEY_PEM`); any other word makes the name about the secret, not the secret:
+# `JWT_SECRET_EXPIRES_IN`, `SALT_ROUNDS`, `TOKEN_COOKIE_NAME`, `OPENAI_TOKEN_CALC_CONCURRENCY`.
+_NAMING_THE_SECRET = frozenset(
+    {
+        "KEY", "KEYS", "SECRET", "SECRETS", "TOKEN", "VALUE", "BASE", "B", "BASE64", "HEX", "RAW", "PEM", "DER", "JWK",
+        "HASH", "CURRENT", "OLD", "NEW", "PREVIOUS", "PREV", "NEXT", "PRIMARY", "SECONDARY", "ADMIN",
+        "APP", "CLIENT", "SERVER", "SERVICE", "REFRESH", "ACCESS", "LIVE", "PROD", "PRODUCTION", "TEST", "DEV",
+        "DEVELOPMENT", "STAGING", "V",
+    }
+)  # fmt: skip
+# Counts and switches about secrets: `MAX_TOKENS`, `ALLOW_INSECURE_DEFAULT_SECRETS`, `REQUIRE_API_KEY`.
+_NEVER_A_SECRET = frozenset({"MAX", "MIN", "NUM", "COUNT", "ALLOW", "ENABLE", "DISABLE", "SKIP", "IS", "HAS", "USE", "REQUIRE"})
+_PUBLIC_TOKENS = frozenset({"PUBLIC", "PUBLISHABLE"})
+# Bundlers ship these to the browser, so their values are public whatever they are called.
+_CLIENT_PREFIXES = ("NEXT_PUBLIC_", "VITE_", "REACT_APP_", "EXPO_PUBLIC_", "NUXT_PUBLIC_", "GATSBY_", "PUBLIC_")
+_PATH_OR_URL = re.compile(r"^(\.{1,2}/|~/|/[\w.-]+/|[a-z][a-z0-9+.-]*://)|\.(json|txt|pem|key|crt|cer|cert|der|p12|pfx|jks|env|ya?ml)$")
+_NO_VALUE = frozenset(
+    {"none", "null", "undefined", "unused", "unset", "not-set", "not-required", "placeholder", "skipped", "disabled", "n/a", "missing"}
+)
+# A public key or certificate verifies; it is meant to be known.
+_PUBLIC_PEM = re.compile(r"-----BEGIN (RSA )?(PUBLIC KEY|CERTIFICATE)-----")
+_NO_VALUE_WORDS = ("unconfigured", "not-configured", "not-set", "not-required")
+_WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+
+
+def name_tokens(name: str) -> list[str]:
+    """`jwtSecretKey` and `JWT_SECRET_KEY` both give `['JWT', 'SECRET', 'KEY']`."""
+    return [word.upper() for word in _WORDS.findall(name)]
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a setting called `name` (`JWT_SECRET`, `sessionSecret`, `config.jwt.secret`) holds a secret."""
+    if name.upper().startswith(_CLIENT_PREFIXES):
+        return False
+    tokens = name_tokens(name)
+    if _PUBLIC_TOKENS.intersection(tokens) or _NEVER_A_SECRET.intersection(tokens):
+        return False
+    last_secret = -1
+    for index, token in enumerate(tokens):
+        if token in _SECRET_TOKENS or any(part in token for part in _SECRET_PARTS):
+            last_secret = index
+        elif token in ("KEY", "KEYS") and index and tokens[index - 1] != "SITE":
+            if _KEY_QUALIFIERS.intersection(tokens[:index]):
+                last_secret = index
+    if last_secret < 0:
+        return False
+    return all(token in _NAMING_THE_SECRET or token.isdigit() for token in tokens[last_secret + 1 :])
+
+
+# --- values --------------------------------------------------------------------------------------------------
+
+
+def literal_text(node: Node | None) -> str | None:
+    """The text of a string or template literal that could be a secret, else None: blank text, a file path
+    (`'./keys/private.pem'`: the secret is read from it), a URL, a word for "none" and a public key are not. A template
+    counts by its own text; one that calls something (`${randomBytes(32)}`) or reads the environment
+    (`${process.env.JWT_SECRET}`) is not hard-coded."""
+    node = unwrap(node)
+    if node is None:
+        return None
+    if node.type == "template_string":
+        for part in node.named_children:
+            if part.type == "template_substitution" and (
+                "env" in text(part) or any(n.type == "call_expression" for n in walk(part))
+            ):
+                return None
+        value = "".join(text(c) for c in node.named_children if c.type in ("string_fragment", "escape_sequence"))
+    else:
+        value = string_value(node) if node.type == "string" else None
+    if value is None or not value.strip() or _PATH_OR_URL.search(value) or _means_no_value(value):
+        return None
+    return None if _PUBLIC_PEM.search(value) else value
+
+
+def _means_no_value(value: str) -> bool:
+    """`'not-required'`, `'none'`, `'stripe-unconfigured'`: a placeholder that says there is no secret."""
+    normalized = re.sub(r"[\s_-]+", "-", value.strip().lower())
+    return normalized in _NO_VALUE or any(word in normalized for word in _NO_VALUE_WORDS)
+
+
+def stringified_setting(node: Node, file: "FileContext") -> str | None:
+    """`"JWT_SECRET"` for `` `${process.env.JWT_SECRET}` ``: a template that turns an unset variable into the
+    string `'undefined'`."""
+    node = unwrap(node)
+    if node is None or node.type != "template_string":
+        return None
+    parts = [c for c in node.named_children if c.type != "comment"]
+    if len(parts) != 1 or parts[0].type != "template_substitution" or not parts[0].named_children:
+        return None
+    return setting_name(parts[0].named_children[0], file)
+
+
+def hard_coded_value(literal: Node) -> Node | None:
+    """The whole hard-coded value a literal belongs to: the literal itself, `new TextEncoder().encode('…')`,
+    `Buffer.from('…')`, or an array of them (reached from its first element only, so an array is one value).
+    None when the literal is not hard-coded or a hard-coded element before it stands for its array."""
+    if literal_text(literal) is None:
+        return None
+    value = outermost(literal)
+    while value.parent is not None:
+        parent = value.parent
+        if parent.type == "array":
+            previous = value.prev_named_sibling
+            while previous is not None and previous.type == "comment":
+                previous = previous.prev_named_sibling
+            if previous is not None:
+                # Only the first element stands for the array; a later one after an env read stands alone.
+                return None if _is_hard_coded(previous) else value
+            value = outermost(parent)
+        elif parent.type == "arguments" and _is_encoding(parent.parent) and arguments_of(parent.parent)[0] == value:
+            value = outermost(parent.parent)
+        else:
+            break
+    return value
+
+
+def _is_hard_coded(node: Node) -> bool:
+    node = unwrap(node)
+    if node is not None and node.type == "call_expression" and _is_encoding(node):
+        node = unwrap(arguments_of(node)[0])
+    return literal_text(node) is not None
+
+
+def _is_encoding(node: Node | None) -> bool:
+    """`new TextEncoder().encode(x)` or `Buffer.from(x)`: a key made of bytes of `x`."""
+    node = unwrap(node)
+    if node is None or node.type != "call_expression":
+        return False
+    function = callee(node)
+    if function is None or function.type != "member_expression":
+        return False
+    owner = member_object(function)
+    method = property_name(function)
+    if method == "from":
+        return text(owner) == "Buffer"
+    return method == "encode" and owner is not None and owner.type == "new_expression" and text(callee(owner)) == "TextEncoder"
+
+
+# --- sinks ---------------------------------------------------------------------------------------------------
+
+# (module, export path) → index of the argument that is a secret or key.
+SECRET_ARGUMENTS: dict[tuple[str, tuple[str, ...]], int] = {
+    ("jsonwebtoken", ("sign",)): 1,
+    ("jsonwebtoken", ("verify",)): 1,
+    ("jose", ("jwtVerify",)): 1,
+    ("jose", ("jwtDecrypt",)): 1,
+    ("hono/jwt", ("sign",)): 1,
+    ("hono/jwt", ("verify",)): 1,
+    ("cookie-parser", ()): 0,
+    ("crypto", ("createSecretKey",)): 0,
+    ("crypto", ("createHmac",)): 1,
+    ("crypto", ("createCipheriv",)): 1,
+    ("crypto", ("createDecipheriv",)): 1,
+    ("crypto", ("scryptSync",)): 0,
+    ("crypto", ("pbkdf2Sync",)): 0,
+}
+# jose builders: `new SignJWT(claims).setProtectedHeader(…).sign(key)`.
+JOSE_BUILDER_METHODS = {"SignJWT": "sign", "EncryptJWT": "encrypt", "CompactSign": "sign", "CompactEncrypt": "encrypt"}
+
+
+@dataclass(frozen=True)
+class OptionSink:
+    module: str
+    keys: frozenset[str]  # option names that hold a secret
+    siblings: frozenset[str]  # option names that mark an options object of this module held in a variable
+
+
+OPTION_SINKS = tuple(
+    OptionSink(module, frozenset(keys.split()), frozenset(siblings.split()))
+    for module, keys, siblings in (
+        ("express-session", "secret", "resave saveUninitialized store cookie rolling genid unset"),
+        ("cookie-session", "secret keys", "maxAge signed overwrite httpOnly sameSite"),
+        ("express-jwt", "secret", "algorithms credentialsRequired requestProperty isRevoked getToken"),
+        ("passport-jwt", "secretOrKey", "jwtFromRequest ignoreExpiration passReqToCallback jsonWebTokenOptions"),
+        ("next-auth", "secret", "providers callbacks adapter pages events"),
+        ("@auth/core", "secret", "providers callbacks adapter pages events"),
+        ("iron-session", "password", "cookieName cookieOptions"),
+        ("next-iron-session", "password", "cookieName cookieOptions"),
+        ("@fastify/jwt", "secret", "sign verify decode formatUser messages"),
+        ("fastify-jwt", "secret", "sign verify decode formatUser messages"),
+        ("@fastify/session", "secret", "cookieName saveUninitialized store rolling"),
+        ("@fastify/secure-session", "secret key", "cookieName salt"),
+        ("@fastify/cookie", "secret", "parseOptions hook"),
+        ("@nestjs/jwt", "secret privateKey secretOrPrivateKey", "signOptions verifyOptions expiresIn"),
+        ("hono/jwt", "secret", "alg"),
+    )
+)
+
+SECRET_OPTION_NAMES = frozenset().union(*(sink.keys for sink in OPTION_SINKS))
+
+
+def secret_sink(node: Node, file: "FileContext") -> str | None:
+    """What takes `node` as a secret, e.g. "jsonwebtoken sign()" or "express-session `secret`", or None.
+    `node` is an expression (or a shorthand `{ secret }`) in the position a library reads its secret from."""
+    node = _taken_as(outermost(node))
+    parent = node.parent
+    if parent is None:
+        return None
+    if parent.type == "arguments" and parent.parent is not None:
+        return _argument_sink(parent.parent, arguments_of(parent.parent).index(node), file)
+    if node.type == "shorthand_property_identifier" and parent.type == "object":
+        return _option_sink(parent, text(node), file)
+    if parent.type == "pair" and parent.child_by_field_name("value") == node:
+        return _option_sink(parent.parent, key_text(parent.child_by_field_name("key")), file)
+    return None
+
+
+def _taken_as(node: Node) -> Node:
+    """The outermost expression that may evaluate to `node`: through arrays (`secret: ['a', 'b']`), fallbacks
+    (`secret || 'dev'`: the library takes the fallback when `secret` is unset) and ternary branches."""
+    while node.parent is not None:
+        parent = node.parent
+        if parent.type == "array":
+            node = outermost(parent)
+        elif parent.type == "binary_expression" and parent.child_by_field_name("right") == node:
+            if text(parent.child_by_field_name("operator")) not in ("||", "??"):
+                break
+            node = outermost(parent)
+        elif parent.type == "ternary_expression" and parent.child_by_field_name("condition") != node:
+            node = outermost(parent)
+        else:
+            break
+    return node
+
+
+def _argument_sink(call: Node, index: int, file: "FileContext") -> str | None:
+    function = callee(call)
+    imported = resolve_imported(function, file)
+    if imported is not None and SECRET_ARGUMENTS.get((imported.module, imported.path)) == index:
+        return f"{' '.join((imported.module, *imported.path[-1:]))}()"
+    if index == 0 and function is not None and function.type == "member_expression":
+        builder = _builder_class(function, file)
+        if builder is not None and JOSE_BUILDER_METHODS.get(builder) == property_name(function):
+            return f"jose {builder}.{property_name(function)}()"
+    return None
+
+
+def _builder_class(method: Node, file: "FileContext") -> str | None:
+    """`SignJWT` for `new SignJWT(…).setIssuer(…).sign`, when `SignJWT` comes from jose."""
+    node = member_object(method)
+    while node is not None and node.type == "call_expression":
+        function = callee(node)
+        if function is None or function.type != "member_expression":
+            return None
+        node = member_object(function)
+    if node is None or node.type != "new_expression":
+        return None
+    imported = resolve_imported(callee(node), file)
+    if imported is None or imported.module != "jose" or len(imported.path) != 1:
+        return None
+    return imported.path[0]
+
+
+def _option_sink(obj: Node | None, key: str, file: "FileContext") -> str | None:
+    if obj is None or obj.type != "object" or key not in SECRET_OPTION_NAMES:
+        return None
+    sink = options_consumer(obj, file)
+    if sink is None or key not in sink.keys:
+        return None
+    return f"{sink.module} `{key}`"
+
+
+def options_consumer(obj: Node, file: "FileContext") -> OptionSink | None:
+    """The library an options object is for: passed straight to one of its exports (or to
+    `fastify.register(plugin, options)`), else held in a variable with one of its distinctive options
+    in a file that imports it."""
+    holder = outermost(obj)
+    if holder.parent is not None and holder.parent.type == "arguments" and holder.parent.parent is not None:
+        call = holder.parent.parent
+        imported = resolve_imported(callee(call), file)
+        arguments = arguments_of(call)
+        if imported is None and property_name(callee(call)) == "register" and len(arguments) > 1:
+            imported = resolve_imported(arguments[0], file)
+        if imported is not None:
+            return next((sink for sink in OPTION_SINKS if imported.is_from(sink.module)), None)
+    keys = object_keys(obj)
+    for sink in OPTION_SINKS:
+        if sink.siblings.intersection(keys) and imports_module(file, sink.module):
+            return sink
+    return None
+
+
+# Options through which an app presents its own credentials to another service.
+CLIENT_CREDENTIAL_OPTIONS = frozenset(
+    {
+        "apiKey", "apiSecret", "apiToken", "clientSecret", "secretKey", "accessKey", "accessKeyId", "secretAccessKey",
+        "authKey", "authSecret", "authToken", "accessToken", "token", "auth", "pass", "password",
+    }
+)  # fmt: skip
+_LOCAL_MODULE = re.compile(r"^(\.|/|@/|~/|#|src/)")
+
+
+def client_credential(node: Node, file: "FileContext") -> str | None:
+    """The package whose client `node` is handed to as the app's own credential for another service:
+    `new Stripe(node)`, `new OpenAI({ apiKey: node })`, `createTransport({ auth: { pass: node } })`.
+    None for the secret sinks above and for local modules."""
+    node = outermost(node)
+    option = None
+    while node.parent is not None and node.parent.type == "pair" and node.parent.child_by_field_name("value") == node:
+        key = node.parent.child_by_field_name("key")
+        option = option or key_text(key)
+        node = outermost(node.parent.parent)
+    parent = node.parent
+    if parent is None or parent.type != "arguments" or parent.parent is None:
+        return None
+    call = parent.parent
+    if option is None and call.type != "new_expression":
+        return None
+    if option is not None and option not in CLIENT_CREDENTIAL_OPTIONS:
+        return None
+    imported = resolve_imported(callee(call), file)
+    if imported is None or _LOCAL_MODULE.match(imported.module):
+        return None
+    if any(imported.is_from(sink.module) and option in sink.keys for sink in OPTION_SINKS):
+        return None
+    return imported.module
