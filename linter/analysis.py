@@ -7,10 +7,12 @@ cached by content hash.
 from __future__ import annotations
 
 import codecs
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from linter.context import FileContext
+from linter.deadline import Deadline, OutOfTime
 from linter.js.imports import ModuleReference
 from linter.model import Finding, Level, Notice
 from linter.rule import Fact, Match, Rule
@@ -43,20 +45,36 @@ class RulePlan:
 
     def combined(self, language: str):
         if language not in self._combined:
-            parts, owners, offset = [], [], 0
-            for rule in self.rules:
-                if not rule.query.strip():
-                    continue
+            self._combined[language] = self._compile(language)
+        return self._combined[language]
+
+    def _compile(self, language: str):
+        with_queries = [rule for rule in self.rules if rule.query.strip()]
+        if not with_queries:
+            return None, []
+        try:
+            query = compile_query("\n".join(rule.query for rule in with_queries), language)
+        except QueryError:
+            for rule in with_queries:  # name the rule whose query is broken
                 try:
-                    count = compile_query(rule.query, language).pattern_count
+                    compile_query(rule.query, language)
                 except QueryError as error:
                     raise QueryError(f"rule {rule.id}: bad query for {language}: {error}") from error
-                parts.append(rule.query)
-                owners.append((offset + count, rule))
-                offset += count
-            query = compile_query("\n".join(parts), language) if parts else None
-            self._combined[language] = (query, owners)
-        return self._combined[language]
+            raise
+        # Tell patterns apart by where they start in the combined source: one compilation per language instead
+        # of one more per rule (query compilation is a good part of a run's start-up).
+        starts, offset = [], 0
+        for rule in with_queries:
+            starts.append(offset)
+            offset += len(rule.query.encode("utf-8")) + 1
+        owners: list[tuple[int, Rule]] = []
+        for pattern_index in range(query.pattern_count):
+            owner = with_queries[bisect_right(starts, query.start_byte_for_pattern(pattern_index)) - 1]
+            if owners and owners[-1][1] is owner:
+                owners[-1] = (pattern_index + 1, owner)
+            else:
+                owners.append((pattern_index + 1, owner))
+        return query, owners
 
     def validate(self) -> None:
         for language in LANGUAGES:
@@ -89,15 +107,55 @@ def looks_minified(source: bytes) -> bool:
 
 
 def analyze_file(
-    abs_path: Path, rel_path: str, plan: RulePlan, packages: list, report_findings: bool
+    abs_path: Path,
+    rel_path: str,
+    plan: RulePlan,
+    packages: list,
+    report_findings: bool,
+    time_limit: float | None = None,
 ) -> FileResult:
-    """Lint one file. `report_findings=False` runs only what project-level rules need (facts, imports)."""
+    """Lint one file. `report_findings=False` runs only what project-level rules need (facts, imports).
+
+    Never raises for a problem in the file or in a rule: what cannot be done becomes a notice. A file whose
+    analysis fails outside a rule, or takes longer than `time_limit` seconds, keeps no partial results.
+    """
+    step = _Step("reading the file")
+    try:
+        with Deadline(time_limit) as deadline:
+            return _analyze(abs_path, rel_path, plan, packages, report_findings, deadline, step)
+    except OutOfTime:
+        message = (
+            f"skipped: linting stopped after {time_limit:g} s while {step.doing}; "
+            "exclude the file if it is generated, or raise --timeout"
+        )
+    except Exception as error:  # RecursionError, a bug in shared code: lose this file, not the run
+        message = f"internal error while {step.doing}: {type(error).__name__}: {error}"
+    return FileResult(path=rel_path, notices=[Notice(message=message, path=rel_path)], incomplete=True)
+
+
+@dataclass
+class _Step:
+    """What the analysis of a file is doing, for the message when it fails or runs out of time."""
+
+    doing: str
+
+
+def _analyze(
+    abs_path: Path,
+    rel_path: str,
+    plan: RulePlan,
+    packages: list,
+    report_findings: bool,
+    deadline: Deadline,
+    step: _Step,
+) -> FileResult:
     result = FileResult(path=rel_path)
     try:
         raw = abs_path.read_bytes()
     except OSError as error:
         result.notices.append(Notice(message=f"cannot read file: {error.strerror or error}", path=rel_path))
         return result
+    step.doing = "decoding the file"
     source, problem = decode_source(raw)
     if source is None:
         result.notices.append(Notice(message=problem, path=rel_path, level=Level.NOTE))
@@ -105,32 +163,42 @@ def analyze_file(
     if looks_minified(source):
         result.notices.append(Notice(message="skipped: looks minified or generated", path=rel_path, level=Level.NOTE))
         return result
+    step.doing = "parsing"
     language = LANGUAGE_BY_SUFFIX[abs_path.suffix]
     tree = parse(source, language)
     file = FileContext(rel_path, source, language, tree, packages)
-    result.parsed = True
     if tree.root_node.has_error:
         result.notices.append(
             Notice(message="syntax errors: linted what the parser could recover", path=rel_path, level=Level.NOTE)
         )
+    step.doing = "collecting imports"
     result.references = list(file.module_references)
+    step.doing = "reading suppression comments"
     result.directives = find_directives(rel_path, source, file.root, file.lines, plan.known_ids)
-    _run_rules(file, plan, report_findings, result)
+    _run_rules(file, plan, report_findings, result, deadline, step)
+    result.parsed = True
     return result
 
 
-def _run_rules(file: FileContext, plan: RulePlan, report_findings: bool, result: FileResult) -> None:
+def _run_rules(
+    file: FileContext, plan: RulePlan, report_findings: bool, result: FileResult, deadline: Deadline, step: _Step
+) -> None:
     query, owners = plan.combined(file.language)
     if query is None:
         return
     active = {id(rule): _applies(rule, file, report_findings) for _, rule in owners}
     if not any(active.values()):
         return
+    step.doing = "matching the rules' queries"
+    # Native code: the alarm can only interrupt it once it returns, so a slow query costs its full time.
+    matches = query.matches(file.root)
     failed: set[str] = set()
-    for pattern_index, captures in query.matches(file.root):
+    for pattern_index, captures in matches:
         rule = _owner(owners, pattern_index)
         if not active[id(rule)] or rule.id in failed:
             continue
+        deadline.check()  # also when a rule swallowed the alarm with a bare `except:`
+        step.doing = f"running rule {rule.id}"
         try:
             for item in rule.check(Match(captures), file):
                 if isinstance(item, Fact):

@@ -13,6 +13,7 @@ import click
 from linter import __version__
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_INTERRUPTED = 130  # as shells report a command stopped by Ctrl-C
 LEVEL_CHOICES = click.Choice(["error", "warning", "note"])
 
 
@@ -47,10 +48,15 @@ def main() -> None:
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Use this config file.")
 @click.option("--rules-dir", type=click.Path(file_okay=False, path_type=Path), help="Also load rules from this folder.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes [default: cores, at most 4].")
-def check(paths, fmt, output, select, ignore, fail_on, exit_zero, category, no_color, include_suppressed, config_file, rules_dir, jobs):
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0),
+    help="Seconds one file may take before it is skipped with a notice; 0: no limit [default: 20].",
+)
+def check(paths, fmt, output, select, ignore, fail_on, exit_zero, category, no_color, include_suppressed, config_file, rules_dir, jobs, timeout):
     """Lint PATHS (default: the current folder)."""
     from linter.config import ConfigError
-    from linter.engine import RunOptions, UsageError, run
+    from linter.engine import DEFAULT_FILE_TIMEOUT, RunOptions, UsageError, run
     from linter.formatters import render
     from linter.model import Level
     from linter.registry import RuleLoadError
@@ -64,26 +70,30 @@ def check(paths, fmt, output, select, ignore, fail_on, exit_zero, category, no_c
         config_file=config_file,
         jobs=jobs,
         category=category,
+        file_timeout=DEFAULT_FILE_TIMEOUT if timeout is None else timeout or None,
     )
     try:
         result = run(options)
+        color = output is None and not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+        buffer = io.StringIO()
+        render(result.report, fmt, buffer, color=color, include_suppressed=include_suppressed)
     except (ConfigError, RuleLoadError, UsageError) as error:
         _fail(str(error))
     except RecursionError:
         _fail("internal error: input nested too deeply")
+    except KeyboardInterrupt:
+        click.echo("prodlint: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
     except Exception as error:  # the last line of defence: one line, never a traceback
         _fail(f"internal error: {type(error).__name__}: {error}")
 
-    color = output is None and not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
-    buffer = io.StringIO()
-    render(result.report, fmt, buffer, color=color, include_suppressed=include_suppressed)
     if output is None:
-        click.echo(buffer.getvalue(), nl=False)
+        _echo_to_stdout(buffer.getvalue())
     else:
         try:
             _write_atomically(output, buffer.getvalue())
-        except OSError as error:
-            _fail(f"cannot write {output}: {error.strerror or error}")
+        except (OSError, ValueError) as error:
+            _fail(f"cannot write {output}: {getattr(error, 'strerror', None) or error}")
 
     if exit_zero:
         sys.exit(EXIT_CLEAN)
@@ -91,6 +101,16 @@ def check(paths, fmt, output, select, ignore, fail_on, exit_zero, category, no_c
         sys.exit(EXIT_ERROR)
     failing = [f for f in result.report.active_findings if f.level.rank >= result.fail_on.rank]
     sys.exit(EXIT_FINDINGS if failing else EXIT_CLEAN)
+
+
+def _echo_to_stdout(report: str) -> None:
+    try:
+        click.echo(report, nl=False)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`prodlint check | head`): not an error of the run. Point stdout at devnull so
+        # that Python's own flush at exit does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _write_atomically(path: Path, content: str) -> None:

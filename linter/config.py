@@ -84,7 +84,7 @@ def find_config_file(start: Path, root: Path) -> tuple[Path, str] | None:
 def _manifest_has_settings(manifest: Path) -> bool:
     try:
         data = json.loads(manifest.read_text(encoding="utf-8-sig"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # the project index reports what is wrong with it
         return False
     return isinstance(data, dict) and "prodlint" in data
 
@@ -93,17 +93,23 @@ def load_config(path: Path | None, kind: str = "toml", display: str | None = Non
     if path is None:
         return Config()
     display = display or str(path)
+    syntax = "TOML" if kind == "toml" else "JSON"
+    if path.exists() and not path.is_file():  # a FIFO would block the read forever
+        raise ConfigError(f"{display}: not a regular file")
     try:
         if kind == "toml":
             raw: object = tomllib.loads(path.read_text(encoding="utf-8"))
         else:
-            raw = json.loads(path.read_text(encoding="utf-8-sig")).get("prodlint")
+            manifest = json.loads(path.read_text(encoding="utf-8-sig"))
+            raw = manifest.get("prodlint") if isinstance(manifest, dict) else None
     except OSError as error:
         raise ConfigError(f"{display}: cannot read: {error.strerror or error}") from error
     except UnicodeDecodeError as error:
         raise ConfigError(f"{display}: not UTF-8 text") from error
     except (tomllib.TOMLDecodeError, ValueError) as error:
-        raise ConfigError(f"{display}: not valid {'TOML' if kind == 'toml' else 'JSON'}: {error}") from error
+        raise ConfigError(f"{display}: not valid {syntax}: {error}") from error
+    except RecursionError as error:
+        raise ConfigError(f"{display}: not valid {syntax}: nested too deeply") from error
     if kind == "package.json" and not isinstance(raw, dict):
         raise ConfigError(f'{display}: key "prodlint": must be an object')
     try:

@@ -1,7 +1,10 @@
-"""Finds the files to lint under the given paths: JS/TS sources, package manifests and tsconfig files.
+"""Finds the files to lint under the given paths: JS/TS sources, package manifests, tsconfig files, and the
+non-JavaScript project files some rules read (Prisma schemas, Dockerfiles, ...: `linter.files.kinds`).
 
 Honours `.gitignore` files (nested ones too), always skips dependency and build folders, never follows a
-symlink out of the root and never walks a folder twice (symlink loops). Output is sorted and de-duplicated.
+symlink out of the root and never walks a folder twice (symlink loops). It opens no file: what is not a regular
+file (a FIFO would block the read), is over the size limit or has a name that is not UTF-8 is left out with a
+notice. Output is sorted and de-duplicated.
 """
 
 from __future__ import annotations
@@ -10,10 +13,12 @@ import os
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import pathspec
 
-from linter.model import Notice
+from linter.files.kinds import project_file_kind
+from linter.model import Level, Notice
 from linter.syntax import LANGUAGE_BY_SUFFIX
 
 ALWAYS_SKIPPED_DIRS = frozenset({"node_modules", ".git", ".next", "dist", "build", "coverage", ".turbo", "out"})
@@ -26,6 +31,7 @@ class Discovered:
     sources: list[Path] = field(default_factory=list)
     manifests: list[Path] = field(default_factory=list)
     tsconfigs: list[Path] = field(default_factory=list)
+    project_files: list[Path] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
 
 
@@ -78,6 +84,9 @@ def discover(root: Path, start_dirs: list[Path], max_file_size: int) -> Discover
         if real in seen_dirs:
             continue
         seen_dirs.add(real)
+        if not _is_utf8(_rel(folder, root)):
+            found.notices.append(_name_not_utf8(display_path(folder, root)))
+            continue
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as error:
@@ -87,13 +96,17 @@ def discover(root: Path, start_dirs: list[Path], max_file_size: int) -> Discover
         for entry in entries:
             path = Path(entry.path)
             try:
-                if entry.is_symlink() and not _inside(Path(os.path.realpath(path)), root):
-                    continue
                 is_dir = entry.is_dir()
-            except OSError:
+            except OSError as error:  # a link to itself: ELOOP
+                where = display_path(path, root)
+                found.notices.append(Notice(message=f"cannot read: {error.strerror or error}", path=where))
                 continue
             if is_dir:
                 if entry.name in ALWAYS_SKIPPED_DIRS or ignores.ignored(path, True):
+                    continue
+                problem = _link_problem(path, entry, root)
+                if problem is not None:
+                    found.notices.append(problem)
                     continue
                 subfolders.append(path)
             else:
@@ -102,6 +115,7 @@ def discover(root: Path, start_dirs: list[Path], max_file_size: int) -> Discover
     found.sources.sort()
     found.manifests.sort()
     found.tsconfigs.sort()
+    found.project_files.sort()
     return found
 
 
@@ -109,36 +123,73 @@ def _consider_file(
     path: Path, entry: os.DirEntry, root: Path, ignores: _GitIgnores, max_file_size: int, found: Discovered
 ) -> None:
     name = entry.name
-    wanted = is_source(path) or name in MANIFEST_NAMES or name in TSCONFIG_NAMES
+    project_file = not is_source(path) and project_file_kind(name) is not None
+    wanted = is_source(path) or name in MANIFEST_NAMES or name in TSCONFIG_NAMES or project_file
     if not wanted or ignores.ignored(path, False):
         return
-    if name in MANIFEST_NAMES:
+    problem = _link_problem(path, entry, root) or file_problem(path, root, max_file_size, entry.stat)
+    if problem is not None:
+        found.notices.append(problem)
+    elif name in MANIFEST_NAMES:
         found.manifests.append(path)
-        return
-    if name in TSCONFIG_NAMES:
+    elif name in TSCONFIG_NAMES:
         found.tsconfigs.append(path)
-        return
-    if ".min." in name:
-        found.notices.append(Notice(message="skipped: minified file", path=_rel(path, root), level="note"))
-        return
+    else:
+        (found.project_files if project_file else found.sources).append(path)
+
+
+def file_problem(
+    path: Path, root: Path, max_file_size: int, stat_of: Callable[[], os.stat_result] | None = None
+) -> Notice | None:
+    """Why prodlint must not read the file at `path`, as a notice; None when it may. Never opens the file:
+    opening a FIFO blocks until something writes to it, and a device can be endless."""
+    where = display_path(path, root)
+    if not _is_utf8(_rel(path, root)):
+        return _name_not_utf8(where)
+    if ".min." in path.name and is_source(path):
+        return Notice(message="skipped: minified file", path=where, level=Level.NOTE)
     try:
-        info = entry.stat()
+        info = stat_of() if stat_of is not None else path.stat()
     except OSError as error:
-        found.notices.append(Notice(message=f"cannot read file: {error.strerror or error}", path=_rel(path, root)))
-        return
+        return Notice(message=f"cannot read file: {error.strerror or error}", path=where)
     if not stat.S_ISREG(info.st_mode):
-        found.notices.append(Notice(message="skipped: not a regular file", path=_rel(path, root), level="note"))
-        return
+        return Notice(message="skipped: not a regular file", path=where, level=Level.NOTE)
     if info.st_size > max_file_size:
-        found.notices.append(
-            Notice(
-                message=f"skipped: {info.st_size:,} bytes is over the {max_file_size:,}-byte limit (max-file-size)",
-                path=_rel(path, root),
-                level="note",
-            )
-        )
-        return
-    found.sources.append(path)
+        message = f"skipped: {info.st_size:,} bytes is over the {max_file_size:,}-byte limit (max-file-size)"
+        return Notice(message=message, path=where, level=Level.NOTE)
+    return None
+
+
+def _link_problem(path: Path, entry: os.DirEntry, root: Path) -> Notice | None:
+    """Why a symbolic link met in the walk is not followed: it leads out of the root, or into a loop."""
+    if not entry.is_symlink():
+        return None
+    target = Path(os.path.realpath(path))
+    if not _inside(target, root):
+        message = "skipped: a symbolic link to outside the root"
+    elif _inside(Path(os.path.realpath(path.parent)), target):
+        message = "skipped: a symbolic link loop (it points to a folder that holds it)"
+    else:
+        return None
+    return Notice(message=message, path=display_path(path, root), level=Level.NOTE)
+
+
+def display_path(path: Path, root: Path) -> str:
+    """`path` relative to `root` (else as given), POSIX, with bytes that are not UTF-8 shown as U+FFFD."""
+    return _rel(path, root).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _name_not_utf8(where: str) -> Notice:
+    return Notice(message="skipped: the name is not valid UTF-8", path=where, level=Level.NOTE)
+
+
+def _is_utf8(name: str) -> bool:
+    # Reports name files in UTF-8 text (JSON, SARIF URIs), which cannot hold such a name.
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # os.fsdecode keeps undecodable bytes as lone surrogates
+        return False
+    return True
 
 
 def _inside(path: Path, root: Path) -> bool:

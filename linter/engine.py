@@ -6,7 +6,7 @@ import codecs
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
 import pathspec
@@ -15,21 +15,26 @@ from linter import __version__
 from linter.analysis import FileResult, RulePlan, analyze_file, decode_source
 from linter.config import (
     Config,
+    check_selectors,
     enabled_rules,
     find_config_file,
     load_config,
     matches_selector,
     validate_against_rules,
 )
-from linter.discovery import discover, is_source
+from linter.discovery import MANIFEST_NAMES, discover, display_path, file_problem, is_source
+from linter.files.kinds import project_file_kind
 from linter.fingerprint import line_hashes
 from linter.model import Finding, Level, Location, Notice, Report
 from linter.project import ProjectIndex
 from linter.registry import RuleLoadError, builtin_rules, load_rules_dir
 from linter.rule import Rule
-from linter.suppression import INVALID_ID, UNUSED_ID, Directive, apply_suppressions
+from linter.suppression import INVALID_ID, UNUSED_ID, Directive, apply_suppressions, project_file_directives
 
 PARALLEL_MIN_FILES = 64
+# Seconds one file may take (parse and every rule) before it is skipped with a notice: generous, since a
+# typical file takes well under 0.1 s; it exists so that one pathological file cannot stall CI.
+DEFAULT_FILE_TIMEOUT = 20.0
 
 
 class UsageError(Exception):
@@ -47,6 +52,7 @@ class RunOptions:
     config_file: Path | None = None
     jobs: int | None = None
     category: str | None = None
+    file_timeout: float | None = DEFAULT_FILE_TIMEOUT  # None or 0: no limit
 
 
 @dataclass
@@ -75,6 +81,9 @@ def run(options: RunOptions) -> RunResult:
     config = _load_settings(options, common, root)
     rule_classes = _all_rules(options, config, root)
     rule_options = validate_against_rules(config, rule_classes)
+    rule_ids = [cls.id for cls in rule_classes]
+    check_selectors(options.select or [], rule_ids, "--select")  # flags are checked like the config file
+    check_selectors(options.ignore or [], rule_ids, "--ignore")
     select = options.select if options.select is not None else config.select
     ignore = (options.ignore if options.ignore is not None else config.ignore) + options.extend_ignore
     chosen = enabled_rules(rule_classes, select, ignore)
@@ -89,9 +98,11 @@ def run(options: RunOptions) -> RunResult:
 
     found, reported = _discover(root, targets, config)
     notices = list(found.notices)
+    if not any(_in_targets(path, targets) for path in found.sources):
+        notices.append(Notice(message="nothing to lint: no JavaScript or TypeScript files under the given paths"))
     project = ProjectIndex.build(root, found, reported, notices)
 
-    results = _analyze_all(found.sources, root, plan, project, options.jobs)
+    results = _analyze_all(found.sources, root, plan, project, options.jobs, options.file_timeout)
     findings: list[Finding] = []
     directives: list[Directive] = []
     incomplete = False
@@ -107,6 +118,7 @@ def run(options: RunOptions) -> RunResult:
         except Exception as error:  # one broken rule must not stop the run
             incomplete = True
             notices.append(Notice(message=f"internal error in rule {rule.id}: {type(error).__name__}: {error}"))
+    directives.extend(project_file_directives(project, plan.known_ids))
 
     findings = _apply_per_file_ignores(findings, config, root)
     enabled_ids = {cls.id for cls in chosen}
@@ -173,19 +185,38 @@ def _discover(root: Path, targets: list[Path], config: Config):
         start_dirs.append(_package_dir(file, root))
     found = discover(root, start_dirs, config.max_file_size)
     sources = set(found.sources)
+    project_files = set(found.project_files)
     for file in files:
-        if is_source(file):
+        wanted = is_source(file) or project_file_kind(file.name) is not None
+        # A named file gets the same checks as a found one: a FIFO named `x.js` must not be opened.
+        problem = file_problem(file, root, config.max_file_size) if wanted else None
+        if problem is not None:
+            found.notices.append(problem)
+        elif is_source(file):
             sources.add(file)
-        else:
-            found.notices.append(Notice(message="skipped: not a JavaScript or TypeScript file", path=_rel(file, root)))
+        elif wanted:
+            project_files.add(file)
+        elif file.name not in MANIFEST_NAMES:
+            where = display_path(file, root)
+            found.notices.append(Notice(message="skipped: not a JavaScript or TypeScript file", path=where))
     excluded = _exclude_spec(config, root)
     found.sources = sorted(p for p in sources if not excluded.match_file(_rel(p, root)))
-    reported = {_rel(path, root) for path in found.sources if _in_targets(path, targets)}
+    found.project_files = sorted(p for p in project_files if not excluded.match_file(_rel(p, root)))
+    # Rules also report into the non-JavaScript files they read (a schema, a Dockerfile, package.json scripts).
+    readable = [*found.sources, *found.project_files, *found.manifests]
+    reported = {_rel(path, root) for path in readable if _in_targets(path, targets)}
     return found, reported
 
 
 def _in_targets(path: Path, targets: list[Path]) -> bool:
     return any(path == t or t in path.parents for t in targets)
+
+
+def _config_prefix(config: Config, root: Path) -> str:
+    """Where the config's globs are anchored, relative to the root: its folder, or the root itself when the
+    file lies outside it (`--config ../shared.toml`)."""
+    base = config.base_dir.resolve() if config.base_dir else root
+    return _rel(base, root) if base == root or root in base.parents else ""
 
 
 def _package_dir(file: Path, root: Path) -> Path:
@@ -198,38 +229,41 @@ def _package_dir(file: Path, root: Path) -> Path:
 
 
 def _exclude_spec(config: Config, root: Path) -> pathspec.PathSpec:
-    prefix = _rel(config.base_dir, root) if config.base_dir and config.base_dir != root else ""
+    prefix = _config_prefix(config, root)
     patterns = [f"{prefix}/{p.lstrip('/')}" if prefix else p for p in config.exclude]
     return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
-def _analyze_all(sources: list[Path], root: Path, plan: RulePlan, project: ProjectIndex, jobs: int | None):
-    work = [(path, _rel(path, root)) for path in sources]
-    packages = {rel: project.packages_around(rel) for _, rel in work}
+def _analyze_all(
+    sources: list[Path], root: Path, plan: RulePlan, project: ProjectIndex, jobs: int | None, timeout: float | None
+) -> list[FileResult]:
     reported = project.reported_paths
+    rels = [(path, _rel(path, root)) for path in sources]
+    work = [(path, rel, project.packages_around(rel), rel in reported, timeout) for path, rel in rels]
     jobs = jobs or min(os.cpu_count() or 1, 4)
-    if jobs <= 1 or len(work) < PARALLEL_MIN_FILES:
-        return [analyze_file(path, rel, plan, packages[rel], rel in reported) for path, rel in work]
+    # Workers are forked so that they inherit the plan (compiled queries cannot be pickled);
+    # where fork does not exist the run stays in one process.
+    if jobs <= 1 or len(work) < PARALLEL_MIN_FILES or "fork" not in get_all_start_methods():
+        return [analyze_file(path, rel, plan, *rest) for path, rel, *rest in work]
     global _WORKER_PLAN
     _WORKER_PLAN = plan
     chunk = max(1, len(work) // (jobs * 8))
-    args = [(path, rel, packages[rel], rel in reported) for path, rel in work]
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as pool:
-        return list(pool.map(_analyze_in_worker, args, chunksize=chunk))
+        return list(pool.map(_analyze_in_worker, work, chunksize=chunk))
 
 
 _WORKER_PLAN: RulePlan | None = None
 
 
-def _analyze_in_worker(args) -> FileResult:
-    path, rel, packages, report_findings = args
-    return analyze_file(path, rel, _WORKER_PLAN, packages, report_findings)
+def _analyze_in_worker(work) -> FileResult:
+    path, rel, *rest = work
+    return analyze_file(path, rel, _WORKER_PLAN, *rest)
 
 
 def _apply_per_file_ignores(findings: list[Finding], config: Config, root: Path) -> list[Finding]:
     if not config.per_file_ignores:
         return findings
-    prefix = _rel(config.base_dir, root) if config.base_dir and config.base_dir != root else ""
+    prefix = _config_prefix(config, root)
     specs = []
     for pattern, selectors in config.per_file_ignores.items():
         full = f"{prefix}/{pattern.lstrip('/')}" if prefix else pattern

@@ -16,3 +16,11 @@ def is_test_path(path: str) -> bool:
     """Test code: `*.test.*`, `*.spec.*`, test-runner configs and setup files (`jest.setup.js`,
     `playwright.config.ts`), and anything under `__tests__/`, `test/`, `tests/`, `e2e/`, `integration-tests/`…"""
     return bool(_TEST_FILE.search(path) or _TEST_RUNNER_FILE.search(path) or _TEST_FOLDER.search(path))
+
+
+_TEST_SUPPORT_FOLDER = re.compile(r"(^|/)(testing|test-?utils?|testutils|test-?helpers?|[\w.-]*-test-utils?)/", re.I)
+
+
+def is_test_support_path(path: str) -> bool:
+    """Code that only tests run, kept outside test folders: `libs/testing/src/…`, `packages/x-test-utils/src/…`."""
+    return is_test_path(path) or bool(_TEST_SUPPORT_FOLDER.search(path))

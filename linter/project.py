@@ -13,7 +13,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from linter.model import Notice
+from linter.files.kinds import project_file_kind
+from linter.model import Level, Location, Notice
+from linter.positions import LineIndex
 from linter.rule import Fact
 
 RESOLVE_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
@@ -52,6 +54,10 @@ class ProjectIndex:
     imports: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)  # path -> [(specifier, target)]
     facts: dict[str, list[Fact]] = field(default_factory=lambda: defaultdict(list))
     reported_paths: frozenset[str] = frozenset()
+    # Non-JavaScript files rules read whole (Prisma schemas, Dockerfiles, ...): path -> kind (linter.files.kinds).
+    other_files: dict[str, str] = field(default_factory=dict)
+    # Problems met reading files: `build` makes this the run's own notice list.
+    notices: list[Notice] = field(default_factory=list)
 
     @classmethod
     def build(cls, root: Path, found, reported: set[str], notices: list[Notice]) -> "ProjectIndex":
@@ -65,7 +71,52 @@ class ProjectIndex:
             if aliases is not None:
                 project.aliases.append(aliases)
         project.reported_paths = frozenset(reported)
+        for path in getattr(found, "project_files", ()):
+            project.other_files[path.relative_to(root).as_posix()] = project_file_kind(path.name) or ""
+        project.notices = notices
         return project
+
+    def project_files(self, *kinds: str) -> list[str]:
+        """The paths of the non-JavaScript files of these kinds (every kind when none is given), sorted."""
+        return sorted(path for path, kind in self.other_files.items() if not kinds or kind in kinds)
+
+    def read_source(self, path: str) -> bytes | None:
+        """The text of a project file or a package manifest as UTF-8 bytes (BOM removed), read once; None, with
+        a notice, when it cannot be read or is not text. Only files discovery found are read."""
+        cache = self.__dict__.setdefault("_sources", {})
+        if path not in cache:
+            cache[path] = self._read_source(path)
+        return cache[path]
+
+    def _read_source(self, path: str) -> bytes | None:
+        from linter.analysis import decode_source
+
+        manifests = {p.manifest for p in self.packages.values()}
+        if path not in self.other_files and path not in manifests:
+            return None
+        try:
+            raw = (self.root / path).read_bytes()
+        except OSError as error:
+            self.notices.append(Notice(message=f"cannot read file: {error.strerror or error}", path=path))
+            return None
+        source, problem = decode_source(raw)
+        if source is None:
+            self.notices.append(Notice(message=problem or "skipped: not text", path=path, level=Level.NOTE))
+        return source
+
+    def location(self, path: str, start_byte: int, end_byte: int, message: str | None = None) -> Location:
+        """A location in a file read with `read_source`, from byte offsets into its text."""
+        lines = self.__dict__.setdefault("_line_indexes", {})
+        if path not in lines:
+            lines[path] = LineIndex(self.read_source(path) or b"")
+        return Location(path=path, span=lines[path].span(start_byte, end_byte), message=message)
+
+    def memo(self, key: object, compute):
+        """`compute()` once per run and key: where helpers keep what they build from the whole project."""
+        cache = self.__dict__.setdefault("_memo", {})
+        if key not in cache:
+            cache[key] = compute()
+        return cache[key]
 
     def add_file(self, path: str, references, facts: list[Fact]) -> None:
         """Record one analysed file: its resolved imports and its rules' facts."""
@@ -270,4 +321,6 @@ def _read_json(path: Path, rel: str, notices: list[Notice], comments: bool) -> o
         return json.loads(_strip_jsonc(raw) if comments else raw)
     except ValueError as error:
         notices.append(Notice(message=f"not valid JSON ({error}); its settings are ignored", path=rel))
-        return None
+    except RecursionError:
+        notices.append(Notice(message="not valid JSON (nested too deeply); its settings are ignored", path=rel))
+    return None

@@ -3,6 +3,10 @@
     // prodlint-ignore <rule-id>[, <rule-id>…] -- <reason>        its own line; on a line of its own, the next line
     /* prodlint-ignore-file <rule-id>[, …] -- <reason> */        the whole file
 
+In the non-JavaScript files rules read (`linter.files.kinds`), the same directives are line comments of the
+file's own syntax: `// prodlint-ignore …` (or `///`) in Prisma schemas, `# prodlint-ignore …` in Dockerfiles,
+shell scripts, YAML, TOML and `.env` files. JSON files have no comments: use `per-file-ignores` there.
+
 A rule id may also be a family (`auth`). The reason is required. Directives without one, naming an unknown
 rule, or suppressing nothing become findings of their own (`prodlint/invalid-suppression`,
 `prodlint/unused-suppression`).
@@ -12,11 +16,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from linter.config import matches_selector
+from linter.files.kinds import line_comment_markers
 from linter.model import Finding, Span
 from linter.positions import LineIndex
 from linter.syntax import Node, walk
+
+if TYPE_CHECKING:
+    from linter.project import ProjectIndex
 
 INVALID_ID = "prodlint/invalid-suppression"
 UNUSED_ID = "prodlint/unused-suppression"
@@ -58,17 +67,60 @@ def find_directives(path: str, source: bytes, root: Node, lines: LineIndex, know
         if match is None:
             continue
         span = lines.span(node.start_byte, node.end_byte)
-        suffix = match.group("suffix")
-        directive = _parse(path, span, suffix == "-file", match.group("body"), known_ids)
-        if suffix not in ("", "-file"):
-            directive.problem = (
-                f"uses `prodlint-ignore{suffix}`, which is not a directive; write `prodlint-ignore` "
-                "(its line, or the next one) or `prodlint-ignore-file`"
-            )
+        directive = _directive(path, span, match, known_ids)
         before = source[lines.line_start(span.start_line) : node.start_byte]
         directive.trailing = bool(before.strip(b" \t{"))
         directives.append(directive)
     return directives
+
+
+def find_line_directives(
+    path: str, source: bytes, lines: LineIndex, known_ids: frozenset[str], comment_markers: tuple[str, ...]
+) -> list[Directive]:
+    """Directives in a file read without a syntax tree, written as line comments that start with one of
+    `comment_markers` (`#`, or `//` which also matches `///`), on a line of their own or after other text."""
+    if _MARKER not in source or not comment_markers:
+        return []
+    starts = b"|".join(re.escape(m[:1].encode()) + b"{%d,}" % len(m) for m in comment_markers)
+    comment = re.compile(rb"(?:^|(?<=\s))(?:" + starts + rb")[ \t]*(?=prodlint-ignore)")
+    directives = []
+    for line in range(1, lines.line_count + 1):
+        raw = lines.line_bytes(line)
+        found = comment.search(raw) if _MARKER in raw else None
+        if found is None:
+            continue
+        match = _DIRECTIVE.match(raw[found.end() :].decode("utf-8", "replace"))
+        if match is None:
+            continue
+        line_start = lines.line_start(line)
+        directive = _directive(path, lines.span(line_start + found.start(), line_start + len(raw)), match, known_ids)
+        directive.trailing = bool(raw[: found.start()].strip())
+        directives.append(directive)
+    return directives
+
+
+def project_file_directives(project: "ProjectIndex", known_ids: frozenset[str]) -> list[Directive]:
+    """The directives in the reported non-JavaScript files of the project (schemas, Dockerfiles, scripts...)."""
+    directives = []
+    for path, kind in sorted(project.other_files.items()):
+        markers = line_comment_markers(kind)
+        if not markers or path not in project.reported_paths:
+            continue
+        source = project.read_source(path)
+        if source is not None and _MARKER in source:
+            directives.extend(find_line_directives(path, source, LineIndex(source), known_ids, markers))
+    return directives
+
+
+def _directive(path: str, span: Span, match: re.Match, known_ids: frozenset[str]) -> Directive:
+    suffix = match.group("suffix")
+    directive = _parse(path, span, suffix == "-file", match.group("body"), known_ids)
+    if suffix not in ("", "-file"):
+        directive.problem = (
+            f"uses `prodlint-ignore{suffix}`, which is not a directive; write `prodlint-ignore` "
+            "(its line, or the next one) or `prodlint-ignore-file`"
+        )
+    return directive
 
 
 def _comment_body(comment: str) -> str:

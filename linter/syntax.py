@@ -64,12 +64,17 @@ class CompiledQuery:
     def pattern_count(self) -> int:
         return self._query.pattern_count
 
+    def start_byte_for_pattern(self, pattern_index: int) -> int:
+        """Where pattern `pattern_index` starts in the query source, in bytes."""
+        return self._query.start_byte_for_pattern(pattern_index)
+
     def matches(self, node: ts.Node) -> list[tuple[int, dict[str, list[ts.Node]]]]:
         return self._cursor.matches(node)
 
 
+@lru_cache(maxsize=256)
 def compile_query(source: str, language_name: str) -> CompiledQuery:
-    """Compile `source` for one language; raises QueryError (a ValueError) on a bad pattern."""
+    """Compile `source` for one language, once per process; raises QueryError (a ValueError) on a bad pattern."""
     return CompiledQuery(source, language_name)
 
 

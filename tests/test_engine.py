@@ -239,3 +239,9 @@ def test_rules_dir_config_key_loads_user_rules(tmp_path):
     write_files(tmp_path, {"prodlint.toml": 'rules-dir = "lint-rules"\nselect = ["testing"]\n', "a.js": "new MarkerClient();\n"})
     result = lint([tmp_path], rules_dir=None, select=None)
     assert found(result) == {("a.js", 1, "testing/marker-client")}
+
+
+def test_config_file_outside_the_root_anchors_globs_at_the_root(tmp_path):
+    project = write_files(tmp_path / "project", {"vendor/a.js": "new MarkerClient();\n", "src/b.js": "new MarkerClient();\n"})
+    config = write_files(tmp_path / "elsewhere", {"shared.toml": 'exclude = ["vendor/**"]\n'}) / "shared.toml"
+    assert found(lint([project], config_file=config)) == {("src/b.js", 1, "testing/marker-client")}

@@ -14,8 +14,10 @@ from tests.fixture_cases import FIXTURES, annotations
 
 RULES = builtin_rules()
 HEADINGS = ["## Why is this bad?", "## Example", "## Use instead", "## References"]
-FENCE = re.compile(r"```(?P<lang>[a-z]*)\n(?P<code>.*?)```", re.S)
+# A fence may name the file its code is linted as: ```json package.json
+FENCE = re.compile(r"```(?P<lang>[a-z]*)(?:[ \t]+(?P<file>[\w./-]+))?\n(?P<code>.*?)```", re.S)
 SUFFIX_BY_FENCE = {"js": ".js", "javascript": ".js", "jsx": ".jsx", "ts": ".ts", "typescript": ".ts", "tsx": ".tsx"}
+FILE_BY_FENCE = {"prisma": "schema.prisma", "dockerfile": "Dockerfile", "dotenv": ".env.example", "sh": "start.sh"}
 
 
 def ids(rules):
@@ -53,15 +55,18 @@ def test_docs_skeleton(rule):
 
 
 def _first_code_block(docs: str, heading: str) -> tuple[str, str]:
+    """The file name to lint the first code block under `heading` as, and its code."""
     section = docs.split(heading, 1)[1].split("\n## ", 1)[0]
     match = FENCE.search(section)
     assert match, f"no code block under {heading}"
-    return SUFFIX_BY_FENCE[match.group("lang") or "js"], match.group("code")
+    lang = match.group("lang") or "js"
+    name = match.group("file") or FILE_BY_FENCE.get(lang) or f"example{SUFFIX_BY_FENCE[lang]}"
+    return name, match.group("code")
 
 
-def _rule_findings(rule, code: str, suffix: str, folder: Path) -> list:
+def _rule_findings(rule, code: str, name: str, folder: Path) -> list:
     folder.mkdir()
-    source = folder / f"example{suffix}"
+    source = folder / name
     source.write_text(code, encoding="utf-8")
     report = run(RunOptions(paths=[source], jobs=1)).report
     return [f for f in report.active_findings if f.rule_id == rule.id]
@@ -69,10 +74,10 @@ def _rule_findings(rule, code: str, suffix: str, folder: Path) -> list:
 
 @pytest.mark.parametrize("rule", RULES, ids=ids(RULES))
 def test_example_is_flagged_and_use_instead_is_not(rule, tmp_path):
-    suffix, bad = _first_code_block(rule.docs(), "## Example")
-    assert _rule_findings(rule, bad, suffix, tmp_path / "bad"), "the Example is not flagged"
-    suffix, good = _first_code_block(rule.docs(), "## Use instead")
-    assert not _rule_findings(rule, good, suffix, tmp_path / "good"), "the Use instead code is flagged"
+    name, bad = _first_code_block(rule.docs(), "## Example")
+    assert _rule_findings(rule, bad, name, tmp_path / "bad"), "the Example is not flagged"
+    name, good = _first_code_block(rule.docs(), "## Use instead")
+    assert not _rule_findings(rule, good, name, tmp_path / "good"), "the Use instead code is flagged"
 
 
 @pytest.mark.parametrize("rule", RULES, ids=ids(RULES))

@@ -6,6 +6,7 @@ then notices, a count per rule and a one-line total. Colour only when asked; oth
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from pathlib import Path
 from typing import TextIO
@@ -14,6 +15,7 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
+from linter.analysis import decode_source
 from linter.model import Finding, Level, Location, Report, Span
 
 MAX_FRAME_LINES = 3
@@ -21,6 +23,7 @@ TAB_SIZE = 4
 
 _LEVEL_STYLE = {Level.ERROR: "bold red", Level.WARNING: "bold yellow", Level.NOTE: "bold blue"}
 _GUTTER_STYLE = "blue"
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _CONTROL_CHARS = {code: "\ufffd" for code in [*range(0x20), 0x7F] if code != ord("\t")}
 
 
@@ -168,8 +171,11 @@ class _SourceFiles:
 
     def _read(self, path: str) -> list[str] | None:
         try:
-            text = (self.root / path).read_bytes().decode("utf-8")
-        except (OSError, UnicodeDecodeError):
+            raw = (self.root / path).read_bytes()
+        except OSError:
             return None
-        # Lines as tree-sitter counts them: only "\n" ends a line.
-        return [line.removesuffix("\r") for line in text.split("\n")]
+        source, _ = decode_source(raw)  # as the file was linted: BOM dropped, UTF-16 converted
+        if source is None:
+            return None
+        # Lines as findings count them: "\r\n", "\r" and "\n" all end one.
+        return _LINE_BREAK.split(source.decode("utf-8"))

@@ -1,0 +1,159 @@
+"""The Prisma schemas of a project: which `.prisma` files form one schema, what its datasource says, and which
+indexes each model has.
+
+A schema is a file with a `datasource` block plus, for multi-file schemas (`prismaSchemaFolder`, Prisma 6.6+),
+the `.prisma` files without one in its folder and the folders below it (`prisma/schema/*.prisma`). Several
+datasource files in one folder are separate schemas (a repository with one schema per database); a file no
+datasource folder holds is left out, since its database is unknown.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+from functools import cached_property
+
+from linter.files.kinds import PRISMA
+from linter.files.prisma_schema import Block, Field, SchemaFile, parse_schema
+from linter.project import ProjectIndex
+
+RELATIONAL_PROVIDERS = frozenset({"postgresql", "postgres", "mysql", "sqlite", "sqlserver", "cockroachdb"})
+MODEL_KINDS = ("model",)
+
+
+@dataclass(frozen=True)
+class Datasource:
+    provider: str | None  # as written: "postgresql", "mysql", ...; None when not a plain string
+    relation_mode: str | None  # `relationMode` (or the older `referentialIntegrity`), else None
+    url_env: str | None  # the variable of `url = env("DATABASE_URL")`
+    direct_url_env: str | None  # the variable of `directUrl = env("DIRECT_URL")`
+
+
+@dataclass(frozen=True)
+class Model:
+    path: str
+    block: Block
+
+    @property
+    def name(self) -> str:
+        return self.block.name
+
+
+@dataclass
+class PrismaSchema:
+    root: str  # the file holding the datasource
+    files: list[SchemaFile]
+    datasource: Datasource
+
+    def models(self) -> list[Model]:
+        return [Model(f.path, b) for f in self.files for b in f.blocks if b.kind in MODEL_KINDS]
+
+    def model(self, name: str) -> Model | None:
+        return next((m for m in self.models() if m.name == name), None)
+
+    @cached_property
+    def model_names(self) -> frozenset[str]:
+        return frozenset(m.name for m in self.models())
+
+
+def project_schemas(project: ProjectIndex) -> list[PrismaSchema]:
+    """Every Prisma schema of the project with a datasource, parsed once per run."""
+    return project.memo("prisma.schemas", lambda: _load(project))
+
+
+def _load(project: ProjectIndex) -> list[PrismaSchema]:
+    parsed = []
+    for path in project.project_files(PRISMA):
+        source = project.read_source(path)
+        if source is not None:
+            parsed.append(parse_schema(path, source))
+    roots = {f.path: f for f in parsed if f.blocks_of("datasource")}
+    schemas = {path: PrismaSchema(path, [f], _datasource(f)) for path, f in roots.items()}
+    root_dirs: dict[str, list[str]] = {}
+    for path in roots:
+        root_dirs.setdefault(posixpath.dirname(path), []).append(path)
+    for schema_file in parsed:
+        if schema_file.path in roots:
+            continue
+        owner = _owning_root(posixpath.dirname(schema_file.path), root_dirs)
+        if owner is not None:
+            schemas[owner].files.append(schema_file)
+    return [schemas[path] for path in sorted(schemas)]
+
+
+def _owning_root(folder: str, root_dirs: dict[str, list[str]]) -> str | None:
+    while True:
+        roots = root_dirs.get(folder)
+        if roots:
+            return roots[0] if len(roots) == 1 else None
+        if not folder:
+            return None
+        folder = posixpath.dirname(folder)
+
+
+def _datasource(schema_file: SchemaFile) -> Datasource:
+    block = schema_file.blocks_of("datasource")[0]
+    return Datasource(
+        provider=_string(block, "provider"),
+        relation_mode=_string(block, "relationMode") or _string(block, "referentialIntegrity"),
+        url_env=_env_name(block, "url"),
+        direct_url_env=_env_name(block, "directUrl"),
+    )
+
+
+def _string(block: Block, key: str) -> str | None:
+    value = block.property(key)
+    return value.text if value is not None and value.kind == "string" else None
+
+
+def _env_name(block: Block, key: str) -> str | None:
+    value = block.property(key)
+    if value is None or value.kind != "call" or value.text != "env":
+        return None
+    name = value.argument(None, 0)
+    return name.text if name is not None and name.kind == "string" else None
+
+
+def key_field_lists(model: Block) -> list[tuple[str, ...]]:
+    """The field lists of every index the database keeps for the model, in order: `@id`, `@unique`,
+    `@@id`, `@@unique` and `@@index` (not `@@fulltext`, which serves text search only)."""
+    lists: list[tuple[str, ...]] = []
+    for field in model.fields:
+        if field.attribute("id") is not None or field.attribute("unique") is not None:
+            lists.append((field.name,))
+    for attribute in model.attributes:
+        if attribute.name in ("id", "unique", "index"):
+            fields = attribute.argument("fields", 0)
+            if fields is not None and fields.names():
+                lists.append(fields.names())
+    return lists
+
+
+def unique_field_sets(model: Block) -> list[frozenset[str]]:
+    """The field sets that identify one row: `@id`, `@unique`, `@@id`, `@@unique`."""
+    sets = [frozenset((f.name,)) for f in model.fields if f.attribute("id") or f.attribute("unique")]
+    for attribute in model.attributes:
+        if attribute.name in ("id", "unique"):
+            fields = attribute.argument("fields", 0)
+            if fields is not None and fields.names():
+                sets.append(frozenset(fields.names()))
+    return sets
+
+
+def relation_fields(model: Block) -> list[tuple[Field, tuple[str, ...]]]:
+    """The relation fields that hold the foreign key on this side, with their scalar fields:
+    `user User @relation(fields: [userId], references: [id])` → (user, ("userId",))."""
+    found = []
+    for field in model.fields:
+        relation = field.attribute("relation")
+        if relation is None:
+            continue
+        scalars = relation.argument("fields")
+        if scalars is not None and scalars.names():
+            found.append((field, scalars.names()))
+    return found
+
+
+def is_ignored(model: Block) -> bool:
+    """`@@ignore`: the client does not use the model."""
+    return model.attribute("ignore") is not None
