@@ -1,0 +1,277 @@
+"""Where a local name gets its value: the declaration a use refers to and the assignments that reach it.
+
+Syntactic and per function: `declaration_of(use)` finds the parameter or `const`/`let`/`var` that a use of an
+identifier refers to (the innermost function or block that declares it); `definitions_before(binding, use)`
+lists the values the name may hold at the use, in source order: the initializer, later assignments, with a
+plain assignment in a block around the use replacing what came before it (`limit = Math.min(limit, 100)`).
+Destructuring is kept as a property path (`const { query: { limit = 50 } } = req` gives `limit` the path
+`("query", "limit")` from `req`, with the default `50`). Loops are read once, in source order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from linter.js.expressions import unwrap
+from linter.js.functions import FUNCTION_TYPES, function_body
+from linter.syntax import Node, text
+
+SCOPE_BLOCKS = frozenset({"statement_block", "program", "switch_body", "class_body"})
+# Declarations whose value cannot be followed: loop variables, caught errors, functions, classes, imports.
+_OPAQUE_PARENTS = frozenset({"for_in_statement", "catch_clause", "import_specifier", "import_clause", "namespace_import"})
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A declared local name. `kind` is "param" (of `function`), "variable" or "opaque" (not followable)."""
+
+    name: str
+    kind: str
+    declarator: Node | None = None  # the `variable_declarator` (variables) or the parameter node (params)
+    function: Node | None = None  # the function declaring it; None at module level
+    index: int = -1  # position of the parameter
+    path: tuple[str, ...] = ()  # properties destructured on the way to the name
+    default: Node | None = None  # a destructuring or parameter default
+    pattern: Node | None = None  # the identifier or pattern element that binds the name
+
+
+@dataclass(frozen=True)
+class Definition:
+    """One value a name may hold: `value` (then `path` destructured from it), set at `anchor`."""
+
+    value: Node
+    anchor: Node
+    path: tuple[str, ...] = ()
+    default: Node | None = None
+
+
+def declaration_of(use: Node) -> Binding | None:
+    """The declaration the identifier `use` refers to, or None (a global, an import or something unknown)."""
+    name = text(use)
+    scope = use.parent
+    while scope is not None:
+        if scope.type in FUNCTION_TYPES:
+            found = _parameter(scope, name)
+            if found is not None:
+                return found
+        if scope.type in SCOPE_BLOCKS or scope.type in FUNCTION_TYPES:
+            found = _declared_in(scope, name)
+            if found is not None:
+                return found
+        scope = scope.parent
+    return None
+
+
+def _parameter(fn: Node, name: str) -> Binding | None:
+    params = fn.child_by_field_name("parameters") or fn.child_by_field_name("parameter")
+    if params is None:
+        return None
+    if params.type == "identifier":
+        return Binding(name, "param", params, fn, 0, pattern=params) if text(params) == name else None
+    index = 0
+    for param in params.named_children:
+        if param.type == "comment":
+            continue
+        pattern, default = param, None
+        if param.type in ("required_parameter", "optional_parameter"):
+            pattern = param.child_by_field_name("pattern") or param
+            default = param.child_by_field_name("value")
+        if pattern.type == "assignment_pattern":
+            pattern, default = pattern.child_by_field_name("left"), pattern.child_by_field_name("right")
+        found = _in_pattern(pattern, name, ())
+        if found is not None:
+            element, path, inner_default = found
+            return Binding(name, "param", param, fn, index, path, inner_default or (default if not path else None), element)
+        index += 1
+    return None
+
+
+def _declared_in(scope: Node, name: str) -> Binding | None:
+    """A `const`/`let`/`var` of `name` directly in `scope` (not in a nested function or block)."""
+    stack = list(scope.named_children)
+    while stack:
+        node = stack.pop()
+        if node.type in FUNCTION_TYPES or node.type in SCOPE_BLOCKS:
+            if node.type in ("function_declaration", "generator_function_declaration"):
+                if text(node.child_by_field_name("name")) == name:
+                    return Binding(name, "opaque", node)
+            continue
+        if node.type == "variable_declarator":
+            pattern = node.child_by_field_name("name")
+            found = _in_pattern(pattern, name, ()) if pattern is not None else None
+            if found is not None:
+                element, path, default = found
+                declaration = node.parent
+                holder = declaration.parent if declaration is not None else None
+                if holder is not None and holder.type in _OPAQUE_PARENTS:
+                    return Binding(name, "opaque", node)
+                function = _function_of(node)
+                return Binding(name, "variable", node, function, -1, path, default, element)
+            continue
+        if node.type in _OPAQUE_PARENTS or node.type in ("class_declaration", "import_statement"):
+            if any(n.type == "identifier" and text(n) == name for n in _binding_names(node)):
+                return Binding(name, "opaque", node)
+        stack.extend(node.named_children)
+    return None
+
+
+def _binding_names(node: Node) -> list[Node]:
+    if node.type == "for_in_statement":
+        left = node.child_by_field_name("left")
+        return [n for n in _pattern_identifiers(left)] if left is not None else []
+    if node.type == "catch_clause":
+        param = node.child_by_field_name("parameter")
+        return list(_pattern_identifiers(param)) if param is not None else []
+    if node.type == "class_declaration":
+        name = node.child_by_field_name("name")
+        return [name] if name is not None else []
+    return [n for n in node.named_children if n.type == "identifier"]
+
+
+def _pattern_identifiers(pattern: Node):
+    stack = [pattern]
+    while stack:
+        node = stack.pop()
+        if node.type in ("identifier", "shorthand_property_identifier_pattern"):
+            yield node
+        stack.extend(node.named_children)
+
+
+def _in_pattern(pattern: Node, name: str, path: tuple[str, ...]) -> tuple[Node, tuple[str, ...], Node | None] | None:
+    """(the element binding `name`, the property path to it, its default) inside a binding pattern."""
+    if pattern.type == "identifier":
+        return (pattern, path, None) if text(pattern) == name else None
+    if pattern.type == "object_pattern":
+        for part in pattern.named_children:
+            if part.type == "shorthand_property_identifier_pattern" and text(part) == name:
+                return part, path + (name,), None
+            if part.type == "object_assignment_pattern":
+                left = part.child_by_field_name("left")
+                if left is not None and text(left) == name:
+                    return left, path + (name,), part.child_by_field_name("right")
+            if part.type == "pair_pattern":
+                key = _key_text(part.child_by_field_name("key"))
+                value = part.child_by_field_name("value")
+                if key is None or value is None:
+                    continue
+                default = None
+                if value.type == "assignment_pattern":
+                    value, default = value.child_by_field_name("left"), value.child_by_field_name("right")
+                found = _in_pattern(value, name, path + (key,))
+                if found is not None:
+                    element, inner_path, inner_default = found
+                    return element, inner_path, inner_default or default
+    return None
+
+
+def _key_text(key: Node | None) -> str | None:
+    if key is None:
+        return None
+    if key.type == "string":
+        return "".join(text(c) for c in key.named_children)
+    if key.type in ("property_identifier", "identifier"):
+        return text(key)
+    return None
+
+
+def _function_of(node: Node) -> Node | None:
+    current = node.parent
+    while current is not None and current.type not in FUNCTION_TYPES:
+        current = current.parent
+    return current
+
+
+def definitions_before(binding: Binding, use: Node) -> list[Definition]:
+    """The values `binding` may hold at `use`: its initializer and the assignments before `use`.
+
+    A plain assignment in a block that also holds `use` replaces the definitions before it; one inside an `if`
+    (or any block not around `use`) adds to them."""
+    if binding.kind != "variable" or binding.declarator is None:
+        return []
+    definitions: list[Definition] = []
+    value = binding.declarator.child_by_field_name("value")
+    if value is not None:
+        definitions.append(Definition(value, binding.pattern or binding.declarator, binding.path, binding.default))
+    scope = binding.function or _program(binding.declarator)
+    for node in _assignments(scope, binding.name, binding.declarator.end_byte, use.start_byte):
+        right = node.child_by_field_name("right")
+        if right is None:
+            continue
+        if node.type == "assignment_expression":
+            if _encloses_use(node, use):
+                definitions = []
+            definitions.append(Definition(right, node))
+        elif text(node.child_by_field_name("operator")) in ("||=", "??="):
+            definitions.append(Definition(right, node))
+    return definitions
+
+
+def _program(node: Node) -> Node:
+    while node.parent is not None:
+        node = node.parent
+    return node
+
+
+def _assignments(scope: Node, name: str, after: int, before: int) -> list[Node]:
+    """`name = …` and `name op= …` in `scope` between two byte offsets, outside nested functions."""
+    found = []
+    stack = list(scope.named_children)
+    while stack:
+        node = stack.pop()
+        if node.end_byte <= after or node.start_byte >= before:
+            continue
+        if node.type in FUNCTION_TYPES:
+            continue
+        if node.type in ("assignment_expression", "augmented_assignment_expression"):
+            left = node.child_by_field_name("left")
+            # `limit = parseInt(limit)` is a definition for the uses after it; the `limit` inside reads the one before.
+            if left is not None and left.type == "identifier" and text(left) == name and node.start_byte >= after and node.end_byte <= before:
+                found.append(node)
+        stack.extend(node.named_children)
+    return sorted(found, key=lambda n: n.start_byte)
+
+
+def _encloses_use(assignment: Node, use: Node) -> bool:
+    """The assignment runs whenever `use` is reached: its statement's block is a block around `use`."""
+    statement = assignment
+    while statement.parent is not None and statement.parent.type not in SCOPE_BLOCKS:
+        if statement.parent.type in ("if_statement", "ternary_expression", "binary_expression", "switch_case",
+                                     "catch_clause", "for_statement", "while_statement", "do_statement",
+                                     "for_in_statement", "else_clause", "try_statement"):
+            return False
+        statement = statement.parent
+    block = statement.parent
+    return block is not None and block.start_byte <= use.start_byte < block.end_byte
+
+
+def function_declared_as(name: Node) -> Node | None:
+    """The function a name refers to when this file declares it: `function f() {}`, `const f = () => …`."""
+    binding = declaration_of(name)
+    if binding is None or binding.declarator is None:
+        return None
+    if binding.kind == "opaque" and binding.declarator.type in ("function_declaration", "generator_function_declaration"):
+        return binding.declarator
+    if binding.kind == "variable" and not binding.path:
+        value = unwrap(binding.declarator.child_by_field_name("value"))
+        if value is not None and value.type in FUNCTION_TYPES:
+            return value
+    return None
+
+
+def returned_values(fn: Node) -> list[Node]:
+    """The expressions `fn` returns (its body, for an arrow with an expression body), in source order."""
+    body = function_body(fn)
+    if body is None:
+        return []
+    if body.type != "statement_block":
+        return [body]
+    values = []
+    stack = [body]
+    while stack:
+        node = stack.pop()
+        if node.type == "return_statement" and node.named_children:
+            values.append(node.named_children[0])
+            continue
+        if node.type not in FUNCTION_TYPES:
+            stack.extend(node.named_children)
+    return sorted(values, key=lambda n: n.start_byte)

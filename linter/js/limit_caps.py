@@ -1,0 +1,147 @@
+"""Upper bounds in code: comparisons that keep a number under a maximum before it is used.
+
+A value is named by its canonical text (`limit`, `req.query.limit`; `req.query['limit']` reads the same), and
+a comparison bounds it when it can only be small on one side: `limit <= 100`, `MAX < limit` (false side),
+`isNaN(limit) || limit > MAX` (false side). Recognised:
+
+- a guard before the use that exits or resets the value when it is too big
+  (`if (limit > 100) limit = 100`, `if (take > MAX) return res.status(400).json(…)`, `… throw …`);
+- a use inside the branch of an `if` or a ternary where the condition bounds it
+  (`limit > 100 ? 100 : limit`, `if (limit <= MAX) { … }`, `PAGE_SIZES.includes(size) ? size : 25`).
+
+`Math.min()` and schemas are read where the value is traced (`linter.js.client_values`,
+`linter.js.validation_schemas`).
+"""
+
+from __future__ import annotations
+
+from linter.js.expressions import arguments_of, callee, member_object, property_name, unwrap
+from linter.js.functions import FUNCTION_TYPES
+from linter.syntax import Node, text
+
+_UPPER_WHEN_TRUE = {"<": True, "<=": True, ">": False, ">=": False}
+_MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
+# Calls that change the type or rounding of a number but not its size.
+SIZE_KEEPING_CALLS = frozenset(
+    {
+        "parseInt", "parseFloat", "Number", "String", "BigInt", "Number.parseInt", "Number.parseFloat",
+        "Math.floor", "Math.ceil", "Math.round", "Math.trunc", "Math.abs",
+    }
+)  # fmt: skip
+_MAX_CONDITION_DEPTH = 32
+_BLOCKS = frozenset({"statement_block", "program", "switch_case", "switch_default"})
+# Calls that end an Express handler's work: a guard that answers 400 is an exit even without `return`.
+_RESPONSE_METHODS = frozenset({"status", "json", "send", "end", "sendStatus", "redirect", "badRequest", "throw"})
+
+
+def canonical(node: Node | None) -> str | None:
+    """`limit`, `req.query.limit` (also for `req.query['limit']`), through wrappers and size-keeping
+    conversions (`Number(limit)` and `+limit` name `limit`); None for anything else."""
+    node = _core(node)
+    names: list[str] = []
+    while node is not None and node.type in ("member_expression", "subscript_expression"):
+        name = property_name(node)
+        if name is None:
+            return None
+        names.append(name)
+        node = member_object(node)
+    if node is None or node.type not in ("identifier", "this", "shorthand_property_identifier"):
+        return None
+    return ".".join([text(node), *reversed(names)])
+
+
+def _core(node: Node | None) -> Node | None:
+    node = unwrap(node)
+    while node is not None:
+        if node.type == "unary_expression" and text(node.child_by_field_name("operator")) == "+":
+            node = unwrap(node.child_by_field_name("argument"))
+        elif node.type == "call_expression" and text(callee(node)) in SIZE_KEEPING_CALLS and arguments_of(node):
+            node = unwrap(arguments_of(node)[0])
+        elif node.type == "await_expression" and node.named_children:
+            node = unwrap(node.named_children[0])
+        else:
+            return node
+    return None
+
+
+def bounds(condition: Node | None, name: str, when_true: bool, _depth: int = 0) -> bool:
+    """Whether `condition` being `when_true` keeps the value named `name` under some maximum."""
+    condition = unwrap(condition)
+    if condition is None or _depth > _MAX_CONDITION_DEPTH:
+        return False
+    if condition.type == "unary_expression" and text(condition.child_by_field_name("operator")) == "!":
+        return bounds(condition.child_by_field_name("argument"), name, not when_true, _depth + 1)
+    if condition.type == "call_expression":
+        # `PAGE_SIZES.includes(size)`, `ALLOWED.has(size)`: one of a fixed set of values when true.
+        arguments = arguments_of(condition)
+        return when_true and property_name(callee(condition)) in ("includes", "has") and bool(arguments) and canonical(arguments[0]) == name
+    if condition.type != "binary_expression":
+        return False
+    operator = text(condition.child_by_field_name("operator"))
+    left, right = condition.child_by_field_name("left"), condition.child_by_field_name("right")
+    if operator in ("&&", "||"):
+        # `a && b` true (or `a || b` false) needs both sides; the other way round needs only one of them.
+        both = (operator == "&&") != when_true
+        if both:
+            return bounds(left, name, when_true, _depth + 1) and bounds(right, name, when_true, _depth + 1)
+        return bounds(left, name, when_true, _depth + 1) or bounds(right, name, when_true, _depth + 1)
+    if operator not in _UPPER_WHEN_TRUE:
+        return False
+    left_name, right_name = canonical(left), canonical(right)
+    if left_name == name and right_name != name:
+        return _UPPER_WHEN_TRUE[operator] == when_true
+    if right_name == name and left_name != name:
+        return _UPPER_WHEN_TRUE[_MIRRORED[operator]] == when_true
+    return False
+
+
+def bounded_at(use: Node) -> bool:
+    """Whether the value at `use` has passed an upper-bound check: a guard before it in an enclosing block,
+    or a condition around it."""
+    name = canonical(use)
+    if name is None:
+        return False
+    current = use
+    while current.parent is not None and current.type not in FUNCTION_TYPES:
+        parent = current.parent
+        if parent.type == "if_statement":
+            condition = parent.child_by_field_name("condition")
+            if current == parent.child_by_field_name("consequence") and bounds(condition, name, True):
+                return True
+            if current == parent.child_by_field_name("alternative") and bounds(condition, name, False):
+                return True
+        if parent.type in _BLOCKS:
+            for statement in parent.named_children:
+                if statement.start_byte >= current.start_byte:
+                    break
+                if statement.type == "if_statement" and _is_guard(statement, name):
+                    return True
+        current = parent
+    return False
+
+
+def _is_guard(statement: Node, name: str) -> bool:
+    """`if (x > MAX) { x = MAX | return … | throw … | res.status(400)… }`."""
+    if not bounds(statement.child_by_field_name("condition"), name, False):
+        return False
+    consequence = statement.child_by_field_name("consequence")
+    stack = [consequence] if consequence is not None else []
+    while stack:
+        node = stack.pop()
+        if node.type in ("return_statement", "throw_statement", "break_statement", "continue_statement"):
+            return True
+        if node.type == "assignment_expression" and canonical(node.child_by_field_name("left")) == name:
+            return True
+        if node.type == "call_expression" and property_name(callee(node)) in _RESPONSE_METHODS:
+            return True
+        if node.type == "call_expression" and text(callee(node)) == "next":
+            return True
+        if node.type not in FUNCTION_TYPES:
+            stack.extend(node.named_children)
+    return False
+
+
+def is_math_min(call: Node) -> bool:
+    function = callee(call)
+    return function is not None and function.type == "member_expression" and text(function) == "Math.min"
+

@@ -1,0 +1,142 @@
+"""A page size from the request reaches a database query with no upper bound.
+
+## Why is this bad?
+`GET /leads?limit=1000000` is one request, but the query behind it reads, serializes and sends a whole table.
+A default (`parseInt(req.query.limit) || 100`, `?? 50`) only applies when the parameter is missing; any
+client, or any scraper, can still ask for every row. A handful of such requests holds database connections,
+memory and event-loop time that every other user needs.
+
+The rule follows a request parameter (`req.query.limit`, `req.body.take`, destructuring such as
+`const { limit = 50 } = req.query`, `request.nextUrl.searchParams.get('limit')`, `new URL(request.url)`,
+a page's `searchParams`, Koa's `ctx.query`, NestJS `@Query('limit')`) through assignments, conversions
+(`parseInt`, `Number`, unary `+`, casts), defaults, ternaries, template literals, arithmetic such as
+`limit + 1`, and helpers of the same file, to a query's page size: Prisma `take`, TypeORM `take`, Sequelize or
+mongoose `limit`, a builder's `.limit()` or `.take()` (knex, objection, mongoose, drizzle, TypeORM), or a raw
+SQL `LIMIT` (`LIMIT ${…}`, `LIMIT $1`). It is quiet once the value is capped: `Math.min(value, 100)`, a guard
+that resets or rejects a value over a maximum (`if (limit > 100) limit = 100`), a ternary that picks the
+maximum, an allowlist (`PAGE_SIZES.includes(size)`), a same-file helper that does one of these, or a zod,
+Joi, yup or class-validator schema of the same file with a maximum on the field (`.max(100)`, `@Max(100)`).
+A handler registered behind a validation middleware (`validate(schema)`, express-validator, celebrate) is
+trusted, and so is a schema or DTO imported from another module.
+
+Values handed to a function of another module (a service that runs the query) are not followed: the rule
+reports what one file shows.
+
+## Example
+```js
+const express = require('express');
+const { prisma } = require('../lib/prisma');
+
+const router = express.Router();
+
+router.get('/leads', async (req, res) => {
+  const limit = parseInt(req.query.limit) || 100;
+  const leads = await prisma.lead.findMany({ orderBy: { createdAt: 'desc' }, take: limit });
+  res.json({ leads });
+});
+
+module.exports = router;
+```
+
+## Use instead
+```js
+const express = require('express');
+const { prisma } = require('../lib/prisma');
+
+const router = express.Router();
+const MAX_PAGE_SIZE = 100;
+
+router.get('/leads', async (req, res) => {
+  const limit = Math.min(parseInt(req.query.limit) || 50, MAX_PAGE_SIZE);
+  const leads = await prisma.lead.findMany({ orderBy: { createdAt: 'desc' }, take: limit });
+  res.json({ leads });
+});
+
+module.exports = router;
+```
+
+## References
+- [CWE-770: Allocation of Resources Without Limits or Throttling](https://cwe.mitre.org/data/definitions/770.html)
+- [OWASP API Security Top 10 2023, API4: Unrestricted Resource Consumption](https://owasp.org/API-Security/editions/2023/en/0xa4-unrestricted-resource-consumption/)
+- [Prisma docs: Pagination](https://www.prisma.io/docs/orm/prisma-client/queries/pagination)
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from linter.context import FileContext
+from linter.js.client_values import ClientValues, Flow
+from linter.js.query_limits import (
+    LimitSink,
+    builder_sink,
+    option_sink,
+    sql_concat_sink,
+    sql_placeholder_sink,
+    sql_template_sink,
+)
+from linter.model import Finding, Level, Precision
+from linter.rule import Match, Rule
+
+
+class UncappedLimit(Rule):
+    id = "pagination/uncapped-limit"
+    name = "UncappedLimit"
+    level = Level.WARNING
+    precision = Precision.HIGH
+    security_severity = "5.3"
+    tags = ("security", "performance", "reliability", "pagination", "external/cwe/cwe-770")
+    needles = (b"take", b"limit", b"LIMIT", b"Limit", b"TOP", b"FETCH")
+    query = r"""
+(pair key: (property_identifier) @key (#any-of? @key "take" "limit")) @option
+(object (shorthand_property_identifier) @option (#any-of? @option "take" "limit"))
+(call_expression
+  function: (member_expression property: (property_identifier) @method (#any-of? @method "limit" "take"))) @builder
+(template_string
+  (string_fragment) @fragment . (template_substitution) @substitution
+  (#match? @fragment "(?i)(limit|top|fetch\\s+(first|next))\\s*$"))
+(binary_expression
+  left: (_) @left operator: "+"
+  (#match? @left "(?i)(limit|top|fetch\\s+(first|next))\\s*['\"`]$")) @concat
+(call_expression
+  arguments: (arguments . [(string) (template_string)] @sql
+  (#match? @sql "(?i)(limit|top|fetch\\s+(first|next))\\s+(\\$[1-9]|\\?)"))) @placeholder
+"""
+
+    def check(self, match: Match, file: FileContext) -> Iterator[Finding]:
+        if file.is_test:
+            return
+        sink = _sink(match)
+        if sink is None:
+            return
+        tracer = file.memo("pagination.client-values", lambda: ClientValues(file))
+        flow = tracer.trace(sink.value)
+        if flow is None or not flow.is_value:
+            return
+        yield self._report(file, sink, flow)
+
+    def _report(self, file: FileContext, sink: LimitSink, flow: Flow) -> Finding:
+        param, origin = flow.input.param, flow.input.origin
+        source = flow.steps[0].node if flow.steps else sink.value
+        message = (
+            f"`{param}` from {origin} sets {sink.label} with no upper bound, so one request can read the whole "
+            f"table; cap it, e.g. `Math.min(parsed, 100)`."
+        )
+        code_flow = [file.location(step.node, step.note) for step in flow.steps]
+        code_flow.append(file.location(sink.anchor, f"sets {sink.label}"))
+        related = [file.location(source, f"`{param}` comes from {origin} here")]
+        return file.report(self, sink.anchor, message, related=related, code_flow=code_flow)
+
+
+def _sink(match: Match) -> LimitSink | None:
+    if match.get("option") is not None:
+        return option_sink(match["option"])
+    if match.get("builder") is not None:
+        return builder_sink(match["builder"])
+    if match.get("fragment") is not None:
+        return sql_template_sink(match["fragment"], match["substitution"])
+    if match.get("concat") is not None:
+        return sql_concat_sink(match["concat"])
+    if match.get("placeholder") is not None:
+        return sql_placeholder_sink(match["placeholder"], match["sql"])
+    return None

@@ -1,0 +1,193 @@
+"""A paginated request handler runs a Prisma `findMany()` with no `take`, so every page returns every row.
+
+## Why is this bad?
+Without `take`, `findMany()` returns every row that matches. In a handler that reads `page`, `cursor`,
+`offset` or `skip`, the query is meant to return one page, but it returns the whole table (from the
+offset on): the response grows with the data, and a large table makes the endpoint slow and memory-hungry for
+everyone. Skipping rows with `skip: (page - 1) * 20` does not limit how many come back.
+
+The rule reports a `findMany()` on a model (`prisma.lead.findMany(...)`) whose arguments have no `take`,
+inside a request handler (Express, a Next.js route handler, API route or page, or a function of the same file
+they call) that reads a page-like parameter (`page`, `cursor`, `offset`, `skip`) from the request: a
+`findMany()` that pages with `skip` or `cursor` and no `take`, or, when nothing in the handler sets a page size
+at all, its `findMany()` calls.
+
+It is a note, and deliberately narrow, because most `findMany()` calls without `take` read small, bounded
+sets (a user's settings, the tags of a post), and reporting them all would bury the few that matter. So
+handlers that do not paginate are left alone, and so are a `where` that pins a unique key (`id`, `uuid`,
+`slug`, `email`, `username`) or a list of values (`id: { in: ids }`), lookups next to a list query that has a
+`take`, lookups inside callbacks (`items.map(...)`), and arguments built in another module
+(`findMany(buildArgs(req))`).
+
+## Example
+```js
+const express = require('express');
+const { prisma } = require('../lib/prisma');
+
+const router = express.Router();
+
+router.get('/leads', async (req, res) => {
+  const page = Number(req.query.page) || 1;
+  const leads = await prisma.lead.findMany({
+    where: { ownerId: req.user.id },
+    skip: (page - 1) * 20,
+  });
+  res.json({ leads, page });
+});
+
+module.exports = router;
+```
+
+## Use instead
+```js
+const express = require('express');
+const { prisma } = require('../lib/prisma');
+
+const router = express.Router();
+const PAGE_SIZE = 20;
+
+router.get('/leads', async (req, res) => {
+  const page = Number(req.query.page) || 1;
+  const leads = await prisma.lead.findMany({
+    where: { ownerId: req.user.id },
+    skip: (page - 1) * PAGE_SIZE,
+    take: PAGE_SIZE,
+  });
+  res.json({ leads, page });
+});
+
+module.exports = router;
+```
+
+## References
+- [Prisma docs: Pagination](https://www.prisma.io/docs/orm/prisma-client/queries/pagination)
+- [CWE-770: Allocation of Resources Without Limits or Throttling](https://cwe.mitre.org/data/definitions/770.html)
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from linter.context import FileContext
+from linter.js.client_values import ClientValues, object_literal
+from linter.js.expressions import arguments_of, callee, member_object, object_keys, property_name, unwrap
+from linter.js.functions import FUNCTION_TYPES, enclosing_function, function_body
+from linter.js.scopes import invocation
+from linter.model import Finding, Level, Precision
+from linter.rule import Match, Rule
+from linter.syntax import Node, text, walk
+
+PAGE_PARAMETER = re.compile(r"^(page(Number|No|Num|Index)?|cursor|offset|skip)$", re.IGNORECASE)
+UNIQUE_KEYS = frozenset({"id", "_id", "uuid", "slug", "email", "username"})
+SIZE_OPTIONS = frozenset({"take", "limit"})
+
+
+class UnboundedFindMany(Rule):
+    id = "prisma/unbounded-find-many"
+    name = "UnboundedFindMany"
+    level = Level.NOTE
+    precision = Precision.MEDIUM
+    tags = ("prisma", "performance", "reliability", "pagination", "external/cwe/cwe-770")
+    needles = (b"findMany",)
+    query = """
+(call_expression
+  function: (member_expression property: (property_identifier) @method (#eq? @method "findMany"))) @call
+"""
+
+    def check(self, match: Match, file: FileContext) -> Iterator[Finding]:
+        if file.is_test:
+            return
+        call = match["call"]
+        model = member_object(callee(call))
+        if model is None or model.type not in ("member_expression", "subscript_expression"):
+            return  # `repository.findMany()`: a wrapper of the project's own, with its own defaults
+        arguments = arguments_of(call)
+        if len(arguments) > 1:
+            return
+        options = object_literal(unwrap(arguments[0])) if arguments else None
+        if arguments and options is None:
+            return
+        if options is not None and not _unbounded(options):
+            return
+        run = invocation(call, file.path, file.root)
+        if not run.per_request or run.function is None:
+            return
+        pages = options is not None and ("skip" in object_keys(options) or "cursor" in object_keys(options))
+        if not pages and (_sizes_a_query(run.function) or enclosing_function(call) != run.function):
+            return  # a lookup next to the handler's sized list query, or inside a callback of it
+        tracer = file.memo("pagination.client-values", lambda: ClientValues(file))
+        page = _page_parameter_read(run.function, tracer)
+        if page is None:
+            return
+        node, flow = page
+        param = flow.input.param
+        message = (
+            f"`findMany()` has no `take` in a handler that pages with `{param}`, so every page returns all "
+            f"the remaining rows; add a `take` (a fixed page size, or a capped one from the request)."
+        )
+        related = [file.location(node, f"`{param}` comes from {flow.input.origin}")]
+        yield file.report(self, callee(call), message, related=related)
+
+
+def _unbounded(options: Node) -> bool:
+    """No `take` (and no spread that may bring one), and no `where` on a unique key or a list of values."""
+    if any(child.type == "spread_element" for child in options.named_children):
+        return False
+    entries = object_keys(options)
+    if "take" in entries:
+        return False
+    where = object_literal(unwrap(entries["where"])) if "where" in entries else None
+    if where is None:
+        return True
+    conditions = object_keys(where)
+    if UNIQUE_KEYS & set(conditions):
+        return False
+    # `{ id: { in: ids } }`: as many rows as the list has values.
+    return not any(unwrap(v).type == "object" and "in" in object_keys(unwrap(v)) for v in conditions.values())
+
+
+def _sizes_a_query(handler: Node) -> bool:
+    """The handler gives some query a page size: a `take`/`limit` option or a `.limit()`/`.take()` call."""
+    for node in walk(handler):
+        if node.type == "pair" and text(node.child_by_field_name("key")) in SIZE_OPTIONS:
+            return True
+        if node.type == "shorthand_property_identifier" and text(node) in SIZE_OPTIONS:
+            return True
+        if node.type == "call_expression" and property_name(callee(node)) in SIZE_OPTIONS:
+            return True
+    return False
+
+
+def _page_parameter_read(handler: Node, tracer: ClientValues):
+    """The first read of a page-like request parameter in `handler` (outside nested functions)."""
+    stack = [function_body(handler)]
+    while stack:
+        node = stack.pop()
+        if node is None:
+            continue
+        name = _read_name(node)
+        if name is not None and PAGE_PARAMETER.match(name):
+            read = node.child_by_field_name("value") if node.type == "pair_pattern" else node
+            flow = tracer.trace(read) if read is not None else None
+            if flow is not None and flow.is_value and PAGE_PARAMETER.match(flow.input.param or ""):
+                return node, flow
+        if node.type not in FUNCTION_TYPES:
+            stack.extend(reversed(node.named_children))
+    return None
+
+
+def _read_name(node: Node) -> str | None:
+    if node.type in ("member_expression", "subscript_expression"):
+        return property_name(node)
+    if node.type == "shorthand_property_identifier_pattern":
+        return text(node)
+    if node.type == "pair_pattern":
+        key = node.child_by_field_name("key")
+        return text(key) if key is not None and key.type == "property_identifier" else None
+    if node.type == "call_expression":
+        function = callee(node)
+        arguments = arguments_of(node)
+        if property_name(function) == "get" and arguments and arguments[0].type == "string":
+            return text(arguments[0])[1:-1]
+    return None

@@ -1,0 +1,168 @@
+"""ratelimit/memory-store beyond the fixtures: pre-commit runs, worker processes, options, messages, and the
+startup-order simulation it is built on."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from linter.config import ConfigError
+from linter.context import FileContext
+from linter.engine import RunOptions, run
+from linter.js.startup_order import ModuleOutliner, entry_modules, resolve_export, simulate
+from linter.model import Level
+from linter.project import ProjectIndex
+from linter.syntax import LANGUAGE_BY_SUFFIX, parse, text
+from tests.fixture_cases import FIXTURES
+from tests.project_builder import write_files
+
+RULE = "ratelimit/memory-store"
+CASES = FIXTURES / "ratelimit" / "memory-store"
+
+
+def _copy(case: str, tmp_path: Path) -> Path:
+    target = tmp_path / case
+    shutil.copytree(CASES / case, target)
+    return target
+
+
+def _findings(paths: list[Path], jobs: int = 1):
+    report = run(RunOptions(paths=paths, jobs=jobs, select=[RULE])).report
+    return [f for f in report.active_findings if f.rule_id == RULE]
+
+
+def test_pre_commit_on_the_limiter_file_still_follows_the_startup(tmp_path):
+    repo = _copy("store-before-connect", tmp_path)
+    findings = _findings([repo / "src" / "middleware" / "rate-limit.ts"])
+    assert [(f.path, f.span.start_line, f.level) for f in findings] == [
+        ("src/middleware/rate-limit.ts", 8, Level.ERROR)
+    ]
+    (only,) = findings
+    assert "`main()` at src/server.ts:14" in only.message
+    assert [(r.path, r.span.start_line) for r in only.related] == [("src/server.ts", 6), ("src/server.ts", 14)]
+
+
+def test_worker_processes_find_the_same(tmp_path):
+    repo = _copy("store-before-connect", tmp_path)
+    write_files(repo, {f"src/routes/r{i}.ts": f"export const route{i} = () => {i};\n" for i in range(70)})
+    one = {(f.path, f.span.start_line, f.message) for f in _findings([repo], jobs=1)}
+    two = {(f.path, f.span.start_line, f.message) for f in _findings([repo], jobs=2)}
+    assert one == two and len(one) == 2
+
+
+def test_demo_names_the_init_call_that_connects_redis_too_late():
+    (finding,) = _findings([FIXTURES / "demo" / "backend"])
+    assert finding.level == Level.WARNING
+    assert "by `initializeRedis()` in `start()`" in finding.message
+    assert [r.path.rsplit("/", 1)[-1] for r in finding.related] == ["redis.js", "index.js"]
+
+
+@pytest.mark.parametrize("setting", ['"require-shared-store" = "sometimes"', '"shared-store" = true'])
+def test_bad_options_are_configuration_errors(tmp_path, setting):
+    repo = _copy("no-redis", tmp_path)
+    (repo / ".prodlint.toml").write_text(f'[rules."{RULE}"]\n{setting}\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=RULE):
+        run(RunOptions(paths=[repo], jobs=1))
+
+
+def test_the_option_reports_a_package_without_redis(tmp_path):
+    repo = _copy("no-redis", tmp_path)
+    assert _findings([repo]) == []
+    (repo / ".prodlint.toml").write_text(f'[rules."{RULE}"]\nrequire-shared-store = true\n', encoding="utf-8")
+    assert [f.span.start_line for f in _findings([repo])] == [9, 12]
+
+
+# The startup-order simulation ------------------------------------------------------------------------------------
+
+
+def _project(tmp_path: Path, files: dict[str, str]) -> tuple[ProjectIndex, dict]:
+    """Outlines of `files`, with every call of a function named `step*` as a marker named after its argument."""
+    write_files(tmp_path, files)
+    project = ProjectIndex(root=tmp_path, files=sorted(files))
+    outlines = {}
+    for path in sorted(files):
+        source = (tmp_path / path).read_bytes()
+        language = LANGUAGE_BY_SUFFIX[Path(path).suffix]
+        file = FileContext(path, source, language, parse(source, language))
+
+        def mark(node, file=file):
+            function = node.child_by_field_name("function")
+            if node.type == "call_expression" and text(function).startswith("step"):
+                return text(node.child_by_field_name("arguments"))[2:-2]
+            return None
+
+        outlines[path] = ModuleOutliner(file, mark).outline()
+        project.add_file(path, file.module_references, [])
+    return project, outlines
+
+
+def _order(project, outlines, entry):
+    return [o.marker for o in simulate(project, outlines, entry)]
+
+
+def test_imports_run_in_place_and_callbacks_after_the_synchronous_startup(tmp_path):
+    project, outlines = _project(
+        tmp_path,
+        {
+            "server.js": """
+                const { init } = require('./redis');
+                step('server top');
+                process.nextTick(() => step('tick'));
+                require('./routes');
+                async function main() { await init(); step('after init'); }
+                main().then(() => step('then'));
+                [1].forEach(() => step('forEach'));
+            """,
+            "redis.js": "step('redis top');\nexports.init = async function () { step('init'); };\n",
+            "routes.js": "step('routes top');\n",
+        },
+    )
+    assert _order(project, outlines, "server.js") == [
+        "redis top", "server top", "routes top", "init", "after init", "forEach", "tick", "then",
+    ]  # fmt: skip
+
+
+def test_methods_and_constructors_are_followed(tmp_path):
+    project, outlines = _project(
+        tmp_path,
+        {
+            "main.ts": "import { App } from './app';\nconst app = new App();\nstep('built');\n",
+            "app.ts": """
+                export class App {
+                  constructor() { this.connect(); step('constructed'); }
+                  private connect() { step('connect'); }
+                }
+            """,
+        },
+    )
+    assert _order(project, outlines, "main.ts") == ["connect", "constructed", "built"]
+
+
+def test_export_star_does_not_re_export_the_default(tmp_path):
+    project, outlines = _project(
+        tmp_path,
+        {
+            "index.ts": "export * from './a';\nexport { run as start } from './b';\n",
+            "a.ts": "export default function main() {}\nexport function helper() {}\n",
+            "b.ts": "export async function run() {}\n",
+        },
+    )
+    assert resolve_export(project, outlines, "index.ts", "helper") == ("a.ts", "helper")
+    assert resolve_export(project, outlines, "index.ts", "start") == ("b.ts", "run")
+    assert resolve_export(project, outlines, "index.ts", "default") is None
+
+
+def test_entries_are_the_modules_nobody_imports_tests_left_out(tmp_path):
+    project, outlines = _project(
+        tmp_path,
+        {
+            "src/server.js": "require('./app');\n",
+            "src/app.js": "require('./limits');\n",
+            "src/limits.js": "step('limit');\n",
+            "src/app.test.js": "require('./app');\n",
+            "scripts/seed.js": "step('seed');\n",
+        },
+    )
+    assert entry_modules(project, outlines, {"src/limits.js"}) == ["src/server.js"]
