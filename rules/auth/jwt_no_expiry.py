@@ -1,0 +1,215 @@
+"""An access token signed without an expiry, or with one longer than the allowed maximum (24 hours by default).
+
+## Why is this bad?
+A JSON Web Token is checked by its signature alone: the server keeps no record of it, so logging out, changing
+the password or blocking the account does not stop a token that was already issued. The only thing that ends a
+stolen token (from a log, a browser extension, an XSS bug, a shared laptop) is its `exp` claim. A token signed
+without one works forever; one that lives 30 days gives whoever copied it 30 days. Keep access tokens short
+(minutes to hours) and renew them with a refresh token that the server can revoke.
+
+The rule reports:
+- jsonwebtoken `sign(payload, key)` with no `expiresIn` option and no `exp` in the payload, hono's
+  `sign(payload, key)` with no `exp`, and jose `new SignJWT(payload)…sign(key)` without `setExpirationTime()`;
+- a lifetime longer than `max-expiry` (default `24h`) in any of those, in `JwtModule.register({ signOptions })`
+  and `jwtService.sign(payload, { expiresIn })` of `@nestjs/jwt`, and in the `sign` options of `@fastify/jwt`.
+  Lifetimes are read as the libraries read them: `expiresIn: 3600` is seconds, `'7d'`, `'24h'`, `'2 days'` use
+  the `ms` format (a string of digits alone is milliseconds), `60 * 60 * 24 * 30` is worked out, and so are
+  constants of the same file;
+- an `exp` claim computed from `Date.now()` without dividing by 1000: `exp` is in seconds, so such a token
+  expires tens of thousands of years from now.
+
+It stays quiet when the code does not fix the lifetime (`expiresIn: process.env.JWT_EXPIRES_IN`, a fallback
+such as `process.env.JWT_EXPIRES_IN || '7d'`, a parameter, an options object from another file or built with a
+spread): the deployment or the caller decides. A NestJS or Fastify call without a lifetime is left alone (the
+module's defaults may set one), and so is a token without `exp` when the payload carries a time the app checks
+itself (`expiresAt`, `createdAt`, `iat`) or the same file verifies with jsonwebtoken's `maxAge`. Tokens named for
+something else than keeping a user signed in (by the variable or property they go to, a `type`/`purpose` in the
+payload, the `case 'refresh':` they are issued in, the function or class issuing them: a refresh token, an
+invitation, an email verification or password reset link, an unsubscribe link, an API key, an OAuth `state`) are
+not judged, and test code is skipped.
+
+## Example
+```js
+const jwt = require('jsonwebtoken');
+
+function issueToken(user) {
+  return jwt.sign({ sub: user.id, role: user.role }, process.env.JWT_SECRET);
+}
+
+function issueSessionToken(user) {
+  return jwt.sign({ sub: user.id }, process.env.JWT_SECRET, { expiresIn: '30d' });
+}
+```
+
+## Use instead
+```js
+const jwt = require('jsonwebtoken');
+
+function issueToken(user) {
+  return jwt.sign({ sub: user.id, role: user.role }, process.env.JWT_SECRET, { expiresIn: '15m' });
+}
+
+function issueRefreshToken(user) {
+  // Long-lived, but checked against the database on every use so that it can be revoked.
+  return jwt.sign({ sub: user.id, type: 'refresh' }, process.env.JWT_REFRESH_SECRET, { expiresIn: '30d' });
+}
+```
+
+## Options
+- `max-expiry` (default `"24h"`): the longest lifetime allowed for an access token, in the `ms` format
+  (`"15m"`, `"12h"`, `"7d"`) or as a number of seconds.
+
+```toml
+[rules."auth/jwt-no-expiry"]
+max-expiry = "1h"
+```
+
+## References
+- [RFC 8725: JSON Web Token Best Current Practices](https://www.rfc-editor.org/rfc/rfc8725)
+- [OWASP JSON Web Token Cheat Sheet for Java: token sidejacking and revocation](https://cheatsheetseries.owasp.org/cheatsheets/JSON_Web_Token_for_Java_Cheat_Sheet.html)
+- [CWE-613: Insufficient Session Expiration](https://cwe.mitre.org/data/definitions/613.html)
+- [jsonwebtoken: `expiresIn`](https://github.com/auth0/node-jsonwebtoken#usage)
+- [jose: `SignJWT.setExpirationTime`](https://github.com/panva/jose/blob/main/docs/jwt/sign/classes/SignJWT.md)
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from pydantic import field_validator
+
+from linter.context import FileContext
+from linter.js.jwt_signing import (
+    Lifetime,
+    SignCall,
+    configured_sign_options,
+    expires_in_lifetime,
+    jose_sign_chain,
+    sign_call,
+)
+from linter.js.jwt_verification import verifies_with_max_age
+from linter.js.object_literals import option
+from linter.js.token_purpose import token_purpose
+from linter.js.units import describe_seconds, ms_seconds
+from linter.model import Finding, Level, Precision
+from linter.paths import is_test_support_path
+from linter.rule import Match, Rule, RuleOptions
+
+_MESSAGES_NONE = {
+    "jsonwebtoken": "gets no `expiresIn` option and its payload no `exp` claim",
+    "hono/jwt": "gets a payload without an `exp` claim",
+    "jose": "has no `setExpirationTime()` and its payload no `exp` claim",
+}
+
+
+class JwtNoExpiryOptions(RuleOptions):
+    max_expiry: str | int = "24h"
+
+    @field_validator("max_expiry")
+    @classmethod
+    def _readable(cls, value: str | int) -> str | int:
+        if isinstance(value, str) and ms_seconds(value) is None:
+            raise ValueError(f"{value!r} is not a duration such as '15m', '24h' or '7d'")
+        if isinstance(value, int) and value <= 0:
+            raise ValueError("must be a positive number of seconds")
+        return value
+
+    @property
+    def max_seconds(self) -> float:
+        return float(self.max_expiry) if isinstance(self.max_expiry, int) else ms_seconds(self.max_expiry) or 0.0
+
+
+class JwtNoExpiry(Rule):
+    id = "auth/jwt-no-expiry"
+    name = "JwtNoExpiry"
+    level = Level.WARNING
+    precision = Precision.HIGH
+    security_severity = "5.4"
+    tags = ("security", "auth", "jwt", "external/cwe/cwe-613")
+    requires = ("jsonwebtoken", "jose", "hono", "@nestjs/jwt", "@fastify/jwt", "fastify-jwt")
+    needles = (b"sign", b"Sign", b"JwtModule", b"fastify-jwt", b"fastify/jwt")
+    query = """
+(call_expression
+  function: [(identifier) (member_expression)] @function
+  (#match? @function "(^|\\\\.)(sign|signAsync|jwtSign|register|registerAsync)$")) @call
+(new_expression constructor: (_) @constructor (#match? @constructor "SignJWT$")) @new
+"""
+    Options = JwtNoExpiryOptions
+
+    def check(self, match: Match, file: FileContext) -> Iterator[Finding]:
+        if is_test_support_path(file.path):
+            return
+        new = match.get("new")
+        if new is not None:
+            sign = jose_sign_chain(new, file)
+        else:
+            yield from self._check_defaults(match["call"], file)
+            sign = sign_call(match["call"], file)
+        if sign is None or token_purpose(sign.call, sign.payload) != "access":
+            return
+        finding = self._judge(sign, file)
+        if finding is not None:
+            yield finding
+
+    def _judge(self, sign: SignCall, file: FileContext) -> Finding | None:
+        lifetime = sign.lifetime
+        if lifetime.state == "none" and not sign.has_defaults and not verifies_with_max_age(file):
+            return file.report(
+                self,
+                sign.call,
+                f"This token never expires: {_call_name(sign)} {_MESSAGES_NONE[sign.library]}, so a leaked token "
+                "works forever; give it a short lifetime (`expiresIn: '15m'` … `'24h'`) and renew it.",
+            )
+        if lifetime.state == "milliseconds-exp" and lifetime.node is not None:
+            return file.report(
+                self,
+                lifetime.node,
+                "`exp` is computed from `Date.now()` in milliseconds but JWT readers take it as seconds, so this "
+                "token expires thousands of years from now; use `Math.floor(Date.now() / 1000) + seconds`.",
+            )
+        return self._too_long(lifetime, file, sign=sign)
+
+    def _too_long(
+        self, lifetime: Lifetime, file: FileContext, where: str = "This access token", sign: SignCall | None = None
+    ) -> Finding | None:
+        if lifetime.state != "seconds" or lifetime.node is None:
+            return None
+        maximum = self.options.max_seconds
+        if lifetime.seconds is None or lifetime.seconds <= maximum:
+            return None
+        # A lifetime kept in a constant is reported once, where it is written, with the first call that uses it.
+        reported = file.memo((self.id, "reported"), set)
+        key = (lifetime.node.start_byte, lifetime.node.end_byte)
+        if key in reported:
+            return None
+        reported.add(key)
+        outside = sign is not None and not (sign.call.start_byte <= key[0] < sign.call.end_byte)
+        related = [file.location(sign.call, "signed here")] if outside else []
+        return file.report(
+            self,
+            lifetime.node,
+            f"{where} lives {describe_seconds(lifetime.seconds)}, longer than the {describe_seconds(maximum)} "
+            "allowed (`max-expiry`), and a stolen one stays valid that long; keep access tokens short-lived and "
+            "renew them with a refresh token the server can revoke.",
+            related=related,
+        )
+
+    def _check_defaults(self, call, file: FileContext) -> Iterator[Finding]:
+        configured = configured_sign_options(call, file)
+        if configured is None:
+            return
+        library, sign_options = configured
+        expires_in = option(sign_options, "expiresIn")
+        if expires_in.state != "value":
+            return
+        owner = "module" if library == "@nestjs/jwt" else "plugin"
+        where = f"Every token this {owner} signs by default"
+        finding = self._too_long(expires_in_lifetime(expires_in.node), file, where)
+        if finding is not None:
+            yield finding
+
+
+def _call_name(sign: SignCall) -> str:
+    return {"jsonwebtoken": "`jwt.sign()`", "hono/jwt": "hono's `sign()`", "jose": "`new SignJWT()`"}.get(
+        sign.library, "`sign()`"
+    )

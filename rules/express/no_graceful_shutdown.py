@@ -1,0 +1,302 @@
+"""A server is started with `listen()` but nothing in its package closes it when the process is told to stop.
+
+## Why is this bad?
+Every deploy, scale-down and restart stops the old process: Railway, Render, Heroku, Fly, Docker and Kubernetes
+send `SIGTERM`, wait a few seconds, then `SIGKILL`. Node's default reaction to `SIGTERM` is to die on the spot,
+so every request in flight at that moment fails (a checkout half-written, an upload lost), open keep-alive
+connections are reset, and database connections are dropped without being returned, which under frequent deploys
+leaves the database holding dead connections until they time out. A `SIGTERM` handler that stops accepting new
+connections (`server.close()`), lets running requests finish, disconnects Prisma and then exits turns every
+deploy into a non-event.
+
+The rule reports each `listen()` of an Express app, a Node `http`/`https` server, a Koa or Fastify app, or a
+NestJS app (the app may be created in another module and imported, by a factory, or by a class that keeps it in
+`this.app`) when nothing in its package handles `SIGTERM`, or when the only `SIGTERM` handler logs and exits.
+It counts as handled: `process.on('SIGTERM', …)` / `once` / a loop over `['SIGINT', 'SIGTERM']` anywhere in the
+package or in a module it imports; a graceful-shutdown library (`@godaddy/terminus`, `http-terminator`,
+`stoppable`, `lightship`, `close-with-grace`, `http-graceful-shutdown`, `exit-hook`, …); a call of an imported
+helper named for it (`gracefulShutdown(server)`, `registerShutdownHooks(app)`); NestJS
+`app.enableShutdownHooks()`; and a server the same file closes itself (a CLI's one-off login callback).
+
+It stays quiet for Next.js apps run by `next start` (Next.js handles `SIGTERM` itself), packages deployed as
+serverless functions (`serverless-http`, `@vendia/serverless-express`, `@vercel/node`, …), a `listen()` that
+only runs in development (`if (process.env.NODE_ENV !== 'production') app.listen(…)`), servers with nothing to
+drain (no database, cache, queue, session or socket dependency and no route that changes anything: a
+health-check sidecar, a docs server), test code and test-support packages.
+
+## Example
+```js
+const express = require('express');
+
+const app = express();
+app.get('/health', (req, res) => res.json({ ok: true }));
+
+app.listen(process.env.PORT || 4000);
+```
+
+## Use instead
+```js
+const express = require('express');
+const { prisma } = require('./lib/prisma');
+
+const app = express();
+app.get('/health', (req, res) => res.json({ ok: true }));
+
+const server = app.listen(process.env.PORT || 4000);
+
+process.on('SIGTERM', () => {
+  server.close(async () => {
+    await prisma.$disconnect();
+    process.exit(0);
+  });
+  // Do not wait forever for keep-alive connections.
+  setTimeout(() => process.exit(1), 10_000).unref();
+});
+```
+
+## References
+- [Express: Health checks and graceful shutdown](https://expressjs.com/en/advanced/healthcheck-graceful-shutdown.html)
+- [Node.js: `server.close()`](https://nodejs.org/api/http.html#serverclosecallback)
+- [Kubernetes: Termination of pods](https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-termination)
+- [Prisma: `$disconnect()`](https://www.prisma.io/docs/orm/prisma-client/setup-and-configuration/databases-connections/connection-management)
+- [NestJS: Lifecycle events, application shutdown](https://docs.nestjs.com/fundamentals/lifecycle-events#application-shutdown)
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import Iterator
+
+from linter.context import FileContext
+from linter.js.deployment_checks import development_when_true
+from linter.js.expressions import arguments_of, callee, member_object, object_keys, unwrap
+from linter.js.servers import (
+    Imported,
+    creation_kind,
+    imported_shutdown_call,
+    is_mutating_route,
+    is_stateful_package,
+    serverless_adapter,
+    server_kind,
+    shutdown_library,
+    sigterm_handler,
+)
+from linter.model import Finding, Level, Location, Precision
+from linter.paths import is_test_support_path
+from linter.project import ProjectIndex
+from linter.rule import Fact, Match, Rule, facts_of
+from linter.syntax import Node, text, walk
+
+_NEST_MUTATING_ROUTE = re.compile(rb"@(Post|Put|Patch|Delete|All)\(")
+_NEXT_START = re.compile(r"(^|[\s;&|])next\s+start\b")
+_CLOSE_ADVICE = {
+    "fastify": "on SIGTERM call `await app.close()` (or use close-with-grace)",
+    "nest": (
+        "call `app.enableShutdownHooks()` before `listen()` so that Nest closes the server and runs its shutdown "
+        "hooks on SIGTERM"
+    ),
+}
+_DEFAULT_ADVICE = "on SIGTERM call `server.close()`, let running requests finish{prisma} and then exit"
+# Facts that show a package takes care of SIGTERM.
+_HANDLING = ("sigterm", "library", "helper", "nest-hooks")
+
+
+class NoGracefulShutdown(Rule):
+    id = "express/no-graceful-shutdown"
+    name = "NoGracefulShutdown"
+    level = Level.WARNING
+    precision = Precision.HIGH
+    tags = ("express", "reliability", "deployment")
+    needles = (
+        b"listen", b"SIGTERM", b"express", b"createServer", b"astify", b"koa", b"Koa", b"NestFactory",
+        b"enableShutdownHooks", b"shutdown", b"Shutdown", b"grace", b"Grace", b"terminus", b"terminator",
+        b"stoppable", b"lightship", b"exit-hook", b"signal-exit", b"serverless", b"/functions", b"-functions",
+        b"@vercel/node", b"drainHttpServer",
+    )  # fmt: skip
+    query = """
+(call_expression
+  function: (member_expression property: (property_identifier) @method)
+  (#any-of? @method
+    "listen" "on" "once" "addListener" "prependListener" "prependOnceListener" "enableShutdownHooks")) @call
+(program) @program
+"""
+
+    def check(self, match: Match, file: FileContext) -> Iterator[Fact]:
+        if is_test_support_path(file.path):
+            return
+        program = match.get("program")
+        if program is not None:
+            yield from self._file_facts(program, file)
+            return
+        call, method = match["call"], text(match["method"])
+        if method == "listen":
+            fact = self._listen_fact(call, file)
+            if fact is not None:
+                yield fact
+        elif method == "enableShutdownHooks":
+            yield file.fact(self, "nest-hooks", call)
+        else:
+            handler = sigterm_handler(call, file)
+            if handler is not None:
+                yield file.fact(self, "sigterm", call, exit_only=handler.exit_only)
+
+    def _listen_fact(self, call: Node, file: FileContext) -> Fact | None:
+        receiver = member_object(callee(call))
+        kind = server_kind(receiver, file)
+        if kind is None or _only_in_development(call) or _ephemeral_port(call):
+            return None
+        if _closed_in_file(call, receiver, file):
+            return None
+        if isinstance(kind, Imported):
+            return file.fact(self, "listen", call, server=None, imported=kind.specifier)
+        return file.fact(self, "listen", call, server=kind, imported=None)
+
+    def _file_facts(self, program: Node, file: FileContext) -> Iterator[Fact]:
+        library = shutdown_library(file)
+        if library is not None:
+            yield file.fact(self, "library", program, name=library)
+        adapter = serverless_adapter(file)
+        if adapter is not None:
+            yield file.fact(self, "serverless", program, name=adapter)
+        created = None
+        mutating = False
+        for node in walk(program):
+            if node.type not in ("call_expression", "new_expression"):
+                continue
+            if created is None:
+                created = creation_kind(node, file)
+                if created is not None:
+                    yield file.fact(self, "server", node, server=created)
+            if node.type != "call_expression":
+                continue
+            if not mutating and is_mutating_route(node):
+                mutating = True
+                yield file.fact(self, "mutating-route", node)
+            helper = imported_shutdown_call(node, file)
+            if helper is not None:
+                yield file.fact(self, "helper", node, name=helper)
+        if not mutating and _NEST_MUTATING_ROUTE.search(file.source):
+            yield file.fact(self, "mutating-route", program)
+
+    def check_project(self, project: ProjectIndex) -> Iterator[Finding]:
+        by_kind: dict[str, list[Fact]] = defaultdict(list)
+        for fact in facts_of(project, self):
+            by_kind[fact.kind].append(fact)
+        servers = {fact.path: fact.data["server"] for fact in by_kind["server"]}
+        handled_files: dict[str, list[Fact]] = defaultdict(list)
+        for kind in _HANDLING:
+            for fact in by_kind[kind]:
+                handled_files[fact.path].append(fact)
+        serverless_packages = {_package_key(project, f.path) for f in by_kind["serverless"]}
+        mutating_packages = {_package_key(project, f.path) for f in by_kind["mutating-route"]}
+        reachable: dict[str, set[str]] = {}
+        for listen in by_kind["listen"]:
+            kind = listen.data["server"]
+            if kind is None:
+                target = project.resolve(listen.path, listen.data["imported"])
+                kind = servers.get(target) if target is not None else None
+                if kind is None:
+                    continue
+            package_key = _package_key(project, listen.path)
+            if package_key in serverless_packages or _runs_next_start(project, listen.path):
+                continue
+            if package_key not in mutating_packages and not _has_state(project, listen.path):
+                continue  # A server with nothing to lose (a health-check sidecar, a docs server) may just die
+            if package_key not in reachable:
+                reachable[package_key] = _reachable_files(project, package_key)
+            handlers = [f for path in sorted(reachable[package_key]) for f in handled_files.get(path, ())]
+            if any(not (f.kind == "sigterm" and f.data["exit_only"]) for f in handlers):
+                continue
+            yield self._finding(project, listen, kind, handlers)
+
+    def _finding(self, project: ProjectIndex, listen: Fact, kind: str, exit_only: list[Fact]) -> Finding:
+        prisma = ", disconnect Prisma" if project.depends_on(listen.path, ("@prisma/client",)) else ""
+        advice = _CLOSE_ADVICE.get(kind, _DEFAULT_ADVICE.format(prisma=prisma))
+        if exit_only:
+            message = (
+                "The SIGTERM handler only logs and exits, so a deploy or restart still cuts off the requests this "
+                f"server is handling; {advice}."
+            )
+            related = [f.location("the SIGTERM handler") for f in exit_only]
+        else:
+            message = (
+                "Nothing in this package handles SIGTERM for this server, so every deploy, restart or scale-down "
+                f"kills it mid-request and drops its database connections; {advice}."
+            )
+            related: list[Location] = []
+        return self.finding(listen.location(), message, related=related)
+
+
+def _package_key(project: ProjectIndex, path: str) -> str:
+    package = project.package_of(path)
+    return package.dir if package is not None else ""
+
+
+def _reachable_files(project: ProjectIndex, package_key: str) -> set[str]:
+    """The files of a package and the files they import (a shutdown helper may live in a shared module)."""
+    own = {path for path in project.files if _package_key(project, path) == package_key}
+    imported = {target for path in own for _, target in project.imports.get(path, ()) if target is not None}
+    return own | imported
+
+
+def _has_state(project: ProjectIndex, path: str) -> bool:
+    """The server's packages use a database, cache, queue, session store or sockets (or it is a lone file)."""
+    packages = project.packages_around(path)
+    return not packages or any(is_stateful_package(name) for package in packages for name in package.dependencies)
+
+
+def _runs_next_start(project: ProjectIndex, path: str) -> bool:
+    """The package is a Next.js app started by `next start`, which closes its server on SIGTERM itself."""
+    package = project.package_of(path)
+    if package is None or not package.depends_on(("next",)):
+        return False
+    return any(name == "start" and _NEXT_START.search(command) for name, command in package.scripts)
+
+
+def _only_in_development(call: Node) -> bool:
+    """Inside `if (<development only>)` or the `else` of `if (<production only>)`."""
+    node = call
+    while node.parent is not None:
+        parent = node.parent
+        if parent.type == "if_statement":
+            development = development_when_true(parent.child_by_field_name("condition"))
+            if development is not None:
+                in_alternative = parent.child_by_field_name("alternative") == node
+                if development != in_alternative:
+                    return True
+        node = parent
+    return False
+
+
+def _ephemeral_port(call: Node) -> bool:
+    """`listen(0)` / `listen({ port: 0 })`: a port the OS picks, for an in-process helper or a test server that
+    nothing outside reaches by a fixed address."""
+    arguments = arguments_of(call)
+    first = unwrap(arguments[0]) if arguments else None
+    if first is not None and first.type == "object":
+        first = unwrap(object_keys(first).get("port"))
+    return first is not None and first.type == "number" and text(first) == "0"
+
+
+def _closed_in_file(call: Node, receiver: Node | None, file: FileContext) -> bool:
+    """The file closes this server itself (`server.close()` on the app or on what `listen()` returned), or
+    `unref()`s it so that it never keeps the process alive: a server it runs for a while, such as a CLI's login
+    callback or an in-process proxy, or one it already shuts down."""
+    names = set()
+    receiver = unwrap(receiver)
+    if receiver is not None and receiver.type in ("identifier", "member_expression"):
+        names.add(text(receiver))
+    holder = call
+    while holder.parent is not None and holder.parent.type in ("await_expression", "parenthesized_expression"):
+        holder = holder.parent
+    parent = holder.parent
+    if parent is not None and parent.type == "variable_declarator":
+        names.add(text(parent.child_by_field_name("name")))
+    elif parent is not None and parent.type == "assignment_expression":
+        names.add(text(parent.child_by_field_name("left")))
+    return any(
+        re.search(rb"(?<![\w$.])" + re.escape(name.encode()) + rb"\s*\??\.\s*(?:close|unref)\s*\(", file.source)
+        for name in names
+        if name
+    )

@@ -1,0 +1,170 @@
+"""prodlint as a pre-commit hook, driven through the real `pre-commit` (a test dependency).
+
+pre-commit installs a `language: python` hook by pip-installing the hook repository into a fresh virtualenv,
+which takes about 12 s, once per `try-repo` call and once per repository + revision for an installed config.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fixture_cases import REPO
+
+PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
+# What pip needs to install prodlint, plus the hook manifest.
+HOOK_REPO_CONTENT = ("pyproject.toml", "README.md", "linter", "rules", ".pre-commit-hooks.yaml")
+TIMEOUT = 600
+
+APP = {
+    "package.json": '{"name": "app", "dependencies": {"express": "^4.19.0", "@prisma/client": "^5.0.0"}}\n',
+    "src/lib/prisma.js": "const { PrismaClient } = require('@prisma/client');\n\nmodule.exports = { prisma: new PrismaClient() };\n",
+    "src/index.js": (
+        "const express = require('express');\n"
+        "const { prisma } = require('./lib/prisma');\n\n"
+        "const app = express();\n"
+        "app.get('/users', async (req, res) => res.json(await prisma.user.findMany({ take: 20 })));\n\n"
+        "module.exports = app;\n"
+    ),
+}
+SECOND_CLIENT = "const { PrismaClient } = require('@prisma/client');\n\nconst db = new PrismaClient();\n\nmodule.exports = { db };\n"
+SECOND_CLIENT_FINDING = "src/users.js:3:12  prisma/client-outside-singleton"
+CLEAN_CHANGE = "const { prisma } = require('./lib/prisma');\n\nmodule.exports = { countUsers: () => prisma.user.count() };\n"
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory) -> dict[str, str]:
+    """The environment of every git and pre-commit call: an isolated pre-commit store and git config."""
+    if not PRE_COMMIT.exists():
+        pytest.fail(f"pre-commit is not installed in {PRE_COMMIT.parent}: run `pip install '.[test]'` first")
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    home = tmp_path_factory.mktemp("precommit-home")
+    (home / "gitconfig").write_text("", encoding="utf-8")
+    variables = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE")}
+    variables.update(
+        PATH=f"{PRE_COMMIT.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        PRE_COMMIT_HOME=str(home / "store"),
+        GIT_CONFIG_GLOBAL=str(home / "gitconfig"),
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_AUTHOR_NAME="Test",
+        GIT_AUTHOR_EMAIL="test@example.com",
+        GIT_COMMITTER_NAME="Test",
+        GIT_COMMITTER_EMAIL="test@example.com",
+    )
+    return variables
+
+
+def sh(env: dict[str, str], cwd: Path, *command: str, check: bool = True) -> subprocess.CompletedProcess:
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+    if check and done.returncode != 0:
+        pytest.fail(f"{' '.join(command)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
+    return done
+
+
+@pytest.fixture(scope="module")
+def hook_repo(tmp_path_factory, env) -> Path:
+    """A git repository holding this working tree's prodlint (committed or not), committed, as pre-commit wants."""
+    repo = tmp_path_factory.mktemp("hook-repo")
+    for name in HOOK_REPO_CONTENT:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, repo / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy2(source, repo / name)
+    sh(env, repo, "git", "init", "--quiet")
+    sh(env, repo, "git", "add", "--all")
+    sh(env, repo, "git", "commit", "--quiet", "--message", "prodlint")
+    return repo
+
+
+def make_app(root: Path, env: dict[str, str]) -> Path:
+    for rel, content in APP.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(content, encoding="utf-8")
+    sh(env, root, "git", "init", "--quiet")
+    sh(env, root, "git", "add", "--all")
+    sh(env, root, "git", "commit", "--quiet", "--message", "app")
+    return root
+
+
+def stage(root: Path, env: dict[str, str], rel: str, content: str) -> None:
+    (root / rel).write_text(content, encoding="utf-8")
+    sh(env, root, "git", "add", rel)
+
+
+def work_tree_status(root: Path, env: dict[str, str]) -> list[str]:
+    """Every change git sees, ignored files included: what the hook must leave as it found it."""
+    return sh(env, root, "git", "status", "--porcelain", "--ignored", "--untracked-files=all").stdout.splitlines()
+
+
+def test_try_repo_refuses_a_second_prisma_client_and_passes_a_clean_change(tmp_path, env, hook_repo):
+    app = make_app(tmp_path / "app", env)
+
+    stage(app, env, "src/users.js", SECOND_CLIENT)
+    refused = sh(env, app, str(PRE_COMMIT), "try-repo", str(hook_repo), "prodlint", check=False)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert SECOND_CLIENT_FINDING in refused.stdout
+    assert "import the shared client from src/lib/prisma.js" in refused.stdout
+    assert work_tree_status(app, env) == ["A  src/users.js"]
+
+    sh(env, app, "git", "rm", "--cached", "--quiet", "src/users.js")
+    (app / "src/users.js").unlink()
+    stage(app, env, "src/stats.js", CLEAN_CHANGE)
+    passed = sh(env, app, str(PRE_COMMIT), "try-repo", str(hook_repo), "prodlint", check=False)
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert re.search(r"^prodlint\.+Passed$", passed.stdout, re.MULTILINE), passed.stdout
+    assert work_tree_status(app, env) == ["A  src/stats.js"]
+
+
+def readme_precommit_config() -> str:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### pre-commit", 1)[1]
+    return re.search(r"```yaml\n(.*?)```", section, re.DOTALL).group(1)
+
+
+def test_readme_config_blocks_a_commit_then_lets_a_clean_one_through(tmp_path, env, hook_repo):
+    app = make_app(tmp_path / "app", env)
+    revision = sh(env, hook_repo, "git", "rev-parse", "HEAD").stdout.strip()
+    config = readme_precommit_config()
+    config = re.sub(r"repo: \S+", f"repo: {hook_repo.as_posix()}", config)
+    config = re.sub(r"rev: \S+", f"rev: {revision}", config)
+    stage(app, env, ".pre-commit-config.yaml", config)
+    sh(env, app, "git", "commit", "--quiet", "--message", "pre-commit config")
+    sh(env, app, str(PRE_COMMIT), "install")
+
+    stage(app, env, "src/users.js", SECOND_CLIENT)
+    refused = sh(env, app, "git", "commit", "--message", "a second client", check=False)
+    assert refused.returncode != 0
+    assert SECOND_CLIENT_FINDING in refused.stdout + refused.stderr
+    assert sh(env, app, "git", "rev-list", "--count", "HEAD").stdout.strip() == "2"
+
+    sh(env, app, "git", "rm", "--cached", "--quiet", "src/users.js")
+    (app / "src/users.js").unlink()
+    stage(app, env, "src/stats.js", CLEAN_CHANGE)
+    sh(env, app, "git", "commit", "--quiet", "--message", "user count")
+    assert work_tree_status(app, env) == []
+
+    manual = sh(env, app, str(PRE_COMMIT), "run", "--hook-stage", "manual", "prodlint-project", check=False)
+    assert manual.returncode == 0, manual.stdout + manual.stderr
+    assert re.search(r"^prodlint \(whole project\)\.+Passed$", manual.stdout, re.MULTILINE), manual.stdout
+
+
+def test_a_run_leaves_the_work_tree_alone_even_with_rules_of_its_own(tmp_path, env):
+    """No cache, report or bytecode lands in the checkout: not even for the user's own rules folder."""
+    app = make_app(tmp_path / "app", env)
+    shutil.copytree(REPO / "tests/data/rules/testing", app / "tools/rules/testing", ignore=shutil.ignore_patterns("__pycache__"))
+    stage(app, env, ".prodlint.toml", 'rules-dir = "tools/rules"\n')
+    sh(env, app, "git", "add", "--all")
+    sh(env, app, "git", "commit", "--quiet", "--message", "own rules")
+    stage(app, env, "src/marker.js", "new MarkerClient();\n")
+    source_env = {**env, "PYTHONPATH": str(REPO)}
+    done = sh(source_env, app, sys.executable, "-m", "linter", "check", "src/marker.js", "src/index.js", check=False)
+    assert done.returncode == 1 and "testing/marker-client" in done.stdout, done.stdout + done.stderr
+    assert work_tree_status(app, env) == ["A  src/marker.js"]
