@@ -41,6 +41,7 @@ class RulePlan:
     def __init__(self, rules: list[Rule], known_ids: frozenset[str]) -> None:
         self.rules = rules
         self.known_ids = known_ids
+        self.needles = frozenset(needle for rule in rules for needle in rule.needles)
         self._combined: dict[str, tuple[object, list[tuple[int, Rule]]]] = {}
 
     def combined(self, language: str):
@@ -186,7 +187,9 @@ def _run_rules(
     query, owners = plan.combined(file.language)
     if query is None:
         return
-    active = {id(rule): _applies(rule, file, report_findings) for _, rule in owners}
+    # Each distinct needle is looked for once per file, however many rules share it.
+    present = {needle for needle in plan.needles if needle in file.source}
+    active = {id(rule): _applies(rule, file, report_findings, present) for _, rule in owners}
     if not any(active.values()):
         return
     step.doing = "matching the rules' queries"
@@ -213,10 +216,10 @@ def _run_rules(
             )
 
 
-def _applies(rule: Rule, file: FileContext, report_findings: bool) -> bool:
+def _applies(rule: Rule, file: FileContext, report_findings: bool, present: set[bytes]) -> bool:
     if not report_findings and type(rule).check_project is Rule.check_project:
         return False
-    if rule.needles and not any(needle in file.source for needle in rule.needles):
+    if rule.needles and present.isdisjoint(rule.needles):
         return False
     return not rule.requires or file.depends_on(rule.requires)
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 import io
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
 
 from linter import __version__
+from linter.atomic_write import write_atomically
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED = 130  # as shells report a command stopped by Ctrl-C
 LEVEL_CHOICES = click.Choice(["error", "warning", "note"])
+DEFAULT_BASELINE_FILE = "prodlint-baseline.json"
 
 
 def _split(values: tuple[str, ...]) -> list[str] | None:
@@ -53,8 +54,37 @@ def main() -> None:
     type=click.FloatRange(min=0),
     help="Seconds one file may take before it is skipped with a notice; 0: no limit [default: 20].",
 )
-def check(paths, fmt, output, select, ignore, fail_on, exit_zero, category, no_color, include_suppressed, config_file, rules_dir, jobs, timeout):
+@click.option("--no-cache", is_flag=True, help="Analyse every file again; neither read nor write the results cache.")
+@click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Report only findings beyond the counts recorded in FILE (see --write-baseline).",
+)
+@click.option(
+    "--write-baseline",
+    "write_baseline_file",
+    is_flag=False,
+    flag_value=DEFAULT_BASELINE_FILE,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=f"Record the current findings, counted per file and rule, in FILE [default: {DEFAULT_BASELINE_FILE}].",
+)
+@click.option(
+    "--diff",
+    "diff_ref",
+    metavar="REF",
+    help="Report only findings on lines changed since REF (its merge base with HEAD), uncommitted changes included.",
+)
+@click.option("--fix", "fix", is_flag=True, help="Apply safe fixes to the files, then report what is left.")
+@click.option("--diff-fix", is_flag=True, help="Print the fixes as a patch instead of the report; change no file.")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff-fix, also apply fixes that may change behaviour.")
+def check(
+    paths, fmt, output, select, ignore, fail_on, exit_zero, category, no_color, include_suppressed, config_file,
+    rules_dir, jobs, timeout, no_cache, baseline_file, write_baseline_file, diff_ref, fix, diff_fix, unsafe_fixes,
+):
     """Lint PATHS (default: the current folder)."""
+    from linter.baseline import BaselineError
+    from linter.diffscope import DiffError, changed_lines, keep_changed
     from linter.config import ConfigError
     from linter.engine import DEFAULT_FILE_TIMEOUT, RunOptions, UsageError, run
     from linter.formatters import render
@@ -71,13 +101,32 @@ def check(paths, fmt, output, select, ignore, fail_on, exit_zero, category, no_c
         jobs=jobs,
         category=category,
         file_timeout=DEFAULT_FILE_TIMEOUT if timeout is None else timeout or None,
+        use_cache=not no_cache,
     )
-    try:
+    _check_baseline_options(baseline_file, write_baseline_file)
+    _check_fix_options(fix, diff_fix, unsafe_fixes, write_baseline_file)
+
+    def lint():
         result = run(options)
-        color = output is None and not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+        report = result.report
+        if baseline_file is not None or write_baseline_file is not None:
+            report = _with_baseline(report, options.paths, baseline_file, write_baseline_file)
+        if diff_ref is not None:
+            report = keep_changed(report, changed_lines(Path(report.root), diff_ref))
+        return result, report
+
+    try:
+        result, report = lint()
         buffer = io.StringIO()
-        render(result.report, fmt, buffer, color=color, include_suppressed=include_suppressed)
-    except (ConfigError, RuleLoadError, UsageError) as error:
+        if diff_fix:
+            patch = _fix_patch(report, unsafe_fixes)
+            buffer.write(patch)
+        else:
+            if fix:
+                result, report = _fix_files(lint, result, report, unsafe_fixes)
+            color = output is None and not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+            render(report, fmt, buffer, color=color, include_suppressed=include_suppressed)
+    except (ConfigError, RuleLoadError, UsageError, BaselineError, DiffError) as error:
         _fail(str(error))
     except RecursionError:
         _fail("internal error: input nested too deeply")
@@ -91,16 +140,99 @@ def check(paths, fmt, output, select, ignore, fail_on, exit_zero, category, no_c
         _echo_to_stdout(buffer.getvalue())
     else:
         try:
-            _write_atomically(output, buffer.getvalue())
+            write_atomically(output, buffer.getvalue())
         except (OSError, ValueError) as error:
             _fail(f"cannot write {output}: {getattr(error, 'strerror', None) or error}")
 
     if exit_zero:
         sys.exit(EXIT_CLEAN)
+    if diff_fix:
+        sys.exit(EXIT_FINDINGS if patch else EXIT_CLEAN)
     if result.incomplete:
         sys.exit(EXIT_ERROR)
-    failing = [f for f in result.report.active_findings if f.level.rank >= result.fail_on.rank]
+    failing = [f for f in report.active_findings if f.level.rank >= result.fail_on.rank]
     sys.exit(EXIT_FINDINGS if failing else EXIT_CLEAN)
+
+
+MAX_FIX_PASSES = 10  # a fix that overlaps another is applied on the next pass
+
+
+def _check_fix_options(fix: bool, diff_fix: bool, unsafe_fixes: bool, write_baseline: Path | None) -> None:
+    if fix and diff_fix:
+        _fail("use --fix or --diff-fix, not both")
+    if unsafe_fixes and not (fix or diff_fix):
+        _fail("--unsafe-fixes needs --fix or --diff-fix")
+    if (fix or diff_fix) and write_baseline is not None:
+        _fail("run --fix first, then --write-baseline for what is left")
+
+
+def _fix_patch(report, unsafe: bool) -> str:
+    """The fixes of `report` as a unified diff; no file is written."""
+    from linter.fixes import plan_fixes, unified_diff
+
+    outcome = plan_fixes(report, Path(report.root), unsafe)
+    _tell_about_fixes(outcome.skipped, report, unsafe)
+    return unified_diff(outcome)
+
+
+def _fix_files(lint, result, report, unsafe: bool):
+    """Apply the fixes, linting again after each pass, until nothing is left to fix; returns the last lint."""
+    from linter.fixes import plan_fixes, write_changes
+
+    root = Path(report.root)
+    fixed, files, skipped = 0, set(), []
+    for _ in range(MAX_FIX_PASSES):
+        outcome = plan_fixes(report, root, unsafe)
+        skipped = outcome.skipped
+        if not outcome.changes:
+            break
+        write_changes(outcome, root)
+        fixed += outcome.fixed
+        files.update(change.path for change in outcome.changes)
+        result, report = lint()
+    click.echo(f"prodlint: fixed {fixed} {_plural(fixed, 'finding')} in {len(files)} {_plural(len(files), 'file')}", err=True)
+    _tell_about_fixes(skipped, report, unsafe)
+    return result, report
+
+
+def _tell_about_fixes(skipped: list[str], report, unsafe: bool) -> None:
+    for line in skipped:
+        click.echo(f"prodlint: {line}", err=True)
+    if not unsafe:
+        waiting = sum(1 for f in report.active_findings if f.fixes and not any(x.safe for x in f.fixes))
+        if waiting:
+            click.echo(f"prodlint: {waiting} more {_plural(waiting, 'fix', 'fixes')} with --unsafe-fixes", err=True)
+
+
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return one if count == 1 else many or one + "s"
+
+
+def _check_baseline_options(read_from: Path | None, write_to: Path | None) -> None:
+    if read_from is not None and write_to is not None:
+        _fail("use --baseline or --write-baseline, not both (--write-baseline updates an existing file)")
+    # `--write-baseline` takes an optional value, so `check --write-baseline src` would write to `src`.
+    if write_to is not None and (write_to.suffix != ".json" or write_to.is_dir()):
+        _fail(f"--write-baseline takes a .json file name, not {write_to}; put the option after the paths")
+
+
+def _with_baseline(report, paths: list[Path], read_from: Path | None, write_to: Path | None):
+    """The report without the findings the baseline accepts, after writing the baseline when asked to."""
+    from linter.baseline import Scope, apply_baseline, count_findings, load_baseline, merged_baseline, write_baseline
+
+    scope = Scope(
+        root=Path(report.root),
+        targets=tuple(path.resolve() for path in paths),
+        rule_ids=frozenset(rule.id for rule in report.rules),
+    )
+    if write_to is None:
+        return apply_baseline(report, load_baseline(read_from), scope, read_from.name)
+    previous = load_baseline(write_to) if write_to.exists() else {}
+    counts = merged_baseline(previous, count_findings(report.findings), scope)
+    write_baseline(write_to, counts)
+    files = len({path for path, _ in counts})
+    click.echo(f"prodlint: {write_to} records {sum(counts.values())} findings in {files} files", err=True)
+    return apply_baseline(report, counts, scope, write_to.name)
 
 
 def _echo_to_stdout(report: str) -> None:
@@ -111,18 +243,6 @@ def _echo_to_stdout(report: str) -> None:
         # The reader went away (`prodlint check | head`): not an error of the run. Point stdout at devnull so
         # that Python's own flush at exit does not fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-
-
-def _write_atomically(path: Path, content: str) -> None:
-    folder = path.resolve().parent
-    handle, temp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(content)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 @main.command("rules")

@@ -6,7 +6,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Callable, Iterable, TypeVar
 
 from linter.js.imports import ImportBinding, ModuleReference, collect_imports
-from linter.model import Finding, Level, Location
+from linter.model import Finding, Fix, Level, Location
 from linter.paths import is_test_path
 from linter.positions import LineIndex
 from linter.rule import Fact
@@ -83,8 +83,9 @@ class FileContext:
         related: Iterable[Location] = (),
         code_flow: Iterable[Location] = (),
         level: "Level | None" = None,
+        fixes: Iterable["Fix"] = (),
     ) -> Finding:
-        return rule.finding(self.location(node), message, related=related, code_flow=code_flow, level=level)
+        return rule.finding(self.location(node), message, related=related, code_flow=code_flow, level=level, fixes=fixes)
 
     def fact(self, rule: "Rule", kind: str, node: Node, **data) -> Fact:
         span = self.lines.span(node.start_byte, node.end_byte)

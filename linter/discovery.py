@@ -45,6 +45,7 @@ class _GitIgnores:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._specs: dict[Path, pathspec.PathSpec | None] = {}
+        self._chains: dict[Path, list[tuple[Path, pathspec.PathSpec]]] = {}
 
     def _spec_for(self, folder: Path) -> pathspec.PathSpec | None:
         if folder not in self._specs:
@@ -59,17 +60,29 @@ class _GitIgnores:
             self._specs[folder] = spec
         return self._specs[folder]
 
+    def _specs_above(self, folder: Path) -> list[tuple[Path, pathspec.PathSpec]]:
+        """The specs that apply in `folder`, nearest first: its own, then each parent's up to the root.
+        Kept per folder, since every file of a folder asks the same."""
+        pending = []
+        current = folder
+        while (chain := self._chains.get(current)) is None:
+            pending.append(current)
+            if current == self.root or self.root not in current.parents:
+                chain = []
+                break
+            current = current.parent
+        for pending_folder in reversed(pending):
+            spec = self._spec_for(pending_folder)
+            chain = [(pending_folder, spec), *chain] if spec is not None else chain
+            self._chains[pending_folder] = chain
+        return chain
+
     def ignored(self, path: Path, is_dir: bool) -> bool:
-        folder = path.parent
-        while True:
-            spec = self._spec_for(folder)
-            if spec is not None:
-                relative = path.relative_to(folder).as_posix() + ("/" if is_dir else "")
-                if spec.match_file(relative):
-                    return True
-            if folder == self.root or self.root not in folder.parents:
-                return False
-            folder = folder.parent
+        for folder, spec in self._specs_above(path.parent):
+            relative = path.relative_to(folder).as_posix() + ("/" if is_dir else "")
+            if spec.match_file(relative):
+                return True
+        return False
 
 
 def discover(root: Path, start_dirs: list[Path], max_file_size: int) -> Discovered:
@@ -197,6 +210,10 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 def _rel(path: Path, root: Path) -> str:
+    # On strings first: pathlib's relative_to is a good part of a warm run's time on a large repository.
+    text, prefix = str(path), os.path.join(root, "")
+    if text.startswith(prefix):
+        return text[len(prefix) :].replace(os.sep, "/")
     try:
         return path.relative_to(root).as_posix()
     except ValueError:

@@ -13,6 +13,7 @@ import pathspec
 
 from linter import __version__
 from linter.analysis import FileResult, RulePlan, analyze_file, decode_source
+from linter.cache import ResultCache, run_key
 from linter.config import (
     Config,
     check_selectors,
@@ -53,6 +54,7 @@ class RunOptions:
     jobs: int | None = None
     category: str | None = None
     file_timeout: float | None = DEFAULT_FILE_TIMEOUT  # None or 0: no limit
+    use_cache: bool = True  # per-file results in $XDG_CACHE_HOME/prodlint (linter.cache)
 
 
 @dataclass
@@ -102,7 +104,11 @@ def run(options: RunOptions) -> RunResult:
         notices.append(Notice(message="nothing to lint: no JavaScript or TypeScript files under the given paths"))
     project = ProjectIndex.build(root, found, reported, notices)
 
-    results = _analyze_all(found.sources, root, plan, project, options.jobs, options.file_timeout)
+    cache = _open_cache(root, plan) if options.use_cache else None
+    results = _analyze_all(found.sources, root, plan, project, options.jobs, options.file_timeout, cache)
+    if cache is not None:
+        cache.forget_missing(root, {result.path for result in results})
+        cache.save()
     findings: list[Finding] = []
     directives: list[Directive] = []
     incomplete = False
@@ -184,6 +190,7 @@ def _discover(root: Path, targets: list[Path], config: Config):
     for file in files:
         start_dirs.append(_package_dir(file, root))
     found = discover(root, start_dirs, config.max_file_size)
+    found.manifests = sorted({*found.manifests, *_enclosing_manifests(start_dirs, root, config.max_file_size)})
     sources = set(found.sources)
     project_files = set(found.project_files)
     for file in files:
@@ -208,8 +215,25 @@ def _discover(root: Path, targets: list[Path], config: Config):
     return found, reported
 
 
+def _enclosing_manifests(start_dirs: list[Path], root: Path, max_file_size: int) -> set[Path]:
+    """The package manifests above the walked folders, up to the root. A monorepo root's dependencies count
+    for its apps, so a run on a few files must know them as a run on the whole repository does (and then
+    the two can share cached results)."""
+    manifests = set()
+    for start in start_dirs:
+        folder = start
+        while folder != root and root in folder.parents:
+            folder = folder.parent
+            manifest = folder / "package.json"
+            if manifest.is_file() and file_problem(manifest, root, max_file_size) is None:
+                manifests.add(manifest)
+    return manifests
+
+
 def _in_targets(path: Path, targets: list[Path]) -> bool:
-    return any(path == t or t in path.parents for t in targets)
+    # On strings: `Path.parents` costs more than the rest of discovery on a large repository.
+    text = str(path)
+    return any(text == str(t) or text.startswith(os.path.join(t, "")) for t in targets)
 
 
 def _config_prefix(config: Config, root: Path) -> str:
@@ -235,11 +259,53 @@ def _exclude_spec(config: Config, root: Path) -> pathspec.PathSpec:
 
 
 def _analyze_all(
-    sources: list[Path], root: Path, plan: RulePlan, project: ProjectIndex, jobs: int | None, timeout: float | None
+    sources: list[Path],
+    root: Path,
+    plan: RulePlan,
+    project: ProjectIndex,
+    jobs: int | None,
+    timeout: float | None,
+    cache: ResultCache | None,
 ) -> list[FileResult]:
-    reported = project.reported_paths
-    rels = [(path, _rel(path, root)) for path in sources]
-    work = [(path, rel, project.packages_around(rel), rel in reported, timeout) for path, rel in rels]
+    """Every file's result, in the order of `sources`: from the cache when it has the file, else analysed."""
+    results: list[FileResult | None] = []
+    work, keys = [], []
+    for path in sources:
+        rel = _rel(path, root)
+        packages = project.packages_around(rel)
+        report_findings = rel in project.reported_paths
+        key = _cache_key(cache, path, packages)
+        cached = cache.get(rel, key, report_findings) if key is not None else None
+        results.append(cached)
+        if cached is None:
+            work.append((path, rel, packages, report_findings, timeout))
+            keys.append(key)
+    analysed = _analyze_uncached(work, plan, jobs)
+    if cache is not None:
+        for (_, rel, _, report_findings, _), key, result in zip(work, keys, analysed):
+            if key is not None:
+                cache.put(rel, key, report_findings, result)
+    fresh = iter(analysed)
+    return [result if result is not None else next(fresh) for result in results]
+
+
+def _open_cache(root: Path, plan: RulePlan) -> ResultCache | None:
+    try:
+        return ResultCache.open(root, run_key(plan.rules, plan.known_ids))
+    except Exception:  # the cache only saves time: a run never fails for it
+        return None
+
+
+def _cache_key(cache: ResultCache | None, path: Path, packages) -> tuple[bytes, bytes] | None:
+    if cache is None:
+        return None
+    try:
+        return cache.file_key(path.read_bytes(), packages)
+    except OSError:  # the analysis reports it
+        return None
+
+
+def _analyze_uncached(work: list[tuple], plan: RulePlan, jobs: int | None) -> list[FileResult]:
     jobs = jobs or min(os.cpu_count() or 1, 4)
     # Workers are forked so that they inherit the plan (compiled queries cannot be pickled);
     # where fork does not exist the run stays in one process.
@@ -326,5 +392,8 @@ def _file_line_hashes(path: Path) -> list[str]:
 
 
 def _rel(path: Path, root: Path) -> str:
+    text, prefix = str(path), os.path.join(root, "")
+    if text.startswith(prefix):  # on strings: pathlib's relative_to costs much on a large repository
+        return text[len(prefix) :].replace(os.sep, "/")
     rel = path.relative_to(root).as_posix()
     return "" if rel == "." else rel

@@ -69,6 +69,24 @@ class Location(Frozen):
     message: str | None = None
 
 
+class TextEdit(Frozen):
+    """Replace the bytes `start_byte:end_byte` of the finding's file (its `span`, for SARIF) with `replacement`."""
+
+    start_byte: int
+    end_byte: int
+    span: Span
+    replacement: str
+
+
+class Fix(Frozen):
+    """A change that resolves a finding. `safe`: it cannot change behaviour beyond what the finding is about;
+    an unsafe fix is applied only when asked (`--unsafe-fixes`). Edits do not overlap."""
+
+    description: str
+    edits: tuple[TextEdit, ...]
+    safe: bool = True
+
+
 class Finding(Frozen):
     rule_id: str
     message: str
@@ -80,6 +98,7 @@ class Finding(Frozen):
     fingerprint: str | None = None
     suppressed: bool = False
     suppression_reason: str | None = None
+    fixes: tuple[Fix, ...] = ()
 
     @property
     def sort_key(self) -> tuple:

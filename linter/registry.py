@@ -38,13 +38,16 @@ def load_rules_dir(folder: Path, package_name: str | None = None) -> tuple[type[
     """Every rule class defined in `folder/<family>/<module>.py`, sorted by id."""
     if not folder.is_dir():
         raise RuleLoadError(f"rules folder {folder} does not exist")
+    # A user's rules folder lives in the work tree being linted: leave no __pycache__ there (a pre-commit hook
+    # must not change the checkout). The built-in pack may cache its bytecode as usual.
+    keep_bytecode = package_name is not None
     if package_name is None:
         package_name = "prodlint_rules_" + hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:10]
     found: dict[str, type[Rule]] = {}
     for module_path in sorted(folder.glob("*/*.py")):
         if module_path.name.startswith("_"):
             continue
-        module = _load_module(module_path, f"{package_name}.{module_path.parent.name}.{module_path.stem}")
+        module = _load_module(module_path, f"{package_name}.{module_path.parent.name}.{module_path.stem}", keep_bytecode)
         for candidate in vars(module).values():
             if not _is_rule_class(candidate, module.__name__):
                 continue
@@ -65,7 +68,7 @@ def _is_rule_class(candidate: object, module_name: str) -> bool:
     )
 
 
-def _load_module(path: Path, name: str):
+def _load_module(path: Path, name: str, keep_bytecode: bool):
     if name in sys.modules:
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, path)
@@ -73,9 +76,13 @@ def _load_module(path: Path, name: str):
         raise RuleLoadError(f"{path}: cannot be loaded as a Python module")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
+    bytecode_was_off = sys.dont_write_bytecode
+    sys.dont_write_bytecode = bytecode_was_off or not keep_bytecode
     try:
         spec.loader.exec_module(module)
     except Exception as error:  # a broken user rule must become one clear line, not a traceback
         del sys.modules[name]
         raise RuleLoadError(f"{path}: {type(error).__name__}: {error}") from error
+    finally:
+        sys.dont_write_bytecode = bytecode_was_off
     return module

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator
 from pydantic import BaseModel, ConfigDict
 
 from linter import PROJECT_URL
-from linter.model import Finding, Level, Location, Precision, RuleInfo, Span
+from linter.model import Finding, Fix, Level, Location, Precision, RuleInfo, Span
 
 if TYPE_CHECKING:
     from linter.context import FileContext
@@ -111,11 +111,13 @@ class Rule:
         related: Iterable[Location] = (),
         code_flow: Iterable[Location] = (),
         level: Level | None = None,
+        fixes: Iterable[Fix] = (),
     ) -> Finding:
         """A finding of this rule at `location` (project-level checks use this; per-file ones use FileContext.report).
 
         `level` overrides the rule's level for this one finding (a rule whose findings differ in severity);
-        a level set for the rule in the config still wins.
+        a level set for the rule in the config still wins. `fixes` are edits of the finding's own file
+        (`linter.fixes` builds them).
         """
         return Finding(
             rule_id=self.id,
@@ -125,6 +127,7 @@ class Rule:
             level=level or self.level,
             related=tuple(related),
             code_flow=tuple(code_flow),
+            fixes=tuple(fixes),
         )
 
 

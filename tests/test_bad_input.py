@@ -182,7 +182,7 @@ def test_five_thousand_levels_of_nesting_with_every_builtin_rule(project, kind):
     body = prefix + opener * 5000 + "1" + closer * 5000 + suffix
     write_files(project, {"package.json": '{"dependencies": {"express": "4", "@prisma/client": "5", "cors": "2"}}',
                           "deep.js": body + "const secret = process.env.JWT_SECRET || 'dev';\n"})
-    outcome = lint(project, project, "--timeout", "10", rules=[])
+    outcome = lint(project, project, "--timeout", "5", rules=[])
     assert not [m for m in outcome.notices.values() if "internal error" in m or "stopped" in m], outcome.notices
     assert ("deep.js", 10002, "auth/secret-fallback") in {(f[0], f[1], f[3]) for f in outcome.findings}
 

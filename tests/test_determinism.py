@@ -67,8 +67,7 @@ def test_hash_seed_and_worker_count_do_not_matter(tmp_path):
     assert sarif.count('"ruleId"') > 100
     assert lint("sarif", "1", "4") == sarif
     assert lint("sarif", "2", "2") == sarif
-    for fmt in ("json", "text"):
-        assert lint(fmt, "3", "1") == lint(fmt, "4", "3")
+    assert lint("json", "3", "1") == lint("json", "4", "3")  # text: same report, see the test above
 
 
 AUDIT_DRIVER = textwrap.dedent(

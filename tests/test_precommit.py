@@ -168,3 +168,17 @@ def test_a_run_leaves_the_work_tree_alone_even_with_rules_of_its_own(tmp_path, e
     done = sh(source_env, app, sys.executable, "-m", "linter", "check", "src/marker.js", "src/index.js", check=False)
     assert done.returncode == 1 and "testing/marker-client" in done.stdout, done.stdout + done.stderr
     assert work_tree_status(app, env) == ["A  src/marker.js"]
+
+
+@pytest.mark.parametrize("name", ["a.js", "a.jsx", "a.mjs", "a.cjs", "a.ts", "a.tsx", "a.mts", "a.cts"])
+def test_the_hook_selects_every_javascript_and_typescript_extension(tmp_path, name):
+    """pre-commit runs a hook on a file that matches `files` and, when given, one of `types_or` (identify's tags)."""
+    import yaml
+    from identify.identify import tags_from_path
+
+    (hook,) = [h for h in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")) if h["id"] == "prodlint"]
+    path = tmp_path / name
+    path.write_text("export const a = 1;\n", encoding="utf-8")
+    assert re.search(hook["files"], name)
+    assert tags_from_path(str(path)) & set(hook["types_or"])
+    assert not re.search(hook["files"], "a.d.json") and not re.search(hook["files"], "a.json")

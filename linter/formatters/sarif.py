@@ -18,7 +18,7 @@ import attrs
 import sarif_om
 
 from linter import PROJECT_URL
-from linter.model import Finding, Level, Location, Notice, Report, RuleInfo, Span
+from linter.model import Finding, Fix, Level, Location, Notice, Report, RuleInfo, Span
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -161,7 +161,27 @@ def _result(finding: Finding, rule_index: int | None) -> sarif_om.Result:
             {"primaryLocationLineHash": finding.fingerprint} if finding.fingerprint else None
         ),
         suppressions=_suppressions(finding),
+        fixes=[_fix(finding.path, fix) for fix in finding.fixes] or None,
     )
+
+
+def _fix(path: str, fix: Fix) -> sarif_om.Fix:
+    """One artifact change with a replacement per edit; `properties.safe` says whether `--fix` applies it
+    without `--unsafe-fixes`."""
+    replacements = [
+        _new(
+            sarif_om.Replacement,
+            deleted_region=_region(edit.span),
+            inserted_content=_new(sarif_om.ArtifactContent, text=edit.replacement) if edit.replacement else None,
+        )
+        for edit in sorted(fix.edits, key=lambda e: (e.start_byte, e.end_byte))
+    ]
+    change = _new(
+        sarif_om.ArtifactChange,
+        artifact_location=_new(sarif_om.ArtifactLocation, uri=relative_uri(path), uri_base_id=SRCROOT),
+        replacements=replacements,
+    )
+    return _new(sarif_om.Fix, description=_message(fix.description), artifact_changes=[change], properties={"safe": fix.safe})
 
 
 def _code_flows(steps: tuple[Location, ...]) -> list[sarif_om.CodeFlow] | None:
@@ -186,25 +206,26 @@ def _suppressions(finding: Finding) -> list[sarif_om.Suppression] | None:
 def _location(
     path: str, span: Span | None, message: str | None = None, *, location_id: int | None = None
 ) -> sarif_om.Location:
-    region = None
-    if span is not None:
-        region = _new(
-            sarif_om.Region,
-            start_line=span.start_line,
-            start_column=span.start_column,
-            end_line=span.end_line,
-            end_column=span.end_column,
-        )
     physical = _new(
         sarif_om.PhysicalLocation,
         artifact_location=_new(sarif_om.ArtifactLocation, uri=relative_uri(path), uri_base_id=SRCROOT),
-        region=region,
+        region=_region(span) if span is not None else None,
     )
     return _new(
         sarif_om.Location,
         id=location_id,
         physical_location=physical,
         message=_message(message) if message else None,
+    )
+
+
+def _region(span: Span) -> sarif_om.Region:
+    return _new(
+        sarif_om.Region,
+        start_line=span.start_line,
+        start_column=span.start_column,
+        end_line=span.end_line,
+        end_column=span.end_column,
     )
 
 

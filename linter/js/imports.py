@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from linter.syntax import Node, text, walk
+from linter.syntax import Node, descendants_of_types, text
 
 
 @dataclass(frozen=True)
@@ -55,11 +55,14 @@ def require_specifier(node: Node | None) -> str | None:
     return string_value(arguments.named_children[0])
 
 
+_IMPORT_NODE_TYPES = ("import_statement", "export_statement", "call_expression", "variable_declarator")
+
+
 def collect_imports(root: Node) -> tuple[list[ImportBinding], list[ModuleReference]]:
     """Every import binding and module reference in the file, in document order."""
     bindings: list[ImportBinding] = []
     references: list[ModuleReference] = []
-    for node in walk(root):
+    for node in descendants_of_types(root, _IMPORT_NODE_TYPES):
         kind = node.type
         if kind == "import_statement":
             _import_statement(node, bindings, references)

@@ -78,7 +78,8 @@ from linter.js.secrets import (
     secret_sink,
     stringified_setting,
 )
-from linter.model import Level, Precision
+from linter.fixes import helper_insertion, replace_node
+from linter.model import Fix, Level, Precision
 from linter.rule import Rule
 from linter.syntax import Node, node_at, text, walk
 
@@ -126,7 +127,7 @@ class SecretFallback(Rule):
             return
         use = secret_use(value, file)
         if use is not None:
-            yield file.report(self, value, _message(use))
+            yield file.report(self, value, _message(use), fixes=_fail_fast_fix(value, file))
             return
         holder = _holder(value)
         if holder is None:
@@ -144,6 +145,33 @@ def _message(use: SecretUse, constant: str | None = None) -> str:
         return f"{use.setting} falls back to {value} when unset; fail at startup instead of running with a secret from the source."
     secret = f"the hard-coded secret in `{constant}`" if constant else "a hard-coded secret"
     return f"{use.sink} gets {secret}; read it from the environment and fail at startup when it is missing."
+
+
+_REQUIRE_ENV = {
+    "javascript": "function requireEnv(name) {\n  const value = process.env[name];\n"
+    "  if (!value) throw new Error(`${name} must be set`);\n  return value;\n}\n",
+    "typescript": "function requireEnv(name: string): string {\n  const value = process.env[name];\n"
+    "  if (!value) throw new Error(`${name} must be set`);\n  return value;\n}\n",
+}
+
+
+def _fail_fast_fix(value: Node, file) -> tuple[Fix, ...]:
+    """`process.env.X || 'dev'` becomes `requireEnv('X')`, with the helper added once per file. Unsafe: the
+    app now stops where it used to run with the fallback."""
+    fallback = outermost(value).parent
+    if fallback is None or fallback.type != "binary_expression" or text(fallback.child_by_field_name("operator")) not in _FALLBACK_OPERATORS:
+        return ()
+    read = unwrap(fallback.child_by_field_name("left"))
+    if read is None or read.type not in ("member_expression", "subscript_expression") or text(read.child_by_field_name("object")) != "process.env":
+        return ()
+    name = setting_name(read, file)
+    if not name or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        return ()
+    helper = helper_insertion(file, "requireEnv", _REQUIRE_ENV["javascript" if file.language == "javascript" else "typescript"])
+    if helper is None:
+        return ()
+    edits = (replace_node(file, fallback, f"requireEnv('{name}')"), *helper)
+    return (Fix(description=f"Read {name} with requireEnv(), which throws when it is unset", edits=edits, safe=False),)
 
 
 def _stringified_message(setting: str, sink: str) -> str:

@@ -22,6 +22,9 @@ trusted, and so is a schema or DTO imported from another module.
 Values handed to a function of another module (a service that runs the query) are not followed: the rule
 reports what one file shows.
 
+`prodlint check --fix` wraps the value in `Math.min(value, 100)` (option `max-page-size`); the fix is unsafe,
+and needs `--unsafe-fixes`, unless the value is a number anyway, since `Math.min(undefined, 100)` is `NaN`.
+
 ## Example
 ```js
 const express = require('express');
@@ -65,7 +68,10 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from pydantic import Field
+
 from linter.context import FileContext
+from linter.fixes import always_a_number, replace_node
 from linter.js.client_values import ClientValues, Flow
 from linter.js.query_limits import (
     LimitSink,
@@ -75,8 +81,13 @@ from linter.js.query_limits import (
     sql_placeholder_sink,
     sql_template_sink,
 )
-from linter.model import Finding, Level, Precision
-from linter.rule import Match, Rule
+from linter.model import Finding, Fix, Level, Precision
+from linter.rule import Match, Rule, RuleOptions
+
+
+class UncappedLimitOptions(RuleOptions):
+    # The cap the fix writes: `Math.min(limit, max-page-size)`.
+    max_page_size: int = Field(100, ge=1)
 
 
 class UncappedLimit(Rule):
@@ -87,6 +98,7 @@ class UncappedLimit(Rule):
     security_severity = "5.3"
     tags = ("security", "performance", "reliability", "pagination", "external/cwe/cwe-770")
     needles = (b"take", b"limit", b"LIMIT", b"Limit", b"TOP", b"FETCH")
+    Options = UncappedLimitOptions
     query = r"""
 (pair key: (property_identifier) @key (#any-of? @key "take" "limit")) @option
 (object (shorthand_property_identifier) @option (#any-of? @option "take" "limit"))
@@ -125,7 +137,19 @@ class UncappedLimit(Rule):
         code_flow = [file.location(step.node, step.note) for step in flow.steps]
         code_flow.append(file.location(sink.anchor, f"sets {sink.label}"))
         related = [file.location(source, f"`{param}` comes from {origin} here")]
-        return file.report(self, sink.anchor, message, related=related, code_flow=code_flow)
+        return file.report(self, sink.anchor, message, related=related, code_flow=code_flow, fixes=self._fixes(file, sink))
+
+    def _fixes(self, file: FileContext, sink: LimitSink) -> tuple[Fix, ...]:
+        """`Math.min(value, N)`: safe when the value is a number anyway, so only values above N change."""
+        value, cap = sink.value, self.options.max_page_size
+        if value.type == "shorthand_property_identifier":
+            replacement = f"{value.text.decode()}: Math.min({value.text.decode()}, {cap})"
+        elif value.type in ("spread_element", "sequence_expression"):
+            return ()
+        else:
+            replacement = f"Math.min({value.text.decode()}, {cap})"
+        description = f"Cap the page size at {cap} with `Math.min`"
+        return (Fix(description=description, edits=(replace_node(file, value, replacement),), safe=always_a_number(value, file)),)
 
 
 def _sink(match: Match) -> LimitSink | None:

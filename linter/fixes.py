@@ -1,0 +1,223 @@
+"""Fixes: how rules build them, and how `--fix` / `--diff-fix` apply them.
+
+A rule attaches `Fix`es (plain data: byte ranges and replacement text) to its findings. Applying them:
+- only to files that parse without errors, and only when the result parses without new errors;
+- a fix is all of its edits or none; one that overlaps a fix already taken waits for the next run;
+- identical edits from several fixes are made once (a helper every fix of a file inserts at the same place);
+- unsafe fixes only when asked;
+- each file written atomically (a temp file, then a rename).
+Applying the fixes of a run and linting again finds nothing left to fix, so a second run changes nothing.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from linter.atomic_write import write_atomically
+from linter.model import Fix, Report, TextEdit
+from linter.syntax import LANGUAGE_BY_SUFFIX, Node, parse, walk
+
+if TYPE_CHECKING:
+    from linter.context import FileContext
+
+
+def edit(file: "FileContext", start_byte: int, end_byte: int, replacement: str) -> TextEdit:
+    """Replace `start_byte:end_byte` of `file` with `replacement`."""
+    return TextEdit(start_byte=start_byte, end_byte=end_byte, span=file.lines.span(start_byte, end_byte), replacement=replacement)
+
+
+def replace_node(file: "FileContext", node: Node, replacement: str) -> TextEdit:
+    return edit(file, node.start_byte, node.end_byte, replacement)
+
+
+def top_level_insertion(file: "FileContext") -> int:
+    """Where a helper goes: after the last top-level `import`, else before the first statement after any
+    leading comments, hashbang and directives (`'use strict'`)."""
+    program = file.root
+    offset = 0
+    imports = [child for child in program.named_children if child.type == "import_statement"]
+    if imports:
+        return _line_end(file.source, imports[-1].end_byte)
+    for child in program.named_children:
+        if child.type in ("comment", "hash_bang_line") or _is_directive(child):
+            offset = _line_end(file.source, child.end_byte)
+            continue
+        break
+    return offset
+
+
+def _is_directive(node: Node) -> bool:
+    return node.type == "expression_statement" and node.named_child_count == 1 and node.named_children[0].type == "string"
+
+
+def _line_end(source: bytes, offset: int) -> int:
+    newline = source.find(b"\n", offset)
+    return len(source) if newline == -1 else newline + 1
+
+
+@dataclass
+class FileChange:
+    path: str  # relative to the root
+    before: bytes
+    after: bytes
+    fixed: int  # findings fixed
+
+
+@dataclass
+class FixOutcome:
+    changes: list[FileChange] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # one line per file left alone, saying why
+
+    @property
+    def fixed(self) -> int:
+        return sum(change.fixed for change in self.changes)
+
+
+def plan_fixes(report: Report, root: Path, include_unsafe: bool) -> FixOutcome:
+    """Work out the new content of every file the report's fixes touch; writes nothing."""
+    by_path: dict[str, list[Fix]] = {}
+    for finding in report.active_findings:
+        chosen = next((fix for fix in finding.fixes if fix.safe or include_unsafe), None)
+        if chosen is not None:
+            by_path.setdefault(finding.path, []).append(chosen)
+    outcome = FixOutcome()
+    for path, fixes in sorted(by_path.items()):
+        language = LANGUAGE_BY_SUFFIX.get(Path(path).suffix)
+        try:
+            before = (root / path).read_bytes()
+        except OSError as error:
+            outcome.skipped.append(f"{path}: not fixed: cannot read it ({error.strerror or error})")
+            continue
+        if language is None:
+            outcome.skipped.append(f"{path}: not fixed: not a JavaScript or TypeScript file")
+            continue
+        if parse(before, language).root_node.has_error:
+            outcome.skipped.append(f"{path}: not fixed: it has syntax errors")
+            continue
+        after, applied = apply_edits(before, fixes)
+        if parse(after, language).root_node.has_error:
+            outcome.skipped.append(f"{path}: not fixed: the fixed code would not parse")
+            continue
+        if after != before:
+            outcome.changes.append(FileChange(path, before, after, applied))
+    return outcome
+
+
+def apply_edits(source: bytes, fixes: list[Fix]) -> tuple[bytes, int]:
+    """`source` with every fix applied that overlaps no fix taken before it; returns it and how many were applied."""
+    taken: list[TextEdit] = []
+    applied = 0
+    for fix in sorted(fixes, key=lambda f: min(e.start_byte for e in f.edits)):
+        new = [e for e in fix.edits if e not in taken]
+        if any(_overlap(e, other) for e in new for other in taken):
+            continue
+        taken.extend(new)
+        applied += 1
+    result = source
+    for change in sorted(taken, key=lambda e: (e.start_byte, e.end_byte), reverse=True):
+        result = result[: change.start_byte] + change.replacement.encode("utf-8") + result[change.end_byte :]
+    return result, applied
+
+
+def _overlap(a: TextEdit, b: TextEdit) -> bool:
+    if a.start_byte == a.end_byte == b.start_byte == b.end_byte:
+        return True  # two different insertions at one point: their order would be a guess
+    return a.start_byte < b.end_byte and b.start_byte < a.end_byte
+
+
+def write_changes(outcome: FixOutcome, root: Path) -> None:
+    for change in outcome.changes:
+        write_atomically(root / change.path, change.after)
+
+
+def unified_diff(outcome: FixOutcome) -> str:
+    """The changes as one patch, `a/` and `b/` paths relative to the root (apply with `git apply` or `patch -p1`)."""
+    parts = []
+    for change in outcome.changes:
+        before = change.before.decode("utf-8", "surrogateescape").splitlines(keepends=True)
+        after = change.after.decode("utf-8", "surrogateescape").splitlines(keepends=True)
+        lines = difflib.unified_diff(before, after, f"a/{change.path}", f"b/{change.path}")
+        parts.append("".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines))
+    return "".join(parts)
+
+
+_NUMERIC_OPERATORS = frozenset({"-", "*", "/", "%", "**", "|", "&", "^", "<<", ">>", ">>>"})
+_NUMBER_FUNCTIONS = frozenset({"parseInt", "parseFloat", "Number", "Number.parseInt", "Number.parseFloat"})
+_WRAPPERS = frozenset({"parenthesized_expression", "as_expression", "non_null_expression", "satisfies_expression", "type_assertion"})
+
+
+def always_a_number(node: Node | None, file: "FileContext", depth: int = 0) -> bool:
+    """Whether `node` evaluates to a number (NaN included) whatever the request holds: `parseInt(x) || 20`,
+    `Number(x)`, `+x`, `Math.*(…)`, arithmetic, or a `const` of the file set to one of these. A fix that wraps
+    it in `Math.min(…, N)` then changes nothing but values above N."""
+    while node is not None and node.type in _WRAPPERS:
+        node = next((child for child in node.named_children if child.type not in ("type_annotation", "comment")), None)
+        if node is not None and node.type.endswith("_type"):
+            return False
+    if node is None or depth > 5:
+        return False
+    kind = node.type
+    if kind == "number":
+        return True
+    if kind == "unary_expression":
+        return node.children[0].type in ("+", "-", "~")
+    if kind == "binary_expression":
+        operator = node.child_by_field_name("operator").type
+        if operator in _NUMERIC_OPERATORS:
+            return True
+        if operator in ("+", "||", "??"):
+            return all(always_a_number(node.child_by_field_name(side), file, depth + 1) for side in ("left", "right"))
+        return False
+    if kind == "ternary_expression":
+        return all(always_a_number(node.child_by_field_name(b), file, depth + 1) for b in ("consequence", "alternative"))
+    if kind == "call_expression":
+        function = node.child_by_field_name("function")
+        name = function.text.decode("utf-8", "replace") if function is not None else ""
+        return name in _NUMBER_FUNCTIONS or name.startswith("Math.")
+    if kind == "identifier":
+        initial = _const_value(node.text, file)
+        return initial is not None and always_a_number(initial, file, depth + 1)
+    return False
+
+
+def _const_value(name: bytes, file: "FileContext") -> Node | None:
+    """The initial value of the file's only declaration of `name`, when it is a `const`."""
+    declarators = [
+        candidate
+        for candidate in _declarators(file)
+        if (target := candidate.child_by_field_name("name")) is not None and target.type == "identifier" and target.text == name
+    ]
+    if len(declarators) != 1:
+        return None
+    declaration = declarators[0].parent
+    if declaration is None or declaration.type != "lexical_declaration" or declaration.children[0].type != "const":
+        return None
+    return declarators[0].child_by_field_name("value")
+
+
+def _declarators(file: "FileContext") -> list[Node]:
+    return file.memo("fixes.declarators", lambda: [node for node in walk(file.root) if node.type == "variable_declarator"])
+
+
+def helper_insertion(file: "FileContext", name: str, definition: str) -> tuple[TextEdit, ...] | None:
+    """The edit that adds the top-level function `name` (`definition`, ending in a newline) once per file:
+    none when the file already declares that function at top level, None when `name` is taken by something
+    else (the fix cannot be made)."""
+    declared = [
+        child
+        for child in file.root.named_children
+        if child.type == "function_declaration" and (child.child_by_field_name("name") or child).text == name.encode()
+    ]
+    if declared:
+        return ()
+    if any(node.type == "identifier" and node.text == name.encode() for node in walk(file.root)):
+        return None
+    offset = top_level_insertion(file)
+    before, after = file.source[:offset], file.source[offset:]
+    # One blank line on each side, without doubling the blank lines already there.
+    leading = "\n" if before and not before.endswith(b"\n\n") else ""
+    trailing = "\n" if after and not after.startswith((b"\n", b"\r\n")) else ""
+    return (edit(file, offset, offset, f"{leading}{definition}{trailing}"),)

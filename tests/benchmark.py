@@ -1,0 +1,140 @@
+"""Times prodlint against the tree-sitter parse floor on one directory and prints the ratios.
+
+    python -m tests.benchmark PATH [--repeat 5] [--jobs 2] [--changed 5]
+
+The floor is reading and parsing every file prodlint would lint, nothing else (in this process, and split over
+`--jobs` forked processes). prodlint is timed end to end as a subprocess (interpreter start included):
+a cold run without the cache in one process and with `--jobs` workers, a warm re-run from the cache, a
+pre-commit style run on `--changed` files, and `--version`. Each time is the median of `--repeat` runs.
+The peak memory is the largest resident set of the one-process cold run. Not collected by pytest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+
+from linter.config import Config
+from linter.discovery import discover
+from linter.engine import find_root
+from linter.syntax import LANGUAGE_BY_SUFFIX, parse
+
+# The issue's targets, as ratios to the floors measured in the same run.
+TARGETS = {
+    "cold, 1 process": ("floor, 1 process", 2.0),
+    "cold, N processes": ("floor, N processes", 1.5),
+    "warm (cache)": ("cold, 1 process", 0.25),
+}
+PRECOMMIT_TARGET_S = 0.4
+VERSION_TARGET_S = 0.15
+PEAK_MEMORY_TARGET_MB = 300
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmark", description=__doc__.split("\n\n")[0])
+    parser.add_argument("path", type=Path)
+    parser.add_argument("--repeat", type=int, default=5, help="runs per measurement; the median is reported")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes for the parallel runs")
+    parser.add_argument("--changed", type=int, default=5, help="files in the pre-commit style run")
+    args = parser.parse_args(argv)
+
+    target = args.path.resolve()
+    sources = discover(find_root(target), [target], Config().max_file_size).sources
+    if not sources:
+        print(f"no JavaScript or TypeScript files under {target}", file=sys.stderr)
+        return 2
+    total_bytes = sum(p.stat().st_size for p in sources)
+    print(f"{target}: {len(sources)} files, {total_bytes / 1e6:.1f} MB; {os.cpu_count()} cores, --jobs {args.jobs}")
+
+    times: dict[str, float] = {}
+    times["floor, 1 process"] = _median(args.repeat, lambda: _parse_all(sources))
+    times["floor, N processes"] = _median(args.repeat, lambda: _parse_in_pool(sources, args.jobs))
+
+    with tempfile.TemporaryDirectory(prefix="prodlint-bench-") as cache_home:
+        env = {**os.environ, "XDG_CACHE_HOME": cache_home}
+        lint = [sys.executable, "-m", "linter", "check", "--format", "json", "--exit-zero"]
+        cold, peak_kb = _run_many(args.repeat, [*lint, "--no-cache", "-j", "1", str(target)], env)
+        times["cold, 1 process"] = cold
+        times["cold, N processes"], _ = _run_many(args.repeat, [*lint, "--no-cache", "-j", str(args.jobs), str(target)], env)
+        _run([*lint, str(target)], env)  # fills the cache
+        times["warm (cache)"], _ = _run_many(args.repeat, [*lint, str(target)], env)
+        changed = [str(p) for p in _spread(sources, args.changed)]
+        times[f"pre-commit, {len(changed)} files, warm"], _ = _run_many(args.repeat, [*lint, *changed], env)
+        times[f"pre-commit, {len(changed)} files, no cache"], _ = _run_many(args.repeat, [*lint, "--no-cache", *changed], env)
+        times["--version"], _ = _run_many(args.repeat, [sys.executable, "-m", "linter", "--version"], env)
+
+    width = max(map(len, times))
+    for name, seconds in times.items():
+        line = f"  {name:<{width}}  {seconds:7.3f} s"
+        if name in TARGETS:
+            base, limit = TARGETS[name]
+            ratio = seconds / times[base]
+            line += f"   {ratio:5.2f} x {base:<18} (target <= {limit})  {'ok' if ratio <= limit else 'MISSED'}"
+        elif name.startswith("pre-commit") and name.endswith("warm"):
+            line += f"   (target <= {PRECOMMIT_TARGET_S} s)  {'ok' if seconds <= PRECOMMIT_TARGET_S else 'MISSED'}"
+        elif name == "--version":
+            line += f"   (target <= {VERSION_TARGET_S} s)  {'ok' if seconds <= VERSION_TARGET_S else 'MISSED'}"
+        print(line)
+    peak_mb = peak_kb / 1024
+    verdict = "ok" if peak_mb <= PEAK_MEMORY_TARGET_MB else "MISSED"
+    print(f"  {'peak memory, cold, 1 process':<{width}}  {peak_mb:7.0f} MB  (target <= {PEAK_MEMORY_TARGET_MB} MB)  {verdict}")
+    return 0
+
+
+def _median(repeat: int, measure) -> float:
+    return statistics.median(measure() for _ in range(repeat))
+
+
+def _parse_all(sources: list[Path]) -> float:
+    started = time.perf_counter()
+    for path in sources:
+        _parse_one(path)
+    return time.perf_counter() - started
+
+
+def _parse_one(path: Path) -> None:
+    parse(path.read_bytes(), LANGUAGE_BY_SUFFIX[path.suffix])
+
+
+def _parse_in_pool(sources: list[Path], jobs: int) -> float:
+    started = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as pool:
+        for _ in pool.map(_parse_one, sources, chunksize=max(1, len(sources) // (jobs * 8))):
+            pass
+    return time.perf_counter() - started
+
+
+def _run(command: list[str], env: dict[str, str]) -> tuple[float, int]:
+    """Wall time and peak resident set (KB, the largest of the process and its workers) of one run."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
+    if process.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(command)} exited {process.returncode}: {stderr.strip()}")
+    return elapsed, usage.ru_maxrss
+
+
+def _run_many(repeat: int, command: list[str], env: dict[str, str]) -> tuple[float, int]:
+    runs = [_run(command, env) for _ in range(repeat)]
+    return statistics.median(t for t, _ in runs), max(kb for _, kb in runs)
+
+
+def _spread(sources: list[Path], count: int) -> list[Path]:
+    """`count` files spread evenly over the sorted list, so that they fall in different folders and packages."""
+    step = max(1, len(sources) // max(1, count))
+    return sources[::step][:count]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
