@@ -156,12 +156,26 @@ class ProjectIndex:
     def resolve(self, from_path: str, specifier: str) -> str | None:
         """The indexed file `specifier` names when imported from `from_path`, or None (external or unknown)."""
         known = self._known
+        # The answer depends on the folder of `from_path` (a relative specifier) or on the aliases that apply to
+        # it (any other): files of a project import the same few specifiers, so each is resolved once per run.
         if specifier.startswith("."):
-            base = posixpath.normpath(posixpath.join(posixpath.dirname(from_path), specifier))
+            key = (posixpath.dirname(from_path), specifier)
+        else:
+            aliases = self._aliases_for(from_path)
+            if aliases is None:
+                return None
+            key = (id(aliases), specifier)  # the index holds its aliases for its whole life
+        resolved = self.__dict__["_resolved"]
+        if key not in resolved:
+            resolved[key] = self._resolve(key[0] if specifier.startswith(".") else aliases, specifier, known)
+        return resolved[key]
+
+    @staticmethod
+    def _resolve(folder_or_aliases, specifier: str, known: frozenset[str]) -> str | None:
+        if specifier.startswith("."):
+            base = posixpath.normpath(posixpath.join(folder_or_aliases, specifier))
             return _resolve_candidates([base], known)
-        aliases = self._aliases_for(from_path)
-        if aliases is None:
-            return None
+        aliases = folder_or_aliases
         candidates = []
         for pattern, targets in aliases.patterns:
             star = _alias_match(pattern, specifier)
@@ -177,6 +191,7 @@ class ProjectIndex:
         if cached is None or len(cached) != len(self.files):
             cached = frozenset(self.files)
             self.__dict__["_known_files"] = cached
+            self.__dict__["_resolved"] = {}
         return cached
 
     def _aliases_for(self, path: str) -> PathAliases | None:

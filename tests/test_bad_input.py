@@ -167,16 +167,7 @@ NESTINGS = {
 }
 
 
-QUADRATIC_ON_NESTED_TEMPLATES = pytest.mark.xfail(
-    strict=True,
-    reason="linter/js/secrets.py literal_text walks every node under each template string: quadratic on nested "
-    "templates (1,000 levels 2.8 s, 5,000 over the time limit); auth/secret-fallback",
-)
-
-
-@pytest.mark.parametrize(
-    "kind", [pytest.param(k, marks=QUADRATIC_ON_NESTED_TEMPLATES) if k == "templates" else k for k in NESTINGS]
-)
+@pytest.mark.parametrize("kind", NESTINGS)
 def test_five_thousand_levels_of_nesting_with_every_builtin_rule(project, kind):
     prefix, opener, closer, suffix = NESTINGS[kind]
     body = prefix + opener * 5000 + "1" + closer * 5000 + suffix

@@ -72,6 +72,7 @@ from typing import Iterator
 from linter.js.env import config_getter_key, is_env_object, setting_name
 from linter.js.expressions import arguments_of, callee, key_text, outermost, property_name, unwrap
 from linter.js.secrets import (
+    SECRET_OPTION_NAMES,
     client_credential,
     hard_coded_value,
     is_secret_name,
@@ -91,6 +92,17 @@ _FUNCTIONS = frozenset(
 _SCOPES = frozenset({"statement_block", "program", "class_body", "switch_case"})
 # Schema types whose default is a choice, a date or an address, never a secret.
 _NOT_SECRET_SCHEMAS = frozenset({"enum", "nativeEnum", "literal", "boolean", "number", "datetime", "date", "url", "email", "uuid", "ip"})
+# Where a literal (with its wrappers) must sit for `check` to report anything: what `hard_coded_value` climbs
+# through (arrays, `Buffer.from('…')` arguments), what `_fallback_of`, `_schema_default`, `secret_sink` and `_holder`
+# look at. Most strings (JSX attributes, imports, type literals, object values) sit elsewhere and are skipped
+# before the costly helpers. Keep in step with those functions.
+_VALUE_PARENTS = frozenset(
+    {"array", "arguments", "ternary_expression", "augmented_assignment_expression", "assignment_expression",
+     "object_assignment_pattern", "assignment_pattern", "variable_declarator", "required_parameter",
+     "optional_parameter"}
+)  # fmt: skip
+# A literal in a pair matters only under these keys (`_schema_default`'s `default:`, `secret_sink`'s options).
+_PAIR_KEYS = SECRET_OPTION_NAMES | {"default"}
 
 
 @dataclass(frozen=True)
@@ -116,6 +128,8 @@ class SecretFallback(Rule):
         if file.is_test:
             return
         literal = match["value"]
+        if not _may_matter(literal):
+            return
         stringified = stringified_setting(literal, file)
         if stringified is not None:
             sink = secret_sink(literal, file)
@@ -137,6 +151,22 @@ class SecretFallback(Rule):
         if uses:
             related = [file.location(node, "used here") for node, _ in uses]
             yield file.report(self, value, _message(uses[0][1], constant=name), related=related)
+
+
+def _may_matter(literal: Node) -> bool:
+    """False when `literal` sits where `check` cannot report it (a cheap test on its parent only)."""
+    value = outermost(literal)
+    parent = value.parent
+    if parent is None:
+        return False
+    kind = parent.type
+    if kind in _VALUE_PARENTS:
+        return True
+    if kind == "pair":
+        return key_text(parent.child_by_field_name("key")) in _PAIR_KEYS
+    if kind == "binary_expression":  # only as the fallback of `||` or `??`
+        return parent.child_by_field_name("right") == value and text(parent.child_by_field_name("operator")) in _FALLBACK_OPERATORS
+    return False
 
 
 def _message(use: SecretUse, constant: str | None = None) -> str:
