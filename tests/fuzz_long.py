@@ -11,6 +11,7 @@ failed.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import tempfile
@@ -33,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="folder for the inputs that failed (default: %(default)s)")
     args = parser.parse_args(argv)
 
+    # Each input is a new root, so a new results cache: keep them out of the user's cache folder. The second
+    # run of every input then reads the cache the first one wrote, so cached and fresh reports are compared.
+    cache_home = tempfile.TemporaryDirectory(prefix="prodlint-fuzz-cache-")
+    os.environ["XDG_CACHE_HOME"] = cache_home.name
     tally = _Tally(args.save)
     started = time.monotonic()
     # Hypothesis remembers every input of a run (to avoid repeats), so a long run is many short ones.
@@ -41,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         elapsed = time.monotonic() - started
         print(f"{tally.inputs} inputs, {sum(tally.failures.values())} failures, {elapsed:.0f} s", flush=True)
     tally.print_summary(time.monotonic() - started)
+    cache_home.cleanup()
     return 1 if tally.failures else 0
 
 
@@ -104,7 +110,7 @@ class _Tally:
 
 
 def _kind_of(message: str) -> str:
-    return re.sub(r"\d[\d,]*(\.\d+)?", "N", message.split(" (")[0])
+    return re.sub(r"(?<![\w-])\d[\d,]*(\.\d+)?", "N", message.split(" (")[0])
 
 
 if __name__ == "__main__":

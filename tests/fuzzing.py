@@ -277,7 +277,8 @@ class FuzzFailure(AssertionError):
 def check_input(workdir: Path, name: str, data: bytes) -> Report:
     """Lint `data` as `name` in a fresh one-package project under `workdir` with every built-in rule, and check
     what prodlint promises on any input: a report (never an exception), no rule crash or timeout, positions
-    inside the file, valid SARIF, and byte-identical output when run again."""
+    inside the file, valid SARIF, and byte-identical output when run again (from the results cache, where the
+    first run could fill it)."""
     write_files(workdir, {"package.json": MANIFEST, name: data})
     first = _lint(workdir)
     crashes = [n for n in first.notices if n.message.startswith(("internal error", "skipped: linting stopped"))]
