@@ -7,6 +7,12 @@ the same as when it was written. Project-level rules still run on every run, fro
 The cache lives outside the work tree (`$XDG_CACHE_HOME/prodlint`, else `~/.cache/prodlint`): one file per
 root and rule set. It is only ever an optimisation: a cache that cannot be read, written or understood is
 ignored, never fatal. Results that are incomplete (a rule failed, a file ran out of time) are not kept.
+
+The files are plain JSON, never pickle: a cache folder may be writable by others, and loading it must not be
+able to run code. Every record is converted to and from plain data explicitly (`_encode_result`,
+`_decode_result`); only the known record types are ever built back, and an entry that does not decode is a miss.
+A fact's free-form `data` keeps JSON's own types as they are and tags the few others rules use (tuples, sets,
+spans, dicts with non-string keys); a result holding anything else is simply not cached.
 """
 
 from __future__ import annotations
@@ -15,28 +21,30 @@ import hashlib
 import inspect
 import json
 import os
-import pickle
 import tempfile
 from functools import lru_cache
 from importlib import metadata
-from dataclasses import dataclass
 from pathlib import Path
 
 import linter
 from linter import __version__
+from linter.analysis import FileResult
+from linter.js.imports import ModuleReference
+from linter.model import Finding, Notice, Span
+from linter.rule import Fact
+from linter.suppression import Directive
 
-FORMAT = 1  # bump when the stored layout changes
+FORMAT = 2  # bump when the stored layout changes
 KEPT_PER_ROOT = 4  # cache files (rule sets) kept per root; the least recently written go first
 # Parse trees, and so every result, also depend on the grammars.
 GRAMMAR_DISTRIBUTIONS = ("tree-sitter", "tree-sitter-javascript", "tree-sitter-typescript")
 
 
-@dataclass
-class _Entry:
-    content_digest: bytes
-    packages_digest: bytes
-    with_findings: bool  # analysed with `report_findings=True`: serves runs that report the file and those that do not
-    result: object  # a linter.analysis.FileResult
+SUFFIX = ".json"
+LEGACY_SUFFIX = ".pickle"  # written by older releases: never read, removed with the root's other stale files
+
+# A stored entry, as plain JSON data: [content digest (hex), packages digest (hex), with_findings, result].
+# `with_findings`: analysed with `report_findings=True`, so it serves runs that report the file and those that do not.
 
 
 def cache_dir() -> Path:
@@ -90,7 +98,7 @@ def content_digest(source: bytes) -> bytes:
 class ResultCache:
     """The cached results of one root and rule set; `save` writes back what this run added."""
 
-    def __init__(self, path: Path, entries: dict[str, _Entry]) -> None:
+    def __init__(self, path: Path, entries: dict[str, list]) -> None:
         self.path = path
         self._entries = entries
         self._changed = False
@@ -99,12 +107,13 @@ class ResultCache:
     @classmethod
     def open(cls, root: Path, key: str) -> "ResultCache":
         root_name = hashlib.blake2b(str(root).encode(), digest_size=8).hexdigest()
-        path = cache_dir() / f"results-{root_name}-{key[:16]}.pickle"
+        path = cache_dir() / f"results-{root_name}-{key[:16]}{SUFFIX}"
         try:
-            with path.open("rb") as handle:
-                loaded = pickle.load(handle)
-            entries = loaded if isinstance(loaded, dict) else {}
-        except Exception:  # missing, unreadable, truncated, from another Python: start empty
+            loaded = json.loads(path.read_bytes())
+            entries = loaded["entries"] if loaded.get("format") == FORMAT else {}
+            if not isinstance(entries, dict):
+                entries = {}
+        except Exception:  # missing, unreadable, truncated, not JSON, not ours: start empty
             entries = {}
         return cls(path, entries)
 
@@ -118,16 +127,27 @@ class ResultCache:
     def get(self, rel_path: str, key: tuple[bytes, bytes], report_findings: bool):
         """The cached result of the file, or None when it must be analysed."""
         entry = self._entries.get(rel_path)
-        if not isinstance(entry, _Entry) or (entry.content_digest, entry.packages_digest) != key:
+        try:
+            content, packages, with_findings, result = entry
+            if content != key[0].hex() or packages != key[1].hex():
+                return None
+            if report_findings and with_findings is not True:
+                return None
+            return _decode_result(result, rel_path)
+        except Exception:  # absent, or not an entry this code wrote: a miss
             return None
-        if report_findings and not entry.with_findings:
-            return None
-        return entry.result
 
     def put(self, rel_path: str, key: tuple[bytes, bytes], report_findings: bool, result) -> None:
         if result.incomplete:
             return
-        self._entries[rel_path] = _Entry(key[0], key[1], report_findings, result)
+        try:
+            # Converted now, as the analysis left it: later steps of the run may mark its directives used.
+            encoded = _encode_result(result)
+        except (TypeError, ValueError):  # something plain data cannot hold: the file is analysed every run
+            self._entries.pop(rel_path, None)
+            self._changed = True
+            return
+        self._entries[rel_path] = [key[0].hex(), key[1].hex(), bool(report_findings), encoded]
         self._changed = True
 
     def forget_missing(self, root: Path, seen: set[str]) -> None:
@@ -144,8 +164,9 @@ class ResultCache:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".results-", suffix=".tmp")
-            with os.fdopen(handle, "wb") as out:
-                pickle.dump(self._entries, out, protocol=pickle.HIGHEST_PROTOCOL)
+            data = json.dumps({"format": FORMAT, "entries": self._entries}, separators=(",", ":"), allow_nan=False)
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(data)
             os.replace(temp, self.path)
             temp = None
             self._forget_other_rule_sets()
@@ -157,7 +178,134 @@ class ResultCache:
 
     def _forget_other_rule_sets(self) -> None:
         root_prefix = self.path.name.rsplit("-", 1)[0] + "-"
-        siblings = [p for p in self.path.parent.glob(root_prefix + "*.pickle") if p != self.path]
+        siblings = [p for p in self.path.parent.glob(root_prefix + "*" + SUFFIX) if p != self.path]
         siblings.sort(key=lambda p: p.stat().st_mtime, reverse=True)
-        for stale in siblings[KEPT_PER_ROOT - 1 :]:
+        for stale in [*siblings[KEPT_PER_ROOT - 1 :], *self.path.parent.glob(root_prefix + "*" + LEGACY_SUFFIX)]:
             stale.unlink(missing_ok=True)
+
+
+# Plain-data conversions. Encoding raises TypeError/ValueError on what it cannot represent; decoding raises on
+# anything it does not recognise (the caller treats both as "not cached").
+
+
+def _encode_result(result: FileResult) -> dict:
+    return {
+        "path": result.path,
+        "findings": [f.model_dump(mode="json") for f in result.findings],
+        "facts": [
+            [f.rule_id, f.kind, f.path, _encode_span(f.span), _encode_value(f.data)] for f in result.facts
+        ],
+        "references": [[r.specifier, r.kind, r.start_byte, r.end_byte] for r in result.references],
+        "directives": [
+            [d.path, _encode_span(d.span), d.whole_file, list(d.selectors), d.reason, d.problem, d.trailing, d.used]
+            for d in result.directives
+        ],
+        "notices": [n.model_dump(mode="json") for n in result.notices],
+        "parsed": result.parsed,
+        "incomplete": result.incomplete,
+    }
+
+
+def _decode_result(data: dict, rel_path: str) -> FileResult:
+    if data["path"] != rel_path:
+        raise ValueError("entry of another file")
+    references = []
+    for specifier, kind, start_byte, end_byte in data["references"]:
+        if type(specifier) is not str or type(kind) is not str or type(start_byte) is not int or type(end_byte) is not int:
+            raise TypeError("bad module reference")
+        references.append(ModuleReference(specifier, kind, start_byte, end_byte))
+    directives = []
+    for path, span, whole_file, selectors, reason, problem, trailing, used in data["directives"]:
+        if not all(type(s) is str for s in selectors) or problem is not None and type(problem) is not str:
+            raise TypeError("bad directive")
+        if type(path) is not str or type(reason) is not str or not {type(whole_file), type(trailing), type(used)} <= {bool}:
+            raise TypeError("bad directive")
+        directive = Directive(path, _decode_span(span), whole_file, tuple(selectors), reason, problem, trailing)
+        directive.used = used
+        directives.append(directive)
+    facts = []
+    for rule_id, kind, path, span, fact_data in data["facts"]:
+        fact_data = _decode_value(fact_data)
+        if not isinstance(fact_data, dict):
+            raise TypeError("bad fact")
+        facts.append(Fact(rule_id=rule_id, kind=kind, path=path, span=_decode_span(span), data=fact_data))
+    parsed, incomplete = data["parsed"], data["incomplete"]
+    if type(parsed) is not bool or type(incomplete) is not bool:
+        raise TypeError("bad flags")
+    return FileResult(
+        path=rel_path,
+        findings=[Finding.model_validate(f) for f in data["findings"]],
+        facts=facts,
+        references=references,
+        directives=directives,
+        notices=[Notice.model_validate(n) for n in data["notices"]],
+        parsed=parsed,
+        incomplete=incomplete,
+    )
+
+
+def _encode_span(span: Span) -> list[int]:
+    return [span.start_line, span.start_column, span.end_line, span.end_column]
+
+
+def _decode_span(data: list) -> Span:
+    start_line, start_column, end_line, end_column = data
+    return Span(start_line=start_line, start_column=start_column, end_line=end_line, end_column=end_column)
+
+
+# Tags of the values JSON has no type for: a one-key object whose key starts with NUL (no rule's key does; a
+# dict that has such a key is stored under "\0dict" all the same, so nothing is misread).
+_TUPLE, _SET, _FROZENSET, _SPAN, _DICT = "\0tuple", "\0set", "\0frozenset", "\0span", "\0dict"
+_SCALARS = (str, int, bool, type(None))
+
+
+def _encode_value(value):
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is float:
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError("not a finite number")
+        return value
+    if kind is list:
+        return [_encode_value(v) for v in value]
+    if kind is dict:
+        if all(type(k) is str and not k.startswith("\0") for k in value):
+            return {k: _encode_value(v) for k, v in value.items()}
+        return {_DICT: [[_encode_value(k), _encode_value(v)] for k, v in value.items()]}
+    if kind is tuple:
+        return {_TUPLE: [_encode_value(v) for v in value]}
+    if kind is set:
+        return {_SET: [_encode_value(v) for v in value]}
+    if kind is frozenset:
+        return {_FROZENSET: [_encode_value(v) for v in value]}
+    if kind is Span:
+        return {_SPAN: _encode_span(value)}
+    raise TypeError(f"cannot cache a {kind.__name__}")
+
+
+def _decode_value(data):
+    kind = type(data)
+    if kind in _SCALARS or kind is float:
+        return data
+    if kind is list:
+        return [_decode_value(v) for v in data]
+    if kind is not dict:
+        raise TypeError("not JSON data")
+    if len(data) == 1:
+        ((tag, inner),) = data.items()
+        if tag.startswith("\0"):
+            if type(inner) is not list:
+                raise TypeError("bad tagged value")
+            if tag == _TUPLE:
+                return tuple(_decode_value(v) for v in inner)
+            if tag == _SET:
+                return {_decode_value(v) for v in inner}
+            if tag == _FROZENSET:
+                return frozenset(_decode_value(v) for v in inner)
+            if tag == _SPAN:
+                return _decode_span(inner)
+            if tag == _DICT:
+                return {_decode_value(k): _decode_value(v) for k, v in inner}
+            raise TypeError(f"unknown tag {tag!r}")
+    return {k: _decode_value(v) for k, v in data.items()}

@@ -42,7 +42,7 @@ def analysed(monkeypatch):
 
 
 def _cache_files() -> list[Path]:
-    return sorted(cache_dir().glob("results-*.pickle"))
+    return sorted(cache_dir().glob("results-*.json"))
 
 
 def test_a_warm_run_analyses_nothing_and_reports_the_same(project, analysed):
@@ -149,3 +149,82 @@ def test_the_cache_lives_outside_the_work_tree(project):
     assert result.exit_code == 1, result.output
     assert sorted(p.relative_to(project) for p in project.rglob("*")) == before
     assert len(_cache_files()) == 1
+
+
+class _Planted:
+    """Unpickling this runs code: it makes the folder `path`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (os.mkdir, (str(self.path),))
+
+
+@pytest.mark.parametrize("payload", ["pickle", "junk", "wrong-shape"])
+def test_a_cache_file_that_is_not_ours_is_ignored_and_never_unpickled(project, analysed, tmp_path, monkeypatch, payload):
+    import pickle
+
+    cold = lint([project])
+    (cache_file,) = _cache_files()
+    planted = tmp_path / "planted"
+    contents = {
+        "pickle": pickle.dumps({"a.js": _Planted(planted)}, protocol=pickle.HIGHEST_PROTOCOL),
+        "junk": os.urandom(4096),
+        "wrong-shape": b'{"format": 2, "entries": {"a.js": ["x", 1, null, {"path": 3}], "b.js": 7}}',
+    }
+    cache_file.write_bytes(contents[payload])
+
+    unpickled = []
+
+    def refuse(*args, **kwargs):  # the cache swallows errors, so record the call as well as refusing it
+        unpickled.append(args)
+        raise AssertionError("the cache must never be unpickled")
+
+    for name in ("load", "loads", "Unpickler"):
+        monkeypatch.setattr(pickle, name, refuse)
+    analysed.clear()
+    assert lint([project]).report == cold.report
+    assert sorted(analysed) == ["a.js", "b.js"]
+    assert not planted.exists()
+    assert unpickled == []
+    analysed.clear()
+    lint([project])
+    assert analysed == []
+
+
+def test_fact_data_and_every_part_of_a_result_round_trip_through_plain_data():
+    import json
+
+    from linter.analysis import FileResult
+    from linter.cache import _decode_result, _encode_result
+    from linter.js.imports import ModuleReference
+    from linter.model import Finding, Fix, Level, Location, Notice, Span, TextEdit
+    from linter.rule import Fact
+    from linter.suppression import Directive
+
+    span = Span(start_line=1, start_column=2, end_line=3, end_column=4)
+    data = {
+        "text": "x", "n": 3, "f": 1.5, "yes": True, "none": None, "list": [1, [2, "3"]], "tuple": (1, ("a", None)),
+        "set": {1, 2}, "frozen": frozenset({"a"}), "span": span, "keys": {1: "one", ("a", 2): span},
+        "\0odd": {"\0tuple": [1]}, "nested": {"outline": [{"name": "f", "calls": ("g",)}]},
+    }
+    location = Location(path="a.js", span=span, message="here")
+    finding = Finding(
+        rule_id="r/x", message="m", path="a.js", span=span, level=Level.ERROR, related=(location,),
+        code_flow=(location,), fingerprint="fp", fixes=(Fix(description="d", edits=(TextEdit(start_byte=0, end_byte=1, span=span, replacement="y"),)),),
+    )
+    result = FileResult(
+        path="a.js",
+        findings=[finding],
+        facts=[Fact(rule_id="r/x", kind="k", path="a.js", span=span, data=data)],
+        references=[ModuleReference("express", "import", 0, 10)],
+        directives=[Directive("a.js", span, False, ("r/x", "auth"), "because", None, True)],
+        notices=[Notice(message="skipped", path="a.js", level=Level.WARNING)],
+        parsed=True,
+    )
+    back = _decode_result(json.loads(json.dumps(_encode_result(result))), "a.js")
+    assert back == result
+    assert back.facts[0].data == data
+    assert type(back.facts[0].data["tuple"]) is tuple and type(back.facts[0].data["frozen"]) is frozenset
+    assert back.findings[0].model_dump() == finding.model_dump()
