@@ -16,6 +16,7 @@ an allowing value.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Callable
@@ -31,6 +32,34 @@ _LOOPS = frozenset({"for_statement", "for_in_statement", "while_statement", "do_
 # `list.indexOf(origin) === -1`, `list.find(…) === undefined`: true when the origin was NOT found.
 _NOT_FOUND_RESULTS = frozenset({"-1", "false", "undefined", "null"})
 _EMPTY_VALUES = frozenset({"''", '""', "``", "0"})
+# Bounds on the analysis: more distinct path states in one set, or deeper nesting of statements, conditions and
+# values than this, and the function is given up on (no sink reported: a miss costs less than a false positive).
+MAX_PATHS = 64
+MAX_DEPTH = 200
+
+
+class TooComplex(Exception):
+    """The function has more paths or deeper nesting than the analysis follows."""
+
+
+_nesting = threading.local()
+
+
+def _enter() -> None:
+    depth = getattr(_nesting, "depth", 0) + 1
+    if depth > MAX_DEPTH:
+        raise TooComplex
+    _nesting.depth = depth
+
+
+def _leave() -> None:
+    _nesting.depth -= 1
+
+
+def _bounded(states: set) -> set:
+    if len(states) > MAX_PATHS:
+        raise TooComplex
+    return states
 
 
 class Verdict(Enum):
@@ -83,10 +112,13 @@ def allows(
     body = function if function.type == "program" else function_body(function)
     if body is None:
         return []
-    if body.type in ("statement_block", "program"):
-        interpreter.statement(body, {PathState()})
-    else:  # an arrow function's expression body is its return value
-        interpreter.returned(body, {PathState()}, body)
+    try:
+        if body.type in ("statement_block", "program"):
+            interpreter.statement(body, {PathState()})
+        else:  # an arrow function's expression body is its return value
+            interpreter.returned(body, {PathState()}, body)
+    except TooComplex:
+        return []
     by_sink: dict[int, ReachedSink] = {}
     for sink, state in interpreter.reached:
         previous = by_sink.get(sink.start_byte)
@@ -109,43 +141,75 @@ def default_leaf(origin: OriginNames) -> Leaf:
 def verdicts(
     value: Node | None, state: PathState, origin: OriginNames, leaf: Leaf
 ) -> list[tuple[PathState, Verdict]]:
-    """What `value` lets through on each path: `ok ? origin : false`, `!origin || list.includes(origin)`."""
+    """What `value` lets through on each path: `ok ? origin : false`, `!origin || list.includes(origin)`.
+    None past the analysis's bounds."""
+    try:
+        return list(_verdicts(value, {state}, origin, leaf))
+    except TooComplex:
+        return []
+
+
+def _verdicts(
+    value: Node | None, states: set[PathState], origin: OriginNames, leaf: Leaf
+) -> set[tuple[PathState, Verdict]]:
+    """`verdicts` of every state in `states` at once (each branch is evaluated once for all of them)."""
+    _enter()
+    try:
+        return _bounded(_verdicts_of(value, states, origin, leaf))
+    finally:
+        _leave()
+
+
+def _verdicts_of(
+    value: Node | None, states: set[PathState], origin: OriginNames, leaf: Leaf
+) -> set[tuple[PathState, Verdict]]:
     value = unwrap(value)
+    if not states:
+        return set()
     if value is None:
-        return [(state, Verdict.DENY)]
+        return {(s, Verdict.DENY) for s in states}
     known = leaf(value)
     if known is not None:
-        return [(state, known)]
+        return {(s, known) for s in states}
     if value.type == "await_expression" and value.named_children:
-        return verdicts(value.named_children[-1], state, origin, leaf)
+        return _verdicts(value.named_children[-1], states, origin, leaf)
     if value.type == "ternary_expression":
-        when_true, when_false = refine(value.child_by_field_name("condition"), {state}, origin)
+        when_true, when_false = refine(value.child_by_field_name("condition"), states, origin)
         consequence, alternative = value.child_by_field_name("consequence"), value.child_by_field_name("alternative")
-        return [v for s in when_true for v in verdicts(consequence, s, origin, leaf)] + [
-            v for s in when_false for v in verdicts(alternative, s, origin, leaf)
-        ]
+        return _verdicts(consequence, when_true, origin, leaf) | _verdicts(alternative, when_false, origin, leaf)
     operator = text(value.child_by_field_name("operator")) if value.type == "binary_expression" else None
     left, right = value.child_by_field_name("left"), value.child_by_field_name("right")
     if operator == "||":  # the left value when it is truthy, else the right one
-        when_true, when_false = refine(left, {state}, origin)
-        truthy = [v for s in when_true for v in verdicts(left, s, origin, leaf) if v[1] != Verdict.DENY]
-        return truthy + [v for s in when_false for v in verdicts(right, s, origin, leaf)]
+        when_true, when_false = refine(left, states, origin)
+        truthy = {v for v in _verdicts(left, when_true, origin, leaf) if v[1] != Verdict.DENY}
+        return truthy | _verdicts(right, when_false, origin, leaf)
     if operator == "&&":
-        when_true, when_false = refine(left, {state}, origin)
-        falsy = [(s, Verdict.DENY) for s in when_false]
-        return falsy + [v for s in when_true for v in verdicts(right, s, origin, leaf)]
+        when_true, when_false = refine(left, states, origin)
+        falsy = {(s, Verdict.DENY) for s in when_false}
+        return falsy | _verdicts(right, when_true, origin, leaf)
     if operator == "??":
-        return verdicts(left, state, origin, leaf) + verdicts(right, state, origin, leaf)
+        return _verdicts(left, states, origin, leaf) | _verdicts(right, states, origin, leaf)
     if _is_test(value, origin):
-        when_true, when_false = refine(value, {state}, origin)
-        return [(s, Verdict.ALLOW) for s in when_true] + [(s, Verdict.DENY) for s in when_false]
-    return [(state, Verdict.UNKNOWN)]
+        when_true, when_false = refine(value, states, origin)
+        return {(s, Verdict.ALLOW) for s in when_true} | {(s, Verdict.DENY) for s in when_false}
+    return {(s, Verdict.UNKNOWN) for s in states}
 
 
 def refine(
     condition: Node | None, states: set[PathState], origin: OriginNames
 ) -> tuple[set[PathState], set[PathState]]:
     """The states in which `condition` is true, and those in which it is false."""
+    _enter()
+    try:
+        when_true, when_false = _refine(condition, states, origin)
+        return _bounded(when_true), _bounded(when_false)
+    finally:
+        _leave()
+
+
+def _refine(
+    condition: Node | None, states: set[PathState], origin: OriginNames
+) -> tuple[set[PathState], set[PathState]]:
     condition = unwrap(condition)
     if condition is None or not states:
         return set(states), set(states)
@@ -240,6 +304,13 @@ class _Interpreter:
     # --- statements: each returns the states that complete normally ---------------------------------------------
 
     def statement(self, node: Node | None, states: set[PathState]) -> set[PathState]:
+        _enter()
+        try:
+            return _bounded(self._statement(node, states))
+        finally:
+            _leave()
+
+    def _statement(self, node: Node | None, states: set[PathState]) -> set[PathState]:
         if node is None or not states:
             return states
         kind = node.type
@@ -315,6 +386,13 @@ class _Interpreter:
     # --- expressions: each returns the states after it, following ?:, && and || as branches ---------------------
 
     def expression(self, node: Node | None, states: set[PathState]) -> set[PathState]:
+        _enter()
+        try:
+            return _bounded(self._expression(node, states))
+        finally:
+            _leave()
+
+    def _expression(self, node: Node | None, states: set[PathState]) -> set[PathState]:
         node = unwrap(node)
         if node is None or not states:
             return states
@@ -345,13 +423,12 @@ class _Interpreter:
         return states
 
     def _record(self, sink: Node, value: Node | object, states: set[PathState]) -> None:
-        for state in states:
-            if value is ALWAYS:
-                self.reached.append((sink, state))
-                continue
-            for path, verdict in verdicts(value, state, self.origin, self.leaf):  # type: ignore[arg-type]
-                if verdict == Verdict.ALLOW:
-                    self.reached.append((sink, path))
+        if value is ALWAYS:
+            self.reached.extend((sink, state) for state in states)
+            return
+        for path, verdict in _verdicts(value, set(states), self.origin, self.leaf):  # type: ignore[arg-type]
+            if verdict == Verdict.ALLOW:
+                self.reached.append((sink, path))
 
 
 def _ungate(out: set[PathState], before: set[PathState]) -> set[PathState]:

@@ -16,7 +16,7 @@ import re
 from linter.context import FileContext
 from linter.js.imports import destructured_names, require_specifier, string_value
 from linter.js.functions import EXPRESSION_WRAPPERS
-from linter.syntax import Node, text, walk
+from linter.syntax import Node, descendants_of_types, text, walk
 
 CLIENT_NAME = "PrismaClient"
 _PRISMA_MODULE = re.compile(r"^(@prisma/client(/.*)?|\.prisma/client(/.*)?)$|(^|/)(generated|prisma)(/.*)?/?(client|prisma)(/\w+)?$")
@@ -72,16 +72,46 @@ def _identifier_source(name: str, file: FileContext, depth: int) -> str | None:
         if binding.imported == CLIENT_NAME:
             return binding.module
         return None
-    for node in walk(file.root):
+    for node in _declarations_by_name(file).get(name, ()):
         if node.type == "variable_declarator":
             source = _destructured_source(node, name, file)
             if source is not None:
                 return source
-        elif node.type in ("class_declaration", "class") and depth == 0:
+        elif depth == 0:
             source = _extended_source(node, name, file)
             if source is not None:
                 return source
     return None
+
+
+def _declarations_by_name(file: FileContext) -> dict[str, list[Node]]:
+    """The file's declarators and classes that could bind each name to a Prisma client, in document order:
+    built once per file, so resolving many constructors stays linear in the file's size."""
+    return file.memo(_declarations_by_name, lambda: _index_declarations(file.root))
+
+
+def _index_declarations(root: Node) -> dict[str, list[Node]]:
+    index: dict[str, list[Node]] = {}
+    for node in descendants_of_types(root, ("variable_declarator", "class_declaration", "class")):
+        for name in _declared_names(node):
+            index.setdefault(name, []).append(node)
+    return index
+
+
+def _declared_names(node: Node) -> set[str]:
+    """Every `name` for which `_destructured_source` / `_extended_source` on `node` could answer."""
+    if node.type != "variable_declarator":
+        class_name = node.child_by_field_name("name")
+        return {text(class_name)} if class_name is not None else set()
+    pattern = node.child_by_field_name("name")
+    value = node.child_by_field_name("value")
+    if pattern is None or value is None:
+        return set()
+    if pattern.type == "object_pattern":
+        return {local for local, imported in destructured_names(pattern) if imported == CLIENT_NAME}
+    if pattern.type == "identifier" and value.type == "member_expression":
+        return {text(pattern)}
+    return set()
 
 
 def _destructured_source(declarator: Node, name: str, file: FileContext) -> str | None:
