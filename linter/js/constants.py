@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from linter.js.expressions import member_object, object_keys, property_name, unwrap
+from linter.js.expressions import member_chain, object_keys, unwrap
 from linter.js.imports import string_value
 from linter.syntax import Node, text
 
@@ -120,17 +120,11 @@ def const_initializer(identifier: Node) -> Node | None:
 
 def member_initializer(node: Node) -> Node | None:
     """The value `a.b.c` has in `const a = { b: { c: … } }` (same file, a `const` object literal)."""
-    path: list[str] = []
-    while node is not None and node.type in ("member_expression", "subscript_expression"):
-        name = property_name(node)
-        if name is None:
-            return None
-        path.append(name)
-        node = member_object(node)
+    node, path = member_chain(node)
     if node is None or node.type != "identifier":
         return None
     value = const_initializer(node)
-    for key in reversed(path):
+    for key in path:
         value = unwrap(value)
         if value is not None and value.type == "identifier":
             value = unwrap(const_initializer(value))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from linter.js.expressions import arguments_of, callee, member_object, object_keys, property_name, unwrap
+from linter.js.expressions import arguments_of, callee, member_chain, member_object, object_keys, property_name, unwrap
 from linter.js.imports import destructured_names, string_value
 from linter.syntax import Node, compile_query, text
 
@@ -166,17 +166,11 @@ def env_var_name(node: Node | None, file: "FileContext") -> str | None:
 
 def _config_value(node: Node, aliases: EnvAliases) -> Node | None:
     """The value `config.jwt.secret` has in `const config = { jwt: { secret: … } }` in this file."""
-    path: list[str] = []
-    while node is not None and node.type in ("member_expression", "subscript_expression"):
-        name = property_name(node)
-        if name is None:
-            return None
-        path.append(name)
-        node = member_object(node)
+    node, path = member_chain(node)
     if node is None or node.type != "identifier" or text(node) not in aliases.config_objects:
         return None
     value: Node | None = aliases.config_objects[text(node)]
-    for key in reversed(path):
+    for key in path:
         value = unwrap(value)
         if value is None or value.type != "object":
             return None

@@ -81,3 +81,16 @@ def object_keys(obj: Node) -> dict[str, Node]:
         elif child.type == "shorthand_property_identifier":
             entries[text(child)] = child
     return entries
+
+
+def member_chain(node: Node | None) -> tuple[Node | None, list[str]]:
+    """`a.b['c']` → (the node `a`, ["b", "c"]); (None, []) when a property is computed from a non-literal."""
+    properties: list[str] = []
+    while node is not None and node.type in ("member_expression", "subscript_expression"):
+        name = property_name(node)
+        if name is None:
+            return None, []
+        properties.append(name)
+        node = member_object(node)
+    properties.reverse()
+    return node, properties

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from linter.js.expressions import member_object, property_name, unwrap
+from linter.js.expressions import member_chain, unwrap
 from linter.js.imports import require_specifier
 from linter.syntax import Node, text
 
@@ -26,14 +26,7 @@ class ImportedName:
 
 def resolve_imported(node: Node | None, file: "FileContext") -> ImportedName | None:
     """The package export `node` refers to, through the file's imports, or None."""
-    properties: list[str] = []
-    node = unwrap(node)
-    while node is not None and node.type in ("member_expression", "subscript_expression"):
-        name = property_name(node)
-        if name is None:
-            return None
-        properties.append(name)
-        node = member_object(node)
+    node, properties = member_chain(unwrap(node))
     if node is None:
         return None
     if node.type == "identifier":
@@ -47,7 +40,7 @@ def resolve_imported(node: Node | None, file: "FileContext") -> ImportedName | N
         if module is None:
             return None
         path = []
-    path.extend(reversed(properties))
+    path.extend(properties)
     # CommonJS packages reached through ESM interop add a `default` hop: `jsonwebtoken.default.sign`.
     while path and path[0] == "default":
         path.pop(0)
