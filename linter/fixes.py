@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from linter.atomic_write import write_atomically
+from linter.js.expressions import WRAPPERS
 from linter.model import Fix, Report, TextEdit
 from linter.syntax import LANGUAGE_BY_SUFFIX, Node, parse, walk
 
@@ -146,14 +147,13 @@ def unified_diff(outcome: FixOutcome) -> str:
 
 _NUMERIC_OPERATORS = frozenset({"-", "*", "/", "%", "**", "|", "&", "^", "<<", ">>", ">>>"})
 _NUMBER_FUNCTIONS = frozenset({"parseInt", "parseFloat", "Number", "Number.parseInt", "Number.parseFloat"})
-_WRAPPERS = frozenset({"parenthesized_expression", "as_expression", "non_null_expression", "satisfies_expression", "type_assertion"})
 
 
 def always_a_number(node: Node | None, file: "FileContext", depth: int = 0) -> bool:
     """Whether `node` evaluates to a number (NaN included) whatever the request holds: `parseInt(x) || 20`,
     `Number(x)`, `+x`, `Math.*(…)`, arithmetic, or a `const` of the file set to one of these. A fix that wraps
     it in `Math.min(…, N)` then changes nothing but values above N."""
-    while node is not None and node.type in _WRAPPERS:
+    while node is not None and node.type in WRAPPERS:
         node = next((child for child in node.named_children if child.type not in ("type_annotation", "comment")), None)
         if node is not None and node.type.endswith("_type"):
             return False

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from linter.js.bindings import declaration_of, definitions_before
-from linter.js.expressions import arguments_of, callee, key_text, member_object, property_name, unwrap
+from linter.js.expressions import arguments_of, callee, key_text, member_object, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES
 from linter.js.redis_clients import calls_connect, value_reference
 from linter.js.references import resolve_imported
@@ -76,9 +76,7 @@ def limiter_construction(node: Node, file: "FileContext") -> LimiterSite | None:
 def is_insurance_limiter(node: Node) -> bool:
     """`insuranceLimiter: new RateLimiterMemory(...)`, directly or through a variable or class field that some
     `insuranceLimiter:` option of the file names (`insuranceLimiter: this.memoryFallback`)."""
-    holder = node.parent
-    while holder is not None and holder.type in ("parenthesized_expression", "as_expression"):
-        holder = holder.parent
+    holder = outermost(node).parent
     if holder is None:
         return False
     if holder.type == "pair":

@@ -21,7 +21,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
-from linter.js.expressions import callee as callee_of, member_object, property_name, unwrap
+from linter.js.expressions import callee as callee_of, member_object, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, function_body, is_static
 from linter.js.imports import require_specifier, string_value
 from linter.js.scopes import iife_call
@@ -309,10 +309,7 @@ def _function_key(fn: Node) -> str | None:
     if fn.type == "method_definition":
         owner = _owner_name(fn.parent)
         return f"{owner}.{text(name)}" if owner is not None and name is not None else None
-    holder = fn
-    while holder.parent is not None and holder.parent.type in ("parenthesized_expression", "as_expression", "satisfies_expression"):
-        holder = holder.parent
-    parent = holder.parent
+    parent = outermost(fn).parent
     if parent is None:
         return None
     if parent.type == "variable_declarator":
@@ -348,10 +345,7 @@ def _owner_name(container: Node | None) -> str | None:
         return text(name) if name is not None else None
     if container.type != "object":
         return None
-    holder = container
-    while holder.parent is not None and holder.parent.type in ("parenthesized_expression", "as_expression", "satisfies_expression"):
-        holder = holder.parent
-    parent = holder.parent
+    parent = outermost(container).parent
     if parent is None:
         return None
     if parent.type == "variable_declarator":
