@@ -7,7 +7,6 @@ cached by content hash.
 from __future__ import annotations
 
 import codecs
-from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from linter.deadline import Deadline, OutOfTime
 from linter.js.imports import ModuleReference
 from linter.model import Finding, Level, Notice
 from linter.rule import Fact, Match, Rule
-from linter.suppression import Directive, find_directives
+from linter.suppression import Directive, find_directives, may_have_directives
 from linter.syntax import LANGUAGES, LANGUAGE_BY_SUFFIX, QueryError, compile_query, parse
 
 MINIFIED_MIN_BYTES = 4096
@@ -36,50 +35,32 @@ class FileResult:
 
 
 class RulePlan:
-    """The enabled rules and, per language, one query combining all their patterns."""
+    """The enabled rules, and their queries compiled per language when a file first needs them.
 
-    def __init__(self, rules: list[Rule], known_ids: frozenset[str]) -> None:
+    A file runs only the queries of the rules that apply to it (its needles, its packages): one combined query
+    would also match, and hand to Python, the patterns of every rule that does not. Rules with the same query
+    share one run of it.
+    """
+
+    def __init__(self, rules: list[Rule], known_ids: frozenset[str], trusted: frozenset[str] = frozenset()) -> None:
         self.rules = rules
         self.known_ids = known_ids
+        self.trusted = trusted  # ids of rules whose queries the tests compile (the built-in pack)
         self.needles = frozenset(needle for rule in rules for needle in rule.needles)
-        self._combined: dict[str, tuple[object, list[tuple[int, Rule]]]] = {}
+        self.with_queries = [rule for rule in rules if rule.query.strip()]
 
-    def combined(self, language: str):
-        if language not in self._combined:
-            self._combined[language] = self._compile(language)
-        return self._combined[language]
-
-    def _compile(self, language: str):
-        with_queries = [rule for rule in self.rules if rule.query.strip()]
-        if not with_queries:
-            return None, []
+    def query(self, rule: Rule, language: str):
         try:
-            query = compile_query("\n".join(rule.query for rule in with_queries), language)
-        except QueryError:
-            for rule in with_queries:  # name the rule whose query is broken
-                try:
-                    compile_query(rule.query, language)
-                except QueryError as error:
-                    raise QueryError(f"rule {rule.id}: bad query for {language}: {error}") from error
-            raise
-        # Tell patterns apart by where they start in the combined source: one compilation per language instead
-        # of one more per rule (query compilation is a good part of a run's start-up).
-        starts, offset = [], 0
-        for rule in with_queries:
-            starts.append(offset)
-            offset += len(rule.query.encode("utf-8")) + 1
-        owners: list[tuple[int, Rule]] = []
-        for pattern_index in range(query.pattern_count):
-            owner = with_queries[bisect_right(starts, query.start_byte_for_pattern(pattern_index)) - 1]
-            if owners and owners[-1][1] is owner:
-                owners[-1] = (pattern_index + 1, owner)
-            else:
-                owners.append((pattern_index + 1, owner))
-        return query, owners
+            return compile_query(rule.query_for(language), language)
+        except QueryError as error:
+            raise QueryError(f"rule {rule.id}: bad query for {language}: {error}") from error
 
     def validate(self) -> None:
-        for language in LANGUAGES:
-            self.combined(language)
+        """Compile the queries of the rules that are not built in, for every language."""
+        for rule in self.with_queries:
+            if rule.id not in self.trusted:
+                for language in LANGUAGES:
+                    self.query(rule, language)
 
 
 def decode_source(raw: bytes) -> tuple[bytes | None, str | None]:
@@ -175,7 +156,8 @@ def _analyze(
     step.doing = "collecting imports"
     result.references = list(file.module_references)
     step.doing = "reading suppression comments"
-    result.directives = find_directives(rel_path, source, file.root, file.lines, plan.known_ids)
+    if may_have_directives(source):  # else no need for the file's line index
+        result.directives = find_directives(rel_path, source, file.root, file.lines, plan.known_ids)
     _run_rules(file, plan, report_findings, result, deadline, step)
     result.parsed = True
     return result
@@ -184,48 +166,39 @@ def _analyze(
 def _run_rules(
     file: FileContext, plan: RulePlan, report_findings: bool, result: FileResult, deadline: Deadline, step: _Step
 ) -> None:
-    query, owners = plan.combined(file.language)
-    if query is None:
-        return
-    # Each distinct needle is looked for once per file, however many rules share it.
-    present = {needle for needle in plan.needles if needle in file.source}
-    active = {id(rule): _applies(rule, file, report_findings, present) for _, rule in owners}
-    if not any(active.values()):
-        return
-    step.doing = "matching the rules' queries"
-    # Native code: the alarm can only interrupt it once it returns, so a slow query costs its full time.
-    matches = query.matches(file.root)
+    source = file.source
+    active: dict[str, list[Rule]] = {}  # query source -> the applying rules that share it, in rule order
+    for rule in plan.with_queries:
+        if _applies(rule, file, report_findings, source):
+            active.setdefault(rule.query_for(file.language), []).append(rule)
     failed: set[str] = set()
-    for pattern_index, captures in matches:
-        rule = _owner(owners, pattern_index)
-        if not active[id(rule)] or rule.id in failed:
-            continue
-        deadline.check()  # also when a rule swallowed the alarm with a bare `except:`
-        step.doing = f"running rule {rule.id}"
-        try:
-            for item in rule.check(Match(captures), file):
-                if isinstance(item, Fact):
-                    result.facts.append(item)
-                elif report_findings:
-                    result.findings.append(item)
-        except Exception as error:  # one broken rule must not stop the run
-            failed.add(rule.id)
-            result.incomplete = True
-            result.notices.append(
-                Notice(message=f"internal error in rule {rule.id}: {type(error).__name__}: {error}", path=file.path)
-            )
+    for rules in active.values():
+        step.doing = "matching the rules' queries"
+        # Native code: the alarm can only interrupt it once it returns, so a slow query costs its full time.
+        matches = plan.query(rules[0], file.language).matches(file.root)
+        for _, captures in matches:
+            for rule in rules:
+                if rule.id in failed:
+                    continue
+                deadline.check()  # also when a rule swallowed the alarm with a bare `except:`
+                step.doing = f"running rule {rule.id}"
+                try:
+                    for item in rule.check(Match(captures), file):
+                        if isinstance(item, Fact):
+                            result.facts.append(item)
+                        elif report_findings:
+                            result.findings.append(item)
+                except Exception as error:  # one broken rule must not stop the run
+                    failed.add(rule.id)
+                    result.incomplete = True
+                    result.notices.append(
+                        Notice(message=f"internal error in rule {rule.id}: {type(error).__name__}: {error}", path=file.path)
+                    )
 
 
-def _applies(rule: Rule, file: FileContext, report_findings: bool, present: set[bytes]) -> bool:
+def _applies(rule: Rule, file: FileContext, report_findings: bool, source: bytes) -> bool:
     if not report_findings and type(rule).check_project is Rule.check_project:
         return False
-    if rule.needles and present.isdisjoint(rule.needles):
+    if rule.requires and not file.depends_on(rule.requires):
         return False
-    return not rule.requires or file.depends_on(rule.requires)
-
-
-def _owner(owners: list[tuple[int, Rule]], pattern_index: int) -> Rule:
-    for end, rule in owners:
-        if pattern_index < end:
-            return rule
-    raise IndexError(pattern_index)
+    return not rule.needles or any(needle in source for needle in rule.needles)

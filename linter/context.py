@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Callable, Iterable, TypeVar
 
-from linter.js.imports import ImportBinding, ModuleReference, collect_imports
+from linter.js.imports import ImportBinding, ModuleReference, collect_bindings, collect_references
 from linter.model import Finding, Fix, Level, Location
 from linter.paths import is_test_path
 from linter.positions import LineIndex
@@ -43,16 +43,12 @@ class FileContext:
         return is_test_path(self.path)
 
     @cached_property
-    def _imports(self) -> tuple[list[ImportBinding], list[ModuleReference]]:
-        return collect_imports(self.root)
-
-    @property
     def import_bindings(self) -> list[ImportBinding]:
-        return self._imports[0]
+        return collect_bindings(self.root, self.source)
 
-    @property
+    @cached_property
     def module_references(self) -> list[ModuleReference]:
-        return self._imports[1]
+        return collect_references(self.root, self.source, self.language)
 
     @cached_property
     def _binding_by_local(self) -> dict[str, ImportBinding]:

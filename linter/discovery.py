@@ -36,50 +36,54 @@ class Discovered:
 
 
 def is_source(path: Path) -> bool:
-    return path.suffix in LANGUAGE_BY_SUFFIX and not path.name.endswith((".d.ts", ".d.mts", ".d.cts"))
+    return is_source_name(path.name)
+
+
+def is_source_name(name: str) -> bool:
+    dot = name.rfind(".")
+    suffix = name[dot:] if 0 < dot < len(name) - 1 else ""  # as `Path.suffix`
+    return suffix in LANGUAGE_BY_SUFFIX and not name.endswith((".d.ts", ".d.mts", ".d.cts"))
 
 
 class _GitIgnores:
-    """The .gitignore files met on the way down, each matching paths relative to its own folder."""
+    """The .gitignore files met on the way down, each matching paths relative to its own folder.
+    On path strings: pathlib costs more than the matching itself on a large repository."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
-        self._specs: dict[Path, pathspec.PathSpec | None] = {}
-        self._chains: dict[Path, list[tuple[Path, pathspec.PathSpec]]] = {}
+        self.root = str(root)
+        self._chains: dict[str, list[tuple[str, pathspec.PathSpec]]] = {}
 
-    def _spec_for(self, folder: Path) -> pathspec.PathSpec | None:
-        if folder not in self._specs:
-            spec = None
-            ignore_file = folder / ".gitignore"
-            try:
-                if ignore_file.is_file():
-                    lines = ignore_file.read_text(encoding="utf-8", errors="replace").splitlines()
-                    spec = pathspec.GitIgnoreSpec.from_lines(lines)
-            except OSError:
-                spec = None
-            self._specs[folder] = spec
-        return self._specs[folder]
+    @staticmethod
+    def _spec_for(folder: str) -> pathspec.PathSpec | None:
+        ignore_file = os.path.join(folder, ".gitignore")
+        try:
+            if os.path.isfile(ignore_file):
+                with open(ignore_file, encoding="utf-8", errors="replace") as stream:
+                    return pathspec.GitIgnoreSpec.from_lines(stream.read().splitlines())
+        except OSError:
+            pass
+        return None
 
-    def _specs_above(self, folder: Path) -> list[tuple[Path, pathspec.PathSpec]]:
+    def _specs_above(self, folder: str) -> list[tuple[str, pathspec.PathSpec]]:
         """The specs that apply in `folder`, nearest first: its own, then each parent's up to the root.
         Kept per folder, since every file of a folder asks the same."""
         pending = []
         current = folder
         while (chain := self._chains.get(current)) is None:
             pending.append(current)
-            if current == self.root or self.root not in current.parents:
+            if current == self.root or not current.startswith(os.path.join(self.root, "")):
                 chain = []
                 break
-            current = current.parent
+            current = os.path.dirname(current)
         for pending_folder in reversed(pending):
             spec = self._spec_for(pending_folder)
-            chain = [(pending_folder, spec), *chain] if spec is not None else chain
+            chain = [(os.path.join(pending_folder, ""), spec), *chain] if spec is not None else chain
             self._chains[pending_folder] = chain
         return chain
 
-    def ignored(self, path: Path, is_dir: bool) -> bool:
-        for folder, spec in self._specs_above(path.parent):
-            relative = path.relative_to(folder).as_posix() + ("/" if is_dir else "")
+    def ignored(self, path: str, is_dir: bool) -> bool:
+        for prefix, spec in self._specs_above(os.path.dirname(path)):
+            relative = path[len(prefix) :].replace(os.sep, "/") + ("/" if is_dir else "")
             if spec.match_file(relative):
                 return True
         return False
@@ -107,23 +111,23 @@ def discover(root: Path, start_dirs: list[Path], max_file_size: int) -> Discover
             continue
         subfolders = []
         for entry in entries:
-            path = Path(entry.path)
             try:
                 is_dir = entry.is_dir()
             except OSError as error:  # a link to itself: ELOOP
-                where = display_path(path, root)
+                where = display_path(Path(entry.path), root)
                 found.notices.append(Notice(message=f"cannot read: {error.strerror or error}", path=where))
                 continue
             if is_dir:
-                if entry.name in ALWAYS_SKIPPED_DIRS or ignores.ignored(path, True):
+                if entry.name in ALWAYS_SKIPPED_DIRS or ignores.ignored(entry.path, True):
                     continue
+                path = Path(entry.path)
                 problem = _link_problem(path, entry, root)
                 if problem is not None:
                     found.notices.append(problem)
                     continue
                 subfolders.append(path)
             else:
-                _consider_file(path, entry, root, ignores, max_file_size, found)
+                _consider_file(entry, root, ignores, max_file_size, found)
         stack.extend(reversed(subfolders))
     found.sources.sort()
     found.manifests.sort()
@@ -132,14 +136,14 @@ def discover(root: Path, start_dirs: list[Path], max_file_size: int) -> Discover
     return found
 
 
-def _consider_file(
-    path: Path, entry: os.DirEntry, root: Path, ignores: _GitIgnores, max_file_size: int, found: Discovered
-) -> None:
+def _consider_file(entry: os.DirEntry, root: Path, ignores: _GitIgnores, max_file_size: int, found: Discovered) -> None:
     name = entry.name
-    project_file = not is_source(path) and project_file_kind(name) is not None
-    wanted = is_source(path) or name in MANIFEST_NAMES or name in TSCONFIG_NAMES or project_file
-    if not wanted or ignores.ignored(path, False):
+    source = is_source_name(name)
+    project_file = not source and project_file_kind(name) is not None
+    wanted = source or name in MANIFEST_NAMES or name in TSCONFIG_NAMES or project_file
+    if not wanted or ignores.ignored(entry.path, False):
         return
+    path = Path(entry.path)
     problem = _link_problem(path, entry, root) or file_problem(path, root, max_file_size, entry.stat)
     if problem is not None:
         found.notices.append(problem)

@@ -91,7 +91,9 @@ def run(options: RunOptions) -> RunResult:
     chosen = enabled_rules(rule_classes, select, ignore)
     rules = [cls(rule_options.get(cls.id)) for cls in chosen]
     known_ids = frozenset(cls.id for cls in rule_classes)
-    plan = RulePlan([r for r in rules if r.id not in (INVALID_ID, UNUSED_ID)], known_ids)
+    builtin_ids = frozenset(cls.id for cls in builtin_rules())
+    plan = RulePlan([r for r in rules if r.id not in (INVALID_ID, UNUSED_ID)], known_ids, trusted=builtin_ids)
+    _validate(plan)
     levels = {cls.id: config.levels.get(cls.id, cls.level) for cls in chosen}
 
     found, reported = _discover(root, targets, config)
@@ -101,8 +103,6 @@ def run(options: RunOptions) -> RunResult:
     project = ProjectIndex.build(root, found, reported, notices)
 
     cache = _open_cache(root, plan) if options.use_cache else None
-    if cache is None or not found.sources:
-        _validate(plan)  # else only when a file is not in the cache (compiling the queries is a good part of a warm run)
     results = _analyze_all(found.sources, root, plan, project, options.jobs, options.file_timeout, cache)
     if cache is not None:
         cache.forget_missing(root, {result.path for result in results})
@@ -278,10 +278,6 @@ def _analyze_all(
         if cached is None:
             work.append((path, rel, packages, report_findings, timeout))
             keys.append(key)
-    if work:
-        # A cached result was made by this code and rule set, whose queries compiled then: only a run that
-        # analyses something needs them (compiled here, before any worker is forked, so workers inherit them).
-        _validate(plan)
     analysed = _analyze_uncached(work, plan, jobs)
     if cache is not None:
         for (_, rel, _, report_findings, _), key, result in zip(work, keys, analysed):
@@ -292,7 +288,8 @@ def _analyze_all(
 
 
 def _validate(plan: RulePlan) -> None:
-    """Compile the rules' queries for every language; a broken one stops the run."""
+    """Compile the queries of the rules from a rules folder for every language; a broken one stops the run.
+    The built-in rules' queries are compiled by the tests, and in a run only for the files that need them."""
     try:
         plan.validate()
     except ValueError as error:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from linter.atomic_write import write_atomically
 from linter.js.expressions import WRAPPERS
 from linter.model import Fix, Report, TextEdit
-from linter.syntax import LANGUAGE_BY_SUFFIX, Node, parse, walk
+from linter.syntax import LANGUAGE_BY_SUFFIX, Node, descendants_of_types, parse, walk
 
 if TYPE_CHECKING:
     from linter.context import FileContext
@@ -199,7 +199,7 @@ def _const_value(name: bytes, file: "FileContext") -> Node | None:
 
 
 def _declarators(file: "FileContext") -> list[Node]:
-    return file.memo("fixes.declarators", lambda: [node for node in walk(file.root) if node.type == "variable_declarator"])
+    return file.memo("fixes.declarators", lambda: descendants_of_types(file.root, ("variable_declarator",)))
 
 
 def helper_insertion(file: "FileContext", name: str, definition: str) -> tuple[TextEdit, ...] | None:

@@ -75,6 +75,11 @@ class Rule:
     def __init__(self, options: BaseModel | None = None) -> None:
         self.options = options if options is not None else self.Options()
 
+    def query_for(self, language: str) -> str:
+        """The query for files of `language` ("javascript", "typescript", "tsx"): `query`, unless the rule
+        names node types that only some grammars have."""
+        return self.query
+
     def check(self, match: Match, file: "FileContext") -> Iterable[Finding | Fact]:
         return ()
 

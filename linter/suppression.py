@@ -55,8 +55,12 @@ class Directive:
         return self.whole_file or self.span.start_line <= line <= last_line
 
 
+def may_have_directives(source: bytes) -> bool:
+    return _MARKER in source
+
+
 def find_directives(path: str, source: bytes, root: Node, lines: LineIndex, known_ids: frozenset[str]) -> list[Directive]:
-    if _MARKER not in source:
+    if not may_have_directives(source):
         return []
     directives = []
     for node in walk(root):

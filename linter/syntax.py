@@ -44,6 +44,11 @@ def language(name: str) -> ts.Language:
     raise ValueError(f"unknown language {name!r}")
 
 
+def has_node_type(language_name: str, kind: str) -> bool:
+    """Whether the grammar has named nodes of type `kind` (a query naming one it lacks does not compile)."""
+    return language(language_name).id_for_node_kind(kind, True) is not None
+
+
 @lru_cache(maxsize=None)
 def _parser(name: str) -> ts.Parser:
     return ts.Parser(language(name))
@@ -83,6 +88,9 @@ class CompiledQuery:
     def matches(self, node: ts.Node) -> list[tuple[int, dict[str, list[ts.Node]]]]:
         return self._cursor.matches(node)
 
+    def captures(self, node: ts.Node) -> dict[str, list[ts.Node]]:
+        return self._cursor.captures(node)
+
 
 @lru_cache(maxsize=256)
 def compile_query(source: str, language_name: str) -> CompiledQuery:
@@ -101,20 +109,42 @@ def walk(node: ts.Node) -> Iterator[ts.Node]:
 
 def descendants_of_types(node: ts.Node, types: Iterable[str]) -> list[ts.Node]:
     """The nodes under (and including) `node` whose type is one of `types`, in document order, like
-    `walk` filtered by type. On a whole tree from `parse` the search runs in native code (a query),
-    which is many times faster than visiting every node in Python."""
+    `walk` filtered by type. In a tree from `parse` the search runs in native code (a query), which is
+    many times faster than visiting every node in Python."""
     wanted = tuple(sorted(set(types)))
-    remembered = _recent_trees.get(node.id) if node.parent is None else None
-    if remembered is None:
+    language_name = _language_of(node)
+    if language_name is None:
         return [n for n in walk(node) if n.type in wanted]
-    nodes = _types_query(wanted, remembered[1]).captures(node).get("node", [])
-    return sorted(nodes, key=lambda n: (n.start_byte, -n.end_byte))  # outer before inner, as `walk` yields
+    query = _types_query(wanted, language_name)
+    nodes = query.captures(node).get("node", []) if query is not None else []
+    nodes.sort(key=lambda n: (n.start_byte, -n.end_byte))  # outer before inner, as `walk` yields
+    if any(a.byte_range == b.byte_range for a, b in zip(nodes, nodes[1:])):
+        return [n for n in walk(node) if n.type in wanted]  # which of two nodes on the same bytes comes first
+    return nodes
 
 
-@lru_cache(maxsize=32)
-def _types_query(types: tuple[str, ...], language_name: str) -> ts.QueryCursor:
-    alternatives = " ".join(f"({kind})" for kind in types)
-    return ts.QueryCursor(ts.Query(language(language_name), f"[{alternatives}] @node"))
+def _language_of(node: ts.Node) -> str | None:
+    """The grammar of a node in one of the trees `parse` made lately, else None."""
+    root = node
+    while (parent := root.parent) is not None:
+        root = parent
+    remembered = _recent_trees.get(root.id)
+    return remembered[1] if remembered is not None else None
+
+
+@lru_cache(maxsize=128)
+def _types_query(types: tuple[str, ...], language_name: str) -> ts.QueryCursor | None:
+    grammar = language(language_name)
+    # `walk` also yields anonymous nodes: the keyword `string` in `x: string` has the type "string" too.
+    alternatives = [f"({kind})" for kind in types if grammar.id_for_node_kind(kind, True) is not None]
+    alternatives += [_quoted(kind) for kind in types if grammar.id_for_node_kind(kind, False) is not None]
+    if not alternatives:
+        return None
+    return ts.QueryCursor(ts.Query(grammar, f"[{' '.join(alternatives)}] @node"))
+
+
+def _quoted(kind: str) -> str:
+    return '"' + kind.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def node_at(root: ts.Node, start_byte: int, end_byte: int) -> ts.Node | None:

@@ -490,17 +490,26 @@ def test_rule_that_swallows_the_timeout_is_stopped_between_matches(tmp_path, pro
 def test_internal_error_outside_rules_loses_only_that_file(project, monkeypatch):
     import linter.context
 
-    real_collect = linter.context.collect_imports
+    real_collect = linter.context.collect_references
 
-    def collect_imports(root):
+    def collect_references(root, source, language):
         if b"explode" in root.text:
             raise RecursionError("maximum recursion depth exceeded")
-        return real_collect(root)
+        return real_collect(root, source, language)
 
-    monkeypatch.setattr(linter.context, "collect_imports", collect_imports)
+    monkeypatch.setattr(linter.context, "collect_references", collect_references)
     write_files(project, {"a.js": MARKER, "b.js": "explode();\n" + MARKER})
     outcome = lint(project)
     message = "internal error while collecting imports: RecursionError: maximum recursion depth exceeded"
     assert outcome.notices == {"b.js": message}
     assert outcome.findings == {("a.js", 1, 1, "testing/marker-client")}
     assert outcome.exit_code == 2
+
+
+def test_a_rule_with_a_broken_query_is_a_usage_error(tmp_path, project):
+    rules = tmp_path / "rules"
+    _rule(rules, "broken", "query", "", query="(call_expression function: (no_such_node)) @call")
+    write_files(project, {"a.js": "f();\n"})
+    outcome = lint(project, project, rules=["--rules-dir", rules, "--select", "broken"])
+    assert outcome.exit_code == 2
+    assert "rule broken/query: bad query for javascript" in outcome.output

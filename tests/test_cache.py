@@ -115,16 +115,16 @@ def test_a_cache_path_that_is_a_file_is_not_fatal(project, tmp_path, monkeypatch
 
 
 def test_incomplete_results_are_not_kept(project, analysed, monkeypatch):
-    real_collect = linter.context.collect_imports
+    real_collect = linter.context.collect_references
 
-    def collect_imports(root):
+    def collect_references(root, source, language):
         if b"const x" in root.text:
             raise RecursionError("maximum recursion depth exceeded")
-        return real_collect(root)
+        return real_collect(root, source, language)
 
-    monkeypatch.setattr(linter.context, "collect_imports", collect_imports)
+    monkeypatch.setattr(linter.context, "collect_references", collect_references)
     assert lint([project]).incomplete
-    monkeypatch.setattr(linter.context, "collect_imports", real_collect)
+    monkeypatch.setattr(linter.context, "collect_references", real_collect)
     analysed.clear()
     assert not lint([project]).incomplete
     assert analysed == ["b.js"]

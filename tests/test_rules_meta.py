@@ -10,6 +10,7 @@ import pytest
 from linter.engine import RunOptions, run
 from linter.model import Level, Precision
 from linter.registry import builtin_rules, builtin_rules_dir
+from linter.syntax import LANGUAGES, compile_query
 from tests.fixture_cases import FIXTURES, annotations
 
 RULES = builtin_rules()
@@ -97,3 +98,10 @@ def test_readme_rule_table_is_up_to_date():
     from linter.docs import main
 
     assert main(["--check"]) == 0, "run `python -m linter.docs`"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("rule", builtin_rules(), ids=lambda r: r.id)
+def test_query_compiles_for_every_language(rule, language):
+    # A run compiles the built-in queries only for the files that need them, so a broken one must fail here.
+    compile_query(rule().query_for(language), language)

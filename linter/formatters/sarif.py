@@ -18,7 +18,7 @@ import attrs
 import sarif_om
 
 from linter import PROJECT_URL
-from linter.model import Finding, Fix, Level, Location, Notice, Report, RuleInfo, Span
+from linter.model import Finding, Fix, Location, Notice, Report, RuleInfo, Span
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"

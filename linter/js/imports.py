@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from linter.syntax import Node, descendants_of_types, text
+from linter.syntax import Node, compile_query, descendants_of_types, text
 
 
 @dataclass(frozen=True)
@@ -55,29 +55,89 @@ def require_specifier(node: Node | None) -> str | None:
     return string_value(arguments.named_children[0])
 
 
-_IMPORT_NODE_TYPES = ("import_statement", "export_statement", "call_expression", "variable_declarator")
+_BINDING_NODE_TYPES = ("import_statement", "variable_declarator")
+
+# The nodes that can reach another module; `collect_references` reads only these, found in native code.
+_REFERENCES_QUERY = """
+(import_statement) @reference
+(export_statement source: (_)) @reference
+(call_expression function: (identifier) @function (#eq? @function "require")) @reference
+(call_expression function: (import)) @reference
+"""
 
 
-def collect_imports(root: Node) -> tuple[list[ImportBinding], list[ModuleReference]]:
-    """Every import binding and module reference in the file, in document order."""
-    bindings: list[ImportBinding] = []
+def collect_references(root: Node, source: bytes, language: str) -> list[ModuleReference]:
+    """Every module the file reaches, in document order."""
+    statements = _top_level_statements(root, source)
+    if statements is not None:
+        nodes = statements
+    else:
+        nodes = compile_query(_REFERENCES_QUERY, language).captures(root).get("reference", [])
     references: list[ModuleReference] = []
-    for node in descendants_of_types(root, _IMPORT_NODE_TYPES):
+    for node in sorted(nodes, key=lambda n: (n.start_byte, -n.end_byte)):
         kind = node.type
         if kind == "import_statement":
-            _import_statement(node, bindings, references)
+            _import_reference(node, references)
         elif kind == "export_statement":
             source = string_value(node.child_by_field_name("source"))
             if source is not None:
                 references.append(ModuleReference(source, "export", node.start_byte, node.end_byte))
-        elif kind == "call_expression":
+        else:
             _call(node, references)
-        elif kind == "variable_declarator":
+    return references
+
+
+def _top_level_statements(root: Node, source: bytes) -> list[Node] | None:
+    """The file's top-level import and export statements, when these are all the nodes `_REFERENCES_QUERY`
+    could find; else None. Most files need no search of the whole tree: every `import` and `export` in their
+    text is the keyword of, or lies inside, a top-level import or re-export, and `require` does not occur."""
+    if b"require" in source:
+        return None
+    statements, keyword_starts, inert_spans = [], set(), []
+    for child in root.children:
+        if child.type == "import_statement":
+            statements.append(child)
+            inert_spans.append((child.start_byte, child.end_byte))
+        elif child.type == "export_statement":
+            statements.append(child)
+            keyword_starts.add(child.start_byte)
+            if child.child_by_field_name("source") is not None:  # `export … from '…'` holds no expression
+                inert_spans.append((child.start_byte, child.end_byte))
+    for keyword in (b"import", b"export"):
+        at = source.find(keyword)
+        while at != -1:
+            if at not in keyword_starts and not any(start <= at < end for start, end in inert_spans):
+                return None
+            at = source.find(keyword, at + 1)
+    return statements
+
+
+def collect_bindings(root: Node, source: bytes) -> list[ImportBinding]:
+    """Every import binding in the file, in document order."""
+    bindings: list[ImportBinding] = []
+    statements = _top_level_statements(root, source)
+    nodes = statements if statements is not None else descendants_of_types(root, _BINDING_NODE_TYPES)
+    for node in nodes:
+        if node.type == "import_statement":
+            _import_statement(node, bindings)
+        elif node.type == "variable_declarator":
             _require_declarator(node, bindings)
-    return bindings, references
+    return bindings
 
 
-def _import_statement(node: Node, bindings: list[ImportBinding], references: list[ModuleReference]) -> None:
+def _import_reference(node: Node, references: list[ModuleReference]) -> None:
+    for child in node.named_children:
+        if child.type == "import_require_clause":
+            module = string_value(child.child_by_field_name("source"))
+            if module is not None and child.named_children:
+                references.append(ModuleReference(module, "require", node.start_byte, node.end_byte))
+            return
+    source = string_value(node.child_by_field_name("source"))
+    if source is not None:
+        references.append(ModuleReference(source, "import", node.start_byte, node.end_byte))
+
+
+def _import_statement(node: Node, bindings: list[ImportBinding]) -> None:
     source = string_value(node.child_by_field_name("source"))
     for child in node.named_children:
         if child.type == "import_require_clause":
@@ -85,11 +145,9 @@ def _import_statement(node: Node, bindings: list[ImportBinding], references: lis
             name = child.named_children[0] if child.named_children else None
             if module is not None and name is not None:
                 bindings.append(ImportBinding(text(name), module, "*"))
-                references.append(ModuleReference(module, "require", node.start_byte, node.end_byte))
             return
     if source is None:
         return
-    references.append(ModuleReference(source, "import", node.start_byte, node.end_byte))
     clause = next((c for c in node.named_children if c.type == "import_clause"), None)
     if clause is None:
         return

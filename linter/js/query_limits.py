@@ -22,7 +22,7 @@ from linter.js.bindings import declaration_of, function_declared_as
 from linter.js.expressions import callee, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function
 from linter.js.scopes import call_sites
-from linter.syntax import Node, text, walk
+from linter.syntax import Node, descendants_of_types, text, walk
 
 PRISMA_TAKE_METHODS = frozenset(
     {"findMany", "findFirst", "findFirstOrThrow", "findUnique", "findUniqueOrThrow", "groupBy", "aggregate", "count"}
@@ -110,8 +110,8 @@ def _through_uses(name: Node, declarator: Node, key: str, hops: int) -> str | No
         scope = scope.parent
     if scope is None:
         return None
-    for node in walk(scope):
-        if node.type not in ("identifier", "shorthand_property_identifier") or text(node) != text(name) or node == name:
+    for node in descendants_of_types(scope, ("identifier", "shorthand_property_identifier")):
+        if text(node) != text(name) or node == name:
             continue
         if node.start_byte < declarator.end_byte:
             continue

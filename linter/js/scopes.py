@@ -46,7 +46,7 @@ from linter.js.functions import (
     value_holder,
 )
 from linter.js.singletons import init_target, is_plugin_function, lazy_singleton_target, registers_on_app
-from linter.syntax import Node, text, walk
+from linter.syntax import Node, descendants_of_types, text
 
 ROUTER_METHODS = frozenset({"get", "post", "put", "patch", "delete", "all", "head", "options", "use"})
 REQUEST_NAMES = frozenset({"req", "request", "_req", "_request"})
@@ -254,8 +254,8 @@ def call_sites(fn: Node, root: Node) -> list[Node] | None:
         if name is None or is_exported(fn, root):
             return None
     sites = []
-    for node in walk(root):
-        if node.type not in REFERENCE_TYPES or text(node) != name:
+    for node in descendants_of_types(root, REFERENCE_TYPES):
+        if text(node) != name:
             continue
         parent = node.parent
         if parent is None or in_type_context(node) or _is_declaration_name(node, owner):

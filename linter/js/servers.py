@@ -22,7 +22,7 @@ from linter.js.expressions import arguments_of, callee, member_object, property_
 from linter.js.functions import FUNCTION_TYPES, enclosing_function, function_body
 from linter.js.imports import string_value
 from linter.js.references import resolve_imported
-from linter.syntax import Node, text, walk
+from linter.syntax import Node, descendants_of_types, text, walk
 
 if TYPE_CHECKING:
     from linter.context import FileContext
@@ -186,7 +186,7 @@ def _assigned_values(name: str, file: "FileContext") -> list[Node]:
 
 def _collect_assignments(root: Node) -> dict[str, list[Node]]:
     found: dict[str, list[Node]] = {}
-    for node in walk(root):
+    for node in descendants_of_types(root, ("assignment_expression", "variable_declarator")):
         if node.type == "assignment_expression":
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
             key = _name_key(left)
@@ -232,7 +232,7 @@ def _function_named(name: str, file: "FileContext") -> Node | None:
 def _collect_functions(root: Node) -> dict[str, Node]:
     """Functions of the file by name: declarations and `const name = () => …` (the first of each name)."""
     found: dict[str, Node] = {}
-    for node in walk(root):
+    for node in descendants_of_types(root, ("function_declaration", "generator_function_declaration", "variable_declarator")):
         if node.type in ("function_declaration", "generator_function_declaration"):
             name = node.child_by_field_name("name")
             if name is not None:
@@ -287,9 +287,8 @@ def _exit_only(handler: Node | None, file: "FileContext", depth: int) -> bool:
     if handler.type not in FUNCTION_TYPES:
         return False
     body = function_body(handler)
-    for node in walk(body) if body is not None else ():
-        if node.type not in ("call_expression", "new_expression", "await_expression", "assignment_expression"):
-            continue
+    shown = ("call_expression", "new_expression", "await_expression", "assignment_expression")
+    for node in descendants_of_types(body, shown) if body is not None else ():
         if node.type != "call_expression":
             if node.type == "assignment_expression":
                 return False  # sets a flag or state the rest of the app reads

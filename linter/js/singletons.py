@@ -28,7 +28,7 @@ from linter.js.functions import (
     parameter_names,
     walk_outside_functions,
 )
-from linter.syntax import Node, text, walk
+from linter.syntax import Node, descendants_of_types, text, walk
 
 GLOBAL_OBJECTS = frozenset({"global", "globalThis", "window", "self"})
 PLUGIN_HOSTS = frozenset({"fastify", "server", "app", "instance", "router", "api"})
@@ -113,9 +113,7 @@ def _stores_of_local(declarator: Node, fn: Node) -> list[Node]:
         return []
     local = text(name)
     stores = []
-    for node in walk(body):
-        if node.type != "assignment_expression":
-            continue
+    for node in descendants_of_types(body, ("assignment_expression",)):
         right = node.child_by_field_name("right")
         while right is not None and right.type in EXPRESSION_WRAPPERS and right.named_children:
             right = right.named_children[0]
@@ -149,8 +147,8 @@ def init_target(node: Node, fn: Node, root: Node) -> Node | None:
     body = function_body(fn)
     if body is None or body.type != "statement_block":
         return None  # `() => (client = create())` hands out a new one per call
-    for statement in walk(body):
-        if statement.type == "return_statement" and enclosing_function(statement) == fn:
+    for statement in descendants_of_types(body, ("return_statement",)):
+        if enclosing_function(statement) == fn:
             if _mentions_text(statement, text(target)):
                 return None  # a getter that re-creates on every call, not an init function
     return target
@@ -164,7 +162,7 @@ def registers_on_app(node: Node, fn: Node) -> bool:
     body = function_body(fn)
     if body is None:
         return False
-    for candidate in walk(body):
+    for candidate in descendants_of_types(body, ("call_expression", "assignment_expression")):
         if candidate.type == "call_expression":
             callee = candidate.child_by_field_name("function")
             method = text(callee.child_by_field_name("property")) if callee is not None and callee.type == "member_expression" else ""

@@ -86,7 +86,7 @@ from linter.model import Finding, Level, Location, Precision
 from linter.paths import is_test_support_path
 from linter.project import ProjectIndex
 from linter.rule import Fact, Match, Rule, facts_of
-from linter.syntax import Node, text, walk
+from linter.syntax import Node, descendants_of_types, text
 
 _NEST_MUTATING_ROUTE = re.compile(rb"@(Post|Put|Patch|Delete|All)\(")
 _NEXT_START = re.compile(r"(^|[\s;&|])next\s+start\b")
@@ -161,9 +161,7 @@ class NoGracefulShutdown(Rule):
             yield file.fact(self, "serverless", program, name=adapter)
         created = None
         mutating = False
-        for node in walk(program):
-            if node.type not in ("call_expression", "new_expression"):
-                continue
+        for node in descendants_of_types(program, ("call_expression", "new_expression")):
             if created is None:
                 created = creation_kind(node, file)
                 if created is not None:

@@ -76,7 +76,7 @@ from linter.js.functions import FUNCTION_TYPES, enclosing_function, function_bod
 from linter.js.scopes import invocation
 from linter.model import Finding, Level, Precision
 from linter.rule import Match, Rule
-from linter.syntax import Node, text, walk
+from linter.syntax import Node, descendants_of_types, text
 
 PAGE_PARAMETER = re.compile(r"^(page(Number|No|Num|Index)?|cursor|offset|skip)$", re.IGNORECASE)
 UNIQUE_KEYS = frozenset({"id", "_id", "uuid", "slug", "email", "username"})
@@ -149,7 +149,7 @@ def _unbounded(options: Node) -> bool:
 
 def _sizes_a_query(handler: Node) -> bool:
     """The handler gives some query a page size: a `take`/`limit` option or a `.limit()`/`.take()` call."""
-    for node in walk(handler):
+    for node in descendants_of_types(handler, ("pair", "shorthand_property_identifier", "call_expression")):
         if node.type == "pair" and text(node.child_by_field_name("key")) in SIZE_OPTIONS:
             return True
         if node.type == "shorthand_property_identifier" and text(node) in SIZE_OPTIONS:

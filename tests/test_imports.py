@@ -1,0 +1,84 @@
+"""Import bindings and module references: what they hold, and that the shortcut through a file's top-level
+statements finds exactly what a search of the whole tree finds."""
+
+from __future__ import annotations
+
+import pytest
+
+from linter.js.imports import (
+    _REFERENCES_QUERY,
+    _top_level_statements,
+    collect_bindings,
+    collect_references,
+)
+from linter.syntax import LANGUAGE_BY_SUFFIX, compile_query, parse
+from tests.fixture_cases import FIXTURES
+
+
+def _references(source: str, language: str = "typescript") -> list[tuple[str, str]]:
+    tree = parse(source.encode(), language)
+    return [(r.specifier, r.kind) for r in collect_references(tree.root_node, source.encode(), language)]
+
+
+def _bindings(source: str, language: str = "typescript") -> list[tuple[str, str, str]]:
+    tree = parse(source.encode(), language)
+    return [(b.local, b.module, b.imported) for b in collect_bindings(tree.root_node, source.encode())]
+
+
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("import a from './a';\nexport { b } from './b';\nexport * from './c';\n",
+         [("./a", "import"), ("./b", "export"), ("./c", "export")]),
+        ("import type { T } from './types';\nimport './side-effect';\n", [("./types", "import"), ("./side-effect", "import")]),
+        # dynamic imports and require calls anywhere, also inside a top-level export
+        ("export const load = () => import('./lazy');\n", [("./lazy", "dynamic")]),
+        ("import a from './a';\nfunction f() { return require('./b'); }\n", [("./a", "import"), ("./b", "require")]),
+        ("const page = dynamic(() => import('./page'));\n", [("./page", "dynamic")]),
+        # an import statement the grammar accepts inside a block, and in an ambient module
+        ("function f() {\n  import x from './nested';\n}\n", [("./nested", "import")]),
+        ("declare module 'm' {\n  export * from './inner';\n}\n", [("./inner", "export")]),
+        ("import x = require('./legacy');\n", [("./legacy", "require")]),
+        # the words alone are no reference
+        ("// import a from './commented';\nconst important = 'export';\n", []),
+        ("export default function handler() {}\n", []),
+    ],
+)  # fmt: skip
+def test_references(source, expected):
+    assert _references(source) == expected
+
+
+def test_bindings_of_imports_and_requires():
+    source = (
+        "import a, { b as c, 'd' as e } from './m';\nimport * as ns from 'ns';\n"
+        "const { f, g: h } = require('r');\nconst i = require('s').j;\nimport k = require('t');\n"
+    )
+    assert _bindings(source) == [
+        ("a", "./m", "default"), ("c", "./m", "b"), ("e", "./m", "d"), ("ns", "ns", "*"),
+        ("f", "r", "f"), ("h", "r", "g"), ("i", "s", "j"), ("k", "t", "*"),
+    ]  # fmt: skip
+
+
+def test_bindings_inside_a_block_are_found():
+    assert _bindings("function f() {\n  import x from './nested';\n}\n") == [("x", "./nested", "default")]
+
+
+def _fixture_sources():
+    return sorted(p for p in FIXTURES.rglob("*") if p.suffix in LANGUAGE_BY_SUFFIX and p.is_file())
+
+
+def test_the_top_level_shortcut_agrees_with_a_whole_tree_search_on_every_fixture():
+    shortcuts = 0
+    for path in _fixture_sources():
+        source = path.read_bytes()
+        language = LANGUAGE_BY_SUFFIX[path.suffix]
+        root = parse(source, language).root_node
+        statements = _top_level_statements(root, source)
+        if statements is None:
+            continue
+        shortcuts += 1
+        searched = compile_query(_REFERENCES_QUERY, language).captures(root).get("reference", [])
+        relevant = [n for n in searched if n.type != "call_expression"]
+        assert not [n for n in searched if n.type == "call_expression"], path
+        assert {n.id for n in relevant} <= {n.id for n in statements}, path
+    assert shortcuts > 20  # most files take it

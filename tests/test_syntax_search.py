@@ -1,0 +1,50 @@
+"""`descendants_of_types` (a native query) yields what `walk` filtered by type yields, in the same order."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from linter.syntax import LANGUAGE_BY_SUFFIX, descendants_of_types, parse, walk
+from tests.fixture_cases import FIXTURES
+
+TYPE_SETS = [
+    ("call_expression",),
+    ("identifier", "property_identifier", "shorthand_property_identifier"),
+    ("assignment_expression", "call_expression", "new_expression", "await_expression"),
+    ("string", "template_string"),  # "string" is also an anonymous keyword: `x: string`
+    ("import",),  # a named node and a keyword on the same bytes
+    ("return_statement", "comment"),
+    ("no_such_type",),
+]
+SOURCES = sorted(p for p in FIXTURES.rglob("*") if p.suffix in LANGUAGE_BY_SUFFIX and p.is_file())
+
+
+@pytest.mark.parametrize("path", SOURCES[::3], ids=lambda p: str(p.relative_to(FIXTURES)))
+def test_same_nodes_as_a_walk_from_the_root_and_from_inner_nodes(path):
+    tree = parse(path.read_bytes(), LANGUAGE_BY_SUFFIX[path.suffix])
+    nodes = list(walk(tree.root_node))
+    starts = [tree.root_node, *random.Random(path.name).sample(nodes, min(15, len(nodes)))]
+    for start in starts:
+        for types in TYPE_SETS:
+            expected = [n.id for n in walk(start) if n.type in types]
+            assert [n.id for n in descendants_of_types(start, types)] == expected, (start.type, types)
+
+
+def test_a_tree_it_did_not_parse_is_walked():
+    import tree_sitter as ts
+
+    from linter.syntax import language
+
+    tree = ts.Parser(language("javascript")).parse(b"f(g(1));")
+    assert [n.type for n in descendants_of_types(tree.root_node, ("call_expression",))] == ["call_expression"] * 2
+
+
+def test_two_nodes_on_the_same_bytes_come_in_walk_order():
+    # The query happens to yield the keyword `import` of `import('./page')` before the node that holds it.
+    source = b"import { lazy } from 'react'\nconst Page = lazy(() => import('./page').then((m) => m))\n"
+    tree = parse(source, "tsx")
+    expected = [n.id for n in walk(tree.root_node) if n.type == "import"]
+    assert len(expected) == 3
+    assert [n.id for n in descendants_of_types(tree.root_node, ("import",))] == expected
