@@ -22,6 +22,7 @@ import inspect
 import json
 import os
 import tempfile
+import time
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -34,7 +35,7 @@ from linter.model import Finding, Notice, Span
 from linter.rule import Fact
 from linter.suppression import Directive
 
-FORMAT = 2  # bump when the stored layout changes
+FORMAT = 3  # bump when the stored layout changes
 KEPT_PER_ROOT = 4  # cache files (rule sets) kept per root; the least recently written go first
 # Parse trees, and so every result, also depend on the grammars.
 GRAMMAR_DISTRIBUTIONS = ("tree-sitter", "tree-sitter-javascript", "tree-sitter-typescript")
@@ -43,8 +44,10 @@ GRAMMAR_DISTRIBUTIONS = ("tree-sitter", "tree-sitter-javascript", "tree-sitter-t
 SUFFIX = ".json"
 LEGACY_SUFFIX = ".pickle"  # written by older releases: never read, removed with the root's other stale files
 
-# A stored entry, as plain JSON data: [content digest (hex), packages digest (hex), with_findings, result].
+# A stored entry, as plain JSON data: [content digest (hex), packages digest (hex), with_findings, result, stat].
 # `with_findings`: analysed with `report_findings=True`, so it serves runs that report the file and those that do not.
+# `stat`: the file's [size, mtime, ctime, inode] when its content was digested, or null; see `file_key`.
+SETTLED_NS = 2_000_000_000  # a file unchanged for this long before it was digested keeps its digest while its stat holds
 
 
 def cache_dir() -> Path:
@@ -117,27 +120,44 @@ class ResultCache:
             entries = {}
         return cls(path, entries)
 
-    def file_key(self, source: bytes, packages) -> tuple[bytes, bytes]:
-        """What a file's entry must match: its content and the packages around it (their dependencies gate rules)."""
+    def file_key(self, rel_path: str, path: Path, packages) -> tuple[str, str, list[int] | None]:
+        """What a file's entry must match: its content and the packages around it (their dependencies gate rules),
+        and the file's stat to keep with it. Raises OSError when the file cannot be read.
+
+        As git's index does, the content digest is taken from the entry, without reading the file, when the
+        file's size, times and inode are those it had when it was digested and it had not changed for a while
+        then: a write in the same clock tick as the digest could otherwise go unseen."""
         dirs = tuple(p.dir for p in packages)
         if dirs not in self._package_digests:
-            self._package_digests[dirs] = packages_digest(packages)
-        return content_digest(source), self._package_digests[dirs]
+            self._package_digests[dirs] = packages_digest(packages).hex()
+        info = os.stat(path)
+        stat = [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+        entry = self._entries.get(rel_path)
+        if isinstance(entry, list) and len(entry) == 5 and entry[4] == stat and type(entry[0]) is str:
+            return entry[0], self._package_digests[dirs], stat
+        content = content_digest(path.read_bytes()).hex()
+        settled = time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) > SETTLED_NS
+        return content, self._package_digests[dirs], stat if settled else None
 
-    def get(self, rel_path: str, key: tuple[bytes, bytes], report_findings: bool):
-        """The cached result of the file, or None when it must be analysed."""
+    def get(self, rel_path: str, key: tuple[str, str, list[int] | None], report_findings: bool):
+        """The cached result of the file, or None when it must be analysed. A result for a run that does not
+        report the file holds only what project-level rules read: its facts and imports."""
         entry = self._entries.get(rel_path)
         try:
-            content, packages, with_findings, result = entry
-            if content != key[0].hex() or packages != key[1].hex():
+            content, packages, with_findings, result, _ = entry
+            if content != key[0] or packages != key[1]:
                 return None
             if report_findings and with_findings is not True:
                 return None
-            return _decode_result(result, rel_path)
+            decoded = _decode_result(result, rel_path, complete=report_findings)
         except Exception:  # absent, or not an entry this code wrote: a miss
             return None
+        if key[2] is not None and entry[4] != key[2]:  # digested again, now settled: keep its stat for next time
+            entry[4] = key[2]
+            self._changed = True
+        return decoded
 
-    def put(self, rel_path: str, key: tuple[bytes, bytes], report_findings: bool, result) -> None:
+    def put(self, rel_path: str, key: tuple[str, str, list[int] | None], report_findings: bool, result) -> None:
         if result.incomplete:
             return
         try:
@@ -147,7 +167,7 @@ class ResultCache:
             self._entries.pop(rel_path, None)
             self._changed = True
             return
-        self._entries[rel_path] = [key[0].hex(), key[1].hex(), bool(report_findings), encoded]
+        self._entries[rel_path] = [key[0], key[1], bool(report_findings), encoded, key[2]]
         self._changed = True
 
     def forget_missing(self, root: Path, seen: set[str]) -> None:
@@ -206,7 +226,7 @@ def _encode_result(result: FileResult) -> dict:
     }
 
 
-def _decode_result(data: dict, rel_path: str) -> FileResult:
+def _decode_result(data: dict, rel_path: str, complete: bool = True) -> FileResult:
     if data["path"] != rel_path:
         raise ValueError("entry of another file")
     references = []
@@ -215,7 +235,7 @@ def _decode_result(data: dict, rel_path: str) -> FileResult:
             raise TypeError("bad module reference")
         references.append(ModuleReference(specifier, kind, start_byte, end_byte))
     directives = []
-    for path, span, whole_file, selectors, reason, problem, trailing, used in data["directives"]:
+    for path, span, whole_file, selectors, reason, problem, trailing, used in data["directives"] if complete else ():
         if not all(type(s) is str for s in selectors) or problem is not None and type(problem) is not str:
             raise TypeError("bad directive")
         if type(path) is not str or type(reason) is not str or not {type(whole_file), type(trailing), type(used)} <= {bool}:
@@ -234,11 +254,11 @@ def _decode_result(data: dict, rel_path: str) -> FileResult:
         raise TypeError("bad flags")
     return FileResult(
         path=rel_path,
-        findings=[Finding.model_validate(f) for f in data["findings"]],
+        findings=[Finding.model_validate(f) for f in data["findings"]] if complete else [],
         facts=facts,
         references=references,
         directives=directives,
-        notices=[Notice.model_validate(n) for n in data["notices"]],
+        notices=[Notice.model_validate(n) for n in data["notices"]] if complete else [],
         parsed=parsed,
         incomplete=incomplete,
     )

@@ -10,6 +10,7 @@ notice. Output is sorted and de-duplicated.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +36,11 @@ class Discovered:
     notices: list[Notice] = field(default_factory=list)
 
 
+def path_order(path: Path) -> tuple[str, ...]:
+    """The order of `sorted(paths)`, computed once per path instead of at each comparison."""
+    return path.parts
+
+
 def is_source(path: Path) -> bool:
     return is_source_name(path.name)
 
@@ -51,20 +57,20 @@ class _GitIgnores:
 
     def __init__(self, root: Path) -> None:
         self.root = str(root)
-        self._chains: dict[str, list[tuple[str, pathspec.PathSpec]]] = {}
+        self._chains: dict[str, list[tuple[str, _IgnoreFile]]] = {}
 
     @staticmethod
-    def _spec_for(folder: str) -> pathspec.PathSpec | None:
+    def _spec_for(folder: str) -> _IgnoreFile | None:
         ignore_file = os.path.join(folder, ".gitignore")
         try:
             if os.path.isfile(ignore_file):
                 with open(ignore_file, encoding="utf-8", errors="replace") as stream:
-                    return pathspec.GitIgnoreSpec.from_lines(stream.read().splitlines())
+                    return _IgnoreFile(pathspec.GitIgnoreSpec.from_lines(stream.read().splitlines()))
         except OSError:
             pass
         return None
 
-    def _specs_above(self, folder: str) -> list[tuple[str, pathspec.PathSpec]]:
+    def _specs_above(self, folder: str) -> list[tuple[str, _IgnoreFile]]:
         """The specs that apply in `folder`, nearest first: its own, then each parent's up to the root.
         Kept per folder, since every file of a folder asks the same."""
         pending = []
@@ -89,18 +95,44 @@ class _GitIgnores:
         return False
 
 
+class _IgnoreFile:
+    """One .gitignore. Most paths match none of its patterns: one regex made of them all says so in a single
+    search, and only a path that matches some pattern is asked of pathspec, which knows their order and
+    negations."""
+
+    def __init__(self, spec: pathspec.PathSpec) -> None:
+        self.spec = spec
+        regexes = [p.regex for p in spec.patterns if getattr(p, "include", None) is not None and getattr(p, "regex", None) is not None]
+        self._any: re.Pattern | None = None
+        if regexes and len({r.flags for r in regexes}) == 1:
+            try:
+                self._any = re.compile("|".join(f"(?:{_unnamed(r.pattern)})" for r in regexes), regexes[0].flags)
+            except (re.error, TypeError):
+                self._any = None
+
+    def match_file(self, relative: str) -> bool:
+        if self._any is not None and self._any.search(relative) is None:
+            return False
+        return self.spec.match_file(relative)
+
+
+def _unnamed(pattern: str) -> str:
+    # Each pattern names its groups alike; joined, the names would clash.
+    return re.sub(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>", "(?:", pattern)
+
+
 def discover(root: Path, start_dirs: list[Path], max_file_size: int) -> Discovered:
     """Walk `start_dirs` (absolute, inside `root`) and collect what prodlint reads."""
     found = Discovered()
     ignores = _GitIgnores(root)
-    seen_dirs: set[Path] = set()
+    seen_dirs: set[object] = set()
     stack = sorted(set(start_dirs), reverse=True)
     while stack:
         folder = stack.pop()
-        real = Path(os.path.realpath(folder))
-        if real in seen_dirs:
+        identity = _folder_identity(folder)
+        if identity in seen_dirs:
             continue
-        seen_dirs.add(real)
+        seen_dirs.add(identity)
         if not _is_utf8(_rel(folder, root)):
             found.notices.append(_name_not_utf8(display_path(folder, root)))
             continue
@@ -129,11 +161,18 @@ def discover(root: Path, start_dirs: list[Path], max_file_size: int) -> Discover
             else:
                 _consider_file(entry, root, ignores, max_file_size, found)
         stack.extend(reversed(subfolders))
-    found.sources.sort()
-    found.manifests.sort()
-    found.tsconfigs.sort()
-    found.project_files.sort()
+    for paths in (found.sources, found.manifests, found.tsconfigs, found.project_files):
+        paths.sort(key=path_order)
     return found
+
+
+def _folder_identity(folder: Path) -> object:
+    """The same for every path that reaches one folder (through symbolic links too)."""
+    try:
+        info = os.stat(folder)
+    except OSError:  # reported when the folder is read
+        return folder
+    return info.st_dev, info.st_ino
 
 
 def _consider_file(entry: os.DirEntry, root: Path, ignores: _GitIgnores, max_file_size: int, found: Discovered) -> None:
@@ -160,20 +199,19 @@ def file_problem(
 ) -> Notice | None:
     """Why prodlint must not read the file at `path`, as a notice; None when it may. Never opens the file:
     opening a FIFO blocks until something writes to it, and a device can be endless."""
-    where = display_path(path, root)
     if not _is_utf8(_rel(path, root)):
-        return _name_not_utf8(where)
+        return _name_not_utf8(display_path(path, root))
     if ".min." in path.name and is_source(path):
-        return Notice(message="skipped: minified file", path=where, level=Level.NOTE)
+        return Notice(message="skipped: minified file", path=display_path(path, root), level=Level.NOTE)
     try:
         info = stat_of() if stat_of is not None else path.stat()
     except OSError as error:
-        return Notice(message=f"cannot read file: {error.strerror or error}", path=where)
+        return Notice(message=f"cannot read file: {error.strerror or error}", path=display_path(path, root))
     if not stat.S_ISREG(info.st_mode):
-        return Notice(message="skipped: not a regular file", path=where, level=Level.NOTE)
+        return Notice(message="skipped: not a regular file", path=display_path(path, root), level=Level.NOTE)
     if info.st_size > max_file_size:
         message = f"skipped: {info.st_size:,} bytes is over the {max_file_size:,}-byte limit (max-file-size)"
-        return Notice(message=message, path=where, level=Level.NOTE)
+        return Notice(message=message, path=display_path(path, root), level=Level.NOTE)
     return None
 
 

@@ -6,6 +6,7 @@ import codecs
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from linter.config import (
     matches_selector,
     validate_against_rules,
 )
-from linter.discovery import MANIFEST_NAMES, discover, display_path, file_problem, is_source
+from linter.discovery import MANIFEST_NAMES, discover, display_path, file_problem, is_source, path_order
 from linter.files.kinds import project_file_kind
 from linter.fingerprint import line_hashes
 from linter.model import Finding, Level, Location, Notice, Report
@@ -205,8 +206,8 @@ def _discover(root: Path, targets: list[Path], config: Config):
             where = display_path(file, root)
             found.notices.append(Notice(message="skipped: not a JavaScript or TypeScript file", path=where))
     excluded = _exclude_spec(config, root)
-    found.sources = sorted(p for p in sources if not excluded.match_file(_rel(p, root)))
-    found.project_files = sorted(p for p in project_files if not excluded.match_file(_rel(p, root)))
+    found.sources = sorted((p for p in sources if not excluded.match_file(_rel(p, root))), key=path_order)
+    found.project_files = sorted((p for p in project_files if not excluded.match_file(_rel(p, root))), key=path_order)
     # Rules also report into the non-JavaScript files they read (a schema, a Dockerfile, package.json scripts).
     readable = [*found.sources, *found.project_files, *found.manifests]
     reported = {_rel(path, root) for path in readable if _in_targets(path, targets)}
@@ -231,7 +232,12 @@ def _enclosing_manifests(start_dirs: list[Path], root: Path, max_file_size: int)
 def _in_targets(path: Path, targets: list[Path]) -> bool:
     # On strings: `Path.parents` costs more than the rest of discovery on a large repository.
     text = str(path)
-    return any(text == str(t) or text.startswith(os.path.join(t, "")) for t in targets)
+    return any(text == target or text.startswith(folder) for target, folder in _target_strings(tuple(targets)))
+
+
+@lru_cache(maxsize=8)
+def _target_strings(targets: tuple[Path, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((str(t), os.path.join(t, "")) for t in targets)
 
 
 def _config_prefix(config: Config, root: Path) -> str:
@@ -272,7 +278,7 @@ def _analyze_all(
         rel = _rel(path, root)
         packages = project.packages_around(rel)
         report_findings = rel in project.reported_paths
-        key = _cache_key(cache, path, packages)
+        key = _cache_key(cache, rel, path, packages)
         cached = cache.get(rel, key, report_findings) if key is not None else None
         results.append(cached)
         if cached is None:
@@ -303,11 +309,11 @@ def _open_cache(root: Path, plan: RulePlan) -> ResultCache | None:
         return None
 
 
-def _cache_key(cache: ResultCache | None, path: Path, packages) -> tuple[bytes, bytes] | None:
+def _cache_key(cache: ResultCache | None, rel: str, path: Path, packages) -> tuple | None:
     if cache is None:
         return None
     try:
-        return cache.file_key(path.read_bytes(), packages)
+        return cache.file_key(rel, path, packages)
     except OSError:  # the analysis reports it
         return None
 

@@ -51,7 +51,8 @@ class ProjectIndex:
     files: list[str] = field(default_factory=list)
     packages: dict[str, Package] = field(default_factory=dict)
     aliases: list[PathAliases] = field(default_factory=list)
-    imports: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)  # path -> [(specifier, target)]
+    # path -> the specifiers it imports, in the order files were added; resolved by `imports` when first needed
+    specifiers: dict[str, list[str]] = field(default_factory=dict)
     facts: dict[str, list[Fact]] = field(default_factory=lambda: defaultdict(list))
     reported_paths: frozenset[str] = frozenset()
     # Non-JavaScript files rules read whole (Prisma schemas, Dockerfiles, ...): path -> kind (linter.files.kinds).
@@ -119,10 +120,24 @@ class ProjectIndex:
         return cache[key]
 
     def add_file(self, path: str, references, facts: list[Fact]) -> None:
-        """Record one analysed file: its resolved imports and its rules' facts."""
-        self.imports[path] = [(r.specifier, self.resolve(path, r.specifier)) for r in references]
+        """Record one analysed file: its imports and its rules' facts."""
+        self.specifiers[path] = [r.specifier for r in references]
+        self.__dict__.pop("_imports", None)
+        self.__dict__.pop("_importers", None)
         for fact in facts:
             self.facts[fact.rule_id].append(fact)
+
+    @property
+    def imports(self) -> dict[str, list[tuple[str, str | None]]]:
+        """path -> [(specifier, the indexed file it names or None)] for every analysed file. Resolved on first
+        use: most runs ask for few or none (a pre-commit run reads thousands of files' imports from the cache)."""
+        if "_imports" not in self.__dict__:
+            imports = {}
+            for path, specifiers in self.specifiers.items():
+                folder, aliases = posixpath.dirname(path), self._aliases_for(path)
+                imports[path] = [(specifier, self._resolve_from(folder, aliases, specifier)) for specifier in specifiers]
+            self.__dict__["_imports"] = imports
+        return self.__dict__["_imports"]
 
     def package_of(self, path: str) -> Package | None:
         folder = posixpath.dirname(path)
@@ -151,23 +166,34 @@ class ProjectIndex:
         return not packages or any(p.depends_on(names) for p in packages)
 
     def importers_of(self, path: str) -> list[str]:
-        return sorted(source for source, edges in self.imports.items() if any(t == path for _, t in edges))
+        """The analysed files that import `path`, sorted."""
+        if "_importers" not in self.__dict__:
+            importers: dict[str, set[str]] = defaultdict(set)
+            for source, edges in self.imports.items():
+                for _, target in edges:
+                    if target is not None:
+                        importers[target].add(source)
+            self.__dict__["_importers"] = {target: sorted(sources) for target, sources in importers.items()}
+        return list(self.__dict__["_importers"].get(path, ()))
 
     def resolve(self, from_path: str, specifier: str) -> str | None:
         """The indexed file `specifier` names when imported from `from_path`, or None (external or unknown)."""
+        return self._resolve_from(posixpath.dirname(from_path), self._aliases_for(from_path), specifier)
+
+    def _resolve_from(self, folder: str, aliases: PathAliases | None, specifier: str) -> str | None:
+        """`resolve` for a file in `folder` under `aliases`."""
         known = self._known
-        # The answer depends on the folder of `from_path` (a relative specifier) or on the aliases that apply to
-        # it (any other): files of a project import the same few specifiers, so each is resolved once per run.
+        # The answer depends on the folder (a relative specifier) or on the aliases (any other): files of a
+        # project import the same few specifiers, so each is resolved once per run.
         if specifier.startswith("."):
-            key = (posixpath.dirname(from_path), specifier)
+            key = (folder, specifier)
+        elif aliases is None:
+            return None
         else:
-            aliases = self._aliases_for(from_path)
-            if aliases is None:
-                return None
             key = (id(aliases), specifier)  # the index holds its aliases for its whole life
         resolved = self.__dict__["_resolved"]
         if key not in resolved:
-            resolved[key] = self._resolve(key[0] if specifier.startswith(".") else aliases, specifier, known)
+            resolved[key] = self._resolve(folder if specifier.startswith(".") else aliases, specifier, known)
         return resolved[key]
 
     @staticmethod
@@ -195,12 +221,17 @@ class ProjectIndex:
         return cached
 
     def _aliases_for(self, path: str) -> PathAliases | None:
-        best = None
-        for aliases in self.aliases:
-            inside = not aliases.dir or path.startswith(aliases.dir + "/")
-            if inside and (best is None or len(aliases.dir) > len(best.dir)):
-                best = aliases
-        return best
+        """The aliases of the nearest tsconfig/jsconfig above `path` (the same for every file of a folder)."""
+        folder = posixpath.dirname(path)
+        by_folder = self.__dict__.setdefault("_aliases_by_folder", {})
+        if folder not in by_folder:
+            best = None
+            for aliases in self.aliases:
+                inside = not aliases.dir or path.startswith(aliases.dir + "/")
+                if inside and (best is None or len(aliases.dir) > len(best.dir)):
+                    best = aliases
+            by_folder[folder] = best
+        return by_folder[folder]
 
 
 def _alias_match(pattern: str, specifier: str) -> str | None:

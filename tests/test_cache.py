@@ -228,3 +228,55 @@ def test_fact_data_and_every_part_of_a_result_round_trip_through_plain_data():
     assert back.facts[0].data == data
     assert type(back.facts[0].data["tuple"]) is tuple and type(back.facts[0].data["frozen"]) is frozenset
     assert back.findings[0].model_dump() == finding.model_dump()
+
+
+def _age(path: Path, seconds: float = 60) -> None:
+    """Set the file's modification time in the past (its ctime stays now)."""
+    past = os.stat(path).st_mtime_ns - int(seconds * 1e9)
+    os.utime(path, ns=(past, past))
+
+
+def test_a_settled_file_is_not_read_again_while_its_stat_holds(project, analysed, monkeypatch):
+    for name in ("a.js", "b.js"):
+        _age(project / name)
+    monkeypatch.setattr("linter.cache.SETTLED_NS", 0)  # the files' ctime is now: count them settled at once
+    lint([project])
+    digests = _count_digests(monkeypatch)
+    analysed.clear()
+    assert found(lint([project])) == {("a.js", 1, "testing/marker-client"), ("b.js", 2, "testing/marker-client")}
+    assert analysed == [] and digests == []
+
+
+def test_a_file_rewritten_with_the_same_size_and_time_is_analysed_again(project, analysed, monkeypatch):
+    monkeypatch.setattr("linter.cache.SETTLED_NS", 0)
+    _age(project / "a.js")
+    lint([project])
+    before = os.stat(project / "a.js")
+    (project / "a.js").write_text(MARKER.replace("new", "wen"))  # same size
+    os.utime(project / "a.js", ns=(before.st_atime_ns, before.st_mtime_ns))  # same mtime; the ctime moves on
+    analysed.clear()
+    assert found(lint([project])) == {("b.js", 2, "testing/marker-client")}
+    assert analysed == ["a.js"]
+
+
+def test_a_file_changed_just_before_it_was_digested_is_read_every_time(project, analysed, monkeypatch):
+    lint([project])  # the files were written a moment ago: not settled
+    digests = _count_digests(monkeypatch)
+    analysed.clear()
+    lint([project])
+    assert analysed == [] and len(digests) == 2
+
+
+def _count_digests(monkeypatch) -> list[bytes]:
+    """The contents the cache digests from now on (each one a file it had to read)."""
+    import linter.cache
+
+    digested: list[bytes] = []
+    real = linter.cache.content_digest
+
+    def counting(source: bytes) -> bytes:
+        digested.append(source)
+        return real(source)
+
+    monkeypatch.setattr(linter.cache, "content_digest", counting)
+    return digested

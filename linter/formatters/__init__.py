@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from types import ModuleType
+from importlib import import_module
 from typing import TextIO
 
-from linter.formatters import github, json_format, sarif, text
 from linter.model import Report
 
 FORMATS = ("text", "json", "sarif", "github")
 
-_MODULES: dict[str, ModuleType] = {
-    "text": text,
-    "json": json_format,
-    "sarif": sarif,
-    "github": github,
+# Imported when used: rich and sarif-om take longer to import than a pre-commit run takes to lint.
+_MODULES: dict[str, str] = {
+    "text": "linter.formatters.text",
+    "json": "linter.formatters.json_format",
+    "sarif": "linter.formatters.sarif",
+    "github": "linter.formatters.github",
 }
 
 
@@ -27,7 +27,6 @@ def render(
     that can carry them (`text`, `json`, `sarif`; GitHub annotations never show suppressed findings).
     Raises ValueError for an unknown format.
     """
-    module = _MODULES.get(fmt)
-    if module is None:
+    if fmt not in _MODULES:
         raise ValueError(f"unknown output format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    module.render(report, out, color=color, include_suppressed=include_suppressed)
+    import_module(_MODULES[fmt]).render(report, out, color=color, include_suppressed=include_suppressed)
