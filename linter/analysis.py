@@ -201,4 +201,6 @@ def _applies(rule: Rule, file: FileContext, report_findings: bool, source: bytes
         return False
     if rule.requires and not file.depends_on(rule.requires):
         return False
-    return not rule.needles or any(needle in source for needle in rule.needles)
+    if rule.needles and not any(needle in source for needle in rule.needles):
+        return False
+    return rule.may_report_in(source)

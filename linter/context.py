@@ -48,7 +48,7 @@ class FileContext:
 
     @cached_property
     def module_references(self) -> list[ModuleReference]:
-        return collect_references(self.root, self.source, self.language)
+        return collect_references(self.root, self.source)
 
     @cached_property
     def _binding_by_local(self) -> dict[str, ImportBinding]:

@@ -75,6 +75,11 @@ class Rule:
     def __init__(self, options: BaseModel | None = None) -> None:
         self.options = options if options is not None else self.Options()
 
+    def may_report_in(self, source: bytes) -> bool:
+        """A cheap test of a file's bytes, made when `needles` let the file through: False when the rule can
+        neither report nor learn anything in this file, so its query need not run."""
+        return True
+
     def query_for(self, language: str) -> str:
         """The query for files of `language` ("javascript", "typescript", "tsx"): `query`, unless the rule
         names node types that only some grammars have."""

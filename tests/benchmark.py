@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         _run([*lint, str(target)], env)  # fills the cache
         times["warm (cache)"], _ = _run_many(args.repeat, [*lint, str(target)], env)
         changed = [str(p) for p in _spread(sources, args.changed)]
+        _run([*lint, *changed], env)  # its root may not be the full run's (no .git): fill that cache too
         times[f"pre-commit, {len(changed)} files, warm"], _ = _run_many(args.repeat, [*lint, *changed], env)
         times[f"pre-commit, {len(changed)} files, no cache"], _ = _run_many(args.repeat, [*lint, "--no-cache", *changed], env)
         times["--version"], _ = _run_many(args.repeat, [sys.executable, "-m", "linter", "--version"], env)

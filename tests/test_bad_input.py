@@ -492,10 +492,10 @@ def test_internal_error_outside_rules_loses_only_that_file(project, monkeypatch)
 
     real_collect = linter.context.collect_references
 
-    def collect_references(root, source, language):
+    def collect_references(root, source):
         if b"explode" in root.text:
             raise RecursionError("maximum recursion depth exceeded")
-        return real_collect(root, source, language)
+        return real_collect(root, source)
 
     monkeypatch.setattr(linter.context, "collect_references", collect_references)
     write_files(project, {"a.js": MARKER, "b.js": "explode();\n" + MARKER})

@@ -117,10 +117,10 @@ def test_a_cache_path_that_is_a_file_is_not_fatal(project, tmp_path, monkeypatch
 def test_incomplete_results_are_not_kept(project, analysed, monkeypatch):
     real_collect = linter.context.collect_references
 
-    def collect_references(root, source, language):
+    def collect_references(root, source):
         if b"const x" in root.text:
             raise RecursionError("maximum recursion depth exceeded")
-        return real_collect(root, source, language)
+        return real_collect(root, source)
 
     monkeypatch.setattr(linter.context, "collect_references", collect_references)
     assert lint([project]).incomplete

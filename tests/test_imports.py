@@ -1,23 +1,18 @@
-"""Import bindings and module references: what they hold, and that the shortcut through a file's top-level
-statements finds exactly what a search of the whole tree finds."""
+"""Import bindings and module references: what they hold, and that looking only where the words `import`,
+`export` and `require` occur finds exactly what a search of the whole tree finds."""
 
 from __future__ import annotations
 
 import pytest
 
-from linter.js.imports import (
-    _REFERENCES_QUERY,
-    _top_level_statements,
-    collect_bindings,
-    collect_references,
-)
+from linter.js.imports import _module_nodes, collect_bindings, collect_references
 from linter.syntax import LANGUAGE_BY_SUFFIX, compile_query, parse
 from tests.fixture_cases import FIXTURES
 
 
 def _references(source: str, language: str = "typescript") -> list[tuple[str, str]]:
     tree = parse(source.encode(), language)
-    return [(r.specifier, r.kind) for r in collect_references(tree.root_node, source.encode(), language)]
+    return [(r.specifier, r.kind) for r in collect_references(tree.root_node, source.encode())]
 
 
 def _bindings(source: str, language: str = "typescript") -> list[tuple[str, str, str]]:
@@ -63,22 +58,44 @@ def test_bindings_inside_a_block_are_found():
     assert _bindings("function f() {\n  import x from './nested';\n}\n") == [("x", "./nested", "default")]
 
 
+# What the module nodes are, as one query over the whole tree.
+_MODULE_NODES = """
+(import_statement) @node
+(export_statement source: (_)) @node
+(call_expression function: (identifier) @function (#eq? @function "require")) @node
+(call_expression function: (import)) @node
+"""
+
+
 def _fixture_sources():
     return sorted(p for p in FIXTURES.rglob("*") if p.suffix in LANGUAGE_BY_SUFFIX and p.is_file())
 
 
-def test_the_top_level_shortcut_agrees_with_a_whole_tree_search_on_every_fixture():
-    shortcuts = 0
+@pytest.mark.parametrize(
+    "source",
+    [
+        "const a = require('a'), b = (await require('b')).c;\nfoo.require('x'); require.resolve('y');\n",
+        "// require('commented')\nconst s = 'import x from \"y\"';\nconst t = `export * from '${z}'`;\n",
+        "export const load = () => import('./lazy');\nconst m = import.meta.url;\nimportant(exporter);\n",
+        "function f() {\n  import x from './nested';\n  export * from './again';\n}\n",
+        "import {\n  a,\n} from 'a'\nexport { b } from 'b'\nexport default function () { return require('c') }\n",
+        "import x = require('legacy');\nexport import y = require('other');\n",
+        "import from 'broken' from\nrequire(\nexport *\n",  # syntax errors
+    ],
+)
+def test_the_word_search_finds_what_a_whole_tree_search_finds(source):
+    raw = source.encode()
+    root = parse(raw, "typescript").root_node
+    searched = compile_query(_MODULE_NODES, "typescript").captures(root).get("node", [])
+    expected = sorted({n.id: n for n in searched}.values(), key=lambda n: (n.start_byte, -n.end_byte))
+    assert [n.id for n in _module_nodes(root, raw)] == [n.id for n in expected]
+
+
+def test_the_word_search_agrees_with_a_whole_tree_search_on_every_fixture():
     for path in _fixture_sources():
-        source = path.read_bytes()
+        raw = path.read_bytes()
         language = LANGUAGE_BY_SUFFIX[path.suffix]
-        root = parse(source, language).root_node
-        statements = _top_level_statements(root, source)
-        if statements is None:
-            continue
-        shortcuts += 1
-        searched = compile_query(_REFERENCES_QUERY, language).captures(root).get("reference", [])
-        relevant = [n for n in searched if n.type != "call_expression"]
-        assert not [n for n in searched if n.type == "call_expression"], path
-        assert {n.id for n in relevant} <= {n.id for n in statements}, path
-    assert shortcuts > 20  # most files take it
+        root = parse(raw, language).root_node
+        searched = compile_query(_MODULE_NODES, language).captures(root).get("node", [])
+        expected = sorted({n.id: n for n in searched}.values(), key=lambda n: (n.start_byte, -n.end_byte))
+        assert [n.id for n in _module_nodes(root, raw)] == [n.id for n in expected], path

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from linter.syntax import Node, compile_query, descendants_of_types, text
+from linter.syntax import Node, text
 
 
 @dataclass(frozen=True)
@@ -55,74 +55,99 @@ def require_specifier(node: Node | None) -> str | None:
     return string_value(arguments.named_children[0])
 
 
-_BINDING_NODE_TYPES = ("import_statement", "variable_declarator")
-
-# The nodes that can reach another module; `collect_references` reads only these, found in native code.
-_REFERENCES_QUERY = """
-(import_statement) @reference
-(export_statement source: (_)) @reference
-(call_expression function: (identifier) @function (#eq? @function "require")) @reference
-(call_expression function: (import)) @reference
-"""
-
-
-def collect_references(root: Node, source: bytes, language: str) -> list[ModuleReference]:
+def collect_references(root: Node, source: bytes) -> list[ModuleReference]:
     """Every module the file reaches, in document order."""
-    statements = _top_level_statements(root, source)
-    if statements is not None:
-        nodes = statements
-    else:
-        nodes = compile_query(_REFERENCES_QUERY, language).captures(root).get("reference", [])
     references: list[ModuleReference] = []
-    for node in sorted(nodes, key=lambda n: (n.start_byte, -n.end_byte)):
+    for node in _module_nodes(root, source):
         kind = node.type
         if kind == "import_statement":
             _import_reference(node, references)
         elif kind == "export_statement":
-            source = string_value(node.child_by_field_name("source"))
-            if source is not None:
-                references.append(ModuleReference(source, "export", node.start_byte, node.end_byte))
+            specifier = string_value(node.child_by_field_name("source"))
+            if specifier is not None:
+                references.append(ModuleReference(specifier, "export", node.start_byte, node.end_byte))
         else:
             _call(node, references)
     return references
 
 
-def _top_level_statements(root: Node, source: bytes) -> list[Node] | None:
-    """The file's top-level import and export statements, when these are all the nodes `_REFERENCES_QUERY`
-    could find; else None. Most files need no search of the whole tree: every `import` and `export` in their
-    text is the keyword of, or lies inside, a top-level import or re-export, and `require` does not occur."""
-    if b"require" in source:
-        return None
-    statements, keyword_starts, inert_spans = [], set(), []
-    for child in root.children:
-        if child.type == "import_statement":
-            statements.append(child)
-            inert_spans.append((child.start_byte, child.end_byte))
-        elif child.type == "export_statement":
-            statements.append(child)
-            keyword_starts.add(child.start_byte)
-            if child.child_by_field_name("source") is not None:  # `export … from '…'` holds no expression
-                inert_spans.append((child.start_byte, child.end_byte))
-    for keyword in (b"import", b"export"):
-        at = source.find(keyword)
-        while at != -1:
-            if at not in keyword_starts and not any(start <= at < end for start, end in inert_spans):
-                return None
-            at = source.find(keyword, at + 1)
-    return statements
-
-
 def collect_bindings(root: Node, source: bytes) -> list[ImportBinding]:
     """Every import binding in the file, in document order."""
     bindings: list[ImportBinding] = []
-    statements = _top_level_statements(root, source)
-    nodes = statements if statements is not None else descendants_of_types(root, _BINDING_NODE_TYPES)
-    for node in nodes:
+    declarators: dict[int, Node] = {}
+    nodes = []
+    for node in _module_nodes(root, source):
+        if node.type == "import_statement":
+            nodes.append(node)
+        elif node.type == "call_expression":
+            declarator = _declarator_around(node)
+            if declarator is not None and declarator.id not in declarators:
+                declarators[declarator.id] = declarator
+                nodes.append(declarator)
+    for node in sorted(nodes, key=lambda n: (n.start_byte, -n.end_byte)):
         if node.type == "import_statement":
             _import_statement(node, bindings)
-        elif node.type == "variable_declarator":
+        else:
             _require_declarator(node, bindings)
     return bindings
+
+
+# The words a module reference starts with: an `import`/`export … from` statement, `require(…)`, `import(…)`.
+_KEYWORDS = (b"import", b"export", b"require")
+
+
+def _module_nodes(root: Node, source: bytes) -> list[Node]:
+    """The import statements, re-exports, `require()` and `import()` calls of the file, in document order.
+
+    Each starts with one of `_KEYWORDS`, so only the places where those words occur in the text are looked at
+    (most files hold a few), not the whole tree."""
+    found: dict[int, Node] = {}
+    for word in _KEYWORDS:
+        at = source.find(word)
+        while at != -1:
+            node = _module_node_at(root.descendant_for_byte_range(at, at + len(word)), at, word)
+            if node is not None:
+                found[node.id] = node
+            at = source.find(word, at + 1)
+    return sorted(found.values(), key=lambda n: (n.start_byte, -n.end_byte))
+
+
+def _module_node_at(leaf: Node | None, at: int, word: bytes) -> Node | None:
+    """The statement or call that the keyword token `leaf` (the word at byte `at`) begins, if it reaches a module."""
+    if leaf is None or leaf.start_byte != at or leaf.end_byte != at + len(word):
+        return None  # part of a longer name, a string or a comment
+    parent = leaf.parent
+    if parent is None:
+        return None
+    if word == b"export":
+        return parent if parent.type == "export_statement" and parent.child_by_field_name("source") is not None else None
+    if word == b"require":
+        if leaf.type == "identifier" and parent.type == "call_expression" and parent.child_by_field_name("function") == leaf:
+            return parent
+        return None
+    if parent.type == "import_statement":
+        return parent
+    function = leaf if leaf.is_named else parent  # `import(…)`: the keyword, inside a named `import` node
+    call = function.parent
+    if function.type == "import" and call is not None and call.type == "call_expression":
+        return call if call.child_by_field_name("function") == function else None
+    return None
+
+
+def _declarator_around(call: Node) -> Node | None:
+    """The variable declarator whose value `call` (a `require()`) may be: `x = require(…)`, `x = await
+    require(…)`, `x = require(…).y`; `_require_declarator` checks which."""
+    node = call
+    for _ in range(16):
+        parent = node.parent
+        if parent is None:
+            return None
+        if parent.type == "variable_declarator":
+            return parent
+        if parent.type not in ("member_expression", "parenthesized_expression", "await_expression"):
+            return None
+        node = parent
+    return None
 
 
 def _import_reference(node: Node, references: list[ModuleReference]) -> None:

@@ -88,6 +88,18 @@ def is_secret_name(name: str) -> bool:
     return all(token in _NAMING_THE_SECRET or token.isdigit() for token in tokens[last_secret + 1 :])
 
 
+def may_hold_a_secret_name(lowered: bytes) -> bool:
+    """False when no name in this lower-cased source text can be a secret's (`is_secret_name`): none holds a
+    secret word, and none has a `key` after a qualifier."""
+    if any(word in lowered for word in _SECRET_WORDS):
+        return True
+    return b"key" in lowered and any(qualifier in lowered for qualifier in _KEY_QUALIFIER_WORDS)
+
+
+_SECRET_WORDS = tuple(sorted({w.lower().encode() for w in (*_SECRET_PARTS, *_SECRET_TOKENS)}))
+_KEY_QUALIFIER_WORDS = tuple(sorted(q.lower().encode() for q in _KEY_QUALIFIERS))
+
+
 # --- values --------------------------------------------------------------------------------------------------
 
 

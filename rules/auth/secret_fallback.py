@@ -73,10 +73,13 @@ from typing import Iterator
 from linter.js.env import config_getter_key, is_env_object, setting_name
 from linter.js.expressions import WRAPPERS, arguments_of, callee, key_text, outermost, property_name, unwrap
 from linter.js.secrets import (
+    OPTION_SINKS,
+    SECRET_ARGUMENTS,
     SECRET_OPTION_NAMES,
     client_credential,
     hard_coded_value,
     is_secret_name,
+    may_hold_a_secret_name,
     secret_sink,
     stringified_setting,
 )
@@ -108,6 +111,9 @@ _PAIR_KEYS = SECRET_OPTION_NAMES | {"default"}
 # out of. A pair or a binary expression is narrowed further by the query, as `_may_matter` narrows it.
 _LITERAL_PARENTS = _VALUE_PARENTS | WRAPPERS
 _LITERAL = "[(string) (template_string)]"
+
+
+_SINK_MODULES = tuple(sorted({m.encode() for m, _ in SECRET_ARGUMENTS} | {sink.module.encode() for sink in OPTION_SINKS}))
 
 
 @lru_cache(maxsize=None)
@@ -144,6 +150,11 @@ class SecretFallback(Rule):
 
     def query_for(self, language):
         return _literal_query(language)
+
+    def may_report_in(self, source):
+        # Every report names a secret setting (whose name is in the file) or a library that takes a secret
+        # (whose module the file imports by name).
+        return any(module in source for module in _SINK_MODULES) or may_hold_a_secret_name(source.lower())
 
     def check(self, match, file):
         if file.is_test:
