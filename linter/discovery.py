@@ -152,14 +152,14 @@ def discover(root: Path, start_dirs: list[Path], max_file_size: int) -> Discover
             if is_dir:
                 if entry.name in ALWAYS_SKIPPED_DIRS or ignores.ignored(entry.path, True):
                     continue
-                path = Path(entry.path)
+                path = folder / entry.name
                 problem = _link_problem(path, entry, root)
                 if problem is not None:
                     found.notices.append(problem)
                     continue
                 subfolders.append(path)
             else:
-                _consider_file(entry, root, ignores, max_file_size, found)
+                _consider_file(folder, entry, root, ignores, max_file_size, found)
         stack.extend(reversed(subfolders))
     for paths in (found.sources, found.manifests, found.tsconfigs, found.project_files):
         paths.sort(key=path_order)
@@ -175,14 +175,16 @@ def _folder_identity(folder: Path) -> object:
     return info.st_dev, info.st_ino
 
 
-def _consider_file(entry: os.DirEntry, root: Path, ignores: _GitIgnores, max_file_size: int, found: Discovered) -> None:
+def _consider_file(
+    folder: Path, entry: os.DirEntry, root: Path, ignores: _GitIgnores, max_file_size: int, found: Discovered
+) -> None:
     name = entry.name
     source = is_source_name(name)
     project_file = not source and project_file_kind(name) is not None
     wanted = source or name in MANIFEST_NAMES or name in TSCONFIG_NAMES or project_file
     if not wanted or ignores.ignored(entry.path, False):
         return
-    path = Path(entry.path)
+    path = folder / entry.name  # cheaper than parsing entry.path again
     problem = _link_problem(path, entry, root) or file_problem(path, root, max_file_size, entry.stat)
     if problem is not None:
         found.notices.append(problem)

@@ -33,7 +33,7 @@ class Package:
     main: str | None = None  # the manifest's "main" entry, as written
 
     def depends_on(self, names: tuple[str, ...] | frozenset[str]) -> bool:
-        return any(name in self.dependencies for name in names)
+        return not self.dependencies.isdisjoint(names)
 
 
 @dataclass(frozen=True)
