@@ -1,4 +1,5 @@
-"""Per-file work: read, decode, parse once, run every per-file rule through one combined query per language.
+"""Per-file work: read, decode, parse once, run the query of each rule that applies to the file (its packages,
+its bytes) and the rule's check on every match.
 
 Everything this returns is plain, picklable data (no trees), so it can run in worker processes and be
 cached by content hash.
@@ -46,7 +47,6 @@ class RulePlan:
         self.rules = rules
         self.known_ids = known_ids
         self.trusted = trusted  # ids of rules whose queries the tests compile (the built-in pack)
-        self.needles = frozenset(needle for rule in rules for needle in rule.needles)
         self.with_queries = [rule for rule in rules if rule.query.strip()]
 
     def query(self, rule: Rule, language: str):
@@ -173,7 +173,7 @@ def _run_rules(
             active.setdefault(rule.query_for(file.language), []).append(rule)
     failed: set[str] = set()
     for rules in active.values():
-        step.doing = "matching the rules' queries"
+        step.doing = f"matching the query of {', '.join(rule.id for rule in rules)}"
         # Native code: the alarm can only interrupt it once it returns, so a slow query costs its full time.
         matches = plan.query(rules[0], file.language).matches(file.root)
         for _, captures in matches:

@@ -130,8 +130,12 @@ class JwtNoExpiry(Rule):
     needles = (b"sign", b"Sign", b"JwtModule", b"fastify-jwt", b"fastify/jwt")
     query = """
 (call_expression
-  function: [(identifier) (member_expression)] @function
-  (#match? @function "(^|\\\\.)(sign|signAsync|jwtSign|register|registerAsync)$")) @call
+  function: (identifier) @function
+  (#any-of? @function "sign" "signAsync" "jwtSign" "register" "registerAsync")) @call
+(call_expression
+  function: (member_expression property: (property_identifier) @method) @function
+  (#any-of? @method "sign" "signAsync" "jwtSign" "register" "registerAsync")
+  (#match? @function "\\\\.(sign|signAsync|jwtSign|register|registerAsync)$")) @call
 (new_expression constructor: (_) @constructor (#match? @constructor "SignJWT$")) @new
 """
     Options = JwtNoExpiryOptions

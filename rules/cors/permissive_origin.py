@@ -151,7 +151,11 @@ class PermissiveOrigin(Rule):
 (pair key: (property_identifier) @key (#any-of? @key "origin" "credentials")) @entry
 (method_definition name: (property_identifier) @key (#eq? @key "origin")) @entry
 ((shorthand_property_identifier) @entry (#eq? @entry "origin"))
-(string (string_fragment) @header (#match? @header "^[Aa]ccess-[Cc]ontrol-[Aa]llow-[Oo]rigin$"))
+(string (string_fragment) @header (#any-of? @header
+  "Access-Control-Allow-Origin" "Access-Control-Allow-origin" "Access-Control-allow-Origin" "Access-Control-allow-origin"
+  "Access-control-Allow-Origin" "Access-control-Allow-origin" "Access-control-allow-Origin" "Access-control-allow-origin"
+  "access-Control-Allow-Origin" "access-Control-Allow-origin" "access-Control-allow-Origin" "access-Control-allow-origin"
+  "access-control-Allow-Origin" "access-control-Allow-origin" "access-control-allow-Origin" "access-control-allow-origin"))
 """
 
     def check(self, match: Match, file: FileContext) -> Iterator[Finding]:
