@@ -88,10 +88,13 @@ class _GitIgnores:
         return chain
 
     def ignored(self, path: str, is_dir: bool) -> bool:
+        # As git does: the nearest .gitignore with a pattern for the path decides (`!keep.js` in a subfolder
+        # re-includes what `*.js` above excludes).
         for prefix, spec in self._specs_above(os.path.dirname(path)):
             relative = path[len(prefix) :].replace(os.sep, "/") + ("/" if is_dir else "")
-            if spec.match_file(relative):
-                return True
+            decision = spec.decision(relative)
+            if decision is not None:
+                return decision
         return False
 
 
@@ -110,10 +113,12 @@ class _IgnoreFile:
             except (re.error, TypeError):
                 self._any = None
 
-    def match_file(self, relative: str) -> bool:
+    def decision(self, relative: str) -> bool | None:
+        """True when the file's last matching pattern ignores `relative`, False when it re-includes it (`!…`),
+        None when no pattern matches."""
         if self._any is not None and self._any.search(relative) is None:
-            return False
-        return self.spec.match_file(relative)
+            return None
+        return self.spec.check_file(relative).include
 
 
 def _unnamed(pattern: str) -> str:

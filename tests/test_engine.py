@@ -39,6 +39,24 @@ def test_discovery_skips_dependency_folders_gitignored_and_minified_files(tmp_pa
     assert any(n.path == "public/vendor.min.js" and "minified" in n.message for n in result.report.notices)
 
 
+def test_gitignore_negations_and_anchors_are_honoured(tmp_path):
+    write_files(
+        tmp_path,
+        {
+            ".gitignore": "*.js\n!keep.js\n/top.ts\nlib/**/deep/\n# a comment\n",
+            "drop.js": "new MarkerClient();\n",
+            "keep.js": "new MarkerClient();\n",
+            "top.ts": "new MarkerClient();\n",
+            "sub/top.ts": "new MarkerClient();\n",
+            "lib/a/deep/x.ts": "new MarkerClient();\n",
+            "lib/a/shallow.ts": "new MarkerClient();\n",
+            "src/.gitignore": "!drop.js\n",
+            "src/drop.js": "new MarkerClient();\n",
+        },
+    )
+    assert {path for path, _, _ in found(lint([tmp_path]))} == {"keep.js", "sub/top.ts", "lib/a/shallow.ts", "src/drop.js"}
+
+
 def test_columns_are_utf16_code_units_and_lines_count_lone_cr(tmp_path):
     write_files(tmp_path, {"a.js": 'const s = "é😀"; const c = new MarkerClient();\r\n', "b.js": b"x;\rnew MarkerClient();\r"})
     result = lint([tmp_path])

@@ -99,3 +99,32 @@ def test_the_word_search_agrees_with_a_whole_tree_search_on_every_fixture():
         searched = compile_query(_MODULE_NODES, language).captures(root).get("node", [])
         expected = sorted({n.id: n for n in searched}.values(), key=lambda n: (n.start_byte, -n.end_byte))
         assert [n.id for n in _module_nodes(root, raw)] == [n.id for n in expected], path
+
+
+@pytest.mark.parametrize(
+    "literal, value",
+    [
+        ("'plain'", "plain"),
+        ('"double"', "double"),
+        ("''", ""),
+        ("'it\\'s'", "it\\'s"),  # escapes are kept as written
+        ("'tab\\tin'", "tab\\tin"),
+        ("`template`", "template"),
+        ("`with ${x}`", None),
+    ],
+)
+def test_string_value(literal, value):
+    from linter.js.imports import string_value
+
+    tree = parse(f"f({literal});".encode(), "javascript")
+    argument = tree.root_node.named_children[0].named_children[0].child_by_field_name("arguments").named_children[0]
+    assert string_value(argument) == value
+
+
+def test_string_value_of_a_jsx_attribute_leaves_out_character_references():
+    from linter.js.imports import string_value
+    from linter.syntax import descendants_of_types
+
+    tree = parse(b'const a = <a title="x&amp;y" />;', "javascript")
+    (attribute,) = [n for n in descendants_of_types(tree.root_node, ("string",)) if n.is_named]
+    assert string_value(attribute) == "xy"
