@@ -70,12 +70,12 @@ def run_key(rules, known_ids) -> str:
     digest.update("\0".join(sorted(known_ids)).encode())
     # The code, not just the version: rules and helpers change between releases of a checkout.
     rule_packs = {Path(inspect.getfile(type(rule))).resolve().parent.parent for rule in rules}
-    digest.update(_code_digest(tuple(sorted({Path(linter.__file__).resolve().parent, *rule_packs}))))
+    digest.update(code_digest(tuple(sorted({Path(linter.__file__).resolve().parent, *rule_packs}))))
     return digest.hexdigest()
 
 
 @lru_cache(maxsize=8)
-def _code_digest(folders: tuple[Path, ...]) -> bytes:
+def code_digest(folders: tuple[Path, ...]) -> bytes:
     digest = hashlib.blake2b(digest_size=16)
     for folder in folders:
         for source in sorted(folder.rglob("*.py")):

@@ -41,6 +41,17 @@ def path_order(path: Path) -> tuple[str, ...]:
     return path.parts
 
 
+@dataclass
+class Trace:
+    """What a walk read, for `linter.listing_cache` to tell later whether the walk would still find the same:
+    the folders it listed or looked in for a .gitignore, and every file it considered (with its notice)."""
+
+    folders: set[str] = field(default_factory=set)
+    files: list[tuple[Path, Notice | None]] = field(default_factory=list)
+    links: bool = False  # it followed a symbolic link (to a folder or a file it reads): where one leads can change unseen
+    unreadable: bool = False  # it could not read something
+
+
 def is_source(path: Path) -> bool:
     return is_source_name(path.name)
 
@@ -55,12 +66,14 @@ class _GitIgnores:
     """The .gitignore files met on the way down, each matching paths relative to its own folder.
     On path strings: pathlib costs more than the matching itself on a large repository."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, trace: Trace | None = None) -> None:
         self.root = str(root)
         self._chains: dict[str, list[tuple[str, _IgnoreFile]]] = {}
+        self._trace = trace
 
-    @staticmethod
-    def _spec_for(folder: str) -> _IgnoreFile | None:
+    def _spec_for(self, folder: str) -> _IgnoreFile | None:
+        if self._trace is not None:
+            self._trace.folders.add(folder)
         ignore_file = os.path.join(folder, ".gitignore")
         try:
             if os.path.isfile(ignore_file):
@@ -126,10 +139,10 @@ def _unnamed(pattern: str) -> str:
     return re.sub(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>", "(?:", pattern)
 
 
-def discover(root: Path, start_dirs: list[Path], max_file_size: int) -> Discovered:
+def discover(root: Path, start_dirs: list[Path], max_file_size: int, trace: Trace | None = None) -> Discovered:
     """Walk `start_dirs` (absolute, inside `root`) and collect what prodlint reads."""
     found = Discovered()
-    ignores = _GitIgnores(root)
+    ignores = _GitIgnores(root, trace)
     seen_dirs: set[object] = set()
     stack = sorted(set(start_dirs), reverse=True)
     while stack:
@@ -141,10 +154,14 @@ def discover(root: Path, start_dirs: list[Path], max_file_size: int) -> Discover
         if not _is_utf8(_rel(folder, root)):
             found.notices.append(_name_not_utf8(display_path(folder, root)))
             continue
+        if trace is not None:
+            trace.folders.add(str(folder))
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as error:
             found.notices.append(Notice(message=f"cannot read folder: {error.strerror or error}", path=_rel(folder, root)))
+            if trace is not None:
+                trace.unreadable = True
             continue
         subfolders = []
         for entry in entries:
@@ -153,18 +170,22 @@ def discover(root: Path, start_dirs: list[Path], max_file_size: int) -> Discover
             except OSError as error:  # a link to itself: ELOOP
                 where = display_path(Path(entry.path), root)
                 found.notices.append(Notice(message=f"cannot read: {error.strerror or error}", path=where))
+                if trace is not None:
+                    trace.unreadable = True
                 continue
             if is_dir:
                 if entry.name in ALWAYS_SKIPPED_DIRS or ignores.ignored(entry.path, True):
                     continue
                 path = folder / entry.name
+                if trace is not None and entry.is_symlink():
+                    trace.links = True
                 problem = _link_problem(path, entry, root)
                 if problem is not None:
                     found.notices.append(problem)
                     continue
                 subfolders.append(path)
             else:
-                _consider_file(folder, entry, root, ignores, max_file_size, found)
+                _consider_file(folder, entry, root, ignores, max_file_size, found, trace)
         stack.extend(reversed(subfolders))
     for paths in (found.sources, found.manifests, found.tsconfigs, found.project_files):
         paths.sort(key=path_order)
@@ -181,7 +202,13 @@ def _folder_identity(folder: Path) -> object:
 
 
 def _consider_file(
-    folder: Path, entry: os.DirEntry, root: Path, ignores: _GitIgnores, max_file_size: int, found: Discovered
+    folder: Path,
+    entry: os.DirEntry,
+    root: Path,
+    ignores: _GitIgnores,
+    max_file_size: int,
+    found: Discovered,
+    trace: Trace | None,
 ) -> None:
     name = entry.name
     source = is_source_name(name)
@@ -191,6 +218,9 @@ def _consider_file(
         return
     path = folder / entry.name  # cheaper than parsing entry.path again
     problem = _link_problem(path, entry, root) or file_problem(path, root, max_file_size, entry.stat)
+    if trace is not None:
+        trace.files.append((path, problem))
+        trace.links |= entry.is_symlink()
     if problem is not None:
         found.notices.append(problem)
     elif name in MANIFEST_NAMES:

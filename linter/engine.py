@@ -27,6 +27,7 @@ from linter.config import (
 from linter.discovery import MANIFEST_NAMES, discover, display_path, file_problem, is_source, path_order
 from linter.files.kinds import project_file_kind
 from linter.fingerprint import line_hashes
+from linter.listing_cache import discover_cached
 from linter.model import Finding, Level, Location, Notice, Report
 from linter.project import ProjectIndex
 from linter.registry import RuleLoadError, builtin_rules, load_rules_dir
@@ -97,7 +98,7 @@ def run(options: RunOptions) -> RunResult:
     _validate(plan)
     levels = {cls.id: config.levels.get(cls.id, cls.level) for cls in chosen}
 
-    found, reported = _discover(root, targets, config)
+    found, reported = _discover(root, targets, config, options.use_cache)
     notices = list(found.notices)
     if not any(_in_targets(path, targets) for path in found.sources):
         notices.append(Notice(message="nothing to lint: no JavaScript or TypeScript files under the given paths"))
@@ -183,12 +184,12 @@ def _all_rules(options: RunOptions, config: Config, root: Path) -> tuple[type[Ru
     return tuple(sorted(rules + extra, key=lambda r: r.id))
 
 
-def _discover(root: Path, targets: list[Path], config: Config):
+def _discover(root: Path, targets: list[Path], config: Config, use_cache: bool):
     files = [t for t in targets if not t.is_dir()]
     start_dirs = [t for t in targets if t.is_dir()]
     for file in files:
         start_dirs.append(_package_dir(file, root))
-    found = discover(root, start_dirs, config.max_file_size)
+    found = (discover_cached if use_cache else discover)(root, start_dirs, config.max_file_size)
     found.manifests = sorted({*found.manifests, *_enclosing_manifests(start_dirs, root, config.max_file_size)})
     sources = set(found.sources)
     project_files = set(found.project_files)

@@ -182,17 +182,20 @@ def test_five_thousand_levels_of_nesting_with_every_builtin_rule(project, kind):
 
 
 def test_file_vanishing_between_discovery_and_reading(project, monkeypatch):
+    import linter.discovery
     import linter.engine
+    import linter.listing_cache
 
     write_files(project, {"gone.js": MARKER, "good.js": MARKER})
-    real_discover = linter.engine.discover
+    real_discover = linter.discovery.discover
 
     def discover_then_delete(*args, **kwargs):
         found = real_discover(*args, **kwargs)
         (project / "gone.js").unlink()
         return found
 
-    monkeypatch.setattr(linter.engine, "discover", discover_then_delete)
+    for module in (linter.engine, linter.listing_cache):  # the walk without and with the kept listing
+        monkeypatch.setattr(module, "discover", discover_then_delete)
     outcome = lint(project)
     assert outcome.notices == {"gone.js": "cannot read file: No such file or directory"}
     assert outcome.findings == {("good.js", 1, 1, "testing/marker-client")}

@@ -1,0 +1,118 @@
+"""The kept listing: a re-run walks no folder while nothing changed, and any change that could alter what
+discovery finds makes it walk again."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import linter.discovery
+from linter.cache import cache_dir
+from tests.project_builder import found, lint, write_files
+
+MARKER = "new MarkerClient();\n"
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    monkeypatch.setattr("linter.cache.SETTLED_NS", 0)  # what the test wrote counts as settled once a walk begins
+    root = tmp_path / "app"
+    write_files(
+        root,
+        {".git/HEAD": "", "package.json": '{"name": "app"}', ".gitignore": "gen/\n", "src/a.js": MARKER, "gen/b.js": MARKER},
+    )
+    return root
+
+
+@pytest.fixture
+def walks(monkeypatch, project):
+    """The project's folders listed from now on."""
+    listed: list[str] = []
+    real = os.scandir
+
+    def counting(path):
+        if str(path).startswith(str(project)):
+            listed.append(str(path))
+        return real(path)
+
+    monkeypatch.setattr(linter.discovery.os, "scandir", counting)
+    return listed
+
+
+def _paths(result) -> set[str]:
+    return {path for path, _, _ in found(result)}
+
+
+def test_a_re_run_walks_nothing_and_finds_the_same(project, walks):
+    first = lint([project])
+    assert walks and sorted(cache_dir().glob("listing-*.json"))
+    walks.clear()
+    second = lint([project])
+    assert walks == []
+    assert second.report == first.report
+
+
+def test_a_new_file_is_found(project, walks):
+    lint([project])
+    (project / "src" / "c.js").write_text(MARKER)
+    walks.clear()
+    assert _paths(lint([project])) == {"src/a.js", "src/c.js"}
+    assert walks
+
+
+def test_an_edited_gitignore_is_honoured(project):
+    lint([project])
+    (project / ".gitignore").write_text("src/\n")
+    assert _paths(lint([project])) == {"gen/b.js"}
+
+
+def test_a_gitignore_added_above_the_walked_folder_is_honoured(project):
+    (project / "src" / "inner").mkdir()
+    (project / "src" / "inner" / "d.js").write_text(MARKER)
+    assert _paths(lint([project / "src" / "inner"])) == {"src/inner/d.js"}
+    (project / "src" / ".gitignore").write_text("inner/\n")
+    assert _paths(lint([project / "src" / "inner"])) == set()
+
+
+def test_a_file_grown_past_the_size_limit_is_skipped(project):
+    write_files(project, {".prodlint.toml": "max-file-size = 100\n"})
+    lint([project])
+    (project / "src" / "a.js").write_text(MARKER + "// padding\n" * 20)
+    result = lint([project])
+    assert _paths(result) == set()
+    assert any(n.path == "src/a.js" and "over the 100-byte limit" in n.message for n in result.report.notices)
+
+
+def test_a_walk_through_a_symbolic_link_is_not_kept(project, walks):
+    (project / "linked").symlink_to(project / "src")
+    lint([project])
+    assert not sorted(cache_dir().glob("listing-*.json"))
+
+
+def test_a_folder_changed_as_the_walk_began_is_not_kept(project, monkeypatch):
+    monkeypatch.setattr("linter.cache.SETTLED_NS", 60_000_000_000)
+    lint([project])
+    assert not sorted(cache_dir().glob("listing-*.json"))
+
+
+def test_no_cache_keeps_no_listing(project):
+    lint([project], use_cache=False)
+    assert not cache_dir().exists() or not sorted(cache_dir().glob("listing-*.json"))
+
+
+def test_a_damaged_listing_is_ignored(project, walks):
+    lint([project])
+    for listing in cache_dir().glob("listing-*.json"):
+        listing.write_bytes(b"\x00garbage")
+    walks.clear()
+    assert _paths(lint([project])) == {"src/a.js"}
+    assert walks
+
+
+def test_a_removed_file_is_gone(project):
+    lint([project])
+    Path(project / "src" / "a.js").unlink()
+    result = lint([project])
+    assert _paths(result) == set()
