@@ -191,8 +191,7 @@ def _discover(root: Path, targets: list[Path], config: Config, use_cache: bool):
         start_dirs.append(_package_dir(file, root))
     found = (discover_cached if use_cache else discover)(root, start_dirs, config.max_file_size)
     found.manifests = sorted({*found.manifests, *_enclosing_manifests(start_dirs, root, config.max_file_size)})
-    sources = set(found.sources)
-    project_files = set(found.project_files)
+    named_sources, named_project_files = [], []
     for file in files:
         wanted = is_source(file) or project_file_kind(file.name) is not None
         # A named file gets the same checks as a found one: a FIFO named `x.js` must not be opened.
@@ -200,19 +199,27 @@ def _discover(root: Path, targets: list[Path], config: Config, use_cache: bool):
         if problem is not None:
             found.notices.append(problem)
         elif is_source(file):
-            sources.add(file)
+            named_sources.append(file)
         elif wanted:
-            project_files.add(file)
+            named_project_files.append(file)
         elif file.name not in MANIFEST_NAMES:
             where = display_path(file, root)
             found.notices.append(Notice(message="skipped: not a JavaScript or TypeScript file", path=where))
-    excluded = _exclude_spec(config, root)
-    found.sources = sorted((p for p in sources if not excluded.match_file(_rel(p, root))), key=path_order)
-    found.project_files = sorted((p for p in project_files if not excluded.match_file(_rel(p, root))), key=path_order)
+    # Discovery's lists are sorted and without repeats: only named files can change that.
+    found.sources = _merged(found.sources, named_sources)
+    found.project_files = _merged(found.project_files, named_project_files)
+    if config.exclude:
+        excluded = _exclude_spec(config, root)
+        found.sources = [p for p in found.sources if not excluded.match_file(_rel(p, root))]
+        found.project_files = [p for p in found.project_files if not excluded.match_file(_rel(p, root))]
     # Rules also report into the non-JavaScript files they read (a schema, a Dockerfile, package.json scripts).
     readable = [*found.sources, *found.project_files, *found.manifests]
     reported = {_rel(path, root) for path in readable if _in_targets(path, targets)}
     return found, reported
+
+
+def _merged(found: list[Path], named: list[Path]) -> list[Path]:
+    return sorted({*found, *named}, key=path_order) if named else found
 
 
 def _enclosing_manifests(start_dirs: list[Path], root: Path, max_file_size: int) -> set[Path]:
