@@ -5,7 +5,7 @@
 The floor is reading and parsing every file prodlint would lint, nothing else (in this process, and split over
 `--jobs` forked processes). prodlint is timed end to end as a subprocess (interpreter start included):
 a cold run without the cache in one process and with `--jobs` workers, a warm re-run from the cache, a
-pre-commit style run on `--changed` files, and `--version`. Each time is the median of `--repeat` runs.
+pre-commit style run on `--changed` files (unchanged ones: nothing under PATH is written), and `--version`. Each time is the median of `--repeat` runs.
 The peak memory is the largest resident set of the one-process cold run. Not collected by pytest.
 """
 
