@@ -31,10 +31,13 @@ KEPT_PER_ROOT = 8  # listings kept per root (one per set of start folders); the 
 
 def discover_cached(root: Path, start_dirs: list[Path], max_file_size: int) -> Discovered:
     """What `discover` finds, from the kept listing when it still holds, else by walking (and keeping that)."""
-    path = _listing_path(root, start_dirs, max_file_size)
     try:
-        kept = _load(path, root)
-    except Exception:  # missing, unreadable, not ours, stale: walk
+        path = _listing_path(root, start_dirs, max_file_size)
+    except Exception:  # a root whose name is not UTF-8
+        path = None
+    try:
+        kept = _load(path, root) if path is not None else None
+    except Exception:  # missing, unreadable, not ours: walk
         kept = None
     if kept is not None:
         return kept
@@ -42,8 +45,9 @@ def discover_cached(root: Path, start_dirs: list[Path], max_file_size: int) -> D
     started = time.time_ns()
     found = discover(root, start_dirs, max_file_size, trace)
     try:
-        _save(path, found, trace, max_file_size, started)
-    except Exception:  # a read-only home, a name JSON cannot hold: the run does not depend on it
+        if path is not None:
+            _save(path, found, trace, max_file_size, started)
+    except Exception:  # a read-only home, a full disk: the run does not depend on it
         pass
     return found
 
@@ -89,7 +93,7 @@ def _save(path: Path, found: Discovered, trace: Trace, max_file_size: int, start
         },
         "max_file_size": max_file_size,
     }
-    text = json.dumps(data, separators=(",", ":"), allow_nan=False)  # raises on names that are not UTF-8
+    text = json.dumps(data, separators=(",", ":"), allow_nan=False)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".listing-", suffix=".tmp")
     try:
