@@ -151,15 +151,23 @@ class ProjectIndex:
 
     def packages_around(self, path: str) -> list[Package]:
         """The file's package and every enclosing one (a monorepo root's dependencies count for its apps)."""
-        found = []
         folder = posixpath.dirname(path)
-        while True:
-            package = self.packages.get(folder)
-            if package is not None:
-                found.append(package)
-            if not folder:
-                return found
-            folder = posixpath.dirname(folder)
+        known, by_folder = self.__dict__.get("_packages_by_folder", (None, {}))
+        if known != len(self.packages):  # first use, or packages were added since
+            by_folder = {}
+            self.__dict__["_packages_by_folder"] = (len(self.packages), by_folder)
+        if folder not in by_folder:
+            found = []
+            current = folder
+            while True:
+                package = self.packages.get(current)
+                if package is not None:
+                    found.append(package)
+                if not current:
+                    break
+                current = posixpath.dirname(current)
+            by_folder[folder] = found
+        return list(by_folder[folder])
 
     def depends_on(self, path: str, names: tuple[str, ...]) -> bool:
         packages = self.packages_around(path)
