@@ -77,14 +77,6 @@ class CompiledQuery:
         self._query = ts.Query(language(language_name), source)
         self._cursor = ts.QueryCursor(self._query)
 
-    @property
-    def pattern_count(self) -> int:
-        return self._query.pattern_count
-
-    def start_byte_for_pattern(self, pattern_index: int) -> int:
-        """Where pattern `pattern_index` starts in the query source, in bytes."""
-        return self._query.start_byte_for_pattern(pattern_index)
-
     def matches(self, node: ts.Node) -> list[tuple[int, dict[str, list[ts.Node]]]]:
         return self._cursor.matches(node)
 
