@@ -16,7 +16,7 @@ from linter.deadline import Deadline, OutOfTime
 from linter.js.imports import ModuleReference
 from linter.model import Finding, Level, Notice
 from linter.rule import Fact, Match, Rule
-from linter.suppression import Directive, find_directives, may_have_directives
+from linter.suppression import Directive, find_directives
 from linter.syntax import LANGUAGES, LANGUAGE_BY_SUFFIX, QueryError, compile_query, parse
 
 MINIFIED_MIN_BYTES = 4096
@@ -156,8 +156,7 @@ def _analyze(
     step.doing = "collecting imports"
     result.references = list(file.module_references)
     step.doing = "reading suppression comments"
-    if may_have_directives(source):  # else no need for the file's line index
-        result.directives = find_directives(rel_path, source, file.root, file.lines, plan.known_ids)
+    result.directives = find_directives(rel_path, source, file.root, lambda: file.lines, plan.known_ids)
     _run_rules(file, plan, report_findings, result, deadline, step)
     result.parsed = True
     return result

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from linter.config import matches_selector
 from linter.files.kinds import line_comment_markers
@@ -55,13 +55,13 @@ class Directive:
         return self.whole_file or self.span.start_line <= line <= last_line
 
 
-def may_have_directives(source: bytes) -> bool:
-    return _MARKER in source
-
-
-def find_directives(path: str, source: bytes, root: Node, lines: LineIndex, known_ids: frozenset[str]) -> list[Directive]:
-    if not may_have_directives(source):
+def find_directives(
+    path: str, source: bytes, root: Node, line_index: Callable[[], LineIndex], known_ids: frozenset[str]
+) -> list[Directive]:
+    """The directives in a file's comments. `line_index` gives the file's lines, made only when one is found."""
+    if _MARKER not in source:
         return []
+    lines = line_index()
     directives = []
     for node in walk(root):
         if node.type != "comment" or _MARKER not in node.text:
