@@ -1,4 +1,4 @@
-"""Adopting prodlint on a legacy repository: a baseline file of the findings a team has accepted for now.
+"""Adopting loadlint on a legacy repository: a baseline file of the findings a team has accepted for now.
 
 The baseline counts findings per (file, rule), the scheme of ESLint's bulk suppressions: a count survives lines
 moving and code being edited around a finding, which positions or line hashes would not. A run with a baseline
@@ -9,7 +9,7 @@ saying so. Entries that no longer occur, in whole or in part, are listed as noti
 
 File shape, sorted and stable so that it diffs well in review:
 
-    {"prodlint-baseline": 1, "findings": {"src/a.js": {"auth/secret-fallback": {"count": 2}}}}
+    {"loadlint-baseline": 1, "findings": {"src/a.js": {"auth/secret-fallback": {"count": 2}}}}
 
 Paths are relative to the repository root, as in every report.
 """
@@ -31,7 +31,7 @@ Counts = dict[tuple[str, str], int]  # (path, rule id) -> number of findings
 
 
 class BaselineError(Exception):
-    """A baseline file that cannot be read or is not a prodlint baseline."""
+    """A baseline file that cannot be read or is not a loadlint baseline."""
 
 
 @dataclass(frozen=True)
@@ -63,8 +63,8 @@ def load_baseline(path: Path) -> Counts:
         raise BaselineError(f"cannot read baseline file {path}: {getattr(error, 'strerror', None) or error}") from None
     except ValueError as error:
         raise BaselineError(f"baseline file {path} is not valid JSON: {error}") from None
-    if not isinstance(data, dict) or data.get("prodlint-baseline") != FORMAT_VERSION:
-        raise BaselineError(f"{path} is not a prodlint baseline (version {FORMAT_VERSION}); write it with --write-baseline")
+    if not isinstance(data, dict) or data.get("loadlint-baseline") != FORMAT_VERSION:
+        raise BaselineError(f"{path} is not a loadlint baseline (version {FORMAT_VERSION}); write it with --write-baseline")
     counts: Counts = {}
     for file, rules in _mapping(data.get("findings", {}), path, "findings").items():
         for rule_id, entry in _mapping(rules, path, f"findings.{file}").items():
@@ -86,7 +86,7 @@ def write_baseline(path: Path, counts: Counts) -> None:
     findings: dict[str, dict[str, dict[str, int]]] = {}
     for (file, rule_id), count in sorted(counts.items()):
         findings.setdefault(file, {})[rule_id] = {"count": count}
-    document = {"prodlint-baseline": FORMAT_VERSION, "findings": findings}
+    document = {"loadlint-baseline": FORMAT_VERSION, "findings": findings}
     write_atomically(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 

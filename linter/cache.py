@@ -1,10 +1,10 @@
 """A cache of per-file results, so that a re-run analyses only the files that changed.
 
 An entry is found by the file's path and is used only when the file's content, the packages around it and
-everything that decides what the analysis yields (prodlint's code, the rule set and the rules' options) are
+everything that decides what the analysis yields (loadlint's code, the rule set and the rules' options) are
 the same as when it was written. Project-level rules still run on every run, from the cached facts.
 
-The cache lives outside the work tree (`$XDG_CACHE_HOME/prodlint`, else `~/.cache/prodlint`): one file per
+The cache lives outside the work tree (`$XDG_CACHE_HOME/loadlint`, else `~/.cache/loadlint`): one file per
 root and rule set. It is only ever an optimisation: a cache that cannot be read, written or understood is
 ignored, never fatal. Results that are incomplete (a rule failed, a file ran out of time) are not kept.
 
@@ -52,7 +52,7 @@ SETTLED_NS = 2_000_000_000  # a file unchanged for this long before it was diges
 
 def cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "prodlint"
+    return Path(base) / "loadlint"
 
 
 def run_key(rules, known_ids) -> str:

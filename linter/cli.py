@@ -1,4 +1,4 @@
-"""The `prodlint` command line. Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage/config/internal error."""
+"""The `loadlint` command line. Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage/config/internal error."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ gc.set_threshold(10_000, 10, 10)
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED = 130  # as shells report a command stopped by Ctrl-C
 LEVEL_CHOICES = click.Choice(["error", "warning", "note"])
-DEFAULT_BASELINE_FILE = "prodlint-baseline.json"
+DEFAULT_BASELINE_FILE = "loadlint-baseline.json"
 
 
 def _split(values: tuple[str, ...]) -> list[str] | None:
@@ -30,12 +30,12 @@ def _split(values: tuple[str, ...]) -> list[str] | None:
 
 
 def _fail(message: str) -> None:
-    click.echo(f"prodlint: error: {message}", err=True)
+    click.echo(f"loadlint: error: {message}", err=True)
     sys.exit(EXIT_ERROR)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "-V", "--version", prog_name="prodlint")
+@click.version_option(__version__, "-V", "--version", prog_name="loadlint")
 def main() -> None:
     """Find what takes Express, Next.js and Prisma apps down under load, and the holes that let strangers in."""
 
@@ -136,7 +136,7 @@ def check(
     except RecursionError:
         _fail("internal error: input nested too deeply")
     except KeyboardInterrupt:
-        click.echo("prodlint: interrupted", err=True)
+        click.echo("loadlint: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
     except Exception as error:  # the last line of defence: one line, never a traceback
         _fail(f"internal error: {type(error).__name__}: {error}")
@@ -195,18 +195,18 @@ def _fix_files(lint, result, report, unsafe: bool):
         fixed += outcome.fixed
         files.update(change.path for change in outcome.changes)
         result, report = lint()
-    click.echo(f"prodlint: fixed {fixed} {_plural(fixed, 'finding')} in {len(files)} {_plural(len(files), 'file')}", err=True)
+    click.echo(f"loadlint: fixed {fixed} {_plural(fixed, 'finding')} in {len(files)} {_plural(len(files), 'file')}", err=True)
     _tell_about_fixes(skipped, report, unsafe)
     return result, report
 
 
 def _tell_about_fixes(skipped: list[str], report, unsafe: bool) -> None:
     for line in skipped:
-        click.echo(f"prodlint: {line}", err=True)
+        click.echo(f"loadlint: {line}", err=True)
     if not unsafe:
         waiting = sum(1 for f in report.active_findings if f.fixes and not any(x.safe for x in f.fixes))
         if waiting:
-            click.echo(f"prodlint: {waiting} more {_plural(waiting, 'fix', 'fixes')} with --unsafe-fixes", err=True)
+            click.echo(f"loadlint: {waiting} more {_plural(waiting, 'fix', 'fixes')} with --unsafe-fixes", err=True)
 
 
 def _plural(count: int, one: str, many: str | None = None) -> str:
@@ -236,7 +236,7 @@ def _with_baseline(report, paths: list[Path], read_from: Path | None, write_to: 
     counts = merged_baseline(previous, count_findings(report.findings), scope)
     write_baseline(write_to, counts)
     files = len({path for path, _ in counts})
-    click.echo(f"prodlint: {write_to} records {sum(counts.values())} findings in {files} files", err=True)
+    click.echo(f"loadlint: {write_to} records {sum(counts.values())} findings in {files} files", err=True)
     return apply_baseline(report, counts, scope, write_to.name)
 
 
@@ -245,7 +245,7 @@ def _echo_to_stdout(report: str) -> None:
         click.echo(report, nl=False)
         sys.stdout.flush()
     except BrokenPipeError:
-        # The reader went away (`prodlint check | head`): not an error of the run. Point stdout at devnull so
+        # The reader went away (`loadlint check | head`): not an error of the run. Point stdout at devnull so
         # that Python's own flush at exit does not fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
@@ -283,7 +283,7 @@ def explain(rule_id):
 
     rule = next((r for r in builtin_rules() if r.id == rule_id), None)
     if rule is None:
-        _fail(f"unknown rule '{rule_id}'; `prodlint rules` lists them")
+        _fail(f"unknown rule '{rule_id}'; `loadlint rules` lists them")
     console = Console(highlight=False, no_color="NO_COLOR" in os.environ)
     console.print(f"{rule.id}  ({rule.level.value}, precision {rule.precision.value})")
     console.print(Markdown(rule.docs()))

@@ -1,4 +1,4 @@
-"""Configuration: `.prodlint.toml` / `prodlint.toml`, or a `"prodlint"` key in `package.json`.
+"""Configuration: `.loadlint.toml` / `loadlint.toml`, or a `"loadlint"` key in `package.json`.
 
 Precedence: defaults < file < command-line flags. Unknown keys and unknown rule ids are errors that name
 the file and the key.
@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 from linter.model import Level
 from linter.rule import Rule
 
-CONFIG_FILE_NAMES = (".prodlint.toml", "prodlint.toml")
+CONFIG_FILE_NAMES = (".loadlint.toml", "loadlint.toml")
 DEFAULT_MAX_FILE_SIZE = 2_000_000
 
 
@@ -86,7 +86,7 @@ def _manifest_has_settings(manifest: Path) -> bool:
         data = json.loads(manifest.read_text(encoding="utf-8-sig"))
     except (OSError, ValueError, RecursionError):  # the project index reports what is wrong with it
         return False
-    return isinstance(data, dict) and "prodlint" in data
+    return isinstance(data, dict) and "loadlint" in data
 
 
 def load_config(path: Path | None, kind: str = "toml", display: str | None = None) -> Config:
@@ -101,7 +101,7 @@ def load_config(path: Path | None, kind: str = "toml", display: str | None = Non
             raw: object = tomllib.loads(path.read_text(encoding="utf-8"))
         else:
             manifest = json.loads(path.read_text(encoding="utf-8-sig"))
-            raw = manifest.get("prodlint") if isinstance(manifest, dict) else None
+            raw = manifest.get("loadlint") if isinstance(manifest, dict) else None
     except OSError as error:
         raise ConfigError(f"{display}: cannot read: {error.strerror or error}") from error
     except UnicodeDecodeError as error:
@@ -111,7 +111,7 @@ def load_config(path: Path | None, kind: str = "toml", display: str | None = Non
     except RecursionError as error:
         raise ConfigError(f"{display}: not valid {syntax}: nested too deeply") from error
     if kind == "package.json" and not isinstance(raw, dict):
-        raise ConfigError(f'{display}: key "prodlint": must be an object')
+        raise ConfigError(f'{display}: key "loadlint": must be an object')
     try:
         config = Config.model_validate(raw)
     except ValidationError as error:

@@ -140,7 +140,7 @@ def _unnamed(pattern: str) -> str:
 
 
 def discover(root: Path, start_dirs: list[Path], max_file_size: int, trace: Trace | None = None) -> Discovered:
-    """Walk `start_dirs` (absolute, inside `root`) and collect what prodlint reads."""
+    """Walk `start_dirs` (absolute, inside `root`) and collect what loadlint reads."""
     found = Discovered()
     ignores = _GitIgnores(root, trace)
     seen_dirs: set[object] = set()
@@ -234,7 +234,7 @@ def _consider_file(
 def file_problem(
     path: Path, root: Path, max_file_size: int, stat_of: Callable[[], os.stat_result] | None = None
 ) -> Notice | None:
-    """Why prodlint must not read the file at `path`, as a notice; None when it may. Never opens the file:
+    """Why loadlint must not read the file at `path`, as a notice; None when it may. Never opens the file:
     opening a FIFO blocks until something writes to it, and a device can be endless."""
     if not _is_utf8(_rel(path, root)):
         return _name_not_utf8(display_path(path, root))

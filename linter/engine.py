@@ -1,4 +1,4 @@
-"""One run of prodlint: settle the root and config, discover, analyse every file, index, check, report."""
+"""One run of loadlint: settle the root and config, discover, analyse every file, index, check, report."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ class RunOptions:
     jobs: int | None = None
     category: str | None = None
     file_timeout: float | None = DEFAULT_FILE_TIMEOUT  # None or 0: no limit
-    use_cache: bool = True  # per-file results in $XDG_CACHE_HOME/prodlint (linter.cache)
+    use_cache: bool = True  # per-file results in $XDG_CACHE_HOME/loadlint (linter.cache)
 
 
 @dataclass

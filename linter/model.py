@@ -1,4 +1,4 @@
-"""The plain-data records every part of prodlint passes around: findings, notices, rule metadata, the report.
+"""The plain-data records every part of loadlint passes around: findings, notices, rule metadata, the report.
 
 Positions are 1-based lines and 1-based columns counted in UTF-16 code units (what SARIF's
 `columnKind: utf16CodeUnits` and JavaScript tooling use); `end_column` is exclusive, as in SARIF.
@@ -129,7 +129,7 @@ class RuleInfo(Frozen):
     precision: Precision
     tags: tuple[str, ...] = ()
     security_severity: str | None = None
-    help_uri: str
+    help_uri: str | None = None
 
 
 class Report(Frozen):

@@ -28,7 +28,7 @@ class Package:
     name: str | None
     dependencies: frozenset[str]
     manifest: str | None
-    settings: dict | None = None  # the manifest's "prodlint" key, if any
+    settings: dict | None = None  # the manifest's "loadlint" key, if any
     scripts: tuple[tuple[str, str], ...] = ()  # the manifest's "scripts": (name, command) pairs
     main: str | None = None  # the manifest's "main" entry, as written
 
@@ -283,13 +283,13 @@ def load_package(manifest: Path, root: Path, notices: list[Notice]) -> Package:
         if isinstance(section, dict):
             dependencies.update(str(name) for name in section)
     name = data.get("name") if isinstance(data.get("name"), str) else None
-    settings = data.get("prodlint")
+    settings = data.get("loadlint")
     return Package(
         dir=rel_dir,
         name=name,
         dependencies=frozenset(dependencies),
         manifest=rel_manifest,
-        settings=settings if "prodlint" in data else None,
+        settings=settings if "loadlint" in data else None,
         scripts=_scripts(data.get("scripts")),
         main=data.get("main") if isinstance(data.get("main"), str) else None,
     )

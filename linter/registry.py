@@ -42,7 +42,7 @@ def load_rules_dir(folder: Path, package_name: str | None = None) -> tuple[type[
     # must not change the checkout). The built-in pack may cache its bytecode as usual.
     keep_bytecode = package_name is not None
     if package_name is None:
-        package_name = "prodlint_rules_" + hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:10]
+        package_name = "loadlint_rules_" + hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:10]
     found: dict[str, type[Rule]] = {}
     for module_path in sorted(folder.glob("*/*.py")):
         if module_path.name.startswith("_"):

@@ -111,7 +111,7 @@ class Rule:
             precision=cls.precision,
             tags=tuple(cls.tags),
             security_severity=cls.security_severity,
-            help_uri=f"{PROJECT_URL}/blob/main/rules/{cls.id.split('/')[0]}/{cls.id.split('/')[1].replace('-', '_')}.py",
+            help_uri=rule_help_uri(cls.id),
         )
 
     def finding(
@@ -139,6 +139,14 @@ class Rule:
             code_flow=tuple(code_flow),
             fixes=tuple(fixes),
         )
+
+
+def rule_help_uri(rule_id: str) -> str | None:
+    """Where a rule's documentation is published, once the project has a home (`linter.PROJECT_URL`)."""
+    if PROJECT_URL is None:
+        return None
+    family, name = rule_id.split("/")
+    return f"{PROJECT_URL}/blob/main/rules/{family}/{name.replace('-', '_')}.py"
 
 
 def facts_of(project: "ProjectIndex", rule: Rule, kind: str | None = None) -> Iterator[Fact]:

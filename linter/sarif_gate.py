@@ -1,11 +1,11 @@
 """Fail a CI job when a SARIF log holds findings at or above a level: the last step of the GitHub action.
 
-The action runs `prodlint check --exit-zero` so that the SARIF is uploaded whatever it holds, then asks this
+The action runs `loadlint check --exit-zero` so that the SARIF is uploaded whatever it holds, then asks this
 module whether the job should fail:
 
-    python -m linter.sarif_gate prodlint.sarif --fail-on error
+    python -m linter.sarif_gate loadlint.sarif --fail-on error
 
-Exit codes, as `prodlint check` would have given them: 0 nothing at or above the level (or `--fail-on none`),
+Exit codes, as `loadlint check` would have given them: 0 nothing at or above the level (or `--fail-on none`),
 1 findings, 2 an incomplete run (a rule failed on some file; the log's notifications say where) or a file that
 cannot be read. Suppressed results (present only with `--include-suppressed`) never fail the job.
 """
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         log = json.loads(args.sarif.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        print(f"prodlint: error: cannot read {args.sarif}: {error}", file=sys.stderr)
+        print(f"loadlint: error: cannot read {args.sarif}: {error}", file=sys.stderr)
         return 2
     if args.fail_on == "none":
         return 0
@@ -76,12 +76,12 @@ def main(argv: list[str] | None = None) -> int:
     for result in failing:
         print(describe(result))
     noun = "finding" if len(failing) == 1 else "findings"
-    print(f"prodlint: {len(failing) or 'no'} {noun} at or above {args.fail_on}.")
+    print(f"loadlint: {len(failing) or 'no'} {noun} at or above {args.fail_on}.")
     incomplete = incomplete_run_notices(log)
     if incomplete is not None:
         for message in incomplete:
-            print(f"prodlint: {message}")
-        print("prodlint: the run is incomplete: a rule failed or ran out of time on some file.")
+            print(f"loadlint: {message}")
+        print("loadlint: the run is incomplete: a rule failed or ran out of time on some file.")
         return 2
     return 1 if failing else 0
 

@@ -1,15 +1,15 @@
 """In-source suppressions.
 
-    // prodlint-ignore <rule-id>[, <rule-id>…] -- <reason>        its own line; on a line of its own, the next line
-    /* prodlint-ignore-file <rule-id>[, …] -- <reason> */        the whole file
+    // loadlint-ignore <rule-id>[, <rule-id>…] -- <reason>        its own line; on a line of its own, the next line
+    /* loadlint-ignore-file <rule-id>[, …] -- <reason> */        the whole file
 
 In the non-JavaScript files rules read (`linter.files.kinds`), the same directives are line comments of the
-file's own syntax: `// prodlint-ignore …` (or `///`) in Prisma schemas, `# prodlint-ignore …` in Dockerfiles,
+file's own syntax: `// loadlint-ignore …` (or `///`) in Prisma schemas, `# loadlint-ignore …` in Dockerfiles,
 shell scripts, YAML, TOML and `.env` files. JSON files have no comments: use `per-file-ignores` there.
 
 A rule id may also be a family (`auth`). The reason is required. Directives without one, naming an unknown
-rule, or suppressing nothing become findings of their own (`prodlint/invalid-suppression`,
-`prodlint/unused-suppression`).
+rule, or suppressing nothing become findings of their own (`loadlint/invalid-suppression`,
+`loadlint/unused-suppression`).
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ from linter.syntax import Node, walk
 if TYPE_CHECKING:
     from linter.project import ProjectIndex
 
-INVALID_ID = "prodlint/invalid-suppression"
-UNUSED_ID = "prodlint/unused-suppression"
+INVALID_ID = "loadlint/invalid-suppression"
+UNUSED_ID = "loadlint/unused-suppression"
 
-_MARKER = b"prodlint-ignore"
-_DIRECTIVE = re.compile(r"prodlint-ignore(?P<suffix>[\w-]*)(?P<body>.*)", re.S)
+_MARKER = b"loadlint-ignore"
+_DIRECTIVE = re.compile(r"loadlint-ignore(?P<suffix>[\w-]*)(?P<body>.*)", re.S)
 
 
 @dataclass
@@ -86,7 +86,7 @@ def find_line_directives(
     if _MARKER not in source or not comment_markers:
         return []
     starts = b"|".join(re.escape(m[:1].encode()) + b"{%d,}" % len(m) for m in comment_markers)
-    comment = re.compile(rb"(?:^|(?<=\s))(?:" + starts + rb")[ \t]*(?=prodlint-ignore)")
+    comment = re.compile(rb"(?:^|(?<=\s))(?:" + starts + rb")[ \t]*(?=loadlint-ignore)")
     directives = []
     for line in range(1, lines.line_count + 1):
         raw = lines.line_bytes(line)
@@ -121,8 +121,8 @@ def _directive(path: str, span: Span, match: re.Match, known_ids: frozenset[str]
     directive = _parse(path, span, suffix == "-file", match.group("body"), known_ids)
     if suffix not in ("", "-file"):
         directive.problem = (
-            f"uses `prodlint-ignore{suffix}`, which is not a directive; write `prodlint-ignore` "
-            "(its line, or the next one) or `prodlint-ignore-file`"
+            f"uses `loadlint-ignore{suffix}`, which is not a directive; write `loadlint-ignore` "
+            "(its line, or the next one) or `loadlint-ignore-file`"
         )
     return directive
 
@@ -139,7 +139,7 @@ def _parse(path: str, span: Span, whole_file: bool, body: str, known_ids: frozen
     reason = " ".join(reason.split())
     directive = Directive(path=path, span=span, whole_file=whole_file, selectors=selectors, reason=reason)
     if not selectors:
-        directive.problem = "names no rule; write `prodlint-ignore <rule-id> -- <reason>`"
+        directive.problem = "names no rule; write `loadlint-ignore <rule-id> -- <reason>`"
     elif not separator or not reason:
         directive.problem = "has no reason; add one after ` -- `"
     else:

@@ -1,9 +1,9 @@
-"""Times prodlint against the tree-sitter parse floor on one directory and prints the ratios.
+"""Times loadlint against the tree-sitter parse floor on one directory and prints the ratios.
 
     python -m tests.benchmark PATH [--repeat 5] [--jobs 2] [--changed 5]
 
-The floor is reading and parsing every file prodlint would lint, nothing else (in this process, and split over
-`--jobs` forked processes). prodlint is timed end to end as a subprocess (interpreter start included):
+The floor is reading and parsing every file loadlint would lint, nothing else (in this process, and split over
+`--jobs` forked processes). loadlint is timed end to end as a subprocess (interpreter start included):
 a cold run without the cache in one process and with `--jobs` workers, a warm re-run from the cache, a
 pre-commit style run on `--changed` files (unchanged, then just edited: in a copy of the tree, since nothing
 under PATH is written), and `--version`. Each time is the median of `--repeat` runs.
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     times["floor, 1 process"] = _median(args.repeat, lambda: _parse_all(sources))
     times["floor, N processes"] = _median(args.repeat, lambda: _parse_in_pool(sources, args.jobs))
 
-    with tempfile.TemporaryDirectory(prefix="prodlint-bench-") as cache_home:
+    with tempfile.TemporaryDirectory(prefix="loadlint-bench-") as cache_home:
         env = {**os.environ, "XDG_CACHE_HOME": cache_home}
         lint = [sys.executable, "-m", "linter", "check", "--format", "json", "--exit-zero"]
         cold, peak_kb = _run_many(args.repeat, [*lint, "--no-cache", "-j", "1", str(target)], env)
@@ -141,7 +141,7 @@ def _edited_run(target: Path, changed: list[Path], lint: list[str], env: dict[st
     """A pre-commit run as a hook sees it: the cache holds the rest of the repository, and the named files were
     just edited. On a copy of the tree (the benchmark writes nothing under PATH), made a git root as a checkout
     is; None when the tree cannot be copied."""
-    with tempfile.TemporaryDirectory(prefix="prodlint-bench-tree-") as work:
+    with tempfile.TemporaryDirectory(prefix="loadlint-bench-tree-") as work:
         copy = Path(work) / target.name
         try:
             shutil.copytree(target, copy, symlinks=True, ignore=shutil.ignore_patterns(*ALWAYS_SKIPPED_DIRS))

@@ -30,13 +30,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.fuzz_long", description=__doc__.split("\n\n")[0])
     parser.add_argument("--examples", type=int, default=5000, help="inputs to generate (default: 5000)")
     parser.add_argument("--seed", type=int, default=0, help="random seed, to replay a run (default: 0)")
-    parser.add_argument("--save", type=Path, default=Path(tempfile.gettempdir()) / "prodlint-fuzz",
+    parser.add_argument("--save", type=Path, default=Path(tempfile.gettempdir()) / "loadlint-fuzz",
                         help="folder for the inputs that failed (default: %(default)s)")
     args = parser.parse_args(argv)
 
     # Each input is a new root, so a new results cache: keep them out of the user's cache folder. The second
     # run of every input then reads the cache the first one wrote, so cached and fresh reports are compared.
-    cache_home = tempfile.TemporaryDirectory(prefix="prodlint-fuzz-cache-")
+    cache_home = tempfile.TemporaryDirectory(prefix="loadlint-fuzz-cache-")
     os.environ["XDG_CACHE_HOME"] = cache_home.name
     tally = _Tally(args.save)
     started = time.monotonic()

@@ -1,4 +1,4 @@
-"""Inputs for fuzzing prodlint: JavaScript/TypeScript-ish source from a small grammar, and mutated fixture files.
+"""Inputs for fuzzing loadlint: JavaScript/TypeScript-ish source from a small grammar, and mutated fixture files.
 
 The grammar speaks the dialect the rules look for (Express handlers, Prisma calls, `process.env` reads, CORS
 and rate-limit options, suppression comments), so random programs reach deep into the rules instead of
@@ -31,7 +31,7 @@ from tests.project_builder import write_files
 from tests.sarif_schema import assert_valid_sarif
 
 # Hypothesis keeps caches in `.hypothesis/` of the working directory; the repository's top level stays as it is.
-set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "prodlint-hypothesis")
+set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "loadlint-hypothesis")
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SOURCE_SUFFIXES = (".js", ".ts", ".tsx", ".jsx", ".mjs", ".cjs", ".mts")
@@ -78,10 +78,10 @@ NUMBERS = st.sampled_from(["0", "1", "100", "1e9", "0x10", "-1", "15 * 60 * 1000
 COMMENTS = st.sampled_from(
     [
         "// plain comment",
-        "// prodlint-ignore auth/secret-fallback -- fuzzed",
-        "// prodlint-ignore prisma",
-        "/* prodlint-ignore-file cors -- fuzzed */",
-        "// prodlint-ignore-next nope/nope -- x",
+        "// loadlint-ignore auth/secret-fallback -- fuzzed",
+        "// loadlint-ignore prisma",
+        "/* loadlint-ignore-file cors -- fuzzed */",
+        "// loadlint-ignore-next nope/nope -- x",
         "/** @type {import('x')} */",
     ]
 )
@@ -271,12 +271,12 @@ FUZZ_FILE_TIMEOUT = 10.0  # a fuzzed file that takes this long is a finding (a s
 
 
 class FuzzFailure(AssertionError):
-    """prodlint broke a promise on one input: the message says which."""
+    """loadlint broke a promise on one input: the message says which."""
 
 
 def check_input(workdir: Path, name: str, data: bytes) -> Report:
     """Lint `data` as `name` in a fresh one-package project under `workdir` with every built-in rule, and check
-    what prodlint promises on any input: a report (never an exception), no rule crash or timeout, positions
+    what loadlint promises on any input: a report (never an exception), no rule crash or timeout, positions
     inside the file, valid SARIF, and byte-identical output when run again (from the results cache, where the
     first run could fill it)."""
     write_files(workdir, {"package.json": MANIFEST, name: data})

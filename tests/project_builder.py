@@ -23,7 +23,7 @@ def write_files(root: Path, files: dict[str, str | bytes]) -> Path:
 def lint(paths, **options):
     """Run with the test rules only (plus the suppression rules), one process."""
     options.setdefault("rules_dir", TEST_RULES)
-    options.setdefault("select", ["testing", "prodlint"])
+    options.setdefault("select", ["testing", "loadlint"])
     options.setdefault("jobs", 1)
     return run(RunOptions(paths=[Path(p) for p in paths], **options))
 

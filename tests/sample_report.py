@@ -54,7 +54,7 @@ app.use(
   }),
 );
 
-// prodlint-ignore auth/hardcoded-secret -- token of the local mock payment server
+// loadlint-ignore auth/hardcoded-secret -- token of the local mock payment server
 const MOCK_TOKEN = "sk_test_1234";
 
 app.listen(3000);
@@ -91,7 +91,7 @@ def _rule(
         precision=precision,
         tags=tags,
         security_severity=security_severity,
-        help_uri=f"https://prodlint.dev/rules/{rule_id}",
+        help_uri=f"https://example.com/loadlint/rules/{rule_id}",
     )
 
 

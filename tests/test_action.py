@@ -28,7 +28,7 @@ def test_is_a_composite_action_with_the_documented_inputs():
     names = list(STEPS)
     upload = STEPS["Upload to code scanning"]
     assert upload["uses"].startswith("github/codeql-action/upload-sarif@")
-    assert names.index("Run prodlint") < names.index("Upload to code scanning") < names.index("Fail on findings")
+    assert names.index("Run loadlint") < names.index("Upload to code scanning") < names.index("Fail on findings")
 
 
 def test_inputs_reach_scripts_only_through_the_environment():
@@ -40,10 +40,10 @@ def test_inputs_reach_scripts_only_through_the_environment():
             assert step["shell"] == "bash"
 
 
-def test_prodlint_runs_with_sarif_output_and_exit_zero():
-    script = STEPS["Run prodlint"]["run"]
+def test_loadlint_runs_with_sarif_output_and_exit_zero():
+    script = STEPS["Run loadlint"]["run"]
     assert "--format sarif --output" in script and "--exit-zero" in script
-    assert "sarif_file=prodlint.sarif" in script
+    assert "sarif_file=loadlint.sarif" in script
 
 
 def run_step(name: str, workspace: Path, inputs: dict[str, str]) -> tuple[subprocess.CompletedProcess, dict[str, str]]:
@@ -53,12 +53,12 @@ def run_step(name: str, workspace: Path, inputs: dict[str, str]) -> tuple[subpro
         **{f"inputs.{key}": spec.get("default", "") for key, spec in ACTION["inputs"].items()},
         **{f"inputs.{key}": value for key, value in inputs.items()},
         "steps.install.outputs.python": sys.executable,
-        "steps.check.outputs.sarif-file": "prodlint.sarif",
+        "steps.check.outputs.sarif-file": "loadlint.sarif",
     }
     output_file = workspace.parent / f"{workspace.name}-github-output"
     output_file.write_text("", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    # `-I` in the steps ignores PYTHONPATH: they run the installed prodlint (`pip install .`), as on a runner.
+    # `-I` in the steps ignores PYTHONPATH: they run the installed loadlint (`pip install .`), as on a runner.
     env["PYTHONPATH"] = str(REPO)
     env["GITHUB_OUTPUT"] = str(output_file)
     for key, value in step.get("env", {}).items():
@@ -75,13 +75,13 @@ def run_step(name: str, workspace: Path, inputs: dict[str, str]) -> tuple[subpro
 
 @pytest.fixture
 def workspace(tmp_path):
-    """A checkout with two apps, one with an error finding; `linter/` shadows prodlint's package name."""
+    """A checkout with two apps, one with an error finding; `linter/` shadows loadlint's package name."""
     root = tmp_path / "workspace"
     write_files(
         root,
         {
             ".git/HEAD": "ref: refs/heads/main\n",
-            "linter/__init__.py": "raise SystemExit('imported the checkout, not prodlint')\n",
+            "linter/__init__.py": "raise SystemExit('imported the checkout, not loadlint')\n",
             "api/package.json": '{"name": "api", "dependencies": {"jsonwebtoken": "^9.0.0"}}',
             "api/src/auth.js": "const jwt = require('jsonwebtoken');\nconst secret = process.env.JWT_SECRET || 'dev-secret';\nmodule.exports = (user) => jwt.sign(user, secret, { expiresIn: '1h' });\n",
             "web/package.json": '{"name": "web"}',
@@ -93,10 +93,10 @@ def workspace(tmp_path):
 
 def test_run_step_writes_sarif_for_the_given_paths_and_category(workspace):
     category = 'api "$(touch pwned)" `touch pwned2`'
-    done, outputs = run_step("Run prodlint", workspace, {"paths": "api\nweb", "category": category})
+    done, outputs = run_step("Run loadlint", workspace, {"paths": "api\nweb", "category": category})
     assert done.returncode == 0, done.stderr
-    assert outputs == {"sarif-file": "prodlint.sarif"}
-    log = json.loads((workspace / "prodlint.sarif").read_text(encoding="utf-8"))
+    assert outputs == {"sarif-file": "loadlint.sarif"}
+    log = json.loads((workspace / "loadlint.sarif").read_text(encoding="utf-8"))
     assert_valid_sarif(log)
     run = log["runs"][0]
     assert run["automationDetails"] == {"id": category + "/"}
@@ -105,17 +105,17 @@ def test_run_step_writes_sarif_for_the_given_paths_and_category(workspace):
 
 
 def test_run_step_takes_paths_literally(workspace):
-    done, _ = run_step("Run prodlint", workspace, {"paths": "*"})
+    done, _ = run_step("Run loadlint", workspace, {"paths": "*"})
     assert done.returncode == 2
     assert "path does not exist: *" in done.stderr
 
 
 def test_gate_fails_after_the_upload_when_findings_reach_fail_on(workspace):
-    assert run_step("Run prodlint", workspace, {})[0].returncode == 0
+    assert run_step("Run loadlint", workspace, {})[0].returncode == 0
     failed, _ = run_step("Fail on findings", workspace, {"fail-on": "error"})
     assert failed.returncode == 1
     assert "api/src/auth.js:2  auth/secret-fallback" in failed.stdout
-    assert "prodlint: 1 finding at or above error." in failed.stdout
+    assert "loadlint: 1 finding at or above error." in failed.stdout
     assert run_step("Fail on findings", workspace, {"fail-on": "none"})[0].returncode == 0
 
 
@@ -154,5 +154,5 @@ def test_readme_workflow_uses_this_action_with_the_permissions_it_needs():
     workflow = yaml.safe_load(re.search(r"```yaml\n(.*?)```", section, re.DOTALL).group(1))
     (job,) = workflow["jobs"].values()
     assert job["permissions"]["security-events"] == "write"
-    step = next(step for step in job["steps"] if step.get("uses", "").startswith("prodlint/prodlint@"))
+    step = next(step for step in job["steps"] if step.get("uses", "").startswith("OWNER/loadlint@"))
     assert set(step.get("with", {})) <= set(ACTION["inputs"])

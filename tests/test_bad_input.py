@@ -1,4 +1,4 @@
-"""The bad-input matrix: whatever is on disk, prodlint answers with a report and one-line notices (SARIF
+"""The bad-input matrix: whatever is on disk, loadlint answers with a report and one-line notices (SARIF
 `toolExecutionNotifications`) or with one clear error line and exit 2. Never a traceback, never a hang, never a
 partial output file.
 """
@@ -21,7 +21,7 @@ from tests.project_builder import TEST_RULES, write_files
 from tests.sarif_schema import assert_valid_sarif
 
 REPO = Path(__file__).resolve().parent.parent
-TEST_RULE_ARGS = ["--rules-dir", str(TEST_RULES), "--select", "testing,prodlint"]
+TEST_RULE_ARGS = ["--rules-dir", str(TEST_RULES), "--select", "testing,loadlint"]
 MARKER = "new MarkerClient();\n"
 
 
@@ -35,7 +35,7 @@ class Outcome:
 
 
 def lint(project: Path, *args, rules=TEST_RULE_ARGS) -> Outcome:
-    """Run `prodlint check ARGS` (default: the project folder) through click, the report as SARIF in a file next
+    """Run `loadlint check ARGS` (default: the project folder) through click, the report as SARIF in a file next
     to the project; checks there is no traceback and the SARIF is valid."""
     report = project.parent / f"{project.name}.sarif"
     report.unlink(missing_ok=True)
@@ -150,7 +150,7 @@ def test_minified_bundle_is_skipped(project):
     bundle = b"!function(e){var t={};" + b"e.a=function(n){return t[n]||(t[n]=e(n))};" * 120_000 + b"}();"
     write_files(project, {"public/bundle.js": bundle, "good.js": MARKER})
     assert "over the 2,000,000-byte limit" in lint(project).notices["public/bundle.js"]
-    write_files(project, {".prodlint.toml": "max-file-size = 10_000_000\n"})
+    write_files(project, {".loadlint.toml": "max-file-size = 10_000_000\n"})
     outcome = lint(project)
     assert outcome.notices == {"public/bundle.js": "skipped: looks minified or generated"}
     assert outcome.findings == {("good.js", 1, 1, "testing/marker-client")}
@@ -272,14 +272,14 @@ def test_fifos_are_never_opened(project):
     }
     as_config = run_in_subprocess(project, "--config", project / "src" / "pipe.js")
     assert (as_config.returncode, as_config.stdout) == (2, "")
-    assert as_config.stderr == f"prodlint: error: {project / 'src' / 'pipe.js'}: not a regular file\n"
+    assert as_config.stderr == f"loadlint: error: {project / 'src' / 'pipe.js'}: not a regular file\n"
 
 
 def test_path_that_does_not_exist(project):
     write_files(project, {"a.js": MARKER})
     outcome = lint(project, project / "a.js", project / "nope.js")
     assert outcome.exit_code == 2
-    assert outcome.output == f"prodlint: error: path does not exist: {project / 'nope.js'}\n"
+    assert outcome.output == f"loadlint: error: path does not exist: {project / 'nope.js'}\n"
     assert outcome.log is None
 
 
@@ -312,40 +312,40 @@ def test_package_json_that_is_not_json(project, manifest, notice):
         assert outcome.notices["package.json"] == notice
     as_config = lint(project, project, "--config", project / "package.json")
     assert as_config.exit_code == 2
-    assert as_config.output.startswith(f"prodlint: error: {project / 'package.json'}: ")
+    assert as_config.output.startswith(f"loadlint: error: {project / 'package.json'}: ")
     assert len(as_config.output.splitlines()) == 1
 
 
 def test_package_json_whose_settings_are_not_an_object(project):
-    write_files(project, {"package.json": '["prodlint"]', "a.js": MARKER})
+    write_files(project, {"package.json": '["loadlint"]', "a.js": MARKER})
     outcome = lint(project, project, "--config", project / "package.json")
-    expected = f'prodlint: error: {project / "package.json"}: key "prodlint": must be an object\n'
+    expected = f'loadlint: error: {project / "package.json"}: key "loadlint": must be an object\n'
     assert (outcome.exit_code, outcome.output) == (2, expected)
 
 
 @pytest.mark.parametrize(
     "config, error",
     [
-        ('colour = "red"\n', ".prodlint.toml: key 'colour': unknown key"),
-        ("select = 3\n", ".prodlint.toml: key 'select': Input should be a valid list"),
-        ('exclude = [1]\n', ".prodlint.toml: key 'exclude.0': Input should be a valid string"),
-        ("max-file-size = 'big'\n", ".prodlint.toml: key 'max-file-size': Input should be a valid integer, unable to "
+        ('colour = "red"\n', ".loadlint.toml: key 'colour': unknown key"),
+        ("select = 3\n", ".loadlint.toml: key 'select': Input should be a valid list"),
+        ('exclude = [1]\n', ".loadlint.toml: key 'exclude.0': Input should be a valid string"),
+        ("max-file-size = 'big'\n", ".loadlint.toml: key 'max-file-size': Input should be a valid integer, unable to "
          "parse string as an integer"),
         ('[per-file-ignores]\n"x/**" = "testing"\n',
-         ".prodlint.toml: key 'per-file-ignores.x/**': Input should be a valid list"),
-        ('select = ["testing/nope"]\n', ".prodlint.toml: key 'select': unknown rule or family 'testing/nope'"),
-        ('[levels]\n"testing/nope" = "note"\n', ".prodlint.toml: key 'levels.testing/nope': unknown rule"),
-        ("x = " + "[" * 5000 + "]" * 5000 + "\n", ".prodlint.toml: not valid TOML: nested too deeply"),
-        (b"select = ['\xff']\n", ".prodlint.toml: not UTF-8 text"),
+         ".loadlint.toml: key 'per-file-ignores.x/**': Input should be a valid list"),
+        ('select = ["testing/nope"]\n', ".loadlint.toml: key 'select': unknown rule or family 'testing/nope'"),
+        ('[levels]\n"testing/nope" = "note"\n', ".loadlint.toml: key 'levels.testing/nope': unknown rule"),
+        ("x = " + "[" * 5000 + "]" * 5000 + "\n", ".loadlint.toml: not valid TOML: nested too deeply"),
+        (b"select = ['\xff']\n", ".loadlint.toml: not UTF-8 text"),
     ],
     ids=["unknown-key", "wrong-type", "wrong-item-type", "not-a-number", "not-a-list", "unknown-rule",
          "unknown-rule-level", "nested-too-deeply", "not-utf8"],
 )
 def test_bad_config_is_one_line_and_exit_2(project, config, error):
-    write_files(project, {".prodlint.toml": config, "a.js": MARKER})
+    write_files(project, {".loadlint.toml": config, "a.js": MARKER})
     outcome = lint(project)
     assert outcome.exit_code == 2
-    assert outcome.output == f"prodlint: error: {error}\n"
+    assert outcome.output == f"loadlint: error: {error}\n"
     assert outcome.log is None
 
 
@@ -382,12 +382,12 @@ def test_output_file_is_never_partial(project, monkeypatch):
     write_files(project, {"a.js": MARKER})
     report = project.parent / "report.json"
     report.write_text("previous report\n")
-    write_files(project, {".prodlint.toml": "nonsense = 1\n"})
+    write_files(project, {".loadlint.toml": "nonsense = 1\n"})
     failed = CliRunner().invoke(main, ["check", str(project), *TEST_RULE_ARGS, "--format", "json", "-o", str(report)])
     assert failed.exit_code == 2
     assert report.read_text() == "previous report\n"  # a run that fails writes nothing
 
-    (project / ".prodlint.toml").unlink()
+    (project / ".loadlint.toml").unlink()
 
     def replace_fails(source, target):
         raise OSError(28, "No space left on device")
@@ -395,7 +395,7 @@ def test_output_file_is_never_partial(project, monkeypatch):
     monkeypatch.setattr(os, "replace", replace_fails)
     failed = CliRunner().invoke(main, ["check", str(project), *TEST_RULE_ARGS, "--format", "json", "-o", str(report)])
     assert failed.exit_code == 2
-    assert failed.output == f"prodlint: error: cannot write {report}: No space left on device\n"
+    assert failed.output == f"loadlint: error: cannot write {report}: No space left on device\n"
     assert report.read_text() == "previous report\n"
     assert sorted(p.name for p in project.parent.iterdir()) == ["project", "report.json"]  # no temporary file left
 

@@ -11,7 +11,7 @@ from linter.cli import main
 from tests.project_builder import TEST_RULES, write_files
 from tests.sarif_schema import assert_valid_sarif
 
-TEST_RULE_ARGS = ["--rules-dir", str(TEST_RULES), "--select", "testing,prodlint"]
+TEST_RULE_ARGS = ["--rules-dir", str(TEST_RULES), "--select", "testing,loadlint"]
 LEGACY = {
     ".git/HEAD": "ref: refs/heads/main\n",
     "package.json": '{"name": "legacy"}',
@@ -35,32 +35,32 @@ def legacy(tmp_path, monkeypatch):
 
 
 def test_written_baseline_counts_per_file_and_rule_and_hides_everything(legacy):
-    assert json.loads((legacy / "prodlint-baseline.json").read_text(encoding="utf-8")) == {
-        "prodlint-baseline": 1,
+    assert json.loads((legacy / "loadlint-baseline.json").read_text(encoding="utf-8")) == {
+        "loadlint-baseline": 1,
         "findings": {
             "src/a.js": {"testing/marker-client": {"count": 2}, "testing/marker-note": {"count": 1}},
             "src/b.js": {"testing/marker-client": {"count": 1}},
         },
     }
-    again = invoke(".", "--baseline", "prodlint-baseline.json")
+    again = invoke(".", "--baseline", "loadlint-baseline.json")
     assert again.exit_code == 0 and "No problems found" in again.output
 
 
 def test_rewriting_gives_the_same_bytes(legacy):
-    first = (legacy / "prodlint-baseline.json").read_bytes()
+    first = (legacy / "loadlint-baseline.json").read_bytes()
     invoke(".", "--write-baseline")
-    assert (legacy / "prodlint-baseline.json").read_bytes() == first
+    assert (legacy / "loadlint-baseline.json").read_bytes() == first
 
 
 def test_findings_that_move_stay_hidden(legacy):
     write_files(legacy, {"src/a.js": "import x from 'x';\n\nnew MarkerClient(x);\nmarkerNote();\nnew MarkerClient();\n"})
-    result = invoke(".", "--baseline", "prodlint-baseline.json")
+    result = invoke(".", "--baseline", "loadlint-baseline.json")
     assert result.exit_code == 0, result.output
 
 
 def test_a_grown_count_shows_every_finding_of_that_file_and_rule(legacy):
     write_files(legacy, {"src/a.js": "new MarkerClient();\nnew MarkerClient();\nmarkerNote();\nnew MarkerClient();\n"})
-    result = invoke(".", "--baseline", "prodlint-baseline.json", "--format", "json")
+    result = invoke(".", "--baseline", "loadlint-baseline.json", "--format", "json")
     assert result.exit_code == 1
     report = json.loads(result.output)
     assert [(f["path"], f["span"]["start_line"], f["rule_id"]) for f in report["findings"]] == [
@@ -69,7 +69,7 @@ def test_a_grown_count_shows_every_finding_of_that_file_and_rule(legacy):
         ("src/a.js", 4, "testing/marker-client"),
     ]
     assert [n["message"] for n in report["notices"]] == [
-        "3 findings of testing/marker-client where prodlint-baseline.json allows 2: all are shown, "
+        "3 findings of testing/marker-client where loadlint-baseline.json allows 2: all are shown, "
         "since any of them may be the new one"
     ]
 
@@ -77,37 +77,37 @@ def test_a_grown_count_shows_every_finding_of_that_file_and_rule(legacy):
 def test_entries_that_no_longer_occur_are_listed_for_pruning(legacy):
     write_files(legacy, {"src/a.js": "new MarkerClient();\n"})
     (legacy / "src/b.js").unlink()
-    result = invoke(".", "--baseline", "prodlint-baseline.json", "--format", "json")
+    result = invoke(".", "--baseline", "loadlint-baseline.json", "--format", "json")
     assert result.exit_code == 0
     notices = {(n["path"], n["message"]) for n in json.loads(result.output)["notices"]}
     assert notices == {
-        ("src/a.js", "the prodlint-baseline.json entry for testing/marker-client occurs 1 times instead of 2; prune it with --write-baseline"),
-        ("src/a.js", "the prodlint-baseline.json entry for testing/marker-note no longer occurs; prune it with --write-baseline"),
-        ("src/b.js", "the prodlint-baseline.json entry for testing/marker-client no longer occurs; prune it with --write-baseline"),
+        ("src/a.js", "the loadlint-baseline.json entry for testing/marker-client occurs 1 times instead of 2; prune it with --write-baseline"),
+        ("src/a.js", "the loadlint-baseline.json entry for testing/marker-note no longer occurs; prune it with --write-baseline"),
+        ("src/b.js", "the loadlint-baseline.json entry for testing/marker-client no longer occurs; prune it with --write-baseline"),
     }
     invoke(".", "--write-baseline")
-    pruned = json.loads((legacy / "prodlint-baseline.json").read_text(encoding="utf-8"))["findings"]
+    pruned = json.loads((legacy / "loadlint-baseline.json").read_text(encoding="utf-8"))["findings"]
     assert pruned == {"src/a.js": {"testing/marker-client": {"count": 1}}}
 
 
 def test_a_partial_run_neither_calls_other_entries_stale_nor_drops_them(legacy):
     write_files(legacy, {"src/b.js": "new MarkerClient();\nnew MarkerClient();\n"})
-    result = invoke("src/b.js", "--baseline", "prodlint-baseline.json", "--format", "json")
+    result = invoke("src/b.js", "--baseline", "loadlint-baseline.json", "--format", "json")
     assert result.exit_code == 1
     assert all(n["path"] == "src/b.js" for n in json.loads(result.output)["notices"])
 
-    only_notes = invoke(".", "--ignore", "testing/marker-client", "--baseline", "prodlint-baseline.json", "--format", "json")
+    only_notes = invoke(".", "--ignore", "testing/marker-client", "--baseline", "loadlint-baseline.json", "--format", "json")
     assert only_notes.exit_code == 0 and json.loads(only_notes.output)["notices"] == []
 
     invoke("src/b.js", "--write-baseline")
-    findings = json.loads((legacy / "prodlint-baseline.json").read_text(encoding="utf-8"))["findings"]
+    findings = json.loads((legacy / "loadlint-baseline.json").read_text(encoding="utf-8"))["findings"]
     assert findings["src/b.js"] == {"testing/marker-client": {"count": 2}}
     assert findings["src/a.js"] == {"testing/marker-client": {"count": 2}, "testing/marker-note": {"count": 1}}
 
 
 def test_sarif_with_a_baseline_is_valid_and_carries_the_notices(legacy):
     (legacy / "src/b.js").unlink()
-    result = invoke(".", "--baseline", "prodlint-baseline.json", "--format", "sarif")
+    result = invoke(".", "--baseline", "loadlint-baseline.json", "--format", "sarif")
     log = json.loads(result.output)
     assert_valid_sarif(log)
     run = log["runs"][0]
@@ -119,13 +119,13 @@ def test_sarif_with_a_baseline_is_valid_and_carries_the_notices(legacy):
 @pytest.mark.parametrize(
     "content, message",
     [
-        (None, "baseline file prodlint-baseline.json does not exist; create it with --write-baseline"),
-        ("{", "baseline file prodlint-baseline.json is not valid JSON"),
-        ('{"findings": {}}', "prodlint-baseline.json is not a prodlint baseline (version 1)"),
-        ('{"prodlint-baseline": 1, "findings": []}', "prodlint-baseline.json: findings must be an object"),
+        (None, "baseline file loadlint-baseline.json does not exist; create it with --write-baseline"),
+        ("{", "baseline file loadlint-baseline.json is not valid JSON"),
+        ('{"findings": {}}', "loadlint-baseline.json is not a loadlint baseline (version 1)"),
+        ('{"loadlint-baseline": 1, "findings": []}', "loadlint-baseline.json: findings must be an object"),
         (
-            '{"prodlint-baseline": 1, "findings": {"a.js": {"x/y": {"count": 0}}}}',
-            "prodlint-baseline.json: findings.a.js.x/y.count must be a whole number above 0",
+            '{"loadlint-baseline": 1, "findings": {"a.js": {"x/y": {"count": 0}}}}',
+            "loadlint-baseline.json: findings.a.js.x/y.count must be a whole number above 0",
         ),
     ],
     ids=["missing", "not-json", "not-a-baseline", "bad-findings", "bad-count"],
@@ -134,10 +134,10 @@ def test_a_bad_baseline_file_is_one_line_and_exit_2(tmp_path, monkeypatch, conte
     monkeypatch.chdir(tmp_path)
     write_files(tmp_path, LEGACY)
     if content is not None:
-        write_files(tmp_path, {"prodlint-baseline.json": content})
-    result = invoke(".", "--baseline", "prodlint-baseline.json")
+        write_files(tmp_path, {"loadlint-baseline.json": content})
+    result = invoke(".", "--baseline", "loadlint-baseline.json")
     assert result.exit_code == 2
-    assert result.output.startswith(f"prodlint: error: {message}")
+    assert result.output.startswith(f"loadlint: error: {message}")
     assert result.output.count("\n") == 1
 
 

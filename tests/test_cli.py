@@ -12,7 +12,7 @@ from linter.cli import main
 from tests.project_builder import TEST_RULES, write_files
 from tests.sarif_schema import assert_valid_sarif
 
-TEST_RULE_ARGS = ["--rules-dir", str(TEST_RULES), "--select", "testing,prodlint"]
+TEST_RULE_ARGS = ["--rules-dir", str(TEST_RULES), "--select", "testing,loadlint"]
 
 
 def invoke(*args):
@@ -85,14 +85,14 @@ def test_github_format(project):
 def test_missing_path_is_exit_2_with_one_line(tmp_path):
     result = CliRunner().invoke(main, ["check", str(tmp_path / "nope")])
     assert result.exit_code == 2
-    assert result.output.strip().splitlines() == [f"prodlint: error: path does not exist: {tmp_path / 'nope'}"]
+    assert result.output.strip().splitlines() == [f"loadlint: error: path does not exist: {tmp_path / 'nope'}"]
 
 
 def test_bad_config_is_exit_2_naming_file_and_key(tmp_path):
-    write_files(tmp_path, {".prodlint.toml": 'select = ["auth"]\nfail_on = "error"\n', "a.js": "x;\n"})
+    write_files(tmp_path, {".loadlint.toml": 'select = ["auth"]\nfail_on = "error"\n', "a.js": "x;\n"})
     result = CliRunner().invoke(main, ["check", str(tmp_path)])
     assert result.exit_code == 2
-    assert result.output.strip() == "prodlint: error: .prodlint.toml: key 'fail_on': unknown key"
+    assert result.output.strip() == "loadlint: error: .loadlint.toml: key 'fail_on': unknown key"
 
 
 def test_broken_user_rule_is_exit_2(tmp_path):
@@ -170,8 +170,8 @@ def test_rule_crash_is_a_notice_and_exit_2(tmp_path):
 def test_rules_and_explain():
     listing = invoke("rules")
     assert listing.exit_code == 0
-    assert "prodlint/unused-suppression" in listing.output
-    explained = invoke("explain", "prodlint/invalid-suppression")
+    assert "loadlint/unused-suppression" in listing.output
+    explained = invoke("explain", "loadlint/invalid-suppression")
     assert "Why is this bad?" in explained.output
     unknown = CliRunner().invoke(main, ["explain", "nope/nope"])
     assert unknown.exit_code == 2
@@ -179,4 +179,4 @@ def test_rules_and_explain():
 
 
 def test_version():
-    assert invoke("--version").output.startswith("prodlint, version ")
+    assert invoke("--version").output.startswith("loadlint, version ")

@@ -1,5 +1,5 @@
 """Determinism and hygiene: the same input gives byte-identical output whatever the file system order, hash seed
-or number of worker processes; and prodlint never runs the code it reads, never reads outside the root, never
+or number of worker processes; and loadlint never runs the code it reads, never reads outside the root, never
 starts a process and never opens a socket.
 """
 
@@ -89,7 +89,7 @@ AUDIT_DRIVER = textwrap.dedent(
     sys.addaudithook(hook)
     from linter.cli import main
     try:
-        main(sys.argv[1:], prog_name="prodlint")
+        main(sys.argv[1:], prog_name="loadlint")
     except SystemExit as done:
         code = done.code
     with open(sys.argv[-1] + ".events.json", "w") as out:
@@ -116,14 +116,14 @@ def test_never_runs_scanned_code_reads_outside_the_root_spawns_or_connects(tmp_p
                 {
                     "name": "app",
                     "main": "../outside/lib/helper.js",
-                    "scripts": {"postinstall": "node ../outside/lib/helper.js", "prepare": "node prodlint.config.js"},
+                    "scripts": {"postinstall": "node ../outside/lib/helper.js", "prepare": "node loadlint.config.js"},
                     "dependencies": {"express": "4", "@prisma/client": "5"},
                 }
             ),
             "tsconfig.json": json.dumps(
                 {"extends": "../outside/tsconfig.base.json", "compilerOptions": {"paths": {"@out/*": ["../outside/*"]}}}
             ),
-            "prodlint.config.js": POISON,
+            "loadlint.config.js": POISON,
             ".eslintrc.js": POISON,
             "next.config.mjs": POISON,
             "src/app.ts": (

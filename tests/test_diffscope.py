@@ -15,7 +15,7 @@ from linter.diffscope import parse_unified_diff
 from tests.project_builder import TEST_RULES, write_files
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
-TEST_RULE_ARGS = ["--rules-dir", str(TEST_RULES), "--select", "testing,prodlint"]
+TEST_RULE_ARGS = ["--rules-dir", str(TEST_RULES), "--select", "testing,loadlint"]
 
 
 @pytest.fixture(autouse=True)

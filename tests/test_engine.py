@@ -125,12 +125,12 @@ class TestSuppressions:
             tmp_path,
             {
                 "a.js": (
-                    "new MarkerClient(); // prodlint-ignore testing/marker-client -- trailing covers this line\n"
+                    "new MarkerClient(); // loadlint-ignore testing/marker-client -- trailing covers this line\n"
                     "new MarkerClient();\n"
-                    "// prodlint-ignore testing -- a family works too\n"
+                    "// loadlint-ignore testing -- a family works too\n"
                     "new MarkerClient();\n"
                 ),
-                "b.js": "/* prodlint-ignore-file testing/marker-client -- generated */\nnew MarkerClient();\nnew MarkerClient();\n",
+                "b.js": "/* loadlint-ignore-file testing/marker-client -- generated */\nnew MarkerClient();\nnew MarkerClient();\n",
             },
         )
         result = lint([tmp_path])
@@ -144,34 +144,34 @@ class TestSuppressions:
             tmp_path,
             {
                 "a.js": (
-                    "// prodlint-ignore testing/marker-client\n"
+                    "// loadlint-ignore testing/marker-client\n"
                     "new MarkerClient();\n"
-                    "// prodlint-ignore testing/no-such-rule -- typo\n"
+                    "// loadlint-ignore testing/no-such-rule -- typo\n"
                     "new MarkerClient();\n"
-                    "// prodlint-ignore testing/marker-client -- nothing here\n"
+                    "// loadlint-ignore testing/marker-client -- nothing here\n"
                     "const quiet = 1;\n"
-                    "// prodlint-ignore -- no rule named\n"
+                    "// loadlint-ignore -- no rule named\n"
                     "const alsoQuiet = 2;\n"
                 )
             },
         )
         assert found(lint([tmp_path])) == {
-            ("a.js", 1, "prodlint/invalid-suppression"),
+            ("a.js", 1, "loadlint/invalid-suppression"),
             ("a.js", 2, "testing/marker-client"),
-            ("a.js", 3, "prodlint/invalid-suppression"),
+            ("a.js", 3, "loadlint/invalid-suppression"),
             ("a.js", 4, "testing/marker-client"),
-            ("a.js", 5, "prodlint/unused-suppression"),
-            ("a.js", 7, "prodlint/invalid-suppression"),
+            ("a.js", 5, "loadlint/unused-suppression"),
+            ("a.js", 7, "loadlint/invalid-suppression"),
         }
 
     def test_directive_for_a_rule_not_selected_is_not_called_unused(self, tmp_path):
-        write_files(tmp_path, {"a.js": "// prodlint-ignore testing/marker-client -- ok\nnew MarkerClient();\n"})
-        assert found(lint([tmp_path], select=["testing/marker-note", "prodlint"])) == set()
+        write_files(tmp_path, {"a.js": "// loadlint-ignore testing/marker-client -- ok\nnew MarkerClient();\n"})
+        assert found(lint([tmp_path], select=["testing/marker-note", "loadlint"])) == set()
 
     def test_jsx_comment_directive(self, tmp_path):
         write_files(
             tmp_path,
-            {"p.jsx": "export const P = () => (\n  <div>\n    {/* prodlint-ignore testing -- demo */}\n    {new MarkerClient()}\n  </div>\n);\n"},
+            {"p.jsx": "export const P = () => (\n  <div>\n    {/* loadlint-ignore testing -- demo */}\n    {new MarkerClient()}\n  </div>\n);\n"},
         )
         result = lint([tmp_path])
         assert found(result) == set()
@@ -183,7 +183,7 @@ class TestConfig:
         write_files(
             tmp_path,
             {
-                ".prodlint.toml": (
+                ".loadlint.toml": (
                     'ignore = ["testing/marker-note"]\n'
                     'exclude = ["vendor/**"]\n'
                     "[per-file-ignores]\n"
@@ -202,12 +202,12 @@ class TestConfig:
         assert {r.id: r.level.value for r in result.report.rules}["testing/marker-client"] == "warning"
 
     def test_flags_override_the_file(self, tmp_path):
-        write_files(tmp_path, {".prodlint.toml": 'select = ["testing/marker-note"]\n', "a.js": "new MarkerClient(); markerNote();\n"})
+        write_files(tmp_path, {".loadlint.toml": 'select = ["testing/marker-note"]\n', "a.js": "new MarkerClient(); markerNote();\n"})
         assert found(lint([tmp_path], select=None)) == {("a.js", 1, "testing/marker-note")}
         assert found(lint([tmp_path], select=["testing/marker-client"])) == {("a.js", 1, "testing/marker-client")}
 
     def test_package_json_key(self, tmp_path):
-        write_files(tmp_path, {"package.json": '{"name": "x", "prodlint": {"ignore": ["testing/marker-client"]}}', "a.js": "new MarkerClient(); markerNote();\n"})
+        write_files(tmp_path, {"package.json": '{"name": "x", "loadlint": {"ignore": ["testing/marker-client"]}}', "a.js": "new MarkerClient(); markerNote();\n"})
         assert found(lint([tmp_path], select=None)) == {("a.js", 1, "testing/marker-note")}
 
     @pytest.mark.parametrize(
@@ -225,10 +225,10 @@ class TestConfig:
     def test_bad_config_names_file_and_key(self, tmp_path, content, message):
         from linter.config import ConfigError
 
-        write_files(tmp_path, {".prodlint.toml": content, "a.js": "x;\n"})
+        write_files(tmp_path, {".loadlint.toml": content, "a.js": "x;\n"})
         with pytest.raises(ConfigError) as raised:
             lint([tmp_path], select=None)
-        assert str(raised.value).startswith(".prodlint.toml: ")
+        assert str(raised.value).startswith(".loadlint.toml: ")
         assert message in str(raised.value)
 
 
@@ -254,7 +254,7 @@ def test_rules_dir_config_key_loads_user_rules(tmp_path):
     from tests.project_builder import TEST_RULES
 
     shutil.copytree(TEST_RULES, tmp_path / "lint-rules")
-    write_files(tmp_path, {"prodlint.toml": 'rules-dir = "lint-rules"\nselect = ["testing"]\n', "a.js": "new MarkerClient();\n"})
+    write_files(tmp_path, {"loadlint.toml": 'rules-dir = "lint-rules"\nselect = ["testing"]\n', "a.js": "new MarkerClient();\n"})
     result = lint([tmp_path], rules_dir=None, select=None)
     assert found(result) == {("a.js", 1, "testing/marker-client")}
 

@@ -56,8 +56,8 @@ def app(tmp_path):
 def test_fix_applies_only_safe_fixes_and_reports_what_is_left(app):
     result = invoke(app, "--fix")
     assert result.exit_code == 1
-    assert "prodlint: fixed 1 finding in 1 file" in result.stderr
-    assert "prodlint: 3 more fixes with --unsafe-fixes" in result.stderr
+    assert "loadlint: fixed 1 finding in 1 file" in result.stderr
+    assert "loadlint: 3 more fixes with --unsafe-fixes" in result.stderr
     leads = (app / "src/leads.js").read_text(encoding="utf-8")
     assert "findMany({ take: Math.min(limit, 100) })" in leads
     assert "findMany({ take: size })" in leads  # a raw query string: wrapping it would turn undefined into NaN
@@ -68,7 +68,7 @@ def test_fix_applies_only_safe_fixes_and_reports_what_is_left(app):
 def test_unsafe_fixes_replace_secret_fallbacks_with_one_helper_per_file(app):
     result = invoke(app, "--fix", "--unsafe-fixes")
     assert result.exit_code == 0, result.stdout + result.stderr
-    assert "prodlint: fixed 4 findings in 2 files" in result.stderr
+    assert "loadlint: fixed 4 findings in 2 files" in result.stderr
     auth = (app / "src/auth.ts").read_text(encoding="utf-8")
     assert auth.startswith(
         "import jwt from 'jsonwebtoken';\n\n"
@@ -90,7 +90,7 @@ def test_a_second_run_changes_nothing(app):
     invoke(app, "--fix", "--unsafe-fixes")
     before = {p: p.read_bytes() for p in app.rglob("*") if p.is_file()}
     again = invoke(app, "--fix", "--unsafe-fixes")
-    assert "prodlint: fixed 0 findings in 0 files" in again.stderr
+    assert "loadlint: fixed 0 findings in 0 files" in again.stderr
     assert {p: p.read_bytes() for p in app.rglob("*") if p.is_file()} == before
 
 
@@ -102,7 +102,7 @@ def test_an_existing_helper_is_reused(app):
 
 
 def test_max_page_size_comes_from_the_config(app):
-    write_files(app, {".prodlint.toml": '[rules."pagination/uncapped-limit"]\nmax-page-size = 25\n'})
+    write_files(app, {".loadlint.toml": '[rules."pagination/uncapped-limit"]\nmax-page-size = 25\n'})
     invoke(app, "--fix")
     assert "take: Math.min(limit, 25)" in (app / "src/leads.js").read_text(encoding="utf-8")
 

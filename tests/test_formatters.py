@@ -1,6 +1,6 @@
 """Every output format rendered from the one sample report, compared with golden files.
 
-Regenerate the golden files with `PRODLINT_UPDATE_GOLDEN=1 pytest tests/test_formatters.py`, then review the diff.
+Regenerate the golden files with `LOADLINT_UPDATE_GOLDEN=1 pytest tests/test_formatters.py`, then review the diff.
 """
 
 from __future__ import annotations
@@ -54,11 +54,11 @@ def without_tmp_root(text: str, report: Report) -> str:
 
 def assert_matches_golden(actual: str, name: str) -> None:
     golden = GOLDEN_DIR / name
-    if os.environ.get("PRODLINT_UPDATE_GOLDEN") == "1":
+    if os.environ.get("LOADLINT_UPDATE_GOLDEN") == "1":
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_bytes(actual.encode("utf-8"))
         return
-    assert golden.exists(), f"{golden} is missing; run with PRODLINT_UPDATE_GOLDEN=1 to create it"
+    assert golden.exists(), f"{golden} is missing; run with LOADLINT_UPDATE_GOLDEN=1 to create it"
     assert actual == golden.read_bytes().decode("utf-8")
 
 
@@ -84,16 +84,17 @@ def test_unknown_format_is_rejected(report):
 
 
 @pytest.mark.parametrize("include_suppressed", [False, True])
-@pytest.mark.parametrize("category", [None, "prodlint", "monorepo/web/"])
+@pytest.mark.parametrize("category", [None, "loadlint", "monorepo/web/"])
 def test_every_sarif_variant_is_schema_valid(tmp_path, include_suppressed, category):
     sarif_of(sample_report(tmp_path, category=category), include_suppressed=include_suppressed)
 
 
 def test_sarif_driver_describes_tool_and_every_rule(report):
     driver = sarif_of(report)["runs"][0]["tool"]["driver"]
-    assert driver["name"] == "prodlint"
+    assert driver["name"] == "loadlint"
     assert driver["version"] == driver["semanticVersion"] == report.tool_version
-    assert driver["informationUri"].startswith("https://")
+    # No public home yet (linter.PROJECT_URL): no URL may point at a project that is not ours.
+    assert "informationUri" not in driver
     assert [rule["id"] for rule in driver["rules"]] == [rule.id for rule in report.rules]
     for descriptor, rule in zip(driver["rules"], report.rules):
         assert descriptor["shortDescription"]["text"] == rule.summary
@@ -124,8 +125,8 @@ def test_sarif_rule_index_points_at_the_rule(report):
 
 def test_sarif_automation_details_only_with_a_category(tmp_path):
     assert "automationDetails" not in sarif_of(sample_report(tmp_path))["runs"][0]
-    with_category = sarif_of(sample_report(tmp_path, category="prodlint"))["runs"][0]
-    assert with_category["automationDetails"] == {"id": "prodlint/"}
+    with_category = sarif_of(sample_report(tmp_path, category="loadlint"))["runs"][0]
+    assert with_category["automationDetails"] == {"id": "loadlint/"}
     already_slashed = sarif_of(sample_report(tmp_path, category="web/"))["runs"][0]
     assert already_slashed["automationDetails"] == {"id": "web/"}
 
@@ -299,3 +300,11 @@ def test_utf16_column_to_index():
     assert utf16_column_to_index("😀ab", 3) == 1
     assert utf16_column_to_index("😀ab", 4) == 2
     assert utf16_column_to_index("😀ab", 99) == 3
+
+
+def test_builtin_rules_point_at_no_url_until_the_project_has_a_home():
+    from linter import PROJECT_URL
+    from linter.registry import builtin_rules
+
+    assert PROJECT_URL is None
+    assert all(rule.info().help_uri is None for rule in builtin_rules())

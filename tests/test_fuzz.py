@@ -1,4 +1,4 @@
-"""A short fuzz run in every test run: random programs and mutated fixtures never break prodlint's promises.
+"""A short fuzz run in every test run: random programs and mutated fixtures never break loadlint's promises.
 
 The property lives in tests/fuzzing.py (`check_input`); tests/fuzz_long.py runs it on many more inputs.
 Derandomized, so that CI sees the same inputs every time; the long run explores.

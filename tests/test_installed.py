@@ -1,4 +1,4 @@
-"""The installed `prodlint` command, run in a subprocess outside the repository (needs `pip install .`)."""
+"""The installed `loadlint` command, run in a subprocess outside the repository (needs `pip install .`)."""
 
 from __future__ import annotations
 
@@ -23,17 +23,17 @@ def _installed(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture
-def prodlint_command() -> str:
-    command = BIN / "prodlint"
+def loadlint_command() -> str:
+    command = BIN / "loadlint"
     if not command.exists():
-        pytest.fail(f"prodlint is not installed in {BIN}: run `pip install '.[test]'` first")
+        pytest.fail(f"loadlint is not installed in {BIN}: run `pip install '.[test]'` first")
     return str(command)
 
 
-def test_installed_command_lints_the_demo_app(tmp_path, prodlint_command):
+def test_installed_command_lints_the_demo_app(tmp_path, loadlint_command):
     demo = tmp_path / "demo"
     shutil.copytree(FIXTURES / "demo", demo)
-    result = _installed(tmp_path, prodlint_command, "check", "demo", "--format", "sarif", "--no-color")
+    result = _installed(tmp_path, loadlint_command, "check", "demo", "--format", "sarif", "--no-color")
     assert result.returncode == 1, result.stderr
     assert result.stderr == ""
     log = json.loads(result.stdout)
@@ -41,12 +41,12 @@ def test_installed_command_lints_the_demo_app(tmp_path, prodlint_command):
     assert {r["ruleId"] for r in log["runs"][0]["results"]} >= {"auth/secret-fallback"}
 
 
-def test_module_entry_point_and_version(tmp_path, prodlint_command):
+def test_module_entry_point_and_version(tmp_path, loadlint_command):
     result = _installed(tmp_path, sys.executable, "-m", "linter", "--version")
-    assert result.returncode == 0 and result.stdout.startswith("prodlint, version")
+    assert result.returncode == 0 and result.stdout.startswith("loadlint, version")
 
 
-def test_wheel_ships_rules_inside_linter_and_no_top_level_rules_module(tmp_path, prodlint_command):
+def test_wheel_ships_rules_inside_linter_and_no_top_level_rules_module(tmp_path, loadlint_command):
     probe = (
         "import importlib.util, pathlib, linter\n"
         "print(importlib.util.find_spec('rules') is None)\n"

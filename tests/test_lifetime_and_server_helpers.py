@@ -140,14 +140,14 @@ def test_stateless_dependencies(name):
 )
 def test_bad_options_are_errors(tmp_path, config, message):
     (tmp_path / "package.json").write_text('{"name": "x"}')
-    (tmp_path / ".prodlint.toml").write_text(config)
+    (tmp_path / ".loadlint.toml").write_text(config)
     with pytest.raises(ConfigError, match=message):
         run(RunOptions(paths=[tmp_path], jobs=1))
 
 
 def test_options_change_the_maximum(tmp_path):
     (tmp_path / "package.json").write_text('{"name": "x", "dependencies": {"jsonwebtoken": "9.0.2"}}')
-    (tmp_path / ".prodlint.toml").write_text('[rules."auth/jwt-no-expiry"]\nmax-expiry = 3600\n')
+    (tmp_path / ".loadlint.toml").write_text('[rules."auth/jwt-no-expiry"]\nmax-expiry = 3600\n')
     (tmp_path / "tokens.js").write_text(
         "const jwt = require('jsonwebtoken');\n"
         "exports.a = (id) => jwt.sign({ sub: id }, process.env.JWT_SECRET, { expiresIn: '1h' });\n"

@@ -77,7 +77,7 @@ def test_a_gitignore_added_above_the_walked_folder_is_honoured(project):
 
 
 def test_a_file_grown_past_the_size_limit_is_skipped(project):
-    write_files(project, {".prodlint.toml": "max-file-size = 100\n"})
+    write_files(project, {".loadlint.toml": "max-file-size = 100\n"})
     lint([project])
     (project / "src" / "a.js").write_text(MARKER + "// padding\n" * 20)
     result = lint([project])

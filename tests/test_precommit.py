@@ -1,4 +1,4 @@
-"""prodlint as a pre-commit hook, driven through the real `pre-commit` (a test dependency).
+"""loadlint as a pre-commit hook, driven through the real `pre-commit` (a test dependency).
 
 pre-commit installs a `language: python` hook by pip-installing the hook repository into a fresh virtualenv,
 which takes about 12 s, once per `try-repo` call and once per repository + revision for an installed config.
@@ -18,7 +18,7 @@ import pytest
 from tests.fixture_cases import REPO
 
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
-# What pip needs to install prodlint, plus the hook manifest.
+# What pip needs to install loadlint, plus the hook manifest.
 HOOK_REPO_CONTENT = ("pyproject.toml", "README.md", "linter", "rules", ".pre-commit-hooks.yaml")
 TIMEOUT = 600
 
@@ -70,7 +70,7 @@ def sh(env: dict[str, str], cwd: Path, *command: str, check: bool = True) -> sub
 
 @pytest.fixture(scope="module")
 def hook_repo(tmp_path_factory, env) -> Path:
-    """A git repository holding this working tree's prodlint (committed or not), committed, as pre-commit wants."""
+    """A git repository holding this working tree's loadlint (committed or not), committed, as pre-commit wants."""
     repo = tmp_path_factory.mktemp("hook-repo")
     for name in HOOK_REPO_CONTENT:
         source = REPO / name
@@ -80,7 +80,7 @@ def hook_repo(tmp_path_factory, env) -> Path:
             shutil.copy2(source, repo / name)
     sh(env, repo, "git", "init", "--quiet")
     sh(env, repo, "git", "add", "--all")
-    sh(env, repo, "git", "commit", "--quiet", "--message", "prodlint")
+    sh(env, repo, "git", "commit", "--quiet", "--message", "loadlint")
     return repo
 
 
@@ -108,7 +108,7 @@ def test_try_repo_refuses_a_second_prisma_client_and_passes_a_clean_change(tmp_p
     app = make_app(tmp_path / "app", env)
 
     stage(app, env, "src/users.js", SECOND_CLIENT)
-    refused = sh(env, app, str(PRE_COMMIT), "try-repo", str(hook_repo), "prodlint", check=False)
+    refused = sh(env, app, str(PRE_COMMIT), "try-repo", str(hook_repo), "loadlint", check=False)
     assert refused.returncode == 1, refused.stdout + refused.stderr
     assert SECOND_CLIENT_FINDING in refused.stdout
     assert "import the shared client from src/lib/prisma.js" in refused.stdout
@@ -117,9 +117,9 @@ def test_try_repo_refuses_a_second_prisma_client_and_passes_a_clean_change(tmp_p
     sh(env, app, "git", "rm", "--cached", "--quiet", "src/users.js")
     (app / "src/users.js").unlink()
     stage(app, env, "src/stats.js", CLEAN_CHANGE)
-    passed = sh(env, app, str(PRE_COMMIT), "try-repo", str(hook_repo), "prodlint", check=False)
+    passed = sh(env, app, str(PRE_COMMIT), "try-repo", str(hook_repo), "loadlint", check=False)
     assert passed.returncode == 0, passed.stdout + passed.stderr
-    assert re.search(r"^prodlint\.+Passed$", passed.stdout, re.MULTILINE), passed.stdout
+    assert re.search(r"^loadlint\.+Passed$", passed.stdout, re.MULTILINE), passed.stdout
     assert work_tree_status(app, env) == ["A  src/stats.js"]
 
 
@@ -151,16 +151,16 @@ def test_readme_config_blocks_a_commit_then_lets_a_clean_one_through(tmp_path, e
     sh(env, app, "git", "commit", "--quiet", "--message", "user count")
     assert work_tree_status(app, env) == []
 
-    manual = sh(env, app, str(PRE_COMMIT), "run", "--hook-stage", "manual", "prodlint-project", check=False)
+    manual = sh(env, app, str(PRE_COMMIT), "run", "--hook-stage", "manual", "loadlint-project", check=False)
     assert manual.returncode == 0, manual.stdout + manual.stderr
-    assert re.search(r"^prodlint \(whole project\)\.+Passed$", manual.stdout, re.MULTILINE), manual.stdout
+    assert re.search(r"^loadlint \(whole project\)\.+Passed$", manual.stdout, re.MULTILINE), manual.stdout
 
 
 def test_a_run_leaves_the_work_tree_alone_even_with_rules_of_its_own(tmp_path, env):
     """No cache, report or bytecode lands in the checkout: not even for the user's own rules folder."""
     app = make_app(tmp_path / "app", env)
     shutil.copytree(REPO / "tests/data/rules/testing", app / "tools/rules/testing", ignore=shutil.ignore_patterns("__pycache__"))
-    stage(app, env, ".prodlint.toml", 'rules-dir = "tools/rules"\n')
+    stage(app, env, ".loadlint.toml", 'rules-dir = "tools/rules"\n')
     sh(env, app, "git", "add", "--all")
     sh(env, app, "git", "commit", "--quiet", "--message", "own rules")
     stage(app, env, "src/marker.js", "new MarkerClient();\n")
@@ -176,7 +176,7 @@ def test_the_hook_selects_every_javascript_and_typescript_extension(tmp_path, na
     import yaml
     from identify.identify import tags_from_path
 
-    (hook,) = [h for h in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")) if h["id"] == "prodlint"]
+    (hook,) = [h for h in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")) if h["id"] == "loadlint"]
     path = tmp_path / name
     path.write_text("export const a = 1;\n", encoding="utf-8")
     assert re.search(hook["files"], name)

@@ -63,7 +63,7 @@ def test_next_hot_reload_is_a_warning_and_per_call_stays_an_error(tmp_path):
 
 def test_config_level_still_overrides_a_per_finding_level(tmp_path):
     repo = _copy("next-hot-reload", tmp_path)
-    (repo / ".prodlint.toml").write_text('[levels]\n"prisma/client-outside-singleton" = "note"\n')
+    (repo / ".loadlint.toml").write_text('[levels]\n"prisma/client-outside-singleton" = "note"\n')
     (finding,) = _findings([repo])
     assert finding.level is Level.NOTE
 
@@ -83,14 +83,14 @@ def test_without_a_singleton_all_but_the_first_module_are_reported(tmp_path):
 
 def test_unknown_option_is_an_error(tmp_path):
     repo = _copy("next-hot-reload", tmp_path)
-    (repo / ".prodlint.toml").write_text('[rules."prisma/client-outside-singleton"]\none-shot-pathz = []\n')
+    (repo / ".loadlint.toml").write_text('[rules."prisma/client-outside-singleton"]\none-shot-pathz = []\n')
     with pytest.raises(ConfigError, match="one-shot-pathz"):
         run(RunOptions(paths=[repo], jobs=1))
 
 
 def test_one_shot_paths_option_replaces_the_defaults(tmp_path):
     repo = _copy("one-shot", tmp_path)
-    (repo / ".prodlint.toml").write_text('[rules."prisma/client-outside-singleton"]\none-shot-paths = []\n')
+    (repo / ".loadlint.toml").write_text('[rules."prisma/client-outside-singleton"]\none-shot-paths = []\n')
     flagged = {f.path for f in _findings([repo])}
     assert flagged == {
         "scripts/backfill-invoices.js",

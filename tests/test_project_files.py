@@ -27,7 +27,7 @@ DB_PUSH = "prisma/db-push-in-deploy"
 DOCKERFILE = "FROM node:20\nCOPY . .\nCMD npx prisma db push && node server.js\n"
 
 
-def _lint(paths, select=("prisma", "prodlint"), **options):
+def _lint(paths, select=("prisma", "loadlint"), **options):
     result = run(RunOptions(paths=[Path(p) for p in paths], select=list(select), jobs=1, **options))
     return {(f.path, f.span.start_line, f.rule_id) for f in result.report.active_findings}, result
 
@@ -102,7 +102,7 @@ def test_unreadable_project_files_become_notices(tmp_path):
 
 
 def test_size_limit_applies_to_project_files(tmp_path):
-    write_files(tmp_path, {"Dockerfile": DOCKERFILE + "# padding\n" * 200, "prodlint.toml": "max-file-size = 500\n"})
+    write_files(tmp_path, {"Dockerfile": DOCKERFILE + "# padding\n" * 200, "loadlint.toml": "max-file-size = 500\n"})
     found, result = _lint([tmp_path])
     assert found == set()
     assert any(n.path == "Dockerfile" and "limit" in n.message for n in result.report.notices)
@@ -114,24 +114,24 @@ def test_hash_and_slash_comment_suppressions(tmp_path):
         {
             "Dockerfile": (
                 "FROM node:20\n"
-                "# prodlint-ignore prisma/db-push-in-deploy -- review apps get a throwaway database\n"
+                "# loadlint-ignore prisma/db-push-in-deploy -- review apps get a throwaway database\n"
                 "CMD npx prisma db push && node server.js\n"
-                "RUN echo hi # prodlint-ignore prisma/db-push-in-deploy -- suppresses nothing\n"
-                "# prodlint-ignore prisma/db-push-in-deploy\n"
+                "RUN echo hi # loadlint-ignore prisma/db-push-in-deploy -- suppresses nothing\n"
+                "# loadlint-ignore prisma/db-push-in-deploy\n"
             ),
             "schema.prisma": (
                 'datasource db {\n  provider = "postgresql"\n  url = env("DATABASE_URL")\n}\n'
                 "model User {\n  id String @id\n  posts Post[]\n}\n"
                 "model Post {\n  id String @id\n  author User @relation(fields: [authorId], references: [id])\n"
-                "  /// prodlint-ignore prisma/missing-relation-index -- a handful of posts per author\n"
+                "  /// loadlint-ignore prisma/missing-relation-index -- a handful of posts per author\n"
                 "  authorId String\n}\n"
             ),
         },
     )
     found, result = _lint([tmp_path])
     assert found == {
-        ("Dockerfile", 4, "prodlint/unused-suppression"),
-        ("Dockerfile", 5, "prodlint/invalid-suppression"),
+        ("Dockerfile", 4, "loadlint/unused-suppression"),
+        ("Dockerfile", 5, "loadlint/invalid-suppression"),
     }
     suppressed = {(f.path, f.rule_id) for f in result.report.findings if f.suppressed}
     assert suppressed == {("Dockerfile", DB_PUSH), ("schema.prisma", "prisma/missing-relation-index")}

@@ -62,7 +62,7 @@ def test_demo_names_the_init_call_that_connects_redis_too_late():
 @pytest.mark.parametrize("setting", ['"require-shared-store" = "sometimes"', '"shared-store" = true'])
 def test_bad_options_are_configuration_errors(tmp_path, setting):
     repo = _copy("no-redis", tmp_path)
-    (repo / ".prodlint.toml").write_text(f'[rules."{RULE}"]\n{setting}\n', encoding="utf-8")
+    (repo / ".loadlint.toml").write_text(f'[rules."{RULE}"]\n{setting}\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=RULE):
         run(RunOptions(paths=[repo], jobs=1))
 
@@ -70,7 +70,7 @@ def test_bad_options_are_configuration_errors(tmp_path, setting):
 def test_the_option_reports_a_package_without_redis(tmp_path):
     repo = _copy("no-redis", tmp_path)
     assert _findings([repo]) == []
-    (repo / ".prodlint.toml").write_text(f'[rules."{RULE}"]\nrequire-shared-store = true\n', encoding="utf-8")
+    (repo / ".loadlint.toml").write_text(f'[rules."{RULE}"]\nrequire-shared-store = true\n', encoding="utf-8")
     assert [f.span.start_line for f in _findings([repo])] == [9, 12]
 
 

@@ -1,4 +1,4 @@
-"""What GitHub code scanning needs from prodlint's SARIF to keep alerts stable: checked end to end through the CLI.
+"""What GitHub code scanning needs from loadlint's SARIF to keep alerts stable: checked end to end through the CLI.
 
 An alert's identity is (rule id, repo-relative path, category, `primaryLocationLineHash`); if any of these
 moves between two runs on unchanged code, the alert is closed and a new one opened.
@@ -17,7 +17,7 @@ from tests.fixture_cases import FIXTURES
 from tests.project_builder import TEST_RULES, write_files
 from tests.sarif_schema import assert_valid_sarif
 
-TEST_RULE_ARGS = ["--rules-dir", str(TEST_RULES), "--select", "testing,prodlint"]
+TEST_RULE_ARGS = ["--rules-dir", str(TEST_RULES), "--select", "testing,loadlint"]
 MAX_TAGS = 10  # GitHub shows at most 10 tags per rule and drops the rest
 
 

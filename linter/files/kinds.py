@@ -1,7 +1,7 @@
-"""Which non-JavaScript files of a project prodlint reads, by name: the one place that decides it.
+"""Which non-JavaScript files of a project loadlint reads, by name: the one place that decides it.
 
 A *project file* is read whole by project-level rules (it is never parsed by tree-sitter). Its kind says how
-to read it and which comment starts a line comment (for `prodlint-ignore` directives and fixture annotations).
+to read it and which comment starts a line comment (for `loadlint-ignore` directives and fixture annotations).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ SLASH_COMMENT_KINDS = frozenset({PRISMA})
 
 
 def project_file_kind(name: str) -> str | None:
-    """The kind of a file prodlint reads besides JS/TS sources and manifests, from its name; None for others."""
+    """The kind of a file loadlint reads besides JS/TS sources and manifests, from its name; None for others."""
     name = PurePosixPath(name).name
     if name in _BY_NAME:
         return _BY_NAME[name]

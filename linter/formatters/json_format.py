@@ -1,4 +1,4 @@
-"""The `json` format: prodlint's stable, machine-readable contract for other tools.
+"""The `json` format: loadlint's stable, machine-readable contract for other tools.
 
 Shape: `{"version", "findings", "notices", "summary"}`. Findings and notices are sorted by position, keys are
 sorted, and every finding carries every key (null when absent), so the output diffs cleanly between runs.

@@ -49,7 +49,7 @@ def build_log(report: Report, *, include_suppressed: bool = False) -> sarif_om.S
     )
     driver = _new(
         sarif_om.ToolComponent,
-        name="prodlint",
+        name="loadlint",
         version=report.tool_version,
         semantic_version=report.tool_version,
         information_uri=PROJECT_URL,

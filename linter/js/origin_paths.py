@@ -4,7 +4,7 @@ A tiny abstract interpretation of one function body. A path carries a `PathState
 allowlist test on the way (`allowed.includes(origin)` was true), whether it is known to be missing (`!origin`
 was true: not a browser request), whether the path runs only in development (`NODE_ENV !== 'production'`),
 and whether it is in the branch where a condition about something else holds (a route, a feature flag), a case
-prodlint cannot judge. Statements are followed through blocks, `if`/`else`, `return`, `throw`, `try`, loops and
+loadlint cannot judge. Statements are followed through blocks, `if`/`else`, `return`, `throw`, `try`, loops and
 `switch`; expressions through `?:`, `&&` and `||`. Conditions are split on `!`, `&&` and `||`; each atom is then
 a presence test of the origin, an allowlist test (anything else that mentions the origin or a value computed
 from it, see `linter.js.origin_names`), an environment test, or unknown. Nested functions are not entered.
@@ -238,7 +238,7 @@ def _refine(
     if development is not None:
         dev = {replace(s, development=True) for s in states}
         return (dev, set(states)) if development else (set(states), dev)
-    # A condition about something else (a route, a feature flag) being true is a case prodlint cannot judge;
+    # A condition about something else (a route, a feature flag) being true is a case loadlint cannot judge;
     # it being false is the ordinary path.
     return {replace(s, gated=True) for s in states}, set(states)
 

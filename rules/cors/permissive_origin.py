@@ -8,14 +8,14 @@ everything the API returns.
 
 The usual way this happens is an origin callback that checks an allowlist and then allows the request anyway:
 it logs the unknown origin "for now" and calls `callback(null, true)`, or allows it in the `else` branch.
-prodlint follows the paths through the origin function (`cors({ origin })`, NestJS `enableCors`, socket.io,
+loadlint follows the paths through the origin function (`cors({ origin })`, NestJS `enableCors`, socket.io,
 `@fastify/cors`, `@koa/cors`, `hono/cors`; an arrow, a method, or a function defined elsewhere in the file) and
 reports the `callback(null, true)`, `callback(null, origin)` or returned origin that a path reaches without the
 origin having passed an allowlist test. It does not report:
 - allows after `!origin` (no `Origin` header: not a browser, so CORS does not apply);
 - results that are themselves the test, as in `callback(null, allowed.includes(origin))`;
 - allows only in development (`if (process.env.NODE_ENV !== 'production')`), or only when a condition about
-  something else holds (`if (req.path.startsWith('/embed/'))`, a feature flag), which prodlint cannot judge;
+  something else holds (`if (req.path.startsWith('/embed/'))`, a feature flag), which loadlint cannot judge;
 - an origin function that allows every origin without credentials and without trying to check: that is a
   public API, like `origin: '*'`.
 

@@ -22,7 +22,7 @@ trusted, and so is a schema or DTO imported from another module.
 Values handed to a function of another module (a service that runs the query) are not followed: the rule
 reports what one file shows.
 
-`prodlint check --fix` wraps the value in `Math.min(value, 100)` (option `max-page-size`); the fix is unsafe,
+`loadlint check --fix` wraps the value in `Math.min(value, 100)` (option `max-page-size`); the fix is unsafe,
 and needs `--unsafe-fixes`, unless the value is a number anyway, since `Math.min(undefined, 100)` is `NaN`.
 
 ## Example

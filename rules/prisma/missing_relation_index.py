@@ -19,7 +19,7 @@ the filtered fields followed by the sorted one (`@@index([userId, createdAt])`):
 the database still reads all of the user's rows and sorts them on every request.
 
 A model that is small by design can keep its unindexed relation with
-`/// prodlint-ignore prisma/missing-relation-index -- <reason>` on the line before the field.
+`/// loadlint-ignore prisma/missing-relation-index -- <reason>` on the line before the field.
 
 ## Example
 ```prisma

@@ -1,4 +1,4 @@
-"""A `prodlint-ignore` comment that is malformed: no reason, no rule, or an unknown rule id.
+"""A `loadlint-ignore` comment that is malformed: no reason, no rule, or an unknown rule id.
 
 ## Why is this bad?
 A suppression silences a finding for everyone who reads the code later. Without a reason nobody can tell
@@ -7,18 +7,18 @@ nothing while looking as if it did.
 
 ## Example
 ```js
-// prodlint-ignore auth/secret-fallback
+// loadlint-ignore auth/secret-fallback
 const secret = process.env.JWT_SECRET || 'dev-secret';
 ```
 
 ## Use instead
 ```js
-// prodlint-ignore auth/secret-fallback -- local-only demo server, never deployed
+// loadlint-ignore auth/secret-fallback -- local-only demo server, never deployed
 const secret = process.env.JWT_SECRET || 'dev-secret';
 ```
 
 ## References
-- `prodlint explain` for the rule ids; `prodlint rules` lists them.
+- `loadlint explain` for the rule ids; `loadlint rules` lists them.
 """
 
 from linter.model import Level, Precision
@@ -26,7 +26,7 @@ from linter.rule import Rule
 
 
 class InvalidSuppression(Rule):
-    id = "prodlint/invalid-suppression"
+    id = "loadlint/invalid-suppression"
     name = "InvalidSuppression"
     level = Level.WARNING
     precision = Precision.VERY_HIGH

@@ -1,4 +1,4 @@
-"""A `prodlint-ignore` comment that suppresses nothing.
+"""A `loadlint-ignore` comment that suppresses nothing.
 
 ## Why is this bad?
 Once the code it excused is fixed or moved, a stale suppression stays behind and will silently hide the next
@@ -6,7 +6,7 @@ real finding on that line. Removing it keeps suppressions an honest list of acce
 
 ## Example
 ```js
-// prodlint-ignore auth/secret-fallback -- read from the vault at boot
+// loadlint-ignore auth/secret-fallback -- read from the vault at boot
 const port = process.env.PORT || 3000;
 ```
 
@@ -24,7 +24,7 @@ from linter.rule import Rule
 
 
 class UnusedSuppression(Rule):
-    id = "prodlint/unused-suppression"
+    id = "loadlint/unused-suppression"
     name = "UnusedSuppression"
     level = Level.WARNING
     precision = Precision.VERY_HIGH
