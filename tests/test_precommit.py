@@ -19,7 +19,7 @@ from tests.fixture_cases import REPO
 
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
 # What pip needs to install loadlint, plus the hook manifest.
-HOOK_REPO_CONTENT = ("pyproject.toml", "README.md", "linter", "rules", ".pre-commit-hooks.yaml")
+HOOK_REPO_CONTENT = ("pyproject.toml", "README.md", "LICENSE", "linter", "rules", ".pre-commit-hooks.yaml")
 TIMEOUT = 600
 
 APP = {
