@@ -7,6 +7,7 @@ installed as `linter/rules`; a user's own folder (`--rules-dir`, config `rules-d
 from __future__ import annotations
 
 import hashlib
+import importlib
 import importlib.util
 import re
 import sys
@@ -31,7 +32,14 @@ def builtin_rules_dir() -> Path:
 
 @lru_cache(maxsize=None)
 def builtin_rules() -> tuple[type[Rule], ...]:
-    return load_rules_dir(builtin_rules_dir(), "linter.rules")
+    """The built-in pack, imported as the package `linter.rules` (its helpers import each other by that name)."""
+    found: dict[str, type[Rule]] = {}
+    for module_path in sorted(builtin_rules_dir().glob("*/*.py")):
+        if module_path.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"linter.rules.{module_path.parent.name}.{module_path.stem}")
+        _collect_rules(module, module_path, found)
+    return tuple(found[rule_id] for rule_id in sorted(found))
 
 
 def load_rules_dir(folder: Path, package_name: str | None = None) -> tuple[type[Rule], ...]:
@@ -48,15 +56,19 @@ def load_rules_dir(folder: Path, package_name: str | None = None) -> tuple[type[
         if module_path.name.startswith("_"):
             continue
         module = _load_module(module_path, f"{package_name}.{module_path.parent.name}.{module_path.stem}", keep_bytecode)
-        for candidate in vars(module).values():
-            if not _is_rule_class(candidate, module.__name__):
-                continue
-            if not RULE_ID.match(getattr(candidate, "id", "")):
-                raise RuleLoadError(f"{module_path}: rule id {getattr(candidate, 'id', None)!r} is not 'family/kebab-name'")
-            if candidate.id in found:
-                raise RuleLoadError(f"{module_path}: rule id {candidate.id} is defined twice")
-            found[candidate.id] = candidate
+        _collect_rules(module, module_path, found)
     return tuple(found[rule_id] for rule_id in sorted(found))
+
+
+def _collect_rules(module, module_path: Path, found: dict[str, type[Rule]]) -> None:
+    for candidate in vars(module).values():
+        if not _is_rule_class(candidate, module.__name__):
+            continue
+        if not RULE_ID.match(getattr(candidate, "id", "")):
+            raise RuleLoadError(f"{module_path}: rule id {getattr(candidate, 'id', None)!r} is not 'family/kebab-name'")
+        if candidate.id in found:
+            raise RuleLoadError(f"{module_path}: rule id {candidate.id} is defined twice")
+        found[candidate.id] = candidate
 
 
 def _is_rule_class(candidate: object, module_name: str) -> bool:

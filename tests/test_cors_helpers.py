@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from linter.js.deployment_checks import development_when_true
-from linter.js.origin_allowlists import bypass, matches_any_origin, string_check_bypass
-from linter.js.origin_names import OriginNames
-from linter.js.origin_paths import allows
+from linter.rules.cors._origin_allowlists import bypass, matches_any_origin, string_check_bypass
+from linter.rules.cors._origin_names import OriginNames
+from linter.rules.cors._origin_paths import allows
 from linter.syntax import parse, text, walk
 
 

@@ -8,9 +8,9 @@ import pytest
 from linter.config import ConfigError
 from linter.context import FileContext
 from linter.engine import RunOptions, run
-from linter.js.constants import constant_value
+from linter.js.static_values import constant_value
 from linter.js.object_literals import option, options_object
-from linter.js.servers import is_stateful_package
+from linter.rules.express._servers import is_stateful_package
 from linter.js.units import byte_count, describe_bytes, describe_seconds, jose_seconds, ms_seconds
 from linter.syntax import parse, walk
 

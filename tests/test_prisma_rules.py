@@ -131,7 +131,7 @@ def test_db_rule_is_gated_on_the_package_dependencies(tmp_path):
     ],
 )
 def test_framework_file_conventions(path, expected):
-    from linter.frameworks import is_app_rendered, is_app_route, is_next_middleware, is_pages_api
+    from linter.frameworks.nextjs import is_app_rendered, is_app_route, is_next_middleware, is_pages_api
 
     checks = {
         "pages-api": is_pages_api,

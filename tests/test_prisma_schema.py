@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from linter.files.prisma_schema import parse_schema
-from linter.files.prisma_schemas import key_field_lists, relation_fields, unique_field_sets
+from linter.rules.prisma._schema_parser import parse_schema
+from linter.rules.prisma._project_schemas import key_field_lists, relation_fields, unique_field_sets
 from linter.positions import LineIndex
 
 SCHEMA = b'''// The app's schema

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from linter.engine import RunOptions, run
-from linter.files.env_entries import env_entries
-from linter.files.json_locations import json_strings
+from linter.rules.prisma._env_entries import env_entries
+from linter.rules.prisma._json_locations import json_strings
 from linter.files.kinds import COMPOSE, ENV_EXAMPLE, project_file_kind
-from linter.files.shell_commands import (
+from linter.rules.prisma._shell_commands import (
     Branches,
     ChangeFolder,
     PrismaCommand,

@@ -11,7 +11,7 @@ import pytest
 from linter.config import ConfigError
 from linter.context import FileContext
 from linter.engine import RunOptions, run
-from linter.js.startup_order import ModuleOutliner, entry_modules, resolve_export, simulate
+from linter.rules.ratelimit._startup_order import ModuleOutliner, entry_modules, resolve_export, simulate
 from linter.model import Level
 from linter.project import ProjectIndex
 from linter.syntax import LANGUAGE_BY_SUFFIX, parse, text

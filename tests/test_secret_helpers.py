@@ -7,9 +7,9 @@ import pytest
 
 from linter.context import FileContext
 from linter.engine import RunOptions, run
-from linter.js.env import env_var_name, setting_name
+from linter.rules.auth._env import env_var_name, setting_name
 from linter.js.references import resolve_imported
-from linter.js.secrets import is_secret_name
+from linter.rules.auth._secrets import is_secret_name
 from linter.syntax import parse, walk
 
 RULE = "auth/secret-fallback"

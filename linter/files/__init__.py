@@ -1,2 +1,2 @@
-"""What loadlint knows of a project's files that are not JavaScript: Prisma schemas, deployment configuration
-(Dockerfiles, Procfiles, Railway, Render, Fly.io, Nixpacks), shell scripts, `.env` examples and Compose files."""
+"""The kinds of non-JavaScript files loadlint reads (Prisma schemas, deployment files, shell scripts, `.env`
+examples, Compose files), told apart by name; the rules that read each kind parse it themselves."""

@@ -5,13 +5,13 @@ object, or a bag of its parameters) with nothing bounding its size on the way, e
 steps from the source to `expr` (for SARIF code flows). Followed:
 
 - local names (`linter.js.bindings`): `const`/`let`, reassignments, destructuring with defaults;
-- the request vocabulary of `linter.js.request_inputs` (`req.query.limit`, `searchParams.get('limit')`, ...);
+- the request vocabulary of `linter.frameworks.request_inputs` (`req.query.limit`, `searchParams.get('limit')`, ...);
 - conversions that keep the size: `parseInt`, `Number`, `parseFloat`, `String`, unary `+`, `Math.floor`,
   `as` casts and `!`; defaults `x || 50`, `x ?? 50`; ternaries; template literals; arithmetic such as `x + 1`;
   `Math.max` (a lower bound only);
 - helpers of the same file: a call's returned values with its arguments bound, and a function's parameters
   through its callers in the file;
-- bags validated by a schema of the same file (`linter.js.validation_schemas`).
+- bags validated by a schema of the same file (`linter.frameworks.validation_schemas`).
 
 Stops (returns None) at constants, at anything from another module, at `Math.min` with a bound, `% n`, and at
 a value checked against a maximum first (`linter.js.limit_caps`). A handler registered with a validation
@@ -27,7 +27,7 @@ from linter.js.bindings import Binding, declaration_of, definitions_before, func
 from linter.js.expressions import arguments_of, callee, member_object, object_keys, property_name, unwrap
 from linter.js.functions import function_name
 from linter.js.limit_caps import SIZE_KEEPING_CALLS, bounded_at, bounds, canonical, is_math_min
-from linter.js.request_inputs import (
+from linter.frameworks.request_inputs import (
     PARAMS,
     SEARCH_PARAMS,
     VALUE,
@@ -40,8 +40,8 @@ from linter.js.request_inputs import (
     parameter_input,
     validated_by_route,
 )
-from linter.js.scopes import call_sites
-from linter.js.validation_schemas import (
+from linter.js.invocation import call_sites
+from linter.frameworks.validation_schemas import (
     BOUNDED,
     PARSE_METHODS,
     RESULT_PROPERTIES,

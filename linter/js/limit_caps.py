@@ -10,7 +10,7 @@ a comparison bounds it when it can only be small on one side: `limit <= 100`, `M
   (`limit > 100 ? 100 : limit`, `if (limit <= MAX) { … }`, `PAGE_SIZES.includes(size) ? size : 25`).
 
 `Math.min()` and schemas are read where the value is traced (`linter.js.client_values`,
-`linter.js.validation_schemas`).
+`linter.frameworks.validation_schemas`).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from linter.js.constants import const_initializer
+from linter.js.static_values import const_initializer
 from linter.js.expressions import key_text, unwrap
 from linter.syntax import Node, text
 

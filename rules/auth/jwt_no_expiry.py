@@ -79,7 +79,7 @@ from typing import Iterator
 from pydantic import field_validator
 
 from linter.context import FileContext
-from linter.js.jwt_signing import (
+from linter.rules.auth._jwt_signing import (
     Lifetime,
     SignCall,
     configured_sign_options,
@@ -87,9 +87,9 @@ from linter.js.jwt_signing import (
     jose_sign_chain,
     sign_call,
 )
-from linter.js.jwt_verification import verifies_with_max_age
+from linter.rules.auth._jwt_verification import verifies_with_max_age
 from linter.js.object_literals import option
-from linter.js.token_purpose import token_purpose
+from linter.rules.auth._token_purpose import token_purpose
 from linter.js.units import describe_seconds, ms_seconds
 from linter.model import Finding, Level, Precision
 from linter.paths import is_test_support_path

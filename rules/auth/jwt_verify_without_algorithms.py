@@ -62,7 +62,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from linter.context import FileContext
-from linter.js.jwt_verification import VerifyCall, verify_call
+from linter.rules.auth._jwt_verification import VerifyCall, verify_call
 from linter.js.object_literals import option
 from linter.model import Finding, Level, Precision
 from linter.paths import is_test_support_path

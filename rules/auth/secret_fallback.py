@@ -70,9 +70,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterator
 
-from linter.js.env import config_getter_key, is_env_object, setting_name
+from linter.rules.auth._env import config_getter_key, is_env_object, setting_name
 from linter.js.expressions import WRAPPERS, arguments_of, callee, key_text, outermost, property_name, unwrap
-from linter.js.secrets import (
+from linter.rules.auth._secrets import (
     OPTION_SINKS,
     SECRET_ARGUMENTS,
     SECRET_OPTION_NAMES,

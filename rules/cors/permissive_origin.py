@@ -98,7 +98,7 @@ import re
 from typing import Iterator
 
 from linter.context import FileContext
-from linter.js.cors import (
+from linter.rules.cors._cors_calls import (
     ALLOW_ORIGIN,
     CONTEXT_ORIGIN_FUNCTIONS,
     CorsConfig,
@@ -113,9 +113,9 @@ from linter.js.cors import (
 from linter.js.expressions import arguments_of, callee, member_object, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function, function_body, parameter_names
 from linter.js.imports import string_value
-from linter.js.origin_names import OriginNames
-from linter.js.origin_paths import ALWAYS, PathState, ReachedSink, Verdict, allows, default_leaf, verdicts
-from linter.js.origin_allowlists import Bypass, bypass, matches_any_origin, string_check_bypass
+from linter.rules.cors._origin_names import OriginNames
+from linter.rules.cors._origin_paths import ALWAYS, PathState, ReachedSink, Verdict, allows, default_leaf, verdicts
+from linter.rules.cors._origin_allowlists import Bypass, bypass, matches_any_origin, string_check_bypass
 from linter.model import Finding, Level, Precision
 from linter.rule import Match, Rule
 from linter.syntax import Node, node_at, text, walk

@@ -47,8 +47,8 @@ from __future__ import annotations
 from typing import Iterator
 
 from linter.context import FileContext
-from linter.js.db_clients import CLIENT_MODULES, connects_in, pooled_client_creation
-from linter.js.scopes import invocation
+from linter.rules.db._db_clients import CLIENT_MODULES, connects_in, pooled_client_creation
+from linter.js.invocation import invocation
 from linter.model import Finding, Level, Precision
 from linter.rule import Match, Rule
 

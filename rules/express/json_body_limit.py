@@ -63,7 +63,7 @@ from typing import Iterator
 from pydantic import field_validator
 
 from linter.context import FileContext
-from linter.js.constants import constant_value
+from linter.js.static_values import constant_value
 from linter.js.expressions import arguments_of, callee, outermost, property_name, unwrap
 from linter.js.imports import string_value
 from linter.js.object_literals import option, options_object

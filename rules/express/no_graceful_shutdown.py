@@ -71,7 +71,7 @@ from typing import Iterator
 from linter.context import FileContext
 from linter.js.deployment_checks import development_when_true
 from linter.js.expressions import arguments_of, callee, member_object, object_keys, unwrap
-from linter.js.servers import (
+from linter.rules.express._servers import (
     Imported,
     creation_kind,
     imported_shutdown_call,

@@ -73,7 +73,7 @@ from pydantic import Field
 from linter.context import FileContext
 from linter.fixes import always_a_number, replace_node
 from linter.js.client_values import ClientValues, Flow
-from linter.js.query_limits import (
+from linter.rules.pagination._limit_sinks import (
     LimitSink,
     builder_sink,
     option_sink,

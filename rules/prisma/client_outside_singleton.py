@@ -76,10 +76,10 @@ import pathspec
 from pydantic import BaseModel, ConfigDict
 
 from linter.context import FileContext
-from linter.frameworks import ISOLATE_RUNTIME_PACKAGES, command_script_files, is_next_routed
-from linter.js.prisma import prisma_client_source
+from linter.frameworks.nextjs import ISOLATE_RUNTIME_PACKAGES, command_script_files, is_next_routed
+from linter.frameworks.prisma import prisma_client_source
 from linter.js.functions import function_name, is_exported
-from linter.js.scopes import invocation
+from linter.js.invocation import invocation
 from linter.js.singletons import (
     bound_names,
     cached_on_global,

@@ -48,8 +48,8 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from linter.files.deploy_commands import Reached, prisma_commands_at_deploy
-from linter.files.shell_commands import off_by_default
+from linter.rules.prisma._deploy_commands import Reached, prisma_commands_at_deploy
+from linter.rules.prisma._shell_commands import off_by_default
 from linter.model import Finding, Level, Precision
 from linter.project import ProjectIndex
 from linter.rule import Rule

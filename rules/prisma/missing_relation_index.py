@@ -77,8 +77,8 @@ from typing import Iterator
 import pathspec
 
 from linter.context import FileContext
-from linter.files.prisma_schema import Block, Field
-from linter.files.prisma_schemas import (
+from linter.rules.prisma._schema_parser import Block, Field
+from linter.rules.prisma._project_schemas import (
     Model,
     PrismaSchema,
     is_ignored,
@@ -87,7 +87,7 @@ from linter.files.prisma_schemas import (
     relation_fields,
     unique_field_sets,
 )
-from linter.js.prisma_queries import list_query
+from linter.rules.prisma._queries import list_query
 from linter.model import Finding, Level, Precision
 from linter.project import ProjectIndex
 from linter.rule import Fact, Match, Rule, facts_of

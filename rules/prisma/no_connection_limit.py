@@ -41,10 +41,10 @@ import posixpath
 import re
 from typing import Iterator
 
-from linter.files import kinds
-from linter.files.deploy_files import DEVELOPMENT_NAME
-from linter.files.env_entries import env_entries
-from linter.files.prisma_schemas import project_schemas
+import linter.files.kinds as kinds
+from linter.rules.prisma._deploy_files import DEVELOPMENT_NAME
+from linter.rules.prisma._env_entries import env_entries
+from linter.rules.prisma._project_schemas import project_schemas
 from linter.model import Finding, Level, Precision
 from linter.project import Package, ProjectIndex
 from linter.rule import Rule

@@ -73,7 +73,7 @@ from linter.context import FileContext
 from linter.js.client_values import ClientValues, object_literal
 from linter.js.expressions import arguments_of, callee, member_object, object_keys, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function, function_body
-from linter.js.scopes import invocation
+from linter.js.invocation import invocation
 from linter.model import Finding, Level, Precision
 from linter.rule import Match, Rule
 from linter.syntax import Node, descendants_of_types, text

@@ -93,7 +93,7 @@ from collections import defaultdict
 from typing import Iterator
 
 from linter.context import FileContext
-from linter.js.rate_limiters import (
+from linter.rules.ratelimit._rate_limiters import (
     LIMITER_PACKAGES,
     REDIS_STORE_PACKAGES,
     LimiterSite,
@@ -102,11 +102,11 @@ from linter.js.rate_limiters import (
     redis_store_client,
     store_choice,
 )
-from linter.js.redis_clients import NODE_REDIS, REDIS_PACKAGES, value_reference
-from linter.js.redis_readiness import LateConnect, ModuleRedis, Readiness
+from linter.rules.ratelimit._redis_clients import NODE_REDIS, REDIS_PACKAGES, value_reference
+from linter.rules.ratelimit._redis_readiness import LateConnect, ModuleRedis, Readiness
 from linter.js.references import imports_module, resolve_imported
 from linter.js.expressions import callee, unwrap
-from linter.js.startup_order import ModuleOutliner, resolve_export
+from linter.rules.ratelimit._startup_order import ModuleOutliner, resolve_export
 from linter.model import Finding, Level, Location, Precision
 from linter.project import ProjectIndex
 from linter.rule import Fact, Match, Rule, RuleOptions, facts_of

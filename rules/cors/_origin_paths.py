@@ -7,7 +7,7 @@ and whether it is in the branch where a condition about something else holds (a 
 loadlint cannot judge. Statements are followed through blocks, `if`/`else`, `return`, `throw`, `try`, loops and
 `switch`; expressions through `?:`, `&&` and `||`. Conditions are split on `!`, `&&` and `||`; each atom is then
 a presence test of the origin, an allowlist test (anything else that mentions the origin or a value computed
-from it, see `linter.js.origin_names`), an environment test, or unknown. Nested functions are not entered.
+from it, see `linter.rules.cors._origin_names`), an environment test, or unknown. Nested functions are not entered.
 
 The caller names the sinks (a `callback(null, …)` call, a `return`, a header being set) and how to read the
 value each sink lets through; `allows(...)` returns every sink with the states of the paths that reach it with
@@ -24,7 +24,7 @@ from typing import Callable
 from linter.js.deployment_checks import development_when_true
 from linter.js.expressions import unwrap
 from linter.js.functions import FUNCTION_TYPES, function_body
-from linter.js.origin_names import NULLISH, OriginNames
+from linter.rules.cors._origin_names import NULLISH, OriginNames
 from linter.syntax import Node, text
 
 _COMPARISONS = frozenset({"===", "==", "!==", "!=", "<", "<=", ">", ">=", "instanceof", "in"})

@@ -22,12 +22,12 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from linter.frameworks import is_app_rendered, is_app_route
+from linter.frameworks.nextjs import is_app_rendered, is_app_route
 from linter.js.bindings import Binding
 from linter.js.functions import exported_name
 from linter.js.expressions import callee, member_object, object_keys, property_name, unwrap
 from linter.js.imports import string_value
-from linter.js.scopes import handler_kind
+from linter.js.invocation import handler_kind
 from linter.syntax import Node, text
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ ROUTE_PARAMETERS = "the route parameters"
 REQUEST_PARAMETER_NAMES = frozenset({"req", "request", "_req", "_request", "ctx", "context"})
 _REQUEST_TYPE = re.compile(r"\b(\w*Request|Context|ParameterizedContext|GetServerSidePropsContext)\b")
 _PAGE_PROPS_FUNCTIONS = frozenset({"generateMetadata"})
-# Entry points whose first parameter is the request (`linter.js.scopes.handler_kind`).
+# Entry points whose first parameter is the request (`linter.js.invocation.handler_kind`).
 _REQUEST_HANDLER_KINDS = frozenset({"request-handler", "middleware", "pages-api", "route-handler", "next-middleware"})
 _NEST_DECORATORS = {"Query": QUERY_STRING, "Body": REQUEST_BODY, "Param": ROUTE_PARAMETERS}
 _VALIDATING_NAME = re.compile(r"valid|celebrate|schema|zod|joi|yup|sanitiz", re.IGNORECASE)

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from linter.js.constants import const_initializer, constant_value
+from linter.js.static_values import const_initializer, constant_value
 from linter.js.expressions import arguments_of, callee, member_object, object_keys, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function
 from linter.js.object_literals import UNKNOWN, Lookup, option, options_object

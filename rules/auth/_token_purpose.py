@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from linter.js.expressions import outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function, function_name
-from linter.js.secrets import name_tokens
+from linter.rules.auth._secrets import name_tokens
 from linter.syntax import Node, text, walk
 
 # Tokens named for a job other than keeping someone signed in: refresh tokens, one-off links, API keys. Their

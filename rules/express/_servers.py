@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from linter.js.constants import const_initializer
+from linter.js.static_values import const_initializer
 from linter.js.expressions import arguments_of, callee, member_object, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function, function_body
 from linter.js.imports import string_value

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from linter.frameworks import (
+from linter.frameworks.nextjs import (
     HTTP_METHODS,
     PER_REQUEST_PAGE_FUNCTIONS,
     has_use_server,

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Iterator
 
-from linter.files import kinds
-from linter.files.deploy_files import DEPLOY_FILE_KINDS, Command, deploy_file_commands, join_folder
-from linter.files.json_locations import json_strings
-from linter.files.shell_commands import (
+import linter.files.kinds as kinds
+from linter.rules.prisma._deploy_files import DEPLOY_FILE_KINDS, Command, deploy_file_commands, join_folder
+from linter.rules.prisma._json_locations import json_strings
+from linter.rules.prisma._shell_commands import (
     Branches,
     ChangeFolder,
     PrismaCommand,

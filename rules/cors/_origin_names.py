@@ -3,7 +3,7 @@
 `OriginNames` starts from what is known to be the origin (an origin callback's first parameter, or expressions
 such as `req.headers.origin` that a predicate recognises) and learns the function's locals: aliases (`const o =
 origin.toLowerCase()`, `const { origin } = req.headers`) and derived values (`new URL(origin).hostname`, `const ok
-= allowed.includes(origin)`). `linter.js.origin_paths` reads conditions and values with it.
+= allowed.includes(origin)`). `linter.rules.cors._origin_paths` reads conditions and values with it.
 """
 
 from __future__ import annotations

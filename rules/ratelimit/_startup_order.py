@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Callable
 from linter.js.expressions import callee as callee_of, member_object, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, function_body, is_static
 from linter.js.imports import require_specifier, string_value
-from linter.js.scopes import iife_call
+from linter.js.invocation import iife_call
 from linter.paths import is_test_path
 from linter.syntax import Node, text
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from linter.files.kinds import PRISMA
-from linter.files.prisma_schema import Block, Field, SchemaFile, parse_schema
+from linter.rules.prisma._schema_parser import Block, Field, SchemaFile, parse_schema
 from linter.project import ProjectIndex
 
 RELATIONAL_PROVIDERS = frozenset({"postgresql", "postgres", "mysql", "sqlite", "sqlserver", "cockroachdb"})

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from linter.js.bindings import declaration_of, definitions_before
 from linter.js.expressions import arguments_of, callee, key_text, member_object, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES
-from linter.js.redis_clients import calls_connect, value_reference
+from linter.rules.ratelimit._redis_clients import calls_connect, value_reference
 from linter.js.references import resolve_imported
 from linter.syntax import Node, text, walk
 
@@ -320,7 +320,7 @@ def _short(source: str) -> str:
 class RedisStoreClient:
     """The client a rate-limit-redis `RedisStore` sends its commands through."""
 
-    reference: dict | None  # see `linter.js.redis_clients.value_reference`; None when it cannot be told
+    reference: dict | None  # see `linter.rules.ratelimit._redis_clients.value_reference`; None when it cannot be told
     lazy: bool  # `sendCommand` awaits something first (a lazy `getClient()`, `await connectRedis()`)
 
 

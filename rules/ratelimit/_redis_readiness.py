@@ -1,5 +1,5 @@
 """Is a Redis client connected by the time some code runs? Per module: the clients it keeps, the functions that
-hand them out, its `client.connect()` calls (as startup markers, see `linter.js.startup_order`). Per project:
+hand them out, its `client.connect()` calls (as startup markers, see `linter.rules.ratelimit._startup_order`). Per project:
 which client a reference names across modules, and whether a `connect()` of it runs before a given marker.
 
 node-redis needs `connect()` to have been *called* (not finished) before a command: commands sent while it
@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from linter.js.redis_clients import (
+from linter.rules.ratelimit._redis_clients import (
     client_getters,
     connect_receiver,
     holder_key,
@@ -20,7 +20,7 @@ from linter.js.redis_clients import (
     value_reference,
 )
 from linter.js.singletons import value_root
-from linter.js.startup_order import Occurrence, Outline, entry_modules, resolve_call, resolve_export, simulate
+from linter.rules.ratelimit._startup_order import Occurrence, Outline, entry_modules, resolve_call, resolve_export, simulate
 from linter.js.expressions import unwrap
 from linter.syntax import Node
 

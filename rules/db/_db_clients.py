@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from linter.context import FileContext
-from linter.js.prisma import module_object_source
+from linter.frameworks.prisma import module_object_source
 from linter.js.functions import EXPRESSION_WRAPPERS
 from linter.syntax import Node, text
 

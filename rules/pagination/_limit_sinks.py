@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from linter.js.bindings import declaration_of, function_declared_as
 from linter.js.expressions import callee, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function
-from linter.js.scopes import call_sites
+from linter.js.invocation import call_sites
 from linter.syntax import Node, descendants_of_types, text, walk
 
 PRISMA_TAKE_METHODS = frozenset(

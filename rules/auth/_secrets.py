@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from linter.js.env import setting_name
+from linter.rules.auth._env import setting_name
 from linter.js.expressions import (
     arguments_of,
     callee,

@@ -13,9 +13,9 @@ import re
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
-from linter.files import kinds
-from linter.files.json_locations import json_strings
-from linter.files.shell_commands import logical_lines
+import linter.files.kinds as kinds
+from linter.rules.prisma._json_locations import json_strings
+from linter.rules.prisma._shell_commands import logical_lines
 from linter.model import Location
 from linter.project import ProjectIndex
 

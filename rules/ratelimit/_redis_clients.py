@@ -12,7 +12,7 @@ A client is named by a reference (plain data, resolved across modules by the pro
 `{"local": key}` for a binding of this module (`key` is the name at module level, `"<byte>:<name>"` for a
 variable of the function starting at that byte, `"*default"` for an anonymous default export),
 `{"import": specifier, "name": exported}` for an imported one, `{"call": target}` for the value a function
-returns (`getRedisClient()`), with `target` as in `linter.js.startup_order`.
+returns (`getRedisClient()`), with `target` as in `linter.rules.ratelimit._startup_order`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from linter.js.expressions import callee, member_object, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, function_body
 from linter.js.references import resolve_imported
 from linter.js.singletons import value_root
-from linter.js.startup_order import call_target
+from linter.rules.ratelimit._startup_order import call_target
 from linter.syntax import Node, text, walk
 
 if TYPE_CHECKING:

@@ -1,0 +1,1 @@
+"""Rules of the `auth` family, and the helpers only they use."""

@@ -1,0 +1,1 @@
+"""Rules of the `cors` family, and the helpers only they use."""

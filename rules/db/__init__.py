@@ -1,0 +1,1 @@
+"""Rules of the `db` family, and the helpers only they use."""

@@ -1,0 +1,1 @@
+"""Rules of the `express` family, and the helpers only they use."""

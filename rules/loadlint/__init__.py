@@ -1,0 +1,1 @@
+"""Rules of the `loadlint` family, and the helpers only they use."""

@@ -1,0 +1,1 @@
+"""Rules of the `pagination` family, and the helpers only they use."""

@@ -1,0 +1,1 @@
+"""Rules of the `prisma` family, and the helpers only they use."""

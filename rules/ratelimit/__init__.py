@@ -1,0 +1,1 @@
+"""Rules of the `ratelimit` family, and the helpers only they use."""
