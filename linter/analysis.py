@@ -13,6 +13,10 @@ from pathlib import Path
 
 from linter.context import FileContext
 from linter.deadline import Deadline, OutOfTime
+from linter.flow.file_flow import file_exports, file_flow
+from linter.flow.spec import FlowSpec
+from linter.flow.summary import FlowSummary
+from linter.js.exports import ExportTable
 from linter.js.imports import ModuleReference
 from linter.model import Finding, Level, Notice
 from linter.rule import Fact, Match, Rule
@@ -29,6 +33,8 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     facts: list[Fact] = field(default_factory=list)
     references: list[ModuleReference] = field(default_factory=list)
+    exports: ExportTable | None = None
+    flows: list[FlowSummary] = field(default_factory=list)
     directives: list[Directive] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     parsed: bool = False
@@ -48,6 +54,12 @@ class RulePlan:
         self.known_ids = known_ids
         self.trusted = trusted  # ids of rules whose queries the tests compile (the built-in pack)
         self.with_queries = [rule for rule in rules if rule.query.strip()]
+        # The flow specs of the enabled rules, one per name: every file leaves a summary for each.
+        specs: dict[str, FlowSpec] = {}
+        for rule in rules:
+            if rule.flow_spec is not None:
+                specs.setdefault(rule.flow_spec.name, rule.flow_spec)
+        self.flow_specs = list(specs.values())
 
     def query(self, rule: Rule, language: str):
         try:
@@ -158,6 +170,13 @@ def _analyze(
     step.doing = "reading suppression comments"
     result.directives = find_directives(rel_path, source, file.root, lambda: file.lines, plan.known_ids)
     _run_rules(file, plan, report_findings, result, deadline, step)
+    if plan.flow_specs:
+        step.doing = "summarising value flows"
+        result.exports = file_exports(file)
+        for spec in plan.flow_specs:
+            summary = file_flow(file, spec).summary()
+            if not summary.is_empty():
+                result.flows.append(summary)
     result.parsed = True
     return result
 

@@ -30,12 +30,14 @@ from pathlib import Path
 import linter
 from linter import __version__
 from linter.analysis import FileResult
+from linter.flow.summary import FlowSummary
+from linter.js.exports import ExportTable
 from linter.js.imports import ModuleReference
 from linter.model import Finding, Notice, Span
 from linter.rule import Fact
 from linter.suppression import Directive
 
-FORMAT = 3  # bump when the stored layout changes
+FORMAT = 4  # bump when the stored layout changes
 KEPT_PER_ROOT = 4  # cache files (rule sets) kept per root; the least recently written go first
 # Parse trees, and so every result, also depend on the grammars.
 GRAMMAR_DISTRIBUTIONS = ("tree-sitter", "tree-sitter-javascript", "tree-sitter-typescript")
@@ -216,6 +218,8 @@ def _encode_result(result: FileResult) -> dict:
             [f.rule_id, f.kind, f.path, _encode_span(f.span), _encode_value(f.data)] for f in result.facts
         ],
         "references": [[r.specifier, r.kind, r.start_byte, r.end_byte] for r in result.references],
+        "exports": result.exports.to_data() if result.exports is not None else None,
+        "flows": [summary.to_data() for summary in result.flows],
         "directives": [
             [d.path, _encode_span(d.span), d.whole_file, list(d.selectors), d.reason, d.problem, d.trailing, d.used]
             for d in result.directives
@@ -252,8 +256,11 @@ def _decode_result(data: dict, rel_path: str, complete: bool = True) -> FileResu
     parsed, incomplete = data["parsed"], data["incomplete"]
     if type(parsed) is not bool or type(incomplete) is not bool:
         raise TypeError("bad flags")
+    exports = ExportTable.from_data(data["exports"]) if data["exports"] is not None else None
     return FileResult(
         path=rel_path,
+        exports=exports,
+        flows=[FlowSummary.from_data(summary) for summary in data["flows"]],
         findings=[Finding.model_validate(f) for f in data["findings"]] if complete else [],
         facts=facts,
         references=references,

@@ -59,6 +59,10 @@ class ProjectIndex:
     other_files: dict[str, str] = field(default_factory=dict)
     # Problems met reading files: `build` makes this the run's own notice list.
     notices: list[Notice] = field(default_factory=list)
+    # What each analysed file exports (`linter.js.exports.ExportTable`) and the flow summaries it left,
+    # by spec name and path (`linter.flow`).
+    export_tables: dict = field(default_factory=dict)
+    _flow_summaries: dict = field(default_factory=lambda: defaultdict(dict))
 
     @classmethod
     def build(cls, root: Path, found, reported: set[str], notices: list[Notice]) -> "ProjectIndex":
@@ -119,13 +123,21 @@ class ProjectIndex:
             cache[key] = compute()
         return cache[key]
 
-    def add_file(self, path: str, references, facts: list[Fact]) -> None:
-        """Record one analysed file: its imports and its rules' facts."""
+    def add_file(self, path: str, references, facts: list[Fact], exports=None, flows=()) -> None:
+        """Record one analysed file: its imports, its rules' facts, its export table and flow summaries."""
         self.specifiers[path] = [r.specifier for r in references]
         self.__dict__.pop("_imports", None)
         self.__dict__.pop("_importers", None)
         for fact in facts:
             self.facts[fact.rule_id].append(fact)
+        if exports is not None:
+            self.export_tables[path] = exports
+        for summary in flows:
+            self._flow_summaries[summary.spec][path] = summary
+
+    def flow_summaries(self, spec: str) -> dict:
+        """path → the flow summary (`linter.flow.summary.FlowSummary`) each file left for `spec`."""
+        return self._flow_summaries.get(spec, {})
 
     @property
     def imports(self) -> dict[str, list[tuple[str, str | None]]]:
@@ -195,14 +207,46 @@ class ProjectIndex:
         # project import the same few specifiers, so each is resolved once per run.
         if specifier.startswith("."):
             key = (folder, specifier)
-        elif aliases is None:
-            return None
         else:
             key = (id(aliases), specifier)  # the index holds its aliases for its whole life
         resolved = self.__dict__["_resolved"]
         if key not in resolved:
-            resolved[key] = self._resolve(folder if specifier.startswith(".") else aliases, specifier, known)
+            if specifier.startswith("."):
+                found = self._resolve(folder, specifier, known)
+            else:
+                found = self._resolve(aliases, specifier, known) if aliases is not None else None
+                found = found or self._resolve_workspace_package(specifier, known)
+            resolved[key] = found
         return resolved[key]
+
+    def _resolve_workspace_package(self, specifier: str, known: frozenset[str]) -> str | None:
+        """A package of this monorepo imported by its name (`@repo/db`, `@repo/db/client`): its `main` entry
+        or `index` (also under `src/`), or the subpath inside it."""
+        by_name = self.__dict__.get("_packages_by_name")
+        if by_name is None or by_name[0] != len(self.packages):
+            by_name = (len(self.packages), {p.name: p for p in self.packages.values() if p.name})
+            self.__dict__["_packages_by_name"] = by_name
+        parts = specifier.split("/")
+        length = 2 if specifier.startswith("@") else 1
+        package = by_name[1].get("/".join(parts[:length]))
+        if package is None:
+            return None
+        subpath = "/".join(parts[length:])
+        base = package.dir
+        if subpath:
+            candidates = [posixpath.join(base, subpath), posixpath.join(base, "src", subpath)]
+        else:
+            candidates = []
+            if package.main:
+                main = posixpath.normpath(posixpath.join(base, package.main))
+                candidates.append(main)
+                for built in ("dist/", "build/", "lib/"):  # a workspace is used from source: the build may not exist
+                    inside = posixpath.join(base, built)
+                    if main.startswith(inside):
+                        candidates.append(posixpath.join(base, "src", main[len(inside) :]))
+            candidates.extend([posixpath.join(base, "index"), posixpath.join(base, "src", "index")])
+        candidates = [c.lstrip("/") if base == "" else c for c in candidates]
+        return _resolve_candidates(candidates, known)
 
     @staticmethod
     def _resolve(folder_or_aliases, specifier: str, known: frozenset[str]) -> str | None:

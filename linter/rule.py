@@ -17,6 +17,7 @@ from linter.model import Finding, Fix, Level, Location, Precision, RuleInfo, Spa
 
 if TYPE_CHECKING:
     from linter.context import FileContext
+    from linter.flow.spec import FlowSpec
     from linter.project import ProjectIndex
     from linter.syntax import Node
 
@@ -71,6 +72,9 @@ class Rule:
     needles: ClassVar[tuple[bytes, ...]] = ()
     query: ClassVar[str] = ""
     Options: ClassVar[type[BaseModel]] = RuleOptions
+    # A flow rule's spec (`linter.flow.spec.FlowSpec`): every file then leaves a flow summary for it, and
+    # `check_project` can ask `linter.flow.project.cross_file_reaches` for the flows across modules.
+    flow_spec: ClassVar["FlowSpec | None"] = None
 
     def __init__(self, options: BaseModel | None = None) -> None:
         self.options = options if options is not None else self.Options()

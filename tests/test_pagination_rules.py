@@ -8,8 +8,9 @@ from pathlib import Path
 from linter.context import FileContext
 from linter.engine import RunOptions, run
 from linter.formatters.sarif import sarif_log
-from linter.js.client_values import ClientValues
-from linter.js.limit_caps import bounds, canonical
+from linter.flow.tracer import Tracer
+from linter.rules.pagination._page_size import PAGE_SIZE
+from linter.rules.pagination._caps import bounds, canonical
 from linter.model import Level
 from linter.syntax import parse, text, walk
 from tests.sarif_schema import assert_valid_sarif
@@ -119,7 +120,7 @@ def test_trace_reports_the_parameter_and_its_origin():
         "  return size;\n"
         "}\n"
     )
-    flow = ClientValues(file).trace(_node(file, "identifier", "size"))
+    flow = Tracer(file, PAGE_SIZE).trace(_node(file, "identifier", "size"))
     assert flow is not None and flow.is_value
     assert (flow.input.param, flow.input.origin) == ("size", "the query string")
 
@@ -134,7 +135,7 @@ def test_trace_stops_at_values_the_client_does_not_control():
         "}\n",
         "x.js",
     )
-    tracer = ClientValues(file)
+    tracer = Tracer(file, PAGE_SIZE)
     array = next(n for n in walk(file.root) if n.type == "array")
     assert [tracer.trace(item) for item in array.named_children] == [None, None, None]
 

@@ -13,7 +13,7 @@ such as Hono's `app.get('/', (c) => …)`) is a `REQUEST`; from there:
 - NestJS parameters: `@Query('limit') limit` is a `VALUE`, `@Query() query: ListDto` a `PARAMS` bag checked
   by the DTO class.
 
-The functions here answer one step at a time; `linter.js.client_values` chains them through a function.
+The functions here answer one step at a time; the flow engine (`linter.flow.tracer`) chains them.
 """
 
 from __future__ import annotations
@@ -152,9 +152,8 @@ def member_input(current: Input, prop: str) -> Input | None:
     return None
 
 
-def method_input(current: Input, method: str, arguments: list[Node]) -> Input | None:
-    """`current.method(...arguments)`: the next step, or None."""
-    first = string_value(arguments[0]) if arguments else None
+def method_input(current: Input, method: str, first: str | None, count: int) -> Input | None:
+    """`current.method(…)` with `count` arguments, the first a string `first` (or None): the next step, or None."""
     if current.kind == SEARCH_PARAMS and method == "get" and first is not None:
         return Input(VALUE, QUERY_STRING, first)
     if current.kind == REQUEST:
@@ -162,7 +161,7 @@ def method_input(current: Input, method: str, arguments: list[Node]) -> Input | 
             return Input(VALUE, QUERY_STRING, first) if first is not None else Input(PARAMS, QUERY_STRING)
         if method == "param" and first is not None:
             return Input(VALUE, ROUTE_PARAMETERS, first)
-        if method == "json" and not arguments:
+        if method == "json" and count == 0:
             return Input(PARAMS, REQUEST_BODY)
     if current.kind == PARAMS and method == "get" and first is not None:  # a `Map`-like bag
         return Input(VALUE, current.origin, first)

@@ -19,8 +19,13 @@ Joi, yup or class-validator schema of the same file with a maximum on the field 
 A handler registered behind a validation middleware (`validate(schema)`, express-validator, celebrate) is
 trusted, and so is a schema or DTO imported from another module.
 
-Values handed to a function of another module (a service that runs the query) are not followed: the rule
-reports what one file shows.
+Values are followed across modules too: a controller that passes `req.query.limit` (or an options object
+`{ page, limit }`, or the whole `req.query`) to a service of another file, which hands it on to the repository
+that runs the query, is reported at the query, with the source named in the message and every step in the
+SARIF code flow; a cap anywhere on the way (in the caller, the service, or a helper of another module) keeps it
+quiet, and a query reached by a capped and an uncapped caller is reported for the uncapped one. A zod, Joi or
+yup schema or a class-validator DTO imported from another module is read: a field without a maximum lets the
+value through.
 
 `loadlint check --fix` wraps the value in `Math.min(value, 100)` (option `max-page-size`); the fix is unsafe,
 and needs `--unsafe-fixes`, unless the value is a number anyway, since `Math.min(undefined, 100)` is `NaN`.
@@ -72,17 +77,14 @@ from pydantic import Field
 
 from linter.context import FileContext
 from linter.fixes import always_a_number, replace_node
-from linter.js.client_values import ClientValues, Flow
-from linter.rules.pagination._limit_sinks import (
-    LimitSink,
-    builder_sink,
-    option_sink,
-    sql_concat_sink,
-    sql_placeholder_sink,
-    sql_template_sink,
-)
-from linter.model import Finding, Fix, Level, Precision
+from linter.flow.file_flow import file_flow
+from linter.flow.project import Reach, cross_file_reaches
+from linter.flow.tracer import Flow
+from linter.model import Finding, Fix, Level, Location, Precision
 from linter.rule import Match, Rule, RuleOptions
+
+from ._limit_sinks import LimitSink, builder_sink, option_sink, sql_concat_sink, sql_placeholder_sink, sql_template_sink
+from ._page_size import PAGE_SIZE
 
 
 class UncappedLimitOptions(RuleOptions):
@@ -99,6 +101,7 @@ class UncappedLimit(Rule):
     tags = ("security", "performance", "reliability", "pagination", "external/cwe/cwe-770")
     needles = (b"take", b"limit", b"LIMIT", b"Limit", b"TOP", b"FETCH")
     Options = UncappedLimitOptions
+    flow_spec = PAGE_SIZE
     query = r"""
 (pair key: (property_identifier) @key (#any-of? @key "take" "limit")) @option
 (object (shorthand_property_identifier) @option (#any-of? @option "take" "limit"))
@@ -121,11 +124,33 @@ class UncappedLimit(Rule):
         sink = _sink(match)
         if sink is None:
             return
-        tracer = file.memo("pagination.client-values", lambda: ClientValues(file))
-        flow = tracer.trace(sink.value)
-        if flow is None or not flow.is_value:
+        flows = file_flow(file, PAGE_SIZE)
+        flow = flows.reach(sink.value)
+        if flow is None:
             return
-        yield self._report(file, sink, flow)
+        if flow.is_local:
+            yield self._report(file, sink, flow)
+        else:
+            flows.keep(flow, sink.anchor, sink.label, self._fixes(file, sink))
+
+    def check_project(self, project) -> Iterator[Finding]:
+        for reach in cross_file_reaches(project, PAGE_SIZE):
+            if reach.sink_path in project.reported_paths:
+                yield self._report_reach(reach)
+
+    def _report_reach(self, reach: Reach) -> Finding:
+        param, origin = reach.source.param, reach.source.origin
+        where = reach.source_path if reach.source_path != reach.sink_path else "this file"
+        message = (
+            f"`{param}` from {origin} in {where} sets {reach.sink.label} with no upper bound, so one request can "
+            f"read the whole table; cap it, e.g. `Math.min(parsed, 100)`."
+        )
+        code_flow = [Location(path=hop.path, span=step.span, message=step.note) for hop in reach.hops for step in hop.steps]
+        code_flow.append(Location(path=reach.sink_path, span=reach.sink.anchor, message=f"sets {reach.sink.label}"))
+        first = code_flow[0]
+        related = [Location(path=first.path, span=first.span, message=f"`{param}` comes from {origin} here")]
+        location = Location(path=reach.sink_path, span=reach.sink.anchor)
+        return self.finding(location, message, related=related, code_flow=code_flow, fixes=reach.sink.fixes)
 
     def _report(self, file: FileContext, sink: LimitSink, flow: Flow) -> Finding:
         param, origin = flow.input.param, flow.input.origin

@@ -70,13 +70,17 @@ import re
 from typing import Iterator
 
 from linter.context import FileContext
-from linter.js.client_values import ClientValues, object_literal
+from linter.flow.file_flow import file_flow
+from linter.flow.spec import RequestValueSpec
+from linter.flow.tracer import object_literal
 from linter.js.expressions import arguments_of, callee, member_object, object_keys, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function, function_body
 from linter.js.invocation import invocation
 from linter.model import Finding, Level, Precision
 from linter.rule import Match, Rule
 from linter.syntax import Node, descendants_of_types, text
+
+REQUEST_VALUES = RequestValueSpec()
 
 PAGE_PARAMETER = re.compile(r"^(page(Number|No|Num|Index)?|cursor|offset|skip)$", re.IGNORECASE)
 UNIQUE_KEYS = frozenset({"id", "_id", "uuid", "slug", "email", "username"})
@@ -116,8 +120,7 @@ class UnboundedFindMany(Rule):
         pages = options is not None and ("skip" in object_keys(options) or "cursor" in object_keys(options))
         if not pages and (_sizes_a_query(run.function) or enclosing_function(call) != run.function):
             return  # a lookup next to the handler's sized list query, or inside a callback of it
-        tracer = file.memo("pagination.client-values", lambda: ClientValues(file))
-        page = _page_parameter_read(run.function, tracer)
+        page = _page_parameter_read(run.function, file_flow(file, REQUEST_VALUES))
         if page is None:
             return
         node, flow = page
@@ -159,7 +162,7 @@ def _sizes_a_query(handler: Node) -> bool:
     return False
 
 
-def _page_parameter_read(handler: Node, tracer: ClientValues):
+def _page_parameter_read(handler: Node, tracer):
     """The first read of a page-like request parameter in `handler` (outside nested functions)."""
     stack = [function_body(handler)]
     while stack:
@@ -170,7 +173,7 @@ def _page_parameter_read(handler: Node, tracer: ClientValues):
         if name is not None and PAGE_PARAMETER.match(name):
             read = node.child_by_field_name("value") if node.type == "pair_pattern" else node
             flow = tracer.trace(read) if read is not None else None
-            if flow is not None and flow.is_value and PAGE_PARAMETER.match(flow.input.param or ""):
+            if flow is not None and flow.is_local and flow.is_value and PAGE_PARAMETER.match(flow.input.param or ""):
                 return node, flow
         if node.type not in FUNCTION_TYPES:
             stack.extend(reversed(node.named_children))

@@ -9,25 +9,19 @@ a comparison bounds it when it can only be small on one side: `limit <= 100`, `M
 - a use inside the branch of an `if` or a ternary where the condition bounds it
   (`limit > 100 ? 100 : limit`, `if (limit <= MAX) { … }`, `PAGE_SIZES.includes(size) ? size : 25`).
 
-`Math.min()` and schemas are read where the value is traced (`linter.js.client_values`,
+`Math.min()` and schemas are read where the value is traced (the page-size flow spec, `_page_size`, and
 `linter.frameworks.validation_schemas`).
 """
 
 from __future__ import annotations
 
+from linter.flow.spec import CONVERSIONS
 from linter.js.expressions import arguments_of, callee, member_object, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES
 from linter.syntax import Node, text
 
 _UPPER_WHEN_TRUE = {"<": True, "<=": True, ">": False, ">=": False}
 _MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
-# Calls that change the type or rounding of a number but not its size.
-SIZE_KEEPING_CALLS = frozenset(
-    {
-        "parseInt", "parseFloat", "Number", "String", "BigInt", "Number.parseInt", "Number.parseFloat",
-        "Math.floor", "Math.ceil", "Math.round", "Math.trunc", "Math.abs",
-    }
-)  # fmt: skip
 _MAX_CONDITION_DEPTH = 32
 _BLOCKS = frozenset({"statement_block", "program", "switch_case", "switch_default"})
 # Calls that end an Express handler's work: a guard that answers 400 is an exit even without `return`.
@@ -55,7 +49,7 @@ def _core(node: Node | None) -> Node | None:
     while node is not None:
         if node.type == "unary_expression" and text(node.child_by_field_name("operator")) == "+":
             node = unwrap(node.child_by_field_name("argument"))
-        elif node.type == "call_expression" and text(callee(node)) in SIZE_KEEPING_CALLS and arguments_of(node):
+        elif node.type == "call_expression" and text(callee(node)) in CONVERSIONS and arguments_of(node):
             node = unwrap(arguments_of(node)[0])
         elif node.type == "await_expression" and node.named_children:
             node = unwrap(node.named_children[0])

@@ -1,21 +1,23 @@
-"""Follow an expression back to what the client sent, inside one file: the value flow of a request parameter.
+"""Follow an expression back to what the client sent: the engine's walk inside one file.
 
-`ClientValues(file).trace(expr)` returns a `Flow` when `expr` may hold a client-chosen value (or the request
-object, or a bag of its parameters) with nothing bounding its size on the way, else None. The flow keeps the
-steps from the source to `expr` (for SARIF code flows). Followed:
+`Tracer(file, spec).trace(expr)` returns a `Flow` when `expr` may hold a client-chosen value (or the request
+object, or a bag of its parameters) that nothing stopped on the way, else None. A flow either starts at a
+request input the file shows (`input`), or at a `Symbol` the file cannot see past: a parameter of a function
+other modules call, or the result of a call into another module. Properties read after a symbol extend its
+`path`; the project phase (`linter.flow.project`) finds what the symbol stands for. Followed:
 
-- local names (`linter.js.bindings`): `const`/`let`, reassignments, destructuring with defaults;
-- the request vocabulary of `linter.frameworks.request_inputs` (`req.query.limit`, `searchParams.get('limit')`, ...);
-- conversions that keep the size: `parseInt`, `Number`, `parseFloat`, `String`, unary `+`, `Math.floor`,
-  `as` casts and `!`; defaults `x || 50`, `x ?? 50`; ternaries; template literals; arithmetic such as `x + 1`;
-  `Math.max` (a lower bound only);
-- helpers of the same file: a call's returned values with its arguments bound, and a function's parameters
-  through its callers in the file;
-- bags validated by a schema of the same file (`linter.frameworks.validation_schemas`).
+- local names (`linter.js.bindings`): `const`/`let`, reassignments, destructuring with defaults and renames;
+- the request vocabulary of `linter.frameworks.request_inputs` (`req.query.limit`, `searchParams.get('limit')`);
+- what the spec keeps (`FlowSpec.keeps_call`: `parseInt`, `Number`, …), unary `+`, casts and `!`, defaults
+  `x || 50` and `x ?? 50`, ternaries, template literals, arithmetic;
+- object literals and property reads, spreads, and helpers of the same file: a call's returned values with its
+  arguments bound, and a function's parameters through its callers in the file;
+- bags checked by a schema (`linter.frameworks.validation_schemas`): a field passes when the spec says so
+  (`FlowSpec.field_passes`); a schema imported from another module becomes a `SchemaCheck` the project
+  phase answers.
 
-Stops (returns None) at constants, at anything from another module, at `Math.min` with a bound, `% n`, and at
-a value checked against a maximum first (`linter.js.limit_caps`). A handler registered with a validation
-middleware (`router.get('/', validate(schema), handler)`, express-validator, celebrate) is trusted.
+It stops at constants, at globals, at whatever the spec stops (`FlowSpec.call`, `guarded`, `branch_bounded`),
+and at a handler registered behind validation middleware (`validated_by_route`).
 """
 
 from __future__ import annotations
@@ -23,10 +25,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from linter.js.bindings import Binding, declaration_of, definitions_before, function_declared_as, returned_values
-from linter.js.expressions import arguments_of, callee, member_object, object_keys, property_name, unwrap
-from linter.js.functions import function_name
-from linter.js.limit_caps import SIZE_KEEPING_CALLS, bounded_at, bounds, canonical, is_math_min
+from linter.flow.callees import Callee, callee_of
+from linter.flow.spec import ARITHMETIC, STRING_METHODS, TRUNCATING, FlowSpec
 from linter.frameworks.request_inputs import (
     PARAMS,
     SEARCH_PARAMS,
@@ -40,14 +40,13 @@ from linter.frameworks.request_inputs import (
     parameter_input,
     validated_by_route,
 )
+from linter.frameworks.validation_schemas import PARSE_METHODS, RESULT_PROPERTIES, UNBOUNDED, schema_field, BOUNDED
+from linter.js.bindings import Binding, declaration_of, definitions_before, function_declared_as, returned_values
+from linter.js.exports import function_key
+from linter.js.expressions import arguments_of, callee, member_object, object_keys, property_name, unwrap
+from linter.js.functions import function_name
+from linter.js.imports import string_value
 from linter.js.invocation import call_sites
-from linter.frameworks.validation_schemas import (
-    BOUNDED,
-    PARSE_METHODS,
-    RESULT_PROPERTIES,
-    UNBOUNDED,
-    schema_field,
-)
 from linter.syntax import Node, text
 
 if TYPE_CHECKING:
@@ -56,9 +55,19 @@ if TYPE_CHECKING:
 VALIDATED = "validated"
 MAX_DEPTH = 40
 MAX_CALLERS = 8
-_STRING_METHODS = frozenset({"toString", "trim", "valueOf", "toLowerCase", "toUpperCase"})
-_ARITHMETIC = frozenset({"+", "-", "*", "/", "**"})
-_TRUNCATING = frozenset({"|", ">>", ">>>", "<<"})
+METHOD_MARK = "()"  # a path element for a method call: `()get=limit` is `.get('limit')`, `()json` is `.json()`
+
+
+def method_element(method: str, first: str | None) -> str:
+    return f"{METHOD_MARK}{method}" + (f"={first}" if first is not None else "")
+
+
+def read_element(element: str) -> tuple[str, str | None, bool]:
+    """(name, first string argument, is a method call) of a path element."""
+    if not element.startswith(METHOD_MARK):
+        return element, None, False
+    name, _, first = element[len(METHOD_MARK) :].partition("=")
+    return name, first if _ else None, True
 
 
 @dataclass(frozen=True)
@@ -68,14 +77,48 @@ class Step:
 
 
 @dataclass(frozen=True)
+class SchemaCheck:
+    """A field the value must pass in a schema of another module: `module`'s export `name`, field `field`."""
+
+    module: str
+    name: str
+    field: str
+
+
+@dataclass(frozen=True)
+class Symbol:
+    """What the file cannot see past: parameter `index` of `function` (`kind` "param"), or the result of
+    `call` into another module (`kind` "call"); then `path` read from it."""
+
+    kind: str
+    path: tuple[str, ...] = ()
+    function: Node | None = None
+    index: int = -1
+    callee: Callee | None = None
+    call: Node | None = None
+    arguments: tuple["Flow | None", ...] = ()
+
+    def then(self, element: str) -> "Symbol":
+        return replace(self, path=self.path + (element,))
+
+
+@dataclass(frozen=True)
 class Flow:
-    input: Input
+    input: Input | None = None
     steps: tuple[Step, ...] = ()
-    schema: Node | None = None  # for VALIDATED bags: the schema expression
+    schema: Node | SchemaCheck | None = None  # for VALIDATED bags: the schema (imported: its module and name)
+    symbol: Symbol | None = None
+    checks: tuple[SchemaCheck, ...] = ()  # imported schema fields the value passed through
 
     @property
     def is_value(self) -> bool:
-        return self.input.kind == VALUE
+        """A value the client chose, or possibly one (what a symbol stands for is known later)."""
+        return self.symbol is not None or (self.input is not None and self.input.kind == VALUE)
+
+    @property
+    def is_local(self) -> bool:
+        """The file shows the whole flow: a request input, with no schema of another module on the way."""
+        return self.symbol is None and not self.checks
 
     def then(self, node: Node, note: str | None, **changes) -> "Flow":
         steps = self.steps
@@ -98,16 +141,21 @@ class _Frame:
 
 
 @dataclass
-class ClientValues:
+class Tracer:
     file: "FileContext"
+    spec: FlowSpec
     _active: set = field(default_factory=set)
     # Results outside helper calls, by node: a value used twice (`Math.min(a, a)`) is traced once.
     _known: dict = field(default_factory=dict)
     _cycles: int = 0
 
     def trace(self, node: Node) -> Flow | None:
-        """The flow from the client to `node`, or None when it is bounded, constant or not the client's."""
+        """The flow from the client (or a symbol) to `node`, or None when it is stopped, constant or not the client's."""
         return self._trace(node, None, 0)
+
+    def trace_in(self, node: Node | None, frame, depth: int) -> Flow | None:
+        """`trace` from inside a spec's hook, keeping the helper frame being followed."""
+        return self._trace(node, frame, depth)
 
     def _trace(self, node: Node | None, frame: _Frame | None, depth: int) -> Flow | None:
         node = unwrap(node)
@@ -132,7 +180,7 @@ class ClientValues:
     def _dispatch(self, node: Node, frame: _Frame | None, depth: int) -> Flow | None:
         kind = node.type
         if kind in ("identifier", "shorthand_property_identifier", "member_expression", "subscript_expression"):
-            if bounded_at(node):
+            if self.spec.guarded(node):
                 return None
         if kind in ("identifier", "shorthand_property_identifier", "shorthand_property_identifier_pattern"):
             return self._identifier(node, frame, depth)
@@ -143,8 +191,10 @@ class ClientValues:
         if kind == "new_expression":
             arguments = arguments_of(node)
             first = self._trace(arguments[0], frame, depth) if arguments else None
-            constructed = constructed_input(text(callee(node)), first.input if first else None)
-            return replace(first, input=constructed) if first and constructed else None
+            if first is None or first.input is None:
+                return None
+            constructed = constructed_input(text(callee(node)), first.input)
+            return replace(first, input=constructed) if constructed else None
         if kind == "await_expression":
             return self._trace(node.named_children[0] if node.named_children else None, frame, depth)
         if kind == "binary_expression":
@@ -206,7 +256,7 @@ class ClientValues:
             flow = Flow(start)
             dto = dto_type_name(binding.declarator) if start.kind == PARAMS else None
             if dto is not None:  # NestJS validates the bag with this class: read its decorators
-                flow = Flow(Input(VALIDATED, start.origin), schema=_class_named(dto, self.file.root))
+                flow = Flow(Input(VALIDATED, start.origin), schema=self._schema_named(dto))
             elif start.kind == VALUE:
                 flow = Flow(start, (Step(binding.pattern or binding.declarator, f"`{start.param}` comes from {start.origin}"),))
             return self._path(flow, binding.path, binding.pattern)
@@ -220,7 +270,19 @@ class ClientValues:
                     flow = self._path(flow, binding.path, binding.pattern)
                     if flow is not None:
                         return flow
+        if fn is not None and sites is None and function_key(fn) is not None and binding.index >= 0:
+            note = f"`{binding.name}` is a parameter of `{function_name(fn) or function_key(fn)}()`"
+            flow = Flow(symbol=Symbol("param", function=fn, index=binding.index), steps=(Step(binding.pattern or binding.declarator, note),))
+            return self._path(flow, binding.path, binding.pattern)
         return None
+
+    def _schema_named(self, name: str) -> Node | SchemaCheck | None:
+        """The class (or schema) `name` of this file, or the import it names."""
+        declaration = _class_named(name, self.file.root)
+        if declaration is not None:
+            return declaration
+        imported = self.file.binding(name)
+        return SchemaCheck(imported.module, imported.imported, "") if imported is not None else None
 
     def _path(self, flow: Flow | None, path: tuple[str, ...], anchor: Node | None) -> Flow | None:
         for prop in path:
@@ -263,8 +325,10 @@ class ClientValues:
     def _member(self, flow: Flow, prop: str | None, node: Node) -> Flow | None:
         if prop is None:
             return None
-        if flow.input.kind == VALIDATED:
+        if flow.schema is not None:
             return self._validated_member(flow, prop, node)
+        if flow.symbol is not None:
+            return replace(flow, symbol=flow.symbol.then(prop))
         step = member_input(flow.input, prop)
         if step is None:
             return None
@@ -272,14 +336,29 @@ class ClientValues:
         return flow.then(node, note, input=step)
 
     def _validated_member(self, flow: Flow, prop: str, node: Node) -> Flow | None:
+        if isinstance(flow.schema, SchemaCheck):
+            if prop in RESULT_PROPERTIES:
+                return flow
+            check = replace(flow.schema, field=prop)
+            flow = replace(flow, schema=None, checks=flow.checks + (check,))
+            return self._unchecked_member(flow, prop, node)
         check = schema_field(flow.schema, prop, self.file)
         if prop in RESULT_PROPERTIES and check.state != UNBOUNDED and check.state != BOUNDED:
             return flow  # `safeParse(...).data`
-        if check.state != UNBOUNDED:
+        if not self.spec.field_passes(check):
             return None
-        value = Input(VALUE, flow.input.origin, prop)
-        flow = flow.then(node, f"`{prop}` comes from {flow.input.origin}", input=value)
-        return flow.then(check.node, f"the schema accepts any size of `{prop}`") if check.node is not None else flow
+        flow = self._unchecked_member(replace(flow, schema=None), prop, node)
+        if flow is not None and check.node is not None:
+            flow = flow.then(check.node, f"the schema accepts any size of `{prop}`")
+        return flow
+
+    def _unchecked_member(self, flow: Flow, prop: str, node: Node) -> Flow | None:
+        """A field of a bag after its schema let it through."""
+        if flow.symbol is not None:
+            return replace(flow, symbol=flow.symbol.then(prop))
+        value = Input(VALUE, flow.input.origin if flow.input is not None else None, prop)
+        origin = value.origin or "the request"
+        return flow.then(node, f"`{prop}` comes from {origin}", input=value)
 
     # calls ---------------------------------------------------------------------------------------------
 
@@ -289,22 +368,28 @@ class ClientValues:
         if function is None:
             return None
         name = text(function)
-        if name in SIZE_KEEPING_CALLS or name == "Math.max":
-            return self._first_value(node, arguments, frame, depth, f"`{name}()` keeps any size")
-        if is_math_min(node):
-            flows = [self._trace(a, frame, depth) for a in arguments]
-            if flows and all(f is not None and f.is_value for f in flows):
-                return flows[0]
-            return None
+        decided = self.spec.call(node, name, arguments, self, frame, depth)
+        if decided is not NotImplemented:
+            return decided
+        if self.spec.keeps_call(name):
+            return self._first_value(node, arguments, frame, depth, f"`{name}()` {self.spec.keeps_note}")
         if name == "Object.fromEntries" and arguments:
             inner = self._trace(arguments[0], frame, depth)
-            made = entries_input(inner.input if inner else None)
-            return replace(inner, input=made) if inner and made else None
+            made = entries_input(inner.input if inner is not None else None)
+            return replace(inner, input=made) if inner is not None and made is not None else None
         if function.type == "member_expression":
-            return self._method(node, function, arguments, frame, depth)
-        if function.type == "identifier":
-            return self._helper(node, function, arguments, frame, depth)
-        return None
+            flow = self._method(node, function, arguments, frame, depth)
+            if flow is not None:
+                return flow
+        elif function.type == "identifier":
+            target = function_declared_as(function)
+            if target is not None:
+                return self._helper(node, function, target, arguments, frame, depth)
+        return self._imported_call(node, function, arguments, frame, depth)
+
+    def first_value(self, node, arguments, frame, depth, note) -> Flow | None:
+        """The first argument that carries a client value, as the call's value (`Math.max(1, limit)`)."""
+        return self._first_value(node, arguments, frame, depth, note)
 
     def _first_value(self, node, arguments, frame, depth, note) -> Flow | None:
         for argument in arguments:
@@ -314,37 +399,66 @@ class ClientValues:
         return None
 
     def _method(self, node, function, arguments, frame, depth) -> Flow | None:
-        method = property_name(function)
+        method = property_name(function) or ""
         receiver = member_object(function)
         inner = self._trace(receiver, frame, depth)
         if inner is not None:
-            if inner.is_value and method in _STRING_METHODS:
+            if inner.is_value and inner.symbol is None and method in STRING_METHODS:
                 return inner
-            if inner.input.kind == SEARCH_PARAMS and method == "entries":
+            if inner.symbol is not None and inner.schema is None:
+                if method in STRING_METHODS:
+                    return inner
+                first = string_value(arguments[0]) if arguments else None
+                return replace(inner, symbol=inner.symbol.then(method_element(method, first)))
+            if inner.input is not None and inner.input.kind == SEARCH_PARAMS and method == "entries":
                 return inner
-            step = method_input(inner.input, method or "", arguments)
+            if inner.input is None:
+                return None
+            first = string_value(arguments[0]) if arguments else None
+            step = method_input(inner.input, method, first, len(arguments))
             if step is None:
                 return None
             note = f"`{step.param}` comes from {step.origin}" if step.kind == VALUE else None
             return inner.then(node, note, input=step)
         if method in PARSE_METHODS and arguments:
             bag = self._trace(arguments[0], frame, depth)
-            if bag is not None and bag.input.kind == PARAMS:
-                validated = Flow(Input(VALIDATED, bag.input.origin), bag.steps, schema=receiver)
-                return validated.then(node, f"{bag.input.origin} is checked by `{_short(receiver)}`")
+            if bag is not None and ((bag.input is not None and bag.input.kind == PARAMS) or bag.symbol is not None):
+                schema = self._schema_of(receiver)
+                origin = bag.input.origin if bag.input is not None else None
+                validated = Flow(Input(VALIDATED, origin) if bag.input is not None else None, bag.steps, schema=schema, symbol=bag.symbol, checks=bag.checks)
+                where = origin or "the value"
+                return validated.then(node, f"{where} is checked by `{_short(receiver)}`")
         return None
 
-    def _helper(self, node, function, arguments, frame, depth) -> Flow | None:
+    def _schema_of(self, receiver: Node | None) -> Node | SchemaCheck | None:
+        """The schema a `.parse()` is called on: an expression of this file, or the import it is named by."""
+        root = unwrap(receiver)
+        if root is not None and root.type == "identifier" and declaration_of(root) is None:
+            binding = self.file.binding(text(root))
+            if binding is not None:
+                return SchemaCheck(binding.module, binding.imported, "")
+        return receiver
+
+    def _helper(self, node, function, target, arguments, frame, depth) -> Flow | None:
         """A call of a function declared in this file: what it returns, its parameters bound to `arguments`."""
-        target = function_declared_as(function)
-        if target is None:
-            return None
         inner_frame = _Frame(target, tuple(arguments), frame)
         for returned in returned_values(target):
             flow = self._trace(returned, inner_frame, depth)
             if flow is not None:
                 return flow.then(node, f"returned by `{text(function)}()`") if flow.is_value else flow
         return None
+
+    def _imported_call(self, node, function, arguments, frame, depth) -> Flow | None:
+        """A call into another module: its result is a symbol, with the arguments that carry client values
+        (what the callee returns of them is known in the project phase)."""
+        target = callee_of(function, self.file)
+        if target is None:
+            return None
+        traced = tuple(self._trace(argument, frame, depth) for argument in arguments)
+        if not any(flow is not None for flow in traced):
+            return None
+        symbol = Symbol("call", callee=target, call=node, arguments=traced)
+        return Flow(symbol=symbol, steps=(Step(node, f"returned by `{_short(function)}()`"),))
 
     # operators -----------------------------------------------------------------------------------------
 
@@ -358,13 +472,13 @@ class ClientValues:
             return self._trace(right, frame, depth)
         if operator == "&&":
             return self._trace(right, frame, depth)
-        if operator in _ARITHMETIC:
+        if operator in ARITHMETIC:
             for side in (left, right):
                 flow = self._trace(side, frame, depth)
                 if flow is not None and flow.is_value:
                     return flow.then(node, "arithmetic keeps its size") if operator != "+" or _numeric(node) else flow
             return None
-        if operator in _TRUNCATING:
+        if operator in TRUNCATING:
             flow = self._trace(left, frame, depth)
             return flow if flow is not None and flow.is_value else None
         return None
@@ -375,8 +489,7 @@ class ClientValues:
             flow = self._trace(branch, frame, depth)
             if flow is None:
                 continue
-            name = canonical(branch)
-            if name is not None and bounds(condition, name, when_true):
+            if branch is not None and self.spec.branch_bounded(condition, branch, when_true):
                 continue
             return flow
         return None

@@ -1,0 +1,308 @@
+"""The engine's per-file half: answers a rule's sinks and leaves the file's summary for the project phase.
+
+`file_flow(file, spec)` is shared by every rule of the spec that runs on the file. `reach(value, …)` tells a
+rule whether the client reaches a sink value in this file alone (a `Flow` to report); a value that comes from
+further away is kept as a `SinkRecord`. `summary()` adds what other files need: calls into other modules
+that pass client values or parameters (`CallEdge`), what exported functions return (`ReturnRecord`), and the
+schemas the module defines (`SchemaRecord`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable, Iterator
+
+from linter.flow.callees import callee_of
+from linter.flow.spec import FlowSpec
+from linter.flow.summary import CallEdge, FlowStep, FlowSummary, Origin, ReturnRecord, SchemaRecord, SchemaRef, SinkRecord
+from linter.flow.tracer import Flow, SchemaCheck, Tracer
+from linter.frameworks.request_inputs import PARAMS, Input
+from linter.frameworks.validation_schemas import SCHEMA_MODULES, is_dto_class, schema_fields
+from linter.js.exports import ExportTable, export_table, function_key
+from linter.js.expressions import arguments_of, callee, object_keys, unwrap
+from linter.js.functions import FUNCTION_TYPES, enclosing_function
+from linter.js.bindings import returned_values
+from linter.model import Fix
+from linter.syntax import Node, text
+
+if TYPE_CHECKING:
+    from linter.context import FileContext
+
+# Where a summary's calls are looked for: the uses of imported names, and `this.` (injected services).
+_THIS = b"this."
+_MAX_EDGES = 400
+_DTO_MODULES = frozenset({"class-validator"})
+_WRAPPED_VALUE_TYPES = frozenset({"call_expression", "object", "class"})
+
+
+def file_flow(file: "FileContext", spec: FlowSpec) -> "FileFlow":
+    return file.memo(("flow", spec.name), lambda: FileFlow(file, spec))
+
+
+def file_exports(file: "FileContext") -> ExportTable:
+    return file.memo("flow.exports", lambda: export_table(file.root))
+
+
+class FileFlow:
+    def __init__(self, file: "FileContext", spec: FlowSpec) -> None:
+        self.file = file
+        self.spec = spec
+        self.tracer = Tracer(file, spec)
+        self._sinks: list[SinkRecord] = []
+
+    def trace(self, node: Node) -> Flow | None:
+        return self.tracer.trace(node)
+
+    def reach(self, value: Node) -> Flow | None:
+        """The flow of a client value into a sink's `value`, or None. A flow the file shows whole
+        (`flow.is_local`) is the rule's to report; one that starts beyond the file goes to `keep`."""
+        flow = self.tracer.trace(value)
+        return flow if flow is not None and flow.is_value else None
+
+    def keep(self, flow: Flow, anchor: Node, label: str, fixes: Iterable[Fix] = ()) -> None:
+        """Keep a sink whose flow starts beyond the file for the project phase, with the finding's anchor,
+        label and fixes."""
+        origin = self.origin(flow)
+        if origin is not None:
+            self._sinks.append(SinkRecord(self._span(anchor), label, origin, tuple(fixes)))
+
+    def origin(self, flow: Flow) -> Origin | None:
+        """`flow` as plain data, or None when part of it cannot be told to another file (a schema of this
+        file still waiting for the field that is read)."""
+        if flow.schema is not None and not isinstance(flow.schema, SchemaCheck):
+            return None
+        steps = tuple(FlowStep(self._span(step.node), step.note) for step in flow.steps)
+        checks = tuple(SchemaRef(c.module, c.name, c.field) for c in flow.checks)
+        value = flow.input
+        if isinstance(flow.schema, SchemaCheck):  # a bag checked by an imported schema: the field read next
+            checks += (SchemaRef(flow.schema.module, flow.schema.name, ""),)
+            if value is not None:
+                value = Input(PARAMS, value.origin)
+        symbol = flow.symbol
+        if symbol is None:
+            return Origin(input=value, checks=checks, steps=steps)
+        if symbol.kind == "param":
+            key = function_key(symbol.function) if symbol.function is not None else None
+            if key is None:
+                return None
+            return Origin(param=(key, symbol.index), path=symbol.path, checks=checks, steps=steps)
+        arguments = []
+        for index, argument in enumerate(symbol.arguments):
+            origin = self.origin(argument) if argument is not None else None
+            if origin is not None and origin.call is None:
+                arguments.append((index, origin))
+        if not arguments:
+            return None
+        return Origin(call=symbol.callee, arguments=tuple(arguments), path=symbol.path, checks=checks, steps=steps)
+
+    def summary(self) -> FlowSummary:
+        summary = FlowSummary(spec=self.spec.name, sinks=list(self._sinks))
+        exports = file_exports(self.file)
+        summary.calls = list(self._call_edges())
+        summary.returns = list(self._returns(exports))
+        summary.schemas = list(self._schemas())
+        return summary
+
+    # calls into other modules ----------------------------------------------------------------------------
+
+    def _call_edges(self) -> Iterator[CallEdge]:
+        count = 0
+        for call in self._calls_into_modules():
+            target = callee_of(callee(call), self.file)
+            if target is None:
+                continue
+            caller = enclosing_function(call)
+            caller_key = function_key(caller) if caller is not None else None
+            note = f"passed to `{_short(text(callee(call)))}()`"
+            for index, argument in enumerate(arguments_of(call)):
+                for key, value in _argument_parts(argument):
+                    edge = self._edge(caller_key, target, index, key, value, note)
+                    if edge is not None:
+                        count += 1
+                        yield edge
+                        if count >= _MAX_EDGES:
+                            return
+
+    def _edge(self, caller_key, target, index: int, key: str | None, value: Node, note: str) -> CallEdge | None:
+        if not _may_carry(value):
+            return None
+        flow = self.tracer.trace(value)
+        if flow is None or (flow.symbol is not None and flow.symbol.kind != "param"):
+            return None
+        origin = self.origin(flow)
+        if origin is None:
+            return None
+        return CallEdge(caller_key, target, index, key, origin, FlowStep(self._span(value), note))
+
+    def _calls_into_modules(self) -> list[Node]:
+        """The calls whose function is an imported name (`list()`, `svc.list()`) or a member of `this`."""
+        source, root = self.file.source, self.file.root
+        calls: dict[int, Node] = {}
+        words = {binding.local.encode() for binding in self.file.import_bindings}
+        for word in words:
+            for at in _occurrences(source, word):
+                leaf = root.descendant_for_byte_range(at, at + len(word))
+                call = _call_of_chain(leaf) if leaf is not None and leaf.type == "identifier" and leaf.end_byte == at + len(word) else None
+                if call is not None:
+                    calls[call.id] = call
+        for at in _occurrences(source, _THIS, word_end=False):
+            leaf = root.descendant_for_byte_range(at, at + 4)
+            call = _call_of_chain(leaf) if leaf is not None and leaf.type == "this" else None
+            if call is not None:
+                calls[call.id] = call
+        return sorted(calls.values(), key=lambda n: n.start_byte)
+
+    # what exported functions return ----------------------------------------------------------------------
+
+    def _returns(self, exports: ExportTable) -> Iterator[ReturnRecord]:
+        exported = set(exports.names.values())
+        if exports.module_object is not None:
+            exported.add(exports.module_object)
+        for fn in _top_level_functions(self.file.root):
+            key = function_key(fn)
+            if key is None or key.split(".", 1)[0] not in exported and not key.startswith(("<default>", "<exports>")):
+                continue
+            for returned in returned_values(fn):
+                returned = unwrap(returned)
+                if returned is not None and returned.type == "await_expression" and returned.named_children:
+                    returned = unwrap(returned.named_children[0])
+                for field_name, value in _argument_parts(returned) if returned is not None else ():
+                    if not _may_carry(value):
+                        continue
+                    flow = self.tracer.trace(value)
+                    if flow is None or (flow.symbol is not None and flow.symbol.kind != "param"):
+                        continue
+                    origin = self.origin(flow)
+                    if origin is not None:
+                        yield ReturnRecord(key, field_name, origin)
+
+    # schemas ---------------------------------------------------------------------------------------------
+
+    def _schemas(self) -> Iterator[SchemaRecord]:
+        modules = {binding.module for binding in self.file.import_bindings}
+        if not modules & (SCHEMA_MODULES | _DTO_MODULES):
+            return
+        for statement in self.file.root.named_children:
+            declaration = statement.child_by_field_name("declaration") if statement.type == "export_statement" else statement
+            if declaration is None:
+                continue
+            if declaration.type in ("class_declaration", "abstract_class_declaration") and is_dto_class(declaration):
+                name = declaration.child_by_field_name("name")
+                if name is not None:
+                    yield self._schema_record(text(name), declaration)
+            elif declaration.type in ("lexical_declaration", "variable_declaration"):
+                for declarator in declaration.named_children:
+                    name = declarator.child_by_field_name("name") if declarator.type == "variable_declarator" else None
+                    value = declarator.child_by_field_name("value") if name is not None else None
+                    if value is not None and name.type == "identifier" and unwrap(value).type == "call_expression":
+                        record = self._schema_record(text(name), value)
+                        if record.fields:
+                            yield record
+
+    def _schema_record(self, local: str, node: Node) -> SchemaRecord:
+        fields = schema_fields(node, self.file)
+        return SchemaRecord(
+            local,
+            tuple((name, check.state, self._span(check.node or node)) for name, check in fields.items()),
+        )
+
+    def _span(self, node: Node):
+        return self.file.lines.span(node.start_byte, node.end_byte)
+
+
+def _short(source: str) -> str:
+    return source if len(source) <= 40 else source[:37] + "..."
+
+
+def _argument_parts(argument: Node) -> list[tuple[str | None, Node]]:
+    """An argument as (property, value) pairs: each entry of an object literal (spreads as the whole value),
+    or the argument itself."""
+    node = unwrap(argument)
+    if node is None:
+        return []
+    if node.type != "object":
+        return [(None, node)]
+    parts: list[tuple[str | None, Node]] = list(object_keys(node).items())
+    parts.extend((None, child.named_children[0]) for child in node.named_children if child.type == "spread_element" and child.named_children)
+    return parts
+
+
+def _may_carry(value: Node) -> bool:
+    """Whether a value can hold a client value at all: not a literal, a function or a JSX element."""
+    return value.type not in (
+        "string", "number", "true", "false", "null", "undefined", "regex", "jsx_element", "jsx_self_closing_element",
+        "arrow_function", "function_expression", "function", "class", "array", "object",
+    )  # fmt: skip
+
+
+def _occurrences(source: bytes, word: bytes, word_end: bool = True) -> Iterator[int]:
+    at = source.find(word)
+    while at != -1:
+        before = source[at - 1 : at] if at else b""
+        after = source[at + len(word) : at + len(word) + 1]
+        if not (before.isalnum() or before in (b"_", b"$", b".")) and (not word_end or not (after.isalnum() or after in (b"_", b"$"))):
+            yield at
+        at = source.find(word, at + 1)
+
+
+def _call_of_chain(leaf: Node) -> Node | None:
+    """The call whose function is the member chain starting at `leaf` (`svc.list(…)`, `this.svc.list(…)`)."""
+    node = leaf
+    while node.parent is not None and node.parent.type in ("member_expression", "non_null_expression") and node.parent.child_by_field_name("object") in (node, None):
+        node = node.parent
+    parent = node.parent
+    if parent is not None and parent.type == "call_expression" and parent.child_by_field_name("function") == node:
+        return parent
+    return None
+
+
+def _top_level_functions(root: Node) -> Iterator[Node]:
+    """The functions other modules may reach: declared at the top level, held by a top-level binding or an
+    export (through wrapper calls), methods of top-level classes and object literals."""
+    for statement in root.named_children:
+        if statement.type == "export_statement":
+            node = statement.child_by_field_name("declaration") or statement.child_by_field_name("value")
+        else:
+            node = statement
+        if node is None:
+            continue
+        yield from _functions_in(node, 0)
+
+
+def _functions_in(node: Node, depth: int) -> Iterator[Node]:
+    if depth > 4:
+        return
+    node = unwrap(node)
+    if node is None:
+        return
+    kind = node.type
+    if kind in FUNCTION_TYPES:
+        yield node
+        return
+    if kind in ("class_declaration", "abstract_class_declaration", "class"):
+        body = node.child_by_field_name("body")
+        for member in body.named_children if body is not None else ():
+            if member.type == "method_definition":
+                yield member
+        return
+    if kind == "object":
+        for entry in node.named_children:
+            if entry.type == "method_definition":
+                yield entry
+            elif entry.type == "pair":
+                yield from _functions_in(entry.child_by_field_name("value"), depth + 1)
+        return
+    if kind in ("lexical_declaration", "variable_declaration"):
+        for declarator in node.named_children:
+            if declarator.type == "variable_declarator":
+                yield from _functions_in(declarator.child_by_field_name("value"), depth + 1)
+        return
+    if kind == "expression_statement" and node.named_children:
+        yield from _functions_in(node.named_children[0], depth + 1)
+        return
+    if kind == "assignment_expression":
+        yield from _functions_in(node.child_by_field_name("right"), depth + 1)
+        return
+    if kind == "call_expression":  # `withAuth(async (req) => …)`
+        for argument in arguments_of(node):
+            if unwrap(argument) is not None and unwrap(argument).type in FUNCTION_TYPES:
+                yield unwrap(argument)

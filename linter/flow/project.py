@@ -1,0 +1,246 @@
+"""The engine's project half: joins the files' flow summaries along the import graph.
+
+`cross_file_reaches(project, spec)` follows, to a bounded depth:
+
+- a client value passed to another module's function (a `CallEdge`) into the parameter that reaches one of
+  the rule's sinks there (a `SinkRecord` whose origin is that parameter), through as many functions as pass
+  the parameter on (a service handing its argument to a repository);
+- a sink fed by the result of a call into another module, through what that function returns of its
+  arguments (`ReturnRecord`) back to the client values the caller passed;
+- every schema of another module the value went through (`SchemaRef`): the field must let it through, as
+  the spec says (`FlowSpec.field_state_passes`).
+
+Each `Reach` names its source, its sink and the steps in every file between them. Calls are resolved
+through the export tables (`linter.js.exports`), re-exports and barrel files included, and through the
+project index's module resolution (relative paths, tsconfig aliases, workspace packages).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from linter.flow.callees import Callee
+from linter.flow.spec import FlowSpec
+from linter.flow.summary import CallEdge, FlowStep, FlowSummary, Origin, SchemaRef, SinkRecord
+from linter.flow.tracer import read_element
+from linter.frameworks.request_inputs import VALUE, Input, member_input, method_input
+from linter.js.exports import MODULE_OBJECT, ExportTable
+
+if TYPE_CHECKING:
+    from linter.project import ProjectIndex
+
+MAX_HOPS = 6  # calls followed from a sink back to its source
+MAX_RE_EXPORTS = 5
+MAX_PENDING = 20_000  # work items per run: a bound for pathological projects
+
+
+@dataclass(frozen=True)
+class Hop:
+    """The steps a flow takes in one file."""
+
+    path: str
+    steps: tuple[FlowStep, ...]
+
+
+@dataclass(frozen=True)
+class Reach:
+    """A client value that reaches a sink in another file (or through one)."""
+
+    source_path: str
+    source: Input  # the value as it reaches the sink: its parameter name and where it comes from
+    sink_path: str
+    sink: SinkRecord
+    hops: tuple[Hop, ...]  # source first, sink last
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A parameter known to reach a sink: read `path` from it (through `checks`), and `hops` lead to it."""
+
+    path: tuple[str, ...]
+    checks: tuple[tuple[str, SchemaRef], ...]  # (the file that named the schema, the field reference)
+    hops: tuple[Hop, ...]
+    sink_path: str
+    sink: SinkRecord
+
+
+def cross_file_reaches(project: "ProjectIndex", spec: FlowSpec) -> list[Reach]:
+    return project.memo(("flow.reaches", spec.name), lambda: _Join(project, spec).run())
+
+
+class _Join:
+    def __init__(self, project: "ProjectIndex", spec: FlowSpec) -> None:
+        self.project = project
+        self.spec = spec
+        self.summaries: dict[str, FlowSummary] = project.flow_summaries(spec.name)
+        self.exports: dict[str, ExportTable] = project.export_tables
+        self._schemas = {
+            (path, record.local): record for path, summary in self.summaries.items() for record in summary.schemas
+        }
+
+    def run(self) -> list[Reach]:
+        reaches: dict[tuple, Reach] = {}
+        edges_into = self._edges_into()
+        queue: deque[tuple[tuple[str, str, int], _Pending, int]] = deque()
+        seen: set = set()
+
+        def pend(target: tuple[str, str, int], pending: _Pending, depth: int) -> None:
+            key = (target, pending.path, pending.sink_path, pending.sink.anchor)
+            if key not in seen and depth <= MAX_HOPS and len(seen) < MAX_PENDING:
+                seen.add(key)
+                queue.append((target, pending, depth))
+
+        for path, summary in sorted(self.summaries.items()):
+            for sink in summary.sinks:
+                origin = sink.origin
+                checks = tuple((path, c) for c in origin.checks)
+                hop = Hop(path, origin.steps)
+                if origin.param is not None:
+                    pend((path, *origin.param), _Pending(origin.path, checks, (hop,), path, sink), 0)
+                elif origin.call is not None:
+                    for target, pending in self._through_returns(path, origin, (), checks, (hop,), path, sink, reaches):
+                        pend(target, pending, 1)
+                elif origin.input is not None:
+                    self._arrive(path, origin.input, (), checks, (hop,), path, sink, reaches)
+        while queue:
+            target, pending, depth = queue.popleft()
+            for caller_path, edge in edges_into.get(target, ()):
+                rest = _after_key(pending.path, edge.key)
+                if rest is None:
+                    continue
+                origin = edge.origin
+                checks = pending.checks + tuple((caller_path, c) for c in origin.checks)
+                hops = (Hop(caller_path, origin.steps + (edge.at,)), *pending.hops)
+                if origin.input is not None:
+                    self._arrive(caller_path, origin.input, rest, checks, hops, pending.sink_path, pending.sink, reaches)
+                elif origin.param is not None:
+                    pend((caller_path, *origin.param), _Pending(origin.path + rest, checks, hops, pending.sink_path, pending.sink), depth + 1)
+        return sorted(reaches.values(), key=lambda r: (r.sink_path, r.sink.anchor.start_line, r.source_path))
+
+    def _edges_into(self) -> dict[tuple[str, str, int], list[tuple[str, CallEdge]]]:
+        edges: dict[tuple[str, str, int], list[tuple[str, CallEdge]]] = defaultdict(list)
+        for path, summary in sorted(self.summaries.items()):
+            for edge in summary.calls:
+                target = self.resolve_callee(path, edge.callee)
+                if target is not None:
+                    edges[(target[0], target[1], edge.index)].append((path, edge))
+        return edges
+
+    def _through_returns(self, path, origin: Origin, rest, checks, hops, sink_path, sink, reaches):
+        """A sink fed by `origin.call`: what the callee returns of its arguments (or of the client)."""
+        target = self.resolve_callee(path, origin.call)
+        if target is None:
+            return
+        callee_path, key = target
+        wanted = origin.path + rest
+        for record in self.summaries.get(callee_path, FlowSummary(self.spec.name)).returns:
+            if record.function != key:
+                continue
+            after = _after_key(wanted, record.key)
+            if after is None:
+                continue
+            inner = record.origin
+            inner_checks = checks + tuple((callee_path, c) for c in inner.checks)
+            inner_hops = (Hop(callee_path, inner.steps), *hops)
+            if inner.input is not None:
+                self._arrive(callee_path, inner.input, after, inner_checks, inner_hops, sink_path, sink, reaches)
+                continue
+            if inner.param is None or inner.param[0] != key:
+                continue
+            argument = dict(origin.arguments).get(inner.param[1])
+            if argument is None:
+                continue
+            read = inner.path + after
+            argument_checks = inner_checks + tuple((path, c) for c in argument.checks)
+            argument_hops = (Hop(path, argument.steps), *inner_hops)
+            if argument.input is not None:
+                self._arrive(path, argument.input, read, argument_checks, argument_hops, sink_path, sink, reaches)
+            elif argument.param is not None:
+                yield (path, *argument.param), _Pending(argument.path + read, argument_checks, argument_hops, sink_path, sink)
+
+    def _arrive(self, source_path, start: Input, path, checks, hops, sink_path, sink, reaches) -> None:
+        value = _read(start, path)
+        if value is None or value.kind != VALUE:
+            return
+        if not all(self._passes(where, check, value) for where, check in checks):
+            return
+        reach = Reach(source_path, value, sink_path, sink, tuple(hops))
+        reaches.setdefault((source_path, value, sink_path, sink.anchor, sink.label), reach)
+
+    def _passes(self, where: str, check: SchemaRef, value: Input) -> bool:
+        """The schema another module defines lets the field through (a field it does not know: no)."""
+        field = check.field or value.param or ""
+        target = self.resolve_export(where, Callee(check.module, check.name))
+        record = self._schemas.get(target) if target is not None else None
+        found = record.state(field) if record is not None else None
+        return found is not None and self.spec.field_state_passes(found[0])
+
+    # resolution through export tables ----------------------------------------------------------------
+
+    def resolve_callee(self, from_path: str, callee: Callee) -> tuple[str, str] | None:
+        """(file, function key) of what `callee`, written in `from_path`, calls."""
+        return self.resolve_export(from_path, callee)
+
+    def resolve_export(self, from_path: str, callee: Callee) -> tuple[str, str] | None:
+        target = self.project.resolve(from_path, callee.module)
+        if target is None:
+            return None
+        return self._in_module(target, callee.name, callee.members, 0)
+
+    def _in_module(self, path: str, name: str, members: tuple[str, ...], depth: int) -> tuple[str, str] | None:
+        table = self.exports.get(path)
+        if table is None or depth > MAX_RE_EXPORTS:
+            return None
+        if name == MODULE_OBJECT or (name == "default" and "default" not in table.names):
+            if table.module_object is not None:
+                return path, _joined(table.local_of(table.module_object), members)
+            if not members:
+                return None
+            return self._in_module(path, members[0], members[1:], depth)
+        local = table.names.get(name)
+        if local is not None:
+            return path, _joined(table.local_of(local), members)
+        for re_export in table.re_exports:
+            if re_export.name not in (name, MODULE_OBJECT):
+                continue
+            target = self.project.resolve(path, re_export.module)
+            if target is None:
+                continue
+            if re_export.name == name:
+                found = self._in_module(target, re_export.imported, members, depth + 1)
+            else:
+                found = self._in_module(target, name, members, depth + 1)
+            if found is not None:
+                return found
+        return None
+
+
+def _joined(local: str, members: tuple[str, ...]) -> str:
+    return ".".join((local, *members))
+
+
+def _after_key(path: tuple[str, ...], key: str | None) -> tuple[str, ...] | None:
+    """What is left of `path` once property `key` is read (`key` None: all of it); None when the path reads
+    another property."""
+    if key is None:
+        return path
+    if path and path[0] == key:
+        return path[1:]
+    return None
+
+
+def _read(start: Input, path: tuple[str, ...]) -> Input | None:
+    value: Input | None = start
+    for element in path:
+        if value is None:
+            return None
+        name, first, is_method = read_element(element)
+        if is_method:
+            value = method_input(value, name, first, 1 if first is not None else 0)
+        elif value.kind == VALUE:
+            return None  # a property of a client value (`limit.length`) is not the value
+        else:
+            value = member_input(value, name)
+    return value

@@ -1,0 +1,70 @@
+"""What a flow rule declares: how values move through calls and operators, and what stops them.
+
+The sources are the request inputs of the framework models (`linter.frameworks.request_inputs`); a spec says
+what happens to such a value on the way to the rule's sinks. `RequestValueSpec` follows any client value
+through conversions, defaults and arithmetic and has no barrier; a rule subclasses it (as CodeQL's
+`*Customizations.qll` do) to add barriers, such as a cap on a page size.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from linter.frameworks.validation_schemas import UNBOUNDED, FieldCheck
+
+if TYPE_CHECKING:
+    from linter.flow.tracer import Flow, Tracer
+    from linter.syntax import Node
+
+# Calls that change a value's type or rounding but keep what the client chose.
+CONVERSIONS = frozenset(
+    {
+        "parseInt", "parseFloat", "Number", "String", "BigInt", "Number.parseInt", "Number.parseFloat",
+        "Math.floor", "Math.ceil", "Math.round", "Math.trunc", "Math.abs",
+    }
+)  # fmt: skip
+STRING_METHODS = frozenset({"toString", "trim", "valueOf", "toLowerCase", "toUpperCase"})
+ARITHMETIC = frozenset({"+", "-", "*", "/", "**"})
+TRUNCATING = frozenset({"|", ">>", ">>>", "<<"})
+
+
+class FlowSpec:
+    """How client values move for one family of sinks. `name` keys the summaries the spec leaves."""
+
+    name = "request-value"
+    keeps_note = "keeps its value"  # the code-flow step of a call `keeps_call` admits
+
+    def keeps_call(self, name: str) -> bool:
+        """`name(value, …)` returns the value, or one as large."""
+        return name in CONVERSIONS
+
+    def call(self, call: "Node", name: str, arguments: list["Node"], tracer: "Tracer", frame, depth: int):
+        """A chance to decide a call the spec knows (a barrier such as `Math.min`): a `Flow`, `None` (stopped),
+        or `NotImplemented` to let the engine follow it."""
+        return NotImplemented
+
+    def guarded(self, use: "Node") -> bool:
+        """The value at `use` has passed a check that bounds it (a guard before it, a condition around it)."""
+        return False
+
+    def branch_bounded(self, condition: "Node | None", branch: "Node", when_true: bool) -> bool:
+        """A ternary's branch that only runs when `condition` bounds the value it returns."""
+        return False
+
+    def field_passes(self, check: FieldCheck) -> bool:
+        """A schema's field lets the value through (a schema the same file or another module defines)."""
+        return check.state == UNBOUNDED
+
+    def field_state_passes(self, state: str) -> bool:
+        """`field_passes` for a field read in another module, known by its state alone."""
+        return state == UNBOUNDED
+
+
+class RequestValueSpec(FlowSpec):
+    """Any value the client sent, through conversions, defaults and arithmetic; nothing stops it."""
+
+    name = "request-value"
+
+
+def keeps_through_operator(operator: str) -> bool:
+    return operator in ARITHMETIC or operator in TRUNCATING

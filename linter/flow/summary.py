@@ -1,0 +1,225 @@
+"""A file's flow summary: what the project phase needs to know of one file to follow values across modules.
+
+Plain data only (it is computed in worker processes and kept in the results cache), and typed: every record
+is a frozen dataclass with `to_data`/`from_data`, and `from_data` refuses anything it did not write.
+
+- `Origin`: where a value starts, as seen from the file: a request input the file shows (`input`), a
+  parameter of one of its functions (`param`: function key and position), or the result of a call into
+  another module (`call`, with the origins of its arguments); then `path` read from it, and the steps in
+  this file.
+- `SinkRecord`: a sink of the rule whose value has a non-local origin.
+- `CallEdge`: a call into another module passing a client value or a parameter of the calling function, as
+  argument `index` (or as property `key` of an object literal passed there).
+- `ReturnRecord`: what a function other modules can call returns (property `key` of it, or the whole value).
+- `SchemaRecord`: the fields of a validation schema or DTO class the module defines, and their state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from linter.flow.callees import Callee
+from linter.frameworks.request_inputs import Input
+from linter.model import Fix, Span
+
+
+def _span(data: list) -> Span:
+    start_line, start_column, end_line, end_column = (int(v) for v in data)
+    return Span(start_line=start_line, start_column=start_column, end_line=end_line, end_column=end_column)
+
+
+def _span_data(span: Span) -> list[int]:
+    return [span.start_line, span.start_column, span.end_line, span.end_column]
+
+
+def _text(value) -> str:
+    if type(value) is not str:
+        raise TypeError("not a string")
+    return value
+
+
+def _optional_text(value) -> str | None:
+    return None if value is None else _text(value)
+
+
+@dataclass(frozen=True)
+class FlowStep:
+    span: Span
+    note: str
+
+    def to_data(self) -> list:
+        return [_span_data(self.span), self.note]
+
+    @classmethod
+    def from_data(cls, data: list) -> "FlowStep":
+        span, note = data
+        return cls(_span(span), _text(note))
+
+
+@dataclass(frozen=True)
+class SchemaRef:
+    """Field `field` of the schema another module exports as `name` (imported from `module`)."""
+
+    module: str
+    name: str
+    field: str
+
+    def to_data(self) -> list:
+        return [self.module, self.name, self.field]
+
+    @classmethod
+    def from_data(cls, data: list) -> "SchemaRef":
+        module, name, field_name = data
+        return cls(_text(module), _text(name), _text(field_name))
+
+
+@dataclass(frozen=True)
+class Origin:
+    input: Input | None = None
+    param: tuple[str, int] | None = None
+    call: Callee | None = None
+    arguments: tuple[tuple[int, "Origin"], ...] = ()
+    path: tuple[str, ...] = ()
+    checks: tuple[SchemaRef, ...] = ()
+    steps: tuple[FlowStep, ...] = ()
+
+    def to_data(self) -> list:
+        return [
+            [self.input.kind, self.input.origin, self.input.param] if self.input is not None else None,
+            list(self.param) if self.param is not None else None,
+            self.call.to_data() if self.call is not None else None,
+            [[index, origin.to_data()] for index, origin in self.arguments],
+            list(self.path),
+            [check.to_data() for check in self.checks],
+            [step.to_data() for step in self.steps],
+        ]
+
+    @classmethod
+    def from_data(cls, data: list) -> "Origin":
+        value, param, call, arguments, path, checks, steps = data
+        origin_input = None
+        if value is not None:
+            kind, where, name = value
+            origin_input = Input(_text(kind), _optional_text(where), _optional_text(name))
+        if param is not None:
+            key, index = param
+            if type(index) is not int:
+                raise TypeError("bad parameter index")
+            param = (_text(key), index)
+        parsed_arguments = []
+        for index, argument in arguments:
+            if type(index) is not int:
+                raise TypeError("bad argument index")
+            parsed_arguments.append((index, cls.from_data(argument)))
+        return cls(
+            input=origin_input,
+            param=param,
+            call=Callee.from_data(call) if call is not None else None,
+            arguments=tuple(parsed_arguments),
+            path=tuple(_text(p) for p in path),
+            checks=tuple(SchemaRef.from_data(c) for c in checks),
+            steps=tuple(FlowStep.from_data(s) for s in steps),
+        )
+
+
+@dataclass(frozen=True)
+class SinkRecord:
+    anchor: Span  # where the finding goes
+    label: str  # how messages name the sink: "Prisma `take` in `findMany()`"
+    origin: Origin
+    fixes: tuple[Fix, ...] = ()
+
+    def to_data(self) -> list:
+        return [_span_data(self.anchor), self.label, self.origin.to_data(), [f.model_dump(mode="json") for f in self.fixes]]
+
+    @classmethod
+    def from_data(cls, data: list) -> "SinkRecord":
+        anchor, label, origin, fixes = data
+        return cls(_span(anchor), _text(label), Origin.from_data(origin), tuple(Fix.model_validate(f) for f in fixes))
+
+
+@dataclass(frozen=True)
+class CallEdge:
+    caller: str | None  # the calling function's key (None: module level, or a function no other module reaches)
+    callee: Callee
+    index: int  # the argument's position
+    key: str | None  # the property of an object literal argument, or None for the argument itself
+    origin: Origin
+    at: FlowStep  # the argument (or property), and what the call is: "passed to `leadService.list()`"
+
+    def to_data(self) -> list:
+        return [self.caller, self.callee.to_data(), self.index, self.key, self.origin.to_data(), self.at.to_data()]
+
+    @classmethod
+    def from_data(cls, data: list) -> "CallEdge":
+        caller, callee, index, key, origin, at = data
+        if type(index) is not int:
+            raise TypeError("bad argument index")
+        return cls(_optional_text(caller), Callee.from_data(callee), index, _optional_text(key), Origin.from_data(origin), FlowStep.from_data(at))
+
+
+@dataclass(frozen=True)
+class ReturnRecord:
+    function: str
+    key: str | None  # the property of a returned object literal, or None for the returned value itself
+    origin: Origin
+
+    def to_data(self) -> list:
+        return [self.function, self.key, self.origin.to_data()]
+
+    @classmethod
+    def from_data(cls, data: list) -> "ReturnRecord":
+        function, key, origin = data
+        return cls(_text(function), _optional_text(key), Origin.from_data(origin))
+
+
+@dataclass(frozen=True)
+class SchemaRecord:
+    local: str  # the schema's local key (see `linter.js.exports`)
+    fields: tuple[tuple[str, str, Span], ...]  # (field, state, where)
+
+    def state(self, name: str) -> tuple[str, Span] | None:
+        for field_name, state, span in self.fields:
+            if field_name == name:
+                return state, span
+        return None
+
+    def to_data(self) -> list:
+        return [self.local, [[name, state, _span_data(span)] for name, state, span in self.fields]]
+
+    @classmethod
+    def from_data(cls, data: list) -> "SchemaRecord":
+        local, fields = data
+        return cls(_text(local), tuple((_text(n), _text(s), _span(sp)) for n, s, sp in fields))
+
+
+@dataclass
+class FlowSummary:
+    spec: str
+    sinks: list[SinkRecord] = field(default_factory=list)
+    calls: list[CallEdge] = field(default_factory=list)
+    returns: list[ReturnRecord] = field(default_factory=list)
+    schemas: list[SchemaRecord] = field(default_factory=list)
+
+    def is_empty(self) -> bool:
+        return not (self.sinks or self.calls or self.returns or self.schemas)
+
+    def to_data(self) -> list:
+        return [
+            self.spec,
+            [r.to_data() for r in self.sinks],
+            [r.to_data() for r in self.calls],
+            [r.to_data() for r in self.returns],
+            [r.to_data() for r in self.schemas],
+        ]
+
+    @classmethod
+    def from_data(cls, data: list) -> "FlowSummary":
+        spec, sinks, calls, returns, schemas = data
+        return cls(
+            spec=_text(spec),
+            sinks=[SinkRecord.from_data(r) for r in sinks],
+            calls=[CallEdge.from_data(r) for r in calls],
+            returns=[ReturnRecord.from_data(r) for r in returns],
+            schemas=[SchemaRecord.from_data(r) for r in schemas],
+        )
