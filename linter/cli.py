@@ -53,11 +53,16 @@ def main() -> None:
 @click.option("--include-suppressed", is_flag=True, help="Also show findings suppressed in the source.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Use this config file.")
 @click.option("--rules-dir", type=click.Path(file_okay=False, path_type=Path), help="Also load rules from this folder.")
+@click.option(
+    "--trust-config-rules",
+    is_flag=True,
+    help="Load the config file's rules-dir (Python code from the linted tree); never on untrusted code.",
+)
 @click.option("--jobs", "-j", type=click.IntRange(min=1), help="Worker processes [default: cores, at most 4].")
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0),
-    help="Seconds one file may take before it is skipped with a notice; 0: no limit [default: 20].",
+    metavar="SECONDS",
+    help="Seconds one file may take before it is skipped with a notice, up to 86400; 0: no limit [default: 20].",
 )
 @click.option("--no-cache", is_flag=True, help="Analyse every file again; neither read nor write the results cache.")
 @click.option(
@@ -85,7 +90,8 @@ def main() -> None:
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff-fix, also apply fixes that may change behaviour.")
 def check(
     paths, fmt, output, select, ignore, fail_on, exit_zero, category, no_color, include_suppressed, config_file,
-    rules_dir, jobs, timeout, no_cache, baseline_file, write_baseline_file, diff_ref, fix, diff_fix, unsafe_fixes,
+    rules_dir, trust_config_rules, jobs, timeout, no_cache, baseline_file, write_baseline_file, diff_ref, fix,
+    diff_fix, unsafe_fixes,
 ):
     """Lint PATHS (default: the current folder)."""
     from linter.baseline import BaselineError
@@ -102,10 +108,11 @@ def check(
         ignore=_split(ignore),
         fail_on=Level(fail_on) if fail_on else None,
         rules_dir=rules_dir,
+        trust_config_rules=trust_config_rules,
         config_file=config_file,
         jobs=jobs,
         category=category,
-        file_timeout=DEFAULT_FILE_TIMEOUT if timeout is None else timeout or None,
+        file_timeout=DEFAULT_FILE_TIMEOUT if timeout is None else _seconds(timeout) or None,
         use_cache=not no_cache,
     )
     _check_baseline_options(baseline_file, write_baseline_file)
@@ -157,6 +164,14 @@ def check(
         sys.exit(EXIT_ERROR)
     failing = [f for f in report.active_findings if f.level.rank >= result.fail_on.rank]
     sys.exit(EXIT_FINDINGS if failing else EXIT_CLEAN)
+
+
+def _seconds(text: str) -> float:
+    """--timeout's value as a float; the engine checks its range (NaN and infinity included)."""
+    try:
+        return float(text)
+    except ValueError:
+        _fail(f"--timeout takes a number of seconds, not {text!r}")
 
 
 MAX_FIX_PASSES = 10  # a fix that overlaps another is applied on the next pass

@@ -1,23 +1,30 @@
 """Configuration: `.loadlint.toml` / `loadlint.toml`, or a `"loadlint"` key in `package.json`.
 
 Precedence: defaults < file < command-line flags. Unknown keys and unknown rule ids are errors that name
-the file and the key.
+the file and the key. The file comes from the repository being linted, which may be hostile: numbers and
+flags are taken only with their own types (`true` is not 1), globs are checked when the file is read, and a
+config path that holds anything but a regular file (a folder, a FIFO, a link out of the root) is an error,
+never opened.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import stat
 import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictInt, ValidationError, field_validator
 
 from linter.model import Level
+from linter.paths import check_glob
 from linter.rule import Rule
 
 CONFIG_FILE_NAMES = (".loadlint.toml", "loadlint.toml")
 DEFAULT_MAX_FILE_SIZE = 2_000_000
+MAX_CONFIG_SIZE = DEFAULT_MAX_FILE_SIZE  # bytes read from a config file or a package.json at most
 
 
 class ConfigError(Exception):
@@ -37,7 +44,8 @@ class Config(BaseModel):
     per_file_ignores: dict[str, list[str]] = {}
     levels: dict[str, Level] = {}
     fail_on: Level = Level.WARNING
-    max_file_size: int = Field(DEFAULT_MAX_FILE_SIZE, gt=0)
+    max_file_size: StrictInt = Field(DEFAULT_MAX_FILE_SIZE, gt=0)
+    # Loaded only with --trust-config-rules: the file may come from a stranger's pull request.
     rules_dir: str | None = None
     rules: dict[str, dict[str, Any]] = {}
 
@@ -64,46 +72,128 @@ class Config(BaseModel):
             raise ValueError("selectors must be non-empty rule ids or families")
         return value
 
+    @field_validator("select")
+    @classmethod
+    def _selects_something(cls, value: list[str] | None) -> list[str] | None:
+        if value == []:
+            raise ValueError("selects no rule; leave the key out to run every rule")
+        return value
+
+    @field_validator("rules_dir")
+    @classmethod
+    def _names_a_folder(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must name a folder")
+        return value
+
+    @field_validator("exclude")
+    @classmethod
+    def _valid_globs(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            check_glob(pattern)
+        return value
+
+    @field_validator("per_file_ignores")
+    @classmethod
+    def _valid_glob_keys(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for pattern in value:
+            check_glob(pattern)
+        return value
+
+
+def printable(text: str) -> str:
+    """`text` with control and other invisible characters escaped, so that a name from the repository cannot
+    start a line of its own (a GitHub workflow command) or drive the terminal."""
+    return text if text.isprintable() else repr(text)[1:-1]
+
 
 def find_config_file(start: Path, root: Path) -> tuple[Path, str] | None:
-    """The first config from `start` up to `root`: (path, kind) with kind 'toml' or 'package.json'."""
+    """The first config from `start` up to `root`: (path, kind) with kind 'toml' or 'package.json'.
+    A config name that holds something loadlint must not read is an error, not a file to skip."""
     folder = start
     while True:
         for name in CONFIG_FILE_NAMES:
             candidate = folder / name
-            if candidate.is_file():
-                return candidate, "toml"
+            if not os.path.lexists(candidate):
+                continue
+            problem = _config_path_problem(candidate, root)
+            if problem is not None:
+                raise ConfigError(f"{printable(_relative(candidate, root))}: {problem}")
+            return candidate, "toml"
         manifest = folder / "package.json"
-        if manifest.is_file() and _manifest_has_settings(manifest):
+        # A manifest loadlint cannot read is reported by discovery; it holds no settings here.
+        readable = os.path.lexists(manifest) and _config_path_problem(manifest, root) is None
+        if readable and _manifest_has_settings(manifest):
             return manifest, "package.json"
         if folder == root or root not in folder.parents:
             return None
         folder = folder.parent
 
 
+def _config_path_problem(path: Path, root: Path) -> str | None:
+    """None when `path` is a regular file loadlint may read, else what is wrong. Looks without opening: opening
+    a FIFO blocks."""
+    try:
+        info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode):
+            target = Path(os.path.realpath(path))
+            if target != root and root not in target.parents:
+                return "a symbolic link to outside the root; loadlint does not follow it"
+            info = os.stat(path)
+    except OSError as error:
+        return f"cannot read: {error.strerror or error}"
+    return None if stat.S_ISREG(info.st_mode) else "not a regular file"
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def _manifest_has_settings(manifest: Path) -> bool:
     try:
-        data = json.loads(manifest.read_text(encoding="utf-8-sig"))
+        data = json.loads(_read_regular_file(manifest).decode("utf-8-sig"))
     except (OSError, ValueError, RecursionError):  # the project index reports what is wrong with it
         return False
     return isinstance(data, dict) and "loadlint" in data
 
 
+def _read_regular_file(path: Path) -> bytes:
+    """The bytes of `path`, a regular file of at most MAX_CONFIG_SIZE bytes; OSError or ValueError otherwise.
+    Never blocks on a FIFO put in place after the caller looked."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(descriptor, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            raise ValueError("not a regular file")
+        data = stream.read(MAX_CONFIG_SIZE + 1)
+    if len(data) > MAX_CONFIG_SIZE:
+        raise ValueError(f"over the {MAX_CONFIG_SIZE:,}-byte limit")
+    return data
+
+
 def load_config(path: Path | None, kind: str = "toml", display: str | None = None) -> Config:
     if path is None:
         return Config()
-    display = display or str(path)
+    display = printable(display or str(path))
     syntax = "TOML" if kind == "toml" else "JSON"
     if path.exists() and not path.is_file():  # a FIFO would block the read forever
         raise ConfigError(f"{display}: not a regular file")
     try:
-        if kind == "toml":
-            raw: object = tomllib.loads(path.read_text(encoding="utf-8"))
-        else:
-            manifest = json.loads(path.read_text(encoding="utf-8-sig"))
-            raw = manifest.get("loadlint") if isinstance(manifest, dict) else None
+        data = _read_regular_file(path)
     except OSError as error:
         raise ConfigError(f"{display}: cannot read: {error.strerror or error}") from error
+    except ValueError as error:
+        raise ConfigError(f"{display}: {error}") from error
+    try:
+        # A byte-order mark is accepted in both kinds, as editors on Windows write one.
+        text = data.decode("utf-8-sig")
+        if kind == "toml":
+            raw: object = tomllib.loads(text)
+        else:
+            manifest = json.loads(text)
+            raw = manifest.get("loadlint") if isinstance(manifest, dict) else None
     except UnicodeDecodeError as error:
         raise ConfigError(f"{display}: not UTF-8 text") from error
     except (tomllib.TOMLDecodeError, ValueError) as error:
@@ -121,8 +211,8 @@ def load_config(path: Path | None, kind: str = "toml", display: str | None = Non
 
 def describe_validation_error(error: ValidationError, prefix: tuple = ()) -> str:
     first = error.errors()[0]
-    location = ".".join(str(part) for part in (*prefix, *first["loc"]))
-    problem = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+    location = printable(".".join(str(part) for part in (*prefix, *first["loc"])))
+    problem = "unknown key" if first["type"] == "extra_forbidden" else first["msg"].removeprefix("Value error, ")
     return f"key '{location}': {problem}" if location else problem
 
 
@@ -135,7 +225,7 @@ def matches_selector(rule_id: str, selector: str) -> bool:
 def check_selectors(selectors: list[str], rule_ids: list[str], where: str) -> None:
     for selector in selectors:
         if not any(matches_selector(rule_id, selector) for rule_id in rule_ids):
-            raise ConfigError(f"{where}: unknown rule or family '{selector}'")
+            raise ConfigError(f"{where}: unknown rule or family '{printable(selector)}'")
 
 
 def validate_against_rules(config: Config, rules: tuple[type[Rule], ...]) -> dict[str, BaseModel]:
@@ -145,15 +235,15 @@ def validate_against_rules(config: Config, rules: tuple[type[Rule], ...]) -> dic
     check_selectors(config.select or [], rule_ids, f"{where}: key 'select'")
     check_selectors(config.ignore, rule_ids, f"{where}: key 'ignore'")
     for pattern, selectors in config.per_file_ignores.items():
-        check_selectors(selectors, rule_ids, f"{where}: key 'per-file-ignores.{pattern}'")
+        check_selectors(selectors, rule_ids, f"{where}: key 'per-file-ignores.{printable(pattern)}'")
     for rule_id in config.levels:
         if rule_id not in rule_ids:
-            raise ConfigError(f"{where}: key 'levels.{rule_id}': unknown rule")
+            raise ConfigError(f"{where}: key 'levels.{printable(rule_id)}': unknown rule")
     options: dict[str, BaseModel] = {}
     by_id = {rule.id: rule for rule in rules}
     for rule_id, raw in config.rules.items():
         if rule_id not in by_id:
-            raise ConfigError(f"{where}: key 'rules.{rule_id}': unknown rule")
+            raise ConfigError(f"{where}: key 'rules.{printable(rule_id)}': unknown rule")
         try:
             options[rule_id] = by_id[rule_id].Options.model_validate(raw)
         except ValidationError as error:

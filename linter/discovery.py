@@ -66,10 +66,11 @@ class _GitIgnores:
     """The .gitignore files met on the way down, each matching paths relative to its own folder.
     On path strings: pathlib costs more than the matching itself on a large repository."""
 
-    def __init__(self, root: Path, trace: Trace | None = None) -> None:
+    def __init__(self, root: Path, trace: Trace | None = None, notices: list[Notice] | None = None) -> None:
         self.root = str(root)
         self._chains: dict[str, list[tuple[str, _IgnoreFile]]] = {}
         self._trace = trace
+        self._notices = notices if notices is not None else []
 
     def _spec_for(self, folder: str) -> _IgnoreFile | None:
         if self._trace is not None:
@@ -78,10 +79,22 @@ class _GitIgnores:
         try:
             if os.path.isfile(ignore_file):
                 with open(ignore_file, encoding="utf-8", errors="replace") as stream:
-                    return _IgnoreFile(pathspec.GitIgnoreSpec.from_lines(stream.read().splitlines()))
-        except OSError:
-            pass
+                    return _IgnoreFile(self._spec_of(stream.read().splitlines(), ignore_file))
+        except OSError as error:  # its patterns are lost: files it ignores may be linted
+            message = f"cannot read: {error.strerror or error}; its patterns are not applied"
+            self._notices.append(Notice(message=message, path=display_path(Path(ignore_file), Path(self.root))))
+            if self._trace is not None:
+                self._trace.unreadable = True
         return None
+
+    def _spec_of(self, lines: list[str], ignore_file: str) -> pathspec.PathSpec:
+        try:
+            return pathspec.GitIgnoreSpec.from_lines(lines)
+        except (ValueError, re.error):  # as git does, skip the patterns that are not valid
+            valid = [line for line in lines if _valid_pattern(line)]
+            message = f"patterns that are not valid globs skipped: {len(lines) - len(valid)}"
+            self._notices.append(Notice(message=message, path=display_path(Path(ignore_file), Path(self.root))))
+            return pathspec.GitIgnoreSpec.from_lines(valid)
 
     def _specs_above(self, folder: str) -> list[tuple[str, _IgnoreFile]]:
         """The specs that apply in `folder`, nearest first: its own, then each parent's up to the root.
@@ -134,6 +147,14 @@ class _IgnoreFile:
         return self.spec.check_file(relative).include
 
 
+def _valid_pattern(line: str) -> bool:
+    try:
+        pathspec.GitIgnoreSpec.from_lines([line])
+    except (ValueError, re.error):
+        return False
+    return True
+
+
 def _unnamed(pattern: str) -> str:
     # Each pattern names its groups alike; joined, the names would clash.
     return re.sub(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>", "(?:", pattern)
@@ -142,7 +163,7 @@ def _unnamed(pattern: str) -> str:
 def discover(root: Path, start_dirs: list[Path], max_file_size: int, trace: Trace | None = None) -> Discovered:
     """Walk `start_dirs` (absolute, inside `root`) and collect what loadlint reads."""
     found = Discovered()
-    ignores = _GitIgnores(root, trace)
+    ignores = _GitIgnores(root, trace, found.notices)
     seen_dirs: set[object] = set()
     stack = sorted(set(start_dirs), reverse=True)
     while stack:

@@ -17,6 +17,7 @@ from linter.analysis import FileResult, RulePlan, analyze_file, decode_source
 from linter.cache import ResultCache, run_key
 from linter.config import (
     Config,
+    ConfigError,
     check_selectors,
     enabled_rules,
     find_config_file,
@@ -38,6 +39,7 @@ PARALLEL_MIN_FILES = 64
 # Seconds one file may take (parse and every rule) before it is skipped with a notice: generous, since a
 # typical file takes well under 0.1 s; it exists so that one pathological file cannot stall CI.
 DEFAULT_FILE_TIMEOUT = 20.0
+MAX_FILE_TIMEOUT = 86_400.0  # a day, far below where the interval timer overflows (1e10 s on Linux); 0: no limit
 
 
 class UsageError(Exception):
@@ -52,6 +54,7 @@ class RunOptions:
     extend_ignore: list[str] = field(default_factory=list)
     fail_on: Level | None = None
     rules_dir: Path | None = None
+    trust_config_rules: bool = False  # load the config's `rules-dir` (Python code from the linted tree)
     config_file: Path | None = None
     jobs: int | None = None
     category: str | None = None
@@ -79,18 +82,27 @@ def find_root(start: Path) -> Path:
 
 
 def run(options: RunOptions) -> RunResult:
+    _check_options(options)
     targets = _resolve_targets(options.paths)
     common = Path(os.path.commonpath([t if t.is_dir() else t.parent for t in targets]))
     root = find_root(common)
     config = _load_settings(options, common, root)
-    rule_classes = _all_rules(options, config, root)
-    rule_options = validate_against_rules(config, rule_classes)
+    rules_folder, untrusted = _rules_folder(options, config, root)
+    rule_classes = _all_rules(rules_folder)
+    try:
+        rule_options = validate_against_rules(config, rule_classes)
+    except ConfigError as error:
+        if untrusted is None:
+            raise
+        raise ConfigError(f"{error} (its rules-dir is loaded only with --trust-config-rules)") from error
     rule_ids = [cls.id for cls in rule_classes]
     check_selectors(options.select or [], rule_ids, "--select")  # flags are checked like the config file
     check_selectors(options.ignore or [], rule_ids, "--ignore")
     select = options.select if options.select is not None else config.select
     ignore = (options.ignore if options.ignore is not None else config.ignore) + options.extend_ignore
     chosen = enabled_rules(rule_classes, select, ignore)
+    if not chosen:
+        raise UsageError(f"no rule to run: {_emptied_by(options, config)} enabled")
     rules = [cls(rule_options.get(cls.id)) for cls in chosen]
     known_ids = frozenset(cls.id for cls in rule_classes)
     builtin_ids = frozenset(cls.id for cls in builtin_rules())
@@ -99,7 +111,7 @@ def run(options: RunOptions) -> RunResult:
     levels = {cls.id: config.levels.get(cls.id, cls.level) for cls in chosen}
 
     found, reported = _discover(root, targets, config, options.use_cache)
-    notices = list(found.notices)
+    notices = list(found.notices) + ([untrusted] if untrusted is not None else [])
     if not any(_in_targets(path, targets) for path in found.sources):
         notices.append(Notice(message="nothing to lint: no JavaScript or TypeScript files under the given paths"))
     project = ProjectIndex.build(root, found, reported, notices)
@@ -149,6 +161,22 @@ def run(options: RunOptions) -> RunResult:
     return RunResult(report=report, config=config, fail_on=fail_on, incomplete=incomplete)
 
 
+def _check_options(options: RunOptions) -> None:
+    if options.select == []:  # `--select ''`: a run that checks nothing would pass
+        raise UsageError("--select names no rule; leave it out to run every rule")
+    seconds = options.file_timeout
+    if seconds is not None and not 0 <= seconds <= MAX_FILE_TIMEOUT:  # NaN fails every comparison
+        raise UsageError(f"--timeout must be from 0 (no limit) to {MAX_FILE_TIMEOUT:.0f} seconds, not {seconds!r}")
+
+
+def _emptied_by(options: RunOptions, config: Config) -> str:
+    where = config.source or "configuration"
+    select = "--select" if options.select is not None else f"{where} key 'select'" if config.select else None
+    ignore = "--ignore" if options.ignore is not None else f"{where} key 'ignore'" if config.ignore else None
+    parts = [part for part in (select, ignore) if part]
+    return f"{' and '.join(parts)} leave none" if len(parts) != 1 else f"{parts[0]} leaves none"
+
+
 def _resolve_targets(paths: list[Path]) -> list[Path]:
     targets = []
     for path in paths or [Path(".")]:
@@ -170,11 +198,20 @@ def _load_settings(options: RunOptions, common: Path, root: Path) -> Config:
     return load_config(path, kind, display=_rel(path, root))
 
 
-def _all_rules(options: RunOptions, config: Config, root: Path) -> tuple[type[Rule], ...]:
+def _rules_folder(options: RunOptions, config: Config, root: Path) -> tuple[Path | None, Notice | None]:
+    """The folder of custom rules the person running loadlint chose, and the notice that the config's own
+    `rules-dir` is ignored (when it is). A rules folder is Python code: the config comes from the linted
+    tree, perhaps a stranger's pull request, so its folder is loaded only with --trust-config-rules."""
+    if options.rules_dir is not None or config.rules_dir is None:
+        return options.rules_dir, None
+    if options.trust_config_rules:
+        return (config.base_dir or root) / config.rules_dir, None
+    ignored = "key 'rules-dir' ignored: rules from a config file are loaded only with --trust-config-rules"
+    return None, Notice(message=f"{config.source}: {ignored}")
+
+
+def _all_rules(folder: Path | None) -> tuple[type[Rule], ...]:
     rules = builtin_rules()
-    folder = options.rules_dir
-    if folder is None and config.rules_dir is not None:
-        folder = (config.base_dir or root) / config.rules_dir
     if folder is None:
         return rules
     extra = load_rules_dir(folder)

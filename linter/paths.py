@@ -1,8 +1,11 @@
-"""Path classifications shared by rules: test files, one-shot scripts."""
+"""Path classifications shared by rules: test files, one-shot scripts; checking a glob from a config."""
 
 from __future__ import annotations
 
 import re
+import warnings
+
+import pathspec
 
 _TEST_FILE = re.compile(r"(^|/)[^/]*\.(test|spec|e2e|cy)\.[cm]?[jt]sx?$")
 _TEST_RUNNER_FILE = re.compile(
@@ -24,3 +27,13 @@ _TEST_SUPPORT_FOLDER = re.compile(r"(^|/)(testing|test-?utils?|testutils|test-?h
 def is_test_support_path(path: str) -> bool:
     """Code that only tests run, kept outside test folders: `libs/testing/src/…`, `packages/x-test-utils/src/…`."""
     return is_test_path(path) or bool(_TEST_SUPPORT_FOLDER.search(path))
+
+
+def check_glob(pattern: str) -> None:
+    """Raise ValueError when `pattern` is not a gitignore-style glob, as written or anchored in a folder."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # re's FutureWarning for `[[`: valid today
+            pathspec.GitIgnoreSpec.from_lines([pattern, "folder/" + pattern.lstrip("/")])
+    except (ValueError, re.error) as error:
+        raise ValueError(f"{pattern!r} is not a valid glob") from error

@@ -1,7 +1,9 @@
 """Finds rules by walking a rule folder: `<family>/<module>.py`, one `Rule` subclass per module.
 
 No list of rules is kept by hand. The built-in pack lives in the repository's `rules/` folder and is
-installed as `linter/rules`; a user's own folder (`--rules-dir`, config `rules-dir`) is loaded the same way.
+installed as `linter/rules`; a user's own folder (`--rules-dir`, or config `rules-dir` with `--trust-config-rules`)
+is loaded the same way, but from its `.py` sources only: it may sit in the checkout being linted, where a
+committed `__pycache__/*.pyc` must not run (an unchecked-hash one is used whatever its `.py` says).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import importlib.util
 import re
 import sys
 from functools import lru_cache
+from importlib.machinery import SourceFileLoader
 from pathlib import Path
 
 import linter
@@ -80,21 +83,25 @@ def _is_rule_class(candidate: object, module_name: str) -> bool:
     )
 
 
+class _SourceOnlyLoader(SourceFileLoader):
+    """Compiles the module from its `.py` file every time: no `__pycache__` is read or written."""
+
+    def get_code(self, fullname):
+        return self.source_to_code(self.get_data(self.path), self.path)
+
+
 def _load_module(path: Path, name: str, keep_bytecode: bool):
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
+    loader = None if keep_bytecode else _SourceOnlyLoader(name, str(path))
+    spec = importlib.util.spec_from_file_location(name, path, loader=loader)
     if spec is None or spec.loader is None:
         raise RuleLoadError(f"{path}: cannot be loaded as a Python module")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
-    bytecode_was_off = sys.dont_write_bytecode
-    sys.dont_write_bytecode = bytecode_was_off or not keep_bytecode
     try:
         spec.loader.exec_module(module)
     except Exception as error:  # a broken user rule must become one clear line, not a traceback
         del sys.modules[name]
         raise RuleLoadError(f"{path}: {type(error).__name__}: {error}") from error
-    finally:
-        sys.dont_write_bytecode = bytecode_was_off
     return module

@@ -110,6 +110,27 @@ def test_run_step_takes_paths_literally(workspace):
     assert "path does not exist: *" in done.stderr
 
 
+def test_run_step_never_imports_rules_named_by_the_checked_out_config(workspace, tmp_path):
+    """On a pull request from a fork the checkout is the stranger's: its config must not run code in the job,
+    through `python -I -m linter check` as the step runs it."""
+    marker = tmp_path / "marker"
+    write_files(
+        workspace,
+        {
+            ".loadlint.toml": 'rules-dir = "tools/rules"\n',
+            "tools/rules/x/evil.py": f"import pathlib\npathlib.Path({str(marker)!r}).write_text('ran')\n",
+        },
+    )
+    done, _ = run_step("Run loadlint", workspace, {})
+    assert not marker.exists()
+    assert done.returncode == 0, done.stderr
+    log = json.loads((workspace / "loadlint.sarif").read_text(encoding="utf-8"))
+    notices = [n["message"]["text"] for n in log["runs"][0]["invocations"][0]["toolExecutionNotifications"]]
+    ignored = "key 'rules-dir' ignored: rules from a config file are loaded only with --trust-config-rules"
+    assert f".loadlint.toml: {ignored}" in notices
+    assert "--trust-config-rules" not in yaml.safe_dump(ACTION)
+
+
 def test_gate_fails_after_the_upload_when_findings_reach_fail_on(workspace):
     assert run_step("Run loadlint", workspace, {})[0].returncode == 0
     failed, _ = run_step("Fail on findings", workspace, {"fail-on": "error"})

@@ -248,14 +248,14 @@ def test_worker_processes_give_the_same_report(tmp_path):
     assert outputs[0].count('"ruleId"') == 90
 
 
-def test_rules_dir_config_key_loads_user_rules(tmp_path):
+def test_rules_dir_config_key_loads_user_rules_when_trusted(tmp_path):
     import shutil
 
     from tests.project_builder import TEST_RULES
 
     shutil.copytree(TEST_RULES, tmp_path / "lint-rules")
     write_files(tmp_path, {"loadlint.toml": 'rules-dir = "lint-rules"\nselect = ["testing"]\n', "a.js": "new MarkerClient();\n"})
-    result = lint([tmp_path], rules_dir=None, select=None)
+    result = lint([tmp_path], rules_dir=None, select=None, trust_config_rules=True)
     assert found(result) == {("a.js", 1, "testing/marker-client")}
 
 

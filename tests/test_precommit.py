@@ -165,18 +165,40 @@ def test_a_run_leaves_the_work_tree_alone_even_with_rules_of_its_own(tmp_path, e
     sh(env, app, "git", "commit", "--quiet", "--message", "own rules")
     stage(app, env, "src/marker.js", "new MarkerClient();\n")
     source_env = {**env, "PYTHONPATH": str(REPO)}
-    done = sh(source_env, app, sys.executable, "-m", "linter", "check", "src/marker.js", "src/index.js", check=False)
+    command = (sys.executable, "-m", "linter", "check", "--trust-config-rules", "src/marker.js", "src/index.js")
+    done = sh(source_env, app, *command, check=False)
     assert done.returncode == 1 and "testing/marker-client" in done.stdout, done.stdout + done.stderr
     assert work_tree_status(app, env) == ["A  src/marker.js"]
+
+
+def test_the_hooks_never_trust_the_config_rules_of_the_repository(tmp_path, env, hook_repo):
+    """A hook runs on whatever was checked out or pulled: a `rules-dir` in its config is not imported."""
+    hooks = yaml_hooks()
+    assert all("--trust-config-rules" not in " ".join([hook["entry"], *hook.get("args", [])]) for hook in hooks)
+    app = make_app(tmp_path / "app", env)
+    marker = tmp_path / "marker"
+    stage(app, env, ".loadlint.toml", 'rules-dir = "tools/rules"\n')
+    (app / "tools/rules/x").mkdir(parents=True)
+    stage(app, env, "tools/rules/x/evil.py", f"import pathlib\npathlib.Path({str(marker)!r}).write_text('ran')\n")
+    stage(app, env, "src/stats.js", CLEAN_CHANGE)
+    passed = sh(env, app, str(PRE_COMMIT), "try-repo", str(hook_repo), "loadlint", "--verbose", check=False)
+    assert not marker.exists()
+    assert passed.returncode == 0, passed.stdout + passed.stderr
+    assert "key 'rules-dir' ignored" in passed.stdout
+
+
+def yaml_hooks() -> list[dict]:
+    import yaml
+
+    return yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("name", ["a.js", "a.jsx", "a.mjs", "a.cjs", "a.ts", "a.tsx", "a.mts", "a.cts"])
 def test_the_hook_selects_every_javascript_and_typescript_extension(tmp_path, name):
     """pre-commit runs a hook on a file that matches `files` and, when given, one of `types_or` (identify's tags)."""
-    import yaml
     from identify.identify import tags_from_path
 
-    (hook,) = [h for h in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")) if h["id"] == "loadlint"]
+    (hook,) = [h for h in yaml_hooks() if h["id"] == "loadlint"]
     path = tmp_path / name
     path.write_text("export const a = 1;\n", encoding="utf-8")
     assert re.search(hook["files"], name)

@@ -105,6 +105,13 @@ _MESSAGES_NONE = {
 class JwtNoExpiryOptions(RuleOptions):
     max_expiry: str | int = "24h"
 
+    @field_validator("max_expiry", mode="before")
+    @classmethod
+    def _whole_seconds(cls, value: object) -> object:
+        if isinstance(value, (bool, float)):  # `true` would pass as one second
+            raise ValueError("must be a duration such as '15m', '24h' or '7d', or a whole number of seconds")
+        return value
+
     @field_validator("max_expiry")
     @classmethod
     def _readable(cls, value: str | int) -> str | int:

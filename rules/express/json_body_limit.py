@@ -83,6 +83,13 @@ _PARSER_NAMES = {"json": "JSON body parser", "urlencoded": "form body parser", "
 class JsonBodyLimitOptions(RuleOptions):
     max_body_size: str | int = "1mb"
 
+    @field_validator("max_body_size", mode="before")
+    @classmethod
+    def _whole_bytes(cls, value: object) -> object:
+        if isinstance(value, (bool, float)):  # `true` would pass as one byte
+            raise ValueError("must be a size such as '512kb' or '2mb', or a whole number of bytes")
+        return value
+
     @field_validator("max_body_size")
     @classmethod
     def _readable(cls, value: str | int) -> str | int:

@@ -73,7 +73,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from linter.context import FileContext
 from linter.fixes import always_a_number, replace_node
@@ -89,7 +89,7 @@ from ._page_size import PAGE_SIZE
 
 class UncappedLimitOptions(RuleOptions):
     # The cap the fix writes: `Math.min(limit, max-page-size)`.
-    max_page_size: int = Field(100, ge=1)
+    max_page_size: StrictInt = Field(100, ge=1)
 
 
 class UncappedLimit(Rule):

@@ -73,7 +73,7 @@ from functools import lru_cache
 from typing import Iterator
 
 import pathspec
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from linter.context import FileContext
 from linter.frameworks.nextjs import ISOLATE_RUNTIME_PACKAGES, command_script_files, is_next_routed
@@ -88,6 +88,7 @@ from linter.js.singletons import (
     is_global_member,
 )
 from linter.model import Finding, Level, Precision
+from linter.paths import check_glob
 from linter.project import ProjectIndex
 from linter.rule import Fact, Match, Rule, facts_of
 from linter.syntax import text
@@ -125,6 +126,13 @@ class ClientOutsideSingletonOptions(BaseModel):
 
     one_shot_paths: list[str] = list(DEFAULT_ONE_SHOT_PATHS)
     extend_one_shot_paths: list[str] = []
+
+    @field_validator("one_shot_paths", "extend_one_shot_paths")
+    @classmethod
+    def _valid_globs(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            check_glob(pattern)
+        return value
 
 
 @lru_cache(maxsize=32)

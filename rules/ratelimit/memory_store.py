@@ -92,6 +92,8 @@ import re
 from collections import defaultdict
 from typing import Iterator
 
+from pydantic import StrictBool
+
 from linter.context import FileContext
 from linter.rules.ratelimit._rate_limiters import (
     LIMITER_PACKAGES,
@@ -120,7 +122,7 @@ _STORE_CLASS = re.compile(r"Store$")
 
 class MemoryStoreOptions(RuleOptions):
     # Report limiters without a shared store even where the app does not use Redis (several instances, no Redis).
-    require_shared_store: bool = False
+    require_shared_store: StrictBool = False
 
 
 class MemoryStore(Rule):
