@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Callee:
-    module: str  # the specifier as written
+    module: str  # the specifier as written; "" for a function of the calling module
     name: str  # the imported name: `default`, `*` (the module object) or an export
     members: tuple[str, ...] = ()  # properties read from it before the call
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Iterable, Iterator
 
-from linter.flow.callees import callee_of
+from linter.flow.callees import Callee, callee_of
 from linter.flow.spec import FlowSpec
 from linter.flow.summary import CallEdge, FlowStep, FlowSummary, Origin, ReturnRecord, SchemaRecord, SchemaRef, SinkRecord
 from linter.flow.tracer import Flow, SchemaCheck, Tracer
@@ -20,7 +20,7 @@ from linter.frameworks.validation_schemas import SCHEMA_MODULES, is_dto_class, s
 from linter.js.exports import ExportTable, export_table, function_key
 from linter.js.expressions import arguments_of, callee, object_keys, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function
-from linter.js.bindings import returned_values
+from linter.js.bindings import function_declared_as, returned_values
 from linter.model import Fix
 from linter.syntax import Node, text
 
@@ -106,10 +106,7 @@ class FileFlow:
 
     def _call_edges(self) -> Iterator[CallEdge]:
         count = 0
-        for call in self._calls_into_modules():
-            target = callee_of(callee(call), self.file)
-            if target is None:
-                continue
+        for call, target in self._calls_out():
             caller = enclosing_function(call)
             caller_key = function_key(caller) if caller is not None else None
             note = f"passed to `{_short(text(callee(call)))}()`"
@@ -133,23 +130,46 @@ class FileFlow:
             return None
         return CallEdge(caller_key, target, index, key, origin, FlowStep(self._span(value), note))
 
-    def _calls_into_modules(self) -> list[Node]:
-        """The calls whose function is an imported name (`list()`, `svc.list()`) or a member of `this`."""
+    def _calls_out(self) -> list[tuple[Node, Callee]]:
+        """The calls that may hand a value to a function other modules also reach: of an imported name
+        (`list()`, `svc.list()`), of a member of `this` (an injected service), or of a top-level function of
+        this module (`Callee` with no module: the chain may come back here from another file)."""
         source, root = self.file.source, self.file.root
-        calls: dict[int, Node] = {}
-        words = {binding.local.encode() for binding in self.file.import_bindings}
+        calls: dict[int, tuple[Node, Callee]] = {}
+        local_functions = self._local_functions()
+        words = {binding.local for binding in self.file.import_bindings} | set(local_functions)
         for word in words:
-            for at in _occurrences(source, word):
-                leaf = root.descendant_for_byte_range(at, at + len(word))
-                call = _call_of_chain(leaf) if leaf is not None and leaf.type == "identifier" and leaf.end_byte == at + len(word) else None
-                if call is not None:
-                    calls[call.id] = call
+            encoded = word.encode()
+            for at in _occurrences(source, encoded):
+                leaf = root.descendant_for_byte_range(at, at + len(encoded))
+                if leaf is None or leaf.type != "identifier" or leaf.end_byte != at + len(encoded):
+                    continue
+                call = _call_of_chain(leaf)
+                if call is None or call.id in calls:
+                    continue
+                if word in local_functions and callee(call) == leaf:
+                    if function_declared_as(leaf) == local_functions[word]:
+                        calls[call.id] = (call, Callee("", word))
+                    continue
+                target = callee_of(callee(call), self.file)
+                if target is not None:
+                    calls[call.id] = (call, target)
         for at in _occurrences(source, _THIS, word_end=False):
             leaf = root.descendant_for_byte_range(at, at + 4)
             call = _call_of_chain(leaf) if leaf is not None and leaf.type == "this" else None
-            if call is not None:
-                calls[call.id] = call
-        return sorted(calls.values(), key=lambda n: n.start_byte)
+            target = callee_of(callee(call), self.file) if call is not None else None
+            if target is not None:
+                calls[call.id] = (call, target)
+        return [calls[key] for key in sorted(calls, key=lambda k: calls[k][0].start_byte)]
+
+    def _local_functions(self) -> dict[str, Node]:
+        """Top-level functions of this module that other modules reach, by name."""
+        found = {}
+        for fn in _top_level_functions(self.file.root):
+            key = function_key(fn)
+            if key is not None and "." not in key and not key.startswith("<"):
+                found[key] = fn
+        return found
 
     # what exported functions return ----------------------------------------------------------------------
 

@@ -184,6 +184,8 @@ class _Join:
         return self.resolve_export(from_path, callee)
 
     def resolve_export(self, from_path: str, callee: Callee) -> tuple[str, str] | None:
+        if not callee.module:  # a function of the same module
+            return from_path, _joined(callee.name, callee.members)
         target = self.project.resolve(from_path, callee.module)
         if target is None:
             return None

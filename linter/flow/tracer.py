@@ -433,11 +433,20 @@ class Tracer:
     def _schema_of(self, receiver: Node | None) -> Node | SchemaCheck | None:
         """The schema a `.parse()` is called on: an expression of this file, or the import it is named by."""
         root = unwrap(receiver)
-        if root is not None and root.type == "identifier" and declaration_of(root) is None:
-            binding = self.file.binding(text(root))
-            if binding is not None:
-                return SchemaCheck(binding.module, binding.imported, "")
+        binding = self._import_of(root) if root is not None and root.type == "identifier" else None
+        if binding is not None:
+            return SchemaCheck(binding.module, binding.imported, "")
         return receiver
+
+    def _import_of(self, name: Node):
+        """The import binding a name refers to, unless a local declaration shadows it."""
+        binding = self.file.binding(text(name))
+        if binding is None:
+            return None
+        declaration = declaration_of(name)
+        if declaration is None or declaration.kind == "opaque" or declaration.function is None:
+            return binding
+        return None
 
     def _helper(self, node, function, target, arguments, frame, depth) -> Flow | None:
         """A call of a function declared in this file: what it returns, its parameters bound to `arguments`."""
