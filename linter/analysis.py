@@ -13,10 +13,9 @@ from pathlib import Path
 
 from linter.context import FileContext
 from linter.deadline import Deadline, OutOfTime
-from linter.flow.file_flow import file_exports, file_flow
+from linter.flow.file_flow import file_flow
 from linter.flow.spec import FlowSpec
 from linter.flow.summary import FlowSummary
-from linter.js.exports import ExportTable
 from linter.js.imports import ModuleReference
 from linter.model import Finding, Level, Notice
 from linter.rule import Fact, Match, Rule
@@ -33,7 +32,6 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     facts: list[Fact] = field(default_factory=list)
     references: list[ModuleReference] = field(default_factory=list)
-    exports: ExportTable | None = None
     flows: list[FlowSummary] = field(default_factory=list)
     directives: list[Directive] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
@@ -172,7 +170,6 @@ def _analyze(
     _run_rules(file, plan, report_findings, result, deadline, step)
     if plan.flow_specs:
         step.doing = "summarising value flows"
-        result.exports = file_exports(file)
         for spec in plan.flow_specs:
             summary = file_flow(file, spec).summary()
             if not summary.is_empty():

@@ -31,7 +31,6 @@ import linter
 from linter import __version__
 from linter.analysis import FileResult
 from linter.flow.summary import FlowSummary
-from linter.js.exports import ExportTable
 from linter.js.imports import ModuleReference
 from linter.model import Finding, Notice, Span
 from linter.rule import Fact
@@ -218,7 +217,6 @@ def _encode_result(result: FileResult) -> dict:
             [f.rule_id, f.kind, f.path, _encode_span(f.span), _encode_value(f.data)] for f in result.facts
         ],
         "references": [[r.specifier, r.kind, r.start_byte, r.end_byte] for r in result.references],
-        "exports": result.exports.to_data() if result.exports is not None else None,
         "flows": [summary.to_data() for summary in result.flows],
         "directives": [
             [d.path, _encode_span(d.span), d.whole_file, list(d.selectors), d.reason, d.problem, d.trailing, d.used]
@@ -256,10 +254,8 @@ def _decode_result(data: dict, rel_path: str, complete: bool = True) -> FileResu
     parsed, incomplete = data["parsed"], data["incomplete"]
     if type(parsed) is not bool or type(incomplete) is not bool:
         raise TypeError("bad flags")
-    exports = ExportTable.from_data(data["exports"]) if data["exports"] is not None else None
     return FileResult(
         path=rel_path,
-        exports=exports,
         flows=[FlowSummary.from_data(summary) for summary in data["flows"]],
         findings=[Finding.model_validate(f) for f in data["findings"]] if complete else [],
         facts=facts,

@@ -129,7 +129,7 @@ def run(options: RunOptions) -> RunResult:
         directives.extend(result.directives)
         notices.extend(result.notices)
         incomplete |= result.incomplete
-        project.add_file(result.path, result.references, result.facts, result.exports, result.flows)
+        project.add_file(result.path, result.references, result.facts, result.flows)
     for rule in plan.rules:
         try:
             findings.extend(rule.check_project(project))

@@ -59,9 +59,7 @@ class ProjectIndex:
     other_files: dict[str, str] = field(default_factory=dict)
     # Problems met reading files: `build` makes this the run's own notice list.
     notices: list[Notice] = field(default_factory=list)
-    # What each analysed file exports (`linter.js.exports.ExportTable`) and the flow summaries it left,
-    # by spec name and path (`linter.flow`).
-    export_tables: dict = field(default_factory=dict)
+    # The flow summaries each analysed file left, by spec name and path (`linter.flow`).
     _flow_summaries: dict = field(default_factory=lambda: defaultdict(dict))
 
     @classmethod
@@ -109,6 +107,20 @@ class ProjectIndex:
             self.notices.append(Notice(message=problem or "skipped: not text", path=path, level=Level.NOTE))
         return source
 
+    def read_js_source(self, path: str) -> bytes | None:
+        """A JavaScript or TypeScript file discovery found, read again (the project phase of the flow engine
+        looks into the few files on a path to a sink); None when it cannot be read or is not text."""
+        from linter.analysis import decode_source, looks_minified
+
+        if path not in self._known:
+            return None
+        try:
+            raw = (self.root / path).read_bytes()
+        except OSError:
+            return None  # its analysis already said so
+        source, _ = decode_source(raw)
+        return source if source is not None and not looks_minified(source) else None
+
     def location(self, path: str, start_byte: int, end_byte: int, message: str | None = None) -> Location:
         """A location in a file read with `read_source`, from byte offsets into its text."""
         lines = self.__dict__.setdefault("_line_indexes", {})
@@ -123,15 +135,13 @@ class ProjectIndex:
             cache[key] = compute()
         return cache[key]
 
-    def add_file(self, path: str, references, facts: list[Fact], exports=None, flows=()) -> None:
-        """Record one analysed file: its imports, its rules' facts, its export table and flow summaries."""
+    def add_file(self, path: str, references, facts: list[Fact], flows=()) -> None:
+        """Record one analysed file: its imports, its rules' facts and its flow summaries."""
         self.specifiers[path] = [r.specifier for r in references]
         self.__dict__.pop("_imports", None)
         self.__dict__.pop("_importers", None)
         for fact in facts:
             self.facts[fact.rule_id].append(fact)
-        if exports is not None:
-            self.export_tables[path] = exports
         for summary in flows:
             self._flow_summaries[summary.spec][path] = summary
 

@@ -61,8 +61,24 @@ _RECENT_TREES = 8
 _recent_trees: OrderedDict[int, tuple[ts.Tree, str]] = OrderedDict()
 
 
+# What helpers learn of a node once (the names a scope declares), for the file being analysed now: forgotten
+# when the next file is parsed, so that no entry outlives its tree.
+_node_facts: dict[tuple[int, str], tuple[ts.Node, object]] = {}
+
+
+def node_fact(node: ts.Node, key: str, compute):
+    """`compute(node)`, once per node and key while its file is the one being analysed."""
+    entry = _node_facts.get((node.id, key))
+    if entry is not None and entry[0] == node:
+        return entry[1]
+    value = compute(node)
+    _node_facts[(node.id, key)] = (node, value)
+    return value
+
+
 def parse(source: bytes, language_name: str) -> ts.Tree:
     tree = _parser(language_name).parse(source)
+    _node_facts.clear()
     _recent_trees[tree.root_node.id] = (tree, language_name)
     while len(_recent_trees) > _RECENT_TREES:
         _recent_trees.popitem(last=False)

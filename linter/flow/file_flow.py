@@ -9,7 +9,7 @@ schemas the module defines (`SchemaRecord`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from linter.flow.callees import Callee, callee_of
 from linter.flow.spec import FlowSpec
@@ -95,18 +95,26 @@ class FileFlow:
         return Origin(call=symbol.callee, arguments=tuple(arguments), path=symbol.path, checks=checks, steps=steps)
 
     def summary(self) -> FlowSummary:
-        summary = FlowSummary(spec=self.spec.name, sinks=list(self._sinks))
-        exports = file_exports(self.file)
-        summary.calls = list(self._call_edges())
-        summary.returns = list(self._returns(exports))
-        summary.schemas = list(self._schemas())
-        return summary
+        """What every run keeps of the file: its sinks whose values come from beyond it. What a file exports,
+        passes to other functions, returns and validates with is asked for on demand (`exports`,
+        `call_edges`, `returns`, `schema`), by the project phase, of the few files on a path to a sink."""
+        return FlowSummary(spec=self.spec.name, sinks=list(self._sinks))
+
+    def exports(self) -> ExportTable:
+        return file_exports(self.file)
 
     # calls into other modules ----------------------------------------------------------------------------
 
-    def _call_edges(self) -> Iterator[CallEdge]:
+    def call_edges(self, wanted: Callable[[Callee], bool]) -> list[CallEdge]:
+        """The values this file passes in calls whose callee `wanted` accepts: client values, and parameters
+        of the calling function."""
+        return list(self._call_edges(wanted))
+
+    def _call_edges(self, wanted: Callable[[Callee], bool]) -> Iterator[CallEdge]:
         count = 0
         for call, target in self._calls_out():
+            if not wanted(target):
+                continue
             caller = enclosing_function(call)
             caller_key = function_key(caller) if caller is not None else None
             note = f"passed to `{_short(text(callee(call)))}()`"
@@ -120,7 +128,7 @@ class FileFlow:
                             return
 
     def _edge(self, caller_key, target, index: int, key: str | None, value: Node, note: str) -> CallEdge | None:
-        if not _may_carry(value):
+        if not _may_carry(value) or not self._names_a_local(value):
             return None
         flow = self.tracer.trace(value)
         if flow is None or (flow.symbol is not None and flow.symbol.kind != "param"):
@@ -171,22 +179,41 @@ class FileFlow:
                 found[key] = fn
         return found
 
+    def _names_a_local(self, value: Node) -> bool:
+        """Whether `value` mentions a parameter or a local variable of a function around it: a value made of
+        module-level names and globals alone is the same on every request, so it is not followed."""
+        names = {text(node) for node in _identifiers(value)}
+        if not names:
+            return False
+        function = enclosing_function(value)
+        while function is not None:
+            if names & self._locals_of(function):
+                return True
+            function = enclosing_function(function)
+        return False
+
+    def _locals_of(self, function: Node) -> frozenset[str]:
+        return self.file.memo(("flow.locals", function.id), lambda: _declared_names(function))
+
     # what exported functions return ----------------------------------------------------------------------
 
-    def _returns(self, exports: ExportTable) -> Iterator[ReturnRecord]:
-        exported = set(exports.names.values())
-        if exports.module_object is not None:
-            exported.add(exports.module_object)
+    def returns(self, function: str) -> list[ReturnRecord]:
+        """What the function with key `function` returns of its parameters (or of the client)."""
+        return list(self._returns(function))
+
+    def _returns(self, wanted: str) -> Iterator[ReturnRecord]:
         for fn in _top_level_functions(self.file.root):
             key = function_key(fn)
-            if key is None or key.split(".", 1)[0] not in exported and not key.startswith(("<default>", "<exports>")):
+            if key != wanted:
+                continue
+            if not _parameter_names(fn):
                 continue
             for returned in returned_values(fn):
                 returned = unwrap(returned)
                 if returned is not None and returned.type == "await_expression" and returned.named_children:
                     returned = unwrap(returned.named_children[0])
                 for field_name, value in _argument_parts(returned) if returned is not None else ():
-                    if not _may_carry(value):
+                    if not _may_carry(value) or not self._names_a_local(value):
                         continue
                     flow = self.tracer.trace(value)
                     if flow is None or (flow.symbol is not None and flow.symbol.kind != "param"):
@@ -197,7 +224,13 @@ class FileFlow:
 
     # schemas ---------------------------------------------------------------------------------------------
 
-    def _schemas(self) -> Iterator[SchemaRecord]:
+    def schema(self, local: str) -> SchemaRecord | None:
+        """The fields of the schema or DTO class the module declares as `local`, if it is one."""
+        for record in self._schemas(local):
+            return record
+        return None
+
+    def _schemas(self, wanted: str) -> Iterator[SchemaRecord]:
         modules = {binding.module for binding in self.file.import_bindings}
         if not modules & (SCHEMA_MODULES | _DTO_MODULES):
             return
@@ -207,13 +240,13 @@ class FileFlow:
                 continue
             if declaration.type in ("class_declaration", "abstract_class_declaration") and is_dto_class(declaration):
                 name = declaration.child_by_field_name("name")
-                if name is not None:
+                if name is not None and text(name) == wanted:
                     yield self._schema_record(text(name), declaration)
             elif declaration.type in ("lexical_declaration", "variable_declaration"):
                 for declarator in declaration.named_children:
                     name = declarator.child_by_field_name("name") if declarator.type == "variable_declarator" else None
                     value = declarator.child_by_field_name("value") if name is not None else None
-                    if value is not None and name.type == "identifier" and unwrap(value).type == "call_expression":
+                    if value is not None and text(name) == wanted and unwrap(value).type == "call_expression":
                         record = self._schema_record(text(name), value)
                         if record.fields:
                             yield record
@@ -227,6 +260,59 @@ class FileFlow:
 
     def _span(self, node: Node):
         return self.file.lines.span(node.start_byte, node.end_byte)
+
+
+def _identifiers(value: Node, limit: int = 64) -> Iterator[Node]:
+    """The identifiers an expression reads (not inside functions it holds), at most `limit` nodes visited."""
+    stack = [value]
+    seen = 0
+    while stack and seen < limit:
+        node = stack.pop()
+        seen += 1
+        if node.type in ("identifier", "shorthand_property_identifier"):
+            yield node
+        elif node.type not in FUNCTION_TYPES:
+            stack.extend(node.named_children)
+
+
+def _parameter_names(function: Node) -> list[str]:
+    params = function.child_by_field_name("parameters") or function.child_by_field_name("parameter")
+    if params is None:
+        return []
+    return [text(node) for node in _pattern_names(params)]
+
+
+def _declared_names(function: Node) -> frozenset[str]:
+    """The names a function declares for itself: parameters and variables of its body (not of nested functions)."""
+    names = set(_parameter_names(function))
+    body = function.child_by_field_name("body")
+    stack = [body] if body is not None else []
+    while stack:
+        node = stack.pop()
+        if node.type == "variable_declarator":
+            pattern = node.child_by_field_name("name")
+            if pattern is not None:
+                names.update(text(n) for n in _pattern_names(pattern))
+        if node.type not in FUNCTION_TYPES:
+            stack.extend(node.named_children)
+    return frozenset(names)
+
+
+def _pattern_names(pattern: Node) -> Iterator[Node]:
+    stack = [pattern]
+    while stack:
+        node = stack.pop()
+        if node.type in ("identifier", "shorthand_property_identifier_pattern"):
+            yield node
+        elif node.type not in ("type_annotation", "decorator") and node.type not in FUNCTION_TYPES:
+            if node.type in ("pair_pattern", "object_assignment_pattern", "assignment_pattern", "required_parameter", "optional_parameter"):
+                value = node.child_by_field_name("value") if node.type == "pair_pattern" else None
+                left = node.child_by_field_name("left") or node.child_by_field_name("pattern")
+                stack.extend(n for n in (value, left) if n is not None)
+                if value is None and left is None:
+                    stack.extend(node.named_children)
+            else:
+                stack.extend(node.named_children)
 
 
 def _short(source: str) -> str:

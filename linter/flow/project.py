@@ -17,16 +17,20 @@ project index's module resolution (relative paths, tsconfig aliases, workspace p
 
 from __future__ import annotations
 
+import posixpath
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from linter.context import FileContext
 from linter.flow.callees import Callee
+from linter.flow.file_flow import FileFlow
 from linter.flow.spec import FlowSpec
 from linter.flow.summary import CallEdge, FlowStep, FlowSummary, Origin, SchemaRef, SinkRecord
 from linter.flow.tracer import read_element
 from linter.frameworks.request_inputs import VALUE, Input, member_input, method_input
 from linter.js.exports import MODULE_OBJECT, ExportTable
+from linter.syntax import LANGUAGE_BY_SUFFIX, parse
 
 if TYPE_CHECKING:
     from linter.project import ProjectIndex
@@ -34,6 +38,7 @@ if TYPE_CHECKING:
 MAX_HOPS = 6  # calls followed from a sink back to its source
 MAX_RE_EXPORTS = 5
 MAX_PENDING = 20_000  # work items per run: a bound for pathological projects
+MAX_DEMAND_FILES = 2_000  # files parsed again to follow calls and returns
 
 
 @dataclass(frozen=True)
@@ -75,14 +80,11 @@ class _Join:
         self.project = project
         self.spec = spec
         self.summaries: dict[str, FlowSummary] = project.flow_summaries(spec.name)
-        self.exports: dict[str, ExportTable] = project.export_tables
-        self._schemas = {
-            (path, record.local): record for path, summary in self.summaries.items() for record in summary.schemas
-        }
+        self._edges: dict[tuple[str, str], dict[int, list[tuple[str, CallEdge]]]] = {}
+        self.demand = _Demand(project, spec)
 
     def run(self) -> list[Reach]:
         reaches: dict[tuple, Reach] = {}
-        edges_into = self._edges_into()
         queue: deque[tuple[tuple[str, str, int], _Pending, int]] = deque()
         seen: set = set()
 
@@ -106,7 +108,7 @@ class _Join:
                     self._arrive(path, origin.input, (), checks, (hop,), path, sink, reaches)
         while queue:
             target, pending, depth = queue.popleft()
-            for caller_path, edge in edges_into.get(target, ()):
+            for caller_path, edge in self._edges_into(*target):
                 rest = _after_key(pending.path, edge.key)
                 if rest is None:
                     continue
@@ -119,14 +121,38 @@ class _Join:
                     pend((caller_path, *origin.param), _Pending(origin.path + rest, checks, hops, pending.sink_path, pending.sink), depth + 1)
         return sorted(reaches.values(), key=lambda r: (r.sink_path, r.sink.anchor.start_line, r.source_path))
 
-    def _edges_into(self) -> dict[tuple[str, str, int], list[tuple[str, CallEdge]]]:
-        edges: dict[tuple[str, str, int], list[tuple[str, CallEdge]]] = defaultdict(list)
-        for path, summary in sorted(self.summaries.items()):
-            for edge in summary.calls:
-                target = self.resolve_callee(path, edge.callee)
-                if target is not None:
-                    edges[(target[0], target[1], edge.index)].append((path, edge))
-        return edges
+    def _edges_into(self, path: str, key: str, index: int) -> list[tuple[str, CallEdge]]:
+        """The calls that pass argument `index` to the function `key` of `path`, from every file that may
+        make them (its importers, through re-exporting files, and the file itself)."""
+        if (path, key) not in self._edges:
+            found: dict[int, list[tuple[str, CallEdge]]] = defaultdict(list)
+            for caller in sorted(self._importers(path) | {path}):
+                flows = self.demand.file_flow(caller)
+                if flows is None:
+                    continue
+                for edge in flows.call_edges(lambda callee, caller=caller: self.resolve_callee(caller, callee) == (path, key)):
+                    found[edge.index].append((caller, edge))
+            self._edges[(path, key)] = found
+        return self._edges[(path, key)].get(index, [])
+
+    def _importers(self, path: str) -> set[str]:
+        """The files that import `path`, directly or through files that re-export it (barrels)."""
+        found: set[str] = set()
+        frontier = [path]
+        for _ in range(MAX_RE_EXPORTS):
+            following = []
+            for target in frontier:
+                for importer in self.project.importers_of(target):
+                    if importer in found:
+                        continue
+                    found.add(importer)
+                    table = self.demand.exports(importer)
+                    if table is not None and table.re_exports:
+                        following.append(importer)
+            if not following:
+                break
+            frontier = following
+        return found
 
     def _through_returns(self, path, origin: Origin, rest, checks, hops, sink_path, sink, reaches):
         """A sink fed by `origin.call`: what the callee returns of its arguments (or of the client)."""
@@ -135,9 +161,8 @@ class _Join:
             return
         callee_path, key = target
         wanted = origin.path + rest
-        for record in self.summaries.get(callee_path, FlowSummary(self.spec.name)).returns:
-            if record.function != key:
-                continue
+        flows = self.demand.file_flow(callee_path)
+        for record in flows.returns(key) if flows is not None else ():
             after = _after_key(wanted, record.key)
             if after is None:
                 continue
@@ -173,7 +198,8 @@ class _Join:
         """The schema another module defines lets the field through (a field it does not know: no)."""
         field = check.field or value.param or ""
         target = self.resolve_export(where, Callee(check.module, check.name))
-        record = self._schemas.get(target) if target is not None else None
+        flows = self.demand.file_flow(target[0]) if target is not None else None
+        record = flows.schema(target[1]) if flows is not None else None
         found = record.state(field) if record is not None else None
         return found is not None and self.spec.field_state_passes(found[0])
 
@@ -192,7 +218,7 @@ class _Join:
         return self._in_module(target, callee.name, callee.members, 0)
 
     def _in_module(self, path: str, name: str, members: tuple[str, ...], depth: int) -> tuple[str, str] | None:
-        table = self.exports.get(path)
+        table = self.demand.exports(path)
         if table is None or depth > MAX_RE_EXPORTS:
             return None
         if name == MODULE_OBJECT or (name == "default" and "default" not in table.names):
@@ -217,6 +243,32 @@ class _Join:
             if found is not None:
                 return found
         return None
+
+
+class _Demand:
+    """The files the join looks into: parsed when first asked for, at most `MAX_DEMAND_FILES` of them."""
+
+    def __init__(self, project: "ProjectIndex", spec: FlowSpec) -> None:
+        self.project = project
+        self.spec = spec
+        self._flows: dict[str, FileFlow | None] = {}
+
+    def file_flow(self, path: str) -> "FileFlow | None":
+        if path not in self._flows:
+            self._flows[path] = self._open(path) if len(self._flows) < MAX_DEMAND_FILES else None
+        return self._flows[path]
+
+    def exports(self, path: str) -> ExportTable | None:
+        flows = self.file_flow(path)
+        return flows.exports() if flows is not None else None
+
+    def _open(self, path: str) -> "FileFlow | None":
+        language = LANGUAGE_BY_SUFFIX.get(posixpath.splitext(path)[1])
+        source = self.project.read_js_source(path) if language is not None else None
+        if source is None:
+            return None
+        file = FileContext(path, source, language, parse(source, language), self.project.packages_around(path))
+        return FileFlow(file, self.spec)
 
 
 def _joined(local: str, members: tuple[str, ...]) -> str:

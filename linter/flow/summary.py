@@ -1,7 +1,8 @@
-"""A file's flow summary: what the project phase needs to know of one file to follow values across modules.
+"""The records the flow engine passes between its per-file and project halves.
 
-Plain data only (it is computed in worker processes and kept in the results cache), and typed: every record
-is a frozen dataclass with `to_data`/`from_data`, and `from_data` refuses anything it did not write.
+A file's `FlowSummary` is computed in worker processes and kept in the results cache: plain, typed data, with
+`to_data`/`from_data`, and `from_data` refuses anything it did not write. The other records are made by the
+project phase, on demand, from the few files on a path to a sink.
 
 - `Origin`: where a value starts, as seen from the file: a request input the file shows (`input`), a
   parameter of one of its functions (`param`: function key and position), or the result of a call into
@@ -147,30 +148,12 @@ class CallEdge:
     origin: Origin
     at: FlowStep  # the argument (or property), and what the call is: "passed to `leadService.list()`"
 
-    def to_data(self) -> list:
-        return [self.caller, self.callee.to_data(), self.index, self.key, self.origin.to_data(), self.at.to_data()]
-
-    @classmethod
-    def from_data(cls, data: list) -> "CallEdge":
-        caller, callee, index, key, origin, at = data
-        if type(index) is not int:
-            raise TypeError("bad argument index")
-        return cls(_optional_text(caller), Callee.from_data(callee), index, _optional_text(key), Origin.from_data(origin), FlowStep.from_data(at))
-
 
 @dataclass(frozen=True)
 class ReturnRecord:
     function: str
     key: str | None  # the property of a returned object literal, or None for the returned value itself
     origin: Origin
-
-    def to_data(self) -> list:
-        return [self.function, self.key, self.origin.to_data()]
-
-    @classmethod
-    def from_data(cls, data: list) -> "ReturnRecord":
-        function, key, origin = data
-        return cls(_text(function), _optional_text(key), Origin.from_data(origin))
 
 
 @dataclass(frozen=True)
@@ -184,42 +167,21 @@ class SchemaRecord:
                 return state, span
         return None
 
-    def to_data(self) -> list:
-        return [self.local, [[name, state, _span_data(span)] for name, state, span in self.fields]]
-
-    @classmethod
-    def from_data(cls, data: list) -> "SchemaRecord":
-        local, fields = data
-        return cls(_text(local), tuple((_text(n), _text(s), _span(sp)) for n, s, sp in fields))
-
 
 @dataclass
 class FlowSummary:
+    """What a file keeps for one spec: its sinks whose values come from beyond it."""
+
     spec: str
     sinks: list[SinkRecord] = field(default_factory=list)
-    calls: list[CallEdge] = field(default_factory=list)
-    returns: list[ReturnRecord] = field(default_factory=list)
-    schemas: list[SchemaRecord] = field(default_factory=list)
 
     def is_empty(self) -> bool:
-        return not (self.sinks or self.calls or self.returns or self.schemas)
+        return not self.sinks
 
     def to_data(self) -> list:
-        return [
-            self.spec,
-            [r.to_data() for r in self.sinks],
-            [r.to_data() for r in self.calls],
-            [r.to_data() for r in self.returns],
-            [r.to_data() for r in self.schemas],
-        ]
+        return [self.spec, [r.to_data() for r in self.sinks]]
 
     @classmethod
     def from_data(cls, data: list) -> "FlowSummary":
-        spec, sinks, calls, returns, schemas = data
-        return cls(
-            spec=_text(spec),
-            sinks=[SinkRecord.from_data(r) for r in sinks],
-            calls=[CallEdge.from_data(r) for r in calls],
-            returns=[ReturnRecord.from_data(r) for r in returns],
-            schemas=[SchemaRecord.from_data(r) for r in schemas],
-        )
+        spec, sinks = data
+        return cls(spec=_text(spec), sinks=[SinkRecord.from_data(r) for r in sinks])

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from linter.js.expressions import unwrap
 from linter.js.functions import FUNCTION_TYPES, function_body
-from linter.syntax import Node, text
+from linter.syntax import Node, node_fact, text
 
 SCOPE_BLOCKS = frozenset({"statement_block", "program", "switch_body", "class_body"})
 # Declarations whose value cannot be followed: loop variables, caught errors, functions, classes, imports.
@@ -88,31 +88,65 @@ def _parameter(fn: Node, name: str) -> Binding | None:
 
 def _declared_in(scope: Node, name: str) -> Binding | None:
     """A `const`/`let`/`var` of `name` directly in `scope` (not in a nested function or block)."""
+    return node_fact(scope, "declared-names", _declarations)(name)
+
+
+def _declarations(scope: Node):
+    """Every name `scope` declares, found in one walk: a lookup by name for `_declared_in`."""
+    table: dict[str, Binding] = {}
     stack = list(scope.named_children)
     while stack:
         node = stack.pop()
         if node.type in FUNCTION_TYPES or node.type in SCOPE_BLOCKS:
             if node.type in ("function_declaration", "generator_function_declaration"):
-                if text(node.child_by_field_name("name")) == name:
-                    return Binding(name, "opaque", node)
+                name = text(node.child_by_field_name("name"))
+                if name:
+                    table.setdefault(name, Binding(name, "opaque", node))
             continue
         if node.type == "variable_declarator":
             pattern = node.child_by_field_name("name")
-            found = _in_pattern(pattern, name, ()) if pattern is not None else None
-            if found is not None:
-                element, path, default = found
+            for name, element, path, default in _pattern_bindings(pattern, ()) if pattern is not None else ():
+                if name in table:
+                    continue
                 declaration = node.parent
                 holder = declaration.parent if declaration is not None else None
                 if holder is not None and holder.type in _OPAQUE_PARENTS:
-                    return Binding(name, "opaque", node)
-                function = _function_of(node)
-                return Binding(name, "variable", node, function, -1, path, default, element)
+                    table[name] = Binding(name, "opaque", node)
+                else:
+                    table[name] = Binding(name, "variable", node, _function_of(node), -1, path, default, element)
             continue
         if node.type in _OPAQUE_PARENTS or node.type in ("class_declaration", "import_statement"):
-            if any(n.type == "identifier" and text(n) == name for n in _binding_names(node)):
-                return Binding(name, "opaque", node)
+            for found in _binding_names(node):
+                if found.type == "identifier":
+                    table.setdefault(text(found), Binding(text(found), "opaque", node))
         stack.extend(node.named_children)
-    return None
+    return table.get
+
+
+def _pattern_bindings(pattern: Node, path: tuple[str, ...]):
+    """(name, element, path, default) of every name a binding pattern binds, as `_in_pattern` finds them."""
+    if pattern.type == "identifier":
+        yield text(pattern), pattern, path, None
+        return
+    if pattern.type != "object_pattern":
+        return
+    for part in pattern.named_children:
+        if part.type == "shorthand_property_identifier_pattern":
+            yield text(part), part, path + (text(part),), None
+        elif part.type == "object_assignment_pattern":
+            left = part.child_by_field_name("left")
+            if left is not None:
+                yield text(left), left, path + (text(left),), part.child_by_field_name("right")
+        elif part.type == "pair_pattern":
+            key = _key_text(part.child_by_field_name("key"))
+            value = part.child_by_field_name("value")
+            if key is None or value is None:
+                continue
+            default = None
+            if value.type == "assignment_pattern":
+                value, default = value.child_by_field_name("left"), value.child_by_field_name("right")
+            for name, element, inner_path, inner_default in _pattern_bindings(value, path + (key,)):
+                yield name, element, inner_path, inner_default or default
 
 
 def _binding_names(node: Node) -> list[Node]:
