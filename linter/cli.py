@@ -113,6 +113,7 @@ def check(
         category=category,
         file_timeout=DEFAULT_FILE_TIMEOUT if timeout is None else timeout or None,
         use_cache=not no_cache,
+        fresh_fixes=fix or diff_fix,
     )
     _check_baseline_options(baseline_file, write_baseline_file)
     _check_fix_options(fix, diff_fix, unsafe_fixes, write_baseline_file)
