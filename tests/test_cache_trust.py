@@ -191,6 +191,19 @@ def _plan():
     return RulePlan(rules, frozenset(r.id for r in rules), trusted=frozenset(r.id for r in rules))
 
 
+def test_a_planted_finding_cannot_drive_the_terminal_or_the_log(project):
+    """Whatever a cache entry says is shown as any finding is: escaped (see test_output_escaping)."""
+    check(project)
+
+    def plant(data):
+        data["entries"]["src/a.js"][3]["findings"][0]["message"] = "x\n::add-mask::y\x1b]0;t\x07"
+
+    _edit_json(_results_file(), plant)
+    result = check(project)
+    assert "x\\n::add-mask::y\\x1b]0;t\\x07" in result.stdout
+    assert "\x1b" not in result.stdout and not any(line.startswith("::") for line in result.stdout.splitlines())
+
+
 def _plant_fix(data) -> None:
     finding = data["entries"]["src/a.js"][3]["findings"][0]
     span = {"start_line": 1, "start_column": 1, "end_line": 1, "end_column": 1}
