@@ -8,11 +8,23 @@ The cache lives outside the work tree (`$XDG_CACHE_HOME/loadlint`, else `~/.cach
 root and rule set. It is only ever an optimisation: a cache that cannot be read, written or understood is
 ignored, never fatal. Results that are incomplete (a rule failed, a file ran out of time) are not kept.
 
-The files are plain JSON, never pickle: a cache folder may be writable by others, and loading it must not be
-able to run code. Every record is converted to and from plain data explicitly (`_encode_result`,
-`_decode_result`); only the known record types are ever built back, and an entry that does not decode is a miss.
-A fact's free-form `data` keeps JSON's own types as they are and tags the few others rules use (tuples, sets,
-spans, dicts with non-string keys); a result holding anything else is simply not cached.
+Trust. A cached result stands in for analysing a file: whoever can write the cache can hide findings, add
+findings and hand `--fix` the edits to make. So the cache is trusted exactly as far as the folder is, the model
+of git's `safe.directory`: the folder is used only when it is a real folder of the user running loadlint that
+no one else can write to, in a parent no one else can replace it in (`usable_cache_dir`); each file read from
+it must be a regular file of that user that no one else can write (`read_private`); otherwise the run goes on
+without a cache, with one notice. What else is checked binds entries to what they describe, against stale or
+mismatched data rather than an attacker: a file records the root and the full run key it was written for, an
+entry the content digest of its file, and a decoded result names no file but its own. A secret key (an HMAC
+over the entries) would add nothing: it would have to live in the same folder, where whoever can write the
+entries can replace the key too. Fixes are never taken from the cache: a run that applies or prints fixes
+analyses afresh every file whose cached findings carry one (`linter.engine`).
+
+The files are plain JSON, never pickle: loading must not be able to run code, whatever a file holds. Every
+record is converted to and from plain data explicitly (`_encode_result`, `_decode_result`); only the known
+record types are ever built back, and an entry that does not decode is a miss. A fact's free-form `data` keeps
+JSON's own types as they are and tags the few others rules use (tuples, sets, spans, dicts with non-string
+keys); a result holding anything else is simply not cached.
 """
 
 from __future__ import annotations
@@ -21,6 +33,7 @@ import hashlib
 import inspect
 import json
 import os
+import stat
 import tempfile
 import time
 from functools import lru_cache
@@ -36,7 +49,7 @@ from linter.model import Finding, Notice, Span
 from linter.rule import Fact
 from linter.suppression import Directive
 
-FORMAT = 4  # bump when the stored layout changes
+FORMAT = 5  # bump when the stored layout changes
 KEPT_PER_ROOT = 4  # cache files (rule sets) kept per root; the least recently written go first
 # Parse trees, and so every result, also depend on the grammars.
 GRAMMAR_DISTRIBUTIONS = ("tree-sitter", "tree-sitter-javascript", "tree-sitter-typescript")
@@ -54,6 +67,56 @@ SETTLED_NS = 2_000_000_000  # a file unchanged for this long before it was diges
 def cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "loadlint"
+
+
+def usable_cache_dir() -> tuple[Path | None, str | None]:
+    """The cache folder, made (private) when missing, if it can be trusted; else None and, when the folder
+    exists but cannot be trusted, why (worth a notice). A folder that cannot be made (a read-only home) is
+    no cache and no notice, as any other failure of a cache."""
+    folder = cache_dir()
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.mkdir(folder, 0o700)
+        except FileExistsError:
+            pass
+        problem = _untrusted(folder)
+    except Exception:  # no home, a read-only one, a name that is not UTF-8: no cache, as when it cannot be written
+        return None, None
+    if problem is not None:
+        return None, f"not using the cache folder {folder}: {problem}; running without a cache"
+    return folder, None
+
+
+def _untrusted(folder: Path) -> str | None:
+    if not hasattr(os, "geteuid"):  # no owners to compare
+        return None
+    user = os.geteuid()
+    info = os.lstat(folder)
+    if not stat.S_ISDIR(info.st_mode):
+        return "it is not a folder" if not stat.S_ISLNK(info.st_mode) else "it is a symbolic link"
+    if info.st_uid != user:
+        return f"it belongs to another user (uid {info.st_uid})"
+    if info.st_mode & 0o022:
+        return f"others can write to it (`chmod go-w {folder}` makes it private)"
+    parent = os.stat(folder.parent)
+    if parent.st_uid not in (user, 0) or parent.st_mode & 0o002 and not parent.st_mode & stat.S_ISVTX:
+        return f"others can replace it ({folder.parent} is not private to its owner)"
+    return None
+
+
+def read_private(path: Path) -> bytes:
+    """The bytes of a file in the cache folder; OSError unless it is a regular file of this user that no one
+    else can write (never a link, never a FIFO to block on)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    handle = os.open(path, flags)
+    with os.fdopen(handle, "rb") as stream:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(f"{path} is not a regular file")
+        if hasattr(os, "geteuid") and (info.st_uid != os.geteuid() or info.st_mode & 0o022):
+            raise OSError(f"{path} is not private to this user")
+        return stream.read()
 
 
 def run_key(rules, known_ids) -> str:
@@ -102,24 +165,28 @@ def content_digest(source: bytes) -> bytes:
 class ResultCache:
     """The cached results of one root and rule set; `save` writes back what this run added."""
 
-    def __init__(self, path: Path, entries: dict[str, list]) -> None:
+    def __init__(self, path: Path, root: Path, key: str, entries: dict[str, list]) -> None:
         self.path = path
+        self._root = str(root)
+        self._key = key
         self._entries = entries
         self._changed = False
         self._package_digests: dict[tuple[str, ...], bytes] = {}
 
     @classmethod
-    def open(cls, root: Path, key: str) -> "ResultCache":
+    def open(cls, folder: Path, root: Path, key: str) -> "ResultCache":
+        """The results kept in `folder` (see `usable_cache_dir`) for `root` and the run key `key`."""
         root_name = hashlib.blake2b(str(root).encode(), digest_size=8).hexdigest()
-        path = cache_dir() / f"results-{root_name}-{key[:16]}{SUFFIX}"
+        path = folder / f"results-{root_name}-{key[:16]}{SUFFIX}"
         try:
-            loaded = json.loads(path.read_bytes())
-            entries = loaded["entries"] if loaded.get("format") == FORMAT else {}
+            loaded = json.loads(read_private(path))
+            ours = loaded.get("format") == FORMAT and loaded.get("root") == str(root) and loaded.get("key") == key
+            entries = loaded["entries"] if ours else {}
             if not isinstance(entries, dict):
                 entries = {}
         except Exception:  # missing, unreadable, truncated, not JSON, not ours: start empty
             entries = {}
-        return cls(path, entries)
+        return cls(path, root, key, entries)
 
     def file_key(self, rel_path: str, path: Path, packages) -> tuple[str, str, list[int] | None]:
         """What a file's entry must match: its content and the packages around it (their dependencies gate rules),
@@ -183,9 +250,9 @@ class ResultCache:
             return
         temp = None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
             handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".results-", suffix=".tmp")
-            data = json.dumps({"format": FORMAT, "entries": self._entries}, separators=(",", ":"), allow_nan=False)
+            document = {"format": FORMAT, "root": self._root, "key": self._key, "entries": self._entries}
+            data = json.dumps(document, separators=(",", ":"), allow_nan=False)
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 out.write(data)
             os.replace(temp, self.path)
@@ -229,6 +296,8 @@ def _encode_result(result: FileResult) -> dict:
 
 
 def _decode_result(data: dict, rel_path: str, complete: bool = True) -> FileResult:
+    """The result stored for `rel_path`; raises on anything this code would not have written for that file,
+    a record naming another file included (the run would read it for code frames and line hashes)."""
     if data["path"] != rel_path:
         raise ValueError("entry of another file")
     references = []
@@ -242,26 +311,33 @@ def _decode_result(data: dict, rel_path: str, complete: bool = True) -> FileResu
             raise TypeError("bad directive")
         if type(path) is not str or type(reason) is not str or not {type(whole_file), type(trailing), type(used)} <= {bool}:
             raise TypeError("bad directive")
+        if path != rel_path:
+            raise ValueError("directive of another file")
         directive = Directive(path, _decode_span(span), whole_file, tuple(selectors), reason, problem, trailing)
         directive.used = used
         directives.append(directive)
     facts = []
     for rule_id, kind, path, span, fact_data in data["facts"]:
         fact_data = _decode_value(fact_data)
-        if not isinstance(fact_data, dict):
+        if not isinstance(fact_data, dict) or path != rel_path:
             raise TypeError("bad fact")
         facts.append(Fact(rule_id=rule_id, kind=kind, path=path, span=_decode_span(span), data=fact_data))
     parsed, incomplete = data["parsed"], data["incomplete"]
     if type(parsed) is not bool or type(incomplete) is not bool:
         raise TypeError("bad flags")
+    findings = [Finding.model_validate(f) for f in data["findings"]] if complete else []
+    notices = [Notice.model_validate(n) for n in data["notices"]] if complete else []
+    places = [loc.path for f in findings for loc in (f, *f.related, *f.code_flow)]
+    if any(path != rel_path for path in places) or any(n.path not in (None, rel_path) for n in notices):
+        raise ValueError("finding or notice of another file")
     return FileResult(
         path=rel_path,
         flows=[FlowSummary.from_data(summary) for summary in data["flows"]],
-        findings=[Finding.model_validate(f) for f in data["findings"]] if complete else [],
+        findings=findings,
         facts=facts,
         references=references,
         directives=directives,
-        notices=[Notice.model_validate(n) for n in data["notices"]] if complete else [],
+        notices=notices,
         parsed=parsed,
         incomplete=incomplete,
     )

@@ -12,6 +12,7 @@ import click
 
 from linter import __version__
 from linter.atomic_write import write_atomically
+from linter.terminal_text import printable
 
 # A run makes many small objects that live until it ends (rules, cached results, findings) and few cycles:
 # with the default threshold (700) the collector walks them again and again, a sixth of a pre-commit run.
@@ -29,8 +30,13 @@ def _split(values: tuple[str, ...]) -> list[str] | None:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
+def _tell(message: str) -> None:
+    """One line on stderr. Messages quote file names, config keys and paths from the repository: shown escaped."""
+    click.echo(f"loadlint: {printable(message)}", err=True)
+
+
 def _fail(message: str) -> None:
-    click.echo(f"loadlint: error: {message}", err=True)
+    _tell(f"error: {message}")
     sys.exit(EXIT_ERROR)
 
 
@@ -114,6 +120,7 @@ def check(
         category=category,
         file_timeout=DEFAULT_FILE_TIMEOUT if timeout is None else _seconds(timeout) or None,
         use_cache=not no_cache,
+        fresh_fixes=fix or diff_fix,
     )
     _check_baseline_options(baseline_file, write_baseline_file)
     _check_fix_options(fix, diff_fix, unsafe_fixes, write_baseline_file)
@@ -143,7 +150,7 @@ def check(
     except RecursionError:
         _fail("internal error: input nested too deeply")
     except KeyboardInterrupt:
-        click.echo("loadlint: interrupted", err=True)
+        _tell("interrupted")
         sys.exit(EXIT_INTERRUPTED)
     except Exception as error:  # the last line of defence: one line, never a traceback
         _fail(f"internal error: {type(error).__name__}: {error}")
@@ -210,18 +217,18 @@ def _fix_files(lint, result, report, unsafe: bool):
         fixed += outcome.fixed
         files.update(change.path for change in outcome.changes)
         result, report = lint()
-    click.echo(f"loadlint: fixed {fixed} {_plural(fixed, 'finding')} in {len(files)} {_plural(len(files), 'file')}", err=True)
+    _tell(f"fixed {fixed} {_plural(fixed, 'finding')} in {len(files)} {_plural(len(files), 'file')}")
     _tell_about_fixes(skipped, report, unsafe)
     return result, report
 
 
 def _tell_about_fixes(skipped: list[str], report, unsafe: bool) -> None:
     for line in skipped:
-        click.echo(f"loadlint: {line}", err=True)
+        _tell(line)
     if not unsafe:
         waiting = sum(1 for f in report.active_findings if f.fixes and not any(x.safe for x in f.fixes))
         if waiting:
-            click.echo(f"loadlint: {waiting} more {_plural(waiting, 'fix', 'fixes')} with --unsafe-fixes", err=True)
+            _tell(f"{waiting} more {_plural(waiting, 'fix', 'fixes')} with --unsafe-fixes")
 
 
 def _plural(count: int, one: str, many: str | None = None) -> str:
@@ -251,7 +258,7 @@ def _with_baseline(report, paths: list[Path], read_from: Path | None, write_to: 
     counts = merged_baseline(previous, count_findings(report.findings), scope)
     write_baseline(write_to, counts)
     files = len({path for path, _ in counts})
-    click.echo(f"loadlint: {write_to} records {sum(counts.values())} findings in {files} files", err=True)
+    _tell(f"{write_to} records {sum(counts.values())} findings in {files} files")
     return apply_baseline(report, counts, scope, write_to.name)
 
 

@@ -14,7 +14,7 @@ import pathspec
 
 from linter import __version__
 from linter.analysis import FileResult, RulePlan, analyze_file, decode_source
-from linter.cache import ResultCache, run_key
+from linter.cache import ResultCache, run_key, usable_cache_dir
 from linter.config import (
     Config,
     ConfigError,
@@ -60,6 +60,7 @@ class RunOptions:
     category: str | None = None
     file_timeout: float | None = DEFAULT_FILE_TIMEOUT  # None or 0: no limit
     use_cache: bool = True  # per-file results in $XDG_CACHE_HOME/loadlint (linter.cache)
+    fresh_fixes: bool = False  # the fixes will be applied or printed: files with fixes are analysed, never cached
 
 
 @dataclass
@@ -110,14 +111,19 @@ def run(options: RunOptions) -> RunResult:
     _validate(plan)
     levels = {cls.id: config.levels.get(cls.id, cls.level) for cls in chosen}
 
-    found, reported = _discover(root, targets, config, options.use_cache)
+    cache_folder, cache_problem = usable_cache_dir() if options.use_cache else (None, None)
+    found, reported = _discover(root, targets, config, cache_folder)
     notices = list(found.notices) + ([untrusted] if untrusted is not None else [])
+    if cache_problem is not None:
+        notices.append(Notice(message=cache_problem, level=Level.NOTE))
     if not any(_in_targets(path, targets) for path in found.sources):
         notices.append(Notice(message="nothing to lint: no JavaScript or TypeScript files under the given paths"))
     project = ProjectIndex.build(root, found, reported, notices)
 
-    cache = _open_cache(root, plan) if options.use_cache else None
-    results = _analyze_all(found.sources, root, plan, project, options.jobs, options.file_timeout, cache)
+    cache = _open_cache(cache_folder, root, plan) if cache_folder is not None else None
+    results = _analyze_all(
+        found.sources, root, plan, project, options.jobs, options.file_timeout, cache, options.fresh_fixes
+    )
     if cache is not None:
         cache.forget_missing(root, {result.path for result in results})
         cache.save()
@@ -221,12 +227,15 @@ def _all_rules(folder: Path | None) -> tuple[type[Rule], ...]:
     return tuple(sorted(rules + extra, key=lambda r: r.id))
 
 
-def _discover(root: Path, targets: list[Path], config: Config, use_cache: bool):
+def _discover(root: Path, targets: list[Path], config: Config, cache_folder: Path | None):
     files = [t for t in targets if not t.is_dir()]
     start_dirs = [t for t in targets if t.is_dir()]
     for file in files:
         start_dirs.append(_package_dir(file, root))
-    found = (discover_cached if use_cache else discover)(root, start_dirs, config.max_file_size)
+    if cache_folder is not None:
+        found = discover_cached(root, start_dirs, config.max_file_size, cache_folder)
+    else:
+        found = discover(root, start_dirs, config.max_file_size)
     found.manifests = sorted({*found.manifests, *_enclosing_manifests(start_dirs, root, config.max_file_size)})
     named_sources, named_project_files = [], []
     for file in files:
@@ -315,8 +324,11 @@ def _analyze_all(
     jobs: int | None,
     timeout: float | None,
     cache: ResultCache | None,
+    fresh_fixes: bool = False,
 ) -> list[FileResult]:
-    """Every file's result, in the order of `sources`: from the cache when it has the file, else analysed."""
+    """Every file's result, in the order of `sources`: from the cache when it has the file, else analysed.
+    With `fresh_fixes`, a cached result whose findings carry fixes is analysed again: fixes that are applied
+    or printed as a patch are always derived from the file itself."""
     results: list[FileResult | None] = []
     work, keys = [], []
     for path in sources:
@@ -325,6 +337,8 @@ def _analyze_all(
         report_findings = rel in project.reported_paths
         key = _cache_key(cache, rel, path, packages)
         cached = cache.get(rel, key, report_findings) if key is not None else None
+        if cached is not None and fresh_fixes and any(finding.fixes for finding in cached.findings):
+            cached = None
         results.append(cached)
         if cached is None:
             work.append((path, rel, packages, report_findings, timeout))
@@ -347,9 +361,9 @@ def _validate(plan: RulePlan) -> None:
         raise RuleLoadError(str(error)) from error
 
 
-def _open_cache(root: Path, plan: RulePlan) -> ResultCache | None:
+def _open_cache(folder: Path, root: Path, plan: RulePlan) -> ResultCache | None:
     try:
-        return ResultCache.open(root, run_key(plan.rules, plan.known_ids))
+        return ResultCache.open(folder, root, run_key(plan.rules, plan.known_ids))
     except Exception:  # the cache only saves time: a run never fails for it
         return None
 

@@ -20,6 +20,7 @@ from linter.atomic_write import write_atomically
 from linter.js.expressions import WRAPPERS
 from linter.model import Fix, Report, TextEdit
 from linter.syntax import LANGUAGE_BY_SUFFIX, Node, descendants_of_types, parse, walk
+from linter.terminal_text import printable
 
 if TYPE_CHECKING:
     from linter.context import FileContext
@@ -140,9 +141,30 @@ def unified_diff(outcome: FixOutcome) -> str:
     for change in outcome.changes:
         before = change.before.decode("utf-8", "surrogateescape").splitlines(keepends=True)
         after = change.after.decode("utf-8", "surrogateescape").splitlines(keepends=True)
-        lines = difflib.unified_diff(before, after, f"a/{change.path}", f"b/{change.path}")
+        lines = difflib.unified_diff(before, after, _patch_name(f"a/{change.path}"), _patch_name(f"b/{change.path}"))
         parts.append("".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines))
     return "".join(parts)
+
+
+def _patch_name(name: str) -> str:
+    """A file name for a patch header, quoted as git quotes one (`"a/x\\nb.js"`, other bytes in octal) when it
+    holds a control character, a quote or a backslash: a name from the repository must not start a line of
+    its own or drive the terminal, and `git apply` reads the quoted form back."""
+    if printable(name) == name and '"' not in name and "\\" not in name:
+        return name
+    quoted = []
+    for byte in name.encode("utf-8", "surrogateescape"):
+        char = chr(byte)
+        if char in _C_ESCAPES:
+            quoted.append(_C_ESCAPES[char])
+        elif 0x20 <= byte < 0x7F:
+            quoted.append(char)
+        else:
+            quoted.append(f"\\{byte:03o}")
+    return '"' + "".join(quoted) + '"'
+
+
+_C_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r", '"': '\\"', "\\": "\\\\"}
 
 
 _NUMERIC_OPERATORS = frozenset({"-", "*", "/", "%", "**", "|", "&", "^", "<<", ">>", ">>>"})

@@ -8,6 +8,13 @@ gets the same verdict (a regular file under the size limit, or the same notice).
 or something it could not read is not kept, nor one whose folders changed too shortly before it (a change in
 the same clock tick could go unseen). Like the results cache, it is only ever an optimisation: a listing that
 cannot be read, written or understood is ignored, never fatal. Plain JSON, never pickle.
+
+A listing tells the run which files to read and `--fix` which files it may write, so it is trusted as the
+results cache is (see `linter.cache`: only from a private folder of the user, checked by the caller) and is
+bound to the root and the key it was made for, both stored in it. Paths are kept relative to the root, and a
+listing is used only when every one of them lies inside it: no absolute path, no `..`, every folder and every
+folder above it up to the root a real folder (never a link), every file readable as found a regular file (never
+a link) in a listed folder, and every file it hands on one it checked.
 """
 
 from __future__ import annotations
@@ -25,18 +32,21 @@ from linter import __version__, cache
 from linter.discovery import Discovered, Trace, discover, file_problem
 from linter.model import Notice
 
-FORMAT = 1
+FORMAT = 2
 KEPT_PER_ROOT = 8  # listings kept per root (one per set of start folders); the least recently written go first
 
 
-def discover_cached(root: Path, start_dirs: list[Path], max_file_size: int) -> Discovered:
-    """What `discover` finds, from the kept listing when it still holds, else by walking (and keeping that)."""
+def discover_cached(root: Path, start_dirs: list[Path], max_file_size: int, folder: Path) -> Discovered:
+    """What `discover` finds, from the listing kept in the cache folder `folder` (see
+    `cache.usable_cache_dir`) when it still holds, else by walking (and keeping that)."""
     try:
-        path = _listing_path(root, start_dirs, max_file_size)
+        key = _listing_key(root, start_dirs, max_file_size)
+        root_name = hashlib.blake2b(str(root).encode(), digest_size=8).hexdigest()
+        path = folder / f"listing-{root_name}-{key[:16]}.json"
     except Exception:  # a root whose name is not UTF-8
         path = None
     try:
-        kept = _load(path, root) if path is not None else None
+        kept = _load(path, root, key) if path is not None else None
     except Exception:  # missing, unreadable, not ours: walk
         kept = None
     if kept is not None:
@@ -46,17 +56,16 @@ def discover_cached(root: Path, start_dirs: list[Path], max_file_size: int) -> D
     found = discover(root, start_dirs, max_file_size, trace)
     try:
         if path is not None:
-            _save(path, found, trace, max_file_size, started)
+            _save(path, root, key, found, trace, max_file_size, started)
     except Exception:  # a read-only home, a full disk: the run does not depend on it
         pass
     return found
 
 
-def _listing_path(root: Path, start_dirs: list[Path], max_file_size: int) -> Path:
+def _listing_key(root: Path, start_dirs: list[Path], max_file_size: int) -> str:
     code = cache.code_digest((Path(linter.__file__).resolve().parent,)).hex()
     key = json.dumps([FORMAT, __version__, code, str(root), sorted(map(str, start_dirs)), max_file_size])
-    root_name = hashlib.blake2b(str(root).encode(), digest_size=8).hexdigest()
-    return cache.cache_dir() / f"listing-{root_name}-{hashlib.blake2b(key.encode(), digest_size=8).hexdigest()}.json"
+    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
 
 
 def _stat_key(path: str) -> list[int] | None:
@@ -67,10 +76,22 @@ def _stat_key(path: str) -> list[int] | None:
     return [info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino]
 
 
-def _save(path: Path, found: Discovered, trace: Trace, max_file_size: int, started: int) -> None:
+def _folder_key(path: str) -> list[int] | None:
+    """The stamp of a real folder (not a link to one); None for anything else."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISDIR(info.st_mode):
+        return None
+    return [info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino]
+
+
+def _save(path: Path, root: Path, key: str, found: Discovered, trace: Trace, max_file_size: int, started: int) -> None:
     if trace.links or trace.unreadable:
         return
-    folders = {folder: _stat_key(folder) for folder in sorted(trace.folders)}
+    base = os.path.join(root, "")
+    folders = {folder: _folder_key(folder) for folder in sorted(trace.folders)}
     ignore_files = {folder: _stat_key(os.path.join(folder, ".gitignore")) for folder in folders}
     if None in folders.values():
         return  # a folder went away during the walk
@@ -81,20 +102,21 @@ def _save(path: Path, found: Discovered, trace: Trace, max_file_size: int, start
         return
     data = {
         "format": FORMAT,
-        "folders": folders,
-        "ignore_files": ignore_files,
-        "files": [[str(p), None if n is None else n.model_dump(mode="json")] for p, n in trace.files],
+        "root": str(root),
+        "key": key,
+        "folders": {_relative(folder, base): stamp for folder, stamp in folders.items()},
+        "ignore_files": {_relative(folder, base): stamp for folder, stamp in ignore_files.items()},
+        "files": [[_relative(str(p), base), None if n is None else n.model_dump(mode="json")] for p, n in trace.files],
         "found": {
-            "sources": [str(p) for p in found.sources],
-            "manifests": [str(p) for p in found.manifests],
-            "tsconfigs": [str(p) for p in found.tsconfigs],
-            "project_files": [str(p) for p in found.project_files],
+            "sources": [_relative(str(p), base) for p in found.sources],
+            "manifests": [_relative(str(p), base) for p in found.manifests],
+            "tsconfigs": [_relative(str(p), base) for p in found.tsconfigs],
+            "project_files": [_relative(str(p), base) for p in found.project_files],
             "notices": [n.model_dump(mode="json") for n in found.notices],
         },
         "max_file_size": max_file_size,
     }
     text = json.dumps(data, separators=(",", ":"), allow_nan=False)
-    path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".listing-", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
@@ -105,50 +127,102 @@ def _save(path: Path, found: Discovered, trace: Trace, max_file_size: int, start
     _forget_other_listings(path)
 
 
-def _load(path: Path, root: Path) -> Discovered | None:
-    data = json.loads(path.read_bytes())
-    if data.get("format") != FORMAT:
+def _relative(path: str, base: str) -> str:
+    """`path` relative to the root (`base` ends in a separator); "" for the root itself."""
+    if path == base[:-1]:
+        return ""
+    if not path.startswith(base):
+        raise ValueError(f"{path} is outside the root")
+    return path[len(base) :].replace(os.sep, "/")
+
+
+def _confined(rel: str) -> bool:
+    """Whether `rel` names a place inside the root as `_relative` writes one: no absolute path, no `..`."""
+    if type(rel) is not str:
+        return False
+    wrapped = f"/{rel}/"  # every part between slashes, the first and last included
+    return rel == "" or "//" not in wrapped and "/./" not in wrapped and "/../" not in wrapped
+
+
+def _load(path: Path, root: Path, key: str) -> Discovered | None:
+    """The kept listing, when it was made for this root and key and nothing it was made from has changed.
+    Every path in it must lie inside the root, under real folders (no link to elsewhere), or it is not used."""
+    data = json.loads(cache.read_private(path))
+    if data.get("format") != FORMAT or data.get("root") != str(root) or data.get("key") != key:
         return None
+    base = os.path.join(root, "")
+    folders = set()
     for folder, stamp in data["folders"].items():
-        if _stat_key(folder) != stamp:
+        if not _confined(folder) or stamp is None or _folder_key(base + folder) != stamp:
             return None
+        folders.add(folder)
+    if not _under_real_folders(folders, base):
+        return None
     for folder, stamp in data["ignore_files"].items():
-        if _stat_key(os.path.join(folder, ".gitignore")) != stamp:
+        if folder not in folders or _stat_key(os.path.join(base + folder, ".gitignore")) != stamp:
             return None
     max_file_size = data["max_file_size"]
+    readable = set()
     for file, notice in data["files"]:
+        if not _confined(file) or file == "" or file.rpartition("/")[0] not in folders:
+            return None
         if notice is None:  # its name passed: only what a stat tells can have changed
             try:
-                info = os.stat(file)
+                info = os.lstat(base + file)
             except OSError:
                 return None
             if not stat.S_ISREG(info.st_mode) or info.st_size > max_file_size:
                 return None
+            readable.add(file)
         else:
-            problem = file_problem(Path(file), root, max_file_size)
+            problem = file_problem(Path(base + file), root, max_file_size)
             if problem is None or problem.model_dump(mode="json") != notice:
                 return None
     found = data["found"]
-    paths = _PathMaker()
+    kinds = ("sources", "manifests", "tsconfigs", "project_files")
+    if not all(file in readable for kind in kinds for file in found[kind]):
+        return None
+    notices = [Notice.model_validate(n) for n in found["notices"]]
+    if not all(n.path is None or _confined(n.path) for n in notices):
+        return None
+    paths = _PathMaker(root)
     return Discovered(
         sources=[paths(p) for p in found["sources"]],
         manifests=[paths(p) for p in found["manifests"]],
         tsconfigs=[paths(p) for p in found["tsconfigs"]],
         project_files=[paths(p) for p in found["project_files"]],
-        notices=[Notice.model_validate(n) for n in found["notices"]],
+        notices=notices,
     )
 
 
-class _PathMaker:
-    """`Path(text)` for many files of few folders, each folder's path parsed once."""
+def _under_real_folders(folders: set[str], base: str) -> bool:
+    """Whether every folder above the listed ones, up to the root, is a real folder too (the listed ones were
+    checked as they were stamped): then no listed path leads out of the root through a link."""
+    real = {"", *folders}
+    for folder in folders:
+        above = []
+        parent = folder.rpartition("/")[0]
+        while parent not in real:
+            above.append(parent)
+            parent = parent.rpartition("/")[0]
+        for unchecked in reversed(above):
+            if _folder_key(base + unchecked) is None:
+                return False
+            real.add(unchecked)
+    return True
 
-    def __init__(self) -> None:
+
+class _PathMaker:
+    """`root / text` for many files of few folders, each folder's path made once."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
         self._folders: dict[str, Path] = {}
 
     def __call__(self, text: str) -> Path:
         folder, _, name = text.rpartition("/")
         if folder not in self._folders:
-            self._folders[folder] = Path(folder or "/")
+            self._folders[folder] = self._root / folder if folder else self._root
         return self._folders[folder] / name
 
 

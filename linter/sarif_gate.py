@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from linter.terminal_text import printable
+
 LEVEL_RANK = {"none": -1, "note": 0, "warning": 1, "error": 2}
 FAIL_ON_CHOICES = ("error", "warning", "note", "none")
 
@@ -57,7 +59,7 @@ def describe(result: dict[str, Any]) -> str:
         line = physical.get("region", {}).get("startLine")
         if line:
             where += f":{line}"
-    return f"{where}  {result.get('ruleId', '?')}  {result.get('message', {}).get('text', '')}"
+    return printable(f"{where}  {result.get('ruleId', '?')}  {result.get('message', {}).get('text', '')}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         log = json.loads(args.sarif.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        print(f"loadlint: error: cannot read {args.sarif}: {error}", file=sys.stderr)
+        print(printable(f"loadlint: error: cannot read {args.sarif}: {error}"), file=sys.stderr)
         return 2
     if args.fail_on == "none":
         return 0
@@ -80,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     incomplete = incomplete_run_notices(log)
     if incomplete is not None:
         for message in incomplete:
-            print(f"loadlint: {message}")
+            print(f"loadlint: {printable(message)}")
         print("loadlint: the run is incomplete: a rule failed or ran out of time on some file.")
         return 2
     return 1 if failing else 0

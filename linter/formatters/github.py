@@ -1,7 +1,9 @@
 """The `github` format: GitHub Actions workflow commands, which GitHub turns into annotations on the diff.
 
 `::error file=src/a.ts,line=3,col=5,endLine=3,endColumn=9,title=prisma/x::message`, escaped as the
-actions toolkit does (`@actions/core` `toCommandValue`/`escapeData`/`escapeProperty`).
+actions toolkit does (`@actions/core` `toCommandValue`/`escapeData`/`escapeProperty`), after every control
+character from the repository but line breaks is made visible (`printable`): the runner's log is a terminal
+too. Line breaks are escaped as the toolkit does, so that they stay inside the one command.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from linter.model import Finding, Notice, Report
+from linter.terminal_text import printable
 
 
 def render(report: Report, out: TextIO, *, color: bool = False, include_suppressed: bool = False) -> None:
@@ -53,6 +56,10 @@ def escape_property(value: str) -> str:
 
 
 def _command(name: str, properties: dict[str, str], message: str) -> str:
-    rendered = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
+    rendered = ",".join(f"{key}={escape_property(_visible(value))}" for key, value in properties.items())
     separator = " " if rendered else ""
-    return f"::{name}{separator}{rendered}::{escape_data(message)}"
+    return f"::{name}{separator}{rendered}::{escape_data(_visible(message))}"
+
+
+def _visible(text: str) -> str:
+    return printable(text, keep_line_breaks=True)  # the escaping above then keeps line breaks inside the command

@@ -12,6 +12,7 @@ from collections import Counter
 from typing import Any, TextIO
 
 from linter.model import Finding, Location, Notice, Report, Span
+from linter.terminal_text import json_escaped
 
 
 def render(report: Report, out: TextIO, *, color: bool = False, include_suppressed: bool = False) -> None:
@@ -25,8 +26,7 @@ def render(report: Report, out: TextIO, *, color: bool = False, include_suppress
         "notices": [_notice(n) for n in sorted(report.notices, key=lambda n: n.sort_key)],
         "summary": dict(Counter(f.rule_id for f in report.active_findings)),
     }
-    json.dump(document, out, indent=2, sort_keys=True, ensure_ascii=False)
-    out.write("\n")
+    out.write(json_escaped(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False)) + "\n")
 
 
 def _finding(finding: Finding) -> dict[str, Any]:

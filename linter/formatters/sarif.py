@@ -19,6 +19,7 @@ import sarif_om
 
 from linter import PROJECT_URL
 from linter.model import Finding, Fix, Location, Notice, Report, RuleInfo, Span
+from linter.terminal_text import json_escaped
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -31,8 +32,8 @@ T = TypeVar("T")
 
 def render(report: Report, out: TextIO, *, color: bool = False, include_suppressed: bool = False) -> None:
     """Write `report` as a SARIF 2.1.0 log (2-space indent, UTF-8, trailing newline); `color` is ignored."""
-    json.dump(sarif_log(report, include_suppressed=include_suppressed), out, indent=2, ensure_ascii=False)
-    out.write("\n")
+    log = sarif_log(report, include_suppressed=include_suppressed)
+    out.write(json_escaped(json.dumps(log, indent=2, ensure_ascii=False)) + "\n")
 
 
 def sarif_log(report: Report, *, include_suppressed: bool = False) -> dict[str, Any]:

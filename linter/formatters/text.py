@@ -2,6 +2,8 @@
 
 Findings in file order, each as `path:line:col  rule-id  message` with a small code frame underlining the span,
 then notices, a count per rule and a one-line total. Colour only when asked; otherwise not a single ANSI code.
+Everything the repository wrote (paths, messages, source lines) goes through `printable`, and nothing is read as
+rich markup: a file name can neither drive the terminal nor style the report.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from rich.text import Text
 
 from linter.analysis import decode_source
 from linter.model import Finding, Level, Location, Report, Span
+from linter.terminal_text import printable
 
 MAX_FRAME_LINES = 3
 TAB_SIZE = 4
@@ -24,7 +27,6 @@ TAB_SIZE = 4
 _LEVEL_STYLE = {Level.ERROR: "bold red", Level.WARNING: "bold yellow", Level.NOTE: "bold blue"}
 _GUTTER_STYLE = "blue"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_CONTROL_CHARS = {code: "\ufffd" for code in [*range(0x20), 0x7F] if code != ord("\t")}
 
 
 def render(report: Report, out: TextIO, *, color: bool = False, include_suppressed: bool = False) -> None:
@@ -51,8 +53,8 @@ def render(report: Report, out: TextIO, *, color: bool = False, include_suppress
             console.print(line)
         console.print()
     for notice in sorted(report.notices, key=lambda n: n.sort_key):
-        where = f"{notice.path}: " if notice.path else ""
-        console.print(Text.assemble(("note", "bold cyan"), f": {where}{notice.message}"))
+        where = f"{printable(notice.path)}: " if notice.path else ""
+        console.print(Text.assemble(("note", "bold cyan"), f": {where}{printable(notice.message)}"))
     if report.notices:
         console.print()
     for line in _summary(report):
@@ -84,14 +86,14 @@ def utf16_column_to_index(line: str, column: int) -> int:
 def _headline(finding: Finding) -> Text:
     span = finding.span
     headline = Text.assemble(
-        (f"{finding.path}:{span.start_line}:{span.start_column}", "bold"),
+        (f"{printable(finding.path)}:{span.start_line}:{span.start_column}", "bold"),
         "  ",
-        (finding.rule_id, _LEVEL_STYLE[finding.level]),
+        (printable(finding.rule_id), _LEVEL_STYLE[finding.level]),
         "  ",
-        finding.message,
+        printable(finding.message),
     )
     if finding.suppressed:
-        reason = f": {finding.suppression_reason}" if finding.suppression_reason else ""
+        reason = f": {printable(finding.suppression_reason)}" if finding.suppression_reason else ""
         headline.append(f"  (suppressed{reason})", style="dim")
     return headline
 
@@ -126,9 +128,9 @@ def _location_lines(finding: Finding) -> list[Text]:
 
 def _location_line(label: str, location: Location) -> Text:
     span = location.span
-    text = Text.assemble(f"  {label}: ", (f"{location.path}:{span.start_line}:{span.start_column}", "bold"))
+    text = Text.assemble(f"  {label}: ", (f"{printable(location.path)}:{span.start_line}:{span.start_column}", "bold"))
     if location.message:
-        text.append(f"  {location.message}")
+        text.append(f"  {printable(location.message)}")
     return text
 
 
@@ -136,7 +138,7 @@ def _summary(report: Report) -> list[Text]:
     counts = Counter(f.rule_id for f in report.active_findings)
     width = len(str(max(counts.values(), default=0)))
     lines = [
-        Text.assemble(f"  {count:>{width}}  ", (rule_id, "bold"))
+        Text.assemble(f"  {count:>{width}}  ", (printable(rule_id), "bold"))
         for rule_id, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     ]
     if lines:
@@ -150,7 +152,7 @@ def _indent(line: str) -> int:
 
 
 def _display(source: str) -> str:
-    return source.expandtabs(TAB_SIZE).translate(_CONTROL_CHARS)
+    return printable(source.expandtabs(TAB_SIZE))
 
 
 def _plural(count: int, noun: str) -> str:
