@@ -175,6 +175,7 @@ def _analyze(
             if not summary.is_empty():
                 result.flows.append(summary)
     result.parsed = True
+    file.release()
     return result
 
 

@@ -64,6 +64,11 @@ class FileContext:
             self._memo[key] = compute()
         return self._memo[key]  # type: ignore[return-value]
 
+    def release(self) -> None:
+        """Forget what helpers kept of the file (some of it refers back to the file): its tree can go now,
+        not at the next garbage collection."""
+        self._memo.clear()
+
     def depends_on(self, names: Iterable[str]) -> bool:
         names = tuple(names)
         return not self.packages or any(p.depends_on(names) for p in self.packages)

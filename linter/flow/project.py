@@ -130,10 +130,34 @@ class _Join:
                 flows = self.demand.file_flow(caller)
                 if flows is None:
                     continue
-                for edge in flows.call_edges(lambda callee, caller=caller: self.resolve_callee(caller, callee) == (path, key)):
+                def calls_it(callee: Callee, caller: str = caller) -> bool:
+                    return self._may_reach(caller, callee, path) and self.resolve_callee(caller, callee) == (path, key)
+
+                for edge in flows.call_edges(calls_it):
                     found[edge.index].append((caller, edge))
             self._edges[(path, key)] = found
         return self._edges[(path, key)].get(index, [])
+
+    def _may_reach(self, from_path: str, callee: Callee, target: str) -> bool:
+        """A cheap test before resolving `callee` through export tables: its module is `target`, or imports
+        it (a barrel may re-export it)."""
+        if not callee.module:
+            return from_path == target
+        module = self.project.resolve(from_path, callee.module)
+        if module is None:
+            return False
+        frontier, seen = [module], {module}
+        for _ in range(MAX_RE_EXPORTS + 1):
+            if target in frontier:
+                return True
+            following = []
+            for path in frontier:
+                for _, imported in self.project.imports.get(path, ()):
+                    if imported is not None and imported not in seen:
+                        seen.add(imported)
+                        following.append(imported)
+            frontier = following
+        return False
 
     def _importers(self, path: str) -> set[str]:
         """The files that import `path`, directly or through files that re-export it (barrels)."""
