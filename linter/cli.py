@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from linter import __version__
-from linter.atomic_write import write_atomically
+from linter.atomic_write import WriteRefused, check_writable, write_atomically
 
 # A run makes many small objects that live until it ends (rules, cached results, findings) and few cycles:
 # with the default threshold (700) the collector walks them again and again, a sixth of a pre-commit run.
@@ -43,7 +43,7 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]), default="text", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE (never through a symbolic link); `-`: stdout.")
 @click.option("--select", multiple=True, help="Only these rules or families (comma-separated; repeatable).")
 @click.option("--ignore", multiple=True, help="Skip these rules or families (comma-separated; repeatable).")
 @click.option("--fail-on", type=LEVEL_CHOICES, help="Lowest level that makes the exit code 1 [default: warning].")
@@ -129,7 +129,8 @@ def check(
         else:
             if fix:
                 result, report = _fix_files(lint, result, report, unsafe_fixes)
-            color = output is None and not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+            to_stdout = _stream_name(output) == "stdout"
+            color = to_stdout and not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
             render(report, fmt, buffer, color=color, include_suppressed=include_suppressed)
     except (ConfigError, RuleLoadError, UsageError, BaselineError, DiffError) as error:
         _fail(str(error))
@@ -141,13 +142,7 @@ def check(
     except Exception as error:  # the last line of defence: one line, never a traceback
         _fail(f"internal error: {type(error).__name__}: {error}")
 
-    if output is None:
-        _echo_to_stdout(buffer.getvalue())
-    else:
-        try:
-            write_atomically(output, buffer.getvalue())
-        except (OSError, ValueError) as error:
-            _fail(f"cannot write {output}: {getattr(error, 'strerror', None) or error}")
+    _deliver(buffer.getvalue(), output, Path(report.root))
 
     if exit_zero:
         sys.exit(EXIT_CLEAN)
@@ -232,12 +227,51 @@ def _with_baseline(report, paths: list[Path], read_from: Path | None, write_to: 
     )
     if write_to is None:
         return apply_baseline(report, load_baseline(read_from), scope, read_from.name)
+    try:
+        check_writable(write_to, scope.root)  # before reading it: a link there must be neither read nor written
+    except WriteRefused as error:
+        _fail(f"refusing to write {write_to}: {error}")
+    except OSError as error:
+        _fail(f"cannot write {write_to}: {error.strerror or error}")
     previous = load_baseline(write_to) if write_to.exists() else {}
     counts = merged_baseline(previous, count_findings(report.findings), scope)
-    write_baseline(write_to, counts)
+    try:
+        write_baseline(write_to, counts, scope.root)
+    except WriteRefused as error:
+        _fail(f"refusing to write {write_to}: {error}")
+    except OSError as error:
+        _fail(f"cannot write {write_to}: {error.strerror or error}")
     files = len({path for path, _ in counts})
     click.echo(f"loadlint: {write_to} records {sum(counts.values())} findings in {files} files", err=True)
     return apply_baseline(report, counts, scope, write_to.name)
+
+
+# `--output` names that are not files: the report goes to the stream, or nowhere. Never replace the device.
+_STREAM_NAMES = {"-": "stdout", "/dev/stdout": "stdout", "/dev/stderr": "stderr", "/dev/null": "null"}
+
+
+def _stream_name(output: Path | None) -> str | None:
+    return "stdout" if output is None else _STREAM_NAMES.get(str(output))
+
+
+def _deliver(report: str, output: Path | None, root: Path) -> None:
+    """Print the report or write it to the `--output` file, never through a link or onto a device or FIFO."""
+    stream = _stream_name(output)
+    if stream == "stdout":
+        _echo_to_stdout(report)
+    elif stream == "stderr":
+        click.echo(report, nl=False, err=True)
+    elif stream is None:
+        _write_file(output, report, root)
+
+
+def _write_file(path: Path, content: str, root: Path) -> None:
+    try:
+        write_atomically(path, content, root)
+    except WriteRefused as error:
+        _fail(f"refusing to write {path}: {error}")
+    except (OSError, ValueError) as error:
+        _fail(f"cannot write {path}: {getattr(error, 'strerror', None) or error}")
 
 
 def _echo_to_stdout(report: str) -> None:

@@ -15,9 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 from linter.model import Level
 from linter.rule import Rule
+from linter.safe_read import ReadRefused, read_named_file, read_repository_file
 
 CONFIG_FILE_NAMES = (".loadlint.toml", "loadlint.toml")
 DEFAULT_MAX_FILE_SIZE = 2_000_000
+MAX_CONFIG_BYTES = 2_000_000  # a config file, or a package.json read for its "loadlint" key
 
 
 class ConfigError(Exception):
@@ -74,36 +76,40 @@ def find_config_file(start: Path, root: Path) -> tuple[Path, str] | None:
             if candidate.is_file():
                 return candidate, "toml"
         manifest = folder / "package.json"
-        if manifest.is_file() and _manifest_has_settings(manifest):
+        if manifest.is_file() and _manifest_has_settings(manifest, root):
             return manifest, "package.json"
         if folder == root or root not in folder.parents:
             return None
         folder = folder.parent
 
 
-def _manifest_has_settings(manifest: Path) -> bool:
+def _manifest_has_settings(manifest: Path, root: Path) -> bool:
     try:
-        data = json.loads(manifest.read_text(encoding="utf-8-sig"))
-    except (OSError, ValueError, RecursionError):  # the project index reports what is wrong with it
+        data = json.loads(read_repository_file(manifest, root, MAX_CONFIG_BYTES).decode("utf-8-sig"))
+    except (ReadRefused, ValueError, RecursionError):  # the project index reports what is wrong with it
         return False
     return isinstance(data, dict) and "loadlint" in data
 
 
-def load_config(path: Path | None, kind: str = "toml", display: str | None = None) -> Config:
+def load_config(path: Path | None, kind: str = "toml", display: str | None = None, root: Path | None = None) -> Config:
+    """The settings in `path`: a file of the repository at `root` (found by `find_config_file`), or, without
+    `root`, one the user named. Either must be a regular file; the repository's, inside the root."""
     if path is None:
         return Config()
     display = display or str(path)
     syntax = "TOML" if kind == "toml" else "JSON"
-    if path.exists() and not path.is_file():  # a FIFO would block the read forever
-        raise ConfigError(f"{display}: not a regular file")
     try:
-        if kind == "toml":
-            raw: object = tomllib.loads(path.read_text(encoding="utf-8"))
+        if root is not None:
+            data = read_repository_file(path, root, MAX_CONFIG_BYTES)
         else:
-            manifest = json.loads(path.read_text(encoding="utf-8-sig"))
+            data = read_named_file(path, MAX_CONFIG_BYTES)
+        if kind == "toml":
+            raw: object = tomllib.loads(data.decode("utf-8"))
+        else:
+            manifest = json.loads(data.decode("utf-8-sig"))
             raw = manifest.get("loadlint") if isinstance(manifest, dict) else None
-    except OSError as error:
-        raise ConfigError(f"{display}: cannot read: {error.strerror or error}") from error
+    except ReadRefused as error:
+        raise ConfigError(f"{display}: {error}") from error
     except UnicodeDecodeError as error:
         raise ConfigError(f"{display}: not UTF-8 text") from error
     except (tomllib.TOMLDecodeError, ValueError) as error:

@@ -102,7 +102,7 @@ def run(options: RunOptions) -> RunResult:
     notices = list(found.notices)
     if not any(_in_targets(path, targets) for path in found.sources):
         notices.append(Notice(message="nothing to lint: no JavaScript or TypeScript files under the given paths"))
-    project = ProjectIndex.build(root, found, reported, notices)
+    project = ProjectIndex.build(root, found, reported, notices, config.max_file_size)
 
     cache = _open_cache(root, plan) if options.use_cache else None
     results = _analyze_all(found.sources, root, plan, project, options.jobs, options.file_timeout, cache)
@@ -167,7 +167,7 @@ def _load_settings(options: RunOptions, common: Path, root: Path) -> Config:
     if located is None:
         return Config().located(None, root)
     path, kind = located
-    return load_config(path, kind, display=_rel(path, root))
+    return load_config(path, kind, display=_rel(path, root), root=root)
 
 
 def _all_rules(options: RunOptions, config: Config, root: Path) -> tuple[type[Rule], ...]:
