@@ -13,6 +13,7 @@ from pathlib import Path
 
 from linter.context import FileContext
 from linter.deadline import Deadline, OutOfTime
+from linter.fixes import source_digest
 from linter.js.imports import ModuleReference
 from linter.model import Finding, Level, Notice
 from linter.rule import Fact, Match, Rule
@@ -158,8 +159,22 @@ def _analyze(
     step.doing = "reading suppression comments"
     result.directives = find_directives(rel_path, source, file.root, lambda: file.lines, plan.known_ids)
     _run_rules(file, plan, report_findings, result, deadline, step)
+    result.findings = _with_source_digest(result.findings, source)
     result.parsed = True
     return result
+
+
+def _with_source_digest(findings: list[Finding], source: bytes) -> list[Finding]:
+    """The findings with each fix stamped with the text its offsets refer to: `--fix` applies it to that text only."""
+    if not any(finding.fixes for finding in findings):
+        return findings
+    digest = source_digest(source)
+    return [
+        finding.model_copy(update={"fixes": tuple(fix.model_copy(update={"source_digest": digest}) for fix in finding.fixes)})
+        if finding.fixes
+        else finding
+        for finding in findings
+    ]
 
 
 def _run_rules(

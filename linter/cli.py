@@ -124,7 +124,7 @@ def check(
         result, report = lint()
         buffer = io.StringIO()
         if diff_fix:
-            patch = _fix_patch(report, unsafe_fixes)
+            patch = _fix_patch(report, unsafe_fixes, result.config.max_file_size)
             buffer.write(patch)
         else:
             if fix:
@@ -166,30 +166,33 @@ def _check_fix_options(fix: bool, diff_fix: bool, unsafe_fixes: bool, write_base
         _fail("run --fix first, then --write-baseline for what is left")
 
 
-def _fix_patch(report, unsafe: bool) -> str:
+def _fix_patch(report, unsafe: bool, max_file_size: int) -> str:
     """The fixes of `report` as a unified diff; no file is written."""
     from linter.fixes import plan_fixes, unified_diff
 
-    outcome = plan_fixes(report, Path(report.root), unsafe)
+    outcome = plan_fixes(report, Path(report.root), unsafe, limit=max_file_size)
     _tell_about_fixes(outcome.skipped, report, unsafe)
     return unified_diff(outcome)
 
 
 def _fix_files(lint, result, report, unsafe: bool):
-    """Apply the fixes, linting again after each pass, until nothing is left to fix; returns the last lint."""
-    from linter.fixes import plan_fixes, write_changes
+    """Apply the fixes, linting again after each pass, until nothing is left to fix; returns the last lint.
+    A file edited while this runs is left alone for the rest of the run."""
+    from linter.fixes import CHANGED, plan_fixes, write_changes
 
     root = Path(report.root)
-    fixed, files, skipped = 0, set(), []
+    fixed, files, skipped, changed = 0, set(), [], set()
     for _ in range(MAX_FIX_PASSES):
-        outcome = plan_fixes(report, root, unsafe)
+        outcome = plan_fixes(report, root, unsafe, leave=frozenset(changed), limit=result.config.max_file_size)
+        written = write_changes(outcome, root) if outcome.changes else []
         skipped = outcome.skipped
-        if not outcome.changes:
+        changed.update(outcome.changed)
+        if not written:
             break
-        write_changes(outcome, root)
-        fixed += outcome.fixed
-        files.update(change.path for change in outcome.changes)
+        fixed += sum(change.fixed for change in written)
+        files.update(change.path for change in written)
         result, report = lint()
+    skipped = sorted({*skipped, *(f"{path}: not fixed: {CHANGED}" for path in changed)})
     click.echo(f"loadlint: fixed {fixed} {_plural(fixed, 'finding')} in {len(files)} {_plural(len(files), 'file')}", err=True)
     _tell_about_fixes(skipped, report, unsafe)
     return result, report
