@@ -16,6 +16,7 @@ from linter.deadline import Deadline, OutOfTime
 from linter.flow.file_flow import file_flow
 from linter.flow.spec import FlowSpec
 from linter.flow.summary import FlowSummary
+from linter.fixes import source_digest
 from linter.js.imports import ModuleReference
 from linter.model import Finding, Level, Notice
 from linter.rule import Fact, Match, Rule
@@ -174,9 +175,23 @@ def _analyze(
             summary = file_flow(file, spec).summary()
             if not summary.is_empty():
                 result.flows.append(summary)
+    result.findings = _with_source_digest(result.findings, source)
     result.parsed = True
     file.release()
     return result
+
+
+def _with_source_digest(findings: list[Finding], source: bytes) -> list[Finding]:
+    """The findings with each fix stamped with the text its offsets refer to: `--fix` applies it to that text only."""
+    if not any(finding.fixes for finding in findings):
+        return findings
+    digest = source_digest(source)
+    return [
+        finding.model_copy(update={"fixes": tuple(fix.model_copy(update={"source_digest": digest}) for fix in finding.fixes)})
+        if finding.fixes
+        else finding
+        for finding in findings
+    ]
 
 
 def _run_rules(

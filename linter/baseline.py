@@ -24,8 +24,10 @@ from pathlib import Path
 
 from linter.atomic_write import write_atomically
 from linter.model import Finding, Level, Notice, Report
+from linter.safe_read import ReadRefused, read_named_file
 
 FORMAT_VERSION = 1
+MAX_BASELINE_BYTES = 64_000_000  # some 500,000 entries
 
 Counts = dict[tuple[str, str], int]  # (path, rule id) -> number of findings
 
@@ -56,11 +58,15 @@ def count_findings(findings: Iterable[Finding]) -> Counts:
 def load_baseline(path: Path) -> Counts:
     """Read a baseline file; raises BaselineError naming the file and what is wrong."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise BaselineError(f"baseline file {path} does not exist; create it with --write-baseline") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise BaselineError(f"cannot read baseline file {path}: {getattr(error, 'strerror', None) or error}") from None
+        data = json.loads(read_named_file(path, MAX_BASELINE_BYTES).decode("utf-8"))
+    except ReadRefused as error:
+        if error.missing:
+            raise BaselineError(f"baseline file {path} does not exist; create it with --write-baseline") from None
+        raise BaselineError(f"baseline file {path}: {error}") from None
+    except UnicodeDecodeError as error:
+        raise BaselineError(f"cannot read baseline file {path}: {error}") from None
+    except RecursionError:
+        raise BaselineError(f"baseline file {path} is not valid JSON: nested too deeply") from None
     except ValueError as error:
         raise BaselineError(f"baseline file {path} is not valid JSON: {error}") from None
     if not isinstance(data, dict) or data.get("loadlint-baseline") != FORMAT_VERSION:
@@ -81,13 +87,13 @@ def _mapping(value: object, path: Path, where: str) -> dict:
     return value
 
 
-def write_baseline(path: Path, counts: Counts) -> None:
-    """Write `counts` as a baseline file, atomically."""
+def write_baseline(path: Path, counts: Counts, root: Path | None = None) -> None:
+    """Write `counts` as a baseline file, atomically, never through a link (`linter.atomic_write`)."""
     findings: dict[str, dict[str, dict[str, int]]] = {}
     for (file, rule_id), count in sorted(counts.items()):
         findings.setdefault(file, {})[rule_id] = {"count": count}
     document = {"loadlint-baseline": FORMAT_VERSION, "findings": findings}
-    write_atomically(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    write_atomically(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n", root)
 
 
 def merged_baseline(previous: Counts, current: Counts, scope: Scope) -> Counts:

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from linter import __version__
-from linter.atomic_write import write_atomically
+from linter.atomic_write import WriteRefused, check_writable, write_atomically
 from linter.terminal_text import printable
 
 # A run makes many small objects that live until it ends (rules, cached results, findings) and few cycles:
@@ -49,7 +49,7 @@ def main() -> None:
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]), default="text", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE (never through a symbolic link); `-`: stdout.")
 @click.option("--select", multiple=True, help="Only these rules or families (comma-separated; repeatable).")
 @click.option("--ignore", multiple=True, help="Skip these rules or families (comma-separated; repeatable).")
 @click.option("--fail-on", type=LEVEL_CHOICES, help="Lowest level that makes the exit code 1 [default: warning].")
@@ -138,12 +138,13 @@ def check(
         result, report = lint()
         buffer = io.StringIO()
         if diff_fix:
-            patch = _fix_patch(report, unsafe_fixes)
+            patch = _fix_patch(report, unsafe_fixes, result.config.max_file_size)
             buffer.write(patch)
         else:
             if fix:
                 result, report = _fix_files(lint, result, report, unsafe_fixes)
-            color = output is None and not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+            to_stdout = _stream_name(output) == "stdout"
+            color = to_stdout and not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
             render(report, fmt, buffer, color=color, include_suppressed=include_suppressed)
     except (ConfigError, RuleLoadError, UsageError, BaselineError, DiffError) as error:
         _fail(str(error))
@@ -155,13 +156,7 @@ def check(
     except Exception as error:  # the last line of defence: one line, never a traceback
         _fail(f"internal error: {type(error).__name__}: {error}")
 
-    if output is None:
-        _echo_to_stdout(buffer.getvalue())
-    else:
-        try:
-            write_atomically(output, buffer.getvalue())
-        except (OSError, ValueError) as error:
-            _fail(f"cannot write {output}: {getattr(error, 'strerror', None) or error}")
+    _deliver(buffer.getvalue(), output, Path(report.root))
 
     if exit_zero:
         sys.exit(EXIT_CLEAN)
@@ -193,30 +188,33 @@ def _check_fix_options(fix: bool, diff_fix: bool, unsafe_fixes: bool, write_base
         _fail("run --fix first, then --write-baseline for what is left")
 
 
-def _fix_patch(report, unsafe: bool) -> str:
+def _fix_patch(report, unsafe: bool, max_file_size: int) -> str:
     """The fixes of `report` as a unified diff; no file is written."""
     from linter.fixes import plan_fixes, unified_diff
 
-    outcome = plan_fixes(report, Path(report.root), unsafe)
+    outcome = plan_fixes(report, Path(report.root), unsafe, limit=max_file_size)
     _tell_about_fixes(outcome.skipped, report, unsafe)
     return unified_diff(outcome)
 
 
 def _fix_files(lint, result, report, unsafe: bool):
-    """Apply the fixes, linting again after each pass, until nothing is left to fix; returns the last lint."""
-    from linter.fixes import plan_fixes, write_changes
+    """Apply the fixes, linting again after each pass, until nothing is left to fix; returns the last lint.
+    A file edited while this runs is left alone for the rest of the run."""
+    from linter.fixes import CHANGED, plan_fixes, write_changes
 
     root = Path(report.root)
-    fixed, files, skipped = 0, set(), []
+    fixed, files, skipped, changed = 0, set(), [], set()
     for _ in range(MAX_FIX_PASSES):
-        outcome = plan_fixes(report, root, unsafe)
+        outcome = plan_fixes(report, root, unsafe, leave=frozenset(changed), limit=result.config.max_file_size)
+        written = write_changes(outcome, root) if outcome.changes else []
         skipped = outcome.skipped
-        if not outcome.changes:
+        changed.update(outcome.changed)
+        if not written:
             break
-        write_changes(outcome, root)
-        fixed += outcome.fixed
-        files.update(change.path for change in outcome.changes)
+        fixed += sum(change.fixed for change in written)
+        files.update(change.path for change in written)
         result, report = lint()
+    skipped = sorted({*skipped, *(f"{path}: not fixed: {CHANGED}" for path in changed)})
     _tell(f"fixed {fixed} {_plural(fixed, 'finding')} in {len(files)} {_plural(len(files), 'file')}")
     _tell_about_fixes(skipped, report, unsafe)
     return result, report
@@ -254,12 +252,51 @@ def _with_baseline(report, paths: list[Path], read_from: Path | None, write_to: 
     )
     if write_to is None:
         return apply_baseline(report, load_baseline(read_from), scope, read_from.name)
+    try:
+        check_writable(write_to, scope.root)  # before reading it: a link there must be neither read nor written
+    except WriteRefused as error:
+        _fail(f"refusing to write {write_to}: {error}")
+    except OSError as error:
+        _fail(f"cannot write {write_to}: {error.strerror or error}")
     previous = load_baseline(write_to) if write_to.exists() else {}
     counts = merged_baseline(previous, count_findings(report.findings), scope)
-    write_baseline(write_to, counts)
+    try:
+        write_baseline(write_to, counts, scope.root)
+    except WriteRefused as error:
+        _fail(f"refusing to write {write_to}: {error}")
+    except OSError as error:
+        _fail(f"cannot write {write_to}: {error.strerror or error}")
     files = len({path for path, _ in counts})
     _tell(f"{write_to} records {sum(counts.values())} findings in {files} files")
     return apply_baseline(report, counts, scope, write_to.name)
+
+
+# `--output` names that are not files: the report goes to the stream, or nowhere. Never replace the device.
+_STREAM_NAMES = {"-": "stdout", "/dev/stdout": "stdout", "/dev/stderr": "stderr", "/dev/null": "null"}
+
+
+def _stream_name(output: Path | None) -> str | None:
+    return "stdout" if output is None else _STREAM_NAMES.get(str(output))
+
+
+def _deliver(report: str, output: Path | None, root: Path) -> None:
+    """Print the report or write it to the `--output` file, never through a link or onto a device or FIFO."""
+    stream = _stream_name(output)
+    if stream == "stdout":
+        _echo_to_stdout(report)
+    elif stream == "stderr":
+        click.echo(report, nl=False, err=True)
+    elif stream is None:
+        _write_file(output, report, root)
+
+
+def _write_file(path: Path, content: str, root: Path) -> None:
+    try:
+        write_atomically(path, content, root)
+    except WriteRefused as error:
+        _fail(f"refusing to write {path}: {error}")
+    except (OSError, ValueError) as error:
+        _fail(f"cannot write {path}: {getattr(error, 'strerror', None) or error}")
 
 
 def _echo_to_stdout(report: str) -> None:

@@ -21,10 +21,12 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictInt, Valid
 from linter.model import Level
 from linter.paths import check_glob
 from linter.rule import Rule
+from linter.terminal_text import printable
+from linter.safe_read import ReadRefused, read_named_file, read_repository_file
 
 CONFIG_FILE_NAMES = (".loadlint.toml", "loadlint.toml")
 DEFAULT_MAX_FILE_SIZE = 2_000_000
-MAX_CONFIG_SIZE = DEFAULT_MAX_FILE_SIZE  # bytes read from a config file or a package.json at most
+MAX_CONFIG_BYTES = 2_000_000  # a config file, or a package.json read for its "loadlint" key
 
 
 class ConfigError(Exception):
@@ -101,10 +103,6 @@ class Config(BaseModel):
         return value
 
 
-def printable(text: str) -> str:
-    """`text` with control and other invisible characters escaped, so that a name from the repository cannot
-    start a line of its own (a GitHub workflow command) or drive the terminal."""
-    return text if text.isprintable() else repr(text)[1:-1]
 
 
 def find_config_file(start: Path, root: Path) -> tuple[Path, str] | None:
@@ -123,7 +121,7 @@ def find_config_file(start: Path, root: Path) -> tuple[Path, str] | None:
         manifest = folder / "package.json"
         # A manifest loadlint cannot read is reported by discovery; it holds no settings here.
         readable = os.path.lexists(manifest) and _config_path_problem(manifest, root) is None
-        if readable and _manifest_has_settings(manifest):
+        if readable and _manifest_has_settings(manifest, root):
             return manifest, "package.json"
         if folder == root or root not in folder.parents:
             return None
@@ -138,7 +136,7 @@ def _config_path_problem(path: Path, root: Path) -> str | None:
         if stat.S_ISLNK(info.st_mode):
             target = Path(os.path.realpath(path))
             if target != root and root not in target.parents:
-                return "a symbolic link to outside the root; loadlint does not follow it"
+                return "not read: it is a symbolic link to outside the root"
             info = os.stat(path)
     except OSError as error:
         return f"cannot read: {error.strerror or error}"
@@ -152,41 +150,26 @@ def _relative(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _manifest_has_settings(manifest: Path) -> bool:
+def _manifest_has_settings(manifest: Path, root: Path) -> bool:
     try:
-        data = json.loads(_read_regular_file(manifest).decode("utf-8-sig"))
-    except (OSError, ValueError, RecursionError):  # the project index reports what is wrong with it
+        data = json.loads(read_repository_file(manifest, root, MAX_CONFIG_BYTES).decode("utf-8-sig"))
+    except (ReadRefused, ValueError, RecursionError):  # the project index reports what is wrong with it
         return False
     return isinstance(data, dict) and "loadlint" in data
 
 
-def _read_regular_file(path: Path) -> bytes:
-    """The bytes of `path`, a regular file of at most MAX_CONFIG_SIZE bytes; OSError or ValueError otherwise.
-    Never blocks on a FIFO put in place after the caller looked."""
-    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with os.fdopen(descriptor, "rb") as stream:
-        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
-            raise ValueError("not a regular file")
-        data = stream.read(MAX_CONFIG_SIZE + 1)
-    if len(data) > MAX_CONFIG_SIZE:
-        raise ValueError(f"over the {MAX_CONFIG_SIZE:,}-byte limit")
-    return data
-
-
-def load_config(path: Path | None, kind: str = "toml", display: str | None = None) -> Config:
+def load_config(path: Path | None, kind: str = "toml", display: str | None = None, root: Path | None = None) -> Config:
+    """The settings in `path`: a file of the repository at `root` (found by `find_config_file`), or, without
+    `root`, one the user named. Either must be a regular file; the repository's, inside the root."""
     if path is None:
         return Config()
     display = printable(display or str(path))
     syntax = "TOML" if kind == "toml" else "JSON"
-    if path.exists() and not path.is_file():  # a FIFO would block the read forever
-        raise ConfigError(f"{display}: not a regular file")
     try:
-        data = _read_regular_file(path)
-    except OSError as error:
-        raise ConfigError(f"{display}: cannot read: {error.strerror or error}") from error
-    except ValueError as error:
-        raise ConfigError(f"{display}: {error}") from error
-    try:
+        if root is not None:
+            data = read_repository_file(path, root, MAX_CONFIG_BYTES)
+        else:
+            data = read_named_file(path, MAX_CONFIG_BYTES)
         # A byte-order mark is accepted in both kinds, as editors on Windows write one.
         text = data.decode("utf-8-sig")
         if kind == "toml":
@@ -194,6 +177,8 @@ def load_config(path: Path | None, kind: str = "toml", display: str | None = Non
         else:
             manifest = json.loads(text)
             raw = manifest.get("loadlint") if isinstance(manifest, dict) else None
+    except ReadRefused as error:
+        raise ConfigError(f"{display}: {error}") from error
     except UnicodeDecodeError as error:
         raise ConfigError(f"{display}: not UTF-8 text") from error
     except (tomllib.TOMLDecodeError, ValueError) as error:

@@ -20,6 +20,7 @@ import pathspec
 
 from linter.files.kinds import project_file_kind
 from linter.model import Level, Notice
+from linter.safe_read import ReadRefused, read_repository_file
 from linter.syntax import LANGUAGE_BY_SUFFIX
 
 ALWAYS_SKIPPED_DIRS = frozenset({"node_modules", ".git", ".next", "dist", "build", "coverage", ".turbo", "out"})
@@ -66,26 +67,32 @@ class _GitIgnores:
     """The .gitignore files met on the way down, each matching paths relative to its own folder.
     On path strings: pathlib costs more than the matching itself on a large repository."""
 
-    def __init__(self, root: Path, trace: Trace | None = None, notices: list[Notice] | None = None) -> None:
+    def __init__(
+        self, root: Path, trace: Trace | None = None, notices: list[Notice] | None = None, max_file_size: int = 2_000_000
+    ) -> None:
         self.root = str(root)
+        self._root_path = root
         self._chains: dict[str, list[tuple[str, _IgnoreFile]]] = {}
         self._trace = trace
         self._notices = notices if notices is not None else []
+        self._max_file_size = max_file_size
 
     def _spec_for(self, folder: str) -> _IgnoreFile | None:
         if self._trace is not None:
             self._trace.folders.add(folder)
         ignore_file = os.path.join(folder, ".gitignore")
         try:
-            if os.path.isfile(ignore_file):
-                with open(ignore_file, encoding="utf-8", errors="replace") as stream:
-                    return _IgnoreFile(self._spec_of(stream.read().splitlines(), ignore_file))
-        except OSError as error:  # its patterns are lost: files it ignores may be linted
-            message = f"cannot read: {error.strerror or error}; its patterns are not applied"
-            self._notices.append(Notice(message=message, path=display_path(Path(ignore_file), Path(self.root))))
-            if self._trace is not None:
-                self._trace.unreadable = True
-        return None
+            # As git: never through a symbolic link (`.gitignore -> /proc/kmsg` would block the run).
+            raw = read_repository_file(ignore_file, self._root_path, self._max_file_size, follow_links=False)
+        except ReadRefused as error:
+            if not error.missing:  # its patterns are lost: files it ignores may be linted
+                where = display_path(Path(ignore_file), self._root_path)
+                self._notices.append(Notice(message=f"{error}; its patterns are not applied", path=where))
+                if self._trace is not None:
+                    self._trace.unreadable = True
+            return None
+        text = raw.decode("utf-8", errors="replace")
+        return _IgnoreFile(self._spec_of(text.splitlines(), ignore_file))
 
     def _spec_of(self, lines: list[str], ignore_file: str) -> pathspec.PathSpec:
         try:
@@ -163,7 +170,7 @@ def _unnamed(pattern: str) -> str:
 def discover(root: Path, start_dirs: list[Path], max_file_size: int, trace: Trace | None = None) -> Discovered:
     """Walk `start_dirs` (absolute, inside `root`) and collect what loadlint reads."""
     found = Discovered()
-    ignores = _GitIgnores(root, trace, found.notices)
+    ignores = _GitIgnores(root, trace, found.notices, max_file_size)
     seen_dirs: set[object] = set()
     stack = sorted(set(start_dirs), reverse=True)
     while stack:

@@ -118,7 +118,7 @@ def run(options: RunOptions) -> RunResult:
         notices.append(Notice(message=cache_problem, level=Level.NOTE))
     if not any(_in_targets(path, targets) for path in found.sources):
         notices.append(Notice(message="nothing to lint: no JavaScript or TypeScript files under the given paths"))
-    project = ProjectIndex.build(root, found, reported, notices)
+    project = ProjectIndex.build(root, found, reported, notices, config.max_file_size)
 
     cache = _open_cache(cache_folder, root, plan) if cache_folder is not None else None
     results = _analyze_all(
@@ -201,7 +201,7 @@ def _load_settings(options: RunOptions, common: Path, root: Path) -> Config:
     if located is None:
         return Config().located(None, root)
     path, kind = located
-    return load_config(path, kind, display=_rel(path, root))
+    return load_config(path, kind, display=_rel(path, root), root=root)
 
 
 def _rules_folder(options: RunOptions, config: Config, root: Path) -> tuple[Path | None, Notice | None]:

@@ -1,24 +1,35 @@
 """Fixes: how rules build them, and how `--fix` / `--diff-fix` apply them.
 
-A rule attaches `Fix`es (plain data: byte ranges and replacement text) to its findings. Applying them:
+A rule attaches `Fix`es (plain data: byte ranges and replacement text) to its findings. The byte offsets are
+those of the text the analysis parsed (after a UTF-8 byte-order mark, which stays in the file), and the analysis
+stamps each fix with a digest of that text. Applying them:
 - only to files that parse without errors, and only when the result parses without new errors;
+- only to a file that still holds exactly the text the fixes were made for: checked when the fixes are planned
+  and again just before the file is written; a file edited meanwhile is left alone, with a notice;
 - a fix is all of its edits or none; one that overlaps a fix already taken waits for the next run;
 - identical edits from several fixes are made once (a helper every fix of a file inserts at the same place);
 - unsafe fixes only when asked;
-- each file written atomically (a temp file, then a rename).
+- never through a symbolic link; each file written atomically (a temp file, then a rename) keeping its mode,
+  owner and group, or in place when it has several hard links (`linter.atomic_write`);
+- inserted lines end as the file's lines do (`\r\n`, `\r` or `\n`).
 Applying the fixes of a run and linting again finds nothing left to fix, so a second run changes nothing.
 """
 
 from __future__ import annotations
 
+import codecs
 import difflib
+import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from linter.atomic_write import write_atomically
+from linter.atomic_write import WriteRefused, rewrite_if_unchanged
+from linter.config import DEFAULT_MAX_FILE_SIZE
 from linter.js.expressions import WRAPPERS
 from linter.model import Fix, Report, TextEdit
+from linter.safe_read import ReadRefused, read_repository_file
 from linter.syntax import LANGUAGE_BY_SUFFIX, Node, descendants_of_types, parse, walk
 from linter.terminal_text import printable
 
@@ -56,8 +67,23 @@ def _is_directive(node: Node) -> bool:
 
 
 def _line_end(source: bytes, offset: int) -> int:
-    newline = source.find(b"\n", offset)
-    return len(source) if newline == -1 else newline + 1
+    """The offset just after the line break that ends the line holding `offset` (`\r\n`, `\r` or `\n`)."""
+    match = _LINE_BREAK.search(source, offset)
+    return len(source) if match is None else match.end()
+
+
+_LINE_BREAK = re.compile(rb"\r\n?|\n")
+
+
+def line_ending(source: bytes) -> str:
+    """The file's line break, as its first line ends (`\n` for a file of one line)."""
+    match = _LINE_BREAK.search(source)
+    return "\n" if match is None else match.group().decode()
+
+
+def source_digest(source: bytes) -> str:
+    """What a fix records of the text its offsets refer to."""
+    return hashlib.blake2b(source, digest_size=16).hexdigest()
 
 
 @dataclass
@@ -72,40 +98,59 @@ class FileChange:
 class FixOutcome:
     changes: list[FileChange] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # one line per file left alone, saying why
+    changed: list[str] = field(default_factory=list)  # files edited since they were analysed: left alone
 
     @property
     def fixed(self) -> int:
         return sum(change.fixed for change in self.changes)
 
 
-def plan_fixes(report: Report, root: Path, include_unsafe: bool) -> FixOutcome:
-    """Work out the new content of every file the report's fixes touch; writes nothing."""
+def plan_fixes(
+    report: Report, root: Path, include_unsafe: bool, leave: frozenset[str] = frozenset(), limit: int = DEFAULT_MAX_FILE_SIZE
+) -> FixOutcome:
+    """Work out the new content of every file the report's fixes touch (but those in `leave`); writes nothing."""
     by_path: dict[str, list[Fix]] = {}
     for finding in report.active_findings:
         chosen = next((fix for fix in finding.fixes if fix.safe or include_unsafe), None)
-        if chosen is not None:
+        if chosen is not None and finding.path not in leave:
             by_path.setdefault(finding.path, []).append(chosen)
     outcome = FixOutcome()
     for path, fixes in sorted(by_path.items()):
-        language = LANGUAGE_BY_SUFFIX.get(Path(path).suffix)
-        try:
-            before = (root / path).read_bytes()
-        except OSError as error:
-            outcome.skipped.append(f"{path}: not fixed: cannot read it ({error.strerror or error})")
-            continue
-        if language is None:
-            outcome.skipped.append(f"{path}: not fixed: not a JavaScript or TypeScript file")
-            continue
-        if parse(before, language).root_node.has_error:
-            outcome.skipped.append(f"{path}: not fixed: it has syntax errors")
-            continue
-        after, applied = apply_edits(before, fixes)
-        if parse(after, language).root_node.has_error:
-            outcome.skipped.append(f"{path}: not fixed: the fixed code would not parse")
-            continue
-        if after != before:
-            outcome.changes.append(FileChange(path, before, after, applied))
+        problem = _plan_file(root, path, fixes, limit, outcome)
+        if problem is not None:
+            outcome.skipped.append(f"{path}: not fixed: {problem}")
     return outcome
+
+
+def _plan_file(root: Path, path: str, fixes: list[Fix], limit: int, outcome: FixOutcome) -> str | None:
+    """Add the change of one file to `outcome`; or say why the file is left alone."""
+    language = LANGUAGE_BY_SUFFIX.get(Path(path).suffix)
+    try:
+        before = read_repository_file(root / path, root, limit, follow_links=False)
+    except ReadRefused as error:
+        return "it no longer exists" if error.missing else str(error)
+    if language is None:
+        return "not a JavaScript or TypeScript file"
+    if before.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "a UTF-16 file (save it as UTF-8 to fix it)"
+    # The analysis parsed the text after a byte-order mark: the fixes' offsets count from there.
+    bom = codecs.BOM_UTF8 if before.startswith(codecs.BOM_UTF8) else b""
+    source = before[len(bom) :]
+    digest = source_digest(source)
+    if any(fix.source_digest != digest for fix in fixes):
+        outcome.changed.append(path)
+        return CHANGED
+    if parse(source, language).root_node.has_error:
+        return "it has syntax errors"
+    after, applied = apply_edits(source, fixes)
+    if parse(after, language).root_node.has_error:
+        return "the fixed code would not parse"
+    if after != source:
+        outcome.changes.append(FileChange(path, before, bom + after, applied))
+    return None
+
+
+CHANGED = "it changed since it was analysed; run loadlint again"
 
 
 def apply_edits(source: bytes, fixes: list[Fix]) -> tuple[bytes, int]:
@@ -130,20 +175,38 @@ def _overlap(a: TextEdit, b: TextEdit) -> bool:
     return a.start_byte < b.end_byte and b.start_byte < a.end_byte
 
 
-def write_changes(outcome: FixOutcome, root: Path) -> None:
+def write_changes(outcome: FixOutcome, root: Path) -> list[FileChange]:
+    """Write each change whose file still holds what the change was planned from; returns those written, and adds
+    a line to `outcome.skipped` for every other."""
+    written = []
     for change in outcome.changes:
-        write_atomically(root / change.path, change.after)
+        try:
+            if rewrite_if_unchanged(root / change.path, change.before, change.after, root):
+                written.append(change)
+                continue
+            outcome.changed.append(change.path)
+            problem = CHANGED
+        except WriteRefused as error:
+            problem = f"refusing to write it: {error}"
+        except OSError as error:
+            problem = f"cannot write it: {error.strerror or error}"
+        outcome.skipped.append(f"{change.path}: not fixed: {problem}")
+    return written
 
 
 def unified_diff(outcome: FixOutcome) -> str:
     """The changes as one patch, `a/` and `b/` paths relative to the root (apply with `git apply` or `patch -p1`)."""
     parts = []
     for change in outcome.changes:
-        before = change.before.decode("utf-8", "surrogateescape").splitlines(keepends=True)
-        after = change.after.decode("utf-8", "surrogateescape").splitlines(keepends=True)
+        # Lines as patch and git count them: ended by `\n` only (a `\r` stays part of the line).
+        before = _patch_lines(change.before.decode("utf-8", "surrogateescape"))
+        after = _patch_lines(change.after.decode("utf-8", "surrogateescape"))
         lines = difflib.unified_diff(before, after, _patch_name(f"a/{change.path}"), _patch_name(f"b/{change.path}"))
         parts.append("".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines))
     return "".join(parts)
+
+
+_C_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r", '"': '\\"', "\\": "\\\\"}
 
 
 def _patch_name(name: str) -> str:
@@ -164,7 +227,10 @@ def _patch_name(name: str) -> str:
     return '"' + "".join(quoted) + '"'
 
 
-_C_ESCAPES = {"\t": "\\t", "\n": "\\n", "\r": "\\r", '"': '\\"', "\\": "\\\\"}
+def _patch_lines(text: str) -> list[str]:
+    lines = [line + "\n" for line in text.split("\n")]
+    lines[-1] = lines[-1][:-1]
+    return lines if lines[-1] else lines[:-1]
 
 
 _NUMERIC_OPERATORS = frozenset({"-", "*", "/", "%", "**", "|", "&", "^", "<<", ">>", ">>>"})
@@ -239,7 +305,9 @@ def helper_insertion(file: "FileContext", name: str, definition: str) -> tuple[T
         return None
     offset = top_level_insertion(file)
     before, after = file.source[:offset], file.source[offset:]
+    newline = line_ending(file.source)
+    lines = definition.replace("\n", newline)
     # One blank line on each side, without doubling the blank lines already there.
-    leading = "\n" if before and not before.endswith(b"\n\n") else ""
-    trailing = "\n" if after and not after.startswith((b"\n", b"\r\n")) else ""
-    return (edit(file, offset, offset, f"{leading}{definition}{trailing}"),)
+    leading = newline if before and not before.endswith(newline.encode() * 2) else ""
+    trailing = newline if after and not after.startswith((b"\n", b"\r")) else ""
+    return (edit(file, offset, offset, f"{leading}{lines}{trailing}"),)

@@ -80,11 +80,13 @@ class TextEdit(Frozen):
 
 class Fix(Frozen):
     """A change that resolves a finding. `safe`: it cannot change behaviour beyond what the finding is about;
-    an unsafe fix is applied only when asked (`--unsafe-fixes`). Edits do not overlap."""
+    an unsafe fix is applied only when asked (`--unsafe-fixes`). Edits do not overlap. `source_digest`: of the
+    text the edits' offsets refer to, set by the analysis; a fix is applied only to a file that still holds it."""
 
     description: str
     edits: tuple[TextEdit, ...]
     safe: bool = True
+    source_digest: str | None = None
 
 
 class Finding(Frozen):

@@ -13,10 +13,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from linter.config import DEFAULT_MAX_FILE_SIZE
 from linter.files.kinds import project_file_kind
 from linter.model import Level, Location, Notice
 from linter.positions import LineIndex
 from linter.rule import Fact
+from linter.safe_read import ReadRefused, read_repository_file
 
 RESOLVE_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 DEPENDENCY_KEYS = ("dependencies", "devDependencies", "peerDependencies", "optionalDependencies")
@@ -62,15 +64,20 @@ class ProjectIndex:
     # The flow summaries each analysed file left, by spec name and path (`linter.flow`).
     _flow_summaries: dict = field(default_factory=lambda: defaultdict(dict))
 
+    # The most a file read here may hold (max-file-size): discovery checked it, a read checks it again.
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+
     @classmethod
-    def build(cls, root: Path, found, reported: set[str], notices: list[Notice]) -> "ProjectIndex":
+    def build(
+        cls, root: Path, found, reported: set[str], notices: list[Notice], max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    ) -> "ProjectIndex":
         """The index before any file is analysed: files, packages, path aliases (`found` is discovery's result)."""
-        project = cls(root=root, files=[p.relative_to(root).as_posix() for p in found.sources])
+        project = cls(root=root, files=[p.relative_to(root).as_posix() for p in found.sources], max_file_size=max_file_size)
         for manifest in found.manifests:
-            package = load_package(manifest, root, notices)
+            package = load_package(manifest, root, notices, max_file_size)
             project.packages[package.dir] = package
         for tsconfig in found.tsconfigs:
-            aliases = load_aliases(tsconfig, root, notices)
+            aliases = load_aliases(tsconfig, root, notices, max_file_size)
             if aliases is not None:
                 project.aliases.append(aliases)
         project.reported_paths = frozenset(reported)
@@ -98,9 +105,9 @@ class ProjectIndex:
         if path not in self.other_files and path not in manifests:
             return None
         try:
-            raw = (self.root / path).read_bytes()
-        except OSError as error:
-            self.notices.append(Notice(message=f"cannot read file: {error.strerror or error}", path=path))
+            raw = read_repository_file(self.root / path, self.root, self.max_file_size)
+        except ReadRefused as error:
+            self.notices.append(Notice(message=str(error), path=path))
             return None
         source, problem = decode_source(raw)
         if source is None:
@@ -324,11 +331,11 @@ def _resolve_candidates(candidates: list[str], known: frozenset[str]) -> str | N
     return None
 
 
-def load_package(manifest: Path, root: Path, notices: list[Notice]) -> Package:
+def load_package(manifest: Path, root: Path, notices: list[Notice], limit: int = DEFAULT_MAX_FILE_SIZE) -> Package:
     rel_dir = manifest.parent.relative_to(root).as_posix()
     rel_dir = "" if rel_dir == "." else rel_dir
     rel_manifest = manifest.relative_to(root).as_posix()
-    data = _read_json(manifest, rel_manifest, notices, comments=False)
+    data = _read_json(manifest, root, rel_manifest, notices, comments=False, limit=limit)
     if not isinstance(data, dict):
         return Package(dir=rel_dir, name=None, dependencies=frozenset(), manifest=rel_manifest)
     dependencies: set[str] = set()
@@ -355,14 +362,14 @@ def _scripts(section: object) -> tuple[tuple[str, str], ...]:
     return tuple((str(name), command) for name, command in section.items() if isinstance(command, str))
 
 
-def load_aliases(tsconfig: Path, root: Path, notices: list[Notice]) -> PathAliases | None:
+def load_aliases(tsconfig: Path, root: Path, notices: list[Notice], limit: int = DEFAULT_MAX_FILE_SIZE) -> PathAliases | None:
     """Path aliases of a tsconfig/jsconfig, following `extends` to relative files inside the root."""
     options: dict = {}
     options_dir: Path | None = None
     current, depth = tsconfig, 0
     while current is not None and depth < 5:
         rel = current.relative_to(root).as_posix()
-        data = _read_json(current, rel, notices, comments=True)
+        data = _read_json(current, root, rel, notices, comments=True, limit=limit)
         if not isinstance(data, dict):
             break
         compiler = data.get("compilerOptions")
@@ -419,10 +426,13 @@ def _strip_jsonc(raw: str) -> str:
     return _TRAILING_COMMA.sub(r"\1", without_comments)
 
 
-def _read_json(path: Path, rel: str, notices: list[Notice], comments: bool) -> object:
+def _read_json(path: Path, root: Path, rel: str, notices: list[Notice], comments: bool, limit: int) -> object:
     try:
-        raw = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
+        raw = read_repository_file(path, root, limit).decode("utf-8-sig")
+    except ReadRefused as error:
+        notices.append(Notice(message=str(error), path=rel))
+        return None
+    except UnicodeDecodeError as error:
         notices.append(Notice(message=f"cannot read: {error}", path=rel))
         return None
     try:

@@ -388,7 +388,7 @@ def test_output_file_is_never_partial(project, monkeypatch):
 
     (project / ".loadlint.toml").unlink()
 
-    def replace_fails(source, target):
+    def replace_fails(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", replace_fails)

@@ -147,11 +147,11 @@ def test_a_config_linked_from_outside_the_root_is_an_error_and_not_read(tmp_path
     os.symlink(outside / "secret.toml", project / ".loadlint.toml")
     assert check(project) == (
         2,
-        "loadlint: error: .loadlint.toml: a symbolic link to outside the root; loadlint does not follow it\n",
+        "loadlint: error: .loadlint.toml: not read: it is a symbolic link to outside the root\n",
     )
     (project / ".loadlint.toml").unlink()
     os.symlink(tmp_path / "nowhere", project / ".loadlint.toml")
-    assert check(project)[1] == "loadlint: error: .loadlint.toml: a symbolic link to outside the root; loadlint does not follow it\n"
+    assert check(project)[1] == "loadlint: error: .loadlint.toml: not read: it is a symbolic link to outside the root\n"
 
 
 def test_a_config_link_to_nothing_is_an_error(project):
@@ -207,17 +207,15 @@ def test_a_selection_of_no_rule_is_an_error(project, files, args, error):
 
 
 def test_an_unreadable_gitignore_is_a_notice(project, monkeypatch):
-    import builtins
-
     write_files(project, {"sub/.gitignore": "ignored.js\n", "sub/ignored.js": MARKER})
-    real_open = builtins.open
+    real_open = os.open
 
     def open_(file, *args, **kwargs):
         if str(file).endswith(os.path.join("sub", ".gitignore")):
             raise PermissionError(13, "Permission denied")
         return real_open(file, *args, **kwargs)
 
-    monkeypatch.setattr(builtins, "open", open_)
+    monkeypatch.setattr(os, "open", open_)
     assert findings_and_notices(project) == (
         1,
         {("a.js", "testing/marker-client"), ("sub/ignored.js", "testing/marker-client")},

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from linter.cli import main
-from linter.fixes import apply_edits, plan_fixes
+from linter.fixes import apply_edits, plan_fixes, source_digest
 from linter.model import Fix, Finding, Level, Report, Span, TextEdit
 from linter.syntax import LANGUAGE_BY_SUFFIX, parse
 from tests.fixture_cases import FIXTURES
@@ -132,7 +132,8 @@ def test_files_with_syntax_errors_are_never_touched(app):
 def test_fix_that_would_not_parse_is_refused(tmp_path):
     write_files(tmp_path, {"a.js": "const limit = 1;\n"})
     span = Span(start_line=1, start_column=15, end_line=1, end_column=16)
-    broken = Fix(description="x", edits=(TextEdit(start_byte=14, end_byte=15, span=span, replacement="("),))
+    edits = (TextEdit(start_byte=14, end_byte=15, span=span, replacement="("),)
+    broken = Fix(description="x", edits=edits, source_digest=source_digest(b"const limit = 1;\n"))
     finding = Finding(rule_id="x/y", message="m", path="a.js", span=span, level=Level.WARNING, fixes=(broken,))
     report = Report(root=str(tmp_path), tool_version="0", rules=(), findings=(finding,))
     outcome = plan_fixes(report, tmp_path, include_unsafe=False)
