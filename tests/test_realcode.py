@@ -1,5 +1,5 @@
-"""The labelled real-code set: its files are well formed, always; scoring runs only on request (LOADLINT_REALCODE_SCORE=1)
-and only on the repositories extracted on this machine (none in CI)."""
+"""The labelled real-code set: its files are well formed, always; scoring runs only on request
+(LOADLINT_REALCODE_SCORE=1) and only on the repositories extracted on this machine (none in CI)."""
 
 from __future__ import annotations
 
@@ -131,7 +131,8 @@ def test_check_fails_below_the_precision_floor():
     runs = {repo: score.RepoRun(findings=[(key, "m") for key in keys])}
     labels = [{"repo": repo, "path": "a.ts", "line": line, "rule": "x/y", "verdict": "tp" if line <= 8 else "fp"}
               for line in range(1, 11)]
-    assert score.check_failures(score.score(runs, labels, [])) == ["x/y: precision 0.80 on 10 labelled findings (under 0.9)"]
+    failures = score.check_failures(score.score(runs, labels, []))
+    assert failures == ["x/y: precision 0.80 on 10 labelled findings (under 0.9)"]
     labels[-1]["verdict"] = "tp"
     assert score.check_failures(score.score(runs, labels, [])) == []
     # a rule with fewer than five labelled findings is not judged yet

@@ -199,14 +199,14 @@ def _ratio(value: float | None) -> str:
 
 def format_table(table: dict[str, RuleScore]) -> str:
     header = ("rule", "findings", "tp", "fp", "unlabelled", "fn", "precision", "recall")
-    rows = [header]
+    counts = ("findings", "tp", "fp", "unlabelled", "fn")
     total = RuleScore()
-    for rule, row in table.items():
-        rows.append((rule, row.findings, row.tp, row.fp, row.unlabelled, row.fn, _ratio(row.precision), _ratio(row.recall)))
-        for name in ("findings", "tp", "fp", "unlabelled", "fn"):
+    for row in table.values():
+        for name in counts:
             setattr(total, name, getattr(total, name) + getattr(row, name))
-    rows.append(("all rules", total.findings, total.tp, total.fp, total.unlabelled, total.fn, _ratio(total.precision),
-                 _ratio(total.recall)))
+    rows = [header]
+    for rule, row in [*table.items(), ("all rules", total)]:
+        rows.append((rule, *(getattr(row, name) for name in counts), _ratio(row.precision), _ratio(row.recall)))
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
     lines = []
     for index, row in enumerate(rows):
@@ -234,14 +234,15 @@ def _where(label: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.realcode.score", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--root", help=f"where the repositories are extracted (default $LOADLINT_REALCODE or {DEFAULT_ROOT})")
+    parser.add_argument("--root", help=f"where the repositories are (default $LOADLINT_REALCODE or {DEFAULT_ROOT})")
     parser.add_argument("--rule", action="append", default=[], help="score only this rule id (repeatable)")
     parser.add_argument("--repo", action="append", default=[], help="score only this owner/name (repeatable)")
     parser.add_argument("--show-unlabelled", action="store_true", help="list every finding that has no label")
     parser.add_argument("--check", action="store_true",
                         help=f"exit 1 when a rule with >= {CHECK_MIN_LABELLED} labelled findings is under "
                              f"{CHECK_MIN_PRECISION} precision, or when a finding has no label")
-    parser.add_argument("--jobs", type=int, default=MAX_WORKERS, help=f"repositories linted at once (at most {MAX_WORKERS})")
+    parser.add_argument("--jobs", type=int, default=MAX_WORKERS,
+                        help=f"repositories linted at once (at most {MAX_WORKERS})")
     args = parser.parse_args(argv)
 
     repos = load_repos()
