@@ -17,7 +17,7 @@ from linter.flow.summary import CallEdge, FlowStep, FlowSummary, Origin, ReturnR
 from linter.flow.tracer import Flow, SchemaCheck, Tracer
 from linter.frameworks.request_inputs import PARAMS, Input
 from linter.frameworks.validation_schemas import SCHEMA_MODULES, is_dto_class, schema_fields
-from linter.js.exports import ExportTable, export_table, function_key
+from linter.js.exports import function_key
 from linter.js.expressions import arguments_of, callee, object_keys, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function
 from linter.js.bindings import function_declared_as, returned_values
@@ -36,10 +36,6 @@ _WRAPPED_VALUE_TYPES = frozenset({"call_expression", "object", "class"})
 
 def file_flow(file: "FileContext", spec: FlowSpec) -> "FileFlow":
     return file.memo(("flow", spec.name), lambda: FileFlow(file, spec))
-
-
-def file_exports(file: "FileContext") -> ExportTable:
-    return file.memo("flow.exports", lambda: export_table(file.root))
 
 
 class FileFlow:
@@ -95,14 +91,10 @@ class FileFlow:
         return Origin(call=symbol.callee, arguments=tuple(arguments), path=symbol.path, checks=checks, steps=steps)
 
     def summary(self) -> FlowSummary:
-        """What every run keeps of the file: its sinks whose values come from beyond it. What a file exports,
-        passes to other functions, returns and validates with is asked for on demand (`exports`,
-        `call_edges`, `returns`, `schema`), by the project phase, of the few files on a path to a sink."""
+        """What every run keeps of the file: its sinks whose values come from beyond it. What a file passes to
+        other functions, returns and validates with is asked for on demand (`call_edges`, `returns`,
+        `schema`), by the project phase, of the few files on a path to a sink."""
         return FlowSummary(spec=self.spec.name, sinks=list(self._sinks))
-
-    def exports(self) -> ExportTable:
-        return file_exports(self.file)
-
     # calls into other modules ----------------------------------------------------------------------------
 
     def call_edges(self, wanted: Callable[[Callee], bool]) -> list[CallEdge]:

@@ -10,35 +10,29 @@
 - every schema of another module the value went through (`SchemaRef`): the field must let it through, as
   the spec says (`FlowSpec.field_state_passes`).
 
-Each `Reach` names its source, its sink and the steps in every file between them. Calls are resolved
-through the export tables (`linter.js.exports`), re-exports and barrel files included, and through the
-project index's module resolution (relative paths, tsconfig aliases, workspace packages).
+Each `Reach` names its source, its sink and the steps in every file between them. Calls are resolved by the
+module graph (`linter.flow.modules`); the files the join looks into are parsed on demand.
 """
 
 from __future__ import annotations
 
-import posixpath
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from linter.context import FileContext
 from linter.flow.callees import Callee
-from linter.flow.file_flow import FileFlow
+from linter.flow.file_flow import file_flow
+from linter.flow.modules import module_graph
 from linter.flow.spec import FlowSpec
 from linter.flow.summary import CallEdge, FlowStep, FlowSummary, Origin, SchemaRef, SinkRecord
 from linter.flow.tracer import read_element
 from linter.frameworks.request_inputs import VALUE, Input, member_input, method_input
-from linter.js.exports import MODULE_OBJECT, ExportTable
-from linter.syntax import LANGUAGE_BY_SUFFIX, parse
 
 if TYPE_CHECKING:
     from linter.project import ProjectIndex
 
 MAX_HOPS = 6  # calls followed from a sink back to its source
-MAX_RE_EXPORTS = 5
 MAX_PENDING = 20_000  # work items per run: a bound for pathological projects
-MAX_DEMAND_FILES = 2_000  # files parsed again to follow calls and returns
 
 
 @dataclass(frozen=True)
@@ -81,7 +75,7 @@ class _Join:
         self.spec = spec
         self.summaries: dict[str, FlowSummary] = project.flow_summaries(spec.name)
         self._edges: dict[tuple[str, str], dict[int, list[tuple[str, CallEdge]]]] = {}
-        self.demand = _Demand(project, spec)
+        self.modules = module_graph(project)
 
     def run(self) -> list[Reach]:
         reaches: dict[tuple, Reach] = {}
@@ -126,67 +120,28 @@ class _Join:
         make them (its importers, through re-exporting files, and the file itself)."""
         if (path, key) not in self._edges:
             found: dict[int, list[tuple[str, CallEdge]]] = defaultdict(list)
-            for caller in sorted(self._importers(path) | {path}):
-                flows = self.demand.file_flow(caller)
-                if flows is None:
+            for caller in sorted(self.modules.importers(path) | {path}):
+                file = self.modules.file(caller)
+                if file is None:
                     continue
-                def calls_it(callee: Callee, caller: str = caller) -> bool:
-                    return self._may_reach(caller, callee, path) and self.resolve_callee(caller, callee) == (path, key)
 
-                for edge in flows.call_edges(calls_it):
+                def calls_it(callee: Callee, caller: str = caller) -> bool:
+                    return self.modules.resolve(caller, callee, leading_to=path) == (path, key)
+
+                for edge in file_flow(file, self.spec).call_edges(calls_it):
                     found[edge.index].append((caller, edge))
             self._edges[(path, key)] = found
         return self._edges[(path, key)].get(index, [])
 
-    def _may_reach(self, from_path: str, callee: Callee, target: str) -> bool:
-        """A cheap test before resolving `callee` through export tables: its module is `target`, or imports
-        it (a barrel may re-export it)."""
-        if not callee.module:
-            return from_path == target
-        module = self.project.resolve(from_path, callee.module)
-        if module is None:
-            return False
-        frontier, seen = [module], {module}
-        for _ in range(MAX_RE_EXPORTS + 1):
-            if target in frontier:
-                return True
-            following = []
-            for path in frontier:
-                for _, imported in self.project.imports.get(path, ()):
-                    if imported is not None and imported not in seen:
-                        seen.add(imported)
-                        following.append(imported)
-            frontier = following
-        return False
-
-    def _importers(self, path: str) -> set[str]:
-        """The files that import `path`, directly or through files that re-export it (barrels)."""
-        found: set[str] = set()
-        frontier = [path]
-        for _ in range(MAX_RE_EXPORTS):
-            following = []
-            for target in frontier:
-                for importer in self.project.importers_of(target):
-                    if importer in found:
-                        continue
-                    found.add(importer)
-                    table = self.demand.exports(importer)
-                    if table is not None and table.re_exports:
-                        following.append(importer)
-            if not following:
-                break
-            frontier = following
-        return found
-
     def _through_returns(self, path, origin: Origin, rest, checks, hops, sink_path, sink, reaches):
         """A sink fed by `origin.call`: what the callee returns of its arguments (or of the client)."""
-        target = self.resolve_callee(path, origin.call)
-        if target is None:
+        target = self.modules.resolve(path, origin.call)
+        file = self.modules.file(target[0]) if target is not None else None
+        if file is None:
             return
         callee_path, key = target
         wanted = origin.path + rest
-        flows = self.demand.file_flow(callee_path)
-        for record in flows.returns(key) if flows is not None else ():
+        for record in file_flow(file, self.spec).returns(key):
             after = _after_key(wanted, record.key)
             if after is None:
                 continue
@@ -221,83 +176,11 @@ class _Join:
     def _passes(self, where: str, check: SchemaRef, value: Input) -> bool:
         """The schema another module defines lets the field through (a field it does not know: no)."""
         field = check.field or value.param or ""
-        target = self.resolve_export(where, Callee(check.module, check.name))
-        flows = self.demand.file_flow(target[0]) if target is not None else None
-        record = flows.schema(target[1]) if flows is not None else None
+        target = self.modules.resolve(where, Callee(check.module, check.name))
+        file = self.modules.file(target[0]) if target is not None else None
+        record = file_flow(file, self.spec).schema(target[1]) if file is not None else None
         found = record.state(field) if record is not None else None
         return found is not None and self.spec.field_state_passes(found[0])
-
-    # resolution through export tables ----------------------------------------------------------------
-
-    def resolve_callee(self, from_path: str, callee: Callee) -> tuple[str, str] | None:
-        """(file, function key) of what `callee`, written in `from_path`, calls."""
-        return self.resolve_export(from_path, callee)
-
-    def resolve_export(self, from_path: str, callee: Callee) -> tuple[str, str] | None:
-        if not callee.module:  # a function of the same module
-            return from_path, _joined(callee.name, callee.members)
-        target = self.project.resolve(from_path, callee.module)
-        if target is None:
-            return None
-        return self._in_module(target, callee.name, callee.members, 0)
-
-    def _in_module(self, path: str, name: str, members: tuple[str, ...], depth: int) -> tuple[str, str] | None:
-        table = self.demand.exports(path)
-        if table is None or depth > MAX_RE_EXPORTS:
-            return None
-        if name == MODULE_OBJECT or (name == "default" and "default" not in table.names):
-            if table.module_object is not None:
-                return path, _joined(table.local_of(table.module_object), members)
-            if not members:
-                return None
-            return self._in_module(path, members[0], members[1:], depth)
-        local = table.names.get(name)
-        if local is not None:
-            return path, _joined(table.local_of(local), members)
-        for re_export in table.re_exports:
-            if re_export.name not in (name, MODULE_OBJECT):
-                continue
-            target = self.project.resolve(path, re_export.module)
-            if target is None:
-                continue
-            if re_export.name == name:
-                found = self._in_module(target, re_export.imported, members, depth + 1)
-            else:
-                found = self._in_module(target, name, members, depth + 1)
-            if found is not None:
-                return found
-        return None
-
-
-class _Demand:
-    """The files the join looks into: parsed when first asked for, at most `MAX_DEMAND_FILES` of them."""
-
-    def __init__(self, project: "ProjectIndex", spec: FlowSpec) -> None:
-        self.project = project
-        self.spec = spec
-        self._flows: dict[str, FileFlow | None] = {}
-
-    def file_flow(self, path: str) -> "FileFlow | None":
-        if path not in self._flows:
-            self._flows[path] = self._open(path) if len(self._flows) < MAX_DEMAND_FILES else None
-        return self._flows[path]
-
-    def exports(self, path: str) -> ExportTable | None:
-        flows = self.file_flow(path)
-        return flows.exports() if flows is not None else None
-
-    def _open(self, path: str) -> "FileFlow | None":
-        language = LANGUAGE_BY_SUFFIX.get(posixpath.splitext(path)[1])
-        source = self.project.read_js_source(path) if language is not None else None
-        if source is None:
-            return None
-        file = FileContext(path, source, language, parse(source, language), self.project.packages_around(path))
-        return FileFlow(file, self.spec)
-
-
-def _joined(local: str, members: tuple[str, ...]) -> str:
-    return ".".join((local, *members))
-
 
 def _after_key(path: tuple[str, ...], key: str | None) -> tuple[str, ...] | None:
     """What is left of `path` once property `key` is read (`key` None: all of it); None when the path reads

@@ -1,4 +1,4 @@
-"""Score the linter on real repositories already extracted on this machine, against tests/realcode/labels.json.
+"""Score the linter on real repositories already extracted on this machine, against the labels in tests/realcode/labels/.
 
     python -m tests.realcode.score [--root DIR] [--rule ID]... [--repo OWNER/NAME]... [--show-unlabelled] [--check]
 
@@ -27,7 +27,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 CHECKOUT = HERE.parent.parent
-LABELS_FILE = HERE / "labels.json"
+LABELS_DIR = HERE / "labels"  # one file per rule family: <family>.json
 REPOS_FILE = HERE / "repos.json"
 DEFAULT_ROOT = "/work/realcode"
 COMMIT_MARKER = ".loadlint-realcode-commit"
@@ -43,7 +43,12 @@ def load_repos(path: Path = REPOS_FILE) -> dict[str, dict]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def load_labels(path: Path = LABELS_FILE) -> list[dict]:
+def load_labels(folder: Path = LABELS_DIR) -> list[dict]:
+    """Every label, from the family files in `folder` (each sorted by repo, path, line, rule)."""
+    return [label for path in sorted(folder.glob("*.json")) for label in load_label_file(path)]
+
+
+def load_label_file(path: Path) -> list[dict]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
