@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from linter.js.bindings import declaration_of
 from linter.js.expressions import callee as callee_node
 from linter.js.expressions import member_chain, unwrap
 from linter.js.functions import CLASS_FIELD_TYPES, FUNCTION_TYPES
@@ -44,9 +45,11 @@ def callee_of(function: Node | None, file: "FileContext") -> Callee | None:
         return None
     if root.type == "identifier":
         binding = file.binding(text(root))
-        if binding is None:
-            return None
-        return Callee(binding.module, binding.imported, tuple(members))
+        if binding is not None:
+            return Callee(binding.module, binding.imported, tuple(members))
+        constructed = _local_instance(root) if members else None  # `const presenter = new ListPresenter()`
+        binding = file.binding(constructed) if constructed is not None else None
+        return Callee(binding.module, binding.imported, tuple(members)) if binding is not None else None
     if root.type == "this" and len(members) >= 2:
         type_name = _field_type(root, members[0], file)
         binding = file.binding(type_name) if type_name is not None else None
@@ -58,6 +61,14 @@ def callee_of(function: Node | None, file: "FileContext") -> Callee | None:
         if binding is not None:
             return Callee(binding.module, binding.imported, tuple(members))
     return None
+
+
+def _local_instance(name: Node) -> str | None:
+    """The class a local `const` holds an instance of: `X` for `const x = new X()`."""
+    declaration = declaration_of(name)
+    if declaration is None or declaration.kind != "variable" or declaration.path or declaration.declarator is None:
+        return None
+    return _constructed(declaration.declarator.child_by_field_name("value"))
 
 
 def _field_type(this: Node, field: str, file: "FileContext") -> str | None:

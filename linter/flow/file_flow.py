@@ -137,8 +137,9 @@ class FileFlow:
         source, root = self.file.source, self.file.root
         calls: dict[int, tuple[Node, Callee]] = {}
         local_functions = self._local_functions()
-        words = {binding.local for binding in self.file.import_bindings} | set(local_functions)
-        for word in words:
+        imported = {binding.local for binding in self.file.import_bindings}
+        words = imported | set(local_functions) | self._instances_of(imported)
+        for word in sorted(words):
             encoded = word.encode()
             for at in _occurrences(source, encoded):
                 leaf = root.descendant_for_byte_range(at, at + len(encoded))
@@ -161,6 +162,21 @@ class FileFlow:
             if target is not None:
                 calls[call.id] = (call, target)
         return [calls[key] for key in sorted(calls, key=lambda k: calls[k][0].start_byte)]
+
+    def _instances_of(self, classes: set[str]) -> set[str]:
+        """Local names holding an instance of an imported class (`const presenter = new ListPresenter()`)."""
+        names = set()
+        for word in classes:
+            encoded = word.encode()
+            for at in _occurrences(self.file.source, encoded):
+                leaf = self.file.root.descendant_for_byte_range(at, at + len(encoded))
+                created = leaf.parent if leaf is not None else None
+                holder = created.parent if created is not None and created.type == "new_expression" else None
+                if holder is not None and holder.type == "variable_declarator":
+                    name = holder.child_by_field_name("name")
+                    if name is not None and name.type == "identifier":
+                        names.add(text(name))
+        return names
 
     def _local_functions(self) -> dict[str, Node]:
         """Top-level functions of this module that other modules reach, by name."""
