@@ -26,7 +26,7 @@ from linter.flow.modules import module_graph
 from linter.flow.spec import FlowSpec
 from linter.flow.summary import CallEdge, FlowStep, FlowSummary, Origin, SchemaRef, SinkRecord
 from linter.flow.tracer import read_element
-from linter.frameworks.request_inputs import VALUE, Input, member_input, method_input
+from linter.frameworks.request_inputs import ARGUMENT, VALUE, Input, member_input, method_input
 
 if TYPE_CHECKING:
     from linter.project import ProjectIndex
@@ -166,7 +166,7 @@ class _Join:
 
     def _arrive(self, source_path, start: Input, path, checks, hops, sink_path, sink, reaches) -> None:
         value = _read(start, path)
-        if value is None or value.kind != VALUE:
+        if value is None or value.kind not in (VALUE, ARGUMENT):
             return
         if not all(self._passes(where, check, value) for where, check in checks):
             return

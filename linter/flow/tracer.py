@@ -28,16 +28,17 @@ from typing import TYPE_CHECKING
 from linter.flow.callees import Callee, callee_of
 from linter.flow.spec import ARITHMETIC, STRING_METHODS, TRUNCATING, FlowSpec
 from linter.frameworks.request_inputs import (
+    ARGUMENT,
+    CHECKED,
     PARAMS,
     SEARCH_PARAMS,
     VALUE,
     Input,
     constructed_input,
-    dto_type_name,
     entries_input,
     member_input,
     method_input,
-    parameter_input,
+    parameter_source,
     validated_by_route,
 )
 from linter.frameworks.validation_schemas import PARSE_METHODS, RESULT_PROPERTIES, UNBOUNDED, schema_field, BOUNDED
@@ -107,13 +108,15 @@ class Flow:
     input: Input | None = None
     steps: tuple[Step, ...] = ()
     schema: Node | SchemaCheck | None = None  # for VALIDATED bags: the schema (imported: its module and name)
+    # Schemas a route or procedure checks parts of the request with, by origin (`Source.schemas`).
+    schemas: tuple[tuple[str, Node | SchemaCheck], ...] = ()
     symbol: Symbol | None = None
     checks: tuple[SchemaCheck, ...] = ()  # imported schema fields the value passed through
 
     @property
     def is_value(self) -> bool:
         """A value the client chose, or possibly one (what a symbol stands for is known later)."""
-        return self.symbol is not None or (self.input is not None and self.input.kind == VALUE)
+        return self.symbol is not None or (self.input is not None and self.input.kind in (VALUE, ARGUMENT))
 
     @property
     def is_local(self) -> bool:
@@ -249,14 +252,14 @@ class Tracer:
                 return None
             flow = self._trace(frame.arguments[binding.index], frame.caller, depth)
             return self._path(flow, binding.path, binding.pattern) if flow is not None else None
-        start = parameter_input(binding, self.file)
-        if start is not None:
+        source = parameter_source(binding, self.file)
+        if source is not None:
+            start = source.input
             if start.kind != VALUE and validated_by_route(fn):
                 return None
-            flow = Flow(start)
-            dto = dto_type_name(binding.declarator) if start.kind == PARAMS else None
-            if dto is not None:  # NestJS validates the bag with this class: read its decorators
-                flow = Flow(Input(VALIDATED, start.origin), schema=self._schema_named(dto))
+            flow = Flow(start, schemas=tuple((origin, self._schema_of(schema)) for origin, schema in source.schemas))
+            if source.dto is not None:  # NestJS validates the bag with this class: read its decorators
+                flow = Flow(Input(VALIDATED, start.origin), schema=self._schema_named(source.dto))
             elif start.kind == VALUE:
                 flow = Flow(start, (Step(binding.pattern or binding.declarator, f"`{start.param}` comes from {start.origin}"),))
             return self._path(flow, binding.path, binding.pattern)
@@ -333,7 +336,27 @@ class Tracer:
         if step is None:
             return None
         note = f"`{prop}` comes from {step.origin}" if step.kind == VALUE else None
-        return flow.then(node, note, input=step)
+        return self._checked(flow.then(node, note, input=step))
+
+    def _checked(self, flow: Flow) -> Flow | None:
+        """`flow` after a step into a part of the request a route or procedure checks with a schema: a bag
+        becomes a checked bag, a value must pass its field."""
+        value = flow.input
+        if value is None or value.origin is None or not flow.schemas:
+            return None if value is not None and value.kind == CHECKED else flow
+        schema = dict(flow.schemas).get(value.origin)
+        if value.kind == CHECKED:
+            return replace(flow, input=Input(VALIDATED, value.origin), schema=schema) if schema is not None else None
+        if schema is None:
+            return flow
+        if value.kind == PARAMS:
+            return replace(flow, input=Input(VALIDATED, value.origin), schema=schema)
+        if value.kind != VALUE or value.param is None:
+            return flow
+        if isinstance(schema, SchemaCheck):
+            return replace(flow, checks=flow.checks + (replace(schema, field=value.param),))
+        check = schema_field(schema, value.param, self.file)
+        return flow if self.spec.field_passes(check) else None
 
     def _validated_member(self, flow: Flow, prop: str, node: Node) -> Flow | None:
         if isinstance(flow.schema, SchemaCheck):
@@ -419,7 +442,7 @@ class Tracer:
             if step is None:
                 return None
             note = f"`{step.param}` comes from {step.origin}" if step.kind == VALUE else None
-            return inner.then(node, note, input=step)
+            return self._checked(inner.then(node, note, input=step))
         if method in PARSE_METHODS and arguments:
             bag = self._trace(arguments[0], frame, depth)
             if bag is not None and ((bag.input is not None and bag.input.kind == PARAMS) or bag.symbol is not None):

@@ -1,18 +1,28 @@
-"""What a client controls in a request handler: the request object and the parameter bags hanging off it.
+"""What a client controls: the request object, the parameter bags hanging off it, and the inputs the
+framework models hand a handler (`linter.frameworks.nestjs`, `.trpc`, `.graphql`, `.routes`, `.nextjs`).
 
 An `Input` is one step of that vocabulary. A handler's request parameter (`req`, `request`, `ctx`, `context`,
 any parameter typed as a `Request` or `Context`, or the first parameter of a function registered as a route
 such as Hono's `app.get('/', (c) => …)`) is a `REQUEST`; from there:
 
 - `req.query`, `req.body`, `req.params`, Koa `ctx.query` / `ctx.request.body`, `await request.json()`,
-  Hono `c.req.query()`: a `PARAMS` bag, whose every property is a client-chosen `VALUE`;
+  Hono `c.req.query()`, Fastify `request.query`: a `PARAMS` bag, whose every property is a client-chosen `VALUE`;
 - `request.nextUrl`, `new URL(request.url)`: a `URL`, whose `searchParams` are `SEARCH_PARAMS`
   (`searchParams.get('limit')` is a `VALUE`; `Object.fromEntries(searchParams)` a `PARAMS` bag);
-- a Next.js page's props (`{ searchParams }`, `props.searchParams`) and a route handler's second argument
-  (`{ params }`): `PAGE_PROPS`;
+  `await request.formData()` is a `FORM` (`formData.get('limit')`);
+- Hono `c.req.valid('query')`: `CHECKED`, the part of the request the route's validator checked;
+- a Next.js page's props (`{ searchParams }`, `props.searchParams`, awaited or not) and a route handler's second
+  argument (`{ params }`): `PAGE_PROPS`;
+- a Next.js server action's arguments (a function of a `'use server'` module or with that directive): an
+  `ARGUMENT` (a value, or a bag of values: a TypeScript type checks nothing at run time), or a `FORM` for a
+  `FormData`;
+- a tRPC resolver's first parameter: `PROCEDURE`, whose `input` is checked by the procedure's `.input()` schema;
+- a GraphQL resolver's arguments: a `PARAMS` bag;
 - NestJS parameters: `@Query('limit') limit` is a `VALUE`, `@Query() query: ListDto` a `PARAMS` bag checked
-  by the DTO class.
+  by the DTO class or by a validation pipe's schema.
 
+A `Source` also carries the schemas that check parts of the request (a Fastify route schema, a Hono validator,
+a tRPC `.input()`, a NestJS pipe), by origin: the flow engine applies them where that part is read.
 The functions here answer one step at a time; the flow engine (`linter.flow.tracer`) chains them.
 """
 
@@ -22,7 +32,18 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from linter.frameworks.nextjs import is_app_rendered, is_app_route
+from linter.frameworks import graphql, nestjs, trpc
+from linter.frameworks.nextjs import has_use_server, is_app_rendered, is_app_route
+from linter.frameworks.origins import (
+    ACTION_ARGUMENTS,
+    GRAPHQL_ARGUMENTS,
+    PROCEDURE_INPUT,
+    QUERY_STRING,
+    REQUEST_BODY,
+    REQUEST_HEADERS,
+    ROUTE_PARAMETERS,
+)
+from linter.frameworks.routes import MIDDLEWARE_METHODS, ROUTE_METHODS, ROUTE_VALIDATORS, registration_schemas
 from linter.js.bindings import Binding
 from linter.js.functions import exported_name
 from linter.js.expressions import callee, member_object, object_keys, property_name, unwrap
@@ -40,20 +61,20 @@ SEARCH_PARAMS = "search-params"
 PARAMS = "params"
 PAGE_PROPS = "page-props"
 VALUE = "value"
-
-QUERY_STRING = "the query string"
-REQUEST_BODY = "the request body"
-ROUTE_PARAMETERS = "the route parameters"
+FORM = "form"  # a FormData: `.get('name')` is a value
+CHECKED = "checked"  # the part of the request a route's validator checked (Hono `c.req.valid('query')`)
+PROCEDURE = "procedure"  # a tRPC resolver's options: `input` is the client's
+ARGUMENT = "argument"  # a server action's argument: a value, or a bag of values
 
 REQUEST_PARAMETER_NAMES = frozenset({"req", "request", "_req", "_request", "ctx", "context"})
 _REQUEST_TYPE = re.compile(r"\b(\w*Request|Context|ParameterizedContext|GetServerSidePropsContext)\b")
 _PAGE_PROPS_FUNCTIONS = frozenset({"generateMetadata"})
 # Entry points whose first parameter is the request (`linter.js.invocation.handler_kind`).
 _REQUEST_HANDLER_KINDS = frozenset({"request-handler", "middleware", "pages-api", "route-handler", "next-middleware"})
-_NEST_DECORATORS = {"Query": QUERY_STRING, "Body": REQUEST_BODY, "Param": ROUTE_PARAMETERS}
+_VALIDATED_TARGETS = {"query": QUERY_STRING, "json": REQUEST_BODY, "form": REQUEST_BODY, "param": ROUTE_PARAMETERS}
+_FORM_TYPES = re.compile(r"\bFormData\b")
 _VALIDATING_NAME = re.compile(r"valid|celebrate|schema|zod|joi|yup|sanitiz", re.IGNORECASE)
 _EXPRESS_VALIDATOR_CHAINS = frozenset({"query", "body", "param", "check", "checkSchema", "checkQuery", "oneOf"})
-_ROUTER_METHODS = frozenset({"get", "post", "put", "patch", "delete", "all", "route", "use"})
 
 _REQUEST_PROPERTIES = {
     "query": (PARAMS, QUERY_STRING),
@@ -64,6 +85,7 @@ _REQUEST_PROPERTIES = {
     "nextUrl": (URL, None),
     "url": (URL_STRING, None),
     "searchParams": (SEARCH_PARAMS, QUERY_STRING),
+    "headers": (PARAMS, REQUEST_HEADERS),
 }
 _URL_PROPERTIES = {"searchParams": (SEARCH_PARAMS, QUERY_STRING), "query": (PARAMS, QUERY_STRING)}
 _PAGE_PROPERTIES = {
@@ -80,50 +102,61 @@ class Input:
     param: str | None = None  # for values: the parameter's name
 
 
-def parameter_input(binding: Binding, file: "FileContext") -> Input | None:
-    """What the function parameter `binding` holds, before its destructuring path: a request, page props, or
-    nothing the client controls."""
+@dataclass(frozen=True)
+class Source:
+    """What a handler's parameter holds, and the schemas that check parts of the request: (origin, schema)."""
+
+    input: Input
+    schemas: tuple[tuple[str, Node], ...] = ()
+    dto: str | None = None  # the DTO class a NestJS bag is checked with, by name (found by the engine)
+
+
+def parameter_source(binding: Binding, file: "FileContext") -> Source | None:
+    """What the function parameter `binding` holds, before its destructuring path: a request, page props, a
+    procedure's options, a server action's argument, GraphQL arguments… or nothing the client controls."""
     fn, param = binding.function, binding.declarator
     if fn is None or param is None:
         return None
-    decorated = _nest_parameter(param)
+    decorated = nestjs.decorated_parameter(param)
     if decorated is not None:
-        return decorated
+        if decorated.key is not None:
+            return Source(Input(VALUE, decorated.origin, decorated.key))
+        schemas = ((decorated.origin, decorated.schema),) if decorated.schema is not None else ()
+        return Source(Input(PARAMS, decorated.origin), schemas, decorated.dto)
+    if binding.index == 0:
+        schemas = trpc.procedure_schemas(fn)
+        if schemas is not None:
+            return Source(Input(PROCEDURE), tuple((PROCEDURE_INPUT, schema) for schema in schemas[-1:]))
+    position = graphql.arguments_position(fn)
+    if position is not None:
+        return Source(Input(PARAMS, GRAPHQL_ARGUMENTS)) if binding.index == position else None
     if binding.index == 0 and _is_page_component(fn, file):
-        return Input(PAGE_PROPS)
+        return Source(Input(PAGE_PROPS))
     if binding.index == 1 and is_app_route(file.path) and exported_name(fn, file.root) is not None:
-        return Input(PAGE_PROPS)  # `GET(request, { params })`
+        return Source(Input(PAGE_PROPS))  # `GET(request, { params })`
+    if _is_server_action(fn, file):
+        return Source(_action_argument(binding, param))
     if binding.index != 0:
         return None
-    if binding.path == () and _looks_like_request(param):
-        return Input(REQUEST)
-    if handler_kind(fn, file.path, file.root) in _REQUEST_HANDLER_KINDS:
-        return Input(REQUEST)  # `app.get('/', (c) => …)`, `router.get('/', async ({ query }, res) => …)`
+    if (binding.path == () and _looks_like_request(param)) or handler_kind(fn, file.path, file.root) in _REQUEST_HANDLER_KINDS:
+        # `app.get('/', (c) => …)`, `router.get('/', async ({ query }, res) => …)`
+        return Source(Input(REQUEST), registration_schemas(fn))
     return None
 
 
-def _nest_parameter(param: Node) -> Input | None:
-    """NestJS `@Query('limit') limit` (a value) and `@Query() query: ListDto` (a bag; see `dto_class`)."""
-    for child in param.children:
-        if child.type != "decorator" or not child.named_children:
-            continue
-        call = child.named_children[0]
-        if call.type != "call_expression":
-            continue
-        origin = _NEST_DECORATORS.get(text(call.child_by_field_name("function")))
-        if origin is None:
-            continue
-        arguments = [a for a in call.child_by_field_name("arguments").named_children if a.type != "comment"]
-        key = string_value(arguments[0]) if arguments else None
-        return Input(VALUE, origin, key) if key is not None else Input(PARAMS, origin)
-    return None
+def _is_server_action(fn: Node, file: "FileContext") -> bool:
+    """A function the browser can call: exported from a `'use server'` module, or with the directive itself."""
+    if has_use_server(fn.child_by_field_name("body")):
+        return True
+    return has_use_server(file.root) and exported_name(fn, file.root) is not None
 
 
-def dto_type_name(param: Node) -> str | None:
-    """`ListDto` for `@Query() query: ListDto`: the class a NestJS pipe validates the bag with."""
+def _action_argument(binding: Binding, param: Node) -> Input:
     annotation = param.child_by_field_name("type") if param.type in ("required_parameter", "optional_parameter") else None
-    named = annotation.named_children[0] if annotation is not None and annotation.named_children else None
-    return text(named) if named is not None and named.type == "type_identifier" else None
+    if annotation is not None and _FORM_TYPES.search(text(annotation)):
+        return Input(FORM, REQUEST_BODY)
+    name = param.child_by_field_name("pattern") if param.type in ("required_parameter", "optional_parameter") else param
+    return Input(ARGUMENT, ACTION_ARGUMENTS, text(name) if name is not None and name.type == "identifier" else None)
 
 
 def _looks_like_request(param: Node) -> bool:
@@ -147,8 +180,10 @@ def member_input(current: Input, prop: str) -> Input | None:
     if table is not None:
         step = table.get(prop)
         return Input(step[0], step[1]) if step is not None else None
-    if current.kind == PARAMS:
+    if current.kind in (PARAMS, ARGUMENT):
         return Input(VALUE, current.origin, prop)
+    if current.kind == PROCEDURE:
+        return Input(PARAMS, PROCEDURE_INPUT) if prop == "input" else None
     return None
 
 
@@ -163,8 +198,12 @@ def method_input(current: Input, method: str, first: str | None, count: int) -> 
             return Input(VALUE, ROUTE_PARAMETERS, first)
         if method == "json" and count == 0:
             return Input(PARAMS, REQUEST_BODY)
-    if current.kind == PARAMS and method == "get" and first is not None:  # a `Map`-like bag
-        return Input(VALUE, current.origin, first)
+        if method == "formData" and count == 0:
+            return Input(FORM, REQUEST_BODY)
+        if method == "valid" and first in _VALIDATED_TARGETS:  # Hono: what the route's validator checked
+            return Input(CHECKED, _VALIDATED_TARGETS[first])
+    if current.kind in (PARAMS, FORM, ARGUMENT) and method == "get" and first is not None:  # `Map`, FormData
+        return Input(VALUE, current.origin if current.kind != ARGUMENT else ACTION_ARGUMENTS, first)
     return None
 
 
@@ -200,7 +239,7 @@ def validated_by_route(fn: Node | None) -> bool:
         if parent.type != "arguments" or parent.parent is None:
             return False
         registration = callee(parent.parent)
-        if registration is None or property_name(registration) not in _ROUTER_METHODS:
+        if registration is None or property_name(registration) not in ROUTE_METHODS | MIDDLEWARE_METHODS:
             current = parent.parent
             continue
         return any(other != current and _validates(other) for other in parent.named_children)
@@ -208,8 +247,8 @@ def validated_by_route(fn: Node | None) -> bool:
 
 
 def _validates(middleware: Node) -> bool:
-    """`validate(schema)`, `celebrate({...})`, `zValidator('query', s)`, `listValidator`, express-validator's
-    `query('limit').isInt({ max: 100 })`, a Fastify `{ schema: ... }`, or an array of them."""
+    """`validate(schema)`, `celebrate({...})`, `listValidator`, express-validator's
+    `query('limit').isInt({ max: 100 })`, or an array of them: middleware whose schema this file may not show."""
     node = unwrap(middleware)
     if node is None:
         return False
@@ -217,10 +256,8 @@ def _validates(middleware: Node) -> bool:
         return any(_validates(item) for item in node.named_children)
     if node.type == "identifier":
         return _VALIDATING_NAME.search(text(node)) is not None
-    if node.type == "object":
-        return "schema" in object_keys(node)
-    if node.type != "call_expression":
-        return False
+    if node.type != "call_expression" or text(callee(node)) in ROUTE_VALIDATORS:
+        return False  # a Fastify `{ schema }` or a Hono validator: read by `linter.frameworks.routes`
     if _VALIDATING_NAME.search(text(callee(node))):
         return True  # `validate(schema)`, `validator.validateQuery(schema)`
     root: Node | None = node

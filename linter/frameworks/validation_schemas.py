@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from linter.js.bindings import declaration_of
-from linter.js.expressions import arguments_of, callee, member_object, object_keys, property_name, unwrap
+from linter.js.expressions import arguments_of, callee, key_text, member_object, object_keys, property_name, unwrap
 from linter.syntax import Node, text, walk
 
 if TYPE_CHECKING:
@@ -32,8 +32,12 @@ PARSE_METHODS = frozenset(
 )
 # `safeParse(x).data`, Joi's `{ value } = schema.validate(x)`: the accepted input under another name.
 RESULT_PROPERTIES = frozenset({"data", "value"})
-SCHEMA_MODULES = frozenset({"zod", "joi", "yup", "valibot", "@hapi/joi", "zod/v4", "zod/mini"})
-_SHAPE_METHODS = frozenset({"object", "strictObject", "looseObject", "shape", "keys", "extend", "append"})
+SCHEMA_MODULES = frozenset(
+    {"zod", "joi", "yup", "valibot", "@hapi/joi", "zod/v4", "zod/mini", "@sinclair/typebox", "typebox", "@hono/zod-openapi"}
+)
+_SHAPE_METHODS = frozenset({"object", "strictObject", "looseObject", "shape", "keys", "extend", "append", "Object"})
+# JSON Schema (Fastify route schemas, TypeBox options): keywords that put a ceiling on a value.
+_JSON_SCHEMA_BOUNDS = frozenset({"maximum", "exclusiveMaximum", "enum", "const"})
 _BOUND_METHODS = frozenset(
     {"max", "lte", "lt", "less", "lessThan", "maxValue", "enum", "nativeEnum", "literal", "valid", "oneOf", "picklist"}
 )
@@ -54,6 +58,8 @@ def schema_field(schema: Node | None, key: str, file: "FileContext", _depth: int
         return FieldCheck(UNKNOWN)
     if node.type in ("class_declaration", "abstract_class_declaration"):
         return _dto_field(node, key)
+    if node.type == "object":
+        return _json_schema_field(node, key, file, _depth)
     shaped, complete = False, True
     while node is not None and node.type == "call_expression":
         function = callee(node)
@@ -91,7 +97,7 @@ def _resolve(node: Node | None, depth: int) -> Node | None:
 
 def _from_schema_library(root: Node | None, file: "FileContext") -> bool:
     """The chain starts at `z`, `Joi`, `yup`... imported from a schema library."""
-    if root is None or root.type != "identifier":
+    if root is None or root.type != "identifier" or file is None:
         return False
     binding = file.binding(text(root))
     return binding is not None and binding.module in SCHEMA_MODULES
@@ -112,6 +118,8 @@ def _field(value: Node, file: "FileContext", depth: int) -> FieldCheck:
                 return FieldCheck(BOUNDED, node)
         if part.type == "binary_expression" and text(part.child_by_field_name("operator")) in ("<", "<=", ">", ">="):
             return FieldCheck(BOUNDED, node)  # a refinement or transform that compares: trust it
+        if part.type == "pair" and key_text(part.child_by_field_name("key")) in _JSON_SCHEMA_BOUNDS:
+            return FieldCheck(BOUNDED, node)  # TypeBox `Type.Integer({ maximum: 100 })`
     root = node
     while root is not None and root.type in ("call_expression", "member_expression"):
         inner = callee(root) if root.type == "call_expression" else member_object(root)
@@ -122,6 +130,28 @@ def _field(value: Node, file: "FileContext", depth: int) -> FieldCheck:
             return FieldCheck(UNKNOWN)
         return _field(nested, file, depth + 1)
     return FieldCheck(UNBOUNDED, node)
+
+
+def _json_schema_field(schema: Node, key: str, file: "FileContext", depth: int) -> FieldCheck:
+    """A JSON Schema object (a Fastify route's `querystring`): `properties.<key>` with a `maximum` (or an
+    `enum`) is bounded; a property without one is not; a key it does not list is absent when
+    `additionalProperties` is false (Fastify removes or refuses it), else unknown."""
+    entries = object_keys(schema)
+    properties = _resolve(entries.get("properties"), depth + 1)
+    if properties is None or properties.type != "object":
+        return FieldCheck(UNKNOWN)
+    fields = object_keys(properties)
+    if key not in fields:
+        closed = text(entries.get("additionalProperties")) == "false"
+        return FieldCheck(ABSENT if closed else UNKNOWN)
+    field = _resolve(fields[key], depth + 1)
+    if field is None:
+        return FieldCheck(UNKNOWN)
+    if field.type != "object":
+        return _field(field, file, depth + 1) if field.type == "call_expression" else FieldCheck(UNKNOWN)
+    if _JSON_SCHEMA_BOUNDS & set(object_keys(field)):
+        return FieldCheck(BOUNDED, field)
+    return FieldCheck(UNBOUNDED, field)
 
 
 def _dto_field(declaration: Node, key: str) -> FieldCheck:

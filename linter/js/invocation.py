@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from linter.frameworks.routes import MIDDLEWARE_METHODS, ROUTE_METHODS
 from linter.frameworks.nextjs import (
     HTTP_METHODS,
     PER_REQUEST_PAGE_FUNCTIONS,
@@ -48,7 +49,6 @@ from linter.js.functions import (
 from linter.js.singletons import init_target, is_plugin_function, lazy_singleton_target, registers_on_app
 from linter.syntax import Node, descendants_of_types, text
 
-ROUTER_METHODS = frozenset({"get", "post", "put", "patch", "delete", "all", "head", "options", "use"})
 REQUEST_NAMES = frozenset({"req", "request", "_req", "_request"})
 RESPONSE_NAMES = frozenset({"res", "response", "_res", "_response", "reply"})
 NEXT_NAMES = frozenset({"next", "_next"})
@@ -193,11 +193,13 @@ def _express_kind_by_registration(fn: Node) -> str | None:
     if call.type != "call_expression" or callee is None or callee.type != "member_expression":
         return None
     method = text(callee.child_by_field_name("property"))
-    if method not in ROUTER_METHODS:
+    if method not in ROUTE_METHODS | MIDDLEWARE_METHODS:
         return None
     first = parent.named_children[0] if parent.named_children else None
-    if method == "use":
+    if method in MIDDLEWARE_METHODS:
         return "middleware"
+    if method == "openapi":  # Hono's `app.openapi(route, handler)`
+        return "request-handler"
     if first is not None and first.type in ("string", "template_string") and first != fn:
         return "request-handler"
     return None

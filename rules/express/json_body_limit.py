@@ -73,10 +73,10 @@ from linter.model import Finding, Level, Precision
 from linter.paths import is_test_support_path
 from linter.rule import Match, Rule, RuleOptions
 from linter.syntax import Node, text, walk
+from linter.frameworks.routes import HTTP_VERB_METHODS
 
 PARSERS = frozenset({"json", "urlencoded", "text"})
 PARSER_MODULES = frozenset({"express", "body-parser"})
-ROUTE_METHODS = frozenset({"get", "post", "put", "patch", "delete", "all", "options", "head"})
 _PARSER_NAMES = {"json": "JSON body parser", "urlencoded": "form body parser", "text": "text body parser"}
 
 
@@ -190,7 +190,7 @@ def _registered_on_paths(node: Node) -> bool:
         if parent.type == "arguments" and parent.parent is not None and parent.parent.type == "call_expression":
             registration = parent.parent
             method = property_name(callee(registration))
-            if method in ROUTE_METHODS or method == "use":
+            if method in HTTP_VERB_METHODS or method == "use":
                 arguments = arguments_of(registration)
                 return len(arguments) > 1 and arguments[0] != node and _scoped_paths(arguments[0], method)
         if parent.type == "program":

@@ -1,0 +1,128 @@
+"""Route registrations of the Express-style routers (Express, Fastify, Hono, Koa router): the schemas a
+registration checks a handler's input with.
+
+- Fastify: `fastify.get(path, { schema: { querystring, body, params } }, handler)`, `fastify.get(path, { schema,
+  handler })`, `fastify.route({ method, url, schema, handler })`; the schemas are JSON Schema, TypeBox or zod
+  (with a type provider);
+- Hono: `app.get(path, zValidator('query', schema), handler)` (also `'json'`, `'form'`, `'param'`, and
+  `@hono/zod-openapi`'s `app.openapi(createRoute({ request: { query, params, body } }), handler)`).
+
+`registration_schemas(fn)` gives, for a handler `fn`, the schema checking each part of the request, by the
+origin the request inputs name it with (`linter.frameworks.request_inputs`).
+"""
+
+from __future__ import annotations
+
+from linter.frameworks.origins import QUERY_STRING, REQUEST_BODY, ROUTE_PARAMETERS
+from linter.js.bindings import declaration_of
+from linter.js.expressions import arguments_of, callee, key_text, object_keys, property_name, unwrap
+from linter.js.imports import string_value
+from linter.syntax import Node, text
+
+# The methods that register a route handler on an Express, Fastify, Hono or Koa router (`router.get(path, …)`),
+# defined once for every rule; `use` registers middleware, `route`/`on`/`openapi` take the route as an object.
+HTTP_VERB_METHODS = frozenset({"get", "post", "put", "patch", "delete", "all", "head", "options"})
+ROUTE_METHODS = HTTP_VERB_METHODS | {"route", "on", "openapi"}
+MIDDLEWARE_METHODS = frozenset({"use"})
+_FASTIFY_PARTS = {"querystring": QUERY_STRING, "query": QUERY_STRING, "body": REQUEST_BODY, "params": ROUTE_PARAMETERS}
+_HONO_TARGETS = {"query": QUERY_STRING, "json": REQUEST_BODY, "form": REQUEST_BODY, "param": ROUTE_PARAMETERS}
+_OPENAPI_PARTS = {"query": QUERY_STRING, "params": ROUTE_PARAMETERS, "body": REQUEST_BODY}
+ROUTE_VALIDATORS = frozenset({"zValidator", "validator", "tbValidator", "vValidator", "arktypeValidator", "typiaValidator"})
+_WRAPPER_DEPTH = 4
+
+
+def registration_schemas(fn: Node) -> tuple[tuple[str, Node], ...]:
+    """(origin, schema) pairs the route registration of handler `fn` checks its request with."""
+    call, options = _registration(fn)
+    if call is None:
+        return ()
+    found: list[tuple[str, Node]] = []
+    if options is not None:
+        found.extend(_fastify_schemas(options))
+    for argument in arguments_of(call):
+        found.extend(_hono_validator(argument))
+    if property_name(callee(call)) == "openapi" and arguments_of(call):
+        found.extend(_openapi_schemas(arguments_of(call)[0]))
+    return tuple(found)
+
+
+def _registration(fn: Node) -> tuple[Node | None, Node | None]:
+    """The registering call of handler `fn`, and the options object that holds it or sits beside it."""
+    current = fn
+    for _ in range(_WRAPPER_DEPTH):  # `asyncHandler(async (req, res) => …)`
+        parent = current.parent
+        while parent is not None and parent.type == "parenthesized_expression":
+            current, parent = parent, parent.parent
+        if parent is None:
+            return None, None
+        if parent.type == "pair" and key_text(parent.child_by_field_name("key")) == "handler" and parent.parent is not None:
+            options = parent.parent
+            call = options.parent.parent if options.parent is not None and options.parent.type == "arguments" else None
+            return (call, options) if call is not None and _is_route_call(call) else (None, None)
+        if parent.type != "arguments" or parent.parent is None:
+            return None, None
+        call = parent.parent
+        if _is_route_call(call):
+            options = next((unwrap(a) for a in arguments_of(call) if unwrap(a) is not None and unwrap(a).type == "object"), None)
+            return call, options
+        current = call
+    return None, None
+
+
+def _is_route_call(call: Node) -> bool:
+    function = callee(call)
+    return function is not None and function.type == "member_expression" and property_name(function) in ROUTE_METHODS
+
+
+def _fastify_schemas(options: Node) -> list[tuple[str, Node]]:
+    schema = _value(object_keys(options).get("schema"))
+    if schema is None or schema.type != "object":
+        return []
+    return [(_FASTIFY_PARTS[key], value) for key, value in object_keys(schema).items() if key in _FASTIFY_PARTS]
+
+
+def _hono_validator(argument: Node) -> list[tuple[str, Node]]:
+    node = unwrap(argument)
+    if node is None or node.type != "call_expression" or text(callee(node)) not in ROUTE_VALIDATORS:
+        return []
+    arguments = arguments_of(node)
+    target = string_value(arguments[0]) if arguments else None
+    if target not in _HONO_TARGETS or len(arguments) < 2:
+        return []
+    return [(_HONO_TARGETS[target], arguments[1])]
+
+
+def _openapi_schemas(route: Node) -> list[tuple[str, Node]]:
+    """`createRoute({ request: { query: Q, params: P, body: { content: { 'application/json': { schema: B } } } } })`."""
+    created = _value(route)
+    if created is None or created.type != "call_expression" or not arguments_of(created):
+        return []
+    definition = _value(arguments_of(created)[0])
+    request = _value(object_keys(definition).get("request")) if definition is not None and definition.type == "object" else None
+    if request is None or request.type != "object":
+        return []
+    found = []
+    for key, value in object_keys(request).items():
+        if key not in _OPENAPI_PARTS:
+            continue
+        if key == "body":
+            body = _value(value)
+            content = _value(object_keys(body).get("content")) if body is not None and body.type == "object" else None
+            for media in object_keys(content).values() if content is not None and content.type == "object" else ():
+                media = _value(media)
+                schema = object_keys(media).get("schema") if media is not None and media.type == "object" else None
+                if schema is not None:
+                    found.append((REQUEST_BODY, schema))
+        else:
+            found.append((_OPENAPI_PARTS[key], value))
+    return found
+
+
+def _value(node: Node | None) -> Node | None:
+    """An expression, or what a `const` of the same file holds (a route defined above its registration)."""
+    node = unwrap(node)
+    if node is not None and node.type == "identifier":
+        binding = declaration_of(node)
+        if binding is not None and binding.kind == "variable" and not binding.path and binding.declarator is not None:
+            return unwrap(binding.declarator.child_by_field_name("value")) or node
+    return node
