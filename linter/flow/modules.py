@@ -81,13 +81,13 @@ class ModuleGraph:
             return None
         if name == MODULE_OBJECT or (name == "default" and "default" not in table.names):
             if table.module_object is not None:
-                return path, _joined(table.local_of(table.module_object), members)
+                return path, table.local_of(_joined(table.module_object, members))
             if not members:
                 return None
             return self._in_module(path, members[0], members[1:], depth)
         local = table.names.get(name)
         if local is not None:
-            return path, _joined(table.local_of(local), members)
+            return path, table.local_of(_joined(local, members))
         for re_export in table.re_exports:
             if re_export.name not in (name, MODULE_OBJECT):
                 continue

@@ -56,6 +56,8 @@ if TYPE_CHECKING:
 VALIDATED = "validated"
 MAX_DEPTH = 40
 MAX_CALLERS = 8
+# Helpers that return a part of the object they are given (lodash's `pick`, and the projects' own copies).
+SUBSET_CALLS = frozenset({"pick", "pickBy", "omit"})
 METHOD_MARK = "()"  # a path element for a method call: `()get=limit` is `.get('limit')`, `()json` is `.json()`
 
 
@@ -250,8 +252,7 @@ class Tracer:
         if frame is not None and fn is not None and frame.function == fn:
             if binding.index >= len(frame.arguments):
                 return None
-            flow = self._trace(frame.arguments[binding.index], frame.caller, depth)
-            return self._path(flow, binding.path, binding.pattern) if flow is not None else None
+            return self._argument(frame.arguments[binding.index], binding, frame.caller, depth)
         source = parameter_source(binding, self.file)
         if source is not None:
             start = source.input
@@ -267,17 +268,22 @@ class Tracer:
         for site in (sites or ())[:MAX_CALLERS]:
             arguments = arguments_of(site)
             if binding.index < len(arguments):
-                flow = self._trace(arguments[binding.index], None, depth)
+                flow = self._argument(arguments[binding.index], binding, None, depth)
                 if flow is not None:
-                    flow = flow.then(arguments[binding.index], f"passed to `{function_name(fn)}()`")
-                    flow = self._path(flow, binding.path, binding.pattern)
-                    if flow is not None:
-                        return flow
+                    return flow.then(arguments[binding.index], f"passed to `{function_name(fn)}()`")
         if fn is not None and sites is None and function_key(fn) is not None and binding.index >= 0:
             note = f"`{binding.name}` is a parameter of `{function_name(fn) or function_key(fn)}()`"
             flow = Flow(symbol=Symbol("param", function=fn, index=binding.index), steps=(Step(binding.pattern or binding.declarator, note),))
             return self._path(flow, binding.path, binding.pattern)
         return None
+
+    def _argument(self, argument: Node, binding: Binding, frame: _Frame | None, depth: int) -> Flow | None:
+        """What a call passes into the parameter `binding`, read along its destructuring path: an object
+        literal's entry (`load({ pageSize })` into `function load({ pageSize })`), or the traced argument."""
+        if binding.path:
+            flow = self._member_of(argument, binding.path[0], binding.pattern or argument, frame, depth)
+            return self._path(flow, binding.path[1:], binding.pattern) if flow is not None else None
+        return self._trace(argument, frame, depth)
 
     def _schema_named(self, name: str) -> Node | SchemaCheck | None:
         """The class (or schema) `name` of this file, or the import it names."""
@@ -313,6 +319,9 @@ class Tracer:
                     return flow
             return None
         if obj.type == "call_expression":
+            parsed = self._parsed_literal_field(obj, prop, node, frame, depth)
+            if parsed is not NotImplemented:
+                return parsed
             function = callee(obj)
             target = function_declared_as(function) if function is not None and function.type == "identifier" else None
             if target is not None:
@@ -324,6 +333,24 @@ class Tracer:
                 return None
         inner = self._trace(obj, frame, depth + 1)
         return self._member(inner, prop, node) if inner is not None else None
+
+    def _parsed_literal_field(self, call: Node, prop: str, node: Node, frame, depth: int):
+        """`schema.parse({ limit: url.searchParams.get('limit'), … }).limit`: the literal's field, if the schema
+        lets it through; NotImplemented when `call` is not a schema parsing an object literal."""
+        function = callee(call)
+        arguments = arguments_of(call)
+        if function is None or function.type != "member_expression" or property_name(function) not in PARSE_METHODS:
+            return NotImplemented
+        literal = unwrap(arguments[0]) if arguments else None
+        if literal is None or literal.type != "object" or prop not in object_keys(literal):
+            return NotImplemented
+        schema = self._schema_of(member_object(function))
+        flow = self._trace(object_keys(literal)[prop], frame, depth + 1)
+        if flow is None:
+            return None
+        if isinstance(schema, SchemaCheck):
+            return replace(flow, checks=flow.checks + (replace(schema, field=prop),))
+        return flow if self.spec.field_passes(schema_field(schema, prop, self.file)) else None
 
     def _member(self, flow: Flow, prop: str | None, node: Node) -> Flow | None:
         if prop is None:
@@ -396,6 +423,9 @@ class Tracer:
             return decided
         if self.spec.keeps_call(name):
             return self._first_value(node, arguments, frame, depth, f"`{name}()` {self.spec.keeps_note}")
+        if name.rsplit(".", 1)[-1] in SUBSET_CALLS and arguments:  # `pick(req.query, ['limit', 'page'])`
+            inner = self._trace(arguments[0], frame, depth)
+            return inner if inner is not None and not inner.is_value else None
         if name == "Object.fromEntries" and arguments:
             inner = self._trace(arguments[0], frame, depth)
             made = entries_input(inner.input if inner is not None else None)

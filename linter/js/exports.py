@@ -51,9 +51,14 @@ class ExportTable:
     # Top-level bindings that hold an instance of a class of the module (`const leads = new LeadService()`):
     # binding → class, so that `leads.list()` reaches `LeadService.list`.
     instances: dict[str, str] = field(default_factory=dict)
+    # Entries of top-level object literals that name a top-level function: `const helpers = { paginate }`
+    # makes `helpers.paginate` the function `paginate`.
+    members: dict[str, str] = field(default_factory=dict)
 
     def local_of(self, key: str) -> str:
-        """`key` with an instance binding replaced by its class."""
+        """`key` with an instance binding replaced by its class, and an object's entry by the function it names."""
+        if key in self.members:
+            return self.members[key]
         head, dot, rest = key.partition(".")
         return self.instances.get(head, head) + dot + rest
 
@@ -63,12 +68,13 @@ class ExportTable:
             [[r.name, r.module, r.imported] for r in self.re_exports],
             self.module_object,
             sorted(self.instances.items()),
+            sorted(self.members.items()),
         ]
 
     @classmethod
     def from_data(cls, data: list) -> "ExportTable":
-        names, re_exports, module_object, instances = data
-        if not all(type(v) is str for pair in [*names, *instances] for v in pair):
+        names, re_exports, module_object, instances, members = data
+        if not all(type(v) is str for pair in [*names, *instances, *members] for v in pair):
             raise TypeError("bad export table")
         if not all(type(v) is str for r in re_exports for v in r) or not (module_object is None or type(module_object) is str):
             raise TypeError("bad export table")
@@ -77,6 +83,7 @@ class ExportTable:
             re_exports=[ReExport(n, m, i) for n, m, i in re_exports],
             module_object=module_object,
             instances=dict(instances),
+            members=dict(members),
         )
 
 
@@ -134,6 +141,13 @@ def _instances(statement: Node, table: ExportTable) -> None:
             constructor = value.child_by_field_name("constructor")
             if constructor is not None and constructor.type == "identifier":
                 table.instances[text(name)] = text(constructor)
+        elif value is not None and value.type == "object" and name.type == "identifier":
+            for entry in value.named_children:
+                if entry.type == "shorthand_property_identifier":
+                    table.members[f"{text(name)}.{text(entry)}"] = text(entry)
+                elif entry.type == "pair" and unwrap(entry.child_by_field_name("value")).type == "identifier":
+                    key = key_text(entry.child_by_field_name("key"))
+                    table.members[f"{text(name)}.{key}"] = text(unwrap(entry.child_by_field_name("value")))
 
 
 def _clause_names(clause: Node) -> list[tuple[str, str]]:
