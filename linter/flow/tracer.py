@@ -25,12 +25,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from linter.flow.callees import Callee, callee_of
+from linter.flow.callees import Callee, callee_of, import_of
 from linter.flow.spec import ARITHMETIC, STRING_METHODS, TRUNCATING, FlowSpec
+from linter.frameworks.nextjs import is_next_routed
+from linter.frameworks.routes import UNREAD_SCHEMA, registered_here
 from linter.frameworks.request_inputs import (
     ARGUMENT,
     CHECKED,
     PARAMS,
+    REQUEST,
     SEARCH_PARAMS,
     VALUE,
     Input,
@@ -86,6 +89,7 @@ class SchemaCheck:
     module: str
     name: str
     field: str
+    path: tuple[str, ...] = ()  # properties of the export that hold the schema (a route schema's `querystring`)
 
 
 @dataclass(frozen=True)
@@ -112,6 +116,8 @@ class Flow:
     schema: Node | SchemaCheck | None = None  # for VALIDATED bags: the schema (imported: its module and name)
     # Schemas a route or procedure checks parts of the request with, by origin (`Source.schemas`).
     schemas: tuple[tuple[str, Node | SchemaCheck], ...] = ()
+    # A handler other modules register: what their registrations check is known in the project phase.
+    handler: Node | None = None
     symbol: Symbol | None = None
     checks: tuple[SchemaCheck, ...] = ()  # imported schema fields the value passed through
 
@@ -123,7 +129,7 @@ class Flow:
     @property
     def is_local(self) -> bool:
         """The file shows the whole flow: a request input, with no schema of another module on the way."""
-        return self.symbol is None and not self.checks
+        return self.symbol is None and not self.checks and self.handler is None
 
     def then(self, node: Node, note: str | None, **changes) -> "Flow":
         steps = self.steps
@@ -258,7 +264,17 @@ class Tracer:
             start = source.input
             if start.kind != VALUE and validated_by_route(fn):
                 return None
-            flow = Flow(start, schemas=tuple((origin, self._schema_of(schema)) for origin, schema in source.schemas))
+            if any(origin == UNREAD_SCHEMA for origin, _, _ in source.schemas):
+                return None  # checked by a route schema this module cannot read: trusted, as validation middleware is
+            flow = Flow(
+                start,
+                schemas=tuple(
+                    (origin, schema)
+                    for origin, node, path in source.schemas
+                    if (schema := self._schema_at(node, path)) is not None
+                ),
+                handler=fn if start.kind == REQUEST and self._registered_elsewhere(fn, source) else None,
+            )
             if source.dto is not None:  # NestJS validates the bag with this class: read its decorators
                 flow = Flow(Input(VALIDATED, start.origin), schema=self._schema_named(source.dto))
             elif start.kind == VALUE:
@@ -284,6 +300,13 @@ class Tracer:
             flow = self._member_of(argument, binding.path[0], binding.pattern or argument, frame, depth)
             return self._path(flow, binding.path[1:], binding.pattern) if flow is not None else None
         return self._trace(argument, frame, depth)
+
+    def _registered_elsewhere(self, fn: Node, source) -> bool:
+        """A request handler another module registers (`router.get('/', validate(s), leads.list)`): what that
+        registration checks is read in the project phase."""
+        if source.schemas or function_key(fn) is None or is_next_routed(self.file.path):
+            return False
+        return call_sites(fn, self.file.root) is None and not registered_here(fn)
 
     def _schema_named(self, name: str) -> Node | SchemaCheck | None:
         """The class (or schema) `name` of this file, or the import it names."""
@@ -491,15 +514,19 @@ class Tracer:
             return SchemaCheck(binding.module, binding.imported, "")
         return receiver
 
+    def _schema_at(self, node: Node, path: tuple[str, ...]) -> Node | SchemaCheck | None:
+        """The schema `path` reads from `node`: a node of this file, or a check of an import."""
+        schema = self._schema_of(node)
+        if isinstance(schema, SchemaCheck):
+            return replace(schema, path=path)
+        for prop in path:
+            holder = object_literal(unwrap(schema)) if schema is not None else None
+            schema = object_keys(holder).get(prop) if holder is not None else None
+        return schema
+
     def _import_of(self, name: Node):
         """The import binding a name refers to, unless a local declaration shadows it."""
-        binding = self.file.binding(text(name))
-        if binding is None:
-            return None
-        declaration = declaration_of(name)
-        if declaration is None or declaration.kind == "opaque" or declaration.function is None:
-            return binding
-        return None
+        return import_of(name, self.file)
 
     def _helper(self, node, function, target, arguments, frame, depth) -> Flow | None:
         """A call of a function declared in this file: what it returns, its parameters bound to `arguments`."""

@@ -140,9 +140,9 @@ class UncappedLimit(Rule):
 
     def _report_reach(self, reach: Reach) -> Finding:
         param, origin = reach.source.param, reach.source.origin
-        where = reach.source_path if reach.source_path != reach.sink_path else "this file"
+        where = f" in {reach.source_path}" if reach.source_path != reach.sink_path else ""
         message = (
-            f"`{param}` from {origin} in {where} sets {reach.sink.label} with no upper bound, so one request can "
+            f"`{param}` from {origin}{where} sets {reach.sink.label} with no upper bound, so one request can "
             f"read the whole table; cap it, e.g. `Math.min(parsed, 100)`."
         )
         code_flow = [Location(path=hop.path, span=step.span, message=step.note) for hop in reach.hops for step in hop.steps]
