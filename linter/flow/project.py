@@ -25,11 +25,11 @@ from linter.flow.file_flow import file_flow, top_level_value
 from linter.flow.modules import module_graph
 from linter.flow.spec import FlowSpec
 from linter.flow.summary import CallEdge, FlowStep, FlowSummary, Origin, SchemaRef, SinkRecord
-from linter.flow.tracer import object_literal, read_element
+from linter.flow.tracer import read_element
 from linter.frameworks.request_inputs import ARGUMENT, VALUE, Input, member_input, method_input
-from linter.frameworks.routes import UNREAD_SCHEMA, registration_schemas, route_handler_references, validated_by_route
-from linter.frameworks.validation_schemas import schema_field
-from linter.js.expressions import object_keys, unwrap
+from linter.frameworks.routes import OPTIONAL_PART, UNREAD_SCHEMA, registration_schemas, route_handler_references, validated_by_route
+from linter.frameworks.validation_schemas import schema_field, schema_part
+from linter.js.expressions import unwrap
 from linter.syntax import text
 
 if TYPE_CHECKING:
@@ -230,9 +230,12 @@ class _Join:
         if imported is not None:
             return self._passes(file.path, SchemaRef(imported.module, imported.imported, field, path), Input(VALUE, None, field))
         if path:
-            holder = object_literal(node) if node is not None else None
-            entry = object_keys(holder).get(path[0]) if holder is not None else None
-            return entry is not None and self._lets_through(file, entry, path[1:], field, depth + 1)
+            step = path[0].removeprefix(OPTIONAL_PART)
+            local = top_level_value(file, text(node)) if node is not None and node.type == "identifier" else None
+            part = schema_part(local if local is not None else node, step, file)
+            if part is None and path[0].startswith(OPTIONAL_PART):
+                return self._lets_through(file, node, path[1:], field, depth + 1)
+            return part is not None and self._lets_through(file, part, path[1:], field, depth + 1)
         if node is not None and node.type == "identifier":
             local = top_level_value(file, text(node))
             if local is not None and local != node:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 from linter.flow.callees import Callee, callee_of, import_of
 from linter.flow.spec import ARITHMETIC, STRING_METHODS, TRUNCATING, FlowSpec
 from linter.frameworks.nextjs import is_next_routed
-from linter.frameworks.routes import UNREAD_SCHEMA, registered_here
+from linter.frameworks.routes import OPTIONAL_PART, UNREAD_SCHEMA, registered_here
 from linter.frameworks.request_inputs import (
     ARGUMENT,
     CHECKED,
@@ -44,7 +44,7 @@ from linter.frameworks.request_inputs import (
     parameter_source,
     validated_by_route,
 )
-from linter.frameworks.validation_schemas import PARSE_METHODS, RESULT_PROPERTIES, UNBOUNDED, schema_field, BOUNDED
+from linter.frameworks.validation_schemas import BOUNDED, PARSE_METHODS, RESULT_PROPERTIES, UNBOUNDED, schema_field, schema_part
 from linter.js.bindings import Binding, declaration_of, definitions_before, function_declared_as, returned_values
 from linter.js.exports import function_key
 from linter.js.expressions import arguments_of, callee, member_object, object_keys, property_name, unwrap
@@ -520,8 +520,11 @@ class Tracer:
         if isinstance(schema, SchemaCheck):
             return replace(schema, path=path)
         for prop in path:
-            holder = object_literal(unwrap(schema)) if schema is not None else None
-            schema = object_keys(holder).get(prop) if holder is not None else None
+            optional = prop.startswith(OPTIONAL_PART)
+            part = schema_part(schema, prop.removeprefix(OPTIONAL_PART), self.file) if schema is not None else None
+            if part is None and optional:
+                continue  # `validate(schema)` given the request part itself
+            schema = part
         return schema
 
     def _import_of(self, name: Node):

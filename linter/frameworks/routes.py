@@ -51,6 +51,7 @@ def registration_schemas(fn: Node) -> tuple[RouteSchema, ...]:
         found.extend(_fastify_schemas(options))
     for argument in arguments_of(call):
         found.extend(_hono_validator(argument))
+        found.extend(_middleware_schemas(argument))
     if property_name(callee(call)) == "openapi" and arguments_of(call):
         found.extend(_openapi_schemas(arguments_of(call)[0]))
     return tuple(found)
@@ -114,6 +115,34 @@ def _fastify_schemas(options: Node) -> list[RouteSchema]:
     if schema.type != "object":  # built by a call: this module cannot tell what it checks
         return [(UNREAD_SCHEMA, schema, ())]
     return [(_FASTIFY_PARTS[key], value, ()) for key, value in object_keys(schema).items() if key in _FASTIFY_PARTS]
+
+
+_PART_ORIGINS = {"query": QUERY_STRING, "body": REQUEST_BODY, "params": ROUTE_PARAMETERS}
+OPTIONAL_PART = "?"  # a path step read when the schema has that field, else skipped (`validate(schema)`)
+
+
+def _middleware_schemas(argument: Node) -> list[RouteSchema]:
+    """Express validation middleware that names its schema: `validate({ query: S })`, `validate(S, 'query')`,
+    or `validate(S)` where S checks `{ query, body, params }` (or the request part it is given, when it has no
+    such fields)."""
+    node = unwrap(argument)
+    if node is None or node.type != "call_expression" or text(callee(node)) in ROUTE_VALIDATORS:
+        return []
+    if not _VALIDATING_NAME.search(text(callee(node))):
+        return []
+    arguments = arguments_of(node)
+    first = unwrap(arguments[0]) if arguments else None
+    if first is None or first.type in ("string", "template_string"):
+        return []
+    if first.type == "object":
+        parts = object_keys(first)
+        if parts and set(parts) <= set(_PART_ORIGINS):
+            return [(_PART_ORIGINS[key], value, ()) for key, value in parts.items()]
+        return []
+    target = string_value(arguments[1]) if len(arguments) > 1 else None
+    if target in _PART_ORIGINS:
+        return [(_PART_ORIGINS[target], first, ())]
+    return [(origin, first, (OPTIONAL_PART + part,)) for part, origin in _PART_ORIGINS.items()]
 
 
 def _hono_validator(argument: Node) -> list[RouteSchema]:
@@ -181,13 +210,13 @@ def validated_by_route(fn: Node | None) -> bool:
         if registration is None or property_name(registration) not in ROUTE_METHODS | MIDDLEWARE_METHODS:
             current = parent.parent
             continue
-        return any(other != current and _validates(other) for other in parent.named_children)
+        return any(other != current and _validates(other) and not _middleware_schemas(other) for other in parent.named_children)
     return False
 
 
 def _validates(middleware: Node) -> bool:
-    """`validate(schema)`, `celebrate({...})`, `listValidator`, express-validator's
-    `query('limit').isInt({ max: 100 })`, or an array of them: middleware whose schema this file may not show."""
+    """`celebrate({...})`, `listValidator`, express-validator's `query('limit').isInt({ max: 100 })`, or an array
+    of them: middleware whose schema this file may not show (one that names its schema is read instead)."""
     node = unwrap(middleware)
     if node is None:
         return False

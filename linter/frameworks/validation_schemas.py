@@ -168,3 +168,13 @@ def _dto_field(declaration: Node, key: str) -> FieldCheck:
         return FieldCheck(UNBOUNDED, member)
     return FieldCheck(UNKNOWN)
 
+
+def schema_part(schema: Node | None, prop: str, file: "FileContext") -> Node | None:
+    """The schema of field `prop` of `schema` (an object literal, a schema shape or a DTO class of this file),
+    or None."""
+    node = _resolve(schema, 0)
+    if node is None:
+        return None
+    if node.type == "object":
+        return object_keys(node).get(prop)
+    return schema_field(node, prop, file).node
