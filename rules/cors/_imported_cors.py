@@ -174,12 +174,24 @@ def imported_value(graph: "ModuleGraph", from_path: str, source: Callee) -> tupl
             return None
         value = module_value(file, target[1])
         if value is None:
-            return None
-        onward = _imported(value, file) if value.type in ("identifier", "shorthand_property_identifier") else None
-        if onward is None or onward[1]:
-            return file, value
-        path, source = file.path, onward[0]
+            onward = _imported_key(file, target[1])
+        elif value.type in ("identifier", "shorthand_property_identifier"):
+            imported = _imported(value, file)
+            onward = imported[0] if imported is not None and not imported[1] else None
+        else:
+            onward = None
+        if onward is None:
+            return (file, value) if value is not None else None
+        path, source = file.path, onward
     return None
+
+
+def _imported_key(file: "FileContext", key: str) -> Callee | None:
+    """The import a module's local key names when the module only imports it (`import { a } from './a';
+    export { a }`)."""
+    head, *members = key.split(".")
+    binding = file.binding(head) if _top_level(file, head) is None else None
+    return Callee(binding.module, binding.imported, tuple(members)) if binding is not None else None
 
 
 def module_value(file: "FileContext", key: str) -> Node | None:
