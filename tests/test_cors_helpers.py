@@ -31,6 +31,8 @@ from tests.sarif_schema import assert_valid_sarif
         (r"example\.com$", "https://evilexample.com"),
         (r"^https:\/\/app.example\.com$", "https://appxexample.com"),
         (r"localhost", "https://localhost.evil.io"),
+        (r"^https:\/\/.*\.vercel\.app$", "https://someone-else.vercel.app"),
+        (r"^https:\/\/[\w-]+\.github\.io$", "https://someone-else.github.io"),
     ],
 )
 def test_leaky_regexes_name_an_origin_that_passes(pattern, origin):
@@ -48,6 +50,7 @@ def test_leaky_regexes_name_an_origin_that_passes(pattern, origin):
         r"^https:\/\/example.com$",  # the dot only lets in `examplexcom`, which nobody can register
         r"^capacitor:\/\/localhost",
         r".*",
+        r"^https:\/\/shop-admin\.netlify\.app$",  # one site on a shared hosting domain
     ],
 )
 def test_tight_regexes_pass_no_foreign_origin(pattern):
@@ -68,6 +71,8 @@ def test_match_everything_regexes():
         ("startsWith", "http://localhost:", None),
         ("startsWith", "https://app.example.com/", None),
         ("endsWith", ".example.com", None),
+        ("endsWith", ".vercel.app", "https://someone-else.vercel.app"),
+        ("endsWith", ".app.example.com", None),
     ],
 )
 def test_string_checks(method, value, origin):

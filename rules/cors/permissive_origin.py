@@ -25,8 +25,9 @@ origin having passed an allowlist test. It does not report:
   server again.
 
 It also reports:
-- `origin: true`, a regex every origin passes (`/.*/`) or an allow-all fallback (`process.env.ORIGIN || true`)
-  next to `credentials: true`, unless only in development; with `@koa/cors` also `origin: '*'` or no origin at
+- `origin: true`, a regex every origin passes (`/.*/`), an allow-all fallback (`process.env.ORIGIN || true`) or
+  a computed switch that is `true` in some deployments (`origin: publicUrl.startsWith('https://')`) next to
+  `credentials: true`, unless only in development; with `@koa/cors` also `origin: '*'` or no origin at
   all, which it turns into the request's own origin when credentials are on. (`cors`, `@fastify/cors` and
   `hono/cors` send a literal `*`, and browsers refuse to pair `*` with credentials, so that combination is
   broken, not open, and is not reported.)
@@ -37,7 +38,8 @@ It also reports:
   and `/^https:\/\/.*example\.com/` accept `https://example.com.evil.io` (no `$`), `/example\.com$/` accepts
   `https://evilexample.com` (nothing before the domain), `/^https:\/\/app.example\.com$/` accepts
   `https://appxexample.com` (unescaped dot), `origin.startsWith('http://localhost')` accepts
-  `http://localhost.evil.io`. An unescaped dot that only lets in names nobody can register (`example.com`
+  `http://localhost.evil.io`, and `origin.endsWith('.vercel.app')` or `/^https:\/\/[a-z0-9-]+\.netlify\.app$/`
+  accept a stranger's site on a hosting domain where anyone can publish one. An unescaped dot that only lets in names nobody can register (`example.com`
   matching `examplexcom`) is not reported.
 
 The origin function, the origin value or the whole options object may come from another module
@@ -141,7 +143,16 @@ from linter.js.functions import FUNCTION_TYPES, enclosing_function, function_bod
 from linter.js.imports import string_value
 from linter.rules.cors._imported_cors import ORIGIN, ImportedPolicy, imported_policies, imported_value, policy_objects
 from linter.rules.cors._origin_names import OriginNames
-from linter.rules.cors._origin_paths import ALWAYS, PathState, ReachedSink, Verdict, allows, default_leaf, verdicts
+from linter.rules.cors._origin_paths import (
+    ALWAYS,
+    PathState,
+    ReachedSink,
+    Verdict,
+    allows,
+    default_leaf,
+    refine,
+    verdicts,
+)
 from linter.rules.cors._origin_allowlists import Bypass, bypass, matches_any_origin, string_check_bypass
 from linter.rules.cors._served_routes import serves_no_routes
 from linter.model import Finding, Level, Location, Precision
@@ -154,10 +165,12 @@ _REGEX_FIXES = {
     "unanchored-end": "end it with `$`",
     "unanchored-start": "anchor the host (`^https:\\/\\/` or `\\.` before the domain)",
     "unescaped-dot": "escape its dots (`\\.`)",
+    "shared-host": "list your own deployments instead of the whole hosting domain (anyone can publish a site there)",
 }
 _STRING_FIXES = {
     "unanchored-end": "compare whole origins (`===`) or the parsed `new URL(origin).hostname` instead",
     "unanchored-start": "keep the dot before the domain (`.endsWith('.example.com')`)",
+    "shared-host": "compare whole origins of your own deployments (anyone can publish a site on that hosting domain)",
 }
 # Dev servers' own CORS settings (`server.cors` in vite.config.ts) never reach production.
 _DEV_TOOL_CONFIG = re.compile(r"(^|/)((vite|vitest|webpack|rspack|rollup|storybook)\.config\.[cm]?[jt]s|\.storybook/)")
@@ -166,6 +179,8 @@ _ARRAY_SEARCHES = frozenset({"some", "find", "findIndex", "every", "filter"})
 _DEVELOPMENT_SCOPE_DEPTH = 3
 # An origin function that gets the request instead of the origin (Koa's `ctx`) reads the header itself.
 _CONTEXT_PARAMETERS = frozenset({"ctx", "context", "req", "request"})
+_COMPARISONS = frozenset({"===", "==", "!==", "!=", "<", "<=", ">", ">="})
+_BOOLEAN_METHODS = frozenset({"startsWith", "endsWith", "includes", "has", "test", "some", "every"})
 _IMPORTED = "imported"  # the kind of the facts that record a CORS call configured from another module
 _CORS_PACKAGES_QUERY = '"cors" "@koa/cors" "koa2-cors" "@fastify/cors" "fastify-cors" "hono/cors" "@elysiajs/cors"'
 
@@ -435,7 +450,8 @@ class PermissiveOrigin(Rule):
                 what = f"{setting} in {file.path}, applied with `credentials: true` by {policy.applied.path},"
             else:
                 what = f"{setting} with `credentials: true` in {file.path}, applied by {policy.applied.path},"
-            message = f"{what} lets any origin in: {_CREDENTIALED_RISK}; list the allowed origins instead."
+            when = " whenever it is true" if _boolean_valued(value) else ""
+            message = f"{what} lets any origin in{when}: {_CREDENTIALED_RISK}; list the allowed origins instead."
             code_flow = policy.code_flow(file.location(value, "every origin passes"))
             yield file.report(self, value, message, related=policy.related(), code_flow=code_flow)
             return
@@ -544,7 +560,31 @@ def _any_origin_outside_development(value: Node, policy: _Policy) -> bool:
             return Verdict.ALLOW
         return None
 
+    if _boolean_valued(value):  # `true` lets every origin in, so a switch does whenever it is on
+        when_on, _ = refine(value, {PathState()}, names)
+        return any(not s.development for s in when_on)
     return any(v == Verdict.ALLOW and not s.development for s, v in verdicts(value, PathState(), names, leaf))
+
+
+def _boolean_valued(value: Node | None) -> bool:
+    """A computed boolean: `url.startsWith('https://')`, `env.CORS === 'open'`, `!isProduction`, `a ?? false`."""
+    value = unwrap(value)
+    if value is None:
+        return False
+    if value.type == "unary_expression":
+        return text(value.child_by_field_name("operator")) == "!"
+    if value.type == "binary_expression":
+        operator = text(value.child_by_field_name("operator"))
+        if operator in _COMPARISONS:
+            return True
+        sides = [unwrap(value.child_by_field_name(side)) for side in ("left", "right")]
+        return operator in ("&&", "||", "??") and all(
+            side is not None and (side.type in ("true", "false") or _boolean_valued(side)) for side in sides
+        )
+    if value.type == "call_expression":
+        function = callee(value)
+        return property_name(function) in _BOOLEAN_METHODS or text(function) == "Boolean"
+    return False
 
 
 def _only_in_development(node: Node, file: FileContext) -> bool:
