@@ -283,7 +283,7 @@ def test_a_cross_module_finding_names_both_files_and_links_them_in_sarif(tmp_pat
     write_files(
         tmp_path,
         {
-            "package.json": '{"name": "api", "dependencies": {"express": "4.19.2", "cors": "2.8.5"}}',
+            "package.json": '{"name": "api", "dependencies": {"express": "4.19.2", "cors": "2.8.5", "express-session": "1.18.0"}}',
             "src/origin.js": (
                 "const listed = ['https://app.example.com'];\n"
                 "exports.check = (origin, cb) => {\n"
@@ -312,3 +312,35 @@ def test_a_cross_module_finding_names_both_files_and_links_them_in_sarif(tmp_pat
     (flow,) = result["codeFlows"]
     uris = [s["location"]["physicalLocation"]["artifactLocation"]["uri"] for s in flow["threadFlows"][0]["locations"]]
     assert uris == ["src/app.js", "src/origin.js"]
+
+
+def _credentialed_findings(tmp_path, files: dict[str, str]) -> list[str]:
+    write_files(tmp_path, files)
+    report = run(RunOptions(paths=[tmp_path], jobs=1, select=["cors"])).report
+    return sorted(f"{f.path}:{f.span.start_line}" for f in report.active_findings)
+
+
+_OPEN_API = (
+    "const express = require('express');\nconst cors = require('cors');\nconst app = express();\n"
+    "app.use(cors({ origin: true, credentials: true }));\napp.get('/me', (req, res) => res.json({}));\n"
+    "module.exports = app;\n"
+)
+
+
+def test_credentials_count_only_in_an_app_that_has_some(tmp_path):
+    manifest = '{"name": "api", "dependencies": {"express": "4.19.2", "cors": "2.8.5"%s}}'
+    assert _credentialed_findings(tmp_path / "bare", {"package.json": manifest % "", "app.js": _OPEN_API}) == []
+    with_session = {"package.json": manifest % ', "express-session": "1.18.0"', "app.js": _OPEN_API}
+    assert _credentialed_findings(tmp_path / "session", with_session) == ["app.js:4"]
+    reads_cookies = {"package.json": manifest % "", "app.js": _OPEN_API, "me.js": "module.exports = (req) => req.headers.cookie;\n"}
+    assert _credentialed_findings(tmp_path / "cookies", reads_cookies) == ["app.js:4"]
+    # No manifest to judge by, or a package of the repository that may read cookies for it: reported.
+    assert _credentialed_findings(tmp_path / "loose", {"app.js": _OPEN_API}) == ["app.js:4"]
+    workspace = {
+        "package.json": '{"name": "root", "private": true}',
+        "apps/api/package.json": manifest % ', "@acme/identity": "*"',
+        "apps/api/app.js": _OPEN_API,
+        "packages/identity/package.json": '{"name": "@acme/identity"}',
+        "packages/identity/index.js": "module.exports = {};\n",
+    }
+    assert _credentialed_findings(tmp_path / "workspace", workspace) == ["apps/api/app.js:4"]

@@ -22,7 +22,11 @@ origin having passed an allowlist test. It does not report:
   a port open for its platform. The app must be created in the file (`express()`, `new Koa()`, `Fastify()`),
   never exported or handed to other code, and given nothing but middleware that sets headers or reads bodies
   (`express.json()`, `helmet()`, the CORS middleware), settings and `listen`; one route or router makes it a
-  server again.
+  server again;
+- credentials allowed in an app that has none for a browser to send by itself: its package (the nearest
+  `package.json`) depends on no cookie, session or authentication library and on no other package of the
+  repository, and none of its files mentions cookies, sessions or an HTTP authentication challenge. A token the
+  page puts in the `Authorization` header itself is not sent to a foreign page's requests.
 
 It also reports:
 - `origin: true`, a regex every origin passes (`/.*/`), an allow-all fallback (`process.env.ORIGIN || true`) or
@@ -123,6 +127,7 @@ from typing import Iterator
 
 from linter.context import FileContext
 from linter.flow.modules import module_graph
+from linter.rules.cors._ambient_credentials import has_ambient_credentials
 from linter.rules.cors._cors_calls import (
     ALLOW_ORIGIN,
     CONTEXT_ORIGIN_FUNCTIONS,
@@ -182,6 +187,7 @@ _CONTEXT_PARAMETERS = frozenset({"ctx", "context", "req", "request"})
 _COMPARISONS = frozenset({"===", "==", "!==", "!=", "<", "<=", ">", ">="})
 _BOOLEAN_METHODS = frozenset({"startsWith", "endsWith", "includes", "has", "test", "some", "every"})
 _IMPORTED = "imported"  # the kind of the facts that record a CORS call configured from another module
+_CREDENTIALED = "credentialed"  # the kind of the facts that hold a finding about credentials
 _CORS_PACKAGES_QUERY = '"cors" "@koa/cors" "koa2-cors" "@fastify/cors" "fastify-cors" "hono/cors" "@elysiajs/cors"'
 
 
@@ -263,7 +269,7 @@ class PermissiveOrigin(Rule):
         for finding in self._findings(match, file):
             if (finding.span, finding.message) not in reported:
                 reported.add((finding.span, finding.message))
-                yield finding
+                yield _held(self, file.path, finding) if _needs_credentials(finding) else finding
 
     def _imported_policies(self, file: FileContext) -> Iterator[Fact]:
         """Once per file: a fact for each CORS call whose options or origin another module defines."""
@@ -322,6 +328,10 @@ class PermissiveOrigin(Rule):
     # --- configurations another module applies -----------------------------------------------------------------
 
     def check_project(self, project: ProjectIndex) -> Iterator[Finding]:
+        for fact in facts_of(project, self, _CREDENTIALED):
+            finding = _released(fact)
+            if finding is not None and has_ambient_credentials(project, fact.path):
+                yield finding
         facts = list(facts_of(project, self, _IMPORTED))
         if not facts:
             return
@@ -340,6 +350,8 @@ class PermissiveOrigin(Rule):
                 continue
             for finding in self._applied_elsewhere(fact, policy, target, value):
                 key = (finding.path, finding.span, finding.message)
+                if _needs_credentials(finding) and not has_ambient_credentials(project, fact.path):
+                    continue
                 if key not in reported:
                     reported.add(key)
                     yield finding
@@ -509,6 +521,24 @@ class PermissiveOrigin(Rule):
                 "echo only origins from an allowlist."
             )
             yield file.report(self, site, message, related=[file.location(credentials, "credentials are allowed here")])
+
+
+def _needs_credentials(finding: Finding) -> bool:
+    """The findings that are errors are those about credentials: they stand only in an app that has some."""
+    return finding.level == Level.ERROR
+
+
+def _held(rule: Rule, path: str, finding: Finding) -> Fact:
+    """A finding about credentials, kept until the project phase knows whether the app has any."""
+    return Fact(rule_id=rule.id, kind=_CREDENTIALED, path=path, span=finding.span, data={"finding": finding.model_dump(mode="json")})
+
+
+def _released(fact: Fact) -> Finding | None:
+    try:
+        finding = Finding.model_validate(fact.data["finding"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return finding if finding.path == fact.path else None
 
 
 def _route_free(config: CorsConfig, file: FileContext) -> bool:
