@@ -25,8 +25,9 @@ origin having passed an allowlist test. It does not report:
   server again;
 - credentials allowed in an app that has none for a browser to send by itself: its package (the nearest
   `package.json`) depends on no cookie, session or authentication library and on no other package of the
-  repository, and none of its files mentions cookies, sessions or an HTTP authentication challenge. A token the
-  page puts in the `Authorization` header itself is not sent to a foreign page's requests.
+  repository, and none of its files mentions cookies, sessions, an HTTP authentication challenge or the identity
+  headers of a signing-in proxy. A token the page puts in the `Authorization` header itself is not sent with a
+  foreign page's requests.
 
 It also reports:
 - `origin: true`, a regex every origin passes (`/.*/`), an allow-all fallback (`process.env.ORIGIN || true`) or
@@ -43,8 +44,8 @@ It also reports:
   `https://evilexample.com` (nothing before the domain), `/^https:\/\/app.example\.com$/` accepts
   `https://appxexample.com` (unescaped dot), `origin.startsWith('http://localhost')` accepts
   `http://localhost.evil.io`, and `origin.endsWith('.vercel.app')` or `/^https:\/\/[a-z0-9-]+\.netlify\.app$/`
-  accept a stranger's site on a hosting domain where anyone can publish one. An unescaped dot that only lets in names nobody can register (`example.com`
-  matching `examplexcom`) is not reported.
+  accept a stranger's site on a hosting domain where anyone can publish one. An unescaped dot that only lets
+  in names nobody can register (`example.com` matching `examplexcom`) is not reported.
 
 The origin function, the origin value or the whole options object may come from another module
 (`import { corsOptions } from './config/cors'; app.use(cors(corsOptions))`, `cors({ origin: checkOrigin,
