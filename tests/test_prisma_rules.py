@@ -93,12 +93,13 @@ def test_one_shot_paths_option_replaces_the_defaults(tmp_path):
     (repo / ".loadlint.toml").write_text('[rules."prisma/client-outside-singleton"]\none-shot-paths = []\n')
     flagged = {f.path for f in _findings([repo])}
     assert flagged == {
-        "scripts/backfill-invoices.js",
+        "scripts/stale-invoices.js",
         "tools/reindex.js",
         "src/server.js",  # flagged with the defaults too: the main entry is not a one-shot command
     }
     # Still quiet: tests and test-runner setup such as `prisma/test-environment.js` (not a path option), the files package.json's scripts run (`prisma/seed.js`,
-    # `reports/monthly.js`), and the command-line entry point (`#!/usr/bin/env node`, `process.argv`).
+    # `reports/monthly.js`), the command-line entry point (`#!/usr/bin/env node`, `process.argv`), and
+    # `scripts/backfill-invoices.js`, whose function disconnects the client it creates (a one-off job).
 
 
 def test_worker_processes_give_the_same_findings(tmp_path):
