@@ -9,15 +9,34 @@ client at module level hold twenty pools at once. In a Next.js app, every hot re
 the module and opens yet another pool unless the client is cached on `globalThis`.
 
 The rule reports:
-- a client created inside a request handler, middleware, Next.js API route, route handler, server action, or
-  any function or constructor, unless the function is a lazy singleton accessor
-  (`if (!client) client = new PrismaClient()`, `globalThis.prisma ??= new PrismaClient()`);
+- a client created inside a request handler, middleware, Next.js API route, route handler, server action,
+  NestJS route, or a constructor or function that runs on every call, unless the function is a lazy singleton
+  accessor (`if (!client) client = new PrismaClient()`, `globalThis.prisma ??= new PrismaClient()`);
+- a factory that returns a new client on every call (`export function createClient()`), judged by its callers
+  in every module, through functions that pass its client on (`getRepository()` calling `createClient()`):
+  reported at its `new PrismaClient()` when some caller runs it per request, with those calls as related
+  locations (one finding per factory: the defect and its fix are in the factory, whichever handlers call it);
+  silent when every caller runs once (module level) or keeps its client (`globalThis.prisma ??
+  createClient()`, a lazy accessor, a memoizer), or when only tests and scripts call it. A factory whose callers
+  cannot be found is reported as any function that makes a client per call;
 - every module-level client of a package except the shared one (the module that exports its client and is
-  imported elsewhere, or caches it on `globalThis`), naming that module;
-- as a warning, the only client of a Next.js app when it is not cached on `globalThis`.
+  imported elsewhere, or caches it on `globalThis`), naming that module; a factory's call at module level in
+  another module counts as a client of that module;
+- a module-level client in a package whose other modules import the client of another workspace package
+  (`import { prisma } from '@acme/database'`): both pools open in the same process;
+- as a warning, the only client of a Next.js app when it is not cached on `globalThis` and Next.js bundles it
+  (a page, route handler, API route or middleware imports it); a Fastify plugin or a test harness beside the
+  app is not reloaded by `next dev`.
 
-Tests, seed files, `scripts/` and other one-shot entry points are left alone (option `one-shot-paths`,
-gitignore-style globs; `extend-one-shot-paths` adds to the defaults).
+Not a second pool of the server, so left alone: a read replica handed to `readReplicas()`; a client over an
+HTTP driver adapter (`PrismaPlanetScale`, `PrismaNeonHTTP`, `PrismaD1`) or extended with Accelerate; a client
+its function disconnects and hands to nobody (a startup connection probe, a one-off job) unless that function
+runs per request; the entry file of a worker thread (it imports `parentPort` or `workerData`; a thread has
+module instances of its own); and code that runs apart from the server: tests, one-shot paths (option
+`one-shot-paths`, gitignore-style globs, by default `scripts/`, `*-scripts/`, `bin/`, seed files and
+`seed/`, `seeds/`, `prisma/seed*`, `migrations/`, test-runner setup; `extend-one-shot-paths` adds to them),
+commands that no module imports (`#!/usr/bin/env node`, `process.argv`, a file a package script runs),
+serverless function entries, and modules that only such code imports.
 
 ## Example
 ```js
@@ -127,7 +146,8 @@ LAMBDA_HANDLER_EXPORT = re.compile(
 )
 # What only the entry file of a worker thread (`new Worker(file)`) reads from `worker_threads`: its channel to the
 # parent and the data it was started with.
-WORKER_ENTRY_NAMES = (b"parentPort", b"workerData")
+WORKER_ENTRY_NAMES = frozenset({"parentPort", "workerData"})
+WORKER_MODULES = frozenset({"worker_threads", "node:worker_threads"})
 NEXT_PACKAGES = ("next",)
 MODULE, PER_CALL, FACTORY = "module", "per-call", "factory"
 MAX_RELATED = 5
@@ -493,9 +513,15 @@ class _ApartCode:
         if package is not None and path in command_script_files(package.dir, package.scripts, package.main):
             return True
         source = self.project.read_js_source(path) or b""
-        worker = b"worker_threads" in source and any(name in source for name in WORKER_ENTRY_NAMES)
-        return source.startswith(b"#!") or worker or any(m in source for m in ENTRY_POINT_MARKERS) or bool(
-            LAMBDA_HANDLER_EXPORT.search(source)
+        if source.startswith(b"#!") or any(m in source for m in ENTRY_POINT_MARKERS):
+            return True
+        return bool(LAMBDA_HANDLER_EXPORT.search(source)) or (b"worker_threads" in source and self._worker_entry(path))
+
+    def _worker_entry(self, path: str) -> bool:
+        """The entry file of a worker thread: it imports `parentPort` or `workerData` from `worker_threads`."""
+        file = module_graph(self.project).file(path)
+        return file is not None and any(
+            b.module in WORKER_MODULES and b.imported in WORKER_ENTRY_NAMES for b in file.import_bindings
         )
 
 
