@@ -350,6 +350,8 @@ def poolless_reason(new: Node, file: FileContext) -> str:
 def _is_replica(new: Node, file: FileContext) -> bool:
     """Handed to `readReplicas({ replicas: [...] })` of `@prisma/extension-read-replicas`: the second pool is the
     point of a read replica."""
+    if not any(b.module == READ_REPLICAS_MODULE for b in file.import_bindings):
+        return False
     names = {n for n in bound_names(value_root(new)) if _PLAIN_NAME.fullmatch(n)}
     for call in descendants_of_types(file.root, ("call_expression",)):
         function = call.child_by_field_name("function")
