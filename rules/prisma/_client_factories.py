@@ -106,14 +106,17 @@ class FactoryCallers:
                         found.once_through += 1
                     else:
                         found.once.append(OnceCall(location, module_client(call, run, file, poolless)))
-                elif run.runs == "per-call" and run.kind == "function" and run.function is not None and len(through) < MAX_HOPS:
-                    outer_keys = tuple(k for k in factory_keys(run.function, file) if (caller, k) not in seen)
-                    if not outer_keys:
-                        found.unknown = found.unknown or not factory_keys(run.function, file)
+                elif run.kind == "function" and run.function is not None and len(through) < MAX_HOPS:
+                    # A function that passes a new client on: followed to its own callers.
+                    outer = run.function
+                    keys_of_outer = factory_keys(outer, file)
+                    fresh = tuple(k for k in keys_of_outer if (caller, k) not in seen)
+                    if not fresh:
+                        found.unknown = found.unknown or not keys_of_outer  # no key: callers unknown; else a cycle
                         continue
-                    seen.update((caller, k) for k in outer_keys)
-                    hop = Hop(location, name)
-                    self._follow(caller, outer_keys, function_label(run.function), poolless, (hop, *through), seen, found)
+                    seen.update((caller, k) for k in fresh)
+                    hops = (Hop(location, name), *through)
+                    self._follow(caller, fresh, function_label(outer), poolless, hops, seen, found)
                 else:
                     found.unknown = True
 

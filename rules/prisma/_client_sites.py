@@ -160,7 +160,8 @@ def _object_export(statement: Node) -> tuple[str, Node | None]:
                 return text(name), value
     if statement.type == "expression_statement" and statement.named_children:
         expression = statement.named_children[0]
-        if expression.type == "assignment_expression" and text(expression.child_by_field_name("left")) in ("module.exports", "exports"):
+        left = text(expression.child_by_field_name("left"))
+        if expression.type == "assignment_expression" and left in ("module.exports", "exports"):
             return EXPORTS_KEY, unwrap(expression.child_by_field_name("right"))
     return "", None
 
@@ -260,7 +261,8 @@ def _inline_export_values(root: Node):
             yield statement.child_by_field_name("value")
         elif statement.type == "expression_statement" and statement.named_children:
             expression = statement.named_children[0]
-            if expression.type == "assignment_expression" and is_commonjs_export(expression.child_by_field_name("left")):
+            target = expression.child_by_field_name("left")
+            if expression.type == "assignment_expression" and is_commonjs_export(target):
                 yield expression.child_by_field_name("right")
 
 

@@ -152,6 +152,7 @@ NEXT_PACKAGES = ("next",)
 MODULE, PER_CALL, FACTORY = "module", "per-call", "factory"
 MAX_RELATED = 5
 MAX_BUNDLE_WALK = 2_000  # files visited looking for the Next.js route that bundles a module
+MAX_IMPORT_DEPTH = 40  # importers of importers followed to learn that only one-shot code loads a module
 
 
 def _kebab(name: str) -> str:
@@ -249,7 +250,7 @@ class ClientOutsideSingleton(Rule):
 
         for fact in by_kind[PER_CALL]:
             if _isolate_runtime(project, fact.path) or apart.imported_only_apart(fact.path):
-                continue  # Workers cannot share I/O objects across requests: per-request clients are the way
+                continue
             phrase = PerCallClient.of(fact).phrase
             yield self.finding(
                 fact.location(),
@@ -291,8 +292,8 @@ class ClientOutsideSingleton(Rule):
         return self.finding(
             fact.location(),
             f"`{factory.name}()` creates a new PrismaClient, with its own connection pool, on every call, and "
-            f"{where} calls it{through} {_elsewhere(first.phrase)}{more}; create the client once (a module-level singleton, "
-            f"cached on `globalThis` in a Next.js app) and import it there instead.",
+            f"{where} calls it{through} {_elsewhere(first.phrase)}{more}; create the client once (a module-level "
+            f"singleton, cached on `globalThis` in a Next.js app) and import it there instead.",
             related=related,
         )
 
@@ -302,7 +303,9 @@ class _PackageCheck:
     app's only client must be cached on `globalThis`; a package that imports another package's client must not
     make its own."""
 
-    def __init__(self, project: ProjectIndex, rule: ClientOutsideSingleton, apart: "_ApartCode", sites: list[Site]) -> None:
+    def __init__(
+        self, project: ProjectIndex, rule: ClientOutsideSingleton, apart: "_ApartCode", sites: list[Site]
+    ) -> None:
         self.project = project
         self.rule = rule
         self.apart = apart
@@ -398,7 +401,7 @@ class _PackageCheck:
                 if is_next_routed(path):
                     return True
                 for importer in self.project.importers_of(path):
-                    if importer not in seen and not self.rule._skipped(importer):
+                    if importer not in seen and not self.apart.skipped(importer):
                         seen.add(importer)
                         following.append(importer)
             frontier = following
@@ -414,7 +417,7 @@ class _PackageCheck:
                 if any(s.client.lazy for s in self.by_package[other][module]):
                     continue  # created only when its accessor is called
                 for importer, target in self._importers(module).items():
-                    if _package_key(self.project, importer) != key or self.rule._skipped(importer):
+                    if _package_key(self.project, importer) != key or self.apart.skipped(importer):
                         continue
                     where = self._value_import(importer, target)
                     if where is not None:
@@ -462,7 +465,9 @@ class _PackageCheck:
             return file.location(node)
         return None
 
-    def _foreign_findings(self, modules: list[str], by_module: dict[str, list[Site]], foreign: tuple[str, Location]) -> list[Finding]:
+    def _foreign_findings(
+        self, modules: list[str], by_module: dict[str, list[Site]], foreign: tuple[str, Location]
+    ) -> list[Finding]:
         client_module, imported_at = foreign
         shared = self.by_package[_package_key(self.project, client_module)].get(client_module, [])
         findings = []
@@ -493,12 +498,14 @@ class _ApartCode:
         self.skipped = skipped
         self._apart: dict[str, bool] = {}
 
-    def runs_apart(self, path: str) -> bool:
+    def runs_apart(self, path: str, depth: int = 0) -> bool:
         if path not in self._apart:
+            if depth > MAX_IMPORT_DEPTH:
+                return False  # not known to be apart
             self._apart[path] = False  # an import cycle: not known to be apart
             importers = self.project.importers_of(path)
             if importers:
-                verdict = all(self.skipped(i) or self.runs_apart(i) for i in importers)
+                verdict = all(self.skipped(i) or self.runs_apart(i, depth + 1) for i in importers)
             else:
                 verdict = not is_next_routed(path) and self._runs_on_its_own(path)
             self._apart[path] = verdict
