@@ -12,6 +12,7 @@ import click
 
 from linter import __version__
 from linter.atomic_write import write_atomically
+from linter.processes import EXIT_TERMINATED, Terminated, raise_on_sigterm
 
 # A run makes many small objects that live until it ends (rules, cached results, findings) and few cycles:
 # with the default threshold (700) the collector walks them again and again, a sixth of a pre-commit run.
@@ -120,6 +121,7 @@ def check(
             report = keep_changed(report, changed_lines(Path(report.root), diff_ref))
         return result, report
 
+    restore_sigterm = raise_on_sigterm()
     try:
         result, report = lint()
         buffer = io.StringIO()
@@ -138,8 +140,13 @@ def check(
     except KeyboardInterrupt:
         click.echo("loadlint: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except Terminated:
+        click.echo("loadlint: terminated", err=True)
+        sys.exit(EXIT_TERMINATED)
     except Exception as error:  # the last line of defence: one line, never a traceback
         _fail(f"internal error: {type(error).__name__}: {error}")
+    finally:
+        restore_sigterm()  # from here on SIGTERM ends the process at once, as by default
 
     if output is None:
         _echo_to_stdout(buffer.getvalue())

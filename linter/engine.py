@@ -29,6 +29,7 @@ from linter.files.kinds import project_file_kind
 from linter.fingerprint import line_hashes
 from linter.listing_cache import discover_cached
 from linter.model import Finding, Level, Location, Notice, Report
+from linter.processes import stop_workers, worker_started
 from linter.project import ProjectIndex
 from linter.registry import RuleLoadError, builtin_rules, load_rules_dir
 from linter.rule import Rule
@@ -335,8 +336,16 @@ def _analyze_uncached(work: list[tuple], plan: RulePlan, jobs: int | None) -> li
     global _WORKER_PLAN
     _WORKER_PLAN = plan
     chunk = max(1, len(work) // (jobs * 8))
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as pool:
-        return list(pool.map(_analyze_in_worker, work, chunksize=chunk))
+    pool = ProcessPoolExecutor(
+        max_workers=jobs, mp_context=get_context("fork"), initializer=worker_started, initargs=(os.getpid(),)
+    )
+    try:
+        results = list(pool.map(_analyze_in_worker, work, chunksize=chunk))
+    except BaseException:  # SIGTERM, Ctrl-C, a worker killed: no worker outlives the run
+        stop_workers(pool)
+        raise
+    pool.shutdown()
+    return results
 
 
 _WORKER_PLAN: RulePlan | None = None
