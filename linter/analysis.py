@@ -63,8 +63,14 @@ class RulePlan:
                     self.query(rule, language)
 
 
+# Control characters other than whitespace: a text file has few. (A NUL in a comment or a string does not
+# make a source file binary: it decodes and parses.)
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\v\f\r") + b"\x7f"
+
+
 def decode_source(raw: bytes) -> tuple[bytes | None, str | None]:
-    """UTF-8 bytes to parse (BOM removed, UTF-16 converted), or (None, why it cannot be linted)."""
+    """UTF-8 bytes to parse (BOM removed, UTF-16 converted), or (None, why it cannot be linted): it does not
+    decode, or it is mostly not text."""
     if raw.startswith(codecs.BOM_UTF8):
         raw = raw[len(codecs.BOM_UTF8) :]
     elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -72,13 +78,19 @@ def decode_source(raw: bytes) -> tuple[bytes | None, str | None]:
             return raw.decode("utf-16").encode("utf-8"), None
         except UnicodeDecodeError:
             return None, "skipped: not valid UTF-16 text"
-    if b"\0" in raw[:8192]:
-        return None, "skipped: binary file"
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as error:
+        if b"\0" in raw[:8192]:
+            return None, "skipped: binary file"
         return None, f"skipped: not UTF-8 text (invalid byte at offset {error.start})"
+    if _mostly_control(raw):  # UTF-16 without a byte-order mark, say: it decodes as UTF-8 too
+        return None, "skipped: binary file"
     return raw, None
+
+
+def _mostly_control(raw: bytes) -> bool:
+    return len(raw) - len(raw.translate(None, _CONTROL_BYTES)) > len(raw) // 4
 
 
 def looks_minified(source: bytes) -> bool:

@@ -98,6 +98,28 @@ def test_undecodable_file_is_a_notice(project, content, notice):
     assert outcome.exit_code == 1
 
 
+@pytest.mark.parametrize(
+    "line",
+    [b"// generated \0 by a tool\n", b"/* \0 */\n", b"const separator = '\0';\n", b"const t = `a\0b`;\n"],
+    ids=["line-comment", "block-comment", "string", "template"],
+)
+def test_nul_byte_in_a_comment_or_string_leaves_a_source_file(project, line):
+    # A real repository hid its whole API setup from linting with one NUL in a comment.
+    write_files(project, {"a.js": line + MARKER.encode()})
+    outcome = lint(project)
+    assert outcome.notices == {}  # not binary, and no syntax error: the NUL is text in a comment or string
+    assert outcome.findings == {("a.js", 2, 1, "testing/marker-client")}
+    assert outcome.exit_code == 1
+
+
+def test_file_of_mostly_control_bytes_is_binary_even_when_it_decodes(project):
+    # UTF-16 without a byte-order mark is valid UTF-8 (NUL is), but every other byte is a NUL.
+    write_files(project, {"a.js": MARKER.encode("utf-16-le"), "good.js": MARKER})
+    outcome = lint(project)
+    assert outcome.notices == {"a.js": "skipped: binary file"}
+    assert outcome.findings == {("good.js", 1, 1, "testing/marker-client")}
+
+
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
 def test_utf16_with_bom_is_linted(project, encoding):
     bom = b"\xff\xfe" if encoding == "utf-16-le" else b"\xfe\xff"
