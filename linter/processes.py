@@ -55,13 +55,15 @@ def worker_started(parent: int) -> None:
 
 
 def stop_workers(pool) -> None:
-    """End the worker processes of a ProcessPoolExecutor now, dropping the work still queued."""
-    # Before Python 3.14 (`terminate_workers()`) the pool has no public way to reach its processes.
+    """End the worker processes of a ProcessPoolExecutor now, dropping the work still queued (as Python 3.14's
+    `terminate_workers()` does; before it, the pool has no public way to reach its processes)."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
+    # Not `cancel_futures`: the pool's own thread marks the queued work failed once the workers are gone, and
+    # fails with a traceback on work that is already cancelled.
+    pool.shutdown(wait=False)
     for process in processes:
         with contextlib.suppress(Exception):
             process.terminate()
-    pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         with contextlib.suppress(Exception):
             process.join(STOP_GRACE_SECONDS)
