@@ -58,7 +58,8 @@ def main() -> None:
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0),
-    help="Seconds one file may take before it is skipped with a notice; 0: no limit [default: 20].",
+    help="Seconds each step (one file, finding the files, one rule's project-wide check) may take before it is "
+    "stopped with a notice; 0: no limit [default: 60].",
 )
 @click.option("--no-cache", is_flag=True, help="Analyse every file again; neither read nor write the results cache.")
 @click.option(

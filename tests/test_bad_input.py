@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -490,10 +491,12 @@ def test_slow_rule_is_stopped_and_the_run_goes_on(tmp_path, project):
     write_files(project, {"slow.js": MARKER, "fast.js": MARKER})
     args = ["--rules-dir", rules, "--select", "slow,testing"]
     outcome = lint(project, project, "--timeout", "0.5", rules=args)
-    assert outcome.notices == {
-        "slow.js": "skipped: linting stopped after 0.5 s while running rule slow/forever; "
-        "exclude the file if it is generated, or raise --timeout"
-    }
+    assert list(outcome.notices) == ["slow.js"]
+    assert re.fullmatch(
+        r"skipped: linting stopped after \d+\.\d s \(limit 0\.5 s\) while running rule slow/forever; "
+        r"the slowest rule was slow/forever \(\d+\.\d s\); exclude the file if it is generated, or raise --timeout",
+        outcome.notices["slow.js"],
+    ), outcome.notices
     assert outcome.findings == {("fast.js", 1, 1, "testing/marker-client")}
     assert outcome.exit_code == 2
 
@@ -508,8 +511,8 @@ def test_rule_that_swallows_the_timeout_is_stopped_between_matches(tmp_path, pro
     _rule(rules, "slow", "swallows", body, query="(identifier) @id")
     write_files(project, {"slow.js": "a; b; c; d; e; f; g; h;\n"})
     outcome = lint(project, project, "--timeout", "0.5", rules=["--rules-dir", rules, "--select", "slow"])
-    stopped = "skipped: linting stopped after 0.5 s while running rule slow/swallows"
-    assert outcome.notices["slow.js"].startswith(stopped)
+    stopped = r"skipped: linting stopped after \d+\.\d s \(limit 0\.5 s\) while running rule slow/swallows; "
+    assert re.match(stopped, outcome.notices["slow.js"]), outcome.notices
 
 
 def test_internal_error_outside_rules_loses_only_that_file(project, monkeypatch):

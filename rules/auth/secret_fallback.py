@@ -70,7 +70,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from linter.js.env import config_getter_key, is_env_object, setting_name
-from linter.js.expressions import arguments_of, callee, key_text, outermost, property_name, unwrap
+from linter.js.expressions import WRAPPERS, arguments_of, callee, key_text, outermost, property_name, unwrap
 from linter.js.secrets import (
     OPTION_SINKS,
     SECRET_ARGUMENTS,
@@ -164,8 +164,11 @@ class SecretFallback(Rule):
 
 def _may_matter(literal: Node) -> bool:
     """False when `literal` sits where `check` cannot report it (a cheap test on its parent only)."""
-    value = outermost(literal)
-    parent = value.parent
+    # `outermost`, asking each node for its parent once: tree-sitter finds a parent by descending from the
+    # root, and the query hands every literal of the file to this test.
+    value, parent = literal, literal.parent
+    while parent is not None and parent.type in WRAPPERS:
+        value, parent = parent, parent.parent
     if parent is None:
         return False
     kind = parent.type
