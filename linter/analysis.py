@@ -8,6 +8,7 @@ cached by content hash.
 from __future__ import annotations
 
 import codecs
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from linter.js.imports import ModuleReference
 from linter.model import Finding, Level, Notice
 from linter.rule import Fact, Match, Rule
 from linter.suppression import Directive, find_directives
-from linter.syntax import LANGUAGES, LANGUAGE_BY_SUFFIX, QueryError, compile_query, parse
+from linter.syntax import LANGUAGES, LANGUAGE_BY_SUFFIX, ParseCancelled, QueryError, compile_query, parse, too_deep
 
 MINIFIED_MIN_BYTES = 4096
 MINIFIED_BYTES_PER_LINE = 1000
@@ -74,8 +75,14 @@ class RulePlan:
                     self.query(rule, language)
 
 
+# Control characters other than whitespace: a text file has few. (A NUL in a comment or a string does not
+# make a source file binary: it decodes and parses.)
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\v\f\r") + b"\x7f"
+
+
 def decode_source(raw: bytes) -> tuple[bytes | None, str | None]:
-    """UTF-8 bytes to parse (BOM removed, UTF-16 converted), or (None, why it cannot be linted)."""
+    """UTF-8 bytes to parse (BOM removed, UTF-16 converted), or (None, why it cannot be linted): it does not
+    decode, or it is mostly not text."""
     if raw.startswith(codecs.BOM_UTF8):
         raw = raw[len(codecs.BOM_UTF8) :]
     elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -83,13 +90,19 @@ def decode_source(raw: bytes) -> tuple[bytes | None, str | None]:
             return raw.decode("utf-16").encode("utf-8"), None
         except UnicodeDecodeError:
             return None, "skipped: not valid UTF-16 text"
-    if b"\0" in raw[:8192]:
-        return None, "skipped: binary file"
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as error:
+        if b"\0" in raw[:8192]:
+            return None, "skipped: binary file"
         return None, f"skipped: not UTF-8 text (invalid byte at offset {error.start})"
+    if _mostly_control(raw):  # UTF-16 without a byte-order mark, say: it decodes as UTF-8 too
+        return None, "skipped: binary file"
     return raw, None
+
+
+def _mostly_control(raw: bytes) -> bool:
+    return len(raw) - len(raw.translate(None, _CONTROL_BYTES)) > len(raw) // 4
 
 
 def looks_minified(source: bytes) -> bool:
@@ -113,14 +126,12 @@ def analyze_file(
     analysis fails outside a rule, or takes longer than `time_limit` seconds, keeps no partial results.
     """
     step = _Step("reading the file")
+    deadline = Deadline(time_limit)
     try:
-        with Deadline(time_limit) as deadline:
+        with deadline:
             return _analyze(abs_path, rel_path, plan, packages, report_findings, deadline, step)
     except OutOfTime:
-        message = (
-            f"skipped: linting stopped after {time_limit:g} s while {step.doing}; "
-            "exclude the file if it is generated, or raise --timeout"
-        )
+        message = _out_of_time_message(deadline.elapsed(), time_limit, step)
     except Exception as error:  # RecursionError, a bug in shared code: lose this file, not the run
         message = f"internal error while {step.doing}: {type(error).__name__}: {error}"
     return FileResult(path=rel_path, notices=[Notice(message=message, path=rel_path)], incomplete=True)
@@ -128,9 +139,35 @@ def analyze_file(
 
 @dataclass
 class _Step:
-    """What the analysis of a file is doing, for the message when it fails or runs out of time."""
+    """What the analysis of a file is doing, for the message when it fails or runs out of time, and how long
+    each rule (or the rules sharing a query) has taken."""
 
     doing: str
+    spent: dict[str, float] = field(default_factory=dict)
+    _rule: str | None = None
+    _started: float = 0.0
+
+    def rule_started(self, names: str) -> None:
+        self._rule, self._started = names, time.perf_counter()
+
+    def rule_done(self) -> None:
+        self.spent[self._rule] = time.perf_counter() - self._started
+        self._rule = None
+
+    def slowest_rule(self) -> tuple[str, float] | None:
+        spent = dict(self.spent)
+        if self._rule is not None:  # the one it was in when it stopped
+            spent[self._rule] = time.perf_counter() - self._started
+        return max(spent.items(), key=lambda item: item[1]) if spent else None
+
+
+def _out_of_time_message(elapsed: float, time_limit: float | None, step: _Step) -> str:
+    # The true time: native code (a query) runs on past the limit, and the alarm fires only when it returns.
+    message = f"skipped: linting stopped after {elapsed:.1f} s (limit {time_limit:g} s) while {step.doing}"
+    slowest = step.slowest_rule()
+    if slowest is not None:
+        message += f"; the slowest rule was {slowest[0]} ({slowest[1]:.1f} s)"
+    return message + "; exclude the file if it is generated, or raise --timeout"
 
 
 def _analyze(
@@ -158,7 +195,20 @@ def _analyze(
         return result
     step.doing = "parsing"
     language = LANGUAGE_BY_SUFFIX[abs_path.suffix]
-    tree = parse(source, language)
+    try:
+        tree = parse(source, language, should_stop=deadline.expired if deadline.seconds else None)
+    except ParseCancelled:
+        raise OutOfTime from None
+    step.doing = "measuring the nesting depth"
+    depth_limit = too_deep(tree.root_node)
+    if depth_limit is not None:
+        message = (
+            f"skipped: nested more than {depth_limit:,} levels deep in {tree.root_node.descendant_count:,} syntax "
+            "nodes, too deep to match rules in bounded time; exclude the file if it is generated"
+        )
+        result.notices.append(Notice(message=message, path=rel_path))
+        result.incomplete = True
+        return result
     file = FileContext(rel_path, source, language, tree, packages)
     if tree.root_node.has_error:
         result.notices.append(
@@ -204,8 +254,10 @@ def _run_rules(
             active.setdefault(rule.query_for(file.language), []).append(rule)
     failed: set[str] = set()
     for rules in active.values():
-        step.doing = f"matching the query of {', '.join(rule.id for rule in rules)}"
-        # Native code: the alarm can only interrupt it once it returns, so a slow query costs its full time.
+        names = ", ".join(rule.id for rule in rules)
+        step.doing = f"matching the query of {names}"
+        step.rule_started(names)
+        # Native code: the alarm can only interrupt it once it returns (`linter.syntax.too_deep` bounds it).
         matches = plan.query(rules[0], file.language).matches(file.root)
         for _, captures in matches:
             for rule in rules:
@@ -225,6 +277,7 @@ def _run_rules(
                     result.notices.append(
                         Notice(message=f"internal error in rule {rule.id}: {type(error).__name__}: {error}", path=file.path)
                     )
+        step.rule_done()
 
 
 def _applies(rule: Rule, file: FileContext, report_findings: bool, source: bytes) -> bool:

@@ -12,6 +12,7 @@ import click
 
 from linter import __version__
 from linter.atomic_write import WriteRefused, check_writable, write_atomically
+from linter.processes import EXIT_TERMINATED, Terminated, raise_on_sigterm
 from linter.terminal_text import printable
 
 # A run makes many small objects that live until it ends (rules, cached results, findings) and few cycles:
@@ -68,7 +69,8 @@ def main() -> None:
 @click.option(
     "--timeout",
     metavar="SECONDS",
-    help="Seconds one file may take before it is skipped with a notice, up to 86400; 0: no limit [default: 20].",
+    help="Seconds each step (one file, finding the files, one rule's project-wide check) may take before it is "
+    "stopped with a notice, up to 86400; 0: no limit [default: 60].",
 )
 @click.option("--no-cache", is_flag=True, help="Analyse every file again; neither read nor write the results cache.")
 @click.option(
@@ -134,6 +136,7 @@ def check(
             report = keep_changed(report, changed_lines(Path(report.root), diff_ref))
         return result, report
 
+    restore_sigterm = raise_on_sigterm()
     try:
         result, report = lint()
         buffer = io.StringIO()
@@ -153,8 +156,13 @@ def check(
     except KeyboardInterrupt:
         _tell("interrupted")
         sys.exit(EXIT_INTERRUPTED)
+    except Terminated:
+        _tell("terminated")
+        sys.exit(EXIT_TERMINATED)
     except Exception as error:  # the last line of defence: one line, never a traceback
         _fail(f"internal error: {type(error).__name__}: {error}")
+    finally:
+        restore_sigterm()  # from here on SIGTERM ends the process at once, as by default
 
     _deliver(buffer.getvalue(), output, Path(report.root))
 

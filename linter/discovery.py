@@ -18,6 +18,7 @@ from typing import Callable
 
 import pathspec
 
+from linter.deadline import OutOfTime
 from linter.files.kinds import project_file_kind
 from linter.model import Level, Notice
 from linter.safe_read import ReadRefused, read_repository_file
@@ -125,7 +126,12 @@ class _GitIgnores:
         # re-includes what `*.js` above excludes).
         for prefix, spec in self._specs_above(os.path.dirname(path)):
             relative = path[len(prefix) :].replace(os.sep, "/") + ("/" if is_dir else "")
-            decision = spec.decision(relative)
+            try:
+                decision = spec.decision(relative)
+            except OutOfTime:  # a pattern such as `**/a*/**/a*/…/z` backtracks for minutes
+                root = Path(self.root)
+                where = display_path(Path(prefix, ".gitignore"), root)
+                raise OutOfTime(f"matching {display_path(Path(path), root)} against the patterns of {where}") from None
             if decision is not None:
                 return decision
         return False

@@ -25,8 +25,9 @@ def unwrap(node: Node | None) -> Node | None:
 
 def outermost(node: Node) -> Node:
     """`node` with every wrapper that encloses it: the node whose parent tells how the value is used."""
-    while node.parent is not None and node.parent.type in WRAPPERS:
-        node = node.parent
+    parent = node.parent  # once per step: tree-sitter finds a parent by descending from the root
+    while parent is not None and parent.type in WRAPPERS:
+        node, parent = parent, parent.parent
     return node
 
 

@@ -67,7 +67,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Iterator
 
 from linter.rules.auth._env import config_getter_key, is_env_object, setting_name
@@ -86,7 +85,7 @@ from linter.rules.auth._secrets import (
 from linter.fixes import helper_insertion, replace_node
 from linter.model import Fix, Level, Precision
 from linter.rule import Rule
-from linter.syntax import Node, has_node_type, node_at, text, walk
+from linter.syntax import Node, node_at, text, walk
 
 _FALLBACK_OPERATORS = ("||", "??")
 _FUNCTIONS = frozenset(
@@ -107,28 +106,7 @@ _VALUE_PARENTS = frozenset(
 )  # fmt: skip
 # A literal in a pair matters only under these keys (`_schema_default`'s `default:`, `secret_sink`'s options).
 _PAIR_KEYS = SECRET_OPTION_NAMES | {"default"}
-# Where a literal itself can sit for `_may_matter` to pass it: the places it checks, and the wrappers it climbs
-# out of. A pair or a binary expression is narrowed further by the query, as `_may_matter` narrows it.
-_LITERAL_PARENTS = _VALUE_PARENTS | WRAPPERS
-_LITERAL = "[(string) (template_string)]"
-
-
 _SINK_MODULES = tuple(sorted({m.encode() for m, _ in SECRET_ARGUMENTS} | {sink.module.encode() for sink in OPTION_SINKS}))
-
-
-@lru_cache(maxsize=None)
-def _literal_query(language: str) -> str:
-    parents = sorted(p for p in _LITERAL_PARENTS if has_node_type(language, p))
-    keys = " ".join(f'"{key}"' for key in sorted(_PAIR_KEYS))
-    return "\n".join(
-        [
-            *(f"({parent} {_LITERAL} @value)" for parent in parents),
-            f"(pair key: (property_identifier) @key value: {_LITERAL} @value (#any-of? @key {keys}))",
-            "(pair key: (string) @value)",
-            f"(pair key: (string) value: {_LITERAL} @value)",
-            f'(binary_expression operator: ["||" "??"] right: {_LITERAL} @value)',
-        ]
-    )
 
 
 @dataclass(frozen=True)
@@ -145,11 +123,10 @@ class SecretFallback(Rule):
     security_severity = "7.5"
     tags = ("security", "auth", "external/cwe/cwe-798", "external/cwe/cwe-1188")
     needles = (b"env", b"onfig", b"jwt", b"jsonwebtoken", b"jose", b"session", b"cookie", b"auth", b"crypto")
-    # Only the literals `_may_matter` lets through: those whose parent is one of `_LITERAL_PARENTS`.
-    query = _literal_query("javascript")
-
-    def query_for(self, language):
-        return _literal_query(language)
+    # Every literal; `_may_matter` keeps those in a place `check` looks at. A pattern naming the parent would
+    # hand Python fewer literals, but tree-sitter keeps such a pattern pending in every `(`, `[`, call and `||`
+    # around a node: its work grows with nesting squared (20,000 nested parentheses took minutes).
+    query = "[(string) (template_string)] @value"
 
     def may_report_in(self, source):
         # Every report names a secret setting (whose name is in the file) or a library that takes a secret
@@ -187,8 +164,11 @@ class SecretFallback(Rule):
 
 def _may_matter(literal: Node) -> bool:
     """False when `literal` sits where `check` cannot report it (a cheap test on its parent only)."""
-    value = outermost(literal)
-    parent = value.parent
+    # `outermost`, asking each node for its parent once: tree-sitter finds a parent by descending from the
+    # root, and the query hands every literal of the file to this test.
+    value, parent = literal, literal.parent
+    while parent is not None and parent.type in WRAPPERS:
+        value, parent = parent, parent.parent
     if parent is None:
         return False
     kind = parent.type
