@@ -26,10 +26,10 @@ from linter.flow.summary import FlowStep
 from linter.flow.tracer import Flow, Step, read_element
 from linter.frameworks.request_inputs import VALUE, Input
 from linter.js.exports import local_value
-from linter.js.expressions import callee, key_text, outermost
+from linter.js.expressions import callee, key_text, outermost, unwrap
 from linter.js.references import resolve_imported
 from linter.model import Fix, Span
-from linter.syntax import Node, text
+from linter.syntax import Node, text, walk
 
 from ._env import setting_name
 from ._secrets import is_empty_string, is_encoding, is_hard_coded, literal_text
@@ -104,6 +104,46 @@ def is_source(flow: Flow | None) -> bool:
 def is_imported(flow: Flow | None) -> bool:
     """The flow stops at a name imported from another module."""
     return flow is not None and flow.symbol is not None and flow.symbol.kind == "import" and flow.symbol.callee is not None
+
+
+def refused_when_empty(use: Node) -> bool:
+    """Whether the code stops before `use` when the value there is empty: a statement before it, in a block
+    around it, such as `if (!secret) throw …` or `if (secret === '') return …`."""
+    name = text(outermost(use))
+    current = outermost(use)
+    while current.parent is not None:
+        parent = current.parent
+        if parent.type in ("statement_block", "program"):
+            for statement in parent.named_children:
+                if statement.start_byte >= current.start_byte:
+                    break
+                if statement.type == "if_statement" and _tests_empty(statement.child_by_field_name("condition"), name):
+                    if _exits(statement.child_by_field_name("consequence")):
+                        return True
+        current = parent
+    return False
+
+
+def _tests_empty(condition: Node | None, name: str) -> bool:
+    for node in walk(condition) if condition is not None else ():
+        if node.type == "unary_expression" and text(node.child_by_field_name("operator")) == "!":
+            if text(unwrap(node.child_by_field_name("argument"))) in (name, f"{name}.length"):
+                return True
+        if node.type == "binary_expression" and text(node.child_by_field_name("operator")) in ("===", "==", "<", "<="):
+            sides = {text(unwrap(node.child_by_field_name("left"))), text(unwrap(node.child_by_field_name("right")))}
+            if name in sides and sides & {"''", '""', "``"} or f"{name}.length" in sides and sides & {"0", "1"}:
+                return True
+    return False
+
+
+def _exits(consequence: Node | None) -> bool:
+    """The branch leaves: it throws, returns, or ends the process."""
+    for node in walk(consequence) if consequence is not None else ():
+        if node.type in ("throw_statement", "return_statement"):
+            return True
+        if node.type == "call_expression" and text(callee(node)) == "process.exit":
+            return True
+    return False
 
 
 def holder_name(value: Node) -> str | None:

@@ -80,7 +80,7 @@ function issueToken(user) {
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Iterator
 
@@ -109,6 +109,7 @@ from ._secret_flow import (
     imported_callee,
     is_imported,
     is_source,
+    refused_when_empty,
     steps_of,
 )
 from ._secrets import (
@@ -271,6 +272,8 @@ class _FileScan:
                     yield self.file.report(self.rule, node, _stringified_message(stringified, sink.label))
                 continue
             use = secret_use(node, self.file)
+            if use is not None and use.empty_key and refused_when_empty(node):
+                use = replace(use, empty_key=False)  # `if (!secret) throw …` before it: never an empty key
             if use is not None:
                 yield from self._follow(node, use, self.flows.trace(node), found)
         for node in options:
