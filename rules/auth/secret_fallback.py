@@ -39,7 +39,9 @@ exposed: handed straight to that service's client (`new Stripe(process.env.STRIP
 (`DATABASE_PASSWORD || 'postgres'`, `REDIS_PASSWORD || 'password'`, `SMTP_PASS`), an OAuth client secret
 (`GOOGLE_CLIENT_SECRET`), or a vendor's credential whose fallback says it is a stand-in
 (`TWITTER_API_KEY: str({ default: 'dummyApiKey' })`) — unless that value is used as a secret of the app's own
-(signing, verifying, a session); and for test files and seed scripts (`prisma/seed.ts`, `seeds/`, `seeder/`).
+(signing, verifying, a session); for test files; and for seed scripts (`prisma/seed.ts`, `seeds/`, `seeder/`),
+whose values are demo data, except an administrator's password (`ADMIN_PASSWORD || '…'`): a deployment seeded
+with the script signs in with it.
 
 The finding sits on the hard-coded value. The places that use it, in its module or in others, are related
 locations, and its SARIF code flow goes from the value through every module to the first of them;
@@ -122,6 +124,7 @@ from ._secrets import (
     is_secret_name,
     literal_text,
     may_hold_a_secret_name,
+    name_tokens,
     options_consumer,
     secret_sink,
     stringified_setting,
@@ -144,8 +147,11 @@ _NOT_VALUES = frozenset(
     {"number", "true", "false", "null", "undefined", "regex", "object", "arrow_function", "function_expression",
      "function", "class", "jsx_element", "jsx_self_closing_element", "comment"}
 )  # fmt: skip
-# Seed scripts fill a development database with demo rows (accounts, API keys): their values are fixtures.
+# Seed scripts fill a database with demo rows (accounts, API keys): their values are fixtures, except the
+# password of an administrator account a deployment may be provisioned with.
 _SEED_SCRIPT = re.compile(r"(^|/)(seeds?|seeders?)(/|([.-][^/]*)?\.[cm]?[jt]sx?$)|\.seeds?\.[cm]?[jt]sx?$", re.IGNORECASE)
+
+_ACCOUNT_OWNERS = frozenset({"ADMIN", "ADMINISTRATOR", "ROOT", "SUPERUSER", "SUPERADMIN", "OWNER"})
 
 _SINK_MODULES = tuple(sorted({m.encode() for m, _ in SECRET_ARGUMENTS} | {sink.module.encode() for sink in OPTION_SINKS}))
 
@@ -175,9 +181,13 @@ def _uses_query(language: str) -> str:
             f"(call_expression function: (member_expression property: (property_identifier) @fn) arguments: (arguments (_) @use) (#any-of? @fn {calls}))",
             f"(call_expression function: (identifier) @fn arguments: (arguments (_) @use) (#any-of? @fn {calls}))",
             '(call_expression function: (identifier) @fn arguments: (arguments (_) @use) (#match? @fn "(?i)cookie"))',
-            "(arguments (identifier) @options)",
         ]
     )
+
+
+# Options objects passed by name (`new JwtStrategy(opts, verify)`), looked for in files that import a library
+# taking one.
+_OPTIONS_QUERY = "(arguments (identifier) @options)"
 
 
 class SecretFallback(Rule):
@@ -198,7 +208,7 @@ class SecretFallback(Rule):
         return any(module in source for module in _SINK_MODULES) or may_hold_a_secret_name(source.lower())
 
     def check(self, match, file):
-        if _leave_alone(file):
+        if file.is_test:
             return
         yield from _FileScan(self, file).run()
 
@@ -218,7 +228,7 @@ class SecretFallback(Rule):
             imported = ImportedUse.from_data(fact.data["use"])
             key = (fact.path, imported.callee)
             if key not in followed:
-                followed[key] = follow_import(project, fact.path, imported.callee, skip=_leave_alone)
+                followed[key] = follow_import(project, fact.path, imported.callee, skip=lambda file: file.is_test)
             source = followed[key]
             if source is None or (source.path, _where(source.span)) in reported:
                 continue
@@ -234,9 +244,12 @@ class SecretFallback(Rule):
                 yield finding
 
 
-def _leave_alone(file) -> bool:
-    """Test code and seed scripts: their secrets are fixtures of a run no one deploys."""
-    return file.is_test or _SEED_SCRIPT.search(file.path) is not None
+def _seeded_fixture(use: SecretUse, path: str) -> bool:
+    """A seed script's value: demo data, unless it is an administrator's password (`ADMIN_PASSWORD || '…'`),
+    which a deployment seeded with the script would log in with."""
+    if _SEED_SCRIPT.search(path) is None:
+        return False
+    return use.setting is None or not _ACCOUNT_OWNERS.intersection(name_tokens(use.setting))
 
 
 def _where(span: Span) -> tuple:
@@ -272,11 +285,13 @@ class _FileScan:
                     yield self.file.report(self.rule, node, _stringified_message(stringified, sink.label))
                 continue
             use = secret_use(node, self.file)
+            if use is not None and _seeded_fixture(use, self.file.path):
+                continue
             if use is not None and use.empty_key and refused_when_empty(node):
                 use = replace(use, empty_key=False)  # `if (!secret) throw …` before it: never an empty key
             if use is not None:
                 yield from self._follow(node, use, self.flows.trace(node), found)
-        for node in options:
+        for node in options if not _SEED_SCRIPT.search(self.file.path) else ():
             # An options object passed by name (`new JwtStrategy(opts, verify)`): its secret options are uses.
             consumer = options_consumer(node, self.file)
             for key in sorted(consumer.keys) if consumer is not None else ():
@@ -304,16 +319,12 @@ class _FileScan:
     def _candidates(self) -> tuple[list[Node], list[Node]]:
         """The values in a position that uses them as a secret, and the options objects passed by name to a
         library that takes a secret option (only in a file that imports one)."""
-        query = compile_query(_uses_query(self.file.language), self.file.language)
-        takes_options = any(imports_module(self.file, sink.module) for sink in OPTION_SINKS)
+        language, root = self.file.language, self.file.root
         uses: dict[tuple[int, int], Node] = {}
-        options: dict[tuple[int, int], Node] = {}
-        for _, captures in query.matches(self.file.root):
-            if "options" in captures:
-                if takes_options:
-                    node = captures["options"][0]
-                    options.setdefault((node.start_byte, node.end_byte), node)
-                continue
+        options: list[Node] = []
+        if any(imports_module(self.file, sink.module) for sink in OPTION_SINKS):
+            options = compile_query(_OPTIONS_QUERY, language).captures(root).get("options", [])
+        for _, captures in compile_query(_uses_query(language), language).matches(root):
             key = captures.get("key")
             node = captures["use"][0]
             if key is not None and key[0].type == "string" and key_text(key[0]) not in _PAIR_KEYS:
@@ -321,7 +332,7 @@ class _FileScan:
             node = outermost(node)
             if unwrap(node) is not None and unwrap(node).type not in _NOT_VALUES:
                 uses.setdefault((node.start_byte, node.end_byte), node)
-        return [uses[key] for key in sorted(uses)], [options[key] for key in sorted(options)]
+        return [uses[key] for key in sorted(uses)], sorted(options, key=lambda node: node.start_byte)
 
     def _source(self, found: _Found) -> Iterator:
         file, source = self.file, found.source
