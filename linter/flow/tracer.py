@@ -57,7 +57,7 @@ from linter.js.bindings import (
     returned_values,
 )
 from linter.js.exports import function_key
-from linter.js.expressions import arguments_of, callee, member_object, object_keys, property_name, unwrap
+from linter.js.expressions import arguments_of, callee, member_chain, member_object, object_keys, property_name, unwrap
 from linter.js.functions import function_name
 from linter.js.imports import string_value
 from linter.js.invocation import call_sites
@@ -590,10 +590,12 @@ def object_literal(node: Node) -> Node | None:
     if node.type == "object":
         return node
     if node.type in ("member_expression", "subscript_expression"):
-        owner = member_object(node)
-        holder = object_literal(owner) if owner is not None else None
-        entry = unwrap(object_keys(holder).get(property_name(node) or "")) if holder is not None else None
-        return object_literal(entry) if entry is not None and entry.type in ("object", "identifier") else None
+        root, path = member_chain(node)
+        literal = object_literal(root) if root is not None and root.type in ("object", "identifier") else None
+        for prop in path:
+            entry = unwrap(object_keys(literal).get(prop)) if literal is not None else None
+            literal = object_literal(entry) if entry is not None and entry.type in ("object", "identifier") else None
+        return literal
     if node.type != "identifier":
         return None
     binding = declaration_of(node)
