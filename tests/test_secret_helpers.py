@@ -204,7 +204,8 @@ def test_the_apps_own_logins_at_other_services(name, value):
     "name, value",
     [("JWT_SECRET", "dummySecret"), ("SESSION_SECRET", "password"), ("DATABASE_ENCRYPTION_KEY", "x"),
      ("ADMIN_PASSWORD", "admin"), ("STRIPE_WEBHOOK_SECRET", "dummy"), ("NEXTAUTH_SECRET", "dummy"),
-     ("TWITTER_API_KEY", "k9Xq2LmPz8"), ("API_KEY", "dummy"), ("SMTP_SIGNING_KEY", "x")],
+     ("TWITTER_API_KEY", "k9Xq2LmPz8"), ("API_KEY", "dummy"), ("SMTP_SIGNING_KEY", "x"),
+     ("EMAIL_VERIFICATION_SECRET", "dev"), ("REDIS_TOKEN", "local")],
 )  # fmt: skip
 def test_secrets_of_the_app_itself(name, value):
     from linter.rules.auth._secrets import is_outbound_credential

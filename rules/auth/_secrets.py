@@ -89,7 +89,8 @@ def is_secret_name(name: str) -> bool:
     return all(token in _NAMING_THE_SECRET or token.isdigit() for token in tokens[last_secret + 1 :])
 
 
-# The app's own login at a service it connects to: a datastore, a broker, a mail or directory server.
+# Services the app logs in to: a datastore, a broker, a mail or directory server. With a password word
+# (`REDIS_PASSWORD`, `SMTP_PASS`) the setting is the app's login there.
 _SERVICE_WORDS = frozenset(
     {
         "DATABASE", "DB", "POSTGRES", "POSTGRESQL", "PG", "MYSQL", "MARIADB", "MSSQL", "MONGO", "MONGODB", "REDIS",
@@ -97,6 +98,7 @@ _SERVICE_WORDS = frozenset(
         "ELASTICSEARCH", "OPENSEARCH", "CLICKHOUSE", "MINIO", "SMTP", "MAIL", "EMAIL", "IMAP", "LDAP", "FTP", "SFTP",
     }
 )  # fmt: skip
+_LOGIN_WORDS = frozenset({"PASSWORD", "PASS", "PASSWD", "PWD"})
 # Words of a secret the app itself signs, verifies or encrypts with: never the app's login elsewhere.
 _OWN_SECRET_WORDS = frozenset(
     {
@@ -113,14 +115,14 @@ _STAND_IN = re.compile(r"^(dummy|placeholder|fake|sample|example|your[\W_]|x{3,}
 
 def is_outbound_credential(name: str, value: str | None = None) -> bool:
     """Whether the setting `name` holds the app's own credential at another service, with which it logs in
-    rather than signs or verifies: a datastore's, broker's or mail server's password (`DATABASE_PASSWORD`,
-    `REDIS_PASSWORD`, `SMTP_PASS`), an OAuth client secret (`GOOGLE_CLIENT_SECRET`), or, when the `value` it
+    rather than signs or verifies: its password at a datastore, broker or mail server (`DATABASE_PASSWORD`,
+    `REDIS_PASSWORD`, `SMTP_PASS`; not `EMAIL_VERIFICATION_SECRET`), an OAuth client secret (`GOOGLE_CLIENT_SECRET`), or, when the `value` it
     falls back to says it is a stand-in (`'dummyApiKey'`), a vendor's API credential (`TWITTER_API_KEY`). A
     wrong one fails to log in and opens nothing."""
     tokens = name_tokens(name)
     if _OWN_SECRET_WORDS.intersection(tokens):
         return False
-    if _SERVICE_WORDS.intersection(tokens):
+    if _SERVICE_WORDS.intersection(tokens) and _LOGIN_WORDS.intersection(tokens):
         return True
     if any("AUTH" in token for token in tokens):  # `AUTH_SECRET`, `NEXTAUTH_SECRET`, `BETTER_AUTH_SECRET`
         return False
