@@ -70,6 +70,7 @@ def main() -> None:
 @click.option("--statistics", is_flag=True, help="Print how many findings each rule has instead of the findings.")
 @click.option(
     "--stdin-filename",
+    metavar="PATH",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Lint the text read from stdin (PATH `-`) as this file of its project.",
 )
