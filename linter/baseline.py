@@ -133,4 +133,10 @@ def apply_baseline(report: Report, baseline: Counts, scope: Scope, baseline_name
                     message=f"the {baseline_name} entry for {rule_id} {gone}; prune it with --write-baseline",
                 )
             )
-    return report.model_copy(update={"findings": tuple(kept), "notices": tuple(sorted(set(notices), key=lambda n: n.sort_key))})
+    return report.model_copy(
+        update={
+            "findings": tuple(kept),
+            "notices": tuple(sorted(set(notices), key=lambda n: n.sort_key)),
+            "baselined": report.baselined + len(report.findings) - len(kept),
+        }
+    )

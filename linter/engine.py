@@ -30,7 +30,7 @@ from linter.discovery import MANIFEST_NAMES, Discovered, discover, display_path,
 from linter.files.kinds import project_file_kind
 from linter.fingerprint import line_hashes
 from linter.listing_cache import discover_cached
-from linter.model import Finding, Level, Location, Notice, Report
+from linter.model import Finding, Level, Location, Notice, Report, SourceText
 from linter.processes import stop_workers, worker_started
 from linter.project import ProjectIndex
 from linter.registry import RuleLoadError, builtin_rules, load_rules_dir
@@ -51,6 +51,15 @@ class UsageError(Exception):
     """A problem with what the user asked for (a missing path, a bad flag value): exit 2."""
 
 
+@dataclass(frozen=True)
+class StdinSource:
+    """Text read from stdin, linted as the file `path` of its project (`--stdin-filename`): the project around it
+    is read from disk, the file's own text is `raw`, whatever the disk holds (or whether it exists)."""
+
+    path: Path
+    raw: bytes
+
+
 @dataclass
 class RunOptions:
     paths: list[Path] = field(default_factory=lambda: [Path(".")])
@@ -66,6 +75,7 @@ class RunOptions:
     file_timeout: float | None = DEFAULT_FILE_TIMEOUT  # None or 0: no limit
     use_cache: bool = True  # per-file results in $XDG_CACHE_HOME/loadlint (linter.cache)
     fresh_fixes: bool = False  # the fixes will be applied or printed: files with fixes are analysed, never cached
+    stdin: StdinSource | None = None  # lint this text as its file, alone (`paths` is ignored); never cached
 
 
 @dataclass
@@ -89,12 +99,12 @@ def find_root(start: Path) -> Path:
 
 def run(options: RunOptions) -> RunResult:
     _check_options(options)
-    targets = _resolve_targets(options.paths)
+    targets = _resolve_targets(options.paths) if options.stdin is None else [_stdin_target(options.stdin)]
     common = Path(os.path.commonpath([t if t.is_dir() else t.parent for t in targets]))
     root = find_root(common)
     config = _load_settings(options, common, root)
     rules_folder, untrusted = _rules_folder(options, config, root)
-    rule_classes = _all_rules(rules_folder)
+    rule_classes = all_rules(rules_folder)
     try:
         rule_options = validate_against_rules(config, rule_classes)
     except ConfigError as error:
@@ -114,10 +124,10 @@ def run(options: RunOptions) -> RunResult:
     builtin_ids = frozenset(cls.id for cls in builtin_rules())
     plan = RulePlan([r for r in rules if r.id not in (INVALID_ID, UNUSED_ID)], known_ids, trusted=builtin_ids)
     _validate(plan)
-    levels = {cls.id: config.levels.get(cls.id, cls.level) for cls in chosen}
 
     cache_folder, cache_problem = usable_cache_dir() if options.use_cache else (None, None)
     found, reported, stopped = _discover_in_time(root, targets, config, options, cache_folder)
+    given = _given_sources(options.stdin, targets, root, config, found)
     notices = list(found.notices) + ([untrusted] if untrusted is not None else [])
     if cache_problem is not None:
         notices.append(Notice(message=cache_problem, level=Level.NOTE))
@@ -127,10 +137,11 @@ def run(options: RunOptions) -> RunResult:
     elif not any(_in_targets(path, targets) for path in found.sources):
         notices.append(Notice(message="nothing to lint: no JavaScript or TypeScript files under the given paths"))
     project = ProjectIndex.build(root, found, reported, notices, config.max_file_size)
+    project.given = given
 
     cache = _open_cache(cache_folder, root, plan) if cache_folder is not None and stopped is None else None
     results = _analyze_all(
-        found.sources, root, plan, project, options.jobs, options.file_timeout, cache, options.fresh_fixes
+        found.sources, root, plan, project, options.jobs, options.file_timeout, cache, options.fresh_fixes, given
     )
     if cache is not None:
         cache.forget_missing(root, {result.path for result in results})
@@ -170,18 +181,19 @@ def run(options: RunOptions) -> RunResult:
     findings.extend(_directive_findings(directives, reported, enabled_ids, root, rules))
     # A finding keeps its own level (a rule may report some sites as warnings) unless the config sets the rule's.
     findings = [f.model_copy(update={"level": config.levels.get(f.rule_id, f.level)}) for f in findings]
-    findings = _with_fingerprints(findings, root)
+    findings = _with_fingerprints(findings, root, given)
     notices = [n for n in notices if n.path is None or _in_targets(root / n.path, targets)]
 
     report = Report(
         root=str(root),
         tool_version=__version__,
-        rules=tuple(cls.info(levels[cls.id]) for cls in chosen),
+        rules=tuple(cls.info(config.levels.get(cls.id)) for cls in chosen),
         findings=tuple(sorted(findings, key=lambda f: f.sort_key)),
         notices=tuple(sorted(set(notices), key=lambda n: n.sort_key)),
-        files_checked=sum(1 for r in results if r.parsed and r.path in reported),
+        files_checked=len(({r.path for r in results if r.parsed} | project.read_paths()) & reported),
         category=options.category,
         incomplete=incomplete,
+        stdin=_stdin_text(given),
     )
     fail_on = options.fail_on or config.fail_on
     return RunResult(report=report, config=config, fail_on=fail_on, incomplete=incomplete)
@@ -201,6 +213,37 @@ def _emptied_by(options: RunOptions, config: Config) -> str:
     ignore = "--ignore" if options.ignore is not None else f"{where} key 'ignore'" if config.ignore else None
     parts = [part for part in (select, ignore) if part]
     return f"{' and '.join(parts)} leave none" if len(parts) != 1 else f"{parts[0]} leaves none"
+
+
+def _stdin_target(stdin: StdinSource) -> Path:
+    target = stdin.path.absolute()
+    if not target.parent.is_dir():
+        raise UsageError(f"--stdin-filename: the folder {stdin.path.parent} does not exist")
+    return target.parent.resolve() / target.name
+
+
+def _given_sources(
+    stdin: StdinSource | None, targets: list[Path], root: Path, config: Config, found: Discovered
+) -> dict[str, bytes]:
+    """The text of the file read from stdin, by its path, when it is still to be linted (not excluded) and
+    within max-file-size (else a notice says why not)."""
+    if stdin is None or targets[0] not in found.sources:
+        return {}
+    rel = _rel(targets[0], root)
+    found.notices = [n for n in found.notices if n.path != rel]  # about the file on disk, not the text given
+    if len(stdin.raw) > config.max_file_size:
+        found.sources.remove(targets[0])
+        message = f"skipped: {len(stdin.raw):,} bytes is over the {config.max_file_size:,}-byte limit (max-file-size)"
+        found.notices.append(Notice(message=message, path=rel, level=Level.NOTE))
+        return {}
+    return {rel: stdin.raw}
+
+
+def _stdin_text(given: dict[str, bytes]) -> SourceText | None:
+    for path, raw in given.items():
+        source, _ = decode_source(raw)
+        return SourceText(path=path, text=source.decode("utf-8")) if source is not None else None
+    return None
 
 
 def _resolve_targets(paths: list[Path]) -> list[Path]:
@@ -236,7 +279,19 @@ def _rules_folder(options: RunOptions, config: Config, root: Path) -> tuple[Path
     return None, Notice(message=f"{config.source}: {ignored}")
 
 
-def _all_rules(folder: Path | None) -> tuple[type[Rule], ...]:
+def known_rules(options: RunOptions, start: Path) -> tuple[tuple[type[Rule], ...], Config, Notice | None]:
+    """What `loadlint rules` and `explain` show from `start`: every rule a check there would know (the built-in
+    ones and those of the chosen rules folder), the config that applies there (its `levels`), and the notice
+    that the config's `rules-dir` is ignored, when it is."""
+    start = start.resolve()
+    root = find_root(start)
+    config = _load_settings(options, start, root)
+    folder, untrusted = _rules_folder(options, config, root)
+    return all_rules(folder), config, untrusted
+
+
+def all_rules(folder: Path | None) -> tuple[type[Rule], ...]:
+    """The built-in rules and those of `folder` (a rules folder someone chose), sorted by id."""
     rules = builtin_rules()
     if folder is None:
         return rules
@@ -253,7 +308,8 @@ def _discover_in_time(root: Path, targets: list[Path], config: Config, options: 
     deadline = Deadline(options.file_timeout)
     try:
         with deadline:
-            return (*_discover(root, targets, config, cache_folder), None)
+            given = targets[0] if options.stdin is not None else None
+            return (*_discover(root, targets, config, cache_folder, given), None)
     except OutOfTime as stop:
         stopped_after = _stopped_after(deadline, options.file_timeout, stop.doing or "walking the folders")
         message = f"finding the files {stopped_after}; nothing was linted (raise --timeout for a repository that large)"
@@ -266,8 +322,10 @@ def _stopped_after(deadline: Deadline, limit: float | None, doing: str | None = 
     return f"stopped after {deadline.elapsed():.1f} s (limit {limit:g} s){while_doing}"
 
 
-def _discover(root: Path, targets: list[Path], config: Config, cache_folder: Path | None):
-    files = [t for t in targets if not t.is_dir()]
+def _discover(root: Path, targets: list[Path], config: Config, cache_folder: Path | None, given: Path | None = None):
+    """What to lint and index, and the paths to report. `given`: the file read from stdin, linted whatever the
+    disk holds at its path."""
+    files = [t for t in targets if t == given or not t.is_dir()]
     start_dirs = [t for t in targets if t.is_dir()]
     for file in files:
         start_dirs.append(_package_dir(file, root))
@@ -280,7 +338,7 @@ def _discover(root: Path, targets: list[Path], config: Config, cache_folder: Pat
     for file in files:
         wanted = is_source(file) or project_file_kind(file.name) is not None
         # A named file gets the same checks as a found one: a FIFO named `x.js` must not be opened.
-        problem = file_problem(file, root, config.max_file_size) if wanted else None
+        problem = file_problem(file, root, config.max_file_size) if wanted and file != given else None
         if problem is not None:
             found.notices.append(problem)
         elif is_source(file):
@@ -367,27 +425,30 @@ def _analyze_all(
     timeout: float | None,
     cache: ResultCache | None,
     fresh_fixes: bool = False,
+    given: dict[str, bytes] | None = None,
 ) -> list[FileResult]:
     """Every file's result, in the order of `sources`: from the cache when it has the file, else analysed.
     With `fresh_fixes`, a cached result whose findings carry fixes is analysed again: fixes that are applied
-    or printed as a patch are always derived from the file itself."""
+    or printed as a patch are always derived from the file itself. A file in `given` (read from stdin) is
+    analysed from that text and neither taken from the cache nor put in it."""
+    given = given or {}
     results: list[FileResult | None] = []
     work, keys = [], []
     for path in sources:
         rel = _rel(path, root)
         packages = project.packages_around(rel)
         report_findings = rel in project.reported_paths
-        key = _cache_key(cache, rel, path, packages)
+        key = _cache_key(cache, rel, path, packages) if rel not in given else None
         cached = cache.get(rel, key, report_findings) if key is not None else None
         if cached is not None and fresh_fixes and any(finding.fixes for finding in cached.findings):
             cached = None
         results.append(cached)
         if cached is None:
-            work.append((path, rel, packages, report_findings, timeout))
+            work.append((path, rel, packages, report_findings, timeout, given.get(rel)))
             keys.append(key)
     analysed = _analyze_uncached(work, plan, jobs)
     if cache is not None:
-        for (_, rel, _, report_findings, _), key, result in zip(work, keys, analysed):
+        for (_, rel, _, report_findings, _, _), key, result in zip(work, keys, analysed):
             if key is not None:
                 cache.put(rel, key, report_findings, result)
     fresh = iter(analysed)
@@ -487,12 +548,13 @@ def _directive_findings(
     return produced
 
 
-def _with_fingerprints(findings: list[Finding], root: Path) -> list[Finding]:
+def _with_fingerprints(findings: list[Finding], root: Path, given: dict[str, bytes]) -> list[Finding]:
     hashes_by_path: dict[str, list[str]] = {}
     result = []
     for finding in findings:
         if finding.path not in hashes_by_path:
-            hashes_by_path[finding.path] = _file_line_hashes(root / finding.path)
+            raw = given.get(finding.path)
+            hashes_by_path[finding.path] = _line_hashes(raw) if raw is not None else _file_line_hashes(root / finding.path)
         hashes = hashes_by_path[finding.path]
         line = finding.span.start_line
         fingerprint = hashes[line - 1] if 0 < line <= len(hashes) else None
@@ -505,6 +567,10 @@ def _file_line_hashes(path: Path) -> list[str]:
         raw = path.read_bytes()
     except OSError:
         return []
+    return _line_hashes(raw)
+
+
+def _line_hashes(raw: bytes) -> list[str]:
     source, _ = decode_source(raw)
     if source is None:
         return []

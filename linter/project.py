@@ -66,6 +66,8 @@ class ProjectIndex:
 
     # The most a file read here may hold (max-file-size): discovery checked it, a read checks it again.
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    # The text of a source file the run was given instead of reading it (stdin), by path.
+    given: dict[str, bytes] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -114,6 +116,10 @@ class ProjectIndex:
             self.notices.append(Notice(message=problem or "skipped: not text", path=path, level=Level.NOTE))
         return source
 
+    def read_paths(self) -> set[str]:
+        """The project files and manifests `read_source` has read, and could."""
+        return {path for path, source in self.__dict__.get("_sources", {}).items() if source is not None}
+
     def read_js_source(self, path: str) -> bytes | None:
         """A JavaScript or TypeScript file discovery found, read again (the project phase of the flow engine
         looks into the few files on a path to a sink); None when it cannot be read or is not text."""
@@ -122,7 +128,7 @@ class ProjectIndex:
         if path not in self._known:
             return None
         try:
-            raw = (self.root / path).read_bytes()
+            raw = self.given[path] if path in self.given else (self.root / path).read_bytes()
         except OSError:
             return None  # its analysis already said so
         source, _ = decode_source(raw)

@@ -63,6 +63,9 @@ class Rule:
     id: ClassVar[str]
     name: ClassVar[str]
     level: ClassVar[Level]
+    # The findings reported at another level than `level` (`finding(..., level=...)`), and which: shown by
+    # `loadlint rules`, `loadlint explain` and the README, so that a finding's level never surprises.
+    other_levels: ClassVar[dict[Level, str]] = {}
     precision: ClassVar[Precision]
     security_severity: ClassVar[str | None] = None
     tags: ClassVar[tuple[str, ...]] = ()
@@ -106,6 +109,7 @@ class Rule:
 
     @classmethod
     def info(cls, level: Level | None = None) -> RuleInfo:
+        """The rule's metadata; `level`: the one a config sets for all its findings, which then have no other."""
         return RuleInfo(
             id=cls.id,
             name=cls.name,
@@ -116,6 +120,7 @@ class Rule:
             tags=tuple(cls.tags),
             security_severity=cls.security_severity,
             help_uri=rule_help_uri(cls.id),
+            other_levels=() if level is not None else tuple(sorted(cls.other_levels.items(), key=lambda i: -i[0].rank)),
         )
 
     def finding(

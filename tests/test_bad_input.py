@@ -156,7 +156,7 @@ def test_empty_file_is_linted_quietly(project):
     write_files(project, {"empty.js": b"", "blank.ts": b"\n\n"})
     outcome = lint(project)
     assert (outcome.exit_code, outcome.notices, outcome.findings) == (0, {}, set())
-    assert "No problems found in 2 files." in CliRunner().invoke(main, ["check", str(project), *TEST_RULE_ARGS]).output
+    assert "No problems found; 2 files checked." in CliRunner().invoke(main, ["check", str(project), *TEST_RULE_ARGS]).output
 
 
 def test_twenty_megabyte_file_is_skipped_whether_found_or_named(project):

@@ -34,7 +34,7 @@ APP = {
     ),
 }
 SECOND_CLIENT = "const { PrismaClient } = require('@prisma/client');\n\nconst db = new PrismaClient();\n\nmodule.exports = { db };\n"
-SECOND_CLIENT_FINDING = "src/users.js:3:12  prisma/client-outside-singleton"
+SECOND_CLIENT_FINDING = "src/users.js:3:12: error prisma/client-outside-singleton"
 CLEAN_CHANGE = "const { prisma } = require('./lib/prisma');\n\nmodule.exports = { countUsers: () => prisma.user.count() };\n"
 
 

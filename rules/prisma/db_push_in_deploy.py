@@ -59,6 +59,7 @@ class DbPushInDeploy(Rule):
     id = "prisma/db-push-in-deploy"
     name = "DbPushInDeploy"
     level = Level.WARNING
+    other_levels = {Level.ERROR: "`--accept-data-loss` and `--force-reset`, which drop data"}
     precision = Precision.HIGH
     tags = ("prisma", "reliability", "database", "deployment")
 

@@ -113,6 +113,7 @@ class MissingRelationIndex(Rule):
     id = "prisma/missing-relation-index"
     name = "MissingRelationIndex"
     level = Level.WARNING
+    other_levels = {Level.NOTE: "a list query that filters on a foreign key and sorts by a field no index covers"}
     precision = Precision.HIGH
     tags = ("prisma", "performance", "database")
     needles = (b"findMany",)
