@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from linter.frameworks.validation_schemas import UNBOUNDED, FieldCheck
 
 if TYPE_CHECKING:
-    from linter.flow.tracer import Flow, Tracer
+    from linter.flow.tracer import Tracer
     from linter.syntax import Node
 
 # Calls that change a value's type or rounding but keep what the client chose.

@@ -29,10 +29,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from linter.flow.callees import Callee, callee_of, import_of
+from linter.flow.callees import Callee, callee_of
 from linter.flow.spec import ARITHMETIC, STRING_METHODS, TRUNCATING, FlowSpec
 from linter.frameworks.nextjs import is_next_routed
-from linter.frameworks.routes import OPTIONAL_PART, UNREAD_SCHEMA, registered_here
+from linter.frameworks.routes import OPTIONAL_PART, UNREAD_SCHEMA, registered_here, validated_by_route
 from linter.frameworks.request_inputs import (
     ARGUMENT,
     CHECKED,
@@ -46,7 +46,6 @@ from linter.frameworks.request_inputs import (
     member_input,
     method_input,
     parameter_source,
-    validated_by_route,
 )
 from linter.frameworks.validation_schemas import BOUNDED, PARSE_METHODS, RESULT_PROPERTIES, UNBOUNDED, schema_field, schema_part
 from linter.js.bindings import (
