@@ -53,7 +53,8 @@ def render(report: Report, out: TextIO, *, color: bool = False, include_suppress
             console.print(line)
         console.print()
     for notice in sorted(report.notices, key=lambda n: n.sort_key):
-        where = f"{printable(notice.path)}: " if notice.path else ""
+        position = f":{notice.span.start_line}:{notice.span.start_column}" if notice.path and notice.span else ""
+        where = f"{printable(notice.path)}{position}: " if notice.path else ""
         console.print(Text.assemble(("note", "bold cyan"), f": {where}{printable(notice.message)}"))
     if report.notices:
         console.print()
