@@ -57,7 +57,6 @@ SINGLE_RECORD = frozenset(
 NOT_RELATIONS = frozenset({"then", "catch", "finally"})
 POTHOS_FIELDS = frozenset({"relation", "relationCount", "relatedConnection"})
 POTHOS_OBJECTS = frozenset({"prismaObject", "prismaNode", "prismaInterface", "prismaObjectField", "prismaObjectFields"})
-METHOD_NAMES = OPERATIONS | POTHOS_FIELDS
 # `Prisma.PostWhereInput`, `Prisma.PostFindManyArgs`: the model, and which argument the object is.
 _PRISMA_TYPE = re.compile(
     r"\bPrisma\.([A-Z]\w*?)(WhereInput|WhereUniqueInput|FindManyArgs|FindFirstArgs|FindUniqueArgs|CountArgs|"
@@ -96,7 +95,7 @@ class PrismaQuery:
 
     model: str
     typed: bool
-    operation: str  # a model operation, "relation" (a GraphQL relation field) or "object" (a typed object)
+    operation: str  # a model operation, "fluent" (`findUnique(…).posts()`), "relation" (a GraphQL field), "object"
     where: Tree | None  # None: no filter at all
     order_by: Tree
     reads: Tree  # include / select / _count and fluent relation reads
