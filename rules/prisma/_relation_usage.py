@@ -161,7 +161,10 @@ class UsageCollector:
     def add_generated_resolvers(self, site: Site, generator: str) -> None:
         for relation in self.schema.relations:
             if relation.back is not None:
-                detail = f"the `{generator}` generator writes a GraphQL resolver reading `{relation.parent}.{relation.back}`"
+                detail = (
+                    f"has GraphQL resolvers, written by the `{generator}` generator, that read "
+                    f"`{relation.parent}.{relation.back}`"
+                )
                 self._use(relation, Use("resolvers", site, detail))
 
     def finish(self) -> dict[Relation, Use]:

@@ -165,7 +165,7 @@ GENERATED_IDENTIFIERS = frozenset({"uuid", "cuid", "autoincrement", "nanoid", "u
 GROWING_TABLE_WORDS = frozenset(
     {"message", "event", "log", "execution", "run", "result", "notification", "memory", "history", "activity",
      "audit", "response", "submission", "view", "visit", "click", "impression", "display", "trace", "span",
-     "metric", "ping", "delivery", "attempt", "entry", "record", "transaction"}
+     "metric", "ping", "delivery", "attempt", "entry", "transaction"}
 )  # fmt: skip
 DATABASE_NAMES = {
     "postgresql": "PostgreSQL",
@@ -182,7 +182,7 @@ _CONSEQUENCES = {
     "write": ", which finds the `{child}` rows by scanning the table",
     "delete": ", and each delete scans the `{child}` table for the rows that reference the parent",
     "key-update": ", and each change scans the `{child}` table for the rows that reference the parent",
-    "resolvers": ", and each time a query asks for it the `{child}` table is scanned",
+    "resolvers": ", and each time a query asks for the relation the `{child}` table is scanned",
 }
 
 
