@@ -22,7 +22,7 @@ from linter.js.imports import ModuleReference
 from linter.model import Finding, Level, Notice
 from linter.rule import Fact, Match, Rule
 from linter.suppression import Directive, find_directives
-from linter.syntax import LANGUAGES, LANGUAGE_BY_SUFFIX, ParseCancelled, QueryError, compile_query, parse, too_deep
+from linter.syntax import LANGUAGES, LANGUAGE_BY_SUFFIX, ParseCancelled, QueryError, compile_query, first_error, parse, too_deep
 
 MINIFIED_MIN_BYTES = 4096
 MINIFIED_BYTES_PER_LINE = 1000
@@ -214,8 +214,16 @@ def _analyze(
         return result
     file = FileContext(rel_path, source, language, tree, packages)
     if tree.root_node.has_error:
+        error = first_error(tree.root_node) or tree.root_node
+        at = file.lines.span(error.start_byte, error.start_byte)
         result.notices.append(
-            Notice(message="syntax errors: linted what the parser could recover", path=rel_path, level=Level.NOTE)
+            Notice(
+                message=f"syntax errors (the first at line {at.start_line}, column {at.start_column}): linted "
+                "what the parser could recover",
+                path=rel_path,
+                level=Level.NOTE,
+                span=at,
+            )
         )
     step.doing = "collecting imports"
     result.references = list(file.module_references)

@@ -16,8 +16,10 @@ It is a note, and deliberately narrow, because most `findMany()` calls without `
 sets (a user's settings, the tags of a post), and reporting them all would bury the few that matter. So
 handlers that do not paginate are left alone, and so are a `where` that pins a unique key (`id`, `uuid`,
 `slug`, `email`, `username`) or a list of values (`id: { in: ids }`), lookups next to a list query that has a
-`take`, lookups inside callbacks (`items.map(...)`), and arguments built in another module
-(`findMany(buildArgs(req))`).
+`take`, lookups inside callbacks (`items.map(...)`), arguments built in another module
+(`findMany(buildArgs(req))`), and a full read whose rows feed an aggregate computed in memory
+(`rows.reduce(…)`, `sumBy(rows, …)`, `calculateTotals(rows)`, a loop adding them up): it is not a page, and a
+`take` would make its totals wrong (an `aggregate()` or `groupBy()` in the database would do it cheaper).
 
 ## Example
 ```js
@@ -73,7 +75,7 @@ from linter.context import FileContext
 from linter.flow.file_flow import file_flow
 from linter.flow.spec import RequestValueSpec
 from linter.flow.tracer import object_literal
-from linter.js.expressions import arguments_of, callee, member_object, object_keys, property_name, unwrap
+from linter.js.expressions import arguments_of, callee, member_object, object_keys, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function, function_body
 from linter.js.invocation import invocation
 from linter.model import Finding, Level, Precision
@@ -85,6 +87,9 @@ REQUEST_VALUES = RequestValueSpec()
 PAGE_PARAMETER = re.compile(r"^(page(Number|No|Num|Index)?|cursor|offset|skip)$", re.IGNORECASE)
 UNIQUE_KEYS = frozenset({"id", "_id", "uuid", "slug", "email", "username"})
 SIZE_OPTIONS = frozenset({"take", "limit"})
+AGGREGATE_METHODS = frozenset({"reduce", "reduceRight"})
+# Helpers named for an aggregate: `sumBy(rows, …)`, `calculateTotals(rows)`, `countBy(rows, …)`.
+AGGREGATE_CALLEE = re.compile(r"sum|total|count|average|avg|aggregate|tally", re.I)
 
 
 class UnboundedFindMany(Rule):
@@ -123,6 +128,8 @@ class UnboundedFindMany(Rule):
         page = _page_parameter_read(run.function, file_flow(file, REQUEST_VALUES))
         if page is None:
             return
+        if _feeds_an_aggregate(call, run.function):
+            return  # a full read for totals computed in memory: a page size would make them wrong
         node, flow = page
         param = flow.input.param
         message = (
@@ -131,6 +138,57 @@ class UnboundedFindMany(Rule):
         )
         related = [file.location(node, f"`{param}` comes from {flow.input.origin}")]
         yield file.report(self, callee(call), message, related=related)
+
+
+def _feeds_an_aggregate(call: Node, handler: Node) -> bool:
+    """The rows are summed or reduced in memory (`rows.reduce(…)`, `sumBy(rows, …)`, `calculateTotals(rows)`,
+    `for (const row of rows) total += row.amount`), inline or through the `const` that holds them. (`rows.length`
+    is not one: it is as often an emptiness test as a count.)"""
+    node = outermost(call)
+    while node.parent is not None and node.parent.type in ("await_expression", "parenthesized_expression"):
+        node = outermost(node.parent)
+    uses = [node]
+    parent = node.parent
+    if parent is not None and parent.type == "variable_declarator":
+        name = parent.child_by_field_name("name")
+        if name is not None and name.type == "identifier":
+            uses = [n for n in descendants_of_types(handler, ("identifier", "shorthand_property_identifier"))
+                    if text(n) == text(name) and n != name]  # fmt: skip
+    return any(_aggregated(use) for use in uses)
+
+
+def _aggregated(use: Node) -> bool:
+    node = use
+    while node.parent is not None:
+        parent = node.parent
+        if parent.type == "member_expression" and parent.child_by_field_name("object") == node:
+            method = property_name(parent)
+            if method in AGGREGATE_METHODS:
+                return True
+            node = parent
+        elif parent.type == "call_expression" and parent.child_by_field_name("function") == node:
+            node = parent  # `rows.map(…)` … `.reduce(…)`
+        elif parent.type in ("parenthesized_expression", "await_expression", "non_null_expression"):
+            node = parent
+        else:
+            break
+    parent = node.parent
+    if parent is not None and parent.type == "arguments":
+        function = callee(parent.parent)
+        name = property_name(function) if function is not None and function.type == "member_expression" else text(function)
+        if name and AGGREGATE_CALLEE.search(name):
+            return True
+        if property_name(function) == "forEach":
+            return False
+    if parent is not None and parent.type == "for_in_statement" and parent.child_by_field_name("right") == node:
+        body = parent.child_by_field_name("body")
+        return body is not None and any(
+            n.type == "augmented_assignment_expression" for n in descendants_of_types(body, ("augmented_assignment_expression",))
+        )
+    if parent is not None and parent.type == "member_expression" and property_name(parent) == "forEach":
+        call = parent.parent
+        return call is not None and bool(descendants_of_types(call, ("augmented_assignment_expression",)))
+    return False
 
 
 def _unbounded(options: Node) -> bool:
