@@ -99,10 +99,10 @@ def run(options: RunOptions) -> RunResult:
     cache_folder, cache_problem = usable_cache_dir() if options.use_cache else (None, None)
     found, reported, stopped = _select_in_time(root, targets, configs, options, cache_folder)
     # The rules of every file read: its own config's (a file not reported still has its config checked).
-    setup_by_path = {
-        _rel(path, root): _setup_of(setups, configs.for_path(_rel(path, root)))
-        for path in (*found.sources, *found.project_files, *found.manifests)
-    }
+    setup_by_path = {}
+    for path in (*found.sources, *found.project_files, *found.manifests):
+        rel = _rel(path, root)
+        setup_by_path[rel] = _setup_of(setups, configs.for_path(rel))
     known_ids = frozenset(rule_ids)
     builtin_ids = frozenset(cls.id for cls in builtin_rules())
     instances = setups.instances()
@@ -228,7 +228,8 @@ def _nested_rules_dirs(configs: ConfigTree, run_config: Config) -> list[Notice]:
 
 def _report_rules(run_setup: RuleSetup, reported: list[RuleSetup]) -> tuple[RuleInfo, ...]:
     """The rules that ran on the reported files, at the level the run's config gives them."""
-    classes = {type(rule).id: type(rule) for setup in (run_setup, *reported) for rule in setup.rules}
+    setups = {id(setup): setup for setup in (run_setup, *reported)}.values()
+    classes = {type(rule).id: type(rule) for setup in setups for rule in setup.rules}
     return tuple(classes[rule_id].info(run_setup.level_of(rule_id, classes[rule_id].level)) for rule_id in sorted(classes))
 
 
