@@ -118,7 +118,6 @@ class _Filter:
 
     def _kept(self, path: Path, excludable: bool) -> bool:
         rel = rel_path(path, self.root)
-        config = self.configs.for_path(rel)
         if excludable:
             output = self._output_folder(posixpath.dirname(rel))
             if output is not None:
@@ -126,8 +125,9 @@ class _Filter:
                 if path in self.named:  # the folder's notice is not under the paths given: say it of the file
                     self.found.notices.append(Notice(message=_output_skipped(output), path=rel, level=Level.NOTE))
                 return False
-            if self._excluded(rel, config):
-                return False
+        config = self.configs.for_path(rel)
+        if excludable and self._excluded(rel, config):
+            return False
         size = self.found.sizes.get(path)
         if size is not None and size > config.max_file_size:
             self.found.notices.append(too_large(display_path(path, self.root), size, config.max_file_size))

@@ -403,3 +403,15 @@ def test_output_dirs_takes_folder_names(outputs, value):
     write_files(outputs, {".loadlint.toml": f"output-dirs = {value}\n"})
     with pytest.raises(ConfigError, match=r"^\.loadlint\.toml: key 'output-dirs"):
         lint(outputs, ".")
+
+
+def test_a_nested_config_that_leads_out_of_the_root_stops_the_run_unopened(monorepo, tmp_path):
+    outside = write_files(tmp_path / "outside", {"settings.toml": 'select = ["auth"]\n'}) / "settings.toml"
+    (monorepo / "apps/web/.loadlint.toml").symlink_to(outside)
+    for paths in ((".",), ("apps/api/src/auth.js",)):
+        with pytest.raises(ConfigError, match=r"^apps/web/.loadlint.toml: not read: it is a symbolic link to outside the root$"):
+            lint(monorepo, *paths)
+    (monorepo / "apps/web/.loadlint.toml").unlink()
+    os.mkfifo(monorepo / "apps/web/loadlint.toml")
+    with pytest.raises(ConfigError, match=r"^apps/web/loadlint.toml: not a regular file$"):
+        lint(monorepo, "apps/api")
