@@ -129,12 +129,23 @@ def _split_args(text: str) -> list[str]:
     except ValueError as error:
         raise ActionError(f"args: {error}") from None
     for arg in args:
-        name = arg.split("=", 1)[0]
-        if name in REFUSED_ARGS or (arg.startswith("-o") and not arg.startswith("--")):
+        if arg.split("=", 1)[0] in REFUSED_ARGS or _sets_output(arg):
             raise ActionError(f"args: {arg} is not allowed; the action sets its output itself, and never loads rules from the checkout")
         if arg == "--":
             raise ActionError("args: -- is not allowed; give paths in `paths`")
     return args
+
+
+def _sets_output(arg: str) -> bool:
+    """Whether a cluster of short options (`-o x`, `-qo x`) holds `-o`; `-j` takes the rest as its value."""
+    if not arg.startswith("-") or arg.startswith("--"):
+        return False
+    for flag in arg[1:]:
+        if flag == "o":
+            return True
+        if flag == "j":
+            return False
+    return False
 
 
 def _diff_ref(env) -> str | None:

@@ -271,7 +271,7 @@ def test_the_run_never_imports_rules_named_by_the_checked_out_config(runner, tmp
 
 @pytest.mark.parametrize(
     "args",
-    ["--rules-dir tools/rules", "--trust-config-rules", "--rules-dir=tools", "-o out.sarif", "--format text", "--fix", "x -- y"],
+    ["--rules-dir tools/rules", "--trust-config-rules", "--rules-dir=tools", "-o out.sarif", "-qoout.sarif", "--format text", "--fix", "x -- y"],
 )
 def test_args_that_load_rules_or_change_the_output_are_refused(runner, args):
     done = runner.check({"args": args})
