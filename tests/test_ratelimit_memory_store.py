@@ -11,7 +11,7 @@ import pytest
 from linter.config import ConfigError
 from linter.context import FileContext
 from linter.engine import RunOptions, run
-from linter.rules.ratelimit._startup_order import ModuleOutliner, entry_modules, resolve_export, simulate
+from linter.rules.ratelimit._startup_order import ModuleOutliner, entry_modules, simulate
 from linter.model import Level
 from linter.project import ProjectIndex
 from linter.syntax import LANGUAGE_BY_SUFFIX, parse, text
@@ -140,18 +140,47 @@ def test_methods_and_constructors_are_followed(tmp_path):
     assert _order(project, outlines, "main.ts") == ["connect", "constructed", "built"]
 
 
-def test_export_star_does_not_re_export_the_default(tmp_path):
+def test_calls_are_followed_through_re_exports_but_export_star_leaves_the_default(tmp_path):
     project, outlines = _project(
         tmp_path,
         {
+            "main.ts": "import main, { helper, start } from './index';\nhelper();\nstart();\nmain();\n",
             "index.ts": "export * from './a';\nexport { run as start } from './b';\n",
-            "a.ts": "export default function main() {}\nexport function helper() {}\n",
-            "b.ts": "export async function run() {}\n",
+            "a.ts": "export default function main() { step('main'); }\nexport function helper() { step('helper'); }\n",
+            "b.ts": "export async function run() { step('run'); }\n",
         },
     )
-    assert resolve_export(project, outlines, "index.ts", "helper") == ("a.ts", "helper")
-    assert resolve_export(project, outlines, "index.ts", "start") == ("b.ts", "run")
-    assert resolve_export(project, outlines, "index.ts", "default") is None
+    assert _order(project, outlines, "main.ts") == ["helper", "run"]
+
+
+def test_calls_into_commonjs_modules_reach_the_function_that_runs(tmp_path):
+    project, outlines = _project(
+        tmp_path,
+        {
+            "server.js": """
+                const config = require('./config');
+                const { connect } = require('./db');
+                const queue = require('./queue');
+                const cache = require('./cache');
+                const jobs = require('./jobs');
+                import api from './api.mjs';
+                config.load();
+                connect();
+                queue.start();
+                cache.warm();
+                jobs();
+                api.listen();
+            """,
+            "config.js": "module.exports = require('./config-impl');\n",
+            "config-impl.js": "exports.load = function () { step('load'); };\n",
+            "db.js": "module.exports = { connect() { step('connect'); } };\n",
+            "queue.js": "class Queue { start() { step('queue'); } }\nmodule.exports = new Queue();\n",
+            "cache.js": "const cache = { warm: () => step('warm') };\nmodule.exports = cache;\n",
+            "jobs.js": "module.exports = () => step('jobs');\n",
+            "api.mjs": "export default { listen() { step('listen'); } };\n",
+        },
+    )
+    assert _order(project, outlines, "server.js") == ["load", "connect", "queue", "warm", "jobs", "listen"]
 
 
 def test_entries_are_the_modules_nobody_imports_tests_left_out(tmp_path):

@@ -12,15 +12,18 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from linter.flow.callees import Callee
+from linter.flow.modules import module_graph
 from linter.rules.ratelimit._redis_clients import (
     client_getters,
     connect_receiver,
     holder_key,
+    holds_default_export,
     redis_client_kind,
     value_reference,
 )
 from linter.js.singletons import value_root
-from linter.rules.ratelimit._startup_order import Occurrence, Outline, entry_modules, resolve_call, resolve_export, simulate
+from linter.rules.ratelimit._startup_order import Occurrence, Outline, entry_modules, resolve_call, simulate
 from linter.js.expressions import unwrap
 from linter.syntax import Node
 
@@ -38,7 +41,7 @@ class ModuleRedis:
 
     def __init__(self, file: "FileContext") -> None:
         self.file = file
-        self.clients: dict[str, str] = {}
+        self.clients: dict[str, dict] = {}  # binding key -> {"kind": NODE_REDIS…, "name": as told in messages}
         self.connects: dict[str, dict] = {}
         self._mentions_redis = _REDIS_WORD.search(file.source) is not None
 
@@ -49,7 +52,8 @@ class ModuleRedis:
         if kind is not None:
             key = holder_key(node)
             if key is not None:
-                self.clients.setdefault(key, kind)
+                name = "default export" if holds_default_export(node) else key.split(":", 1)[-1]
+                self.clients.setdefault(key, {"kind": kind, "name": name})
             return None
         return self._connect_marker(node)
 
@@ -84,11 +88,8 @@ class ClientIdentity:
     path: str
     key: str
     kind: str  # NODE_REDIS, IOREDIS, UPSTASH
+    name: str  # the variable it is kept in, or "default export"
     lazy: bool = False  # handed out by a getter that connects it first
-
-    @property
-    def name(self) -> str:
-        return self.key.split(":", 1)[-1] if not self.key.startswith("*") else "default export"
 
 
 @dataclass(frozen=True)
@@ -117,8 +118,7 @@ class Readiness:
         if "local" in reference:
             return self._binding(path, reference["local"])
         if "import" in reference:
-            module = self.project.resolve(path, reference["import"])
-            found = resolve_export(self.project, self.outlines, module, reference["name"]) if module else None
+            found = module_graph(self.project).resolve(path, Callee(reference["import"], reference["name"]))
             return self._binding(*found) if found is not None else None
         if "call" in reference:
             resolved = resolve_call(self.project, self.outlines, path, reference["call"])
@@ -130,14 +130,14 @@ class Readiness:
                 return None
             identity = self._binding(where, getter["returns"])
             if identity is not None and getter["connects"]:
-                return ClientIdentity(identity.path, identity.key, identity.kind, lazy=True)
+                return ClientIdentity(identity.path, identity.key, identity.kind, identity.name, lazy=True)
             return identity
         return None
 
     def _binding(self, path: str, key: str) -> ClientIdentity | None:
         data = self.modules.get(path)
-        kind = data["clients"].get(key) if data is not None else None
-        return ClientIdentity(path, key, kind) if kind is not None else None
+        client = data["clients"].get(key) if data is not None else None
+        return ClientIdentity(path, key, client["kind"], client["name"]) if client is not None else None
 
     def connect_identity(self, path: str, marker: str) -> ClientIdentity | None:
         cache_key = (path, marker)

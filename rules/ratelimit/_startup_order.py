@@ -21,6 +21,9 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
+from linter.flow.callees import Callee
+from linter.flow.modules import module_graph
+from linter.js.exports import DEFAULT_KEY, EXPORTS_KEY, MODULE_OBJECT
 from linter.js.expressions import callee as callee_of, member_object, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, function_body, is_static
 from linter.js.imports import require_specifier, string_value
@@ -54,7 +57,7 @@ _NO_EVENTS_INSIDE = frozenset(
      "type_alias_declaration", "predefined_type", "ambient_declaration", "empty_statement"}
 )  # fmt: skip
 
-Outline = dict  # {"top": [event], "functions": {key: [event]}, "exports": {name: local}, "reexports": [...]}
+Outline = dict  # {"top": [event], "functions": {key: [event]}}
 
 
 @dataclass(frozen=True)
@@ -85,12 +88,10 @@ class ModuleOutliner:
         self.file = file
         self.mark = mark
         self.functions: dict[str, Node] = {}
-        self.exports: dict[str, str] = {}
-        self.reexports: list[dict] = []
         self._pending: deque[tuple[str, Node, int]] = deque()
 
     def outline(self) -> Outline:
-        top = self._events(list(self.file.root.named_children), None, 0, at_top=True)
+        top = self._events(list(self.file.root.named_children), None, 0)
         bodies: dict[str, list[dict]] = {}
         while self._pending:
             key, fn, depth = self._pending.popleft()
@@ -100,7 +101,7 @@ class ModuleOutliner:
         known = set(bodies)
         for events in [top, *bodies.values()]:
             _drop_unknown_local_calls(events, known)
-        return {"top": top, "functions": bodies, "exports": self.exports, "reexports": self.reexports}
+        return {"top": top, "functions": bodies}
 
     # Walking bodies ---------------------------------------------------------------------------------------------
 
@@ -109,9 +110,9 @@ class ModuleOutliner:
         if body is None or depth > MAX_FUNCTION_NESTING:
             return []
         nodes = list(body.named_children) if body.type == "statement_block" else [body]
-        return self._events(nodes, caller, depth, at_top=False)
+        return self._events(nodes, caller, depth)
 
-    def _events(self, nodes: list[Node], caller: str | None, depth: int, at_top: bool) -> list[dict]:
+    def _events(self, nodes: list[Node], caller: str | None, depth: int) -> list[dict]:
         """Events of `nodes` in evaluation order: children before the call that uses them."""
         events: list[dict] = []
         stack: list = list(reversed(nodes))
@@ -133,11 +134,7 @@ class ModuleOutliner:
                 self._emit(item, events, caller)
                 continue
             if kind in _EMITTING:
-                if at_top and kind == "export_statement":
-                    self._record_export(item)
                 stack.append((item,))
-            elif at_top and kind == "assignment_expression":
-                self._record_export(item)
             stack.extend(reversed(item.named_children))
         return events
 
@@ -186,9 +183,9 @@ class ModuleOutliner:
                 if inner is not None and inner.type in FUNCTION_TYPES:
                     self._function_value(inner, events, caller, depth)
                 elif is_static(member):
-                    events.extend(self._events([value], caller, depth, at_top=False))
+                    events.extend(self._events([value], caller, depth))
                 else:  # per instance: not followed, but walked for `mark`
-                    self._events([value], owner, depth, at_top=False)
+                    self._events([value], owner, depth)
 
     def _emit(self, node: Node, events: list[dict], caller: str | None) -> None:
         kind = node.type
@@ -215,94 +212,11 @@ class ModuleOutliner:
             span = self.file.lines.span(node.start_byte, node.end_byte)
             events.append({"k": "call", "target": target, "span": span, "label": _label(node), "caller": caller})
 
-    # Exports ----------------------------------------------------------------------------------------------------
-
-    def _record_export(self, node: Node) -> None:
-        if node.type == "export_statement":
-            self._export(node)
-        else:
-            self._commonjs_export(node)
-
-    def _export(self, node: Node) -> None:
-        source = string_value(node.child_by_field_name("source"))
-        clause = next((c for c in node.named_children if c.type == "export_clause"), None)
-        names: dict[str, str] = {}
-        if clause is not None:
-            for spec in clause.named_children:
-                name = spec.child_by_field_name("name")
-                alias = spec.child_by_field_name("alias") or name
-                if name is not None:
-                    names[text(alias)] = text(name)
-        if source is not None:
-            self.reexports.append({"spec": source, "names": names if clause is not None else None, "commonjs": False})
-            return
-        if clause is not None:
-            self.exports.update(names)
-            return
-        is_default = any(c.type == "default" for c in node.children)
-        declaration = node.child_by_field_name("declaration")
-        value = unwrap(node.child_by_field_name("value"))
-        if declaration is not None:
-            for name in _declared_names(declaration):
-                self.exports["default" if is_default else name] = name
-            if is_default and declaration.child_by_field_name("name") is None:
-                self.exports["default"] = "default"
-        elif is_default and value is not None:
-            self._default_export(value)
-
-    def _default_export(self, value: Node) -> None:
-        if value.type == "identifier":
-            self.exports["default"] = text(value)
-        elif value.type in FUNCTION_TYPES:
-            name = value.child_by_field_name("name")
-            self.exports["default"] = text(name) if name is not None else "default"
-        elif value.type == "object":
-            self._object_exports(value)
-        else:
-            self.exports["default"] = "*default"
-
-    def _object_exports(self, obj: Node) -> None:
-        """`module.exports = { a, b: c, d() {} }` / `export default { ... }`: each property is an export."""
-        for child in obj.named_children:
-            if child.type == "shorthand_property_identifier":
-                self.exports[text(child)] = text(child)
-            elif child.type in ("pair", "method_definition"):
-                key = child.child_by_field_name("key" if child.type == "pair" else "name")
-                value = unwrap(child.child_by_field_name("value")) if child.type == "pair" else child
-                if key is None or value is None:
-                    continue
-                name = string_value(key) or text(key)
-                if value.type == "identifier":
-                    self.exports[name] = text(value)
-                elif value.type in FUNCTION_TYPES or value.type == "method_definition":
-                    self.exports[name] = f"exports.{name}"
-
-    def _commonjs_export(self, node: Node) -> None:
-        left = text(node.child_by_field_name("left"))
-        right = unwrap(node.child_by_field_name("right"))
-        if right is None:
-            return
-        if left == "module.exports":
-            module = require_specifier(right)
-            if module is not None:  # `module.exports = require('./x')`: everything, the default too
-                self.reexports.append({"spec": module, "names": None, "commonjs": True})
-            elif right.type == "object":
-                self._object_exports(right)
-            else:
-                self._default_export(right)
-            return
-        if not left.startswith(("module.exports.", "exports.")):
-            return
-        name = left.rsplit(".", 1)[1]
-        if right.type == "identifier":
-            self.exports[name] = text(right)
-        elif right.type in FUNCTION_TYPES:
-            self.exports[name] = f"exports.{name}"
-
-
 def _function_key(fn: Node) -> str | None:
     """The key a function is called by: `start`, `Class.method`, `redis.connect` (a method of a module-level
-    object), `exports.init` (a function exported by assignment), `default`; None when it has no usable name."""
+    object); for what a module exports, the local keys of its export table (`linter.js.exports`):
+    `<exports>.init` (a function exported by assignment), `<default>` (an anonymous default export). None when
+    it has no usable name."""
     name = fn.child_by_field_name("name")
     if fn.type in ("function_declaration", "generator_function_declaration"):
         return text(name) if name is not None else None
@@ -317,10 +231,10 @@ def _function_key(fn: Node) -> str | None:
         return text(target) if target is not None and target.type == "identifier" else None
     if parent.type == "assignment_expression":
         left = text(parent.child_by_field_name("left"))
-        if left == "module.exports":
-            return text(name) if name is not None else "default"
+        if left in ("module.exports", "exports"):
+            return text(name) if name is not None else EXPORTS_KEY
         if left.startswith(("module.exports.", "exports.")):
-            return f"exports.{left.rsplit('.', 1)[1]}"
+            return f"{EXPORTS_KEY}.{left.rsplit('.', 1)[1]}"
         return left if left.isidentifier() else None
     if parent.type == "pair":
         owner = _owner_name(parent.parent)
@@ -331,12 +245,12 @@ def _function_key(fn: Node) -> str | None:
         field = parent.child_by_field_name("property") or parent.child_by_field_name("name")
         return f"{owner}.{text(field)}" if owner is not None and field is not None else None
     if parent.type == "export_statement":
-        return text(name) if name is not None else "default"
+        return text(name) if name is not None else DEFAULT_KEY
     return None
 
 
 def _owner_name(container: Node | None) -> str | None:
-    """The name methods of a class body or object literal are called through: `App`, `redis`, `exports`."""
+    """The name methods of a class body or object literal are called through: `App`, `redis`, `<exports>`."""
     if container is None:
         return None
     if container.type == "class_body":
@@ -351,10 +265,10 @@ def _owner_name(container: Node | None) -> str | None:
     if parent.type == "variable_declarator":
         target = parent.child_by_field_name("name")
         return text(target) if target is not None and target.type == "identifier" else None
-    if parent.type == "assignment_expression" and text(parent.child_by_field_name("left")) == "module.exports":
-        return "exports"
+    if parent.type == "assignment_expression" and text(parent.child_by_field_name("left")) in ("module.exports", "exports"):
+        return EXPORTS_KEY
     if parent.type == "export_statement":
-        return "exports"
+        return DEFAULT_KEY
     return None
 
 
@@ -366,10 +280,10 @@ def _drop_unknown_local_calls(events: list[dict], known: set[str]) -> None:
             _drop_unknown_local_calls(event["events"], known)
 
 
-def call_target(call: Node, file: "FileContext", functions: "set[str] | dict | None" = None) -> dict | None:
-    """What a call or `new` runs, as plain data: `{"local": key}` for a function of this file (one of
-    `functions` when given), `{"import": specifier, "name": exported, ...}` for an export of another module
-    (npm packages and Node built-ins left out: they are not in the project)."""
+def call_target(call: Node, file: "FileContext") -> dict | None:
+    """What a call or `new` runs, as plain data: `{"local": key}` for a function of this file,
+    `{"import": [specifier, name, members]}` (a `Callee` of `linter.flow.callees`, resolved through the module
+    graph) for one of another module (npm packages and Node built-ins left out: they are not in the project)."""
     target = callee_of(call)
     if target is None:
         return None
@@ -380,12 +294,11 @@ def call_target(call: Node, file: "FileContext", functions: "set[str] | dict | N
         if binding is not None:
             if not _may_be_project_module(binding.module, file):
                 return None
-            exported = "default" if binding.imported in ("*", "default") else binding.imported
-            if constructing:
-                return {"import": binding.module, "name": exported, "member": "constructor"}
-            return {"import": binding.module, "name": exported}
-        key = f"{name}.constructor" if constructing else name
-        return {"local": key} if functions is None or key in functions else None
+            # The module object called or constructed is its default export (CommonJS: `module.exports`).
+            exported = "default" if binding.imported == MODULE_OBJECT else binding.imported
+            members = ["constructor"] if constructing else []
+            return {"import": [binding.module, exported, members]}
+        return {"local": f"{name}.constructor" if constructing else name}
     if target.type != "member_expression" or constructing:
         return None
     method = property_name(target)
@@ -394,19 +307,16 @@ def call_target(call: Node, file: "FileContext", functions: "set[str] | dict | N
         return None
     if owner.type == "this":
         cls = _enclosing_class_name(call)
-        key = f"{cls}.{method}" if cls is not None else None
-        return {"local": key} if key is not None and (functions is None or key in functions) else None
+        return {"local": f"{cls}.{method}"} if cls is not None else None
     if owner.type != "identifier":
         return None
     binding = file.binding(text(owner))
     if binding is not None:
         if not _may_be_project_module(binding.module, file):
             return None
-        if binding.imported in ("*", "default"):
-            return {"import": binding.module, "name": method, "object": True}
-        return {"import": binding.module, "name": binding.imported, "member": method}
-    key = f"{text(owner)}.{method}"
-    return {"local": key} if functions is None or key in functions else None
+        return {"import": [binding.module, binding.imported, [method]]}
+    owner_key = EXPORTS_KEY if text(owner) == "exports" else text(owner)
+    return {"local": f"{owner_key}.{method}"}
 
 
 def _may_be_project_module(specifier: str, file: "FileContext") -> bool:
@@ -427,18 +337,6 @@ _NODE_BUILTINS = frozenset(
      "net", "os", "path", "process", "querystring", "readline", "stream", "timers", "tls", "url", "util", "zlib",
      "worker_threads", "v8", "vm", "perf_hooks", "async_hooks", "string_decoder", "module"}
 )  # fmt: skip
-
-
-def _declared_names(declaration: Node) -> list[str]:
-    if declaration.type in ("lexical_declaration", "variable_declaration"):
-        names = []
-        for declarator in declaration.named_children:
-            name = declarator.child_by_field_name("name") if declarator.type == "variable_declarator" else None
-            if name is not None and name.type == "identifier":
-                names.append(text(name))
-        return names
-    name = declaration.child_by_field_name("name")
-    return [text(name)] if name is not None else []
 
 
 def _enclosing_class_name(node: Node) -> str | None:
@@ -471,31 +369,6 @@ def _label(call: Node) -> str:
 # Project side ---------------------------------------------------------------------------------------------------
 
 
-def resolve_export(
-    project: "ProjectIndex", outlines: dict[str, Outline], path: str, name: str, depth: int = 0
-) -> tuple[str, str] | None:
-    """(module, local name) that module `path` exports as `name`, following re-exports; None when unknown."""
-    outline = outlines.get(path)
-    if outline is None or depth > 8:
-        return None
-    local = outline["exports"].get(name)
-    if local is not None:
-        return path, local
-    for reexport in outline["reexports"]:
-        names = reexport["names"]
-        if names is not None and name not in names:
-            continue
-        if names is None and name == "default" and not reexport["commonjs"]:
-            continue  # `export * from` does not re-export the default
-        target = project.resolve(path, reexport["spec"])
-        if target is None:
-            continue
-        found = resolve_export(project, outlines, target, names[name] if names else name, depth + 1)
-        if found is not None:
-            return found
-    return None
-
-
 def resolve_call(
     project: "ProjectIndex", outlines: dict[str, Outline], path: str, target: dict
 ) -> tuple[str, str] | None:
@@ -503,23 +376,12 @@ def resolve_call(
     if "local" in target:
         outline = outlines.get(path)
         return (path, target["local"]) if outline is not None and target["local"] in outline["functions"] else None
-    module = project.resolve(path, target["import"])
-    if module is None:
+    found = module_graph(project).resolve(path, Callee.from_data(target["import"]))
+    if found is None:
         return None
-    candidates = []
-    if target.get("object"):  # `redis.init()` on a module object: an export `init`, or a method of the default
-        candidates = [(target["name"], None), ("default", target["name"])]
-    else:
-        candidates = [(target["name"], target.get("member"))]
-    for name, member in candidates:
-        found = resolve_export(project, outlines, module, name)
-        if found is None:
-            continue
-        where, local = found
-        key = f"{local}.{member}" if member else local
-        if key in outlines[where]["functions"]:
-            return where, key
-    return None
+    where, key = found
+    outline = outlines.get(where)
+    return found if outline is not None and key in outline["functions"] else None
 
 
 def simulate(project: "ProjectIndex", outlines: dict[str, Outline], entry: str) -> list[Occurrence]:

@@ -108,7 +108,9 @@ from linter.rules.ratelimit._redis_clients import NODE_REDIS, REDIS_PACKAGES, va
 from linter.rules.ratelimit._redis_readiness import LateConnect, ModuleRedis, Readiness
 from linter.js.references import imports_module, resolve_imported
 from linter.js.expressions import callee, unwrap
-from linter.rules.ratelimit._startup_order import ModuleOutliner, resolve_export
+from linter.rules.ratelimit._startup_order import ModuleOutliner
+from linter.flow.callees import Callee
+from linter.flow.modules import module_graph
 from linter.model import Finding, Level, Location, Precision
 from linter.project import ProjectIndex
 from linter.rule import Fact, Match, Rule, RuleOptions, facts_of
@@ -308,8 +310,7 @@ def _store_identity(fact: Fact, project: ProjectIndex, modules: dict, readiness:
     if "local" in reference:
         path, key = fact.path, reference["local"]
     elif "import" in reference:
-        module = project.resolve(fact.path, reference["import"])
-        found = resolve_export(project, readiness.outlines, module, reference["name"]) if module else None
+        found = module_graph(project).resolve(fact.path, Callee(reference["import"], reference["name"]))
         if found is None:
             return None
         path, key = found
