@@ -11,10 +11,10 @@ import pytest
 from linter.config import ConfigError
 from linter.context import FileContext
 from linter.engine import RunOptions, run
-from linter.rules.ratelimit._startup_order import ModuleOutliner, entry_modules, simulate
+from linter.rules.ratelimit._startup_order import Startup
 from linter.model import Level
 from linter.project import ProjectIndex
-from linter.syntax import LANGUAGE_BY_SUFFIX, parse, text
+from linter.syntax import LANGUAGE_BY_SUFFIX, parse, text, walk
 from tests.fixture_cases import FIXTURES
 from tests.project_builder import write_files
 
@@ -77,33 +77,29 @@ def test_the_option_reports_a_package_without_redis(tmp_path):
 # The startup-order simulation ------------------------------------------------------------------------------------
 
 
-def _project(tmp_path: Path, files: dict[str, str]) -> tuple[ProjectIndex, dict]:
-    """Outlines of `files`, with every call of a function named `step*` as a marker named after its argument."""
+def _project(tmp_path: Path, files: dict[str, str]) -> Startup:
+    """The startup of `files`, with every call of a function named `step*` as a marker named after its argument."""
     write_files(tmp_path, files)
     project = ProjectIndex(root=tmp_path, files=sorted(files))
-    outlines = {}
+    marks = {}
     for path in sorted(files):
         source = (tmp_path / path).read_bytes()
         language = LANGUAGE_BY_SUFFIX[Path(path).suffix]
         file = FileContext(path, source, language, parse(source, language))
-
-        def mark(node, file=file):
-            function = node.child_by_field_name("function")
-            if node.type == "call_expression" and text(function).startswith("step"):
-                return text(node.child_by_field_name("arguments"))[2:-2]
-            return None
-
-        outlines[path] = ModuleOutliner(file, mark).outline()
+        for node in walk(file.root):
+            function = node.child_by_field_name("function") if node.type == "call_expression" else None
+            if function is not None and text(function).startswith("step"):
+                marks.setdefault(path, {})[(node.start_byte, node.end_byte)] = text(node.child_by_field_name("arguments"))[2:-2]
         project.add_file(path, file.module_references, [])
-    return project, outlines
+    return Startup(project, marks, lambda path: True)
 
 
-def _order(project, outlines, entry):
-    return [o.marker for o in simulate(project, outlines, entry)]
+def _order(startup, entry):
+    return [o.marker for o in startup.run(entry)]
 
 
 def test_imports_run_in_place_and_callbacks_after_the_synchronous_startup(tmp_path):
-    project, outlines = _project(
+    startup = _project(
         tmp_path,
         {
             "server.js": """
@@ -119,13 +115,13 @@ def test_imports_run_in_place_and_callbacks_after_the_synchronous_startup(tmp_pa
             "routes.js": "step('routes top');\n",
         },
     )
-    assert _order(project, outlines, "server.js") == [
+    assert _order(startup, "server.js") == [
         "redis top", "server top", "routes top", "init", "after init", "forEach", "tick", "then",
     ]  # fmt: skip
 
 
 def test_methods_and_constructors_are_followed(tmp_path):
-    project, outlines = _project(
+    startup = _project(
         tmp_path,
         {
             "main.ts": "import { App } from './app';\nconst app = new App();\nstep('built');\n",
@@ -137,11 +133,11 @@ def test_methods_and_constructors_are_followed(tmp_path):
             """,
         },
     )
-    assert _order(project, outlines, "main.ts") == ["connect", "constructed", "built"]
+    assert _order(startup, "main.ts") == ["connect", "constructed", "built"]
 
 
 def test_calls_are_followed_through_re_exports_but_export_star_leaves_the_default(tmp_path):
-    project, outlines = _project(
+    startup = _project(
         tmp_path,
         {
             "main.ts": "import main, { helper, start } from './index';\nhelper();\nstart();\nmain();\n",
@@ -150,11 +146,11 @@ def test_calls_are_followed_through_re_exports_but_export_star_leaves_the_defaul
             "b.ts": "export async function run() { step('run'); }\n",
         },
     )
-    assert _order(project, outlines, "main.ts") == ["helper", "run"]
+    assert _order(startup, "main.ts") == ["helper", "run"]
 
 
 def test_calls_into_commonjs_modules_reach_the_function_that_runs(tmp_path):
-    project, outlines = _project(
+    startup = _project(
         tmp_path,
         {
             "server.js": """
@@ -180,11 +176,11 @@ def test_calls_into_commonjs_modules_reach_the_function_that_runs(tmp_path):
             "api.mjs": "export default { listen() { step('listen'); } };\n",
         },
     )
-    assert _order(project, outlines, "server.js") == ["load", "connect", "queue", "warm", "jobs", "listen"]
+    assert _order(startup, "server.js") == ["load", "connect", "queue", "warm", "jobs", "listen"]
 
 
 def test_entries_are_the_modules_nobody_imports_tests_left_out(tmp_path):
-    project, outlines = _project(
+    startup = _project(
         tmp_path,
         {
             "src/server.js": "require('./app');\n",
@@ -194,4 +190,4 @@ def test_entries_are_the_modules_nobody_imports_tests_left_out(tmp_path):
             "scripts/seed.js": "step('seed');\n",
         },
     )
-    assert entry_modules(project, outlines, {"src/limits.js"}) == ["src/server.js"]
+    assert startup.entries({"src/limits.js"}) == ["src/server.js"]

@@ -136,18 +136,8 @@ def value_reference(node: Node | None, file: "FileContext") -> dict | None:
     return None
 
 
-def client_getters(functions: dict[str, Node]) -> dict[str, dict]:
-    """Function key → {"returns": binding key, "connects": bool} for functions that hand out a module-level
-    client (`getRedisClient() { return client }`); `connects` when they call `.connect()` on the way."""
-    getters: dict[str, dict] = {}
-    for key, fn in functions.items():
-        returned = _returned_binding(fn)
-        if returned is not None:
-            getters[key] = {"returns": returned, "connects": calls_connect(fn)}
-    return getters
-
-
-def _returned_binding(fn: Node) -> str | None:
+def returned_binding(fn: Node) -> str | None:
+    """The module-level binding a function hands out (`getRedisClient() { return client }`), if it returns one."""
     body = function_body(fn)
     if body is None:
         return None

@@ -369,30 +369,105 @@ def _label(call: Node) -> str:
 # Project side ---------------------------------------------------------------------------------------------------
 
 
-def resolve_call(
-    project: "ProjectIndex", outlines: dict[str, Outline], path: str, target: dict
-) -> tuple[str, str] | None:
-    """(module, function key) a call event runs, or None when it is not a function of the project."""
-    if "local" in target:
-        outline = outlines.get(path)
-        return (path, target["local"]) if outline is not None and target["local"] in outline["functions"] else None
-    found = module_graph(project).resolve(path, Callee.from_data(target["import"]))
-    if found is None:
-        return None
-    where, key = found
-    outline = outlines.get(where)
-    return found if outline is not None and key in outline["functions"] else None
+class Startup:
+    """The startup of the program, replayed from its entry modules over outlines made on demand.
 
+    `marks` holds, per module, the byte ranges of the nodes a rule marks (`(start, end)` → marker id, from its
+    per-file facts); `outlines_module(path)` says whether a module is one the rule looks into (its package, not
+    a test). A module is outlined (parsed again, through the module graph) only when the replay or a question
+    reaches it, and the replay enters only the modules from which some marked module can be reached through
+    imports: the others can neither hold a marker nor run one."""
 
-def simulate(project: "ProjectIndex", outlines: dict[str, Outline], entry: str) -> list[Occurrence]:
-    """The markers reached when the program starts at module `entry`, in the order they run."""
-    return _Simulation(project, outlines).run(entry)
+    def __init__(
+        self,
+        project: "ProjectIndex",
+        marks: dict[str, dict[tuple[int, int], str]],
+        outlines_module: Callable[[str], bool],
+    ) -> None:
+        self.project = project
+        self.graph = module_graph(project)
+        self.marks = marks
+        self.outlines_module = outlines_module
+        self._outlines: dict[str, Outline | None] = {}
+        self._functions: dict[str, dict[str, Node]] = {}
+        self._leading: set[str] | None = None
+        self._runs: dict[str, list[Occurrence]] = {}
+
+    def outline(self, path: str) -> Outline | None:
+        if path not in self._outlines:
+            self._outlines[path] = self._outline(path)
+        return self._outlines[path]
+
+    def _outline(self, path: str) -> Outline | None:
+        if is_test_path(path) or not self.outlines_module(path):
+            return None
+        file = self.graph.file(path)
+        if file is None:
+            return None
+        marks = self.marks.get(path, {})
+        outliner = ModuleOutliner(file, lambda node: marks.get((node.start_byte, node.end_byte)))
+        outline = outliner.outline()
+        self._functions[path] = outliner.functions
+        return outline
+
+    def function(self, path: str, key: str) -> Node | None:
+        """The function `key` of module `path` (a key of its outline), parsed."""
+        return self._functions.get(path, {}).get(key) if self.outline(path) is not None else None
+
+    def resolve_call(self, path: str, target: dict) -> tuple[str, str] | None:
+        """(module, function key) a call event runs, or None when it is not a function of the project."""
+        if "local" in target:
+            outline = self.outline(path)
+            return (path, target["local"]) if outline is not None and target["local"] in outline["functions"] else None
+        found = self.graph.resolve(path, Callee.from_data(target["import"]))
+        if found is None:
+            return None
+        outline = self.outline(found[0])
+        return found if outline is not None and found[1] in outline["functions"] else None
+
+    def leads_to_marks(self, path: str) -> bool:
+        """Whether some marked module can be reached from `path` through imports (it is one, or imports one)."""
+        if self._leading is None:
+            self._leading = set()
+            queue = deque(sorted(path for path, marks in self.marks.items() if marks))
+            while queue:
+                module = queue.popleft()
+                if module not in self._leading:
+                    self._leading.add(module)
+                    queue.extend(self.project.importers_of(module))
+        return path in self._leading
+
+    def run(self, entry: str) -> list[Occurrence]:
+        """The markers reached when the program starts at module `entry`, in the order they run."""
+        if entry not in self._runs:
+            self._runs[entry] = _Simulation(self).run(entry)
+        return self._runs[entry]
+
+    def entries(self, targets: set[str]) -> list[str]:
+        """The modules startup can begin at (imported by no module of the project, not tests) from which one of
+        `targets` is reachable through imports; a target nobody imports is its own entry."""
+        entries: set[str] = set()
+        seen: set[str] = set()
+        queue = deque(sorted(targets))
+        while queue:
+            module = queue.popleft()
+            if module in seen:
+                continue
+            seen.add(module)
+            sources = {s for s in self.project.importers_of(module) if s != module and not is_test_path(s)}
+            if not sources and self.outline(module) is not None:
+                entries.add(module)
+            queue.extend(sorted(sources - seen))
+        return sorted(entries)[:MAX_ENTRIES]
 
 
 class _Simulation:
-    def __init__(self, project: "ProjectIndex", outlines: dict[str, Outline]) -> None:
-        self.project = project
-        self.outlines = outlines
+    """One replay from an entry: imports evaluate a module once, calls inline the callee's body, callbacks run
+    after the synchronous startup."""
+
+    def __init__(self, startup: Startup) -> None:
+        self.startup = startup
+        self.project = startup.project
         self.order: list[Occurrence] = []
         self.evaluated: set[str] = set()
         self.deferred: deque = deque()
@@ -400,7 +475,9 @@ class _Simulation:
 
     def run(self, entry: str) -> list[Occurrence]:
         self.evaluated.add(entry)
-        self._run(self.outlines[entry]["top"], entry, (), frozenset(), 0)
+        outline = self.startup.outline(entry) if self.startup.leads_to_marks(entry) else None
+        if outline is not None:
+            self._run(outline["top"], entry, (), frozenset(), 0)
         while self.deferred and self.steps < MAX_STEPS:
             events, path, stack, active = self.deferred.popleft()
             self._run(events, path, stack, active, 0)
@@ -409,6 +486,7 @@ class _Simulation:
     def _run(self, events: list[dict], path: str, stack: tuple, active: frozenset, depth: int) -> None:
         if depth > MAX_IMPORT_DEPTH:
             return
+        startup = self.startup
         for event in events:
             self.steps += 1
             if self.steps > MAX_STEPS:
@@ -416,9 +494,9 @@ class _Simulation:
             kind = event["k"]
             if kind == "import":
                 target = self.project.resolve(path, event["spec"])
-                if target is not None and target not in self.evaluated:
+                if target is not None and target not in self.evaluated and startup.leads_to_marks(target):
                     self.evaluated.add(target)
-                    outline = self.outlines.get(target)
+                    outline = startup.outline(target)
                     if outline is not None:
                         self._run(outline["top"], target, stack, active, depth + 1)
             elif kind == "mark":
@@ -427,32 +505,22 @@ class _Simulation:
                 site = CallSite(path, event["span"], event["label"], event["caller"], callback=True)
                 self.deferred.append((event["events"], path, stack + (site,), active))
             elif kind == "call":
-                resolved = resolve_call(self.project, self.outlines, path, event["target"])
+                resolved = self._callee(path, event["target"])
                 if resolved is None or resolved in active:
                     continue
                 where, key = resolved
                 site = CallSite(path, event["span"], event["label"], event["caller"])
-                self._run(self.outlines[where]["functions"][key], where, stack + (site,), active | {resolved}, depth + 1)
+                body = startup.outline(where)["functions"][key]
+                self._run(body, where, stack + (site,), active | {resolved}, depth + 1)
 
-
-def entry_modules(project: "ProjectIndex", outlines: dict[str, Outline], targets: set[str]) -> list[str]:
-    """The modules startup can begin at (imported by no module of the project, not tests) from which one of
-    `targets` is reachable through imports; a target nobody imports is its own entry."""
-    importers: dict[str, set[str]] = {}
-    for source, edges in project.imports.items():
-        for _, target in edges:
-            if target is not None and target != source:
-                importers.setdefault(target, set()).add(source)
-    entries: set[str] = set()
-    seen: set[str] = set()
-    queue = deque(sorted(targets))
-    while queue:
-        module = queue.popleft()
-        if module in seen:
-            continue
-        seen.add(module)
-        sources = {s for s in importers.get(module, ()) if not is_test_path(s)}
-        if not sources and module in outlines and not is_test_path(module):
-            entries.add(module)
-        queue.extend(sorted(sources - seen))
-    return sorted(entries)[:MAX_ENTRIES]
+    def _callee(self, path: str, target: dict) -> tuple[str, str] | None:
+        """The function a call runs, when it can lead to a marker: one of this module, or of an imported module
+        from which a marked module is reachable."""
+        if "import" in target:
+            imported = self.project.resolve(path, target["import"][0])
+            if imported is None or not self.startup.leads_to_marks(imported):
+                return None
+        resolved = self.startup.resolve_call(path, target)
+        if resolved is not None and not self.startup.leads_to_marks(resolved[0]):
+            return None
+        return resolved

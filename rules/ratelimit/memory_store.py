@@ -90,11 +90,20 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Iterator
 
 from pydantic import StrictBool
 
 from linter.context import FileContext
+from linter.flow.callees import Callee
+from linter.flow.modules import module_graph
+from linter.js.expressions import callee, outermost, unwrap
+from linter.js.references import resolve_imported
+from linter.model import Finding, Level, Location, Precision
+from linter.paths import is_test_path
+from linter.project import ProjectIndex
+from linter.rule import Fact, Match, Rule, RuleOptions, facts_of
 from linter.rules.ratelimit._rate_limiters import (
     LIMITER_PACKAGES,
     REDIS_STORE_PACKAGES,
@@ -105,21 +114,23 @@ from linter.rules.ratelimit._rate_limiters import (
     store_choice,
 )
 from linter.rules.ratelimit._redis_clients import NODE_REDIS, REDIS_PACKAGES, value_reference
-from linter.rules.ratelimit._redis_readiness import LateConnect, ModuleRedis, Readiness
-from linter.js.references import imports_module, resolve_imported
-from linter.js.expressions import callee, unwrap
-from linter.rules.ratelimit._startup_order import ModuleOutliner
-from linter.flow.callees import Callee
-from linter.flow.modules import module_graph
-from linter.model import Finding, Level, Location, Precision
-from linter.project import ProjectIndex
-from linter.rule import Fact, Match, Rule, RuleOptions, facts_of
+from linter.rules.ratelimit._redis_readiness import (
+    MENTIONS_REDIS,
+    LateConnect,
+    Readiness,
+    connect_call,
+    created_client,
+    marker_of,
+    marker_range,
+)
+from linter.rules.ratelimit._startup_order import Startup
 from linter.syntax import Node, text
 
-LIMITER_MARKER = "limiter:"
+LIMITER_MARKER = "limiter"
 # A test that says whether Redis is there: the store then silently depends on configuration.
 _MENTIONS_REDIS = re.compile(r"redis|valkey", re.I)
 _STORE_CLASS = re.compile(r"Store$")
+_LIMITER_NAMES = tuple(package.encode() for package in LIMITER_PACKAGES)
 
 
 class MemoryStoreOptions(RuleOptions):
@@ -135,52 +146,54 @@ class MemoryStore(Rule):
     security_severity = "5.3"
     tags = ("reliability", "security", "external/cwe/cwe-770")
     requires = LIMITER_PACKAGES
-    query = "(program) @program"
+    # Only files that name a limiter, a store or Redis; `may_report_in` makes the Redis test case-blind.
+    needles = (*_LIMITER_NAMES, b"Store", b"edis", b"EDIS")
+    # The calls and `new`s of such a file: limiters, stores, Redis clients, `connect()`s. What runs when (the
+    # startup order) is worked out in the project phase, only when a limiter's verdict depends on it.
+    query = "[(call_expression) (new_expression)] @site"
     Options = MemoryStoreOptions
+
+    def may_report_in(self, source: bytes) -> bool:
+        return b"Store" in source or any(name in source for name in _LIMITER_NAMES) or MENTIONS_REDIS.search(source) is not None
 
     def check(self, match: Match, file: FileContext) -> Iterator[Fact]:
         if file.is_test:
             return
-        redis = ModuleRedis(file)
-        limiters: list[LimiterSite] = []
-        mentions_limiter = any(package.encode() in file.source for package in LIMITER_PACKAGES)
-
-        def mark(node: Node) -> str | None:
-            site = limiter_construction(node, file) if mentions_limiter else None
-            if site is not None:
-                limiters.append(site)
-                return f"{LIMITER_MARKER}{len(limiters) - 1}"
-            return redis.mark(node)
-
-        outliner = ModuleOutliner(file, mark)
-        outline = outliner.outline()
-        yield file.fact(
-            self,
-            "module",
-            match["program"],
-            outline=outline,
-            stores=_store_instances(file) if mentions_limiter or b"Store" in file.source else {},
-            redis_imports=[m for m in REDIS_PACKAGES if imports_module(file, m)],
-            **redis.facts(outliner.functions),
-        )
-        for index, site in enumerate(limiters):
-            yield file.fact(self, "limiter", site.node, marker=f"{LIMITER_MARKER}{index}", **_limiter_data(site, file))
+        node = match["site"]
+        seen = file.memo("ratelimit.memory-store.mentions", lambda: _Mentions.of(file.source))
+        site = limiter_construction(node, file) if seen.limiter else None
+        if site is not None:
+            yield file.fact(self, "limiter", node, marker=marker_of(LIMITER_MARKER, node), **_limiter_data(site, file))
+            return
+        if seen.redis:
+            client = created_client(node, file)
+            if client is not None:
+                yield file.fact(self, "client", node, **client)
+                return
+            connect = connect_call(node, file)
+            if connect is not None:
+                yield file.fact(self, "connect", node, **connect)
+                return
+        if (seen.limiter or seen.store) and node.type == "new_expression":
+            store = _store_instance(node, file)
+            if store is not None:
+                yield file.fact(self, "store", node, **store)
 
     def check_project(self, project: ProjectIndex) -> Iterator[Finding]:
-        modules = {fact.path: fact.data for fact in facts_of(project, self, "module")}
-        limiters = sorted(facts_of(project, self, "limiter"), key=lambda f: (f.path, f.span.start_line, f.span.start_column))
-        readiness = Readiness(project, modules)
-        for fact in limiters:
-            finding = self._judge(fact, project, modules, readiness)
+        facts = _ProjectFacts.of(project, self)
+        startup = Startup(project, facts.marks, lambda path: project.depends_on(path, self.requires))
+        readiness = Readiness(project, startup, facts.clients, facts.connects)
+        for fact in facts.limiters:
+            finding = self._judge(fact, project, facts, readiness)
             if finding is not None:
                 yield finding
-        yield from self._shared_stores(limiters, project, modules, readiness)
+        yield from self._shared_stores(facts, project)
 
-    def _judge(self, fact: Fact, project: ProjectIndex, modules: dict, readiness: Readiness) -> Finding | None:
+    def _judge(self, fact: Fact, project: ProjectIndex, facts: "_ProjectFacts", readiness: Readiness) -> Finding | None:
         data = fact.data
         kind = data["store"]
         if kind == "shared":
-            return self._before_connect(fact, project, modules, readiness)
+            return self._before_connect(fact, project, facts, readiness)
         if kind == "conditional" and not data["condition_mentions_redis"]:
             return None  # a store picked by environment or mode: a deliberate choice
         if data["mode_switch"] is not None:
@@ -189,7 +202,7 @@ class MemoryStore(Rule):
             kind = "conditional"
         if kind not in ("default", "undefined", "memory", "conditional"):
             return None
-        redis = _redis_evidence(project, modules, fact.path)
+        redis = _redis_evidence(project, fact.path)
         if redis is None and not self.options.require_shared_store:
             return None
         message = _memory_message(data, kind)
@@ -204,15 +217,17 @@ class MemoryStore(Rule):
             return self.finding(fact.location(), f"{message} Use {store}: the package already has Redis ({redis}).")
         return self.finding(fact.location(), f"{message} Use a shared store (required here by `require-shared-store`).")
 
-    def _before_connect(self, fact: Fact, project: ProjectIndex, modules: dict, readiness: Readiness) -> Finding | None:
+    def _before_connect(
+        self, fact: Fact, project: ProjectIndex, facts: "_ProjectFacts", readiness: Readiness
+    ) -> Finding | None:
         data = fact.data
         reference, path, lazy = data["client"], fact.path, data["client_lazy"]
         if not data["redis_store"]:
-            store = _store_identity(fact, project, modules, readiness)
+            store = _store_identity(fact, project, facts)
             if store is None:
                 return None
             path, key = store
-            reference, lazy = modules[path]["stores"][key]["client"], modules[path]["stores"][key]["lazy"]
+            reference, lazy = facts.stores[path][key]["client"], facts.stores[path][key]["lazy"]
         if reference is None or lazy:
             return None
         client = readiness.client(path, reference)
@@ -230,19 +245,17 @@ class MemoryStore(Rule):
         )
         return self.finding(fact.location(), message, related=_late_locations(late), level=Level.ERROR)
 
-    def _shared_stores(
-        self, limiters: list[Fact], project: ProjectIndex, modules: dict, readiness: Readiness
-    ) -> Iterator[Finding]:
+    def _shared_stores(self, facts: "_ProjectFacts", project: ProjectIndex) -> Iterator[Finding]:
         by_store: dict[tuple[str, str], list[Fact]] = defaultdict(list)
-        for fact in limiters:
-            store = _store_identity(fact, project, modules, readiness)
+        for fact in facts.limiters:
+            store = _store_identity(fact, project, facts)
             if store is not None:
                 by_store[store].append(fact)
-        for (_, key), facts in by_store.items():
-            if len(facts) < 2:
+        for (_, key), limiters in by_store.items():
+            if len(limiters) < 2:
                 continue
-            first = facts[0]
-            for fact in facts[1:]:
+            first = limiters[0]
+            for fact in limiters[1:]:
                 yield self.finding(
                     fact.location(),
                     f"{fact.data['label']} uses the same store instance `{key}` as {first.data['label']} at "
@@ -251,6 +264,52 @@ class MemoryStore(Rule):
                     f"`prefix`).",
                     related=[first.location("the other limiter on this store")],
                 )
+
+
+@dataclass(frozen=True)
+class _Mentions:
+    """What a file's bytes name: which kinds of sites are worth looking at."""
+
+    limiter: bool
+    redis: bool
+    store: bool
+
+    @classmethod
+    def of(cls, source: bytes) -> "_Mentions":
+        return cls(
+            limiter=any(name in source for name in _LIMITER_NAMES),
+            redis=MENTIONS_REDIS.search(source) is not None,
+            store=b"Store" in source,
+        )
+
+
+@dataclass
+class _ProjectFacts:
+    """The per-file facts of the rule, gathered by kind and module."""
+
+    limiters: list[Fact] = field(default_factory=list)  # by path and position
+    clients: dict[str, dict[str, dict]] = field(default_factory=dict)  # path -> binding key -> client
+    connects: dict[str, dict[str, dict]] = field(default_factory=dict)  # path -> marker -> {"ref", "span"}
+    stores: dict[str, dict[str, dict]] = field(default_factory=dict)  # path -> name -> {"client", "lazy"}
+    marks: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)  # path -> byte range -> marker
+
+    @classmethod
+    def of(cls, project: ProjectIndex, rule: Rule) -> "_ProjectFacts":
+        facts = cls()
+        ordered = sorted(facts_of(project, rule), key=lambda f: (f.path, f.span.start_line, f.span.start_column))
+        for fact in ordered:
+            data = fact.data
+            if fact.kind == "limiter":
+                facts.limiters.append(fact)
+                facts.marks.setdefault(fact.path, {})[marker_range(data["marker"])] = data["marker"]
+            elif fact.kind == "client":
+                facts.clients.setdefault(fact.path, {}).setdefault(data["key"], data)
+            elif fact.kind == "connect":
+                facts.connects.setdefault(fact.path, {})[data["marker"]] = {"ref": data["ref"], "span": fact.span}
+                facts.marks.setdefault(fact.path, {})[marker_range(data["marker"])] = data["marker"]
+            elif fact.kind == "store":
+                facts.stores.setdefault(fact.path, {}).setdefault(data["name"], data)
+        return facts
 
 
 def _limiter_data(site: LimiterSite, file: FileContext) -> dict:
@@ -277,32 +336,35 @@ def _limiter_data(site: LimiterSite, file: FileContext) -> dict:
     }
 
 
-def _store_instances(file: FileContext) -> dict[str, dict]:
-    """Module-level `const store = new RedisStore(...)` bindings, for the shared-instance check and for the client
-    a store imported by a limiter's module sends its commands through."""
-    found = {}
-    for statement in file.root.named_children:
-        declaration = statement.child_by_field_name("declaration") if statement.type == "export_statement" else statement
-        if declaration is None or declaration.type not in ("lexical_declaration", "variable_declaration"):
-            continue
-        for declarator in declaration.named_children:
-            name = declarator.child_by_field_name("name") if declarator.type == "variable_declarator" else None
-            value = unwrap(declarator.child_by_field_name("value")) if name is not None else None
-            if value is None or value.type != "new_expression" or name.type != "identifier":
-                continue
-            constructor = callee(value)
-            imported = resolve_imported(constructor, file)
-            from_store_package = imported is not None and imported.module in REDIS_STORE_PACKAGES
-            if from_store_package or _STORE_CLASS.search(text(constructor)):
-                client = redis_store_client(value, file)
-                found[text(name)] = {
-                    "client": client.reference if client is not None else None,
-                    "lazy": client.lazy if client is not None else False,
-                }
-    return found
+def _store_instance(value: Node, file: FileContext) -> dict | None:
+    """For `const store = new RedisStore(...)` at module level: {"name", "client", "lazy"}, for the
+    shared-instance check and for the client a store imported by a limiter's module sends its commands through."""
+    declarator = outermost(value).parent
+    if declarator is None or declarator.type != "variable_declarator" or unwrap(declarator.child_by_field_name("value")) != value:
+        return None
+    name = declarator.child_by_field_name("name")
+    declaration = declarator.parent
+    statement = declaration.parent if declaration is not None else None
+    if statement is not None and statement.type == "export_statement":
+        statement = statement.parent
+    if name is None or name.type != "identifier" or declaration.type not in ("lexical_declaration", "variable_declaration"):
+        return None
+    if statement is None or statement.type != "program":
+        return None
+    constructor = callee(value)
+    imported = resolve_imported(constructor, file)
+    from_store_package = imported is not None and imported.module in REDIS_STORE_PACKAGES
+    if not from_store_package and not _STORE_CLASS.search(text(constructor)):
+        return None
+    client = redis_store_client(value, file)
+    return {
+        "name": text(name),
+        "client": client.reference if client is not None else None,
+        "lazy": client.lazy if client is not None else False,
+    }
 
 
-def _store_identity(fact: Fact, project: ProjectIndex, modules: dict, readiness: Readiness) -> tuple[str, str] | None:
+def _store_identity(fact: Fact, project: ProjectIndex, facts: "_ProjectFacts") -> tuple[str, str] | None:
     """(module, name) of the module-level store instance the limiter's `store` names, if it names one."""
     reference = fact.data.get("store_ref")
     if reference is None:
@@ -316,11 +378,10 @@ def _store_identity(fact: Fact, project: ProjectIndex, modules: dict, readiness:
         path, key = found
     else:
         return None
-    data = modules.get(path)
-    return (path, key) if data is not None and key in data["stores"] else None
+    return (path, key) if key in facts.stores.get(path, {}) else None
 
 
-def _redis_evidence(project: ProjectIndex, modules: dict, path: str) -> str | None:
+def _redis_evidence(project: ProjectIndex, path: str) -> str | None:
     """How the limiter's package shows it uses Redis (`ioredis` in its package.json, or a module importing a
     Redis client), or None."""
     package = project.package_of(path)
@@ -328,12 +389,21 @@ def _redis_evidence(project: ProjectIndex, modules: dict, path: str) -> str | No
         declared = sorted(name for name in REDIS_PACKAGES if name in package.dependencies)
         if declared:
             return f"`{declared[0]}` in {package.manifest}"
-    if modules[path]["redis_imports"]:
-        return f"`{modules[path]['redis_imports'][0]}` is imported here"
-    for other, data in sorted(modules.items()):
-        if data["redis_imports"] and project.package_of(other) == package:
-            return f"`{data['redis_imports'][0]}` is imported in {other}"
+    here = _redis_imports(project, path)
+    if here:
+        return f"`{here[0]}` is imported here"
+    for other in sorted(project.specifiers):
+        if other != path and not is_test_path(other) and project.package_of(other) == package:
+            imported = _redis_imports(project, other)
+            if imported:
+                return f"`{imported[0]}` is imported in {other}"
     return None
+
+
+def _redis_imports(project: ProjectIndex, path: str) -> list[str]:
+    """The Redis client packages module `path` imports (or one of their subpaths)."""
+    specifiers = project.specifiers.get(path, ())
+    return [m for m in REDIS_PACKAGES if any(s == m or s.startswith(m + "/") for s in specifiers)]
 
 
 def _memory_message(data: dict, kind: str) -> str:
