@@ -11,6 +11,7 @@ import pytest
 from linter.config import ConfigError
 from linter.context import FileContext
 from linter.engine import RunOptions, run
+from linter.rules.ratelimit import _startup_order as startup_order
 from linter.rules.ratelimit._startup_order import Startup
 from linter.model import Level
 from linter.project import ProjectIndex
@@ -23,8 +24,13 @@ CASES = FIXTURES / "ratelimit" / "memory-store"
 
 
 def _copy(case: str, tmp_path: Path) -> Path:
+    """The case in a folder of its own (a one-file case as the only file of a folder named after it)."""
     target = tmp_path / case
-    shutil.copytree(CASES / case, target)
+    if (CASES / case).is_file():
+        target.mkdir()
+        shutil.copy2(CASES / case, target / case)
+    else:
+        shutil.copytree(CASES / case, target)
     return target
 
 
@@ -72,6 +78,60 @@ def test_the_option_reports_a_package_without_redis(tmp_path):
     assert _findings([repo]) == []
     (repo / ".loadlint.toml").write_text(f'[rules."{RULE}"]\nrequire-shared-store = true\n', encoding="utf-8")
     assert [f.span.start_line for f in _findings([repo])] == [9, 12]
+
+
+def test_the_option_reports_a_hand_written_limiter_without_redis(tmp_path):
+    repo = _copy("hand-rolled-no-redis", tmp_path)
+    assert _findings([repo]) == []
+    (repo / ".loadlint.toml").write_text(f'[rules."{RULE}"]\nrequire-shared-store = true\n', encoding="utf-8")
+    (finding,) = _findings([repo])
+    assert (finding.path, finding.span.start_line) == ("src/app.js", 8)
+    assert "`postsPerIp` keeps the counts of a hand-written limiter in an object" in finding.message
+    assert "required here by `require-shared-store`" in finding.message
+
+
+def test_a_default_exported_client_is_named_by_its_module(tmp_path):
+    (finding,) = _findings([_copy("default-export-client", tmp_path)])
+    assert "the node-redis client src/lib/redis.js exports before its `connect()` is called" in finding.message
+
+
+def test_a_workspace_package_is_named_as_the_source_of_redis(tmp_path):
+    (finding,) = _findings([_copy("monorepo-workspace-redis", tmp_path)])
+    assert "(`ioredis` in packages/redis/package.json, of the workspace package `@fleet/redis` it depends on)" in finding.message
+
+
+# Demand-driven: what is outlined -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def outlined(monkeypatch):
+    """The files the startup order outlines during a run."""
+    seen: list[str] = []
+    original = startup_order.ModuleOutliner.outline
+
+    def outline(self):
+        seen.append(self.file.path)
+        return original(self)
+
+    monkeypatch.setattr(startup_order.ModuleOutliner, "outline", outline)
+    return seen
+
+
+def test_nothing_is_outlined_when_no_verdict_depends_on_the_startup(tmp_path, outlined):
+    repo = _copy("ioredis-store.js", tmp_path)  # ioredis: no `connect()` to order the limiters against
+    write_files(repo, {f"routes/r{i}.js": f"module.exports = () => {i};\n" for i in range(20)})
+    assert [(f.path, f.span.start_line) for f in _findings([repo])] == [("ioredis-store.js", 23)]
+    assert outlined == []
+
+
+def test_only_the_modules_on_the_way_to_a_marker_are_outlined(tmp_path, outlined):
+    repo = _copy("store-before-connect", tmp_path)
+    write_files(repo, {f"src/routes/r{i}.ts": f"export const route{i} = () => {i};\n" for i in range(30)})
+    write_files(repo, {"src/app.ts": (repo / "src/app.ts").read_text() + "import './routes/r1';\n"})
+    assert len(_findings([repo])) == 2
+    assert not any(path.startswith("src/routes/") for path in outlined)
+    # The client's module and the store's own module hold no marker and lead to none: their facts suffice.
+    assert sorted(set(outlined)) == ["src/app.ts", "src/middleware/rate-limit.ts", "src/middleware/webhooks.ts", "src/server.ts"]
 
 
 # The startup-order simulation ------------------------------------------------------------------------------------

@@ -32,6 +32,14 @@ if TYPE_CHECKING:
     from linter.context import FileContext
 
 REDIS_PACKAGES = ("redis", "ioredis", "@upstash/redis", "@redis/client")
+# Libraries that need a Redis server: a package declaring one has Redis in its deployment.
+REDIS_BACKED_PACKAGES = (
+    "bull", "bullmq", "bee-queue", "@nestjs/bull", "@nestjs/bullmq", "connect-redis", "@keyv/redis",
+    "cache-manager-redis-store", "cache-manager-redis-yet", "cache-manager-ioredis", "cache-manager-ioredis-yet",
+    "@socket.io/redis-adapter", "socket.io-redis", "@liaoliaots/nestjs-redis", "@nestjs-modules/ioredis",
+    "@fastify/redis", "@upstash/ratelimit", "@vercel/kv", "rate-limit-redis", "@nest-lab/throttler-storage-redis",
+    "nestjs-throttler-storage-redis", "graphql-redis-subscriptions", "redis-om",
+)  # fmt: skip
 NODE_REDIS = "node-redis"
 IOREDIS = "ioredis"
 UPSTASH = "upstash"

@@ -8,7 +8,6 @@ connects wait in its offline queue. So "connected" here means "`connect()` was r
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -36,7 +35,6 @@ if TYPE_CHECKING:
 CONNECT_MARKER = "connect"
 # Packages whose `connect()` is not a Redis client's.
 _NOT_CLIENT_MODULES = frozenset({"mongoose", "mongodb", "pg", "mysql", "mysql2", "amqplib", "nats", "knex"})
-MENTIONS_REDIS = re.compile(rb"redis", re.I)
 
 
 def marker_of(kind: str, node: Node) -> str:

@@ -1,21 +1,22 @@
 """A rate limiter keeps its counts in one process's memory, or is built on a Redis client that is not connected yet.
 
 ## Why is this bad?
-express-rate-limit, express-slow-down and rate-limiter-flexible's `RateLimiterMemory` count requests in the
-memory of the process that serves them unless they are given a shared store. Behind a load balancer with
-several instances each one allows the full limit, so the effective limit is the limit times the number of
-instances, and every deploy or restart resets the counts: a brute-force or scraping client just spreads its
-requests. When the app already runs Redis, a `RedisStore` (rate-limit-redis) or `RateLimiterRedis` costs one
-line.
+A rate limiter counts requests in the memory of the process that serves them unless it is given a shared
+store. Behind a load balancer with several instances each one allows the full limit, so the effective limit is
+the limit times the number of instances, and every deploy or restart resets the counts: a brute-force or
+scraping client just spreads its requests. When the app already runs Redis, a Redis store costs one line.
 
-The rule reports, in a package that depends on or imports `redis`, `ioredis`, `@upstash/redis` or
-`@redis/client`:
-- a limiter without a `store` (or with `store: undefined`, or `new MemoryStore()`), and `new RateLimiterMemory()`
-  (except as the `insuranceLimiter` of a Redis limiter);
-- a store set only when Redis is there (`store: redisClient ? new RedisStore(...) : undefined`, or a limiter
-  with a store in one branch of `if (redis)` and one without in the other): when Redis is not configured the
-  limits silently become per instance. A branch on something else (`NODE_ENV`, a deployment mode) is a
-  deliberate choice and is left alone;
+The rule reports, in an app that has Redis (see below):
+- a limiter without a shared store: no `store` (or `store: undefined`, or `new MemoryStore()`), a
+  `ThrottlerModule` without `storage`, `@fastify/rate-limit` without `redis`, `new RateLimiterMemory()`
+  (except as the `insuranceLimiter` of a Redis limiter), or counts kept by hand in a `Map`, an LRU cache or an
+  object that outlives the request;
+- a store set only when Redis is there (`store: redisClient ? new RedisStore(...) : undefined`,
+  `...(redis && { store })`, a limiter with a store in one branch of `if (redis)` and one without in the other,
+  a hand-written in-memory limiter beside the Redis limiter it stands in for): when Redis is not configured the
+  limits silently become per instance. A branch on something else (`NODE_ENV`, a deployment mode, a feature
+  switch) is a deliberate choice and is left alone, and so is an in-memory stand-in used only while Redis
+  fails (called from a `catch` block);
 - as an error, a `RedisStore` on a node-redis client (`createClient()`) built before `connect()` is called on
   it: rate-limit-redis sends its scripts to Redis as soon as the limiter is created and node-redis rejects
   commands until `connect()` has been called (ClientClosedError; before rate-limit-redis 5 that rejection is
@@ -27,12 +28,35 @@ The rule reports, in a package that depends on or imports `redis`, `ioredis`, `@
 - one store instance passed to two limiters: both count under the same keys, so every request is counted
   twice (express-rate-limit 7.3+ logs ERR_ERL_STORE_REUSE).
 
+An app has Redis when its own package.json declares a Redis client (`redis`, `ioredis`, `@upstash/redis`,
+`@redis/client`), a module of its package imports one, its package declares and imports a Redis-backed library
+(BullMQ or Bull, a Redis cache store, `@fastify/redis`, `@upstash/ratelimit`, …), or it depends on a workspace
+package of the monorepo that declares one (`"@acme/redis": "workspace:*"`). Each app is judged by its own
+package and the workspace packages it depends on, not by the root package of the monorepo.
+
 The limiter is also reported where the app does not use Redis at all when the option `require-shared-store`
 is set (for apps that run several instances):
 ```toml
 [rules."ratelimit/memory-store"]
 require-shared-store = true
 ```
+
+## Frameworks and libraries
+- Express and any framework using its middleware: express-rate-limit (`rateLimit({...})`), express-slow-down
+  (`slowDown({...})`), with rate-limit-redis stores;
+- rate-limiter-flexible: `RateLimiterMemory` as a limiter of its own (as the `insuranceLimiter` of a
+  `RateLimiterRedis` it is fine);
+- NestJS: `ThrottlerModule.forRoot(...)` and `forRootAsync({ useFactory })` of @nestjs/throttler, read for a
+  `storage` (`ThrottlerStorageRedisService` of @nest-lab/throttler-storage-redis or nestjs-throttler-storage-redis);
+  options from `useClass` or `useExisting` are not read;
+- Fastify: `fastify.register(rateLimit, {...})` of @fastify/rate-limit (or fastify-rate-limit), imported,
+  `require`d or `import()`ed in place, read for `redis` (or a custom `store`);
+- limiters written by hand in any framework (Express, Fastify, Next.js route handlers, NestJS services): a
+  store (`Map`, lru-cache, `{}`) held at module level, in a class field or by a factory that hands out the
+  functions using it, read by key, counted up and compared with a limit within a window of time, in code
+  that says it limits (a name speaking of limits or throttling, a 429 answer). Caches, registries of limiter
+  objects, in-flight counters released in `finally` and bounds on how many distinct keys were seen read and
+  write by key too and are left alone.
 
 ## Example
 ```js
@@ -83,6 +107,8 @@ start();
 - rate-limit-redis: usage with node-redis (connect before creating the limiter) — https://github.com/express-rate-limit/rate-limit-redis#readme
 - express-rate-limit: ERR_ERL_STORE_REUSE — https://express-rate-limit.mintlify.app/reference/error-codes#err-erl-store-reuse
 - rate-limiter-flexible: RateLimiterRedis — https://github.com/animir/node-rate-limiter-flexible/wiki/Redis
+- NestJS: Rate limiting, storages — https://docs.nestjs.com/security/rate-limiting#storages
+- @fastify/rate-limit: the `redis` option — https://github.com/fastify/fastify-rate-limit#options
 - [CWE-770: Allocation of Resources Without Limits or Throttling](https://cwe.mitre.org/data/definitions/770.html)
 """
 
@@ -102,10 +128,13 @@ from linter.js.expressions import callee, outermost, unwrap
 from linter.js.references import resolve_imported
 from linter.model import Finding, Level, Location, Precision
 from linter.paths import is_test_path
-from linter.project import ProjectIndex
+from linter.project import Package, ProjectIndex
 from linter.rule import Fact, Match, Rule, RuleOptions, facts_of
+from linter.rules.ratelimit._hand_rolled import SAYS_IT_LIMITS, HandRolled, hand_rolled_limiter
 from linter.rules.ratelimit._rate_limiters import (
-    LIMITER_PACKAGES,
+    FASTIFY_RATE_LIMIT,
+    LIBRARY_PACKAGES,
+    NEST_THROTTLER,
     REDIS_STORE_PACKAGES,
     LimiterSite,
     limiter_construction,
@@ -113,9 +142,8 @@ from linter.rules.ratelimit._rate_limiters import (
     redis_store_client,
     store_choice,
 )
-from linter.rules.ratelimit._redis_clients import NODE_REDIS, REDIS_PACKAGES, value_reference
+from linter.rules.ratelimit._redis_clients import NODE_REDIS, REDIS_BACKED_PACKAGES, REDIS_PACKAGES, value_reference
 from linter.rules.ratelimit._redis_readiness import (
-    MENTIONS_REDIS,
     LateConnect,
     Readiness,
     connect_call,
@@ -130,7 +158,13 @@ LIMITER_MARKER = "limiter"
 # A test that says whether Redis is there: the store then silently depends on configuration.
 _MENTIONS_REDIS = re.compile(r"redis|valkey", re.I)
 _STORE_CLASS = re.compile(r"Store$")
-_LIMITER_NAMES = tuple(package.encode() for package in LIMITER_PACKAGES)
+_LIMITER_NAMES = tuple(package.encode() for package in LIBRARY_PACKAGES)
+HAND_ROLLED = "hand-rolled"
+_HAND_ROLLED_STORES = (b"new Map", b"LRU", b"lru", b"= {}")
+# Scripts that run once (seeding, migrations): what they count dies with them.
+_ONE_SHOT = re.compile(r"(^|/)(scripts?|seeds?|seeders?|migrations?)/|(^|/)seed[^/]*$", re.I)
+# Modules that talk to Redis themselves: a hand-written limiter beside them is their fallback.
+_REDIS_LIMITER_MODULES = frozenset({*REDIS_PACKAGES, "@upstash/ratelimit", "@vercel/kv", *REDIS_STORE_PACKAGES})
 
 
 class MemoryStoreOptions(RuleOptions):
@@ -145,26 +179,41 @@ class MemoryStore(Rule):
     precision = Precision.HIGH
     security_severity = "5.3"
     tags = ("reliability", "security", "external/cwe/cwe-770")
-    requires = LIMITER_PACKAGES
-    # Only files that name a limiter, a store or Redis; `may_report_in` makes the Redis test case-blind.
-    needles = (*_LIMITER_NAMES, b"Store", b"edis", b"EDIS")
-    # The calls and `new`s of such a file: limiters, stores, Redis clients, `connect()`s. What runs when (the
-    # startup order) is worked out in the project phase, only when a limiter's verdict depends on it.
-    query = "[(call_expression) (new_expression)] @site"
+    # Every package: a hand-written limiter needs no library, and Redis may come from a workspace package.
+    requires = ()
+    # Only files that name a limiter library, Redis or rate limiting; `may_report_in` decides.
+    needles = (b"slow-down", b"edis", *SAYS_IT_LIMITS)  # "imit" and "hrottl" name the other libraries
+    # The calls, `new`s and empty objects of such a file: limiters, stores, Redis clients, `connect()`s. What
+    # runs when (the startup order) is worked out in the project phase, only when a verdict depends on it.
+    query = """
+    (call_expression function: (identifier)) @site
+    (call_expression
+      function: (member_expression property: (property_identifier) @method)
+      (#match? @method "^(connect|register|forRoot|forRootAsync|createClient|createCluster|createSentinel|rateLimit|slowDown|default|fromEnv)$")) @site
+    (new_expression) @site
+    ((object) @site (#eq? @site "{}"))
+    """
     Options = MemoryStoreOptions
 
     def may_report_in(self, source: bytes) -> bool:
-        return b"Store" in source or any(name in source for name in _LIMITER_NAMES) or MENTIONS_REDIS.search(source) is not None
+        return _Mentions.of(source).anything
 
     def check(self, match: Match, file: FileContext) -> Iterator[Fact]:
         if file.is_test:
             return
         node = match["site"]
-        seen = file.memo("ratelimit.memory-store.mentions", lambda: _Mentions.of(file.source))
-        site = limiter_construction(node, file) if seen.limiter else None
+        seen = file.memo("ratelimit.memory-store.mentions", lambda: _Mentions.of(file.source, file))
+        site = limiter_construction(node, file) if seen.limiter and node.type != "object" else None
         if site is not None:
             yield file.fact(self, "limiter", node, marker=marker_of(LIMITER_MARKER, node), **_limiter_data(site, file))
             return
+        if seen.hand_rolled and node.type in ("new_expression", "object") and not _ONE_SHOT.search(file.path):
+            limiter = hand_rolled_limiter(node, file)
+            if limiter is not None:
+                yield file.fact(self, "limiter", node, **_hand_rolled_data(limiter, file))
+                return
+        if not seen.library_package:
+            return  # clients, connects and stores matter where a limiter library is used
         if seen.redis:
             client = created_client(node, file)
             if client is not None:
@@ -174,14 +223,14 @@ class MemoryStore(Rule):
             if connect is not None:
                 yield file.fact(self, "connect", node, **connect)
                 return
-        if (seen.limiter or seen.store) and node.type == "new_expression":
+        if node.type == "new_expression":
             store = _store_instance(node, file)
             if store is not None:
                 yield file.fact(self, "store", node, **store)
 
     def check_project(self, project: ProjectIndex) -> Iterator[Finding]:
         facts = _ProjectFacts.of(project, self)
-        startup = Startup(project, facts.marks, lambda path: project.depends_on(path, self.requires))
+        startup = Startup(project, facts.marks, lambda path: project.depends_on(path, LIBRARY_PACKAGES))
         readiness = Readiness(project, startup, facts.clients, facts.connects)
         for fact in facts.limiters:
             finding = self._judge(fact, project, facts, readiness)
@@ -206,15 +255,14 @@ class MemoryStore(Rule):
         if redis is None and not self.options.require_shared_store:
             return None
         message = _memory_message(data, kind)
-        late = readiness.connect_after(fact.path, data["marker"]) if redis is not None else None
+        late = readiness.connect_after(fact.path, data["marker"]) if redis is not None and data["marker"] else None
         if late is not None and late.occurrence.stack:  # connected by a startup step (`await initRedis()`)
             message += f" Redis is only connected later, {_where(late)}: create the limiter after that, with a Redis store."
             return self.finding(fact.location(), message, related=_late_locations(late))
         if kind == "conditional":
             return self.finding(fact.location(), message)
         if redis is not None:
-            store = "`RateLimiterRedis`" if data["in_memory_class"] else "a Redis store"
-            return self.finding(fact.location(), f"{message} Use {store}: the package already has Redis ({redis}).")
+            return self.finding(fact.location(), f"{message} {_remedy(data)}: the package already has Redis ({redis}).")
         return self.finding(fact.location(), f"{message} Use a shared store (required here by `require-shared-store`).")
 
     def _before_connect(
@@ -236,12 +284,16 @@ class MemoryStore(Rule):
         late = readiness.connect_after(fact.path, data["marker"], client)
         if late is None:
             return None
-        name = client.name
+        if client.name == "default export":
+            who, connect, awaited = f"the node-redis client {client.path} exports", "its `connect()`", "its `connect()` has been awaited"
+        else:
+            name = client.name
+            who, connect, awaited = f"the node-redis client `{name}`", f"`{name}.connect()`", f"`await {name}.connect()`"
         message = (
-            f"{data['label']} gets a `RedisStore` on the node-redis client `{name}` before `{name}.connect()` is "
-            f"called (later, {_where(late)}): rate-limit-redis loads its scripts when the limiter is created and "
-            f"node-redis rejects commands before `connect()` (ClientClosedError, which stops the process before "
-            f"rate-limit-redis 5); create the limiter after `await {name}.connect()`."
+            f"{data['label']} gets a `RedisStore` on {who} before {connect} is called (later, {_where(late)}): "
+            f"rate-limit-redis loads its scripts when the limiter is created and node-redis rejects commands before "
+            f"`connect()` (ClientClosedError, which stops the process before rate-limit-redis 5); create the limiter "
+            f"after {awaited}."
         )
         return self.finding(fact.location(), message, related=_late_locations(late), level=Level.ERROR)
 
@@ -270,16 +322,23 @@ class MemoryStore(Rule):
 class _Mentions:
     """What a file's bytes name: which kinds of sites are worth looking at."""
 
-    limiter: bool
+    limiter: bool  # names a limiter library (a store class comes from a module naming a library or Redis)
     redis: bool
-    store: bool
+    hand_rolled: bool
+    library_package: bool = False  # the file's package uses a limiter library
+
+    @property
+    def anything(self) -> bool:
+        return self.limiter or self.redis or self.hand_rolled
 
     @classmethod
-    def of(cls, source: bytes) -> "_Mentions":
+    def of(cls, source: bytes, file: FileContext | None = None) -> "_Mentions":
+        # Plain byte searches: a regular expression over every file of a large repository costs more.
         return cls(
             limiter=any(name in source for name in _LIMITER_NAMES),
-            redis=MENTIONS_REDIS.search(source) is not None,
-            store=b"Store" in source,
+            redis=b"edis" in source,  # `redis`, `ioredis`, `Redis`, `getRedisClient()`
+            hand_rolled=any(word in source for word in SAYS_IT_LIMITS) and any(store in source for store in _HAND_ROLLED_STORES),
+            library_package=file is not None and file.depends_on(LIBRARY_PACKAGES),
         )
 
 
@@ -301,7 +360,8 @@ class _ProjectFacts:
             data = fact.data
             if fact.kind == "limiter":
                 facts.limiters.append(fact)
-                facts.marks.setdefault(fact.path, {})[marker_range(data["marker"])] = data["marker"]
+                if data["marker"]:
+                    facts.marks.setdefault(fact.path, {})[marker_range(data["marker"])] = data["marker"]
             elif fact.kind == "client":
                 facts.clients.setdefault(fact.path, {}).setdefault(data["key"], data)
             elif fact.kind == "connect":
@@ -323,6 +383,7 @@ def _limiter_data(site: LimiterSite, file: FileContext) -> dict:
     return {
         "label": site.label,
         "library": site.library,
+        "option": site.option,
         "in_memory_class": site.in_memory_class,
         "store": choice.kind,
         "condition": _snippet(choice.condition),
@@ -333,6 +394,32 @@ def _limiter_data(site: LimiterSite, file: FileContext) -> dict:
         "client": store_client.reference if store_client is not None else None,
         "client_lazy": store_client.lazy if store_client is not None else False,
         "store_ref": store_ref,
+    }
+
+
+def _hand_rolled_data(limiter: HandRolled, file: FileContext) -> dict:
+    """A hand-written limiter's fact: always in memory; the fallback of a Redis limiter when its module also
+    talks to Redis."""
+    beside_redis = any(
+        b.module in _REDIS_LIMITER_MODULES or b.module.split("/")[0] in _REDIS_LIMITER_MODULES for b in file.import_bindings
+    )
+    return {
+        "label": f"`{limiter.name}`",
+        "library": HAND_ROLLED,
+        "option": "",
+        "in_memory_class": False,
+        "store": "conditional" if beside_redis else "memory",
+        "condition": None,
+        "condition_mentions_redis": True,
+        "mode_switch": None,
+        "mode_switch_mentions_redis": False,
+        "redis_store": False,
+        "client": None,
+        "client_lazy": False,
+        "store_ref": None,
+        "marker": None,
+        "holder": limiter.holder,
+        "function": limiter.function,
     }
 
 
@@ -382,8 +469,10 @@ def _store_identity(fact: Fact, project: ProjectIndex, facts: "_ProjectFacts") -
 
 
 def _redis_evidence(project: ProjectIndex, path: str) -> str | None:
-    """How the limiter's package shows it uses Redis (`ioredis` in its package.json, or a module importing a
-    Redis client), or None."""
+    """How the limiter's package shows it uses Redis, or None: a Redis client in its package.json, a module of
+    the package importing one, a Redis-backed library (BullMQ, a Redis cache store) in its package.json, or a
+    workspace package it depends on that does (a monorepo's shared `@acme/redis`). An app is judged by its own
+    package, not by the root package of its monorepo."""
     package = project.package_of(path)
     if package is not None:
         declared = sorted(name for name in REDIS_PACKAGES if name in package.dependencies)
@@ -397,6 +486,44 @@ def _redis_evidence(project: ProjectIndex, path: str) -> str | None:
             imported = _redis_imports(project, other)
             if imported:
                 return f"`{imported[0]}` is imported in {other}"
+    if package is None:
+        return None
+    backed = _imported_backed(project, package)
+    if backed is not None:
+        return backed
+    return _workspace_redis(project, package)
+
+
+def _imported_backed(project: ProjectIndex, package: Package) -> str | None:
+    """A Redis-backed library (BullMQ, a Redis cache store) the package declares and one of its modules imports:
+    declared alone, it may be a leftover."""
+    declared = {name for name in REDIS_BACKED_PACKAGES if name in package.dependencies}
+    if not declared:
+        return None
+    for path in sorted(project.specifiers):
+        if is_test_path(path) or project.package_of(path) != package:
+            continue
+        for name in sorted(declared):
+            if any(s == name or s.startswith(name + "/") for s in project.specifiers[path]):
+                return f"`{name}` in {package.manifest}, imported in {path}"
+    return None
+
+
+def _workspace_redis(project: ProjectIndex, app: Package) -> str | None:
+    """A workspace package `app` depends on (directly or through other workspace packages) that declares Redis."""
+    by_name = {p.name: p for p in project.packages.values() if p.name and p is not app}
+    seen, queue = {app.name}, [app]
+    while queue:
+        current = queue.pop(0)
+        for name in sorted(current.dependencies):
+            dependency = by_name.get(name)
+            if dependency is None or name in seen:
+                continue
+            seen.add(name)
+            declared = sorted(n for n in (*REDIS_PACKAGES, *REDIS_BACKED_PACKAGES) if n in dependency.dependencies)
+            if declared:
+                return f"`{declared[0]}` in {dependency.manifest}, of the workspace package `{name}` it depends on"
+            queue.append(dependency)
     return None
 
 
@@ -409,6 +536,15 @@ def _redis_imports(project: ProjectIndex, path: str) -> list[str]:
 def _memory_message(data: dict, kind: str) -> str:
     label = data["label"]
     effect = "each instance enforces the limit on its own and a restart resets it"
+    if data["library"] == HAND_ROLLED:
+        where = f" (in `{data['function']}()`)" if data["function"] else ""
+        counts = f"{label} keeps the counts of a hand-written limiter{where} in {data['holder']} in this process's memory"
+        if kind == "conditional":
+            return (
+                f"{counts}, beside the Redis of this module: whenever it is used instead of Redis (Redis not set "
+                f"up, or unreachable), {effect}, silently; fail at startup when Redis is missing instead."
+            )
+        return f"{counts}: {effect}."
     if data["in_memory_class"]:
         return f"{label} keeps its counts in this process's memory: {effect}."
     if kind == "conditional":
@@ -417,8 +553,22 @@ def _memory_message(data: dict, kind: str) -> str:
             f"{label} falls back to this process's memory when Redis is not set up (it depends on `{condition}`): "
             f"{effect}, silently; fail at startup when Redis is missing instead."
         )
-    how = {"default": "has no `store`", "undefined": "has `store: undefined`", "memory": "uses a `MemoryStore`"}[kind]
+    option = data["option"]
+    how = {"default": f"has no `{option}`", "undefined": f"has `{option}: undefined`", "memory": "uses a `MemoryStore`"}[kind]
     return f"{label} {how}, so its counts live in this process's memory: {effect}."
+
+
+def _remedy(data: dict) -> str:
+    """What to use instead, for the limiter's library."""
+    if data["library"] == HAND_ROLLED:
+        return "Count in Redis instead (`INCR` with an expiry, or a limiter library with a Redis store)"
+    if data["in_memory_class"]:
+        return "Use `RateLimiterRedis`"
+    if data["library"] == NEST_THROTTLER:
+        return "Give it a Redis `storage` (`ThrottlerStorageRedisService` of @nest-lab/throttler-storage-redis)"
+    if data["library"] in FASTIFY_RATE_LIMIT:
+        return "Pass the Redis client as its `redis` option"
+    return "Use a Redis store"
 
 
 def _where(late: LateConnect) -> str:
