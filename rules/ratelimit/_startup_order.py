@@ -1,18 +1,23 @@
 """In what order a program's startup code runs, across modules: the module top-level order and the import graph.
 
-Per file (in `check`, plain data): `ModuleOutliner(file, mark).outline()` lists what the module's top level does, in
-order: the modules it imports (evaluated right there), the calls of its own or imported functions (their bodies
-run right there), the callbacks it hands to other code (`app.listen(port, cb)`, `.then(cb)`: run later) and the
-markers a rule asked for (`mark(node)` names the call or `new` nodes it cares about, such as a limiter
-construction or a `client.connect()`). The same for the body of every named function, method and constructor.
+`ModuleOutliner(file, mark).outline()` lists what a module's top level does, in order: the modules it imports
+(evaluated right there), the calls of its own or imported functions (their bodies run right there), the
+callbacks it hands to other code (`app.listen(port, cb)`, `.then(cb)`: run later) and the markers a rule asked
+for (`mark(node)` names the call or `new` nodes it cares about, such as a limiter construction or a
+`client.connect()`). The same for the body of every named function, method and constructor. Function keys
+follow the export table (`linter.js.exports`), so that a call of another module's export, resolved by the
+module graph (`linter.flow.modules`), names the function that runs.
 
-Per project (in `check_project`): `simulate(project, outlines, entry)` replays that from an entry module, depth
-first: imports evaluate a module once, calls inline the callee's body, callbacks run after the synchronous
-startup, in the order they were handed over (only for APIs known to call back later: `.then`, `listen`, `on`,
-timers; any other callback is taken to run in place). The result is the order in which the markers are reached, each with
-the calls that led there. `async` functions are inlined at their call, as if every `await` resolved at once, so
-something awaited later in an un-awaited `start()` may appear earlier than it runs: that errs towards "already
-done", never towards "not yet".
+`Startup(project, marks, outlines_module)` works in the project phase, on demand: it outlines a module (parsed
+again through the module graph) only when a replay or a question reaches it, marking the nodes whose byte
+ranges the rule's per-file facts name. `run(entry)` replays the startup from an entry module, depth first:
+imports evaluate a module once, calls inline the callee's body, callbacks run after the synchronous startup, in
+the order they were handed over (only for APIs known to call back later: `.then`, `listen`, `on`, timers; any
+other callback is taken to run in place); modules from which no marked module can be reached through imports
+are skipped, as they can neither hold a marker nor run one. The result is the order in which the markers are
+reached, each with the calls that led there. `async` functions are inlined at their call, as if every `await`
+resolved at once, so something awaited later in an un-awaited `start()` may appear earlier than it runs: that
+errs towards "already done", never towards "not yet".
 """
 
 from __future__ import annotations
