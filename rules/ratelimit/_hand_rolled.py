@@ -72,12 +72,19 @@ def hand_rolled_limiter(node: Node, file: "FileContext") -> HandRolled | None:
     touched = _functions_of(uses)
     if not _TIME.search(node.text) and not any(_TIME.search(fn.text) for fn in touched):
         return None  # no window: a bound on how many, not on how often (a cardinality cap)
-    counts = _Counts(reads, touched)
-    if not counts.compared() or not (counts.bumped() or any(_writes_counted(use, counts) for use in uses)):
+    # What each function does with what it read itself (a name in one function says nothing of another's).
+    counts = {fn.start_byte: _Counts([r for r in reads if _enclosing(r) == fn], [fn]) for fn in touched}
+    checking = [fn for fn in touched if counts[fn.start_byte].compared()]
+    if not checking:
         return None
-    if counts.released():
+    counted = any(c.bumped() for c in counts.values()) or any(
+        _writes_counted(use, counts[_enclosing(use).start_byte]) for use in uses if _enclosing(use) is not None
+    )
+    if not counted:
+        return None
+    if any(c.released() for c in counts.values()):
         return None  # counted down again when the work ends: in-flight work of this process, not a rate
-    if not _says_it_limits(name, touched, file.path):
+    if not _says_it_limits(name, touched, checking, file.path):
         return None
     readers = _functions_of(reads)
     if readers and _only_called_on_failure(readers, _root(node)):
@@ -152,7 +159,9 @@ class _Counts:
         return False
 
 
-def _says_it_limits(name: str, touched: list[Node], path: str) -> bool:
+def _says_it_limits(name: str, touched: list[Node], checking: list[Node], path: str) -> bool:
+    """A name (of the store, a function or class using it, the file) speaks of limits, or a function comparing
+    a count answers 429 or mentions rate limits."""
     names = [name, path]
     for fn in touched:
         current: Node | None = fn
@@ -163,7 +172,7 @@ def _says_it_limits(name: str, touched: list[Node], path: str) -> bool:
             current = current.parent
     if any(_NAME_SAYS_LIMIT.search(n) for n in names if n):
         return True
-    return any(_CODE_SAYS_LIMIT.search(fn.text) for fn in touched)
+    return any(_CODE_SAYS_LIMIT.search(fn.text) for fn in checking)
 
 
 def _named_function(fn: Node) -> str | None:

@@ -161,6 +161,9 @@ _STORE_CLASS = re.compile(r"Store$")
 _LIMITER_NAMES = tuple(package.encode() for package in LIBRARY_PACKAGES)
 HAND_ROLLED = "hand-rolled"
 _HAND_ROLLED_STORES = (b"new Map", b"LRU", b"lru", b"= {}")
+# What a file that mentions Redis must hold for a fact: a client created (`createClient(`, `new Redis(`,
+# `Redis.fromEnv()`), a `connect()`, a store (`new RedisStore(`).
+_REDIS_SITES = (b"connect(", b"createClient", b"createCluster", b"createSentinel", b"Redis(", b"Cluster(", b"fromEnv", b"Store(")
 # Scripts that run once (seeding, migrations): what they count dies with them.
 _ONE_SHOT = re.compile(r"(^|/)(scripts?|seeds?|seeders?|migrations?)/|(^|/)seed[^/]*$", re.I)
 # Modules that talk to Redis themselves: a hand-written limiter beside them is their fallback.
@@ -336,7 +339,8 @@ class _Mentions:
         # Plain byte searches: a regular expression over every file of a large repository costs more.
         return cls(
             limiter=any(name in source for name in _LIMITER_NAMES),
-            redis=b"edis" in source,  # `redis`, `ioredis`, `Redis`, `getRedisClient()`
+            # A Redis client made or connected, or a store built on one (`redis`, `ioredis`, `Redis`):
+            redis=b"edis" in source and any(site in source for site in _REDIS_SITES),
             hand_rolled=any(word in source for word in SAYS_IT_LIMITS) and any(store in source for store in _HAND_ROLLED_STORES),
             library_package=file is not None and file.depends_on(LIBRARY_PACKAGES),
         )
