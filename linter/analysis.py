@@ -8,12 +8,13 @@ cached by content hash.
 from __future__ import annotations
 
 import codecs
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from linter.context import FileContext
 from linter.deadline import Deadline, OutOfTime
-from linter.flow.file_flow import file_flow
+from linter.flow.file_flow import kept_summary
 from linter.flow.spec import FlowSpec
 from linter.flow.summary import FlowSummary
 from linter.fixes import source_digest
@@ -21,7 +22,7 @@ from linter.js.imports import ModuleReference
 from linter.model import Finding, Level, Notice
 from linter.rule import Fact, Match, Rule
 from linter.suppression import Directive, find_directives
-from linter.syntax import LANGUAGES, LANGUAGE_BY_SUFFIX, QueryError, compile_query, parse
+from linter.syntax import LANGUAGES, LANGUAGE_BY_SUFFIX, ParseCancelled, QueryError, compile_query, first_error, parse, too_deep
 
 MINIFIED_MIN_BYTES = 4096
 MINIFIED_BYTES_PER_LINE = 1000
@@ -46,6 +47,11 @@ class RulePlan:
     A file runs only the queries of the rules that apply to it (its needles, its packages): one combined query
     would also match, and hand to Python, the patterns of every rule that does not. Rules with the same query
     share one run of it.
+
+    When the configs of several folders set a rule's options differently, the plan holds one instance of the
+    rule per set of options (`Rule.instance`). A file reports the findings of the instances its own config
+    enables, and leaves facts and flow summaries for every project-level instance: the project-wide check of
+    each judges the files of its config with what every file shows.
     """
 
     def __init__(self, rules: list[Rule], known_ids: frozenset[str], trusted: frozenset[str] = frozenset()) -> None:
@@ -53,12 +59,12 @@ class RulePlan:
         self.known_ids = known_ids
         self.trusted = trusted  # ids of rules whose queries the tests compile (the built-in pack)
         self.with_queries = [rule for rule in rules if rule.query.strip()]
-        # The flow specs of the enabled rules, one per name: every file leaves a summary for each.
-        specs: dict[str, FlowSpec] = {}
+        # The flow specs of the enabled rules, one per name and instance: every file leaves a summary for each.
+        specs: dict[tuple[str, str], FlowSpec] = {}
         for rule in rules:
             if rule.flow_spec is not None:
-                specs.setdefault(rule.flow_spec.name, rule.flow_spec)
-        self.flow_specs = list(specs.values())
+                specs.setdefault((rule.flow_spec.name, rule.instance), rule.flow_spec)
+        self.flow_specs = [(spec, instance) for (_, instance), spec in specs.items()]
 
     def query(self, rule: Rule, language: str):
         try:
@@ -74,8 +80,14 @@ class RulePlan:
                     self.query(rule, language)
 
 
+# Control characters other than whitespace: a text file has few. (A NUL in a comment or a string does not
+# make a source file binary: it decodes and parses.)
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\v\f\r") + b"\x7f"
+
+
 def decode_source(raw: bytes) -> tuple[bytes | None, str | None]:
-    """UTF-8 bytes to parse (BOM removed, UTF-16 converted), or (None, why it cannot be linted)."""
+    """UTF-8 bytes to parse (BOM removed, UTF-16 converted), or (None, why it cannot be linted): it does not
+    decode, or it is mostly not text."""
     if raw.startswith(codecs.BOM_UTF8):
         raw = raw[len(codecs.BOM_UTF8) :]
     elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -83,13 +95,19 @@ def decode_source(raw: bytes) -> tuple[bytes | None, str | None]:
             return raw.decode("utf-16").encode("utf-8"), None
         except UnicodeDecodeError:
             return None, "skipped: not valid UTF-16 text"
-    if b"\0" in raw[:8192]:
-        return None, "skipped: binary file"
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as error:
+        if b"\0" in raw[:8192]:
+            return None, "skipped: binary file"
         return None, f"skipped: not UTF-8 text (invalid byte at offset {error.start})"
+    if _mostly_control(raw):  # UTF-16 without a byte-order mark, say: it decodes as UTF-8 too
+        return None, "skipped: binary file"
     return raw, None
+
+
+def _mostly_control(raw: bytes) -> bool:
+    return len(raw) - len(raw.translate(None, _CONTROL_BYTES)) > len(raw) // 4
 
 
 def looks_minified(source: bytes) -> bool:
@@ -106,21 +124,23 @@ def analyze_file(
     packages: list,
     report_findings: bool,
     time_limit: float | None = None,
+    given: bytes | None = None,
+    own: frozenset[tuple[str, str]] | None = None,
 ) -> FileResult:
     """Lint one file. `report_findings=False` runs only what project-level rules need (facts, imports).
+    `given`: the file's text, read from stdin; the file on disk, if any, is not read.
+    `own`: the (id, instance) of the rules whose findings the file reports (its config's); None: every rule.
 
     Never raises for a problem in the file or in a rule: what cannot be done becomes a notice. A file whose
     analysis fails outside a rule, or takes longer than `time_limit` seconds, keeps no partial results.
     """
     step = _Step("reading the file")
+    deadline = Deadline(time_limit)
     try:
-        with Deadline(time_limit) as deadline:
-            return _analyze(abs_path, rel_path, plan, packages, report_findings, deadline, step)
+        with deadline:
+            return _analyze(abs_path, rel_path, plan, packages, report_findings, own, deadline, step, given)
     except OutOfTime:
-        message = (
-            f"skipped: linting stopped after {time_limit:g} s while {step.doing}; "
-            "exclude the file if it is generated, or raise --timeout"
-        )
+        message = _out_of_time_message(deadline.elapsed(), time_limit, step)
     except Exception as error:  # RecursionError, a bug in shared code: lose this file, not the run
         message = f"internal error while {step.doing}: {type(error).__name__}: {error}"
     return FileResult(path=rel_path, notices=[Notice(message=message, path=rel_path)], incomplete=True)
@@ -128,9 +148,35 @@ def analyze_file(
 
 @dataclass
 class _Step:
-    """What the analysis of a file is doing, for the message when it fails or runs out of time."""
+    """What the analysis of a file is doing, for the message when it fails or runs out of time, and how long
+    each rule (or the rules sharing a query) has taken."""
 
     doing: str
+    spent: dict[str, float] = field(default_factory=dict)
+    _rule: str | None = None
+    _started: float = 0.0
+
+    def rule_started(self, names: str) -> None:
+        self._rule, self._started = names, time.perf_counter()
+
+    def rule_done(self) -> None:
+        self.spent[self._rule] = time.perf_counter() - self._started
+        self._rule = None
+
+    def slowest_rule(self) -> tuple[str, float] | None:
+        spent = dict(self.spent)
+        if self._rule is not None:  # the one it was in when it stopped
+            spent[self._rule] = time.perf_counter() - self._started
+        return max(spent.items(), key=lambda item: item[1]) if spent else None
+
+
+def _out_of_time_message(elapsed: float, time_limit: float | None, step: _Step) -> str:
+    # The true time: native code (a query) runs on past the limit, and the alarm fires only when it returns.
+    message = f"skipped: linting stopped after {elapsed:.1f} s (limit {time_limit:g} s) while {step.doing}"
+    slowest = step.slowest_rule()
+    if slowest is not None:
+        message += f"; the slowest rule was {slowest[0]} ({slowest[1]:.1f} s)"
+    return message + "; exclude the file if it is generated, or raise --timeout"
 
 
 def _analyze(
@@ -139,12 +185,14 @@ def _analyze(
     plan: RulePlan,
     packages: list,
     report_findings: bool,
+    own: frozenset[tuple[str, str]] | None,
     deadline: Deadline,
     step: _Step,
+    given: bytes | None = None,
 ) -> FileResult:
     result = FileResult(path=rel_path)
     try:
-        raw = abs_path.read_bytes()
+        raw = abs_path.read_bytes() if given is None else given
     except OSError as error:
         result.notices.append(Notice(message=f"cannot read file: {error.strerror or error}", path=rel_path))
         return result
@@ -158,22 +206,43 @@ def _analyze(
         return result
     step.doing = "parsing"
     language = LANGUAGE_BY_SUFFIX[abs_path.suffix]
-    tree = parse(source, language)
+    try:
+        tree = parse(source, language, should_stop=deadline.expired if deadline.seconds else None)
+    except ParseCancelled:
+        raise OutOfTime from None
+    step.doing = "measuring the nesting depth"
+    depth_limit = too_deep(tree.root_node)
+    if depth_limit is not None:
+        message = (
+            f"skipped: nested more than {depth_limit:,} levels deep in {tree.root_node.descendant_count:,} syntax "
+            "nodes, too deep to match rules in bounded time; exclude the file if it is generated"
+        )
+        result.notices.append(Notice(message=message, path=rel_path))
+        result.incomplete = True
+        return result
     file = FileContext(rel_path, source, language, tree, packages)
     if tree.root_node.has_error:
+        error = first_error(tree.root_node) or tree.root_node
+        at = file.lines.span(error.start_byte, error.start_byte)
         result.notices.append(
-            Notice(message="syntax errors: linted what the parser could recover", path=rel_path, level=Level.NOTE)
+            Notice(
+                message=f"syntax errors (the first at line {at.start_line}, column {at.start_column}): linted "
+                "what the parser could recover",
+                path=rel_path,
+                level=Level.NOTE,
+                span=at,
+            )
         )
     step.doing = "collecting imports"
     result.references = list(file.module_references)
     step.doing = "reading suppression comments"
     result.directives = find_directives(rel_path, source, file.root, lambda: file.lines, plan.known_ids)
-    _run_rules(file, plan, report_findings, result, deadline, step)
+    _run_rules(file, plan, report_findings, own, result, deadline, step)
     if plan.flow_specs:
         step.doing = "summarising value flows"
-        for spec in plan.flow_specs:
-            summary = file_flow(file, spec).summary()
-            if not summary.is_empty():
+        for spec, instance in plan.flow_specs:
+            summary = kept_summary(file, spec, instance)
+            if summary is not None and not summary.is_empty():
                 result.flows.append(summary)
     result.findings = _with_source_digest(result.findings, source)
     result.parsed = True
@@ -195,17 +264,29 @@ def _with_source_digest(findings: list[Finding], source: bytes) -> list[Finding]
 
 
 def _run_rules(
-    file: FileContext, plan: RulePlan, report_findings: bool, result: FileResult, deadline: Deadline, step: _Step
+    file: FileContext,
+    plan: RulePlan,
+    report_findings: bool,
+    own: frozenset[tuple[str, str]] | None,
+    result: FileResult,
+    deadline: Deadline,
+    step: _Step,
 ) -> None:
     source = file.source
     active: dict[str, list[Rule]] = {}  # query source -> the applying rules that share it, in rule order
+    reporting: set[int] = set()  # the rules (by id()) whose findings the file reports
     for rule in plan.with_queries:
-        if _applies(rule, file, report_findings, source):
+        reports = report_findings and (own is None or (rule.id, rule.instance) in own)
+        if _applies(rule, file, reports, source):
             active.setdefault(rule.query_for(file.language), []).append(rule)
+            if reports:
+                reporting.add(id(rule))
     failed: set[str] = set()
     for rules in active.values():
-        step.doing = f"matching the query of {', '.join(rule.id for rule in rules)}"
-        # Native code: the alarm can only interrupt it once it returns, so a slow query costs its full time.
+        names = ", ".join(rule.id for rule in rules)
+        step.doing = f"matching the query of {names}"
+        step.rule_started(names)
+        # Native code: the alarm can only interrupt it once it returns (`linter.syntax.too_deep` bounds it).
         matches = plan.query(rules[0], file.language).matches(file.root)
         for _, captures in matches:
             for rule in rules:
@@ -213,11 +294,15 @@ def _run_rules(
                     continue
                 deadline.check()  # also when a rule swallowed the alarm with a bare `except:`
                 step.doing = f"running rule {rule.id}"
+                file.rule_instance = rule.instance
+                reports = id(rule) in reporting
                 try:
                     for item in rule.check(Match(captures), file):
                         if isinstance(item, Fact):
+                            if item.instance != rule.instance:
+                                item = item.model_copy(update={"instance": rule.instance})
                             result.facts.append(item)
-                        elif report_findings:
+                        elif reports:
                             result.findings.append(item)
                 except Exception as error:  # one broken rule must not stop the run
                     failed.add(rule.id)
@@ -225,6 +310,8 @@ def _run_rules(
                     result.notices.append(
                         Notice(message=f"internal error in rule {rule.id}: {type(error).__name__}: {error}", path=file.path)
                     )
+        step.rule_done()
+    file.rule_instance = ""
 
 
 def _applies(rule: Rule, file: FileContext, report_findings: bool, source: bytes) -> bool:

@@ -1,13 +1,18 @@
-"""A time limit for the analysis of one file, so that one pathological file cannot stall a whole run.
+"""Time limits for the steps of a run (the analysis of one file, finding the files, one rule's project-wide
+check), so that one pathological input cannot stall a whole run.
 
 Rules are Python and can be slow on input nobody foresaw (a 20,000-term `a || b || …` chain, thousands of
 nested handlers); Semgrep bounds the same risk with a per-file timeout. The limit is enforced with SIGALRM,
 where there is one to use: POSIX, the main thread (a worker process's too), and no interval timer already
-running (a test harness's, say). Elsewhere `check()` between rule matches is all there is.
+running (a test harness's, say). Elsewhere `check()` between steps is all there is.
 
-Native code (parsing, tree-sitter query matching) cannot be interrupted: the alarm takes effect when it
-returns. tree-sitter's own cancellation (a query progress callback) is not used: in py-tree-sitter 0.26.1 it
-crashes the interpreter.
+Native code cannot be interrupted by the alarm, which takes effect when it returns:
+- parsing is cancelled through tree-sitter's progress callback (`linter.syntax.parse(should_stop=…)`);
+- query matching has no usable cancellation: in py-tree-sitter 0.26.1 `QueryCursor.matches(…, progress_callback)`
+  keeps a pointer to options that live on the stack of the call that set them, and crashes the interpreter
+  (checked: a segmentation fault on a 100-line file). Its time is bounded instead by what it is given:
+  files over the size limit are not read, and trees too deep to match in bounded time are not queried
+  (`linter.syntax.too_deep`).
 """
 
 from __future__ import annotations
@@ -18,8 +23,12 @@ import time
 
 
 class OutOfTime(BaseException):
-    """Raised in the analysis of a file whose time is up. A BaseException, so that a rule's own
-    `except Exception` cannot swallow it."""
+    """Raised in a step whose time is up. A BaseException, so that a rule's own `except Exception` cannot
+    swallow it. `doing`, when set, says what the step was doing (finding the files: which .gitignore)."""
+
+    def __init__(self, doing: str | None = None) -> None:
+        super().__init__(doing)
+        self.doing = doing
 
 
 class Deadline:
@@ -27,20 +36,29 @@ class Deadline:
 
     def __init__(self, seconds: float | None) -> None:
         self.seconds = seconds if seconds and seconds > 0 else None
+        self.started = time.monotonic()
         self._end: float | None = None
         self._alarm = False
         self._armed = False
         self._previous_handler: object = None
 
+    def elapsed(self) -> float:
+        """Seconds since the block began: the true time taken, which native code can make longer than the limit."""
+        return time.monotonic() - self.started
+
+    def expired(self) -> bool:
+        return self._end is not None and time.monotonic() >= self._end
+
     def check(self) -> None:
         """Raise OutOfTime if the time is up (for where the alarm is not available, or was swallowed)."""
-        if self._end is not None and time.monotonic() >= self._end:
+        if self.expired():
             raise OutOfTime
 
     def __enter__(self) -> "Deadline":
+        self.started = time.monotonic()
         if self.seconds is None:
             return self
-        self._end = time.monotonic() + self.seconds
+        self._end = self.started + self.seconds
         self._alarm = _alarm_available()
         if self._alarm:
             self._previous_handler = signal.signal(signal.SIGALRM, self._on_alarm)

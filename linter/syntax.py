@@ -6,9 +6,11 @@ Languages are picked by file extension: `.js .jsx .mjs .cjs` → javascript (its
 
 from __future__ import annotations
 
+import re
+
 from collections import OrderedDict
 from functools import lru_cache
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import tree_sitter as ts
 
@@ -76,13 +78,82 @@ def node_fact(node: ts.Node, key: str, compute):
     return value
 
 
-def parse(source: bytes, language_name: str) -> ts.Tree:
-    tree = _parser(language_name).parse(source)
+class ParseCancelled(Exception):
+    """`should_stop` asked `parse` to stop."""
+
+
+_READ_CHUNK = 1 << 16
+
+
+def parse(source: bytes, language_name: str, should_stop: Callable[[], bool] | None = None) -> ts.Tree:
+    """The syntax tree of `source`. `should_stop`, called every few hundred parser steps, cancels the parse by
+    returning True (ParseCancelled).
+
+    NUL bytes end comments and strings in tree-sitter's lexers, so the parser reads them as spaces (one byte
+    for one: every offset holds). The tree is then parsed again from `source` itself with the first as the old
+    tree and no edit declared, which reuses it whole (a fraction of a millisecond) and gives nodes whose text
+    is `source`'s bytes. Cancelling needs the text read through a callback, and a tree parsed that way reads
+    each node's text through it: such a tree is parsed again from `source` the same way.
+    """
+    parser = _parser(language_name)
     _node_facts.clear()
+    text = source.replace(b"\0", b" ") if b"\0" in source else source
+    if should_stop is None:
+        tree = parser.parse(text)
+    else:
+        try:
+            tree = parser.parse(
+                lambda offset, point: text[offset : offset + _READ_CHUNK],
+                progress_callback=lambda offset, has_error: should_stop(),
+            )
+        except BaseException as error:
+            parser.reset()  # else the next parse would resume this one
+            if isinstance(error, ValueError) and should_stop():
+                raise ParseCancelled from None
+            raise
+    if text is not source or should_stop is not None:
+        tree = parser.parse(source, tree)
     _recent_trees[tree.root_node.id] = (tree, language_name)
     while len(_recent_trees) > _RECENT_TREES:
         _recent_trees.popitem(last=False)
     return tree
+
+
+# Query matching runs in native code that nothing can interrupt (`linter.deadline`), and its work grows with
+# the number of nodes times the depth they sit at: a pattern begun in an ancestor is visited again at every
+# node below it (20,000 nested parentheses: minutes). A tree whose node count times depth is over this budget
+# is not queried. Real files stay far below it (31,000 files of 40 open-source apps: at most 1.1e7, a 520 kB
+# bundle 73 levels deep), 5,000 levels of nesting are within it, and no built-in query takes more than a few
+# seconds on a tree at the budget.
+QUERY_BUDGET = 1_000_000_000
+# tree-sitter's query cursor keeps depths in 16 bits: it does not see nodes deeper than this (the root is at
+# depth 0). The budget alone keeps every queried tree far shallower (depth <= sqrt(QUERY_BUDGET), since a
+# tree has more nodes than levels).
+QUERY_MAX_DEPTH = 65_535
+assert QUERY_BUDGET < (QUERY_MAX_DEPTH + 1) ** 2
+
+
+def too_deep(root: ts.Node) -> int | None:
+    """None when queries can match the tree under `root` in bounded time; else the depth limit it goes past
+    (which depends on its size). Visits only subtrees big enough to reach below the limit: for most files,
+    none."""
+    limit = min(QUERY_MAX_DEPTH, QUERY_BUDGET // max(root.descendant_count, 1))
+    cursor = root.walk()
+    depth = 0
+    while True:
+        if depth > limit:
+            return limit
+        # A subtree of n nodes (itself included) reaches at most n - 1 levels below its root.
+        if depth + cursor.node.descendant_count - 1 > limit and cursor.goto_first_child():
+            depth += 1
+            continue
+        while not cursor.goto_next_sibling():
+            if not cursor.goto_parent():
+                return None
+            depth -= 1
+
+
+_ROOT_ONLY = re.compile(r"\s*\(program\)\s*@[\w.-]+\s*")
 
 
 class CompiledQuery:
@@ -92,6 +163,8 @@ class CompiledQuery:
         self.source = source
         self._query = ts.Query(language(language_name), source)
         self._cursor = ts.QueryCursor(self._query)
+        if _ROOT_ONLY.fullmatch(source):
+            self._cursor.set_max_start_depth(0)  # `(program) @p` matches at the root: do not walk the tree
 
     def matches(self, node: ts.Node) -> list[tuple[int, dict[str, list[ts.Node]]]]:
         return self._cursor.matches(node)
@@ -158,6 +231,18 @@ def _quoted(kind: str) -> str:
 def node_at(root: ts.Node, start_byte: int, end_byte: int) -> ts.Node | None:
     """The smallest node under `root` that spans the bytes `start_byte`..`end_byte`."""
     return root.descendant_for_byte_range(start_byte, end_byte)
+
+
+def first_error(root: ts.Node) -> ts.Node | None:
+    """The first node the parser could not read (an ERROR, or a token it assumed MISSING), in document order;
+    only the subtrees that hold an error are visited."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            return node
+        stack.extend(reversed([child for child in node.children if child.has_error or child.is_missing]))
+    return None
 
 
 def text(node: ts.Node | None) -> str:

@@ -93,12 +93,13 @@ def test_one_shot_paths_option_replaces_the_defaults(tmp_path):
     (repo / ".loadlint.toml").write_text('[rules."prisma/client-outside-singleton"]\none-shot-paths = []\n')
     flagged = {f.path for f in _findings([repo])}
     assert flagged == {
-        "scripts/backfill-invoices.js",
+        "scripts/stale-invoices.js",
         "tools/reindex.js",
         "src/server.js",  # flagged with the defaults too: the main entry is not a one-shot command
     }
     # Still quiet: tests and test-runner setup such as `prisma/test-environment.js` (not a path option), the files package.json's scripts run (`prisma/seed.js`,
-    # `reports/monthly.js`), and the command-line entry point (`#!/usr/bin/env node`, `process.argv`).
+    # `reports/monthly.js`), the command-line entry point (`#!/usr/bin/env node`, `process.argv`), and
+    # `scripts/backfill-invoices.js`, whose function disconnects the client it creates (a one-off job).
 
 
 def test_worker_processes_give_the_same_findings(tmp_path):
@@ -151,3 +152,54 @@ def test_deeply_nested_code_does_not_hit_the_recursion_limit(tmp_path):
     (tmp_path / "deep.js").write_text(source)
     findings = _findings([tmp_path / "deep.js"])
     assert len(findings) == 1
+
+
+def _factory_findings(case: str, tmp_path: Path) -> dict[str, object]:
+    repo = _copy(case, tmp_path)
+    return {f.path: f for f in _findings([repo])}
+
+
+def test_a_factory_called_per_request_is_reported_at_its_client_with_the_callers(tmp_path):
+    found = _factory_findings("factory-per-request", tmp_path)
+    assert sorted(found) == ["src/db/ledger-client.js", "src/lib/open-database.ts"]
+    direct = found["src/lib/open-database.ts"]
+    assert direct.span.start_line == 6
+    assert "`openDatabase()` creates a new PrismaClient" in direct.message
+    assert "src/routes/invoices.ts calls it on every request in an Express request handler" in direct.message
+    assert [(r.path, r.span.start_line) for r in direct.related] == [("src/routes/invoices.ts", 8)]
+    assert "calls `openDatabase()`" in direct.related[0].message
+    chained = found["src/db/ledger-client.js"]
+    assert "src/routes/ledger.js calls it through `balanceOf()`" in chained.message
+    assert [(r.path, r.span.start_line) for r in chained.related] == [
+        ("src/routes/ledger.js", 7),
+        ("src/services/ledger.js", 4),
+    ]
+
+
+def test_a_factory_called_from_a_nestjs_route_through_a_service(tmp_path):
+    found = _findings([_copy("factory-nest", tmp_path)])
+    messages = {(f.path, f.span.start_line): f.message for f in found}
+    factory = messages[("src/tenants/tenant-client.ts", 6)]
+    assert "src/tenants/tenants.controller.ts calls it through `members()` on every request to a NestJS route" in factory
+    assert "on every request to this NestJS route" in messages[("src/tenants/tenants.controller.ts", 17)]
+
+
+def test_a_second_client_beside_a_workspace_package_client_names_both(tmp_path):
+    (finding,) = _findings([_copy("monorepo-shared-client", tmp_path)])
+    assert finding.path == "apps/worker/src/export-clicks.ts"
+    assert "packages/database/src/client.ts" in finding.message
+    assert {r.path for r in finding.related} == {"packages/database/src/client.ts", "apps/worker/src/index.ts"}
+
+
+def test_factory_findings_carry_sarif_related_locations(tmp_path, monkeypatch):
+    from tests.test_sarif_quality import results, sarif_of
+
+    repo = _copy("factory-per-request", tmp_path)
+    log = sarif_of(repo, "--select", RULE, cwd=repo, monkeypatch=monkeypatch)
+    by_uri = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]: r for r in results(log)}
+    related = by_uri["src/db/ledger-client.js"]["relatedLocations"]
+    assert [r["physicalLocation"]["artifactLocation"]["uri"] for r in related] == [
+        "src/routes/ledger.js",
+        "src/services/ledger.js",
+    ]
+    assert all(r["message"]["text"] for r in related)

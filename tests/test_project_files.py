@@ -93,7 +93,7 @@ def test_a_project_file_passed_alone_is_reported_and_a_manifest_is_not_skipped(t
 def test_unreadable_project_files_become_notices(tmp_path):
     write_files(
         tmp_path,
-        {"schema.prisma": b"model A {\xff\xfe}\n", "Procfile": b"\x00\x01web: node x\x00"},
+        {"schema.prisma": b"model A {\xff\xfe}\n", "Procfile": b"\x00\x01\x02\x03\x04\x05web: node x\x00\x00\x00\x00"},
     )
     _, result = _lint([tmp_path])
     notices = {n.path: n.message for n in result.report.notices}

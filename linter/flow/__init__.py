@@ -7,14 +7,14 @@ from the framework models (`linter.frameworks.request_inputs`). The rule finds i
 asks the engine where each sink's value comes from (`FileFlow.reach`).
 
 Per file (in a worker, cached with the file's results) the engine answers what one file shows and keeps a
-summary (`linter.flow.summary.FlowSummary`) for the rest:
+summary (`linter.flow.summary.FlowSummary`) of its sinks for the rest:
 
 - a sink whose value comes from the client in the same file is a finding of the rule, as before;
 - a sink whose value comes from a parameter of a function other modules can call, from the result of a call
   into another module, or through a schema imported from another module is a `SinkRecord`;
-- every call into another module that passes a client value, or a parameter of the calling function, is a
-  `CallEdge`; every function other modules can call keeps `ReturnRecord`s of what it returns;
-- validation schemas the module defines are `SchemaRecord`s, and what it exports is its `ExportTable`.
+- what the file passes to other modules' functions (`CallEdge`), what its functions return (`ReturnRecord`),
+  what it exports (`ExportTable`) and the schemas it defines are read on demand by the project phase, from
+  the few files on a path to a sink.
 
 In the project phase (`linter.flow.project`) the summaries are joined along the import graph, to a bounded
 depth: a client value passed into a parameter that reaches a sink is a cross-file finding, reported at the

@@ -142,3 +142,26 @@ def _constructed(value: Node | None) -> str | None:
         return None
     constructor = callee_node(value)
     return text(constructor) if constructor is not None and constructor.type == "identifier" else None
+
+
+def import_of(name: Node | None, file: "FileContext"):
+    """The import binding an identifier refers to, unless a local declaration shadows it."""
+    if name is None or name.type != "identifier":
+        return None
+    binding = file.binding(text(name))
+    if binding is None:
+        return None
+    declaration = declaration_of(name)
+    if declaration is None or declaration.kind == "opaque" or declaration.function is None:
+        return binding
+    return None
+
+
+def local_reference(name: Node | None) -> Callee | None:
+    """`Callee` of a name that refers to a function declared at the top of its own module."""
+    if name is None or name.type != "identifier":
+        return None
+    declaration = declaration_of(name)
+    if declaration is None or declaration.function is not None:
+        return None
+    return Callee("", text(name))

@@ -3,8 +3,7 @@
 `file_flow(file, spec)` is shared by every rule of the spec that runs on the file. `reach(value, …)` tells a
 rule whether the client reaches a sink value in this file alone (a `Flow` to report); a value that comes from
 further away is kept as a `SinkRecord`. `summary()` adds what other files need: calls into other modules
-that pass client values or parameters (`CallEdge`), what exported functions return (`ReturnRecord`), and the
-schemas the module defines (`SchemaRecord`).
+that pass client values or parameters (`CallEdge`) and what exported functions return (`ReturnRecord`).
 """
 
 from __future__ import annotations
@@ -13,10 +12,9 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from linter.flow.callees import Callee, callee_of
 from linter.flow.spec import FlowSpec
-from linter.flow.summary import CallEdge, FlowStep, FlowSummary, Origin, ReturnRecord, SchemaRecord, SchemaRef, SinkRecord
+from linter.flow.summary import CallEdge, FlowStep, FlowSummary, Origin, ReturnRecord, SchemaRef, SinkRecord
 from linter.flow.tracer import Flow, SchemaCheck, Tracer
 from linter.frameworks.request_inputs import PARAMS, Input
-from linter.frameworks.validation_schemas import SCHEMA_MODULES, is_dto_class, schema_fields
 from linter.js.exports import function_key
 from linter.js.expressions import arguments_of, callee, object_keys, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function
@@ -30,12 +28,34 @@ if TYPE_CHECKING:
 # Where a summary's calls are looked for: the uses of imported names, and `this.` (injected services).
 _THIS = b"this."
 _MAX_EDGES = 400
-_DTO_MODULES = frozenset({"class-validator"})
 _WRAPPED_VALUE_TYPES = frozenset({"call_expression", "object", "class"})
 
 
 def file_flow(file: "FileContext", spec: FlowSpec) -> "FileFlow":
-    return file.memo(("flow", spec.name), lambda: FileFlow(file, spec))
+    return file.memo(("flow", spec.name, file.rule_instance), lambda: FileFlow(file, spec))
+
+
+def kept_summary(file: "FileContext", spec: FlowSpec, instance: str) -> FlowSummary | None:
+    """The summary of the sinks the rule instance `instance` kept in the file, if it asked for its flows."""
+    flows = file.memo(("flow", spec.name, instance), lambda: None)
+    return flows.summary(instance) if flows is not None else None
+
+
+def top_level_value(file: "FileContext", local: str) -> Node | None:
+    """What the module binds to `local` at its top level: a `const`'s value, or a class or function declaration."""
+    for statement in file.root.named_children:
+        declaration = statement.child_by_field_name("declaration") if statement.type == "export_statement" else statement
+        if declaration is None:
+            continue
+        if declaration.type in ("lexical_declaration", "variable_declaration"):
+            for declarator in declaration.named_children:
+                name = declarator.child_by_field_name("name") if declarator.type == "variable_declarator" else None
+                if name is not None and text(name) == local:
+                    return declarator.child_by_field_name("value")
+        elif declaration.type in ("class_declaration", "abstract_class_declaration", "function_declaration"):
+            if text(declaration.child_by_field_name("name")) == local:
+                return declaration
+    return None
 
 
 class FileFlow:
@@ -67,15 +87,16 @@ class FileFlow:
         if flow.schema is not None and not isinstance(flow.schema, SchemaCheck):
             return None
         steps = tuple(FlowStep(self._span(step.node), step.note) for step in flow.steps)
-        checks = tuple(SchemaRef(c.module, c.name, c.field) for c in flow.checks)
+        checks = tuple(SchemaRef(c.module, c.name, c.field, c.path) for c in flow.checks)
         value = flow.input
         if isinstance(flow.schema, SchemaCheck):  # a bag checked by an imported schema: the field read next
-            checks += (SchemaRef(flow.schema.module, flow.schema.name, ""),)
+            checks += (SchemaRef(flow.schema.module, flow.schema.name, "", flow.schema.path),)
             if value is not None:
                 value = Input(PARAMS, value.origin)
         symbol = flow.symbol
         if symbol is None:
-            return Origin(input=value, checks=checks, steps=steps)
+            handler = function_key(flow.handler) if flow.handler is not None else None
+            return Origin(input=value, checks=checks, steps=steps, handler=handler)
         if symbol.kind == "param":
             key = function_key(symbol.function) if symbol.function is not None else None
             if key is None:
@@ -90,11 +111,11 @@ class FileFlow:
             return None
         return Origin(call=symbol.callee, arguments=tuple(arguments), path=symbol.path, checks=checks, steps=steps)
 
-    def summary(self) -> FlowSummary:
+    def summary(self, instance: str = "") -> FlowSummary:
         """What every run keeps of the file: its sinks whose values come from beyond it. What a file passes to
-        other functions, returns and validates with is asked for on demand (`call_edges`, `returns`,
-        `schema`), by the project phase, of the few files on a path to a sink."""
-        return FlowSummary(spec=self.spec.name, sinks=list(self._sinks))
+        other functions and what they return is asked for on demand (`call_edges`, `returns`), by the project
+        phase, of the few files on a path to a sink."""
+        return FlowSummary(spec=self.spec.name, sinks=list(self._sinks), instance=instance)
     # calls into other modules ----------------------------------------------------------------------------
 
     def call_edges(self, wanted: Callable[[Callee], bool]) -> list[CallEdge]:
@@ -229,42 +250,6 @@ class FileFlow:
                     origin = self.origin(flow)
                     if origin is not None:
                         yield ReturnRecord(key, field_name, origin)
-
-    # schemas ---------------------------------------------------------------------------------------------
-
-    def schema(self, local: str) -> SchemaRecord | None:
-        """The fields of the schema or DTO class the module declares as `local`, if it is one."""
-        for record in self._schemas(local):
-            return record
-        return None
-
-    def _schemas(self, wanted: str) -> Iterator[SchemaRecord]:
-        modules = {binding.module for binding in self.file.import_bindings}
-        if not modules & (SCHEMA_MODULES | _DTO_MODULES):
-            return
-        for statement in self.file.root.named_children:
-            declaration = statement.child_by_field_name("declaration") if statement.type == "export_statement" else statement
-            if declaration is None:
-                continue
-            if declaration.type in ("class_declaration", "abstract_class_declaration") and is_dto_class(declaration):
-                name = declaration.child_by_field_name("name")
-                if name is not None and text(name) == wanted:
-                    yield self._schema_record(text(name), declaration)
-            elif declaration.type in ("lexical_declaration", "variable_declaration"):
-                for declarator in declaration.named_children:
-                    name = declarator.child_by_field_name("name") if declarator.type == "variable_declarator" else None
-                    value = declarator.child_by_field_name("value") if name is not None else None
-                    if value is not None and text(name) == wanted and unwrap(value).type == "call_expression":
-                        record = self._schema_record(text(name), value)
-                        if record.fields:
-                            yield record
-
-    def _schema_record(self, local: str, node: Node) -> SchemaRecord:
-        fields = schema_fields(node, self.file)
-        return SchemaRecord(
-            local,
-            tuple((name, check.state, self._span(check.node or node)) for name, check in fields.items()),
-        )
 
     def _span(self, node: Node):
         return self.file.lines.span(node.start_byte, node.end_byte)

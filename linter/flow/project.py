@@ -20,18 +20,23 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from linter.flow.callees import Callee
-from linter.flow.file_flow import file_flow
+from linter.flow.callees import Callee, callee_of, import_of, local_reference
+from linter.flow.file_flow import file_flow, top_level_value
 from linter.flow.modules import module_graph
 from linter.flow.spec import FlowSpec
 from linter.flow.summary import CallEdge, FlowStep, FlowSummary, Origin, SchemaRef, SinkRecord
 from linter.flow.tracer import read_element
 from linter.frameworks.request_inputs import ARGUMENT, VALUE, Input, member_input, method_input
+from linter.frameworks.routes import OPTIONAL_PART, UNREAD_SCHEMA, registration_schemas, route_handler_references, validated_by_route
+from linter.frameworks.validation_schemas import schema_field, schema_part
+from linter.js.expressions import unwrap
+from linter.syntax import text
 
 if TYPE_CHECKING:
     from linter.project import ProjectIndex
 
 MAX_HOPS = 6  # calls followed from a sink back to its source
+MAX_SCHEMA_HOPS = 6  # imports and bindings followed to find a schema
 MAX_PENDING = 20_000  # work items per run: a bound for pathological projects
 
 
@@ -66,6 +71,7 @@ class _Pending:
 
 
 def cross_file_reaches(project: "ProjectIndex", spec: FlowSpec) -> list[Reach]:
+    """The flows across modules that end at a sink of a file the run reports (the others are never read)."""
     return project.memo(("flow.reaches", spec.name), lambda: _Join(project, spec).run())
 
 
@@ -88,7 +94,10 @@ class _Join:
                 seen.add(key)
                 queue.append((target, pending, depth))
 
+        reported = self.project.reported_paths
         for path, summary in sorted(self.summaries.items()):
+            if path not in reported:  # a run reads the whole repository, and reports a few files of it
+                continue
             for sink in summary.sinks:
                 origin = sink.origin
                 checks = tuple((path, c) for c in origin.checks)
@@ -99,7 +108,7 @@ class _Join:
                     for target, pending in self._through_returns(path, origin, (), checks, (hop,), path, sink, reaches):
                         pend(target, pending, 1)
                 elif origin.input is not None:
-                    self._arrive(path, origin.input, (), checks, (hop,), path, sink, reaches)
+                    self._arrive(path, origin.input, (), checks, (hop,), path, sink, reaches, origin.handler)
         while queue:
             target, pending, depth = queue.popleft()
             for caller_path, edge in self._edges_into(*target):
@@ -110,7 +119,7 @@ class _Join:
                 checks = pending.checks + tuple((caller_path, c) for c in origin.checks)
                 hops = (Hop(caller_path, origin.steps + (edge.at,)), *pending.hops)
                 if origin.input is not None:
-                    self._arrive(caller_path, origin.input, rest, checks, hops, pending.sink_path, pending.sink, reaches)
+                    self._arrive(caller_path, origin.input, rest, checks, hops, pending.sink_path, pending.sink, reaches, origin.handler)
                 elif origin.param is not None:
                     pend((caller_path, *origin.param), _Pending(origin.path + rest, checks, hops, pending.sink_path, pending.sink), depth + 1)
         return sorted(reaches.values(), key=lambda r: (r.sink_path, r.sink.anchor.start_line, r.source_path))
@@ -149,7 +158,7 @@ class _Join:
             inner_checks = checks + tuple((callee_path, c) for c in inner.checks)
             inner_hops = (Hop(callee_path, inner.steps), *hops)
             if inner.input is not None:
-                self._arrive(callee_path, inner.input, after, inner_checks, inner_hops, sink_path, sink, reaches)
+                self._arrive(callee_path, inner.input, after, inner_checks, inner_hops, sink_path, sink, reaches, inner.handler)
                 continue
             if inner.param is None or inner.param[0] != key:
                 continue
@@ -160,27 +169,82 @@ class _Join:
             argument_checks = inner_checks + tuple((path, c) for c in argument.checks)
             argument_hops = (Hop(path, argument.steps), *inner_hops)
             if argument.input is not None:
-                self._arrive(path, argument.input, read, argument_checks, argument_hops, sink_path, sink, reaches)
+                self._arrive(path, argument.input, read, argument_checks, argument_hops, sink_path, sink, reaches, argument.handler)
             elif argument.param is not None:
                 yield (path, *argument.param), _Pending(argument.path + read, argument_checks, argument_hops, sink_path, sink)
 
-    def _arrive(self, source_path, start: Input, path, checks, hops, sink_path, sink, reaches) -> None:
+    def _arrive(self, source_path, start: Input, path, checks, hops, sink_path, sink, reaches, handler=None) -> None:
         value = _read(start, path)
         if value is None or value.kind not in (VALUE, ARGUMENT):
             return
         if not all(self._passes(where, check, value) for where, check in checks):
             return
+        if handler is not None and not self._registrations_let_through(source_path, handler, value):
+            return
         reach = Reach(source_path, value, sink_path, sink, tuple(hops))
         reaches.setdefault((source_path, value, sink_path, sink.anchor, sink.label), reach)
+
+    def _registrations_let_through(self, path: str, handler: str, value: Input) -> bool:
+        """Whether a route registration of the handler `handler` of `path` lets the value through: one with no
+        check on that part of the request, or whose schema has no maximum on the field. A handler no module is
+        seen registering counts as unchecked; one behind validation middleware or a schema this project does
+        not show is trusted."""
+        registrations = self.project.memo(("flow.registrations", path, handler), lambda: self._registrations(path, handler))
+        if not registrations:
+            return True
+        for file, reference in registrations:
+            schemas = registration_schemas(reference)
+            if validated_by_route(reference) or any(origin == UNREAD_SCHEMA for origin, _, _ in schemas):
+                continue
+            checks = [(node, parts) for origin, node, parts in schemas if origin == value.origin]
+            if not checks or any(self._lets_through(file, node, parts, value.param or "") for node, parts in checks):
+                return True
+        return False
+
+    def _registrations(self, path: str, handler: str) -> list:
+        """(file, reference) for every handler argument of a route registration that names `handler` of `path`."""
+        found = []
+        for caller in sorted(self.modules.importers(path) | {path}):
+            file = self.modules.file(caller)
+            if file is None:
+                continue
+            for reference in route_handler_references(file):
+                callee = callee_of(reference, file) or local_reference(reference)
+                if callee is not None and self.modules.resolve(caller, callee, leading_to=path) == (path, handler):
+                    found.append((file, reference))
+        return found
 
     def _passes(self, where: str, check: SchemaRef, value: Input) -> bool:
         """The schema another module defines lets the field through (a field it does not know: no)."""
         field = check.field or value.param or ""
         target = self.modules.resolve(where, Callee(check.module, check.name))
-        file = self.modules.file(target[0]) if target is not None else None
-        record = file_flow(file, self.spec).schema(target[1]) if file is not None else None
-        found = record.state(field) if record is not None else None
-        return found is not None and self.spec.field_state_passes(found[0])
+        if target is None:
+            return False
+        file = self.modules.file(target[0])
+        definition = top_level_value(file, target[1]) if file is not None else None
+        return definition is not None and self._lets_through(file, definition, check.path, field)
+
+    def _lets_through(self, file, node, path: tuple[str, ...], field: str, depth: int = 0) -> bool:
+        """Whether the schema `path` reads from `node` (an expression of `file`) lets `field` through; through
+        imports and top-level bindings of other modules, a few hops deep."""
+        if depth > MAX_SCHEMA_HOPS:
+            return False
+        node = unwrap(node)
+        imported = import_of(node, file)
+        if imported is not None:
+            return self._passes(file.path, SchemaRef(imported.module, imported.imported, field, path), Input(VALUE, None, field))
+        if path:
+            step = path[0].removeprefix(OPTIONAL_PART)
+            local = top_level_value(file, text(node)) if node is not None and node.type == "identifier" else None
+            part = schema_part(local if local is not None else node, step, file)
+            if part is None and path[0].startswith(OPTIONAL_PART):
+                return self._lets_through(file, node, path[1:], field, depth + 1)
+            return part is not None and self._lets_through(file, part, path[1:], field, depth + 1)
+        if node is not None and node.type == "identifier":
+            local = top_level_value(file, text(node))
+            if local is not None and local != node:
+                return self._lets_through(file, local, (), field, depth + 1)
+        return node is not None and self.spec.field_passes(schema_field(node, field, file))
 
 def _after_key(path: tuple[str, ...], key: str | None) -> tuple[str, ...] | None:
     """What is left of `path` once property `key` is read (`key` None: all of it); None when the path reads

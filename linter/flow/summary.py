@@ -12,7 +12,6 @@ project phase, on demand, from the few files on a path to a sink.
 - `CallEdge`: a call into another module passing a client value or a parameter of the calling function, as
   argument `index` (or as property `key` of an object literal passed there).
 - `ReturnRecord`: what a function other modules can call returns (property `key` of it, or the whole value).
-- `SchemaRecord`: the fields of a validation schema or DTO class the module defines, and their state.
 """
 
 from __future__ import annotations
@@ -64,14 +63,15 @@ class SchemaRef:
     module: str
     name: str
     field: str
+    path: tuple[str, ...] = ()  # properties of the export that hold the schema
 
     def to_data(self) -> list:
-        return [self.module, self.name, self.field]
+        return [self.module, self.name, self.field, list(self.path)]
 
     @classmethod
     def from_data(cls, data: list) -> "SchemaRef":
-        module, name, field_name = data
-        return cls(_text(module), _text(name), _text(field_name))
+        module, name, field_name, path = data
+        return cls(_text(module), _text(name), _text(field_name), tuple(_text(p) for p in path))
 
 
 @dataclass(frozen=True)
@@ -83,9 +83,11 @@ class Origin:
     path: tuple[str, ...] = ()
     checks: tuple[SchemaRef, ...] = ()
     steps: tuple[FlowStep, ...] = ()
+    handler: str | None = None  # the request handler's key, when other modules register it (their checks apply)
 
     def to_data(self) -> list:
         return [
+            self.handler,
             [self.input.kind, self.input.origin, self.input.param] if self.input is not None else None,
             list(self.param) if self.param is not None else None,
             self.call.to_data() if self.call is not None else None,
@@ -97,7 +99,7 @@ class Origin:
 
     @classmethod
     def from_data(cls, data: list) -> "Origin":
-        value, param, call, arguments, path, checks, steps = data
+        handler, value, param, call, arguments, path, checks, steps = data
         origin_input = None
         if value is not None:
             kind, where, name = value
@@ -120,6 +122,7 @@ class Origin:
             path=tuple(_text(p) for p in path),
             checks=tuple(SchemaRef.from_data(c) for c in checks),
             steps=tuple(FlowStep.from_data(s) for s in steps),
+            handler=_optional_text(handler),
         )
 
 
@@ -156,32 +159,21 @@ class ReturnRecord:
     origin: Origin
 
 
-@dataclass(frozen=True)
-class SchemaRecord:
-    local: str  # the schema's local key (see `linter.js.exports`)
-    fields: tuple[tuple[str, str, Span], ...]  # (field, state, where)
-
-    def state(self, name: str) -> tuple[str, Span] | None:
-        for field_name, state, span in self.fields:
-            if field_name == name:
-                return state, span
-        return None
-
-
 @dataclass
 class FlowSummary:
     """What a file keeps for one spec: its sinks whose values come from beyond it."""
 
     spec: str
     sinks: list[SinkRecord] = field(default_factory=list)
+    instance: str = ""  # the instance of the rule that kept the sinks (`Rule.instance`)
 
     def is_empty(self) -> bool:
         return not self.sinks
 
     def to_data(self) -> list:
-        return [self.spec, [r.to_data() for r in self.sinks]]
+        return [self.spec, [r.to_data() for r in self.sinks], self.instance]
 
     @classmethod
     def from_data(cls, data: list) -> "FlowSummary":
-        spec, sinks = data
-        return cls(spec=_text(spec), sinks=[SinkRecord.from_data(r) for r in sinks])
+        spec, sinks, instance = data
+        return cls(spec=_text(spec), sinks=[SinkRecord.from_data(r) for r in sinks], instance=_text(instance))

@@ -43,11 +43,9 @@ from linter.frameworks.origins import (
     REQUEST_HEADERS,
     ROUTE_PARAMETERS,
 )
-from linter.frameworks.routes import MIDDLEWARE_METHODS, ROUTE_METHODS, ROUTE_VALIDATORS, registration_schemas
+from linter.frameworks.routes import registration_schemas
 from linter.js.bindings import Binding
 from linter.js.functions import exported_name
-from linter.js.expressions import callee, member_object, object_keys, property_name, unwrap
-from linter.js.imports import string_value
 from linter.js.invocation import handler_kind
 from linter.syntax import Node, text
 
@@ -73,8 +71,6 @@ _PAGE_PROPS_FUNCTIONS = frozenset({"generateMetadata"})
 _REQUEST_HANDLER_KINDS = frozenset({"request-handler", "middleware", "pages-api", "route-handler", "next-middleware"})
 _VALIDATED_TARGETS = {"query": QUERY_STRING, "json": REQUEST_BODY, "form": REQUEST_BODY, "param": ROUTE_PARAMETERS}
 _FORM_TYPES = re.compile(r"\bFormData\b")
-_VALIDATING_NAME = re.compile(r"valid|celebrate|schema|zod|joi|yup|sanitiz", re.IGNORECASE)
-_EXPRESS_VALIDATOR_CHAINS = frozenset({"query", "body", "param", "check", "checkSchema", "checkQuery", "oneOf"})
 
 _REQUEST_PROPERTIES = {
     "query": (PARAMS, QUERY_STRING),
@@ -107,7 +103,7 @@ class Source:
     """What a handler's parameter holds, and the schemas that check parts of the request: (origin, schema)."""
 
     input: Input
-    schemas: tuple[tuple[str, Node], ...] = ()
+    schemas: tuple[tuple[str, Node, tuple[str, ...]], ...] = ()  # (origin, schema, path; see `routes.RouteSchema`)
     dto: str | None = None  # the DTO class a NestJS bag is checked with, by name (found by the engine)
 
 
@@ -121,12 +117,12 @@ def parameter_source(binding: Binding, file: "FileContext") -> Source | None:
     if decorated is not None:
         if decorated.key is not None:
             return Source(Input(VALUE, decorated.origin, decorated.key))
-        schemas = ((decorated.origin, decorated.schema),) if decorated.schema is not None else ()
+        schemas = ((decorated.origin, decorated.schema, ()),) if decorated.schema is not None else ()
         return Source(Input(PARAMS, decorated.origin), schemas, decorated.dto)
     if binding.index == 0:
         schemas = trpc.procedure_schemas(fn)
         if schemas is not None:
-            return Source(Input(PROCEDURE), tuple((PROCEDURE_INPUT, schema) for schema in schemas[-1:]))
+            return Source(Input(PROCEDURE), tuple((PROCEDURE_INPUT, schema, ()) for schema in schemas[-1:]))
     position = graphql.arguments_position(fn)
     if position is not None:
         return Source(Input(PARAMS, GRAPHQL_ARGUMENTS)) if binding.index == position else None
@@ -225,45 +221,3 @@ def entries_input(argument: Input | None) -> Input | None:
     return None
 
 
-def validated_by_route(fn: Node | None) -> bool:
-    """`router.get('/', validate(listSchema), handler)`, `celebrate(...)`, `query('limit').isInt({ max: 100 })`,
-    Fastify `{ schema: ... }`: the handler's input was checked by middleware this file may not show."""
-    current = fn
-    for _ in range(4):  # through wrappers such as `asyncHandler(async (req, res) => ...)`
-        if current is None or current.parent is None:
-            return False
-        parent = current.parent
-        if parent.type == "parenthesized_expression":
-            current = parent
-            continue
-        if parent.type != "arguments" or parent.parent is None:
-            return False
-        registration = callee(parent.parent)
-        if registration is None or property_name(registration) not in ROUTE_METHODS | MIDDLEWARE_METHODS:
-            current = parent.parent
-            continue
-        return any(other != current and _validates(other) for other in parent.named_children)
-    return False
-
-
-def _validates(middleware: Node) -> bool:
-    """`validate(schema)`, `celebrate({...})`, `listValidator`, express-validator's
-    `query('limit').isInt({ max: 100 })`, or an array of them: middleware whose schema this file may not show."""
-    node = unwrap(middleware)
-    if node is None:
-        return False
-    if node.type == "array":
-        return any(_validates(item) for item in node.named_children)
-    if node.type == "identifier":
-        return _VALIDATING_NAME.search(text(node)) is not None
-    if node.type != "call_expression" or text(callee(node)) in ROUTE_VALIDATORS:
-        return False  # a Fastify `{ schema }` or a Hono validator: read by `linter.frameworks.routes`
-    if _VALIDATING_NAME.search(text(callee(node))):
-        return True  # `validate(schema)`, `validator.validateQuery(schema)`
-    root: Node | None = node
-    while root is not None and root.type == "call_expression":
-        function = callee(root)
-        if function is None or function.type != "member_expression":
-            return text(function) in _EXPRESS_VALIDATOR_CHAINS or _VALIDATING_NAME.search(text(function)) is not None
-        root = unwrap(member_object(function))
-    return False

@@ -33,7 +33,8 @@ PARSE_METHODS = frozenset(
 # `safeParse(x).data`, Joi's `{ value } = schema.validate(x)`: the accepted input under another name.
 RESULT_PROPERTIES = frozenset({"data", "value"})
 SCHEMA_MODULES = frozenset(
-    {"zod", "joi", "yup", "valibot", "@hapi/joi", "zod/v4", "zod/mini", "@sinclair/typebox", "typebox", "@hono/zod-openapi"}
+    {"zod", "joi", "yup", "valibot", "@hapi/joi", "zod/v4", "zod/v3", "zod/mini", "@sinclair/typebox", "typebox",
+     "@fastify/type-provider-typebox", "@hono/zod-openapi"}
 )
 _SHAPE_METHODS = frozenset({"object", "strictObject", "looseObject", "shape", "keys", "extend", "append", "Object"})
 # JSON Schema (Fastify route schemas, TypeBox options): keywords that put a ceiling on a value.
@@ -86,7 +87,7 @@ def _resolve(node: Node | None, depth: int) -> Node | None:
     """The expression a local name was declared with (one file, a few hops)."""
     node = unwrap(node)
     for _ in range(_MAX_DEPTH - depth + 1):
-        if node is None or node.type != "identifier":
+        if node is None or node.type not in ("identifier", "shorthand_property_identifier"):
             return node
         binding = declaration_of(node)
         if binding is None or binding.kind != "variable" or binding.path or binding.declarator is None:
@@ -168,38 +169,12 @@ def _dto_field(declaration: Node, key: str) -> FieldCheck:
     return FieldCheck(UNKNOWN)
 
 
-def schema_fields(schema: Node, file: "FileContext") -> dict[str, FieldCheck]:
-    """Every field a schema (or DTO class) of this file declares, with what it lets through."""
+def schema_part(schema: Node | None, prop: str, file: "FileContext") -> Node | None:
+    """The schema of field `prop` of `schema` (an object literal, a schema shape or a DTO class of this file),
+    or None."""
     node = _resolve(schema, 0)
     if node is None:
-        return {}
-    if node.type in ("class_declaration", "abstract_class_declaration"):
-        body = node.child_by_field_name("body")
-        names = [
-            text(member.child_by_field_name("name"))
-            for member in (body.named_children if body is not None else ())
-            if member.type == "public_field_definition" and member.child_by_field_name("name") is not None
-        ]
-        return {name: _dto_field(node, name) for name in names}
-    names: list[str] = []
-    current = node
-    while current is not None and current.type == "call_expression":
-        function = callee(current)
-        method = property_name(function) if function is not None and function.type == "member_expression" else text(function)
-        arguments = arguments_of(current)
-        first = unwrap(arguments[0]) if arguments else None
-        if method in _SHAPE_METHODS and first is not None and first.type == "object":
-            names.extend(name for name in object_keys(first) if name not in names)
-        current = member_object(function) if function is not None and function.type == "member_expression" else None
-    if not names or not _from_schema_library(current, file):
-        return {}
-    return {name: schema_field(node, name, file) for name in names}
-
-
-def is_dto_class(declaration: Node) -> bool:
-    """A class whose fields carry class-validator decorators."""
-    body = declaration.child_by_field_name("body")
-    for member in body.named_children if body is not None else ():
-        if member.type == "public_field_definition" and any(child.type == "decorator" for child in member.children):
-            return True
-    return False
+        return None
+    if node.type == "object":
+        return object_keys(node).get(prop)
+    return schema_field(node, prop, file).node

@@ -1,5 +1,4 @@
-"""Values created once and kept: lazy singleton accessors, init functions, plugin hooks, `globalThis` caches,
-and whether a module exports what it created.
+"""Values created once and kept: lazy singleton accessors, init functions and plugin hooks.
 
 - lazy accessor: the value is stored in a module-level or `globalThis` binding behind a "not yet created" guard
   (`if (!client) client = ...`, `globalThis.x ??= ...`, `global.x || (global.x = ...)`, an early
@@ -17,16 +16,12 @@ import re
 from linter.js.functions import (
     EXPRESSION_WRAPPERS,
     FUNCTION_TYPES,
-    REFERENCE_TYPES,
     enclosing_function,
-    exports_mention,
     function_body,
     function_chain,
     is_commonjs_export,
     is_static,
-    module_statement,
     parameter_names,
-    walk_outside_functions,
 )
 from linter.syntax import Node, descendants_of_types, text, walk
 
@@ -322,59 +317,6 @@ def _pattern_binds(pattern: Node, name: str) -> bool:
     )
 
 
-def global_cache_objects(root: Node) -> set[str]:
-    """Names that stand for the global object: `global`, `globalThis`, and module-level aliases such as
-    `const globalForPrisma = globalThis as unknown as { prisma?: PrismaClient }`."""
-    names = set(GLOBAL_OBJECTS)
-    for statement in root.named_children:
-        declaration = statement
-        if statement.type == "export_statement":
-            declaration = statement.child_by_field_name("declaration") or statement
-        if declaration.type not in ("lexical_declaration", "variable_declaration"):
-            continue
-        for declarator in declaration.named_children:
-            if declarator.type != "variable_declarator":
-                continue
-            name = declarator.child_by_field_name("name")
-            value = declarator.child_by_field_name("value")
-            while value is not None and value.type in EXPRESSION_WRAPPERS and value.named_children:
-                value = value.named_children[0]
-            if name is not None and value is not None and value.type == "identifier" and text(value) in names:
-                names.add(text(name))
-    return names
-
-
-def is_global_member(node: Node | None, global_names: set[str]) -> bool:
-    """`globalThis.prisma`, `global.prisma`, `globalForPrisma.prisma`, `global['prisma']`."""
-    if node is None or node.type not in ("member_expression", "subscript_expression"):
-        return False
-    base = node.child_by_field_name("object")
-    while base is not None and base.type in EXPRESSION_WRAPPERS and base.named_children:
-        base = base.named_children[0]
-    return base is not None and base.type == "identifier" and text(base) in global_names
-
-
-def cached_on_global(node: Node, stop: Node | None, root: Node) -> bool:
-    """True when the value created at `node` is kept on the global object (up to `stop`, or the program):
-    `globalThis.prisma ?? create()`, `global.prisma = create()`, `if (!global.prisma) ...`, `x ??= ...`."""
-    global_names = global_cache_objects(root)
-    current = node
-    while current.parent is not None and current != stop:
-        parent = current.parent
-        if parent.type in ("assignment_expression", "augmented_assignment_expression"):
-            if is_global_member(parent.child_by_field_name("left"), global_names):
-                return True
-        elif parent.type == "binary_expression" and text(parent.child_by_field_name("operator")) in ("??", "||"):
-            if is_global_member(parent.child_by_field_name("left"), global_names):
-                return True
-        elif parent.type in ("if_statement", "ternary_expression"):
-            condition = parent.child_by_field_name("condition")
-            if condition is not None and any(is_global_member(n, global_names) for n in walk(condition)):
-                return True
-        current = parent
-    return False
-
-
 def bound_names(node: Node, stop: Node | None = None) -> set[str]:
     """The names the value created at `node` is stored under on its way up to `stop` (or the program):
     declarator names and assignment targets (`prisma`, `global.prisma`)."""
@@ -394,32 +336,3 @@ def bound_names(node: Node, stop: Node | None = None) -> set[str]:
                     names.add(text(left.child_by_field_name("property") or left))
         current = parent
     return names
-
-
-def exports_any(root: Node, node: Node, names: set[str]) -> bool:
-    """True when the module exports the value created at `node`: the creation sits in an export, or one of
-    `names` (or a module-level alias of one) is exported."""
-    if module_statement(node).type == "export_statement":
-        return True
-    current = node
-    while current.parent is not None:
-        current = current.parent
-        if current.type == "assignment_expression" and is_commonjs_export(current.child_by_field_name("left")):
-            return True
-    plain = {n for n in names if re.fullmatch(r"[\w$]+", n)}
-    if not plain:
-        return False
-    aliases = set(plain)
-    for statement in root.named_children:
-        if statement.type not in ("lexical_declaration", "variable_declaration"):
-            continue
-        for declarator in statement.named_children:
-            value = declarator.child_by_field_name("value") if declarator.type == "variable_declarator" else None
-            name = declarator.child_by_field_name("name") if declarator.type == "variable_declarator" else None
-            if value is not None and name is not None and name.type == "identifier" and _mentions_any(value, plain):
-                aliases.add(text(name))
-    return exports_mention(root, aliases)
-
-
-def _mentions_any(node: Node, names: set[str]) -> bool:
-    return any(n.type in REFERENCE_TYPES and text(n) in names for n in walk_outside_functions(node))

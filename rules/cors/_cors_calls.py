@@ -71,6 +71,12 @@ def cors_config(obj: Node, file: "FileContext") -> CorsConfig | None:
         if not looks_like_cors and not _named_cors(obj) and not _callback_origin(entries.get("origin")):
             return None
         library = imported_cors_package(file) or "cors"
+    return read_options(obj, library)
+
+
+def read_options(obj: Node, library: str) -> CorsConfig:
+    """The CORS configuration the object literal `obj` is, for `library`."""
+    entries = _entries(obj)
     credentials = entries.get("credentials")
     credentials_on = credentials is not None and _pair_value(credentials).type == "true"
     origin = entries.get("origin")
@@ -118,38 +124,73 @@ def _library_by_use(obj: Node, file: "FileContext") -> str | None:
     if holder.type == "variable_declarator":
         name = holder.child_by_field_name("name")
         if name is not None and name.type == "identifier":
-            return _cors_arguments(file).get(text(name))
+            calls = _cors_arguments(file).get(text(name))
+            return cors_call_library(calls[0], file) if calls else None
     return None
+
+
+def cors_uses(obj: Node, file: "FileContext") -> list[Node]:
+    """The CORS calls of this file that take the object literal `obj` as their options: `cors({...})`, or
+    `cors(corsOptions)` after `const corsOptions = {...}`. Empty when it is used some other way."""
+    holder = outermost(obj).parent
+    if holder is None:
+        return []
+    call = holder.parent
+    if holder.type == "arguments" and call is not None and call.type == "call_expression":
+        found = cors_options(call, file)
+        return [call] if found is not None and found[1] == obj else []
+    if holder.type == "variable_declarator":
+        name = holder.child_by_field_name("name")
+        if name is not None and name.type == "identifier":
+            return list(_cors_arguments(file).get(text(name), ()))
+    return []
 
 
 def cors_call_library(call: Node, file: "FileContext") -> str | None:
     """The CORS library a call configures, or None."""
+    found = _cors_call(call, file)
+    return found[0] if found is not None else None
+
+
+def cors_options(call: Node, file: "FileContext") -> tuple[str, Node | None] | None:
+    """(the library, the options argument or None) of a call that configures CORS: `cors(options)`,
+    `app.enableCors(options)`, `app.register(cors, options)`; None for any other call."""
+    found = _cors_call(call, file)
+    if found is None:
+        return None
+    library, index = found
+    arguments = arguments_of(call)
+    return library, (unwrap(arguments[index]) if len(arguments) > index else None)
+
+
+def _cors_call(call: Node, file: "FileContext") -> tuple[str, int] | None:
+    """(the library, the position of the options argument) of a call that configures CORS."""
     function = callee(call)
     imported = resolve_imported(function, file)
     if imported is not None and CORS_PACKAGES.get(imported.module) == imported.path:
-        return imported.module
+        return imported.module, 0
     if property_name(function) == "enableCors":  # NestJS, on top of `cors`
-        return "cors"
+        return "cors", 0
     if property_name(function) in ("register", "use"):
         arguments = arguments_of(call)
         plugin = resolve_imported(arguments[0], file) if arguments else None
         if plugin is not None and plugin.module in CORS_PACKAGES and plugin.path == ():
-            return plugin.module
+            return plugin.module, 1
     return None
 
 
-def _cors_arguments(file: "FileContext") -> dict[str, str]:
-    """Local names handed to a CORS call in this file (`app.use(cors(corsOptions))`) → the library."""
+def _cors_arguments(file: "FileContext") -> dict[str, list[Node]]:
+    """Local names handed to a CORS call in this file (`app.use(cors(corsOptions))`) → those calls."""
 
-    def collect() -> dict[str, str]:
-        names: dict[str, str] = {}
+    def collect() -> dict[str, list[Node]]:
+        names: dict[str, list[Node]] = {}
         for node in walk(file.root):
             if node.type != "call_expression":
                 continue
             passed = [a for a in map(unwrap, arguments_of(node)) if a is not None and a.type == "identifier"]
-            library = cors_call_library(node, file) if passed else None
-            if library is not None:
-                names.update((text(argument), library) for argument in passed)
+            if passed and _cors_call(node, file) is not None:
+                for argument in passed:
+                    names.setdefault(text(argument), []).append(node)
         return names
 
     return file.memo("js.cors.arguments", collect)

@@ -4,10 +4,12 @@ r"""Origin allowlists written as regexes or string checks: does a site the autho
 `/^https:\/\/app.example\.com$/`), then tries the usual mistakes on it: text after the domain
 (`https://app.example.com.evil.io`, when `$` is missing), text before it (`https://evilexample.com`, when
 nothing anchors the start of the host), and a letter where an unescaped `.` stands (`https://appxexample.com`).
-It returns the first such origin the regex accepts whose host is outside the intended domain.
+It returns the first such origin the regex accepts whose host is outside the intended domain, or, for a site on a
+shared hosting domain (`vercel.app`, `netlify.app`, `github.io`), a stranger's site there (`https://someone-else
+.vercel.app` for `/^https:\/\/.*\.vercel\.app$/`).
 
 `string_check_bypass(method, value)` does the same for `origin.startsWith('https://app.example.com')`,
-`origin.includes('example.com')` and `origin.endsWith('example.com')`.
+`origin.includes('example.com')` and `origin.endsWith('example.com')` (and `origin.endsWith('.vercel.app')`).
 """
 
 from __future__ import annotations
@@ -23,12 +25,21 @@ except ImportError:  # pragma: no cover
 _ORIGIN = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*://)?(?P<host>[^/:?#]*)(?P<port>:\d+)?")
 _SECOND_LEVEL = frozenset({"co", "com", "org", "net", "ac", "gov", "edu"})
 ATTACKER = "evil.io"
+# Hosting domains where anyone can publish a site under a name of their choosing (the private section of the
+# Public Suffix List): a check that lets in every name under one of them lets in strangers' sites.
+SHARED_HOSTS = frozenset(
+    {"vercel.app", "netlify.app", "herokuapp.com", "github.io", "pages.dev", "workers.dev", "web.app",
+     "firebaseapp.com", "onrender.com", "fly.dev", "railway.app", "up.railway.app", "azurewebsites.net",
+     "azurestaticapps.net", "amplifyapp.com", "glitch.me", "surge.sh", "ngrok.io", "ngrok-free.app", "ngrok.app",
+     "loca.lt", "deno.dev", "replit.app", "repl.co", "cloudfront.net", "appspot.com"}
+)  # fmt: skip
+_STRANGER = "someone-else"  # a site name anyone could take on a shared hosting domain
 
 
 @dataclass(frozen=True)
 class Bypass:
     origin: str  # an origin outside the intended domain that the regex accepts
-    mistake: str  # "unanchored-end", "unanchored-start" or "unescaped-dot"
+    mistake: str  # "unanchored-end", "unanchored-start", "unescaped-dot" or "shared-host"
 
 
 def compile_js_regex(pattern: str, flags: str) -> re.Pattern | None:
@@ -85,6 +96,9 @@ def bypass(pattern: str, flags: str) -> Bypass | None:
         origin = f"{scheme}{candidate_host}{port}"
         if _outside(candidate_host, domain) and compiled.search(origin):
             return Bypass(origin, mistake)
+    shared = _shared_host(host)
+    if shared is not None and compiled.search(f"{scheme}{_STRANGER}.{shared}{port}"):
+        return Bypass(f"{scheme}{_STRANGER}.{shared}{port}", "shared-host")
     return None
 
 
@@ -107,6 +121,18 @@ def string_check_bypass(method: str, value: str) -> Bypass | None:
     if method == "endsWith" and not scheme and not host.startswith("."):
         candidate = f"https://evil{value}"
         return Bypass(candidate, "unanchored-start") if _outside(f"evil{host}", _registrable(host)) else None
+    if method == "endsWith" and not scheme and host.lstrip(".") in SHARED_HOSTS:
+        return Bypass(f"https://{_STRANGER}{host}", "shared-host")
+    return None
+
+
+def _shared_host(host: str) -> str | None:
+    """The shared hosting domain `host` is a site of (`vercel.app` for `app.vercel.app`), or None."""
+    labels = host.split(".")
+    for start in range(len(labels) - 1):
+        suffix = ".".join(labels[start:])
+        if suffix in SHARED_HOSTS:
+            return suffix
     return None
 
 

@@ -17,11 +17,22 @@ origin having passed an allowlist test. It does not report:
 - allows only in development (`if (process.env.NODE_ENV !== 'production')`), or only when a condition about
   something else holds (`if (req.path.startsWith('/embed/'))`, a feature flag), which loadlint cannot judge;
 - an origin function that allows every origin without credentials and without trying to check: that is a
-  public API, like `origin: '*'`.
+  public API, like `origin: '*'`;
+- a policy registered on an app that serves no routes: a queue consumer or a worker whose HTTP server only keeps
+  a port open for its platform. The app must be created in the file (`express()`, `new Koa()`, `Fastify()`),
+  never exported or handed to other code, and given nothing but middleware that sets headers or reads bodies
+  (`express.json()`, `helmet()`, the CORS middleware), settings and `listen`; one route or router makes it a
+  server again;
+- credentials allowed in an app that has none for a browser to send by itself: its package (the nearest
+  `package.json`) depends on no cookie, session or authentication library and on no other package of the
+  repository, and none of its files mentions cookies, sessions, an HTTP authentication challenge or the identity
+  headers of a signing-in proxy. A token the page puts in the `Authorization` header itself is not sent with a
+  foreign page's requests.
 
 It also reports:
-- `origin: true`, a regex every origin passes (`/.*/`) or an allow-all fallback (`process.env.ORIGIN || true`)
-  next to `credentials: true`, unless only in development; with `@koa/cors` also `origin: '*'` or no origin at
+- `origin: true`, a regex every origin passes (`/.*/`), an allow-all fallback (`process.env.ORIGIN || true`) or
+  a computed switch that is `true` in some deployments (`origin: publicUrl.startsWith('https://')`) next to
+  `credentials: true`, unless only in development; with `@koa/cors` also `origin: '*'` or no origin at
   all, which it turns into the request's own origin when credentials are on. (`cors`, `@fastify/cors` and
   `hono/cors` send a literal `*`, and browsers refuse to pair `*` with credentials, so that combination is
   broken, not open, and is not reported.)
@@ -32,8 +43,17 @@ It also reports:
   and `/^https:\/\/.*example\.com/` accept `https://example.com.evil.io` (no `$`), `/example\.com$/` accepts
   `https://evilexample.com` (nothing before the domain), `/^https:\/\/app.example\.com$/` accepts
   `https://appxexample.com` (unescaped dot), `origin.startsWith('http://localhost')` accepts
-  `http://localhost.evil.io`. An unescaped dot that only lets in names nobody can register (`example.com`
-  matching `examplexcom`) is not reported.
+  `http://localhost.evil.io`, and `origin.endsWith('.vercel.app')` or `/^https:\/\/[a-z0-9-]+\.netlify\.app$/`
+  accept a stranger's site on a hosting domain where anyone can publish one. An unescaped dot that only lets
+  in names nobody can register (`example.com` matching `examplexcom`) is not reported.
+
+The origin function, the origin value or the whole options object may come from another module
+(`import { corsOptions } from './config/cors'; app.use(cors(corsOptions))`, `cors({ origin: checkOrigin,
+credentials: true })`, `cors({ ...sharedOptions, credentials: true })`, `app.register(cors, getCorsOptions())`,
+through `module.exports`, default exports, barrel files and tsconfig aliases). loadlint follows the import and
+reports in the module that holds the permissive part, with the library and the credentials of the module that
+applies it, and names both modules; the SARIF output links the two. What the defining module shows by itself
+is reported there once, as before.
 
 A finding is an error when credentials are allowed and a warning otherwise (an origin callback whose
 allowlist has no effect, a leaky allowlist). Test files and dev-server configs (`vite.config.ts`,
@@ -59,6 +79,10 @@ app.use(
     credentials: true,
   })
 );
+
+app.get('/api/account', (req, res) => {
+  res.json(req.session.account);
+});
 ```
 
 ## Use instead
@@ -81,6 +105,10 @@ app.use(
     credentials: true,
   })
 );
+
+app.get('/api/account', (req, res) => {
+  res.json(req.session.account);
+});
 ```
 A regex allowlist needs both anchors and escaped dots: `/^https:\/\/([a-z0-9-]+\.)?example\.com$/`.
 
@@ -95,29 +123,47 @@ A regex allowlist needs both anchors and escaped dots: `/^https:\/\/([a-z0-9-]+\
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Iterator
 
 from linter.context import FileContext
+from linter.flow.modules import module_graph
+from linter.rules.cors._ambient_credentials import has_ambient_credentials
 from linter.rules.cors._cors_calls import (
     ALLOW_ORIGIN,
     CONTEXT_ORIGIN_FUNCTIONS,
+    REFLECTS_STAR_WITH_CREDENTIALS,
     CorsConfig,
     callback_parameter,
     cors_config,
+    cors_uses,
     credentials_header,
     header_assignment,
     header_name,
     is_header_bag,
     is_request_origin,
+    read_options,
 )
 from linter.js.expressions import arguments_of, callee, member_object, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function, function_body, parameter_names
 from linter.js.imports import string_value
+from linter.rules.cors._imported_cors import ORIGIN, ImportedPolicy, imported_policies, imported_value, policy_objects
 from linter.rules.cors._origin_names import OriginNames
-from linter.rules.cors._origin_paths import ALWAYS, PathState, ReachedSink, Verdict, allows, default_leaf, verdicts
+from linter.rules.cors._origin_paths import (
+    ALWAYS,
+    PathState,
+    ReachedSink,
+    Verdict,
+    allows,
+    default_leaf,
+    refine,
+    verdicts,
+)
 from linter.rules.cors._origin_allowlists import Bypass, bypass, matches_any_origin, string_check_bypass
-from linter.model import Finding, Level, Precision
-from linter.rule import Match, Rule
+from linter.rules.cors._served_routes import serves_no_routes
+from linter.model import Finding, Level, Location, Precision
+from linter.project import ProjectIndex
+from linter.rule import Fact, Match, Rule, facts_of
 from linter.syntax import Node, node_at, text, walk
 
 _CREDENTIALED_RISK = "any website can make logged-in requests to this API and read the responses"
@@ -125,10 +171,12 @@ _REGEX_FIXES = {
     "unanchored-end": "end it with `$`",
     "unanchored-start": "anchor the host (`^https:\\/\\/` or `\\.` before the domain)",
     "unescaped-dot": "escape its dots (`\\.`)",
+    "shared-host": "list your own deployments instead of the whole hosting domain (anyone can publish a site there)",
 }
 _STRING_FIXES = {
     "unanchored-end": "compare whole origins (`===`) or the parsed `new URL(origin).hostname` instead",
     "unanchored-start": "keep the dot before the domain (`.endsWith('.example.com')`)",
+    "shared-host": "compare whole origins of your own deployments (anyone can publish a site on that hosting domain)",
 }
 # Dev servers' own CORS settings (`server.cors` in vite.config.ts) never reach production.
 _DEV_TOOL_CONFIG = re.compile(r"(^|/)((vite|vitest|webpack|rspack|rollup|storybook)\.config\.[cm]?[jt]s|\.storybook/)")
@@ -137,17 +185,65 @@ _ARRAY_SEARCHES = frozenset({"some", "find", "findIndex", "every", "filter"})
 _DEVELOPMENT_SCOPE_DEPTH = 3
 # An origin function that gets the request instead of the origin (Koa's `ctx`) reads the header itself.
 _CONTEXT_PARAMETERS = frozenset({"ctx", "context", "req", "request"})
+_COMPARISONS = frozenset({"===", "==", "!==", "!=", "<", "<=", ">", ">="})
+_BOOLEAN_METHODS = frozenset({"startsWith", "endsWith", "includes", "has", "test", "some", "every"})
+_IMPORTED = "imported"  # the kind of the facts that record a CORS call configured from another module
+_CREDENTIALED = "credentialed"  # the kind of the facts that hold a finding about credentials
+_CORS_PACKAGES_QUERY = '"cors" "@koa/cors" "koa2-cors" "@fastify/cors" "fastify-cors" "hono/cors" "@elysiajs/cors"'
+
+
+@dataclass(frozen=True)
+class _Policy:
+    """What a CORS configuration says besides its origin, wherever it is written."""
+
+    library: str  # the package whose semantics apply
+    credentials: Location | None  # where credentials are allowed, if they are
+    applied: Location | None = None  # the CORS call in another module that applies this origin or these options
+
+    @property
+    def reflects_star(self) -> bool:
+        """`origin: '*'` (or no origin) lets the request's own origin in with credentials."""
+        return self.library in REFLECTS_STAR_WITH_CREDENTIALS and self.credentials is not None
+
+    @classmethod
+    def of(cls, config: CorsConfig, file: FileContext) -> "_Policy":
+        credentials = config.credentials
+        where = file.location(credentials, "credentials are allowed here") if credentials is not None else None
+        return cls(config.library, where)
+
+    def subject(self, local: str, noun: str, file: FileContext) -> str:
+        """`local` ("This CORS origin check") for a policy of this module; for one another module applies, the
+        subject naming the module that defines it ("The CORS origin check in src/config/origin.js")."""
+        return local if self.applied is None else f"The {noun} in {file.path}"
+
+    def applied_with(self) -> str:
+        """How the policy is applied: ", with credentials" here, ", and src/app.js applies it with credentials"
+        for one another module applies, or nothing."""
+        credentials = " with credentials" if self.credentials is not None else ""
+        if self.applied is None:
+            return f",{credentials}" if credentials else ""
+        return f", and {self.applied.path} applies it{credentials}"
+
+    def related(self) -> list[Location]:
+        found = [self.credentials] if self.credentials is not None else []
+        if self.applied is not None:
+            found.append(self.applied)
+        return found
+
+    def code_flow(self, sink: Location) -> list[Location]:
+        return [self.applied, sink] if self.applied is not None else []
 
 
 class PermissiveOrigin(Rule):
     id = "cors/permissive-origin"
     name = "PermissiveOrigin"
     level = Level.ERROR
+    other_levels = {Level.WARNING: "an allowlist that lets unknown origins in without credentials, and an origin test a look-alike origin passes"}
     precision = Precision.HIGH
     security_severity = "7.5"
     tags = ("security", "cors", "external/cwe/cwe-942", "external/cwe/cwe-346")
-    needles = (b"origin", b"Origin")
-    query = """
+    needles = (b"origin", b"Origin", b"cors", b"Cors")
+    query = f"""
 (pair key: (property_identifier) @key (#any-of? @key "origin" "credentials")) @entry
 (method_definition name: (property_identifier) @key (#eq? @key "origin")) @entry
 ((shorthand_property_identifier) @entry (#eq? @entry "origin"))
@@ -156,17 +252,39 @@ class PermissiveOrigin(Rule):
   "Access-control-Allow-Origin" "Access-control-Allow-origin" "Access-control-allow-Origin" "Access-control-allow-origin"
   "access-Control-Allow-Origin" "access-Control-Allow-origin" "access-Control-allow-Origin" "access-Control-allow-origin"
   "access-control-Allow-Origin" "access-control-Allow-origin" "access-control-allow-Origin" "access-control-allow-origin"))
+(import_statement source: (string (string_fragment) @imports (#any-of? @imports {_CORS_PACKAGES_QUERY})))
+(call_expression
+  function: (identifier) @require (#eq? @require "require")
+  arguments: (arguments . (string (string_fragment) @imports (#any-of? @imports {_CORS_PACKAGES_QUERY}))))
+(member_expression property: (property_identifier) @imports (#eq? @imports "enableCors"))
+(pair key: (property_identifier) @imports (#eq? @imports "cors"))
 """
 
-    def check(self, match: Match, file: FileContext) -> Iterator[Finding]:
+    def check(self, match: Match, file: FileContext) -> Iterator[Finding | Fact]:
         if file.is_test or _DEV_TOOL_CONFIG.search(file.path):
+            return
+        if match.get("imports") is not None:
+            yield from self._imported_policies(file)
             return
         # An origin function or regex shared by several configurations of the file is reported once.
         reported: set = file.memo("rules.cors.reported", set)
         for finding in self._findings(match, file):
             if (finding.span, finding.message) not in reported:
                 reported.add((finding.span, finding.message))
-                yield finding
+                yield _held(self, file.path, finding) if _needs_credentials(finding) else finding
+
+    def _imported_policies(self, file: FileContext) -> Iterator[Fact]:
+        """Once per file: a fact for each CORS call whose options or origin another module defines."""
+        recorded = file.memo("rules.cors.imports-recorded", lambda: [False])
+        if recorded[0]:
+            return
+        recorded[0] = True
+        for anchor, policy in imported_policies(file):
+            if _only_in_development(anchor, file):
+                continue
+            if anchor.type == "call_expression" and serves_no_routes(anchor, file):
+                continue
+            yield file.fact(self, _IMPORTED, anchor, **policy.to_data())
 
     def _findings(self, match: Match, file: FileContext) -> Iterator[Finding]:
         header = match.get("header")
@@ -175,30 +293,125 @@ class PermissiveOrigin(Rule):
             return
         entry = match["entry"]
         config = cors_config(entry.parent, file) if entry.parent is not None else None
-        if config is None or _only_in_development(config.object, file):
+        if config is None or _only_in_development(config.object, file) or _route_free(config, file):
             return
+        policy = _Policy.of(config, file)
         if text(match.get("key") or entry) == "credentials":
-            if config.origin is None and config.reflects_star:
-                message = (
-                    f"{config.library} answers with the request's own origin when no `origin` is set and "
-                    f"`credentials: true`: {_CREDENTIALED_RISK}; set `origin` to an allowlist."
-                )
-                yield file.report(self, entry, message)
+            if config.origin is None:
+                yield from self._missing_origin(config, policy, file)
             return
-        origin = _resolve(entry if entry.type == "method_definition" else config.origin, file)
+        yield from self._origin(config.origin, policy, file)
+
+    def _missing_origin(self, config: CorsConfig, policy: _Policy, file: FileContext) -> Iterator[Finding]:
+        if not policy.reflects_star or config.credentials is None:
+            return
+        if policy.applied is None:
+            what = f"{config.library} answers with the request's own origin when no `origin` is set and `credentials: true`"
+        else:
+            what = (
+                f"{config.library} in {policy.applied.path} answers with the request's own origin, as the options in "
+                f"{file.path} set `credentials: true` and no `origin`"
+            )
+        message = f"{what}: {_CREDENTIALED_RISK}; set `origin` to an allowlist."
+        anchor = config.credentials
+        related = [policy.applied] if policy.applied is not None else []
+        code_flow = policy.code_flow(file.location(anchor, "no `origin` is set"))
+        yield file.report(self, anchor, message, related=related, code_flow=code_flow)
+
+    def _origin(self, origin: Node | None, policy: _Policy, file: FileContext) -> Iterator[Finding]:
+        origin = _resolve(origin, file)
         if origin is None:
             return
         if origin.type in FUNCTION_TYPES:
-            yield from self._origin_function(origin, config, file)
+            yield from self._origin_function(origin, policy, file)
         else:
-            yield from self._origin_value(origin, config, file)
+            yield from self._origin_value(origin, policy, file)
+
+    # --- configurations another module applies -----------------------------------------------------------------
+
+    def check_project(self, project: ProjectIndex) -> Iterator[Finding]:
+        for fact in facts_of(project, self, _CREDENTIALED):
+            finding = _released(fact)
+            if finding is not None and has_ambient_credentials(project, fact.path):
+                yield finding
+        facts = list(facts_of(project, self, _IMPORTED))
+        if not facts:
+            return
+        graph = module_graph(project)
+        reported: set = set()
+        for fact in facts:
+            try:
+                policy = ImportedPolicy.from_data(fact.data)
+            except (KeyError, TypeError, ValueError):
+                continue
+            found = imported_value(graph, fact.path, policy.source)
+            if found is None:
+                continue
+            target, value = found
+            if target.path == fact.path or target.is_test or _DEV_TOOL_CONFIG.search(target.path):
+                continue
+            for finding in self._applied_elsewhere(fact, policy, target, value):
+                key = (finding.path, finding.span, finding.message)
+                if _needs_credentials(finding) and not has_ambient_credentials(project, fact.path):
+                    continue
+                if key not in reported:
+                    reported.add(key)
+                    yield finding
+
+    def _applied_elsewhere(self, fact: Fact, imported: ImportedPolicy, target: FileContext, value: Node) -> list[Finding]:
+        """The findings of an origin or options object of `target` as the CORS call of `fact` applies it, less
+        those `target` shows by itself (its per-file findings)."""
+        what = "origin" if imported.part == ORIGIN else "options"
+        applied = fact.location(f"the CORS middleware takes its {what} from {target.path} here")
+        credentials = None
+        if imported.credentials is not None:
+            credentials = Location(path=fact.path, span=imported.credentials, message="credentials are allowed here")
+        found: list[Finding] = []
+        alone: list[Finding] = []
+        if imported.part == ORIGIN:
+            found.extend(self._origin(value, _Policy(imported.library, credentials, applied), target))
+            alone.extend(self._alone_with_origin(value, target))
+        else:
+            for obj in policy_objects(target, value, imported.called):
+                if _only_in_development(obj, target):
+                    continue
+                config = read_options(obj, imported.library)
+                own = target.location(config.credentials, "credentials are allowed here") if config.credentials else None
+                policy = _Policy(imported.library, own or credentials, applied)
+                if config.origin is None:
+                    found.extend(self._missing_origin(config, policy, target))
+                else:
+                    found.extend(self._origin(config.origin, policy, target))
+                alone.extend(self._alone(cors_config(obj, target), target))
+        shown = {(f.span, f.level) for f in alone} | {(f.span, Level.ERROR) for f in alone if f.level == Level.ERROR}
+        return [f for f in found if (f.span, f.level) not in shown and (f.span, Level.ERROR) not in shown]
+
+    def _alone(self, config: CorsConfig | None, file: FileContext) -> list[Finding]:
+        """What the per-file check reports for `config`, read in its own module."""
+        if config is None or _only_in_development(config.object, file) or _route_free(config, file):
+            return []
+        policy = _Policy.of(config, file)
+        if config.origin is None:
+            return list(self._missing_origin(config, policy, file))
+        return list(self._origin(config.origin, policy, file))
+
+    def _alone_with_origin(self, origin: Node, file: FileContext) -> list[Finding]:
+        """What the per-file check reports for the configurations of `file` whose origin is `origin`."""
+        found = []
+        for node in walk(file.root):
+            if node.type != "object":
+                continue
+            config = cors_config(node, file)
+            if config is not None and _same_node(_resolve(config.origin, file), origin):
+                found.extend(self._alone(config, file))
+        return found
 
     # --- origin functions ---------------------------------------------------------------------------------------
 
-    def _origin_function(self, fn: Node, config: CorsConfig, file: FileContext) -> Iterator[Finding]:
+    def _origin_function(self, fn: Node, policy: _Policy, file: FileContext) -> Iterator[Finding]:
         callback = callback_parameter(fn)
         params = parameter_names(fn)
-        if config.library in CONTEXT_ORIGIN_FUNCTIONS or (params and params[0] in _CONTEXT_PARAMETERS):
+        if policy.library in CONTEXT_ORIGIN_FUNCTIONS or (params and params[0] in _CONTEXT_PARAMETERS):
             names = OriginNames((), is_request_origin, is_header_bag)
         else:
             names = OriginNames(params[:1] if params and params[0] else (), is_request_origin, is_header_bag)
@@ -206,48 +419,55 @@ class PermissiveOrigin(Rule):
         if body is None:
             return
         names.learn(body)
-        leaf = _star_leaf(names) if config.reflects_star else None
+        leaf = _star_leaf(names) if policy.reflects_star else None
         if callback is not None:
             reached = allows(fn, names, _callback_sink(callback), leaf=leaf)
         else:
             reached = allows(fn, names, lambda node: None, returns_are_sinks=True, leaf=leaf)
         deny = "`callback(null, false)`" if callback is not None else "return `false`"
         for sink in reached:
-            finding = self._unchecked_allow(sink, config, deny, file)
+            finding = self._unchecked_allow(sink, policy, deny, file)
             if finding is not None:
                 yield finding
-        yield from self._weak_allowlists(_origin_tests(body, names, file), file)
+        yield from self._weak_allowlists(_origin_tests(body, names, file), policy, file)
 
-    def _unchecked_allow(self, sink: ReachedSink, config: CorsConfig, deny: str, file: FileContext) -> Finding | None:
+    def _unchecked_allow(self, sink: ReachedSink, policy: _Policy, deny: str, file: FileContext) -> Finding | None:
         unchecked = [s for s in sink.states if s.unchecked]
         failed = next((s.failed for s in unchecked if s.failed is not None), None)
-        if not unchecked or (config.credentials is None and failed is None):
+        if not unchecked or (policy.credentials is None and failed is None):
             return None
         anchor = sink.sink
+        subject = policy.subject("This CORS origin check", "CORS origin check", file)
         if failed is not None:
             test = _snippet(file.source[failed[0] : failed[1]])
-            what = f"This CORS origin check lets in origins that fail `{test}`"
+            what = f"{subject} lets in origins that fail `{test}`{policy.applied_with()}"
             related = [file.location(_node_at(file, failed), "the allowlist test those origins fail")]
         else:
-            what = "This CORS origin check lets every origin in"
+            what = f"{subject} lets every origin in{policy.applied_with()}"
             related = []
-        if config.credentials is not None:
-            related.append(file.location(config.credentials, "credentials are allowed here"))
-            message = f"{what}, with credentials: {_CREDENTIALED_RISK}; deny unknown origins ({deny})."
-            return file.report(self, anchor, message, related=related)
+        related.extend(policy.related())
+        code_flow = policy.code_flow(file.location(anchor, "the origin is let in here"))
+        if policy.credentials is not None:
+            message = f"{what}: {_CREDENTIALED_RISK}; deny unknown origins ({deny})."
+            return file.report(self, anchor, message, related=related, code_flow=code_flow)
         message = f"{what}, so the allowlist has no effect; deny unknown origins ({deny})."
-        return file.report(self, anchor, message, related=related, level=Level.WARNING)
+        return file.report(self, anchor, message, related=related, code_flow=code_flow, level=Level.WARNING)
 
     # --- static origin values -----------------------------------------------------------------------------------
 
-    def _origin_value(self, value: Node, config: CorsConfig, file: FileContext) -> Iterator[Finding]:
-        if config.credentials is not None and _any_origin_outside_development(value, config):
-            message = (
-                f"`origin: {_snippet(text(value).encode())}` with `credentials: true` lets any origin in: "
-                f"{_CREDENTIALED_RISK}; list the allowed origins instead."
-            )
-            related = [file.location(config.credentials, "credentials are allowed here")]
-            yield file.report(self, value, message, related=related)
+    def _origin_value(self, value: Node, policy: _Policy, file: FileContext) -> Iterator[Finding]:
+        if policy.credentials is not None and _any_origin_outside_development(value, policy):
+            setting = f"`origin: {_snippet(text(value).encode())}`"
+            if policy.applied is None:
+                what = f"{setting} with `credentials: true`"
+            elif policy.credentials is not None and policy.credentials.path == policy.applied.path:
+                what = f"{setting} in {file.path}, applied with `credentials: true` by {policy.applied.path},"
+            else:
+                what = f"{setting} with `credentials: true` in {file.path}, applied by {policy.applied.path},"
+            when = " whenever it is true" if _boolean_valued(value) else ""
+            message = f"{what} lets any origin in{when}: {_CREDENTIALED_RISK}; list the allowed origins instead."
+            code_flow = policy.code_flow(file.location(value, "every origin passes"))
+            yield file.report(self, value, message, related=policy.related(), code_flow=code_flow)
             return
         regexes = []
         for item in [value] + (value.named_children if value.type == "array" else []):
@@ -256,20 +476,27 @@ class PermissiveOrigin(Rule):
                 regexes.append(item)
             elif item is not None and item.type == "array":
                 regexes.extend(r for r in map(unwrap, item.named_children) if r is not None and r.type == "regex")
-        yield from self._weak_allowlists([(regex, _regex_bypass(regex)) for regex in regexes], file)
+        yield from self._weak_allowlists([(regex, _regex_bypass(regex)) for regex in regexes], policy, file)
 
-    def _weak_allowlists(self, checks: list[tuple[Node, Bypass | None]], file: FileContext) -> Iterator[Finding]:
+    def _weak_allowlists(
+        self, checks: list[tuple[Node, Bypass | None]], policy: _Policy, file: FileContext
+    ) -> Iterator[Finding]:
         seen = set()
         for node, found in checks:
             if found is None or node.start_byte in seen:
                 continue
             seen.add(node.start_byte)
+            applied = f" ({policy.applied.path} applies it)" if policy.applied is not None else ""
             if node.type == "regex":
+                subject = policy.subject("This origin allowlist regex", "origin allowlist regex", file)
                 fix = f"{_REGEX_FIXES[found.mistake]} so only your own sites pass"
-                message = f"This origin allowlist regex also accepts `{found.origin}`; {fix}."
+                message = f"{subject}{applied} also accepts `{found.origin}`; {fix}."
             else:
-                message = f"This origin check also accepts `{found.origin}`; {_STRING_FIXES[found.mistake]}."
-            yield file.report(self, node, message, level=Level.WARNING)
+                subject = policy.subject("This origin check", "origin check", file)
+                message = f"{subject}{applied} also accepts `{found.origin}`; {_STRING_FIXES[found.mistake]}."
+            related = [policy.applied] if policy.applied is not None else []
+            code_flow = policy.code_flow(file.location(node, f"`{found.origin}` passes"))
+            yield file.report(self, node, message, related=related, code_flow=code_flow, level=Level.WARNING)
 
     # --- Access-Control-Allow-Origin set by hand ----------------------------------------------------------------
 
@@ -298,6 +525,38 @@ class PermissiveOrigin(Rule):
             yield file.report(self, site, message, related=[file.location(credentials, "credentials are allowed here")])
 
 
+def _needs_credentials(finding: Finding) -> bool:
+    """The findings that are errors are those about credentials: they stand only in an app that has some."""
+    return finding.level == Level.ERROR
+
+
+def _held(rule: Rule, path: str, finding: Finding) -> Fact:
+    """A finding about credentials, kept until the project phase knows whether the app has any."""
+    return Fact(rule_id=rule.id, kind=_CREDENTIALED, path=path, span=finding.span, data={"finding": finding.model_dump(mode="json")})
+
+
+def _released(fact: Fact) -> Finding | None:
+    try:
+        finding = Finding.model_validate(fact.data["finding"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return finding if finding.path == fact.path else None
+
+
+def _route_free(config: CorsConfig, file: FileContext) -> bool:
+    """Every CORS call of this file that applies `config` registers it on an app that serves no routes."""
+
+    def compute() -> bool:
+        uses = cors_uses(config.object, file)
+        return bool(uses) and all(serves_no_routes(use, file) for use in uses)
+
+    return file.memo(("rules.cors.route-free", config.object.start_byte), compute)
+
+
+def _same_node(node: Node | None, other: Node) -> bool:
+    return node is not None and _same(node, other)
+
+
 def _callback_sink(callback: str):
     """`callback(null, value)` → value; `callback(err)` and `callback(null)` deny, so they are no sinks."""
 
@@ -321,19 +580,43 @@ def _star_leaf(names: OriginNames):
     return lambda value: Verdict.ALLOW if string_value(value) == "*" else base(value)
 
 
-def _any_origin_outside_development(value: Node, config: CorsConfig) -> bool:
+def _any_origin_outside_development(value: Node, policy: _Policy) -> bool:
     """`origin: true`, `/.*/`, `process.env.ORIGIN || true` (and `'*'` where it reflects), other than only in
     development. Other conditions count: a switch that can turn on any origin with credentials is a finding."""
     names = OriginNames(())
 
     def leaf(node: Node) -> Verdict | None:
-        if node.type == "true" or (config.reflects_star and string_value(node) == "*"):
+        if node.type == "true" or (policy.reflects_star and string_value(node) == "*"):
             return Verdict.ALLOW
         if node.type == "regex" and matches_any_origin(*_regex_parts(node)):
             return Verdict.ALLOW
         return None
 
+    if _boolean_valued(value):  # `true` lets every origin in, so a switch does whenever it is on
+        when_on, _ = refine(value, {PathState()}, names)
+        return any(not s.development for s in when_on)
     return any(v == Verdict.ALLOW and not s.development for s, v in verdicts(value, PathState(), names, leaf))
+
+
+def _boolean_valued(value: Node | None) -> bool:
+    """A computed boolean: `url.startsWith('https://')`, `env.CORS === 'open'`, `!isProduction`, `a ?? false`."""
+    value = unwrap(value)
+    if value is None:
+        return False
+    if value.type == "unary_expression":
+        return text(value.child_by_field_name("operator")) == "!"
+    if value.type == "binary_expression":
+        operator = text(value.child_by_field_name("operator"))
+        if operator in _COMPARISONS:
+            return True
+        sides = [unwrap(value.child_by_field_name(side)) for side in ("left", "right")]
+        return operator in ("&&", "||", "??") and all(
+            side is not None and (side.type in ("true", "false") or _boolean_valued(side)) for side in sides
+        )
+    if value.type == "call_expression":
+        function = callee(value)
+        return property_name(function) in _BOOLEAN_METHODS or text(function) == "Boolean"
+    return False
 
 
 def _only_in_development(node: Node, file: FileContext) -> bool:

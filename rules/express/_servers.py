@@ -152,13 +152,25 @@ def _created_kind(node: Node, file: "FileContext", depth: int) -> str | Imported
             return Imported(binding.module) if LOCAL_MODULE.match(binding.module) else None
         factory = _function_named(text(function), file)
         if factory is not None:
-            body = function_body(factory)
-            for inner in walk(body) if body is not None else ():
-                if inner.type in ("call_expression", "new_expression"):
-                    kind = _created_kind(inner, file, depth + 1) if depth < MAX_FOLLOW else None
-                    if isinstance(kind, str):
-                        return kind
+            return _factory_kind(factory, file, depth)
     return None
+
+
+def _factory_kind(factory: Node, file: "FileContext", depth: int) -> str | None:
+    """The server the function `factory` creates, if any. Kept per function and depth: a bundle calls the same
+    function from thousands of places."""
+    kinds = file.memo("js.servers.factory_kinds", dict)
+    key = (factory.id, depth)
+    if key not in kinds:
+        kinds[key] = None
+        body = function_body(factory)
+        for inner in walk(body) if body is not None else ():
+            if inner.type in ("call_expression", "new_expression"):
+                kind = _created_kind(inner, file, depth + 1) if depth < MAX_FOLLOW else None
+                if isinstance(kind, str):
+                    kinds[key] = kind
+                    break
+    return kinds[key]
 
 
 def _bound_kind(name: str, use: Node, file: "FileContext", depth: int) -> str | Imported | None:
@@ -171,11 +183,22 @@ def _bound_kind(name: str, use: Node, file: "FileContext", depth: int) -> str | 
         parameter_type = _parameter_type(name, use)
         if parameter_type is not None:
             return "typed" if _SERVER_TYPES.search(parameter_type) else None
-    for value in _assigned_values(name, file):
-        kind = server_kind(value, file, depth + 1)
-        if kind is not None:
-            return kind
-    return None
+    return _assigned_kind(name, file, depth)
+
+
+def _assigned_kind(name: str, file: "FileContext", depth: int) -> str | Imported | None:
+    """The server of the first value assigned to `name` that is one. Kept per name and depth: in a bundle a
+    one-letter name is assigned thousands of times, and each value may lead to other names."""
+    kinds = file.memo("js.servers.assigned_kinds", dict)
+    key = (name, depth)
+    if key not in kinds:
+        kinds[key] = None
+        for value in _assigned_values(name, file):
+            kind = server_kind(value, file, depth + 1)
+            if kind is not None:
+                kinds[key] = kind
+                break
+    return kinds[key]
 
 
 def _assigned_values(name: str, file: "FileContext") -> list[Node]:

@@ -232,6 +232,21 @@ def _reads_like_sql(template: Node, fragment: Node) -> bool:
     return _SQL_TEXT.search(text(template)) is not None
 
 
+def concat_after(literal: Node) -> Node | None:
+    """The `… + x` whose left operand ends with `literal` (`'… LIMIT ' + x`, `a + '… LIMIT ' + x`), if any.
+
+    Climbing from the literal costs its depth; a query pattern on the concatenation whose predicate reads the
+    left operand's text costs that text's length at every `+` of a chain: squared in the chain's length."""
+    node = outermost(literal)
+    while (parent := node.parent) is not None and parent.type == "binary_expression":
+        left = parent.child_by_field_name("left")
+        if left == node:
+            operator = parent.child_by_field_name("operator")
+            return parent if text(operator) == "+" and left.end_byte == literal.end_byte else None
+        node = outermost(parent)
+    return None
+
+
 def sql_concat_sink(concat: Node) -> LimitSink | None:
     """`'… LIMIT ' + x`: the value right after a string that ends with `LIMIT`."""
     left, right = concat.child_by_field_name("left"), concat.child_by_field_name("right")

@@ -82,8 +82,17 @@ from linter.flow.project import Reach, cross_file_reaches
 from linter.flow.tracer import Flow
 from linter.model import Finding, Fix, Level, Location, Precision
 from linter.rule import Match, Rule, RuleOptions
+from linter.syntax import Node
 
-from ._limit_sinks import LimitSink, builder_sink, option_sink, sql_concat_sink, sql_placeholder_sink, sql_template_sink
+from ._limit_sinks import (
+    LimitSink,
+    builder_sink,
+    concat_after,
+    option_sink,
+    sql_concat_sink,
+    sql_placeholder_sink,
+    sql_template_sink,
+)
 from ._page_size import PAGE_SIZE
 
 
@@ -102,17 +111,14 @@ class UncappedLimit(Rule):
     needles = (b"take", b"limit", b"LIMIT", b"Limit", b"TOP", b"FETCH")
     Options = UncappedLimitOptions
     flow_spec = PAGE_SIZE
+    # Patterns on the node that matters, not on its parent: tree-sitter keeps a parent's pattern pending in
+    # every subtree the parent holds, which costs the nesting depth squared (`linter.syntax.QUERY_BUDGET`).
     query = r"""
 (pair key: (property_identifier) @key (#any-of? @key "take" "limit")) @option
-(object (shorthand_property_identifier) @option (#any-of? @option "take" "limit"))
+((shorthand_property_identifier) @option (#any-of? @option "take" "limit"))
 (call_expression
   function: (member_expression property: (property_identifier) @method (#any-of? @method "limit" "take"))) @builder
-(template_string
-  (string_fragment) @fragment . (template_substitution) @substitution
-  (#match? @fragment "(?i)(limit|top|fetch\\s+(first|next))\\s*$"))
-(binary_expression
-  left: (_) @left operator: "+"
-  (#match? @left "(?i)(limit|top|fetch\\s+(first|next))\\s*['\"`]$")) @concat
+((string_fragment) @fragment (#match? @fragment "(?i)(limit|top|fetch\\s+(first|next))\\s*$"))
 (call_expression
   arguments: (arguments . [(string) (template_string)] @sql
   (#match? @sql "(?i)(limit|top|fetch\\s+(first|next))\\s+(\\$[1-9]|\\?)"))) @placeholder
@@ -140,9 +146,9 @@ class UncappedLimit(Rule):
 
     def _report_reach(self, reach: Reach) -> Finding:
         param, origin = reach.source.param, reach.source.origin
-        where = reach.source_path if reach.source_path != reach.sink_path else "this file"
+        where = f" in {reach.source_path}" if reach.source_path != reach.sink_path else ""
         message = (
-            f"`{param}` from {origin} in {where} sets {reach.sink.label} with no upper bound, so one request can "
+            f"`{param}` from {origin}{where} sets {reach.sink.label} with no upper bound, so one request can "
             f"read the whole table; cap it, e.g. `Math.min(parsed, 100)`."
         )
         code_flow = [Location(path=hop.path, span=step.span, message=step.note) for hop in reach.hops for step in hop.steps]
@@ -177,15 +183,25 @@ class UncappedLimit(Rule):
         return (Fix(description=description, edits=(replace_node(file, value, replacement),), safe=always_a_number(value, file)),)
 
 
+def _sql_sink(fragment: Node) -> LimitSink | None:
+    """The value after a piece of a string or template that ends with `LIMIT`: `${x}` right after it in the
+    template, or `+ x` after the literal it ends."""
+    literal, following = fragment.parent, fragment.next_named_sibling
+    if following is None:  # the closing quote is next
+        concat = concat_after(literal) if literal is not None else None
+        return sql_concat_sink(concat) if concat is not None else None
+    if literal.type == "template_string" and following.type == "template_substitution":
+        return sql_template_sink(fragment, following)
+    return None
+
+
 def _sink(match: Match) -> LimitSink | None:
     if match.get("option") is not None:
         return option_sink(match["option"])
     if match.get("builder") is not None:
         return builder_sink(match["builder"])
     if match.get("fragment") is not None:
-        return sql_template_sink(match["fragment"], match["substitution"])
-    if match.get("concat") is not None:
-        return sql_concat_sink(match["concat"])
+        return _sql_sink(match["fragment"])
     if match.get("placeholder") is not None:
         return sql_placeholder_sink(match["placeholder"], match["sql"])
     return None

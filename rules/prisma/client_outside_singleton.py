@@ -9,15 +9,34 @@ client at module level hold twenty pools at once. In a Next.js app, every hot re
 the module and opens yet another pool unless the client is cached on `globalThis`.
 
 The rule reports:
-- a client created inside a request handler, middleware, Next.js API route, route handler, server action, or
-  any function or constructor, unless the function is a lazy singleton accessor
-  (`if (!client) client = new PrismaClient()`, `globalThis.prisma ??= new PrismaClient()`);
+- a client created inside a request handler, middleware, Next.js API route, route handler, server action,
+  NestJS route, or a constructor or function that runs on every call, unless the function is a lazy singleton
+  accessor (`if (!client) client = new PrismaClient()`, `globalThis.prisma ??= new PrismaClient()`);
+- a factory that returns a new client on every call (`export function createClient()`), judged by its callers
+  in every module, through functions that pass its client on (`getRepository()` calling `createClient()`):
+  reported at its `new PrismaClient()` when some caller runs it per request, with those calls as related
+  locations (one finding per factory: the defect and its fix are in the factory, whichever handlers call it);
+  silent when every caller runs once (module level) or keeps its client (`globalThis.prisma ??
+  createClient()`, a lazy accessor, a memoizer), or when only tests and scripts call it. A factory whose callers
+  cannot be found is reported as any function that makes a client per call;
 - every module-level client of a package except the shared one (the module that exports its client and is
-  imported elsewhere, or caches it on `globalThis`), naming that module;
-- as a warning, the only client of a Next.js app when it is not cached on `globalThis`.
+  imported elsewhere, or caches it on `globalThis`), naming that module; a factory's call at module level in
+  another module counts as a client of that module;
+- a module-level client in a package whose other modules import the client of another workspace package
+  (`import { prisma } from '@acme/database'`): both pools open in the same process;
+- as a warning, the only client of a Next.js app when it is not cached on `globalThis` and Next.js bundles it
+  (a page, route handler, API route or middleware imports it); a Fastify plugin or a test harness beside the
+  app is not reloaded by `next dev`.
 
-Tests, seed files, `scripts/` and other one-shot entry points are left alone (option `one-shot-paths`,
-gitignore-style globs; `extend-one-shot-paths` adds to the defaults).
+Not a second pool of the server, so left alone: a read replica handed to `readReplicas()`; a client over an
+HTTP driver adapter (`PrismaPlanetScale`, `PrismaNeonHTTP`, `PrismaD1`) or extended with Accelerate; a client
+its function disconnects and hands to nobody (a startup connection probe, a one-off job) unless that function
+runs per request; the entry file of a worker thread (it imports `parentPort` or `workerData`; a thread has
+module instances of its own); and code that runs apart from the server: tests, one-shot paths (option
+`one-shot-paths`, gitignore-style globs, by default `scripts/`, `*-scripts/`, `bin/`, seed files and
+`seed/`, `seeds/`, `prisma/seed*`, `migrations/`, test-runner setup; `extend-one-shot-paths` adds to them),
+commands that no module imports (`#!/usr/bin/env node`, `process.argv`, a file a package script runs),
+serverless function entries, and modules that only such code imports.
 
 ## Example
 ```js
@@ -67,41 +86,52 @@ if (process.env.NODE_ENV !== 'production') globalForPrisma.prisma = prisma;
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterator
+
+import re
 
 import pathspec
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from linter.context import FileContext
+from linter.flow.modules import MAX_RE_EXPORTS, module_graph
 from linter.frameworks.nextjs import ISOLATE_RUNTIME_PACKAGES, command_script_files, is_next_routed
 from linter.frameworks.prisma import prisma_client_source
-from linter.js.functions import function_name, is_exported
 from linter.js.invocation import invocation
-from linter.js.singletons import (
-    bound_names,
-    cached_on_global,
-    exports_any,
-    global_cache_objects,
-    is_global_member,
-)
-from linter.model import Finding, Level, Precision
-from linter.paths import check_glob
+from linter.model import Finding, Level, Location, Precision
+from linter.paths import check_glob, is_test_path
 from linter.project import ProjectIndex
 from linter.rule import Fact, Match, Rule, facts_of
-from linter.syntax import text
+from linter.syntax import node_at
+
+from ._client_factories import FactoryCallers, FactoryUses
+from ._client_sites import (
+    NEST_ROUTE_PHRASE,
+    PROBE,
+    FactoryClient,
+    ModuleClient,
+    PerCallClient,
+    factory_keys,
+    function_label,
+    is_nest_route,
+    module_client,
+    poolless_reason,
+)
 
 DEFAULT_ONE_SHOT_PATHS = (
     "**/scripts/**",
     "**/script/**",
+    "**/*-scripts/**",
     "**/bin/**",
     "**/seed.*",
+    "**/seed/**",
     "**/seeds/**",
     "**/seeders/**",
     "**/*.seed.*",
-    "**/prisma/seed/**",
+    "**/prisma/seed*",
     "**/migrations/**",
     "**/*test-environment.*",
     "**/jest.setup.*",
@@ -110,11 +140,19 @@ DEFAULT_ONE_SHOT_PATHS = (
 )
 # Markers of a file run as a command (`node sync-stripe.js`) rather than imported by the app.
 ENTRY_POINT_MARKERS = (b"require.main === module", b"require.main == module", b"import.meta.main", b"process.argv")
-NEXT_PACKAGES = ("next",)
 # A serverless function entry (AWS Lambda, Netlify): each is deployed and run on its own.
 LAMBDA_HANDLER_EXPORT = re.compile(
     rb"(?:module\.)?exports\.handler\s*=|export\s+(?:const|let|async\s+function|function)\s+handler\b"
 )
+# What only the entry file of a worker thread (`new Worker(file)`) reads from `worker_threads`: its channel to the
+# parent and the data it was started with.
+WORKER_ENTRY_NAMES = frozenset({"parentPort", "workerData"})
+WORKER_MODULES = frozenset({"worker_threads", "node:worker_threads"})
+NEXT_PACKAGES = ("next",)
+MODULE, PER_CALL, FACTORY = "module", "per-call", "factory"
+MAX_RELATED = 5
+MAX_BUNDLE_WALK = 2_000  # files visited looking for the Next.js route that bundles a module
+MAX_IMPORT_DEPTH = 40  # importers of importers followed to learn that only one-shot code loads a module
 
 
 def _kebab(name: str) -> str:
@@ -140,10 +178,23 @@ def _path_spec(patterns: tuple[str, ...]) -> pathspec.PathSpec:
     return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 
+@dataclass(frozen=True)
+class Site:
+    """A client created once per module load: a `new PrismaClient()`, or a call of a factory of another module."""
+
+    location: Location
+    client: ModuleClient
+
+    @property
+    def path(self) -> str:
+        return self.location.path
+
+
 class ClientOutsideSingleton(Rule):
     id = "prisma/client-outside-singleton"
     name = "ClientOutsideSingleton"
     level = Level.ERROR
+    other_levels = {Level.WARNING: "a Next.js client not cached on `globalThis` (a new pool on each hot reload in development)"}
     precision = Precision.HIGH
     tags = ("prisma", "performance", "reliability")
     needles = (b"PrismaClient",)
@@ -151,89 +202,152 @@ class ClientOutsideSingleton(Rule):
     Options = ClientOutsideSingletonOptions
 
     def check(self, match: Match, file: FileContext) -> Iterator[Fact]:
-        if file.is_test or self._one_shot(file.path):
+        if self._skipped(file.path):
             return
         new = match["new"]
-        source = prisma_client_source(match["ctor"], file)
-        if source is None:
+        if prisma_client_source(match["ctor"], file) is None:
             return
         run = invocation(new, file.path, file.root)
-        if run.runs == "per-call":
-            name = function_name(run.function) if run.function is not None else None
-            yield file.fact(self, "per-call", new, phrase=run.phrase(), handler=run.kind, function=name)
+        if run.runs != "per-call":
+            yield file.fact(self, MODULE, new, **module_client(new, run, file, poolless_reason(new, file)).data())
             return
-        if run.runs == "setup":
-            # A plugin that runs once at startup: a module-level client in all but name.
-            global_cached = False
-            exported = run.registered
-        elif run.runs == "lazy":
-            target = run.target
-            global_cached = is_global_member(target, global_cache_objects(file.root))
-            exported = is_exported(run.function, file.root) or exports_any(file.root, target, {text(target)})
+        keys = factory_keys(run.function, file) if run.kind == "function" and run.function is not None else ()
+        if run.function is not None and is_nest_route(run.function, file):
+            yield file.fact(self, PER_CALL, new, **PerCallClient(NEST_ROUTE_PHRASE).data())
+        elif keys:
+            factory = FactoryClient(keys, function_label(run.function), poolless_reason(new, file))
+            yield file.fact(self, FACTORY, new, **factory.data())
         else:
-            anchor = run.anchor
-            global_cached = cached_on_global(new, None, file.root) or cached_on_global(anchor, None, file.root)
-            exported = exports_any(file.root, anchor, bound_names(anchor) | bound_names(new))
-        entry_point = (
-            file.source.startswith(b"#!")
-            or any(m in file.source for m in ENTRY_POINT_MARKERS)
-            or LAMBDA_HANDLER_EXPORT.search(file.source) is not None
-        )
-        yield file.fact(
-            self,
-            "module",
-            new,
-            lazy=run.runs == "lazy",
-            global_cached=global_cached,
-            exported=exported,
-            entry_point=entry_point,
-        )
+            yield file.fact(self, PER_CALL, new, **PerCallClient(run.phrase()).data())
 
-    def _one_shot(self, path: str) -> bool:
+    def _skipped(self, path: str) -> bool:
+        """Tests and one-shot code (scripts, seeds, migrations): neither a server's client nor its caller."""
         patterns = tuple(self.options.one_shot_paths) + tuple(self.options.extend_one_shot_paths)
-        return bool(patterns) and _path_spec(patterns).match_file(path)
+        return is_test_path(path) or (bool(patterns) and _path_spec(patterns).match_file(path))
 
     def check_project(self, project: ProjectIndex) -> Iterator[Finding]:
-        module_sites: dict[str, dict[str, list[Fact]]] = defaultdict(lambda: defaultdict(list))
-        per_call: list[Fact] = []
+        by_kind: dict[str, list[Fact]] = defaultdict(list)
         for fact in facts_of(project, self):
-            if fact.kind == "per-call":
-                per_call.append(fact)
-            else:
-                module_sites[_package_key(project, fact.path)][fact.path].append(fact)
-        shared_by_package: dict[str, str | None] = {}
-        for package_key, by_module in module_sites.items():
-            shared, findings = self._check_package(project, by_module)
-            shared_by_package[package_key] = shared
-            yield from findings
-        for fact in per_call:
-            if project.depends_on(fact.path, ISOLATE_RUNTIME_PACKAGES) and project.packages_around(fact.path):
-                continue  # Workers cannot share I/O objects across requests: per-request clients are the way
-            shared = shared_by_package.get(_package_key(project, fact.path))
+            by_kind[fact.kind].append(fact)
+        apart = _ApartCode(project, self._skipped)
+        sites = [Site(fact.location(), ModuleClient.of(fact)) for fact in by_kind[MODULE]]
+        callers = FactoryCallers(project, lambda path: self._skipped(path) or apart.runs_apart(path))
+        factories: list[tuple[Fact, FactoryClient, FactoryUses]] = []
+        for fact in by_kind[FACTORY]:
+            if apart.imported_only_apart(fact.path):
+                continue
+            factory = FactoryClient.of(fact)
+            uses = callers.uses(fact.path, factory.keys, factory.name, factory.poolless)
+            factories.append((fact, factory, uses))
+            sites.extend(Site(call.location, call.client) for call in uses.once)
+        shared_by_package, findings = _PackageCheck(project, self, apart, sites).run()
+        yield from findings
+
+        def advice(path: str) -> str:
+            shared = shared_by_package.get(_package_key(project, path))
             if shared is not None:
-                advice = f"import the shared client from {shared} instead"
-            else:
-                advice = "create one client in a module of its own (such as lib/prisma) and import it everywhere"
-            phrase = fact.data.get("phrase", "on every call of this function")
+                return f"import the shared client from {shared} instead"
+            return "create one client in a module of its own (such as lib/prisma) and import it everywhere"
+
+        for fact in by_kind[PER_CALL]:
+            if _isolate_runtime(project, fact.path) or apart.imported_only_apart(fact.path):
+                continue
+            phrase = PerCallClient.of(fact).phrase
             yield self.finding(
                 fact.location(),
-                f"`new PrismaClient()` runs {phrase} and every client opens its own connection pool; {advice}.",
+                f"`new PrismaClient()` runs {phrase} and every client opens its own connection pool; "
+                f"{advice(fact.path)}.",
             )
+        for fact, factory, uses in factories:
+            finding = self._factory_finding(project, fact, factory, uses, advice(fact.path))
+            if finding is not None:
+                yield finding
 
-    def _check_package(self, project: ProjectIndex, by_module: dict[str, list[Fact]]) -> tuple[str | None, list[Finding]]:
+    def _factory_finding(
+        self, project: ProjectIndex, fact: Fact, factory: FactoryClient, uses: FactoryUses, advice: str
+    ) -> Finding | None:
+        calls = [c for c in uses.per_request if not _isolate_runtime(project, c.location.path)]
+        if not calls:
+            if not uses.unknown or factory.poolless == PROBE or _isolate_runtime(project, fact.path):
+                return None  # every caller runs once or caches the client; or the factory closes its client
+            return self.finding(
+                fact.location(),
+                f"`new PrismaClient()` runs on every call of `{factory.name}()` and every client opens its own "
+                f"connection pool; {advice}.",
+            )
+        first = calls[0]
+        files = sorted({c.location.path for c in calls})
+        where = first.location.path if first.location.path != fact.path else "this module"
+        through = f" through `{first.callee}()`" if first.through else ""
+        more = ""
+        if len(calls) > 1:
+            more = f"; {len(calls) - 1} more call{'s' if len(calls) > 2 else ''} per request"
+            if len(files) > 1:
+                more += f" in {len(files)} files in all"
+        related = []
+        for call in calls[:MAX_RELATED]:
+            note = f"calls `{call.callee}()` {call.phrase}"
+            related.append(call.location.model_copy(update={"message": note}))
+            for hop in call.through:
+                related.append(hop.location.model_copy(update={"message": f"calls `{hop.callee}()`"}))
+        return self.finding(
+            fact.location(),
+            f"`{factory.name}()` creates a new PrismaClient, with its own connection pool, on every call, and "
+            f"{where} calls it{through} {_elsewhere(first.phrase)}{more}; create the client once (a module-level "
+            f"singleton, cached on `globalThis` in a Next.js app) and import it there instead.",
+            related=related,
+        )
+
+
+class _PackageCheck:
+    """The module-level clients of each package: every module but the shared one is a second pool; a Next.js
+    app's only client must be cached on `globalThis`; a package that imports another package's client must not
+    make its own."""
+
+    def __init__(
+        self, project: ProjectIndex, rule: ClientOutsideSingleton, apart: "_ApartCode", sites: list[Site]
+    ) -> None:
+        self.project = project
+        self.rule = rule
+        self.apart = apart
+        self.by_package: dict[str, dict[str, list[Site]]] = defaultdict(lambda: defaultdict(list))
+        for site in sites:
+            if not site.client.poolless:
+                self.by_package[_package_key(project, site.path)][site.path].append(site)
+
+    def run(self) -> tuple[dict[str, str | None], list[Finding]]:
+        shared_by_package: dict[str, str | None] = {}
+        findings: list[Finding] = []
+        kept_modules = {
+            key: sorted(m for m in modules if not self.apart.runs_apart(m))
+            for key, modules in self.by_package.items()
+        }
+        for key, modules in sorted(kept_modules.items()):
+            by_module = self.by_package[key]
+            foreign = self._foreign_client(key, kept_modules)
+            loaded = [m for m in modules if self.project.importers_of(m) or is_next_routed(m)]
+            if foreign is not None and loaded:
+                shared_by_package[key] = foreign[0]
+                findings.extend(self._foreign_findings(loaded, by_module, foreign))
+                continue
+            shared, found = self._check_package(modules, by_module)
+            shared_by_package[key] = shared
+            findings.extend(found)
+        return shared_by_package, findings
+
+    def _check_package(self, modules: list[str], by_module: dict[str, list[Site]]) -> tuple[str | None, list[Finding]]:
         """The module every other one should import (or None), and the findings of one package."""
-        modules = sorted(m for m in by_module if not _one_shot_entry(project, m, by_module[m]))
         if not modules:
             return None, []
         findings: list[Finding] = []
-        shared = _shared_module(project, modules, by_module)
+        shared = self._shared_module(modules, by_module)
         kept = shared or modules[0]
         if len(modules) > 1:
             kept_site = by_module[kept][0]
             for module in modules:
                 if module == kept:
                     continue
-                for fact in by_module[module]:
+                for site in by_module[module]:
                     if shared is not None:
                         message = (
                             f"This module creates its own PrismaClient ({len(modules)} modules of this package do, "
@@ -247,13 +361,13 @@ class ClientOutsideSingleton(Rule):
                             f"the client once in a module of its own, export it and import it here instead."
                         )
                     note = "the shared client" if shared is not None else "the first module-level client in path order"
-                    related = [kept_site.location(note)]
-                    findings.append(self.finding(fact.location(), message, related=related))
+                    related = [kept_site.location.model_copy(update={"message": note})]
+                    findings.append(self.rule.finding(site.location, message, related=related))
         sites = by_module[kept]
-        if _is_next_package(project, kept) and not any(f.data.get("global_cached") for f in sites):
+        if not any(s.client.global_cached for s in sites) and self._bundled_by_next(kept):
             findings.append(
-                self.finding(
-                    sites[0].location(),
+                self.rule.finding(
+                    sites[0].location,
                     "In a Next.js app every hot reload in development re-runs this module and opens a new "
                     "connection pool; cache the client on `globalThis` (`globalForPrisma.prisma ??= new "
                     "PrismaClient()`).",
@@ -262,41 +376,176 @@ class ClientOutsideSingleton(Rule):
             )
         return shared, findings
 
+    def _shared_module(self, modules: list[str], by_module: dict[str, list[Site]]) -> str | None:
+        """The singleton module: it exports its client and other modules import it, or it caches it on globalThis."""
+        candidates = []
+        for module in modules:
+            sites = by_module[module]
+            exported = any(s.client.exported for s in sites)
+            global_cached = any(s.client.global_cached for s in sites)
+            importers = len(self.project.importers_of(module)) if exported else 0
+            if importers or global_cached:
+                candidates.append((not (exported and global_cached), -importers, not global_cached, module))
+        return min(candidates)[-1] if candidates else None
+
+    def _bundled_by_next(self, module: str) -> bool:
+        """Next.js bundles the module: its package is a Next.js app (a monorepo root's `next` for a docs site does
+        not make its Express or Fastify apps Next.js apps) and a page, route or middleware imports it, directly or
+        through other modules. A Fastify plugin or a test helper beside a Next.js app is not reloaded by it."""
+        package = self.project.package_of(module)
+        if package is None or not package.depends_on(NEXT_PACKAGES):
+            return False
+        frontier, seen = [module], {module}
+        while frontier and len(seen) < MAX_BUNDLE_WALK:
+            following = []
+            for path in frontier:
+                if is_next_routed(path):
+                    return True
+                for importer in self.project.importers_of(path):
+                    if importer not in seen and not self.apart.skipped(importer):
+                        seen.add(importer)
+                        following.append(importer)
+            frontier = following
+        return False
+
+    def _foreign_client(self, key: str, kept_modules: dict[str, list[str]]) -> tuple[str, Location] | None:
+        """(client module, where it is imported): a module-level client of another package that a module of this
+        package imports for its value. Importing it opens that pool in this package's process."""
+        for other, modules in sorted(kept_modules.items()):
+            if other == key:
+                continue
+            for module in modules:
+                if any(s.client.lazy for s in self.by_package[other][module]):
+                    continue  # created only when its accessor is called
+                for importer, target in self._importers(module).items():
+                    if _package_key(self.project, importer) != key or self.apart.skipped(importer):
+                        continue
+                    where = self._value_import(importer, target)
+                    if where is not None:
+                        return module, where
+        return None
+
+    def _importers(self, module: str) -> dict[str, str]:
+        """importer → the file it imports: `module`, or a file of its own package that re-exports it
+        (`packages/db/src/index.ts` re-exporting `./client`)."""
+        graph = module_graph(self.project)
+        package = _package_key(self.project, module)
+        found: dict[str, str] = {}
+        frontier, seen = [module], {module}
+        for _ in range(MAX_RE_EXPORTS):
+            following = []
+            for target in frontier:
+                for importer in self.project.importers_of(target):
+                    if importer in seen:
+                        continue
+                    seen.add(importer)
+                    found[importer] = target
+                    if _package_key(self.project, importer) == package:
+                        table = graph.exports(importer)
+                        if table is not None and table.re_exports:
+                            following.append(importer)
+            frontier = following
+        return found
+
+    def _value_import(self, importer: str, module: str) -> Location | None:
+        """Where `importer` imports `module` for a value, not only for types (`import type { User } from
+        '@repo/db'`); None when it does not."""
+        file = module_graph(self.project).file(importer)
+        if file is None:
+            return None
+        for reference in file.module_references:
+            if self.project.resolve(importer, reference.specifier) != module:
+                continue
+            node = node_at(file.root, reference.start_byte, reference.end_byte)
+            while node is not None and node.parent is not None and node.parent.type != "program":
+                node = node.parent
+            if node is None:
+                continue
+            if node.type == "import_statement" and any(child.type == "type" for child in node.children[:2]):
+                continue
+            return file.location(node)
+        return None
+
+    def _foreign_findings(
+        self, modules: list[str], by_module: dict[str, list[Site]], foreign: tuple[str, Location]
+    ) -> list[Finding]:
+        client_module, imported_at = foreign
+        shared = self.by_package[_package_key(self.project, client_module)].get(client_module, [])
+        findings = []
+        for module in modules:
+            for site in by_module[module]:
+                related = [imported_at.model_copy(update={"message": f"imports the client of {client_module}"})]
+                if shared:
+                    related.insert(0, shared[0].location.model_copy(update={"message": "the shared client"}))
+                findings.append(
+                    self.rule.finding(
+                        site.location,
+                        f"This module creates its own PrismaClient while {imported_at.path} in the same package "
+                        f"imports the client of {client_module}: two connection pools in one process; import that "
+                        f"client here instead.",
+                        related=related,
+                    )
+                )
+        return findings
+
+
+class _ApartCode:
+    """Code that does not run in the server's process: tests and one-shot paths (`skipped`), a file that runs on
+    its own and that no module imports (a command, a serverless function, a worker thread's entry), and a module
+    that only such code imports (a helper of a command-line tool, a test fixture package)."""
+
+    def __init__(self, project: ProjectIndex, skipped) -> None:
+        self.project = project
+        self.skipped = skipped
+        self._apart: dict[str, bool] = {}
+
+    def runs_apart(self, path: str, depth: int = 0) -> bool:
+        if path not in self._apart:
+            if depth > MAX_IMPORT_DEPTH:
+                return False  # not known to be apart
+            self._apart[path] = False  # an import cycle: not known to be apart
+            importers = self.project.importers_of(path)
+            if importers:
+                verdict = all(self.skipped(i) or self.runs_apart(i, depth + 1) for i in importers)
+            else:
+                verdict = not is_next_routed(path) and self._runs_on_its_own(path)
+            self._apart[path] = verdict
+        return self._apart[path]
+
+    def imported_only_apart(self, path: str) -> bool:
+        """Some code imports the module, and all of it runs apart from the server."""
+        return bool(self.project.importers_of(path)) and self.runs_apart(path)
+
+    def _runs_on_its_own(self, path: str) -> bool:
+        package = self.project.package_of(path)
+        if package is not None and path in command_script_files(package.dir, package.scripts, package.main):
+            return True
+        source = self.project.read_js_source(path) or b""
+        if source.startswith(b"#!") or any(m in source for m in ENTRY_POINT_MARKERS):
+            return True
+        return bool(LAMBDA_HANDLER_EXPORT.search(source)) or (b"worker_threads" in source and self._worker_entry(path))
+
+    def _worker_entry(self, path: str) -> bool:
+        """The entry file of a worker thread: it imports `parentPort` or `workerData` from `worker_threads`."""
+        file = module_graph(self.project).file(path)
+        return file is not None and any(
+            b.module in WORKER_MODULES and b.imported in WORKER_ENTRY_NAMES for b in file.import_bindings
+        )
+
+
+def _elsewhere(phrase: str) -> str:
+    """'on every request in this Express middleware', said of code in another place: '... in an Express middleware'."""
+    before, this, after = phrase.partition(" this ")
+    if not this:
+        return phrase
+    return f"{before} {'an' if after[:1].lower() in 'aeiou' else 'a'} {after}"
+
 
 def _package_key(project: ProjectIndex, path: str) -> str:
     package = project.package_of(path)
     return package.dir if package is not None else ""
 
 
-def _one_shot_entry(project: ProjectIndex, module: str, facts: list[Fact]) -> bool:
-    """An entry point that no module imports and that runs on its own: a command (`#!/usr/bin/env node`,
-    `process.argv`, `require.main === module`, or a file a package script runs: `"sync": "node sync.js"`) or a
-    serverless function (`export const handler`). Its client is not a second pool of the server."""
-    if project.importers_of(module) or is_next_routed(module):
-        return False
-    if any(f.data.get("entry_point") for f in facts):
-        return True
-    package = project.package_of(module)
-    if package is None:
-        return False
-    return module in command_script_files(package.dir, package.scripts, package.main)
-
-
-def _shared_module(project: ProjectIndex, modules: list[str], by_module: dict[str, list[Fact]]) -> str | None:
-    """The singleton module: it exports its client and other modules import it, or it caches it on globalThis."""
-    candidates = []
-    for module in modules:
-        facts = by_module[module]
-        exported = any(f.data.get("exported") for f in facts)
-        global_cached = any(f.data.get("global_cached") for f in facts)
-        importers = len(project.importers_of(module)) if exported else 0
-        if importers or global_cached:
-            candidates.append((not (exported and global_cached), -importers, not global_cached, module))
-    return min(candidates)[-1] if candidates else None
-
-
-def _is_next_package(project: ProjectIndex, path: str) -> bool:
-    """The module's own package (nearest package.json) is a Next.js app; a monorepo root's `next` (for a docs
-    site, say) does not make its Express or Fastify apps Next.js apps."""
-    package = project.package_of(path)
-    return package is not None and package.depends_on(NEXT_PACKAGES)
+def _isolate_runtime(project: ProjectIndex, path: str) -> bool:
+    """Cloudflare Workers cannot share I/O objects across requests: a client per request is their way."""
+    return project.depends_on(path, ISOLATE_RUNTIME_PACKAGES) and bool(project.packages_around(path))

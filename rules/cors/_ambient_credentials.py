@@ -1,0 +1,60 @@
+"""Does an app have credentials a browser sends on its own?
+
+`credentials: true` only matters when the browser holds something for the API that it attaches by itself:
+cookies (a session, a token in a cookie), HTTP authentication, a client certificate. A bearer token in the
+`Authorization` header is added by the page's own code, so a foreign page has none to send.
+
+`has_ambient_credentials(project, path)` answers for the package of `path` (its nearest `package.json`), and
+errs towards yes: yes when there is no `package.json` to judge by, when a dependency of the package or of one
+around it names cookies, sessions or an authentication library, when it depends on another package of the
+repository (whose code could read cookies for it), when a source file of the package mentions cookies,
+sessions, an HTTP authentication challenge or the identity headers of a signing-in proxy, or when the package
+has more files than are read here. No only
+when none of these holds.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from linter.project import ProjectIndex
+
+# Dependencies that keep a session or read cookies for the app (auth libraries do it inside).
+_CREDENTIAL_DEPENDENCIES = re.compile(
+    r"cookie|session|auth|passport|clerk|lucia|iron|supabase|kinde|workos|keycloak|openid|oidc|grant", re.I
+)
+# Also the headers a signing-in proxy in front of the app (oauth2-proxy, Cloudflare Access, IAP) adds once its
+# own cookie checks out: the app then trusts a cookie it never reads.
+_CREDENTIAL_WORDS = (b"cookie", b"Cookie", b"COOKIE", b"session", b"Session", b"SESSION", b"WWW-Authenticate",
+                     b"www-authenticate", b"requestCert", b"forwarded-user", b"Forwarded-User", b"auth-request-",
+                     b"Auth-Request-", b"cf-access-", b"Cf-Access-", b"iap-jwt", b"Iap-Jwt")  # fmt: skip
+MAX_FILES_READ = 4_000  # source files of one package read for the words above
+
+
+def has_ambient_credentials(project: "ProjectIndex", path: str) -> bool:
+    package = project.package_of(path)
+    if package is None or package.manifest is None:
+        return True
+    return project.memo(("rules.cors.ambient-credentials", package.dir), lambda: _package_has_them(project, path))
+
+
+def _package_has_them(project: "ProjectIndex", path: str) -> bool:
+    packages = project.packages_around(path)
+    dependencies = {name for package in packages for name in package.dependencies}
+    if any(_CREDENTIAL_DEPENDENCIES.search(name) for name in dependencies):
+        return True
+    workspace = {package.name for package in project.packages.values() if package.name}
+    if dependencies & workspace:
+        return True
+    folder = packages[0].dir
+    prefix = f"{folder}/" if folder else ""
+    sources = [file for file in project.files if file.startswith(prefix) and project.package_of(file) is packages[0]]
+    if len(sources) > MAX_FILES_READ:
+        return True
+    for source_path in sources:
+        source = project.read_js_source(source_path)
+        if source is None or any(word in source for word in _CREDENTIAL_WORDS):
+            return True
+    return False

@@ -1,0 +1,184 @@
+"""The value-flow engine's contract: export tables and function keys, the cached summary, the join's bounds, and
+what a cross-file finding carries (both ends, a code flow through every file, suppression at its location)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from linter.engine import RunOptions, run
+from linter.flow.callees import Callee
+from linter.formatters.sarif import sarif_log
+from linter.flow.summary import FlowStep, FlowSummary, Origin, SchemaRef, SinkRecord
+from linter.frameworks.request_inputs import Input
+from linter.js.exports import export_table, function_key
+from linter.js.functions import FUNCTION_TYPES
+from linter.model import Span
+from linter.syntax import parse, walk
+from tests.project_builder import write_files
+from tests.sarif_schema import assert_valid_sarif
+
+PACKAGE = '{"name": "shop", "private": true, "dependencies": {"@prisma/client": "5.22.0", "express": "4.21.0"}}'
+ROUTE = """const express = require('express');
+const orders = require('./orders');
+
+const router = express.Router();
+
+router.get('/orders', async (req, res) => {
+  res.json(await orders.list(Number(req.query.limit) || 20));
+});
+
+module.exports = router;
+"""
+SERVICE = """const { prisma } = require('./db');
+
+async function list(limit) {
+  return prisma.order.findMany({ take: limit });
+}
+
+module.exports = { list };
+"""
+DB = "const { PrismaClient } = require('@prisma/client');\nmodule.exports = { prisma: new PrismaClient() };\n"
+
+
+def _lint(root: Path, **options):
+    return run(RunOptions(paths=[root], select=["pagination"], jobs=1, use_cache=False, **options))
+
+
+@pytest.fixture
+def shop(tmp_path):
+    return write_files(
+        tmp_path / "shop",
+        {".git/HEAD": "ref: refs/heads/main\n", "package.json": PACKAGE, "src/routes.js": ROUTE, "src/orders.js": SERVICE, "src/db.js": DB},
+    )
+
+
+# --- export tables and function keys -----------------------------------------------------------------------
+
+
+def _keys(source: str) -> list[str | None]:
+    tree = parse(source.encode(), "typescript")
+    return [function_key(n) for n in walk(tree.root_node) if n.type in FUNCTION_TYPES and n.is_named]
+
+
+def test_function_keys_name_what_other_modules_reach():
+    source = """
+export function list(a) {}
+export const get = async (a) => {};
+export default class Leads { async page(q) {} }
+const helpers = { find(a) {}, other: (b) => {} };
+function outer() { return () => 1; }
+exports.more = function (z) {};
+"""
+    assert _keys(source) == ["list", "get", "Leads.page", "helpers.find", "helpers.other", "outer", None, "<exports>.more"]
+
+
+def test_export_table_maps_exported_names_to_local_keys():
+    source = """
+import { x } from './x';
+export { list as findOrders };
+export * from './barrel';
+export { a as b } from './c';
+const service = new OrderService();
+const helpers = { paginate };
+module.exports = { run: () => 1, helpers };
+"""
+    table = export_table(parse(source.encode(), "typescript").root_node)
+    assert table.names == {"findOrders": "list", "run": "<exports>.run", "helpers": "helpers"}
+    assert [(r.name, r.module, r.imported) for r in table.re_exports] == [("*", "./barrel", "*"), ("b", "./c", "a")]
+    assert table.local_of("service.list") == "OrderService.list"
+    assert table.local_of("helpers.paginate") == "paginate"
+    assert type(table).from_data(json.loads(json.dumps(table.to_data()))) == table
+
+
+# --- the cached summary --------------------------------------------------------------------------------------
+
+
+def _span(line: int) -> Span:
+    return Span(start_line=line, start_column=1, end_line=line, end_column=5)
+
+
+def test_a_summary_survives_the_cache_and_refuses_what_it_did_not_write():
+    origin = Origin(
+        call=Callee("./paging", "default", ("size",)),
+        arguments=((0, Origin(input=Input("params", "the query string"), steps=(FlowStep(_span(3), "x"),))),),
+        path=("limit",),
+        checks=(SchemaRef("./schemas", "listQuery", "limit", ("querystring",)),),
+        handler="list",
+    )
+    summary = FlowSummary("page-size", [SinkRecord(_span(9), "Prisma `take`", origin)])
+    data = json.loads(json.dumps(summary.to_data()))
+    assert FlowSummary.from_data(data) == summary
+    data[1][0][2][0] = 7  # a handler key that is not text
+    with pytest.raises(TypeError):
+        FlowSummary.from_data(data)
+
+
+# --- cross-file findings -------------------------------------------------------------------------------------
+
+
+def test_a_cross_file_finding_names_both_ends_and_flows_through_both_files(shop):
+    report = _lint(shop).report
+    (finding,) = report.active_findings
+    assert (finding.path, finding.span.start_line) == ("src/orders.js", 4)
+    assert "src/routes.js" in finding.message and "`limit`" in finding.message
+    assert {step.path for step in finding.code_flow} == {"src/routes.js", "src/orders.js"}
+    assert finding.code_flow[0].path == "src/routes.js" and finding.code_flow[-1].path == "src/orders.js"
+    log = sarif_log(report)
+    assert_valid_sarif(log)
+    locations = log["runs"][0]["results"][0]["codeFlows"][0]["threadFlows"][0]["locations"]
+    assert {loc["location"]["physicalLocation"]["artifactLocation"]["uri"] for loc in locations} == {"src/routes.js", "src/orders.js"}
+
+
+def test_a_cross_file_finding_is_suppressed_at_its_location(shop):
+    service = shop / "src/orders.js"
+    service.write_text(
+        SERVICE.replace(
+            "  return prisma.order.findMany",
+            "  // loadlint-ignore pagination/uncapped-limit -- the gateway caps limit at 50\n  return prisma.order.findMany",
+        )
+    )
+    result = _lint(shop)
+    assert result.report.active_findings == ()
+    (suppressed,) = [f for f in result.report.findings if f.suppressed]
+    assert suppressed.suppression_reason == "the gateway caps limit at 50"
+
+
+def test_a_cap_in_the_caller_leaves_no_finding(shop):
+    (shop / "src/routes.js").write_text(ROUTE.replace("Number(req.query.limit) || 20", "Math.min(Number(req.query.limit) || 20, 100)"))
+    assert _lint(shop).report.active_findings == ()
+
+
+def test_a_finding_across_files_is_reported_only_when_its_sink_file_is(shop):
+    assert _lint_paths(shop, shop / "src/routes.js") == []
+    assert _lint_paths(shop, shop / "src/orders.js") == [("src/orders.js", 4)]
+
+
+def _lint_paths(root: Path, *paths: Path):
+    result = run(RunOptions(paths=list(paths), select=["pagination"], jobs=1, use_cache=False))
+    return [(f.path, f.span.start_line) for f in result.report.active_findings]
+
+
+def test_long_call_chains_and_cycles_end(tmp_path):
+    """A page size handed through 40 modules in a ring ends within the join's bounds, without error."""
+    files = {".git/HEAD": "x", "package.json": PACKAGE, "src/db.js": DB}
+    count = 40
+    for index in range(count):
+        following = (index + 1) % count
+        files[f"src/m{index}.js"] = (
+            f"const {{ step{following} }} = require('./m{following}');\n"
+            f"const {{ prisma }} = require('./db');\n"
+            f"function step{index}(limit) {{\n"
+            f"  if (typeof limit === 'number') return prisma.item.findMany({{ take: limit }});\n"
+            f"  return step{following}(limit);\n"
+            f"}}\n"
+            f"module.exports = {{ step{index} }};\n"
+        )
+    files["src/route.js"] = "const { step0 } = require('./m0');\nmodule.exports = (req, res) => step0(req.query.limit);\n"
+    root = write_files(tmp_path / "ring", files)
+    result = _lint(root)
+    assert not result.incomplete
+    # Only the modules within the hop bound of the route are reached: the join stops, the run goes on.
+    assert 0 < len(result.report.active_findings) < count
