@@ -7,32 +7,42 @@ the limit times the number of instances, and every deploy or restart resets the 
 scraping client just spreads its requests. When the app already runs Redis, a Redis store costs one line.
 
 The rule reports, in an app that has Redis (see below):
-- a limiter without a shared store: no `store` (or `store: undefined`, or `new MemoryStore()`), a
-  `ThrottlerModule` without `storage`, `@fastify/rate-limit` without `redis`, `new RateLimiterMemory()`
-  (except as the `insuranceLimiter` of a Redis limiter), or counts kept by hand in a `Map`, an LRU cache or an
-  object that outlives the request;
-- a store set only when Redis is there (`store: redisClient ? new RedisStore(...) : undefined`,
-  `...(redis && { store })`, a limiter with a store in one branch of `if (redis)` and one without in the other,
-  a hand-written in-memory limiter beside the Redis limiter it stands in for): when Redis is not configured the
-  limits silently become per instance. A branch on something else (`NODE_ENV`, a deployment mode, a feature
-  switch) is a deliberate choice and is left alone, and so is an in-memory stand-in used only while Redis
-  fails (called from a `catch` block);
-- as an error, a `RedisStore` on a node-redis client (`createClient()`) built before `connect()` is called on
-  it: rate-limit-redis sends its scripts to Redis as soon as the limiter is created and node-redis rejects
-  commands until `connect()` has been called (ClientClosedError; before rate-limit-redis 5 that rejection is
-  unhandled and stops the process). The rule follows the program from its entry modules, through imports in
-  order and into the functions they call (`start()` → `await initializeRedis()`), so a limiter created when
-  its module is imported is reported when the client is connected only later. ioredis clients connect by
-  themselves and queue commands, and a `sendCommand` that awaits a lazy getter connects on first use: both
-  are fine;
-- one store instance passed to two limiters: both count under the same keys, so every request is counted
-  twice (express-rate-limit 7.3+ logs ERR_ERL_STORE_REUSE).
+- a limiter without a shared store: no `store` (or `store: undefined` or `null`, or `new MemoryStore()`), a
+  `ThrottlerModule` without `storage`, `@fastify/rate-limit` without `redis` (or `store`),
+  `new RateLimiterMemory()` (except as the `insuranceLimiter` of a Redis limiter), or counts kept by hand in a
+  `Map`, an LRU cache or an object that outlives the request. When the app connects Redis only in a later
+  startup step (`await initRedis()` in `start()`), the finding says where, with a Redis store built after it
+  as the fix;
+- a store set only when Redis is there, on a test that names Redis or Valkey (`store: redisClient ? new
+  RedisStore(...) : undefined`, `...(redis && { store })`, `let store; if (process.env.REDIS_URL) store = …`,
+  a limiter with a store in one branch of `if (redis)` and one without in the other), and a hand-written
+  in-memory limiter in a module that also imports a Redis client, `@upstash/ratelimit`, `@vercel/kv` or
+  rate-limit-redis (the Redis limiter it stands in for): when Redis is not configured the limits silently
+  become per instance. A branch on anything else (`NODE_ENV`, a deployment mode, a feature switch) is a
+  deliberate choice and is left alone, and so is an in-memory stand-in whose functions are called only from
+  `catch` blocks (while Redis fails).
+
+In any app, it reports:
+- as an error, a `RedisStore` (rate-limit-redis) on a node-redis client (`createClient()`) built before
+  `connect()` is called on it: rate-limit-redis sends its scripts to Redis as soon as the limiter is created
+  and node-redis rejects commands until `connect()` has been called (ClientClosedError; before
+  rate-limit-redis 5 that rejection is unhandled and stops the process). The rule follows the program from
+  its entry modules (the modules nobody imports that lead to the limiter), through imports in order and into
+  the functions they call (`start()` → `await initializeRedis()`), so a limiter created when its module is
+  imported is reported when the client is connected only later. ioredis clients connect by themselves and
+  queue commands, Upstash clients speak HTTP, and a `sendCommand` that awaits a lazy getter connects on first
+  use: all are fine;
+- one module-level store instance passed to two limiters: both count under the same keys, so every request
+  is counted twice (express-rate-limit 7.3+ logs ERR_ERL_STORE_REUSE).
 
 An app has Redis when its own package.json declares a Redis client (`redis`, `ioredis`, `@upstash/redis`,
 `@redis/client`), a module of its package imports one, its package declares and imports a Redis-backed library
-(BullMQ or Bull, a Redis cache store, `@fastify/redis`, `@upstash/ratelimit`, …), or it depends on a workspace
-package of the monorepo that declares one (`"@acme/redis": "workspace:*"`). Each app is judged by its own
-package and the workspace packages it depends on, not by the root package of the monorepo.
+(BullMQ or Bull, a Redis cache or session store, `@fastify/redis`, `@upstash/ratelimit`, …), or it depends on a
+workspace package of the monorepo that declares a Redis client or a Redis-backed library, directly or through
+other workspace packages (`"@acme/redis": "workspace:*"`). Each app is judged by its own package and the
+workspace packages it depends on, not by the root package of the monorepo. Test files are not read, and
+hand-written limiters are not looked for in one-off scripts (`scripts/`, `seeds/`, `migrations/`, `seed*`
+files): what they count dies with them.
 
 The limiter is also reported where the app does not use Redis at all when the option `require-shared-store`
 is set (for apps that run several instances):
@@ -48,7 +58,7 @@ require-shared-store = true
   `RateLimiterRedis` it is fine);
 - NestJS: `ThrottlerModule.forRoot(...)` and `forRootAsync({ useFactory })` of @nestjs/throttler, read for a
   `storage` (`ThrottlerStorageRedisService` of @nest-lab/throttler-storage-redis or nestjs-throttler-storage-redis);
-  options from `useClass` or `useExisting` are not read;
+  options from `useClass` or `useExisting`, or from a `useFactory` defined elsewhere, are not read;
 - Fastify: `fastify.register(rateLimit, {...})` of @fastify/rate-limit (or fastify-rate-limit), imported,
   `require`d or `import()`ed in place, read for `redis` (or a custom `store`);
 - limiters written by hand in any framework (Express, Fastify, Next.js route handlers, NestJS services): a
