@@ -63,10 +63,13 @@ require-shared-store = true
   `require`d or `import()`ed in place, read for `redis` (or a custom `store`);
 - limiters written by hand in any framework (Express, Fastify, Next.js route handlers, NestJS services): a
   store (`Map`, lru-cache, `{}`) held at module level, in a class field or by a factory that hands out the
-  functions using it, read by key, counted up and compared with a limit within a window of time, in code
-  that says it limits (a name speaking of limits or throttling, a 429 answer). Caches, registries of limiter
+  functions using it, read by key, counted up and compared with a limit by a function that reads it, within a
+  window of time (the clock, a window, a TTL or an expiry is mentioned), in code that says it limits (the name
+  of the store, of a function or class using it or of the file speaks of limits, throttling, brute force or
+  lockouts, or the function comparing answers 429 or mentions rate limits). Caches, registries of limiter
   objects, in-flight counters released in `finally` and bounds on how many distinct keys were seen read and
-  write by key too and are left alone.
+  write by key too and are left alone. Not recognised yet: a store class whose count only its caller compares
+  (`const count = await store.incr(key); if (count > max) …`).
 
 ## Example
 ```js
