@@ -147,7 +147,14 @@ from linter.rules.cors._cors_calls import (
 from linter.js.expressions import arguments_of, callee, member_object, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function, function_body, parameter_names
 from linter.js.imports import string_value
-from linter.rules.cors._imported_cors import ORIGIN, ImportedPolicy, imported_policies, imported_value, policy_objects
+from linter.rules.cors._imported_cors import (
+    ORIGIN,
+    ImportedPolicy,
+    exported_only,
+    imported_policies,
+    imported_value,
+    policy_objects,
+)
 from linter.rules.cors._origin_names import OriginNames
 from linter.rules.cors._origin_paths import (
     ALWAYS,
@@ -293,7 +300,9 @@ class PermissiveOrigin(Rule):
             return
         entry = match["entry"]
         config = cors_config(entry.parent, file) if entry.parent is not None else None
-        if config is None or _only_in_development(config.object, file) or _route_free(config, file):
+        if config is None or _judged_where_applied(config, file):
+            return
+        if _only_in_development(config.object, file) or _route_free(config, file):
             return
         policy = _Policy.of(config, file)
         if text(match.get("key") or entry) == "credentials":
@@ -338,7 +347,8 @@ class PermissiveOrigin(Rule):
         if not facts:
             return
         graph = module_graph(project)
-        reported: set = set()
+        # One finding per place: a policy that several modules apply names the first and links the others.
+        reported: dict[tuple, Finding] = {}
         for fact in facts:
             try:
                 policy = ImportedPolicy.from_data(fact.data)
@@ -351,12 +361,16 @@ class PermissiveOrigin(Rule):
             if target.path == fact.path or target.is_test or _DEV_TOOL_CONFIG.search(target.path):
                 continue
             for finding in self._applied_elsewhere(fact, policy, target, value):
-                key = (finding.path, finding.span, finding.message)
                 if _needs_credentials(finding) and not has_ambient_credentials(project, fact.path):
                     continue
-                if key not in reported:
-                    reported.add(key)
-                    yield finding
+                key = (finding.path, finding.span, finding.level)
+                first = reported.get(key)
+                if first is None:
+                    reported[key] = finding
+                else:
+                    more = tuple(r for r in finding.related if r not in first.related)
+                    reported[key] = first.model_copy(update={"related": first.related + more})
+        yield from reported.values()
 
     def _applied_elsewhere(self, fact: Fact, imported: ImportedPolicy, target: FileContext, value: Node) -> list[Finding]:
         """The findings of an origin or options object of `target` as the CORS call of `fact` applies it, less
@@ -388,7 +402,9 @@ class PermissiveOrigin(Rule):
 
     def _alone(self, config: CorsConfig | None, file: FileContext) -> list[Finding]:
         """What the per-file check reports for `config`, read in its own module."""
-        if config is None or _only_in_development(config.object, file) or _route_free(config, file):
+        if config is None or _judged_where_applied(config, file):
+            return []
+        if _only_in_development(config.object, file) or _route_free(config, file):
             return []
         policy = _Policy.of(config, file)
         if config.origin is None:
@@ -541,6 +557,12 @@ def _released(fact: Fact) -> Finding | None:
     except (KeyError, TypeError, ValueError):
         return None
     return finding if finding.path == fact.path else None
+
+
+def _judged_where_applied(config: CorsConfig, file: FileContext) -> bool:
+    """Options this module exports and never uses itself: they configure nothing until another module's CORS
+    call applies them, so they are judged there, in the project phase, and not at all when none does."""
+    return config.object.start_byte in exported_only(file)
 
 
 def _route_free(config: CorsConfig, file: FileContext) -> bool:
