@@ -400,15 +400,23 @@ def _collect_objects(file: "FileContext", value: Node | None, used: frozenset[st
 def _used_names(file: "FileContext") -> frozenset[str]:
     """The names the module refers to anywhere but in declaring them and in exporting them (`export default a`,
     `export { a }`, `module.exports = a`, `module.exports = { a, b: c }`, `exports.x = a`)."""
+    return file.memo("rules.cors.used-names", lambda: frozenset(_uses(file)))
 
-    def collect() -> frozenset[str]:
-        used = set()
+
+def uses_of(file: "FileContext", name: str) -> tuple[Node, ...]:
+    """The places the module refers to `name` (any binding of it), but in declaring and exporting it."""
+    return _uses(file).get(name, ())
+
+
+def _uses(file: "FileContext") -> dict[str, tuple[Node, ...]]:
+    def collect() -> dict[str, tuple[Node, ...]]:
+        uses: dict[str, list[Node]] = {}
         for node in walk(file.root):
             if node.type in ("identifier", "shorthand_property_identifier") and not _declares_or_exports(node):
-                used.add(text(node))
-        return frozenset(used)
+                uses.setdefault(text(node), []).append(node)
+        return {name: tuple(nodes) for name, nodes in uses.items()}
 
-    return file.memo("rules.cors.used-names", collect)
+    return file.memo("rules.cors.uses", collect)
 
 
 def _declares_or_exports(name: Node) -> bool:

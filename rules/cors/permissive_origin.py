@@ -154,6 +154,7 @@ from linter.rules.cors._imported_cors import (
     imported_policies,
     imported_value,
     policy_objects,
+    uses_of,
 )
 from linter.rules.cors._origin_names import OriginNames
 from linter.rules.cors._origin_paths import (
@@ -300,7 +301,7 @@ class PermissiveOrigin(Rule):
             return
         entry = match["entry"]
         config = cors_config(entry.parent, file) if entry.parent is not None else None
-        if config is None or _judged_where_applied(config, file):
+        if config is None or _judged_where_applied(config, file) or _used_only_in_development(config, file):
             return
         if _only_in_development(config.object, file) or _route_free(config, file):
             return
@@ -402,7 +403,7 @@ class PermissiveOrigin(Rule):
 
     def _alone(self, config: CorsConfig | None, file: FileContext) -> list[Finding]:
         """What the per-file check reports for `config`, read in its own module."""
-        if config is None or _judged_where_applied(config, file):
+        if config is None or _judged_where_applied(config, file) or _used_only_in_development(config, file):
             return []
         if _only_in_development(config.object, file) or _route_free(config, file):
             return []
@@ -563,6 +564,19 @@ def _judged_where_applied(config: CorsConfig, file: FileContext) -> bool:
     """Options this module exports and never uses itself: they configure nothing until another module's CORS
     call applies them, so they are judged there, in the project phase, and not at all when none does."""
     return config.object.start_byte in exported_only(file)
+
+
+def _used_only_in_development(config: CorsConfig, file: FileContext) -> bool:
+    """Options held by a name that this module uses only in development (`isProduction ? productionCors :
+    developmentCors`). Another module that imports them is judged on its own, in the project phase."""
+    declarator = config.object.parent
+    if declarator is None or declarator.type != "variable_declarator":
+        return False
+    if not _same_node(unwrap(declarator.child_by_field_name("value")), config.object):
+        return False
+    name = declarator.child_by_field_name("name")
+    uses = uses_of(file, text(name)) if name is not None and name.type == "identifier" else ()
+    return bool(uses) and all(_only_in_development(use, file) for use in uses)
 
 
 def _route_free(config: CorsConfig, file: FileContext) -> bool:
