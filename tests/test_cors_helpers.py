@@ -410,6 +410,15 @@ def test_credentials_count_only_in_an_app_that_has_some(tmp_path):
     assert _credentialed_findings(tmp_path / "session", with_session) == ["app.js:4"]
     reads_cookies = {"package.json": manifest % "", "app.js": _OPEN_API, "me.js": "module.exports = (req) => req.headers.cookie;\n"}
     assert _credentialed_findings(tmp_path / "cookies", reads_cookies) == ["app.js:4"]
+    # A session the request carries counts; a `Session` table and a session token in a response body do not.
+    session_table = (
+        "const { Session } = require('./models');\n"
+        "module.exports = async (req, res) => res.json(await Session.create({ sessionToken: req.body.token }));\n"
+    )
+    tokens = {"package.json": manifest % "", "app.js": _OPEN_API, "sessions.js": session_table}
+    assert _credentialed_findings(tmp_path / "tokens", tokens) == []
+    reads_session = {"package.json": manifest % "", "app.js": _OPEN_API, "me.js": "module.exports = (req) => req.session.user;\n"}
+    assert _credentialed_findings(tmp_path / "reads-session", reads_session) == ["app.js:4"]
     # No manifest to judge by, or a package of the repository that may read cookies for it: reported.
     assert _credentialed_findings(tmp_path / "loose", {"app.js": _OPEN_API}) == ["app.js:4"]
     workspace = {
