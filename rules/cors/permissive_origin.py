@@ -14,7 +14,8 @@ reports the `callback(null, true)`, `callback(null, origin)` or returned origin 
 origin having passed an allowlist test. It does not report:
 - allows after `!origin` (no `Origin` header: not a browser, so CORS does not apply);
 - results that are themselves the test, as in `callback(null, allowed.includes(origin))`;
-- allows only in development (`if (process.env.NODE_ENV !== 'production')`), or only when a condition about
+- allows only in development (`if (process.env.NODE_ENV !== 'production')`, or options held by a name the
+  module uses only there: `isProduction ? productionCors : developmentCors`), or only when a condition about
   something else holds (`if (req.path.startsWith('/embed/'))`, a feature flag), which loadlint cannot judge;
 - an origin function that allows every origin without credentials and without trying to check: that is a
   public API, like `origin: '*'`;
@@ -25,9 +26,9 @@ origin having passed an allowlist test. It does not report:
   server again;
 - credentials allowed in an app that has none for a browser to send by itself: its package (the nearest
   `package.json`) depends on no cookie, session or authentication library and on no other package of the
-  repository, and none of its files mentions cookies, sessions, an HTTP authentication challenge or the identity
-  headers of a signing-in proxy. A token the page puts in the `Authorization` header itself is not sent with a
-  foreign page's requests.
+  repository, and none of its files mentions cookies, reads a request's session (`req.session`), names an HTTP
+  authentication challenge or the identity headers of a signing-in proxy. A token the page puts in the
+  `Authorization` header itself is not sent with a foreign page's requests.
 
 It also reports:
 - `origin: true`, a regex every origin passes (`/.*/`), an allow-all fallback (`process.env.ORIGIN || true`) or
@@ -52,8 +53,11 @@ The origin function, the origin value or the whole options object may come from 
 credentials: true })`, `cors({ ...sharedOptions, credentials: true })`, `app.register(cors, getCorsOptions())`,
 through `module.exports`, default exports, barrel files and tsconfig aliases). loadlint follows the import and
 reports in the module that holds the permissive part, with the library and the credentials of the module that
-applies it, and names both modules; the SARIF output links the two. What the defining module shows by itself
-is reported there once, as before.
+applies it, and names both modules; the SARIF output links the two (one finding, however many modules apply
+it). What the defining module shows by itself is reported there once, as before. Options a module exports and
+never uses itself (`exports.corsOptions = { … }`, a function that returns them, a config object holding them)
+are judged only through the modules that apply them, and not at all when none does: a module that passes the
+whole required module (`cors(require('./cors'))`) instead of its `corsOptions` applies nothing.
 
 A finding is an error when credentials are allowed and a warning otherwise (an origin callback whose
 allowlist has no effect, a leaky allowlist). Test files and dev-server configs (`vite.config.ts`,
