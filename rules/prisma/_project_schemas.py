@@ -189,9 +189,9 @@ def key_field_lists(model: Block) -> list[tuple[str, ...]]:
     """The field lists of every index the database keeps for the model, in order: `@id`, `@unique`,
     `@@id`, `@@unique` and `@@index` (not `@@fulltext`, which serves text search only)."""
     lists: list[tuple[str, ...]] = []
-    for field in model.fields:
-        if field.attribute("id") is not None or field.attribute("unique") is not None:
-            lists.append((field.name,))
+    for column in model.fields:
+        if column.attribute("id") is not None or column.attribute("unique") is not None:
+            lists.append((column.name,))
     for attribute in model.attributes:
         if attribute.name in ("id", "unique", "index"):
             fields = attribute.argument("fields", 0)
@@ -215,13 +215,13 @@ def relation_fields(model: Block) -> list[tuple[Field, tuple[str, ...]]]:
     """The relation fields that hold the foreign key on this side, with their scalar fields:
     `user User @relation(fields: [userId], references: [id])` → (user, ("userId",))."""
     found = []
-    for field in model.fields:
-        relation = field.attribute("relation")
+    for relation_field in model.fields:
+        relation = relation_field.attribute("relation")
         if relation is None:
             continue
         scalars = relation.argument("fields")
         if scalars is not None and scalars.names():
-            found.append((field, scalars.names()))
+            found.append((relation_field, scalars.names()))
     return found
 
 

@@ -10,7 +10,9 @@ The rule reports a `findMany()` on a model (`prisma.lead.findMany(...)`) whose a
 inside a request handler (Express, a Next.js route handler, API route or page, or a function of the same file
 they call) that reads a page-like parameter (`page`, `cursor`, `offset`, `skip`) from the request: a
 `findMany()` that pages with `skip` or `cursor` and no `take`, or, when nothing in the handler sets a page size
-at all, its `findMany()` calls.
+at all, its `findMany()` calls. A `findMany()` in a function of another module (a repository's `list(page)`)
+that pages with `skip` or `cursor` and no `take` is reported when a handler passes it the page from the request,
+through as many modules as it takes (the flow engine, `linter.flow`).
 
 It is a note, and deliberately narrow, because most `findMany()` calls without `take` read small, bounded
 sets (a user's settings, the tags of a post), and reporting them all would bury the few that matter. So
@@ -73,16 +75,22 @@ from typing import Iterator
 
 from linter.context import FileContext
 from linter.flow.file_flow import file_flow
+from linter.flow.project import cross_file_reaches
 from linter.flow.spec import RequestValueSpec
 from linter.flow.tracer import object_literal
 from linter.js.expressions import arguments_of, callee, member_object, object_keys, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function, function_body
 from linter.js.invocation import invocation
-from linter.model import Finding, Level, Precision
+from linter.model import Finding, Level, Location, Precision
 from linter.rule import Match, Rule
 from linter.syntax import Node, descendants_of_types, text
 
-REQUEST_VALUES = RequestValueSpec()
+class PageRequestSpec(RequestValueSpec):
+    """Any value the client sent, for the page a `findMany()` skips to."""
+
+    name = "page-request"
+
+PAGE_REQUESTS = PageRequestSpec()
 
 PAGE_PARAMETER = re.compile(r"^(page(Number|No|Num|Index)?|cursor|offset|skip)$", re.IGNORECASE)
 UNIQUE_KEYS = frozenset({"id", "_id", "uuid", "slug", "email", "username"})
@@ -99,6 +107,7 @@ class UnboundedFindMany(Rule):
     precision = Precision.MEDIUM
     tags = ("prisma", "performance", "reliability", "pagination", "external/cwe/cwe-770")
     needles = (b"findMany",)
+    flow_spec = PAGE_REQUESTS
     query = """
 (call_expression
   function: (member_expression property: (property_identifier) @method (#eq? @method "findMany"))) @call
@@ -121,11 +130,12 @@ class UnboundedFindMany(Rule):
             return
         run = invocation(call, file.path, file.root)
         if not run.per_request or run.function is None:
+            self._keep_for_callers(call, options, file)
             return
         pages = options is not None and ("skip" in object_keys(options) or "cursor" in object_keys(options))
         if not pages and (_sizes_a_query(run.function) or enclosing_function(call) != run.function):
             return  # a lookup next to the handler's sized list query, or inside a callback of it
-        page = _page_parameter_read(run.function, file_flow(file, REQUEST_VALUES))
+        page = _page_parameter_read(run.function, file_flow(file, PAGE_REQUESTS))
         if page is None:
             return
         if _feeds_an_aggregate(call, run.function):
@@ -138,6 +148,36 @@ class UnboundedFindMany(Rule):
         )
         related = [file.location(node, f"`{param}` comes from {flow.input.origin}")]
         yield file.report(self, callee(call), message, related=related)
+
+
+    def _keep_for_callers(self, call: Node, options: Node | None, file: FileContext) -> None:
+        """A `findMany()` that pages with `skip` or `cursor` in a function other modules call (a repository's
+        `list(page)`): the project phase finds the callers that pass a page from the request."""
+        entries = object_keys(options) if options is not None else {}
+        value = entries.get("skip") or entries.get("cursor")
+        function = enclosing_function(call)
+        if value is None or function is None or _feeds_an_aggregate(call, function):
+            return
+        flows = file_flow(file, PAGE_REQUESTS)
+        flow = flows.reach(value)
+        if flow is not None and not flow.is_local:
+            flows.keep(flow, callee(call), "`findMany()` with no `take`")
+
+    def check_project(self, project) -> Iterator[Finding]:
+        for reach in cross_file_reaches(project, PAGE_REQUESTS):
+            param = reach.source.param or ""
+            if reach.sink_path not in project.reported_paths or not PAGE_PARAMETER.match(param):
+                continue
+            where = f" in {reach.source_path}" if reach.source_path != reach.sink_path else ""
+            message = (
+                f"`findMany()` has no `take`, and its `skip` (or `cursor`) comes from `{param}`, {reach.source.origin}"
+                f"{where}: every page returns all the remaining rows; add a `take` (a fixed page size, or a "
+                f"capped one from the request)."
+            )
+            code_flow = [Location(path=hop.path, span=step.span, message=step.note) for hop in reach.hops for step in hop.steps]
+            code_flow.append(Location(path=reach.sink_path, span=reach.sink.anchor, message="`findMany()` has no `take`"))
+            related = [Location(path=code_flow[0].path, span=code_flow[0].span, message=f"`{param}` comes from {reach.source.origin} here")]
+            yield self.finding(Location(path=reach.sink_path, span=reach.sink.anchor), message, related=related, code_flow=code_flow)
 
 
 def _feeds_an_aggregate(call: Node, handler: Node) -> bool:
