@@ -119,8 +119,10 @@ def analyze_file(
     packages: list,
     report_findings: bool,
     time_limit: float | None = None,
+    text: bytes | None = None,
 ) -> FileResult:
     """Lint one file. `report_findings=False` runs only what project-level rules need (facts, imports).
+    `text`: the file's bytes as an editor holds them, read instead of the file (see `RunOptions.buffers`).
 
     Never raises for a problem in the file or in a rule: what cannot be done becomes a notice. A file whose
     analysis fails outside a rule, or takes longer than `time_limit` seconds, keeps no partial results.
@@ -129,7 +131,7 @@ def analyze_file(
     deadline = Deadline(time_limit)
     try:
         with deadline:
-            return _analyze(abs_path, rel_path, plan, packages, report_findings, deadline, step)
+            return _analyze(abs_path, rel_path, plan, packages, report_findings, deadline, step, text)
     except OutOfTime:
         message = _out_of_time_message(deadline.elapsed(), time_limit, step)
     except Exception as error:  # RecursionError, a bug in shared code: lose this file, not the run
@@ -178,10 +180,11 @@ def _analyze(
     report_findings: bool,
     deadline: Deadline,
     step: _Step,
+    text: bytes | None = None,
 ) -> FileResult:
     result = FileResult(path=rel_path)
     try:
-        raw = abs_path.read_bytes()
+        raw = abs_path.read_bytes() if text is None else text
     except OSError as error:
         result.notices.append(Notice(message=f"cannot read file: {error.strerror or error}", path=rel_path))
         return result

@@ -66,6 +66,10 @@ class RunOptions:
     file_timeout: float | None = DEFAULT_FILE_TIMEOUT  # None or 0: no limit
     use_cache: bool = True  # per-file results in $XDG_CACHE_HOME/loadlint (linter.cache)
     fresh_fixes: bool = False  # the fixes will be applied or printed: files with fixes are analysed, never cached
+    # Text that replaces a file's bytes on disk for this run (an editor's unsaved buffer), by the file's path:
+    # the file is analysed, read by the project phase and fingerprinted from it, and never cached. The file must
+    # exist, and it is linted only where the run would lint it on disk (discovery, `exclude`, .gitignore).
+    buffers: dict[Path, bytes] = field(default_factory=dict)
 
 
 @dataclass
@@ -127,6 +131,7 @@ def run(options: RunOptions) -> RunResult:
     elif not any(_in_targets(path, targets) for path in found.sources):
         notices.append(Notice(message="nothing to lint: no JavaScript or TypeScript files under the given paths"))
     project = ProjectIndex.build(root, found, reported, notices, config.max_file_size)
+    project.buffers = _buffers_by_path(options.buffers, root)
 
     cache = _open_cache(cache_folder, root, plan) if cache_folder is not None and stopped is None else None
     results = _analyze_all(
@@ -170,7 +175,7 @@ def run(options: RunOptions) -> RunResult:
     findings.extend(_directive_findings(directives, reported, enabled_ids, root, rules))
     # A finding keeps its own level (a rule may report some sites as warnings) unless the config sets the rule's.
     findings = [f.model_copy(update={"level": config.levels.get(f.rule_id, f.level)}) for f in findings]
-    findings = _with_fingerprints(findings, root)
+    findings = _with_fingerprints(findings, root, project.buffers)
     notices = [n for n in notices if n.path is None or _in_targets(root / n.path, targets)]
 
     report = Report(
@@ -377,17 +382,18 @@ def _analyze_all(
         rel = _rel(path, root)
         packages = project.packages_around(rel)
         report_findings = rel in project.reported_paths
-        key = _cache_key(cache, rel, path, packages)
+        text = project.buffers.get(rel)
+        key = _cache_key(cache, rel, path, packages) if text is None else None
         cached = cache.get(rel, key, report_findings) if key is not None else None
         if cached is not None and fresh_fixes and any(finding.fixes for finding in cached.findings):
             cached = None
         results.append(cached)
         if cached is None:
-            work.append((path, rel, packages, report_findings, timeout))
+            work.append((path, rel, packages, report_findings, timeout, text))
             keys.append(key)
     analysed = _analyze_uncached(work, plan, jobs)
     if cache is not None:
-        for (_, rel, _, report_findings, _), key, result in zip(work, keys, analysed):
+        for (_, rel, _, report_findings, *_), key, result in zip(work, keys, analysed):
             if key is not None:
                 cache.put(rel, key, report_findings, result)
     fresh = iter(analysed)
@@ -487,12 +493,12 @@ def _directive_findings(
     return produced
 
 
-def _with_fingerprints(findings: list[Finding], root: Path) -> list[Finding]:
+def _with_fingerprints(findings: list[Finding], root: Path, buffers: dict[str, bytes]) -> list[Finding]:
     hashes_by_path: dict[str, list[str]] = {}
     result = []
     for finding in findings:
         if finding.path not in hashes_by_path:
-            hashes_by_path[finding.path] = _file_line_hashes(root / finding.path)
+            hashes_by_path[finding.path] = _file_line_hashes(root / finding.path, buffers.get(finding.path))
         hashes = hashes_by_path[finding.path]
         line = finding.span.start_line
         fingerprint = hashes[line - 1] if 0 < line <= len(hashes) else None
@@ -500,9 +506,9 @@ def _with_fingerprints(findings: list[Finding], root: Path) -> list[Finding]:
     return result
 
 
-def _file_line_hashes(path: Path) -> list[str]:
+def _file_line_hashes(path: Path, text: bytes | None = None) -> list[str]:
     try:
-        raw = path.read_bytes()
+        raw = path.read_bytes() if text is None else text
     except OSError:
         return []
     source, _ = decode_source(raw)
@@ -511,6 +517,15 @@ def _file_line_hashes(path: Path) -> list[str]:
     # GitHub hashes the text as Node decodes it, byte-order mark included.
     bom = "\ufeff" if raw.startswith(codecs.BOM_UTF8) else ""
     return line_hashes(bom + source.decode("utf-8"))
+
+
+def _buffers_by_path(buffers: dict[Path, bytes], root: Path) -> dict[str, bytes]:
+    by_path = {}
+    for path, text in buffers.items():
+        resolved = path.resolve()
+        if root in resolved.parents:
+            by_path[_rel(resolved, root)] = text
+    return by_path
 
 
 def _rel(path: Path, root: Path) -> str:

@@ -63,6 +63,8 @@ class ProjectIndex:
     notices: list[Notice] = field(default_factory=list)
     # The flow summaries each analysed file left, by spec name and path (`linter.flow`).
     _flow_summaries: dict = field(default_factory=lambda: defaultdict(dict))
+    # path -> the text an editor holds for it, read instead of the file (`linter.engine.RunOptions.buffers`).
+    buffers: dict[str, bytes] = field(default_factory=dict)
 
     # The most a file read here may hold (max-file-size): discovery checked it, a read checks it again.
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
@@ -105,7 +107,10 @@ class ProjectIndex:
         if path not in self.other_files and path not in manifests:
             return None
         try:
-            raw = read_repository_file(self.root / path, self.root, self.max_file_size)
+            if path in self.buffers:
+                raw = self.buffers[path]
+            else:
+                raw = read_repository_file(self.root / path, self.root, self.max_file_size)
         except ReadRefused as error:
             self.notices.append(Notice(message=str(error), path=path))
             return None
@@ -122,7 +127,7 @@ class ProjectIndex:
         if path not in self._known:
             return None
         try:
-            raw = (self.root / path).read_bytes()
+            raw = self.buffers[path] if path in self.buffers else (self.root / path).read_bytes()
         except OSError:
             return None  # its analysis already said so
         source, _ = decode_source(raw)

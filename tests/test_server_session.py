@@ -1,0 +1,145 @@
+"""The warm state of `loadlint server` (`linter.server.session`): it reports an open file as `loadlint check`
+on the root would report the file with the buffers saved, analyses only what changed, and runs the project
+phase again only when what it sees changed."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from linter.engine import RunOptions, run
+from linter.server import session as session_module
+from linter.server.session import Project, Workspace
+from tests.project_builder import write_files
+from tests.test_flow_engine import DB, PACKAGE, ROUTE, SERVICE
+
+DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
+SECRET = "const jwt = require('jsonwebtoken');\nconst secret = process.env.JWT_SECRET || 'dev';\nmodule.exports = (u) => jwt.sign(u, secret, { expiresIn: '1h' });\n"
+
+
+def _seen(findings) -> list[tuple]:
+    return sorted((f.path, f.rule_id, f.span.start_line, f.span.start_column, f.span.end_column, f.level.value, f.message) for f in findings)
+
+
+def _engine(root: Path, buffers: dict[str, bytes] | None = None) -> dict[str, list[tuple]]:
+    options = RunOptions(paths=[root], jobs=1, buffers={root / p: t for p, t in (buffers or {}).items()})
+    by_path: dict[str, list] = {}
+    for finding in run(options).report.active_findings:
+        by_path.setdefault(finding.path, []).append(finding)
+    return {path: _seen(findings) for path, findings in by_path.items()}
+
+
+@pytest.fixture
+def shop(tmp_path):
+    return write_files(
+        tmp_path / "shop",
+        {".git/HEAD": "ref: refs/heads/main\n", "package.json": PACKAGE, "src/routes.js": ROUTE, "src/orders.js": SERVICE, "src/db.js": DB},
+    )
+
+
+def test_every_file_of_the_demo_is_reported_as_the_engine_reports_it(tmp_path):
+    demo = shutil.copytree(DEMO, tmp_path / "demo")
+    (demo / ".git").mkdir()
+    expected = _engine(demo)
+    assert expected, "the demo has findings"
+    project = Workspace(jobs=1).project_for(demo / "package.json")
+    assert project.root == demo
+    paths = [p.relative_to(demo).as_posix() for p in demo.rglob("*") if p.is_file()]
+    reports = project.lint({path: (demo / path).read_bytes() for path in paths})
+    assert {path: _seen(r.findings) for path, r in reports.items() if r.findings} == expected
+    # Edited: a line inserted at the top of every source file moves every finding, cross-file ones included.
+    edited = {path: (b"// edited\n" if path.endswith((".js", ".ts", ".tsx")) else b"") + (demo / path).read_bytes() for path in paths}
+    reports = project.lint(edited)
+    assert {path: _seen(r.findings) for path, r in reports.items() if r.findings} == _engine(demo, edited)
+
+
+def test_an_edited_buffer_is_reported_as_the_engine_reports_it_saved(shop):
+    project = Workspace(jobs=1).project_for(shop / "src/orders.js")
+    orders = SERVICE.replace("async function list(limit) {", "async function list(limit) {\n  // one more line").encode()
+    report = project.lint({"src/orders.js": orders})["src/orders.js"]
+    assert _seen(report.findings) == _engine(shop, {"src/orders.js": orders})["src/orders.js"]
+    assert report.findings[0].span.start_line == 5
+    assert (shop / "src/orders.js").read_text() == SERVICE, "nothing is written"
+
+
+def test_editing_the_caller_changes_the_findings_of_the_file_it_calls(shop):
+    project = Workspace(jobs=1).project_for(shop / "src/orders.js")
+    routes, orders = (shop / "src/routes.js").read_bytes(), (shop / "src/orders.js").read_bytes()
+    assert [f.rule_id for f in project.lint({"src/routes.js": routes, "src/orders.js": orders})["src/orders.js"].findings] == [
+        "pagination/uncapped-limit"
+    ]
+    capped = ROUTE.replace("Number(req.query.limit) || 20", "Math.min(Number(req.query.limit) || 20, 100)").encode()
+    assert project.lint({"src/routes.js": capped, "src/orders.js": orders})["src/orders.js"].findings == ()
+    # Closed unsaved, the caller is the file on disk again.
+    assert len(project.lint({"src/orders.js": orders})["src/orders.js"].findings) == 1
+
+
+def test_only_the_edited_file_is_analysed_and_the_project_phase_reruns_only_when_it_must(shop, monkeypatch):
+    project = Workspace(jobs=1).project_for(shop / "src/orders.js")
+    analysed, phases = [], []
+    original_analyze, original_phase = session_module.analyze_file, Project._project_phase
+    monkeypatch.setattr(session_module, "analyze_file", lambda path, rel, *a, **k: analysed.append(rel) or original_analyze(path, rel, *a, **k))
+    monkeypatch.setattr(Project, "_project_phase", lambda self, buffers: phases.append(1) or original_phase(self, buffers))
+    routes = (shop / "src/routes.js").read_bytes()
+    project.lint({"src/routes.js": routes})
+    assert analysed == [] and len(phases) == 1  # the buffer is the file: its result from the first load is used
+
+    # A comment: the project phase sees the same imports, facts and flows (routes.js is read by the join,
+    # so its text matters; db.js is not).
+    db = (shop / "src/db.js").read_bytes()
+    project.lint({"src/routes.js": routes, "src/db.js": db + b"// a comment\n"})
+    assert analysed == ["src/db.js"] and len(phases) == 1
+    project.lint({"src/routes.js": routes + b"// a comment\n", "src/db.js": db + b"// a comment\n"})
+    assert analysed == ["src/db.js", "src/routes.js"] and len(phases) == 2
+    # A new import changes what the project phase sees.
+    project.lint({"src/routes.js": routes + b"// a comment\n", "src/db.js": b"require('./orders');\n" + db})
+    assert len(phases) == 3
+    # Nothing changed: nothing is done.
+    project.lint({"src/routes.js": routes + b"// a comment\n", "src/db.js": b"require('./orders');\n" + db})
+    assert len(analysed) == 3 and len(phases) == 3
+
+
+def test_config_and_gitignore_are_honoured(tmp_path):
+    root = write_files(
+        tmp_path / "app",
+        {
+            ".git/HEAD": "x",
+            ".gitignore": "generated/\n",
+            ".loadlint.toml": '[per-file-ignores]\n"src/legacy/**" = ["auth"]\n',
+            "package.json": '{"dependencies": {"jsonwebtoken": "9.0.0"}}',
+            "src/auth.js": SECRET,
+            "src/legacy/auth.js": SECRET,
+            "generated/auth.js": SECRET,
+        },
+    )
+    project = Workspace(jobs=1).project_for(root / "src/auth.js")
+    reports = project.lint({p: SECRET.encode() for p in ("src/auth.js", "src/legacy/auth.js", "generated/auth.js")})
+    assert {p: [f.rule_id for f in r.findings] for p, r in reports.items()} == {
+        "src/auth.js": ["auth/secret-fallback"],
+        "src/legacy/auth.js": [],
+        "generated/auth.js": [],
+    }
+
+
+def test_a_loose_file_is_linted_alone(tmp_path):
+    folder = write_files(tmp_path / "loose", {"auth.js": SECRET, "other.js": SECRET})
+    project = Workspace(jobs=1).project_for(folder / "auth.js")
+    assert not project.is_project
+    reports = project.lint({"auth.js": SECRET.encode()})
+    assert [f.rule_id for f in reports["auth.js"].findings] == ["auth/secret-fallback"]
+    assert project.knows_source("auth.js") and not project.knows_source("other.js")
+
+
+def test_a_suppression_in_the_buffer_applies_and_an_unused_one_is_reported(shop):
+    project = Workspace(jobs=1).project_for(shop / "src/orders.js")
+    suppressed = SERVICE.replace(
+        "  return prisma.order.findMany", "  // loadlint-ignore pagination/uncapped-limit -- capped upstream\n  return prisma.order.findMany"
+    )
+    assert project.lint({"src/orders.js": suppressed.encode()})["src/orders.js"].findings == ()
+    unused = "// loadlint-ignore auth/secret-fallback -- nothing here\n" + SERVICE
+    rules = [f.rule_id for f in project.lint({"src/orders.js": unused.encode()})["src/orders.js"].findings]
+    assert rules == ["loadlint/unused-suppression", "pagination/uncapped-limit"]
+    # The same directive, linted again, is still reported as unused (no state carried between reports).
+    assert [f.rule_id for f in project.lint({"src/orders.js": unused.encode()})["src/orders.js"].findings] == rules
