@@ -173,6 +173,13 @@ class ProjectIndex:
             self.__dict__["_imports"] = imports
         return self.__dict__["_imports"]
 
+    def share_resolution(self, other: "ProjectIndex") -> None:
+        """Resolve module specifiers with `other`'s answers, and share the answers found from now on. Only for
+        an index of the same files, packages and path aliases: the editor's server builds one per project
+        phase from the same discovery (`linter.server.session`)."""
+        self.__dict__["_known_files"] = other._known
+        self.__dict__["_resolved"] = other.__dict__["_resolved"]
+
     def package_of(self, path: str) -> Package | None:
         folder = posixpath.dirname(path)
         while True:

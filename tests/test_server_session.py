@@ -4,6 +4,7 @@ phase again only when what it sees changed."""
 
 from __future__ import annotations
 
+import random
 import shutil
 from pathlib import Path
 
@@ -55,6 +56,35 @@ def test_every_file_of_the_demo_is_reported_as_the_engine_reports_it(tmp_path):
     assert {path: _seen(r.findings) for path, r in reports.items() if r.findings} == _engine(demo, edited)
 
 
+def test_a_sequence_of_edits_is_reported_as_the_engine_reports_each_state(tmp_path):
+    """Whatever the session keeps from one lint to the next, each state is reported as a fresh run reports it."""
+    demo = shutil.copytree(DEMO, tmp_path / "demo")
+    (demo / ".git").mkdir()
+    project = Workspace(jobs=1).project_for(demo / "package.json")
+    sources = sorted(p.relative_to(demo).as_posix() for p in demo.rglob("*") if p.suffix in (".js", ".ts", ".tsx", ".prisma"))
+    buffers = {path: (demo / path).read_bytes() for path in sources}
+    chooser = random.Random(19)
+    for _ in range(12):
+        path = chooser.choice(sources)
+        lines = buffers[path].split(b"\n")
+        at = chooser.randrange(len(lines))
+        edit = chooser.choice(["blank", "drop", "client", "import", "limit"])
+        if edit == "blank":
+            lines.insert(at, b"")
+        elif edit == "drop" and len(lines) > 3:
+            del lines[at]
+        elif edit == "client" and not path.endswith(".prisma"):
+            lines.append(b"const extra = new PrismaClient();")
+        elif edit == "import" and not path.endswith(".prisma"):
+            lines.insert(0, b"import './db';")
+        elif edit == "limit" and not path.endswith(".prisma"):
+            lines.append(b"export const list = (req) => prisma.lead.findMany({ take: Number(req.query.take) });")
+        buffers[path] = b"\n".join(lines)
+        reports = project.lint(buffers)
+        expected = {p: found for p, found in _engine(demo, buffers).items() if p in buffers}
+        assert {p: _seen(r.findings) for p, r in reports.items() if r.findings} == expected, (path, edit)
+
+
 def test_an_edited_buffer_is_reported_as_the_engine_reports_it_saved(shop):
     project = Workspace(jobs=1).project_for(shop / "src/orders.js")
     orders = SERVICE.replace("async function list(limit) {", "async function list(limit) {\n  // one more line").encode()
@@ -76,29 +106,35 @@ def test_editing_the_caller_changes_the_findings_of_the_file_it_calls(shop):
     assert len(project.lint({"src/orders.js": orders})["src/orders.js"].findings) == 1
 
 
-def test_only_the_edited_file_is_analysed_and_the_project_phase_reruns_only_when_it_must(shop, monkeypatch):
+def test_only_the_edited_file_is_analysed_and_only_the_project_checks_it_feeds_run_again(shop, monkeypatch):
     project = Workspace(jobs=1).project_for(shop / "src/orders.js")
     analysed, phases = [], []
     original_analyze, original_phase = session_module.analyze_file, Project._project_phase
     monkeypatch.setattr(session_module, "analyze_file", lambda path, rel, *a, **k: analysed.append(rel) or original_analyze(path, rel, *a, **k))
-    monkeypatch.setattr(Project, "_project_phase", lambda self, buffers: phases.append(1) or original_phase(self, buffers))
-    routes = (shop / "src/routes.js").read_bytes()
-    project.lint({"src/routes.js": routes})
-    assert analysed == [] and len(phases) == 1  # the buffer is the file: its result from the first load is used
+    monkeypatch.setattr(Project, "_project_phase", lambda self, buffers, only: phases.append(only) or original_phase(self, buffers, only))
+    routes, orders, db = ((shop / "src" / name).read_bytes() for name in ("routes.js", "orders.js", "db.js"))
+    project.lint({"src/routes.js": routes, "src/orders.js": orders})
+    assert analysed == [] and phases == [None]  # the buffers are the files: their results from the first load are used
 
-    # A comment: the project phase sees the same imports, facts and flows (routes.js is read by the join,
-    # so its text matters; db.js is not).
-    db = (shop / "src/db.js").read_bytes()
-    project.lint({"src/routes.js": routes, "src/db.js": db + b"// a comment\n"})
-    assert analysed == ["src/db.js"] and len(phases) == 1
-    project.lint({"src/routes.js": routes + b"// a comment\n", "src/db.js": db + b"// a comment\n"})
-    assert analysed == ["src/db.js", "src/routes.js"] and len(phases) == 2
-    # A new import changes what the project phase sees.
-    project.lint({"src/routes.js": routes + b"// a comment\n", "src/db.js": b"require('./orders');\n" + db})
-    assert len(phases) == 3
+    # A comment: the project phase sees the same imports, facts and flows of db.js, and read no file of it.
+    project.lint({"src/routes.js": routes, "src/orders.js": orders, "src/db.js": db + b"// a comment\n"})
+    assert analysed == ["src/db.js"] and phases == [None]
+    # routes.js is read by the join (it passes the value on): any change to it checks every rule again.
+    project.lint({"src/routes.js": routes + b"// a comment\n", "src/orders.js": orders, "src/db.js": db + b"// a comment\n"})
+    assert analysed == ["src/db.js", "src/routes.js"] and phases == [None, None]
+    # A line above the sink moves it (and the join reads the sink's file).
+    project.lint({"src/routes.js": routes + b"// a comment\n", "src/orders.js": b"\n" + orders, "src/db.js": db + b"// a comment\n"})
+    assert phases[-1] is None
+    assert [f.span.start_line for f in project.lint({"src/orders.js": b"\n" + orders})["src/orders.js"].findings] == [5]
+    # A new PrismaClient changes the facts of the singleton rule only; a new import changes the module graph.
+    project.lint({"src/orders.js": b"\n" + orders, "src/db.js": db + b"const other = new PrismaClient();\n"})
+    assert phases[-1] == {"prisma/client-outside-singleton"}
+    project.lint({"src/orders.js": b"\n" + orders, "src/db.js": b"require('./orders');\n" + db})
+    assert phases[-1] is None
     # Nothing changed: nothing is done.
-    project.lint({"src/routes.js": routes + b"// a comment\n", "src/db.js": b"require('./orders');\n" + db})
-    assert len(analysed) == 3 and len(phases) == 3
+    count = (len(analysed), len(phases))
+    project.lint({"src/orders.js": b"\n" + orders, "src/db.js": b"require('./orders');\n" + db})
+    assert (len(analysed), len(phases)) == count
 
 
 def test_config_and_gitignore_are_honoured(tmp_path):
@@ -143,3 +179,18 @@ def test_a_suppression_in_the_buffer_applies_and_an_unused_one_is_reported(shop)
     assert rules == ["loadlint/unused-suppression", "pagination/uncapped-limit"]
     # The same directive, linted again, is still reported as unused (no state carried between reports).
     assert [f.rule_id for f in project.lint({"src/orders.js": unused.encode()})["src/orders.js"].findings] == rules
+
+
+def test_first_reports_show_a_files_own_findings_before_the_project_loads(shop):
+    write_files(shop, {"src/auth.js": "// loadlint-ignore auth -- unused\n" + SECRET, "package.json": PACKAGE.replace('"express"', '"jsonwebtoken": "9.0.0", "express"')})
+    project = Workspace(jobs=1).project_for(shop / "src/orders.js")
+    buffers = {p: (shop / p).read_bytes() for p in ("src/auth.js", "src/orders.js")}
+    assert project.needs_refresh(buffers)
+    first = project.first_reports(buffers)
+    assert [f.rule_id for f in first["src/auth.js"].findings] == ["auth/secret-fallback"]
+    assert first["src/orders.js"].findings == ()  # its finding comes from the project phase
+    full = project.lint(buffers)
+    # Only the full report can tell a suppression is unused: the project phase might have used it.
+    assert [f.rule_id for f in full["src/auth.js"].findings] == ["loadlint/unused-suppression", "auth/secret-fallback"]
+    assert [f.rule_id for f in full["src/orders.js"].findings] == ["pagination/uncapped-limit"]
+    assert not project.needs_refresh(buffers)

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
@@ -108,9 +110,12 @@ class LoadlintServer(LanguageServer):
             while self._again:
                 self._again = False
                 snapshots = self._snapshots()
-                outcome, notices = await asyncio.get_running_loop().run_in_executor(
-                    self._linter, self._lint_in_thread, snapshots
-                )
+                loop = asyncio.get_running_loop()
+                # A project linted for the first time (or after files changed on disk) takes a while to load:
+                # the open files' own findings are shown first.
+                first = await loop.run_in_executor(self._linter, self._first_in_thread, snapshots)
+                self._publish(snapshots, first, preliminary=True)
+                outcome, notices = await loop.run_in_executor(self._linter, self._lint_in_thread, snapshots)
                 for notice in notices:
                     self._tell_once(f"loadlint: {printable(notice.message)}", lsp.MessageType.Warning, show=False)
                 self._publish(snapshots, outcome)
@@ -125,12 +130,10 @@ class LoadlintServer(LanguageServer):
                 snapshots.append(_Snapshot(uri, document.version, document.source, path))
         return snapshots
 
-    def _lint_in_thread(self, snapshots: list[_Snapshot]) -> tuple[dict[str, tuple[Project, FileReport] | str], list[Notice]]:
-        """In the linting thread: each document's project and report, or the one line saying why there is none;
-        and the notices about no file in particular."""
+    def _by_project(self, snapshots: list[_Snapshot], outcome: dict) -> list[tuple[Project, list[_Snapshot], dict[str, bytes]]]:
+        """The documents grouped by project, with their buffers; a document whose project cannot be told gets
+        the one line saying why in `outcome`."""
         by_project: dict[int, tuple[Project, list[_Snapshot]]] = {}
-        outcome: dict[str, tuple[Project, FileReport] | str] = {}
-        notices: list[Notice] = []
         for snapshot in snapshots:
             try:
                 project = self.session.project_for(snapshot.path)
@@ -138,8 +141,31 @@ class LoadlintServer(LanguageServer):
                 outcome[snapshot.uri] = str(error)
                 continue
             by_project.setdefault(id(project), (project, []))[1].append(snapshot)
-        for project, documents in by_project.values():
-            buffers = {project.rel(s.path): s.text.encode("utf-8", "surrogatepass") for s in documents}
+        return [
+            (project, documents, {project.rel(s.path): s.text.encode("utf-8", "surrogatepass") for s in documents})
+            for project, documents in by_project.values()
+        ]
+
+    def _first_in_thread(self, snapshots: list[_Snapshot]) -> dict[str, tuple[Project, FileReport]]:
+        """In the linting thread: the first reports of the documents of projects about to load."""
+        outcome: dict = {}
+        for project, documents, buffers in self._by_project(snapshots, {}):
+            if not project.needs_refresh(buffers):
+                continue
+            try:
+                reports = project.first_reports(buffers)
+            except Exception:  # the full lint that follows says what is wrong
+                continue
+            for snapshot in documents:
+                outcome[snapshot.uri] = (project, reports[project.rel(snapshot.path)])
+        return outcome
+
+    def _lint_in_thread(self, snapshots: list[_Snapshot]) -> tuple[dict[str, tuple[Project, FileReport] | str], list[Notice]]:
+        """In the linting thread: each document's project and report, or the one line saying why there is none;
+        and the notices about no file in particular."""
+        outcome: dict[str, tuple[Project, FileReport] | str] = {}
+        notices: list[Notice] = []
+        for project, documents, buffers in self._by_project(snapshots, outcome):
             try:
                 reports = project.lint(buffers)
             except (ConfigError, RuleLoadError, UsageError) as error:
@@ -153,12 +179,14 @@ class LoadlintServer(LanguageServer):
                 notices.extend(project.notices())
         return outcome, notices
 
-    def _publish(self, snapshots: list[_Snapshot], outcome: dict) -> None:
+    def _publish(self, snapshots: list[_Snapshot], outcome: dict, preliminary: bool = False) -> None:
         for snapshot in snapshots:
             document = self.workspace.text_documents.get(snapshot.uri)
             if document is None or document.version != snapshot.version:
                 continue  # closed, or changed since: the next lint publishes it
             result = outcome.get(snapshot.uri)
+            if result is None or preliminary and not result[1].findings:
+                continue  # nothing to show before the full report
             if isinstance(result, str):
                 self._tell_once(f"loadlint: {printable(result)}", lsp.MessageType.Error, show=True)
                 self._send(snapshot.uri, snapshot.version, [])
@@ -420,4 +448,29 @@ def build_server() -> LoadlintServer:
 def serve() -> None:
     """Serve one client over stdin and stdout until it says `exit`."""
     logging.basicConfig(level=logging.WARNING, format="loadlint server: %(message)s")
-    build_server().start_io()
+    wire_in, wire_out = _claim_stdio()
+    build_server().start_io(wire_in, wire_out)
+
+
+def _claim_stdio() -> tuple[BinaryIO, BinaryIO]:
+    """The protocol's own streams, on private copies of stdin and stdout; the standard descriptors then point
+    at the null device and at stderr. Worker processes are forked while a thread blocks reading the protocol:
+    a forked child closes `sys.stdin` and flushes `sys.stdout` on its way, which would wait forever on the lock
+    that thread holds, or send the parent's unflushed output a second time. And nothing printed by mistake
+    can break a message."""
+    wire_in = os.fdopen(_private_copy(0), "rb")
+    wire_out = os.fdopen(_private_copy(1), "wb")
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    os.dup2(2, 1)
+    return wire_in, wire_out
+
+
+def _private_copy(fd: int) -> int:
+    try:
+        import fcntl
+
+        return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+    except (ImportError, OSError):
+        return os.dup(fd)

@@ -51,11 +51,41 @@ class FileReport:
     notices: tuple[Notice, ...] = ()
 
 
+@dataclass(frozen=True)
+class _Seen:
+    """What `ProjectIndex.add_file` records of a file's result: the project phase sees nothing else of it but its
+    text (when a rule reads the file itself)."""
+
+    specifiers: tuple[str, ...]
+    facts: dict[str, tuple]  # by the rule that made them: a rule reads only its own facts (`facts_of`)
+    flows: dict[str, str]  # by flow spec: the summary, as data
+
+    @classmethod
+    def of(cls, result: FileResult) -> "_Seen":
+        facts: dict[str, list] = defaultdict(list)
+        for fact in result.facts:
+            facts[fact.rule_id].append(fact)
+        return cls(
+            tuple(reference.specifier for reference in result.references),
+            {rule_id: tuple(found) for rule_id, found in facts.items()},
+            {summary.spec: repr(summary.to_data()) for summary in result.flows},
+        )
+
+    def rules_affected(self, other: "_Seen | None", rules: list[Rule]) -> set[str] | None:
+        """The rules whose project check can find something else now that a file shows `self` instead of
+        `other`; None: every rule (its imports changed, so the module graph did)."""
+        if other is None or other.specifiers != self.specifiers:
+            return None
+        facts = {r for r in {*self.facts, *other.facts} if self.facts.get(r) != other.facts.get(r)}
+        specs = {s for s in {*self.flows, *other.flows} if self.flows.get(s) != other.flows.get(s)}
+        return {rule.id for rule in rules if rule.id in facts or (rule.flow_spec is not None and rule.flow_spec.name in specs)}
+
+
 @dataclass
 class _Entry:
     key: tuple[str, str]  # digests of the text analysed and of the packages around the file
     result: FileResult
-    seen_by_project: tuple  # what the project phase reads of the result (`_seen_by_project`)
+    seen: _Seen
 
 
 @dataclass
@@ -69,12 +99,20 @@ class _Settled:
 
 @dataclass
 class _Phase:
-    """The project phase's outcome: findings and directives by path, and the files it read on demand."""
+    """The project phase's outcome: each rule's findings and notices, the directives of the project files, and
+    the files the rules read on demand."""
 
-    findings: dict[str, list[Finding]] = field(default_factory=lambda: defaultdict(list))
-    directives: dict[str, list[Directive]] = field(default_factory=lambda: defaultdict(list))
-    notices: list[Notice] = field(default_factory=list)
-    read: frozenset[str] = frozenset()
+    findings: dict[str, list[Finding]] = field(default_factory=dict)  # by rule
+    rule_notices: dict[str, list[Notice]] = field(default_factory=dict)  # by rule
+    directives: dict[str, list[Directive]] = field(default_factory=lambda: defaultdict(list))  # by path
+    notices: list[Notice] = field(default_factory=list)  # problems reading files
+    read: set[str] = field(default_factory=set)
+
+    def findings_in(self, path: str) -> list[Finding]:
+        return [finding for found in self.findings.values() for finding in found if finding.path == path]
+
+    def all_notices(self) -> list[Notice]:
+        return [*self.notices, *(notice for notices in self.rule_notices.values() for notice in notices)]
 
 
 class _Index(ProjectIndex):
@@ -121,20 +159,37 @@ class Project:
         self._sources: set[str] = set()  # the found source files
         self._buffered: set[str] = set()  # the sources whose result is made from a buffer
         self._run_key: str | None = None
+        self._found_now = False  # `first_reports` settled and found the files for the next `lint`
 
     def stale(self) -> None:
         """Files changed on disk: settle and find them again at the next `lint`."""
         self._stale = True
 
+    def needs_refresh(self, buffers: dict[str, bytes]) -> bool:
+        """Whether the next `lint` settles, finds and loads the project first (it takes a while the first time)."""
+        loose_files_changed = not self.is_project and set(buffers) != self._sources
+        return self._stale or self._settled is None or loose_files_changed
+
+    def first_reports(self, buffers: dict[str, bytes]) -> dict[str, FileReport]:
+        """Before a `lint` that must load the project: each open file's own findings, from its analysis alone,
+        without what the project phase adds. Each of them is in the report `lint` gives next."""
+        self._find(buffers)
+        for path, text in buffers.items():
+            if path in self._sources:
+                self._update(path, text, {})
+        return {path: self._report(path, with_project=False) for path in buffers}
+
     def lint(self, buffers: dict[str, bytes]) -> dict[str, FileReport]:
         """The report of each open file of `buffers` (root-relative path → the editor's text). Raises
         ConfigError, RuleLoadError or UsageError, as `loadlint check` exits 2 for them."""
-        loose_files_changed = not self.is_project and set(buffers) != self._sources
-        refreshed = self._stale or self._settled is None or loose_files_changed
+        refreshed = self.needs_refresh(buffers)
         if refreshed:
-            self._refresh(buffers)
+            if not self._found_now:
+                self._find(buffers)
+            self._load_results()
+        self._found_now = False
         # What the project phase saw of each file that changed, before it changed.
-        before: dict[str, tuple | None] = {}
+        before: dict[str, _Seen | None] = {}
         for path in sorted(self._buffered - set(buffers)):  # closed: its text is the file's again
             self._buffered.discard(path)
             try:
@@ -148,19 +203,21 @@ class Project:
                 self._update(path, text, before)
         # The project files and manifests rules read whole: the phase reads their buffers itself.
         others = {path: text for path, text in buffers.items() if path not in self._sources and path in self._reported}
-        if refreshed or self._phase is None or self._phase_depends_on(before, others):
-            self._phase = self._project_phase(buffers)
+        rules = None if refreshed or self._phase is None else self._rules_to_check(before, others)
+        if rules is None or rules:
+            self._project_phase(buffers, rules)
             self._phase_buffers = others
         return {path: self._report(path) for path in buffers}
 
     def notices(self) -> list[Notice]:
         """What the last `lint` could not do that concerns no file in particular."""
-        phase = self._phase.notices if self._phase is not None else []
+        phase = self._phase.all_notices() if self._phase is not None else []
         return sorted({n for n in [*self._notices, *phase] if n.path is None}, key=lambda n: n.sort_key)
 
     # settling and finding ------------------------------------------------------------------------------
 
-    def _refresh(self, buffers: dict[str, bytes]) -> None:
+    def _find(self, buffers: dict[str, bytes]) -> None:
+        """Settle the config and rules, find the files, and index the packages."""
         settled = self._settle()
         if self._settled is None or settled.run_key != self._settled.run_key:
             self._entries.clear()
@@ -187,9 +244,7 @@ class Project:
         elif self._cache is None or self._run_key != settled.run_key:
             self._cache = engine._open_cache(cache_folder, self.root, settled.plan)
         self._run_key = settled.run_key
-        self._buffered.clear()  # `_load_results` keys every file by its text on disk
-        self._load_results()
-        self._stale = False
+        self._found_now = True
 
     def _settle(self) -> _Settled:
         """What `engine.run` settles before it looks at any file, for a run on the root whose config is the
@@ -214,6 +269,7 @@ class Project:
         """Every found file's result: kept in memory when its content is the same, else from the results
         cache, else analysed (in worker processes when there are many)."""
         assert self._base is not None and self._settled is not None
+        self._buffered.clear()  # every file is keyed by its text on disk
         wanted, keys = [], {}
         for path in self._found.sources:
             rel = self._rel(path)
@@ -232,12 +288,13 @@ class Project:
         for path, result in zip(wanted, results):
             rel = self._rel(path)
             key = keys[rel] or ("unreadable", "")
-            self._entries[rel] = _Entry(key, result, _seen_by_project(result))
+            self._entries[rel] = _Entry(key, result, _Seen.of(result))
         found = set(keys)
         for rel in [rel for rel in self._entries if rel not in found]:
             del self._entries[rel]
         if self._cache is not None:
             self._cache.save()
+        self._stale = False
 
     def _disk_key(self, rel: str, path: Path, packages) -> tuple[str, str]:
         if self._cache is not None:
@@ -247,7 +304,7 @@ class Project:
 
     # an edit -------------------------------------------------------------------------------------------
 
-    def _update(self, path: str, text: bytes, before: dict[str, tuple | None]) -> None:
+    def _update(self, path: str, text: bytes, before: dict[str, _Seen | None]) -> None:
         """Analyse `path` from `text` unless its result was made from that text; `before` records what the
         project phase saw of the file until now."""
         assert self._base is not None and self._settled is not None
@@ -259,20 +316,31 @@ class Project:
         result = analyze_file(
             self.root / path, path, self._settled.plan, packages, path in self._reported, self.timeout, text=text
         )
-        before.setdefault(path, entry.seen_by_project if entry is not None else None)
-        self._entries[path] = _Entry(key, result, _seen_by_project(result))
+        before.setdefault(path, entry.seen if entry is not None else None)
+        self._entries[path] = _Entry(key, result, _Seen.of(result))
 
-    def _phase_depends_on(self, before: dict[str, tuple | None], others: dict[str, bytes]) -> bool:
-        """Whether the project phase may find something else now that the files of `before` changed and the
-        project files' buffers are `others`."""
-        assert self._phase is not None
+    def _rules_to_check(self, before: dict[str, _Seen | None], others: dict[str, bytes]) -> set[str] | None:
+        """The rules whose project check must run again now that the files of `before` changed and the project
+        files' buffers are `others` (an empty set: none); None: every rule.
+
+        A rule's check reads its own facts, its flow spec's summaries, the import graph, and the files it reads
+        itself (the project files among them). So when a changed file's imports stay the same and no rule read
+        it, only the rules whose facts or flows in it changed can find something else."""
+        assert self._phase is not None and self._settled is not None
         if others != self._phase_buffers:
-            return True
-        return any(path in self._phase.read or seen != self._entries[path].seen_by_project for path, seen in before.items())
+            return None
+        rules: set[str] = set()
+        for path, seen in before.items():
+            affected = None if path in self._phase.read else self._entries[path].seen.rules_affected(seen, self._settled.plan.rules)
+            if affected is None:
+                return None
+            rules |= affected
+        return rules
 
     # the project phase ---------------------------------------------------------------------------------
 
-    def _project_phase(self, buffers: dict[str, bytes]) -> _Phase:
+    def _project_phase(self, buffers: dict[str, bytes], only: set[str] | None) -> None:
+        """Run the project check of the rules `only` names (None: every rule) on the results in memory."""
         assert self._base is not None and self._settled is not None
         index = dataclasses.replace(
             self._base,
@@ -282,47 +350,51 @@ class Project:
             notices=[],
             buffers=dict(buffers),
         )
+        index.share_resolution(self._base)  # the same files, packages and aliases: resolved once per refresh
         for path in self._found.sources:
             entry = self._entries.get(self._rel(path))
             if entry is not None:
                 result = entry.result
                 index.add_file(result.path, result.references, result.facts, result.flows)
-        phase = _Phase()
+        phase = _Phase() if only is None or self._phase is None else self._phase
         for rule in self._settled.plan.rules:
+            if only is not None and rule.id not in only:
+                continue
+            phase.findings[rule.id], phase.rule_notices[rule.id] = [], []
             deadline = Deadline(self.timeout)
             try:
                 with deadline:
-                    found = list(rule.check_project(index))
+                    phase.findings[rule.id] = list(rule.check_project(index))
             except OutOfTime:
                 message = f"the project-wide check of rule {rule.id} stopped after {deadline.elapsed():.1f} s"
-                phase.notices.append(Notice(message=message))
-                continue
+                phase.rule_notices[rule.id].append(Notice(message=message))
             except Exception as error:  # one broken rule must not stop the others
-                phase.notices.append(Notice(message=f"internal error in rule {rule.id}: {type(error).__name__}: {error}"))
-                continue
-            for finding in found:
-                phase.findings[finding.path].append(finding)
-        for directive in project_file_directives(index, self._settled.plan.known_ids):
-            phase.directives[directive.path].append(directive)
-        phase.notices.extend(index.notices)
-        phase.read = index.read_paths
-        return phase
+                message = f"internal error in rule {rule.id}: {type(error).__name__}: {error}"
+                phase.rule_notices[rule.id].append(Notice(message=message))
+        if only is None:
+            for directive in project_file_directives(index, self._settled.plan.known_ids):
+                phase.directives[directive.path].append(directive)
+        phase.notices = sorted({*phase.notices, *index.notices}, key=lambda n: n.sort_key)
+        phase.read |= index.read_paths
+        self._phase = phase
 
     # reports -------------------------------------------------------------------------------------------
 
-    def _report(self, path: str) -> FileReport:
-        """`path`'s findings as `engine.run` reports them: per-file ignores, suppressions, levels."""
-        assert self._settled is not None and self._phase is not None
+    def _report(self, path: str, with_project: bool = True) -> FileReport:
+        """`path`'s findings as `engine.run` reports them: per-file ignores, suppressions, levels. Without the
+        project phase: the file's own findings only, and no unused suppression (the phase may use it)."""
+        assert self._settled is not None
         if path not in self._reported:
             return FileReport(path)
         settled, config = self._settled, self._settled.config
+        phase = self._phase if with_project and self._phase is not None else _Phase()
         entry = self._entries.get(path)
         findings = list(entry.result.findings) if entry is not None else []
-        findings.extend(self._phase.findings.get(path, ()))
+        findings.extend(phase.findings_in(path))
         # Copies: marking a directive used must not carry over to the next report.
         directives = [dataclasses.replace(d) for d in (entry.result.directives if entry is not None else ())]
-        directives.extend(dataclasses.replace(d) for d in self._phase.directives.get(path, ()))
-        notices = [*(entry.result.notices if entry is not None else ()), *self._notices, *self._phase.notices]
+        directives.extend(dataclasses.replace(d) for d in phase.directives.get(path, ()))
+        notices = [*(entry.result.notices if entry is not None else ()), *self._notices, *phase.all_notices()]
         notices = [notice for notice in notices if notice.path == path]
         deadline = Deadline(self.timeout)
         try:
@@ -332,7 +404,8 @@ class Project:
             notices.append(Notice(message="applying per-file-ignores ran out of time; nothing was ignored"))
         findings = apply_suppressions(findings, directives)
         enabled_ids = {rule.id for rule in settled.rules}
-        findings.extend(engine._directive_findings(directives, {path}, enabled_ids, self.root, settled.rules))
+        produced = engine._directive_findings(directives, {path}, enabled_ids, self.root, settled.rules)
+        findings.extend(f for f in produced if with_project or f.rule_id != UNUSED_ID)
         findings = [f.model_copy(update={"level": config.levels.get(f.rule_id, f.level)}) for f in findings]
         active = sorted((f for f in findings if not f.suppressed), key=lambda f: f.sort_key)
         return FileReport(path, tuple(active), tuple(sorted(set(notices), key=lambda n: n.sort_key)))
@@ -351,15 +424,6 @@ class Project:
 
     def _rel(self, path: Path) -> str:
         return engine._rel(path, self.root)
-
-
-def _seen_by_project(result: FileResult) -> tuple:
-    """What `ProjectIndex.add_file` records of a file's result: the project phase sees nothing else of it."""
-    return (
-        tuple(reference.specifier for reference in result.references),
-        tuple(result.facts),
-        tuple(summary.to_data().__repr__() for summary in result.flows),
-    )
 
 
 class Workspace:
