@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-TIMEOUT = 60.0
+TIMEOUT = 30.0
 
 
 class StdioClient:

@@ -11,7 +11,7 @@ from linter.server.text import UTF8, UTF16, UTF32, DocumentText
 from linter.model import Span
 from tests.project_builder import write_files
 from tests.stdio_client import StdioClient
-from tests.test_flow_engine import DB, PACKAGE, ROUTE, SERVICE
+from tests.test_flow_engine import DB, ROUTE, SERVICE
 
 SECRET = (
     "const jwt = require('jsonwebtoken');\r\n"
@@ -183,8 +183,13 @@ def test_config_gitignore_and_loose_files(server, app, tmp_path):
     _initialize(server, app)
     assert server.diagnostics(_open(server, app / "generated/auth.js")) == []
     assert server.diagnostics(_open(server, app / "src/leads.js")) == []
-    loose = write_files(tmp_path / "loose", {"auth.js": SECRET})
-    assert [d["code"] for d in server.diagnostics(_open(server, loose / "auth.js"))] == ["auth/secret-fallback"]
+    # Outside any project, in a folder whose name the URI quotes: diagnostics for the URI the client sent.
+    loose = write_files(tmp_path / "a loose+folder", {"auth.js": SECRET})
+    uri = _open(server, loose / "auth.js")
+    assert "%20" in uri and "%2B" in uri
+    (diagnostic,) = server.diagnostics(uri)
+    assert diagnostic["code"] == "auth/secret-fallback"
+    assert len(_actions(server, uri, diagnostic)) == 1
     # A config error is one message; the server goes on.
     write_files(tmp_path / "broken", {".git/HEAD": "x", ".loadlint.toml": "selct = []\n", "a.js": SECRET})
     _open(server, tmp_path / "broken/a.js")
@@ -235,3 +240,41 @@ def test_the_cli_stays_light_and_names_the_missing_extra(monkeypatch):
         result = CliRunner().invoke(main, [command])
         assert result.exit_code == 2
         assert result.stderr == f"loadlint: error: `loadlint {command}` needs the {extra} extra: pip install 'loadlint[{extra}]'\n"
+
+
+def test_the_readme_editor_and_agent_set_ups_name_the_commands():
+    import json
+    import re
+    import tomllib
+
+    from tests.stdio_client import REPO
+
+    section = (REPO / "README.md").read_text(encoding="utf-8").split("## In your editor and in AI coding agents", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    blocks = re.findall(r"```(\w+)\n(.*?)```", section, re.DOTALL)
+    settings = [json.loads(body) for kind, body in blocks if kind == "json"]
+    assert settings[0]["glspc.server.command"] == "loadlint" and settings[0]["glspc.server.commandArguments"] == ["server"]
+    assert settings[1]["mcpServers"]["loadlint"]["args"][0] == "mcp"
+    (helix,) = [tomllib.loads(body) for kind, body in blocks if kind == "toml"]
+    assert helix["language-server"]["loadlint"] == {"command": "loadlint", "args": ["server"]}
+    assert all("loadlint" in language["language-servers"] for language in helix["language"])
+    (lua,) = [body for kind, body in blocks if kind == "lua"]
+    assert "cmd = { 'loadlint', 'server' }" in lua and "vim.lsp.enable('loadlint')" in lua
+    assert "claude mcp add --scope project loadlint -- loadlint mcp" in section
+
+
+def test_files_changed_on_disk_are_found_again(server, app):
+    capped = ROUTE.replace("Number(req.query.limit) || 20", "Math.min(Number(req.query.limit) || 20, 100)")
+    write_files(app, {"src/routes.js": capped})
+    capabilities = {"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": True}}}
+    server.request("initialize", {"processId": os.getpid(), "rootUri": app.as_uri(), "capabilities": capabilities})
+    server.notify("initialized", {})
+    orders = _open(server, app / "src/orders.js")
+    assert server.diagnostics(orders) == []
+    (registration,) = [r for r in server.requests if r["method"] == "client/registerCapability"]
+    assert registration["params"]["registrations"][0]["method"] == "workspace/didChangeWatchedFiles"
+    # A checkout changes the caller on disk, and adds a file: the editor says so.
+    write_files(app, {"src/routes.js": ROUTE, "src/more.js": SECRET})
+    changes = [{"uri": (app / "src/routes.js").as_uri(), "type": 2}, {"uri": (app / "src/more.js").as_uri(), "type": 1}]
+    server.notify("workspace/didChangeWatchedFiles", {"changes": changes})
+    assert [d["code"] for d in server.diagnostics(orders)] == ["pagination/uncapped-limit"]

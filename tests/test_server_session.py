@@ -179,6 +179,12 @@ def test_a_suppression_in_the_buffer_applies_and_an_unused_one_is_reported(shop)
     assert rules == ["loadlint/unused-suppression", "pagination/uncapped-limit"]
     # The same directive, linted again, is still reported as unused (no state carried between reports).
     assert [f.rule_id for f in project.lint({"src/orders.js": unused.encode()})["src/orders.js"].findings] == rules
+    # A suppression used until the caller caps the value is unused from then on, though its file is unchanged.
+    routes = (shop / "src/routes.js").read_bytes()
+    capped = ROUTE.replace("Number(req.query.limit) || 20", "Math.min(Number(req.query.limit) || 20, 100)").encode()
+    assert project.lint({"src/orders.js": suppressed.encode(), "src/routes.js": routes})["src/orders.js"].findings == ()
+    after = project.lint({"src/orders.js": suppressed.encode(), "src/routes.js": capped})["src/orders.js"].findings
+    assert [f.rule_id for f in after] == ["loadlint/unused-suppression"]
 
 
 def test_first_reports_show_a_files_own_findings_before_the_project_loads(shop):

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
+from urllib.parse import unquote
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
@@ -87,6 +88,10 @@ class LoadlintServer(LanguageServer):
         self._again = False
         self._told: set[str] = set()  # messages shown once
 
+    def document(self, uri: str):
+        """The open document at `uri` (however the client quotes it), or None."""
+        return self.workspace.text_documents.get(unquote(uri))
+
     @property
     def encoding(self) -> str:
         return str(self.workspace.position_encoding or UTF16)
@@ -124,10 +129,11 @@ class LoadlintServer(LanguageServer):
 
     def _snapshots(self) -> list[_Snapshot]:
         snapshots = []
-        for uri, document in list(self.workspace.text_documents.items()):
-            path = _path_of(uri)
+        for document in list(self.workspace.text_documents.values()):
+            path = _path_of(document.uri)
             if path is not None and _lintable(path):
-                snapshots.append(_Snapshot(uri, document.version, document.source, path))
+                # The document's URI as the client wrote it: diagnostics are published for that one.
+                snapshots.append(_Snapshot(document.uri, document.version, document.source, path))
         return snapshots
 
     def _by_project(self, snapshots: list[_Snapshot], outcome: dict) -> list[tuple[Project, list[_Snapshot], dict[str, bytes]]]:
@@ -181,7 +187,7 @@ class LoadlintServer(LanguageServer):
 
     def _publish(self, snapshots: list[_Snapshot], outcome: dict, preliminary: bool = False) -> None:
         for snapshot in snapshots:
-            document = self.workspace.text_documents.get(snapshot.uri)
+            document = self.document(snapshot.uri)
             if document is None or document.version != snapshot.version:
                 continue  # closed, or changed since: the next lint publishes it
             result = outcome.get(snapshot.uri)
@@ -190,15 +196,15 @@ class LoadlintServer(LanguageServer):
             if isinstance(result, str):
                 self._tell_once(f"loadlint: {printable(result)}", lsp.MessageType.Error, show=True)
                 self._send(snapshot.uri, snapshot.version, [])
-                self.published.pop(snapshot.uri, None)
+                self.published.pop(unquote(snapshot.uri), None)
                 continue
             project, report = result
             text = DocumentText(snapshot.text, self.encoding)
             published = _Published(snapshot.version, text, project, report)
             published.diagnostics = [(self._diagnostic(f, text, project), f) for f in report.findings]
             published.diagnostics += [(_notice_diagnostic(n), None) for n in report.notices if n.level != Level.NOTE]
-            previous = self.published.get(snapshot.uri)
-            self.published[snapshot.uri] = published
+            previous = self.published.get(unquote(snapshot.uri))
+            self.published[unquote(snapshot.uri)] = published
             unchanged = previous is not None and previous.version == snapshot.version
             if unchanged and [d for d, _ in previous.diagnostics] == [d for d, _ in published.diagnostics]:
                 continue
@@ -248,7 +254,7 @@ class LoadlintServer(LanguageServer):
         """Another file's text, to count its columns in the client's unit (UTF-16 needs none)."""
         if self.encoding == UTF16:
             return DocumentText("", UTF16)
-        document = self.workspace.text_documents.get(from_fs_path(str(path)))
+        document = self.document(from_fs_path(str(path)))
         if document is not None:
             return DocumentText(document.source, self.encoding)
         try:
@@ -260,8 +266,8 @@ class LoadlintServer(LanguageServer):
     # code actions and hover ----------------------------------------------------------------------------
 
     def code_actions(self, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
-        published = self.published.get(params.text_document.uri)
-        document = self.workspace.text_documents.get(params.text_document.uri)
+        published = self.published.get(unquote(params.text_document.uri))
+        document = self.document(params.text_document.uri)
         if published is None or document is None or document.version != published.version:
             return []  # the findings are of an older text: their edits would land in the wrong place
         actions = []
@@ -283,7 +289,7 @@ class LoadlintServer(LanguageServer):
         return actions
 
     def hover(self, params: lsp.HoverParams) -> lsp.Hover | None:
-        published = self.published.get(params.text_document.uri)
+        published = self.published.get(unquote(params.text_document.uri))
         if published is None:
             return None
         position = params.position
@@ -421,7 +427,7 @@ def build_server() -> LoadlintServer:
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: LoadlintServer, params: lsp.DidCloseTextDocumentParams) -> None:
-        ls.published.pop(params.text_document.uri, None)
+        ls.published.pop(unquote(params.text_document.uri), None)
         ls._send(params.text_document.uri, None, [])
         ls.schedule(DEBOUNCE_SECONDS)  # its project reads the file from disk again
 

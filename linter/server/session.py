@@ -7,10 +7,11 @@ report, as `loadlint check ROOT` would report that file if the buffers were save
 
 - A buffer whose text changed is analysed from that text (`analyze_file(text=…)`); nothing else is analysed.
 - The project phase (every rule's `check_project`) sees a file only through what `ProjectIndex.add_file`
-  records of it (its imports, its rules' facts, its flow summaries) and through the files it reads on demand.
-  When an edit leaves those unchanged and the phase did not read the file, its previous findings still hold
-  and are kept; otherwise it runs again, from the results in memory, and the reports of every open file
-  change with it (the files whose findings depend on the edited one).
+  records of it (its imports, its rules' facts, its flow summaries) and through the files it reads on demand,
+  and a rule reads only its own facts. So after an edit, only the rules whose facts or flows in the file
+  changed check the project again; every rule does when the file's imports changed or a rule read the file.
+  The others' findings are kept. The reports of every open file change with them (the files whose findings
+  depend on the edited one).
 - `stale()` (a file saved, or changed on disk): the next `lint` settles the config again, finds the files
   again (the listing cache makes that cheap), and takes each changed file's result from the results cache or
   analyses it; a file whose content did not change keeps its result.
@@ -31,10 +32,9 @@ from pathlib import Path
 from linter import engine
 from linter.analysis import FileResult, RulePlan, analyze_file
 from linter.cache import ResultCache, content_digest, packages_digest, run_key, usable_cache_dir
-from linter.config import Config, ConfigError, enabled_rules, find_config_file, validate_against_rules
+from linter.config import Config, enabled_rules, find_config_file, validate_against_rules
 from linter.deadline import Deadline, OutOfTime
 from linter.discovery import Discovered, is_source
-from linter.files.kinds import project_file_kind
 from linter.model import Finding, Level, Notice
 from linter.project import ProjectIndex
 from linter.registry import builtin_rules
@@ -159,21 +159,25 @@ class Project:
         self._sources: set[str] = set()  # the found source files
         self._buffered: set[str] = set()  # the sources whose result is made from a buffer
         self._run_key: str | None = None
-        self._found_now = False  # `first_reports` settled and found the files for the next `lint`
+        self._loaded = False  # every found file has its result: `_load_results` ran since `_find`
 
     def stale(self) -> None:
         """Files changed on disk: settle and find them again at the next `lint`."""
         self._stale = True
 
     def needs_refresh(self, buffers: dict[str, bytes]) -> bool:
-        """Whether the next `lint` settles, finds and loads the project first (it takes a while the first time)."""
+        """Whether the next `lint` loads the project first (it takes a while the first time)."""
+        return self._must_find(buffers) or not self._loaded
+
+    def _must_find(self, buffers: dict[str, bytes]) -> bool:
         loose_files_changed = not self.is_project and set(buffers) != self._sources
         return self._stale or self._settled is None or loose_files_changed
 
     def first_reports(self, buffers: dict[str, bytes]) -> dict[str, FileReport]:
         """Before a `lint` that must load the project: each open file's own findings, from its analysis alone,
         without what the project phase adds. Each of them is in the report `lint` gives next."""
-        self._find(buffers)
+        if self._must_find(buffers):
+            self._find(buffers)
         for path, text in buffers.items():
             if path in self._sources:
                 self._update(path, text, {})
@@ -182,12 +186,11 @@ class Project:
     def lint(self, buffers: dict[str, bytes]) -> dict[str, FileReport]:
         """The report of each open file of `buffers` (root-relative path → the editor's text). Raises
         ConfigError, RuleLoadError or UsageError, as `loadlint check` exits 2 for them."""
-        refreshed = self.needs_refresh(buffers)
+        if self._must_find(buffers):
+            self._find(buffers)
+        refreshed = not self._loaded
         if refreshed:
-            if not self._found_now:
-                self._find(buffers)
             self._load_results()
-        self._found_now = False
         # What the project phase saw of each file that changed, before it changed.
         before: dict[str, _Seen | None] = {}
         for path in sorted(self._buffered - set(buffers)):  # closed: its text is the file's again
@@ -218,6 +221,7 @@ class Project:
 
     def _find(self, buffers: dict[str, bytes]) -> None:
         """Settle the config and rules, find the files, and index the packages."""
+        self._stale, self._loaded = False, False  # a change on disk from now on is seen by the next lint
         settled = self._settle()
         if self._settled is None or settled.run_key != self._settled.run_key:
             self._entries.clear()
@@ -244,7 +248,6 @@ class Project:
         elif self._cache is None or self._run_key != settled.run_key:
             self._cache = engine._open_cache(cache_folder, self.root, settled.plan)
         self._run_key = settled.run_key
-        self._found_now = True
 
     def _settle(self) -> _Settled:
         """What `engine.run` settles before it looks at any file, for a run on the root whose config is the
@@ -294,7 +297,7 @@ class Project:
             del self._entries[rel]
         if self._cache is not None:
             self._cache.save()
-        self._stale = False
+        self._loaded = True
 
     def _disk_key(self, rel: str, path: Path, packages) -> tuple[str, str]:
         if self._cache is not None:
@@ -452,4 +455,4 @@ class Workspace:
             return list(self._projects.values())
 
 
-__all__ = ["ConfigError", "FileReport", "Project", "Workspace", "project_root"]
+__all__ = ["FileReport", "Project", "Workspace", "project_root"]
