@@ -95,7 +95,10 @@ def inside(workspace: Path, given: str) -> Path:
 def check_paths(workspace: Path, paths: list[str]) -> CheckResult:
     targets = [inside(workspace, given) for given in paths or ["."]]
     try:
-        result = run(RunOptions(paths=targets))
+        # One process: worker processes are never forked from a server whose other threads (the SDK reads and
+        # writes the protocol in threads) may hold locks a child would wait for forever. The results cache
+        # makes the next call fast.
+        result = run(RunOptions(paths=targets, jobs=1))
     except (ConfigError, RuleLoadError, UsageError) as error:
         raise ToolError(str(error)) from None
     report = result.report

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from linter import engine as engine_module
 from linter.engine import RunOptions, run
 from linter.server import session as session_module
 from linter.server.session import Project, Workspace
@@ -200,3 +201,25 @@ def test_first_reports_show_a_files_own_findings_before_the_project_loads(shop):
     assert [f.rule_id for f in full["src/auth.js"].findings] == ["loadlint/unused-suppression", "auth/secret-fallback"]
     assert [f.rule_id for f in full["src/orders.js"].findings] == ["pagination/uncapped-limit"]
     assert not project.needs_refresh(buffers)
+
+
+def test_many_files_load_through_a_check_in_a_subprocess_never_from_forked_workers(tmp_path, monkeypatch):
+    files = {".git/HEAD": "x", "package.json": '{"dependencies": {"jsonwebtoken": "9.0.0"}}', "src/auth.js": SECRET}
+    files.update({f"src/module{n}.js": f"export const value{n} = {n};\n" for n in range(70)})
+    root = write_files(tmp_path / "big", files)
+    analysed: list[int] = []
+    original = engine_module._analyze_uncached
+
+    def counting(work, plan, jobs):
+        assert jobs == 1, "the server never forks worker processes"
+        analysed.append(len(work))
+        return original(work, plan, jobs)
+
+    monkeypatch.setattr(engine_module, "_analyze_uncached", counting)
+    reports = Workspace(jobs=2).project_for(root / "src/auth.js").lint({"src/auth.js": SECRET.encode()})
+    assert [f.rule_id for f in reports["src/auth.js"].findings] == ["auth/secret-fallback"]
+    assert analysed == [0], "every result came from the cache the subprocess filled"
+    (root / "src/module1.js").write_text("export const changed = 1;\n")
+    project = Workspace(jobs=1).project_for(root / "src/auth.js")
+    project.lint({"src/auth.js": SECRET.encode()})
+    assert analysed == [0, 1], "one process: only the changed file is analysed, the rest are cached"

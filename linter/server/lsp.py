@@ -87,6 +87,7 @@ class LoadlintServer(LanguageServer):
         self._running = False
         self._again = False
         self._told: set[str] = set()  # messages shown once
+        self.shutdown_requested = False
 
     def document(self, uri: str):
         """The open document at `uri` (however the client quotes it), or None."""
@@ -191,8 +192,10 @@ class LoadlintServer(LanguageServer):
             if document is None or document.version != snapshot.version:
                 continue  # closed, or changed since: the next lint publishes it
             result = outcome.get(snapshot.uri)
-            if result is None or preliminary and not result[1].findings:
-                continue  # nothing to show before the full report
+            if result is None:
+                continue
+            if preliminary and (not result[1].findings or unquote(snapshot.uri) in self.published):
+                continue  # nothing to add, or a full report shown already would lose its project findings
             if isinstance(result, str):
                 self._tell_once(f"loadlint: {printable(result)}", lsp.MessageType.Error, show=True)
                 self._send(snapshot.uri, snapshot.version, [])
@@ -407,6 +410,10 @@ def _suppression_edit(finding: Finding, published: _Published) -> lsp.TextEdit |
 def build_server() -> LoadlintServer:
     server = LoadlintServer()
 
+    @server.feature(lsp.SHUTDOWN)
+    def shutdown(ls: LoadlintServer, params: None) -> None:
+        ls.shutdown_requested = True
+
     @server.feature(lsp.INITIALIZED)
     async def initialized(ls: LoadlintServer, params: lsp.InitializedParams) -> None:
         await ls.watch_files()
@@ -455,7 +462,11 @@ def serve() -> None:
     """Serve one client over stdin and stdout until it says `exit`."""
     logging.basicConfig(level=logging.WARNING, format="loadlint server: %(message)s")
     wire_in, wire_out = _claim_stdio()
-    build_server().start_io(wire_in, wire_out)
+    server = build_server()
+    server.start_io(wire_in, wire_out)
+    # Now, without waiting for a project still loading in the linting thread: 0 after `shutdown`, as the
+    # protocol asks, else 1.
+    os._exit(0 if server.shutdown_requested else 1)
 
 
 def _claim_stdio() -> tuple[BinaryIO, BinaryIO]:
