@@ -278,3 +278,18 @@ def test_files_changed_on_disk_are_found_again(server, app):
     changes = [{"uri": (app / "src/routes.js").as_uri(), "type": 2}, {"uri": (app / "src/more.js").as_uri(), "type": 1}]
     server.notify("workspace/didChangeWatchedFiles", {"changes": changes})
     assert [d["code"] for d in server.diagnostics(orders)] == ["pagination/uncapped-limit"]
+
+
+def test_a_diagnostic_links_its_rule_once_the_project_has_a_home(monkeypatch, tmp_path):
+    from linter import rule as rule_module
+    from linter.model import Finding, Level
+    from linter.server.lsp import LoadlintServer
+    from linter.server.session import Project
+
+    finding = Finding(rule_id="prisma/no-connection-limit", message="m", path="a.js", span=Span(start_line=1, start_column=1, end_line=1, end_column=2), level=Level.NOTE)
+    server, text, project = LoadlintServer(), DocumentText("x\n"), Project(tmp_path, tmp_path)
+    diagnostic = server._diagnostic(finding, text, project)
+    assert diagnostic.code_description is None and diagnostic.severity == 3  # a note is information
+    monkeypatch.setattr(rule_module, "PROJECT_URL", "https://example.org/loadlint")
+    link = server._diagnostic(finding, text, project).code_description.href
+    assert link == "https://example.org/loadlint/blob/main/rules/prisma/no_connection_limit.py"
