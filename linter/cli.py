@@ -12,6 +12,7 @@ import click
 
 from linter import __version__
 from linter.atomic_write import WriteRefused, check_writable, write_atomically
+from linter.formatters import COLOR_FORMATS, DEFAULT_WIDTH, FORMATS, STATISTICS_FORMATS
 from linter.processes import EXIT_TERMINATED, Terminated, raise_on_sigterm
 from linter.terminal_text import printable
 
@@ -23,6 +24,7 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED = 130  # as shells report a command stopped by Ctrl-C
 LEVEL_CHOICES = click.Choice(["error", "warning", "note"])
 DEFAULT_BASELINE_FILE = "loadlint-baseline.json"
+MIN_WIDTH = 40  # the narrowest the text format wraps at, however narrow the terminal
 
 
 def _split(values: tuple[str, ...]) -> list[str] | None:
@@ -49,14 +51,29 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report to FILE (never through a symbolic link); `-`: stdout.")
 @click.option("--select", multiple=True, help="Only these rules or families (comma-separated; repeatable).")
 @click.option("--ignore", multiple=True, help="Skip these rules or families (comma-separated; repeatable).")
 @click.option("--fail-on", type=LEVEL_CHOICES, help="Lowest level that makes the exit code 1 [default: warning].")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings or errors.")
 @click.option("--category", help="SARIF automation id, to tell several uploads apart in GitHub code scanning.")
-@click.option("--no-color", is_flag=True, help="Plain text output.")
+@click.option(
+    "--color",
+    "color_choice",
+    type=click.Choice(["auto", "always", "never"]),
+    help="Colour the text and concise formats: auto (the default) colours a terminal, or any stream when "
+    "FORCE_COLOR is set, unless NO_COLOR is.",
+)
+@click.option("--no-color", is_flag=True, help="Same as --color never.")
+@click.option("--quiet", "-q", is_flag=True, help="Print the findings only: no notices, counts or summary.")
+@click.option("--statistics", is_flag=True, help="Print how many findings each rule has instead of the findings.")
+@click.option(
+    "--stdin-filename",
+    metavar="PATH",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Lint the text read from stdin (PATH `-`) as this file of its project.",
+)
 @click.option("--include-suppressed", is_flag=True, help="Also show findings suppressed in the source.")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Use this config file.")
 @click.option("--rules-dir", type=click.Path(file_okay=False, path_type=Path), help="Also load rules from this folder.")
@@ -97,12 +114,12 @@ def main() -> None:
 @click.option("--diff-fix", is_flag=True, help="Print the fixes as a patch instead of the report; change no file.")
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff-fix, also apply fixes that may change behaviour.")
 def check(
-    paths, fmt, output, select, ignore, fail_on, exit_zero, category, no_color, include_suppressed, config_file,
-    rules_dir, trust_config_rules, jobs, timeout, no_cache, baseline_file, write_baseline_file, diff_ref, fix,
-    diff_fix, unsafe_fixes,
+    paths, fmt, output, select, ignore, fail_on, exit_zero, category, color_choice, no_color, quiet, statistics,
+    stdin_filename, include_suppressed, config_file, rules_dir, trust_config_rules, jobs, timeout, no_cache,
+    baseline_file, write_baseline_file, diff_ref, fix, diff_fix, unsafe_fixes,
 ):
-    """Lint PATHS (default: the current folder)."""
-    from linter.baseline import BaselineError
+    """Lint PATHS (default: the current folder; `-` with --stdin-filename: the text on stdin)."""
+    from linter.baseline import BaselineError, configured_baseline
     from linter.diffscope import DiffError, changed_lines, keep_changed
     from linter.config import ConfigError
     from linter.engine import DEFAULT_FILE_TIMEOUT, RunOptions, UsageError, run
@@ -110,6 +127,10 @@ def check(
     from linter.model import Level
     from linter.registry import RuleLoadError
 
+    color_choice = _color_choice(color_choice, no_color)
+    if statistics and fmt not in STATISTICS_FORMATS:
+        _fail(f"--statistics prints in {', '.join(STATISTICS_FORMATS)}, not --format {fmt}")
+    say = _tell if not quiet else _say_nothing
     options = RunOptions(
         paths=list(paths) or [Path(".")],
         select=_split(select),
@@ -126,29 +147,47 @@ def check(
     )
     _check_baseline_options(baseline_file, write_baseline_file)
     _check_fix_options(fix, diff_fix, unsafe_fixes, write_baseline_file)
+    options.stdin = _stdin_source(paths, stdin_filename, diff_ref)
 
-    def lint():
+    def lint(options):
         result = run(options)
         report = result.report
-        if baseline_file is not None or write_baseline_file is not None:
-            report = _with_baseline(report, options.paths, baseline_file, write_baseline_file)
+        read_from, read_inside = baseline_file, None
+        if baseline_file is None and write_baseline_file is None and result.config.baseline is not None:
+            read_from, read_inside = configured_baseline(result.config, Path(report.root))
+        if read_from is not None or write_baseline_file is not None:
+            scope = [options.stdin.path] if options.stdin is not None else options.paths
+            report = _with_baseline(report, scope, read_from, write_baseline_file, say, read_inside)
         if diff_ref is not None:
             report = keep_changed(report, changed_lines(Path(report.root), diff_ref))
         return result, report
 
+    fixed_text = None  # with --fix on stdin: the text to print, as bytes
+    # The report goes to stdout; with --fix on stdin, stdout takes the fixed text and the report goes to stderr.
+    destination = output if output is not None or not (fix and options.stdin) else Path("/dev/stderr")
     restore_sigterm = raise_on_sigterm()
     try:
-        result, report = lint()
+        result, report = lint(options)
         buffer = io.StringIO()
         if diff_fix:
-            patch = _fix_patch(report, unsafe_fixes, result.config.max_file_size)
+            patch = _fix_patch(report, unsafe_fixes, result.config.max_file_size, options, say)
             buffer.write(patch)
         else:
-            if fix:
-                result, report = _fix_files(lint, result, report, unsafe_fixes)
-            to_stdout = _stream_name(output) == "stdout"
-            color = to_stdout and not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
-            render(report, fmt, buffer, color=color, include_suppressed=include_suppressed)
+            if fix and options.stdin is not None:
+                fixed_text, result, report = _fix_stdin(lint, options, result, report, unsafe_fixes, say)
+            elif fix:
+                result, report = _fix_files(lambda: lint(options), result, report, unsafe_fixes, say)
+            stream = _stream_name(destination)
+            render(
+                report,
+                fmt,
+                buffer,
+                color=_use_color(color_choice, fmt, stream),
+                include_suppressed=include_suppressed,
+                quiet=quiet,
+                width=_text_width(stream),
+                statistics=statistics,
+            )
     except (ConfigError, RuleLoadError, UsageError, BaselineError, DiffError) as error:
         _fail(str(error))
     except RecursionError:
@@ -164,8 +203,12 @@ def check(
     finally:
         restore_sigterm()  # from here on SIGTERM ends the process at once, as by default
 
-    _deliver(buffer.getvalue(), output, Path(report.root))
+    if fixed_text is not None:
+        _write_to_stdout(fixed_text)
+    _deliver(buffer.getvalue(), destination, Path(report.root))
 
+    if result.incomplete and quiet:
+        _tell("the run is incomplete: some files or rules were not checked (run without --quiet to see why)")
     if exit_zero:
         sys.exit(EXIT_CLEAN)
     if diff_fix:
@@ -174,6 +217,69 @@ def check(
         sys.exit(EXIT_ERROR)
     failing = [f for f in report.active_findings if f.level.rank >= result.fail_on.rank]
     sys.exit(EXIT_FINDINGS if failing else EXIT_CLEAN)
+
+
+def _say_nothing(message: str) -> None:
+    """What --quiet does with the lines that only inform (fixed counts, a written baseline)."""
+
+
+def _color_choice(choice: str | None, no_color: bool) -> str:
+    if no_color and choice not in (None, "never"):
+        _fail(f"use --color {choice} or --no-color, not both")
+    return "never" if no_color else choice or "auto"
+
+
+def _use_color(choice: str, fmt: str, stream: str | None) -> bool:
+    """Whether the report has colour: `always`, `never`, or (auto) when it goes to a stream that is a terminal,
+    or to any stream when FORCE_COLOR is set, unless NO_COLOR is (either counts only when not empty).
+    Only the text and concise formats have colour; a report written to a file has it only with `always`."""
+    if fmt not in COLOR_FORMATS or choice == "never":
+        return False
+    if choice == "always":
+        return True
+    if stream not in ("stdout", "stderr"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    if os.environ.get("NO_COLOR"):
+        return False
+    return _stream(stream).isatty()
+
+
+def _text_width(stream: str | None) -> int:
+    """Where the text format wraps messages: COLUMNS when set, else the terminal's width, else 80 columns."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return max(MIN_WIDTH, int(columns))
+    if stream in ("stdout", "stderr"):
+        try:
+            return max(MIN_WIDTH, os.get_terminal_size(_stream(stream).fileno()).columns)
+        except (OSError, ValueError, io.UnsupportedOperation):
+            pass
+    return DEFAULT_WIDTH
+
+
+def _stream(name: str):
+    return sys.stdout if name == "stdout" else sys.stderr
+
+
+def _stdin_source(paths: tuple[Path, ...], stdin_filename: Path | None, diff_ref: str | None):
+    """The text on stdin and the file it stands for, when asked to lint it (`-`, or --stdin-filename alone)."""
+    from linter.discovery import is_source
+    from linter.engine import StdinSource
+
+    dash = [path for path in paths if str(path) == "-"]
+    if not dash and stdin_filename is None:
+        return None
+    if stdin_filename is None:
+        _fail("reading stdin (`-`) needs --stdin-filename, the file the text stands for")
+    if len(paths) > len(dash) or len(dash) > 1:
+        _fail("--stdin-filename lints the text on stdin alone: give `-` as the only path, or no path")
+    if not is_source(stdin_filename):
+        _fail(f"--stdin-filename takes a JavaScript or TypeScript file name, not {stdin_filename}")
+    if diff_ref is not None:
+        _fail("--diff compares the files on disk with git; it does not apply to stdin")
+    return StdinSource(path=stdin_filename, raw=sys.stdin.buffer.read())
 
 
 def _seconds(text: str) -> float:
@@ -196,16 +302,42 @@ def _check_fix_options(fix: bool, diff_fix: bool, unsafe_fixes: bool, write_base
         _fail("run --fix first, then --write-baseline for what is left")
 
 
-def _fix_patch(report, unsafe: bool, max_file_size: int) -> str:
-    """The fixes of `report` as a unified diff; no file is written."""
+def _fix_patch(report, unsafe: bool, max_file_size: int, options, say) -> str:
+    """The fixes of `report` as a unified diff (of the text on stdin, when it was read); no file is written."""
     from linter.fixes import plan_fixes, unified_diff
 
-    outcome = plan_fixes(report, Path(report.root), unsafe, limit=max_file_size)
-    _tell_about_fixes(outcome.skipped, report, unsafe)
+    outcome = plan_fixes(report, Path(report.root), unsafe, limit=max_file_size, given=_given(report, options))
+    _tell_about_fixes(outcome.skipped, report, unsafe, say)
     return unified_diff(outcome)
 
 
-def _fix_files(lint, result, report, unsafe: bool):
+def _given(report, options) -> dict[str, bytes]:
+    return {report.stdin.path: options.stdin.raw} if options.stdin is not None and report.stdin is not None else {}
+
+
+def _fix_stdin(lint, options, result, report, unsafe: bool, say):
+    """Apply the fixes to the text read from stdin, linting it again after each pass; returns the fixed text
+    (the text read, when nothing was fixed) and the last lint. No file is written."""
+    from dataclasses import replace
+
+    from linter.engine import StdinSource
+    from linter.fixes import plan_fixes
+
+    fixed, skipped = 0, []
+    for _ in range(MAX_FIX_PASSES):
+        outcome = plan_fixes(report, Path(report.root), unsafe, limit=result.config.max_file_size, given=_given(report, options))
+        skipped = outcome.skipped
+        if not outcome.changes:
+            break
+        fixed += outcome.fixed
+        options = replace(options, stdin=StdinSource(options.stdin.path, outcome.changes[0].after))
+        result, report = lint(options)
+    say(f"fixed {fixed} {_plural(fixed, 'finding')} in the text read from stdin")
+    _tell_about_fixes(skipped, report, unsafe, say)
+    return options.stdin.raw, result, report
+
+
+def _fix_files(lint, result, report, unsafe: bool, say):
     """Apply the fixes, linting again after each pass, until nothing is left to fix; returns the last lint.
     A file edited while this runs is left alone for the rest of the run."""
     from linter.fixes import CHANGED, plan_fixes, write_changes
@@ -223,18 +355,18 @@ def _fix_files(lint, result, report, unsafe: bool):
         files.update(change.path for change in written)
         result, report = lint()
     skipped = sorted({*skipped, *(f"{path}: not fixed: {CHANGED}" for path in changed)})
-    _tell(f"fixed {fixed} {_plural(fixed, 'finding')} in {len(files)} {_plural(len(files), 'file')}")
-    _tell_about_fixes(skipped, report, unsafe)
+    say(f"fixed {fixed} {_plural(fixed, 'finding')} in {len(files)} {_plural(len(files), 'file')}")
+    _tell_about_fixes(skipped, report, unsafe, say)
     return result, report
 
 
-def _tell_about_fixes(skipped: list[str], report, unsafe: bool) -> None:
+def _tell_about_fixes(skipped: list[str], report, unsafe: bool, say) -> None:
     for line in skipped:
-        _tell(line)
+        say(line)
     if not unsafe:
         waiting = sum(1 for f in report.active_findings if f.fixes and not any(x.safe for x in f.fixes))
         if waiting:
-            _tell(f"{waiting} more {_plural(waiting, 'fix', 'fixes')} with --unsafe-fixes")
+            say(f"{waiting} more {_plural(waiting, 'fix', 'fixes')} with --unsafe-fixes")
 
 
 def _plural(count: int, one: str, many: str | None = None) -> str:
@@ -249,8 +381,11 @@ def _check_baseline_options(read_from: Path | None, write_to: Path | None) -> No
         _fail(f"--write-baseline takes a .json file name, not {write_to}; put the option after the paths")
 
 
-def _with_baseline(report, paths: list[Path], read_from: Path | None, write_to: Path | None):
-    """The report without the findings the baseline accepts, after writing the baseline when asked to."""
+def _with_baseline(
+    report, paths: list[Path], read_from: Path | None, write_to: Path | None, say, read_inside: Path | None = None
+):
+    """The report without the findings the baseline accepts, after writing the baseline when asked to.
+    `read_inside`: the root a baseline named by the repository's config is read inside."""
     from linter.baseline import Scope, apply_baseline, count_findings, load_baseline, merged_baseline, write_baseline
 
     scope = Scope(
@@ -259,7 +394,7 @@ def _with_baseline(report, paths: list[Path], read_from: Path | None, write_to: 
         rule_ids=frozenset(rule.id for rule in report.rules),
     )
     if write_to is None:
-        return apply_baseline(report, load_baseline(read_from), scope, read_from.name)
+        return apply_baseline(report, load_baseline(read_from, read_inside), scope, read_from.name)
     try:
         check_writable(write_to, scope.root)  # before reading it: a link there must be neither read nor written
     except WriteRefused as error:
@@ -275,7 +410,8 @@ def _with_baseline(report, paths: list[Path], read_from: Path | None, write_to: 
     except OSError as error:
         _fail(f"cannot write {write_to}: {error.strerror or error}")
     files = len({path for path, _ in counts})
-    _tell(f"{write_to} records {sum(counts.values())} findings in {files} files")
+    total = sum(counts.values())
+    say(f"{write_to} records {total} {_plural(total, 'finding')} in {files} {_plural(files, 'file')}")
     return apply_baseline(report, counts, scope, write_to.name)
 
 
@@ -291,9 +427,9 @@ def _deliver(report: str, output: Path | None, root: Path) -> None:
     """Print the report or write it to the `--output` file, never through a link or onto a device or FIFO."""
     stream = _stream_name(output)
     if stream == "stdout":
-        _echo_to_stdout(report)
+        _write_to_stdout(report)
     elif stream == "stderr":
-        click.echo(report, nl=False, err=True)
+        click.echo(report, nl=False, err=True, color=True)  # colour is decided before: never strip ours
     elif stream is None:
         _write_file(output, report, root)
 
@@ -307,53 +443,171 @@ def _write_file(path: Path, content: str, root: Path) -> None:
         _fail(f"cannot write {path}: {getattr(error, 'strerror', None) or error}")
 
 
-def _echo_to_stdout(report: str) -> None:
+def _write_to_stdout(content: str | bytes) -> None:
+    """Text (a report) or bytes (a file's fixed text, exactly) on stdout."""
     try:
-        click.echo(report, nl=False)
-        sys.stdout.flush()
+        if isinstance(content, bytes):
+            sys.stdout.flush()
+            sys.stdout.buffer.write(content)
+            sys.stdout.buffer.flush()
+        else:
+            click.echo(content, nl=False, color=True)  # colour is decided before: never strip ours
+            sys.stdout.flush()
     except BrokenPipeError:
         # The reader went away (`loadlint check | head`): not an error of the run. Point stdout at devnull so
         # that Python's own flush at exit does not fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
+def _rule_source_options(command):
+    """The options that choose the rules a command knows: as `check` takes them."""
+    command = click.option(
+        "--trust-config-rules", is_flag=True, help="Also load the config file's rules-dir (Python code); see `check`."
+    )(command)
+    command = click.option(
+        "--rules-dir", type=click.Path(file_okay=False, path_type=Path), help="Also load rules from this folder."
+    )(command)
+    return click.option(
+        "--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="Use this config file."
+    )(command)
+
+
+def _known_rules(config_file: Path | None, rules_dir: Path | None, trust_config_rules: bool):
+    """The rules `check` would know in the current folder, and the config there; one line and exit 2 when the
+    config or a rules folder cannot be loaded."""
+    from linter.config import ConfigError
+    from linter.engine import RunOptions, known_rules
+    from linter.registry import RuleLoadError
+
+    options = RunOptions(rules_dir=rules_dir, trust_config_rules=trust_config_rules, config_file=config_file)
+    try:
+        rules, config, untrusted = known_rules(options, Path.cwd())
+    except (ConfigError, RuleLoadError) as error:
+        _fail(str(error))
+    if untrusted is not None:
+        _tell(untrusted.message)
+    return rules, config
+
+
 @main.command("rules")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def list_rules(fmt):
-    """List every rule."""
+@_rule_source_options
+def list_rules(fmt, config_file, rules_dir, trust_config_rules):
+    """List every rule: the built-in ones and those of --rules-dir (or the config's, trusted), at the levels the
+    config here gives them."""
     import json
 
-    from linter.registry import builtin_rules
-
-    rules = builtin_rules()
+    rules, config = _known_rules(config_file, rules_dir, trust_config_rules)
+    infos = [rule.info(config.levels.get(rule.id)) for rule in rules]
     if fmt == "json":
-        infos = [rule.info().model_dump(mode="json", exclude={"docs"}) for rule in rules]
-        click.echo(json.dumps(infos, indent=2, sort_keys=True))
+        click.echo(json.dumps([info.model_dump(mode="json", exclude={"docs"}) for info in infos], indent=2, sort_keys=True))
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table("id", "level", "precision", "summary", box=None, pad_edge=False)
-    for rule in rules:
-        table.add_row(rule.id, rule.level.value, rule.precision.value, rule.summary())
-    Console(highlight=False, no_color="NO_COLOR" in os.environ, width=max(100, _terminal_width())).print(table)
+    for rule, info in zip(rules, infos):
+        table.add_row(printable(info.id), _level_cell(rule, info, config), info.precision.value, printable(info.summary))
+    width = max(100, _terminal_width())
+    console = _rich_console(width=width)
+    console.print(table)
+    notes = _level_notes(rules, infos, config)
+    if notes:
+        from rich.text import Text
+
+        from linter.formatters.text import wrapped
+
+        console.print()
+        for note in notes:
+            for line in wrapped(Text(), note, width, 2):
+                console.print(line)
+
+
+def _level_cell(rule, info, config) -> str:
+    if rule.id in config.levels:
+        return f"{info.level.value} (config)"
+    return f"{info.level.value}*" if info.other_levels else info.level.value
+
+
+def _level_notes(rules, infos, config) -> list[str]:
+    """What the marks of the level column mean: the findings a rule reports at another level, the levels set
+    by the config."""
+    notes = [
+        f"* {printable(info.id)} reports {_other_levels_text(info)}"
+        for info in infos
+        if info.other_levels
+    ]
+    if any(rule.id in config.levels for rule in rules):
+        notes.append(f"(config): the level {printable(config.source or 'the config')} sets for all of the rule's findings")
+    return notes
+
+
+def _other_levels_text(info) -> str:
+    return "; ".join(f"{level.value}s for {printable(what)}" for level, what in info.other_levels)
 
 
 @main.command()
-@click.argument("rule_id")
-def explain(rule_id):
-    """Show a rule's documentation."""
-    from rich.console import Console
+@click.argument("rule_id", metavar="RULE_OR_FAMILY")
+@_rule_source_options
+def explain(rule_id, config_file, rules_dir, trust_config_rules):
+    """Show a rule's documentation, or list the rules of a family (`loadlint explain auth`)."""
     from rich.markdown import Markdown
 
-    from linter.registry import builtin_rules
+    rules, config = _known_rules(config_file, rules_dir, trust_config_rules)
+    console = _rich_console()
+    wanted = rule_id.strip().rstrip("/")
+    family = [rule for rule in rules if rule.id.split("/")[0] == wanted]
+    if family:
+        from rich.table import Table
 
-    rule = next((r for r in builtin_rules() if r.id == rule_id), None)
+        console.print(f"{printable(wanted)}: {len(family)} {_plural(len(family), 'rule')}")
+        table = Table("id", "level", "summary", box=None, pad_edge=False)
+        for rule in family:
+            info = rule.info(config.levels.get(rule.id))
+            table.add_row(printable(rule.id), _level_cell(rule, info, config), printable(info.summary))
+        console.print(table)
+        console.print(f"`loadlint explain {printable(family[0].id)}` shows a rule's documentation.")
+        return
+    rule = next((r for r in rules if r.id == wanted), None)
     if rule is None:
-        _fail(f"unknown rule '{rule_id}'; `loadlint rules` lists them")
-    console = Console(highlight=False, no_color="NO_COLOR" in os.environ)
-    console.print(f"{rule.id}  ({rule.level.value}, precision {rule.precision.value})")
+        _fail(f"unknown rule '{rule_id}'; {_suggestion(wanted, rules)}")
+    info = rule.info(config.levels.get(rule.id))
+    console.print(f"{printable(rule.id)}  ({info.level.value}, precision {info.precision.value})")
+    if info.other_levels:
+        console.print(f"It reports {_other_levels_text(info)}.")
+    elif rule.id in config.levels:
+        console.print(f"{printable(config.source or 'The config')} sets the level of all its findings.")
     console.print(Markdown(rule.docs()))
+
+
+def _suggestion(wanted: str, rules) -> str:
+    """"did you mean auth/secret-fallback?", or where to look."""
+    import difflib
+
+    names = [rule.id for rule in rules] + sorted({rule.id.split("/")[0] for rule in rules})
+    close = difflib.get_close_matches(wanted, names, n=1, cutoff=0.6)
+    return f"did you mean {close[0]}?" if close else "`loadlint rules` lists them"
+
+
+def _rich_console(width: int | None = None):
+    from rich.console import Console
+
+    return Console(highlight=False, markup=False, emoji=False, no_color=bool(os.environ.get("NO_COLOR")), width=width)
+
+
+@main.command("config-schema")
+@click.option("--package-json", is_flag=True, help="A schema for package.json's \"loadlint\" key instead.")
+@click.option("--rules-dir", type=click.Path(file_okay=False, path_type=Path), help="Include the options of these rules too.")
+def config_schema(package_json, rules_dir):
+    """Print the JSON Schema of the config file, for editors (see the README)."""
+    from linter.config_schema import config_schema as schema_of, package_json_schema, schema_text
+    from linter.engine import all_rules
+    from linter.registry import RuleLoadError
+
+    try:
+        rules = all_rules(rules_dir)
+    except RuleLoadError as error:
+        _fail(str(error))
+    click.echo(schema_text(package_json_schema(rules) if package_json else schema_of(rules)), nl=False)
 
 
 @main.command()

@@ -118,7 +118,14 @@ def keep_changed(report: Report, changed: ChangedLines) -> Report:
         span = range(finding.span.start_line, finding.span.end_line + 1)
         if lines is ALL_LINES or any(line in lines for line in span):
             kept.append(finding)
-    return report.model_copy(update={"findings": tuple(kept), "notices": tuple(sorted(set(notices), key=lambda n: n.sort_key))})
+    left_out = sum(1 for finding in report.findings if not finding.suppressed) - sum(1 for f in kept if not f.suppressed)
+    return report.model_copy(
+        update={
+            "findings": tuple(kept),
+            "notices": tuple(sorted(set(notices), key=lambda n: n.sort_key)),
+            "outside_diff": report.outside_diff + left_out,
+        }
+    )
 
 
 def _git(cwd: Path, *args: str) -> str | None:

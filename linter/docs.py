@@ -13,8 +13,14 @@ START, END = "<!-- rules:start -->", "<!-- rules:end -->"
 def rule_table() -> str:
     rows = ["| id | level | precision | what it finds |", "|---|---|---|---|"]
     for rule in builtin_rules():
-        rows.append(f"| `{rule.id}` | {rule.level.value} | {rule.precision.value} | {rule.summary()} |")
+        rows.append(f"| `{rule.id}` | {level_text(rule)} | {rule.precision.value} | {rule.summary()} |")
     return "\n".join(rows)
+
+
+def level_text(rule) -> str:
+    """The rule's level, and the findings it reports at another: "warning; notes for …"."""
+    others = sorted(rule.other_levels.items(), key=lambda item: -item[0].rank)
+    return "; ".join([rule.level.value, *(f"{level.value}s for {what}" for level, what in others)])
 
 
 def with_table(readme: str) -> str:

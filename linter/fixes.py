@@ -106,9 +106,15 @@ class FixOutcome:
 
 
 def plan_fixes(
-    report: Report, root: Path, include_unsafe: bool, leave: frozenset[str] = frozenset(), limit: int = DEFAULT_MAX_FILE_SIZE
+    report: Report,
+    root: Path,
+    include_unsafe: bool,
+    leave: frozenset[str] = frozenset(),
+    limit: int = DEFAULT_MAX_FILE_SIZE,
+    given: dict[str, bytes] | None = None,
 ) -> FixOutcome:
-    """Work out the new content of every file the report's fixes touch (but those in `leave`); writes nothing."""
+    """Work out the new content of every file the report's fixes touch (but those in `leave`); writes nothing.
+    `given`: the text of files the run was given instead of reading them (stdin), by path."""
     by_path: dict[str, list[Fix]] = {}
     for finding in report.active_findings:
         chosen = next((fix for fix in finding.fixes if fix.safe or include_unsafe), None)
@@ -116,17 +122,19 @@ def plan_fixes(
             by_path.setdefault(finding.path, []).append(chosen)
     outcome = FixOutcome()
     for path, fixes in sorted(by_path.items()):
-        problem = _plan_file(root, path, fixes, limit, outcome)
+        problem = _plan_file(root, path, fixes, limit, outcome, (given or {}).get(path))
         if problem is not None:
             outcome.skipped.append(f"{path}: not fixed: {problem}")
     return outcome
 
 
-def _plan_file(root: Path, path: str, fixes: list[Fix], limit: int, outcome: FixOutcome) -> str | None:
+def _plan_file(
+    root: Path, path: str, fixes: list[Fix], limit: int, outcome: FixOutcome, given: bytes | None = None
+) -> str | None:
     """Add the change of one file to `outcome`; or say why the file is left alone."""
     language = LANGUAGE_BY_SUFFIX.get(Path(path).suffix)
     try:
-        before = read_repository_file(root / path, root, limit, follow_links=False)
+        before = given if given is not None else read_repository_file(root / path, root, limit, follow_links=False)
     except ReadRefused as error:
         return "it no longer exists" if error.missing else str(error)
     if language is None:

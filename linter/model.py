@@ -114,6 +114,7 @@ class Notice(Frozen):
     message: str
     path: str | None = None
     level: Level = Level.WARNING
+    span: Span | None = None  # where in the file, when the notice is about one place (the first syntax error)
 
     @property
     def sort_key(self) -> tuple:
@@ -132,6 +133,15 @@ class RuleInfo(Frozen):
     tags: tuple[str, ...] = ()
     security_severity: str | None = None
     help_uri: str | None = None
+    # The findings the rule reports at another level than `level`, and which: (level, what they are).
+    other_levels: tuple[tuple[Level, str], ...] = ()
+
+
+class SourceText(Frozen):
+    """The text a run linted for a file instead of what is on disk (`--stdin-filename`)."""
+
+    path: str
+    text: str
 
 
 class Report(Frozen):
@@ -142,9 +152,13 @@ class Report(Frozen):
     rules: tuple[RuleInfo, ...]
     findings: tuple[Finding, ...]
     notices: tuple[Notice, ...] = ()
-    files_checked: int = 0
+    files_checked: int = 0  # the files the run read and could report into: source and project files
     category: str | None = None
     incomplete: bool = False  # a rule failed somewhere: the findings may be partial
+    # Findings left out of `findings`, for the summary: accepted by a baseline, or on lines --diff leaves out.
+    baselined: int = 0
+    outside_diff: int = 0
+    stdin: SourceText | None = None  # the file read from stdin, whose lines the text formats show
 
     @property
     def active_findings(self) -> tuple[Finding, ...]:

@@ -13,12 +13,18 @@ _TEST_RUNNER_FILE = re.compile(
     r"\.[cm]?[jt]sx?$"
 )
 _TEST_FOLDER = re.compile(r"(^|/)(__tests__|__mocks__|test|tests|e2e|cypress|playwright|integration-tests)/")
+# `integration/` at the root of the repository or of a workspace package holds an integration suite; deeper
+# in the source tree it is application code (`app/api/shopify/integration/webhook/route.ts`, `src/integration/`).
+_INTEGRATION_SUITE = re.compile(r"^((apps|packages|libs|services)/[^/]+/)?integration/")
 
 
 def is_test_path(path: str) -> bool:
     """Test code: `*.test.*`, `*.spec.*`, test-runner configs and setup files (`jest.setup.js`,
-    `playwright.config.ts`), and anything under `__tests__/`, `test/`, `tests/`, `e2e/`, `integration-tests/`…"""
-    return bool(_TEST_FILE.search(path) or _TEST_RUNNER_FILE.search(path) or _TEST_FOLDER.search(path))
+    `playwright.config.ts`), and anything under `__tests__/`, `test/`, `tests/`, `e2e/`, `integration-tests/`…, or
+    under an `integration/` folder at the root of the repository or of a workspace package (`apps/web/integration/`)."""
+    return bool(
+        _TEST_FILE.search(path) or _TEST_RUNNER_FILE.search(path) or _TEST_FOLDER.search(path) or _INTEGRATION_SUITE.match(path)
+    )
 
 
 _TEST_SUPPORT_FOLDER = re.compile(r"(^|/)(testing|test-?utils?|testutils|test-?helpers?|[\w.-]*-test-utils?)/", re.I)

@@ -61,13 +61,16 @@ class ProjectIndex:
     other_files: dict[str, str] = field(default_factory=dict)
     # Problems met reading files: `build` makes this the run's own notice list.
     notices: list[Notice] = field(default_factory=list)
-    # The flow summaries each analysed file left, by spec name and path (`linter.flow`).
+    # The flow summaries each analysed file left, by (spec name, rule instance) and path (`linter.flow`).
     _flow_summaries: dict = field(default_factory=lambda: defaultdict(dict))
-    # path -> the text an editor holds for it, read instead of the file (`linter.engine.RunOptions.buffers`).
-    buffers: dict[str, bytes] = field(default_factory=dict)
+    # The instance of the rule whose project-wide check runs (`Rule.instance`; the engine sets it): it sees
+    # the flow summaries of that instance, and memos of its own.
+    instance: str = ""
 
     # The most a file read here may hold (max-file-size): discovery checked it, a read checks it again.
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    # The text the run was given for a file, read instead of the file (`RunOptions.buffers`, stdin), by path.
+    given: dict[str, bytes] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -107,10 +110,8 @@ class ProjectIndex:
         if path not in self.other_files and path not in manifests:
             return None
         try:
-            if path in self.buffers:
-                raw = self.buffers[path]
-            else:
-                raw = read_repository_file(self.root / path, self.root, self.max_file_size)
+            given = self.given.get(path)
+            raw = given if given is not None else read_repository_file(self.root / path, self.root, self.max_file_size)
         except ReadRefused as error:
             self.notices.append(Notice(message=str(error), path=path))
             return None
@@ -118,6 +119,10 @@ class ProjectIndex:
         if source is None:
             self.notices.append(Notice(message=problem or "skipped: not text", path=path, level=Level.NOTE))
         return source
+
+    def read_paths(self) -> set[str]:
+        """The project files and manifests `read_source` has read, and could."""
+        return {path for path, source in self.__dict__.get("_sources", {}).items() if source is not None}
 
     def read_js_source(self, path: str) -> bytes | None:
         """A JavaScript or TypeScript file discovery found, read again (the project phase of the flow engine
@@ -127,7 +132,7 @@ class ProjectIndex:
         if path not in self._known:
             return None
         try:
-            raw = self.buffers[path] if path in self.buffers else (self.root / path).read_bytes()
+            raw = self.given[path] if path in self.given else (self.root / path).read_bytes()
         except OSError:
             return None  # its analysis already said so
         source, _ = decode_source(raw)
@@ -143,6 +148,7 @@ class ProjectIndex:
     def memo(self, key: object, compute):
         """`compute()` once per run and key: where helpers keep what they build from the whole project."""
         cache = self.__dict__.setdefault("_memo", {})
+        key = (self.instance, key) if self.instance else key
         if key not in cache:
             cache[key] = compute()
         return cache[key]
@@ -155,11 +161,12 @@ class ProjectIndex:
         for fact in facts:
             self.facts[fact.rule_id].append(fact)
         for summary in flows:
-            self._flow_summaries[summary.spec][path] = summary
+            self._flow_summaries[(summary.spec, summary.instance)][path] = summary
 
     def flow_summaries(self, spec: str) -> dict:
-        """path → the flow summary (`linter.flow.summary.FlowSummary`) each file left for `spec`."""
-        return self._flow_summaries.get(spec, {})
+        """path → the flow summary (`linter.flow.summary.FlowSummary`) each file left for `spec`, for the
+        rule instance whose check runs."""
+        return self._flow_summaries.get((spec, self.instance), {})
 
     @property
     def imports(self) -> dict[str, list[tuple[str, str | None]]]:

@@ -38,6 +38,7 @@ class Fact(BaseModel):
     path: str
     span: Span
     data: dict[str, Any] = {}
+    instance: str = ""  # the rule instance that learned it (`Rule.instance`)
 
     def location(self, message: str | None = None) -> Location:
         return Location(path=self.path, span=self.span, message=message)
@@ -63,6 +64,9 @@ class Rule:
     id: ClassVar[str]
     name: ClassVar[str]
     level: ClassVar[Level]
+    # The findings reported at another level than `level` (`finding(..., level=...)`), and which: shown by
+    # `loadlint rules`, `loadlint explain` and the README, so that a finding's level never surprises.
+    other_levels: ClassVar[dict[Level, str]] = {}
     precision: ClassVar[Precision]
     security_severity: ClassVar[str | None] = None
     tags: ClassVar[tuple[str, ...]] = ()
@@ -75,6 +79,10 @@ class Rule:
     # A flow rule's spec (`linter.flow.spec.FlowSpec`): every file then leaves a flow summary for it, and
     # `check_project` can ask `linter.flow.project.cross_file_reaches` for the flows across modules.
     flow_spec: ClassVar["FlowSpec | None"] = None
+    # Which instance of the rule this is, when configs of several folders give it different options: "" for
+    # the rule with its default options, else a digest of them (set by the engine). Facts and flow summaries
+    # are kept per instance, and each instance's project-wide check reads its own.
+    instance: str = ""
 
     def __init__(self, options: BaseModel | None = None) -> None:
         self.options = options if options is not None else self.Options()
@@ -106,6 +114,7 @@ class Rule:
 
     @classmethod
     def info(cls, level: Level | None = None) -> RuleInfo:
+        """The rule's metadata; `level`: the one a config sets for all its findings, which then have no other."""
         return RuleInfo(
             id=cls.id,
             name=cls.name,
@@ -116,6 +125,7 @@ class Rule:
             tags=tuple(cls.tags),
             security_severity=cls.security_severity,
             help_uri=rule_help_uri(cls.id),
+            other_levels=() if level is not None else tuple(sorted(cls.other_levels.items(), key=lambda i: -i[0].rank)),
         )
 
     def finding(
@@ -154,6 +164,7 @@ def rule_help_uri(rule_id: str) -> str | None:
 
 
 def facts_of(project: "ProjectIndex", rule: Rule, kind: str | None = None) -> Iterator[Fact]:
+    """The facts this instance of the rule learned from every file."""
     for fact in project.facts.get(rule.id, ()):
-        if kind is None or fact.kind == kind:
+        if fact.instance == rule.instance and (kind is None or fact.kind == kind):
             yield fact

@@ -156,7 +156,7 @@ def test_empty_file_is_linted_quietly(project):
     write_files(project, {"empty.js": b"", "blank.ts": b"\n\n"})
     outcome = lint(project)
     assert (outcome.exit_code, outcome.notices, outcome.findings) == (0, {}, set())
-    assert "No problems found in 2 files." in CliRunner().invoke(main, ["check", str(project), *TEST_RULE_ARGS]).output
+    assert "No problems found; 2 files checked." in CliRunner().invoke(main, ["check", str(project), *TEST_RULE_ARGS]).output
 
 
 def test_twenty_megabyte_file_is_skipped_whether_found_or_named(project):
@@ -206,8 +206,8 @@ def test_five_thousand_levels_of_nesting_with_every_builtin_rule(project, kind):
 
 def test_file_vanishing_between_discovery_and_reading(project, monkeypatch):
     import linter.discovery
-    import linter.engine
     import linter.listing_cache
+    import linter.selection
 
     write_files(project, {"gone.js": MARKER, "good.js": MARKER})
     real_discover = linter.discovery.discover
@@ -217,7 +217,7 @@ def test_file_vanishing_between_discovery_and_reading(project, monkeypatch):
         (project / "gone.js").unlink()
         return found
 
-    for module in (linter.engine, linter.listing_cache):  # the walk without and with the kept listing
+    for module in (linter.selection, linter.listing_cache):  # the walk without and with the kept listing
         monkeypatch.setattr(module, "discover", discover_then_delete)
     outcome = lint(project)
     assert outcome.notices == {"gone.js": "cannot read file: No such file or directory"}

@@ -27,7 +27,7 @@ def project(tmp_path):
 def test_findings_exit_1_and_print_location(project):
     result = invoke("check", project, *TEST_RULE_ARGS)
     assert result.exit_code == 1
-    assert "src/a.js:1:1  testing/marker-client  MarkerClient is created here." in result.output
+    assert "src/a.js:1:1: error testing/marker-client\n  MarkerClient is created here.\n" in result.output
     assert "\x1b" not in result.output
 
 
@@ -35,7 +35,7 @@ def test_clean_exit_0(tmp_path):
     write_files(tmp_path, {"a.js": "const x = 1;\n"})
     result = invoke("check", tmp_path, *TEST_RULE_ARGS)
     assert result.exit_code == 0, result.output
-    assert "No problems found in 1 file." in result.output
+    assert "No problems found; 1 file checked." in result.output
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,15 @@ from tests.sample_report import sample_report
 from tests.sarif_schema import assert_valid_sarif
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
-GOLDEN_EXTENSIONS = {"text": "txt", "json": "json", "sarif": "sarif", "github": "github"}
+GOLDEN_EXTENSIONS = {
+    "text": "txt",
+    "concise": "concise.txt",
+    "json": "json",
+    "sarif": "sarif",
+    "github": "github",
+    "gitlab": "gitlab.json",
+    "junit": "junit.xml",
+}
 STABLE_ROOT_URI = "file:///SRCROOT/"
 
 
@@ -30,7 +39,7 @@ def report(tmp_path: Path) -> Report:
     return sample_report(tmp_path / "my app")
 
 
-def rendered(report: Report, fmt: str, **options: bool) -> str:
+def rendered(report: Report, fmt: str, **options) -> str:
     out = io.StringIO()
     render(report, fmt, out, **options)
     return out.getvalue()
@@ -78,6 +87,14 @@ def test_output_ignores_finding_order_and_is_byte_stable(report, fmt):
 def test_unknown_format_is_rejected(report):
     with pytest.raises(ValueError, match="unknown output format 'xml'"):
         rendered(report, "xml")
+
+
+def test_statistics_match_golden_files(report):
+    assert_matches_golden(rendered(report, "text", statistics=True), "report.statistics.txt")
+    assert_matches_golden(rendered(report, "json", statistics=True), "report.statistics.json")
+    assert rendered(report, "concise", statistics=True) == rendered(report, "text", statistics=True)
+    with pytest.raises(ValueError, match="--statistics prints in text, concise, json, not sarif"):
+        rendered(report, "sarif", statistics=True)
 
 
 # --- SARIF -------------------------------------------------------------------------------------------------
@@ -265,26 +282,54 @@ def test_text_plain_has_no_ansi_codes_and_colour_has(report):
     assert "\x1b[" in rendered(report, "text", color=True)
 
 
+def test_text_names_the_level_of_every_finding_in_words(report):
+    headlines = [line for line in rendered(report, "text").splitlines() if line.startswith(("src/", "scripts/"))]
+    assert headlines == [
+        "scripts/backfill.ts:4:16: warning prisma/client-outside-singleton",
+        "src/app/api/users/route.ts:6:72: error pagination/unbounded-take",
+        "src/lib/db.ts:3:19: warning prisma/client-outside-singleton",
+        "src/server.js:4:13: note express/missing-helmet",
+        "src/server.js:6:3: error cors/wildcard-origin",
+    ]
+
+
 def test_text_marks_suppressed_findings_without_counting_them(report):
     default = rendered(report, "text")
     with_suppressed = rendered(report, "text", include_suppressed=True)
     assert "auth/hardcoded-secret" not in default
-    assert "(suppressed: token of the local mock payment server)" in with_suppressed
-    assert default.splitlines()[-1] == with_suppressed.splitlines()[-1]
-    assert default.splitlines()[-1] == "Found 5 problems (2 errors, 2 warnings, 1 note) in 12 files."
+    assert (
+        "src/server.js:13:20: error auth/hardcoded-secret  (suppressed: token of the local mock payment server)"
+        in with_suppressed
+    )
+    summary = "Found 5 problems (2 errors, 2 warnings, 1 note) in 4 files; 12 files checked.\nNot counted: 1 suppressed in the source.\n"
+    assert default.endswith("\n\n" + summary) and with_suppressed.endswith("\n\n" + summary)
 
 
-def test_text_never_wraps_long_lines(tmp_path):
-    message = " ".join(["word"] * 80)
-    first_line = rendered(one_finding_report(tmp_path, message), "text").splitlines()[0]
-    assert first_line == f"a.js:1:1  x/y  {message}"
+def test_text_wraps_messages_at_the_width_with_an_indent(tmp_path):
+    message = "word " * 30 + "src/a/very/long/path/that/is/never/broken/" + "x" * 60 + " end."
+    lines = rendered(one_finding_report(tmp_path, message), "text").splitlines()
+    assert lines[0] == "a.js:1:1: error x/y"
+    body = lines[1 : lines.index("", 1)]
+    assert [line[:7] for line in body] == ["  word "] * 2 + ["  src/a"] + ["  end."[:7]]
+    assert all(len(line) <= 80 for line in body[:2]) and len(body[2]) > 80  # a word is never split
+    assert " ".join(line.strip() for line in body) == message.strip()
+    narrow = rendered(one_finding_report(tmp_path, message), "text", width=40).splitlines()
+    assert all(len(line) <= 40 for line in narrow if line.startswith("  word"))
+
+
+def test_text_never_breaks_paths_or_code_lines(tmp_path):
+    long_line = "const x = " + " + ".join(["value"] * 30) + ";"
+    (tmp_path / "a.js").write_text(long_line + "\n", encoding="utf-8")
+    span = Span(start_line=1, start_column=1, end_line=1, end_column=6)
+    lines = rendered(one_finding_report(tmp_path, "m", span), "text", width=40).splitlines()
+    assert lines[2] == f"  1 | {long_line}"
 
 
 def test_text_underlines_under_tabs_and_wide_characters(tmp_path):
     (tmp_path / "a.js").write_text("\tconst 名前 = 😀 + eval(x);\n", encoding="utf-8")
     column = len("\tconst 名前 = 😀 + ".encode("utf-16-le")) // 2 + 1
     span = Span(start_line=1, start_column=column, end_line=1, end_column=column + len("eval(x)"))
-    _, code, underline, *_ = rendered(one_finding_report(tmp_path, "m", span), "text").splitlines()
+    _, _, code, underline, *_ = rendered(one_finding_report(tmp_path, "m", span), "text").splitlines()
     assert code.endswith("|     const 名前 = 😀 + eval(x);")
     assert underline.index("^") == code.index("eval") + len("名前😀")
     assert underline.count("^") == len("eval(x)")
@@ -292,7 +337,102 @@ def test_text_underlines_under_tabs_and_wide_characters(tmp_path):
 
 def test_text_without_problems_and_with_one_file(tmp_path):
     report = Report(root=str(tmp_path), tool_version="1", rules=(), findings=(), files_checked=1)
-    assert rendered(report, "text") == "No problems found in 1 file.\n"
+    assert rendered(report, "text") == "No problems found; 1 file checked.\n"
+
+
+def test_quiet_text_concise_and_github_print_the_findings_only(report):
+    for fmt in ("text", "concise", "github"):
+        quiet = rendered(report, fmt, quiet=True)
+        assert "upload.js" not in quiet and "problems" not in quiet and "  2  prisma" not in quiet
+        assert quiet.count("prisma/client-outside-singleton") == 2
+        assert quiet == rendered(report.model_copy(update={"notices": ()}), fmt, quiet=True)
+    assert rendered(report, "text", quiet=True).endswith("    | ...\n\n")
+    for fmt in ("json", "sarif", "gitlab", "junit"):  # whole documents, whatever -q says
+        assert rendered(report, fmt, quiet=True) == rendered(report, fmt)
+
+
+# --- concise -----------------------------------------------------------------------------------------------
+
+
+def test_concise_is_one_line_per_finding_notice_and_summary(report):
+    lines = rendered(report, "concise").splitlines()
+    assert lines[1] == (
+        'src/app/api/users/route.ts:6:72: error pagination/unbounded-take The page size comes from the "limit" '
+        "query parameter without a cap; clamp it with Math.min."
+    )
+    assert len(lines) == 5 + 2 + 1
+    assert lines[5] == "warning: No package.json found above scripts/; rules gated on dependencies were skipped there."
+    assert lines[-1].startswith("Found 5 problems")
+    assert "\x1b" not in "".join(lines) and "\x1b[" in rendered(report, "concise", color=True)
+    suppressed = rendered(report, "concise", include_suppressed=True)
+    assert "error auth/hardcoded-secret MOCK_TOKEN holds a literal secret; read it from an environment variable. (suppressed: token" in suppressed
+
+
+# --- GitLab ------------------------------------------------------------------------------------------------
+
+
+def test_gitlab_issues_carry_the_fields_gitlab_reads(report):
+    issues = json.loads(rendered(report, "gitlab", include_suppressed=True))
+    assert len(issues) == 5  # never the suppressed one
+    for issue in issues:
+        assert set(issue) == {"description", "check_name", "fingerprint", "severity", "location"}
+        assert issue["severity"] in {"info", "minor", "major", "critical", "blocker"}
+        assert isinstance(issue["location"]["lines"]["begin"], int)
+    by_path = {issue["location"]["path"]: issue for issue in issues}
+    assert by_path["src/lib/db.ts"]["check_name"] == "prisma/client-outside-singleton"
+    assert by_path["src/lib/db.ts"]["severity"] == "minor"
+    assert by_path["src/app/api/users/route.ts"]["severity"] == "major"
+    assert len({issue["fingerprint"] for issue in issues}) == len(issues)
+
+
+def test_gitlab_fingerprints_are_unique_and_survive_code_moving(tmp_path):
+    def issues(lines: list[int], hashes: list[str]) -> list[dict]:
+        findings = tuple(
+            Finding(rule_id="x/y", message="m", path="a.js", level=Level.WARNING, fingerprint=line_hash,
+                    span=Span(start_line=line, start_column=1, end_line=line, end_column=2))
+            for line, line_hash in zip(lines, hashes)
+        )
+        report = Report(root=str(tmp_path), tool_version="1", rules=(), findings=findings, files_checked=1)
+        return json.loads(rendered(report, "gitlab"))
+
+    before = [issue["fingerprint"] for issue in issues([3, 9], ["aaaa:1", "aaaa:1"])]
+    moved = [issue["fingerprint"] for issue in issues([13, 19], ["aaaa:1", "aaaa:1"])]
+    edited = [issue["fingerprint"] for issue in issues([3, 9], ["bbbb:1", "aaaa:1"])]
+    assert len(set(before)) == 2 and moved == before
+    assert edited[0] not in before and edited[1] == before[0]
+
+
+# --- JUnit -------------------------------------------------------------------------------------------------
+
+
+def test_junit_has_a_suite_per_file_and_a_failure_per_finding(report):
+    root = ET.fromstring(rendered(report, "junit", include_suppressed=True))
+    assert root.tag == "testsuites" and root.get("tests") == "7" and root.get("failures") == "5"
+    assert root.get("errors") == "0" and root.get("skipped") == "1"
+    suites = {suite.get("name"): suite for suite in root.findall("testsuite")}
+    assert list(suites) == ["loadlint", "scripts/backfill.ts", "src/app/api/users/route.ts", "src/lib/db.ts", "src/server.js"]
+    (case,) = suites["src/lib/db.ts"].findall("testcase")
+    assert case.attrib == {
+        "name": "prisma/client-outside-singleton at 3:19",
+        "classname": "src/lib/db.ts",
+        "file": "src/lib/db.ts",
+        "line": "3",
+    }
+    failure = case.find("failure")
+    assert failure.get("type") == "warning" and failure.get("message").startswith("PrismaClient is instantiated")
+    assert failure.text.splitlines()[1] == "  related: src/lib/prisma.ts:5:49 the shared client"
+    assert "No package.json found above scripts/" in suites["loadlint"].find("system-out").text
+    assert suites["loadlint"].find("testcase/error") is None
+
+
+def test_junit_of_a_clean_run_is_one_passing_test_and_of_an_incomplete_one_an_error(tmp_path):
+    clean = Report(root=str(tmp_path), tool_version="1", rules=(), findings=(), files_checked=3)
+    root = ET.fromstring(rendered(clean, "junit"))
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("1", "0", "0")
+    broken = clean.model_copy(update={"incomplete": True, "notices": (Notice(message="rule x/y failed", path="a.js"),)})
+    root = ET.fromstring(rendered(broken, "junit"))
+    assert root.get("errors") == "1"
+    assert root.find("testsuite/testcase/error").text == "warning: a.js: rule x/y failed"
 
 
 def test_utf16_column_to_index():

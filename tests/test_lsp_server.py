@@ -287,7 +287,7 @@ def test_a_diagnostic_links_its_rule_once_the_project_has_a_home(monkeypatch, tm
     from linter.server.session import Project
 
     finding = Finding(rule_id="prisma/no-connection-limit", message="m", path="a.js", span=Span(start_line=1, start_column=1, end_line=1, end_column=2), level=Level.NOTE)
-    server, text, project = LoadlintServer(), DocumentText("x\n"), Project(tmp_path, tmp_path)
+    server, text, project = LoadlintServer(), DocumentText("x\n"), Project(tmp_path)
     diagnostic = server._diagnostic(finding, text, project)
     assert diagnostic.code_description is None and diagnostic.severity == 3  # a note is information
     monkeypatch.setattr(rule_module, "PROJECT_URL", "https://example.org/loadlint")

@@ -9,15 +9,17 @@ import json
 import re
 import shutil
 import subprocess
+import xml.etree.ElementTree as ET
 from urllib.parse import unquote
 
 import pytest
 from click.testing import CliRunner
 
-from linter import sarif_gate
+from linter import github_action
 from linter.cli import main
 from linter.engine import RunOptions, run
 from linter.formatters import render
+from linter.model import Finding, Level, Location, Notice, Report, Span
 from linter.terminal_text import json_escaped, printable
 from tests.project_builder import write_files
 
@@ -62,14 +64,14 @@ def assert_safe(output: str, *, github: bool = False) -> None:
         assert not line.startswith(("::error::pwned", "::add-mask::", "::stop-commands::")), line
 
 
-@pytest.mark.parametrize("fmt", ["text", "github"])
+@pytest.mark.parametrize("fmt", ["text", "concise", "github"])
 def test_hostile_names_and_messages_start_no_command_and_send_no_escape(hostile, fmt, tmp_path):
     result = check(hostile, "--format", fmt)
     assert result.exit_code == 1, result.output
     assert_safe(result.stdout, github=fmt == "github")
     assert_safe(result.stderr)
-    line_break = "\\n" if fmt == "text" else "%0A"  # GitHub's own escape keeps a name whole in its annotation
-    colons = "::" if fmt == "text" else "%3A%3A"
+    line_break = "\\n" if fmt != "github" else "%0A"  # GitHub's own escape keeps a name whole in its annotation
+    colons = "::" if fmt != "github" else "%3A%3A"
     for escaped in (
         f"a{line_break}{colons}error{colons}pwned.js",
         "d\\x1b]0;retitled\\x07\\x1b[2J.js",
@@ -84,11 +86,71 @@ def test_hostile_names_and_messages_start_no_command_and_send_no_escape(hostile,
     assert written.read_text(encoding="utf-8") == result.stdout
 
 
-def test_text_in_colour_sends_only_its_own_escapes(hostile):
+@pytest.mark.parametrize("fmt", ["text", "concise"])
+@pytest.mark.parametrize("statistics", [False, True])
+def test_text_in_colour_sends_only_its_own_escapes(hostile, fmt, statistics):
     out = io.StringIO()
-    render(run(RunOptions(paths=[hostile], select=["auth"], use_cache=False)).report, "text", out, color=True)
+    report = run(RunOptions(paths=[hostile], select=["auth"], use_cache=False)).report
+    render(report, fmt, out, color=True, statistics=statistics, include_suppressed=True)
     colours_removed = re.sub(r"\x1b\[[0-9;]*m", "", out.getvalue())
     assert_safe(colours_removed)
+    assert "\x1b[" in out.getvalue()
+
+
+def test_every_line_of_the_concise_format_is_one_finding_or_notice(hostile):
+    lines = check(hostile, "--format", "concise").stdout.splitlines()
+    findings = [line for line in lines if ": error auth/secret-fallback " in line]
+    assert len(findings) == len(NAMES)
+    assert len(lines) == len(NAMES) + 1 + 1  # the findings, the minified file's notice, the summary
+
+
+def test_gitlab_is_valid_json_with_the_exact_names(hostile):
+    result = check(hostile, "--format", "gitlab")
+    assert_safe(result.stdout)
+    issues = json.loads(result.stdout)
+    assert {issue["location"]["path"] for issue in issues} == set(NAMES)
+    assert any("::error::pwned-by-message\x1b]0;retitled\x07\u202e\n::add-mask::y" in i["description"] for i in issues)
+    assert len({issue["fingerprint"] for issue in issues}) == len(issues)
+
+
+def test_junit_is_well_formed_xml_with_the_names_escaped(hostile):
+    result = check(hostile, "--format", "junit")
+    assert_safe(result.stdout)
+    root = ET.fromstring(result.stdout.encode("utf-8"))
+    names = {suite.get("name") for suite in root.findall("testsuite")}
+    assert names == {"loadlint"} | {printable(name) for name in NAMES}
+    assert printable(MINIFIED) in root.find("testsuite/system-out").text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['"quoted" <tag attr="x">&amp; \'single\'', "]]> <![CDATA[ x", "\x00\x01\x0b\x1b[2J\x7f\x85\ufffe\uffff\udcff", "\u202e\u2028\r\n\t"],
+)
+def test_gitlab_and_junit_stay_valid_for_any_text(tmp_path, text):
+    finding = Finding(rule_id="x/y", message=f"m {text}", path=f"src/{text}.js", level=Level.ERROR,
+                      span=Span(start_line=1, start_column=1, end_line=1, end_column=2),
+                      related=(Location(path=f"{text}.js", span=Span(start_line=2, start_column=1, end_line=2, end_column=3), message=text),))
+    notice = Notice(message=f"n {text}", path=f"{text}.ts")
+    report = Report(root=str(tmp_path), tool_version="1", rules=(), findings=(finding,), notices=(notice,), files_checked=1, incomplete=True)
+    out = io.StringIO()
+    render(report, "gitlab", out)
+    (issue,) = json.loads(out.getvalue())
+    assert issue["description"] == f"m {text}" and issue["location"]["path"] == f"src/{text}.js"
+    out = io.StringIO()
+    render(report, "junit", out)
+    document = out.getvalue()
+    document.encode("utf-8")  # no lone surrogate
+    root = ET.fromstring(document.encode("utf-8"))
+    suite = root.findall("testsuite")[1]
+    assert suite.get("name") == f"src/{junit_text(text)}.js"
+    failure = suite.find("testcase/failure")
+    assert failure.get("message") == "m " + junit_text(text)
+    assert failure.text.splitlines()[1] == f"  related: {junit_text(text)}.js:2:1 {junit_text(text)}"
+    assert root.find("testsuite/testcase/error").text == f"warning: {junit_text(text)}.ts: n {junit_text(text)}"
+
+
+def junit_text(text: str) -> str:
+    return printable(text).replace("\ufffe", "\\ufffe").replace("\uffff", "\\uffff")
 
 
 @pytest.mark.parametrize("fmt", ["json", "sarif"])
@@ -155,13 +217,13 @@ def test_diff_fix_quotes_hostile_names_as_git_does(tmp_path):
         assert "requireEnv('JWT_SECRET')" in (root / name).read_text(encoding="utf-8")
 
 
-def test_the_sarif_gate_prints_results_and_notifications_escaped(tmp_path, capsys):
+def test_the_action_prints_results_notices_and_its_summary_escaped(tmp_path, capsys):
     log = {
         "runs": [
             {
                 "results": [
                     {
-                        "ruleId": "auth/secret-fallback",
+                        "ruleId": "auth/secret|fallback`<b>",
                         "level": "error",
                         "message": {"text": "x\n::add-mask::y\x1b]0;t\x07"},
                         "locations": [{"physicalLocation": {"artifactLocation": {"uri": "a\n::error::pwned.js"}}}],
@@ -178,10 +240,19 @@ def test_the_sarif_gate_prints_results_and_notifications_escaped(tmp_path, capsy
     }
     sarif = tmp_path / "log.sarif"
     sarif.write_text(json.dumps(log), encoding="utf-8")
-    assert sarif_gate.main([str(sarif), "--fail-on", "error"]) == 2
-    captured = capsys.readouterr()
-    assert_safe(captured.out)
-    assert "a\\n::error::pwned.js  auth/secret-fallback  x\\n::add-mask::y\\x1b]0;t\\x07" in captured.out
+    summary = tmp_path / "summary.md"
+    env = {"REPORT_FILE": str(sarif), "EXIT_CODE": "2", "GITHUB_STEP_SUMMARY": str(summary)}
+    assert github_action.finish({**env, "UPLOAD_OUTCOME": "success"}) == 2
+    uploaded = capsys.readouterr().out
+    assert_safe(uploaded)
+    assert "a\\n::error::pwned.js  auth/secret|fallback`<b>  x\\n::add-mask::y\\x1b]0;t\\x07" in uploaded
+    assert github_action.finish({**env, "UPLOAD_OUTCOME": "failure"}) == 2
+    annotated = capsys.readouterr().out
+    for line in annotated.splitlines():  # every command is one line, and nothing else starts one
+        assert line.startswith(("::error ", "::warning::", "::notice ", "loadlint: ")), line
+    assert "::error file=a%0A%3A%3Aerror%3A%3Apwned.js,title=auth/secret|fallback`<b>::x%0A::add-mask::y\\x1b]0;t\\x07" in annotated
+    assert "::warning::n%0A::stop-commands::tok\\u202e" in annotated
+    assert "| `auth/secret\\|fallback'&lt;b>` | 1 | 0 | 0 |" in summary.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(

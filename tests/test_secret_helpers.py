@@ -108,3 +108,152 @@ def test_a_constant_is_reported_on_its_literal_with_every_use_related(tmp_path):
     assert [(f.span.start_line, f.span.start_column) for f in findings] == [(2, 16)]
     assert [r.span.start_line for r in findings[0].related] == [3, 4]
     assert "`SECRET`" in findings[0].message
+
+
+# --- across modules, on the flow engine --------------------------------------------------------------------
+
+CONFIG_MODULE = (
+    "export const config = {\n"
+    "  jwt: {\n"
+    "    secret: process.env.TOKEN_SIGNER || 'changeme',\n"
+    "  },\n"
+    "};\n"
+)
+SIGNING_MODULE = (
+    "import jwt from 'jsonwebtoken';\n"
+    "import { config } from '../config';\n"
+    "\n"
+    "export const issue = (id: string) => jwt.sign({ id }, config.jwt.secret, { expiresIn: '1h' });\n"
+)
+
+
+def _project(tmp_path, files: dict[str, str]):
+    from tests.project_builder import write_files
+
+    write_files(tmp_path, {"package.json": '{"name": "api", "dependencies": {"jsonwebtoken": "9.0.2"}}', **files})
+    return run(RunOptions(paths=[tmp_path], jobs=1)).report
+
+
+def _secret_findings(report):
+    return [f for f in report.active_findings if f.rule_id == RULE]
+
+
+def test_a_config_value_is_reported_where_it_is_written_with_its_use_in_another_module(tmp_path):
+    from linter.formatters.sarif import sarif_log
+    from tests.sarif_schema import assert_valid_sarif
+
+    report = _project(tmp_path, {"src/config/index.ts": CONFIG_MODULE, "src/auth/tokens.ts": SIGNING_MODULE})
+    (finding,) = _secret_findings(report)
+    assert (finding.path, finding.span.start_line, finding.span.start_column) == ("src/config/index.ts", 3, 41)
+    assert "TOKEN_SIGNER" in finding.message and "src/auth/tokens.ts" in finding.message
+    assert [(r.path, r.span.start_line) for r in finding.related] == [("src/auth/tokens.ts", 4)]
+    assert [(step.path, step.span.start_line) for step in finding.code_flow] == [
+        ("src/config/index.ts", 3),
+        ("src/auth/tokens.ts", 4),
+        ("src/auth/tokens.ts", 4),
+    ]
+    log = sarif_log(report)
+    assert_valid_sarif(log)
+    (result,) = [r for r in log["runs"][0]["results"] if r["ruleId"] == RULE]
+    (thread,) = result["codeFlows"][0]["threadFlows"]
+    uris = [step["location"]["physicalLocation"]["artifactLocation"]["uri"] for step in thread["locations"]]
+    assert uris == ["src/config/index.ts", "src/auth/tokens.ts", "src/auth/tokens.ts"]
+
+
+def test_an_ignore_on_the_written_value_silences_a_finding_made_across_modules(tmp_path):
+    ignored = CONFIG_MODULE.replace(
+        "    secret:", "    // loadlint-ignore auth/secret-fallback -- a local demo, never deployed\n    secret:"
+    )
+    report = _project(tmp_path, {"src/config/index.ts": ignored, "src/auth/tokens.ts": SIGNING_MODULE})
+    assert not [f for f in report.active_findings if f.rule_id in (RULE, "loadlint/unused-suppression")]
+    assert [f.rule_id for f in report.findings if f.suppressed] == [RULE]
+
+
+def test_a_value_used_in_its_module_and_in_another_is_one_finding(tmp_path):
+    constants = "import jwt from 'jsonwebtoken';\nexport const SECRET = 'shared';\nexport const check = (t: string) => jwt.verify(t, SECRET);\n"
+    report = _project(tmp_path, {"src/constants.ts": constants, "src/auth.ts": SIGNING_MODULE.replace("../config", "./constants").replace("config.jwt.secret", "SECRET").replace("{ config }", "{ SECRET }")})
+    (finding,) = _secret_findings(report)
+    assert (finding.path, finding.span.start_line) == ("src/constants.ts", 2)
+    assert sorted((r.path, r.span.start_line) for r in finding.related) == [("src/auth.ts", 4), ("src/constants.ts", 3)]
+
+
+def test_a_value_behind_an_exported_one_and_used_locally_is_reported_once(tmp_path):
+    config = (
+        "import jwt from 'jsonwebtoken';\n"
+        "const fallback = process.env.TOKEN_SIGNER || 'changeme';\n"
+        "export const config = { jwt: { secret: fallback } };\n"
+        "export const local = (t: string) => jwt.verify(t, fallback);\n"
+    )
+    report = _project(tmp_path, {"src/config/index.ts": config, "src/auth/tokens.ts": SIGNING_MODULE})
+    assert [(f.path, f.span.start_line) for f in _secret_findings(report)] == [("src/config/index.ts", 2)]
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("DATABASE_PASSWORD", "postgres"), ("REDIS_PASSWORD", "password"), ("DB_PASS", None), ("SMTP_PASSWORD", None),
+     ("GOOGLE_CLIENT_SECRET", None), ("oidcClientSecret", None), ("TWITTER_API_KEY", "dummyApiKey"),
+     ("GOOGLE_SECRET", "dummySecret")],
+)  # fmt: skip
+def test_the_apps_own_logins_at_other_services(name, value):
+    from linter.rules.auth._secrets import is_outbound_credential
+
+    assert is_outbound_credential(name, value)
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("JWT_SECRET", "dummySecret"), ("SESSION_SECRET", "password"), ("DATABASE_ENCRYPTION_KEY", "x"),
+     ("ADMIN_PASSWORD", "admin"), ("STRIPE_WEBHOOK_SECRET", "dummy"), ("NEXTAUTH_SECRET", "dummy"),
+     ("TWITTER_API_KEY", "k9Xq2LmPz8"), ("API_KEY", "dummy"), ("SMTP_SIGNING_KEY", "x"),
+     ("EMAIL_VERIFICATION_SECRET", "dev"), ("REDIS_TOKEN", "local")],
+)  # fmt: skip
+def test_secrets_of_the_app_itself(name, value):
+    from linter.rules.auth._secrets import is_outbound_credential
+
+    assert not is_outbound_credential(name, value)
+
+
+@pytest.mark.parametrize(
+    "path, is_test",
+    [("integration/setup.ts", True), ("apps/web/integration/setup.ts", True), ("packages/db/integration/reset.ts", True),
+     ("apps/web/app/api/shopify/integration/webhook/route.ts", False), ("src/integration/slack.ts", False)],
+)  # fmt: skip
+def test_integration_suites_at_a_package_root_are_tests(path, is_test):
+    from linter.paths import is_test_path
+
+    assert is_test_path(path) is is_test
+
+
+def _traced(source: str, use: str):
+    from linter.flow.tracer import Tracer
+    from linter.rules.auth._secret_flow import HARD_CODED_SECRETS
+
+    file = _file(source)
+    node = [n for n in walk(file.root) if n.type in ("identifier", "member_expression") and n.text.decode() == use][-1]
+    return Tracer(file, HARD_CODED_SECRETS).trace(node)
+
+
+@pytest.mark.parametrize(
+    "source, use",
+    [
+        ("const c = { jwt: { secret: 'nested' } };\nsign(c.jwt.secret);", "c.jwt.secret"),
+        ("class T { private secret = 'field'; run() { return sign(this.secret); } }", "this.secret"),
+        ("class T { constructor() { this.key = 'assigned'; } run() { sign(this.key); } }", "this.key"),
+        ("const opts = {};\nopts.secretOrKey = 'written';\nsign(opts.secretOrKey);", "opts.secretOrKey"),
+        ("export function f(secret = 'default') { return sign(secret); }", "secret"),
+    ],
+)
+def test_the_engine_follows_written_values_to_their_use(source, use):
+    from linter.rules.auth._secret_flow import is_source
+
+    flow = _traced(source, use)
+    assert is_source(flow), flow
+    assert flow.steps[0].node.type == "string"
+
+
+def test_the_engine_stops_at_an_imported_name_for_the_project_phase():
+    from linter.rules.auth._secret_flow import imported_callee, is_imported
+
+    flow = _traced("import settings from './settings';\nsign(settings.auth.key);", "settings.auth.key")
+    assert is_imported(flow)
+    assert imported_callee(flow).to_data() == ["./settings", "default", ["auth", "key"]]

@@ -15,6 +15,7 @@ from linter.engine import RunOptions, run
 from linter.server import session as session_module
 from linter.server.session import Project, Workspace
 from tests.project_builder import write_files
+from tests.test_config_scope import MONOREPO, PAGED_QUERY, PAGED_ROUTE
 from tests.test_flow_engine import DB, PACKAGE, ROUTE, SERVICE
 
 DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
@@ -129,7 +130,7 @@ def test_only_the_edited_file_is_analysed_and_only_the_project_checks_it_feeds_r
     assert [f.span.start_line for f in project.lint({"src/orders.js": b"\n" + orders})["src/orders.js"].findings] == [5]
     # A new PrismaClient changes the facts of the singleton rule only; a new import changes the module graph.
     project.lint({"src/orders.js": b"\n" + orders, "src/db.js": db + b"const other = new PrismaClient();\n"})
-    assert phases[-1] == {"prisma/client-outside-singleton"}
+    assert phases[-1] == {("prisma/client-outside-singleton", "")}
     project.lint({"src/orders.js": b"\n" + orders, "src/db.js": b"require('./orders');\n" + db})
     assert phases[-1] is None
     # Nothing changed: nothing is done.
@@ -223,3 +224,30 @@ def test_many_files_load_through_a_check_in_a_subprocess_never_from_forked_worke
     project = Workspace(jobs=1).project_for(root / "src/auth.js")
     project.lint({"src/auth.js": SECRET.encode()})
     assert analysed == [0, 1], "one process: only the changed file is analysed, the rest are cached"
+
+
+def test_each_file_is_judged_by_the_config_nearest_it_as_the_engine_judges_it(tmp_path):
+    """Nested configs: their own levels, ignores and rule options (a second instance of a rule, a flow rule's
+    among them), before and after an edit of every open file."""
+    package = '{"name": "%s", "dependencies": {"express": "^4.19.0", "@prisma/client": "^5.0.0"}}\n'
+    files = {
+        **MONOREPO,
+        "small/package.json": package % "small",
+        "small/.loadlint.toml": '[rules."pagination/uncapped-limit"]\nmax-page-size = 25\n',
+        "small/routes.js": PAGED_ROUTE,
+        "small/leads.js": PAGED_QUERY,
+        "large/package.json": package % "large",
+        "large/routes.js": PAGED_ROUTE,
+        "large/leads.js": PAGED_QUERY,
+    }
+    root = write_files(tmp_path / "repo", files)
+    project = Workspace(jobs=1).project_for(root / "apps/api/src/auth.js")
+    opened = [path for path in files if path.endswith((".js", ".prisma"))]
+    buffers = {path: (root / path).read_bytes() for path in opened}
+    expected = _engine(root)
+    assert {"apps/api/src/jobs/cleanup.js", "small/leads.js", "large/leads.js"} - set(expected) == {"apps/api/src/jobs/cleanup.js"}
+    assert {path: _seen(r.findings) for path, r in project.lint(buffers).items() if r.findings} == expected
+    edited = {path: (b"// edited\n" if path.endswith(".js") else b"") + text for path, text in buffers.items()}
+    assert {path: _seen(r.findings) for path, r in project.lint(edited).items() if r.findings} == _engine(root, edited)
+    caps = {path: [fix.edits[0].replacement for f in r.findings for fix in f.fixes] for path, r in project.lint(edited).items()}
+    assert (caps["small/leads.js"], caps["large/leads.js"]) == (["Math.min(Number(limit), 25)"], ["Math.min(Number(limit), 100)"])

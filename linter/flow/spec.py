@@ -3,7 +3,9 @@
 The sources are the request inputs of the framework models (`linter.frameworks.request_inputs`); a spec says
 what happens to such a value on the way to the rule's sinks. `RequestValueSpec` follows any client value
 through conversions, defaults and arithmetic and has no barrier; a rule subclasses it (as CodeQL's
-`*Customizations.qll` do) to add barriers, such as a cap on a page size.
+`*Customizations.qll` do) to add barriers, such as a cap on a page size. A spec may also start flows of its
+own (`value`: a value written in the code, say) and follow names imported from other modules
+(`follows_imports`), whose values the rule then looks up in the project phase.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import TYPE_CHECKING
 from linter.frameworks.validation_schemas import UNBOUNDED, FieldCheck
 
 if TYPE_CHECKING:
-    from linter.flow.tracer import Flow, Tracer
+    from linter.flow.tracer import Tracer
     from linter.syntax import Node
 
 # Calls that change a value's type or rounding but keep what the client chose.
@@ -33,6 +35,14 @@ class FlowSpec:
 
     name = "request-value"
     keeps_note = "keeps its value"  # the code-flow step of a call `keeps_call` admits
+    # A name imported from another module becomes a symbol (`Symbol("import")`) rather than the end of the
+    # flow. Request values never come from a module's top level, so only specs of other sources want this.
+    follows_imports = False
+
+    def value(self, node: "Node", tracer: "Tracer", frame, depth: int):
+        """A chance to decide a value before the engine follows it: a `Flow` that starts at `node` (a source of
+        the spec other than a request input), `None` (stopped), or `NotImplemented` to let the engine follow it."""
+        return NotImplemented
 
     def keeps_call(self, name: str) -> bool:
         """`name(value, …)` returns the value, or one as large."""

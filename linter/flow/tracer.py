@@ -2,16 +2,20 @@
 
 `Tracer(file, spec).trace(expr)` returns a `Flow` when `expr` may hold a client-chosen value (or the request
 object, or a bag of its parameters) that nothing stopped on the way, else None. A flow either starts at a
-request input the file shows (`input`), or at a `Symbol` the file cannot see past: a parameter of a function
-other modules call, or the result of a call into another module. Properties read after a symbol extend its
-`path`; the project phase (`linter.flow.project`) finds what the symbol stands for. Followed:
+request input the file shows (`input`) or at a source of the spec's own (`FlowSpec.value`), or at a `Symbol`
+the file cannot see past: a parameter of a function other modules call, the result of a call into another
+module, or (for a spec that `follows_imports`) a name imported from another module. Properties read after a
+symbol extend its `path`; the project phase (`linter.flow.project`) finds what the symbol stands for. Followed:
 
-- local names (`linter.js.bindings`): `const`/`let`, reassignments, destructuring with defaults and renames;
+- local names (`linter.js.bindings`): `const`/`let`, reassignments, destructuring with defaults and renames,
+  parameters' defaults;
 - the request vocabulary of `linter.frameworks.request_inputs` (`req.query.limit`, `searchParams.get('limit')`);
 - what the spec keeps (`FlowSpec.keeps_call`: `parseInt`, `Number`, …), unary `+`, casts and `!`, defaults
   `x || 50` and `x ?? 50`, ternaries, template literals, arithmetic;
-- object literals and property reads, spreads, and helpers of the same file: a call's returned values with its
-  arguments bound, and a function's parameters through its callers in the file;
+- object literals, the properties set on one (`opts.secretOrKey = …`) and property reads (nested ones too:
+  `config.jwt.secret`), spreads, class members (`this.secret`, `Config.secret`: fields, the constructor's
+  assignments, getters), and helpers of the same file: a call's returned values with its arguments bound, and a
+  function's parameters through its callers in the file;
 - bags checked by a schema (`linter.frameworks.validation_schemas`): a field passes when the spec says so
   (`FlowSpec.field_passes`); a schema imported from another module becomes a `SchemaCheck` the project
   phase answers.
@@ -25,10 +29,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from linter.flow.callees import Callee, callee_of, import_of
+from linter.flow.callees import Callee, callee_of
 from linter.flow.spec import ARITHMETIC, STRING_METHODS, TRUNCATING, FlowSpec
 from linter.frameworks.nextjs import is_next_routed
-from linter.frameworks.routes import OPTIONAL_PART, UNREAD_SCHEMA, registered_here
+from linter.frameworks.routes import OPTIONAL_PART, UNREAD_SCHEMA, registered_here, validated_by_route
 from linter.frameworks.request_inputs import (
     ARGUMENT,
     CHECKED,
@@ -42,12 +46,21 @@ from linter.frameworks.request_inputs import (
     member_input,
     method_input,
     parameter_source,
-    validated_by_route,
 )
 from linter.frameworks.validation_schemas import BOUNDED, PARSE_METHODS, RESULT_PROPERTIES, UNBOUNDED, schema_field, schema_part
-from linter.js.bindings import Binding, declaration_of, definitions_before, function_declared_as, returned_values
+from linter.js.bindings import (
+    Binding,
+    class_around,
+    class_named,
+    declaration_of,
+    definitions_before,
+    function_declared_as,
+    member_values,
+    property_writes,
+    returned_values,
+)
 from linter.js.exports import function_key
-from linter.js.expressions import arguments_of, callee, member_object, object_keys, property_name, unwrap
+from linter.js.expressions import arguments_of, callee, member_chain, member_object, object_keys, property_name, unwrap
 from linter.js.functions import function_name
 from linter.js.imports import string_value
 from linter.js.invocation import call_sites
@@ -94,8 +107,9 @@ class SchemaCheck:
 
 @dataclass(frozen=True)
 class Symbol:
-    """What the file cannot see past: parameter `index` of `function` (`kind` "param"), or the result of
-    `call` into another module (`kind` "call"); then `path` read from it."""
+    """What the file cannot see past: parameter `index` of `function` (`kind` "param"), the result of
+    `call` into another module (`kind` "call"), or the value of a name imported from another module
+    (`kind` "import": `callee` says which); then `path` read from it."""
 
     kind: str
     path: tuple[str, ...] = ()
@@ -168,6 +182,21 @@ class Tracer:
         """`trace` from inside a spec's hook, keeping the helper frame being followed."""
         return self._trace(node, frame, depth)
 
+    def trace_path(self, node: Node, path: tuple[str, ...]) -> Flow | None:
+        """The flow of `node.path[0].path[1]…`: the properties `path` read from the value `node` names (the
+        project phase asks this of the value a module exports)."""
+        if not path:
+            return self._trace(node, None, 0)
+        holder = node
+        for index, prop in enumerate(path[:-1]):
+            literal = object_literal(unwrap(holder)) if unwrap(holder) is not None else None
+            entry = object_keys(literal).get(prop) if literal is not None else None
+            if entry is None:
+                flow = self._member_of(holder, prop, holder, None, 0)
+                return self._path(flow, path[index + 1 :], holder)
+            holder = entry
+        return self._member_of(holder, path[-1], holder, None, 0)
+
     def _trace(self, node: Node | None, frame: _Frame | None, depth: int) -> Flow | None:
         node = unwrap(node)
         if node is None or depth > MAX_DEPTH:
@@ -189,6 +218,9 @@ class Tracer:
         return flow
 
     def _dispatch(self, node: Node, frame: _Frame | None, depth: int) -> Flow | None:
+        decided = self.spec.value(node, self, frame, depth)
+        if decided is not NotImplemented:
+            return decided
         kind = node.type
         if kind in ("identifier", "shorthand_property_identifier", "member_expression", "subscript_expression"):
             if self.spec.guarded(node):
@@ -234,6 +266,11 @@ class Tracer:
 
     def _identifier(self, node: Node, frame: _Frame | None, depth: int) -> Flow | None:
         binding = declaration_of(node)
+        if self.spec.follows_imports and (binding is None or binding.kind == "opaque" or binding.function is None):
+            imported = self._import_of(node, binding)
+            if imported is not None:
+                note = f"`{text(node)}` is imported from '{imported.module}'"
+                return Flow(symbol=Symbol("import", callee=Callee(imported.module, imported.imported)), steps=(Step(node, note),))
         if binding is None:
             return None
         if binding.kind == "param":
@@ -245,6 +282,8 @@ class Tracer:
                 first, rest = definition.path[0], definition.path[1:]
                 flow = self._member_of(definition.value, first, definition.anchor, frame, depth)
                 flow = self._path(flow, rest, definition.anchor)
+                if flow is None and definition.default is not None:
+                    flow = self._default(definition.default, binding.name, frame, depth)
             else:
                 flow = self._trace(definition.value, frame, depth)
             if flow is not None:
@@ -257,7 +296,7 @@ class Tracer:
         fn = binding.function
         if frame is not None and fn is not None and frame.function == fn:
             if binding.index >= len(frame.arguments):
-                return None
+                return self._default(binding.default, binding.name, frame, depth)
             return self._argument(frame.arguments[binding.index], binding, frame.caller, depth)
         source = parameter_source(binding, self.file)
         if source is not None:
@@ -287,6 +326,9 @@ class Tracer:
                 flow = self._argument(arguments[binding.index], binding, None, depth)
                 if flow is not None:
                     return flow.then(arguments[binding.index], f"passed to `{function_name(fn)}()`")
+        default = self._default(binding.default, binding.name, None, depth)
+        if default is not None:
+            return default
         if fn is not None and sites is None and function_key(fn) is not None and binding.index >= 0:
             note = f"`{binding.name}` is a parameter of `{function_name(fn) or function_key(fn)}()`"
             flow = Flow(symbol=Symbol("param", function=fn, index=binding.index), steps=(Step(binding.pattern or binding.declarator, note),))
@@ -307,6 +349,11 @@ class Tracer:
         if source.schemas or function_key(fn) is None or is_next_routed(self.file.path):
             return False
         return call_sites(fn, self.file.root) is None and not registered_here(fn)
+
+    def _default(self, default: Node | None, name: str, frame: _Frame | None, depth: int) -> Flow | None:
+        """The flow of a destructuring or parameter default: a value the name holds when it is given none."""
+        flow = self._trace(default, frame, depth) if default is not None else None
+        return flow.then(default, f"the default of `{name}`") if flow is not None and flow.is_value else flow
 
     def _schema_named(self, name: str) -> Node | SchemaCheck | None:
         """The class (or schema) `name` of this file, or the import it names."""
@@ -331,8 +378,20 @@ class Tracer:
             return None
         if obj.type == "await_expression" and obj.named_children:
             return self._member_of(obj.named_children[0], prop, node, frame, depth + 1)
+        klass = _class_of(obj)
+        if klass is not None or obj.type == "this":
+            for value in member_values(klass, prop) if klass is not None else ():
+                flow = self._trace(value, None, depth + 1)
+                if flow is not None:
+                    return flow.then(node, f"read as `{_short(node)}`") if flow.is_value else flow
+            return None
         literal = object_literal(obj)
         if literal is not None:
+            binding = declaration_of(obj) if obj.type == "identifier" else None
+            for written in property_writes(binding, prop, node) if binding is not None else ():
+                flow = self._trace(written, frame, depth + 1)
+                if flow is not None:
+                    return flow.then(written.parent, f"set as `{_short(written.parent.child_by_field_name('left'))}`") if flow.is_value else flow
             entries = object_keys(literal)
             if prop in entries:
                 return self._trace(entries[prop], frame, depth + 1)
@@ -527,9 +586,16 @@ class Tracer:
             schema = part
         return schema
 
-    def _import_of(self, name: Node):
-        """The import binding a name refers to, unless a local declaration shadows it."""
-        return import_of(name, self.file)
+    def _import_of(self, name: Node, declaration: Binding | None = None):
+        """The import binding a name refers to, unless a local declaration shadows it (`declaration`: the
+        one `declaration_of(name)` finds, when the caller has it)."""
+        binding = self.file.binding(text(name))
+        if binding is None:
+            return None
+        declaration = declaration or declaration_of(name)
+        if declaration is None or declaration.kind == "opaque" or declaration.function is None:
+            return binding
+        return None
 
     def _helper(self, node, function, target, arguments, frame, depth) -> Flow | None:
         """A call of a function declared in this file: what it returns, its parameters bound to `arguments`."""
@@ -587,6 +653,15 @@ class Tracer:
         return None
 
 
+def _class_of(node: Node) -> Node | None:
+    """The class of this file whose members `node.x` reads: `this` in a method, a class's name, the class."""
+    if node.type == "this":
+        return class_around(node)
+    if node.type == "identifier":
+        return class_named(node)
+    return node if node.type in ("class_declaration", "abstract_class_declaration", "class") else None
+
+
 def _numeric(node: Node) -> bool:
     """`limit + 1` rather than `'LIMIT ' + limit`."""
     return not any(unwrap(side).type in ("string", "template_string") for side in (node.child_by_field_name("left"), node.child_by_field_name("right")) if side is not None)
@@ -598,9 +673,17 @@ def _short(node: Node | None) -> str:
 
 
 def object_literal(node: Node) -> Node | None:
-    """`{ … }` itself, or the literal a `const` was declared with and never reassigned."""
+    """`{ … }` itself, the literal a `const` was declared with and never reassigned, or one held by a key of
+    such a literal (`config.jwt` in `const config = { jwt: { … } }`)."""
     if node.type == "object":
         return node
+    if node.type in ("member_expression", "subscript_expression"):
+        root, path = member_chain(node)
+        literal = object_literal(root) if root is not None and root.type in ("object", "identifier") else None
+        for prop in path:
+            entry = unwrap(object_keys(literal).get(prop)) if literal is not None else None
+            literal = object_literal(entry) if entry is not None and entry.type in ("object", "identifier") else None
+        return literal
     if node.type != "identifier":
         return None
     binding = declaration_of(node)

@@ -8,19 +8,24 @@ too. Line breaks are escaped as the toolkit does, so that they stay inside the o
 
 from __future__ import annotations
 
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from linter.model import Finding, Notice, Report
 from linter.terminal_text import printable
 
+if TYPE_CHECKING:
+    from linter.formatters import RenderOptions
 
-def render(report: Report, out: TextIO, *, color: bool = False, include_suppressed: bool = False) -> None:
-    """Write one workflow command per unsuppressed finding, then one per notice.
 
-    Suppressed findings are never annotated, whatever `include_suppressed` says; `color` is ignored.
+def render(report: Report, out: TextIO, options: "RenderOptions") -> None:
+    """Write one workflow command per unsuppressed finding, then one per notice (none with `options.quiet`).
+
+    Suppressed findings are never annotated, whatever `options.include_suppressed` says.
     """
     for finding in sorted(report.active_findings, key=lambda f: f.sort_key):
         out.write(finding_command(finding) + "\n")
+    if options.quiet:
+        return
     for notice in sorted(report.notices, key=lambda n: n.sort_key):
         out.write(notice_command(notice) + "\n")
 
@@ -42,6 +47,8 @@ def finding_command(finding: Finding) -> str:
 def notice_command(notice: Notice) -> str:
     """Return the workflow command that reports `notice`, tied to its file when it has one."""
     properties = {"file": notice.path} if notice.path else {}
+    if notice.path and notice.span is not None:
+        properties.update(line=str(notice.span.start_line), col=str(notice.span.start_column))
     return _command(notice.level.github_command, properties, notice.message)
 
 

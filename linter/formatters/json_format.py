@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from linter.model import Finding, Location, Notice, Report, Span
 from linter.terminal_text import json_escaped
 
+if TYPE_CHECKING:
+    from linter.formatters import RenderOptions
 
-def render(report: Report, out: TextIO, *, color: bool = False, include_suppressed: bool = False) -> None:
-    """Write `report` as sorted, 2-space-indented JSON followed by a newline; `color` is ignored."""
+
+def render(report: Report, out: TextIO, options: "RenderOptions") -> None:
+    """Write `report` as sorted, 2-space-indented JSON followed by a newline: the whole document, whatever
+    `options.quiet` says; suppressed findings only with `options.include_suppressed`."""
     findings = sorted(
-        (f for f in report.findings if include_suppressed or not f.suppressed), key=lambda f: f.sort_key
+        (f for f in report.findings if options.include_suppressed or not f.suppressed), key=lambda f: f.sort_key
     )
     document = {
         "version": report.tool_version,
@@ -58,4 +62,7 @@ def _span(span: Span) -> dict[str, int]:
 
 
 def _notice(notice: Notice) -> dict[str, Any]:
-    return {"level": notice.level.value, "message": notice.message, "path": notice.path}
+    found = {"level": notice.level.value, "message": notice.message, "path": notice.path}
+    if notice.span is not None:
+        found["span"] = notice.span.model_dump()
+    return found

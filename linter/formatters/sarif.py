@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from enum import Enum
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 from urllib.parse import quote
 
 import attrs
@@ -20,6 +20,9 @@ import sarif_om
 from linter import PROJECT_URL
 from linter.model import Finding, Fix, Location, Notice, Report, RuleInfo, Span
 from linter.terminal_text import json_escaped
+
+if TYPE_CHECKING:
+    from linter.formatters import RenderOptions
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -30,9 +33,10 @@ _URI_PATH_SAFE = "/@!$&'()*+,;="
 T = TypeVar("T")
 
 
-def render(report: Report, out: TextIO, *, color: bool = False, include_suppressed: bool = False) -> None:
-    """Write `report` as a SARIF 2.1.0 log (2-space indent, UTF-8, trailing newline); `color` is ignored."""
-    log = sarif_log(report, include_suppressed=include_suppressed)
+def render(report: Report, out: TextIO, options: "RenderOptions") -> None:
+    """Write `report` as a SARIF 2.1.0 log (2-space indent, UTF-8, trailing newline), notifications included
+    whatever `options.quiet` says."""
+    log = sarif_log(report, include_suppressed=options.include_suppressed)
     out.write(json_escaped(json.dumps(log, indent=2, ensure_ascii=False)) + "\n")
 
 
@@ -240,7 +244,7 @@ def _invocation(notices: tuple[Notice, ...], succeeded: bool) -> sarif_om.Invoca
             sarif_om.Notification,
             message=_message(notice.message),
             level=notice.level.sarif,
-            locations=[_location(notice.path, None)] if notice.path else None,
+            locations=[_location(notice.path, notice.span)] if notice.path else None,
         )
         for notice in sorted(notices, key=lambda n: n.sort_key)
     ]

@@ -43,11 +43,9 @@ from linter.frameworks.origins import (
     REQUEST_HEADERS,
     ROUTE_PARAMETERS,
 )
-from linter.frameworks.routes import registration_schemas, validated_by_route
+from linter.frameworks.routes import registration_schemas
 from linter.js.bindings import Binding
 from linter.js.functions import exported_name
-from linter.js.expressions import callee, member_object, object_keys, property_name, unwrap
-from linter.js.imports import string_value
 from linter.js.invocation import handler_kind
 from linter.syntax import Node, text
 

@@ -6,6 +6,9 @@ lists the values the name may hold at the use, in source order: the initializer,
 plain assignment in a block around the use replacing what came before it (`limit = Math.min(limit, 100)`).
 Destructuring is kept as a property path (`const { query: { limit = 50 } } = req` gives `limit` the path
 `("query", "limit")` from `req`, with the default `50`). Loops are read once, in source order.
+`property_writes(binding, prop, use)` lists what a local object's property was set to before a use
+(`opts.secretOrKey = …`); `member_values(klass, name)` what a class's property may hold (`this.secret`,
+`Config.secret`): a field's initializer, the constructor's `this.secret = …`, a getter's returns.
 """
 
 from __future__ import annotations
@@ -265,6 +268,28 @@ def _assignments(scope: Node, name: str, after: int, before: int) -> list[Node]:
     return sorted(found, key=lambda n: n.start_byte)
 
 
+def property_writes(binding: Binding, prop: str, use: Node) -> list[Node]:
+    """The values `name.prop = value` gives the property of the object a variable holds, in its scope before
+    `use` (outside nested functions), latest first."""
+    if binding.kind != "variable" or binding.declarator is None:
+        return []
+    scope = binding.function or _program(binding.declarator)
+    found = []
+    stack = list(scope.named_children)
+    while stack:
+        node = stack.pop()
+        if node.end_byte <= binding.declarator.end_byte or node.start_byte >= use.start_byte or node.type in FUNCTION_TYPES:
+            continue
+        if node.type == "assignment_expression":
+            left = node.child_by_field_name("left")
+            if left is not None and left.type == "member_expression":
+                target, name = left.child_by_field_name("object"), left.child_by_field_name("property")
+                if target is not None and text(target) == binding.name and name is not None and text(name) == prop:
+                    found.append(node.child_by_field_name("right"))
+        stack.extend(node.named_children)
+    return sorted((n for n in found if n is not None), key=lambda n: -n.start_byte)
+
+
 def _encloses_use(assignment: Node, use: Node) -> bool:
     """The assignment runs whenever `use` is reached: its statement's block is a block around `use`."""
     statement = assignment
@@ -309,3 +334,69 @@ def returned_values(fn: Node) -> list[Node]:
         if node.type not in FUNCTION_TYPES:
             stack.extend(node.named_children)
     return sorted(values, key=lambda n: n.start_byte)
+
+
+_CLASS_TYPES = frozenset({"class_declaration", "abstract_class_declaration", "class"})
+_FIELD_TYPES = frozenset({"field_definition", "public_field_definition"})
+
+
+def class_around(this: Node) -> Node | None:
+    """The class whose instance `this` is: the class of the method, field or arrow function around it (a
+    `function` has a `this` of its own)."""
+    current = this.parent
+    while current is not None:
+        if current.type == "class_body":
+            return current.parent if current.parent is not None and current.parent.type in _CLASS_TYPES else None
+        if current.type in FUNCTION_TYPES and current.type not in ("method_definition", "arrow_function"):
+            return None
+        current = current.parent
+    return None
+
+
+def class_named(use: Node) -> Node | None:
+    """The class a name refers to when this file declares it (`class Config {}` for `Config`)."""
+    binding = declaration_of(use)
+    if binding is None or binding.kind != "opaque" or binding.declarator is None:
+        return None
+    return binding.declarator if binding.declarator.type in _CLASS_TYPES else None
+
+
+def member_values(klass: Node, name: str) -> list[Node]:
+    """The values property `name` of a class (or of its instances) may hold, in source order: a field's
+    initializer, what its constructor assigns to `this.name`, and what a getter of that name returns."""
+    body = klass.child_by_field_name("body")
+    values: list[Node] = []
+    for member in body.named_children if body is not None else ():
+        if member.type in _FIELD_TYPES:
+            key = member.child_by_field_name("name") or member.child_by_field_name("property")
+            value = member.child_by_field_name("value")
+            if key is not None and text(key) == name and value is not None:
+                values.append(value)
+        elif member.type == "method_definition":
+            method = text(member.child_by_field_name("name"))
+            if method == "constructor":
+                values.extend(_this_assignments(member, name))
+            elif method == name and any(child.type == "get" for child in member.children):
+                values.extend(returned_values(member))
+    return values
+
+
+def _this_assignments(constructor: Node, name: str) -> list[Node]:
+    """`this.name = value` in a constructor (outside functions it holds): the values."""
+    found = []
+    body = function_body(constructor)
+    stack = list(body.named_children) if body is not None else []
+    while stack:
+        node = stack.pop()
+        if node.type in FUNCTION_TYPES:
+            continue
+        if node.type == "assignment_expression":
+            left = node.child_by_field_name("left")
+            right = node.child_by_field_name("right")
+            if left is not None and left.type == "member_expression" and right is not None:
+                target = left.child_by_field_name("object")
+                prop = left.child_by_field_name("property")
+                if target is not None and target.type == "this" and prop is not None and text(prop) == name:
+                    found.append(right)
+        stack.extend(node.named_children)
+    return sorted(found, key=lambda n: n.start_byte)

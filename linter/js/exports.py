@@ -324,3 +324,72 @@ def _object_key(node: Node | None) -> str | None:
 
 def _is_export(node: Node) -> bool:
     return node.type == "export_statement"
+
+
+def local_value(root: Node, key: str) -> tuple[Node, tuple[str, ...]] | None:
+    """Where the value a local key names is written in its module, and the properties the rest of the key
+    reads from it: `config.jwt.secret` gives the name `config` of a top-level `const config = …` (or its
+    class, or function) and `("jwt", "secret")`; `<default>.x` the value of `export default …` and `("x",)`;
+    `<exports>.x` the value of `exports.x = …`, else property `x` of what `module.exports` is set to. None when
+    the module has no such top-level value."""
+    head, *rest = key.split(".")
+    path = tuple(rest)
+    if head == EXPORTS_KEY:
+        return _commonjs_value(root, path)
+    for statement in root.named_children:
+        if head == DEFAULT_KEY:
+            if statement.type == "export_statement" and any(c.type == "default" for c in statement.children):
+                value = statement.child_by_field_name("declaration") or statement.child_by_field_name("value")
+                if value is not None:
+                    return value, path
+            continue
+        declaration = statement.child_by_field_name("declaration") if statement.type == "export_statement" else statement
+        if declaration is None:
+            continue
+        if declaration.type in ("lexical_declaration", "variable_declaration"):
+            for declarator in declaration.named_children:
+                pattern = declarator.child_by_field_name("name") if declarator.type == "variable_declarator" else None
+                for name in _pattern_names(pattern) if pattern is not None else ():
+                    if text(name) == head:
+                        return name, path
+        elif declaration.type in _CLASS_TYPES or declaration.type in ("function_declaration", "generator_function_declaration"):
+            name = declaration.child_by_field_name("name")
+            if name is not None and text(name) == head:
+                return declaration, path
+    return None
+
+
+def _commonjs_value(root: Node, path: tuple[str, ...]) -> tuple[Node, tuple[str, ...]] | None:
+    whole = None
+    for statement in root.named_children:
+        expression = statement.named_children[0] if statement.type == "expression_statement" and statement.named_children else None
+        if expression is None or expression.type != "assignment_expression":
+            continue
+        left = text(expression.child_by_field_name("left"))
+        right = expression.child_by_field_name("right")
+        if right is None:
+            continue
+        if left in ("module.exports", "exports"):
+            whole = right
+        elif path and left in (f"module.exports.{path[0]}", f"exports.{path[0]}"):
+            return right, path[1:]
+    return (whole, path) if whole is not None else None
+
+
+def _pattern_names(pattern: Node) -> list[Node]:
+    """The identifiers a declaration's name pattern binds (`a`, `{ a, b: c, d = 1 }`, `[a, b]`)."""
+    if pattern.type == "identifier":
+        return [pattern]
+    names = []
+    stack = [pattern]
+    while stack:
+        node = stack.pop()
+        if node.type in ("identifier", "shorthand_property_identifier_pattern"):
+            names.append(node)
+        elif node.type == "pair_pattern":
+            stack.extend(n for n in (node.child_by_field_name("value"),) if n is not None)
+        elif node.type in ("object_assignment_pattern", "assignment_pattern"):
+            stack.extend(n for n in (node.child_by_field_name("left"),) if n is not None)
+        elif node.type in ("object_pattern", "array_pattern", "rest_pattern"):
+            stack.extend(node.named_children)
+    return names

@@ -137,16 +137,11 @@ class LoadlintServer(LanguageServer):
                 snapshots.append(_Snapshot(document.uri, document.version, document.source, path))
         return snapshots
 
-    def _by_project(self, snapshots: list[_Snapshot], outcome: dict) -> list[tuple[Project, list[_Snapshot], dict[str, bytes]]]:
-        """The documents grouped by project, with their buffers; a document whose project cannot be told gets
-        the one line saying why in `outcome`."""
+    def _by_project(self, snapshots: list[_Snapshot]) -> list[tuple[Project, list[_Snapshot], dict[str, bytes]]]:
+        """The documents grouped by project, with their buffers."""
         by_project: dict[int, tuple[Project, list[_Snapshot]]] = {}
         for snapshot in snapshots:
-            try:
-                project = self.session.project_for(snapshot.path)
-            except ConfigError as error:
-                outcome[snapshot.uri] = str(error)
-                continue
+            project = self.session.project_for(snapshot.path)
             by_project.setdefault(id(project), (project, []))[1].append(snapshot)
         return [
             (project, documents, {project.rel(s.path): s.text.encode("utf-8", "surrogatepass") for s in documents})
@@ -156,7 +151,7 @@ class LoadlintServer(LanguageServer):
     def _first_in_thread(self, snapshots: list[_Snapshot]) -> dict[str, tuple[Project, FileReport]]:
         """In the linting thread: the first reports of the documents of projects about to load."""
         outcome: dict = {}
-        for project, documents, buffers in self._by_project(snapshots, {}):
+        for project, documents, buffers in self._by_project(snapshots):
             if not project.needs_refresh(buffers):
                 continue
             try:
@@ -172,7 +167,7 @@ class LoadlintServer(LanguageServer):
         and the notices about no file in particular."""
         outcome: dict[str, tuple[Project, FileReport] | str] = {}
         notices: list[Notice] = []
-        for project, documents, buffers in self._by_project(snapshots, outcome):
+        for project, documents, buffers in self._by_project(snapshots):
             try:
                 reports = project.lint(buffers)
             except (ConfigError, RuleLoadError, UsageError) as error:

@@ -1,15 +1,17 @@
 """What `loadlint server` keeps warm between edits, and how it lints the buffers of an editor.
 
-A `Project` is what `loadlint check ROOT` settles, finds and indexes (the same config, rules, discovery with
-.gitignore and `exclude`, and packages), kept alive: every file's result stays in memory, keyed by what it was
-made from. `Project.lint(buffers)` brings it up to date with the open files' text and returns each open file's
-report, as `loadlint check ROOT` would report that file if the buffers were saved.
+A `Project` is what `loadlint check ROOT` settles, finds and indexes (the same configs, the nearest above each
+file, rules, discovery with .gitignore and `exclude`, and packages), kept alive: every file's result stays in
+memory, keyed by what it was made from. `Project.lint(buffers)` brings it up to date with the open files' text
+and returns each open file's report, as `loadlint check ROOT` would report that file if the buffers were saved.
 
-- A buffer whose text changed is analysed from that text (`analyze_file(text=…)`); nothing else is analysed.
+- A buffer whose text changed is analysed from that text (`analyze_file(given=…)`, as `RunOptions.buffers`
+  are); nothing else is analysed.
 - The project phase (every rule's `check_project`) sees a file only through what `ProjectIndex.add_file`
   records of it (its imports, its rules' facts, its flow summaries) and through the files it reads on demand,
-  and a rule reads only its own facts. So after an edit, only the rules whose facts or flows in the file
-  changed check the project again; every rule does when the file's imports changed or a rule read the file.
+  and a rule instance reads only its own facts. So after an edit, only the rules whose facts or flows in the
+  file changed check the project again; every rule does when the file's imports changed or a rule read the
+  file.
   The others' findings are kept. The reports of every open file change with them (the files whose findings
   depend on the edited one).
 - `stale()` (a file saved, or changed on disk): the next `lint` settles the config again, finds the files
@@ -35,14 +37,17 @@ import linter
 from linter import engine
 from linter.analysis import FileResult, RulePlan, analyze_file
 from linter.cache import ResultCache, content_digest, packages_digest, run_key, usable_cache_dir
-from linter.config import Config, enabled_rules, find_config_file, validate_against_rules
+from linter.config_tree import ConfigTree
 from linter.deadline import Deadline, OutOfTime
 from linter.discovery import Discovered, is_source
 from linter.model import Finding, Level, Notice
 from linter.project import ProjectIndex
-from linter.registry import builtin_rules
 from linter.rule import Rule
-from linter.suppression import INVALID_ID, UNUSED_ID, Directive, apply_suppressions, project_file_directives
+from linter.setups import RuleSetup
+from linter.suppression import UNUSED_ID, Directive, apply_suppressions, project_file_directives
+
+# A rule instance (`Rule.instance`): its id and the instance; configs that give a rule other options make more.
+RuleKey = tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -60,44 +65,54 @@ class _Seen:
     text (when a rule reads the file itself)."""
 
     specifiers: tuple[str, ...]
-    facts: dict[str, tuple]  # by the rule that made them: a rule reads only its own facts (`facts_of`)
-    flows: dict[str, str]  # by flow spec: the summary, as data
+    facts: dict[RuleKey, tuple]  # by the rule instance that made them: it reads only its own facts (`facts_of`)
+    flows: dict[tuple[str, str], str]  # by flow spec and rule instance: the summary, as data
 
     @classmethod
     def of(cls, result: FileResult) -> "_Seen":
-        facts: dict[str, list] = defaultdict(list)
+        facts: dict[RuleKey, list] = defaultdict(list)
         for fact in result.facts:
-            facts[fact.rule_id].append(fact)
+            facts[(fact.rule_id, fact.instance)].append(fact)
         return cls(
             tuple(reference.specifier for reference in result.references),
-            {rule_id: tuple(found) for rule_id, found in facts.items()},
-            {summary.spec: repr(summary.to_data()) for summary in result.flows},
+            {key: tuple(found) for key, found in facts.items()},
+            {(summary.spec, summary.instance): repr(summary.to_data()) for summary in result.flows},
         )
 
-    def rules_affected(self, other: "_Seen | None", rules: list[Rule]) -> set[str] | None:
+    def rules_affected(self, other: "_Seen | None", rules: list[Rule]) -> set[RuleKey] | None:
         """The rules whose project check can find something else now that a file shows `self` instead of
         `other`; None: every rule (its imports changed, so the module graph did)."""
         if other is None or other.specifiers != self.specifiers:
             return None
         facts = {r for r in {*self.facts, *other.facts} if self.facts.get(r) != other.facts.get(r)}
-        specs = {s for s in {*self.flows, *other.flows} if self.flows.get(s) != other.flows.get(s)}
-        return {rule.id for rule in rules if rule.id in facts or (rule.flow_spec is not None and rule.flow_spec.name in specs)}
+        flows = {s for s in {*self.flows, *other.flows} if self.flows.get(s) != other.flows.get(s)}
+        return {
+            _key(rule)
+            for rule in rules
+            if _key(rule) in facts or (rule.flow_spec is not None and (rule.flow_spec.name, rule.instance) in flows)
+        }
+
+
+def _key(rule: Rule) -> RuleKey:
+    return (rule.id, rule.instance)
 
 
 @dataclass
 class _Entry:
-    key: tuple[str, str]  # digests of the text analysed and of the packages around the file
+    key: tuple[str, str]  # digests of the text analysed, and of the packages around the file with its rules
     result: FileResult
     seen: _Seen
 
 
 @dataclass
 class _Settled:
-    config: Config
+    """What a run on the root settles before it analyses any file, once it has found them."""
+
+    configs: ConfigTree
+    setup_by_path: dict[str, RuleSetup]  # the rules each found file's own config enables
     plan: RulePlan
-    rules: list[Rule]  # every enabled rule, the suppression rules included
+    rules: list[Rule]  # every enabled rule instance, the suppression rules included
     run_key: str
-    notices: list[Notice]
 
 
 @dataclass
@@ -105,8 +120,8 @@ class _Phase:
     """The project phase's outcome: each rule's findings and notices, the directives of the project files, and
     the files the rules read on demand."""
 
-    findings: dict[str, list[Finding]] = field(default_factory=dict)  # by rule
-    rule_notices: dict[str, list[Notice]] = field(default_factory=dict)  # by rule
+    findings: dict[RuleKey, list[Finding]] = field(default_factory=dict)  # by rule instance
+    rule_notices: dict[RuleKey, list[Notice]] = field(default_factory=dict)  # by rule instance
     directives: dict[str, list[Directive]] = field(default_factory=lambda: defaultdict(list))  # by path
     notices: list[Notice] = field(default_factory=list)  # problems reading files
     read: set[str] = field(default_factory=set)
@@ -130,7 +145,7 @@ class _Index(ProjectIndex):
         return super().read_source(path)
 
     @property
-    def read_paths(self) -> frozenset[str]:
+    def files_read(self) -> frozenset[str]:
         return frozenset(self.__dict__.get("_read", ()))
 
 
@@ -141,11 +156,10 @@ def project_root(path: Path) -> tuple[Path, bool]:
 
 
 class Project:
-    """One root and the config nearest the files it reports (see `Workspace.project_for`)."""
+    """One root: each file is judged by the config nearest it, as `loadlint check ROOT` judges it."""
 
-    def __init__(self, root: Path, config_start: Path, is_project: bool = True, jobs: int | None = None) -> None:
+    def __init__(self, root: Path, is_project: bool = True, jobs: int | None = None) -> None:
         self.root = root
-        self.config_start = config_start
         self.is_project = is_project
         self.jobs = jobs
         self.timeout = engine.DEFAULT_FILE_TIMEOUT
@@ -224,54 +238,42 @@ class Project:
     # settling and finding ------------------------------------------------------------------------------
 
     def _find(self, buffers: dict[str, bytes]) -> None:
-        """Settle the config and rules, find the files, and index the packages."""
+        """Settle the configs and rules, find the files, and index the packages, as `engine.run` does for a run
+        on the root."""
         self._stale, self._loaded = False, False  # a change on disk from now on is seen by the next lint
-        settled = self._settle()
-        if self._settled is None or settled.run_key != self._settled.run_key:
-            self._entries.clear()
-        self._settled = settled
-        config = settled.config
         options = engine.RunOptions(paths=[self.root], file_timeout=self.timeout)
+        configs = ConfigTree(self.root)
+        config = configs.for_folder("")
+        setups, known_ids, untrusted = engine._rule_setups(options, config, self.root)
         cache_folder, cache_problem = usable_cache_dir()
-        notices = list(settled.notices)
+        notices = [untrusted] if untrusted is not None else []
+        notices.extend(engine._nested_rules_dirs(configs, config))
         if cache_problem is not None:
             notices.append(Notice(message=cache_problem, level=Level.NOTE))
         if self.is_project:
-            found, reported, stopped = engine._discover_in_time(self.root, [self.root], config, options, cache_folder)
+            found, reported, stopped = engine._select_in_time(self.root, [self.root], configs, options, cache_folder)
             if stopped is not None:
                 notices.append(stopped)
         else:  # a loose file: lint the open files of its folder, never walk it
             found = Discovered(sources=sorted(self.root / p for p in buffers if is_source(Path(p))))
             reported = {self._rel(p) for p in found.sources}
+        setup_by_path = engine._setups_by_path(setups, configs, found, self.root)
+        plan = engine._plan(setups, known_ids)
+        settled = _Settled(configs, setup_by_path, plan, setups.instances(), run_key(plan.rules, plan.known_ids))
+        if self._settled is None or settled.run_key != self._settled.run_key:
+            self._entries.clear()
+        self._settled = settled
         notices.extend(found.notices)
         self._found, self._reported, self._notices = found, reported, notices
         self._sources = {self._rel(path) for path in found.sources}
-        self._base = _Index.build(self.root, found, reported, notices, config.max_file_size)
+        max_file_size = max(c.max_file_size for c in configs.configs())
+        self._base = _Index.build(self.root, found, reported, notices, max_file_size)
         self._cache_folder = cache_folder
         if cache_folder is None:
             self._cache = None
         elif self._cache is None or self._run_key != settled.run_key:
-            self._cache = engine._open_cache(cache_folder, self.root, settled.plan)
+            self._cache = engine._open_cache(cache_folder, self.root, plan)
         self._run_key = settled.run_key
-
-    def _settle(self) -> _Settled:
-        """What `engine.run` settles before it looks at any file, for a run on the root whose config is the
-        one nearest `config_start`."""
-        options = engine.RunOptions(paths=[self.config_start])
-        config = engine._load_settings(options, self.config_start, self.root)
-        rules_folder, untrusted = engine._rules_folder(options, config, self.root)
-        rule_classes = engine._all_rules(rules_folder)
-        rule_options = validate_against_rules(config, rule_classes)
-        chosen = enabled_rules(rule_classes, config.select, config.ignore)
-        if not chosen:
-            raise engine.UsageError(f"no rule to run: {config.source or 'configuration'} leaves none enabled")
-        rules = [cls(rule_options.get(cls.id)) for cls in chosen]
-        known_ids = frozenset(cls.id for cls in rule_classes)
-        builtin_ids = frozenset(cls.id for cls in builtin_rules())
-        plan = RulePlan([r for r in rules if r.id not in (INVALID_ID, UNUSED_ID)], known_ids, trusted=builtin_ids)
-        engine._validate(plan)
-        notices = [untrusted] if untrusted is not None else []
-        return _Settled(config, plan, rules, run_key(plan.rules, plan.known_ids), notices)
 
     def _load_results(self) -> None:
         """Every found file's result: kept in memory when its content is the same, else from the results
@@ -283,7 +285,7 @@ class Project:
             rel = self._rel(path)
             packages = self._base.packages_around(rel)
             try:
-                key = self._disk_key(rel, path, packages)
+                key = self._disk_key(rel, path, packages, self._settled.setup_by_path[rel])
             except OSError:
                 key = None
             keys[rel] = key
@@ -294,7 +296,10 @@ class Project:
             self._cache = engine._open_cache(self._cache_folder, self.root, self._settled.plan)
         # In this process, one file after the other: worker processes are never forked from a server whose
         # other threads may hold locks a child would wait for forever (`_fill_cache` uses them instead).
-        results = engine._analyze_all(wanted, self.root, self._settled.plan, self._base, 1, self.timeout, self._cache)
+        settled = self._settled
+        results = engine._analyze_all(
+            wanted, self.root, settled.plan, self._base, settled.setup_by_path, 1, self.timeout, self._cache
+        )
         for path, result in zip(wanted, results):
             rel = self._rel(path)
             key = keys[rel] or ("unreadable", "")
@@ -315,9 +320,6 @@ class Project:
         command += ["--exit-zero", "--timeout", f"{self.timeout or 0:g}"]
         if self.jobs is not None:
             command += ["--jobs", str(self.jobs)]
-        located = find_config_file(self.config_start, self.root)
-        if located is not None and located != find_config_file(self.root, self.root):
-            command += ["--config", str(located[0])]
         code_folder = str(Path(linter.__file__).resolve().parent.parent)  # this very `linter`, installed or not
         python_path = os.pathsep.join(p for p in (code_folder, os.environ.get("PYTHONPATH")) if p)
         try:
@@ -333,11 +335,11 @@ class Project:
             return False
         return True
 
-    def _disk_key(self, rel: str, path: Path, packages) -> tuple[str, str]:
+    def _disk_key(self, rel: str, path: Path, packages, setup: RuleSetup) -> tuple[str, str]:
         if self._cache is not None:
-            content, around, _ = self._cache.file_key(rel, path, packages)
+            content, around, _ = self._cache.file_key(rel, path, packages, setup.key)
             return content, around
-        return content_digest(path.read_bytes()).hex(), packages_digest(packages).hex()
+        return content_digest(path.read_bytes()).hex(), _around(packages, setup)
 
     # an edit -------------------------------------------------------------------------------------------
 
@@ -346,17 +348,19 @@ class Project:
         project phase saw of the file until now."""
         assert self._base is not None and self._settled is not None
         packages = self._base.packages_around(path)
-        key = (content_digest(text).hex(), packages_digest(packages).hex())
+        setup = self._settled.setup_by_path[path]
+        key = (content_digest(text).hex(), _around(packages, setup))
         entry = self._entries.get(path)
         if entry is not None and entry.key == key:
             return
+        reported = path in self._reported
         result = analyze_file(
-            self.root / path, path, self._settled.plan, packages, path in self._reported, self.timeout, text=text
+            self.root / path, path, self._settled.plan, packages, reported, self.timeout, given=text, own=setup.own
         )
         before.setdefault(path, entry.seen if entry is not None else None)
         self._entries[path] = _Entry(key, result, _Seen.of(result))
 
-    def _rules_to_check(self, before: dict[str, _Seen | None], others: dict[str, bytes]) -> set[str] | None:
+    def _rules_to_check(self, before: dict[str, _Seen | None], others: dict[str, bytes]) -> set[RuleKey] | None:
         """The rules whose project check must run again now that the files of `before` changed and the project
         files' buffers are `others` (an empty set: none); None: every rule.
 
@@ -366,7 +370,7 @@ class Project:
         assert self._phase is not None and self._settled is not None
         if others != self._phase_buffers:
             return None
-        rules: set[str] = set()
+        rules: set[RuleKey] = set()
         for path, seen in before.items():
             affected = None if path in self._phase.read else self._entries[path].seen.rules_affected(seen, self._settled.plan.rules)
             if affected is None:
@@ -376,16 +380,18 @@ class Project:
 
     # the project phase ---------------------------------------------------------------------------------
 
-    def _project_phase(self, buffers: dict[str, bytes], only: set[str] | None) -> None:
-        """Run the project check of the rules `only` names (None: every rule) on the results in memory."""
+    def _project_phase(self, buffers: dict[str, bytes], only: set[RuleKey] | None) -> None:
+        """Run the project check of the rule instances `only` names (None: every rule) on the results in memory,
+        as `engine.run` runs them."""
         assert self._base is not None and self._settled is not None
+        setup_by_path = self._settled.setup_by_path
         index = dataclasses.replace(
             self._base,
             specifiers={},
             facts=defaultdict(list),
             _flow_summaries=defaultdict(dict),
             notices=[],
-            buffers=dict(buffers),
+            given=dict(buffers),
         )
         index.share_resolution(self._base)  # the same files, packages and aliases: resolved once per refresh
         for path in self._found.sources:
@@ -395,24 +401,30 @@ class Project:
                 index.add_file(result.path, result.references, result.facts, result.flows)
         phase = _Phase() if only is None or self._phase is None else self._phase
         for rule in self._settled.plan.rules:
-            if only is not None and rule.id not in only:
+            key = _key(rule)
+            if only is not None and key not in only:
                 continue
-            phase.findings[rule.id], phase.rule_notices[rule.id] = [], []
+            phase.findings[key], phase.rule_notices[key] = [], []
             deadline = Deadline(self.timeout)
+            index.instance = rule.instance
             try:
                 with deadline:
-                    phase.findings[rule.id] = list(rule.check_project(index))
+                    # A finding belongs to the instance of the rule the config of its file enables.
+                    found = rule.check_project(index)
+                    phase.findings[key] = [f for f in found if f.path in setup_by_path and key in setup_by_path[f.path].own]
             except OutOfTime:
                 message = f"the project-wide check of rule {rule.id} stopped after {deadline.elapsed():.1f} s"
-                phase.rule_notices[rule.id].append(Notice(message=message))
+                phase.rule_notices[key].append(Notice(message=message))
             except Exception as error:  # one broken rule must not stop the others
                 message = f"internal error in rule {rule.id}: {type(error).__name__}: {error}"
-                phase.rule_notices[rule.id].append(Notice(message=message))
+                phase.rule_notices[key].append(Notice(message=message))
+            finally:
+                index.instance = ""
         if only is None:
             for directive in project_file_directives(index, self._settled.plan.known_ids):
                 phase.directives[directive.path].append(directive)
         phase.notices = sorted({*phase.notices, *index.notices}, key=lambda n: n.sort_key)
-        phase.read |= index.read_paths
+        phase.read |= index.files_read
         self._phase = phase
 
     # reports -------------------------------------------------------------------------------------------
@@ -423,7 +435,7 @@ class Project:
         assert self._settled is not None
         if path not in self._reported:
             return FileReport(path)
-        settled, config = self._settled, self._settled.config
+        settled = self._settled
         phase = self._phase if with_project and self._phase is not None else _Phase()
         entry = self._entries.get(path)
         findings = list(entry.result.findings) if entry is not None else []
@@ -436,14 +448,14 @@ class Project:
         deadline = Deadline(self.timeout)
         try:
             with deadline:
-                findings = engine._apply_per_file_ignores(findings, config, self.root)
+                findings = engine._apply_per_file_ignores(findings, settled.configs, self.root)
         except OutOfTime:
             notices.append(Notice(message="applying per-file-ignores ran out of time; nothing was ignored"))
         findings = apply_suppressions(findings, directives)
-        enabled_ids = {rule.id for rule in settled.rules}
-        produced = engine._directive_findings(directives, {path}, enabled_ids, self.root, settled.rules)
+        produced = engine._directive_findings(directives, {path}, settled.setup_by_path)
         findings.extend(f for f in produced if with_project or f.rule_id != UNUSED_ID)
-        findings = [f.model_copy(update={"level": config.levels.get(f.rule_id, f.level)}) for f in findings]
+        setup = settled.setup_by_path[path]
+        findings = [f.model_copy(update={"level": setup.level_of(f.rule_id, f.level)}) for f in findings]
         active = sorted((f for f in findings if not f.suppressed), key=lambda f: f.sort_key)
         return FileReport(path, tuple(active), tuple(sorted(set(notices), key=lambda n: n.sort_key)))
 
@@ -463,26 +475,26 @@ class Project:
         return engine._rel(path, self.root)
 
 
+def _around(packages, setup: RuleSetup) -> str:
+    """What a file's result depends on besides its text, as the results cache writes it (`file_key`)."""
+    return f"{packages_digest(packages).hex()}:{setup.key}"
+
+
 class Workspace:
-    """The projects of the files an editor opened, one per root and nearest config."""
+    """The projects of the files an editor opened, one per root."""
 
     def __init__(self, jobs: int | None = None) -> None:
         self.jobs = jobs
-        self._projects: dict[tuple[Path, Path | None], Project] = {}
+        self._projects: dict[Path, Project] = {}
         self._lock = threading.Lock()  # projects are added by the linting thread, listed by the server's
 
     def project_for(self, path: Path) -> Project:
-        """The project that reports `path`: its root, and the config nearest it (raises ConfigError for a
-        config file loadlint must not read)."""
-        path = Path(os.path.abspath(path))
-        root, is_project = project_root(path)
-        located = find_config_file(path.parent, root)
-        config_start = located[0].parent if located is not None else root
-        key = (root, config_start if is_project else None)
+        """The project that reports `path`: the one of its root."""
+        root, is_project = project_root(Path(os.path.abspath(path)))
         with self._lock:
-            if key not in self._projects:
-                self._projects[key] = Project(root, config_start, is_project, self.jobs)
-            return self._projects[key]
+            if root not in self._projects:
+                self._projects[root] = Project(root, is_project, self.jobs)
+            return self._projects[root]
 
     def projects(self) -> list[Project]:
         with self._lock:

@@ -1,6 +1,7 @@
-"""Secrets: which setting names hold one, which values are written in the code, and which library
-parameters take one (jsonwebtoken, jose, express-jwt, passport-jwt, express-session, cookie-session,
-cookie-parser, NextAuth, iron-session, @fastify/jwt, @nestjs/jwt, hono/jwt, node:crypto)."""
+"""Secrets: which setting names hold one (and which of those are the app's own credential at another
+service), which values are written in the code, and which library parameters take one (jsonwebtoken, jose,
+express-jwt, passport-jwt, express-session, cookie-session, cookie-parser, NextAuth, iron-session,
+@fastify/jwt, @nestjs/jwt, hono/jwt, node:crypto)."""
 
 from __future__ import annotations
 
@@ -88,6 +89,54 @@ def is_secret_name(name: str) -> bool:
     return all(token in _NAMING_THE_SECRET or token.isdigit() for token in tokens[last_secret + 1 :])
 
 
+# Services the app logs in to: a datastore, a broker, a mail or directory server. With a password word
+# (`REDIS_PASSWORD`, `SMTP_PASS`) the setting is the app's login there.
+_SERVICE_WORDS = frozenset(
+    {
+        "DATABASE", "DB", "POSTGRES", "POSTGRESQL", "PG", "MYSQL", "MARIADB", "MSSQL", "MONGO", "MONGODB", "REDIS",
+        "VALKEY", "MEMCACHED", "RABBITMQ", "RABBIT", "AMQP", "KAFKA", "NATS", "QUEUE", "BROKER", "ELASTIC",
+        "ELASTICSEARCH", "OPENSEARCH", "CLICKHOUSE", "MINIO", "SMTP", "MAIL", "EMAIL", "IMAP", "LDAP", "FTP", "SFTP",
+    }
+)  # fmt: skip
+_LOGIN_WORDS = frozenset({"PASSWORD", "PASS", "PASSWD", "PWD"})
+# Words of a secret the app itself signs, verifies or encrypts with: never the app's login elsewhere.
+_OWN_SECRET_WORDS = frozenset(
+    {
+        "JWT", "JWE", "JWS", "SESSION", "COOKIE", "CSRF", "XSRF", "WEBHOOK", "HOOK", "SIGNING", "SIGN", "SIGNATURE",
+        "HMAC", "ENCRYPTION", "ENCRYPT", "CRYPTO", "CIPHER", "AES", "MASTER", "ADMIN", "APP", "SERVER", "INTERNAL",
+        "PREVIEW", "CRON", "PEPPER", "SALT",
+    }
+)  # fmt: skip
+# Words that name no other service: the first word of a setting called after a vendor is none of these.
+_GENERIC_WORDS = frozenset({"API", "CONFIG", "CONF", "CFG", "SETTINGS", "ENV", "AUTH", "USER", "ROOT", "DEFAULT", "LOCAL"})
+# A value that says it stands in for a credential not configured: `'dummyApiKey'`, `'your-api-key'`.
+_STAND_IN = re.compile(r"^(dummy|placeholder|fake|sample|example|your[\W_]|x{3,}$)", re.IGNORECASE)
+
+
+def is_outbound_credential(name: str, value: str | None = None) -> bool:
+    """Whether the setting `name` holds the app's own credential at another service, with which it logs in
+    rather than signs or verifies: its password at a datastore, broker or mail server (`DATABASE_PASSWORD`,
+    `REDIS_PASSWORD`, `SMTP_PASS`; not `EMAIL_VERIFICATION_SECRET`), an OAuth client secret (`GOOGLE_CLIENT_SECRET`), or, when the `value` it
+    falls back to says it is a stand-in (`'dummyApiKey'`), a vendor's API credential (`TWITTER_API_KEY`). A
+    wrong one fails to log in and opens nothing."""
+    tokens = name_tokens(name)
+    if _OWN_SECRET_WORDS.intersection(tokens):
+        return False
+    if _SERVICE_WORDS.intersection(tokens) and _LOGIN_WORDS.intersection(tokens):
+        return True
+    if any("AUTH" in token for token in tokens):  # `AUTH_SECRET`, `NEXTAUTH_SECRET`, `BETTER_AUTH_SECRET`
+        return False
+    if "CLIENT" in tokens and "SECRET" in tokens[tokens.index("CLIENT") :]:
+        return True
+    return bool(value and _STAND_IN.match(value) and tokens and _names_a_vendor(tokens[0]))
+
+
+def _names_a_vendor(word: str) -> bool:
+    if word in _GENERIC_WORDS or word in _SECRET_TOKENS or word in _KEY_QUALIFIERS or word in _NAMING_THE_SECRET:
+        return False
+    return not any(part in word for part in _SECRET_PARTS)
+
+
 def may_hold_a_secret_name(lowered: bytes) -> bool:
     """False when no name in this lower-cased source text can be a secret's (`is_secret_name`): none holds a
     secret word, and none has a `key` after a qualifier."""
@@ -143,38 +192,29 @@ def stringified_setting(node: Node, file: "FileContext") -> str | None:
     return setting_name(parts[0].named_children[0], file)
 
 
-def hard_coded_value(literal: Node) -> Node | None:
-    """The whole hard-coded value a literal belongs to: the literal itself, `new TextEncoder().encode('…')`,
-    `Buffer.from('…')`, or an array of them (reached from its first element only, so an array is one value).
-    None when the literal is not hard-coded or a hard-coded element before it stands for its array."""
-    if literal_text(literal) is None:
-        return None
-    value = outermost(literal)
-    while value.parent is not None:
-        parent = value.parent
-        if parent.type == "array":
-            previous = value.prev_named_sibling
-            while previous is not None and previous.type == "comment":
-                previous = previous.prev_named_sibling
-            if previous is not None:
-                # Only the first element stands for the array; a later one after an env read stands alone.
-                return None if _is_hard_coded(previous) else value
-            value = outermost(parent)
-        elif parent.type == "arguments" and _is_encoding(parent.parent) and arguments_of(parent.parent)[0] == value:
-            value = outermost(parent.parent)
-        else:
-            break
-    return value
-
-
-def _is_hard_coded(node: Node) -> bool:
+def is_hard_coded(node: Node | None) -> bool:
+    """A value written in the code that could be a secret: a literal (`literal_text`), the bytes of one
+    (`Buffer.from('…')`, `new TextEncoder().encode('…')`), or an array whose first element is one (`['new',
+    'old']`: keys in rotation)."""
     node = unwrap(node)
-    if node is not None and node.type == "call_expression" and _is_encoding(node):
-        node = unwrap(arguments_of(node)[0])
+    if node is not None and node.type == "array":
+        elements = [c for c in node.named_children if c.type != "comment"]
+        node = unwrap(elements[0]) if elements else None
+    if node is not None and node.type == "call_expression" and is_encoding(node):
+        arguments = arguments_of(node)
+        node = unwrap(arguments[0]) if arguments else None
     return literal_text(node) is not None
 
 
-def _is_encoding(node: Node | None) -> bool:
+def is_empty_string(node: Node | None) -> bool:
+    """`''`, `""` or an empty template."""
+    node = unwrap(node)
+    if node is None or node.type not in ("string", "template_string"):
+        return False
+    return not any(child.type != "comment" for child in node.named_children)
+
+
+def is_encoding(node: Node | None) -> bool:
     """`new TextEncoder().encode(x)` or `Buffer.from(x)`: a key made of bytes of `x`."""
     node = unwrap(node)
     if node is None or node.type != "call_expression":
@@ -190,6 +230,16 @@ def _is_encoding(node: Node | None) -> bool:
 
 
 # --- sinks ---------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Sink:
+    """A library parameter that takes a secret: `label` names it ("jsonwebtoken sign()", "express-session
+    `secret`"); `empty_key` when the library accepts an empty one (node:crypto's HMAC), so that an empty
+    fallback is a key anyone knows."""
+
+    label: str
+    empty_key: bool = False
+
 
 # (module, export path) → index of the argument that is a secret or key.
 SECRET_ARGUMENTS: dict[tuple[str, tuple[str, ...]], int] = {
@@ -207,6 +257,8 @@ SECRET_ARGUMENTS: dict[tuple[str, tuple[str, ...]], int] = {
     ("crypto", ("scryptSync",)): 0,
     ("crypto", ("pbkdf2Sync",)): 0,
 }
+# Parameters that take an empty key without complaint (JWT, session and cipher libraries refuse one).
+EMPTY_KEY_ARGUMENTS = frozenset({("crypto", ("createHmac",))})
 # jose builders: `new SignJWT(claims).setProtectedHeader(…).sign(key)`.
 JOSE_BUILDER_METHODS = {"SignJWT": "sign", "EncryptJWT": "encrypt", "CompactSign": "sign", "CompactEncrypt": "encrypt"}
 
@@ -242,7 +294,7 @@ OPTION_SINKS = tuple(
 SECRET_OPTION_NAMES = frozenset().union(*(sink.keys for sink in OPTION_SINKS))
 
 
-def secret_sink(node: Node, file: "FileContext") -> str | None:
+def secret_sink(node: Node, file: "FileContext") -> Sink | None:
     """What takes `node` as a secret, e.g. "jsonwebtoken sign()" or "express-session `secret`", or None.
     `node` is an expression (or a shorthand `{ secret }`) in the position a library reads its secret from."""
     node = _taken_as(outermost(node))
@@ -276,15 +328,16 @@ def _taken_as(node: Node) -> Node:
     return node
 
 
-def _argument_sink(call: Node, index: int, file: "FileContext") -> str | None:
+def _argument_sink(call: Node, index: int, file: "FileContext") -> Sink | None:
     function = callee(call)
     imported = resolve_imported(function, file)
     if imported is not None and SECRET_ARGUMENTS.get((imported.module, imported.path)) == index:
-        return f"{' '.join((imported.module, *imported.path[-1:]))}()"
+        label = f"{' '.join((imported.module, *imported.path[-1:]))}()"
+        return Sink(label, (imported.module, imported.path) in EMPTY_KEY_ARGUMENTS)
     if index == 0 and function is not None and function.type == "member_expression":
         builder = _builder_class(function, file)
         if builder is not None and JOSE_BUILDER_METHODS.get(builder) == property_name(function):
-            return f"jose {builder}.{property_name(function)}()"
+            return Sink(f"jose {builder}.{property_name(function)}()")
     return None
 
 
@@ -304,13 +357,13 @@ def _builder_class(method: Node, file: "FileContext") -> str | None:
     return imported.path[0]
 
 
-def _option_sink(obj: Node | None, key: str, file: "FileContext") -> str | None:
+def _option_sink(obj: Node | None, key: str, file: "FileContext") -> Sink | None:
     if obj is None or obj.type != "object" or key not in SECRET_OPTION_NAMES:
         return None
     sink = options_consumer(obj, file)
     if sink is None or key not in sink.keys:
         return None
-    return f"{sink.module} `{key}`"
+    return Sink(f"{sink.module} `{key}`")
 
 
 def options_consumer(obj: Node, file: "FileContext") -> OptionSink | None:

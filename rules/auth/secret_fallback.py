@@ -14,22 +14,38 @@ The rule reports:
   `configService.get('X', '…')`, and schema defaults (`X: z.string().default('…')`, envalid `default:`).
   Settings are read through `process.env`, `import.meta.env`, aliases and validated copies of them, names
   destructured from them, same-file config objects, and config objects imported from a local config module;
-- a literal (or `new TextEncoder().encode('…')`, `Buffer.from('…')`) passed as a library's secret, directly or
-  through a constant or a parameter default of the same file;
+- a literal (or `new TextEncoder().encode('…')`, `Buffer.from('…')`, an array of them) that reaches a library's
+  secret, or the fallback of a secret setting, wherever it is written;
+- an empty fallback (`process.env.X ?? ''`) that reaches `node:crypto`'s `createHmac`, which accepts an empty key:
+  when `X` is unset anyone can compute a valid signature;
 - `` `${process.env.X}` `` passed as a library's secret: when `X` is unset the secret is the string `'undefined'`.
+
+It follows the value backward from where it is used, on the value-flow engine (`linter.flow`, with the spec in
+`_secret_flow.py`): through constants, parameter and destructuring defaults, object literals (`config.jwt.secret`)
+and properties set on them (`opts.secretOrKey = '…'`), class fields (`this.secret`), helpers of the same file, and
+across modules: a name imported from another module (a named or default export, `module.exports`, through
+re-exporting barrels, tsconfig aliases and workspace packages) is resolved by the module graph to the module that
+writes its value, and followed there.
 
 It stays quiet for names about a secret rather than the secret (`*_EXPIRES_IN`, `*_TTL`, `*_ALGORITHM`,
 `SALT_ROUNDS`, `TOKEN_COOKIE_NAME`), names bundled into browser code (`NEXT_PUBLIC_*`, `VITE_*`, …) and public
 keys; for fallbacks that fail (`|| requireEnv('X')`, `?? (() => { throw … })()`) or read another variable; for an
-empty fallback (`|| ''`: not a secret from the source, and the JWT and session libraries refuse it),
-a word for "none" (`'not-required'`), a file path or a URL; for envalid's `devDefault` and a
+empty fallback anywhere but an HMAC key (the JWT, session and cipher libraries refuse one), a word for "none"
+(`'not-required'`), a file path or a URL; for envalid's `devDefault` and a
 `NODE_ENV !== 'production' ? 'dev' : process.env.X` switch, which still need `NODE_ENV` set in every deployment;
-for the app's own credential for another service handed straight to that service's client
-(`new Stripe(process.env.STRIPE_SECRET_KEY || 'sk_test')`, `{ apiKey: … }`, `{ auth: { pass: … } }`): the
-service rejects a placeholder, so nothing is exposed; and for test files.
+for the app's own credential at another service, which that service refuses when it is wrong, so nothing is
+exposed: handed straight to that service's client (`new Stripe(process.env.STRIPE_SECRET_KEY || 'sk_test')`,
+`{ apiKey: … }`, `{ auth: { pass: … } }`), or named as a login at a database, cache, broker or mail server
+(`DATABASE_PASSWORD || 'postgres'`, `REDIS_PASSWORD || 'password'`, `SMTP_PASS`), an OAuth client secret
+(`GOOGLE_CLIENT_SECRET`), or a vendor's credential whose fallback says it is a stand-in
+(`TWITTER_API_KEY: str({ default: 'dummyApiKey' })`) — unless that value is used as a secret of the app's own
+(signing, verifying, a session); for test files; and for seed scripts (`prisma/seed.ts`, `seeds/`, `seeder/`),
+whose values are demo data, except an administrator's password (`ADMIN_PASSWORD || '…'`): a deployment seeded
+with the script signs in with it.
 
-The finding sits on the hard-coded value; when a constant holds it, the places that use the constant are
-related locations.
+The finding sits on the hard-coded value. The places that use it, in its module or in others, are related
+locations, and its SARIF code flow goes from the value through every module to the first of them;
+`loadlint-ignore` on the value's line silences it.
 
 ## Example
 ```js
@@ -66,53 +82,140 @@ function issueToken(user) {
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Iterator
 
-from linter.rules.auth._env import config_getter_key, is_env_object, setting_name
-from linter.js.expressions import WRAPPERS, arguments_of, callee, key_text, outermost, property_name, unwrap
-from linter.rules.auth._secrets import (
-    OPTION_SINKS,
+from linter.flow.file_flow import file_flow
+from linter.js.exports import export_table
+from linter.js.expressions import arguments_of, callee, key_text, outermost, property_name, unwrap
+from linter.js.functions import FUNCTION_TYPES
+from linter.js.references import imports_module
+from linter.fixes import helper_insertion, replace_node
+from linter.model import Finding, Fix, Level, Location, Precision, Span
+from linter.rule import Rule, facts_of
+from linter.syntax import Node, compile_query, has_node_type, text, walk
+
+from ._env import config_getter_key, is_env_object, setting_name
+from ._secret_flow import (
+    EMPTY,
+    HARD_CODED_SECRETS,
+    Hop,
+    ImportedUse,
+    SecretUse,
+    SourceRecord,
+    UseRecord,
+    fallback_setting,
+    follow_import,
+    holder_name,
+    imported_callee,
+    is_imported,
+    is_source,
+    refused_when_empty,
+    steps_of,
+)
+from ._secrets import (
+    JOSE_BUILDER_METHODS,
     SECRET_ARGUMENTS,
     SECRET_OPTION_NAMES,
+    OPTION_SINKS,
     client_credential,
-    hard_coded_value,
+    is_outbound_credential,
     is_secret_name,
+    literal_text,
     may_hold_a_secret_name,
+    name_tokens,
+    options_consumer,
     secret_sink,
     stringified_setting,
 )
-from linter.fixes import helper_insertion, replace_node
-from linter.model import Fix, Level, Precision
-from linter.rule import Rule
-from linter.syntax import Node, node_at, text, walk
 
 _FALLBACK_OPERATORS = ("||", "??")
 _FUNCTIONS = frozenset(
     {"function_declaration", "function_expression", "function", "arrow_function", "method_definition",
      "generator_function_declaration", "generator_function"}
 )  # fmt: skip
-_SCOPES = frozenset({"statement_block", "program", "class_body", "switch_case"})
 # Schema types whose default is a choice, a date or an address, never a secret.
 _NOT_SECRET_SCHEMAS = frozenset({"enum", "nativeEnum", "literal", "boolean", "number", "datetime", "date", "url", "email", "uuid", "ip"})
-# Where a literal (with its wrappers) must sit for `check` to report anything: what `hard_coded_value` climbs
-# through (arrays, `Buffer.from('…')` arguments), what `_fallback_of`, `_schema_default`, `secret_sink` and `_holder`
-# look at. Most strings (JSX attributes, imports, type literals, object values) sit elsewhere and are skipped
-# before the costly helpers. Keep in step with those functions.
-_VALUE_PARENTS = frozenset(
-    {"array", "arguments", "ternary_expression", "augmented_assignment_expression", "assignment_expression",
-     "object_assignment_pattern", "assignment_pattern", "variable_declarator", "required_parameter",
-     "optional_parameter"}
-)  # fmt: skip
-# A literal in a pair matters only under these keys (`_schema_default`'s `default:`, `secret_sink`'s options).
+# Option keys that take a secret, and `default:` (a schema's default for a setting).
 _PAIR_KEYS = SECRET_OPTION_NAMES | {"default"}
+# Functions whose arguments may be a secret or a setting's default, by the name they are called with; a
+# literal argument is looked at in any call (an import may be renamed).
+_CALLS = frozenset({path[-1] for _, path in SECRET_ARGUMENTS if path} | set(JOSE_BUILDER_METHODS.values()) | {"get", "default"})
+# Values that are never a secret, whatever their position.
+_NOT_VALUES = frozenset(
+    {"number", "true", "false", "null", "undefined", "regex", "object", "arrow_function", "function_expression",
+     "function", "class", "jsx_element", "jsx_self_closing_element", "comment"}
+)  # fmt: skip
+# Seed scripts fill a database with demo rows (accounts, API keys): their values are fixtures, except the
+# password of an administrator account a deployment may be provisioned with.
+_SEED_SCRIPT = re.compile(r"(^|/)(seeds?|seeders?)(/|([.-][^/]*)?\.[cm]?[jt]sx?$)|\.seeds?\.[cm]?[jt]sx?$", re.IGNORECASE)
+
+_ACCOUNT_OWNERS = frozenset({"ADMIN", "ADMINISTRATOR", "ROOT", "SUPERUSER", "SUPERADMIN", "OWNER"})
+
 _SINK_MODULES = tuple(sorted({m.encode() for m, _ in SECRET_ARGUMENTS} | {sink.module.encode() for sink in OPTION_SINKS}))
 
 
-@dataclass(frozen=True)
-class SecretUse:
-    setting: str | None = None  # the secret setting a value stands in for, e.g. "JWT_SECRET"
-    sink: str | None = None  # the library parameter that takes a value, e.g. "jsonwebtoken sign()"
+@lru_cache(maxsize=None)
+def _uses_query(language: str) -> str:
+    """The nodes around every place a value may be used as a secret: the fallback positions `_fallback_of`
+    reads and the positions `secret_sink` reads. One node a pattern, never a parent pattern with a child: a
+    parent's pattern stays pending in every subtree it holds, which costs the nesting depth squared (a
+    10,000-term `a || b || …` chain took a minute); `_uses_in` picks the use out of each node in Python."""
+    keys = " ".join(f'"{key}"' for key in sorted(_PAIR_KEYS))
+    return "\n".join(
+        [
+            *(f"({kind}) @around" for kind in _FALLBACK_HOLDERS if has_node_type(language, kind)),
+            "(pair) @around",
+            "(arguments) @around",
+            f"((shorthand_property_identifier) @use (#any-of? @use {keys}))",
+        ]
+    )
+
+
+# Where a fallback (or a default) sits: the field of the node that holds it.
+_FALLBACK_HOLDERS = {
+    "binary_expression": ("right",),
+    "ternary_expression": ("consequence", "alternative"),
+    "augmented_assignment_expression": ("right",),
+    "assignment_expression": ("right",),
+    "object_assignment_pattern": ("right",),
+    "assignment_pattern": ("right",),
+}
+_COOKIE = re.compile(r"(?i)cookie")
+_MEMBERS = frozenset({"member_expression", "subscript_expression"})
+_ENV_READ = re.compile(rb"(process|import\.meta|Bun|Deno)\.env\b")
+
+
+def _uses_in(around: Node) -> Iterator[Node]:
+    """The values `around` (a node `_uses_query` matched) may use as a secret."""
+    kind = around.type
+    if kind in _FALLBACK_HOLDERS:
+        if kind == "binary_expression" and text(around.child_by_field_name("operator")) not in _FALLBACK_OPERATORS:
+            return
+        for field_name in _FALLBACK_HOLDERS[kind]:
+            value = around.child_by_field_name(field_name)
+            if value is not None:
+                yield value
+    elif kind == "pair":
+        key = around.child_by_field_name("key")
+        value = around.child_by_field_name("value")
+        if key is not None and value is not None and key.type in ("property_identifier", "string") and key_text(key) in _PAIR_KEYS:
+            yield value
+    elif kind == "arguments":
+        call = around.parent
+        function = call.child_by_field_name("function") if call is not None and call.type == "call_expression" else None
+        name = property_name(function) if function is not None and function.type == "member_expression" else text(function)
+        named = function is not None and function.type in ("member_expression", "identifier") and name in _CALLS
+        cookie = function is not None and function.type == "identifier" and _COOKIE.search(name or "") is not None
+        for argument in around.named_children:
+            if argument.type != "comment" and (named or cookie or argument.type in ("string", "template_string")):
+                yield argument
+
+
+# Options objects passed by name (`new JwtStrategy(opts, verify)`), looked for in files that import a library
+# taking one.
+_OPTIONS_QUERY = "(arguments (identifier) @options)"
 
 
 class SecretFallback(Rule):
@@ -123,70 +226,301 @@ class SecretFallback(Rule):
     security_severity = "7.5"
     tags = ("security", "auth", "external/cwe/cwe-798", "external/cwe/cwe-1188")
     needles = (b"env", b"onfig", b"jwt", b"jsonwebtoken", b"jose", b"session", b"cookie", b"auth", b"crypto")
-    # Every literal; `_may_matter` keeps those in a place `check` looks at. A pattern naming the parent would
-    # hand Python fewer literals, but tree-sitter keeps such a pattern pending in every `(`, `[`, call and `||`
-    # around a node: its work grows with nesting squared (20,000 nested parentheses took minutes).
-    query = "[(string) (template_string)] @value"
+    # One match per file: its uses of secrets are read together, so that a value used in several places is one
+    # finding (`_uses_query` finds them).
+    query = "(program) @program"
 
     def may_report_in(self, source):
-        # Every report names a secret setting (whose name is in the file) or a library that takes a secret
+        # Every use names a secret setting (whose name is in the file) or a library that takes a secret
         # (whose module the file imports by name).
         return any(module in source for module in _SINK_MODULES) or may_hold_a_secret_name(source.lower())
 
     def check(self, match, file):
         if file.is_test:
             return
-        literal = match["value"]
-        if not _may_matter(literal):
-            return
-        stringified = stringified_setting(literal, file)
-        if stringified is not None:
-            sink = secret_sink(literal, file)
-            if sink is not None:
-                yield file.report(self, literal, _stringified_message(stringified, sink))
-            return
-        value = hard_coded_value(literal)
-        if value is None:
-            return
-        use = secret_use(value, file)
-        if use is not None:
-            yield file.report(self, value, _message(use), fixes=_fail_fast_fix(value, file))
-            return
-        holder = _holder(value)
-        if holder is None:
-            return
-        name, scope = holder
-        uses = [(node, use) for node in _references(name, scope, value, file) if (use := secret_use(node, file))]
-        if uses:
-            related = [file.location(node, "used here") for node, _ in uses]
-            yield file.report(self, value, _message(uses[0][1], constant=name), related=related)
+        yield from _FileScan(self, file).run()
+
+    def check_project(self, project):
+        """Uses whose value another module holds, joined with what those modules keep of their hard-coded values."""
+        groups: dict[tuple[str, tuple], _Group] = {}
+        reported = {(fact.path, _where(fact.span)) for fact in facts_of(project, self, "reported")}
+        for fact in facts_of(project, self, "source"):
+            record = SourceRecord.from_data(fact.data["source"])
+            group = groups.setdefault((fact.path, _where(fact.span)), _Group(fact.path, fact.span, record.empty, record.holder))
+            group.setting, group.fixes = record.setting, record.fixes
+            if record.direct is not None:
+                group.direct = _Use(fact.path, record.direct.span, record.direct.use, ())
+            group.uses.extend(_Use(fact.path, u.span, u.use, (Hop(fact.path, u.steps),)) for u in record.uses)
+        followed: dict[tuple, object] = {}
+        for fact in facts_of(project, self, "imported"):
+            imported = ImportedUse.from_data(fact.data["use"])
+            key = (fact.path, imported.callee)
+            if key not in followed:
+                followed[key] = follow_import(project, fact.path, imported.callee, skip=lambda file: file.is_test)
+            source = followed[key]
+            if source is None or (source.path, _where(source.span)) in reported:
+                continue
+            if source.empty and not imported.use.use.empty_key:
+                continue
+            group = groups.setdefault((source.path, _where(source.span)), _Group(source.path, source.span, source.empty, source.holder))
+            group.setting = group.setting or source.setting
+            hops = (*source.hops, Hop(fact.path, imported.use.steps))
+            group.uses.append(_Use(fact.path, imported.use.span, imported.use.use, hops))
+        for key in sorted(groups):
+            finding = groups[key].finding(self)
+            if finding is not None and finding.path in project.reported_paths:
+                yield finding
 
 
-def _may_matter(literal: Node) -> bool:
-    """False when `literal` sits where `check` cannot report it (a cheap test on its parent only)."""
-    # `outermost`, asking each node for its parent once: tree-sitter finds a parent by descending from the
-    # root, and the query hands every literal of the file to this test.
-    value, parent = literal, literal.parent
-    while parent is not None and parent.type in WRAPPERS:
-        value, parent = parent, parent.parent
-    if parent is None:
+def _seeded_fixture(use: SecretUse, path: str) -> bool:
+    """A seed script's value: demo data, unless it is an administrator's password (`ADMIN_PASSWORD || '…'`),
+    which a deployment seeded with the script would log in with."""
+    if _SEED_SCRIPT.search(path) is None:
         return False
-    kind = parent.type
-    if kind in _VALUE_PARENTS:
+    return use.setting is None or not _ACCOUNT_OWNERS.intersection(name_tokens(use.setting))
+
+
+def _where(span: Span) -> tuple:
+    return (span.start_line, span.start_column, span.end_line, span.end_column)
+
+
+# --- one file ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Found:
+    """A hard-coded value of the file and the places in the file that use it as a secret."""
+
+    source: Node
+    empty: bool
+    uses: list[tuple[Node, SecretUse, tuple]] = field(default_factory=list)  # (use, how, steps)
+
+
+class _FileScan:
+    def __init__(self, rule: Rule, file) -> None:
+        self.rule = rule
+        self.file = file
+        self.flows = file_flow(file, HARD_CODED_SECRETS)
+
+    def run(self) -> Iterator:
+        found: dict[tuple[int, int], _Found] = {}
+        uses, options = self._candidates()
+        for node in uses:
+            stringified = stringified_setting(node, self.file)
+            if stringified is not None:
+                sink = secret_sink(node, self.file)
+                if sink is not None:
+                    yield self.file.report(self.rule, node, _stringified_message(stringified, sink.label))
+                continue
+            use = secret_use(node, self.file)
+            if use is not None and _seeded_fixture(use, self.file.path):
+                continue
+            if use is not None and use.empty_key and refused_when_empty(node):
+                use = replace(use, empty_key=False)  # `if (!secret) throw …` before it: never an empty key
+            if use is not None:
+                yield from self._follow(node, use, self.flows.trace(node), found)
+        for node in options if not _SEED_SCRIPT.search(self.file.path) else ():
+            # An options object passed by name (`new JwtStrategy(opts, verify)`): its secret options are uses.
+            consumer = options_consumer(node, self.file)
+            for key in sorted(consumer.keys) if consumer is not None else ():
+                use = SecretUse(sink=f"{consumer.module} `{key}`")
+                yield from self._follow(node, use, self.flows.tracer.trace_path(node, (key,)), found)
+        for key in sorted(found):
+            yield from self._source(found[key])
+
+    def _follow(self, node: Node, use: SecretUse, flow, found: dict) -> Iterator:
+        """Keep what `flow`, the value `node` uses as a secret, starts at: a hard-coded value of this file, or a
+        name imported from another module (a fact for the project phase)."""
+        if is_imported(flow):
+            imported = imported_callee(flow)
+            if imported is not None:
+                record = ImportedUse(UseRecord(self._span(node), use, steps_of(flow, self.file)), imported)
+                yield self.file.fact(self.rule, "imported", node, use=record.to_data())
+        elif is_source(flow):
+            empty = flow.input.origin == EMPTY
+            if empty and not use.empty_key:
+                return
+            source = flow.steps[0].node
+            entry = found.setdefault((source.start_byte, source.end_byte), _Found(source, empty))
+            entry.uses.append((node, use, steps_of(flow, self.file)))
+
+    def _candidates(self) -> tuple[list[Node], list[Node]]:
+        """The values in a position that uses them as a secret, and the options objects passed by name to a
+        library that takes a secret option (only in a file that imports one)."""
+        language, root = self.file.language, self.file.root
+        uses: dict[tuple[int, int], Node] = {}
+        options: list[Node] = []
+        if any(imports_module(self.file, sink.module) for sink in OPTION_SINKS):
+            options = compile_query(_OPTIONS_QUERY, language).captures(root).get("options", [])
+        captures = compile_query(_uses_query(language), language).captures(root)
+        found = [*captures.get("use", ()), *(use for around in captures.get("around", ()) for use in _uses_in(around))]
+        for node in found:
+            value = unwrap(node)
+            if value is None or value.type in _NOT_VALUES or (value.type in _MEMBERS and _ENV_READ.match(value.text)):
+                continue  # an environment read is no value written in the code
+            node = outermost(node)
+            uses.setdefault((node.start_byte, node.end_byte), node)
+        return [uses[key] for key in sorted(uses)], sorted(options, key=lambda node: node.start_byte)
+
+    def _source(self, found: _Found) -> Iterator:
+        file, source = self.file, found.source
+        direct = _direct_use(found)
+        others = [
+            _Use(file.path, self._span(node), use, (Hop(file.path, steps),))
+            for node, use, steps in found.uses
+            if not _encloses(node, source)
+        ]
+        fixes = _fail_fast_fix(source, file) if direct is not None else ()
+        setting = fallback_setting(source, file)
+        if _other_modules_may_read(source, file):
+            record = SourceRecord(
+                found.empty,
+                holder_name(source),
+                UseRecord(self._span(direct[0]), direct[1]) if direct is not None else None,
+                tuple(UseRecord(u.span, u.use, u.hops[0].steps) for u in others),
+                fixes,
+                setting,
+            )
+            yield file.fact(self.rule, "source", source, source=record.to_data())
+            return
+        group = _Group(file.path, self._span(source), found.empty, holder_name(source), setting, fixes)
+        group.direct = _Use(file.path, self._span(direct[0]), direct[1], ()) if direct is not None else None
+        group.uses = others
+        finding = group.finding(self.rule)
+        if finding is not None:
+            yield finding
+            yield file.fact(self.rule, "reported", source)
+
+    def _span(self, node: Node) -> Span:
+        return self.file.lines.span(node.start_byte, node.end_byte)
+
+
+def _encloses(node: Node, inner: Node) -> bool:
+    return node.start_byte <= inner.start_byte and inner.end_byte <= node.end_byte
+
+
+def _direct_use(found: _Found) -> tuple[Node, SecretUse] | None:
+    """The use the hard-coded value is itself (or the smallest one around it: `secret: process.env.X || 'dev'`)."""
+    around = [(node, use) for node, use, _ in found.uses if _encloses(node, found.source)]
+    return min(around, key=lambda pair: pair[0].end_byte - pair[0].start_byte) if around else None
+
+
+def _other_modules_may_read(value: Node, file) -> bool:
+    """Whether `value` sits in a value the module exports (`export const config = {…}`, `module.exports = {…}`,
+    a top-level constant it exports by name), not inside a function: other modules may read it, so the project
+    phase reports it, with their uses."""
+    node = value
+    while node.parent is not None and node.parent.type != "program":
+        if node.type in FUNCTION_TYPES and node.type != "method_definition":
+            return False
+        node = node.parent
+    if node.type == "export_statement":
         return True
-    if kind == "pair":
-        return key_text(parent.child_by_field_name("key")) in _PAIR_KEYS
-    if kind == "binary_expression":  # only as the fallback of `||` or `??`
-        return parent.child_by_field_name("right") == value and text(parent.child_by_field_name("operator")) in _FALLBACK_OPERATORS
-    return False
+    if node.type == "expression_statement" and node.named_children and node.named_children[0].type == "assignment_expression":
+        left = text(node.named_children[0].child_by_field_name("left"))
+        return left in ("module.exports", "exports") or left.startswith(("module.exports.", "exports."))
+    table = file.memo("flow.exports", lambda: export_table(file.root))
+    exported = {local.split(".", 1)[0] for local in table.names.values()} | set(table.instances)
+    if table.module_object is not None:
+        exported.add(table.module_object)
+    return bool(exported & _declared_names(node))
 
 
-def _message(use: SecretUse, constant: str | None = None) -> str:
+def _declared_names(statement: Node) -> set[str]:
+    if statement.type in ("lexical_declaration", "variable_declaration"):
+        names = set()
+        for declarator in statement.named_children:
+            name = declarator.child_by_field_name("name") if declarator.type == "variable_declarator" else None
+            if name is not None:
+                names.update(text(n) for n in walk(name) if n.type in ("identifier", "shorthand_property_identifier_pattern"))
+        return names
+    name = statement.child_by_field_name("name")
+    return {text(name)} if name is not None else set()
+
+
+# --- findings ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Use:
+    path: str
+    span: Span
+    use: SecretUse
+    hops: tuple[Hop, ...]  # the value's steps from its source (in every file) to the use
+
+
+@dataclass
+class _Group:
+    """A hard-coded value and every use of it found: one finding, on the value."""
+
+    path: str
+    span: Span
+    empty: bool
+    holder: str | None
+    setting: str | None = None  # the setting the value is the fallback of, if any
+    fixes: tuple[Fix, ...] = ()
+    direct: _Use | None = None
+    uses: list[_Use] = field(default_factory=list)
+
+    def finding(self, rule: Rule) -> Finding | None:
+        uses = sorted({(u.path, _where(u.span)): u for u in self.uses}.values(), key=lambda u: (u.path, _where(u.span)))
+        first = self.direct or (uses[0] if uses else None)
+        if first is None:
+            return None
+        where = first.path if first.path != self.path else None
+        if self.empty:
+            message = _empty_message(first.use, self.setting, where)
+        elif self.direct is not None:
+            message = _message(first.use)
+        elif self.setting is not None and first.use.sink is not None:
+            message = _taken_fallback_message(self.setting, first.use.sink, where)
+        else:
+            message = _message(first.use, constant=self.holder or "a constant", where=where)
+        related = [Location(path=u.path, span=u.span, message=f"used here as {u.use.label}") for u in uses]
+        code_flow = []
+        if uses:
+            shown = uses[0]
+            code_flow = [Location(path=hop.path, span=step.span, message=step.note) for hop in shown.hops for step in hop.steps]
+            code_flow.append(Location(path=shown.path, span=shown.span, message=f"used as {shown.use.label}"))
+        location = Location(path=self.path, span=self.span)
+        return rule.finding(location, message, related=related, code_flow=code_flow, fixes=self.fixes)
+
+
+def _message(use: SecretUse, constant: str | None = None, where: str | None = None) -> str:
     value = f"the hard-coded value of `{constant}`" if constant else "a hard-coded value"
+    place = f" in {where}" if where else ""
     if use.setting is not None:
-        return f"{use.setting} falls back to {value} when unset; fail at startup instead of running with a secret from the source."
+        return f"{use.setting}{place} falls back to {value} when unset; fail at startup instead of running with a secret from the source."
     secret = f"the hard-coded secret in `{constant}`" if constant else "a hard-coded secret"
-    return f"{use.sink} gets {secret}; read it from the environment and fail at startup when it is missing."
+    return f"{use.sink}{place} gets {secret}; read it from the environment and fail at startup when it is missing."
+
+
+def _taken_fallback_message(setting: str, sink: str, where: str | None) -> str:
+    place = f" in {where}" if where else ""
+    return (
+        f"{setting} falls back to a hard-coded value when unset, and {sink}{place} takes it as its secret; fail at "
+        "startup instead of running with a secret from the source."
+    )
+
+
+def _empty_message(use: SecretUse, setting: str | None, where: str | None) -> str:
+    unset = f"when {setting} is unset" if setting else "here"
+    place = f" in {where}" if where else ""
+    return (
+        f"{use.sink}{place} gets an empty key {unset}, and it accepts one: anyone can compute a valid signature; "
+        "fail at startup when the secret is missing."
+    )
+
+
+def secret_use(value: Node, file) -> SecretUse | None:
+    """How `value` is used as a secret: as the fallback of a secret setting (not the app's own login at another
+    service), or as a library's secret."""
+    value = outermost(value)
+    sink = secret_sink(value, file)
+    setting = _fallback_of(value, file)
+    if setting is not None and (sink is not None or not is_outbound_credential(setting, literal_text(value))):
+        return SecretUse(setting=setting)
+    return SecretUse(sink=sink.label, empty_key=sink.empty_key) if sink is not None else None
 
 
 _REQUIRE_ENV = {
@@ -221,16 +555,6 @@ def _stringified_message(setting: str, sink: str) -> str:
         f"{setting} is interpolated into a string, so when it is unset {sink} gets the secret 'undefined'; "
         "pass it as is and fail at startup when it is missing."
     )
-
-
-def secret_use(value: Node, file) -> SecretUse | None:
-    """How `value` is used as a secret: as the fallback of a secret setting, or as a library's secret."""
-    value = outermost(value)
-    setting = _fallback_of(value, file)
-    if setting is not None:
-        return SecretUse(setting=setting)
-    sink = secret_sink(value, file)
-    return SecretUse(sink=sink) if sink is not None else None
 
 
 def _fallback_of(value: Node, file) -> str | None:
@@ -371,35 +695,3 @@ def _destructuring_default(default: Node, file) -> str | None:
     return name if is_secret_name(name) else None
 
 
-def _holder(value: Node) -> tuple[str, Node] | None:
-    """(`X`, the scope `X` is visible in) for `const X = value` or a parameter default `function f(X = value)`."""
-    parent = value.parent
-    if parent is None:
-        return None
-    if parent.type == "variable_declarator" and parent.child_by_field_name("value") == value:
-        name = parent.child_by_field_name("name")
-        scope = parent
-        while scope is not None and scope.type not in _SCOPES:
-            scope = scope.parent
-    elif parent.type in ("assignment_pattern", "required_parameter", "optional_parameter"):
-        if parent.type == "assignment_pattern":
-            name, default = parent.child_by_field_name("left"), parent.child_by_field_name("right")
-        else:
-            name, default = parent.child_by_field_name("pattern"), parent.child_by_field_name("value")
-        if default != value or parent.parent is None or parent.parent.type != "formal_parameters":
-            return None
-        scope = parent.parent.parent
-    else:
-        return None
-    if name is None or name.type != "identifier" or scope is None:
-        return None
-    return text(name), scope
-
-
-def _references(name: str, scope: Node, value: Node, file) -> Iterator[Node]:
-    """Identifiers named `name` in `scope` after `value` (a cheap byte search, then the node at each hit)."""
-    pattern = re.compile(rb"(?<![\w$])" + re.escape(name.encode()) + rb"(?![\w$])")
-    for hit in pattern.finditer(file.source, value.end_byte, scope.end_byte):
-        node = node_at(file.root, hit.start(), hit.end())
-        if node is not None and node.type in ("identifier", "shorthand_property_identifier") and text(node) == name:
-            yield node

@@ -238,6 +238,7 @@ class PermissiveOrigin(Rule):
     id = "cors/permissive-origin"
     name = "PermissiveOrigin"
     level = Level.ERROR
+    other_levels = {Level.WARNING: "an allowlist that lets unknown origins in without credentials, and an origin test a look-alike origin passes"}
     precision = Precision.HIGH
     security_severity = "7.5"
     tags = ("security", "cors", "external/cwe/cwe-942", "external/cwe/cwe-346")

@@ -5,8 +5,7 @@ condition that keeps it under a maximum (`_caps`), a schema field with a maximum
 from __future__ import annotations
 
 from linter.flow.spec import CONVERSIONS, RequestValueSpec
-from linter.js.expressions import arguments_of, callee, unwrap
-from linter.syntax import Node, text
+from linter.syntax import Node
 
 from ._caps import bounded_at, bounds, canonical, is_math_min
 

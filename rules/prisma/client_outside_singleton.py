@@ -194,6 +194,7 @@ class ClientOutsideSingleton(Rule):
     id = "prisma/client-outside-singleton"
     name = "ClientOutsideSingleton"
     level = Level.ERROR
+    other_levels = {Level.WARNING: "a Next.js client not cached on `globalThis` (a new pool on each hot reload in development)"}
     precision = Precision.HIGH
     tags = ("prisma", "performance", "reliability")
     needles = (b"PrismaClient",)

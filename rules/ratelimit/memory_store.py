@@ -129,6 +129,7 @@ class MemoryStore(Rule):
     id = "ratelimit/memory-store"
     name = "MemoryStore"
     level = Level.WARNING
+    other_levels = {Level.ERROR: "a `RedisStore` built on a node-redis client before `connect()`, which fails"}
     precision = Precision.HIGH
     security_severity = "5.3"
     tags = ("reliability", "security", "external/cwe/cwe-770")
