@@ -51,8 +51,14 @@ def app(tmp_path):
     )
 
 
+def needs_the_server_extra() -> None:
+    """Skip a test of `loadlint server` where its extra is not installed (`pip install '.[test]'` installs it)."""
+    pytest.importorskip("pygls", reason="the server extra is not installed: pip install 'loadlint[server]'")
+
+
 @pytest.fixture
 def server(tmp_path):
+    needs_the_server_extra()
     client = StdioClient(["server"], {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}, framed=True)
     yield client
     if client.process.poll() is None:
@@ -281,6 +287,7 @@ def test_files_changed_on_disk_are_found_again(server, app):
 
 
 def test_a_diagnostic_links_its_rule_once_the_project_has_a_home(monkeypatch, tmp_path):
+    needs_the_server_extra()
     from linter import rule as rule_module
     from linter.model import Finding, Level
     from linter.server.lsp import LoadlintServer
@@ -293,3 +300,12 @@ def test_a_diagnostic_links_its_rule_once_the_project_has_a_home(monkeypatch, tm
     monkeypatch.setattr(rule_module, "PROJECT_URL", "https://example.org/loadlint")
     link = server._diagnostic(finding, text, project).code_description.href
     assert link == "https://example.org/loadlint/blob/main/rules/prisma/no_connection_limit.py"
+
+
+def test_the_test_extra_installs_both_servers_so_that_ci_runs_their_tests():
+    import tomllib
+
+    from tests.stdio_client import REPO
+
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    assert set(extras["server"]) | set(extras["mcp"]) <= set(extras["test"])

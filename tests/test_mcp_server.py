@@ -29,6 +29,7 @@ def repo(tmp_path):
 
 @pytest.fixture
 def agent(tmp_path, repo):
+    pytest.importorskip("mcp", reason="the mcp extra is not installed: pip install 'loadlint[mcp]'")
     client = StdioClient(["mcp", str(repo)], {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}, framed=False)
     yield client
     client.close()
