@@ -394,8 +394,8 @@ class Project:
             given=dict(buffers),
         )
         index.share_resolution(self._base)  # the same files, packages and aliases: resolved once per refresh
-        for path in self._found.sources:
-            entry = self._entries.get(self._rel(path))
+        for path in self._base.files:  # the found sources, relative to the root
+            entry = self._entries.get(path)
             if entry is not None:
                 result = entry.result
                 index.add_file(result.path, result.references, result.facts, result.flows)
