@@ -88,6 +88,7 @@ from typing import Iterator
 
 from pydantic import field_validator
 
+from linter.frameworks import ANY_FRAMEWORK, FASTIFY, HONO, NESTJS
 from linter.context import FileContext
 from linter.rules.auth._jwt_signing import (
     Lifetime,
@@ -145,6 +146,7 @@ class JwtNoExpiry(Rule):
     precision = Precision.HIGH
     security_severity = "5.4"
     tags = ("security", "auth", "jwt", "external/cwe/cwe-613")
+    frameworks = (ANY_FRAMEWORK, NESTJS, FASTIFY, HONO)
     requires = ("jsonwebtoken", "jose", "hono", "@nestjs/jwt", "@fastify/jwt", "fastify-jwt")
     needles = (b"sign", b"Sign", b"JwtModule", b"fastify-jwt", b"fastify/jwt")
     query = """

@@ -61,6 +61,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from linter.frameworks import ANY_FRAMEWORK, EXPRESS, NESTJS
 from linter.context import FileContext
 from linter.rules.auth._jwt_verification import VerifyCall, verify_call
 from linter.js.object_literals import option
@@ -83,6 +84,7 @@ class JwtVerifyWithoutAlgorithms(Rule):
     precision = Precision.HIGH
     security_severity = "5.9"
     tags = ("security", "auth", "jwt", "external/cwe/cwe-347", "external/cwe/cwe-327")
+    frameworks = (ANY_FRAMEWORK, EXPRESS, NESTJS)
     requires = ("jsonwebtoken", "passport-jwt", "express-jwt")
     needles = (b"jsonwebtoken", b"passport-jwt", b"express-jwt")
     query = """

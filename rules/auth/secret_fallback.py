@@ -86,6 +86,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Iterator
 
+from linter.frameworks import ANY_FRAMEWORK, EXPRESS, FASTIFY, HONO, NESTJS, NEXTAUTH
 from linter.flow.file_flow import file_flow
 from linter.js.exports import export_table
 from linter.js.expressions import arguments_of, callee, key_text, outermost, property_name, unwrap
@@ -225,6 +226,7 @@ class SecretFallback(Rule):
     precision = Precision.HIGH
     security_severity = "7.5"
     tags = ("security", "auth", "external/cwe/cwe-798", "external/cwe/cwe-1188")
+    frameworks = (ANY_FRAMEWORK, EXPRESS, NEXTAUTH, NESTJS, FASTIFY, HONO)
     needles = (b"env", b"onfig", b"jwt", b"jsonwebtoken", b"jose", b"session", b"cookie", b"auth", b"crypto")
     # One match per file: its uses of secrets are read together, so that a value used in several places is one
     # finding (`_uses_query` finds them).

@@ -71,6 +71,7 @@ import re
 from collections import defaultdict
 from typing import Iterator
 
+from linter.frameworks import EXPRESS, FASTIFY, HONO, KOA, NESTJS, NEXTJS, NODE_HTTP
 from linter.context import FileContext
 from linter.js.deployment_checks import development_when_true
 from linter.js.expressions import arguments_of, callee, member_object, object_keys, unwrap
@@ -117,6 +118,7 @@ class NoGracefulShutdown(Rule):
     level = Level.WARNING
     precision = Precision.HIGH
     tags = ("express", "reliability", "deployment")
+    frameworks = (EXPRESS, NODE_HTTP, NEXTJS, NESTJS, FASTIFY, HONO, KOA)
     needles = (
         b"listen", b"SIGTERM", b"express", b"createServer", b"astify", b"koa", b"Koa", b"NestFactory",
         b"enableShutdownHooks", b"shutdown", b"Shutdown", b"grace", b"Grace", b"terminus", b"terminator",

@@ -96,6 +96,7 @@ import re
 import pathspec
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from linter.frameworks import EXPRESS, FASTIFY, HONO, KOA, NESTJS, NEXTJS, SERVER_ACTIONS
 from linter.context import FileContext
 from linter.flow.modules import MAX_RE_EXPORTS, module_graph
 from linter.frameworks.nextjs import ISOLATE_RUNTIME_PACKAGES, command_script_files, is_next_routed
@@ -197,6 +198,7 @@ class ClientOutsideSingleton(Rule):
     other_levels = {Level.WARNING: "a Next.js client not cached on `globalThis` (a new pool on each hot reload in development)"}
     precision = Precision.HIGH
     tags = ("prisma", "performance", "reliability")
+    frameworks = (EXPRESS, NEXTJS, SERVER_ACTIONS, NESTJS, FASTIFY, HONO, KOA)
     needles = (b"PrismaClient",)
     query = "(new_expression constructor: (_) @ctor) @new"
     Options = ClientOutsideSingletonOptions
