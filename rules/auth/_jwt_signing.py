@@ -93,9 +93,7 @@ def sign_call(call: Node, file: "FileContext") -> SignCall | None:
 def _service_library(function: Node, method: str | None, file: "FileContext") -> str | None:
     """"@nestjs/jwt" for `this.jwtService.sign`, "@fastify/jwt" for `fastify.jwt.sign` / `reply.jwtSign`."""
     owner = member_object(function)
-    if method in NEST_SERVICE_METHODS and owner is not None and _nest_service_names(file).intersection(
-        (property_name(owner) or text(owner),)
-    ):
+    if method in NEST_SERVICE_METHODS and is_nest_jwt_service(owner, file):
         return "@nestjs/jwt"
     if not file.depends_on(FASTIFY_JWT_MODULES):
         return None
@@ -104,6 +102,11 @@ def _service_library(function: Node, method: str | None, file: "FileContext") ->
     if method == "sign" and owner is not None and property_name(owner) == "jwt":
         return "@fastify/jwt"
     return None
+
+
+def is_nest_jwt_service(owner: Node | None, file: "FileContext") -> bool:
+    """`this.jwtService` / `jwtService`: a name this file gives a `JwtService` of `@nestjs/jwt`."""
+    return owner is not None and bool(_nest_service_names(file).intersection((property_name(owner) or text(owner),)))
 
 
 def _nest_service_names(file: "FileContext") -> frozenset[str]:
@@ -268,12 +271,12 @@ def configured_sign_options(call: Node, file: "FileContext") -> tuple[str, Node]
 def _nest_defaults(method: str, argument: Node, file: "FileContext") -> tuple[str, Node] | None:
     config = options_object(argument, file.source)
     if config.state == "object" and method == "registerAsync":
-        config = _factory_result(option(config.node, "useFactory"))
+        config = factory_result(option(config.node, "useFactory"))
     options = option(config.node, "signOptions") if config.state == "object" else UNKNOWN
     return ("@nestjs/jwt", options.node) if options.state == "value" else None
 
 
-def _factory_result(factory: Lookup) -> Lookup:
+def factory_result(factory: Lookup) -> Lookup:
     """The object literal a `useFactory: (config) => ({ … })` (or `{ return { … } }`) returns."""
     if factory.state != "value":
         return UNKNOWN
