@@ -5,7 +5,8 @@
 signing tokens and session cookies with a key that anyone who can read the repository (or guess a common
 default) knows: they can mint a token for any user or forge a webhook. The same holds for a secret passed as a
 literal straight to `jsonwebtoken`, `jose`, `express-jwt`, `passport-jwt`, `express-session`, `cookie-session`,
-`cookie-parser`, NextAuth, iron-session, `@fastify/jwt`, `@nestjs/jwt` or `node:crypto` (`createHmac`, ciphers).
+`cookie-parser`, NextAuth/Auth.js, iron-session, `@fastify/jwt`, `@nestjs/jwt` (`JwtModule.register()`,
+`registerAsync()` factories, `jwtService.sign()`), `hono/jwt` or `node:crypto` (`createHmac`, ciphers).
 
 The rule reports:
 - a hard-coded fallback for a setting whose name says it is a secret (`*_SECRET`, `*_PASSWORD`, `*_TOKEN`,

@@ -226,7 +226,7 @@ class NoGracefulShutdown(Rule):
             if hook is not None:
                 yield file.fact(self, "nest-state", hook, what=f"`{label}.{text(hook)}()`")
             elif extends_prisma_client(cls, file) or b"$disconnect" in cls.text:
-                yield file.fact(self, "nest-state", name or cls, what=f"`{label}`")
+                yield file.fact(self, "nest-state", name if name is not None else cls, what=f"`{label}`")
 
     def check_project(self, project: ProjectIndex) -> Iterator[Finding]:
         by_kind: dict[str, list[Fact]] = defaultdict(list)

@@ -256,7 +256,8 @@ class ClientOutsideSingleton(Rule):
                 return PER_CALL, new, PerCallClient(phrase).data()
             if not imported:  # a wrapper service: judged by the modules that list it
                 name = cls.child_by_field_name("name")
-                return CLIENT_CLASS, name or new, {"name": text(name) if name is not None else "", "wraps": True}
+                anchor = name if name is not None else new
+                return CLIENT_CLASS, anchor, {"name": text(anchor) if name is not None else "", "wraps": True}
         run = invocation(new, file.path, file.root)
         if run.runs != "per-call" or nest is not None:
             return MODULE, new, module_client(new, run, file, poolless_reason(new, file)).data()
