@@ -10,6 +10,10 @@ without one works forever; one that lives 30 days gives whoever copied it 30 day
 The rule reports:
 - jsonwebtoken `sign(payload, key)` with no `expiresIn` option and no `exp` in the payload, hono's
   `sign(payload, key)` with no `exp`, and jose `new SignJWT(payload)…sign(key)` without `setExpirationTime()`;
+- `jwtService.sign(payload)` of `@nestjs/jwt` and `reply.jwtSign(payload)` / `fastify.jwt.sign(payload)` of
+  `@fastify/jwt` (registered as an import, `require()` or `import()`) with no `expiresIn` and no `exp`, when
+  every `JwtModule` registration (or plugin registration) of the package is written out and none sets a default
+  `expiresIn`;
 - a lifetime longer than `max-expiry` (default `24h`) in any of those, in `JwtModule.register({ signOptions })`
   and `jwtService.sign(payload, { expiresIn })` of `@nestjs/jwt`, and in the `sign` options of `@fastify/jwt`.
   Lifetimes are read as the libraries read them: `expiresIn: 3600` is seconds, `'7d'`, `'24h'`, `'2 days'` use
@@ -84,6 +88,7 @@ max-expiry = "1h"
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Iterator
 
 from pydantic import field_validator
@@ -94,6 +99,7 @@ from linter.rules.auth._jwt_signing import (
     Lifetime,
     SignCall,
     configured_sign_options,
+    default_expiry,
     expires_in_lifetime,
     jose_sign_chain,
     milliseconds_issued_at,
@@ -186,6 +192,9 @@ class JwtNoExpiry(Rule):
             return
         if sign.library == "@nestjs/jwt" and sign.lifetime.state == "none" and purpose == "access":
             yield file.fact(self, "module-signs", sign.call)  # the module's default lifetime applies here
+        if sign.has_defaults and sign.lifetime.state == "none" and not verifies_with_max_age(file):
+            # Whether a registration gives it a lifetime is known once the project is.
+            yield file.fact(self, "service-signs", sign.call, library=sign.library, refresh=purpose == "refresh")
         finding = self._judge(sign, file, refresh=purpose == "refresh")
         if finding is not None:
             yield finding
@@ -244,6 +253,9 @@ class JwtNoExpiry(Rule):
         )
 
     def _check_defaults(self, call, file: FileContext) -> Iterator[Finding | Fact]:
+        expiry = default_expiry(call, file)
+        if expiry is not None:
+            yield file.fact(self, "registration", call, library=expiry[0], expiry=expiry[1])
         configured = configured_sign_options(call, file)
         if configured is None:
             return
@@ -271,6 +283,39 @@ class JwtNoExpiry(Rule):
             files = {fact.path} | {target for _, target in project.imports.get(fact.path, ()) if target is not None}
             if files & signing:
                 yield self.finding(fact.location(), fact.data["message"])
+        yield from self._signed_forever(project)
+
+    def _signed_forever(self, project: ProjectIndex) -> Iterator[Finding]:
+        """`jwtService.sign(payload)` / `reply.jwtSign(payload)` with no `expiresIn`, in a package whose every
+        registration of that library is written out and sets no default `expiresIn` either."""
+        registrations: dict[tuple[str, str], list[Fact]] = defaultdict(list)
+        for fact in facts_of(project, self, "registration"):
+            registrations[(_package_key(project, fact.path), fact.data["library"])].append(fact)
+        for fact in facts_of(project, self, "service-signs"):
+            library = fact.data["library"]
+            found = registrations.get((_package_key(project, fact.path), library), [])
+            if not found or any(r.data["expiry"] != "absent" for r in found):
+                continue  # a registration sets a default lifetime, or says what it sets where this rule cannot see
+            call = "`jwtService.sign()`" if library == "@nestjs/jwt" else "this @fastify/jwt sign"
+            registered = "`JwtModule` registration" if library == "@nestjs/jwt" else "registration of the plugin"
+            token = "refresh token" if fact.data["refresh"] else "token"
+            advice = (
+                "give it a lifetime (`expiresIn: '30d'`) and replace it on every use"
+                if fact.data["refresh"]
+                else "give it a short lifetime (`expiresIn: '15m'` … `'24h'`) and renew it"
+            )
+            related = [r.location("sets no default `expiresIn`") for r in found[:3]]
+            yield self.finding(
+                fact.location(),
+                f"This {token} never expires: {call} gets no `expiresIn`, and no {registered} of this package "
+                f"sets a default one, so a leaked token works forever; {advice}.",
+                related=related,
+            )
+
+
+def _package_key(project: ProjectIndex, path: str) -> str:
+    package = project.package_of(path)
+    return package.dir if package is not None else ""
 
 
 def _call_name(sign: SignCall) -> str:
