@@ -107,7 +107,10 @@ from linter.rules.auth._jwt_signing import (
 )
 from linter.rules.auth._jwt_verification import verifies_with_max_age
 from linter.js.object_literals import option
-from linter.rules.auth._token_purpose import token_purpose
+from linter.rules.auth._token_purpose import REFRESH_WORDS, token_purpose
+from linter.js.expressions import arguments_of, object_keys, unwrap
+from linter.js.imports import string_value
+from linter.rules.auth._secrets import name_tokens
 from linter.js.units import describe_seconds, ms_seconds
 from linter.model import Finding, Level, Precision
 from linter.paths import is_test_support_path
@@ -263,6 +266,8 @@ class JwtNoExpiry(Rule):
         expires_in = option(sign_options, "expiresIn")
         if expires_in.state != "value":
             return
+        if library == "@fastify/jwt" and _refresh_namespace(call):
+            return  # a namespace for refresh tokens, which live for weeks on purpose
         owner = "module" if library == "@nestjs/jwt" else "plugin"
         where = f"Every token this {owner} signs by default"
         finding = self._too_long(expires_in_lifetime(expires_in.node), file, where)
@@ -311,6 +316,20 @@ class JwtNoExpiry(Rule):
                 f"sets a default one, so a leaked token works forever; {advice}.",
                 related=related,
             )
+
+
+def _refresh_namespace(call) -> bool:
+    """`fastify.register(fastifyJwt, { namespace: 'refresh', jwtSign: 'refreshSign', … })`: a plugin instance
+    whose namespace or sign method is named for refresh tokens."""
+    arguments = arguments_of(call)
+    config = unwrap(arguments[1]) if len(arguments) > 1 else None
+    if config is None or config.type != "object":
+        return False
+    for key in ("namespace", "jwtSign"):
+        value = string_value(unwrap(object_keys(config).get(key)))
+        if value is not None and REFRESH_WORDS.intersection(name_tokens(value)):
+            return True
+    return False
 
 
 def _package_key(project: ProjectIndex, path: str) -> str:
