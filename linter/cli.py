@@ -552,6 +552,8 @@ def explain(rule_id, config_file, rules_dir, trust_config_rules):
     """Show a rule's documentation, or list the rules of a family (`loadlint explain auth`)."""
     from rich.markdown import Markdown
 
+    from linter.docs import frameworks_text
+
     rules, config = _known_rules(config_file, rules_dir, trust_config_rules)
     console = _rich_console()
     wanted = rule_id.strip().rstrip("/")
@@ -576,6 +578,9 @@ def explain(rule_id, config_file, rules_dir, trust_config_rules):
         console.print(f"It reports {_other_levels_text(info)}.")
     elif rule.id in config.levels:
         console.print(f"{printable(config.source or 'The config')} sets the level of all its findings.")
+    frameworks = frameworks_text(rule)
+    if frameworks is not None:
+        console.print(f"Frameworks it understands: {printable(frameworks)}.")
     console.print(Markdown(rule.docs()))
 
 
