@@ -171,8 +171,8 @@ def _second_listing(rule: "Rule", fact: Fact, kept: Fact, owners: int, what: str
         advice = f"import {where}, which provides and exports it, instead"
     else:
         advice = (
-            f"provide it in one module that exports it (a `@Global()` PrismaModule), list it nowhere else, and "
-            f"import that module here instead"
+            "provide it in one module that exports it (a `@Global()` PrismaModule), list it nowhere else, and "
+            "import that module here instead"
         )
     message = (
         f"`{name}` {what}, and {owners} modules list it in their providers: Nest builds one instance, "
