@@ -9,7 +9,7 @@ such as Hono's `app.get('/', (c) => …)`) is a `REQUEST`; from there:
   Hono `c.req.query()`, Fastify `request.query`: a `PARAMS` bag, whose every property is a client-chosen `VALUE`;
 - `request.nextUrl`, `new URL(request.url)`: a `URL`, whose `searchParams` are `SEARCH_PARAMS`
   (`searchParams.get('limit')` is a `VALUE`; `Object.fromEntries(searchParams)` a `PARAMS` bag);
-  `await request.formData()` is a `FORM` (`formData.get('limit')`);
+  `await request.formData()` is a `FORM` (`formData.get('limit')`; `Object.fromEntries(formData)` a `PARAMS` bag);
 - Hono `c.req.valid('query')`: `CHECKED`, the part of the request the route's validator checked;
 - a Next.js page's props (`{ searchParams }`, `props.searchParams`, awaited or not) and a route handler's second
   argument (`{ params }`): `PAGE_PROPS`;
@@ -215,9 +215,12 @@ def constructed_input(constructor: str, first: Input | None) -> Input | None:
 
 
 def entries_input(argument: Input | None) -> Input | None:
-    """`Object.fromEntries(searchParams)` (or of `searchParams.entries()`) is a bag of the query string."""
+    """`Object.fromEntries(searchParams)` (or of `searchParams.entries()`) is a bag of the query string;
+    `Object.fromEntries(formData)` a bag of the form's fields."""
     if argument is not None and argument.kind == SEARCH_PARAMS:
         return Input(PARAMS, QUERY_STRING)
+    if argument is not None and argument.kind == FORM:
+        return Input(PARAMS, argument.origin or REQUEST_BODY)
     return None
 
 
