@@ -84,6 +84,27 @@ router.patch('/me', async (req, res) => {
 export default router;
 ```
 
+```prisma
+datasource db {
+  provider = "postgresql"
+  url      = env("DATABASE_URL")
+}
+
+model User {
+  id            String  @id @default(cuid())
+  email         String  @unique
+  name          String?
+  avatarUrl     String?
+  role          Role    @default(USER)
+  emailVerified Boolean @default(false)
+}
+
+enum Role {
+  USER
+  ADMIN
+}
+```
+
 ## References
 - [CWE-915: Improperly Controlled Modification of Dynamically-Determined Object Attributes](https://cwe.mitre.org/data/definitions/915.html)
 - [OWASP Mass Assignment Cheat Sheet](https://cheatsheetseries.owasp.org/cheatsheets/Mass_Assignment_Cheat_Sheet.html)

@@ -82,7 +82,7 @@ from linter.js.expressions import arguments_of, callee
 from linter.model import Finding, Level, Location, Precision
 from linter.rule import Match, Rule
 
-from ._spans import node_at
+from ._spans import node_at, span_key
 from ._sql_fixes import sql_fix
 from ._sql_sinks import SINK_METHODS, SqlSink, advice, advice_for_label, sql_sink
 from ._sql_text import SQL_TEXT, sql_parts
@@ -123,9 +123,13 @@ class RawQueryInjection(Rule):
             flows.keep(flow, sink.anchor, sink.label, fixes)
 
     def check_project(self, project) -> Iterator[Finding]:
+        reported: set[tuple] = set()
         for reach in cross_file_reaches(project, SQL_TEXT):
-            if reach.sink_path in project.reported_paths and not _through_another_sink(project, reach):
-                yield self._report_reach(reach)
+            key = (reach.sink_path, span_key(reach.sink.anchor))
+            if reach.sink_path not in project.reported_paths or key in reported or _through_another_sink(project, reach):
+                continue
+            reported.add(key)  # one finding a sink: its fix and its advice are the same whoever feeds it
+            yield self._report_reach(reach)
 
     def _report(self, file: FileContext, sink: SqlSink, flow: Flow) -> Finding:
         param, origin = flow.input.param, flow.input.origin
