@@ -14,7 +14,7 @@ from pathlib import Path
 
 from linter.context import FileContext
 from linter.deadline import Deadline, OutOfTime
-from linter.flow.file_flow import file_flow
+from linter.flow.file_flow import kept_summary
 from linter.flow.spec import FlowSpec
 from linter.flow.summary import FlowSummary
 from linter.fixes import source_digest
@@ -22,7 +22,7 @@ from linter.js.imports import ModuleReference
 from linter.model import Finding, Level, Notice
 from linter.rule import Fact, Match, Rule
 from linter.suppression import Directive, find_directives
-from linter.syntax import LANGUAGES, LANGUAGE_BY_SUFFIX, ParseCancelled, QueryError, compile_query, parse, too_deep
+from linter.syntax import LANGUAGES, LANGUAGE_BY_SUFFIX, ParseCancelled, QueryError, compile_query, first_error, parse, too_deep
 
 MINIFIED_MIN_BYTES = 4096
 MINIFIED_BYTES_PER_LINE = 1000
@@ -47,6 +47,11 @@ class RulePlan:
     A file runs only the queries of the rules that apply to it (its needles, its packages): one combined query
     would also match, and hand to Python, the patterns of every rule that does not. Rules with the same query
     share one run of it.
+
+    When the configs of several folders set a rule's options differently, the plan holds one instance of the
+    rule per set of options (`Rule.instance`). A file reports the findings of the instances its own config
+    enables, and leaves facts and flow summaries for every project-level instance: the project-wide check of
+    each judges the files of its config with what every file shows.
     """
 
     def __init__(self, rules: list[Rule], known_ids: frozenset[str], trusted: frozenset[str] = frozenset()) -> None:
@@ -54,12 +59,12 @@ class RulePlan:
         self.known_ids = known_ids
         self.trusted = trusted  # ids of rules whose queries the tests compile (the built-in pack)
         self.with_queries = [rule for rule in rules if rule.query.strip()]
-        # The flow specs of the enabled rules, one per name: every file leaves a summary for each.
-        specs: dict[str, FlowSpec] = {}
+        # The flow specs of the enabled rules, one per name and instance: every file leaves a summary for each.
+        specs: dict[tuple[str, str], FlowSpec] = {}
         for rule in rules:
             if rule.flow_spec is not None:
-                specs.setdefault(rule.flow_spec.name, rule.flow_spec)
-        self.flow_specs = list(specs.values())
+                specs.setdefault((rule.flow_spec.name, rule.instance), rule.flow_spec)
+        self.flow_specs = [(spec, instance) for (_, instance), spec in specs.items()]
 
     def query(self, rule: Rule, language: str):
         try:
@@ -120,9 +125,11 @@ def analyze_file(
     report_findings: bool,
     time_limit: float | None = None,
     given: bytes | None = None,
+    own: frozenset[tuple[str, str]] | None = None,
 ) -> FileResult:
     """Lint one file. `report_findings=False` runs only what project-level rules need (facts, imports).
     `given`: the file's text, read from stdin; the file on disk, if any, is not read.
+    `own`: the (id, instance) of the rules whose findings the file reports (its config's); None: every rule.
 
     Never raises for a problem in the file or in a rule: what cannot be done becomes a notice. A file whose
     analysis fails outside a rule, or takes longer than `time_limit` seconds, keeps no partial results.
@@ -131,7 +138,7 @@ def analyze_file(
     deadline = Deadline(time_limit)
     try:
         with deadline:
-            return _analyze(abs_path, rel_path, plan, packages, report_findings, deadline, step, given)
+            return _analyze(abs_path, rel_path, plan, packages, report_findings, own, deadline, step, given)
     except OutOfTime:
         message = _out_of_time_message(deadline.elapsed(), time_limit, step)
     except Exception as error:  # RecursionError, a bug in shared code: lose this file, not the run
@@ -178,6 +185,7 @@ def _analyze(
     plan: RulePlan,
     packages: list,
     report_findings: bool,
+    own: frozenset[tuple[str, str]] | None,
     deadline: Deadline,
     step: _Step,
     given: bytes | None = None,
@@ -214,19 +222,27 @@ def _analyze(
         return result
     file = FileContext(rel_path, source, language, tree, packages)
     if tree.root_node.has_error:
+        error = first_error(tree.root_node) or tree.root_node
+        at = file.lines.span(error.start_byte, error.start_byte)
         result.notices.append(
-            Notice(message="syntax errors: linted what the parser could recover", path=rel_path, level=Level.NOTE)
+            Notice(
+                message=f"syntax errors (the first at line {at.start_line}, column {at.start_column}): linted "
+                "what the parser could recover",
+                path=rel_path,
+                level=Level.NOTE,
+                span=at,
+            )
         )
     step.doing = "collecting imports"
     result.references = list(file.module_references)
     step.doing = "reading suppression comments"
     result.directives = find_directives(rel_path, source, file.root, lambda: file.lines, plan.known_ids)
-    _run_rules(file, plan, report_findings, result, deadline, step)
+    _run_rules(file, plan, report_findings, own, result, deadline, step)
     if plan.flow_specs:
         step.doing = "summarising value flows"
-        for spec in plan.flow_specs:
-            summary = file_flow(file, spec).summary()
-            if not summary.is_empty():
+        for spec, instance in plan.flow_specs:
+            summary = kept_summary(file, spec, instance)
+            if summary is not None and not summary.is_empty():
                 result.flows.append(_summary_with_source_digest(summary, source))
     result.findings = _with_source_digest(result.findings, source)
     result.parsed = True
@@ -253,17 +269,27 @@ def _summary_with_source_digest(summary: FlowSummary, source: bytes) -> FlowSumm
         return summary
     digest = source_digest(source)
     sinks = [replace(sink, fixes=tuple(fix.model_copy(update={"source_digest": digest}) for fix in sink.fixes)) for sink in summary.sinks]
-    return FlowSummary(spec=summary.spec, sinks=sinks)
+    return replace(summary, sinks=sinks)
 
 
 def _run_rules(
-    file: FileContext, plan: RulePlan, report_findings: bool, result: FileResult, deadline: Deadline, step: _Step
+    file: FileContext,
+    plan: RulePlan,
+    report_findings: bool,
+    own: frozenset[tuple[str, str]] | None,
+    result: FileResult,
+    deadline: Deadline,
+    step: _Step,
 ) -> None:
     source = file.source
     active: dict[str, list[Rule]] = {}  # query source -> the applying rules that share it, in rule order
+    reporting: set[int] = set()  # the rules (by id()) whose findings the file reports
     for rule in plan.with_queries:
-        if _applies(rule, file, report_findings, source):
+        reports = report_findings and (own is None or (rule.id, rule.instance) in own)
+        if _applies(rule, file, reports, source):
             active.setdefault(rule.query_for(file.language), []).append(rule)
+            if reports:
+                reporting.add(id(rule))
     failed: set[str] = set()
     for rules in active.values():
         names = ", ".join(rule.id for rule in rules)
@@ -277,11 +303,15 @@ def _run_rules(
                     continue
                 deadline.check()  # also when a rule swallowed the alarm with a bare `except:`
                 step.doing = f"running rule {rule.id}"
+                file.rule_instance = rule.instance
+                reports = id(rule) in reporting
                 try:
                     for item in rule.check(Match(captures), file):
                         if isinstance(item, Fact):
+                            if item.instance != rule.instance:
+                                item = item.model_copy(update={"instance": rule.instance})
                             result.facts.append(item)
-                        elif report_findings:
+                        elif reports:
                             result.findings.append(item)
                 except Exception as error:  # one broken rule must not stop the run
                     failed.add(rule.id)
@@ -290,6 +320,7 @@ def _run_rules(
                         Notice(message=f"internal error in rule {rule.id}: {type(error).__name__}: {error}", path=file.path)
                     )
         step.rule_done()
+    file.rule_instance = ""
 
 
 def _applies(rule: Rule, file: FileContext, report_findings: bool, source: bytes) -> bool:

@@ -17,6 +17,7 @@ Paths are relative to the repository root, as in every report.
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from pathlib import Path
 
 from linter.atomic_write import write_atomically
 from linter.model import Finding, Level, Notice, Report
-from linter.safe_read import ReadRefused, read_named_file
+from linter.safe_read import ReadRefused, read_named_file, read_repository_file
 
 FORMAT_VERSION = 1
 MAX_BASELINE_BYTES = 64_000_000  # some 500,000 entries
@@ -55,10 +56,32 @@ def count_findings(findings: Iterable[Finding]) -> Counts:
     return dict(Counter((f.path, f.rule_id) for f in findings if not f.suppressed))
 
 
-def load_baseline(path: Path) -> Counts:
-    """Read a baseline file; raises BaselineError naming the file and what is wrong."""
+def configured_baseline(config, root: Path) -> tuple[Path, Path | None]:
+    """The baseline file the config's `baseline` key names (relative to the config's folder), and the root it
+    must be read inside: a config of the repository names a file of the repository, never one elsewhere (a
+    config named with --config, outside the repository, may name any file, as --baseline may)."""
+    base = (config.base_dir or root).absolute()
+    path = Path(os.path.normpath(base / config.baseline))
+    if not _inside(base, root):
+        return path, None
+    if not _inside(path, root):
+        raise BaselineError(f"{config.source}: key 'baseline': {config.baseline} is outside the repository")
+    return path, root
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def load_baseline(path: Path, root: Path | None = None) -> Counts:
+    """Read a baseline file (inside `root` when given: never through a link out of it); raises BaselineError
+    naming the file and what is wrong."""
     try:
-        data = json.loads(read_named_file(path, MAX_BASELINE_BYTES).decode("utf-8"))
+        if root is not None:
+            raw = read_repository_file(path, root, MAX_BASELINE_BYTES)
+        else:
+            raw = read_named_file(path, MAX_BASELINE_BYTES)
+        data = json.loads(raw.decode("utf-8"))
     except ReadRefused as error:
         if error.missing:
             raise BaselineError(f"baseline file {path} does not exist; create it with --write-baseline") from None

@@ -49,7 +49,7 @@ from linter.model import Finding, Notice, Span
 from linter.rule import Fact
 from linter.suppression import Directive
 
-FORMAT = 5  # bump when the stored layout changes
+FORMAT = 6  # bump when the stored layout changes
 KEPT_PER_ROOT = 4  # cache files (rule sets) kept per root; the least recently written go first
 # Parse trees, and so every result, also depend on the grammars.
 GRAMMAR_DISTRIBUTIONS = ("tree-sitter", "tree-sitter-javascript", "tree-sitter-typescript")
@@ -188,9 +188,10 @@ class ResultCache:
             entries = {}
         return cls(path, root, key, entries)
 
-    def file_key(self, rel_path: str, path: Path, packages) -> tuple[str, str, list[int] | None]:
-        """What a file's entry must match: its content and the packages around it (their dependencies gate rules),
-        and the file's stat to keep with it. Raises OSError when the file cannot be read.
+    def file_key(self, rel_path: str, path: Path, packages, rules: str = "") -> tuple[str, str, list[int] | None]:
+        """What a file's entry must match: its content, the packages around it (their dependencies gate rules)
+        and `rules`, the rules its own config enables (a digest), and the file's stat to keep with it. Raises
+        OSError when the file cannot be read.
 
         As git's index does, the content digest is taken from the entry, without reading the file, when the
         file's size, times and inode are those it had when it was digested and it had not changed for a while
@@ -198,14 +199,15 @@ class ResultCache:
         dirs = tuple(p.dir for p in packages)
         if dirs not in self._package_digests:
             self._package_digests[dirs] = packages_digest(packages).hex()
+        around = f"{self._package_digests[dirs]}:{rules}"
         info = os.stat(path)
         stat = [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
         entry = self._entries.get(rel_path)
         if isinstance(entry, list) and len(entry) == 5 and entry[4] == stat and type(entry[0]) is str:
-            return entry[0], self._package_digests[dirs], stat
+            return entry[0], around, stat
         content = content_digest(path.read_bytes()).hex()
         settled = time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) > SETTLED_NS
-        return content, self._package_digests[dirs], stat if settled else None
+        return content, around, stat if settled else None
 
     def get(self, rel_path: str, key: tuple[str, str, list[int] | None], report_findings: bool):
         """The cached result of the file, or None when it must be analysed. A result for a run that does not
@@ -281,7 +283,7 @@ def _encode_result(result: FileResult) -> dict:
         "path": result.path,
         "findings": [f.model_dump(mode="json") for f in result.findings],
         "facts": [
-            [f.rule_id, f.kind, f.path, _encode_span(f.span), _encode_value(f.data)] for f in result.facts
+            [f.rule_id, f.kind, f.path, _encode_span(f.span), _encode_value(f.data), f.instance] for f in result.facts
         ],
         "references": [[r.specifier, r.kind, r.start_byte, r.end_byte] for r in result.references],
         "flows": [summary.to_data() for summary in result.flows],
@@ -317,11 +319,12 @@ def _decode_result(data: dict, rel_path: str, complete: bool = True) -> FileResu
         directive.used = used
         directives.append(directive)
     facts = []
-    for rule_id, kind, path, span, fact_data in data["facts"]:
+    for rule_id, kind, path, span, fact_data, instance in data["facts"]:
         fact_data = _decode_value(fact_data)
         if not isinstance(fact_data, dict) or path != rel_path:
             raise TypeError("bad fact")
-        facts.append(Fact(rule_id=rule_id, kind=kind, path=path, span=_decode_span(span), data=fact_data))
+        fact = Fact(rule_id=rule_id, kind=kind, path=path, span=_decode_span(span), data=fact_data, instance=instance)
+        facts.append(fact)
     parsed, incomplete = data["parsed"], data["incomplete"]
     if type(parsed) is not bool or type(incomplete) is not bool:
         raise TypeError("bad flags")

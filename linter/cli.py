@@ -119,7 +119,7 @@ def check(
     baseline_file, write_baseline_file, diff_ref, fix, diff_fix, unsafe_fixes,
 ):
     """Lint PATHS (default: the current folder; `-` with --stdin-filename: the text on stdin)."""
-    from linter.baseline import BaselineError
+    from linter.baseline import BaselineError, configured_baseline
     from linter.diffscope import DiffError, changed_lines, keep_changed
     from linter.config import ConfigError
     from linter.engine import DEFAULT_FILE_TIMEOUT, RunOptions, UsageError, run
@@ -152,9 +152,12 @@ def check(
     def lint(options):
         result = run(options)
         report = result.report
-        if baseline_file is not None or write_baseline_file is not None:
+        read_from, read_inside = baseline_file, None
+        if baseline_file is None and write_baseline_file is None and result.config.baseline is not None:
+            read_from, read_inside = configured_baseline(result.config, Path(report.root))
+        if read_from is not None or write_baseline_file is not None:
             scope = [options.stdin.path] if options.stdin is not None else options.paths
-            report = _with_baseline(report, scope, baseline_file, write_baseline_file, say)
+            report = _with_baseline(report, scope, read_from, write_baseline_file, say, read_inside)
         if diff_ref is not None:
             report = keep_changed(report, changed_lines(Path(report.root), diff_ref))
         return result, report
@@ -378,8 +381,11 @@ def _check_baseline_options(read_from: Path | None, write_to: Path | None) -> No
         _fail(f"--write-baseline takes a .json file name, not {write_to}; put the option after the paths")
 
 
-def _with_baseline(report, paths: list[Path], read_from: Path | None, write_to: Path | None, say):
-    """The report without the findings the baseline accepts, after writing the baseline when asked to."""
+def _with_baseline(
+    report, paths: list[Path], read_from: Path | None, write_to: Path | None, say, read_inside: Path | None = None
+):
+    """The report without the findings the baseline accepts, after writing the baseline when asked to.
+    `read_inside`: the root a baseline named by the repository's config is read inside."""
     from linter.baseline import Scope, apply_baseline, count_findings, load_baseline, merged_baseline, write_baseline
 
     scope = Scope(
@@ -388,7 +394,7 @@ def _with_baseline(report, paths: list[Path], read_from: Path | None, write_to: 
         rule_ids=frozenset(rule.id for rule in report.rules),
     )
     if write_to is None:
-        return apply_baseline(report, load_baseline(read_from), scope, read_from.name)
+        return apply_baseline(report, load_baseline(read_from, read_inside), scope, read_from.name)
     try:
         check_writable(write_to, scope.root)  # before reading it: a link there must be neither read nor written
     except WriteRefused as error:

@@ -26,6 +26,9 @@ from linter.safe_read import ReadRefused, read_named_file, read_repository_file
 
 CONFIG_FILE_NAMES = (".loadlint.toml", "loadlint.toml")
 DEFAULT_MAX_FILE_SIZE = 2_000_000
+# Folders of build output: skipped where they sit in a package's folder (beside its package.json or tsconfig.json)
+# or at the root, never deeper (`src/build/routes.js` is source). `output-dirs` replaces the list.
+DEFAULT_OUTPUT_DIRS = ("build", "dist", "out", "coverage")
 MAX_CONFIG_BYTES = 2_000_000  # a config file, or a package.json read for its "loadlint" key
 
 
@@ -47,6 +50,9 @@ class Config(BaseModel):
     levels: dict[str, Level] = {}
     fail_on: Level = Level.WARNING
     max_file_size: StrictInt = Field(DEFAULT_MAX_FILE_SIZE, gt=0)
+    output_dirs: list[str] = list(DEFAULT_OUTPUT_DIRS)
+    # The baseline file `loadlint check` reads when no --baseline is given, relative to this file.
+    baseline: str | None = None
     # Loaded only with --trust-config-rules: the file may come from a stranger's pull request.
     rules_dir: str | None = None
     rules: dict[str, dict[str, Any]] = {}
@@ -88,6 +94,21 @@ class Config(BaseModel):
             raise ValueError("must name a folder")
         return value
 
+    @field_validator("baseline")
+    @classmethod
+    def _names_a_file(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or "\0" in value):
+            raise ValueError("must name a file")
+        return value
+
+    @field_validator("output_dirs")
+    @classmethod
+    def _folder_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not name.strip() or "/" in name or "\\" in name or name in (".", "..") or "\0" in name:
+                raise ValueError(f"{name!r} is not a folder name (globs go in `exclude`)")
+        return value
+
     @field_validator("exclude")
     @classmethod
     def _valid_globs(cls, value: list[str]) -> list[str]:
@@ -110,22 +131,30 @@ def find_config_file(start: Path, root: Path) -> tuple[Path, str] | None:
     A config name that holds something loadlint must not read is an error, not a file to skip."""
     folder = start
     while True:
-        for name in CONFIG_FILE_NAMES:
-            candidate = folder / name
-            if not os.path.lexists(candidate):
-                continue
-            problem = _config_path_problem(candidate, root)
-            if problem is not None:
-                raise ConfigError(f"{printable(_relative(candidate, root))}: {problem}")
-            return candidate, "toml"
-        manifest = folder / "package.json"
-        # A manifest loadlint cannot read is reported by discovery; it holds no settings here.
-        readable = os.path.lexists(manifest) and _config_path_problem(manifest, root) is None
-        if readable and _manifest_has_settings(manifest, root):
-            return manifest, "package.json"
+        found = config_file_in(folder, root)
+        if found is not None:
+            return found
         if folder == root or root not in folder.parents:
             return None
         folder = folder.parent
+
+
+def config_file_in(folder: Path, root: Path) -> tuple[Path, str] | None:
+    """The config file of `folder` itself: (path, kind), or None."""
+    for name in CONFIG_FILE_NAMES:
+        candidate = folder / name
+        if not os.path.lexists(candidate):
+            continue
+        problem = _config_path_problem(candidate, root)
+        if problem is not None:
+            raise ConfigError(f"{printable(_relative(candidate, root))}: {problem}")
+        return candidate, "toml"
+    manifest = folder / "package.json"
+    # A manifest loadlint cannot read is reported by discovery; it holds no settings here.
+    readable = os.path.lexists(manifest) and _config_path_problem(manifest, root) is None
+    if readable and _manifest_has_settings(manifest, root):
+        return manifest, "package.json"
+    return None
 
 
 def _config_path_problem(path: Path, root: Path) -> str | None:

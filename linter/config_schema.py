@@ -33,6 +33,8 @@ KEY_DESCRIPTIONS = {
     "fail-on": "The lowest level that makes the exit code 1.",
     "max-file-size": "Bytes; larger files are skipped with a notice.",
     "rules-dir": "A folder of your own rules (Python), relative to this file's folder; loaded only with --trust-config-rules.",
+    "output-dirs": "Folder names taken for build output (not linted) at the top of a package; default: build, dist, out, coverage.",
+    "baseline": "The baseline file `loadlint check` reads when no --baseline is given, relative to this file's folder.",
     "rules": 'Each rule\'s own options, in a table under its id: [rules."<id>"].',
 }
 

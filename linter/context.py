@@ -29,6 +29,7 @@ class FileContext:
         self.tree = tree
         self.packages = list(packages)
         self._memo: dict[object, object] = {}
+        self.rule_instance = ""  # the instance of the rule being run (`Rule.instance`): flow state is kept per instance
 
     @property
     def root(self) -> Node:

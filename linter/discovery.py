@@ -1,10 +1,12 @@
 """Finds the files to lint under the given paths: JS/TS sources, package manifests, tsconfig files, and the
 non-JavaScript project files some rules read (Prisma schemas, Dockerfiles, ...: `linter.files.kinds`).
 
-Honours `.gitignore` files (nested ones too), always skips dependency and build folders, never follows a
-symlink out of the root and never walks a folder twice (symlink loops). It opens no file: what is not a regular
-file (a FIFO would block the read), is over the size limit or has a name that is not UTF-8 is left out with a
-notice. Output is sorted and de-duplicated.
+Honours `.gitignore` files (nested ones too), always skips dependency and tool folders (`node_modules`, `.next`,
+...), never follows a symlink out of the root and never walks a folder twice (symlink loops). It opens no file:
+what is not a regular file (a FIFO would block the read), is over the size limit (when one is given) or has a
+name that is not UTF-8 is left out with a notice. Output is sorted and de-duplicated. What depends on the
+config of each folder (build output folders, `exclude`, `max-file-size`) is left to the engine, which knows
+the configs only once the walk has found them.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from linter.model import Level, Notice
 from linter.safe_read import ReadRefused, read_repository_file
 from linter.syntax import LANGUAGE_BY_SUFFIX
 
-ALWAYS_SKIPPED_DIRS = frozenset({"node_modules", ".git", ".next", "dist", "build", "coverage", ".turbo", "out"})
+# Never source, at any depth: dependencies, git's own folder, tools' caches and output.
+ALWAYS_SKIPPED_DIRS = frozenset({"node_modules", ".git", ".next", ".turbo"})
+MAX_GITIGNORE_BYTES = 2_000_000
 MANIFEST_NAMES = frozenset({"package.json"})
 TSCONFIG_NAMES = frozenset({"tsconfig.json", "jsconfig.json"})
 
@@ -36,6 +40,7 @@ class Discovered:
     tsconfigs: list[Path] = field(default_factory=list)
     project_files: list[Path] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
+    sizes: dict[Path, int] = field(default_factory=dict)  # the size of each file found, when it was found
 
 
 def path_order(path: Path) -> tuple[str, ...]:
@@ -69,7 +74,7 @@ class _GitIgnores:
     On path strings: pathlib costs more than the matching itself on a large repository."""
 
     def __init__(
-        self, root: Path, trace: Trace | None = None, notices: list[Notice] | None = None, max_file_size: int = 2_000_000
+        self, root: Path, trace: Trace | None = None, notices: list[Notice] | None = None, max_file_size: int = MAX_GITIGNORE_BYTES
     ) -> None:
         self.root = str(root)
         self._root_path = root
@@ -173,12 +178,14 @@ def _unnamed(pattern: str) -> str:
     return re.sub(r"\(\?P<[A-Za-z_][A-Za-z0-9_]*>", "(?:", pattern)
 
 
-def discover(root: Path, start_dirs: list[Path], max_file_size: int, trace: Trace | None = None) -> Discovered:
-    """Walk `start_dirs` (absolute, inside `root`) and collect what loadlint reads."""
+def discover(root: Path, start_dirs: list[Path], max_file_size: int | None, trace: Trace | None = None) -> Discovered:
+    """Walk `start_dirs` (absolute, inside `root`), in their order, and collect what loadlint reads; files over
+    `max_file_size` are left out with a notice (None: the caller checks the sizes). A folder reached twice
+    (through a symbolic link) is listed under the path it was first reached by."""
     found = Discovered()
-    ignores = _GitIgnores(root, trace, found.notices, max_file_size)
+    ignores = _GitIgnores(root, trace, found.notices, min(max_file_size or MAX_GITIGNORE_BYTES, MAX_GITIGNORE_BYTES))
     seen_dirs: set[object] = set()
-    stack = sorted(set(start_dirs), reverse=True)
+    stack = list(reversed(dict.fromkeys(start_dirs)))
     while stack:
         folder = stack.pop()
         identity = _folder_identity(folder)
@@ -240,7 +247,7 @@ def _consider_file(
     entry: os.DirEntry,
     root: Path,
     ignores: _GitIgnores,
-    max_file_size: int,
+    max_file_size: int | None,
     found: Discovered,
     trace: Trace | None,
 ) -> None:
@@ -257,7 +264,9 @@ def _consider_file(
         trace.links |= entry.is_symlink()
     if problem is not None:
         found.notices.append(problem)
-    elif name in MANIFEST_NAMES:
+        return
+    found.sizes[path] = entry.stat().st_size  # os.DirEntry keeps the stat file_problem took
+    if name in MANIFEST_NAMES:
         found.manifests.append(path)
     elif name in TSCONFIG_NAMES:
         found.tsconfigs.append(path)
@@ -266,10 +275,11 @@ def _consider_file(
 
 
 def file_problem(
-    path: Path, root: Path, max_file_size: int, stat_of: Callable[[], os.stat_result] | None = None
+    path: Path, root: Path, max_file_size: int | None, stat_of: Callable[[], os.stat_result] | None = None
 ) -> Notice | None:
-    """Why loadlint must not read the file at `path`, as a notice; None when it may. Never opens the file:
-    opening a FIFO blocks until something writes to it, and a device can be endless."""
+    """Why loadlint must not read the file at `path`, as a notice; None when it may (`max_file_size` None: at
+    any size). Never opens the file: opening a FIFO blocks until something writes to it, and a device can be
+    endless."""
     if not _is_utf8(_rel(path, root)):
         return _name_not_utf8(display_path(path, root))
     if ".min." in path.name and is_source(path):
@@ -280,10 +290,14 @@ def file_problem(
         return Notice(message=f"cannot read file: {error.strerror or error}", path=display_path(path, root))
     if not stat.S_ISREG(info.st_mode):
         return Notice(message="skipped: not a regular file", path=display_path(path, root), level=Level.NOTE)
-    if info.st_size > max_file_size:
-        message = f"skipped: {info.st_size:,} bytes is over the {max_file_size:,}-byte limit (max-file-size)"
-        return Notice(message=message, path=display_path(path, root), level=Level.NOTE)
+    if max_file_size is not None and info.st_size > max_file_size:
+        return too_large(display_path(path, root), info.st_size, max_file_size)
     return None
+
+
+def too_large(where: str, size: int, max_file_size: int) -> Notice:
+    message = f"skipped: {size:,} bytes is over the {max_file_size:,}-byte limit (max-file-size)"
+    return Notice(message=message, path=where, level=Level.NOTE)
 
 
 def _link_problem(path: Path, entry: os.DirEntry, root: Path) -> Notice | None:

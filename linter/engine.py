@@ -6,7 +6,6 @@ import codecs
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from functools import lru_cache
 from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
@@ -15,26 +14,18 @@ import pathspec
 from linter import __version__
 from linter.analysis import FileResult, RulePlan, analyze_file, decode_source
 from linter.cache import ResultCache, run_key, usable_cache_dir
-from linter.config import (
-    Config,
-    ConfigError,
-    check_selectors,
-    enabled_rules,
-    find_config_file,
-    load_config,
-    matches_selector,
-    validate_against_rules,
-)
+from linter.config import Config, ConfigError, check_selectors, load_config, matches_selector
+from linter.config_tree import ConfigTree
 from linter.deadline import Deadline, OutOfTime
-from linter.discovery import MANIFEST_NAMES, Discovered, discover, display_path, file_problem, is_source, path_order
-from linter.files.kinds import project_file_kind
+from linter.discovery import Discovered
 from linter.fingerprint import line_hashes
-from linter.listing_cache import discover_cached
-from linter.model import Finding, Level, Location, Notice, Report, SourceText
+from linter.model import Finding, Level, Location, Notice, Report, RuleInfo, SourceText
 from linter.processes import stop_workers, worker_started
 from linter.project import ProjectIndex
 from linter.registry import RuleLoadError, builtin_rules, load_rules_dir
 from linter.rule import Rule
+from linter.selection import config_prefix, in_targets as _in_targets, rel_path as _rel, select_files
+from linter.setups import NoRuleEnabled, RuleSetup, RuleSetups
 from linter.suppression import INVALID_ID, UNUSED_ID, Directive, apply_suppressions, project_file_directives
 
 PARALLEL_MIN_FILES = 64
@@ -102,46 +93,50 @@ def run(options: RunOptions) -> RunResult:
     targets = _resolve_targets(options.paths) if options.stdin is None else [_stdin_target(options.stdin)]
     common = Path(os.path.commonpath([t if t.is_dir() else t.parent for t in targets]))
     root = find_root(common)
-    config = _load_settings(options, common, root)
+    configs = ConfigTree(root, _named_config(options))
+    # The run's own config (fail-on, rules-dir, baseline): the one nearest the paths given.
+    config = configs.for_folder(_rel(common, root))
     rules_folder, untrusted = _rules_folder(options, config, root)
     rule_classes = all_rules(rules_folder)
-    try:
-        rule_options = validate_against_rules(config, rule_classes)
-    except ConfigError as error:
-        if untrusted is None:
-            raise
-        raise ConfigError(f"{error} (its rules-dir is loaded only with --trust-config-rules)") from error
     rule_ids = [cls.id for cls in rule_classes]
     check_selectors(options.select or [], rule_ids, "--select")  # flags are checked like the config file
     check_selectors(options.ignore or [], rule_ids, "--ignore")
-    select = options.select if options.select is not None else config.select
-    ignore = (options.ignore if options.ignore is not None else config.ignore) + options.extend_ignore
-    chosen = enabled_rules(rule_classes, select, ignore)
-    if not chosen:
-        raise UsageError(f"no rule to run: {_emptied_by(options, config)} enabled")
-    rules = [cls(rule_options.get(cls.id)) for cls in chosen]
-    known_ids = frozenset(cls.id for cls in rule_classes)
-    builtin_ids = frozenset(cls.id for cls in builtin_rules())
-    plan = RulePlan([r for r in rules if r.id not in (INVALID_ID, UNUSED_ID)], known_ids, trusted=builtin_ids)
-    _validate(plan)
+    setups = RuleSetups(
+        rule_classes, options.select, options.ignore, options.extend_ignore, _unknown_rule_explained(config, untrusted)
+    )
+    _setup_of(setups, config)
 
     cache_folder, cache_problem = usable_cache_dir() if options.use_cache else (None, None)
-    found, reported, stopped = _discover_in_time(root, targets, config, options, cache_folder)
-    given = _given_sources(options.stdin, targets, root, config, found)
+    found, reported, stopped = _select_in_time(root, targets, configs, options, cache_folder)
+    given = _given_sources(options.stdin, targets, root, found)
+    # The rules of every file read: its own config's (a file not reported still has its config checked).
+    setup_by_path = {}
+    for path in (*found.sources, *found.project_files, *found.manifests):
+        rel = _rel(path, root)
+        setup_by_path[rel] = _setup_of(setups, configs.for_path(rel))
+    known_ids = frozenset(rule_ids)
+    builtin_ids = frozenset(cls.id for cls in builtin_rules())
+    instances = setups.instances()
+    plan = RulePlan([r for r in instances if r.id not in (INVALID_ID, UNUSED_ID)], known_ids, trusted=builtin_ids)
+    _validate(plan)
+
     notices = list(found.notices) + ([untrusted] if untrusted is not None else [])
+    notices.extend(_nested_rules_dirs(configs, config))
     if cache_problem is not None:
         notices.append(Notice(message=cache_problem, level=Level.NOTE))
     incomplete = stopped is not None
     if stopped is not None:
         notices.append(stopped)
-    elif not any(_in_targets(path, targets) for path in found.sources):
+    elif not _lints_anything(found, reported, targets, root):
         notices.append(Notice(message="nothing to lint: no JavaScript or TypeScript files under the given paths"))
-    project = ProjectIndex.build(root, found, reported, notices, config.max_file_size)
+    max_file_size = max(c.max_file_size for c in configs.configs())
+    project = ProjectIndex.build(root, found, reported, notices, max_file_size)
     project.given = given
 
     cache = _open_cache(cache_folder, root, plan) if cache_folder is not None and stopped is None else None
     results = _analyze_all(
-        found.sources, root, plan, project, options.jobs, options.file_timeout, cache, options.fresh_fixes, given
+        found.sources, root, plan, project, setup_by_path, options.jobs, options.file_timeout, cache, options.fresh_fixes,
+        given,
     )
     if cache is not None:
         cache.forget_missing(root, {result.path for result in results})
@@ -156,9 +151,14 @@ def run(options: RunOptions) -> RunResult:
         project.add_file(result.path, result.references, result.facts, result.flows)
     for rule in plan.rules:
         deadline = Deadline(options.file_timeout)
+        project.instance = rule.instance
         try:
             with deadline:
-                findings.extend(rule.check_project(project))
+                judged = (rule.id, rule.instance)
+                # A finding belongs to the instance of the rule the config of its file enables.
+                findings.extend(
+                    f for f in rule.check_project(project) if f.path in setup_by_path and judged in setup_by_path[f.path].own
+                )
         except OutOfTime:
             incomplete = True
             stopped_after = _stopped_after(deadline, options.file_timeout)
@@ -166,28 +166,29 @@ def run(options: RunOptions) -> RunResult:
         except Exception as error:  # one broken rule must not stop the run
             incomplete = True
             notices.append(Notice(message=f"internal error in rule {rule.id}: {type(error).__name__}: {error}"))
+        finally:
+            project.instance = ""
     directives.extend(project_file_directives(project, plan.known_ids))
 
     deadline = Deadline(options.file_timeout)
     try:
         with deadline:
-            findings = _apply_per_file_ignores(findings, config, root)
+            findings = _apply_per_file_ignores(findings, configs, root)
     except OutOfTime:  # the patterns come from the scanned repository's config
         incomplete = True
         message = f"applying per-file-ignores {_stopped_after(deadline, options.file_timeout)}; nothing was ignored"
         notices.append(Notice(message=message))
-    enabled_ids = {cls.id for cls in chosen}
     findings = apply_suppressions([f for f in findings if f.path in reported], directives)
-    findings.extend(_directive_findings(directives, reported, enabled_ids, root, rules))
-    # A finding keeps its own level (a rule may report some sites as warnings) unless the config sets the rule's.
-    findings = [f.model_copy(update={"level": config.levels.get(f.rule_id, f.level)}) for f in findings]
+    findings.extend(_directive_findings(directives, reported, setup_by_path))
+    # A finding keeps its own level (a rule may report some sites as warnings) unless its file's config sets the rule's.
+    findings = [f.model_copy(update={"level": setup_by_path[f.path].level_of(f.rule_id, f.level)}) for f in findings]
     findings = _with_fingerprints(findings, root, given)
     notices = [n for n in notices if n.path is None or _in_targets(root / n.path, targets)]
 
     report = Report(
         root=str(root),
         tool_version=__version__,
-        rules=tuple(cls.info(config.levels.get(cls.id)) for cls in chosen),
+        rules=_report_rules(setups.of(config), [setup_by_path[path] for path in reported]),
         findings=tuple(sorted(findings, key=lambda f: f.sort_key)),
         notices=tuple(sorted(set(notices), key=lambda n: n.sort_key)),
         files_checked=len(({r.path for r in results if r.parsed} | project.read_paths()) & reported),
@@ -199,20 +200,59 @@ def run(options: RunOptions) -> RunResult:
     return RunResult(report=report, config=config, fail_on=fail_on, incomplete=incomplete)
 
 
+def _lints_anything(found: Discovered, reported: set[str], targets: list[Path], root: Path) -> bool:
+    """Whether the paths given hold a source file, or name a file loadlint reads (a hook passing a schema)."""
+    named = {_rel(target, root) for target in targets if not target.is_dir()}
+    return bool(named & reported) or any(_in_targets(path, targets) for path in found.sources)
+
+
+def _setup_of(setups: RuleSetups, config: Config) -> RuleSetup:
+    try:
+        return setups.of(config)
+    except NoRuleEnabled as error:
+        raise UsageError(str(error)) from None
+
+
+def _unknown_rule_explained(run_config: Config, untrusted: Notice | None):
+    """How a config error about a rule id reads: a config whose rules-dir was not loaded says so."""
+
+    def explained(config: Config, error: ConfigError) -> ConfigError:
+        if config is run_config and untrusted is not None:
+            return ConfigError(f"{error} (its rules-dir is loaded only with --trust-config-rules)")
+        if config is not run_config and config.rules_dir is not None:
+            return ConfigError(f"{error} (the rules-dir of a config below the linted folder is never loaded)")
+        return error
+
+    return explained
+
+
+def _nested_rules_dirs(configs: ConfigTree, run_config: Config) -> list[Notice]:
+    """A config below the folder the run was given cannot add rules: only the run's own config names the
+    rules folder, and only with --trust-config-rules."""
+    ignored = (
+        f"key 'rules-dir' ignored: rules come only from --rules-dir, or from the config nearest the linted paths "
+        f"({run_config.source or 'none'}) with --trust-config-rules"
+    )
+    return [
+        Notice(message=f"{config.source}: {ignored}")
+        for config in configs.configs()
+        if config is not run_config and config.rules_dir is not None
+    ]
+
+
+def _report_rules(run_setup: RuleSetup, reported: list[RuleSetup]) -> tuple[RuleInfo, ...]:
+    """The rules that ran on the reported files, at the level the run's config gives them."""
+    setups = {id(setup): setup for setup in (run_setup, *reported)}.values()
+    classes = {type(rule).id: type(rule) for setup in setups for rule in setup.rules}
+    return tuple(classes[rule_id].info(run_setup.level_of(rule_id, classes[rule_id].level)) for rule_id in sorted(classes))
+
+
 def _check_options(options: RunOptions) -> None:
     if options.select == []:  # `--select ''`: a run that checks nothing would pass
         raise UsageError("--select names no rule; leave it out to run every rule")
     seconds = options.file_timeout
     if seconds is not None and not 0 <= seconds <= MAX_FILE_TIMEOUT:  # NaN fails every comparison
         raise UsageError(f"--timeout must be from 0 (no limit) to {MAX_FILE_TIMEOUT:.0f} seconds, not {seconds!r}")
-
-
-def _emptied_by(options: RunOptions, config: Config) -> str:
-    where = config.source or "configuration"
-    select = "--select" if options.select is not None else f"{where} key 'select'" if config.select else None
-    ignore = "--ignore" if options.ignore is not None else f"{where} key 'ignore'" if config.ignore else None
-    parts = [part for part in (select, ignore) if part]
-    return f"{' and '.join(parts)} leave none" if len(parts) != 1 else f"{parts[0]} leaves none"
 
 
 def _stdin_target(stdin: StdinSource) -> Path:
@@ -222,21 +262,12 @@ def _stdin_target(stdin: StdinSource) -> Path:
     return target.parent.resolve() / target.name
 
 
-def _given_sources(
-    stdin: StdinSource | None, targets: list[Path], root: Path, config: Config, found: Discovered
-) -> dict[str, bytes]:
-    """The text of the file read from stdin, by its path, when it is still to be linted (not excluded) and
-    within max-file-size (else a notice says why not)."""
+def _given_sources(stdin: StdinSource | None, targets: list[Path], root: Path, found: Discovered) -> dict[str, bytes]:
+    """The text of the file read from stdin, by its path, when it is still to be linted (its config's `exclude`
+    and `max-file-size` let it through; else a notice says why not)."""
     if stdin is None or targets[0] not in found.sources:
         return {}
-    rel = _rel(targets[0], root)
-    found.notices = [n for n in found.notices if n.path != rel]  # about the file on disk, not the text given
-    if len(stdin.raw) > config.max_file_size:
-        found.sources.remove(targets[0])
-        message = f"skipped: {len(stdin.raw):,} bytes is over the {config.max_file_size:,}-byte limit (max-file-size)"
-        found.notices.append(Notice(message=message, path=rel, level=Level.NOTE))
-        return {}
-    return {rel: stdin.raw}
+    return {_rel(targets[0], root): stdin.raw}
 
 
 def _stdin_text(given: dict[str, bytes]) -> SourceText | None:
@@ -255,16 +286,13 @@ def _resolve_targets(paths: list[Path]) -> list[Path]:
     return sorted(set(targets))
 
 
-def _load_settings(options: RunOptions, common: Path, root: Path) -> Config:
-    if options.config_file is not None:
-        path = options.config_file
-        kind = "package.json" if path.name == "package.json" else "toml"
-        return load_config(path, kind, display=str(path))
-    located = find_config_file(common, root)
-    if located is None:
-        return Config().located(None, root)
-    path, kind = located
-    return load_config(path, kind, display=_rel(path, root), root=root)
+def _named_config(options: RunOptions) -> Config | None:
+    """The config named with --config: it applies to every file, and no other is read."""
+    if options.config_file is None:
+        return None
+    path = options.config_file
+    kind = "package.json" if path.name == "package.json" else "toml"
+    return load_config(path, kind, display=str(path))
 
 
 def _rules_folder(options: RunOptions, config: Config, root: Path) -> tuple[Path | None, Notice | None]:
@@ -285,7 +313,7 @@ def known_rules(options: RunOptions, start: Path) -> tuple[tuple[type[Rule], ...
     that the config's `rules-dir` is ignored, when it is."""
     start = start.resolve()
     root = find_root(start)
-    config = _load_settings(options, start, root)
+    config = ConfigTree(root, _named_config(options)).for_folder(_rel(start, root))
     folder, untrusted = _rules_folder(options, config, root)
     return all_rules(folder), config, untrusted
 
@@ -302,14 +330,15 @@ def all_rules(folder: Path | None) -> tuple[type[Rule], ...]:
     return tuple(sorted(rules + extra, key=lambda r: r.id))
 
 
-def _discover_in_time(root: Path, targets: list[Path], config: Config, options: RunOptions, cache_folder: Path | None):
-    """`_discover` within the time limit, and None; out of time, nothing found and a notice. Matching a path
-    against a pattern of a .gitignore or of `exclude` can take minutes (`**/a*/**/a*/…/z`)."""
+def _select_in_time(root: Path, targets: list[Path], configs: ConfigTree, options: RunOptions, cache_folder: Path | None):
+    """The files to read and the paths to report, and None; out of time, nothing found and a notice. Matching a
+    path against a pattern of a .gitignore or of `exclude` can take minutes (`**/a*/**/a*/…/z`)."""
     deadline = Deadline(options.file_timeout)
     try:
         with deadline:
-            given = targets[0] if options.stdin is not None else None
-            return (*_discover(root, targets, config, cache_folder, given), None)
+            given = (targets[0], len(options.stdin.raw)) if options.stdin is not None else None
+            selection = select_files(root, targets, configs, cache_folder, given)
+            return selection.found, selection.reported, None
     except OutOfTime as stop:
         stopped_after = _stopped_after(deadline, options.file_timeout, stop.doing or "walking the folders")
         message = f"finding the files {stopped_after}; nothing was linted (raise --timeout for a repository that large)"
@@ -322,105 +351,12 @@ def _stopped_after(deadline: Deadline, limit: float | None, doing: str | None = 
     return f"stopped after {deadline.elapsed():.1f} s (limit {limit:g} s){while_doing}"
 
 
-def _discover(root: Path, targets: list[Path], config: Config, cache_folder: Path | None, given: Path | None = None):
-    """What to lint and index, and the paths to report. `given`: the file read from stdin, linted whatever the
-    disk holds at its path."""
-    files = [t for t in targets if t == given or not t.is_dir()]
-    start_dirs = [t for t in targets if t.is_dir()]
-    for file in files:
-        start_dirs.append(_package_dir(file, root))
-    if cache_folder is not None:
-        found = discover_cached(root, start_dirs, config.max_file_size, cache_folder)
-    else:
-        found = discover(root, start_dirs, config.max_file_size)
-    found.manifests = sorted({*found.manifests, *_enclosing_manifests(start_dirs, root, config.max_file_size)})
-    named_sources, named_project_files = [], []
-    for file in files:
-        wanted = is_source(file) or project_file_kind(file.name) is not None
-        # A named file gets the same checks as a found one: a FIFO named `x.js` must not be opened.
-        problem = file_problem(file, root, config.max_file_size) if wanted and file != given else None
-        if problem is not None:
-            found.notices.append(problem)
-        elif is_source(file):
-            named_sources.append(file)
-        elif wanted:
-            named_project_files.append(file)
-        elif file.name not in MANIFEST_NAMES:
-            where = display_path(file, root)
-            found.notices.append(Notice(message="skipped: not a JavaScript or TypeScript file", path=where))
-    # Discovery's lists are sorted and without repeats: only named files can change that.
-    found.sources = _merged(found.sources, named_sources)
-    found.project_files = _merged(found.project_files, named_project_files)
-    if config.exclude:
-        excluded = _exclude_spec(config, root)
-        try:
-            found.sources = [p for p in found.sources if not excluded.match_file(_rel(p, root))]
-            found.project_files = [p for p in found.project_files if not excluded.match_file(_rel(p, root))]
-        except OutOfTime:
-            raise OutOfTime("matching the paths against `exclude`") from None
-    # Rules also report into the non-JavaScript files they read (a schema, a Dockerfile, package.json scripts).
-    readable = [*found.sources, *found.project_files, *found.manifests]
-    reported = {_rel(path, root) for path in readable if _in_targets(path, targets)}
-    return found, reported
-
-
-def _merged(found: list[Path], named: list[Path]) -> list[Path]:
-    return sorted({*found, *named}, key=path_order) if named else found
-
-
-def _enclosing_manifests(start_dirs: list[Path], root: Path, max_file_size: int) -> set[Path]:
-    """The package manifests above the walked folders, up to the root. A monorepo root's dependencies count
-    for its apps, so a run on a few files must know them as a run on the whole repository does (and then
-    the two can share cached results)."""
-    manifests = set()
-    for start in start_dirs:
-        folder = start
-        while folder != root and root in folder.parents:
-            folder = folder.parent
-            manifest = folder / "package.json"
-            if manifest.is_file() and file_problem(manifest, root, max_file_size) is None:
-                manifests.add(manifest)
-    return manifests
-
-
-def _in_targets(path: Path, targets: list[Path]) -> bool:
-    # On strings: `Path.parents` costs more than the rest of discovery on a large repository.
-    text = str(path)
-    return any(text == target or text.startswith(folder) for target, folder in _target_strings(tuple(targets)))
-
-
-@lru_cache(maxsize=8)
-def _target_strings(targets: tuple[Path, ...]) -> tuple[tuple[str, str], ...]:
-    return tuple((str(t), os.path.join(t, "")) for t in targets)
-
-
-def _config_prefix(config: Config, root: Path) -> str:
-    """Where the config's globs are anchored, relative to the root: its folder, or the root itself when the
-    file lies outside it (`--config ../shared.toml`)."""
-    base = config.base_dir.resolve() if config.base_dir else root
-    return _rel(base, root) if base == root or root in base.parents else ""
-
-
-def _package_dir(file: Path, root: Path) -> Path:
-    for folder in file.parents:
-        if (folder / "package.json").is_file():
-            return folder
-        if folder == root:
-            break
-    return file.parent
-
-
-def _exclude_spec(config: Config, root: Path) -> pathspec.PathSpec:
-    prefix = _config_prefix(config, root)
-    patterns = [f"{prefix}/{p.lstrip('/')}" if prefix else p for p in config.exclude]
-    return pathspec.GitIgnoreSpec.from_lines(patterns)
-
-
 def _analyze_all(
     sources: list[Path],
     root: Path,
     plan: RulePlan,
     project: ProjectIndex,
+    setup_by_path: dict[str, RuleSetup],
     jobs: int | None,
     timeout: float | None,
     cache: ResultCache | None,
@@ -438,17 +374,18 @@ def _analyze_all(
         rel = _rel(path, root)
         packages = project.packages_around(rel)
         report_findings = rel in project.reported_paths
-        key = _cache_key(cache, rel, path, packages) if rel not in given else None
+        setup = setup_by_path[rel]
+        key = _cache_key(cache, rel, path, packages, setup.key) if rel not in given else None
         cached = cache.get(rel, key, report_findings) if key is not None else None
         if cached is not None and fresh_fixes and any(finding.fixes for finding in cached.findings):
             cached = None
         results.append(cached)
         if cached is None:
-            work.append((path, rel, packages, report_findings, timeout, given.get(rel)))
+            work.append((path, rel, packages, report_findings, timeout, given.get(rel), setup.own))
             keys.append(key)
     analysed = _analyze_uncached(work, plan, jobs)
     if cache is not None:
-        for (_, rel, _, report_findings, _, _), key, result in zip(work, keys, analysed):
+        for (_, rel, _, report_findings, *_), key, result in zip(work, keys, analysed):
             if key is not None:
                 cache.put(rel, key, report_findings, result)
     fresh = iter(analysed)
@@ -471,11 +408,11 @@ def _open_cache(folder: Path, root: Path, plan: RulePlan) -> ResultCache | None:
         return None
 
 
-def _cache_key(cache: ResultCache | None, rel: str, path: Path, packages) -> tuple | None:
+def _cache_key(cache: ResultCache | None, rel: str, path: Path, packages, rules: str) -> tuple | None:
     if cache is None:
         return None
     try:
-        return cache.file_key(rel, path, packages)
+        return cache.file_key(rel, path, packages, rules)
     except OSError:  # the analysis reports it
         return None
 
@@ -493,7 +430,10 @@ def _analyze_uncached(work: list[tuple], plan: RulePlan, jobs: int | None) -> li
         max_workers=jobs, mp_context=get_context("fork"), initializer=worker_started, initargs=(os.getpid(),)
     )
     try:
-        results = list(pool.map(_analyze_in_worker, work, chunksize=chunk))
+        # Not `pool.map`: on an interrupt it cancels the queued work, which the pool's own thread then fails
+        # to mark broken once the workers are stopped, with a traceback.
+        futures = [pool.submit(_analyze_in_worker, work[i : i + chunk]) for i in range(0, len(work), chunk)]
+        results = [result for future in futures for result in future.result()]
     except BaseException:  # SIGTERM, Ctrl-C, a worker killed: no worker outlives the run
         stop_workers(pool)
         raise
@@ -504,41 +444,48 @@ def _analyze_uncached(work: list[tuple], plan: RulePlan, jobs: int | None) -> li
 _WORKER_PLAN: RulePlan | None = None
 
 
-def _analyze_in_worker(work) -> FileResult:
-    path, rel, *rest = work
-    return analyze_file(path, rel, _WORKER_PLAN, *rest)
+def _analyze_in_worker(work: list[tuple]) -> list[FileResult]:
+    return [analyze_file(path, rel, _WORKER_PLAN, *rest) for path, rel, *rest in work]
 
 
-def _apply_per_file_ignores(findings: list[Finding], config: Config, root: Path) -> list[Finding]:
-    if not config.per_file_ignores:
-        return findings
-    prefix = _config_prefix(config, root)
-    specs = []
-    for pattern, selectors in config.per_file_ignores.items():
-        full = f"{prefix}/{pattern.lstrip('/')}" if prefix else pattern
-        specs.append((pathspec.GitIgnoreSpec.from_lines([full]), selectors))
-    return [
-        f
-        for f in findings
-        if not any(spec.match_file(f.path) and any(matches_selector(f.rule_id, s) for s in sel) for spec, sel in specs)
-    ]
+def _apply_per_file_ignores(findings: list[Finding], configs: ConfigTree, root: Path) -> list[Finding]:
+    """The findings without those the `per-file-ignores` of their file's config drop."""
+    specs_by_config: dict[int, list] = {}
+    kept = []
+    for finding in findings:
+        config = configs.for_path(finding.path)
+        if not config.per_file_ignores:
+            kept.append(finding)
+            continue
+        specs = specs_by_config.get(id(config))
+        if specs is None:
+            prefix = config_prefix(config, root)
+            specs = specs_by_config[id(config)] = [
+                (pathspec.GitIgnoreSpec.from_lines([f"{prefix}/{pattern.lstrip('/')}" if prefix else pattern]), selectors)
+                for pattern, selectors in config.per_file_ignores.items()
+            ]
+        ignored = any(
+            spec.match_file(finding.path) and any(matches_selector(finding.rule_id, s) for s in selectors)
+            for spec, selectors in specs
+        )
+        if not ignored:
+            kept.append(finding)
+    return kept
 
 
-def _directive_findings(
-    directives: list[Directive], reported: set[str], enabled_ids: set[str], root: Path, rules: list[Rule]
-) -> list[Finding]:
-    by_id = {rule.id: rule for rule in rules}
+def _directive_findings(directives: list[Directive], reported: set[str], setup_by_path: dict[str, RuleSetup]) -> list[Finding]:
+    """The findings about suppression comments themselves, by the rules the config of their file enables."""
     produced = []
     for directive in directives:
         if directive.path not in reported:
             continue
+        setup = setup_by_path[directive.path]
+        by_id = {rule.id: rule for rule in setup.rules}
         where = Location(path=directive.path, span=directive.span)
         if directive.problem is not None and INVALID_ID in by_id:
             produced.append(by_id[INVALID_ID].finding(where, f"This suppression {directive.problem}."))
         elif directive.problem is None and not directive.used and UNUSED_ID in by_id:
-            names_enabled = any(
-                matches_selector(rule_id, s) for s in directive.selectors for rule_id in enabled_ids
-            )
+            names_enabled = any(matches_selector(rule_id, s) for s in directive.selectors for rule_id in setup.ids)
             if names_enabled:
                 produced.append(
                     by_id[UNUSED_ID].finding(
@@ -577,11 +524,3 @@ def _line_hashes(raw: bytes) -> list[str]:
     # GitHub hashes the text as Node decodes it, byte-order mark included.
     bom = "\ufeff" if raw.startswith(codecs.BOM_UTF8) else ""
     return line_hashes(bom + source.decode("utf-8"))
-
-
-def _rel(path: Path, root: Path) -> str:
-    text, prefix = str(path), os.path.join(root, "")
-    if text.startswith(prefix):  # on strings: pathlib's relative_to costs much on a large repository
-        return text[len(prefix) :].replace(os.sep, "/")
-    rel = path.relative_to(root).as_posix()
-    return "" if rel == "." else rel

@@ -32,11 +32,11 @@ from linter import __version__, cache
 from linter.discovery import Discovered, Trace, discover, file_problem
 from linter.model import Notice
 
-FORMAT = 2
+FORMAT = 3
 KEPT_PER_ROOT = 8  # listings kept per root (one per set of start folders); the least recently written go first
 
 
-def discover_cached(root: Path, start_dirs: list[Path], max_file_size: int, folder: Path) -> Discovered:
+def discover_cached(root: Path, start_dirs: list[Path], max_file_size: int | None, folder: Path) -> Discovered:
     """What `discover` finds, from the listing kept in the cache folder `folder` (see
     `cache.usable_cache_dir`) when it still holds, else by walking (and keeping that)."""
     try:
@@ -62,9 +62,9 @@ def discover_cached(root: Path, start_dirs: list[Path], max_file_size: int, fold
     return found
 
 
-def _listing_key(root: Path, start_dirs: list[Path], max_file_size: int) -> str:
+def _listing_key(root: Path, start_dirs: list[Path], max_file_size: int | None) -> str:
     code = cache.code_digest((Path(linter.__file__).resolve().parent,)).hex()
-    key = json.dumps([FORMAT, __version__, code, str(root), sorted(map(str, start_dirs)), max_file_size])
+    key = json.dumps([FORMAT, __version__, code, str(root), list(map(str, start_dirs)), max_file_size])
     return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
 
 
@@ -87,7 +87,9 @@ def _folder_key(path: str) -> list[int] | None:
     return [info.st_mtime_ns, info.st_ctime_ns, info.st_size, info.st_ino]
 
 
-def _save(path: Path, root: Path, key: str, found: Discovered, trace: Trace, max_file_size: int, started: int) -> None:
+def _save(
+    path: Path, root: Path, key: str, found: Discovered, trace: Trace, max_file_size: int | None, started: int
+) -> None:
     if trace.links or trace.unreadable:
         return
     base = os.path.join(root, "")
@@ -162,7 +164,9 @@ def _load(path: Path, root: Path, key: str) -> Discovered | None:
         if folder not in folders or _stat_key(os.path.join(base + folder, ".gitignore")) != stamp:
             return None
     max_file_size = data["max_file_size"]
-    readable = set()
+    if max_file_size is not None and type(max_file_size) is not int:
+        return None
+    sizes = {}
     for file, notice in data["files"]:
         if not _confined(file) or file == "" or file.rpartition("/")[0] not in folders:
             return None
@@ -171,27 +175,26 @@ def _load(path: Path, root: Path, key: str) -> Discovered | None:
                 info = os.lstat(base + file)
             except OSError:
                 return None
-            if not stat.S_ISREG(info.st_mode) or info.st_size > max_file_size:
+            if not stat.S_ISREG(info.st_mode) or max_file_size is not None and info.st_size > max_file_size:
                 return None
-            readable.add(file)
+            sizes[file] = info.st_size
         else:
             problem = file_problem(Path(base + file), root, max_file_size)
             if problem is None or problem.model_dump(mode="json") != notice:
                 return None
     found = data["found"]
     kinds = ("sources", "manifests", "tsconfigs", "project_files")
-    if not all(file in readable for kind in kinds for file in found[kind]):
+    if not all(file in sizes for kind in kinds for file in found[kind]):
         return None
     notices = [Notice.model_validate(n) for n in found["notices"]]
     if not all(n.path is None or _confined(n.path) for n in notices):
         return None
     paths = _PathMaker(root)
+    listed = {kind: [paths(p) for p in found[kind]] for kind in kinds}
     return Discovered(
-        sources=[paths(p) for p in found["sources"]],
-        manifests=[paths(p) for p in found["manifests"]],
-        tsconfigs=[paths(p) for p in found["tsconfigs"]],
-        project_files=[paths(p) for p in found["project_files"]],
+        **listed,
         notices=notices,
+        sizes={path: sizes[rel] for kind in kinds for rel, path in zip(found[kind], listed[kind])},
     )
 
 

@@ -114,6 +114,7 @@ class Notice(Frozen):
     message: str
     path: str | None = None
     level: Level = Level.WARNING
+    span: Span | None = None  # where in the file, when the notice is about one place (the first syntax error)
 
     @property
     def sort_key(self) -> tuple:

@@ -61,8 +61,11 @@ class ProjectIndex:
     other_files: dict[str, str] = field(default_factory=dict)
     # Problems met reading files: `build` makes this the run's own notice list.
     notices: list[Notice] = field(default_factory=list)
-    # The flow summaries each analysed file left, by spec name and path (`linter.flow`).
+    # The flow summaries each analysed file left, by (spec name, rule instance) and path (`linter.flow`).
     _flow_summaries: dict = field(default_factory=lambda: defaultdict(dict))
+    # The instance of the rule whose project-wide check runs (`Rule.instance`; the engine sets it): it sees
+    # the flow summaries of that instance, and memos of its own.
+    instance: str = ""
 
     # The most a file read here may hold (max-file-size): discovery checked it, a read checks it again.
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
@@ -144,6 +147,7 @@ class ProjectIndex:
     def memo(self, key: object, compute):
         """`compute()` once per run and key: where helpers keep what they build from the whole project."""
         cache = self.__dict__.setdefault("_memo", {})
+        key = (self.instance, key) if self.instance else key
         if key not in cache:
             cache[key] = compute()
         return cache[key]
@@ -156,11 +160,12 @@ class ProjectIndex:
         for fact in facts:
             self.facts[fact.rule_id].append(fact)
         for summary in flows:
-            self._flow_summaries[summary.spec][path] = summary
+            self._flow_summaries[(summary.spec, summary.instance)][path] = summary
 
     def flow_summaries(self, spec: str) -> dict:
-        """path → the flow summary (`linter.flow.summary.FlowSummary`) each file left for `spec`."""
-        return self._flow_summaries.get(spec, {})
+        """path → the flow summary (`linter.flow.summary.FlowSummary`) each file left for `spec`, for the
+        rule instance whose check runs."""
+        return self._flow_summaries.get((spec, self.instance), {})
 
     @property
     def imports(self) -> dict[str, list[tuple[str, str | None]]]:

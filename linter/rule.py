@@ -38,6 +38,7 @@ class Fact(BaseModel):
     path: str
     span: Span
     data: dict[str, Any] = {}
+    instance: str = ""  # the rule instance that learned it (`Rule.instance`)
 
     def location(self, message: str | None = None) -> Location:
         return Location(path=self.path, span=self.span, message=message)
@@ -78,6 +79,10 @@ class Rule:
     # A flow rule's spec (`linter.flow.spec.FlowSpec`): every file then leaves a flow summary for it, and
     # `check_project` can ask `linter.flow.project.cross_file_reaches` for the flows across modules.
     flow_spec: ClassVar["FlowSpec | None"] = None
+    # Which instance of the rule this is, when configs of several folders give it different options: "" for
+    # the rule with its default options, else a digest of them (set by the engine). Facts and flow summaries
+    # are kept per instance, and each instance's project-wide check reads its own.
+    instance: str = ""
 
     def __init__(self, options: BaseModel | None = None) -> None:
         self.options = options if options is not None else self.Options()
@@ -159,6 +164,7 @@ def rule_help_uri(rule_id: str) -> str | None:
 
 
 def facts_of(project: "ProjectIndex", rule: Rule, kind: str | None = None) -> Iterator[Fact]:
+    """The facts this instance of the rule learned from every file."""
     for fact in project.facts.get(rule.id, ()):
-        if kind is None or fact.kind == kind:
+        if fact.instance == rule.instance and (kind is None or fact.kind == kind):
             yield fact

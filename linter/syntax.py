@@ -6,6 +6,8 @@ Languages are picked by file extension: `.js .jsx .mjs .cjs` → javascript (its
 
 from __future__ import annotations
 
+import re
+
 from collections import OrderedDict
 from functools import lru_cache
 from typing import Callable, Iterable, Iterator
@@ -151,6 +153,9 @@ def too_deep(root: ts.Node) -> int | None:
             depth -= 1
 
 
+_ROOT_ONLY = re.compile(r"\s*\(program\)\s*@[\w.-]+\s*")
+
+
 class CompiledQuery:
     """One tree-sitter query compiled for one language, with a reusable cursor."""
 
@@ -158,6 +163,8 @@ class CompiledQuery:
         self.source = source
         self._query = ts.Query(language(language_name), source)
         self._cursor = ts.QueryCursor(self._query)
+        if _ROOT_ONLY.fullmatch(source):
+            self._cursor.set_max_start_depth(0)  # `(program) @p` matches at the root: do not walk the tree
 
     def matches(self, node: ts.Node) -> list[tuple[int, dict[str, list[ts.Node]]]]:
         return self._cursor.matches(node)
@@ -224,6 +231,18 @@ def _quoted(kind: str) -> str:
 def node_at(root: ts.Node, start_byte: int, end_byte: int) -> ts.Node | None:
     """The smallest node under `root` that spans the bytes `start_byte`..`end_byte`."""
     return root.descendant_for_byte_range(start_byte, end_byte)
+
+
+def first_error(root: ts.Node) -> ts.Node | None:
+    """The first node the parser could not read (an ERROR, or a token it assumed MISSING), in document order;
+    only the subtrees that hold an error are visited."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            return node
+        stack.extend(reversed([child for child in node.children if child.has_error or child.is_missing]))
+    return None
 
 
 def text(node: ts.Node | None) -> str:

@@ -206,8 +206,8 @@ def test_five_thousand_levels_of_nesting_with_every_builtin_rule(project, kind):
 
 def test_file_vanishing_between_discovery_and_reading(project, monkeypatch):
     import linter.discovery
-    import linter.engine
     import linter.listing_cache
+    import linter.selection
 
     write_files(project, {"gone.js": MARKER, "good.js": MARKER})
     real_discover = linter.discovery.discover
@@ -217,7 +217,7 @@ def test_file_vanishing_between_discovery_and_reading(project, monkeypatch):
         (project / "gone.js").unlink()
         return found
 
-    for module in (linter.engine, linter.listing_cache):  # the walk without and with the kept listing
+    for module in (linter.selection, linter.listing_cache):  # the walk without and with the kept listing
         monkeypatch.setattr(module, "discover", discover_then_delete)
     outcome = lint(project)
     assert outcome.notices == {"gone.js": "cannot read file: No such file or directory"}

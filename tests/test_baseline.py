@@ -163,3 +163,33 @@ def test_baseline_option_mistakes(tmp_path, monkeypatch, args, message):
     result = invoke(*args)
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_the_config_baseline_key_is_read_when_no_baseline_is_given(legacy):
+    """`baseline` in the config of the linted folder: plain `loadlint check` hides what it records."""
+    (legacy / "ci").mkdir()
+    (legacy / "loadlint-baseline.json").rename(legacy / "ci" / "accepted.json")
+    write_files(legacy, {".loadlint.toml": 'baseline = "ci/accepted.json"\n'})
+    assert invoke(".").exit_code == 0
+    assert invoke("src/b.js").exit_code == 0
+    write_files(legacy, {"src/b.js": "new MarkerClient();\nnew MarkerClient();\n"})
+    grown = invoke(".", "--format", "json")
+    assert grown.exit_code == 1 and {f["path"] for f in json.loads(grown.stdout)["findings"]} == {"src/b.js"}
+    assert invoke(".", "--baseline", "ci/accepted.json", "--ignore", "testing/marker-client").exit_code == 0
+
+
+def test_the_config_baseline_key_names_a_file_of_the_repository(legacy, tmp_path_factory):
+    outside = tmp_path_factory.mktemp("elsewhere") / "accepted.json"
+    (legacy / "loadlint-baseline.json").rename(outside)
+    for value in (str(outside), "../" * 12 + str(outside).lstrip("/")):
+        write_files(legacy, {".loadlint.toml": f"baseline = {json.dumps(value)}\n"})
+        refused = invoke(".")
+        assert refused.exit_code == 2
+        assert refused.stderr == f"loadlint: error: .loadlint.toml: key 'baseline': {value} is outside the repository\n"
+    (legacy / "link.json").symlink_to(outside)
+    write_files(legacy, {".loadlint.toml": 'baseline = "link.json"\n'})
+    refused = invoke(".")
+    assert refused.exit_code == 2 and "link.json" in refused.stderr and "symbolic link" in refused.stderr
+    write_files(legacy, {".loadlint.toml": 'baseline = "missing.json"\n'})
+    missing = invoke(".")
+    assert missing.exit_code == 2 and "missing.json does not exist; create it with --write-baseline" in missing.stderr

@@ -15,7 +15,7 @@ from urllib.parse import unquote
 import pytest
 from click.testing import CliRunner
 
-from linter import sarif_gate
+from linter import github_action
 from linter.cli import main
 from linter.engine import RunOptions, run
 from linter.formatters import render
@@ -217,13 +217,13 @@ def test_diff_fix_quotes_hostile_names_as_git_does(tmp_path):
         assert "requireEnv('JWT_SECRET')" in (root / name).read_text(encoding="utf-8")
 
 
-def test_the_sarif_gate_prints_results_and_notifications_escaped(tmp_path, capsys):
+def test_the_action_prints_results_notices_and_its_summary_escaped(tmp_path, capsys):
     log = {
         "runs": [
             {
                 "results": [
                     {
-                        "ruleId": "auth/secret-fallback",
+                        "ruleId": "auth/secret|fallback`<b>",
                         "level": "error",
                         "message": {"text": "x\n::add-mask::y\x1b]0;t\x07"},
                         "locations": [{"physicalLocation": {"artifactLocation": {"uri": "a\n::error::pwned.js"}}}],
@@ -240,10 +240,19 @@ def test_the_sarif_gate_prints_results_and_notifications_escaped(tmp_path, capsy
     }
     sarif = tmp_path / "log.sarif"
     sarif.write_text(json.dumps(log), encoding="utf-8")
-    assert sarif_gate.main([str(sarif), "--fail-on", "error"]) == 2
-    captured = capsys.readouterr()
-    assert_safe(captured.out)
-    assert "a\\n::error::pwned.js  auth/secret-fallback  x\\n::add-mask::y\\x1b]0;t\\x07" in captured.out
+    summary = tmp_path / "summary.md"
+    env = {"REPORT_FILE": str(sarif), "EXIT_CODE": "2", "GITHUB_STEP_SUMMARY": str(summary)}
+    assert github_action.finish({**env, "UPLOAD_OUTCOME": "success"}) == 2
+    uploaded = capsys.readouterr().out
+    assert_safe(uploaded)
+    assert "a\\n::error::pwned.js  auth/secret|fallback`<b>  x\\n::add-mask::y\\x1b]0;t\\x07" in uploaded
+    assert github_action.finish({**env, "UPLOAD_OUTCOME": "failure"}) == 2
+    annotated = capsys.readouterr().out
+    for line in annotated.splitlines():  # every command is one line, and nothing else starts one
+        assert line.startswith(("::error ", "::warning::", "::notice ", "loadlint: ")), line
+    assert "::error file=a%0A%3A%3Aerror%3A%3Apwned.js,title=auth/secret|fallback`<b>::x%0A::add-mask::y\\x1b]0;t\\x07" in annotated
+    assert "::warning::n%0A::stop-commands::tok\\u202e" in annotated
+    assert "| `auth/secret\\|fallback'&lt;b>` | 1 | 0 | 0 |" in summary.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(

@@ -193,14 +193,99 @@ def yaml_hooks() -> list[dict]:
     return yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("name", ["a.js", "a.jsx", "a.mjs", "a.cjs", "a.ts", "a.tsx", "a.mts", "a.cts"])
-def test_the_hook_selects_every_javascript_and_typescript_extension(tmp_path, name):
+READ_BY_RULES = [
+    "a.js", "a.jsx", "a.mjs", "a.cjs", "a.ts", "a.tsx", "a.mts", "a.cts", "src/deep/a.ts",
+    "schema.prisma", "prisma/schema/user.prisma", "package.json", "apps/web/package.json",
+    "Dockerfile", "Dockerfile.prod", "docker/Dockerfile-api", "api.Dockerfile", "web.dockerfile",
+    "Procfile", "apps/api/Procfile", "railway.json", "railway.toml", "render.yaml", "render.yml", "fly.toml",
+    "nixpacks.toml", "deploy.sh", "scripts/start.bash", ".env.example", ".env.sample", ".env.local.example",
+    ".env.production.template", ".env.example.local", "apps/api/.env.dist", "compose.yaml", "docker-compose.yml",
+    "docker-compose.prod.yaml", "compose.override.yml",
+]
+NOT_READ = [
+    "a.d.ts", "src/types.d.mts", "lib/a.d.cts", "a.json", "a.d.json", "tsconfig.json", "mypackage.json",
+    "package.json5", "README.md", ".env", ".env.local", "Procfile.dev", "compose.md",
+    "render.json", "a.sh.txt", "schema.prisma.bak",
+]
+
+
+def hook_selects(hook: dict, name: str) -> bool:
+    """pre-commit's selection: `files` matches, `exclude` does not (identify's types are checked apart)."""
+    return bool(re.search(hook["files"], name)) and not re.search(hook.get("exclude", "^$"), name)
+
+
+@pytest.mark.parametrize("name", READ_BY_RULES)
+def test_the_hook_selects_every_file_kind_a_rule_reads(tmp_path, name):
     """pre-commit runs a hook on a file that matches `files` and, when given, one of `types_or` (identify's tags)."""
     from identify.identify import tags_from_path
 
+    from linter.discovery import MANIFEST_NAMES, is_source_name
+    from linter.files.kinds import project_file_kind
+
     (hook,) = [h for h in yaml_hooks() if h["id"] == "loadlint"]
+    base = name.rsplit("/", 1)[-1]
+    assert is_source_name(base) or project_file_kind(base) is not None or base in MANIFEST_NAMES
     path = tmp_path / name
-    path.write_text("export const a = 1;\n", encoding="utf-8")
-    assert re.search(hook["files"], name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("x = 1\n", encoding="utf-8")
+    assert hook_selects(hook, name)
     assert tags_from_path(str(path)) & set(hook["types_or"])
-    assert not re.search(hook["files"], "a.d.json") and not re.search(hook["files"], "a.json")
+
+
+@pytest.mark.parametrize("name", NOT_READ)
+def test_the_hook_leaves_out_files_no_rule_reads(name):
+    from linter.discovery import MANIFEST_NAMES, is_source_name
+    from linter.files.kinds import project_file_kind
+
+    (hook,) = [h for h in yaml_hooks() if h["id"] == "loadlint"]
+    base = name.rsplit("/", 1)[-1]
+    assert not (is_source_name(base) or project_file_kind(base) is not None or base in MANIFEST_NAMES)
+    assert not hook_selects(hook, name)
+
+
+DEPLOY_FILES = {
+    "package.json": (
+        '{"name": "app", "scripts": {"build": "prisma db push --accept-data-loss && next build"}, '
+        '"dependencies": {"next": "14.2.0", "@prisma/client": "^5.0.0"}}\n'
+    ),
+    "prisma/schema.prisma": (
+        'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n\n'
+        "model User {\n  id    String @id @default(cuid())\n  posts Post[]\n}\n\n"
+        "model Post {\n  id       String @id @default(cuid())\n  author   User   @relation(fields: [authorId], references: [id])\n"
+        "  authorId String\n}\n"
+    ),
+    "Dockerfile": "FROM node:20-slim\nCOPY . .\nRUN npx prisma db push\nCMD [\"npm\", \"start\"]\n",
+    "src/types.d.ts": "declare const build: string;\n",
+    # A query by the foreign key: the schema's missing index then matters.
+    "src/posts.js": (
+        "const { prisma } = require('./lib/prisma');\n\n"
+        "module.exports = { postsBy: (authorId) => prisma.post.findMany({ where: { authorId }, take: 20 }) };\n"
+    ),
+}
+
+
+def test_try_repo_refuses_a_commit_that_pushes_the_schema_on_deploy(tmp_path, env, hook_repo):
+    """The files rules read beside the code: a build script, a schema, a Dockerfile; a `.d.ts` passes silently."""
+    app = make_app(tmp_path / "app", env)
+    for rel, content in DEPLOY_FILES.items():
+        (app / rel).parent.mkdir(parents=True, exist_ok=True)
+        stage(app, env, rel, content)
+    refused = sh(env, app, str(PRE_COMMIT), "try-repo", str(hook_repo), "loadlint", "--verbose", check=False)
+    output = refused.stdout + refused.stderr
+    assert refused.returncode == 1, output
+    assert "package.json:1:" in output and "`prisma db push --accept-data-loss` drops whatever data" in output
+    assert "Dockerfile:3:9: warning prisma/db-push-in-deploy" in output
+    assert "prisma/schema.prisma:14:3: warning prisma/missing-relation-index" in output
+    assert "types.d.ts" not in output
+
+
+def test_a_named_declaration_file_is_skipped_without_a_notice(tmp_path):
+    from click.testing import CliRunner
+
+    from linter.cli import main
+
+    (tmp_path / "package.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "types.d.ts").write_text("declare const x: number;\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", "--format", "json", str(tmp_path / "types.d.ts")])
+    assert result.exit_code == 0, result.output
+    assert "types.d.ts" not in result.output

@@ -32,7 +32,13 @@ _WRAPPED_VALUE_TYPES = frozenset({"call_expression", "object", "class"})
 
 
 def file_flow(file: "FileContext", spec: FlowSpec) -> "FileFlow":
-    return file.memo(("flow", spec.name), lambda: FileFlow(file, spec))
+    return file.memo(("flow", spec.name, file.rule_instance), lambda: FileFlow(file, spec))
+
+
+def kept_summary(file: "FileContext", spec: FlowSpec, instance: str) -> FlowSummary | None:
+    """The summary of the sinks the rule instance `instance` kept in the file, if it asked for its flows."""
+    flows = file.memo(("flow", spec.name, instance), lambda: None)
+    return flows.summary(instance) if flows is not None else None
 
 
 def top_level_value(file: "FileContext", local: str) -> Node | None:
@@ -105,11 +111,11 @@ class FileFlow:
             return None
         return Origin(call=symbol.callee, arguments=tuple(arguments), path=symbol.path, checks=checks, steps=steps)
 
-    def summary(self) -> FlowSummary:
+    def summary(self, instance: str = "") -> FlowSummary:
         """What every run keeps of the file: its sinks whose values come from beyond it. What a file passes to
         other functions and what they return is asked for on demand (`call_edges`, `returns`), by the project
         phase, of the few files on a path to a sink."""
-        return FlowSummary(spec=self.spec.name, sinks=list(self._sinks))
+        return FlowSummary(spec=self.spec.name, sinks=list(self._sinks), instance=instance)
     # calls into other modules ----------------------------------------------------------------------------
 
     def call_edges(self, wanted: Callable[[Callee], bool]) -> list[CallEdge]:

@@ -71,6 +71,7 @@ class _Pending:
 
 
 def cross_file_reaches(project: "ProjectIndex", spec: FlowSpec) -> list[Reach]:
+    """The flows across modules that end at a sink of a file the run reports (the others are never read)."""
     return project.memo(("flow.reaches", spec.name), lambda: _Join(project, spec).run())
 
 
@@ -93,7 +94,10 @@ class _Join:
                 seen.add(key)
                 queue.append((target, pending, depth))
 
+        reported = self.project.reported_paths
         for path, summary in sorted(self.summaries.items()):
+            if path not in reported:  # a run reads the whole repository, and reports a few files of it
+                continue
             for sink in summary.sinks:
                 origin = sink.origin
                 checks = tuple((path, c) for c in origin.checks)

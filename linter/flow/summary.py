@@ -165,14 +165,15 @@ class FlowSummary:
 
     spec: str
     sinks: list[SinkRecord] = field(default_factory=list)
+    instance: str = ""  # the instance of the rule that kept the sinks (`Rule.instance`)
 
     def is_empty(self) -> bool:
         return not self.sinks
 
     def to_data(self) -> list:
-        return [self.spec, [r.to_data() for r in self.sinks]]
+        return [self.spec, [r.to_data() for r in self.sinks], self.instance]
 
     @classmethod
     def from_data(cls, data: list) -> "FlowSummary":
-        spec, sinks = data
-        return cls(spec=_text(spec), sinks=[SinkRecord.from_data(r) for r in sinks])
+        spec, sinks, instance = data
+        return cls(spec=_text(spec), sinks=[SinkRecord.from_data(r) for r in sinks], instance=_text(instance))

@@ -47,6 +47,8 @@ def finding_command(finding: Finding) -> str:
 def notice_command(notice: Notice) -> str:
     """Return the workflow command that reports `notice`, tied to its file when it has one."""
     properties = {"file": notice.path} if notice.path else {}
+    if notice.path and notice.span is not None:
+        properties.update(line=str(notice.span.start_line), col=str(notice.span.start_column))
     return _command(notice.level.github_command, properties, notice.message)
 
 

@@ -62,4 +62,7 @@ def _span(span: Span) -> dict[str, int]:
 
 
 def _notice(notice: Notice) -> dict[str, Any]:
-    return {"level": notice.level.value, "message": notice.message, "path": notice.path}
+    found = {"level": notice.level.value, "message": notice.message, "path": notice.path}
+    if notice.span is not None:
+        found["span"] = notice.span.model_dump()
+    return found

@@ -244,7 +244,7 @@ def _invocation(notices: tuple[Notice, ...], succeeded: bool) -> sarif_om.Invoca
             sarif_om.Notification,
             message=_message(notice.message),
             level=notice.level.sarif,
-            locations=[_location(notice.path, None)] if notice.path else None,
+            locations=[_location(notice.path, notice.span)] if notice.path else None,
         )
         for notice in sorted(notices, key=lambda n: n.sort_key)
     ]

@@ -97,8 +97,9 @@ def headline(finding: Finding) -> Text:
 
 
 def notice_lines(notice: Notice, width: int) -> list[Text]:
-    """`level: path: message`, wrapped."""
-    where = f"{printable(notice.path)}: " if notice.path else ""
+    """`level: path[:line:col]: message`, wrapped."""
+    position = f":{notice.span.start_line}:{notice.span.start_column}" if notice.path and notice.span else ""
+    where = f"{printable(notice.path)}{position}: " if notice.path else ""
     prefix = Text.assemble((notice.level.value, "bold cyan"), f": {where}")
     return wrapped(prefix, printable(notice.message), width, MESSAGE_INDENT)
 

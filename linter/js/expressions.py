@@ -49,9 +49,19 @@ def member_object(node: Node) -> Node | None:
 
 
 def callee(call: Node) -> Node | None:
-    """The function of a call or the constructor of a `new`, unwrapped."""
+    """The function of a call or the constructor of a `new`, unwrapped. The TypeScript grammar reads
+    `await NestFactory.create<App>(…)` as a call of `(await NestFactory.create)`: the function is then the
+    awaited expression."""
     field = "constructor" if call.type == "new_expression" else "function"
-    return unwrap(call.child_by_field_name(field))
+    function = unwrap(call.child_by_field_name(field))
+    if (
+        function is not None
+        and function.type == "await_expression"
+        and function.named_children
+        and call.child_by_field_name("type_arguments") is not None
+    ):
+        return unwrap(function.named_children[-1])
+    return function
 
 
 def arguments_of(call: Node) -> list[Node]:

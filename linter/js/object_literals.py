@@ -10,6 +10,7 @@ hold anything.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 
 from linter.js.static_values import const_initializer
@@ -88,7 +89,15 @@ def entry(obj: Node, key: str) -> Lookup:
 
 def _written_into(name: str, source: bytes) -> bool:
     """Whether the file assigns a property of `name` or hands it to `Object.assign` as the target."""
-    escaped = re.escape(name).encode()
-    member_write = rb"(?<![\w$.])" + escaped + rb"\s*(?:\??\.\s*[\w$]+|\[[^\]]*\])\s*(?:=(?!=)|\?\?=|\|\|=)"
-    assign = rb"Object\.assign\(\s*" + escaped + rb"\b"
-    return re.search(member_write, source) is not None or re.search(assign, source) is not None
+    return name.encode() in _written_names(source)
+
+
+_MEMBER_WRITE = re.compile(rb"(?<![\w$.])([\w$]+)\s*(?:\??\.\s*[\w$]+|\[[^\]]*\])\s*(?:=(?!=)|\?\?=|\|\|=)")
+_ASSIGN_TARGET = re.compile(rb"Object\.assign\(\s*([\w$]+)\b")
+
+
+@lru_cache(maxsize=8)
+def _written_names(source: bytes) -> frozenset[bytes]:
+    """Every name the file assigns a property of, or hands to `Object.assign` as the target: one pass over the
+    text, whatever the number of names looked up."""
+    return frozenset(m.group(1) for pattern in (_MEMBER_WRITE, _ASSIGN_TARGET) for m in pattern.finditer(source))

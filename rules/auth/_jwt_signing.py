@@ -187,6 +187,24 @@ def exp_claim_lifetime(value: Node | None) -> Lifetime:
     return Lifetime("unknown", node=value)
 
 
+def milliseconds_issued_at(payload: Node | None) -> Node | None:
+    """The value of an `iat` claim read from a millisecond clock (`iat: Date.now()`, `iat: now.getTime()`, or a
+    `const` set to one), which JWT readers take as seconds."""
+    node = unwrap(payload)
+    if node is None or node.type != "object":
+        return None
+    issued = option(node, "iat")
+    if issued.state != "value" or issued.node is None:
+        return None
+    value = unwrap(issued.node)
+    if value is not None and value.type == "identifier":
+        value = const_initializer(value) or value
+    clock = text(value)
+    if _NOW_MILLISECONDS.search(clock) and not _NOW_SECONDS.search(clock):
+        return issued.node
+    return None
+
+
 def jose_sign_chain(new: Node, file: "FileContext") -> SignCall | None:
     """`new SignJWT(payload).setProtectedHeader(…).setExpirationTime('2h').sign(key)` with SignJWT from jose:
     the whole chain up to `.sign(…)`. None when it is not SignJWT or the chain is not written in one expression

@@ -16,17 +16,27 @@ The rule reports:
   the `ms` format (a string of digits alone is milliseconds), `60 * 60 * 24 * 30` is worked out, and so are
   constants of the same file;
 - an `exp` claim computed from `Date.now()` without dividing by 1000: `exp` is in seconds, so such a token
-  expires tens of thousands of years from now.
+  expires tens of thousands of years from now;
+- an `iat` claim set from `Date.now()`, whatever the token is for: jsonwebtoken computes `exp` from it, so
+  `expiresIn: '15m'` lands thousands of years away, and `maxAge` checks never fail;
+- a refresh token signed with no expiry at all (its lifetime, however long, is not judged).
 
 It stays quiet when the code does not fix the lifetime (`expiresIn: process.env.JWT_EXPIRES_IN`, a fallback
 such as `process.env.JWT_EXPIRES_IN || '7d'`, a parameter, an options object from another file or built with a
 spread): the deployment or the caller decides. A NestJS or Fastify call without a lifetime is left alone (the
 module's defaults may set one), and so is a token without `exp` when the payload carries a time the app checks
-itself (`expiresAt`, `createdAt`, `iat`) or the same file verifies with jsonwebtoken's `maxAge`. Tokens named for
-something else than keeping a user signed in (by the variable or property they go to, a `type`/`purpose` in the
-payload, the `case 'refresh':` they are issued in, the function or class issuing them: a refresh token, an
-invitation, an email verification or password reset link, an unsubscribe link, an API key, an OAuth `state`) are
-not judged, and test code is skipped.
+itself (`expiresAt`, `createdAt`, `iat`) or the same file verifies with jsonwebtoken's `maxAge`. A NestJS
+module's default lifetime is reported only when the module (or a provider or controller it imports) signs an
+access token that relies on it.
+
+Only tokens that keep a user signed in are judged, by what the token grants and where it goes before any name:
+a payload that names no user (`{ trackId }`, `{ documentId, exp }`) grants what it names; a token put into a
+URL (`` `${origin}/stream/${token}` ``, `?token=`, `url.searchParams.set('sig', …)`) is a link to one thing,
+such as a file to download for a day or two; a token for an account anyone may use (`{ sub: DEMO_USER_ID }`)
+protects nothing. Then by the names around it: the variable or property it goes to, a `type`/`purpose` in the
+payload, the `case 'refresh':` it is issued in, the function or class issuing it (a refresh token, an
+invitation, an email verification or password reset link, an unsubscribe link, an API key, an OAuth `state`).
+Test code is skipped.
 
 ## Example
 ```js
@@ -85,6 +95,7 @@ from linter.rules.auth._jwt_signing import (
     configured_sign_options,
     expires_in_lifetime,
     jose_sign_chain,
+    milliseconds_issued_at,
     sign_call,
 )
 from linter.rules.auth._jwt_verification import verifies_with_max_age
@@ -93,7 +104,8 @@ from linter.rules.auth._token_purpose import token_purpose
 from linter.js.units import describe_seconds, ms_seconds
 from linter.model import Finding, Level, Precision
 from linter.paths import is_test_support_path
-from linter.rule import Match, Rule, RuleOptions
+from linter.project import ProjectIndex
+from linter.rule import Fact, Match, Rule, RuleOptions, facts_of
 
 _MESSAGES_NONE = {
     "jsonwebtoken": "gets no `expiresIn` option and its payload no `exp` claim",
@@ -147,7 +159,7 @@ class JwtNoExpiry(Rule):
 """
     Options = JwtNoExpiryOptions
 
-    def check(self, match: Match, file: FileContext) -> Iterator[Finding]:
+    def check(self, match: Match, file: FileContext) -> Iterator[Finding | Fact]:
         if is_test_support_path(file.path):
             return
         new = match.get("new")
@@ -156,21 +168,45 @@ class JwtNoExpiry(Rule):
         else:
             yield from self._check_defaults(match["call"], file)
             sign = sign_call(match["call"], file)
-        if sign is None or token_purpose(sign.call, sign.payload) != "access":
+        if sign is None:
             return
-        finding = self._judge(sign, file)
+        issued_at = milliseconds_issued_at(sign.payload)
+        if issued_at is not None:
+            yield file.report(
+                self,
+                issued_at,
+                "`iat` is set from a millisecond clock but JWT readers take it as seconds, so every time computed "
+                "from it is wrong: jsonwebtoken adds `expiresIn` to it, putting `exp` thousands of years away, and "
+                "`maxAge` checks never fail; use `Math.floor(Date.now() / 1000)` or leave `iat` to the library.",
+            )
+        purpose = token_purpose(sign.call, sign.payload)
+        if purpose == "other":
+            return
+        if sign.library == "@nestjs/jwt" and sign.lifetime.state == "none" and purpose == "access":
+            yield file.fact(self, "module-signs", sign.call)  # the module's default lifetime applies here
+        finding = self._judge(sign, file, refresh=purpose == "refresh")
         if finding is not None:
             yield finding
 
-    def _judge(self, sign: SignCall, file: FileContext) -> Finding | None:
+    def _judge(self, sign: SignCall, file: FileContext, refresh: bool = False) -> Finding | None:
         lifetime = sign.lifetime
         if lifetime.state == "none" and not sign.has_defaults and not verifies_with_max_age(file):
+            if refresh:
+                return file.report(
+                    self,
+                    sign.call,
+                    f"This refresh token never expires: {_call_name(sign)} {_MESSAGES_NONE[sign.library]}, so a "
+                    "stolen one mints new access tokens forever, long after a password change; give it a lifetime "
+                    "(`expiresIn: '30d'`) and replace it on every use.",
+                )
             return file.report(
                 self,
                 sign.call,
                 f"This token never expires: {_call_name(sign)} {_MESSAGES_NONE[sign.library]}, so a leaked token "
                 "works forever; give it a short lifetime (`expiresIn: '15m'` … `'24h'`) and renew it.",
             )
+        if refresh:
+            return None  # a refresh token lives for weeks on purpose: its maximum is not this rule's
         if lifetime.state == "milliseconds-exp" and lifetime.node is not None:
             return file.report(
                 self,
@@ -205,7 +241,7 @@ class JwtNoExpiry(Rule):
             related=related,
         )
 
-    def _check_defaults(self, call, file: FileContext) -> Iterator[Finding]:
+    def _check_defaults(self, call, file: FileContext) -> Iterator[Finding | Fact]:
         configured = configured_sign_options(call, file)
         if configured is None:
             return
@@ -216,8 +252,23 @@ class JwtNoExpiry(Rule):
         owner = "module" if library == "@nestjs/jwt" else "plugin"
         where = f"Every token this {owner} signs by default"
         finding = self._too_long(expires_in_lifetime(expires_in.node), file, where)
-        if finding is not None:
+        if finding is None:
+            return
+        if library != "@nestjs/jwt":
             yield finding
+            return
+        # A Nest module's default applies to what its providers sign: judged once the project is known.
+        yield file.fact(self, "module-default", expires_in.node, message=finding.message)
+
+    def check_project(self, project: ProjectIndex) -> Iterator[Finding]:
+        """A module's default lifetime is reported where the module (or a file it imports: its providers and
+        controllers) signs an access token that relies on it; a module that signs nothing sets a default for
+        nothing."""
+        signing = {fact.path for fact in facts_of(project, self, "module-signs")}
+        for fact in facts_of(project, self, "module-default"):
+            files = {fact.path} | {target for _, target in project.imports.get(fact.path, ()) if target is not None}
+            if files & signing:
+                yield self.finding(fact.location(), fact.data["message"])
 
 
 def _call_name(sign: SignCall) -> str:

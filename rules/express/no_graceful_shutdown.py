@@ -11,7 +11,8 @@ deploy into a non-event.
 
 The rule reports each `listen()` of an Express app, a Node `http`/`https` server, a Koa or Fastify app, or a
 NestJS app (the app may be created in another module and imported, by a factory, or by a class that keeps it in
-`this.app`) when nothing in its package handles `SIGTERM`, or when the only `SIGTERM` handler logs and exits.
+`this.app`), and each Hono app started on Node by `serve()` of `@hono/node-server`, when nothing in its package
+handles `SIGTERM`, or when the only `SIGTERM` handler logs and exits.
 It counts as handled: `process.on('SIGTERM', …)` / `once` / a loop over `['SIGINT', 'SIGTERM']` anywhere in the
 package or in a module it imports; a graceful-shutdown library (`@godaddy/terminus`, `http-terminator`,
 `stoppable`, `lightship`, `close-with-grace`, `http-graceful-shutdown`, `exit-hook`, …); a call of an imported
@@ -22,7 +23,9 @@ It stays quiet for Next.js apps run by `next start` (Next.js handles `SIGTERM` i
 serverless functions (`serverless-http`, `@vendia/serverless-express`, `@vercel/node`, …), a `listen()` that
 only runs in development (`if (process.env.NODE_ENV !== 'production') app.listen(…)`), servers with nothing to
 drain (no database, cache, queue, session or socket dependency and no route that changes anything: a
-health-check sidecar, a docs server), test code and test-support packages.
+health-check sidecar, a docs server, a server-side rendering front end), test code and test-support packages.
+An app of a monorepo is judged by its own `package.json` and the modules its files import, not by the root
+package's dependencies, which belong to the other apps.
 
 ## Example
 ```js
@@ -71,6 +74,7 @@ from typing import Iterator
 from linter.context import FileContext
 from linter.js.deployment_checks import development_when_true
 from linter.js.expressions import arguments_of, callee, member_object, object_keys, unwrap
+from linter.js.references import resolve_imported
 from linter.rules.express._servers import (
     Imported,
     creation_kind,
@@ -96,7 +100,12 @@ _CLOSE_ADVICE = {
         "call `app.enableShutdownHooks()` before `listen()` so that Nest closes the server and runs its shutdown "
         "hooks on SIGTERM"
     ),
+    "hono": (
+        "keep the server `serve()` returns and on SIGTERM call `server.close()`, let running requests finish"
+        "{prisma} and then exit"
+    ),
 }
+HONO_NODE_SERVER = "@hono/node-server"
 _DEFAULT_ADVICE = "on SIGTERM call `server.close()`, let running requests finish{prisma} and then exit"
 # Facts that show a package takes care of SIGTERM.
 _HANDLING = ("sigterm", "library", "helper", "nest-hooks")
@@ -112,7 +121,7 @@ class NoGracefulShutdown(Rule):
         b"listen", b"SIGTERM", b"express", b"createServer", b"astify", b"koa", b"Koa", b"NestFactory",
         b"enableShutdownHooks", b"shutdown", b"Shutdown", b"grace", b"Grace", b"terminus", b"terminator",
         b"stoppable", b"lightship", b"exit-hook", b"signal-exit", b"serverless", b"/functions", b"-functions",
-        b"@vercel/node", b"drainHttpServer",
+        b"@vercel/node", b"drainHttpServer", b"@hono/node-server",
     )  # fmt: skip
     query = """
 (call_expression
@@ -152,6 +161,15 @@ class NoGracefulShutdown(Rule):
             return file.fact(self, "listen", call, server=None, imported=kind.specifier)
         return file.fact(self, "listen", call, server=kind, imported=None)
 
+    def _hono_serve_fact(self, call: Node, file: FileContext) -> Fact | None:
+        """`serve({ fetch: app.fetch, port })` of `@hono/node-server`: a Hono app started on Node."""
+        imported = resolve_imported(callee(call), file)
+        if imported is None or imported.module != HONO_NODE_SERVER or imported.path != ("serve",):
+            return None
+        if _only_in_development(call) or _ephemeral_port(call) or _closed_in_file(call, None, file):
+            return None
+        return file.fact(self, "listen", call, server="hono", imported=None)
+
     def _file_facts(self, program: Node, file: FileContext) -> Iterator[Fact]:
         library = shutdown_library(file)
         if library is not None:
@@ -161,7 +179,12 @@ class NoGracefulShutdown(Rule):
             yield file.fact(self, "serverless", program, name=adapter)
         created = None
         mutating = False
+        hono = b"@hono/node-server" in file.source
         for node in descendants_of_types(program, ("call_expression", "new_expression")):
+            if hono and node.type == "call_expression":
+                fact = self._hono_serve_fact(node, file)
+                if fact is not None:
+                    yield fact
             if created is None:
                 created = creation_kind(node, file)
                 if created is not None:
@@ -199,10 +222,10 @@ class NoGracefulShutdown(Rule):
             package_key = _package_key(project, listen.path)
             if package_key in serverless_packages or _runs_next_start(project, listen.path):
                 continue
-            if package_key not in mutating_packages and not _has_state(project, listen.path):
-                continue  # A server with nothing to lose (a health-check sidecar, a docs server) may just die
             if package_key not in reachable:
                 reachable[package_key] = _reachable_files(project, package_key)
+            if package_key not in mutating_packages and not _has_state(project, listen.path, reachable[package_key]):
+                continue  # A server with nothing to lose (a health-check sidecar, a docs server) may just die
             handlers = [f for path in sorted(reachable[package_key]) for f in handled_files.get(path, ())]
             if any(not (f.kind == "sigterm" and f.data["exit_only"]) for f in handlers):
                 continue
@@ -210,7 +233,7 @@ class NoGracefulShutdown(Rule):
 
     def _finding(self, project: ProjectIndex, listen: Fact, kind: str, exit_only: list[Fact]) -> Finding:
         prisma = ", disconnect Prisma" if project.depends_on(listen.path, ("@prisma/client",)) else ""
-        advice = _CLOSE_ADVICE.get(kind, _DEFAULT_ADVICE.format(prisma=prisma))
+        advice = _CLOSE_ADVICE.get(kind, _DEFAULT_ADVICE).format(prisma=prisma)
         if exit_only:
             message = (
                 "The SIGTERM handler only logs and exits, so a deploy or restart still cuts off the requests this "
@@ -238,10 +261,27 @@ def _reachable_files(project: ProjectIndex, package_key: str) -> set[str]:
     return own | imported
 
 
-def _has_state(project: ProjectIndex, path: str) -> bool:
-    """The server's packages use a database, cache, queue, session store or sockets (or it is a lone file)."""
-    packages = project.packages_around(path)
-    return not packages or any(is_stateful_package(name) for package in packages for name in package.dependencies)
+def _has_state(project: ProjectIndex, path: str, files: set[str]) -> bool:
+    """The server's own package (an app of a monorepo by its own package.json: the root's dependencies belong to
+    the other apps) depends on a database, cache, queue, session store or sockets, or the package's files and
+    the modules they import import one; a lone file, with no package, counts as stateful."""
+    package = project.package_of(path)
+    if package is None:
+        return True
+    if any(is_stateful_package(name) for name in package.dependencies):
+        return True
+    return any(
+        is_stateful_package(_package_name(specifier))
+        for file in files
+        for specifier in project.specifiers.get(file, ())
+        if not specifier.startswith((".", "/", "#", "~", "@/", "node:"))
+    )
+
+
+def _package_name(specifier: str) -> str:
+    """`@prisma/client/edge` → `@prisma/client`; `pg/lib/x` → `pg`."""
+    parts = specifier.split("/")
+    return "/".join(parts[:2]) if specifier.startswith("@") else parts[0]
 
 
 def _runs_next_start(project: ProjectIndex, path: str) -> bool:

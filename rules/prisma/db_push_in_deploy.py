@@ -17,7 +17,9 @@ and from them the scripts they run (`npm run db:push`, `pnpm --filter db start`)
 (`sh ./start.sh`). It reports the `prisma db push` itself, with the way deployment reaches it. Scripts that
 only developers run (`"db:push": "prisma db push"` called from nowhere, `dev`) are left alone, and so is a push
 in a shell script behind an opt-in flag (`if [ "${PRISMA_DB_PUSH:-0}" = "1" ]`) or in a development-only branch
-(`if [ "$NODE_ENV" != "production" ]`). A push kept as a fallback (`prisma migrate deploy || prisma db push`)
+(`if [ "$NODE_ENV" != "production" ]`), and so is a push to a SQLite file the schema names itself
+(`url = "file:./dev.db"`): that database is a file next to the code, as in a demo or a local tool, where a
+deployment's database would come from the environment. A push kept as a fallback (`prisma migrate deploy || prisma db push`)
 is reported: it runs exactly when a migration has failed.
 
 ## Example
@@ -46,9 +48,11 @@ CMD npx prisma migrate deploy && node src/index.js
 
 from __future__ import annotations
 
+import posixpath
 from typing import Iterator
 
 from linter.rules.prisma._deploy_commands import Reached, prisma_commands_at_deploy
+from linter.rules.prisma._project_schemas import PrismaSchema, project_schemas
 from linter.rules.prisma._shell_commands import off_by_default
 from linter.model import Finding, Level, Precision
 from linter.project import ProjectIndex
@@ -70,6 +74,8 @@ class DbPushInDeploy(Rule):
                 continue
             if any(off_by_default(condition) for condition in reached.conditions):
                 continue  # behind an opt-in flag or a development-only branch of a script
+            if _pushes_to_a_file_in_the_repository(project, reached):
+                continue
             yield self._finding(project, reached)
 
     def _finding(self, project: ProjectIndex, reached: Reached) -> Finding:
@@ -92,3 +98,30 @@ class DbPushInDeploy(Rule):
             step.location(project, f"{step.origin} runs {after.origin}") for step, after in zip(chain, chain[1:])
         ]
         return self.finding(reached.location(project), message, related=related, level=level)
+
+
+def _pushes_to_a_file_in_the_repository(project: ProjectIndex, reached: Reached) -> bool:
+    """Every schema the push may target is SQLite at a file the schema names itself (`url = "file:./dev.db"`):
+    the database is a file next to the code, as in a demo or a local tool, not one a deployment keeps (which
+    would be set from the environment, `url = env("DATABASE_URL")`)."""
+    schemas = _target_schemas(project, reached)
+    return bool(schemas) and all(
+        schema.datasource.provider == "sqlite" and (schema.datasource.url_literal or "").startswith("file:")
+        for schema in schemas
+    )
+
+
+def _target_schemas(project: ProjectIndex, reached: Reached) -> list[PrismaSchema]:
+    """The schemas of the folder the push runs in (`--schema <path>` when given, else the nearest below it)."""
+    folder = reached.written_in.folder
+    arguments = reached.command.arguments
+    schemas = project_schemas(project)
+    for flag, value in zip(arguments, arguments[1:]):
+        if flag == "--schema":
+            wanted = posixpath.normpath(posixpath.join(folder, value))
+            return [s for s in schemas if s.root == wanted or posixpath.dirname(s.root) == wanted]
+    below = [s for s in schemas if not folder or s.root.startswith(folder + "/")]
+    if not below:
+        return []
+    nearest = min(s.root.count("/") for s in below)
+    return [s for s in below if s.root.count("/") == nearest]

@@ -1,4 +1,4 @@
-"""A relation's foreign key has no index, or a list query filters on it and sorts by a field no index covers.
+"""A foreign key the code looks up (a filter, a read from the parent's side, a parent delete) has no index, or a list query filters on it and sorts by a field no index covers.
 
 ## Why is this bad?
 PostgreSQL, SQLite, SQL Server and CockroachDB do not index a foreign key by themselves, and Prisma does not
@@ -10,13 +10,40 @@ row, until the busiest list endpoint times out. MySQL indexes foreign keys itsel
 
 The rule reports, at its line, a relation scalar field that is not the first field of an `@@index`,
 `@@unique`, `@@id`, `@id` or `@unique` of its model (for a composite key, the fields must lead an index
-together). It reads every `.prisma` file: single-file schemas and multi-file schemas (`prisma/schema/*.prisma`)
-alike, taking the provider from the `datasource` block.
+together, or one of them must lead an index and reference a unique parent field on its own, such as an `id`
+filled with `uuid()`), when the code of the project makes the database look the key up:
+- it filters or sorts by the key: `where: { userId }`, through the relation (`where: { user: { email } }`) or
+  from the parent's side (`where: { posts: { some: … } }`), with the `where` written in the call, built in a
+  variable of the file (`where.userId = …`, a `Prisma.PostWhereInput`) or returned by a function of the file;
+- it reads the relation from the parent's side: `include` / `select` / `_count` of the back-relation, at any
+  depth, the fluent `findUnique(…).posts()`, a Pothos `t.relation('posts')`, or the GraphQL resolvers the
+  `typegraphql-prisma` generator writes for every relation;
+- it writes the children through the parent (`data: { posts: { deleteMany: … } }`);
+- it deletes parent rows (`delete`, or `deleteMany` with a filter), directly or through an `onDelete: Cascade`
+  from a grandparent, or changes the parent field the key references: each delete or change then scans the
+  table for the children to cascade, clear or refuse. The cost is paid once per deleted parent, which the
+  message says.
 
-As a note, it also reports a list query of the code that filters on a foreign key and sorts by another field,
-`findMany({ where: { userId }, orderBy: { createdAt: 'desc' } })`, when no index of the model starts with
-the filtered fields followed by the sorted one (`@@index([userId, createdAt])`): with only `@@index([userId])`
-the database still reads all of the user's rows and sorts them on every request.
+The message names the first such use and points at it. A filter that also pins a unique key of the model
+(`where: { id, jobId }`) or the fields an index holds before the key (`@@unique([accountId, jobId])` with
+`where: { accountId, jobId }`) uses that index and does not count, and neither do queries in tests, seeds and
+migrations, nor a `deleteMany()` that empties a whole table (the reset of a demo or a test). Schema files
+written from others are skipped, and findings go to the source: the copy `prisma generate` writes into the
+client's output folder, a file whose header says it is generated or not to be edited (merge tools,
+migration snapshots), and a merged schema whose models all come from parts below it. It reads every
+`.prisma` file: single-file and multi-file schemas (`prisma/schema/*.prisma`) alike, taking the provider from
+the `datasource` block. When the run holds no Prisma query at all (a schema linted without the code that
+uses it), it cannot tell and reports every unindexed key.
+
+As a note, it also reports a paginated list query that filters on a foreign key and sorts by another field,
+`findMany({ where: { userId }, orderBy: { createdAt: 'desc' }, take: 20 })`, when no index of the model starts
+with the filtered fields followed by the sorted one (`@@index([userId, createdAt])`): when no index starts with
+the filter at all, the query reads the whole table; when one does (`@@index([userId])`), the database reads
+all of the user's rows and sorts them on every request, which matters only when a parent's rows grow without
+bound, so the note is then given for tables that record what happens (the model's last word is `Message`,
+`Event`, `Log`, `Execution`, `Run`, `Result`, `Notification`, `Activity`, `History`, …) and left out for the
+few rows people create per parent (a user's accounts, a workspace's members). Queries under a `debug/`
+folder (support pages) and in scripts are left alone.
 
 A model that is small by design can keep its unindexed relation with
 `/// loadlint-ignore prisma/missing-relation-index -- <reason>` on the line before the field.
@@ -63,6 +90,15 @@ model Lead {
 }
 ```
 
+## Options
+- `for-all-relations` (default `false`): also report the unindexed foreign keys no query uses yet, as notes
+  (prisma-lint's `forAllRelations`): for a schema whose code lives elsewhere, or to index ahead of the code.
+
+```toml
+[rules."prisma/missing-relation-index"]
+for-all-relations = true
+```
+
 ## References
 - Prisma docs: Relation mode, indexes — https://www.prisma.io/docs/orm/prisma-schema/data-model/relations/relation-mode#indexes
 - Prisma docs: Indexes — https://www.prisma.io/docs/orm/prisma-schema/data-model/indexes
@@ -71,10 +107,11 @@ model Lead {
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from typing import Iterator
 
-import pathspec
+from pydantic import StrictBool
 
 from linter.context import FileContext
 from linter.rules.prisma._schema_parser import Block, Field
@@ -88,17 +125,48 @@ from linter.rules.prisma._project_schemas import (
     unique_field_sets,
 )
 from linter.rules.prisma._queries import list_query
-from linter.model import Finding, Level, Precision
+from linter.rules.prisma._query_facts import PrismaQuery, prisma_queries, query_sites, says_nothing, typed_object
+from linter.rules.prisma._relation_usage import (
+    KINDS,
+    Relation,
+    SchemaRelations,
+    Site,
+    Use,
+    UsageCollector,
+    generated_resolver_generators,
+)
+from linter.model import Finding, Level, Location, Precision, Span
+from linter.paths import is_test_support_path
+from linter.positions import LineIndex
 from linter.project import ProjectIndex
-from linter.rule import Fact, Match, Rule, facts_of
+from linter.rule import Fact, Match, Rule, RuleOptions, facts_of
+from linter.syntax import Node
 
 # Databases that index a foreign key only when told to (MySQL does it itself unless relations are emulated).
 UNINDEXED_FOREIGN_KEY_PROVIDERS = frozenset({"postgresql", "postgres", "sqlite", "sqlserver", "cockroachdb"})
 SQL_PROVIDERS = UNINDEXED_FOREIGN_KEY_PROVIDERS | {"mysql"}
 # Seeds, migrations and scripts run once: their queries are not the hot paths an index is for.
-_ONE_SHOT_PATHS = pathspec.GitIgnoreSpec.from_lines(
-    ["**/scripts/**", "**/script/**", "**/seed.*", "**/seeds/**", "**/seed/**", "**/*.seed.*", "**/migrations/**"]
-)
+_ONE_SHOT_PATHS = re.compile(r"(^|/)(scripts?|seeds?|migrations)/|(^|/)seed\.[^/]*$|\.seed\.[^/]*$")
+# Code whose queries say nothing of what production asks: seeds and migrations fill tables once.
+_NOT_PRODUCTION_PATHS = re.compile(r"(^|/)(seeds?|migrations)/|(^|/)seed\.[^/]*$|\.seed\.[^/]*$")
+# Debug pages for support staff: called a few times a day.
+_DEBUG_PATHS = re.compile(r"(^|/)_{0,2}debug_{0,2}/")
+_FILE_START = Span(start_line=1, start_column=1, end_line=1, end_column=1)
+_QUERY_NAMES = (
+    b"findMany", b"findFirst", b"findUnique", b"deleteMany", b"updateMany", b"Prisma.",
+    b"relatedConnection", b"relationCount", b".relation(",
+)  # fmt: skip
+# `create` is left out: the rows it writes say nothing about lookups (its rare `include` is read when the file
+# passes for another query).
+_COMMON_CALL = re.compile(rb"\.(?:delete|update|upsert|count|aggregate|groupBy)\(\s*\{")
+GENERATED_IDENTIFIERS = frozenset({"uuid", "cuid", "autoincrement", "nanoid", "ulid", "dbgenerated"})
+# Tables whose rows record things that happen (the last word of the model's name): they grow with use, so
+# sorting one parent's rows in memory gets slower every week even behind an index on the parent's key.
+GROWING_TABLE_WORDS = frozenset(
+    {"message", "event", "log", "execution", "run", "result", "notification", "memory", "history", "activity",
+     "audit", "response", "submission", "view", "visit", "click", "impression", "display", "trace", "span",
+     "metric", "ping", "delivery", "attempt", "entry", "transaction"}
+)  # fmt: skip
 DATABASE_NAMES = {
     "postgresql": "PostgreSQL",
     "postgres": "PostgreSQL",
@@ -107,6 +175,21 @@ DATABASE_NAMES = {
     "cockroachdb": "CockroachDB",
     "mysql": "MySQL",
 }
+_CONSEQUENCES = {
+    "filter": ", and each such query reads the whole `{child}` table",
+    "order": ", and each such query reads the whole `{child}` table",
+    "read": ", and each such read scans the `{child}` table for the parent's rows",
+    "write": ", which finds the `{child}` rows by scanning the table",
+    "delete": ", and each delete scans the `{child}` table for the rows that reference the parent",
+    "key-update": ", and each change scans the `{child}` table for the rows that reference the parent",
+    "resolvers": ", and each time a query asks for the relation the `{child}` table is scanned",
+}
+
+
+class MissingRelationIndexOptions(RuleOptions):
+    # Report every unindexed foreign key, as a note when no query of the project uses it (prisma-lint's
+    # `forAllRelations`).
+    for_all_relations: StrictBool = False
 
 
 class MissingRelationIndex(Rule):
@@ -116,23 +199,48 @@ class MissingRelationIndex(Rule):
     other_levels = {Level.NOTE: "a list query that filters on a foreign key and sorts by a field no index covers"}
     precision = Precision.HIGH
     tags = ("prisma", "performance", "database")
-    needles = (b"findMany",)
-    query = """
-(call_expression
-  function: (member_expression property: (property_identifier) @method (#eq? @method "findMany"))) @call
-"""
+    # The calls are found by their names in the file's bytes (`query_sites`): much cheaper than a query
+    # matching every method call of the file.
+    query = "(program) @program"
+    Options = MissingRelationIndexOptions
+
+    def may_report_in(self, source: bytes) -> bool:
+        # Names only Prisma uses, or a common method name called with an object literal (`.delete({ where })`);
+        # no `needles`: these few tests cost less than scanning for every common name first.
+        return any(name in source for name in _QUERY_NAMES) or bool(_COMMON_CALL.search(source))
 
     def check(self, match: Match, file: FileContext) -> Iterator[Fact]:
-        if file.is_test or _ONE_SHOT_PATHS.match_file(file.path):
+        if is_test_support_path(file.path) or _NOT_PRODUCTION_PATHS.search(file.path):
             return
-        shape = list_query(match["call"])
+        list_queries = not (_ONE_SHOT_PATHS.search(file.path) or _DEBUG_PATHS.search(file.path))
+        queries: list[list] = []  # [start byte, end byte, PrismaQuery data]
+        seen = False
+        for kind, node in query_sites(file):
+            if kind == "typed":
+                query = typed_object(node, file)
+                if query is not None:
+                    queries.append([node.start_byte, node.end_byte, query.to_data()])
+                continue
+            for anchor, query in prisma_queries(node, file):
+                seen = True
+                if not says_nothing(query):
+                    queries.append([anchor.start_byte, anchor.end_byte, query.to_data()])
+            if list_queries:
+                yield from self._list_query(node, file)
+        if queries or seen:
+            # One fact for the file (also when its queries only read by primary key: the run has seen Prisma
+            # code); the queries keep byte offsets, made positions only for the few a finding names.
+            yield Fact(rule_id=self.id, kind="queries", path=file.path, span=_FILE_START, data={"queries": queries})
+
+    def _list_query(self, call: Node, file: FileContext) -> Iterator[Fact]:
+        shape = list_query(call)
         # A paged list is one expected to outgrow sorting in memory; an unpaged one returns every row anyway.
         if shape is None or shape.open_where or not shape.paginated:
             return
         yield file.fact(
             self,
             "list-query",
-            match["call"],
+            call,
             model=shape.model,
             equal=list(shape.equal_fields),
             null=list(shape.null_fields),
@@ -141,26 +249,36 @@ class MissingRelationIndex(Rule):
 
     def check_project(self, project: ProjectIndex) -> Iterator[Finding]:
         schemas = project_schemas(project)
+        usages = _usages(project, self, schemas)
+        # No Prisma query anywhere in the run (a schema linted without its code): usage cannot be told.
+        code_seen = any(True for _ in facts_of(project, self, "queries"))
         for schema in schemas:
             if _foreign_keys_unindexed(schema):
-                yield from self._unindexed_foreign_keys(project, schema)
-        yield from self._unserved_list_queries(project, schemas)
+                yield from self._unindexed_foreign_keys(project, schema, usages[schema.root], code_seen)
+        yield from self._unserved_list_queries(project, schemas, usages)
 
-    def _unindexed_foreign_keys(self, project: ProjectIndex, schema: PrismaSchema) -> Iterator[Finding]:
+    def _unindexed_foreign_keys(
+        self, project: ProjectIndex, schema: PrismaSchema, usage: "_Usage", code_seen: bool
+    ) -> Iterator[Finding]:
         database = DATABASE_NAMES.get(schema.datasource.provider or "", "This database")
         if schema.datasource.provider == "mysql":
             database = 'MySQL with `relationMode = "prisma"`'
-        for model in schema.models():
+        for model in schema.source_models():
             if is_ignored(model.block):
                 continue
             indexes = key_field_lists(model.block)
             # Relations whose keys start with the same field share one finding: one index serves them all.
             by_first_field: dict[str, list[tuple[Field, tuple[str, ...]]]] = defaultdict(list)
             for relation, scalars in relation_fields(model.block):
-                if not _leads_an_index(scalars, indexes):
+                if not _leads_an_index(scalars, indexes) and not _served_by_selective_member(
+                    schema, model, relation, scalars, indexes
+                ):
                     by_first_field[scalars[0]].append((relation, scalars))
             for first, relations in by_first_field.items():
-                yield self._unindexed(project, model, first, relations, database)
+                use = usage.first_use(model.name, [relation for relation, _ in relations])
+                if use is None and code_seen and not self.options.for_all_relations:
+                    continue
+                yield self._unindexed(project, model, first, relations, database, use, code_seen)
 
     def _unindexed(
         self,
@@ -169,16 +287,14 @@ class MissingRelationIndex(Rule):
         first: str,
         relations: list[tuple[Field, tuple[str, ...]]],
         database: str,
+        use: Use | None,
+        code_seen: bool,
     ) -> Finding:
         widest = max((scalars for _, scalars in relations), key=len)
         names = " and ".join(f"`{relation.name}`" for relation, _ in relations)
         plural = "s" if len(relations) > 1 else ""
         key = f"`{model.name}.{first}`" + (f" (with {', '.join(f'`{s}`' for s in widest[1:])})" if widest[1:] else "")
-        message = (
-            f"{key} is the foreign key of relation{plural} {names} but no index starts with it, and {database} "
-            f"does not index foreign keys by itself: every lookup and cascade through it reads the whole table; "
-            f"add `@@index([{', '.join(widest)}])` to `{model.name}`."
-        )
+        index = f"`@@index([{', '.join(widest)}])`"
         relation = relations[0][0]
         anchor = model.block.field(first) or relation
         related = [
@@ -186,14 +302,43 @@ class MissingRelationIndex(Rule):
             for r, _ in relations
             if r is not anchor
         ]
+        if use is None and not code_seen:
+            message = (
+                f"{key} is the foreign key of relation{plural} {names} but no index starts with it, and {database} "
+                f"does not index foreign keys by itself: every lookup by it, read of the relation from the parent's "
+                f"side and delete of a parent reads the whole table; add {index} to `{model.name}` (no code "
+                f"querying the schema was linted, so whether a query uses the key could not be checked)."
+            )
+            return self.finding(project.location(model.path, anchor.start, anchor.end), message, related=related)
+        if use is None:
+            message = (
+                f"{key} is the foreign key of relation{plural} {names} and no index starts with it ({database} "
+                f"does not index foreign keys by itself); no query of the project filters or sorts by it, reads the "
+                f"relation from the parent's side or deletes parent rows yet, so it costs nothing today: add "
+                f"{index} to `{model.name}` before one does."
+            )
+            return self.finding(
+                project.location(model.path, anchor.start, anchor.end), message, related=related, level=Level.NOTE
+            )
+        location = _site_location(project, use.site)
+        where = f"{location.path}:{location.span.start_line}"
+        consequence = _CONSEQUENCES[use.kind].format(child=model.name)
+        message = (
+            f"{key} is the foreign key of relation{plural} {names} but no index starts with it, and {database} "
+            f"does not index foreign keys by itself: the code {use.detail} ({where}){consequence}; "
+            f"add {index} to `{model.name}`."
+        )
+        related.append(location.model_copy(update={"message": "uses the key here"}))
         return self.finding(project.location(model.path, anchor.start, anchor.end), message, related=related)
 
-    def _unserved_list_queries(self, project: ProjectIndex, schemas: list[PrismaSchema]) -> Iterator[Finding]:
+    def _unserved_list_queries(
+        self, project: ProjectIndex, schemas: list[PrismaSchema], usages: dict[str, "_Usage"]
+    ) -> Iterator[Finding]:
         models_by_accessor: dict[str, list[tuple[PrismaSchema, Model]]] = defaultdict(list)
         for schema in schemas:
             if schema.datasource.provider not in SQL_PROVIDERS:
                 continue
-            for model in schema.models():
+            for model in schema.source_models():
                 models_by_accessor[model.name[:1].lower() + model.name[1:]].append((schema, model))
         for fact in facts_of(project, self, "list-query"):
             found = _model_for(project, fact.path, models_by_accessor.get(fact.data["model"], []))
@@ -203,6 +348,8 @@ class MissingRelationIndex(Rule):
             missing = _missing_sort_index(schema, model, fact.data["equal"], fact.data["null"], fact.data["order"])
             if missing is None:
                 continue
+            if _indexed_filter(model, missing[:-1]) and not _grows_with_use(model.name):
+                continue  # one parent's rows, found by an index: few, unless the table logs what happens
             columns = ", ".join(missing)
             filtered = ", ".join(f"`{name}`" for name in missing[:-1])
             message = (
@@ -213,6 +360,86 @@ class MissingRelationIndex(Rule):
             block = model.block
             related = [project.location(model.path, block.name_start, block.name_end, f"model `{model.name}`")]
             yield self.finding(fact.location(), message, related=related, level=Level.NOTE)
+
+
+class _Usage:
+    """How the code of the project uses the foreign keys of one schema."""
+
+    def __init__(self, schema: PrismaSchema) -> None:
+        self.relations = SchemaRelations.of(schema)
+        self.collector = UsageCollector(self.relations)
+        self._uses: dict[Relation, Use] | None = None
+
+    def add(self, model: str, query: PrismaQuery, site: Site) -> None:
+        self.collector.add_query(model, query, site)
+
+    def first_use(self, model: str, fields: list[Field]) -> Use | None:
+        if self._uses is None:
+            self._uses = self.collector.finish()
+        found = [
+            use for relation, use in self._uses.items()
+            if relation.child == model and any(relation.field is f or relation.field.name == f.name for f in fields)
+        ]  # fmt: skip
+        return min(found, key=lambda use: (KINDS.index(use.kind), use.site.path, use.site.start), default=None)
+
+
+def _usages(project: ProjectIndex, rule: Rule, schemas: list[PrismaSchema]) -> dict[str, _Usage]:
+    usages = {schema.root: _Usage(schema) for schema in schemas}
+    by_accessor: dict[str, list[PrismaSchema]] = defaultdict(list)
+    by_name: dict[str, list[PrismaSchema]] = defaultdict(list)
+    for schema in schemas:
+        for model in schema.source_models():
+            by_accessor[model.name[:1].lower() + model.name[1:]].append(schema)
+            by_name[model.name].append(schema)
+    for fact in facts_of(project, rule, "queries"):
+        for record in fact.data.get("queries", ()):
+            try:
+                start, end, data = record
+                query = PrismaQuery.from_data(data)
+            except (KeyError, TypeError, ValueError):
+                continue
+            candidates = (by_name if query.typed else by_accessor).get(query.model, [])
+            for schema in _schemas_for(project, fact.path, candidates):
+                usage = usages[schema.root]
+                model = query.model if query.typed else usage.relations.accessors.get(query.model)
+                if model is not None:
+                    usage.add(model, query, Site(fact.path, start, end))
+    for schema in schemas:
+        for path, start, end, provider in generated_resolver_generators(schema):
+            usages[schema.root].collector.add_generated_resolvers(Site(path, start, end), provider)
+    return usages
+
+
+def _site_location(project: ProjectIndex, site: Site) -> Location:
+    """The position of a query (in a source file) or of a schema's generator block (a project file)."""
+    if site.path in project.other_files:
+        return project.location(site.path, site.start, site.end)
+    lines = project.memo(("prisma.query-lines", site.path), lambda: LineIndex(project.read_js_source(site.path) or b""))
+    return Location(path=site.path, span=lines.span(site.start, site.end))
+
+
+def _schemas_for(project: ProjectIndex, path: str, candidates: list[PrismaSchema]) -> list[PrismaSchema]:
+    """The schemas a query of `path` may run against: the only one with the model, else those of the query's
+    package, else those nearest to it in the folder tree."""
+    unique = list({id(schema): schema for schema in candidates}.values())
+    if len(unique) <= 1:
+        return unique
+    package = project.package_of(path)
+    same = [s for s in unique if package is not None and project.package_of(s.root) == package]
+    if same:
+        return same
+    depth = {id(s): _common_depth(path, s.root) for s in unique}
+    nearest = max(depth.values())
+    return [s for s in unique if depth[id(s)] == nearest]
+
+
+def _common_depth(a: str, b: str) -> int:
+    depth = 0
+    for x, y in zip(a.split("/")[:-1], b.split("/")[:-1]):
+        if x != y:
+            break
+        depth += 1
+    return depth
 
 
 def _foreign_keys_unindexed(schema: PrismaSchema) -> bool:
@@ -226,6 +453,49 @@ def _leads_an_index(scalars: tuple[str, ...], indexes: list[tuple[str, ...]]) ->
     """The foreign key fields are the first fields of some index, in any order among themselves."""
     wanted = set(scalars)
     return any(len(index) >= len(scalars) and set(index[: len(scalars)]) == wanted for index in indexes)
+
+
+def _served_by_selective_member(
+    schema: PrismaSchema, model: Model, relation: Field, scalars: tuple[str, ...], indexes: list[tuple[str, ...]]
+) -> bool:
+    """A composite key one of whose fields references a unique field of the parent on its own, and some index
+    starts with that field: `(accountId, userId) -> Account(id, userId)` with `@@index([accountId])`. The
+    field alone finds the parent's rows, so that index serves every lookup through the key."""
+    if len(scalars) < 2:
+        return False
+    attribute = relation.attribute("relation")
+    references = attribute.argument("references") if attribute is not None else None
+    parent = schema.model(relation.type)
+    if references is None or parent is None or len(references.names()) != len(scalars):
+        return False
+    unique = unique_field_sets(parent.block)
+    leading = {index[0] for index in indexes}
+    return any(
+        (frozenset((referenced,)) in unique or _generated_identifier(parent.block, referenced)) and scalar in leading
+        for scalar, referenced in zip(scalars, references.names())
+    )
+
+
+def _generated_identifier(block: Block, name: str) -> bool:
+    """`id String @default(uuid())`: a column filled with fresh identifiers is unique in practice, even when
+    only a composite key (`@@id([id, userId])`) declares it."""
+    found = block.field(name)
+    default = found.attribute("default") if found is not None else None
+    value = default.argument(None, 0) if default is not None else None
+    return value is not None and value.kind == "call" and value.text in GENERATED_IDENTIFIERS
+
+
+def _grows_with_use(model: str) -> bool:
+    """`ChatMessage`, `MonitorEvent`, `datasetRuns`, `audit_log`: the model's last word names an event."""
+    words = re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", model)
+    last = words[-1].lower() if words else ""
+    singular = {last, last[:-1] if last.endswith("s") else last, last[:-3] + "y" if last.endswith("ies") else last}
+    return bool(GROWING_TABLE_WORDS & singular)
+
+
+def _indexed_filter(model: Model, filtered: tuple[str, ...]) -> bool:
+    """Some index starts with one of the filtered fields: the query reads one parent's rows, not the table."""
+    return any(index[0] in filtered for index in key_field_lists(model.block))
 
 
 def _model_for(

@@ -10,14 +10,18 @@ The rule reports a `findMany()` on a model (`prisma.lead.findMany(...)`) whose a
 inside a request handler (Express, a Next.js route handler, API route or page, or a function of the same file
 they call) that reads a page-like parameter (`page`, `cursor`, `offset`, `skip`) from the request: a
 `findMany()` that pages with `skip` or `cursor` and no `take`, or, when nothing in the handler sets a page size
-at all, its `findMany()` calls.
+at all, its `findMany()` calls. A `findMany()` in a function of another module (a repository's `list(page)`)
+that pages with `skip` or `cursor` and no `take` is reported when a handler passes it the page from the request,
+through as many modules as it takes (the flow engine, `linter.flow`).
 
 It is a note, and deliberately narrow, because most `findMany()` calls without `take` read small, bounded
 sets (a user's settings, the tags of a post), and reporting them all would bury the few that matter. So
 handlers that do not paginate are left alone, and so are a `where` that pins a unique key (`id`, `uuid`,
 `slug`, `email`, `username`) or a list of values (`id: { in: ids }`), lookups next to a list query that has a
-`take`, lookups inside callbacks (`items.map(...)`), and arguments built in another module
-(`findMany(buildArgs(req))`).
+`take`, lookups inside callbacks (`items.map(...)`), arguments built in another module
+(`findMany(buildArgs(req))`), and a full read whose rows feed an aggregate computed in memory
+(`rows.reduce(…)`, `sumBy(rows, …)`, `calculateTotals(rows)`, a loop adding them up): it is not a page, and a
+`take` would make its totals wrong (an `aggregate()` or `groupBy()` in the database would do it cheaper).
 
 ## Example
 ```js
@@ -71,20 +75,29 @@ from typing import Iterator
 
 from linter.context import FileContext
 from linter.flow.file_flow import file_flow
+from linter.flow.project import cross_file_reaches
 from linter.flow.spec import RequestValueSpec
 from linter.flow.tracer import object_literal
-from linter.js.expressions import arguments_of, callee, member_object, object_keys, property_name, unwrap
+from linter.js.expressions import arguments_of, callee, member_object, object_keys, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function, function_body
 from linter.js.invocation import invocation
-from linter.model import Finding, Level, Precision
+from linter.model import Finding, Level, Location, Precision
 from linter.rule import Match, Rule
 from linter.syntax import Node, descendants_of_types, text
 
-REQUEST_VALUES = RequestValueSpec()
+class PageRequestSpec(RequestValueSpec):
+    """Any value the client sent, for the page a `findMany()` skips to."""
+
+    name = "page-request"
+
+PAGE_REQUESTS = PageRequestSpec()
 
 PAGE_PARAMETER = re.compile(r"^(page(Number|No|Num|Index)?|cursor|offset|skip)$", re.IGNORECASE)
 UNIQUE_KEYS = frozenset({"id", "_id", "uuid", "slug", "email", "username"})
 SIZE_OPTIONS = frozenset({"take", "limit"})
+AGGREGATE_METHODS = frozenset({"reduce", "reduceRight"})
+# Helpers named for an aggregate: `sumBy(rows, …)`, `calculateTotals(rows)`, `countBy(rows, …)`.
+AGGREGATE_CALLEE = re.compile(r"sum|total|count|average|avg|aggregate|tally", re.I)
 
 
 class UnboundedFindMany(Rule):
@@ -94,6 +107,7 @@ class UnboundedFindMany(Rule):
     precision = Precision.MEDIUM
     tags = ("prisma", "performance", "reliability", "pagination", "external/cwe/cwe-770")
     needles = (b"findMany",)
+    flow_spec = PAGE_REQUESTS
     query = """
 (call_expression
   function: (member_expression property: (property_identifier) @method (#eq? @method "findMany"))) @call
@@ -116,13 +130,16 @@ class UnboundedFindMany(Rule):
             return
         run = invocation(call, file.path, file.root)
         if not run.per_request or run.function is None:
+            self._keep_for_callers(call, options, file)
             return
         pages = options is not None and ("skip" in object_keys(options) or "cursor" in object_keys(options))
         if not pages and (_sizes_a_query(run.function) or enclosing_function(call) != run.function):
             return  # a lookup next to the handler's sized list query, or inside a callback of it
-        page = _page_parameter_read(run.function, file_flow(file, REQUEST_VALUES))
+        page = _page_parameter_read(run.function, file_flow(file, PAGE_REQUESTS))
         if page is None:
             return
+        if _feeds_an_aggregate(call, run.function):
+            return  # a full read for totals computed in memory: a page size would make them wrong
         node, flow = page
         param = flow.input.param
         message = (
@@ -131,6 +148,87 @@ class UnboundedFindMany(Rule):
         )
         related = [file.location(node, f"`{param}` comes from {flow.input.origin}")]
         yield file.report(self, callee(call), message, related=related)
+
+
+    def _keep_for_callers(self, call: Node, options: Node | None, file: FileContext) -> None:
+        """A `findMany()` that pages with `skip` or `cursor` in a function other modules call (a repository's
+        `list(page)`): the project phase finds the callers that pass a page from the request."""
+        entries = object_keys(options) if options is not None else {}
+        value = entries.get("skip") or entries.get("cursor")
+        function = enclosing_function(call)
+        if value is None or function is None or _feeds_an_aggregate(call, function):
+            return
+        flows = file_flow(file, PAGE_REQUESTS)
+        flow = flows.reach(value)
+        if flow is not None and not flow.is_local:
+            flows.keep(flow, callee(call), "`findMany()` with no `take`")
+
+    def check_project(self, project) -> Iterator[Finding]:
+        for reach in cross_file_reaches(project, PAGE_REQUESTS):
+            param = reach.source.param or ""
+            if reach.sink_path not in project.reported_paths or not PAGE_PARAMETER.match(param):
+                continue
+            where = f" in {reach.source_path}" if reach.source_path != reach.sink_path else ""
+            message = (
+                f"`findMany()` has no `take`, and its `skip` (or `cursor`) comes from `{param}`, {reach.source.origin}"
+                f"{where}: every page returns all the remaining rows; add a `take` (a fixed page size, or a "
+                f"capped one from the request)."
+            )
+            code_flow = [Location(path=hop.path, span=step.span, message=step.note) for hop in reach.hops for step in hop.steps]
+            code_flow.append(Location(path=reach.sink_path, span=reach.sink.anchor, message="`findMany()` has no `take`"))
+            related = [Location(path=code_flow[0].path, span=code_flow[0].span, message=f"`{param}` comes from {reach.source.origin} here")]
+            yield self.finding(Location(path=reach.sink_path, span=reach.sink.anchor), message, related=related, code_flow=code_flow)
+
+
+def _feeds_an_aggregate(call: Node, handler: Node) -> bool:
+    """The rows are summed or reduced in memory (`rows.reduce(…)`, `sumBy(rows, …)`, `calculateTotals(rows)`,
+    `for (const row of rows) total += row.amount`), inline or through the `const` that holds them. (`rows.length`
+    is not one: it is as often an emptiness test as a count.)"""
+    node = outermost(call)
+    while node.parent is not None and node.parent.type in ("await_expression", "parenthesized_expression"):
+        node = outermost(node.parent)
+    uses = [node]
+    parent = node.parent
+    if parent is not None and parent.type == "variable_declarator":
+        name = parent.child_by_field_name("name")
+        if name is not None and name.type == "identifier":
+            uses = [n for n in descendants_of_types(handler, ("identifier", "shorthand_property_identifier"))
+                    if text(n) == text(name) and n != name]  # fmt: skip
+    return any(_aggregated(use) for use in uses)
+
+
+def _aggregated(use: Node) -> bool:
+    node = use
+    while node.parent is not None:
+        parent = node.parent
+        if parent.type == "member_expression" and parent.child_by_field_name("object") == node:
+            method = property_name(parent)
+            if method in AGGREGATE_METHODS:
+                return True
+            node = parent
+        elif parent.type == "call_expression" and parent.child_by_field_name("function") == node:
+            node = parent  # `rows.map(…)` … `.reduce(…)`
+        elif parent.type in ("parenthesized_expression", "await_expression", "non_null_expression"):
+            node = parent
+        else:
+            break
+    parent = node.parent
+    if parent is not None and parent.type == "arguments":
+        function = callee(parent.parent)
+        name = property_name(function) if function is not None and function.type == "member_expression" else text(function)
+        if name and AGGREGATE_CALLEE.search(name):
+            return True
+        if property_name(function) == "forEach":
+            return False
+    if parent is not None and parent.type == "for_in_statement" and parent.child_by_field_name("right") == node:
+        body = parent.child_by_field_name("body")
+        return body is not None and any(
+            n.type == "augmented_assignment_expression" for n in descendants_of_types(body, ("augmented_assignment_expression",))
+        )
+    if parent is not None and parent.type == "member_expression" and property_name(parent) == "forEach":
+        call = parent.parent
+        return call is not None and bool(descendants_of_types(call, ("augmented_assignment_expression",)))
+    return False
 
 
 def _unbounded(options: Node) -> bool:

@@ -1,0 +1,66 @@
+"""Which config applies to each file: the nearest config file above it, up to the root, as Ruff does (the root's
+own config, or the defaults, when no folder between has one), or, for every file, the one named with --config.
+
+A nested config replaces the one above it for its folder; nothing is inherited. Every config a run meets is
+read whole and checked, so a broken one stops the run (exit 2) whatever paths were given: a file's findings
+never depend on which other files were linted with it.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from pathlib import Path
+
+from linter.config import Config, config_file_in, load_config
+
+
+class ConfigTree:
+    def __init__(self, root: Path, named: Config | None = None) -> None:
+        self.root = root
+        self._named = named
+        self._by_folder: dict[str, Config] = {}
+        self._configs: list[Config] = [named] if named is not None else []
+
+    def for_path(self, path: str) -> Config:
+        """The config of a file, by its path relative to the root."""
+        return self.for_folder(posixpath.dirname(path))
+
+    def for_folder(self, folder: str) -> Config:
+        """The config of a folder relative to the root ("" for the root)."""
+        if self._named is not None:
+            return self._named
+        config = self._by_folder.get(folder)
+        if config is not None:
+            return config
+        pending = []
+        current = folder
+        while (config := self._by_folder.get(current)) is None:
+            pending.append(current)
+            if not current:
+                break
+            current = posixpath.dirname(current)
+        for unresolved in reversed(pending):
+            config = self._own(unresolved) or config
+            if config is None:  # the root, without a config of its own
+                config = Config().located(None, self.root)
+                self._configs.append(config)
+            self._by_folder[unresolved] = config
+        return config
+
+    def configs(self) -> list[Config]:
+        """Every config met so far, in the order they were first needed."""
+        return list(self._configs)
+
+    def _own(self, folder: str) -> Config | None:
+        located = config_file_in(self.root / folder if folder else self.root, self.root)
+        if located is None:
+            return None
+        path, kind = located
+        config = load_config(path, kind, display=_display(path, self.root), root=self.root)
+        self._configs.append(config)
+        return config
+
+
+def _display(path: Path, root: Path) -> str:
+    return os.path.relpath(path, root).replace(os.sep, "/")
