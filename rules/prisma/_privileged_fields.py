@@ -7,7 +7,7 @@ the enum holds:
 - privileges: `role`, `roles`, `roleId`, `isAdmin`, `admin`, `superuser`, `isStaff`, `isModerator`,
   `permissions`, `privileges`, `accessLevel`, `userType`, `accountType`;
 - ownership: `userId`, `ownerId`, `authorId`, `creatorId`, `createdById`, `createdBy`, `tenantId`,
-  `organizationId`, `orgId`;
+  `organizationId`, `orgId`, `workspaceId`, `teamId`, `accountId`;
 - money and quotas: `balance` (and `*Balance`), `credits`, `points`, `coins`;
 - plans: `plan`, `planId`, `tier`, `subscriptionStatus`/`Tier`/`Plan`/`Id`, `isPremium`, `isPro`, `isPaid`,
   `stripeCustomerId`, `stripeSubscriptionId`, `stripePriceId`, `trialEndsAt`;
@@ -32,7 +32,8 @@ _PRIVILEGE_WORDS = frozenset({"role", "roles", "admin", "superadmin", "superuser
                               "permissions", "privilege", "privileges"})  # fmt: skip
 _OWNER_FIELDS = frozenset({
     ("user", "id"), ("owner", "id"), ("author", "id"), ("creator", "id"), ("created", "by"), ("created", "by", "id"),
-    ("tenant", "id"), ("organization", "id"), ("organisation", "id"), ("org", "id"), ("owner",),
+    ("tenant", "id"), ("organization", "id"), ("organisation", "id"), ("org", "id"), ("owner",), ("workspace", "id"),
+    ("team", "id"), ("account", "id"),
 })  # fmt: skip
 _EXACT_FIELDS = {
     ("access", "level"): "privileges", ("user", "type"): "privileges", ("account", "type"): "privileges",

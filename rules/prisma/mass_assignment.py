@@ -19,7 +19,7 @@ controller passing `req.body` to a service of another file that writes it).
 
 It reports only models with fields a client must not set, read from the project's Prisma schema: roles and
 permissions (`role`, `isAdmin`, `permissions`), ownership (`userId`, `ownerId`, `authorId`, `tenantId`,
-`organizationId`), balances (`balance`, `credits`, `points`), plans (`plan`, `tier`, `subscriptionStatus`,
+`organizationId`, `workspaceId`), balances (`balance`, `credits`, `points`), plans (`plan`, `tier`, `subscriptionStatus`,
 `stripeCustomerId`), verification and moderation flags (`emailVerified`, `isVerified`, `isBanned`), and any enum
 field with a `@default` whose enum looks like a privilege (`role Role @default(USER)`). A field the code sets
 after the spread (`{ ...req.body, ownerId: session.user.id }`), or takes out before it (`const { role, ...rest }
