@@ -252,3 +252,23 @@ def _expression(source: str, language: str = "typescript") -> tuple[FileContext,
 def test_schemas_that_keep_unknown_keys(source, keeps):
     file, name = _expression(source)
     assert keeps_unknown_keys(name, file) is keeps, text(name)
+
+
+@pytest.mark.parametrize(
+    "signature, is_request",
+    [
+        ("(request: NextRequest)", True),
+        ("(r: AuthRequest, res: Response)", True),
+        ("(event: FastifyRequest)", True),
+        ("(data: IUpdateProductRequest, id: string)", False),
+        ("(payload: CreateUserRequest)", False),
+        ("(body: LoginRequest)", False),
+        ("(r: UpdateUserRequest)", False),
+    ],
+)
+def test_a_parameter_typed_like_a_request_is_one_unless_it_names_a_payload(signature, is_request):
+    from linter.frameworks.request_inputs import _looks_like_request
+
+    tree = parse(f"function handle{signature} {{}}".encode(), "typescript")
+    param = next(n for n in walk(tree.root_node) if n.type == "required_parameter")
+    assert _looks_like_request(param) is is_request

@@ -15,16 +15,17 @@ from dataclasses import dataclass, field
 
 from linter.flow.spec import RequestValueSpec
 from linter.flow.tracer import VALIDATED, Flow
-from linter.frameworks.origins import ACTION_ARGUMENTS, PROCEDURE_INPUT, QUERY_STRING, REQUEST_BODY
+from linter.frameworks.origins import ACTION_ARGUMENTS, ACTION_INPUT, PROCEDURE_INPUT, QUERY_STRING, REQUEST_BODY
 from linter.frameworks.request_inputs import ARGUMENT, PARAMS, VALUE, Input
 from linter.frameworks.validation_schemas import FieldCheck
 from linter.js.bindings import declaration_of
 from linter.js.expressions import arguments_of, callee, key_text, member_object, object_keys, property_name, unwrap
+from linter.js.functions import FUNCTION_TYPES, enclosing_function
 from linter.js.imports import string_value
 from linter.syntax import Node, text
 
 CLIENT_ORIGINS = frozenset({REQUEST_BODY, QUERY_STRING, ACTION_ARGUMENTS})
-CHECKED_ORIGINS = CLIENT_ORIGINS | {PROCEDURE_INPUT}
+CHECKED_ORIGINS = CLIENT_ORIGINS | {PROCEDURE_INPUT, ACTION_INPUT}
 _CLONES = frozenset({"structuredClone", "cloneDeep", "clone", "_.cloneDeep", "_.clone", "lodash.cloneDeep"})
 _PICKS = frozenset({"pick", "pickBy"})
 _OMITS = frozenset({"omit", "omitBy"})
@@ -43,7 +44,7 @@ def is_client_object(value: Input | None) -> bool:
     if value.kind == ARGUMENT:
         return True
     if value.kind in (PARAMS, VALUE):
-        return value.origin in CLIENT_ORIGINS or (value.kind == PARAMS and value.origin == PROCEDURE_INPUT)
+        return value.origin in CLIENT_ORIGINS or (value.kind == PARAMS and value.origin in (PROCEDURE_INPUT, ACTION_INPUT))
     return False
 
 
@@ -214,6 +215,32 @@ def protections_at(node: Node) -> Protections:
             literal = unwrap(argument)
             if literal is not None and literal.type == "object":
                 found.overridden |= _keys_after(literal, None)
+    return found
+
+
+def deleted_before(value: Node) -> set[str]:
+    """The keys its function deletes from the bag `value` names before `value` is written:
+    `delete data.createdBy; prisma.survey.update({ data })`."""
+    value = unwrap(value)
+    if value is None or value.type not in ("identifier", "shorthand_property_identifier"):
+        return set()
+    name = text(value)
+    scope = enclosing_function(value)
+    body = scope.child_by_field_name("body") if scope is not None else None
+    found: set[str] = set()
+    stack = [body] if body is not None else []
+    while stack:
+        node = stack.pop()
+        if node.start_byte >= value.start_byte:
+            continue
+        if node.type == "unary_expression" and text(node.child_by_field_name("operator")) == "delete":
+            target = unwrap(node.child_by_field_name("argument"))
+            if target is not None and target.type in ("member_expression", "subscript_expression") and text(member_object(target)) == name:
+                key = property_name(target)
+                if key:
+                    found.add(key)
+        elif node.type not in FUNCTION_TYPES:
+            stack.extend(node.named_children)
     return found
 
 

@@ -11,11 +11,12 @@ NestJS DTO when the `ValidationPipe` does not whitelist.
 The rule reports the `data` (and `upsert`'s `create` and `update`) of Prisma's `create()`, `update()`,
 `upsert()`, `createMany()` and `updateMany()` when its value is, or spreads, what the client sent: the request
 body or query string (Express, Next.js route handlers and pages API, Fastify, Hono, Koa), a property of it
-(`req.body.user`), a server action's argument or `Object.fromEntries(formData)`, a tRPC `input` whose schema
-keeps unknown keys, or a NestJS `@Body()` DTO with no whitelisting `ValidationPipe` (on the parameter, the
-method, the controller, or the app: `useGlobalPipes`, `APP_PIPE`). It follows the value through assignments,
-spreads, `Object.assign`, clones, `omit()`, rest destructuring, helpers of the same file, and across modules (a
-controller passing `req.body` to a service of another file that writes it).
+(`req.body.user`), a server action's argument or `Object.fromEntries(formData)`, a tRPC `input` or a
+next-safe-action `parsedInput` whose schema keeps unknown keys (and its raw `clientInput`), or a NestJS
+`@Body()` DTO with no whitelisting `ValidationPipe` (on the parameter, the method, the controller, or the app:
+`useGlobalPipes`, `APP_PIPE`). It follows the value through assignments, spreads, `Object.assign`, clones,
+`omit()`, rest destructuring, helpers of the same file, and across modules (a controller passing `req.body`
+to a service of another file that writes it).
 
 It reports only models with fields a client must not set, read from the project's Prisma schema: roles and
 permissions (`role`, `isAdmin`, `permissions`), ownership (`userId`, `ownerId`, `authorId`, `tenantId`,
@@ -23,7 +24,7 @@ permissions (`role`, `isAdmin`, `permissions`), ownership (`userId`, `ownerId`, 
 `stripeCustomerId`), verification and moderation flags (`emailVerified`, `isVerified`, `isBanned`), and any enum
 field with a `@default` whose enum looks like a privilege (`role Role @default(USER)`). A field the code sets
 after the spread (`{ ...req.body, ownerId: session.user.id }`), or takes out before it (`const { role, ...rest }
-= req.body`, `omit(body, ['role'])`), is not one the client sets.
+= req.body`, `omit(body, ['role'])`, `delete data.role`), is not one the client sets.
 
 It is quiet when fields are picked one by one (`{ name: body.name }`, lodash `pick`), after zod's or
 valibot's `.parse()`/`.safeParse()` of an object schema (unknown keys are dropped; `.passthrough()`,
@@ -136,7 +137,7 @@ from ._spans import node_at as _node_at
 from ._spans import span_data as _span_data
 from ._spans import span_key as _where
 from ._spans import span_of as _span
-from ._request_bags import REQUEST_BAG, Protections, is_client_object, keeps_unknown_keys, may_carry_keys, protections_at
+from ._request_bags import REQUEST_BAG, Protections, deleted_before, is_client_object, keeps_unknown_keys, may_carry_keys, protections_at
 from ._validation_pipes import PIPE, dto_parameter, handler_whitelists, is_global, whitelists
 
 WRITE_METHODS = frozenset({"create", "update", "upsert", "createMany", "updateMany", "createManyAndReturn", "updateManyAndReturn"})
@@ -202,6 +203,7 @@ class MassAssignment(Rule):
         protections = Protections()
         for step in flow.steps:
             protections.add(protections_at(step.node))
+        protections.removed |= deleted_before(sink.value)
         steps = [[_span_data(file, step.node), step.note] for step in flow.steps]
         source = flow.steps[0].node if flow.steps else sink.value
         return file.fact(
@@ -256,6 +258,11 @@ class MassAssignment(Rule):
                 node = _node_at(file, step.span)
                 if node is not None:
                     protections.add(protections_at(node))
+        sink_file = graph.file(reach.sink_path)
+        anchor = _node_at(sink_file, reach.sink.anchor) if sink_file is not None else None
+        if anchor is not None:
+            written = anchor.parent.child_by_field_name("value") if anchor.parent is not None and anchor.parent.type == "pair" else anchor
+            protections.removed |= deleted_before(written) if written is not None else set()
         steps = [Location(path=hop.path, span=step.span, message=step.note) for hop in reach.hops for step in hop.steps]
         words = _source_words(reach.source)
         where = f" in {reach.source_path}" if reach.source_path != reach.sink_path else ""

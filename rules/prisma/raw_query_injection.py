@@ -9,7 +9,7 @@ as parameters, which the database never reads as SQL; the `Unsafe` methods, `Pri
 
 The rule follows a request input (`req.query.q`, `req.body.email`, `req.params.id`, a header,
 `request.nextUrl.searchParams.get('q')`, `await request.json()`, a server action's argument, a tRPC
-`input`, NestJS `@Query()`/`@Body()`/`@Param()`, Fastify and Hono requests) through assignments, templates,
+`input`, a next-safe-action `parsedInput`, NestJS `@Query()`/`@Body()`/`@Param()`, Fastify and Hono requests) through assignments, templates,
 `+` and `+=`, string and array methods that keep its characters (`trim()`, `split()`, `join()`), helpers
 of the same file, and across modules (a controller passing `req.query.q` to a repository of another file that
 builds the SQL, or a string built by a function of one module and run in another), to the SQL text of:
