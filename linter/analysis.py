@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import codecs
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from linter.context import FileContext
@@ -245,7 +245,7 @@ def _analyze(
         for spec, instance in plan.flow_specs:
             summary = kept_summary(file, spec, instance)
             if summary is not None and not summary.is_empty():
-                result.flows.append(summary)
+                result.flows.append(_summary_with_source_digest(summary, source))
     result.findings = _with_source_digest(result.findings, source)
     result.parsed = True
     file.release()
@@ -263,6 +263,15 @@ def _with_source_digest(findings: list[Finding], source: bytes) -> list[Finding]
         else finding
         for finding in findings
     ]
+
+
+def _summary_with_source_digest(summary: FlowSummary, source: bytes) -> FlowSummary:
+    """The summary with the fixes of its sinks stamped as findings' fixes are: the project phase reports them."""
+    if not any(sink.fixes for sink in summary.sinks):
+        return summary
+    digest = source_digest(source)
+    sinks = [replace(sink, fixes=tuple(fix.model_copy(update={"source_digest": digest}) for fix in sink.fixes)) for sink in summary.sinks]
+    return replace(summary, sinks=sinks)
 
 
 def _run_rules(

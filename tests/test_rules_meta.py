@@ -55,30 +55,34 @@ def test_docs_skeleton(rule):
     assert positions == sorted(positions), "headings out of order"
 
 
-def _first_code_block(docs: str, heading: str) -> tuple[str, str]:
-    """The file name to lint the first code block under `heading` as, and its code."""
+def _code_blocks(docs: str, heading: str) -> list[tuple[str, str]]:
+    """The code blocks under `heading`, as (the file name to lint each as, its code): one project, so that an
+    example can show the schema or the module its code reads."""
     section = docs.split(heading, 1)[1].split("\n## ", 1)[0]
-    match = FENCE.search(section)
-    assert match, f"no code block under {heading}"
-    lang = match.group("lang") or "js"
-    name = match.group("file") or FILE_BY_FENCE.get(lang) or f"example{SUFFIX_BY_FENCE[lang]}"
-    return name, match.group("code")
+    blocks = []
+    for match in FENCE.finditer(section):
+        lang = match.group("lang") or "js"
+        name = match.group("file") or FILE_BY_FENCE.get(lang) or f"example{SUFFIX_BY_FENCE[lang]}"
+        while name in (existing for existing, _ in blocks):
+            name = f"_{name}"
+        blocks.append((name, match.group("code")))
+    assert blocks, f"no code block under {heading}"
+    return blocks
 
 
-def _rule_findings(rule, code: str, name: str, folder: Path) -> list:
+def _rule_findings(rule, blocks: list[tuple[str, str]], folder: Path) -> list:
     folder.mkdir()
-    source = folder / name
-    source.write_text(code, encoding="utf-8")
-    report = run(RunOptions(paths=[source], jobs=1)).report
+    for name, code in blocks:
+        (folder / name).write_text(code, encoding="utf-8")
+    report = run(RunOptions(paths=[folder], jobs=1)).report
     return [f for f in report.active_findings if f.rule_id == rule.id]
 
 
 @pytest.mark.parametrize("rule", RULES, ids=ids(RULES))
 def test_example_is_flagged_and_use_instead_is_not(rule, tmp_path):
-    name, bad = _first_code_block(rule.docs(), "## Example")
-    assert _rule_findings(rule, bad, name, tmp_path / "bad"), "the Example is not flagged"
-    name, good = _first_code_block(rule.docs(), "## Use instead")
-    assert not _rule_findings(rule, good, name, tmp_path / "good"), "the Use instead code is flagged"
+    assert _rule_findings(rule, _code_blocks(rule.docs(), "## Example"), tmp_path / "bad"), "the Example is not flagged"
+    good = _code_blocks(rule.docs(), "## Use instead")
+    assert not _rule_findings(rule, good, tmp_path / "good"), "the Use instead code is flagged"
 
 
 @pytest.mark.parametrize("rule", RULES, ids=ids(RULES))

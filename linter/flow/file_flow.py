@@ -64,6 +64,7 @@ class FileFlow:
         self.spec = spec
         self.tracer = Tracer(file, spec)
         self._sinks: list[SinkRecord] = []
+        self._calls: list[tuple[Node, Callee]] | None = None  # `_calls_out`, asked once per function it may call
 
     def trace(self, node: Node) -> Flow | None:
         return self.tracer.trace(node)
@@ -155,6 +156,11 @@ class FileFlow:
         """The calls that may hand a value to a function other modules also reach: of an imported name
         (`list()`, `svc.list()`), of a member of `this` (an injected service), or of a top-level function of
         this module (`Callee` with no module: the chain may come back here from another file)."""
+        if self._calls is None:
+            self._calls = self._find_calls_out()
+        return self._calls
+
+    def _find_calls_out(self) -> list[tuple[Node, Callee]]:
         source, root = self.file.source, self.file.root
         calls: dict[int, tuple[Node, Callee]] = {}
         local_functions = self._local_functions()

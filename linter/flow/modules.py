@@ -39,6 +39,7 @@ class ModuleGraph:
     def __init__(self, project: "ProjectIndex") -> None:
         self.project = project
         self._files: dict[str, FileContext | None] = {}
+        self._leads: dict[tuple[str, str], bool] = {}  # (module, target): `_leads_to`, asked again for every call
 
     # files ---------------------------------------------------------------------------------------------
 
@@ -103,6 +104,12 @@ class ModuleGraph:
         return None
 
     def _leads_to(self, module: str, target: str) -> bool:
+        key = (module, target)
+        if key not in self._leads:
+            self._leads[key] = self._search_leads_to(module, target)
+        return self._leads[key]
+
+    def _search_leads_to(self, module: str, target: str) -> bool:
         frontier, seen = [module], {module}
         for _ in range(MAX_RE_EXPORTS + 1):
             if target in frontier:

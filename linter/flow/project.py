@@ -26,7 +26,7 @@ from linter.flow.modules import module_graph
 from linter.flow.spec import FlowSpec
 from linter.flow.summary import CallEdge, FlowStep, FlowSummary, Origin, SchemaRef, SinkRecord
 from linter.flow.tracer import read_element
-from linter.frameworks.request_inputs import ARGUMENT, VALUE, Input, member_input, method_input
+from linter.frameworks.request_inputs import VALUE, Input, member_input, method_input
 from linter.frameworks.routes import OPTIONAL_PART, UNREAD_SCHEMA, registration_schemas, route_handler_references, validated_by_route
 from linter.frameworks.validation_schemas import schema_field, schema_part
 from linter.js.expressions import unwrap
@@ -175,14 +175,17 @@ class _Join:
 
     def _arrive(self, source_path, start: Input, path, checks, hops, sink_path, sink, reaches, handler=None) -> None:
         value = _read(start, path)
-        if value is None or value.kind not in (VALUE, ARGUMENT):
+        if value is None or not self.spec.arrives(value):
             return
         if not all(self._passes(where, check, value) for where, check in checks):
             return
         if handler is not None and not self._registrations_let_through(source_path, handler, value):
             return
         reach = Reach(source_path, value, sink_path, sink, tuple(hops))
-        reaches.setdefault((source_path, value, sink_path, sink.anchor, sink.label), reach)
+        key = (source_path, value, sink_path, sink.anchor, sink.label)
+        if value.param is None and hops and hops[0].steps:
+            key += (hops[0].steps[0].span,)  # a bag has no name: its sources are told apart by where they are read
+        reaches.setdefault(key, reach)
 
     def _registrations_let_through(self, path: str, handler: str, value: Input) -> bool:
         """Whether a route registration of the handler `handler` of `path` lets the value through: one with no
@@ -244,6 +247,8 @@ class _Join:
             local = top_level_value(file, text(node))
             if local is not None and local != node:
                 return self._lets_through(file, local, (), field, depth + 1)
+        if node is not None and not field:
+            return self.spec.bag_passes(node, file)
         return node is not None and self.spec.field_passes(schema_field(node, field, file))
 
 def _after_key(path: tuple[str, ...], key: str | None) -> tuple[str, ...] | None:

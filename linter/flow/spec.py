@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from linter.frameworks.validation_schemas import UNBOUNDED, FieldCheck
+from linter.frameworks.request_inputs import ARGUMENT, VALUE, Input
+from linter.frameworks.validation_schemas import UNBOUNDED, FieldCheck, schema_field
 
 if TYPE_CHECKING:
+    from linter.context import FileContext
     from linter.flow.tracer import Tracer
     from linter.syntax import Node
 
@@ -35,6 +37,7 @@ class FlowSpec:
 
     name = "request-value"
     keeps_note = "keeps its value"  # the code-flow step of a call `keeps_call` admits
+    accepts_note = "the schema accepts any size of `{field}`"  # the code-flow step of a field `field_passes` lets through
     # A name imported from another module becomes a symbol (`Symbol("import")`) rather than the end of the
     # flow. Request values never come from a module's top level, so only specs of other sources want this.
     follows_imports = False
@@ -68,6 +71,16 @@ class FlowSpec:
     def field_state_passes(self, state: str) -> bool:
         """`field_passes` for a field read in another module, known by its state alone."""
         return state == UNBOUNDED
+
+    def bag_passes(self, schema: "Node", file: "FileContext") -> bool:
+        """A schema of another module lets a whole bag of request parameters through (the value a flow brings
+        is the bag itself, not one of its fields)."""
+        return self.field_passes(schema_field(schema, "", file))
+
+    def arrives(self, value: Input) -> bool:
+        """What a flow across modules brings to the sink is the kind of value the spec reports: by default a
+        value the client chose (a bag of them, for a spec whose sinks take a whole object)."""
+        return value.kind in (VALUE, ARGUMENT)
 
 
 class RequestValueSpec(FlowSpec):

@@ -287,6 +287,8 @@ class Tracer:
             else:
                 flow = self._trace(definition.value, frame, depth)
             if flow is not None:
+                if definition.anchor.type == "rest_pattern":  # `const { id, ...rest } = req.body`
+                    return flow.then(definition.anchor, f"`{binding.name}` holds the other properties")
                 if definition.path or not flow.is_value:
                     return flow
                 return flow.then(definition.anchor, f"assigned to `{binding.name}`")
@@ -481,7 +483,7 @@ class Tracer:
             return None
         flow = self._unchecked_member(replace(flow, schema=None), prop, node)
         if flow is not None and check.node is not None:
-            flow = flow.then(check.node, f"the schema accepts any size of `{prop}`")
+            flow = flow.then(check.node, self.spec.accepts_note.format(field=prop))
         return flow
 
     def _unchecked_member(self, flow: Flow, prop: str, node: Node) -> Flow | None:

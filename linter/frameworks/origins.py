@@ -7,4 +7,5 @@ ROUTE_PARAMETERS = "the route parameters"
 REQUEST_HEADERS = "the request headers"
 PROCEDURE_INPUT = "the procedure input"  # tRPC
 ACTION_ARGUMENTS = "the server action's arguments"  # Next.js server actions
+ACTION_INPUT = "the action input"  # next-safe-action: `parsedInput`
 GRAPHQL_ARGUMENTS = "the GraphQL arguments"

@@ -9,7 +9,7 @@ such as Hono's `app.get('/', (c) => …)`) is a `REQUEST`; from there:
   Hono `c.req.query()`, Fastify `request.query`: a `PARAMS` bag, whose every property is a client-chosen `VALUE`;
 - `request.nextUrl`, `new URL(request.url)`: a `URL`, whose `searchParams` are `SEARCH_PARAMS`
   (`searchParams.get('limit')` is a `VALUE`; `Object.fromEntries(searchParams)` a `PARAMS` bag);
-  `await request.formData()` is a `FORM` (`formData.get('limit')`);
+  `await request.formData()` is a `FORM` (`formData.get('limit')`; `Object.fromEntries(formData)` a `PARAMS` bag);
 - Hono `c.req.valid('query')`: `CHECKED`, the part of the request the route's validator checked;
 - a Next.js page's props (`{ searchParams }`, `props.searchParams`, awaited or not) and a route handler's second
   argument (`{ params }`): `PAGE_PROPS`;
@@ -17,6 +17,8 @@ such as Hono's `app.get('/', (c) => …)`) is a `REQUEST`; from there:
   `ARGUMENT` (a value, or a bag of values: a TypeScript type checks nothing at run time), or a `FORM` for a
   `FormData`;
 - a tRPC resolver's first parameter: `PROCEDURE`, whose `input` is checked by the procedure's `.input()` schema;
+- a next-safe-action callback's first parameter: `SAFE_ACTION`, whose `parsedInput` is checked by the action
+  client's `.inputSchema()` (and whose `clientInput` is what the client sent);
 - a GraphQL resolver's arguments: a `PARAMS` bag;
 - NestJS parameters: `@Query('limit') limit` is a `VALUE`, `@Query() query: ListDto` a `PARAMS` bag checked
   by the DTO class or by a validation pipe's schema.
@@ -32,10 +34,11 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from linter.frameworks import graphql, nestjs, trpc
+from linter.frameworks import graphql, nestjs, safe_actions, trpc
 from linter.frameworks.nextjs import has_use_server, is_app_rendered, is_app_route
 from linter.frameworks.origins import (
     ACTION_ARGUMENTS,
+    ACTION_INPUT,
     GRAPHQL_ARGUMENTS,
     PROCEDURE_INPUT,
     QUERY_STRING,
@@ -62,6 +65,7 @@ VALUE = "value"
 FORM = "form"  # a FormData: `.get('name')` is a value
 CHECKED = "checked"  # the part of the request a route's validator checked (Hono `c.req.valid('query')`)
 PROCEDURE = "procedure"  # a tRPC resolver's options: `input` is the client's
+SAFE_ACTION = "safe-action"  # a next-safe-action callback's options: `parsedInput` is the client's, parsed
 ARGUMENT = "argument"  # a server action's argument: a value, or a bag of values
 
 REQUEST_PARAMETER_NAMES = frozenset({"req", "request", "_req", "_request", "ctx", "context"})
@@ -71,6 +75,10 @@ _PAGE_PROPS_FUNCTIONS = frozenset({"generateMetadata"})
 _REQUEST_HANDLER_KINDS = frozenset({"request-handler", "middleware", "pages-api", "route-handler", "next-middleware"})
 _VALIDATED_TARGETS = {"query": QUERY_STRING, "json": REQUEST_BODY, "form": REQUEST_BODY, "param": ROUTE_PARAMETERS}
 _FORM_TYPES = re.compile(r"\bFormData\b")
+# What a request carries, not the request: a parameter named for a payload (`data: UpdateUserRequest`), or a
+# type named for an operation (`CreateUserRequest`, `IUpdateProductRequest`): a body interface, not a `Request`.
+_PAYLOAD_NAMES = frozenset({"data", "body", "dto", "payload", "input", "values", "fields", "changes", "attributes"})
+_PAYLOAD_TYPE = re.compile(r"^I?(Create|Update|Patch|Upsert|Edit|New|Add|Delete|Remove|Set)[A-Z]\w*Request$")
 
 _REQUEST_PROPERTIES = {
     "query": (PARAMS, QUERY_STRING),
@@ -123,6 +131,9 @@ def parameter_source(binding: Binding, file: "FileContext") -> Source | None:
         schemas = trpc.procedure_schemas(fn)
         if schemas is not None:
             return Source(Input(PROCEDURE), tuple((PROCEDURE_INPUT, schema, ()) for schema in schemas[-1:]))
+        schemas = safe_actions.action_schemas(fn)
+        if schemas is not None:
+            return Source(Input(SAFE_ACTION), tuple((ACTION_INPUT, schema, ()) for schema in schemas[-1:]))
     position = graphql.arguments_position(fn)
     if position is not None:
         return Source(Input(PARAMS, GRAPHQL_ARGUMENTS)) if binding.index == position else None
@@ -160,7 +171,11 @@ def _looks_like_request(param: Node) -> bool:
     if name is not None and name.type == "identifier" and text(name) in REQUEST_PARAMETER_NAMES:
         return True
     annotation = param.child_by_field_name("type") if param.type in ("required_parameter", "optional_parameter") else None
-    return annotation is not None and _REQUEST_TYPE.search(text(annotation)) is not None
+    found = _REQUEST_TYPE.search(text(annotation)) if annotation is not None else None
+    if found is None:
+        return False
+    named = text(name) if name is not None and name.type == "identifier" else ""
+    return named not in _PAYLOAD_NAMES and _PAYLOAD_TYPE.match(found.group(1)) is None
 
 
 def _is_page_component(fn: Node, file: "FileContext") -> bool:
@@ -180,6 +195,8 @@ def member_input(current: Input, prop: str) -> Input | None:
         return Input(VALUE, current.origin, prop)
     if current.kind == PROCEDURE:
         return Input(PARAMS, PROCEDURE_INPUT) if prop == "input" else None
+    if current.kind == SAFE_ACTION:
+        return {"parsedInput": Input(PARAMS, ACTION_INPUT), "clientInput": Input(ARGUMENT, ACTION_ARGUMENTS, "clientInput")}.get(prop)
     return None
 
 
@@ -215,9 +232,12 @@ def constructed_input(constructor: str, first: Input | None) -> Input | None:
 
 
 def entries_input(argument: Input | None) -> Input | None:
-    """`Object.fromEntries(searchParams)` (or of `searchParams.entries()`) is a bag of the query string."""
+    """`Object.fromEntries(searchParams)` (or of `searchParams.entries()`) is a bag of the query string;
+    `Object.fromEntries(formData)` a bag of the form's fields."""
     if argument is not None and argument.kind == SEARCH_PARAMS:
         return Input(PARAMS, QUERY_STRING)
+    if argument is not None and argument.kind == FORM:
+        return Input(PARAMS, argument.origin or REQUEST_BODY)
     return None
 
 

@@ -5,7 +5,8 @@ identifier refers to (the innermost function or block that declares it); `defini
 lists the values the name may hold at the use, in source order: the initializer, later assignments, with a
 plain assignment in a block around the use replacing what came before it (`limit = Math.min(limit, 100)`).
 Destructuring is kept as a property path (`const { query: { limit = 50 } } = req` gives `limit` the path
-`("query", "limit")` from `req`, with the default `50`). Loops are read once, in source order.
+`("query", "limit")` from `req`, with the default `50`; `const { id, ...rest } = req.body` gives `rest` the path
+of the object it is the rest of, its element being the `rest_pattern`). Loops are read once, in source order.
 `property_writes(binding, prop, use)` lists what a local object's property was set to before a use
 (`opts.secretOrKey = …`); `member_values(klass, name)` what a class's property may hold (`this.secret`,
 `Config.secret`): a field's initializer, the constructor's `this.secret = …`, a getter's returns.
@@ -150,6 +151,10 @@ def _pattern_bindings(pattern: Node, path: tuple[str, ...]):
                 value, default = value.child_by_field_name("left"), value.child_by_field_name("right")
             for name, element, inner_path, inner_default in _pattern_bindings(value, path + (key,)):
                 yield name, element, inner_path, inner_default or default
+        elif part.type == "rest_pattern":
+            rest = _rest_name(part)
+            if rest is not None:
+                yield text(rest), part, path, None
 
 
 def _binding_names(node: Node) -> list[Node]:
@@ -198,7 +203,15 @@ def _in_pattern(pattern: Node, name: str, path: tuple[str, ...]) -> tuple[Node, 
                 if found is not None:
                     element, inner_path, inner_default = found
                     return element, inner_path, inner_default or default
+            if part.type == "rest_pattern" and text(_rest_name(part)) == name:
+                return part, path, None
     return None
+
+
+def _rest_name(rest: Node) -> Node | None:
+    """The name `...rest` binds in an object pattern: the object's other properties."""
+    inner = rest.named_children[0] if rest.named_children else None
+    return inner if inner is not None and inner.type == "identifier" else None
 
 
 def _key_text(key: Node | None) -> str | None:
@@ -238,7 +251,8 @@ def definitions_before(binding: Binding, use: Node) -> list[Definition]:
             if _encloses_use(node, use):
                 definitions = []
             definitions.append(Definition(right, node))
-        elif text(node.child_by_field_name("operator")) in ("||=", "??="):
+        elif text(node.child_by_field_name("operator")) in ("||=", "??=", "+="):
+            # `+=` appends: the name holds what it held and what is added (`sql += ` AND …``).
             definitions.append(Definition(right, node))
     return definitions
 
