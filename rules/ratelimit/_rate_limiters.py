@@ -27,6 +27,11 @@ if TYPE_CHECKING:
     from linter.context import FileContext
 
 LIMITER_PACKAGES = ("express-rate-limit", "express-slow-down", "rate-limiter-flexible")
+# Every package that rate limits requests, whatever it keeps its counts in.
+RATE_LIMIT_PACKAGES = frozenset(
+    {*LIMITER_PACKAGES, "@upstash/ratelimit", "@nestjs/throttler", "@fastify/rate-limit", "hono-rate-limiter",
+     "express-brute", "koa-ratelimit", "@arcjet/next", "@arcjet/node", "next-rate-limit", "rate-limit-redis"}
+)  # fmt: skip
 # Packages whose stores keep counts outside the process.
 REDIS_STORE_PACKAGES = ("rate-limit-redis",)
 _FACTORIES = {

@@ -1,0 +1,121 @@
+"""From a call to the endpoints that run it, over the flow engine's call graph.
+
+`EndpointReach(project).paths(path, node)` climbs from `node` through the functions around it. A function that
+is a handler where it stands (`_endpoints.endpoint_here`) ends the climb; one that other code registers by
+reference (`router.post('/chat', chat.create)`, in any module) is an endpoint there; otherwise the climb goes
+on at its callers, in its own module and in the modules that import it (the call edges of
+`linter.flow.file_flow.FileFlow.calls_out`, resolved by `linter.flow.modules`), up to `MAX_HOPS` calls. A
+call at module level runs once, not per request: no endpoint. Each path says whether a function on the way
+checks a rate limit itself (`_limit_evidence.limits_itself`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterator
+
+from linter.flow.file_flow import file_flow
+from linter.flow.modules import module_graph
+from linter.flow.spec import RequestValueSpec
+from linter.js.exports import function_key
+from linter.js.expressions import callee, member_object, property_name
+from linter.js.functions import enclosing_function
+from linter.model import Location
+from linter.syntax import Node, descendants_of_types
+
+from ._endpoints import Endpoint, endpoint_here, registrations_of
+from ._limit_evidence import limits_itself
+
+if TYPE_CHECKING:
+    from linter.context import FileContext
+    from linter.project import ProjectIndex
+
+MAX_HOPS = 5  # calls climbed from the expensive call to the handler
+MAX_PATHS = 64  # paths found from one call
+_CALL_GRAPH = RequestValueSpec()
+
+
+@dataclass(frozen=True)
+class EndpointPath:
+    endpoint: Endpoint
+    hops: tuple[Location, ...]  # the calls on the way, from the handler's side to the expensive call's
+    limited: bool  # a function on the way checks a rate limit
+
+
+class EndpointReach:
+    def __init__(self, project: "ProjectIndex") -> None:
+        self.graph = module_graph(project)
+        self._callers: dict[tuple[str, str], list[tuple[str, Node]]] = {}
+
+    def paths(self, path: str, node: Node) -> list[EndpointPath]:
+        found: list[EndpointPath] = []
+        self._climb(path, node, (), False, 0, set(), found)
+        return found
+
+    def _climb(self, path: str, node: Node, hops: tuple, limited: bool, depth: int, seen: set, found: list) -> None:
+        file = self.graph.file(path)
+        if file is None:
+            return
+        fn = enclosing_function(node)
+        while fn is not None and len(found) < MAX_PATHS:
+            limited = limited or limits_itself(fn, file)
+            endpoint = endpoint_here(fn, file)
+            if endpoint is not None:
+                found.append(EndpointPath(endpoint, hops, limited))
+                return
+            key = function_key(fn)
+            if key is None:
+                fn = enclosing_function(fn)
+                continue
+            for _, registered in registrations_of(self.graph, path, key):
+                found.append(EndpointPath(registered, hops, limited))
+            if depth >= MAX_HOPS or (path, key) in seen:
+                return
+            seen.add((path, key))
+            for caller_path, call in self._callers_of(path, key):
+                caller = self.graph.file(caller_path)
+                if caller is None:
+                    continue
+                hop = caller.location(call, f"calls `{key}`")
+                self._climb(caller_path, call, (hop, *hops), limited, depth + 1, seen, found)
+            return
+
+    def _callers_of(self, path: str, key: str) -> list[tuple[str, Node]]:
+        """The calls of function `key` of `path`, in `path` and the modules that import it."""
+        if (path, key) not in self._callers:
+            found = []
+            for caller in sorted(self.graph.importers(path) | {path}):
+                file = self.graph.file(caller)
+                if file is None:
+                    continue
+                for call, target in file_flow(file, _CALL_GRAPH).calls_out():
+                    if self.graph.resolve(caller, target, leading_to=path) == (path, key):
+                        found.append((caller, call))
+                if caller == path:
+                    found.extend((caller, call) for call in _this_calls(file, key))
+            self._callers[(path, key)] = found
+        return self._callers[(path, key)]
+
+
+def _this_calls(file: "FileContext", key: str) -> Iterator[Node]:
+    """`this.method()` in the class of method `key` (`Class.method`): calls the call graph leaves to the class."""
+    owner, dot, method = key.partition(".")
+    if not dot or "." in method:
+        return
+    for call in descendants_of_types(file.root, ("call_expression",)):
+        function = callee(call)
+        if function is None or function.type != "member_expression" or property_name(function) != method:
+            continue
+        receiver = member_object(function)
+        if receiver is None or receiver.type != "this":
+            continue
+        around = enclosing_function(call)
+        while around is not None and around.type != "method_definition":
+            around = enclosing_function(around)
+        around_key = function_key(around) if around is not None else None
+        if around_key is not None and around_key.partition(".")[0] == owner:
+            yield call
+
+
+def reach_of(project: "ProjectIndex") -> EndpointReach:
+    return project.memo("ratelimit.endpoint-reach", lambda: EndpointReach(project))
