@@ -39,6 +39,7 @@ class ModuleGraph:
     def __init__(self, project: "ProjectIndex") -> None:
         self.project = project
         self._files: dict[str, FileContext | None] = {}
+        self._leads: dict[tuple[str, str], bool] = {}
 
     # files ---------------------------------------------------------------------------------------------
 
@@ -103,6 +104,11 @@ class ModuleGraph:
         return None
 
     def _leads_to(self, module: str, target: str) -> bool:
+        if (module, target) not in self._leads:
+            self._leads[(module, target)] = self._search_leads_to(module, target)
+        return self._leads[(module, target)]
+
+    def _search_leads_to(self, module: str, target: str) -> bool:
         frontier, seen = [module], {module}
         for _ in range(MAX_RE_EXPORTS + 1):
             if target in frontier:

@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from linter.project import ProjectIndex
 
 MAX_HOPS = 5  # calls climbed from the expensive call to the handler
-MAX_PATHS = 64  # paths found from one call
+MAX_PATHS = 64  # endpoint paths kept per function
+MAX_FUNCTIONS = 1_000  # functions whose callers are looked for, per run: a bound for pathological projects
 _CALL_GRAPH = RequestValueSpec()
 
 
@@ -43,42 +44,50 @@ class EndpointPath:
 
 
 class EndpointReach:
+    """The climb, with what is found above each function kept for the run: expensive calls funnel through a
+    few helpers (`sendEmail`, a model wrapper), whose callers are then read once."""
+
     def __init__(self, project: "ProjectIndex") -> None:
         self.graph = module_graph(project)
         self._callers: dict[tuple[str, str], list[tuple[str, Node]]] = {}
+        self._above: dict[tuple[str, str], list[EndpointPath]] = {}
 
     def paths(self, path: str, node: Node) -> list[EndpointPath]:
-        found: list[EndpointPath] = []
-        self._climb(path, node, (), False, 0, set(), found)
-        return found
+        return self._climb(path, node, 0)
 
-    def _climb(self, path: str, node: Node, hops: tuple, limited: bool, depth: int, seen: set, found: list) -> None:
+    def _climb(self, path: str, node: Node, depth: int) -> list[EndpointPath]:
+        """The endpoints above `node`: its own functions first, then the callers of the first one other code
+        can call."""
         file = self.graph.file(path)
         if file is None:
-            return
+            return []
+        limited = False
         fn = enclosing_function(node)
-        while fn is not None and len(found) < MAX_PATHS:
+        while fn is not None:
             limited = limited or limits_itself(fn, file)
             endpoint = endpoint_here(fn, file)
             if endpoint is not None:
-                found.append(EndpointPath(endpoint, hops, limited))
-                return
+                return [EndpointPath(endpoint, (), limited)]
             key = function_key(fn)
-            if key is None:
-                fn = enclosing_function(fn)
-                continue
-            for _, registered in registrations_of(self.graph, path, key):
-                found.append(EndpointPath(registered, hops, limited))
-            if depth >= MAX_HOPS or (path, key) in seen:
-                return
-            seen.add((path, key))
+            if key is not None:
+                return [EndpointPath(p.endpoint, p.hops, p.limited or limited) for p in self._above_function(path, key, depth)]
+            fn = enclosing_function(fn)
+        return []  # module level: runs once
+
+    def _above_function(self, path: str, key: str, depth: int) -> list[EndpointPath]:
+        if (path, key) in self._above:
+            return self._above[(path, key)]
+        self._above[(path, key)] = []  # a recursive call finds nothing more
+        found = [EndpointPath(endpoint, (), False) for _, endpoint in registrations_of(self.graph, path, key)]
+        if depth < MAX_HOPS and len(self._above) <= MAX_FUNCTIONS:
             for caller_path, call in self._callers_of(path, key):
                 caller = self.graph.file(caller_path)
-                if caller is None:
-                    continue
                 hop = caller.location(call, f"calls `{key}`")
-                self._climb(caller_path, call, (hop, *hops), limited, depth + 1, seen, found)
-            return
+                found.extend(EndpointPath(p.endpoint, (*p.hops, hop), p.limited) for p in self._climb(caller_path, call, depth + 1))
+                if len(found) >= MAX_PATHS:
+                    break
+        self._above[(path, key)] = found[:MAX_PATHS]
+        return self._above[(path, key)]
 
     def _callers_of(self, path: str, key: str) -> list[tuple[str, Node]]:
         """The calls of function `key` of `path`, in `path` and the modules that import it."""

@@ -214,7 +214,7 @@ def registrations_of(graph: "ModuleGraph", path: str, key: str) -> list[tuple["F
         file = graph.file(caller)
         if file is None:
             continue
-        for reference in route_handler_references(file):
+        for reference in _handler_references(file):
             target = callee_of(reference, file) or local_reference(reference)
             if target is None or graph.resolve(caller, target, leading_to=path) != (path, key):
                 continue
@@ -223,6 +223,15 @@ def registrations_of(graph: "ModuleGraph", path: str, key: str) -> list[tuple["F
             if endpoint is not None:
                 found.append((file, endpoint))
     return found
+
+
+_REGISTRATION_BYTES = re.compile(rb"\.(?:get|post|put|patch|delete|all|route)\s*\(|handler")
+
+
+def _handler_references(file: "FileContext") -> list[Node]:
+    if not _REGISTRATION_BYTES.search(file.source):
+        return []
+    return file.memo("ratelimit.handler-references", lambda: route_handler_references(file))
 
 
 def _registering_call(reference: Node) -> Node | None:

@@ -95,20 +95,8 @@ def classify_call(call: Node, file: "FileContext") -> ExpensiveCall | None:
     root, members = member_chain(function)
     if root is None:
         return None
-    # A function of a package: `generateText(...)`, `ai.generateText(...)`, `busboy({ headers })`.
-    origin = _imported_from(root, file)
-    if origin is not None:
-        package, path = origin
-        full = (*path, *members)
-        if package in _FUNCTIONS:
-            kind, name, functions = _FUNCTIONS[package]
-            if (full[-1] if full else "") in functions and len(full) <= 1:
-                return ExpensiveCall(call, kind, f"{name} `{_short(text(function))}()`")
-        if package in _CLIENT_METHODS and not path:  # the module object is the client: `sgMail.send()`
-            kind, name, methods = _CLIENT_METHODS[package]
-            if tuple(members) in methods and package == "@sendgrid/mail":
-                return ExpensiveCall(call, kind, f"{name} `{_short(text(function))}()`")
-        return None
+    if _names_sdk_function(root, file):
+        return _sdk_function_call(call, function, root, members, file)
     if call.type != "call_expression" or not members or members[-1] not in _LAST_METHODS:
         return None
     for split in range(len(members) - 1, -1, -1):
@@ -123,6 +111,33 @@ def classify_call(call: Node, file: "FileContext") -> ExpensiveCall | None:
         kind, name, paths = _CLIENT_METHODS[client]
         if methods in paths:
             return ExpensiveCall(call, kind, f"{name} `{_short(text(function))}()`")
+    return None
+
+
+def _names_sdk_function(root: Node, file: "FileContext") -> bool:
+    """A cheap first test: the call starts at a name bound by an import of a package whose functions (or
+    module object) are expensive, or at `require(...)` of one."""
+    if root.type == "identifier":
+        binding = file.binding(text(root))
+        return binding is not None and (binding.module in _FUNCTIONS or binding.module == "@sendgrid/mail")
+    return root.type == "call_expression" and require_specifier(root) in _FUNCTIONS
+
+
+def _sdk_function_call(call: Node, function: Node, root: Node, members: list[str], file: "FileContext") -> ExpensiveCall | None:
+    """`generateText(...)`, `ai.generateText(...)`, `busboy({ headers })`, `sgMail.send(...)`."""
+    origin = _imported_from(root, file)
+    if origin is None:
+        return None
+    package, path = origin
+    full = (*path, *members)
+    if package in _FUNCTIONS:
+        kind, name, functions = _FUNCTIONS[package]
+        if len(full) <= 1 and (full[-1] if full else "") in functions:
+            return ExpensiveCall(call, kind, f"{name} `{_short(text(function))}()`")
+        return None
+    kind, name, methods = _CLIENT_METHODS[package]
+    if not path and tuple(members) in methods:  # the module object is the client: `sgMail.send()`
+        return ExpensiveCall(call, kind, f"{name} `{_short(text(function))}()`")
     return None
 
 

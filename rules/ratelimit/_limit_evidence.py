@@ -60,26 +60,50 @@ def _from_limiter_package(node: Node, file: "FileContext") -> bool:
     return binding is not None and binding.module in RATE_LIMIT_PACKAGES
 
 
+_MAY_LIMIT = re.compile(rb"429|limit|throttl|slow_?down|brute|too many", re.I)
+
+
 def limits_itself(scope: Node, file: "FileContext") -> bool:
     """Whether code in `scope` (a function, or a module) checks a rate limit: a call of a limiter, a 429."""
+    if not _MAY_LIMIT.search(file.source, scope.start_byte, scope.end_byte) and not _imports_limiter(file):
+        return False
     return file.memo(("ratelimit.limits-itself", scope.id), lambda: _limits_itself(scope, file))
 
 
+def _imports_limiter(file: "FileContext") -> bool:
+    return file.memo("ratelimit.imports-limiter", lambda: any(b.module in RATE_LIMIT_PACKAGES for b in file.import_bindings))
+
+
 def _limits_itself(scope: Node, file: "FileContext") -> bool:
-    for node in descendants_of_types(scope, ("call_expression", "number", "string_fragment")):
-        if node.type == "number":
-            if text(node) == "429":
+    # Only the places the cheap test matched are read, then (when the file imports a limiter package) the
+    # calls of clients of one, whatever their names.
+    for found in _MAY_LIMIT.finditer(file.source, scope.start_byte, scope.end_byte):
+        leaf = file.root.descendant_for_byte_range(found.start(), found.end())
+        if leaf is None:
+            continue
+        if leaf.type == "number":
+            if text(leaf) == "429":
                 return True
-        elif node.type == "string_fragment":
-            if _TOO_MANY.search(text(node)):
+        elif leaf.type == "string_fragment":
+            if _TOO_MANY.search(text(leaf)):
                 return True
-        else:
-            function = callee(node)
-            if function is not None and function.type != "call_expression" and is_limiter(function, file):
+        elif leaf.type in ("identifier", "property_identifier"):
+            function = leaf
+            while function.parent is not None and function.parent.type == "member_expression" and function.parent.child_by_field_name("property") in (function, None):
+                function = function.parent
+            if function.type == "identifier" and function.parent is not None and function.parent.type == "member_expression":
+                function = function.parent  # `rateLimiter.consume(ip)`: the limiter is the receiver
+                while function.parent is not None and function.parent.type == "member_expression":
+                    function = function.parent
+            call = function.parent
+            if call is not None and call.type in ("call_expression", "new_expression") and callee(call) == function and is_limiter(function, file):
                 return True
-            root, _ = member_chain(function)
-            if root is not None and root.type == "identifier" and _held_limiter(root, file):
-                return True
+    if not _imports_limiter(file):
+        return False
+    for call in descendants_of_types(scope, ("call_expression",)):
+        root, _ = member_chain(callee(call))
+        if root is not None and root.type == "identifier" and _held_limiter(root, file):
+            return True
     return False
 
 

@@ -1,4 +1,4 @@
-"""A request handler calls a paid or abusable service (an AI model, email, SMS, file uploads) with no rate limiter in front of it.
+"""A request handler calls a paid or abusable service (an AI model, email, SMS, uploads) with no rate limiter in front of it.
 
 ## Why is this bad?
 A route that calls OpenAI or Anthropic, sends an email or an SMS, or accepts file uploads does something that
@@ -29,7 +29,11 @@ A limiter covers the endpoint when it is:
 
 Anything named like a limiter (`rateLimit`, `limiter`, `throttle`) counts, and so does a limiter applied to an
 app in a module whose order the rule cannot read. Queue workers, scripts and code that runs once at startup
-are not endpoints. There is no automatic fix: a limit changes who gets served.
+are not endpoints, and endpoints strangers cannot call at will are left alone: admin-only ones (an `admin`
+path segment, middleware or guards named for admins or roles), scheduled jobs (`/api/cron/…`), webhooks, OAuth
+callbacks, development aids (`/debug/…`), and endpoints only the app's own queues and schedulers pass (a
+QStash signature, a cron or internal secret checked by the handler or its wrapper). There is no automatic fix:
+a limit changes who gets served.
 
 ## Example
 ```js
@@ -99,7 +103,7 @@ from linter.project import ProjectIndex
 from linter.rule import Fact, Match, Rule, facts_of
 from linter.syntax import Node, descendants_of_types, text
 
-from ._coverage import Coverage, applies_limiter, is_local_router, privileged
+from ._coverage import Coverage, applies_limiter, is_local_router, not_public
 from ._endpoint_reach import EndpointPath, reach_of
 from ._endpoints import Endpoint, route_endpoint
 from ._expensive_calls import AI, EMAIL, SMS, UPLOAD, ExpensiveCall, confirm_import, expensive_calls, upload_of
@@ -119,7 +123,7 @@ _FIX = {
 _SDK_NEEDLES = (
     b"openai", b"anthropic", b"'ai'", b'"ai"', b"nodemailer", b"resend", b"sendgrid", b"mailgun", b"postmark",
     b"twilio", b"multer", b"busboy", b"sendMail", b"completions", b"messages.create", b"emails.send", b"sendEmail",
-    b".single(", b".array(", b".fields(", b".any(",
+    b"pload",
 )  # fmt: skip
 _LIMITER_NEEDLES = (b"imit", b"hrottl", b"APP_GUARD", b"useGlobalGuards")
 
@@ -203,7 +207,7 @@ class UnlimitedExpensiveEndpoint(Rule):
                 endpoint = path.endpoint
                 if path.limited or endpoint.key in reported or endpoint.path not in project.reported_paths:
                     continue
-                if is_test_path(endpoint.path) or privileged(endpoint) or coverage.covered(endpoint):
+                if is_test_path(endpoint.path) or not_public(endpoint) or coverage.covered(endpoint):
                     continue
                 reported.add(endpoint.key)
                 yield self._finding(graph, endpoint, path, fact, kind, label)
@@ -243,7 +247,7 @@ class UnlimitedExpensiveEndpoint(Rule):
 
 def _route_uploads(file: FileContext) -> Iterator[ExpensiveCall]:
     """multer middleware among the arguments of a route registration."""
-    if b"multer" not in file.source and not any(n in file.source for n in (b".single(", b".array(", b".fields(", b".any(")):
+    if b"multer" not in file.source and b"pload" not in file.source:  # `upload.single('file')`, `imageUpload.array(…)`
         return
     for call in descendants_of_types(file.root, ("call_expression",)):
         if route_endpoint(call, file) is None:
