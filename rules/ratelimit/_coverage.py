@@ -1,6 +1,7 @@
 """Whether a rate limiter covers an endpoint (`_endpoints.Endpoint`).
 
-- Express-style routes: a limiter among the route's middleware (or wrapping its handler); a limiter applied
+- Express-style routes: a limiter among the route's middleware (or wrapping its handler), Fastify's
+  `config: { rateLimit }` route option; a limiter applied
   with `use` (or Fastify's `register`) earlier in the same module, with no path or a path the route is under;
   else the same questions, with the route's full path, where the module's router is mounted (`app.use('/api',
   limiter, aiRouter)`, in this module or one that imports it), on every mount. When no mount can be found,
@@ -10,7 +11,8 @@
   `matcher` that covers the route's path (no `matcher`: every path).
 - NestJS: `@UseGuards(ThrottlerGuard)` (or any guard named for throttling) or `@Throttle()` on the method or
   its controller, or a global throttler guard (`{ provide: APP_GUARD, useClass: ThrottlerGuard }`,
-  `app.useGlobalGuards(...)`) anywhere in the project; `@SkipThrottle()` on the method or controller uncovers.
+  `app.useGlobalGuards(...)`) anywhere in the project, or limiter middleware applied to the app (`app.use(
+  rateLimit(...))` in `main.ts`, `consumer.apply(...)`); `@SkipThrottle()` on the method or controller uncovers.
 
 A limiter the handler or the functions it calls check themselves is `_endpoint_reach`'s.
 """
@@ -67,7 +69,7 @@ class Coverage:
 
     def _express(self, endpoint: Endpoint, file: "FileContext") -> bool:
         call = endpoint.registration
-        if any(is_limiter(argument, file) for argument in arguments_of(call)):
+        if any(self._limits(argument, file) for argument in arguments_of(call)):
             return True
         function = callee(call)
         owner = function.child_by_field_name("object") if function is not None else None
@@ -91,7 +93,7 @@ class Coverage:
             return self._app_elsewhere(file, route, chain)
         for mount_file, mount in mounts:
             arguments = arguments_of(mount)
-            if any(is_limiter(argument, mount_file) for argument in arguments):
+            if any(self._limits(argument, mount_file) for argument in arguments):
                 continue
             has_path, prefix = path_argument(mount)
             full = _joined(prefix, route) if has_path else route
@@ -100,6 +102,16 @@ class Coverage:
             if not self._under(mount_file, mount, callee(mount), full, depth + 1, chain | {mount_file.path}):
                 return False
         return True
+
+    def _limits(self, argument: Node, file: "FileContext") -> bool:
+        """A route's or a mount's argument that limits: a limiter, Fastify's option, or middleware of another
+        module of the project that is one or checks one (`import { protect } from '../middleware/security'`)."""
+        if is_limiter(argument, file) or _route_rate_limit_option(argument):
+            return True
+        node = unwrap(argument)
+        if node is not None and node.type == "call_expression":
+            node = callee(node)
+        return node is not None and node.type in ("identifier", "member_expression") and self._project_function_limits(file, node)
 
     def _mounts(self, file: "FileContext", receiver: Node | None):
         """`X.use(prefix?, …, router)` calls that mount the router `receiver` of `file`: in `file` itself (by
@@ -191,19 +203,25 @@ class Coverage:
         return False
 
     def _project_function_limits(self, file: "FileContext", function: Node) -> bool:
+        """Whether the function or value `function` names in another module of the project limits requests: a
+        function that checks a limit, or a value a limiter package makes."""
         reference = callee_of(function, file)
         target = self.graph.resolve(file.path, reference) if reference is not None else None
         other = self.graph.file(target[0]) if target is not None else None
         if other is None:
             return False
         found = local_value(other.root, target[1])
-        if found is None:
+        if found is None or found[1]:
             return False
         node = found[0]
         if node.type == "identifier" and node.parent is not None and node.parent.type == "variable_declarator":
             node = node.parent.child_by_field_name("value")
         node = unwrap(node)
-        return node is not None and node.type in FUNCTION_TYPES and limits_itself(node, other)
+        if node is None:
+            return False
+        if node.type in FUNCTION_TYPES:
+            return limits_itself(node, other)
+        return node.type in ("call_expression", "new_expression") and is_limiter(node, other)
 
     def _middleware_covers(self, middleware: "FileContext", url: str) -> bool:
         if not limits_itself(middleware.root, middleware):
@@ -229,7 +247,8 @@ class Coverage:
             if name == "UseGuards" and expression.type == "call_expression":
                 if any(is_limiter(argument, file) for argument in arguments_of(expression)):
                     return True
-        return bool(self.global_guards)
+        # A throttler guard for the whole app, or middleware applied to it (`app.use(rateLimit(...))` in main.ts).
+        return bool(self.global_guards) or self._app_elsewhere(file, None, set())
 
 
 _PRIVILEGED = re.compile(r"admin|superuser|staff|moderator|roles?\b|permission", re.I)
@@ -278,6 +297,18 @@ def _called_by_jobs(endpoint: Endpoint) -> bool:
     if endpoint.handler is not None:
         parts.append(endpoint.handler)
     return any(part is not None and _JOB_CHECK.search(text(part)) for part in parts)
+
+
+def _route_rate_limit_option(argument: Node) -> bool:
+    """Fastify's per-route limit: `{ config: { rateLimit: { max: 5, timeWindow: '1 minute' } } }`."""
+    node = unwrap(argument)
+    if node is None or node.type != "object":
+        return False
+    config = unwrap(object_keys(node).get("config"))
+    if config is None or config.type != "object":
+        return False
+    limit = unwrap(object_keys(config).get("rateLimit"))
+    return limit is not None and text(limit) != "false"
 
 
 def _skip_disabled(expression: Node) -> bool:
@@ -411,18 +442,29 @@ def _matcher(middleware: "FileContext") -> list[str] | None:
     return None
 
 
-_PARAMETER = re.compile(r"(/)?:(\w+)(\([^)]*\))?([*+?])?")
+_PARAMETER = re.compile(r"(/)?:(\w+)([*+?])?")
+# What this reads of a matcher: literal path characters, `:name` parameters (with `*`, `+`, `?`) and the common
+# `((?!api|_next/static|favicon.ico).*)` group; anything else is not read (the scanned repository writes it, and
+# a regular expression of its own could backtrack for ever).
+_EXCLUDING_GROUP = re.compile(r"\(\(\?![\w\-./~@%|]*\)\.\*\)")
+_LITERAL_PATH = re.compile(r"[\w\-./~@%]*")
+_MAX_MATCHER = 300
 
 
 def _matches(pattern: str, url: str) -> bool:
     """Whether a Next.js `matcher` (path-to-regexp syntax) matches `url`, its dynamic segments given a sample
     value. A pattern this cannot read matches."""
     sample = "/".join(_SAMPLE_SEGMENT if part.startswith("[") else part for part in url.split("/"))
+    rest = _EXCLUDING_GROUP.sub("", _PARAMETER.sub("", pattern))
+    if len(pattern) > _MAX_MATCHER or len(sample) > _MAX_MATCHER or not _LITERAL_PATH.fullmatch(rest):
+        return True
+    if any(found.group(3) in ("*", "+") and not found.group(1) for found in _PARAMETER.finditer(pattern)):
+        return True  # repeated parameters not split by `/` could backtrack for ever
     out, at = [], 0
     for found in _PARAMETER.finditer(pattern):
         out.append(pattern[at : found.start()])
-        slash, _, group, modifier = found.groups()
-        body = group[1:-1] if group else "[^/]+"
+        slash, _, modifier = found.groups()
+        body = "[^/]+"
         prefix = "/" if slash else ""
         if modifier == "*":
             out.append(f"(?:{prefix}(?:{body}))*")
@@ -434,7 +476,8 @@ def _matches(pattern: str, url: str) -> bool:
             out.append(f"{prefix}(?:{body})")
         at = found.end()
     out.append(pattern[at:])
+    regex = "".join(out)
     try:
-        return re.fullmatch("".join(out), sample) is not None or re.fullmatch("".join(out), sample + "/") is not None
+        return re.fullmatch(regex, sample) is not None or re.fullmatch(regex, sample + "/") is not None
     except re.error:
         return True

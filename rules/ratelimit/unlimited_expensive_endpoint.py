@@ -18,14 +18,15 @@ Postmark's `sendEmail`, busboy, and multer middleware on a route; a client made 
 (`import { openai } from '@/lib/openai'`) is read there.
 
 A limiter covers the endpoint when it is:
-- among the route's middleware (`router.post('/chat', aiLimiter, handler)`) or wraps its handler;
+- among the route's middleware (`router.post('/chat', aiLimiter, handler)`), wraps its handler, or is Fastify's
+  `config: { rateLimit }` route option;
 - applied with `use` before the route, with no path or a path the route is under, in the route's module or
   where its router is mounted (`app.use('/api', limiter)` then `app.use('/api/ai', aiRouter)`); a limiter
   applied with `use` after the route does not cover it;
 - checked by the handler or a function it calls (`const { success } = await ratelimit.limit(ip)`, a 429);
 - in Next.js middleware that checks a limit, with a `matcher` that covers the route's path;
-- for NestJS, `@UseGuards(ThrottlerGuard)` or `@Throttle()` on the method or controller, or a global
-  throttler guard (`APP_GUARD`); `@SkipThrottle()` uncovers a route.
+- for NestJS, `@UseGuards(ThrottlerGuard)` or `@Throttle()` on the method or controller, a global throttler
+  guard (`APP_GUARD`) or limiter middleware applied to the app; `@SkipThrottle()` uncovers a route.
 
 Anything named like a limiter (`rateLimit`, `limiter`, `throttle`) counts, and so does a limiter applied to an
 app in a module whose order the rule cannot read. Queue workers, scripts and code that runs once at startup
@@ -167,7 +168,7 @@ class UnlimitedExpensiveEndpoint(Rule):
         for call in descendants_of_types(file.root, ("call_expression",)):
             function = callee(call)
             method = property_name(function) if function is not None and function.type == "member_expression" else None
-            if method in ("use", "register") and applies_limiter(call, file) and not is_local_router(call, file):
+            if method in ("use", "register", "apply") and applies_limiter(call, file) and not is_local_router(call, file):
                 arguments = arguments_of(call)
                 first = unwrap(arguments[0]) if arguments else None
                 has_path = first is not None and first.type in ("string", "template_string", "array", "regex")
