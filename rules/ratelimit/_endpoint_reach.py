@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from linter.project import ProjectIndex
 
 MAX_HOPS = 5  # calls climbed from the expensive call to the handler
-MAX_PATHS = 64  # endpoint paths kept per function
+MAX_PATHS = 1_000  # endpoint paths kept per function (a mail helper may have hundreds of callers)
 MAX_FUNCTIONS = 1_000  # functions whose callers are looked for, per run: a bound for pathological projects
 _CALL_GRAPH = RequestValueSpec()
 
@@ -50,7 +50,8 @@ class EndpointReach:
     def __init__(self, project: "ProjectIndex") -> None:
         self.graph = module_graph(project)
         self._callers: dict[tuple[str, str], list[tuple[str, Node]]] = {}
-        self._above: dict[tuple[str, str], list[EndpointPath]] = {}
+        # (path, key) -> (the calls that were left to climb, the paths found above the function)
+        self._above: dict[tuple[str, str], tuple[int, list[EndpointPath]]] = {}
 
     def paths(self, path: str, node: Node) -> list[EndpointPath]:
         return self._climb(path, node, 0)
@@ -75,19 +76,21 @@ class EndpointReach:
         return []  # module level: runs once
 
     def _above_function(self, path: str, key: str, depth: int) -> list[EndpointPath]:
-        if (path, key) in self._above:
-            return self._above[(path, key)]
-        self._above[(path, key)] = []  # a recursive call finds nothing more
+        hops_left = MAX_HOPS - depth
+        known = self._above.get((path, key))
+        if known is not None and known[0] >= hops_left:
+            return known[1]
+        self._above[(path, key)] = (hops_left, [])  # a recursive call finds nothing more
         found = [EndpointPath(endpoint, (), False) for _, endpoint in registrations_of(self.graph, path, key)]
-        if depth < MAX_HOPS and len(self._above) <= MAX_FUNCTIONS:
+        if hops_left > 0 and len(self._above) <= MAX_FUNCTIONS:
             for caller_path, call in self._callers_of(path, key):
                 caller = self.graph.file(caller_path)
                 hop = caller.location(call, f"calls `{key}`")
                 found.extend(EndpointPath(p.endpoint, (*p.hops, hop), p.limited) for p in self._climb(caller_path, call, depth + 1))
                 if len(found) >= MAX_PATHS:
                     break
-        self._above[(path, key)] = found[:MAX_PATHS]
-        return self._above[(path, key)]
+        self._above[(path, key)] = (hops_left, found[:MAX_PATHS])
+        return self._above[(path, key)][1]
 
     def _callers_of(self, path: str, key: str) -> list[tuple[str, Node]]:
         """The calls of function `key` of `path`, in `path` and the modules that import it."""

@@ -5,8 +5,8 @@ A route that calls OpenAI or Anthropic, sends an email or an SMS, or accepts fil
 costs money or harms someone else on every request. Without a per-client limit one script in a loop runs up
 the model bill or exhausts the API quota for every user, sends thousands of emails through the app's domain
 (spam that ruins its sender reputation), pumps SMS to premium numbers (billed to the app), or fills the disk.
-A global limit sized for ordinary pages (300 requests a minute) does not help much either: these routes need
-limits of their own (say 20 AI calls a minute, 50 emails an hour per client).
+Such routes are best given limits of their own (say 20 AI calls a minute, 50 emails an hour per client),
+tighter than an app-wide one; the rule asks only that some limiter stands in front.
 
 The rule follows each call of such a service to the endpoints that run it, through the functions and modules
 in between (a controller calling a service module that calls the SDK), and reports the endpoint when no
