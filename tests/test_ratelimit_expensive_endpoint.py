@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from linter.engine import RunOptions, run
-from linter.rules.ratelimit._coverage import _matches, _under_prefix
+from linter.rules.ratelimit._coverage import _under_prefix
+from linter.rules.ratelimit._next_matchers import matches
 from linter.rules.ratelimit._endpoints import next_app_root, next_url
 from tests.fixture_cases import FIXTURES
 
@@ -78,7 +79,7 @@ def test_next_urls_and_app_roots(path, url, root):
 
 
 @pytest.mark.parametrize(
-    ("pattern", "url", "matches"),
+    ("pattern", "url", "expected"),
     [
         ("/api/:path*", "/api/chat", True),
         ("/api/:path*", "/api", True),
@@ -94,8 +95,8 @@ def test_next_urls_and_app_roots(path, url, root):
         ("/api/(.*)", "/dashboard", True),
     ],
 )
-def test_next_matchers(pattern, url, matches):
-    assert _matches(pattern, url) is matches
+def test_next_matchers(pattern, url, expected):
+    assert matches(pattern, url) is expected
 
 
 @pytest.mark.parametrize(

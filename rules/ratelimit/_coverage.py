@@ -20,7 +20,6 @@ A limiter the handler or the functions it calls check themselves is `_endpoint_r
 from __future__ import annotations
 
 import posixpath
-import re
 from typing import TYPE_CHECKING
 
 from linter.flow.callees import callee_of
@@ -28,12 +27,13 @@ from linter.js.bindings import declaration_of
 from linter.js.exports import local_value
 from linter.js.expressions import arguments_of, callee, member_chain, object_keys, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES
-from linter.js.imports import require_specifier, string_value
+from linter.js.imports import require_specifier
 from linter.js.references import resolve_imported
 from linter.syntax import Node, descendants_of_types, text
 
-from ._endpoints import Endpoint, class_decorators, method_decorators, next_app_root
+from ._endpoints import Endpoint, class_decorators, method_decorators, next_app_root, route_segments
 from ._limit_evidence import is_limiter, limits_itself, path_argument
+from ._next_matchers import matcher_patterns, matches
 
 if TYPE_CHECKING:
     from linter.context import FileContext
@@ -45,7 +45,6 @@ _USE_METHODS = frozenset({"use", "register"})
 _APP_PACKAGES = frozenset({"express", "fastify", "koa", "hono"})
 _MIDDLEWARE_NAMES = ("middleware", "proxy")
 _SCRIPT_SUFFIXES = (".ts", ".js", ".mjs", ".tsx", ".jsx")
-_SAMPLE_SEGMENT = "x1"
 
 
 class Coverage:
@@ -226,11 +225,11 @@ class Coverage:
     def _middleware_covers(self, middleware: "FileContext", url: str) -> bool:
         if not limits_itself(middleware.root, middleware):
             return False
-        patterns = _matcher(middleware)
+        patterns = matcher_patterns(middleware)
         if patterns is None:
             return True  # no matcher (every path), or one this module cannot read
         sample = url
-        return any(_matches(pattern, sample) for pattern in patterns)
+        return any(matches(pattern, sample) for pattern in patterns)
 
     # NestJS -------------------------------------------------------------------------------------------------
 
@@ -249,54 +248,6 @@ class Coverage:
                     return True
         # A throttler guard for the whole app, or middleware applied to it (`app.use(rateLimit(...))` in main.ts).
         return bool(self.global_guards) or self._app_elsewhere(file, None, set())
-
-
-_PRIVILEGED = re.compile(r"admin|superuser|staff|moderator|roles?\b|permission", re.I)
-_NOT_PUBLIC_SEGMENT = re.compile(r"^(admin|crons?|callbacks?|debug)$|webhook", re.I)
-# A check that only the app's own jobs pass: a queue's signature (QStash), a cron or internal secret.
-_JOB_CHECK = re.compile(r"verify_?signature|qstash|cron_?secret|internal_?api_?key|internal_?secret|webhook_?secret", re.I)
-
-
-def not_public(endpoint: Endpoint) -> bool:
-    """An endpoint strangers cannot call at will: one only administrators reach (an `admin` path segment, or
-    middleware, guards or decorators named for admins, staff or roles: `requireAdmin`, `@Roles('admin')`,
-    `AdminGuard`), a scheduled job's (`/api/cron/...`), a webhook's (whose sender signs its calls), an OAuth
-    callback's (which needs the provider's code) or a development aid's (`/debug/...`)."""
-    if endpoint.route is not None and any(_NOT_PUBLIC_SEGMENT.search(part) for part in _segments(endpoint.route)):
-        return True
-    if _called_by_jobs(endpoint):
-        return True
-    if endpoint.framework == "express":
-        arguments = arguments_of(endpoint.registration)
-        if arguments and unwrap(arguments[0]) is not None and unwrap(arguments[0]).type in ("string", "template_string"):
-            arguments = arguments[1:]
-        return any(_PRIVILEGED.search(text(a)) for a in arguments[:-1])
-    if endpoint.framework == "nest" and endpoint.handler is not None:
-        klass = endpoint.handler.parent.parent if endpoint.handler.parent is not None else None
-        decorators = method_decorators(endpoint.handler) + (class_decorators(klass) if klass is not None else [])
-        return any(_PRIVILEGED.search(text(expression)) for _, expression in decorators)
-    return False
-
-
-def _called_by_jobs(endpoint: Endpoint) -> bool:
-    """A queue's or a scheduler's endpoint: its handler, its wrappers or its middleware check a signature or a
-    secret only the app's own jobs have (`withQstashOrInternal(...)`, `hasCronSecret(req)`)."""
-    parts: list[Node] = []
-    if endpoint.registration is not None:
-        parts.extend(arguments_of(endpoint.registration)[1:])
-    current = endpoint.handler
-    while current is not None and current.parent is not None:
-        parent = current.parent
-        if parent.type == "arguments" and parent.parent is not None and parent.parent.type == "call_expression":
-            parts.append(callee(parent.parent) or parent.parent)
-            current = parent.parent
-        elif parent.type in ("parenthesized_expression", "as_expression", "satisfies_expression"):
-            current = parent
-        else:
-            break
-    if endpoint.handler is not None:
-        parts.append(endpoint.handler)
-    return any(part is not None and _JOB_CHECK.search(text(part)) for part in parts)
 
 
 def _route_rate_limit_option(argument: Node) -> bool:
@@ -397,14 +348,10 @@ def _joined(prefix: str | None, route: str | None) -> str | None:
     return "/" + "/".join(part for part in (prefix.strip("/"), route.strip("/")) if part)
 
 
-def _segments(path: str) -> list[str]:
-    return [part for part in path.split("/") if part]
-
-
 def _under_prefix(route: str, prefix: str) -> bool:
     """Whether `route` is under the `use` path `prefix`; parameters (`:id`) and wildcards match any segment."""
-    wanted = _segments(prefix)
-    actual = _segments(route)
+    wanted = route_segments(prefix)
+    actual = route_segments(route)
     if len(actual) < len(wanted):
         return False
     for want, have in zip(wanted, actual):
@@ -413,71 +360,3 @@ def _under_prefix(route: str, prefix: str) -> bool:
         if want != have:
             return False
     return True
-
-
-def _matcher(middleware: "FileContext") -> list[str] | None:
-    """The `matcher` strings of `export const config = { matcher }`; None when there is none or it cannot be read."""
-    for statement in middleware.root.named_children:
-        declaration = statement.child_by_field_name("declaration") if statement.type == "export_statement" else None
-        if declaration is None or declaration.type != "lexical_declaration":
-            continue
-        for declarator in declaration.named_children:
-            if declarator.type != "variable_declarator" or text(declarator.child_by_field_name("name")) != "config":
-                continue
-            value = unwrap(declarator.child_by_field_name("value"))
-            matcher = unwrap(object_keys(value).get("matcher")) if value is not None and value.type == "object" else None
-            if matcher is None:
-                return None
-            items = matcher.named_children if matcher.type == "array" else [matcher]
-            patterns = []
-            for item in items:
-                item = unwrap(item)
-                if item is not None and item.type == "object":
-                    item = unwrap(object_keys(item).get("source"))
-                pattern = string_value(item)
-                if pattern is None:
-                    return None
-                patterns.append(pattern)
-            return patterns
-    return None
-
-
-_PARAMETER = re.compile(r"(/)?:(\w+)([*+?])?")
-# What this reads of a matcher: literal path characters, `:name` parameters (with `*`, `+`, `?`) and the common
-# `((?!api|_next/static|favicon.ico).*)` group; anything else is not read (the scanned repository writes it, and
-# a regular expression of its own could backtrack for ever).
-_EXCLUDING_GROUP = re.compile(r"\(\(\?![\w\-./~@%|]*\)\.\*\)")
-_LITERAL_PATH = re.compile(r"[\w\-./~@%]*")
-_MAX_MATCHER = 300
-
-
-def _matches(pattern: str, url: str) -> bool:
-    """Whether a Next.js `matcher` (path-to-regexp syntax) matches `url`, its dynamic segments given a sample
-    value. A pattern this cannot read matches."""
-    sample = "/".join(_SAMPLE_SEGMENT if part.startswith("[") else part for part in url.split("/"))
-    rest = _EXCLUDING_GROUP.sub("", _PARAMETER.sub("", pattern))
-    if len(pattern) > _MAX_MATCHER or len(sample) > _MAX_MATCHER or not _LITERAL_PATH.fullmatch(rest):
-        return True
-    if any(found.group(3) in ("*", "+") and not found.group(1) for found in _PARAMETER.finditer(pattern)):
-        return True  # repeated parameters not split by `/` could backtrack for ever
-    out, at = [], 0
-    for found in _PARAMETER.finditer(pattern):
-        out.append(pattern[at : found.start()])
-        slash, _, modifier = found.groups()
-        body = "[^/]+"
-        prefix = "/" if slash else ""
-        if modifier == "*":
-            out.append(f"(?:{prefix}(?:{body}))*")
-        elif modifier == "+":
-            out.append(f"(?:{prefix}{body})+")
-        elif modifier == "?":
-            out.append(f"(?:{prefix}{body})?")
-        else:
-            out.append(f"{prefix}(?:{body})")
-        at = found.end()
-    out.append(pattern[at:])
-    regex = "".join(out)
-    try:
-        return re.fullmatch(regex, sample) is not None or re.fullmatch(regex, sample + "/") is not None
-    except re.error:
-        return True

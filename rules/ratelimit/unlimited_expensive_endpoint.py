@@ -104,11 +104,12 @@ from linter.project import ProjectIndex
 from linter.rule import Fact, Match, Rule, facts_of
 from linter.syntax import Node, descendants_of_types, text
 
-from ._coverage import Coverage, applies_limiter, is_local_router, not_public
+from ._coverage import Coverage, applies_limiter, is_local_router
 from ._endpoint_reach import EndpointPath, reach_of
 from ._endpoints import Endpoint, route_endpoint
 from ._expensive_calls import AI, EMAIL, SMS, UPLOAD, ExpensiveCall, confirm_import, expensive_calls, upload_of
 from ._limit_evidence import is_limiter
+from ._public_endpoints import not_public
 
 _WHY = {
     AI: "every request is paid for in model tokens, so one client in a loop runs up the bill or uses up the API quota",
