@@ -126,7 +126,7 @@ class FileFlow:
 
     def _call_edges(self, wanted: Callable[[Callee], bool]) -> Iterator[CallEdge]:
         count = 0
-        for call, target in self._calls_out():
+        for call, target in self.calls_out():
             if not wanted(target):
                 continue
             caller = enclosing_function(call)
@@ -151,6 +151,11 @@ class FileFlow:
         if origin is None:
             return None
         return CallEdge(caller_key, target, index, key, origin, FlowStep(self._span(value), note))
+
+    def calls_out(self) -> list[tuple[Node, Callee]]:
+        """The file's calls of functions other modules also reach, with what each names: the call graph's
+        edges out of this file (see `_calls_out`)."""
+        return self.file.memo(("flow.calls-out",), self._calls_out)
 
     def _calls_out(self) -> list[tuple[Node, Callee]]:
         """The calls that may hand a value to a function other modules also reach: of an imported name

@@ -34,6 +34,11 @@ NEST_THROTTLER = "@nestjs/throttler"
 FASTIFY_RATE_LIMIT = ("@fastify/rate-limit", "fastify-rate-limit")
 # Every package whose limiters the rule reads.
 LIBRARY_PACKAGES = (*LIMITER_PACKAGES, NEST_THROTTLER, *FASTIFY_RATE_LIMIT)
+# Every package that rate limits requests, whatever it keeps its counts in.
+RATE_LIMIT_PACKAGES = frozenset(
+    {*LIMITER_PACKAGES, "@upstash/ratelimit", NEST_THROTTLER, *FASTIFY_RATE_LIMIT, "hono-rate-limiter",
+     "express-brute", "koa-ratelimit", "@arcjet/next", "@arcjet/node", "next-rate-limit", "rate-limit-redis"}
+)  # fmt: skip
 # Packages whose stores keep counts outside the process.
 REDIS_STORE_PACKAGES = ("rate-limit-redis",)
 _FACTORIES = {

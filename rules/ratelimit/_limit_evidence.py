@@ -1,0 +1,132 @@
+"""Signs that requests are rate limited: a limiter passed as middleware, a guard or a wrapper, and checks a
+handler makes itself.
+
+The test is generous on purpose (a missed limiter is a false finding): an expression counts as a limiter when
+it comes from a rate-limiting package (`RATE_LIMIT_PACKAGES`: `rateLimit({...})`, an imported `ThrottlerGuard`,
+`@upstash/ratelimit`'s `Ratelimit`), directly or through a binding of the file, or when its name says so
+(`aiLimiter`, `rateLimit('chat')`, `withRateLimit(handler)`, `ThrottlerBehindProxyGuard`). A function limits
+its requests itself when it calls something so named (`await ratelimit.limit(ip)`, `checkRateLimit(user)`,
+`limiter.consume(ip)`), or a client of such a package, or answers 429.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from linter.js.bindings import declaration_of
+from linter.js.expressions import callee, member_chain, unwrap
+from linter.js.imports import string_value
+from linter.rules.ratelimit._rate_limiters import RATE_LIMIT_PACKAGES
+from linter.syntax import Node, descendants_of_types, text
+
+if TYPE_CHECKING:
+    from linter.context import FileContext
+
+LIMITER_NAME = re.compile(r"rate_?limit|(?<!de)limiter|throttl|slow_?down|brute", re.I)
+_TOO_MANY = re.compile(r"too many requests", re.I)
+MAX_DEPTH = 3
+
+
+def is_limiter(node: Node | None, file: "FileContext", depth: int = 0) -> bool:
+    """Whether a middleware, guard or wrapper expression is a rate limiter."""
+    node = unwrap(node)
+    if node is None or depth > MAX_DEPTH:
+        return False
+    if node.type == "array":
+        return any(is_limiter(item, file, depth + 1) for item in node.named_children)
+    if node.type in ("call_expression", "new_expression"):
+        function = callee(node)
+        if function is not None and (is_limiter(function, file, depth + 1) or _from_limiter_package(function, file)):
+            return True
+        return False
+    if node.type in ("identifier", "member_expression", "type_identifier"):
+        if LIMITER_NAME.search(text(node)):
+            return True
+        if _from_limiter_package(node, file):
+            return True
+        if node.type == "identifier":
+            declaration = declaration_of(node)
+            if declaration is not None and declaration.kind == "variable" and declaration.declarator is not None:
+                return is_limiter(declaration.declarator.child_by_field_name("value"), file, depth + 1)
+    return False
+
+
+def _from_limiter_package(node: Node, file: "FileContext") -> bool:
+    root, _ = member_chain(unwrap(node))
+    if root is None or root.type != "identifier":
+        return False
+    binding = file.binding(text(root))
+    return binding is not None and binding.module in RATE_LIMIT_PACKAGES
+
+
+_MAY_LIMIT = re.compile(rb"429|limit|throttl|slow_?down|brute|too many", re.I)
+
+
+def limits_itself(scope: Node, file: "FileContext") -> bool:
+    """Whether code in `scope` (a function, or a module) checks a rate limit: a call of a limiter, a 429."""
+    if not _MAY_LIMIT.search(file.source, scope.start_byte, scope.end_byte) and not _imports_limiter(file):
+        return False
+    return file.memo(("ratelimit.limits-itself", scope.id), lambda: _limits_itself(scope, file))
+
+
+def _imports_limiter(file: "FileContext") -> bool:
+    return file.memo("ratelimit.imports-limiter", lambda: any(b.module in RATE_LIMIT_PACKAGES for b in file.import_bindings))
+
+
+def _limits_itself(scope: Node, file: "FileContext") -> bool:
+    # Only the places the cheap test matched are read, then (when the file imports a limiter package) the
+    # calls of clients of one, whatever their names.
+    for found in _MAY_LIMIT.finditer(file.source, scope.start_byte, scope.end_byte):
+        leaf = file.root.descendant_for_byte_range(found.start(), found.end())
+        if leaf is None:
+            continue
+        if leaf.type == "number":
+            if text(leaf) == "429":
+                return True
+        elif leaf.type == "string_fragment":
+            if _TOO_MANY.search(text(leaf)):
+                return True
+        elif leaf.type in ("identifier", "property_identifier"):
+            function = leaf
+            while function.parent is not None and function.parent.type == "member_expression" and function.parent.child_by_field_name("property") in (function, None):
+                function = function.parent
+            if function.type == "identifier" and function.parent is not None and function.parent.type == "member_expression":
+                function = function.parent  # `rateLimiter.consume(ip)`: the limiter is the receiver
+                while function.parent is not None and function.parent.type == "member_expression":
+                    function = function.parent
+            call = function.parent
+            if call is not None and call.type in ("call_expression", "new_expression") and callee(call) == function and is_limiter(function, file):
+                return True
+    if not _imports_limiter(file):
+        return False
+    for call in descendants_of_types(scope, ("call_expression",)):
+        root, _ = member_chain(callee(call))
+        if root is not None and root.type == "identifier" and _held_limiter(root, file):
+            return True
+    return False
+
+
+def _held_limiter(root: Node, file: "FileContext") -> bool:
+    """`aj.protect(req)` with `const aj = arcjet({...})`: a client of a rate-limiting package."""
+    declaration = declaration_of(root)
+    if declaration is None or declaration.kind != "variable" or declaration.declarator is None:
+        return False
+    value = unwrap(declaration.declarator.child_by_field_name("value"))
+    if value is None or value.type not in ("call_expression", "new_expression"):
+        return False
+    function = callee(value)
+    return function is not None and _from_limiter_package(function, file)
+
+
+def path_argument(call: Node) -> tuple[bool, str | None]:
+    """(has a path argument, its literal value or None) for `app.use('/api', …)` style calls."""
+    arguments = call.child_by_field_name("arguments")
+    first = next((c for c in arguments.named_children if c.type != "comment"), None) if arguments is not None else None
+    if first is None:
+        return False, None
+    if first.type in ("string", "template_string"):
+        return True, string_value(first)
+    if first.type in ("array", "regex"):
+        return True, None
+    return False, None

@@ -1,0 +1,140 @@
+"""ratelimit/unlimited-expensive-endpoint beyond the fixtures: messages and code flows across modules, runs on
+a few files, and the path questions it answers (Next.js URLs and matchers, `use` prefixes)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from linter.engine import RunOptions, run
+from linter.rules.ratelimit._coverage import _under_prefix
+from linter.rules.ratelimit._next_matchers import matches
+from linter.rules.ratelimit._endpoints import next_app_root, next_url
+from tests.fixture_cases import FIXTURES
+
+RULE = "ratelimit/unlimited-expensive-endpoint"
+CASES = FIXTURES / "ratelimit" / "unlimited-expensive-endpoint"
+
+
+def _copy(case: str, tmp_path: Path) -> Path:
+    target = tmp_path / case
+    shutil.copytree(CASES / case, target)
+    return target
+
+
+def _findings(paths: list[Path]):
+    report = run(RunOptions(paths=paths, jobs=1, select=[RULE], use_cache=False)).report
+    return [f for f in report.active_findings if f.rule_id == RULE]
+
+
+def test_a_call_in_a_service_module_is_reported_at_the_route_with_every_call_on_the_way(tmp_path):
+    repo = _copy("service-module", tmp_path)
+    findings = {f.path: f for f in _findings([repo])}
+    summaries = findings["src/routes/notes.routes.ts"]
+    assert summaries.span.start_line == 9
+    assert summaries.message.startswith(
+        "`POST /summaries` calls OpenAI `openai.chat.completions.create()` (in src/services/summary.service.ts)"
+    )
+    assert [(step.path, step.span.start_line) for step in summaries.code_flow] == [
+        ("src/routes/notes.routes.ts", 9),
+        ("src/controllers/notes.controller.ts", 6),
+        ("src/services/summary.service.ts", 7),
+    ]
+    assert [(r.path, r.span.start_line) for r in summaries.related] == [("src/services/summary.service.ts", 7)]
+
+
+def test_a_run_on_the_routes_file_alone_still_follows_the_calls(tmp_path):
+    repo = _copy("service-module", tmp_path)
+    findings = _findings([repo / "src" / "routes" / "notes.routes.ts"])
+    assert [(f.path, f.span.start_line) for f in findings] == [("src/routes/notes.routes.ts", 9)]
+
+
+def test_a_run_on_the_service_alone_reports_nothing_there(tmp_path):
+    repo = _copy("service-module", tmp_path)
+    assert _findings([repo / "src" / "services" / "summary.service.ts"]) == []
+
+
+def test_the_message_says_what_to_do_for_each_framework(tmp_path):
+    next_app = {f.path: f.message for f in _findings([_copy("next-app", tmp_path)])}
+    assert "@upstash/ratelimit" in next_app["src/app/api/chat/route.ts"]
+    assert "the AI SDK `streamText()`" in next_app["src/app/api/chat/route.ts"]
+    nest = [f.message for f in _findings([_copy("nest-app", tmp_path)])]
+    assert all("ThrottlerGuard" in message for message in nest) and len(nest) == 3
+
+
+@pytest.mark.parametrize(
+    ("path", "url", "root"),
+    [
+        ("src/app/api/chat/route.ts", "/api/chat", ""),
+        ("apps/web/app/(marketing)/api/[id]/route.js", "/api/[id]", "apps/web"),
+        ("apps/web/src/pages/api/contact/index.ts", "/api/contact", "apps/web"),
+        ("pages/api/send.ts", "/api/send", ""),
+    ],
+)
+def test_next_urls_and_app_roots(path, url, root):
+    assert next_url(path) == url
+    assert next_app_root(path) == root
+
+
+@pytest.mark.parametrize(
+    ("pattern", "url", "expected"),
+    [
+        ("/api/:path*", "/api/chat", True),
+        ("/api/:path*", "/api", True),
+        ("/api/public/:path*", "/api/chat", False),
+        ("/api/:path+", "/api", False),
+        ("/((?!_next/static|_next/image|favicon.ico).*)", "/api/chat", True),
+        ("/((?!api|_next/static).*)", "/api/chat", False),
+        ("/dashboard/:path*", "/api/chat", False),
+        ("/api/chat/:id", "/api/chat/[id]", True),
+        # Patterns this does not read count as matching; none of them is handed to `re` as written.
+        ("/((a+)+)b", "/" + "a" * 40, True),
+        (":a*:b*:c*:d*:e*x", "/" + "a" * 40, True),
+        ("/api/(.*)", "/dashboard", True),
+    ],
+)
+def test_next_matchers(pattern, url, expected):
+    assert matches(pattern, url) is expected
+
+
+@pytest.mark.parametrize(
+    ("route", "prefix", "under"),
+    [
+        ("/v1/chat", "/v1", True),
+        ("/v2/chat", "/v1", False),
+        ("/v1", "/", True),
+        ("/v10/chat", "/v1", False),
+        ("/users/42/avatar", "/users/:id", True),
+    ],
+)
+def test_use_prefixes(route, prefix, under):
+    assert _under_prefix(route, prefix) is under
+
+
+@pytest.mark.parametrize(
+    ("source", "limits"),
+    [
+        (b"import { ratelimit } from '@/lib/rl';\nexport async function POST(req) { await ratelimit.limit(ip); }", True),
+        (b"export async function POST(req) { await checkRateLimit(req); }", True),
+        (b"export async function POST(req) { await aiRateLimiter.consume(req.ip); }", True),
+        (b"export async function POST(req) { return new Response('slow down', { status: 429 }); }", True),
+        (
+            b"import { RateLimiterRedis } from 'rate-limiter-flexible';\nconst quota = new RateLimiterRedis({});\n"
+            b"export async function POST(req) { await quota.consume(req.ip); }",
+            True,
+        ),
+        (b"export async function POST(req) { const limit = 10; return db.find({ take: limit }); }", False),
+        (b"export async function POST(req) { return split(req.body, getDelimiter()); }", False),
+    ],
+)
+def test_what_counts_as_a_handler_checking_a_limit(source, limits):
+    from linter.context import FileContext
+    from linter.js.functions import FUNCTION_TYPES
+    from linter.rules.ratelimit._limit_evidence import limits_itself
+    from linter.syntax import LANGUAGE_BY_SUFFIX, descendants_of_types, parse
+
+    file = FileContext("route.ts", source, "typescript", parse(source, LANGUAGE_BY_SUFFIX[".ts"]), [])
+    handler = descendants_of_types(file.root, tuple(FUNCTION_TYPES))[0]
+    assert limits_itself(handler, file) is limits
