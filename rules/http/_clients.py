@@ -20,6 +20,7 @@ from linter.js.bindings import declaration_of
 from linter.js.expressions import arguments_of, callee, unwrap
 from linter.js.object_literals import entry, options_object
 from linter.js.references import resolve_imported
+from linter.js.static_values import const_initializer
 from linter.syntax import Node, text
 
 if TYPE_CHECKING:
@@ -71,8 +72,7 @@ def outbound_call(call: Node, file: "FileContext") -> Outbound | None:
     module, path = imported.module, imported.path
     if module == "axios":
         if path == ():
-            literal = unwrap(first)
-            at = 0 if literal is not None and literal.type == "object" else 1
+            at = 1 if _is_url(first) else 0
             return Outbound(AXIOS, call, at, first if at == 1 else None)
         if len(path) == 1 and path[0] in _AXIOS_CONFIG_AT:
             at = _AXIOS_CONFIG_AT[path[0]]
@@ -82,8 +82,7 @@ def outbound_call(call: Node, file: "FileContext") -> Outbound | None:
         return None
     if module == "got":
         if path == () or (len(path) == 1 and path[0] in _GOT_METHODS):
-            literal = unwrap(first)
-            at = 0 if literal is not None and literal.type == "object" else 1
+            at = 1 if _is_url(first) else 0
             return Outbound(GOT, call, at, first if at == 1 else None)
         return Outbound(GOT_INSTANCE, call, 0, None) if path == ("extend",) else None
     if module in _FETCH_MODULES and path in ((), ("fetch",)):
@@ -94,6 +93,20 @@ def outbound_call(call: Node, file: "FileContext") -> Outbound | None:
         if path == ("request",):
             return Outbound(UNDICI, call, 1, first)
     return None
+
+
+def _is_url(first: Node | None) -> bool:
+    """`axios(first)`, `got(first)`: whether `first` is the URL rather than the request's config. A name the
+    code does not show as a string (`axios(config)`, `axios(requestConfig)`) is taken as a config, whose
+    options are then unknown."""
+    node = unwrap(first)
+    if node is not None and node.type == "identifier":
+        node = unwrap(const_initializer(node))
+    if node is None:
+        return False
+    if node.type in ("string", "template_string", "binary_expression"):
+        return True
+    return node.type == "new_expression" and text(callee(node)) == "URL"
 
 
 def deadline(outbound: Outbound, file: "FileContext") -> tuple[str, Node | None]:

@@ -4,11 +4,13 @@ A hung request costs a server something a browser does not: the request handler 
 the client's socket) waiting on it. So the rule looks at server code only:
 
 - one-off code is left out: tests, scripts (`scripts/`, `bin/`, seeds, migrations, files a package script runs
-  with `node`, files that read `process.argv` or check `require.main`), config files, stories;
+  with `node`, files that read `process.argv` or check `require.main`), config files, stories, and command-line
+  tools (a package whose manifest has a `"bin"` and that depends on no server framework);
 - browser code is left out: a file under `'use client'`, any file of a package that depends on a browser framework
-  (React, Vue, Svelte, Angular, Solid, Preact, React Native) but on no server framework, and, in a package that
-  has both (Next.js, Remix, an Express server rendering React), components and hooks (files with JSX or React
-  hook calls, `components/` and `hooks/` folders) and the pages router's pages outside their data functions;
+  (React, Vue, Svelte, Angular, Solid, Preact, React Native, Tauri's webview) but on no server framework, and, in a
+  package that has both (Next.js, Remix, an Express server rendering React), components and hooks (files with JSX
+  or React hook calls, `components/` and `hooks/` folders) and the pages router's pages outside their data
+  functions;
 - the rest of such a mixed package is server code when its conventions say so (route handlers, API routes,
   middleware, server actions, server components, `*.server.*`, `server/`, `api/` folders, `import 'server-only'`,
   Node built-ins, a database client or a server framework imported), and AMBIGUOUS otherwise (`lib/github.ts`):
@@ -107,7 +109,9 @@ def _file_side(file: "FileContext") -> str:
         return BROWSER
     package = file.packages[0] if file.packages else None
     dependencies = package.dependencies if package is not None else frozenset()
-    if dependencies & MOBILE_FRAMEWORKS:
+    if package is not None and _command_line_tool(package):
+        return SCRIPT
+    if dependencies & MOBILE_FRAMEWORKS or _webview_app(dependencies):
         return BROWSER
     if not dependencies & BROWSER_FRAMEWORKS:
         return SERVER
@@ -123,6 +127,16 @@ def _file_side(file: "FileContext") -> str:
     if _SERVER_PATHS.search(path) or any(_SERVER_MODULES.match(b.module) for b in file.import_bindings):
         return SERVER
     return AMBIGUOUS
+
+
+def _command_line_tool(package: "Package") -> bool:
+    """A package that installs a command (`"bin"` in its manifest) and runs no server: a CLI someone runs."""
+    return package.command and not package.dependencies & SERVER_FRAMEWORKS
+
+
+def _webview_app(dependencies: frozenset[str]) -> bool:
+    """A Tauri app's JavaScript runs in its webview."""
+    return any(name.startswith("@tauri-apps/") for name in dependencies)
 
 
 def _runs_as_command(file: "FileContext") -> bool:
@@ -178,6 +192,10 @@ def text_side(project: "ProjectIndex", path: str) -> str:
         return BROWSER
     package = project.package_of(path)
     dependencies = package.dependencies if package is not None else frozenset()
+    if package is not None and _command_line_tool(package):
+        return SCRIPT
+    if dependencies & MOBILE_FRAMEWORKS or _webview_app(dependencies):
+        return BROWSER
     if not dependencies & BROWSER_FRAMEWORKS:
         return SERVER
     if _USE_SERVER.match(source) or is_app_route(path) or is_pages_api(path) or is_next_middleware(path) or is_app_rendered(path):

@@ -17,14 +17,14 @@ The rule reports, in server code:
   (`AbortSignal.timeout(ms)`), and `fetch(url, { timeout })`, an option the standard `fetch` ignores;
 - undici's `request()` without `headersTimeout`/`bodyTimeout` (or a `signal`).
 
-It is quiet for options it cannot see (`axios.get(url, config)` with a config built elsewhere, a spread), for
-requests to relative URLs (`fetch('/api/me')`: browser code) and to this machine or a service of the local
-network (`localhost`, `http://api:3000`), for `fetch` to a URL the code does not fix (an environment variable, a
-parameter), for SDKs with their own default timeouts (Stripe, OpenAI, the AWS SDK), and for code that does not
-run on the server: browser code (`'use client'` files, components and hooks, browser-only packages, the pages
-router's pages outside `getServerSideProps`), tests and one-off scripts. A module of a Next.js app that is not a
-route, an action or a server component by its conventions (`lib/github.ts`) counts as server code when every
-module that imports it does.
+It is quiet for options it cannot see (`axios.get(url, config)` with a config built elsewhere, `axios(config)`, a
+spread), for requests to relative URLs (`fetch('/api/me')`: browser code) and to this machine or a service of the
+local network (`localhost`, `http://api:3000`), for `fetch` to a URL the code does not fix (an environment
+variable, a parameter), for SDKs with their own default timeouts (Stripe, OpenAI, the AWS SDK), and for code that
+does not run on the server: browser code (`'use client'` files, components and hooks, browser-only packages, the
+pages router's pages outside `getServerSideProps`), tests, one-off scripts and command-line tools (a package with a
+`bin`). A module of a Next.js app that is not a route, an action or a server component by its conventions
+(`lib/github.ts`) counts as server code when every module that imports it does.
 
 `loadlint check --fix --unsafe-fixes` adds `timeout: 10_000` (axios), `timeout: { request: 10_000 }` (got),
 `signal: AbortSignal.timeout(10_000)` (fetch) or `headersTimeout`/`bodyTimeout` (undici); the fix is unsafe,
