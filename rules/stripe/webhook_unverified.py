@@ -13,8 +13,9 @@ Next.js API route that keeps its body parser, a NestJS `@Body()`) and turned bac
 
 The rule reports:
 - a handler that reads the event type from the request body (`switch (event.type)` with Stripe event types such
-  as `checkout.session.completed`, `invoice.paid`, `customer.subscription.*`) and verifies nothing: no
-  `constructEvent(Async)`, no `stripe.events.retrieve`, no helper or middleware that checks the signature;
+  as `checkout.session.completed`, `invoice.paid`, `customer.subscription.*`) or the event's `data.object`, and
+  verifies nothing: no `constructEvent(Async)`, no `stripe.events.retrieve`, no helper or middleware that checks
+  the signature;
 - a handler that reads the `stripe-signature` header, uses the body, and never passes the signature on;
 - `constructEvent` given a parsed body: `JSON.stringify(…)`, `await request.json()`, `JSON.parse(…)`, a NestJS
   `@Body()`, `req.body` of a Next.js API route without `export const config = { api: { bodyParser: false } }`, or
