@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING
 from linter.frameworks.nextjs import (
     command_script_files,
     directives_of,
-    has_use_server,
     is_app_rendered,
     is_app_route,
     is_next_middleware,
