@@ -20,6 +20,7 @@ from linter.flow.summary import FlowSummary
 from linter.fixes import source_digest
 from linter.js.imports import ModuleReference
 from linter.model import Finding, Level, Notice
+from linter.needles import NeedleSet
 from linter.rule import Fact, Match, Rule
 from linter.suppression import Directive, find_directives
 from linter.syntax import LANGUAGES, LANGUAGE_BY_SUFFIX, ParseCancelled, QueryError, compile_query, first_error, parse, too_deep
@@ -59,6 +60,7 @@ class RulePlan:
         self.known_ids = known_ids
         self.trusted = trusted  # ids of rules whose queries the tests compile (the built-in pack)
         self.with_queries = [rule for rule in rules if rule.query.strip()]
+        self.needles = NeedleSet(needle for rule in self.with_queries for needle in rule.needles)
         # The flow specs of the enabled rules, one per name and instance: every file leaves a summary for each.
         specs: dict[tuple[str, str], FlowSpec] = {}
         for rule in rules:
@@ -273,11 +275,12 @@ def _run_rules(
     step: _Step,
 ) -> None:
     source = file.source
+    needles = plan.needles.found_in(source)
     active: dict[str, list[Rule]] = {}  # query source -> the applying rules that share it, in rule order
     reporting: set[int] = set()  # the rules (by id()) whose findings the file reports
     for rule in plan.with_queries:
         reports = report_findings and (own is None or (rule.id, rule.instance) in own)
-        if _applies(rule, file, reports, source):
+        if _applies(rule, file, reports, source, needles):
             active.setdefault(rule.query_for(file.language), []).append(rule)
             if reports:
                 reporting.add(id(rule))
@@ -314,11 +317,11 @@ def _run_rules(
     file.rule_instance = ""
 
 
-def _applies(rule: Rule, file: FileContext, report_findings: bool, source: bytes) -> bool:
+def _applies(rule: Rule, file: FileContext, report_findings: bool, source: bytes, needles: frozenset[bytes]) -> bool:
     if not report_findings and type(rule).check_project is Rule.check_project:
         return False
     if rule.requires and not file.depends_on(rule.requires):
         return False
-    if rule.needles and not any(needle in source for needle in rule.needles):
+    if rule.needles and needles.isdisjoint(rule.needles):
         return False
     return rule.may_report_in(source)

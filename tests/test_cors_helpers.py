@@ -12,7 +12,7 @@ from linter.formatters.sarif import sarif_log
 from linter.js.deployment_checks import development_when_true
 from linter.model import Level
 from linter.rules.cors._cors_calls import cors_options
-from linter.rules.cors._imported_cors import OPTIONS, ORIGIN, ImportedPolicy, imported_policies, module_value
+from linter.rules.cors._imported_cors import OPTIONS, ORIGIN, ImportedPolicy, exported_only, imported_policies, module_value
 from linter.rules.cors._served_routes import serves_no_routes
 from linter.rules.cors._origin_allowlists import bypass, matches_any_origin, string_check_bypass
 from linter.rules.cors._origin_names import OriginNames
@@ -246,6 +246,22 @@ app.use(cors({ ...shared, origin: true }));
     ]
 
 
+def test_inline_requires_are_imports():
+    source = """const cors = require('cors');
+app.use(cors(require('./cors')));
+app.use(cors(require('./cors').corsOptions));
+app.use(cors(require('./cors').makeOptions()));
+app.use(cors({ origin: require('./origin').check, credentials: true }));
+"""
+    found = [(p.part, p.source, p.called) for _, p in _policies(source, "app.js")]
+    assert found == [
+        (OPTIONS, Callee("./cors", "*"), False),
+        (OPTIONS, Callee("./cors", "*", ("corsOptions",)), False),
+        (OPTIONS, Callee("./cors", "*", ("makeOptions",)), True),
+        (ORIGIN, Callee("./origin", "*", ("check",)), False),
+    ]
+
+
 def test_an_imported_policy_survives_its_data_and_refuses_bad_data():
     (_, policy), *_ = _policies("import cors from 'cors';\nimport { check } from './o';\ncors({ origin: check, credentials: true });")
     assert ImportedPolicy.from_data(policy.to_data()) == policy
@@ -277,6 +293,45 @@ def test_module_value_finds_what_a_key_names(source, key, value):
         assert found is not None and found.type == "function_declaration"
     else:
         assert found is not None and text(found) == value
+
+
+def _exported_only(source: str, path: str = "cors.js") -> list[str]:
+    """The first key of each object literal of `source` that `exported_only` lists."""
+    file = _file(source, path)
+    listed = exported_only(file)
+    return [text(n.named_children[0]).split(":")[0] for n in walk(file.root) if n.type == "object" and n.start_byte in listed]
+
+
+@pytest.mark.parametrize(
+    ("source", "listed"),
+    [
+        ("exports.corsOptions = { origin: true };", ["origin"]),
+        ("module.exports.corsOptions = { origin: true };", ["origin"]),
+        ("module.exports = { origin: true };", ["origin"]),
+        ("const corsOptions = { origin: true };\nmodule.exports = corsOptions;", ["origin"]),
+        # the object `module.exports` is set to is listed too (it is exported and never used)
+        ("const corsOptions = { origin: true };\nmodule.exports = { corsOptions };", ["origin", "corsOptions"]),
+        ("const a = { origin: true };\nmodule.exports = { corsOptions: a };", ["origin", "corsOptions"]),
+        ("export const corsOptions = { origin: true };\nexport default corsOptions;", ["origin"]),
+        ("const a = { origin: true };\nexport { a as corsOptions };", ["origin"]),
+        ("export default { origin: true };", ["origin"]),
+        ("export function corsOptions() {\n  if (dev) return { dev: 1 };\n  return { origin: true };\n}", ["dev", "origin"]),
+        ("exports.make = () => ({ origin: true });", ["origin"]),
+        ("export const config = { port: 1, api: { origin: true } };", ["port", "origin"]),
+        # used by the module itself: judged there, as any configuration
+        ("const corsOptions = { origin: true };\napp.use(cors(corsOptions));\nmodule.exports = { corsOptions };", ["corsOptions"]),
+        ("export const corsOptions = { origin: true };\nexport const open = () => withHeaders(corsOptions);", []),
+        ("export function corsOptions() { return { origin: true }; }\napp.use(cors(corsOptions()));", []),
+        ("const shared = { origin: true };\nexport const config = { api: shared };\nuse(shared);", ["api"]),
+        # not exported
+        ("const corsOptions = { origin: true };", []),
+        ("function setup(app) { app.use(cors({ origin: true })); }\nmodule.exports = setup;", []),
+        # under a `cors:` key, where socket.io or NestFactory.create read it
+        ("export const socketOptions = { cors: { origin: true } };", ["cors"]),
+    ],
+)
+def test_exported_only_lists_the_objects_a_module_exports_and_never_uses(source, listed):
+    assert _exported_only(source) == listed
 
 
 def test_a_cross_module_finding_names_both_files_and_links_them_in_sarif(tmp_path):
@@ -314,6 +369,27 @@ def test_a_cross_module_finding_names_both_files_and_links_them_in_sarif(tmp_pat
     assert uris == ["src/app.js", "src/origin.js"]
 
 
+def test_options_two_modules_apply_are_one_finding_linking_both(tmp_path):
+    app = (
+        "const express = require('express');\nconst cors = require('cors');\n"
+        "const { openCors } = require('./cors');\nconst app = express();\n"
+        "app.use(cors(openCors));\napp.get('/me', (req, res) => res.json(req.user));\nmodule.exports = app;\n"
+    )
+    write_files(
+        tmp_path,
+        {
+            "package.json": '{"name": "api", "dependencies": {"express": "4.19.2", "cors": "2.8.5", "express-session": "1.18.0"}}',
+            "src/cors.js": "exports.openCors = {\n  origin: true,\n  credentials: true,\n};\n",
+            "src/public.js": app,
+            "src/admin.js": app,
+        },
+    )
+    report = run(RunOptions(paths=[tmp_path], jobs=1, select=["cors"])).report
+    (finding,) = report.active_findings
+    assert (finding.path, finding.span.start_line) == ("src/cors.js", 2)
+    assert {loc.path for loc in finding.related} == {"src/cors.js", "src/admin.js", "src/public.js"}
+
+
 def _credentialed_findings(tmp_path, files: dict[str, str]) -> list[str]:
     write_files(tmp_path, files)
     report = run(RunOptions(paths=[tmp_path], jobs=1, select=["cors"])).report
@@ -334,6 +410,15 @@ def test_credentials_count_only_in_an_app_that_has_some(tmp_path):
     assert _credentialed_findings(tmp_path / "session", with_session) == ["app.js:4"]
     reads_cookies = {"package.json": manifest % "", "app.js": _OPEN_API, "me.js": "module.exports = (req) => req.headers.cookie;\n"}
     assert _credentialed_findings(tmp_path / "cookies", reads_cookies) == ["app.js:4"]
+    # A session the request carries counts; a `Session` table and a session token in a response body do not.
+    session_table = (
+        "const { Session } = require('./models');\n"
+        "module.exports = async (req, res) => res.json(await Session.create({ sessionToken: req.body.token }));\n"
+    )
+    tokens = {"package.json": manifest % "", "app.js": _OPEN_API, "sessions.js": session_table}
+    assert _credentialed_findings(tmp_path / "tokens", tokens) == []
+    reads_session = {"package.json": manifest % "", "app.js": _OPEN_API, "me.js": "module.exports = (req) => req.session.user;\n"}
+    assert _credentialed_findings(tmp_path / "reads-session", reads_session) == ["app.js:4"]
     # No manifest to judge by, or a package of the repository that may read cookies for it: reported.
     assert _credentialed_findings(tmp_path / "loose", {"app.js": _OPEN_API}) == ["app.js:4"]
     workspace = {

@@ -81,13 +81,13 @@ class ModuleGraph:
             return None
         if name == MODULE_OBJECT or (name == "default" and "default" not in table.names):
             if table.module_object is not None:
-                return path, table.local_of(_joined(table.module_object, members))
+                return path, _local_key(table, table.module_object, members)
             if not members:
                 return None
             return self._in_module(path, members[0], members[1:], depth)
         local = table.names.get(name)
         if local is not None:
-            return path, table.local_of(_joined(local, members))
+            return path, _local_key(table, local, members)
         for re_export in table.re_exports:
             if re_export.name not in (name, MODULE_OBJECT):
                 continue
@@ -134,6 +134,12 @@ class ModuleGraph:
                 break
             frontier = following
         return found
+
+
+def _local_key(table: ExportTable, local: str, members: tuple[str, ...]) -> str:
+    """The key of `local.members`: a member read from an instance is its class's (`leads.list` is
+    `LeadService.list`); a name alone is the binding itself."""
+    return table.local_of(_joined(local, members)) if members else local
 
 
 def _joined(local: str, members: tuple[str, ...]) -> str:

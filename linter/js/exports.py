@@ -9,7 +9,9 @@ summaries kept per local key can be found from another module's import:
   (`export default async (req) => …`, `export default { list }`) has the key `<default>`;
 - CommonJS: `module.exports = { list, get: getOne }` maps `list` → `list` and `get` → `getOne`, an inline
   value (`module.exports = { list() {} }`, `exports.list = () => …`) has the key `<exports>.list`;
-  `module.exports = leadService` makes the module object (`*` and `default`) the local `leadService`;
+  `module.exports = leadService` makes the module object (`*` and `default`) the local `leadService`,
+  `module.exports = new LeadService()` its class, any other value `<exports>`; `module.exports = require('./leads')`
+  re-exports that module;
 - re-exports: `export { list } from './leads'`, `export * from './leads'`, `export * as leads from './leads'`
   name another module; `ExportTable.resolve` in the project phase follows them (`linter.flow.project`).
 
@@ -23,7 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from linter.js.expressions import key_text, unwrap
-from linter.js.imports import string_value
+from linter.js.imports import require_specifier, string_value
 from linter.syntax import Node, text
 
 DEFAULT_KEY = "<default>"
@@ -208,7 +210,9 @@ def _commonjs_assignment(expression: Node, table: ExportTable) -> None:
                 elif entry.type == "method_definition":
                     name = key_text(entry.child_by_field_name("name"))
                     table.names[name] = f"{EXPORTS_KEY}.{name}"
-        elif right.type in ("function_expression", "arrow_function", "class"):
+        elif require_specifier(right) is not None:  # `module.exports = require('./leads')`
+            table.re_exports.append(ReExport(MODULE_OBJECT, require_specifier(right), MODULE_OBJECT))
+        else:  # a function, a class, an instance (`new LeadService()`: its class), any other value
             table.module_object = _named(right) or EXPORTS_KEY
         return
     for prefix in ("module.exports.", "exports."):

@@ -7,10 +7,9 @@ cookies (a session, a token in a cookie), HTTP authentication, a client certific
 `has_ambient_credentials(project, path)` answers for the package of `path` (its nearest `package.json`), and
 errs towards yes: yes when there is no `package.json` to judge by, when a dependency of the package or of one
 around it names cookies, sessions or an authentication library, when it depends on another package of the
-repository (whose code could read cookies for it), when a source file of the package mentions cookies,
-sessions, an HTTP authentication challenge or the identity headers of a signing-in proxy, or when the package
-has more files than are read here. No only
-when none of these holds.
+repository (whose code could read cookies for it), when a source file of the package mentions cookies, reads
+the session of a request, names an HTTP authentication challenge or the identity headers of a signing-in proxy,
+or when the package has more files than are read here. No only when none of these holds.
 """
 
 from __future__ import annotations
@@ -27,9 +26,12 @@ _CREDENTIAL_DEPENDENCIES = re.compile(
 )
 # Also the headers a signing-in proxy in front of the app (oauth2-proxy, Cloudflare Access, IAP) adds once its
 # own cookie checks out: the app then trusts a cookie it never reads.
-_CREDENTIAL_WORDS = (b"cookie", b"Cookie", b"COOKIE", b"session", b"Session", b"SESSION", b"WWW-Authenticate",
+_CREDENTIAL_WORDS = (b"cookie", b"Cookie", b"COOKIE", b"SESSION_SECRET", b"WWW-Authenticate",
                      b"www-authenticate", b"requestCert", b"forwarded-user", b"Forwarded-User", b"auth-request-",
                      b"Auth-Request-", b"cf-access-", b"Cf-Access-", b"iap-jwt", b"Iap-Jwt")  # fmt: skip
+# A session the request carries (`req.session`, `ctx.session`). The bare word is no sign: a `Session` table,
+# a `sessionToken` handed out in a response body, a session id sent in a header are not sent by the browser.
+_SESSION_READ = re.compile(rb"\.session\b")
 MAX_FILES_READ = 4_000  # source files of one package read for the words above
 
 
@@ -55,6 +57,6 @@ def _package_has_them(project: "ProjectIndex", path: str) -> bool:
         return True
     for source_path in sources:
         source = project.read_js_source(source_path)
-        if source is None or any(word in source for word in _CREDENTIAL_WORDS):
+        if source is None or any(word in source for word in _CREDENTIAL_WORDS) or _SESSION_READ.search(source):
             return True
     return False

@@ -10,6 +10,11 @@ In the project phase, `imported_value(graph, path, name)` follows the import thr
 (`linter.flow.modules`: module resolution, export tables, re-exports, barrels) to the module that defines it and
 the node there (an object literal, a function, a value), and on through that module's own imports;
 `policy_objects` lists the object literals an options value stands for.
+
+An options object a module exports and never uses itself (`exports.corsOptions = { … }`) configures nothing
+until another module applies it: `exported_only(file)` lists such objects, so that the rule judges them by the
+CORS calls that import them and stays silent when none does (`cors(require('./cors'))` passing the module
+object, not its `corsOptions`, applies nothing).
 """
 
 from __future__ import annotations
@@ -19,9 +24,10 @@ from typing import TYPE_CHECKING, Iterator
 
 from linter.flow.callees import Callee, callee_of
 from linter.js.bindings import declaration_of, returned_values
-from linter.js.expressions import callee, key_text, unwrap
-from linter.js.exports import DEFAULT_KEY, EXPORTS_KEY, MODULE_OBJECT
+from linter.js.expressions import arguments_of, callee, key_text, member_chain, unwrap
+from linter.js.exports import DEFAULT_KEY, EXPORTS_KEY, MODULE_OBJECT, export_table
 from linter.js.functions import FUNCTION_TYPES
+from linter.js.imports import string_value
 from linter.model import Span
 from linter.rules.cors._cors_calls import cors_options
 from linter.syntax import Node, text, walk
@@ -34,6 +40,8 @@ OPTIONS = "options"  # the import is the whole options object (or what a call of
 ORIGIN = "origin"  # the import is the `origin` option: a function or a value
 MAX_IMPORT_HOPS = 4  # modules followed from a CORS call to the one that defines its options
 _MAX_LOCAL_HOPS = 3  # `const options = base` aliases followed inside one module
+_DECLARATIONS = frozenset({"variable_declarator", "function_declaration", "generator_function_declaration", "class_declaration"})
+_MAX_NESTING = 3  # object literals followed under the properties of an exported one (`config.cors.api`)
 
 
 @dataclass(frozen=True)
@@ -131,12 +139,19 @@ def _from_object(options: Node, library: str, file: "FileContext") -> Iterator[I
 
 
 def _imported(node: Node | None, file: "FileContext") -> tuple[Callee, bool] | None:
-    """(the import, whether it is called) for `name`, `config.cors` or `getCorsOptions()` naming an import."""
+    """(the import, whether it is called) for `name`, `config.cors` or `getCorsOptions()` naming an import, or
+    for an inline `require('./cors')` and `require('./cors').corsOptions`."""
     node = unwrap(node)
     if node is None:
         return None
+    required = _inline_require(node)
+    if required is not None:
+        return required, False
     called = node.type == "call_expression"
     expression = callee(node) if called else node
+    required = _inline_require(expression) if called and expression is not None else None
+    if required is not None:
+        return required, True
     if expression is None or expression.type not in ("identifier", "member_expression", "shorthand_property_identifier"):
         return None
     if expression.type == "shorthand_property_identifier":
@@ -144,6 +159,16 @@ def _imported(node: Node | None, file: "FileContext") -> tuple[Callee, bool] | N
         return (Callee(binding.module, binding.imported), False) if binding is not None else None
     found = callee_of(expression, file)
     return (found, called) if found is not None and found.module else None
+
+
+def _inline_require(node: Node) -> Callee | None:
+    """`require('./cors')` (the module object) and `require('./cors').corsOptions`, as imports."""
+    root, members = member_chain(node)
+    if root is None or root.type != "call_expression" or text(callee(root)) != "require":
+        return None
+    arguments = arguments_of(root)
+    specifier = string_value(unwrap(arguments[0])) if len(arguments) == 1 else None
+    return Callee(specifier, MODULE_OBJECT, tuple(members)) if specifier else None
 
 
 def _local_value(name: Node) -> Node | None:
@@ -322,3 +347,99 @@ def _commonjs_assignments(file: "FileContext") -> list[tuple[str, Node]]:
             if right is not None:
                 pairs.append((text(expression.child_by_field_name("left")), right))
     return pairs
+
+
+# --- options a module exports for others to apply ---------------------------------------------------------------
+
+
+def exported_only(file: "FileContext") -> frozenset[int]:
+    """The start bytes of the object literals that this module exports and never uses itself: the value of an
+    export (`export const corsOptions = {…}`, `exports.corsOptions = {…}`, `module.exports = corsOptions`,
+    `export default {…}`), what an exported function returns, and the objects under their properties
+    (`config.cors`), when no name on the way to them is used in the module but by its exports. An object
+    under a `cors:` key is left out: that key is where a library (socket.io, `NestFactory.create`) reads it."""
+
+    def collect() -> frozenset[int]:
+        table = file.memo("flow.exports", lambda: export_table(file.root))
+        keys = {*table.names.values(), EXPORTS_KEY}
+        if table.module_object is not None:
+            keys.add(table.module_object)
+        used = _used_names(file)
+        found: set[int] = set()
+        for key in sorted(keys):
+            head = key.split(".")[0]
+            if head not in used:
+                _collect_objects(file, module_value(file, key), used, found, 0)
+        return frozenset(found)
+
+    return file.memo("rules.cors.exported-only", collect)
+
+
+def _collect_objects(file: "FileContext", value: Node | None, used: frozenset[str], found: set[int], depth: int) -> None:
+    if value is None or depth > _MAX_NESTING:
+        return
+    if value.type in FUNCTION_TYPES:
+        for obj in policy_objects(file, value, True):
+            _collect_objects(file, obj, used, found, depth + 1)
+        return
+    if value.type != "object" or value.start_byte in found:
+        return
+    found.add(value.start_byte)
+    for entry in value.named_children:
+        if entry.type == "pair" and key_text(entry.child_by_field_name("key")) != "cors":
+            named = unwrap(entry.child_by_field_name("value"))
+        elif entry.type in ("shorthand_property_identifier", "method_definition"):
+            named = entry
+        else:
+            continue
+        if named is not None and named.type in ("identifier", "shorthand_property_identifier") and text(named) in used:
+            continue
+        _collect_objects(file, _followed(file, named), used, found, depth + 1)
+
+
+def _used_names(file: "FileContext") -> frozenset[str]:
+    """The names the module refers to anywhere but in declaring them and in exporting them (`export default a`,
+    `export { a }`, `module.exports = a`, `module.exports = { a, b: c }`, `exports.x = a`)."""
+    return file.memo("rules.cors.used-names", lambda: frozenset(_uses(file)))
+
+
+def uses_of(file: "FileContext", name: str) -> tuple[Node, ...]:
+    """The places the module refers to `name` (any binding of it), but in declaring and exporting it."""
+    return _uses(file).get(name, ())
+
+
+def _uses(file: "FileContext") -> dict[str, tuple[Node, ...]]:
+    def collect() -> dict[str, tuple[Node, ...]]:
+        uses: dict[str, list[Node]] = {}
+        for node in walk(file.root):
+            if node.type in ("identifier", "shorthand_property_identifier") and not _declares_or_exports(node):
+                uses.setdefault(text(node), []).append(node)
+        return {name: tuple(nodes) for name, nodes in uses.items()}
+
+    return file.memo("rules.cors.uses", collect)
+
+
+def _declares_or_exports(name: Node) -> bool:
+    parent = name.parent
+    if parent is None:
+        return False
+    if parent.type in _DECLARATIONS:
+        return parent.child_by_field_name("name") == name
+    if parent.type == "export_specifier":
+        return True
+    if parent.type == "export_statement":
+        return parent.child_by_field_name("value") == name
+    if parent.type == "pair" and parent.child_by_field_name("value") == name:
+        parent = parent.parent
+    elif parent.type != "object":  # `module.exports = a`, `exports.x = a`
+        return _commonjs_export_of(parent, name)
+    # `module.exports = { a, b: c }`
+    return parent is not None and parent.parent is not None and _commonjs_export_of(parent.parent, parent)
+
+
+def _commonjs_export_of(assignment: Node, value: Node) -> bool:
+    """`value` is what `assignment` sets `module.exports`, `exports` or one of their properties to."""
+    if assignment.type != "assignment_expression" or assignment.child_by_field_name("right") != value:
+        return False
+    left = text(assignment.child_by_field_name("left"))
+    return left in ("module.exports", "exports") or left.startswith(("module.exports.", "exports."))

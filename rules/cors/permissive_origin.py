@@ -14,7 +14,8 @@ reports the `callback(null, true)`, `callback(null, origin)` or returned origin 
 origin having passed an allowlist test. It does not report:
 - allows after `!origin` (no `Origin` header: not a browser, so CORS does not apply);
 - results that are themselves the test, as in `callback(null, allowed.includes(origin))`;
-- allows only in development (`if (process.env.NODE_ENV !== 'production')`), or only when a condition about
+- allows only in development (`if (process.env.NODE_ENV !== 'production')`, or options held by a name the
+  module uses only there: `isProduction ? productionCors : developmentCors`), or only when a condition about
   something else holds (`if (req.path.startsWith('/embed/'))`, a feature flag), which loadlint cannot judge;
 - an origin function that allows every origin without credentials and without trying to check: that is a
   public API, like `origin: '*'`;
@@ -25,9 +26,9 @@ origin having passed an allowlist test. It does not report:
   server again;
 - credentials allowed in an app that has none for a browser to send by itself: its package (the nearest
   `package.json`) depends on no cookie, session or authentication library and on no other package of the
-  repository, and none of its files mentions cookies, sessions, an HTTP authentication challenge or the identity
-  headers of a signing-in proxy. A token the page puts in the `Authorization` header itself is not sent with a
-  foreign page's requests.
+  repository, and none of its files mentions cookies, reads a request's session (`req.session`), names an HTTP
+  authentication challenge or the identity headers of a signing-in proxy. A token the page puts in the
+  `Authorization` header itself is not sent with a foreign page's requests.
 
 It also reports:
 - `origin: true`, a regex every origin passes (`/.*/`), an allow-all fallback (`process.env.ORIGIN || true`) or
@@ -52,8 +53,11 @@ The origin function, the origin value or the whole options object may come from 
 credentials: true })`, `cors({ ...sharedOptions, credentials: true })`, `app.register(cors, getCorsOptions())`,
 through `module.exports`, default exports, barrel files and tsconfig aliases). loadlint follows the import and
 reports in the module that holds the permissive part, with the library and the credentials of the module that
-applies it, and names both modules; the SARIF output links the two. What the defining module shows by itself
-is reported there once, as before.
+applies it, and names both modules; the SARIF output links the two (one finding, however many modules apply
+it). What the defining module shows by itself is reported there once, as before. Options a module exports and
+never uses itself (`exports.corsOptions = { … }`, a function that returns them, a config object holding them)
+are judged only through the modules that apply them, and not at all when none does: a module that passes the
+whole required module (`cors(require('./cors'))`) instead of its `corsOptions` applies nothing.
 
 A finding is an error when credentials are allowed and a warning otherwise (an origin callback whose
 allowlist has no effect, a leaky allowlist). Test files and dev-server configs (`vite.config.ts`,
@@ -147,7 +151,15 @@ from linter.rules.cors._cors_calls import (
 from linter.js.expressions import arguments_of, callee, member_object, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function, function_body, parameter_names
 from linter.js.imports import string_value
-from linter.rules.cors._imported_cors import ORIGIN, ImportedPolicy, imported_policies, imported_value, policy_objects
+from linter.rules.cors._imported_cors import (
+    ORIGIN,
+    ImportedPolicy,
+    exported_only,
+    imported_policies,
+    imported_value,
+    policy_objects,
+    uses_of,
+)
 from linter.rules.cors._origin_names import OriginNames
 from linter.rules.cors._origin_paths import (
     ALWAYS,
@@ -293,7 +305,9 @@ class PermissiveOrigin(Rule):
             return
         entry = match["entry"]
         config = cors_config(entry.parent, file) if entry.parent is not None else None
-        if config is None or _only_in_development(config.object, file) or _route_free(config, file):
+        if config is None or _judged_where_applied(config, file) or _used_only_in_development(config, file):
+            return
+        if _only_in_development(config.object, file) or _route_free(config, file):
             return
         policy = _Policy.of(config, file)
         if text(match.get("key") or entry) == "credentials":
@@ -338,7 +352,8 @@ class PermissiveOrigin(Rule):
         if not facts:
             return
         graph = module_graph(project)
-        reported: set = set()
+        # One finding per place: a policy that several modules apply names the first and links the others.
+        reported: dict[tuple, Finding] = {}
         for fact in facts:
             try:
                 policy = ImportedPolicy.from_data(fact.data)
@@ -351,12 +366,16 @@ class PermissiveOrigin(Rule):
             if target.path == fact.path or target.is_test or _DEV_TOOL_CONFIG.search(target.path):
                 continue
             for finding in self._applied_elsewhere(fact, policy, target, value):
-                key = (finding.path, finding.span, finding.message)
                 if _needs_credentials(finding) and not has_ambient_credentials(project, fact.path):
                     continue
-                if key not in reported:
-                    reported.add(key)
-                    yield finding
+                key = (finding.path, finding.span, finding.level)
+                first = reported.get(key)
+                if first is None:
+                    reported[key] = finding
+                else:
+                    more = tuple(r for r in finding.related if r not in first.related)
+                    reported[key] = first.model_copy(update={"related": first.related + more})
+        yield from reported.values()
 
     def _applied_elsewhere(self, fact: Fact, imported: ImportedPolicy, target: FileContext, value: Node) -> list[Finding]:
         """The findings of an origin or options object of `target` as the CORS call of `fact` applies it, less
@@ -388,7 +407,9 @@ class PermissiveOrigin(Rule):
 
     def _alone(self, config: CorsConfig | None, file: FileContext) -> list[Finding]:
         """What the per-file check reports for `config`, read in its own module."""
-        if config is None or _only_in_development(config.object, file) or _route_free(config, file):
+        if config is None or _judged_where_applied(config, file) or _used_only_in_development(config, file):
+            return []
+        if _only_in_development(config.object, file) or _route_free(config, file):
             return []
         policy = _Policy.of(config, file)
         if config.origin is None:
@@ -541,6 +562,25 @@ def _released(fact: Fact) -> Finding | None:
     except (KeyError, TypeError, ValueError):
         return None
     return finding if finding.path == fact.path else None
+
+
+def _judged_where_applied(config: CorsConfig, file: FileContext) -> bool:
+    """Options this module exports and never uses itself: they configure nothing until another module's CORS
+    call applies them, so they are judged there, in the project phase, and not at all when none does."""
+    return config.object.start_byte in exported_only(file)
+
+
+def _used_only_in_development(config: CorsConfig, file: FileContext) -> bool:
+    """Options held by a name that this module uses only in development (`isProduction ? productionCors :
+    developmentCors`). Another module that imports them is judged on its own, in the project phase."""
+    declarator = config.object.parent
+    if declarator is None or declarator.type != "variable_declarator":
+        return False
+    if not _same_node(unwrap(declarator.child_by_field_name("value")), config.object):
+        return False
+    name = declarator.child_by_field_name("name")
+    uses = uses_of(file, text(name)) if name is not None and name.type == "identifier" else ()
+    return bool(uses) and all(_only_in_development(use, file) for use in uses)
 
 
 def _route_free(config: CorsConfig, file: FileContext) -> bool:

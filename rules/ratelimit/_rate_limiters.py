@@ -1,14 +1,16 @@
 """Rate limiter constructions and where they keep their counts.
 
 Recognised: express-rate-limit (`rateLimit({...})`, `rateLimit.default(...)`, `new RateLimit({...})`),
-express-slow-down (`slowDown({...})`) and rate-limiter-flexible's `new RateLimiterMemory(...)` (always in
-memory; left out when it is the `insuranceLimiter` of another limiter, where memory is the point).
+express-slow-down (`slowDown({...})`), rate-limiter-flexible's `new RateLimiterMemory(...)` (always in
+memory; left out when it is the `insuranceLimiter` of another limiter, where memory is the point),
+@nestjs/throttler's `ThrottlerModule.forRoot(...)` / `forRootAsync({ useFactory })` (its `storage` option) and
+@fastify/rate-limit registered with `fastify.register(rateLimit, {...})` (its `redis` or `store` option).
 
-`store_choice` reads the `store` option (through an options variable and `...spread`s of same-file objects):
-no `store` or `store: undefined` keeps the counts in the process (`default` / `undefined`), so does
-`new MemoryStore()` (`memory`); a store set on one branch only (`redis ? new RedisStore(...) : undefined`,
-`let store; if (redis) store = ...`) is `conditional`; anything else is taken to be `shared`; options it cannot
-read are `unknown`.
+`store_choice` reads the store option (through an options variable, `...spread`s of same-file objects and
+`...(redis && { store })`): none, or `undefined`, keeps the counts in the process (`default` / `undefined`),
+so does `new MemoryStore()` (`memory`); a store set on one branch only (`redis ? new RedisStore(...) :
+undefined`, `let store; if (redis) store = ...`) is `conditional`; anything else is taken to be `shared`;
+options it cannot read are `unknown`.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from linter.js.bindings import declaration_of, definitions_before
+from linter.js.bindings import declaration_of, definitions_before, returned_values
 from linter.js.expressions import arguments_of, callee, key_text, member_object, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES
+from linter.js.imports import require_specifier, string_value
 from linter.rules.ratelimit._redis_clients import calls_connect, value_reference
 from linter.js.references import resolve_imported
 from linter.syntax import Node, text, walk
@@ -27,6 +30,10 @@ if TYPE_CHECKING:
     from linter.context import FileContext
 
 LIMITER_PACKAGES = ("express-rate-limit", "express-slow-down", "rate-limiter-flexible")
+NEST_THROTTLER = "@nestjs/throttler"
+FASTIFY_RATE_LIMIT = ("@fastify/rate-limit", "fastify-rate-limit")
+# Every package whose limiters the rule reads.
+LIBRARY_PACKAGES = (*LIMITER_PACKAGES, NEST_THROTTLER, *FASTIFY_RATE_LIMIT)
 # Packages whose stores keep counts outside the process.
 REDIS_STORE_PACKAGES = ("rate-limit-redis",)
 _FACTORIES = {
@@ -34,6 +41,8 @@ _FACTORIES = {
     "express-slow-down": frozenset({(), ("slowDown",)}),
 }
 _MEMORY_LIMITERS = {"rate-limiter-flexible": frozenset({("RateLimiterMemory",)})}
+_THROTTLER_SETUPS = frozenset({("ThrottlerModule", "forRoot"), ("ThrottlerModule", "forRootAsync")})
+_FASTIFY_PLUGIN_NAMES = frozenset({(), ("fastifyRateLimit",)})
 _MEMORY_STORES = {"express-rate-limit": frozenset({("MemoryStore",)}), "express-slow-down": frozenset({("MemoryStore",)})}
 _BRANCHING = frozenset({"if_statement", "ternary_expression"})
 MAX_DEPTH = 4
@@ -45,6 +54,7 @@ class LimiterSite:
     library: str  # npm package
     label: str  # "`rateLimit()`", as written
     in_memory_class: bool  # a limiter class that only ever counts in memory (`RateLimiterMemory`)
+    option: str = "store"  # the option that names a shared store: `store`, `storage` (Nest), `redis` (Fastify)
 
 
 @dataclass(frozen=True)
@@ -62,7 +72,7 @@ def limiter_construction(node: Node, file: "FileContext") -> LimiterSite | None:
     target = callee(node)
     name = resolve_imported(target, file)
     if name is None:
-        return None
+        return _fastify_registration(node, target, file)
     label = f"`{_short(text(target))}()`"
     if name.path in _FACTORIES.get(name.module, ()):
         return LimiterSite(node, name.module, label, in_memory_class=False)
@@ -70,7 +80,44 @@ def limiter_construction(node: Node, file: "FileContext") -> LimiterSite | None:
         if is_insurance_limiter(node):
             return None
         return LimiterSite(node, name.module, f"`new {_short(text(target))}()`", in_memory_class=True)
+    if name.module == NEST_THROTTLER and node.type == "call_expression" and name.path in _THROTTLER_SETUPS:
+        return LimiterSite(node, NEST_THROTTLER, label, in_memory_class=False, option="storage")
     return None
+
+
+def _fastify_registration(node: Node, target: Node | None, file: "FileContext") -> LimiterSite | None:
+    """`app.register(rateLimit, {...})` with @fastify/rate-limit as the plugin (imported, `require`d or
+    `import()`ed in place)."""
+    if node.type != "call_expression" or target is None or target.type != "member_expression":
+        return None
+    if property_name(target) != "register":
+        return None
+    arguments = arguments_of(node)
+    plugin = unwrap(arguments[0]) if arguments else None
+    if plugin is not None and plugin.type == "await_expression" and plugin.named_children:
+        plugin = unwrap(plugin.named_children[0])
+    if plugin is None:
+        return None
+    module = require_specifier(plugin) or dynamic_import_specifier(plugin)
+    if module is None:
+        imported = resolve_imported(plugin, file)
+        module = imported.module if imported is not None and imported.path in _FASTIFY_PLUGIN_NAMES else None
+    if module not in FASTIFY_RATE_LIMIT:
+        return None
+    owner = _short(text(member_object(target)), 20)
+    shown = _short(text(plugin), 20) if plugin.type in ("identifier", "member_expression") else module
+    return LimiterSite(node, module, f"`{owner}.register({shown})`", in_memory_class=False, option="redis")
+
+
+def dynamic_import_specifier(node: Node | None) -> str | None:
+    """'m' for `import('m')`, else None."""
+    if node is None or node.type != "call_expression":
+        return None
+    function = node.child_by_field_name("function")
+    if function is None or function.type != "import":
+        return None
+    arguments = arguments_of(node)
+    return string_value(unwrap(arguments[0])) if len(arguments) == 1 else None
 
 
 def is_insurance_limiter(node: Node) -> bool:
@@ -108,17 +155,55 @@ def store_choice(site: LimiterSite, file: "FileContext") -> StoreChoice:
     if site.in_memory_class:
         return StoreChoice("memory")
     arguments = arguments_of(site.node)
+    if site.library == NEST_THROTTLER:
+        return _throttler_storage(site, arguments, file)
+    if site.library in FASTIFY_RATE_LIMIT:
+        if len(arguments) < 2:
+            return StoreChoice("default")
+        return _options_store(_object_of(arguments[1], 0), ("redis", "store"), file)
     if not arguments:
         return StoreChoice("default")
-    options = _object_of(arguments[0], 0)
+    return _options_store(_object_of(arguments[0], 0), ("store",), file)
+
+
+def _options_store(options: Node | None, keys: tuple[str, ...], file: "FileContext") -> StoreChoice:
+    """The store an options object names under the first of `keys` it sets."""
     if options is None:
         return StoreChoice("unknown")
-    found, value = _option(options, "store", 0)
-    if found is None:
-        return StoreChoice("unknown")
-    if not found:
+    for key in keys:
+        found, value, condition = _option(options, key, 0)
+        if found is None:
+            return StoreChoice("unknown")
+        if found:
+            choice = _classify(value, file, 0)
+            if condition is not None and choice.kind == "shared":  # `...(redis && { store })`
+                return StoreChoice("conditional", value, condition, choice.store_new)
+            return choice
+    return StoreChoice("default")
+
+
+def _throttler_storage(site: LimiterSite, arguments: list[Node], file: "FileContext") -> StoreChoice:
+    """`ThrottlerModule.forRoot([...])` keeps counts in memory; `forRoot({ storage })` and the options a
+    `forRootAsync({ useFactory })` factory returns name their storage."""
+    if not arguments:
         return StoreChoice("default")
-    return _classify(value, file, 0)
+    if text(callee(site.node)).endswith("forRootAsync"):
+        options = _object_of(arguments[0], 0)
+        found, factory, _ = _option(options, "useFactory", 0) if options is not None else (None, None, None)
+        factory = unwrap(factory)
+        if not found or factory is None or factory.type not in FUNCTION_TYPES:
+            return StoreChoice("unknown")  # `useClass`, `useExisting`, a factory defined elsewhere
+        choices = [_throttler_options(value, file) for value in returned_values(factory)]
+        kinds = {choice.kind for choice in choices}
+        return choices[0] if len(kinds) == 1 else StoreChoice("unknown")  # none, or several that differ
+    return _throttler_options(arguments[0], file)
+
+
+def _throttler_options(value: Node | None, file: "FileContext") -> StoreChoice:
+    value = unwrap(value)
+    if value is not None and value.type == "array":  # a list of throttlers: the options take no storage
+        return StoreChoice("default")
+    return _options_store(_object_of(value, 0), ("storage",), file)
 
 
 def _object_of(node: Node | None, depth: int) -> Node | None:
@@ -160,22 +245,46 @@ def _root(node: Node) -> Node:
     return node
 
 
-def _option(obj: Node, key: str, depth: int) -> tuple[bool | None, Node | None]:
-    """(True, value) when `obj` sets `key`, (False, None) when it surely does not, (None, None) when a spread
-    it cannot read might."""
+def _option(obj: Node, key: str, depth: int) -> tuple[bool | None, Node | None, Node | None]:
+    """(True, value, condition) when `obj` sets `key` (condition: the test of a `...(test && { key })` spread
+    that sets it, else None), (False, None, None) when it surely does not, (None, None, None) when a spread it
+    cannot read might."""
     for child in reversed(obj.named_children):
         if child.type == "pair" and key_text(child.child_by_field_name("key")) == key:
-            return True, child.child_by_field_name("value")
+            return True, child.child_by_field_name("value"), None
         if child.type == "shorthand_property_identifier" and text(child) == key:
-            return True, child
+            return True, child, None
         if child.type == "spread_element":
-            spread = _object_of(child.named_children[0] if child.named_children else None, depth + 1)
+            spread = unwrap(child.named_children[0] if child.named_children else None)
+            guarded = _guarded_object(spread, depth)
+            if guarded is not None:
+                condition, inner = guarded
+                found, value, _ = _option(inner, key, depth + 1)
+                if found is not False:
+                    return found, value, condition if found else None
+                continue
+            spread = _object_of(spread, depth + 1)
             if spread is None:
-                return None, None
-            found, value = _option(spread, key, depth + 1)
+                return None, None, None
+            found, value, condition = _option(spread, key, depth + 1)
             if found is not False:
-                return found, value
-    return False, None
+                return found, value, condition
+    return False, None, None
+
+
+def _guarded_object(spread: Node | None, depth: int) -> tuple[Node, Node] | None:
+    """(test, object) for `test && { ... }` and `test ? { ... } : {}`."""
+    if spread is None or depth > MAX_DEPTH:
+        return None
+    if spread.type == "binary_expression" and text(spread.child_by_field_name("operator")) == "&&":
+        inner = _object_of(spread.child_by_field_name("right"), depth + 1)
+        return (spread.child_by_field_name("left"), inner) if inner is not None else None
+    if spread.type == "ternary_expression":
+        consequence = _object_of(spread.child_by_field_name("consequence"), depth + 1)
+        alternative = _object_of(spread.child_by_field_name("alternative"), depth + 1)
+        if consequence is not None and alternative is not None and not alternative.named_children:
+            return spread.child_by_field_name("condition"), consequence
+    return None
 
 
 def _classify(value: Node | None, file: "FileContext", depth: int) -> StoreChoice:
@@ -237,6 +346,8 @@ def _variable(node: Node, value: Node | None, file: "FileContext", depth: int) -
     if len(choices) == len(shared):
         single = shared[0][1] if len(shared) == 1 else StoreChoice("shared")
         return StoreChoice("shared", value, store_new=single.store_new)
+    if len(choices) == 1 and choices[0][1].kind == "conditional":  # `const redis = url ? new Redis(url) : undefined`
+        return choices[0][1]
     if all(c.kind in ("undefined", "memory") for _, c in choices):
         return StoreChoice("undefined" if all(c.kind == "undefined" for _, c in choices) else "memory", value)
     return StoreChoice("unknown", value)
@@ -311,9 +422,9 @@ def _builds_shared_limiter(node: Node, file: "FileContext") -> bool:
     return False
 
 
-def _short(source: str) -> str:
+def _short(source: str, limit: int = 40) -> str:
     source = " ".join(source.split())
-    return source if len(source) <= 40 else source[:37] + "…"
+    return source if len(source) <= limit else source[: limit - 3] + "…"
 
 
 @dataclass(frozen=True)
@@ -339,9 +450,9 @@ def redis_store_client(store_new: Node | None, file: "FileContext") -> RedisStor
     options = _object_of(arguments[0], 0) if arguments else None
     if options is None:
         return RedisStoreClient(None, lazy=False)
-    found, send = _option(options, "sendCommand", 0)
+    found, send, _ = _option(options, "sendCommand", 0)
     if not found:
-        found, send = _option(options, "sendCommandCluster", 0)
+        found, send, _ = _option(options, "sendCommandCluster", 0)
     send = unwrap(send)
     if not found or send is None or send.type not in FUNCTION_TYPES:
         return RedisStoreClient(None, lazy=False)

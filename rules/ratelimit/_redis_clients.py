@@ -10,7 +10,7 @@ The kinds behave differently before they are connected:
 
 A client is named by a reference (plain data, resolved across modules by the project-level code):
 `{"local": key}` for a binding of this module (`key` is the name at module level, `"<byte>:<name>"` for a
-variable of the function starting at that byte, `"*default"` for an anonymous default export),
+variable of the function starting at that byte, the key the export table gives a default export),
 `{"import": specifier, "name": exported}` for an imported one, `{"call": target}` for the value a function
 returns (`getRedisClient()`), with `target` as in `linter.rules.ratelimit._startup_order`.
 """
@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from linter.js.bindings import declaration_of
+from linter.js.exports import export_table
 from linter.js.expressions import callee, member_object, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, function_body
 from linter.js.references import resolve_imported
@@ -31,10 +32,17 @@ if TYPE_CHECKING:
     from linter.context import FileContext
 
 REDIS_PACKAGES = ("redis", "ioredis", "@upstash/redis", "@redis/client")
+# Libraries that need a Redis server: a package declaring one has Redis in its deployment.
+REDIS_BACKED_PACKAGES = (
+    "bull", "bullmq", "bee-queue", "@nestjs/bull", "@nestjs/bullmq", "connect-redis", "@keyv/redis",
+    "cache-manager-redis-store", "cache-manager-redis-yet", "cache-manager-ioredis", "cache-manager-ioredis-yet",
+    "@socket.io/redis-adapter", "socket.io-redis", "@liaoliaots/nestjs-redis", "@nestjs-modules/ioredis",
+    "@fastify/redis", "@upstash/ratelimit", "@vercel/kv", "rate-limit-redis", "@nest-lab/throttler-storage-redis",
+    "nestjs-throttler-storage-redis", "graphql-redis-subscriptions", "redis-om",
+)  # fmt: skip
 NODE_REDIS = "node-redis"
 IOREDIS = "ioredis"
 UPSTASH = "upstash"
-DEFAULT_EXPORT_KEY = "*default"
 
 _NODE_REDIS_FACTORIES = frozenset({("createClient",), ("createCluster",), ("createSentinel",)})
 _IOREDIS_CONSTRUCTORS = frozenset({(), ("Redis",), ("Cluster",), ("Redis", "Cluster")})
@@ -60,7 +68,8 @@ def redis_client_kind(node: Node, file: "FileContext") -> str | None:
 
 def holder_key(value: Node) -> str | None:
     """The binding key of the variable (or default export) the value of `value` is stored in, if any:
-    `const client = createClient()`, `client = createClient().on('error', log)`, `export default new Redis()`."""
+    `const client = createClient()`, `client = createClient().on('error', log)`, `export default new Redis()`
+    (a default export has the local key the module's export table gives it, `linter.js.exports`)."""
     outer = value_root(value)
     parent = outer.parent
     if parent is None:
@@ -72,12 +81,28 @@ def holder_key(value: Node) -> str | None:
         left = parent.child_by_field_name("left")
         if left is not None and left.type == "identifier":
             return binding_key(left)
-        if text(left) == "module.exports":
-            return DEFAULT_EXPORT_KEY
+        if text(left) in ("module.exports", "exports"):
+            return export_table(_root(parent)).module_object
         return None
     if parent.type == "export_statement":
-        return DEFAULT_EXPORT_KEY
+        return export_table(_root(parent)).names.get("default")
     return None
+
+
+def holds_default_export(value: Node) -> bool:
+    """Whether `value` is stored as the module's default export (`export default …`, `module.exports = …`)."""
+    parent = value_root(value).parent
+    if parent is None:
+        return False
+    if parent.type == "assignment_expression":
+        return text(parent.child_by_field_name("left")) in ("module.exports", "exports")
+    return parent.type == "export_statement"
+
+
+def _root(node: Node) -> Node:
+    while node.parent is not None:
+        node = node.parent
+    return node
 
 
 def binding_key(identifier: Node) -> str | None:
@@ -119,18 +144,8 @@ def value_reference(node: Node | None, file: "FileContext") -> dict | None:
     return None
 
 
-def client_getters(functions: dict[str, Node]) -> dict[str, dict]:
-    """Function key → {"returns": binding key, "connects": bool} for functions that hand out a module-level
-    client (`getRedisClient() { return client }`); `connects` when they call `.connect()` on the way."""
-    getters: dict[str, dict] = {}
-    for key, fn in functions.items():
-        returned = _returned_binding(fn)
-        if returned is not None:
-            getters[key] = {"returns": returned, "connects": calls_connect(fn)}
-    return getters
-
-
-def _returned_binding(fn: Node) -> str | None:
+def returned_binding(fn: Node) -> str | None:
+    """The module-level binding a function hands out (`getRedisClient() { return client }`), if it returns one."""
     body = function_body(fn)
     if body is None:
         return None

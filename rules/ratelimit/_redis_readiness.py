@@ -1,6 +1,6 @@
-"""Is a Redis client connected by the time some code runs? Per module: the clients it keeps, the functions that
-hand them out, its `client.connect()` calls (as startup markers, see `linter.rules.ratelimit._startup_order`). Per project:
-which client a reference names across modules, and whether a `connect()` of it runs before a given marker.
+"""Is a Redis client connected by the time some code runs? Per file: the clients a module creates and its
+`client.connect()` calls (startup markers, see `linter.rules.ratelimit._startup_order`). Per project: which client
+a reference names across modules, and whether a `connect()` of it runs before a given marker.
 
 node-redis needs `connect()` to have been *called* (not finished) before a command: commands sent while it
 connects wait in its offline queue. So "connected" here means "`connect()` was reached first".
@@ -8,20 +8,23 @@ connects wait in its offline queue. So "connected" here means "`connect()` was r
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from linter.flow.callees import Callee
+from linter.flow.modules import module_graph
+from linter.js.expressions import unwrap
+from linter.js.singletons import value_root
 from linter.rules.ratelimit._redis_clients import (
-    client_getters,
+    calls_connect,
     connect_receiver,
     holder_key,
+    holds_default_export,
     redis_client_kind,
+    returned_binding,
     value_reference,
 )
-from linter.js.singletons import value_root
-from linter.rules.ratelimit._startup_order import Occurrence, Outline, entry_modules, resolve_call, resolve_export, simulate
-from linter.js.expressions import unwrap
+from linter.rules.ratelimit._startup_order import Occurrence, Startup
 from linter.syntax import Node
 
 if TYPE_CHECKING:
@@ -29,54 +32,52 @@ if TYPE_CHECKING:
     from linter.model import Span
     from linter.project import ProjectIndex
 
-CONNECT_MARKER = "connect:"
-
-
-class ModuleRedis:
-    """The per-module side: pass `mark` to the outliner (it records the clients the module creates and returns a
-    marker for each `client.connect()`), then take `facts(functions)` (plain data)."""
-
-    def __init__(self, file: "FileContext") -> None:
-        self.file = file
-        self.clients: dict[str, str] = {}
-        self.connects: dict[str, dict] = {}
-        self._mentions_redis = _REDIS_WORD.search(file.source) is not None
-
-    def mark(self, node: Node) -> str | None:
-        if not self._mentions_redis:
-            return None
-        kind = redis_client_kind(node, self.file)
-        if kind is not None:
-            key = holder_key(node)
-            if key is not None:
-                self.clients.setdefault(key, kind)
-            return None
-        return self._connect_marker(node)
-
-    def _connect_marker(self, node: Node) -> str | None:
-        receiver = unwrap(connect_receiver(node))
-        if receiver is None:
-            return None
-        if receiver.type in ("call_expression", "new_expression") and redis_client_kind(receiver, self.file):
-            # `const client = await createClient().connect()`: the client it is kept in
-            key = holder_key(value_root(node))
-            reference = {"local": key} if key is not None else None
-        else:
-            reference = value_reference(receiver, self.file)
-        if reference is None or reference.get("import", ".").split("/")[0] in _NOT_CLIENT_MODULES:
-            return None
-        marker = f"{CONNECT_MARKER}{len(self.connects)}"
-        self.connects[marker] = {"ref": reference, "span": self.file.lines.span(node.start_byte, node.end_byte)}
-        return marker
-
-    def facts(self, functions: dict[str, Node]) -> dict:
-        getters = client_getters(functions) if self.clients else {}
-        return {"clients": self.clients, "getters": getters, "connects": self.connects}
-
-
-_REDIS_WORD = re.compile(rb"redis", re.I)
+CONNECT_MARKER = "connect"
 # Packages whose `connect()` is not a Redis client's.
 _NOT_CLIENT_MODULES = frozenset({"mongoose", "mongodb", "pg", "mysql", "mysql2", "amqplib", "nats", "knex"})
+
+
+def marker_of(kind: str, node: Node) -> str:
+    """The id of the startup marker at `node` (`limiter@120-188`): its byte range, as the outline sees it."""
+    return f"{kind}@{node.start_byte}-{node.end_byte}"
+
+
+def marker_range(marker: str) -> tuple[int, int]:
+    start, end = marker.rsplit("@", 1)[1].split("-")
+    return int(start), int(end)
+
+
+# Per file ----------------------------------------------------------------------------------------------------------
+
+
+def created_client(node: Node, file: "FileContext") -> dict | None:
+    """For a call or `new` creating a Redis client kept in a variable or a default export: {"key", "client",
+    "name"} (the binding key, its kind NODE_REDIS…, the name messages use)."""
+    kind = redis_client_kind(node, file)
+    key = holder_key(node) if kind is not None else None
+    if key is None:
+        return None
+    name = "default export" if holds_default_export(node) else key.split(":", 1)[-1]
+    return {"key": key, "client": kind, "name": name}
+
+
+def connect_call(node: Node, file: "FileContext") -> dict | None:
+    """For `x.connect()` where `x` may be a Redis client: {"ref": the reference to `x`, "marker": …}."""
+    receiver = unwrap(connect_receiver(node))
+    if receiver is None:
+        return None
+    if receiver.type in ("call_expression", "new_expression") and redis_client_kind(receiver, file):
+        # `const client = await createClient().connect()`: the client it is kept in
+        key = holder_key(value_root(node))
+        reference = {"local": key} if key is not None else None
+    else:
+        reference = value_reference(receiver, file)
+    if reference is None or reference.get("import", ".").split("/")[0] in _NOT_CLIENT_MODULES:
+        return None
+    return {"ref": reference, "marker": marker_of(CONNECT_MARKER, node)}
+
+
+# Per project -------------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -84,11 +85,8 @@ class ClientIdentity:
     path: str
     key: str
     kind: str  # NODE_REDIS, IOREDIS, UPSTASH
+    name: str  # the variable it is kept in, or "default export"
     lazy: bool = False  # handed out by a getter that connects it first
-
-    @property
-    def name(self) -> str:
-        return self.key.split(":", 1)[-1] if not self.key.startswith("*") else "default export"
 
 
 @dataclass(frozen=True)
@@ -100,15 +98,17 @@ class LateConnect:
 
 
 class Readiness:
-    """The project side. `modules` maps a path to its facts: `outline` plus what `ModuleRedis.facts` gave."""
+    """The project side, over the per-file facts: `clients` (path → binding key → client fact data) and
+    `connects` (path → marker → {"ref", "span"})."""
 
-    def __init__(self, project: "ProjectIndex", modules: dict[str, dict]) -> None:
+    def __init__(self, project: "ProjectIndex", startup: Startup, clients: dict, connects: dict) -> None:
         self.project = project
-        self.modules = modules
-        self.outlines: dict[str, Outline] = {path: data["outline"] for path, data in modules.items()}
-        self._runs: dict[str, list[Occurrence]] = {}
+        self.startup = startup
+        self.clients = clients
+        self.connects = connects
         self._entries: dict[str, list[str]] = {}
         self._identities: dict[tuple[str, str], ClientIdentity | None] = {}
+        self._connected: dict[tuple[str, str] | None, bool] = {}
 
     def client(self, path: str, reference: dict | None, depth: int = 0) -> ClientIdentity | None:
         """The client `reference` (made in module `path`) names, when it is one the project creates."""
@@ -117,38 +117,37 @@ class Readiness:
         if "local" in reference:
             return self._binding(path, reference["local"])
         if "import" in reference:
-            module = self.project.resolve(path, reference["import"])
-            found = resolve_export(self.project, self.outlines, module, reference["name"]) if module else None
+            found = module_graph(self.project).resolve(path, Callee(reference["import"], reference["name"]))
             return self._binding(*found) if found is not None else None
         if "call" in reference:
-            resolved = resolve_call(self.project, self.outlines, path, reference["call"])
-            if resolved is None:
+            resolved = self.startup.resolve_call(path, reference["call"])
+            if resolved is None or resolved[0] not in self.clients:
                 return None
             where, key = resolved
-            getter = self.modules[where]["getters"].get(key)
-            if getter is None:
-                return None
-            identity = self._binding(where, getter["returns"])
-            if identity is not None and getter["connects"]:
-                return ClientIdentity(identity.path, identity.key, identity.kind, lazy=True)
+            function = self.startup.function(where, key)
+            returned = returned_binding(function) if function is not None else None
+            identity = self._binding(where, returned) if returned is not None else None
+            if identity is not None and calls_connect(function):
+                return ClientIdentity(identity.path, identity.key, identity.kind, identity.name, lazy=True)
             return identity
         return None
 
     def _binding(self, path: str, key: str) -> ClientIdentity | None:
-        data = self.modules.get(path)
-        kind = data["clients"].get(key) if data is not None else None
-        return ClientIdentity(path, key, kind) if kind is not None else None
+        client = self.clients.get(path, {}).get(key)
+        return ClientIdentity(path, key, client["client"], client["name"]) if client is not None else None
 
     def connect_identity(self, path: str, marker: str) -> ClientIdentity | None:
         cache_key = (path, marker)
         if cache_key not in self._identities:
-            connect = self.modules[path]["connects"].get(marker)
+            connect = self.connects.get(path, {}).get(marker)
             self._identities[cache_key] = self.client(path, connect["ref"]) if connect is not None else None
         return self._identities[cache_key]
 
     def connect_after(self, path: str, marker: str, client: ClientIdentity | None = None) -> LateConnect | None:
         """The first `connect()` (of `client`, or of any Redis client of the project) that runs after the marker
         in some startup, provided no startup reaches one before it; None when one runs first or none is seen."""
+        if not self._connected_somewhere(client):
+            return None  # no startup to replay
         late: LateConnect | None = None
         for order in self._orders(path):
             index = next((i for i, o in enumerate(order) if o.path == path and o.marker == marker), None)
@@ -159,24 +158,33 @@ class Readiness:
                 return None
             after = next((o for i, o in connects if i > index), None)
             if after is not None and late is None:
-                span = self.modules[after.path]["connects"][after.marker]["span"]
+                span = self.connects[after.path][after.marker]["span"]
                 late = LateConnect(after, span)
         return late
+
+    def _connected_somewhere(self, client: ClientIdentity | None) -> bool:
+        """Whether the project calls `connect()` on `client` (on any client of the project, for None)."""
+        wanted = (client.path, client.key) if client is not None else None
+        if wanted not in self._connected:
+            self._connected[wanted] = any(
+                self._is_identity_of(self.connect_identity(path, marker), client)
+                for path, markers in sorted(self.connects.items())
+                for marker in markers
+            )
+        return self._connected[wanted]
 
     def _is_connect_of(self, occurrence: Occurrence, client: ClientIdentity | None) -> bool:
         if not occurrence.marker.startswith(CONNECT_MARKER):
             return False
-        identity = self.connect_identity(occurrence.path, occurrence.marker)
+        return self._is_identity_of(self.connect_identity(occurrence.path, occurrence.marker), client)
+
+    @staticmethod
+    def _is_identity_of(identity: ClientIdentity | None, client: ClientIdentity | None) -> bool:
         if identity is None:
             return False
         return client is None or (identity.path, identity.key) == (client.path, client.key)
 
     def _orders(self, path: str) -> list[list[Occurrence]]:
         if path not in self._entries:
-            self._entries[path] = entry_modules(self.project, self.outlines, {path})
-        orders = []
-        for entry in self._entries[path]:
-            if entry not in self._runs:
-                self._runs[entry] = simulate(self.project, self.outlines, entry)
-            orders.append(self._runs[entry])
-        return orders
+            self._entries[path] = self.startup.entries({path})
+        return [self.startup.run(entry) for entry in self._entries[path]]

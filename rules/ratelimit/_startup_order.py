@@ -1,18 +1,23 @@
 """In what order a program's startup code runs, across modules: the module top-level order and the import graph.
 
-Per file (in `check`, plain data): `ModuleOutliner(file, mark).outline()` lists what the module's top level does, in
-order: the modules it imports (evaluated right there), the calls of its own or imported functions (their bodies
-run right there), the callbacks it hands to other code (`app.listen(port, cb)`, `.then(cb)`: run later) and the
-markers a rule asked for (`mark(node)` names the call or `new` nodes it cares about, such as a limiter
-construction or a `client.connect()`). The same for the body of every named function, method and constructor.
+`ModuleOutliner(file, mark).outline()` lists what a module's top level does, in order: the modules it imports
+(evaluated right there), the calls of its own or imported functions (their bodies run right there), the
+callbacks it hands to other code (`app.listen(port, cb)`, `.then(cb)`: run later) and the markers a rule asked
+for (`mark(node)` names the call or `new` nodes it cares about, such as a limiter construction or a
+`client.connect()`). The same for the body of every named function, method and constructor. Function keys
+follow the export table (`linter.js.exports`), so that a call of another module's export, resolved by the
+module graph (`linter.flow.modules`), names the function that runs.
 
-Per project (in `check_project`): `simulate(project, outlines, entry)` replays that from an entry module, depth
-first: imports evaluate a module once, calls inline the callee's body, callbacks run after the synchronous
-startup, in the order they were handed over (only for APIs known to call back later: `.then`, `listen`, `on`,
-timers; any other callback is taken to run in place). The result is the order in which the markers are reached, each with
-the calls that led there. `async` functions are inlined at their call, as if every `await` resolved at once, so
-something awaited later in an un-awaited `start()` may appear earlier than it runs: that errs towards "already
-done", never towards "not yet".
+`Startup(project, marks, outlines_module)` works in the project phase, on demand: it outlines a module (parsed
+again through the module graph) only when a replay or a question reaches it, marking the nodes whose byte
+ranges the rule's per-file facts name. `run(entry)` replays the startup from an entry module, depth first:
+imports evaluate a module once, calls inline the callee's body, callbacks run after the synchronous startup, in
+the order they were handed over (only for APIs known to call back later: `.then`, `listen`, `on`, timers; any
+other callback is taken to run in place); modules from which no marked module can be reached through imports
+are skipped, as they can neither hold a marker nor run one. The result is the order in which the markers are
+reached, each with the calls that led there. `async` functions are inlined at their call, as if every `await`
+resolved at once, so something awaited later in an un-awaited `start()` may appear earlier than it runs: that
+errs towards "already done", never towards "not yet".
 """
 
 from __future__ import annotations
@@ -21,6 +26,9 @@ from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
+from linter.flow.callees import Callee
+from linter.flow.modules import module_graph
+from linter.js.exports import DEFAULT_KEY, EXPORTS_KEY, MODULE_OBJECT
 from linter.js.expressions import callee as callee_of, member_object, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, function_body, is_static
 from linter.js.imports import require_specifier, string_value
@@ -54,7 +62,7 @@ _NO_EVENTS_INSIDE = frozenset(
      "type_alias_declaration", "predefined_type", "ambient_declaration", "empty_statement"}
 )  # fmt: skip
 
-Outline = dict  # {"top": [event], "functions": {key: [event]}, "exports": {name: local}, "reexports": [...]}
+Outline = dict  # {"top": [event], "functions": {key: [event]}}
 
 
 @dataclass(frozen=True)
@@ -85,12 +93,10 @@ class ModuleOutliner:
         self.file = file
         self.mark = mark
         self.functions: dict[str, Node] = {}
-        self.exports: dict[str, str] = {}
-        self.reexports: list[dict] = []
         self._pending: deque[tuple[str, Node, int]] = deque()
 
     def outline(self) -> Outline:
-        top = self._events(list(self.file.root.named_children), None, 0, at_top=True)
+        top = self._events(list(self.file.root.named_children), None, 0)
         bodies: dict[str, list[dict]] = {}
         while self._pending:
             key, fn, depth = self._pending.popleft()
@@ -100,7 +106,7 @@ class ModuleOutliner:
         known = set(bodies)
         for events in [top, *bodies.values()]:
             _drop_unknown_local_calls(events, known)
-        return {"top": top, "functions": bodies, "exports": self.exports, "reexports": self.reexports}
+        return {"top": top, "functions": bodies}
 
     # Walking bodies ---------------------------------------------------------------------------------------------
 
@@ -109,9 +115,9 @@ class ModuleOutliner:
         if body is None or depth > MAX_FUNCTION_NESTING:
             return []
         nodes = list(body.named_children) if body.type == "statement_block" else [body]
-        return self._events(nodes, caller, depth, at_top=False)
+        return self._events(nodes, caller, depth)
 
-    def _events(self, nodes: list[Node], caller: str | None, depth: int, at_top: bool) -> list[dict]:
+    def _events(self, nodes: list[Node], caller: str | None, depth: int) -> list[dict]:
         """Events of `nodes` in evaluation order: children before the call that uses them."""
         events: list[dict] = []
         stack: list = list(reversed(nodes))
@@ -133,11 +139,7 @@ class ModuleOutliner:
                 self._emit(item, events, caller)
                 continue
             if kind in _EMITTING:
-                if at_top and kind == "export_statement":
-                    self._record_export(item)
                 stack.append((item,))
-            elif at_top and kind == "assignment_expression":
-                self._record_export(item)
             stack.extend(reversed(item.named_children))
         return events
 
@@ -186,9 +188,9 @@ class ModuleOutliner:
                 if inner is not None and inner.type in FUNCTION_TYPES:
                     self._function_value(inner, events, caller, depth)
                 elif is_static(member):
-                    events.extend(self._events([value], caller, depth, at_top=False))
+                    events.extend(self._events([value], caller, depth))
                 else:  # per instance: not followed, but walked for `mark`
-                    self._events([value], owner, depth, at_top=False)
+                    self._events([value], owner, depth)
 
     def _emit(self, node: Node, events: list[dict], caller: str | None) -> None:
         kind = node.type
@@ -215,94 +217,11 @@ class ModuleOutliner:
             span = self.file.lines.span(node.start_byte, node.end_byte)
             events.append({"k": "call", "target": target, "span": span, "label": _label(node), "caller": caller})
 
-    # Exports ----------------------------------------------------------------------------------------------------
-
-    def _record_export(self, node: Node) -> None:
-        if node.type == "export_statement":
-            self._export(node)
-        else:
-            self._commonjs_export(node)
-
-    def _export(self, node: Node) -> None:
-        source = string_value(node.child_by_field_name("source"))
-        clause = next((c for c in node.named_children if c.type == "export_clause"), None)
-        names: dict[str, str] = {}
-        if clause is not None:
-            for spec in clause.named_children:
-                name = spec.child_by_field_name("name")
-                alias = spec.child_by_field_name("alias") or name
-                if name is not None:
-                    names[text(alias)] = text(name)
-        if source is not None:
-            self.reexports.append({"spec": source, "names": names if clause is not None else None, "commonjs": False})
-            return
-        if clause is not None:
-            self.exports.update(names)
-            return
-        is_default = any(c.type == "default" for c in node.children)
-        declaration = node.child_by_field_name("declaration")
-        value = unwrap(node.child_by_field_name("value"))
-        if declaration is not None:
-            for name in _declared_names(declaration):
-                self.exports["default" if is_default else name] = name
-            if is_default and declaration.child_by_field_name("name") is None:
-                self.exports["default"] = "default"
-        elif is_default and value is not None:
-            self._default_export(value)
-
-    def _default_export(self, value: Node) -> None:
-        if value.type == "identifier":
-            self.exports["default"] = text(value)
-        elif value.type in FUNCTION_TYPES:
-            name = value.child_by_field_name("name")
-            self.exports["default"] = text(name) if name is not None else "default"
-        elif value.type == "object":
-            self._object_exports(value)
-        else:
-            self.exports["default"] = "*default"
-
-    def _object_exports(self, obj: Node) -> None:
-        """`module.exports = { a, b: c, d() {} }` / `export default { ... }`: each property is an export."""
-        for child in obj.named_children:
-            if child.type == "shorthand_property_identifier":
-                self.exports[text(child)] = text(child)
-            elif child.type in ("pair", "method_definition"):
-                key = child.child_by_field_name("key" if child.type == "pair" else "name")
-                value = unwrap(child.child_by_field_name("value")) if child.type == "pair" else child
-                if key is None or value is None:
-                    continue
-                name = string_value(key) or text(key)
-                if value.type == "identifier":
-                    self.exports[name] = text(value)
-                elif value.type in FUNCTION_TYPES or value.type == "method_definition":
-                    self.exports[name] = f"exports.{name}"
-
-    def _commonjs_export(self, node: Node) -> None:
-        left = text(node.child_by_field_name("left"))
-        right = unwrap(node.child_by_field_name("right"))
-        if right is None:
-            return
-        if left == "module.exports":
-            module = require_specifier(right)
-            if module is not None:  # `module.exports = require('./x')`: everything, the default too
-                self.reexports.append({"spec": module, "names": None, "commonjs": True})
-            elif right.type == "object":
-                self._object_exports(right)
-            else:
-                self._default_export(right)
-            return
-        if not left.startswith(("module.exports.", "exports.")):
-            return
-        name = left.rsplit(".", 1)[1]
-        if right.type == "identifier":
-            self.exports[name] = text(right)
-        elif right.type in FUNCTION_TYPES:
-            self.exports[name] = f"exports.{name}"
-
-
 def _function_key(fn: Node) -> str | None:
     """The key a function is called by: `start`, `Class.method`, `redis.connect` (a method of a module-level
-    object), `exports.init` (a function exported by assignment), `default`; None when it has no usable name."""
+    object); for what a module exports, the local keys of its export table (`linter.js.exports`):
+    `<exports>.init` (a function exported by assignment), `<default>` (an anonymous default export). None when
+    it has no usable name."""
     name = fn.child_by_field_name("name")
     if fn.type in ("function_declaration", "generator_function_declaration"):
         return text(name) if name is not None else None
@@ -317,10 +236,10 @@ def _function_key(fn: Node) -> str | None:
         return text(target) if target is not None and target.type == "identifier" else None
     if parent.type == "assignment_expression":
         left = text(parent.child_by_field_name("left"))
-        if left == "module.exports":
-            return text(name) if name is not None else "default"
+        if left in ("module.exports", "exports"):
+            return text(name) if name is not None else EXPORTS_KEY
         if left.startswith(("module.exports.", "exports.")):
-            return f"exports.{left.rsplit('.', 1)[1]}"
+            return f"{EXPORTS_KEY}.{left.rsplit('.', 1)[1]}"
         return left if left.isidentifier() else None
     if parent.type == "pair":
         owner = _owner_name(parent.parent)
@@ -331,12 +250,12 @@ def _function_key(fn: Node) -> str | None:
         field = parent.child_by_field_name("property") or parent.child_by_field_name("name")
         return f"{owner}.{text(field)}" if owner is not None and field is not None else None
     if parent.type == "export_statement":
-        return text(name) if name is not None else "default"
+        return text(name) if name is not None else DEFAULT_KEY
     return None
 
 
 def _owner_name(container: Node | None) -> str | None:
-    """The name methods of a class body or object literal are called through: `App`, `redis`, `exports`."""
+    """The name methods of a class body or object literal are called through: `App`, `redis`, `<exports>`."""
     if container is None:
         return None
     if container.type == "class_body":
@@ -351,10 +270,10 @@ def _owner_name(container: Node | None) -> str | None:
     if parent.type == "variable_declarator":
         target = parent.child_by_field_name("name")
         return text(target) if target is not None and target.type == "identifier" else None
-    if parent.type == "assignment_expression" and text(parent.child_by_field_name("left")) == "module.exports":
-        return "exports"
+    if parent.type == "assignment_expression" and text(parent.child_by_field_name("left")) in ("module.exports", "exports"):
+        return EXPORTS_KEY
     if parent.type == "export_statement":
-        return "exports"
+        return DEFAULT_KEY
     return None
 
 
@@ -366,10 +285,10 @@ def _drop_unknown_local_calls(events: list[dict], known: set[str]) -> None:
             _drop_unknown_local_calls(event["events"], known)
 
 
-def call_target(call: Node, file: "FileContext", functions: "set[str] | dict | None" = None) -> dict | None:
-    """What a call or `new` runs, as plain data: `{"local": key}` for a function of this file (one of
-    `functions` when given), `{"import": specifier, "name": exported, ...}` for an export of another module
-    (npm packages and Node built-ins left out: they are not in the project)."""
+def call_target(call: Node, file: "FileContext") -> dict | None:
+    """What a call or `new` runs, as plain data: `{"local": key}` for a function of this file,
+    `{"import": [specifier, name, members]}` (a `Callee` of `linter.flow.callees`, resolved through the module
+    graph) for one of another module (npm packages and Node built-ins left out: they are not in the project)."""
     target = callee_of(call)
     if target is None:
         return None
@@ -380,12 +299,11 @@ def call_target(call: Node, file: "FileContext", functions: "set[str] | dict | N
         if binding is not None:
             if not _may_be_project_module(binding.module, file):
                 return None
-            exported = "default" if binding.imported in ("*", "default") else binding.imported
-            if constructing:
-                return {"import": binding.module, "name": exported, "member": "constructor"}
-            return {"import": binding.module, "name": exported}
-        key = f"{name}.constructor" if constructing else name
-        return {"local": key} if functions is None or key in functions else None
+            # The module object called or constructed is its default export (CommonJS: `module.exports`).
+            exported = "default" if binding.imported == MODULE_OBJECT else binding.imported
+            members = ["constructor"] if constructing else []
+            return {"import": [binding.module, exported, members]}
+        return {"local": f"{name}.constructor" if constructing else name}
     if target.type != "member_expression" or constructing:
         return None
     method = property_name(target)
@@ -394,19 +312,16 @@ def call_target(call: Node, file: "FileContext", functions: "set[str] | dict | N
         return None
     if owner.type == "this":
         cls = _enclosing_class_name(call)
-        key = f"{cls}.{method}" if cls is not None else None
-        return {"local": key} if key is not None and (functions is None or key in functions) else None
+        return {"local": f"{cls}.{method}"} if cls is not None else None
     if owner.type != "identifier":
         return None
     binding = file.binding(text(owner))
     if binding is not None:
         if not _may_be_project_module(binding.module, file):
             return None
-        if binding.imported in ("*", "default"):
-            return {"import": binding.module, "name": method, "object": True}
-        return {"import": binding.module, "name": binding.imported, "member": method}
-    key = f"{text(owner)}.{method}"
-    return {"local": key} if functions is None or key in functions else None
+        return {"import": [binding.module, binding.imported, [method]]}
+    owner_key = EXPORTS_KEY if text(owner) == "exports" else text(owner)
+    return {"local": f"{owner_key}.{method}"}
 
 
 def _may_be_project_module(specifier: str, file: "FileContext") -> bool:
@@ -427,18 +342,6 @@ _NODE_BUILTINS = frozenset(
      "net", "os", "path", "process", "querystring", "readline", "stream", "timers", "tls", "url", "util", "zlib",
      "worker_threads", "v8", "vm", "perf_hooks", "async_hooks", "string_decoder", "module"}
 )  # fmt: skip
-
-
-def _declared_names(declaration: Node) -> list[str]:
-    if declaration.type in ("lexical_declaration", "variable_declaration"):
-        names = []
-        for declarator in declaration.named_children:
-            name = declarator.child_by_field_name("name") if declarator.type == "variable_declarator" else None
-            if name is not None and name.type == "identifier":
-                names.append(text(name))
-        return names
-    name = declaration.child_by_field_name("name")
-    return [text(name)] if name is not None else []
 
 
 def _enclosing_class_name(node: Node) -> str | None:
@@ -471,66 +374,105 @@ def _label(call: Node) -> str:
 # Project side ---------------------------------------------------------------------------------------------------
 
 
-def resolve_export(
-    project: "ProjectIndex", outlines: dict[str, Outline], path: str, name: str, depth: int = 0
-) -> tuple[str, str] | None:
-    """(module, local name) that module `path` exports as `name`, following re-exports; None when unknown."""
-    outline = outlines.get(path)
-    if outline is None or depth > 8:
-        return None
-    local = outline["exports"].get(name)
-    if local is not None:
-        return path, local
-    for reexport in outline["reexports"]:
-        names = reexport["names"]
-        if names is not None and name not in names:
-            continue
-        if names is None and name == "default" and not reexport["commonjs"]:
-            continue  # `export * from` does not re-export the default
-        target = project.resolve(path, reexport["spec"])
-        if target is None:
-            continue
-        found = resolve_export(project, outlines, target, names[name] if names else name, depth + 1)
-        if found is not None:
-            return found
-    return None
+class Startup:
+    """The startup of the program, replayed from its entry modules over outlines made on demand.
 
+    `marks` holds, per module, the byte ranges of the nodes a rule marks (`(start, end)` → marker id, from its
+    per-file facts); `outlines_module(path)` says whether a module is one the rule looks into (its package, not
+    a test). A module is outlined (parsed again, through the module graph) only when the replay or a question
+    reaches it, and the replay enters only the modules from which some marked module can be reached through
+    imports: the others can neither hold a marker nor run one."""
 
-def resolve_call(
-    project: "ProjectIndex", outlines: dict[str, Outline], path: str, target: dict
-) -> tuple[str, str] | None:
-    """(module, function key) a call event runs, or None when it is not a function of the project."""
-    if "local" in target:
-        outline = outlines.get(path)
-        return (path, target["local"]) if outline is not None and target["local"] in outline["functions"] else None
-    module = project.resolve(path, target["import"])
-    if module is None:
-        return None
-    candidates = []
-    if target.get("object"):  # `redis.init()` on a module object: an export `init`, or a method of the default
-        candidates = [(target["name"], None), ("default", target["name"])]
-    else:
-        candidates = [(target["name"], target.get("member"))]
-    for name, member in candidates:
-        found = resolve_export(project, outlines, module, name)
+    def __init__(
+        self,
+        project: "ProjectIndex",
+        marks: dict[str, dict[tuple[int, int], str]],
+        outlines_module: Callable[[str], bool],
+    ) -> None:
+        self.project = project
+        self.graph = module_graph(project)
+        self.marks = marks
+        self.outlines_module = outlines_module
+        self._outlines: dict[str, Outline | None] = {}
+        self._functions: dict[str, dict[str, Node]] = {}
+        self._leading: set[str] | None = None
+        self._runs: dict[str, list[Occurrence]] = {}
+
+    def outline(self, path: str) -> Outline | None:
+        if path not in self._outlines:
+            self._outlines[path] = self._outline(path)
+        return self._outlines[path]
+
+    def _outline(self, path: str) -> Outline | None:
+        if is_test_path(path) or not self.outlines_module(path):
+            return None
+        file = self.graph.file(path)
+        if file is None:
+            return None
+        marks = self.marks.get(path, {})
+        outliner = ModuleOutliner(file, lambda node: marks.get((node.start_byte, node.end_byte)))
+        outline = outliner.outline()
+        self._functions[path] = outliner.functions
+        return outline
+
+    def function(self, path: str, key: str) -> Node | None:
+        """The function `key` of module `path` (a key of its outline), parsed."""
+        return self._functions.get(path, {}).get(key) if self.outline(path) is not None else None
+
+    def resolve_call(self, path: str, target: dict) -> tuple[str, str] | None:
+        """(module, function key) a call event runs, or None when it is not a function of the project."""
+        if "local" in target:
+            outline = self.outline(path)
+            return (path, target["local"]) if outline is not None and target["local"] in outline["functions"] else None
+        found = self.graph.resolve(path, Callee.from_data(target["import"]))
         if found is None:
-            continue
-        where, local = found
-        key = f"{local}.{member}" if member else local
-        if key in outlines[where]["functions"]:
-            return where, key
-    return None
+            return None
+        outline = self.outline(found[0])
+        return found if outline is not None and found[1] in outline["functions"] else None
 
+    def leads_to_marks(self, path: str) -> bool:
+        """Whether some marked module can be reached from `path` through imports (it is one, or imports one)."""
+        if self._leading is None:
+            self._leading = set()
+            queue = deque(sorted(path for path, marks in self.marks.items() if marks))
+            while queue:
+                module = queue.popleft()
+                if module not in self._leading:
+                    self._leading.add(module)
+                    queue.extend(self.project.importers_of(module))
+        return path in self._leading
 
-def simulate(project: "ProjectIndex", outlines: dict[str, Outline], entry: str) -> list[Occurrence]:
-    """The markers reached when the program starts at module `entry`, in the order they run."""
-    return _Simulation(project, outlines).run(entry)
+    def run(self, entry: str) -> list[Occurrence]:
+        """The markers reached when the program starts at module `entry`, in the order they run."""
+        if entry not in self._runs:
+            self._runs[entry] = _Simulation(self).run(entry)
+        return self._runs[entry]
+
+    def entries(self, targets: set[str]) -> list[str]:
+        """The modules startup can begin at (imported by no module of the project, not tests) from which one of
+        `targets` is reachable through imports; a target nobody imports is its own entry."""
+        entries: set[str] = set()
+        seen: set[str] = set()
+        queue = deque(sorted(targets))
+        while queue:
+            module = queue.popleft()
+            if module in seen:
+                continue
+            seen.add(module)
+            sources = {s for s in self.project.importers_of(module) if s != module and not is_test_path(s)}
+            if not sources and self.outline(module) is not None:
+                entries.add(module)
+            queue.extend(sorted(sources - seen))
+        return sorted(entries)[:MAX_ENTRIES]
 
 
 class _Simulation:
-    def __init__(self, project: "ProjectIndex", outlines: dict[str, Outline]) -> None:
-        self.project = project
-        self.outlines = outlines
+    """One replay from an entry: imports evaluate a module once, calls inline the callee's body, callbacks run
+    after the synchronous startup."""
+
+    def __init__(self, startup: Startup) -> None:
+        self.startup = startup
+        self.project = startup.project
         self.order: list[Occurrence] = []
         self.evaluated: set[str] = set()
         self.deferred: deque = deque()
@@ -538,7 +480,9 @@ class _Simulation:
 
     def run(self, entry: str) -> list[Occurrence]:
         self.evaluated.add(entry)
-        self._run(self.outlines[entry]["top"], entry, (), frozenset(), 0)
+        outline = self.startup.outline(entry) if self.startup.leads_to_marks(entry) else None
+        if outline is not None:
+            self._run(outline["top"], entry, (), frozenset(), 0)
         while self.deferred and self.steps < MAX_STEPS:
             events, path, stack, active = self.deferred.popleft()
             self._run(events, path, stack, active, 0)
@@ -547,6 +491,7 @@ class _Simulation:
     def _run(self, events: list[dict], path: str, stack: tuple, active: frozenset, depth: int) -> None:
         if depth > MAX_IMPORT_DEPTH:
             return
+        startup = self.startup
         for event in events:
             self.steps += 1
             if self.steps > MAX_STEPS:
@@ -554,9 +499,9 @@ class _Simulation:
             kind = event["k"]
             if kind == "import":
                 target = self.project.resolve(path, event["spec"])
-                if target is not None and target not in self.evaluated:
+                if target is not None and target not in self.evaluated and startup.leads_to_marks(target):
                     self.evaluated.add(target)
-                    outline = self.outlines.get(target)
+                    outline = startup.outline(target)
                     if outline is not None:
                         self._run(outline["top"], target, stack, active, depth + 1)
             elif kind == "mark":
@@ -565,32 +510,22 @@ class _Simulation:
                 site = CallSite(path, event["span"], event["label"], event["caller"], callback=True)
                 self.deferred.append((event["events"], path, stack + (site,), active))
             elif kind == "call":
-                resolved = resolve_call(self.project, self.outlines, path, event["target"])
+                resolved = self._callee(path, event["target"])
                 if resolved is None or resolved in active:
                     continue
                 where, key = resolved
                 site = CallSite(path, event["span"], event["label"], event["caller"])
-                self._run(self.outlines[where]["functions"][key], where, stack + (site,), active | {resolved}, depth + 1)
+                body = startup.outline(where)["functions"][key]
+                self._run(body, where, stack + (site,), active | {resolved}, depth + 1)
 
-
-def entry_modules(project: "ProjectIndex", outlines: dict[str, Outline], targets: set[str]) -> list[str]:
-    """The modules startup can begin at (imported by no module of the project, not tests) from which one of
-    `targets` is reachable through imports; a target nobody imports is its own entry."""
-    importers: dict[str, set[str]] = {}
-    for source, edges in project.imports.items():
-        for _, target in edges:
-            if target is not None and target != source:
-                importers.setdefault(target, set()).add(source)
-    entries: set[str] = set()
-    seen: set[str] = set()
-    queue = deque(sorted(targets))
-    while queue:
-        module = queue.popleft()
-        if module in seen:
-            continue
-        seen.add(module)
-        sources = {s for s in importers.get(module, ()) if not is_test_path(s)}
-        if not sources and module in outlines and not is_test_path(module):
-            entries.add(module)
-        queue.extend(sorted(sources - seen))
-    return sorted(entries)[:MAX_ENTRIES]
+    def _callee(self, path: str, target: dict) -> tuple[str, str] | None:
+        """The function a call runs, when it can lead to a marker: one of this module, or of an imported module
+        from which a marked module is reachable."""
+        if "import" in target:
+            imported = self.project.resolve(path, target["import"][0])
+            if imported is None or not self.startup.leads_to_marks(imported):
+                return None
+        resolved = self.startup.resolve_call(path, target)
+        if resolved is not None and not self.startup.leads_to_marks(resolved[0]):
+            return None
+        return resolved
