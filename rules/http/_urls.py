@@ -10,6 +10,10 @@
   name without a dot such as `http://api:3000`);
 - RELATIVE: a path (`/api/users`), which only a browser (or a client with a base URL) can request;
 - None: anything the code does not fix (an environment variable, a parameter).
+
+`imported_head(node)` is the name a URL starts with when that name is not written in this file
+(`` `${GOOGLE_FAVICON_URL}${domain}` ``, `localhostUri + port`): the project phase reads it where it is
+exported (`destination` of that value).
 """
 
 from __future__ import annotations
@@ -59,6 +63,24 @@ def destination(node: Node | None, depth: int = 0) -> tuple[str, str | None] | N
         return None
     if kind == "member_expression" and property_name(node) == "href":
         return destination(member_object(node), depth + 1)
+    return None
+
+
+def imported_head(node: Node | None, depth: int = 0) -> Node | None:
+    """The identifier the URL `node` starts with, when this file does not give it a value (see the module)."""
+    node = unwrap(node)
+    if node is None or depth > _MAX_DEPTH:
+        return None
+    if node.type == "identifier":
+        value = const_initializer(node)
+        return node if value is None else imported_head(value, depth + 1)
+    if node.type == "binary_expression" and text(node.child_by_field_name("operator")) == "+":
+        return imported_head(node.child_by_field_name("left"), depth + 1)
+    if node.type == "template_string":
+        parts = [c for c in node.named_children if c.type != "comment"]
+        if parts and parts[0].type == "template_substitution":
+            inner = [c for c in parts[0].named_children if c.type != "comment"]
+            return imported_head(inner[0], depth + 1) if len(inner) == 1 else None
     return None
 
 

@@ -25,6 +25,8 @@ does not run on the server: browser code (`'use client'` files, components and h
 pages router's pages outside `getServerSideProps`), tests, one-off scripts and command-line tools (a package with a
 `bin`). A module of a Next.js app that is not a route, an action or a server component by its conventions
 (`lib/github.ts`) counts as server code when every module that imports it does.
+A URL that starts with a constant another module exports (`` `${API_BASE}/v1/charges` ``, `siblingHost + port`) is
+read where that module writes it.
 
 `loadlint check --fix --unsafe-fixes` adds `timeout: 10_000` (axios), `timeout: { request: 10_000 }` (got),
 `signal: AbortSignal.timeout(10_000)` (fetch) or `headersTimeout`/`bodyTimeout` (undici); the fix is unsafe,
@@ -77,6 +79,9 @@ from typing import Iterator
 
 from linter.context import FileContext
 from linter.fixes import edit, source_digest
+from linter.flow.callees import Callee
+from linter.flow.modules import module_graph
+from linter.js.exports import local_value
 from linter.js.expressions import arguments_of, member_chain, unwrap
 from linter.js.object_literals import entry
 from linter.js.references import resolve_imported
@@ -99,7 +104,7 @@ from ._clients import (
     outbound_call,
 )
 from ._server_code import AMBIGUOUS, SERVER, call_side, side_of_importers
-from ._urls import EXTERNAL, LOCAL, RELATIVE, destination
+from ._urls import EXTERNAL, LOCAL, RELATIVE, destination, imported_head
 
 REQUEST, AXIOS_DEFAULTS = "request", "axios-defaults"
 _ANY_CLIENT = re.compile(rb"\bfetch\s*\(|axios|['\"]got['\"]|undici")
@@ -159,7 +164,11 @@ class MissingTimeout(Rule):
             return
         state, options = deadline(outbound, file)
         ignored = ignored_timeout(outbound, options)
-        if state != ABSENT or not self._unbounded(outbound, options, file):
+        if state != ABSENT:
+            return
+        url = _url_of(outbound, options)
+        url_import = _imported_url(url, file) if destination(url) is None else None
+        if not self._unbounded(outbound, url, file, imported=url_import is not None):
             return
         message = _message(outbound, options, ignored, file)
         fix = _fix(outbound, options, ignored, file)
@@ -171,16 +180,19 @@ class MissingTimeout(Rule):
             fixes=[fix.model_dump(mode="json")] if fix is not None else [],
             side=side,
             axios_default=outbound.client in (AXIOS, AXIOS_INSTANCE),
+            fetch=outbound.client in (FETCH, NODE_FETCH),
+            url_import=url_import.to_data() if url_import is not None else None,
         )
 
-    def _unbounded(self, outbound: Outbound, options: Node | None, file: FileContext) -> bool:
-        """Whether the request can wait on another host with nothing to stop it (see the docs)."""
+    def _unbounded(self, outbound: Outbound, url: Node | None, file: FileContext, imported: bool) -> bool:
+        """Whether the request can wait on another host with nothing to stop it (see the docs); for a URL that
+        starts with an imported name, whether it can, where that name leads being left to the project phase."""
         client = outbound.client
-        where = destination(_url_of(outbound, options))
+        where = destination(url)
         if where is not None and where[0] in (RELATIVE, LOCAL):
             return False
         if client in (FETCH, NODE_FETCH):
-            return where is not None and where[0] == EXTERNAL
+            return imported or (where is not None and where[0] == EXTERNAL)
         if client in (AXIOS_INSTANCE, GOT_INSTANCE):
             return _TIMEOUT_ASSIGNED.search(file.source) is None
         return True
@@ -193,6 +205,8 @@ class MissingTimeout(Rule):
             if fact.data.get("axios_default") and _package_key(project, fact.path) in with_defaults:
                 continue
             if fact.data.get("side") == AMBIGUOUS and side_of_importers(project, fact.path) != SERVER:
+                continue
+            if fact.data.get("url_import") is not None and not _imported_url_unbounded(project, fact):
                 continue
             fixes = [Fix.model_validate(data) for data in fact.data.get("fixes", [])]
             yield self.finding(fact.location(), fact.data["message"], fixes=fixes)
@@ -207,6 +221,27 @@ def _url_of(outbound: Outbound, options: Node | None) -> Node | None:
     key = {AXIOS_INSTANCE: "baseURL", GOT_INSTANCE: "prefixUrl"}.get(outbound.client, "url")
     found = entry(options, key)
     return found.node if found.state == "value" else None
+
+
+def _imported_url(url: Node | None, file: FileContext) -> Callee | None:
+    """The import a URL starts with (`` `${API_BASE}/v1` `` with `API_BASE` imported), to read in its module."""
+    head = imported_head(url)
+    binding = file.binding(text(head)) if head is not None else None
+    return Callee(binding.module, binding.imported) if binding is not None else None
+
+
+def _imported_url_unbounded(project, fact: Fact) -> bool:
+    """Where a URL that starts with an imported constant goes, read in the module that exports it: another
+    host keeps the finding, this machine or a path drops it, and a value the code does not fix keeps an axios or
+    got finding only (a `fetch` is reported when its host is known to be another one)."""
+    graph = module_graph(project)
+    target = graph.resolve(fact.path, Callee.from_data(fact.data["url_import"]))
+    module = graph.file(target[0]) if target is not None else None
+    found = local_value(module.root, target[1]) if module is not None else None
+    where = destination(found[0]) if found is not None and not found[1] else None
+    if where is not None:
+        return where[0] == EXTERNAL
+    return not fact.data.get("fetch")
 
 
 def _sets_axios_default(assignment: Node, file: FileContext) -> bool:
