@@ -552,6 +552,8 @@ def explain(rule_id, config_file, rules_dir, trust_config_rules):
     """Show a rule's documentation, or list the rules of a family (`loadlint explain auth`)."""
     from rich.markdown import Markdown
 
+    from linter.docs import frameworks_text
+
     rules, config = _known_rules(config_file, rules_dir, trust_config_rules)
     console = _rich_console()
     wanted = rule_id.strip().rstrip("/")
@@ -576,6 +578,9 @@ def explain(rule_id, config_file, rules_dir, trust_config_rules):
         console.print(f"It reports {_other_levels_text(info)}.")
     elif rule.id in config.levels:
         console.print(f"{printable(config.source or 'The config')} sets the level of all its findings.")
+    frameworks = frameworks_text(rule)
+    if frameworks is not None:
+        console.print(f"Frameworks it understands: {printable(frameworks)}.")
     console.print(Markdown(rule.docs()))
 
 
@@ -608,6 +613,34 @@ def config_schema(package_json, rules_dir):
     except RuleLoadError as error:
         _fail(str(error))
     click.echo(schema_text(package_json_schema(rules) if package_json else schema_of(rules)), nl=False)
+
+
+@main.command()
+def server():
+    """Run the language server (LSP) on stdin and stdout, for editors."""
+    _require_extra("server", ("pygls", "lsprotocol"))
+    from linter.server.lsp import serve
+
+    serve()
+
+
+@main.command()
+@click.argument("workspace", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
+def mcp(workspace):
+    """Run the MCP server on stdin and stdout, for AI coding agents; it checks only paths inside WORKSPACE
+    (default: the current folder)."""
+    _require_extra("mcp", ("mcp",))
+    from linter.mcp_server import serve
+
+    serve(workspace or Path("."))
+
+
+def _require_extra(extra: str, modules: tuple[str, ...]) -> None:
+    """One line and exit 2 when an optional extra is not installed (the CLI itself never imports it)."""
+    import importlib.util
+
+    if any(importlib.util.find_spec(module) is None for module in modules):
+        _fail(f"`loadlint {extra}` needs the {extra} extra: pip install 'loadlint[{extra}]'")
 
 
 def _terminal_width() -> int:

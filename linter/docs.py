@@ -8,6 +8,8 @@ from pathlib import Path
 from linter.registry import builtin_rules
 
 START, END = "<!-- rules:start -->", "<!-- rules:end -->"
+FRAMEWORKS_START, FRAMEWORKS_END = "<!-- frameworks:start -->", "<!-- frameworks:end -->"
+FRAMEWORK_FREE = "any (no framework changes what it reads)"
 
 
 def rule_table() -> str:
@@ -17,6 +19,21 @@ def rule_table() -> str:
     return "\n".join(rows)
 
 
+def framework_table() -> str:
+    rows = ["| id | frameworks it understands |", "|---|---|"]
+    for rule in builtin_rules():
+        rows.append(f"| `{rule.id}` | {frameworks_text(rule) or 'not declared'} |")
+    return "\n".join(rows)
+
+
+def frameworks_text(rule) -> str | None:
+    """"Express, NestJS, Fastify" for a rule's declared frameworks; None when the rule declares none (a custom
+    rule)."""
+    if rule.frameworks is None:
+        return None
+    return ", ".join(rule.frameworks) if rule.frameworks else FRAMEWORK_FREE
+
+
 def level_text(rule) -> str:
     """The rule's level, and the findings it reports at another: "warning; notes for …"."""
     others = sorted(rule.other_levels.items(), key=lambda item: -item[0].rank)
@@ -24,9 +41,14 @@ def level_text(rule) -> str:
 
 
 def with_table(readme: str) -> str:
-    before, rest = readme.split(START, 1)
-    _, after = rest.split(END, 1)
-    return f"{before}{START}\n{rule_table()}\n{END}{after}"
+    readme = _with_block(readme, START, END, rule_table())
+    return _with_block(readme, FRAMEWORKS_START, FRAMEWORKS_END, framework_table())
+
+
+def _with_block(readme: str, start: str, end: str, block: str) -> str:
+    before, rest = readme.split(start, 1)
+    _, after = rest.split(end, 1)
+    return f"{before}{start}\n{block}\n{end}{after}"
 
 
 def main(argv: list[str]) -> int:
@@ -35,7 +57,7 @@ def main(argv: list[str]) -> int:
     updated = with_table(current)
     if "--check" in argv:
         if updated != current:
-            print("README.md's rule table is out of date: run `python -m linter.docs`", file=sys.stderr)
+            print("README.md's rule tables are out of date: run `python -m linter.docs`", file=sys.stderr)
             return 1
         return 0
     readme_path.write_text(updated, encoding="utf-8")

@@ -44,8 +44,8 @@ class UsageError(Exception):
 
 @dataclass(frozen=True)
 class StdinSource:
-    """Text read from stdin, linted as the file `path` of its project (`--stdin-filename`): the project around it
-    is read from disk, the file's own text is `raw`, whatever the disk holds (or whether it exists)."""
+    """Text read from stdin, linted as the file `path` of its project (`--stdin-filename`): a run on that file
+    with `raw` as its one buffer (`RunOptions.buffers`), whose report shows the text."""
 
     path: Path
     raw: bytes
@@ -66,6 +66,11 @@ class RunOptions:
     file_timeout: float | None = DEFAULT_FILE_TIMEOUT  # None or 0: no limit
     use_cache: bool = True  # per-file results in $XDG_CACHE_HOME/loadlint (linter.cache)
     fresh_fixes: bool = False  # the fixes will be applied or printed: files with fixes are analysed, never cached
+    # Text that stands in for files (an editor's unsaved buffers), by path: a file is analysed from it, read
+    # from it by the project phase and fingerprinted from it, and never cached, whatever the disk holds there. It
+    # is linted only where the run would lint the file (discovery, `exclude`, .gitignore, max-file-size on the
+    # text's size); a file named in `paths` is linted from its text even when it does not exist on disk.
+    buffers: dict[Path, bytes] = field(default_factory=dict)
     stdin: StdinSource | None = None  # lint this text as its file, alone (`paths` is ignored); never cached
 
 
@@ -90,35 +95,20 @@ def find_root(start: Path) -> Path:
 
 def run(options: RunOptions) -> RunResult:
     _check_options(options)
-    targets = _resolve_targets(options.paths) if options.stdin is None else [_stdin_target(options.stdin)]
+    buffers = _buffers(options)
+    targets = _resolve_targets(options.paths if options.stdin is None else [options.stdin.path], buffers)
     common = Path(os.path.commonpath([t if t.is_dir() else t.parent for t in targets]))
     root = find_root(common)
     configs = ConfigTree(root, _named_config(options))
     # The run's own config (fail-on, rules-dir, baseline): the one nearest the paths given.
     config = configs.for_folder(_rel(common, root))
-    rules_folder, untrusted = _rules_folder(options, config, root)
-    rule_classes = all_rules(rules_folder)
-    rule_ids = [cls.id for cls in rule_classes]
-    check_selectors(options.select or [], rule_ids, "--select")  # flags are checked like the config file
-    check_selectors(options.ignore or [], rule_ids, "--ignore")
-    setups = RuleSetups(
-        rule_classes, options.select, options.ignore, options.extend_ignore, _unknown_rule_explained(config, untrusted)
-    )
-    _setup_of(setups, config)
+    setups, known_ids, untrusted = _rule_setups(options, config, root)
 
     cache_folder, cache_problem = usable_cache_dir() if options.use_cache else (None, None)
-    found, reported, stopped = _select_in_time(root, targets, configs, options, cache_folder)
-    given = _given_sources(options.stdin, targets, root, found)
-    # The rules of every file read: its own config's (a file not reported still has its config checked).
-    setup_by_path = {}
-    for path in (*found.sources, *found.project_files, *found.manifests):
-        rel = _rel(path, root)
-        setup_by_path[rel] = _setup_of(setups, configs.for_path(rel))
-    known_ids = frozenset(rule_ids)
-    builtin_ids = frozenset(cls.id for cls in builtin_rules())
-    instances = setups.instances()
-    plan = RulePlan([r for r in instances if r.id not in (INVALID_ID, UNUSED_ID)], known_ids, trusted=builtin_ids)
-    _validate(plan)
+    found, reported, stopped = _select_in_time(root, targets, configs, options, cache_folder, buffers)
+    given = _given_texts(buffers, root, found)
+    setup_by_path = _setups_by_path(setups, configs, found, root)
+    plan = _plan(setups, known_ids)
 
     notices = list(found.notices) + ([untrusted] if untrusted is not None else [])
     notices.extend(_nested_rules_dirs(configs, config))
@@ -194,10 +184,43 @@ def run(options: RunOptions) -> RunResult:
         files_checked=len(({r.path for r in results if r.parsed} | project.read_paths()) & reported),
         category=options.category,
         incomplete=incomplete,
-        stdin=_stdin_text(given),
+        stdin=_stdin_text(given, _rel(targets[0], root)) if options.stdin is not None else None,
     )
     fail_on = options.fail_on or config.fail_on
     return RunResult(report=report, config=config, fail_on=fail_on, incomplete=incomplete)
+
+
+def _rule_setups(options: RunOptions, config: Config, root: Path) -> tuple[RuleSetups, frozenset[str], Notice | None]:
+    """What each config makes of the rules the run knows (the built-in ones and those of the rules folder the
+    run's own `config` may name), the ids of those rules, and the notice that `config`'s rules-dir is ignored."""
+    rules_folder, untrusted = _rules_folder(options, config, root)
+    rule_classes = all_rules(rules_folder)
+    rule_ids = [cls.id for cls in rule_classes]
+    check_selectors(options.select or [], rule_ids, "--select")  # flags are checked like the config file
+    check_selectors(options.ignore or [], rule_ids, "--ignore")
+    setups = RuleSetups(
+        rule_classes, options.select, options.ignore, options.extend_ignore, _unknown_rule_explained(config, untrusted)
+    )
+    _setup_of(setups, config)
+    return setups, frozenset(rule_ids), untrusted
+
+
+def _setups_by_path(setups: RuleSetups, configs: ConfigTree, found: Discovered, root: Path) -> dict[str, RuleSetup]:
+    """The rules of every file read: its own config's (a file not reported still has its config checked)."""
+    setup_by_path = {}
+    for path in (*found.sources, *found.project_files, *found.manifests):
+        rel = _rel(path, root)
+        setup_by_path[rel] = _setup_of(setups, configs.for_path(rel))
+    return setup_by_path
+
+
+def _plan(setups: RuleSetups, known_ids: frozenset[str]) -> RulePlan:
+    """The plan of every rule instance some config enables (after `setups` made the setup of every file)."""
+    builtin_ids = frozenset(cls.id for cls in builtin_rules())
+    instances = setups.instances()
+    plan = RulePlan([r for r in instances if r.id not in (INVALID_ID, UNUSED_ID)], known_ids, trusted=builtin_ids)
+    _validate(plan)
+    return plan
 
 
 def _lints_anything(found: Discovered, reported: set[str], targets: list[Path], root: Path) -> bool:
@@ -255,31 +278,41 @@ def _check_options(options: RunOptions) -> None:
         raise UsageError(f"--timeout must be from 0 (no limit) to {MAX_FILE_TIMEOUT:.0f} seconds, not {seconds!r}")
 
 
-def _stdin_target(stdin: StdinSource) -> Path:
-    target = stdin.path.absolute()
-    if not target.parent.is_dir():
-        raise UsageError(f"--stdin-filename: the folder {stdin.path.parent} does not exist")
+def _buffers(options: RunOptions) -> dict[Path, bytes]:
+    """The text given for each file (the buffers, or the text read from stdin), by the file's absolute path."""
+    if options.stdin is not None:
+        if not options.stdin.path.absolute().parent.is_dir():
+            raise UsageError(f"--stdin-filename: the folder {options.stdin.path.parent} does not exist")
+        return {_given_path(options.stdin.path): options.stdin.raw}
+    # A buffer in a folder that does not exist stands for no file a run could find.
+    return {_given_path(path): raw for path, raw in options.buffers.items() if path.absolute().parent.is_dir()}
+
+
+def _given_path(path: Path) -> Path:
+    """The absolute path of a file whose text is given (its folder resolved; the file need not exist)."""
+    target = path.absolute()
     return target.parent.resolve() / target.name
 
 
-def _given_sources(stdin: StdinSource | None, targets: list[Path], root: Path, found: Discovered) -> dict[str, bytes]:
-    """The text of the file read from stdin, by its path, when it is still to be linted (its config's `exclude`
-    and `max-file-size` let it through; else a notice says why not)."""
-    if stdin is None or targets[0] not in found.sources:
-        return {}
-    return {_rel(targets[0], root): stdin.raw}
+def _given_texts(buffers: dict[Path, bytes], root: Path, found: Discovered) -> dict[str, bytes]:
+    """The text given for each file still to be linted (its config's `exclude` and `max-file-size` let it
+    through; else a notice says why not), by its path relative to the root."""
+    readable = {*found.sources, *found.project_files, *found.manifests}
+    return {_rel(path, root): raw for path, raw in buffers.items() if path in readable}
 
 
-def _stdin_text(given: dict[str, bytes]) -> SourceText | None:
-    for path, raw in given.items():
-        source, _ = decode_source(raw)
-        return SourceText(path=path, text=source.decode("utf-8")) if source is not None else None
-    return None
+def _stdin_text(given: dict[str, bytes], path: str) -> SourceText | None:
+    raw = given.get(path)
+    source = decode_source(raw)[0] if raw is not None else None
+    return SourceText(path=path, text=source.decode("utf-8")) if source is not None else None
 
 
-def _resolve_targets(paths: list[Path]) -> list[Path]:
+def _resolve_targets(paths: list[Path], buffers: dict[Path, bytes]) -> list[Path]:
     targets = []
     for path in paths or [Path(".")]:
+        if buffers and path.absolute().parent.is_dir() and _given_path(path) in buffers:
+            targets.append(_given_path(path))  # linted from its text, on disk or not
+            continue
         if not path.exists():
             raise UsageError(f"path does not exist: {path}")
         targets.append(path.resolve())
@@ -330,13 +363,20 @@ def all_rules(folder: Path | None) -> tuple[type[Rule], ...]:
     return tuple(sorted(rules + extra, key=lambda r: r.id))
 
 
-def _select_in_time(root: Path, targets: list[Path], configs: ConfigTree, options: RunOptions, cache_folder: Path | None):
+def _select_in_time(
+    root: Path,
+    targets: list[Path],
+    configs: ConfigTree,
+    options: RunOptions,
+    cache_folder: Path | None,
+    buffers: dict[Path, bytes] | None = None,
+):
     """The files to read and the paths to report, and None; out of time, nothing found and a notice. Matching a
     path against a pattern of a .gitignore or of `exclude` can take minutes (`**/a*/**/a*/…/z`)."""
     deadline = Deadline(options.file_timeout)
     try:
         with deadline:
-            given = (targets[0], len(options.stdin.raw)) if options.stdin is not None else None
+            given = {path: len(raw) for path, raw in (buffers or {}).items()}
             selection = select_files(root, targets, configs, cache_folder, given)
             return selection.found, selection.reported, None
     except OutOfTime as stop:
@@ -365,7 +405,7 @@ def _analyze_all(
 ) -> list[FileResult]:
     """Every file's result, in the order of `sources`: from the cache when it has the file, else analysed.
     With `fresh_fixes`, a cached result whose findings carry fixes is analysed again: fixes that are applied
-    or printed as a patch are always derived from the file itself. A file in `given` (read from stdin) is
+    or printed as a patch are always derived from the file itself. A file in `given` (a buffer, stdin) is
     analysed from that text and neither taken from the cache nor put in it."""
     given = given or {}
     results: list[FileResult | None] = []

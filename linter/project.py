@@ -70,7 +70,7 @@ class ProjectIndex:
 
     # The most a file read here may hold (max-file-size): discovery checked it, a read checks it again.
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
-    # The text of a source file the run was given instead of reading it (stdin), by path.
+    # The text the run was given for a file, read instead of the file (`RunOptions.buffers`, stdin), by path.
     given: dict[str, bytes] = field(default_factory=dict)
 
     @classmethod
@@ -111,7 +111,8 @@ class ProjectIndex:
         if path not in self.other_files and path not in manifests:
             return None
         try:
-            raw = read_repository_file(self.root / path, self.root, self.max_file_size)
+            given = self.given.get(path)
+            raw = given if given is not None else read_repository_file(self.root / path, self.root, self.max_file_size)
         except ReadRefused as error:
             self.notices.append(Notice(message=str(error), path=path))
             return None
@@ -179,6 +180,13 @@ class ProjectIndex:
                 imports[path] = [(specifier, self._resolve_from(folder, aliases, specifier)) for specifier in specifiers]
             self.__dict__["_imports"] = imports
         return self.__dict__["_imports"]
+
+    def share_resolution(self, other: "ProjectIndex") -> None:
+        """Resolve module specifiers with `other`'s answers, and share the answers found from now on. Only for
+        an index of the same files, packages and path aliases: the editor's server builds one per project
+        phase from the same discovery (`linter.server.session`)."""
+        self.__dict__["_known_files"] = other._known
+        self.__dict__["_resolved"] = other.__dict__["_resolved"]
 
     def package_of(self, path: str) -> Package | None:
         folder = posixpath.dirname(path)

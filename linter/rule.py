@@ -67,6 +67,10 @@ class Rule:
     # The findings reported at another level than `level` (`finding(..., level=...)`), and which: shown by
     # `loadlint rules`, `loadlint explain` and the README, so that a finding's level never surprises.
     other_levels: ClassVar[dict[Level, str]] = {}
+    # The frameworks (names from `linter.frameworks.FRAMEWORK_NAMES`) whose handlers, inputs, registrations or
+    # lifecycles the rule understands, shown by `loadlint explain` and the README; `()` for a rule that no framework
+    # changes (it reads comments, a Prisma schema or deploy files). Every built-in rule declares it (a test checks).
+    frameworks: ClassVar[tuple[str, ...] | None] = None
     precision: ClassVar[Precision]
     security_severity: ClassVar[str | None] = None
     tags: ClassVar[tuple[str, ...]] = ()

@@ -50,20 +50,23 @@ def select_files(
     targets: list[Path],
     configs: ConfigTree,
     cache_folder: Path | None,
-    given: tuple[Path, int] | None = None,
+    given: dict[Path, int] | None = None,
 ) -> Selection:
     """Walk the root, add the files named on the command line, and keep what each file's config lets through.
 
-    `given` is a file read from stdin, with its size: it is linted at its path whatever is on disk there.
+    `given` holds the files whose text the run was given (stdin, an editor's buffers), with the size of that
+    text: each stands in for its file, whatever is on disk there, and is kept or dropped by that size. A named
+    one is linted even when no file is there yet.
     """
-    given_path = given[0] if given else None
+    given = given or {}
     # The given folders first, so that a folder linked from one is listed under the path given.
-    walk = [*(t for t in targets if t.is_dir() and t != root and t != given_path), root]
+    walk = [*(t for t in targets if t.is_dir() and t != root and t not in given), root]
     if cache_folder is not None:
         found = discover_cached(root, walk, None, cache_folder)
     else:
         found = discover(root, walk, None)
-    named = [t for t in targets if t == given_path or not t.is_dir()]
+    found.sizes.update((path, size) for path, size in given.items() if path in found.sizes)
+    named = [t for t in targets if t in given or not t.is_dir()]
     _add_named_files(found, named, root, configs, given)
     _Filter(root, configs, found, set(named)).apply()
     # Rules also report into the non-JavaScript files they read (a schema, a Dockerfile, package.json scripts).
@@ -73,7 +76,7 @@ def select_files(
 
 
 def _add_named_files(
-    found: Discovered, files: list[Path], root: Path, configs: ConfigTree, given: tuple[Path, int] | None
+    found: Discovered, files: list[Path], root: Path, configs: ConfigTree, given: dict[Path, int]
 ) -> None:
     named_sources, named_project_files, named_manifests = [], [], []
     for file in files:
@@ -85,8 +88,8 @@ def _add_named_files(
             where = display_path(file, root)
             found.notices.append(Notice(message="skipped: not a file loadlint reads", path=where))
             continue
-        if given is not None and file == given[0]:
-            found.sizes[file] = given[1]  # the text from stdin, not what is on disk at its path
+        if file in given:
+            found.sizes[file] = given[file]  # the text given, not what is on disk at its path
         else:
             # A named file gets the same checks as a found one: a FIFO named `x.js` must not be opened.
             problem = file_problem(file, root, None)

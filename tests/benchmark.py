@@ -7,6 +7,12 @@ The floor is reading and parsing every file loadlint would lint, nothing else (i
 a cold run without the cache in one process and with `--jobs` workers, a warm re-run from the cache, a
 pre-commit style run on `--changed` files (unchanged, then just edited: in a copy of the tree, since nothing
 under PATH is written), and `--version`. Each time is the median of `--repeat` runs.
+
+`loadlint server` is timed as an editor sees it, on a copy of the tree made a git root as a checkout is: the
+time from opening a file to its complete diagnostics (those `loadlint check` reports for it), with no results
+cache (cold; at most 3 runs) and with the cache a first session left (warm), and from a change of the open
+file to its diagnostics on the warm server. For a typical file (the median size) and for a file with a
+finding of a rule that checks the whole project (when there is one).
 The peak memory is the largest resident set of the one-process cold run. Not collected by pytest.
 """
 
@@ -37,6 +43,7 @@ TARGETS = {
     "warm (cache)": ("cold, 1 process", 0.25),
 }
 PRECOMMIT_TARGET_S = 0.4
+SERVER_EDIT_TARGET_S = 0.3
 VERSION_TARGET_S = 0.15
 PEAK_MEMORY_TARGET_MB = 300
 
@@ -77,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         if edited is not None:
             times[f"pre-commit, {len(changed)} files edited"] = edited
         times["--version"], _ = _run_many(args.repeat, [sys.executable, "-m", "linter", "--version"], env)
+    times.update(_server_times(target, sources, args.repeat))
 
     width = max(map(len, times))
     for name, seconds in times.items():
@@ -87,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
             line += f"   {ratio:5.2f} x {base:<18} (target <= {limit})  {'ok' if ratio <= limit else 'MISSED'}"
         elif name.startswith("pre-commit") and name.endswith(("warm", "edited")):
             line += f"   (target <= {PRECOMMIT_TARGET_S} s)  {'ok' if seconds <= PRECOMMIT_TARGET_S else 'MISSED'}"
+        elif name.startswith("server") and name.endswith("after an edit"):
+            line += f"   (target <= {SERVER_EDIT_TARGET_S} s)  {'ok' if seconds <= SERVER_EDIT_TARGET_S else 'MISSED'}"
         elif name == "--version":
             line += f"   (target <= {VERSION_TARGET_S} s)  {'ok' if seconds <= VERSION_TARGET_S else 'MISSED'}"
         print(line)
@@ -160,6 +170,75 @@ def _edited_run(target: Path, changed: list[Path], lint: list[str], env: dict[st
                     out.write(f"\n// edited {edit}\n")
             seconds.append(_run(command, env)[0])
         return statistics.median(seconds)
+
+
+def _server_times(target: Path, sources: list[Path], repeat: int) -> dict[str, float]:
+    """Open-to-diagnostics and edit-to-diagnostics times of `loadlint server` (see the module's docstring)."""
+    import json
+
+    from linter.registry import builtin_rules
+    from linter.rule import Rule
+    from tests.stdio_client import StdioClient
+
+    project_rules = {rule.id for rule in builtin_rules() if rule.check_project is not Rule.check_project}
+    times: dict[str, float] = {}
+    with tempfile.TemporaryDirectory(prefix="loadlint-bench-server-") as work:
+        copy = Path(work) / target.name
+        try:
+            shutil.copytree(target, copy, symlinks=True, ignore=shutil.ignore_patterns(*ALWAYS_SKIPPED_DIRS))
+        except (OSError, shutil.Error):
+            return times
+        (copy / ".git").mkdir(exist_ok=True)
+        env = {**os.environ, "XDG_CACHE_HOME": str(Path(work) / "cache")}
+        lint = [sys.executable, "-m", "linter", "check", "--format", "json", "--exit-zero", "--no-cache", str(copy)]
+        report = json.loads(subprocess.run(lint, env=env, capture_output=True, check=True, text=True).stdout)
+        expected: dict[str, list] = {}
+        for finding in report["findings"]:
+            if not finding.get("suppressed"):
+                expected.setdefault(finding["path"], []).append((finding["rule_id"], finding["span"]["start_line"] - 1))
+        by_size = sorted(sources, key=lambda p: p.stat().st_size)
+        files = {"typical file": copy / by_size[len(by_size) // 2].relative_to(target)}
+        cross = sorted(p for p, found in expected.items() if any(r in project_rules for r, _ in found) and Path(p).suffix != ".prisma")
+        if cross:
+            files["file with a project-wide finding"] = copy / cross[0]
+        for label, file in files.items():
+            want = sorted(expected.get(file.relative_to(copy).as_posix(), []))
+            cold = []
+            for _ in range(min(repeat, 3)):
+                shutil.rmtree(env["XDG_CACHE_HOME"], ignore_errors=True)
+                cold.append(_server_session(StdioClient, env, copy, file, want, edits=0)[0])
+            warm, edits = _server_session(StdioClient, env, copy, file, want, edits=max(repeat, 5) * 2)
+            times[f"server, open {label}, cold"] = statistics.median(cold)
+            times[f"server, open {label}, warm"] = warm
+            times[f"server, {label}, after an edit"] = statistics.median(edits)
+    return times
+
+
+def _server_session(client_class, env: dict, root: Path, file: Path, want: list, edits: int) -> tuple[float, list[float]]:
+    """One server: the time from opening `file` to its complete diagnostics `want` ((rule, line) pairs), then
+    the time of each edit (a few lines added or removed at the top) to its diagnostics."""
+    server = client_class(["server"], env, framed=True)
+    try:
+        server.request("initialize", {"processId": os.getpid(), "rootUri": root.as_uri(), "capabilities": {}})
+        server.notify("initialized", {})
+        text, uri = file.read_text(encoding="utf-8", errors="replace"), file.as_uri()
+        started = time.perf_counter()
+        server.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "typescript", "version": 1, "text": text}})
+        while sorted((d["code"], d["range"]["start"]["line"]) for d in server.diagnostics(uri, timeout=600)) != want:
+            pass
+        opened = time.perf_counter() - started
+        seconds = []
+        for version in range(2, edits + 2):
+            started = time.perf_counter()
+            changed = "\n" * (version % 3) + text
+            server.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": changed}]})
+            server.diagnostics(uri, timeout=60, version=version)
+            seconds.append(time.perf_counter() - started)
+        server.request("shutdown")
+        server.notify("exit")
+        return opened, seconds
+    finally:
+        server.close()
 
 
 def _spread(sources: list[Path], count: int) -> list[Path]:

@@ -173,6 +173,9 @@ def test_rules_and_explain():
     assert "loadlint/unused-suppression" in listing.output
     explained = invoke("explain", "loadlint/invalid-suppression")
     assert "Why is this bad?" in explained.output
+    assert "Frameworks it understands: any (no framework changes what it reads)." in explained.output
+    shutdown = invoke("explain", "express/no-graceful-shutdown").output
+    assert "Frameworks it understands: Express, Node http, Next.js, NestJS, Fastify, Hono, Koa." in " ".join(shutdown.split())
     unknown = CliRunner().invoke(main, ["explain", "nope/nope"])
     assert unknown.exit_code == 2
     assert "unknown rule 'nope/nope'" in unknown.output

@@ -25,7 +25,9 @@ SCHEMA = json.loads((REPO / "schema" / "loadlint.schema.json").read_text(encodin
 
 def readme_toml_blocks() -> list[str]:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    return re.findall(r"```toml\n(.*?)```", readme, re.S)
+    blocks = re.findall(r"```toml\n(.*?)```", readme, re.S)
+    # Helix's languages.toml (the editor set-up of `loadlint server`) is Helix's config, not loadlint's.
+    return [block for block in blocks if not block.startswith("[language-server.")]
 
 
 def errors(instance, schema=SCHEMA) -> list[str]:

@@ -1,5 +1,5 @@
 """NestJS (and type-graphql, whose decorators NestJS's GraphQL module shares): what a decorated handler
-parameter receives, and the schema that checks it.
+parameter receives, and the schema that checks it; and the classes Nest builds, where and how often.
 
 - `@Query('limit') limit`, `@Param('id') id`, `@Body('size') size`, `@Headers('x-page-size') size`: one value;
   pipes such as `ParseIntPipe` keep its size;
@@ -8,6 +8,10 @@ parameter receives, and the schema that checks it.
 - `@Query(new ZodValidationPipe(schema)) query`: a bag checked by that schema;
 - GraphQL: `@Args('take') take`, `@Arg('take') take` (one argument), `@Args() args: PaginationArgs` (an
   `@ArgsType()` class: `@Max` bounds a field).
+
+Nest builds the classes a `@Module({ providers })` lists (and `@Injectable()`, `@Controller()` classes) once per
+module that lists them, or per request / per injection with a request or transient scope; `module_providers`,
+`built_class_scope`, `provider_factory` and `shutdown_hook` say which, where and how often.
 """
 
 from __future__ import annotations
@@ -15,9 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from linter.frameworks.origins import GRAPHQL_ARGUMENTS, QUERY_STRING, REQUEST_BODY, REQUEST_HEADERS, ROUTE_PARAMETERS
-from linter.js.expressions import arguments_of, callee, unwrap
+from linter.js.expressions import arguments_of, callee, key_text, object_keys, unwrap
 from linter.js.imports import string_value
-from linter.syntax import Node, text
+from linter.syntax import Node, descendants_of_types, text
 
 _DECORATOR_ORIGINS = {
     "Query": QUERY_STRING,
@@ -69,3 +73,152 @@ def dto_type_name(param: Node) -> str | None:
     annotation = param.child_by_field_name("type") if param.type in ("required_parameter", "optional_parameter") else None
     named = annotation.named_children[0] if annotation is not None and annotation.named_children else None
     return text(named) if named is not None and named.type == "type_identifier" else None
+
+
+# --- classes Nest builds: modules, providers, lifecycles ------------------------------------------------------
+
+NEST_COMMON = "@nestjs/common"
+# Class decorators that make Nest build the class: once per module that lists it, unless a scope says otherwise.
+BUILT_CLASS_DECORATORS = {
+    NEST_COMMON: frozenset({"Injectable", "Controller"}),
+    "@nestjs/graphql": frozenset({"Resolver"}),
+    "@nestjs/websockets": frozenset({"WebSocketGateway"}),
+}
+REQUEST_SCOPE, TRANSIENT_SCOPE, DEFAULT_SCOPE = "request", "transient", "default"
+# Methods Nest calls on providers when the app closes: they run on SIGTERM only after `app.enableShutdownHooks()`.
+SHUTDOWN_HOOKS = frozenset({"onModuleDestroy", "beforeApplicationShutdown", "onApplicationShutdown"})
+CLASS_TYPES = ("class_declaration", "class", "abstract_class_declaration")
+
+
+def class_decorators(cls: Node) -> list[Node]:
+    """The decorator expressions of a class, written before `class` or before `export class`."""
+    decorators = [child for child in cls.children if child.type == "decorator"]
+    parent = cls.parent
+    if parent is not None and parent.type == "export_statement":
+        decorators = [child for child in parent.children if child.type == "decorator"] + decorators
+    return [d.named_children[0] for d in decorators if d.named_children]
+
+
+def nest_decorator(cls: Node, file, names: dict[str, frozenset[str]]) -> tuple[str, Node] | None:
+    """(name, expression) of the first decorator of `cls` that `names` lists (module → imported names)."""
+    for expression in class_decorators(cls):
+        function = expression.child_by_field_name("function") if expression.type == "call_expression" else expression
+        if function is None or function.type != "identifier":
+            continue
+        binding = file.binding(text(function))
+        if binding is not None and binding.imported in names.get(binding.module, ()):
+            return binding.imported, expression
+    return None
+
+
+def built_class_scope(cls: Node, file) -> str | None:
+    """How often Nest builds `cls`: DEFAULT_SCOPE (once per module that lists it), REQUEST_SCOPE or
+    TRANSIENT_SCOPE (`@Injectable({ scope: Scope.REQUEST })`); None when Nest does not build it."""
+    found = nest_decorator(cls, file, BUILT_CLASS_DECORATORS)
+    if found is None:
+        return None
+    _, expression = found
+    arguments = arguments_of(expression) if expression.type == "call_expression" else []
+    options = unwrap(arguments[0]) if arguments else None
+    scope = object_keys(options).get("scope") if options is not None and options.type == "object" else None
+    scope_text = text(scope) if scope is not None else ""
+    if scope_text.endswith("REQUEST"):
+        return REQUEST_SCOPE
+    if scope_text.endswith("TRANSIENT"):
+        return TRANSIENT_SCOPE
+    return DEFAULT_SCOPE
+
+
+@dataclass(frozen=True)
+class ProviderListing:
+    """A class a `@Module({ providers })` makes Nest build: `PrismaService`, or `{ provide: PrismaService,
+    useClass: … }` / `useFactory: …` (a `useValue` or `useExisting` provider builds nothing)."""
+
+    name: str  # the class as the module's file names it
+    node: Node  # the entry of `providers`
+    module_class: str  # the module that lists it: `UsersModule`
+    is_global: bool  # `@Global()` (or `global: true` of a dynamic module)
+    exported: bool  # the module also exports it
+
+
+def module_providers(file) -> list[ProviderListing]:
+    """The classes each `@Module()` of the file lists in its `providers`."""
+    listings = []
+    for cls in descendants_of_types(file.root, CLASS_TYPES):
+        found = nest_decorator(cls, file, {NEST_COMMON: frozenset({"Module"})})
+        if found is None or found[1].type != "call_expression":
+            continue
+        arguments = arguments_of(found[1])
+        options = unwrap(arguments[0]) if arguments else None
+        if options is None or options.type != "object":
+            continue
+        keys = object_keys(options)
+        is_global = nest_decorator(cls, file, {NEST_COMMON: frozenset({"Global"})}) is not None
+        exported = {name for entry in _array_entries(keys.get("exports")) if (name := _provided_name(entry))}
+        name_node = cls.child_by_field_name("name")
+        module_class = text(name_node) if name_node is not None else "this module"
+        for entry in _array_entries(keys.get("providers")):
+            built = _built_class(entry)
+            if built is not None:
+                listings.append(ProviderListing(built, entry, module_class, is_global, built in exported))
+    return listings
+
+
+def _array_entries(node: Node | None) -> list[Node]:
+    node = unwrap(node)
+    if node is None or node.type != "array":
+        return []
+    return [unwrap(entry) for entry in node.named_children if entry.type != "comment"]
+
+
+def _provided_name(entry: Node | None) -> str | None:
+    """`PrismaService` for `PrismaService` and for `{ provide: PrismaService, … }`."""
+    if entry is None:
+        return None
+    if entry.type == "identifier":
+        return text(entry)
+    if entry.type == "object":
+        provide = unwrap(object_keys(entry).get("provide"))
+        if provide is not None and provide.type == "identifier":
+            return text(provide)
+    return None
+
+
+def _built_class(entry: Node | None) -> str | None:
+    """The class Nest builds for a provider entry, or None when it builds none it can name."""
+    if entry is None:
+        return None
+    if entry.type == "identifier":
+        return text(entry)
+    if entry.type != "object":
+        return None
+    keys = object_keys(entry)
+    use_class = unwrap(keys.get("useClass"))
+    if use_class is not None:
+        return text(use_class) if use_class.type == "identifier" else None
+    if "useFactory" in keys:
+        return _provided_name(entry)
+    return None
+
+
+def provider_factory(node: Node) -> bool:
+    """`node` runs in the `useFactory` of a provider object (`{ provide: PrismaService, useFactory: () => … }`):
+    Nest calls it once per module that lists the provider."""
+    current = node.parent
+    while current is not None:
+        if current.type == "pair" and key_text(current.child_by_field_name("key")) == "useFactory":
+            holder = current.parent
+            return holder is not None and holder.type == "object" and "provide" in object_keys(holder)
+        current = current.parent
+    return False
+
+
+def shutdown_hook(cls: Node) -> Node | None:
+    """The name of the shutdown hook a class defines (`onModuleDestroy`, `beforeApplicationShutdown`,
+    `onApplicationShutdown`), which Nest calls on SIGTERM only after `app.enableShutdownHooks()`."""
+    body = cls.child_by_field_name("body")
+    for member in body.named_children if body is not None else ():
+        name = member.child_by_field_name("name") if member.type == "method_definition" else None
+        if name is not None and text(name) in SHUTDOWN_HOOKS:
+            return name
+    return None

@@ -146,3 +146,9 @@ def _extended_source(declaration: Node, name: str, file: FileContext) -> str | N
         if node.type == "member_expression" and text(node.child_by_field_name("property")) == CLIENT_NAME:
             return module_object_source(node.child_by_field_name("object"), file)
     return None
+
+
+def extends_prisma_client(cls: Node, file: FileContext) -> bool:
+    """`class PrismaService extends PrismaClient`: building the class builds a Prisma client."""
+    name = cls.child_by_field_name("name")
+    return name is not None and _extended_source(cls, text(name), file) is not None

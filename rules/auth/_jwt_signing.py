@@ -19,6 +19,7 @@ from linter.js.static_values import const_initializer, constant_value
 from linter.js.expressions import arguments_of, callee, member_object, object_keys, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function
 from linter.js.object_literals import UNKNOWN, Lookup, option, options_object
+from linter.js.imports import require_specifier, string_value
 from linter.js.references import resolve_imported
 from linter.js.units import jose_seconds, ms_seconds
 from linter.syntax import Node, text, walk
@@ -93,9 +94,7 @@ def sign_call(call: Node, file: "FileContext") -> SignCall | None:
 def _service_library(function: Node, method: str | None, file: "FileContext") -> str | None:
     """"@nestjs/jwt" for `this.jwtService.sign`, "@fastify/jwt" for `fastify.jwt.sign` / `reply.jwtSign`."""
     owner = member_object(function)
-    if method in NEST_SERVICE_METHODS and owner is not None and _nest_service_names(file).intersection(
-        (property_name(owner) or text(owner),)
-    ):
+    if method in NEST_SERVICE_METHODS and is_nest_jwt_service(owner, file):
         return "@nestjs/jwt"
     if not file.depends_on(FASTIFY_JWT_MODULES):
         return None
@@ -104,6 +103,11 @@ def _service_library(function: Node, method: str | None, file: "FileContext") ->
     if method == "sign" and owner is not None and property_name(owner) == "jwt":
         return "@fastify/jwt"
     return None
+
+
+def is_nest_jwt_service(owner: Node | None, file: "FileContext") -> bool:
+    """`this.jwtService` / `jwtService`: a name this file gives a `JwtService` of `@nestjs/jwt`."""
+    return owner is not None and bool(_nest_service_names(file).intersection((property_name(owner) or text(owner),)))
 
 
 def _nest_service_names(file: "FileContext") -> frozenset[str]:
@@ -247,6 +251,31 @@ def _jose_expiration(value: Node | None) -> Lifetime:
 def configured_sign_options(call: Node, file: "FileContext") -> tuple[str, Node] | None:
     """(library, the default sign options object) for `JwtModule.register({ signOptions })`, the object a
     `registerAsync({ useFactory })` factory returns, or `fastify.register(fastifyJwt, { sign })`."""
+    found = sign_defaults(call, file)
+    if found is None or found[1].state != "value":
+        return None
+    return found[0], found[1].node
+
+
+def default_expiry(call: Node, file: "FileContext") -> tuple[str, str] | None:
+    """(library, "set" / "absent" / "unknown"): whether a JwtModule or @fastify/jwt registration gives the tokens
+    its services sign a default `expiresIn`; None when `call` registers neither."""
+    found = sign_defaults(call, file)
+    if found is None:
+        return None
+    library, options = found
+    if options.absent:
+        return library, "absent"
+    node = unwrap(options.node) if options.state == "value" else None
+    if node is None or node.type != "object":
+        return library, "unknown"
+    expires_in = option(node, "expiresIn")
+    return library, "absent" if expires_in.absent else "unknown" if expires_in.unknown else "set"
+
+
+def sign_defaults(call: Node, file: "FileContext") -> tuple[str, Lookup] | None:
+    """(library, the default sign options: a value, ABSENT or UNKNOWN) of a `JwtModule.register()` /
+    `registerAsync()` or a `fastify.register()` of `@fastify/jwt`; None for any other call."""
     function = callee(call)
     if function is None or function.type != "member_expression":
         return None
@@ -255,25 +284,36 @@ def configured_sign_options(call: Node, file: "FileContext") -> tuple[str, Node]
     if method in ("register", "registerAsync") and arguments:
         owner = resolve_imported(member_object(function), file)
         if owner is not None and owner.module == "@nestjs/jwt" and owner.path == ("JwtModule",):
-            return _nest_defaults(method, arguments[0], file)
-    if method == "register" and len(arguments) > 1:
-        plugin = resolve_imported(arguments[0], file)
-        if plugin is not None and plugin.module in FASTIFY_JWT_MODULES and plugin.path in ((), ("fastifyJwt",)):
-            config = options_object(arguments[1], file.source)
-            options = option(config.node, "sign") if config.state == "object" else UNKNOWN
-            return ("@fastify/jwt", options.node) if options.state == "value" else None
+            return "@nestjs/jwt", _nest_defaults(method, arguments[0], file)
+    if method == "register" and len(arguments) > 1 and _is_fastify_jwt_plugin(arguments[0], file):
+        config = options_object(arguments[1], file.source)
+        return "@fastify/jwt", option(config.node, "sign") if config.state == "object" else UNKNOWN
     return None
 
 
-def _nest_defaults(method: str, argument: Node, file: "FileContext") -> tuple[str, Node] | None:
+def _is_fastify_jwt_plugin(node: Node, file: "FileContext") -> bool:
+    """`fastifyJwt` imported from `@fastify/jwt`, `require('@fastify/jwt')` or `import('@fastify/jwt')`."""
+    plugin = resolve_imported(node, file)
+    if plugin is not None:
+        return plugin.module in FASTIFY_JWT_MODULES and plugin.path in ((), ("fastifyJwt",), ("default",))
+    node = unwrap(node)
+    specifier = require_specifier(node)
+    if specifier is None and node is not None and node.type == "call_expression":
+        function = node.child_by_field_name("function")
+        arguments = arguments_of(node)
+        if function is not None and function.type == "import" and len(arguments) == 1:
+            specifier = string_value(arguments[0])
+    return specifier in FASTIFY_JWT_MODULES
+
+
+def _nest_defaults(method: str, argument: Node, file: "FileContext") -> Lookup:
     config = options_object(argument, file.source)
     if config.state == "object" and method == "registerAsync":
-        config = _factory_result(option(config.node, "useFactory"))
-    options = option(config.node, "signOptions") if config.state == "object" else UNKNOWN
-    return ("@nestjs/jwt", options.node) if options.state == "value" else None
+        config = factory_result(option(config.node, "useFactory"))
+    return option(config.node, "signOptions") if config.state == "object" else UNKNOWN
 
 
-def _factory_result(factory: Lookup) -> Lookup:
+def factory_result(factory: Lookup) -> Lookup:
     """The object literal a `useFactory: (config) => ({ … })` (or `{ return { … } }`) returns."""
     if factory.state != "value":
         return UNKNOWN

@@ -1,14 +1,16 @@
 """JSON Web Tokens as the code verifies them: jsonwebtoken `verify()`, passport-jwt strategies (plain and
-NestJS `PassportStrategy(Strategy)` classes) and express-jwt, with the options object each gets."""
+NestJS `PassportStrategy(Strategy)` classes), express-jwt and `@nestjs/jwt`'s `JwtService.verify()` (with the
+`verifyOptions` of the `JwtModule` registrations), with the options object each gets."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from linter.js.expressions import arguments_of, callee, unwrap
+from linter.js.expressions import arguments_of, callee, member_object, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES
-from linter.js.object_literals import ABSENT, Lookup, option, options_object
+from linter.js.object_literals import ABSENT, UNKNOWN, Lookup, option, options_object
+from linter.rules.auth._jwt_signing import factory_result, is_nest_jwt_service
 from linter.js.references import resolve_imported
 from linter.syntax import Node, walk
 
@@ -18,7 +20,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class VerifyCall:
-    library: str  # "jsonwebtoken", "passport-jwt", "express-jwt"
+    library: str  # "jsonwebtoken", "passport-jwt", "express-jwt", "@nestjs/jwt"
     node: Node  # the call (or `new`, or `super(…)`) to report
     options: Lookup  # the options object: "object", ABSENT or UNKNOWN
 
@@ -85,3 +87,39 @@ def _extends_passport_jwt(super_call: Node, file: "FileContext") -> bool:
             if imported is not None and imported.module == "passport-jwt" and imported.path == ("Strategy",):
                 return True
     return False
+
+
+NEST_VERIFY_METHODS = frozenset({"verify", "verifyAsync"})
+
+
+def nest_verify_call(call: Node, file: "FileContext") -> VerifyCall | None:
+    """`this.jwtService.verify(token, options?)` / `verifyAsync` of `@nestjs/jwt`: jsonwebtoken's `verify()` with
+    the options given here on top of the `verifyOptions` of the `JwtModule` registration."""
+    function = callee(call)
+    if call.type != "call_expression" or function is None or function.type != "member_expression":
+        return None
+    if property_name(function) not in NEST_VERIFY_METHODS or not is_nest_jwt_service(member_object(function), file):
+        return None
+    arguments = arguments_of(call)
+    if not arguments:
+        return None
+    return VerifyCall("@nestjs/jwt", call, options_object(arguments[1] if len(arguments) > 1 else None, file.source))
+
+
+def nest_module_verify_options(call: Node, file: "FileContext") -> Lookup | None:
+    """The `verifyOptions` of `JwtModule.register({...})` (or of the object a `registerAsync` factory returns):
+    "object", ABSENT or UNKNOWN; None when `call` registers no JwtModule."""
+    function = callee(call)
+    if call.type != "call_expression" or function is None or function.type != "member_expression":
+        return None
+    method = property_name(function)
+    owner = resolve_imported(member_object(function), file) if method in ("register", "registerAsync") else None
+    if owner is None or owner.module != "@nestjs/jwt" or owner.path != ("JwtModule",):
+        return None
+    arguments = arguments_of(call)
+    config = options_object(arguments[0] if arguments else None, file.source)
+    if config.state == "object" and method == "registerAsync":
+        config = factory_result(option(config.node, "useFactory"))
+    if config.state != "object":
+        return UNKNOWN
+    return option(config.node, "verifyOptions")

@@ -10,6 +10,10 @@ without one works forever; one that lives 30 days gives whoever copied it 30 day
 The rule reports:
 - jsonwebtoken `sign(payload, key)` with no `expiresIn` option and no `exp` in the payload, hono's
   `sign(payload, key)` with no `exp`, and jose `new SignJWT(payload)…sign(key)` without `setExpirationTime()`;
+- `jwtService.sign(payload)` of `@nestjs/jwt` and `reply.jwtSign(payload)` / `fastify.jwt.sign(payload)` of
+  `@fastify/jwt` (registered as an import, `require()` or `import()`) with no `expiresIn` and no `exp`, when
+  every `JwtModule` registration (or plugin registration) of the package is written out and none sets a default
+  `expiresIn`;
 - a lifetime longer than `max-expiry` (default `24h`) in any of those, in `JwtModule.register({ signOptions })`
   and `jwtService.sign(payload, { expiresIn })` of `@nestjs/jwt`, and in the `sign` options of `@fastify/jwt`.
   Lifetimes are read as the libraries read them: `expiresIn: 3600` is seconds, `'7d'`, `'24h'`, `'2 days'` use
@@ -84,15 +88,18 @@ max-expiry = "1h"
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Iterator
 
 from pydantic import field_validator
 
+from linter.frameworks import ANY_FRAMEWORK, FASTIFY, HONO, NESTJS
 from linter.context import FileContext
 from linter.rules.auth._jwt_signing import (
     Lifetime,
     SignCall,
     configured_sign_options,
+    default_expiry,
     expires_in_lifetime,
     jose_sign_chain,
     milliseconds_issued_at,
@@ -100,7 +107,10 @@ from linter.rules.auth._jwt_signing import (
 )
 from linter.rules.auth._jwt_verification import verifies_with_max_age
 from linter.js.object_literals import option
-from linter.rules.auth._token_purpose import token_purpose
+from linter.rules.auth._token_purpose import REFRESH_WORDS, token_purpose
+from linter.js.expressions import arguments_of, object_keys, unwrap
+from linter.js.imports import string_value
+from linter.rules.auth._secrets import name_tokens
 from linter.js.units import describe_seconds, ms_seconds
 from linter.model import Finding, Level, Precision
 from linter.paths import is_test_support_path
@@ -145,6 +155,7 @@ class JwtNoExpiry(Rule):
     precision = Precision.HIGH
     security_severity = "5.4"
     tags = ("security", "auth", "jwt", "external/cwe/cwe-613")
+    frameworks = (ANY_FRAMEWORK, NESTJS, FASTIFY, HONO)
     requires = ("jsonwebtoken", "jose", "hono", "@nestjs/jwt", "@fastify/jwt", "fastify-jwt")
     needles = (b"sign", b"Sign", b"JwtModule", b"fastify-jwt", b"fastify/jwt")
     query = """
@@ -184,6 +195,9 @@ class JwtNoExpiry(Rule):
             return
         if sign.library == "@nestjs/jwt" and sign.lifetime.state == "none" and purpose == "access":
             yield file.fact(self, "module-signs", sign.call)  # the module's default lifetime applies here
+        if sign.has_defaults and sign.lifetime.state == "none" and not verifies_with_max_age(file):
+            # Whether a registration gives it a lifetime is known once the project is.
+            yield file.fact(self, "service-signs", sign.call, library=sign.library, refresh=purpose == "refresh")
         finding = self._judge(sign, file, refresh=purpose == "refresh")
         if finding is not None:
             yield finding
@@ -242,6 +256,9 @@ class JwtNoExpiry(Rule):
         )
 
     def _check_defaults(self, call, file: FileContext) -> Iterator[Finding | Fact]:
+        expiry = default_expiry(call, file)
+        if expiry is not None:
+            yield file.fact(self, "registration", call, library=expiry[0], expiry=expiry[1])
         configured = configured_sign_options(call, file)
         if configured is None:
             return
@@ -249,6 +266,8 @@ class JwtNoExpiry(Rule):
         expires_in = option(sign_options, "expiresIn")
         if expires_in.state != "value":
             return
+        if library == "@fastify/jwt" and _refresh_namespace(call):
+            return  # a namespace for refresh tokens, which live for weeks on purpose
         owner = "module" if library == "@nestjs/jwt" else "plugin"
         where = f"Every token this {owner} signs by default"
         finding = self._too_long(expires_in_lifetime(expires_in.node), file, where)
@@ -269,6 +288,53 @@ class JwtNoExpiry(Rule):
             files = {fact.path} | {target for _, target in project.imports.get(fact.path, ()) if target is not None}
             if files & signing:
                 yield self.finding(fact.location(), fact.data["message"])
+        yield from self._signed_forever(project)
+
+    def _signed_forever(self, project: ProjectIndex) -> Iterator[Finding]:
+        """`jwtService.sign(payload)` / `reply.jwtSign(payload)` with no `expiresIn`, in a package whose every
+        registration of that library is written out and sets no default `expiresIn` either."""
+        registrations: dict[tuple[str, str], list[Fact]] = defaultdict(list)
+        for fact in facts_of(project, self, "registration"):
+            registrations[(_package_key(project, fact.path), fact.data["library"])].append(fact)
+        for fact in facts_of(project, self, "service-signs"):
+            library = fact.data["library"]
+            found = registrations.get((_package_key(project, fact.path), library), [])
+            if not found or any(r.data["expiry"] != "absent" for r in found):
+                continue  # a registration sets a default lifetime, or says what it sets where this rule cannot see
+            call = "`jwtService.sign()`" if library == "@nestjs/jwt" else "this @fastify/jwt sign"
+            registered = "`JwtModule` registration" if library == "@nestjs/jwt" else "registration of the plugin"
+            token = "refresh token" if fact.data["refresh"] else "token"
+            advice = (
+                "give it a lifetime (`expiresIn: '30d'`) and replace it on every use"
+                if fact.data["refresh"]
+                else "give it a short lifetime (`expiresIn: '15m'` … `'24h'`) and renew it"
+            )
+            related = [r.location("sets no default `expiresIn`") for r in found[:3]]
+            yield self.finding(
+                fact.location(),
+                f"This {token} never expires: {call} gets no `expiresIn`, and no {registered} of this package "
+                f"sets a default one, so a leaked token works forever; {advice}.",
+                related=related,
+            )
+
+
+def _refresh_namespace(call) -> bool:
+    """`fastify.register(fastifyJwt, { namespace: 'refresh', jwtSign: 'refreshSign', … })`: a plugin instance
+    whose namespace or sign method is named for refresh tokens."""
+    arguments = arguments_of(call)
+    config = unwrap(arguments[1]) if len(arguments) > 1 else None
+    if config is None or config.type != "object":
+        return False
+    for key in ("namespace", "jwtSign"):
+        value = string_value(unwrap(object_keys(config).get(key)))
+        if value is not None and REFRESH_WORDS.intersection(name_tokens(value)):
+            return True
+    return False
+
+
+def _package_key(project: ProjectIndex, path: str) -> str:
+    package = project.package_of(path)
+    return package.dir if package is not None else ""
 
 
 def _call_name(sign: SignCall) -> str:

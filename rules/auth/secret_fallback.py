@@ -5,7 +5,8 @@
 signing tokens and session cookies with a key that anyone who can read the repository (or guess a common
 default) knows: they can mint a token for any user or forge a webhook. The same holds for a secret passed as a
 literal straight to `jsonwebtoken`, `jose`, `express-jwt`, `passport-jwt`, `express-session`, `cookie-session`,
-`cookie-parser`, NextAuth, iron-session, `@fastify/jwt`, `@nestjs/jwt` or `node:crypto` (`createHmac`, ciphers).
+`cookie-parser`, NextAuth/Auth.js, iron-session, `@fastify/jwt`, `@nestjs/jwt` (`JwtModule.register()`,
+`registerAsync()` factories, `jwtService.sign()`), `hono/jwt` or `node:crypto` (`createHmac`, ciphers).
 
 The rule reports:
 - a hard-coded fallback for a setting whose name says it is a secret (`*_SECRET`, `*_PASSWORD`, `*_TOKEN`,
@@ -86,6 +87,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Iterator
 
+from linter.frameworks import ANY_FRAMEWORK, EXPRESS, FASTIFY, HONO, NESTJS, NEXTAUTH
 from linter.flow.file_flow import file_flow
 from linter.js.exports import export_table
 from linter.js.expressions import arguments_of, callee, key_text, outermost, property_name, unwrap
@@ -225,6 +227,7 @@ class SecretFallback(Rule):
     precision = Precision.HIGH
     security_severity = "7.5"
     tags = ("security", "auth", "external/cwe/cwe-798", "external/cwe/cwe-1188")
+    frameworks = (ANY_FRAMEWORK, EXPRESS, NEXTAUTH, NESTJS, FASTIFY, HONO)
     needles = (b"env", b"onfig", b"jwt", b"jsonwebtoken", b"jose", b"session", b"cookie", b"auth", b"crypto")
     # One match per file: its uses of secrets are read together, so that a value used in several places is one
     # finding (`_uses_query` finds them).

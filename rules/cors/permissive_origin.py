@@ -132,6 +132,7 @@ from typing import Iterator
 
 from linter.context import FileContext
 from linter.flow.modules import module_graph
+from linter.frameworks import EXPRESS, FASTIFY, HONO, KOA, NESTJS, NEXTJS, NODE_HTTP
 from linter.rules.cors._ambient_credentials import has_ambient_credentials
 from linter.rules.cors._cors_calls import (
     ALLOW_ORIGIN,
@@ -254,6 +255,7 @@ class PermissiveOrigin(Rule):
     precision = Precision.HIGH
     security_severity = "7.5"
     tags = ("security", "cors", "external/cwe/cwe-942", "external/cwe/cwe-346")
+    frameworks = (EXPRESS, NODE_HTTP, NEXTJS, NESTJS, FASTIFY, HONO, KOA)
     needles = (b"origin", b"Origin", b"cors", b"Cors")
     query = f"""
 (pair key: (property_identifier) @key (#any-of? @key "origin" "credentials")) @entry

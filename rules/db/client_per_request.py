@@ -46,6 +46,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from linter.frameworks import EXPRESS, FASTIFY, HONO, KOA, NEXTJS, SERVER_ACTIONS
 from linter.context import FileContext
 from linter.rules.db._db_clients import CLIENT_MODULES, connects_in, pooled_client_creation
 from linter.js.invocation import invocation
@@ -59,6 +60,7 @@ class ClientPerRequest(Rule):
     level = Level.ERROR
     precision = Precision.HIGH
     tags = ("performance", "reliability", "database")
+    frameworks = (EXPRESS, NEXTJS, SERVER_ACTIONS, FASTIFY, HONO, KOA)
     requires = tuple(sorted(CLIENT_MODULES))
     needles = (b"redis", b"pg", b"mysql", b"mongo", b"knex")
     query = """

@@ -62,6 +62,7 @@ from typing import Iterator
 
 from pydantic import field_validator
 
+from linter.frameworks import EXPRESS, NESTJS
 from linter.context import FileContext
 from linter.js.static_values import constant_value
 from linter.js.expressions import arguments_of, callee, outermost, property_name, unwrap
@@ -109,6 +110,7 @@ class JsonBodyLimit(Rule):
     level = Level.NOTE
     precision = Precision.HIGH
     tags = ("express", "reliability", "performance", "external/cwe/cwe-770")
+    frameworks = (EXPRESS, NESTJS)
     requires = ("express", "body-parser", "@nestjs/platform-express")
     needles = (b"limit",)
     query = """

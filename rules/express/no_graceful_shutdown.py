@@ -25,7 +25,13 @@ only runs in development (`if (process.env.NODE_ENV !== 'production') app.listen
 drain (no database, cache, queue, session or socket dependency and no route that changes anything: a
 health-check sidecar, a docs server, a server-side rendering front end), test code and test-support packages.
 An app of a monorepo is judged by its own `package.json` and the modules its files import, not by the root
-package's dependencies, which belong to the other apps.
+package's dependencies, which belong to the other apps; when several apps share one `package.json` (an Nx
+workspace's `apps/api` and `apps/admin`), each is judged by the files its entry loads: another app's
+`enableShutdownHooks()` or `SIGTERM` handler runs in another process.
+
+A NestJS app also counts as holding state when a provider has shutdown work, which Nest runs on `SIGTERM` only
+after `app.enableShutdownHooks()`: a hook (`onModuleDestroy()`, `beforeApplicationShutdown()`,
+`onApplicationShutdown()`), a `$disconnect()` or a class that extends `PrismaClient`; the finding names them.
 
 ## Example
 ```js
@@ -71,7 +77,11 @@ import re
 from collections import defaultdict
 from typing import Iterator
 
+from linter.frameworks import EXPRESS, FASTIFY, HONO, KOA, NESTJS, NEXTJS, NODE_HTTP
 from linter.context import FileContext
+from linter.entries import app_folder, entries_of, loaded_by
+from linter.frameworks.nestjs import CLASS_TYPES, built_class_scope, shutdown_hook
+from linter.frameworks.prisma import extends_prisma_client
 from linter.js.deployment_checks import development_when_true
 from linter.js.expressions import arguments_of, callee, member_object, object_keys, unwrap
 from linter.js.references import resolve_imported
@@ -117,11 +127,13 @@ class NoGracefulShutdown(Rule):
     level = Level.WARNING
     precision = Precision.HIGH
     tags = ("express", "reliability", "deployment")
+    frameworks = (EXPRESS, NODE_HTTP, NEXTJS, NESTJS, FASTIFY, HONO, KOA)
     needles = (
         b"listen", b"SIGTERM", b"express", b"createServer", b"astify", b"koa", b"Koa", b"NestFactory",
         b"enableShutdownHooks", b"shutdown", b"Shutdown", b"grace", b"Grace", b"terminus", b"terminator",
         b"stoppable", b"lightship", b"exit-hook", b"signal-exit", b"serverless", b"/functions", b"-functions",
-        b"@vercel/node", b"drainHttpServer", b"@hono/node-server",
+        b"@vercel/node", b"drainHttpServer", b"@hono/node-server", b"onModuleDestroy", b"ApplicationShutdown",
+        b"extends PrismaClient", b"$disconnect",
     )  # fmt: skip
     query = """
 (call_expression
@@ -199,6 +211,22 @@ class NoGracefulShutdown(Rule):
                 yield file.fact(self, "helper", node, name=helper)
         if not mutating and _NEST_MUTATING_ROUTE.search(file.source):
             yield file.fact(self, "mutating-route", program)
+        if b"@nestjs/" in file.source:
+            yield from self._nest_state_facts(file)
+
+    def _nest_state_facts(self, file: FileContext) -> Iterator[Fact]:
+        """Providers whose shutdown work Nest runs on SIGTERM only after `enableShutdownHooks()`: a shutdown hook
+        (`onModuleDestroy()`), a Prisma client class or a `$disconnect()` in a class Nest builds."""
+        for cls in descendants_of_types(file.root, CLASS_TYPES):
+            if built_class_scope(cls, file) is None:
+                continue
+            name = cls.child_by_field_name("name")
+            label = text(name) if name is not None else "a provider"
+            hook = shutdown_hook(cls)
+            if hook is not None:
+                yield file.fact(self, "nest-state", hook, what=f"`{label}.{text(hook)}()`")
+            elif extends_prisma_client(cls, file) or b"$disconnect" in cls.text:
+                yield file.fact(self, "nest-state", name if name is not None else cls, what=f"`{label}`")
 
     def check_project(self, project: ProjectIndex) -> Iterator[Finding]:
         by_kind: dict[str, list[Fact]] = defaultdict(list)
@@ -210,8 +238,11 @@ class NoGracefulShutdown(Rule):
             for fact in by_kind[kind]:
                 handled_files[fact.path].append(fact)
         serverless_packages = {_package_key(project, f.path) for f in by_kind["serverless"]}
-        mutating_packages = {_package_key(project, f.path) for f in by_kind["mutating-route"]}
-        reachable: dict[str, set[str]] = {}
+        mutating_files = {f.path for f in by_kind["mutating-route"]}
+        nest_state: dict[str, list[Fact]] = defaultdict(list)
+        for fact in by_kind["nest-state"]:
+            nest_state[fact.path].append(fact)
+        listens: list[tuple[Fact, str]] = []
         for listen in by_kind["listen"]:
             kind = listen.data["server"]
             if kind is None:
@@ -219,33 +250,60 @@ class NoGracefulShutdown(Rule):
                 kind = servers.get(target) if target is not None else None
                 if kind is None:
                     continue
+            listens.append((listen, kind))
+        app_folders = defaultdict(set)
+        for listen, _ in listens:
+            package_key = _package_key(project, listen.path)
+            app_folders[package_key].add(app_folder(package_key, listen.path))
+        reachable: dict[str, set[str]] = {}
+        for listen, kind in listens:
             package_key = _package_key(project, listen.path)
             if package_key in serverless_packages or _runs_next_start(project, listen.path):
                 continue
-            if package_key not in reachable:
-                reachable[package_key] = _reachable_files(project, package_key)
-            if package_key not in mutating_packages and not _has_state(project, listen.path, reachable[package_key]):
+            if app_folder(package_key, listen.path) is not None and len(app_folders[package_key] - {None}) > 1:
+                # Several apps share one package (an Nx workspace): each is judged by what its entry loads.
+                files, package_state = set(loaded_by(project, entries_of(project, listen.path))), False
+            else:
+                if package_key not in reachable:
+                    reachable[package_key] = _reachable_files(project, package_key)
+                files, package_state = reachable[package_key], True
+            state = [f for path in sorted(files) for f in nest_state.get(path, ())] if kind == "nest" else []
+            if not state and not (files & mutating_files) and not _has_state(project, listen.path, files, package_state):
                 continue  # A server with nothing to lose (a health-check sidecar, a docs server) may just die
-            handlers = [f for path in sorted(reachable[package_key]) for f in handled_files.get(path, ())]
+            handlers = [f for path in sorted(files) for f in handled_files.get(path, ())]
             if any(not (f.kind == "sigterm" and f.data["exit_only"]) for f in handlers):
                 continue
-            yield self._finding(project, listen, kind, handlers)
+            where = "this package" if package_state else "the files this app loads"
+            yield self._finding(project, listen, kind, handlers, state, where)
 
-    def _finding(self, project: ProjectIndex, listen: Fact, kind: str, exit_only: list[Fact]) -> Finding:
+    def _finding(
+        self,
+        project: ProjectIndex,
+        listen: Fact,
+        kind: str,
+        exit_only: list[Fact],
+        nest_state: list[Fact],
+        where: str,
+    ) -> Finding:
         prisma = ", disconnect Prisma" if project.depends_on(listen.path, ("@prisma/client",)) else ""
         advice = _CLOSE_ADVICE.get(kind, _DEFAULT_ADVICE).format(prisma=prisma)
+        hooks = ""
+        if nest_state:
+            names = ", ".join(f.data["what"] for f in nest_state[:3]) + (", …" if len(nest_state) > 3 else "")
+            hooks = f", and Nest never runs the shutdown work of {names}"
         if exit_only:
             message = (
                 "The SIGTERM handler only logs and exits, so a deploy or restart still cuts off the requests this "
-                f"server is handling; {advice}."
+                f"server is handling{hooks}; {advice}."
             )
             related = [f.location("the SIGTERM handler") for f in exit_only]
         else:
             message = (
-                "Nothing in this package handles SIGTERM for this server, so every deploy, restart or scale-down "
-                f"kills it mid-request and drops its database connections; {advice}."
+                f"Nothing in {where} handles SIGTERM for this server, so every deploy, restart or scale-down "
+                f"kills it mid-request and drops its database connections{hooks}; {advice}."
             )
             related: list[Location] = []
+        related += [f.location("Nest runs this on shutdown only after `enableShutdownHooks()`") for f in nest_state[:5]]
         return self.finding(listen.location(), message, related=related)
 
 
@@ -261,14 +319,15 @@ def _reachable_files(project: ProjectIndex, package_key: str) -> set[str]:
     return own | imported
 
 
-def _has_state(project: ProjectIndex, path: str, files: set[str]) -> bool:
+def _has_state(project: ProjectIndex, path: str, files: set[str], package_wide: bool = True) -> bool:
     """The server's own package (an app of a monorepo by its own package.json: the root's dependencies belong to
-    the other apps) depends on a database, cache, queue, session store or sockets, or the package's files and
-    the modules they import import one; a lone file, with no package, counts as stateful."""
+    the other apps) depends on a database, cache, queue, session store or sockets, or the files the server loads
+    import one; a lone file, with no package, counts as stateful. `package_wide` False: the package holds several
+    apps, so its dependencies say nothing of this one's."""
     package = project.package_of(path)
     if package is None:
         return True
-    if any(is_stateful_package(name) for name in package.dependencies):
+    if package_wide and any(is_stateful_package(name) for name in package.dependencies):
         return True
     return any(
         is_stateful_package(_package_name(specifier))

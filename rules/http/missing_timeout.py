@@ -81,6 +81,7 @@ from linter.context import FileContext
 from linter.fixes import edit, source_digest
 from linter.flow.callees import Callee
 from linter.flow.modules import module_graph
+from linter.frameworks import ANY_FRAMEWORK, NEXTJS, SERVER_ACTIONS
 from linter.js.exports import local_value
 from linter.js.expressions import arguments_of, member_chain, unwrap
 from linter.js.object_literals import entry
@@ -134,6 +135,7 @@ class MissingTimeout(Rule):
     id = "http/missing-timeout"
     name = "MissingTimeout"
     level = Level.WARNING
+    frameworks = (ANY_FRAMEWORK, NEXTJS, SERVER_ACTIONS)
     precision = Precision.HIGH
     tags = ("http", "reliability", "performance", "external/cwe/cwe-1088")
     needles = (b"fetch", b"axios", b"got", b"undici")

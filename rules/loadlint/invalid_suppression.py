@@ -31,3 +31,4 @@ class InvalidSuppression(Rule):
     level = Level.WARNING
     precision = Precision.VERY_HIGH
     tags = ("maintainability",)
+    frameworks = ()

@@ -29,3 +29,4 @@ class UnusedSuppression(Rule):
     level = Level.WARNING
     precision = Precision.VERY_HIGH
     tags = ("maintainability",)
+    frameworks = ()

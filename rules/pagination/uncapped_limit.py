@@ -75,6 +75,7 @@ from typing import Iterator
 
 from pydantic import Field, StrictInt
 
+from linter.frameworks import EXPRESS, FASTIFY, GRAPHQL, HONO, KOA, NESTJS, NEXTJS, SERVER_ACTIONS, TRPC
 from linter.context import FileContext
 from linter.fixes import always_a_number, replace_node
 from linter.flow.file_flow import file_flow
@@ -108,6 +109,7 @@ class UncappedLimit(Rule):
     precision = Precision.HIGH
     security_severity = "5.3"
     tags = ("security", "performance", "reliability", "pagination", "external/cwe/cwe-770")
+    frameworks = (EXPRESS, NEXTJS, SERVER_ACTIONS, TRPC, NESTJS, FASTIFY, HONO, KOA, GRAPHQL)
     needles = (b"take", b"limit", b"LIMIT", b"Limit", b"TOP", b"FETCH")
     Options = UncappedLimitOptions
     flow_spec = PAGE_SIZE

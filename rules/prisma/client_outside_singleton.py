@@ -24,6 +24,14 @@ The rule reports:
   another module counts as a client of that module;
 - a module-level client in a package whose other modules import the client of another workspace package
   (`import { prisma } from '@acme/database'`): both pools open in the same process;
+- NestJS: a client class (`class PrismaService extends PrismaClient`, or an `@Injectable()` service that creates
+  a `PrismaClient` in a field or its constructor) listed in the `providers` of more than one `@Module()`, since
+  Nest builds one instance, with its own pool, per module that lists it (`{ provide: PrismaService, useClass }`
+  and `useFactory` count; `useExisting` and `useValue` build nothing): reported at every listing but the one of
+  the module that exports it (a `@Global()` PrismaModule); a `new PrismaService()` written by hand in the app
+  that Nest already provides it to; and a client of a request-scoped or transient provider. A service provided
+  once and imported elsewhere is the singleton Nest is meant to give, and so is the client of a factory
+  provider (`useFactory: () => new PrismaService()`);
 - as a warning, the only client of a Next.js app when it is not cached on `globalThis` and Next.js bundles it
   (a page, route handler, API route or middleware imports it); a Fastify plugin or a test harness beside the
   app is not reloaded by `next dev`.
@@ -96,18 +104,31 @@ import re
 import pathspec
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from linter.frameworks import EXPRESS, FASTIFY, HONO, KOA, NESTJS, NEXTJS, SERVER_ACTIONS
 from linter.context import FileContext
 from linter.flow.modules import MAX_RE_EXPORTS, module_graph
 from linter.frameworks.nextjs import ISOLATE_RUNTIME_PACKAGES, command_script_files, is_next_routed
-from linter.frameworks.prisma import prisma_client_source
+from linter.frameworks.nestjs import CLASS_TYPES, provider_factory
+from linter.frameworks.prisma import extends_prisma_client, is_prisma_module, prisma_client_source
+from linter.js.expressions import unwrap
 from linter.js.invocation import invocation
 from linter.model import Finding, Level, Location, Precision
 from linter.paths import check_glob, is_test_path
 from linter.project import ProjectIndex
 from linter.rule import Fact, Match, Rule, facts_of
-from linter.syntax import node_at
+from linter.syntax import Node, descendants_of_types, node_at, text
 
 from ._client_factories import FactoryCallers, FactoryUses
+from ._nest_clients import (
+    CLIENT_CLASS,
+    IMPORTED_NEW,
+    PROVIDER_FACTORY,
+    imported_class,
+    nest_built_class,
+    nest_clients,
+    provider_facts,
+    scope_phrase,
+)
 from ._client_sites import (
     NEST_ROUTE_PHRASE,
     PROBE,
@@ -197,28 +218,66 @@ class ClientOutsideSingleton(Rule):
     other_levels = {Level.WARNING: "a Next.js client not cached on `globalThis` (a new pool on each hot reload in development)"}
     precision = Precision.HIGH
     tags = ("prisma", "performance", "reliability")
-    needles = (b"PrismaClient",)
-    query = "(new_expression constructor: (_) @ctor) @new"
+    frameworks = (EXPRESS, NEXTJS, SERVER_ACTIONS, NESTJS, FASTIFY, HONO, KOA)
+    needles = (b"Prisma", b"@Module")
+    query = """
+(new_expression constructor: (_) @ctor) @new
+(program) @program
+"""
     Options = ClientOutsideSingletonOptions
 
     def check(self, match: Match, file: FileContext) -> Iterator[Fact]:
         if self._skipped(file.path):
             return
-        new = match["new"]
-        if prisma_client_source(match["ctor"], file) is None:
+        program = match.get("program")
+        if program is not None:
+            yield from self._class_facts(file)
             return
+        new, constructor = match["new"], match["ctor"]
+        if prisma_client_source(constructor, file) is None:
+            built = imported_class(unwrap(constructor) or constructor, file)
+            if built is not None and not is_prisma_module(built.module):
+                kind, node, data = self._client_fact(new, file, imported=True)
+                yield file.fact(self, IMPORTED_NEW, node, callee=built.to_data(), builds=kind, data=data)
+            return
+        kind, node, data = self._client_fact(new, file, imported=False)
+        yield file.fact(self, kind, node, **data)
+
+    def _client_fact(self, new: Node, file: FileContext, imported: bool) -> tuple[str, Node, dict]:
+        """(kind, node, data) of the fact kept for a client built at `new`: of a `PrismaClient`, or of a class
+        of another module that may extend it (`imported`)."""
+        if provider_factory(new):
+            return (PROVIDER_FACTORY if imported else MODULE), new, ModuleClient(poolless=poolless_reason(new, file)).data()
+        nest = nest_built_class(new, file)
+        if nest is not None:
+            cls, scope = nest
+            phrase = scope_phrase(scope)
+            if phrase is not None:
+                return PER_CALL, new, PerCallClient(phrase).data()
+            if not imported:  # a wrapper service: judged by the modules that list it
+                name = cls.child_by_field_name("name")
+                anchor = name if name is not None else new
+                return CLIENT_CLASS, anchor, {"name": text(anchor) if name is not None else "", "wraps": True}
         run = invocation(new, file.path, file.root)
-        if run.runs != "per-call":
-            yield file.fact(self, MODULE, new, **module_client(new, run, file, poolless_reason(new, file)).data())
-            return
+        if run.runs != "per-call" or nest is not None:
+            return MODULE, new, module_client(new, run, file, poolless_reason(new, file)).data()
         keys = factory_keys(run.function, file) if run.kind == "function" and run.function is not None else ()
         if run.function is not None and is_nest_route(run.function, file):
-            yield file.fact(self, PER_CALL, new, **PerCallClient(NEST_ROUTE_PHRASE).data())
-        elif keys:
+            return PER_CALL, new, PerCallClient(NEST_ROUTE_PHRASE).data()
+        if keys:
             factory = FactoryClient(keys, function_label(run.function), poolless_reason(new, file))
-            yield file.fact(self, FACTORY, new, **factory.data())
-        else:
-            yield file.fact(self, PER_CALL, new, **PerCallClient(run.phrase()).data())
+            return FACTORY, new, factory.data()
+        return PER_CALL, new, PerCallClient(run.phrase()).data()
+
+    def _class_facts(self, file: FileContext) -> Iterator[Fact]:
+        """The classes of the file that extend PrismaClient, and the providers its Nest modules list."""
+        if b"extends" in file.source:
+            for cls in descendants_of_types(file.root, CLASS_TYPES):
+                name = cls.child_by_field_name("name")
+                if name is not None and extends_prisma_client(cls, file):
+                    yield file.fact(self, CLIENT_CLASS, name, name=text(name), wraps=False)
+        if b"@Module" in file.source:
+            yield from provider_facts(self, file)
 
     def _skipped(self, path: str) -> bool:
         """Tests and one-shot code (scripts, seeds, migrations): neither a server's client nor its caller."""
@@ -230,6 +289,12 @@ class ClientOutsideSingleton(Rule):
         for fact in facts_of(project, self):
             by_kind[fact.kind].append(fact)
         apart = _ApartCode(project, self._skipped)
+        nest = nest_clients(
+            project, self, by_kind, lambda path: apart.runs_apart(path), lambda path: _package_key(project, path)
+        )
+        for fact in nest.promoted:
+            by_kind[fact.kind].append(fact)
+        yield from nest.findings
         sites = [Site(fact.location(), ModuleClient.of(fact)) for fact in by_kind[MODULE]]
         callers = FactoryCallers(project, lambda path: self._skipped(path) or apart.runs_apart(path))
         factories: list[tuple[Fact, FactoryClient, FactoryUses]] = []

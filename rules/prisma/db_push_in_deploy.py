@@ -66,6 +66,7 @@ class DbPushInDeploy(Rule):
     other_levels = {Level.ERROR: "`--accept-data-loss` and `--force-reset`, which drop data"}
     precision = Precision.HIGH
     tags = ("prisma", "reliability", "database", "deployment")
+    frameworks = ()
 
     def check_project(self, project: ProjectIndex) -> Iterator[Finding]:
         for reached in prisma_commands_at_deploy(project):

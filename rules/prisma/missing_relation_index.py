@@ -199,6 +199,7 @@ class MissingRelationIndex(Rule):
     other_levels = {Level.NOTE: "a list query that filters on a foreign key and sorts by a field no index covers"}
     precision = Precision.HIGH
     tags = ("prisma", "performance", "database")
+    frameworks = ()
     # The calls are found by their names in the file's bytes (`query_sites`): much cheaper than a query
     # matching every method call of the file.
     query = "(program) @program"

@@ -118,6 +118,7 @@ class NoConnectionLimit(Rule):
     level = Level.NOTE
     precision = Precision.HIGH
     tags = ("prisma", "performance", "reliability", "database")
+    frameworks = ()
 
     def check_project(self, project: ProjectIndex) -> Iterator[Finding]:
         variables = _url_variables(project)

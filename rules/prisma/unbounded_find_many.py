@@ -73,6 +73,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from linter.frameworks import EXPRESS, FASTIFY, HONO, KOA, NEXTJS, SERVER_ACTIONS
 from linter.context import FileContext
 from linter.flow.file_flow import file_flow
 from linter.flow.project import cross_file_reaches
@@ -106,6 +107,7 @@ class UnboundedFindMany(Rule):
     level = Level.NOTE
     precision = Precision.MEDIUM
     tags = ("prisma", "performance", "reliability", "pagination", "external/cwe/cwe-770")
+    frameworks = (EXPRESS, NEXTJS, SERVER_ACTIONS, FASTIFY, HONO, KOA)
     needles = (b"findMany",)
     flow_spec = PAGE_REQUESTS
     query = """

@@ -137,6 +137,7 @@ from pydantic import StrictBool
 from linter.context import FileContext
 from linter.flow.callees import Callee
 from linter.flow.modules import module_graph
+from linter.frameworks import EXPRESS, FASTIFY, NESTJS, NEXTJS
 from linter.js.expressions import callee, outermost, unwrap
 from linter.js.references import resolve_imported
 from linter.model import Finding, Level, Location, Precision
@@ -196,6 +197,7 @@ class MemoryStore(Rule):
     precision = Precision.HIGH
     security_severity = "5.3"
     tags = ("reliability", "security", "external/cwe/cwe-770")
+    frameworks = (EXPRESS, NEXTJS, NESTJS, FASTIFY)
     # Every package: a hand-written limiter needs no library, and Redis may come from a workspace package.
     requires = ()
     # Only files that name a limiter library, Redis or rate limiting; `may_report_in` decides.

@@ -90,6 +90,7 @@ from typing import Iterator
 from linter.context import FileContext
 from linter.flow.file_flow import file_flow
 from linter.flow.project import cross_file_reaches
+from linter.frameworks import EXPRESS, NESTJS, NEXTJS
 from linter.frameworks.nextjs import is_next_routed, is_pages_api
 from linter.frameworks.origins import REQUEST_BODY
 from linter.frameworks.request_inputs import PARAMS
@@ -138,6 +139,7 @@ class WebhookUnverified(Rule):
     id = "stripe/webhook-unverified"
     name = "WebhookUnverified"
     level = Level.ERROR
+    frameworks = (EXPRESS, NEXTJS, NESTJS)
     precision = Precision.HIGH
     security_severity = "8.1"
     tags = ("security", "stripe", "webhooks", "external/cwe/cwe-345")
