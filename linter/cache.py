@@ -153,7 +153,8 @@ def code_digest(folders: tuple[Path, ...]) -> bytes:
 def packages_digest(packages) -> bytes:
     """A stable digest of the packages around a file (their dependencies gate rules)."""
     described = [
-        [p.dir, p.name, sorted(p.dependencies), p.manifest, p.settings, list(p.scripts), p.main] for p in packages
+        [p.dir, p.name, sorted(p.dependencies), p.manifest, p.settings, list(p.scripts), p.main, p.command]
+        for p in packages
     ]
     return hashlib.blake2b(json.dumps(described, sort_keys=True, default=str).encode(), digest_size=16).digest()
 

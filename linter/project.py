@@ -33,6 +33,7 @@ class Package:
     settings: dict | None = None  # the manifest's "loadlint" key, if any
     scripts: tuple[tuple[str, str], ...] = ()  # the manifest's "scripts": (name, command) pairs
     main: str | None = None  # the manifest's "main" entry, as written
+    command: bool = False  # the manifest installs a command (`"bin"`): a command-line tool
 
     def depends_on(self, names: tuple[str, ...] | frozenset[str]) -> bool:
         return not self.dependencies.isdisjoint(names)
@@ -372,6 +373,7 @@ def load_package(manifest: Path, root: Path, notices: list[Notice], limit: int =
         settings=settings if "loadlint" in data else None,
         scripts=_scripts(data.get("scripts")),
         main=data.get("main") if isinstance(data.get("main"), str) else None,
+        command=bool(data.get("bin")) and isinstance(data.get("bin"), (str, dict)),
     )
 
 

@@ -1,0 +1,1 @@
+"""Rules of the `http` family, and the helpers only they use."""

@@ -1,0 +1,1 @@
+"""Rules of the `stripe` family, and the helpers only they use."""
