@@ -175,7 +175,10 @@ def module_client(node: Node, run: Invocation, file: FileContext, poolless: str 
         global_cached, exported = False, run.registered
     elif run.runs == "lazy":
         target = run.target
-        global_cached = is_global_member(target, global_cache_objects(file.root))
+        global_names = global_cache_objects(file.root)
+        global_cached = is_global_member(target, global_names) or mirrored_on_global(
+            target, run.function, global_names
+        )
         exported = (run.function is not None and is_exported(run.function, file.root)) or exports_client(
             file, [target], {text(target)}
         )
@@ -308,6 +311,19 @@ def is_global_member(node: Node | None, global_names: set[str]) -> bool:
     while base is not None and base.type in EXPRESSION_WRAPPERS and base.named_children:
         base = base.named_children[0]
     return base is not None and base.type == "identifier" and text(base) in global_names
+
+
+def mirrored_on_global(target: Node | None, fn: Node | None, global_names: set[str]) -> bool:
+    """True when the accessor `fn` also copies its cache `target` to the global object
+    (`Db.client = new PrismaClient(); globalThis.db = Db.client`), where a reloaded module finds it again."""
+    if target is None or fn is None:
+        return False
+    for assignment in descendants_of_types(fn, ("assignment_expression",)):
+        right = unwrap(assignment.child_by_field_name("right"))
+        left = assignment.child_by_field_name("left")
+        if right is not None and text(right) == text(target) and is_global_member(left, global_names):
+            return True
+    return False
 
 
 def cached_on_global(node: Node, stop: Node | None, root: Node) -> bool:

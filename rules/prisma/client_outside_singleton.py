@@ -17,8 +17,11 @@ The rule reports:
   reported at its `new PrismaClient()` when some caller runs it per request, with those calls as related
   locations (one finding per factory: the defect and its fix are in the factory, whichever handlers call it);
   silent when every caller runs once (module level) or keeps its client (`globalThis.prisma ??
-  createClient()`, a lazy accessor, a memoizer), or when only tests and scripts call it. A factory whose callers
-  cannot be found is reported as any function that makes a client per call;
+  createClient()`, a lazy accessor, a memoizer such as `singleton('replica', () => createClient())`), or when
+  only tests and scripts call it. A call in a callback is judged where the callback runs: handed to a function
+  of the project that calls it before returning (`choose(url, { makeWriter: (u) => createClient(u) })`), it
+  runs as often as that call does. A factory whose callers cannot be found is reported as any function that
+  makes a client per call;
 - every module-level client of a package except the shared one (the module that exports its client and is
   imported elsewhere, or caches it on `globalThis`), naming that module; a factory's call at module level in
   another module counts as a client of that module;
