@@ -20,6 +20,7 @@ NIXPACKS_TOML = "nixpacks-toml"
 ENV_EXAMPLE = "env-example"
 COMPOSE = "compose"
 SHELL = "shell"
+SQL = "sql"  # migrations and database dumps: read for the indexes they create, never run
 
 _BY_NAME = {
     "Procfile": PROCFILE,
@@ -53,6 +54,8 @@ def project_file_kind(name: str) -> str | None:
         return PRISMA
     if name.endswith(_SHELL_SUFFIXES):
         return SHELL
+    if name.endswith(".sql"):
+        return SQL
     if _DOCKERFILE.match(name):
         return DOCKERFILE
     if _ENV_EXAMPLE.match(name):

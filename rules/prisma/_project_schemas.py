@@ -10,7 +10,9 @@ Some schema files are written from others, and a finding belongs in the source: 
 writes into the client's output folder (the folder a generator's `output` names, or one holding the generated
 client), a file whose header says it is generated or not to be edited (merge tools such as prisma-multischema,
 migration snapshots), and a file every model of which is defined again in two or more files without a
-datasource in its folder or below (a merged schema). They stay in their schema (their models complete the relations) but are listed in `generated`.
+datasource in its folder or below (a merged schema), and an unused copy of a schema in use (`_schema_use`: a
+reference copy under `docs/` that nothing generates or migrates from). They stay in their schema (their models
+complete the relations) but are listed in `generated`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from functools import cached_property
 
 from linter.files.kinds import PRISMA
 from linter.rules.prisma._schema_parser import Block, Field, SchemaFile, parse_schema
+from linter.rules.prisma._schema_use import unused_copies
 from linter.project import ProjectIndex
 
 RELATIONAL_PROVIDERS = frozenset({"postgresql", "postgres", "mysql", "sqlite", "sqlserver", "cockroachdb"})
@@ -98,7 +101,13 @@ def _load(project: ProjectIndex) -> list[PrismaSchema]:
         owner = _owning_root(posixpath.dirname(schema_file.path), root_dirs)
         if owner is not None:
             schemas[owner].files.append(schema_file)
-    return [schemas[path] for path in sorted(schemas)]
+    found = [schemas[path] for path in sorted(schemas)]
+    copies = unused_copies(project, found)
+    if copies:
+        generated = generated | {f.path for s in found if s.root in copies for f in s.files}
+        for schema in found:
+            schema.generated = generated
+    return found
 
 
 def _generated_files(project: ProjectIndex, parsed: list[SchemaFile]) -> frozenset[str]:

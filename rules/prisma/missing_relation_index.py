@@ -11,7 +11,10 @@ row, until the busiest list endpoint times out. MySQL indexes foreign keys itsel
 The rule reports, at its line, a relation scalar field that is not the first field of an `@@index`,
 `@@unique`, `@@id`, `@id` or `@unique` of its model (for a composite key, the fields must lead an index
 together, or one of them must lead an index and reference a unique parent field on its own, such as an `id`
-filled with `uuid()`), when the code of the project makes the database look the key up:
+filled with `uuid()`), nor of an index the repository's SQL files create on its table outside the schema
+(`CREATE INDEX … ON "Post"("authorId")` in a hand-written migration or a database dump, `@@map` and `@map`
+names followed, a later `DROP INDEX` undoing it, partial indexes left out), when the code of the project
+makes the database look the key up:
 - it filters or sorts by the key: `where: { userId }`, through the relation (`where: { user: { email } }`) or
   from the parent's side (`where: { posts: { some: … } }`), with the `where` written in the call, built in a
   variable of the file (`where.userId = …`, a `Prisma.PostWhereInput`) or returned by a function of the file;
@@ -26,11 +29,15 @@ filled with `uuid()`), when the code of the project makes the database look the 
 
 The message names the first such use and points at it. A filter that also pins a unique key of the model
 (`where: { id, jobId }`) or the fields an index holds before the key (`@@unique([accountId, jobId])` with
-`where: { accountId, jobId }`) uses that index and does not count, and neither do queries in tests, seeds and
-migrations, nor a `deleteMany()` that empties a whole table (the reset of a demo or a test). Schema files
-written from others are skipped, and findings go to the source: the copy `prisma generate` writes into the
-client's output folder, a file whose header says it is generated or not to be edited (merge tools,
-migration snapshots), and a merged schema whose models all come from parts below it. It reads every
+`where: { accountId, jobId }`) uses that index and does not count, and neither do queries in tests, seeds
+(`seed.ts`, `*.seed.ts`, `seeds/`, and `seed-<what>.mts` scripts at the root of a package or in its `prisma/`
+or `db/` folder) and migrations, nor a `deleteMany()` that empties a whole table (the reset of a demo or a
+test). Schema files written from others are skipped, and findings go to the source: the copy `prisma generate`
+writes into the client's output folder, a file whose header says it is generated or not to be edited (merge
+tools, migration snapshots), a merged schema whose models all come from parts below it, and an unused copy: a
+schema nothing points Prisma at (no `prisma.schema` key, `--schema` argument or `prisma.config` names it, it
+is not at a package's default `prisma/schema.prisma`, no `migrations/` folder sits beside it) nine in ten of
+whose models a schema in use defines again, such as a reference copy under `docs/`. It reads every
 `.prisma` file: single-file and multi-file schemas (`prisma/schema/*.prisma`) alike, taking the provider from
 the `datasource` block. When the run holds no Prisma query at all (a schema linted without the code that
 uses it), it cannot tell and reports every unindexed key.
@@ -107,6 +114,7 @@ for-all-relations = true
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections import defaultdict
 from typing import Iterator
@@ -125,6 +133,7 @@ from linter.rules.prisma._project_schemas import (
     unique_field_sets,
 )
 from linter.rules.prisma._queries import list_query
+from linter.rules.prisma._sql_indexes import column_names, sql_indexes, table_name
 from linter.rules.prisma._query_facts import PrismaQuery, prisma_queries, query_sites, says_nothing, typed_object
 from linter.rules.prisma._relation_usage import (
     KINDS,
@@ -149,6 +158,10 @@ SQL_PROVIDERS = UNINDEXED_FOREIGN_KEY_PROVIDERS | {"mysql"}
 _ONE_SHOT_PATHS = re.compile(r"(^|/)(scripts?|seeds?|migrations)/|(^|/)seed\.[^/]*$|\.seed\.[^/]*$")
 # Code whose queries say nothing of what production asks: seeds and migrations fill tables once.
 _NOT_PRODUCTION_PATHS = re.compile(r"(^|/)(seeds?|migrations)/|(^|/)seed\.[^/]*$|\.seed\.[^/]*$")
+# `seed-ai-spans.mts`, `seed_users.ts`: a seed script named after what it fills, at the root of its package or in
+# its `prisma/` or `db/` folder (deeper, `seed-…` names app code: `lib/seed-phrase.ts`).
+_SEED_SCRIPT_NAME = re.compile(r"^seeds?[-_][^/]*\.[cm]?[jt]s$")
+_SEED_FOLDERS = frozenset({"prisma", "db", "database"})
 # Debug pages for support staff: called a few times a day.
 _DEBUG_PATHS = re.compile(r"(^|/)_{0,2}debug_{0,2}/")
 _FILE_START = Span(start_line=1, start_column=1, end_line=1, end_column=1)
@@ -211,7 +224,7 @@ class MissingRelationIndex(Rule):
         return any(name in source for name in _QUERY_NAMES) or bool(_COMMON_CALL.search(source))
 
     def check(self, match: Match, file: FileContext) -> Iterator[Fact]:
-        if is_test_support_path(file.path) or _NOT_PRODUCTION_PATHS.search(file.path):
+        if is_test_support_path(file.path) or _NOT_PRODUCTION_PATHS.search(file.path) or _is_seed_script(file):
             return
         list_queries = not (_ONE_SHOT_PATHS.search(file.path) or _DEBUG_PATHS.search(file.path))
         queries: list[list] = []  # [start byte, end byte, PrismaQuery data]
@@ -267,7 +280,7 @@ class MissingRelationIndex(Rule):
         for model in schema.source_models():
             if is_ignored(model.block):
                 continue
-            indexes = key_field_lists(model.block)
+            indexes = _indexes(project, model.block)
             # Relations whose keys start with the same field share one finding: one index serves them all.
             by_first_field: dict[str, list[tuple[Field, tuple[str, ...]]]] = defaultdict(list)
             for relation, scalars in relation_fields(model.block):
@@ -346,10 +359,13 @@ class MissingRelationIndex(Rule):
             if found is None:
                 continue
             schema, model = found
-            missing = _missing_sort_index(schema, model, fact.data["equal"], fact.data["null"], fact.data["order"])
+            indexes = _indexes(project, model.block)
+            missing = _missing_sort_index(
+                schema, model, indexes, fact.data["equal"], fact.data["null"], fact.data["order"]
+            )
             if missing is None:
                 continue
-            if _indexed_filter(model, missing[:-1]) and not _grows_with_use(model.name):
+            if _indexed_filter(indexes, missing[:-1]) and not _grows_with_use(model.name):
                 continue  # one parent's rows, found by an index: few, unless the table logs what happens
             columns = ", ".join(missing)
             filtered = ", ".join(f"`{name}`" for name in missing[:-1])
@@ -409,6 +425,13 @@ def _usages(project: ProjectIndex, rule: Rule, schemas: list[PrismaSchema]) -> d
         for path, start, end, provider in generated_resolver_generators(schema):
             usages[schema.root].collector.add_generated_resolvers(Site(path, start, end), provider)
     return usages
+
+
+def _is_seed_script(file: FileContext) -> bool:
+    folder, name = posixpath.split(file.path)
+    if not _SEED_SCRIPT_NAME.match(name):
+        return False
+    return posixpath.basename(folder) in _SEED_FOLDERS or any(package.dir == folder for package in file.packages)
 
 
 def _site_location(project: ProjectIndex, site: Site) -> Location:
@@ -494,9 +517,27 @@ def _grows_with_use(model: str) -> bool:
     return bool(GROWING_TABLE_WORDS & singular)
 
 
-def _indexed_filter(model: Model, filtered: tuple[str, ...]) -> bool:
+def _indexed_filter(indexes: list[tuple[str, ...]], filtered: tuple[str, ...]) -> bool:
     """Some index starts with one of the filtered fields: the query reads one parent's rows, not the table."""
-    return any(index[0] in filtered for index in key_field_lists(model.block))
+    return any(index[0] in filtered for index in indexes)
+
+
+def _indexes(project: ProjectIndex, model: Block) -> list[tuple[str, ...]]:
+    """The field lists of the model's indexes: those the schema declares, then those the repository's SQL files
+    create on its table (leading columns that are fields of the model, as field names)."""
+    lists = key_field_lists(model)
+    created = sql_indexes(project).get(table_name(model))
+    if created:
+        columns = column_names(model)
+        for index in created:
+            fields = []
+            for column in index:
+                if column not in columns:
+                    break
+                fields.append(columns[column])
+            if fields:
+                lists.append(tuple(fields))
+    return lists
 
 
 def _model_for(
@@ -511,7 +552,7 @@ def _model_for(
 
 
 def _missing_sort_index(
-    schema: PrismaSchema, model: Model, equal: list[str], null: list[str], order: str
+    schema: PrismaSchema, model: Model, indexes: list[tuple[str, ...]], equal: list[str], null: list[str], order: str
 ) -> tuple[str, ...] | None:
     """The index the query needs, (filtered fields..., sorted field), when the model has none that serves it;
     None when one does, when the filter pins one row, or when it lists no parent's children (no foreign key
@@ -527,7 +568,7 @@ def _missing_sort_index(
         return None
     if any(unique <= set(equal_fields) for unique in unique_field_sets(block)):
         return None  # one row at most: nothing to sort
-    for index in key_field_lists(block):
+    for index in indexes:
         if order not in index[1:]:
             continue
         leading = index[: index.index(order, 1)]
@@ -535,7 +576,7 @@ def _missing_sort_index(
             return None
     if schema.datasource.provider == "mysql" and _is_primary_key(block, order):
         # InnoDB secondary indexes end with the primary key: an index on the filter also sorts by `id`.
-        if any(index[0] in equal_fields for index in key_field_lists(block)):
+        if any(index[0] in equal_fields for index in indexes):
             return None
     # `deletedAt: null` filters as the index is read; it need not lead it.
     return (*(name for name in equal_fields if name not in null), order)
