@@ -52,6 +52,8 @@ class EndpointReach:
         self._callers: dict[tuple[str, str], list[tuple[str, Node]]] = {}
         # (path, key) -> (the calls that were left to climb, the paths found above the function)
         self._above: dict[tuple[str, str], tuple[int, list[EndpointPath]]] = {}
+        self._importers_of: dict[str, list[str]] = {}
+        self._resolved: dict[tuple[str, str], dict[tuple[str, str], list[Node]]] = {}
 
     def paths(self, path: str, node: Node) -> list[EndpointPath]:
         return self._climb(path, node, 0)
@@ -81,7 +83,7 @@ class EndpointReach:
         if known is not None and known[0] >= hops_left:
             return known[1]
         self._above[(path, key)] = (hops_left, [])  # a recursive call finds nothing more
-        found = [EndpointPath(endpoint, (), False) for _, endpoint in registrations_of(self.graph, path, key)]
+        found = [EndpointPath(endpoint, (), False) for _, endpoint in registrations_of(self.graph, path, key, self._importers(path))]
         if hops_left > 0 and len(self._above) <= MAX_FUNCTIONS:
             for caller_path, call in self._callers_of(path, key):
                 caller = self.graph.file(caller_path)
@@ -96,17 +98,33 @@ class EndpointReach:
         """The calls of function `key` of `path`, in `path` and the modules that import it."""
         if (path, key) not in self._callers:
             found = []
-            for caller in sorted(self.graph.importers(path) | {path}):
+            for caller in self._importers(path):
                 file = self.graph.file(caller)
                 if file is None:
                     continue
-                for call, target in file_flow(file, _CALL_GRAPH).calls_out():
-                    if self.graph.resolve(caller, target, leading_to=path) == (path, key):
-                        found.append((caller, call))
+                found.extend((caller, call) for call in self._calls_into(caller, file, path).get((path, key), ()))
                 if caller == path:
                     found.extend((caller, call) for call in _this_calls(file, key))
             self._callers[(path, key)] = found
         return self._callers[(path, key)]
+
+    def _importers(self, path: str) -> list[str]:
+        """`path` and the modules that import it, in order."""
+        if path not in self._importers_of:
+            self._importers_of[path] = sorted(self.graph.importers(path) | {path})
+        return self._importers_of[path]
+
+    def _calls_into(self, caller: str, file: "FileContext", path: str) -> dict[tuple[str, str], list[Node]]:
+        """The calls of `caller` whose callee resolves through `path`, by what they resolve to: resolved once
+        for all the functions of `path` whose callers are looked for."""
+        if (caller, path) not in self._resolved:
+            by_target: dict[tuple[str, str], list[Node]] = {}
+            for call, target in file_flow(file, _CALL_GRAPH).calls_out():
+                resolved = self.graph.resolve(caller, target, leading_to=path)
+                if resolved is not None:
+                    by_target.setdefault(resolved, []).append(call)
+            self._resolved[(caller, path)] = by_target
+        return self._resolved[(caller, path)]
 
 
 def _this_calls(file: "FileContext", key: str) -> Iterator[Node]:

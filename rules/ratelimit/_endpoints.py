@@ -210,11 +210,11 @@ def _decorator(decorator: Node) -> tuple[str, Node] | None:
     return (property_name(expression) or text(expression), expression)
 
 
-def registrations_of(graph: "ModuleGraph", path: str, key: str) -> list[tuple["FileContext", Endpoint]]:
-    """The route registrations, in `path` and its importers, that pass the function `key` of `path` by
-    reference: `router.post('/chat', auth, chat.create)`."""
+def registrations_of(graph: "ModuleGraph", path: str, key: str, importers: list[str]) -> list[tuple["FileContext", Endpoint]]:
+    """The route registrations, in `path` and `importers` (the modules that import it), that pass the function
+    `key` of `path` by reference: `router.post('/chat', auth, chat.create)`."""
     found = []
-    for caller in sorted(graph.importers(path) | {path}):
+    for caller in importers:
         file = graph.file(caller)
         if file is None:
             continue

@@ -12,6 +12,7 @@ its requests itself when it calls something so named (`await ratelimit.limit(ip)
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from typing import TYPE_CHECKING
 
 from linter.js.bindings import declaration_of
@@ -61,13 +62,31 @@ def _from_limiter_package(node: Node, file: "FileContext") -> bool:
 
 
 _MAY_LIMIT = re.compile(rb"429|limit|throttl|slow_?down|brute|too many", re.I)
+_MAY_LIMIT_AT = re.compile(rb"(?=(" + _MAY_LIMIT.pattern + rb"))", re.I)  # every place a match starts
 
 
 def limits_itself(scope: Node, file: "FileContext") -> bool:
     """Whether code in `scope` (a function, or a module) checks a rate limit: a call of a limiter, a 429."""
-    if not _MAY_LIMIT.search(file.source, scope.start_byte, scope.end_byte) and not _imports_limiter(file):
+    if not _may_limit(file, scope.start_byte, scope.end_byte) and not _imports_limiter(file):
         return False
     return file.memo(("ratelimit.limits-itself", scope.id), lambda: _limits_itself(scope, file))
+
+
+def _may_limit(file: "FileContext", start: int, end: int) -> bool:
+    """`_MAY_LIMIT.search(file.source, start, end)`, from the places it matches in the file, found once: a
+    climb asks again for every function around every call."""
+    starts, ends = file.memo("ratelimit.may-limit-at", lambda: _matches_at(file.source))
+    at = bisect_left(starts, start)
+    while at < len(starts) and starts[at] < end:
+        if ends[at] <= end:
+            return True
+        at += 1
+    return False
+
+
+def _matches_at(source: bytes) -> tuple[list[int], list[int]]:
+    found = [(m.start(), m.start() + len(m.group(1))) for m in _MAY_LIMIT_AT.finditer(source)]
+    return [start for start, _ in found], [end for _, end in found]
 
 
 def _imports_limiter(file: "FileContext") -> bool:
