@@ -182,3 +182,23 @@ def test_long_call_chains_and_cycles_end(tmp_path):
     assert not result.incomplete
     # Only the modules within the hop bound of the route are reached: the join stops, the run goes on.
     assert 0 < len(result.report.active_findings) < count
+
+
+def test_the_join_parses_only_the_importers_that_may_call_the_function(shop, monkeypatch):
+    """Importers of the service that never write the function's name (nor a barrel's name for it) are not
+    parsed; a caller through a barrel that renames it still is, and its flow still found."""
+    from linter.flow import modules
+
+    for index in range(3):
+        (shop / f"src/count{index}.js").write_text("const orders = require('./orders');\nmodule.exports = () => orders.count();\n")
+    (shop / "src/index.js").write_text("export { list as listOrders } from './orders';\n")
+    (shop / "src/renamed.js").write_text(
+        "import { listOrders } from './index';\nexport const handler = (req, res) => listOrders(Number(req.query.size));\n"
+    )
+    opened = []
+    original = modules.ModuleGraph._open
+    monkeypatch.setattr(modules.ModuleGraph, "_open", lambda self, path: opened.append(path) or original(self, path))
+    report = _lint(shop).report
+    assert [(f.path, f.span.start_line) for f in report.active_findings] == [("src/orders.js", 4)] * 2
+    assert sorted(f.code_flow[0].path for f in report.active_findings) == ["src/renamed.js", "src/routes.js"]
+    assert "src/renamed.js" in opened and not any(path.startswith("src/count") for path in opened)

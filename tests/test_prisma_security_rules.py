@@ -272,3 +272,25 @@ def test_a_parameter_typed_like_a_request_is_one_unless_it_names_a_payload(signa
     tree = parse(f"function handle{signature} {{}}".encode(), "typescript")
     param = next(n for n in walk(tree.root_node) if n.type == "required_parameter")
     assert _looks_like_request(param) is is_request
+
+
+@pytest.mark.parametrize(
+    "source, mass_assignment, raw_query",
+    [
+        (b"const q = useQuery(); export const update = () => create(rawData);", False, False),
+        (b"await prisma.user.update({ where, data: req.body });", True, False),
+        (b"await db.user?.createMany({ data })", True, False),
+        (b"await prisma.user.updateMe(x); prisma.raws", False, False),
+        (b"await prisma\n  // the write\n  .upsert({ create, update })", True, False),
+        (b"@UsePipes(new ValidationPipe())", True, False),
+        (b"await prisma.$queryRawUnsafe(sql)", False, True),
+        (b"await pool.query(`select ${id}`)", False, True),
+        (b"knex('t').whereRaw(text); db.raw(text)", False, True),
+        (b"prisma.$queryRaw`select 1`", False, False),
+    ],
+)
+def test_the_rules_skip_files_that_call_none_of_their_methods(source, mass_assignment, raw_query):
+    from linter.rules.prisma.mass_assignment import MassAssignment
+    from linter.rules.prisma.raw_query_injection import RawQueryInjection
+
+    assert (MassAssignment().may_report_in(source), RawQueryInjection().may_report_in(source)) == (mass_assignment, raw_query)

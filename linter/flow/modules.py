@@ -17,6 +17,7 @@ read from it):
 from __future__ import annotations
 
 import posixpath
+import re
 from typing import TYPE_CHECKING
 
 from linter.context import FileContext
@@ -29,6 +30,9 @@ if TYPE_CHECKING:
 
 MAX_RE_EXPORTS = 5  # re-export hops followed from an import to the module that defines the name
 MAX_FILES = 2_000  # files parsed in the project phase
+# What a module that re-exports another shows in its bytes: `export {…} from`, `export * from`,
+# `module.exports = require(…)`. A file without it is not parsed to learn that it re-exports nothing.
+_MAY_RE_EXPORT = re.compile(rb"\bexport\s*(?:type\s*)?[*{]|\bexports\s*=[^;]{0,200}?\brequire\b")
 
 
 def module_graph(project: "ProjectIndex") -> "ModuleGraph":
@@ -40,6 +44,8 @@ class ModuleGraph:
         self.project = project
         self._files: dict[str, FileContext | None] = {}
         self._leads: dict[tuple[str, str], bool] = {}  # (module, target): `_leads_to`, asked again for every call
+        self._may_re_export: dict[str, bool] = {}
+        self._mentions: dict[tuple[str, str], bool] = {}
 
     # files ---------------------------------------------------------------------------------------------
 
@@ -49,6 +55,11 @@ class ModuleGraph:
         if path not in self._files:
             self._files[path] = self._open(path) if len(self._files) < MAX_FILES else None
         return self._files[path]
+
+    def source(self, path: str) -> bytes | None:
+        """The bytes of the file at `path`, read again when it was not parsed (a test before parsing it)."""
+        parsed = self._files.get(path)
+        return parsed.source if parsed is not None else self.project.read_js_source(path)
 
     def exports(self, path: str) -> ExportTable | None:
         file = self.file(path)
@@ -77,6 +88,8 @@ class ModuleGraph:
         return self._in_module(target, callee.name, callee.members, 0)
 
     def _in_module(self, path: str, name: str, members: tuple[str, ...], depth: int) -> tuple[str, str] | None:
+        if name not in ("default", MODULE_OBJECT) and not self._may_export(path, name):
+            return None
         table = self.exports(path)
         if table is None or depth > MAX_RE_EXPORTS:
             return None
@@ -134,13 +147,53 @@ class ModuleGraph:
                     if importer in found:
                         continue
                     found.add(importer)
-                    table = self.exports(importer)
+                    table = self.exports(importer) if self._may_re_export_from(importer) else None
                     if table is not None and table.re_exports:
                         following.append(importer)
             if not following:
                 break
             frontier = following
         return found
+
+    def _may_re_export_from(self, path: str) -> bool:
+        if path not in self._may_re_export:
+            source = self.source(path)
+            self._may_re_export[path] = source is not None and _MAY_RE_EXPORT.search(source) is not None
+        return self._may_re_export[path]
+
+    def _may_export(self, path: str, name: str) -> bool:
+        """Whether the module at `path` may export `name`, by its bytes: it writes the name, or re-exports."""
+        if path in self._files:
+            return True
+        key = (path, name)
+        if key not in self._mentions:
+            source = self.source(path)
+            self._mentions[key] = source is not None and (name.encode() in source or self._may_re_export_from(path))
+        return self._mentions[key]
+
+    def call_words(self, path: str, key: str) -> frozenset[bytes] | None:
+        """Words one of which every other module that calls the function `key` of `path` writes: the
+        function's or method's name, the names `path` exports it as or holds it in (an object's entry), and
+        the names barrels re-export those as. None when a call need not write any (a default export, a
+        module object)."""
+        table = self.exports(path)
+        if table is None or table.module_object == key:
+            return None
+        words = {key.rpartition(".")[2]}
+        words.update(name for name, local in table.names.items() if local == key)
+        words.update(entry.rpartition(".")[2] for entry, function in table.members.items() if function == key)
+        barrels = [self.exports(p) for p in sorted(self.importers(path)) if self._may_re_export_from(p)]
+        growing = True
+        while growing and "default" not in words:
+            growing = False
+            for barrel in barrels:
+                for re_export in barrel.re_exports if barrel is not None else ():
+                    if re_export.imported in words and re_export.name != MODULE_OBJECT and re_export.name not in words:
+                        words.add(re_export.name)
+                        growing = True
+        if "default" in words or MODULE_OBJECT in words:
+            return None
+        return frozenset(word.encode() for word in words)
 
 
 def _local_key(table: ExportTable, local: str, members: tuple[str, ...]) -> str:

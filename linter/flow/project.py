@@ -129,7 +129,10 @@ class _Join:
         make them (its importers, through re-exporting files, and the file itself)."""
         if (path, key) not in self._edges:
             found: dict[int, list[tuple[str, CallEdge]]] = defaultdict(list)
+            words = self.modules.call_words(path, key)
             for caller in sorted(self.modules.importers(path) | {path}):
+                if caller != path and words is not None and not _mentions(self.modules.source(caller), words):
+                    continue  # not parsed: the file cannot call the function
                 file = self.modules.file(caller)
                 if file is None:
                     continue
@@ -250,6 +253,10 @@ class _Join:
         if node is not None and not field:
             return self.spec.bag_passes(node, file)
         return node is not None and self.spec.field_passes(schema_field(node, field, file))
+
+def _mentions(source: bytes | None, words: frozenset[bytes]) -> bool:
+    return source is not None and any(word in source for word in words)
+
 
 def _after_key(path: tuple[str, ...], key: str | None) -> tuple[str, ...] | None:
     """What is left of `path` once property `key` is read (`key` None: all of it); None when the path reads

@@ -132,6 +132,7 @@ from linter.project import ProjectIndex
 from linter.rule import Fact, Match, Rule, facts_of
 from linter.syntax import Node
 
+from ._member_names import member_name_pattern
 from ._privileged_fields import PrivilegedField, privileged_fields, relation_keys
 from ._project_schemas import Model, PrismaSchema, project_schemas
 from ._spans import node_at as _node_at
@@ -143,6 +144,7 @@ from ._validation_pipes import PIPE, dto_parameter, handler_whitelists, is_globa
 
 WRITE_METHODS = frozenset({"create", "update", "upsert", "createMany", "updateMany", "createManyAndReturn", "updateManyAndReturn"})
 _MAX_NAMED_FIELDS = 4
+_WRITE_CALL = member_name_pattern(WRITE_METHODS)
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,9 @@ class MassAssignment(Rule):
         "((property_identifier) @method (#any-of? @method " + " ".join(f'"{m}"' for m in sorted(WRITE_METHODS)) + "))\n"
         f'((identifier) @pipe (#eq? @pipe "{PIPE}"))'
     )
+
+    def may_report_in(self, source: bytes) -> bool:
+        return PIPE.encode() in source or _WRITE_CALL.search(source) is not None
 
     def check(self, match: Match, file: FileContext) -> Iterator[Fact]:
         if file.is_test:

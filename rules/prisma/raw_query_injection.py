@@ -83,11 +83,13 @@ from linter.js.expressions import arguments_of, callee
 from linter.model import Finding, Level, Location, Precision
 from linter.rule import Match, Rule
 
+from ._member_names import member_name_pattern
 from ._spans import node_at, span_key
 from ._sql_fixes import sql_fix
 from ._sql_sinks import SINK_METHODS, SqlSink, advice, advice_for_label, sql_sink
 from ._sql_text import SQL_TEXT, sql_parts
 
+_SINK_CALL = member_name_pattern(SINK_METHODS)
 _IDENTIFIERS = "a column or table name must come from an allowlist"
 
 
@@ -103,6 +105,9 @@ class RawQueryInjection(Rule):
     flow_spec = SQL_TEXT
     # One node a pattern: the method name; `sql_sink` climbs to its call.
     query = "((property_identifier) @method (#any-of? @method " + " ".join(f'"{m}"' for m in sorted(SINK_METHODS)) + "))"
+
+    def may_report_in(self, source: bytes) -> bool:
+        return _SINK_CALL.search(source) is not None
 
     def check(self, match: Match, file: FileContext) -> Iterator[Finding]:
         if file.is_test:
