@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from linter.config import DEFAULT_MAX_FILE_SIZE
+from linter.context import FileContext
 from linter.files.kinds import project_file_kind
 from linter.model import Level, Location, Notice
 from linter.positions import LineIndex
 from linter.rule import Fact
 from linter.safe_read import ReadRefused, read_repository_file
+from linter.syntax import LANGUAGE_BY_SUFFIX, parse
 
 RESOLVE_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 DEPENDENCY_KEYS = ("dependencies", "devDependencies", "peerDependencies", "optionalDependencies")
@@ -145,6 +147,15 @@ class ProjectIndex:
         if path not in lines:
             lines[path] = LineIndex(self.read_source(path) or b"")
         return Location(path=path, span=lines[path].span(start_byte, end_byte), message=message)
+
+    def parsed_file(self, path: str) -> FileContext | None:
+        """The source file at `path` (root-relative), read and parsed; None when it is not JavaScript or
+        TypeScript or cannot be read."""
+        language = LANGUAGE_BY_SUFFIX.get(posixpath.splitext(path)[1])
+        source = self.read_js_source(path) if language is not None else None
+        if source is None:
+            return None
+        return FileContext(path, source, language, parse(source, language), self.packages_around(path))
 
     def memo(self, key: object, compute):
         """`compute()` once per run and key: where helpers keep what they build from the whole project."""

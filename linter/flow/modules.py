@@ -16,14 +16,12 @@ read from it):
 
 from __future__ import annotations
 
-import posixpath
 import re
 from typing import TYPE_CHECKING
 
 from linter.context import FileContext
 from linter.flow.callees import Callee
 from linter.js.exports import MODULE_OBJECT, ExportTable, export_table
-from linter.syntax import LANGUAGE_BY_SUFFIX, parse
 
 if TYPE_CHECKING:
     from linter.project import ProjectIndex
@@ -66,11 +64,7 @@ class ModuleGraph:
         return file.memo("flow.exports", lambda: export_table(file.root)) if file is not None else None
 
     def _open(self, path: str) -> FileContext | None:
-        language = LANGUAGE_BY_SUFFIX.get(posixpath.splitext(path)[1])
-        source = self.project.read_js_source(path) if language is not None else None
-        if source is None:
-            return None
-        return FileContext(path, source, language, parse(source, language), self.project.packages_around(path))
+        return self.project.parsed_file(path)
 
     # names ---------------------------------------------------------------------------------------------
 

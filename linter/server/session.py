@@ -124,7 +124,8 @@ class _Phase:
     rule_notices: dict[RuleKey, list[Notice]] = field(default_factory=dict)  # by rule instance
     directives: dict[str, list[Directive]] = field(default_factory=lambda: defaultdict(list))  # by path
     notices: list[Notice] = field(default_factory=list)  # problems reading files
-    read: set[str] = field(default_factory=set)
+    # The files each rule read on demand (None: the directives of the project files).
+    read_by: dict[RuleKey | None, frozenset[str]] = field(default_factory=dict)
 
     def findings_in(self, path: str) -> list[Finding]:
         return [finding for found in self.findings.values() for finding in found if finding.path == path]
@@ -134,19 +135,36 @@ class _Phase:
 
 
 class _Index(ProjectIndex):
-    """The project index of one phase: records every file the rules read (a buffer's text is what they read)."""
+    """The project index of one phase: records every file each rule reads (a buffer's text is what they read).
+
+    Each rule's check starts from an empty memo (`reading_for`), so that what one rule built from a file cannot
+    hide from another that it reads the file too; parses are still made once per phase (`parsed_file`)."""
+
+    def reading_for(self, rule: RuleKey | None) -> None:
+        self.__dict__["_memo"] = {}
+        self.__dict__["_reader"] = rule
 
     def read_js_source(self, path: str) -> bytes | None:
-        self.__dict__.setdefault("_read", set()).add(path)
+        self._note_read(path)
         return super().read_js_source(path)
 
     def read_source(self, path: str) -> bytes | None:
-        self.__dict__.setdefault("_read", set()).add(path)
+        self._note_read(path)
         return super().read_source(path)
 
-    @property
-    def files_read(self) -> frozenset[str]:
-        return frozenset(self.__dict__.get("_read", ()))
+    def parsed_file(self, path: str):
+        parsed = self.__dict__.setdefault("_parsed", {})
+        if path not in parsed:
+            parsed[path] = super().parsed_file(path)
+        else:
+            self._note_read(path)
+        return parsed[path]
+
+    def _note_read(self, path: str) -> None:
+        self.__dict__.setdefault("_read_by", defaultdict(set))[self.__dict__.get("_reader")].add(path)
+
+    def files_read_by(self, rule: RuleKey | None) -> frozenset[str]:
+        return frozenset(self.__dict__.get("_read_by", {}).get(rule, ()))
 
 
 def project_root(path: Path) -> tuple[Path, bool]:
@@ -372,10 +390,10 @@ class Project:
             return None
         rules: set[RuleKey] = set()
         for path, seen in before.items():
-            affected = None if path in self._phase.read else self._entries[path].seen.rules_affected(seen, self._settled.plan.rules)
-            if affected is None:
+            affected = self._entries[path].seen.rules_affected(seen, self._settled.plan.rules)
+            if affected is None or path in self._phase.read_by.get(None, ()):
                 return None
-            rules |= affected
+            rules |= affected | {key for key, read in self._phase.read_by.items() if path in read}
         return rules
 
     # the project phase ---------------------------------------------------------------------------------
@@ -407,6 +425,7 @@ class Project:
             phase.findings[key], phase.rule_notices[key] = [], []
             deadline = Deadline(self.timeout)
             index.instance = rule.instance
+            index.reading_for(key)
             try:
                 with deadline:
                     # A finding belongs to the instance of the rule the config of its file enables.
@@ -420,11 +439,13 @@ class Project:
                 phase.rule_notices[key].append(Notice(message=message))
             finally:
                 index.instance = ""
+                phase.read_by[key] = index.files_read_by(key)
         if only is None:
+            index.reading_for(None)
             for directive in project_file_directives(index, self._settled.plan.known_ids):
                 phase.directives[directive.path].append(directive)
+            phase.read_by[None] = index.files_read_by(None)
         phase.notices = sorted({*phase.notices, *index.notices}, key=lambda n: n.sort_key)
-        phase.read |= index.files_read
         self._phase = phase
 
     # reports -------------------------------------------------------------------------------------------
