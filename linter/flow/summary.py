@@ -23,23 +23,23 @@ from linter.frameworks.request_inputs import Input
 from linter.model import Fix, Span
 
 
-def _span(data: list) -> Span:
+def span_from_data(data: list) -> Span:
     start_line, start_column, end_line, end_column = (int(v) for v in data)
     return Span(start_line=start_line, start_column=start_column, end_line=end_line, end_column=end_column)
 
 
-def _span_data(span: Span) -> list[int]:
+def span_data(span: Span) -> list[int]:
     return [span.start_line, span.start_column, span.end_line, span.end_column]
 
 
-def _text(value) -> str:
+def string_from_data(value) -> str:
     if type(value) is not str:
         raise TypeError("not a string")
     return value
 
 
 def _optional_text(value) -> str | None:
-    return None if value is None else _text(value)
+    return None if value is None else string_from_data(value)
 
 
 @dataclass(frozen=True)
@@ -48,12 +48,12 @@ class FlowStep:
     note: str
 
     def to_data(self) -> list:
-        return [_span_data(self.span), self.note]
+        return [span_data(self.span), self.note]
 
     @classmethod
     def from_data(cls, data: list) -> "FlowStep":
         span, note = data
-        return cls(_span(span), _text(note))
+        return cls(span_from_data(span), string_from_data(note))
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ class SchemaRef:
     @classmethod
     def from_data(cls, data: list) -> "SchemaRef":
         module, name, field_name, path = data
-        return cls(_text(module), _text(name), _text(field_name), tuple(_text(p) for p in path))
+        return cls(string_from_data(module), string_from_data(name), string_from_data(field_name), tuple(string_from_data(p) for p in path))
 
 
 @dataclass(frozen=True)
@@ -103,12 +103,12 @@ class Origin:
         origin_input = None
         if value is not None:
             kind, where, name = value
-            origin_input = Input(_text(kind), _optional_text(where), _optional_text(name))
+            origin_input = Input(string_from_data(kind), _optional_text(where), _optional_text(name))
         if param is not None:
             key, index = param
             if type(index) is not int:
                 raise TypeError("bad parameter index")
-            param = (_text(key), index)
+            param = (string_from_data(key), index)
         parsed_arguments = []
         for index, argument in arguments:
             if type(index) is not int:
@@ -119,7 +119,7 @@ class Origin:
             param=param,
             call=Callee.from_data(call) if call is not None else None,
             arguments=tuple(parsed_arguments),
-            path=tuple(_text(p) for p in path),
+            path=tuple(string_from_data(p) for p in path),
             checks=tuple(SchemaRef.from_data(c) for c in checks),
             steps=tuple(FlowStep.from_data(s) for s in steps),
             handler=_optional_text(handler),
@@ -134,12 +134,12 @@ class SinkRecord:
     fixes: tuple[Fix, ...] = ()
 
     def to_data(self) -> list:
-        return [_span_data(self.anchor), self.label, self.origin.to_data(), [f.model_dump(mode="json") for f in self.fixes]]
+        return [span_data(self.anchor), self.label, self.origin.to_data(), [f.model_dump(mode="json") for f in self.fixes]]
 
     @classmethod
     def from_data(cls, data: list) -> "SinkRecord":
         anchor, label, origin, fixes = data
-        return cls(_span(anchor), _text(label), Origin.from_data(origin), tuple(Fix.model_validate(f) for f in fixes))
+        return cls(span_from_data(anchor), string_from_data(label), Origin.from_data(origin), tuple(Fix.model_validate(f) for f in fixes))
 
 
 @dataclass(frozen=True)
@@ -176,4 +176,4 @@ class FlowSummary:
     @classmethod
     def from_data(cls, data: list) -> "FlowSummary":
         spec, sinks, instance = data
-        return cls(spec=_text(spec), sinks=[SinkRecord.from_data(r) for r in sinks], instance=_text(instance))
+        return cls(spec=string_from_data(spec), sinks=[SinkRecord.from_data(r) for r in sinks], instance=string_from_data(instance))

@@ -22,7 +22,7 @@ from linter.flow.callees import Callee
 from linter.flow.file_flow import file_flow
 from linter.flow.modules import module_graph
 from linter.flow.spec import FlowSpec
-from linter.flow.summary import FlowStep
+from linter.flow.summary import FlowStep, span_data, span_from_data, string_from_data
 from linter.flow.tracer import Flow, Step, read_element
 from linter.frameworks.request_inputs import VALUE, Input
 from linter.js.exports import local_value
@@ -174,21 +174,6 @@ def holder_name(value: Node) -> str | None:
 # --- what a file keeps -----------------------------------------------------------------------------------
 
 
-def _span(data: list) -> Span:
-    start_line, start_column, end_line, end_column = (int(v) for v in data)
-    return Span(start_line=start_line, start_column=start_column, end_line=end_line, end_column=end_column)
-
-
-def _span_data(span: Span) -> list[int]:
-    return [span.start_line, span.start_column, span.end_line, span.end_column]
-
-
-def _text(value) -> str:
-    if type(value) is not str:
-        raise TypeError("not a string")
-    return value
-
-
 @dataclass(frozen=True)
 class SecretUse:
     """How a value is used as a secret: as the fallback of `setting`, or as the secret of `sink` (a library
@@ -210,7 +195,7 @@ class SecretUse:
         setting, sink, empty_key = data
         if type(empty_key) is not bool or (setting is None) == (sink is None):
             raise TypeError("bad secret use")
-        return cls(None if setting is None else _text(setting), None if sink is None else _text(sink), empty_key)
+        return cls(None if setting is None else string_from_data(setting), None if sink is None else string_from_data(sink), empty_key)
 
 
 @dataclass(frozen=True)
@@ -223,12 +208,12 @@ class UseRecord:
     steps: tuple[FlowStep, ...] = ()
 
     def to_data(self) -> list:
-        return [_span_data(self.span), self.use.to_data(), [step.to_data() for step in self.steps]]
+        return [span_data(self.span), self.use.to_data(), [step.to_data() for step in self.steps]]
 
     @classmethod
     def from_data(cls, data: list) -> "UseRecord":
         span, use, steps = data
-        return cls(_span(span), SecretUse.from_data(use), tuple(FlowStep.from_data(s) for s in steps))
+        return cls(span_from_data(span), SecretUse.from_data(use), tuple(FlowStep.from_data(s) for s in steps))
 
 
 @dataclass(frozen=True)
@@ -260,11 +245,11 @@ class SourceRecord:
             raise TypeError("bad source")
         return cls(
             empty,
-            None if holder is None else _text(holder),
+            None if holder is None else string_from_data(holder),
             UseRecord.from_data(direct) if direct is not None else None,
             tuple(UseRecord.from_data(u) for u in uses),
             tuple(Fix.model_validate(f) for f in fixes),
-            None if setting is None else _text(setting),
+            None if setting is None else string_from_data(setting),
         )
 
 

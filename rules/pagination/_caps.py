@@ -17,15 +17,13 @@ from __future__ import annotations
 
 from linter.flow.spec import CONVERSIONS
 from linter.js.expressions import arguments_of, callee, member_object, property_name, unwrap
-from linter.js.functions import FUNCTION_TYPES
+from linter.js.guards import checked_at
 from linter.syntax import Node, text
 
 _UPPER_WHEN_TRUE = {"<": True, "<=": True, ">": False, ">=": False}
 _MIRRORED = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _MAX_CONDITION_DEPTH = 32
-_BLOCKS = frozenset({"statement_block", "program", "switch_case", "switch_default"})
 # Calls that end an Express handler's work: a guard that answers 400 is an exit even without `return`.
-_RESPONSE_METHODS = frozenset({"status", "json", "send", "end", "sendStatus", "redirect", "badRequest", "throw"})
 
 
 def canonical(node: Node | None) -> str | None:
@@ -93,46 +91,7 @@ def bounded_at(use: Node) -> bool:
     """Whether the value at `use` has passed an upper-bound check: a guard before it in an enclosing block,
     or a condition around it."""
     name = canonical(use)
-    if name is None:
-        return False
-    current = use
-    while current.parent is not None and current.type not in FUNCTION_TYPES:
-        parent = current.parent
-        if parent.type == "if_statement":
-            condition = parent.child_by_field_name("condition")
-            if current == parent.child_by_field_name("consequence") and bounds(condition, name, True):
-                return True
-            if current == parent.child_by_field_name("alternative") and bounds(condition, name, False):
-                return True
-        if parent.type in _BLOCKS:
-            for statement in parent.named_children:
-                if statement.start_byte >= current.start_byte:
-                    break
-                if statement.type == "if_statement" and _is_guard(statement, name):
-                    return True
-        current = parent
-    return False
-
-
-def _is_guard(statement: Node, name: str) -> bool:
-    """`if (x > MAX) { x = MAX | return … | throw … | res.status(400)… }`."""
-    if not bounds(statement.child_by_field_name("condition"), name, False):
-        return False
-    consequence = statement.child_by_field_name("consequence")
-    stack = [consequence] if consequence is not None else []
-    while stack:
-        node = stack.pop()
-        if node.type in ("return_statement", "throw_statement", "break_statement", "continue_statement"):
-            return True
-        if node.type == "assignment_expression" and canonical(node.child_by_field_name("left")) == name:
-            return True
-        if node.type == "call_expression" and property_name(callee(node)) in _RESPONSE_METHODS:
-            return True
-        if node.type == "call_expression" and text(callee(node)) == "next":
-            return True
-        if node.type not in FUNCTION_TYPES:
-            stack.extend(node.named_children)
-    return False
+    return name is not None and checked_at(use, name, bounds, canonical)
 
 
 def is_math_min(call: Node) -> bool:

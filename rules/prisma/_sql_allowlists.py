@@ -18,7 +18,7 @@ Recognised where the value is used: inside the branch of an `if` or a ternary wh
 from __future__ import annotations
 
 from linter.js.expressions import arguments_of, callee, member_object, property_name, unwrap
-from linter.js.functions import FUNCTION_TYPES
+from linter.js.guards import checked_at
 from linter.syntax import Node, text
 
 _MEMBERSHIP_METHODS = frozenset({"includes", "has", "hasOwnProperty", "test"})
@@ -30,8 +30,6 @@ _SHAPE_VALIDATORS = frozenset(
      "isNumber", "isBoolean"}
 )  # fmt: skip
 _MAX_CONDITION_DEPTH = 32
-_BLOCKS = frozenset({"statement_block", "program", "switch_case", "switch_default"})
-_RESPONSE_METHODS = frozenset({"status", "json", "send", "end", "sendStatus", "redirect", "badRequest", "throw"})
 
 
 def value_name(node: Node | None) -> str | None:
@@ -130,47 +128,4 @@ def pinned_at(use: Node) -> bool:
     """Whether the value at `use` has passed a check that pins it: a condition around it, or a guard before
     it in a block around it."""
     name = value_name(use)
-    if name is None:
-        return False
-    current = use
-    while current.parent is not None and current.type not in FUNCTION_TYPES:
-        parent = current.parent
-        if parent.type == "if_statement":
-            condition = parent.child_by_field_name("condition")
-            if current == parent.child_by_field_name("consequence") and pins(condition, name, True):
-                return True
-            alternative = parent.child_by_field_name("alternative")
-            if alternative is not None and current == alternative and pins(condition, name, False):
-                return True
-        if parent.type == "else_clause" and parent.parent is not None and parent.parent.type == "if_statement":
-            if pins(parent.parent.child_by_field_name("condition"), name, False):
-                return True
-        if parent.type in _BLOCKS:
-            for statement in parent.named_children:
-                if statement.start_byte >= current.start_byte:
-                    break
-                if statement.type == "if_statement" and _is_guard(statement, name):
-                    return True
-        current = parent
-    return False
-
-
-def _is_guard(statement: Node, name: str) -> bool:
-    """`if (!ALLOWED.includes(sort)) { return … | throw … | res.status(400)… | sort = 'createdAt' }`."""
-    if not pins(statement.child_by_field_name("condition"), name, False):
-        return False
-    consequence = statement.child_by_field_name("consequence")
-    stack = [consequence] if consequence is not None else []
-    while stack:
-        node = stack.pop()
-        if node.type in ("return_statement", "throw_statement", "break_statement", "continue_statement"):
-            return True
-        if node.type == "assignment_expression" and value_name(node.child_by_field_name("left")) == name:
-            return True
-        if node.type == "call_expression" and property_name(callee(node)) in _RESPONSE_METHODS:
-            return True
-        if node.type == "call_expression" and text(callee(node)) in ("next", "notFound", "redirect"):
-            return True
-        if node.type not in FUNCTION_TYPES:
-            stack.extend(node.named_children)
-    return False
+    return name is not None and checked_at(use, name, pins, value_name)
