@@ -33,7 +33,11 @@ app in a module whose order the rule cannot read. Queue workers, scripts and cod
 are not endpoints, and endpoints strangers cannot call at will are left alone: admin-only ones (an `admin`
 path segment, middleware or guards named for admins or roles), scheduled jobs (`/api/cron/…`), webhooks, OAuth
 callbacks, development aids (`/debug/…`), and endpoints only the app's own queues and schedulers pass (a
-QStash signature, a cron or internal secret checked by the handler or its wrapper). There is no automatic fix:
+QStash signature, a cron or internal secret checked by the handler or its wrapper). For Express-style routers
+the path and the gate may also stand where the router is used: `router.use(requireAdmin)` before the route, or
+on every mount of the router an admin gate among the mount's middleware (`app.use('/manage', signedIn,
+checkRole('owner'), router)`) or a not-public path (`app.use('/api/admin', router)`,
+`app.use('/api/webhook', router)`). There is no automatic fix:
 a limit changes who gets served.
 
 ## Example
@@ -211,7 +215,7 @@ class UnlimitedExpensiveEndpoint(Rule):
                 endpoint = path.endpoint
                 if path.limited or endpoint.key in reported or endpoint.path not in project.reported_paths:
                     continue
-                if is_test_path(endpoint.path) or not_public(endpoint) or coverage.covered(endpoint):
+                if is_test_path(endpoint.path) or not_public(endpoint) or coverage.gated(endpoint) or coverage.covered(endpoint):
                     continue
                 reported.add(endpoint.key)
                 yield self._finding(graph, endpoint, path, fact, kind, label)
