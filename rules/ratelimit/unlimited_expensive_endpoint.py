@@ -23,7 +23,10 @@ A limiter covers the endpoint when it is:
 - applied with `use` before the route, with no path or a path the route is under, in the route's module or
   where its router is mounted (`app.use('/api', limiter)` then `app.use('/api/ai', aiRouter)`); a limiter
   applied with `use` after the route does not cover it;
-- checked by the handler or a function it calls (`const { success } = await ratelimit.limit(ip)`, a 429);
+- checked by the handler or a function it calls (`const { success } = await ratelimit.limit(ip)`, a 429), also
+  by hand against stored records: a cooldown that refuses when the last one is too recent (`Date.now() -
+  last.sentAt < 60_000`), or a stored count under a stored maximum that the handler bumps (`member.asked <
+  member.quota`, then `asked: { increment: 1 }`);
 - in Next.js middleware that checks a limit, with a `matcher` that covers the route's path;
 - for NestJS, `@UseGuards(ThrottlerGuard)` or `@Throttle()` on the method or controller, a global throttler
   guard (`APP_GUARD`) or limiter middleware applied to the app; `@SkipThrottle()` uncovers a route.
