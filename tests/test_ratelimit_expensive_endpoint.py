@@ -127,6 +127,10 @@ def test_use_prefixes(route, prefix, under):
         ),
         (b"export async function POST(req) { const limit = 10; return db.find({ take: limit }); }", False),
         (b"export async function POST(req) { return split(req.body, getDelimiter()); }", False),
+        (b"async function resend(id) { const last = await find(id); if (last && Date.now() - last.at < 60000) throw new Error('wait'); }", True),
+        (b"async function confirm(id) { const c = await find(id); if (Date.now() - c.at > 60000) throw new Error('expired'); }", False),
+        (b"async function ask(u) { if (u.asked < u.askMax) { await save({ asked: u.asked + 1 }); } else { return null; } }", True),
+        (b"async function ask(u) { if (u.asked < u.askMax) { await save({ asked: u.asked }); } else { return null; } }", False),
     ],
 )
 def test_what_counts_as_a_handler_checking_a_limit(source, limits):

@@ -34,6 +34,7 @@ from linter.syntax import Node, descendants_of_types, text
 from ._endpoints import Endpoint, class_decorators, method_decorators, next_app_root, route_segments
 from ._limit_evidence import is_limiter, limits_itself, path_argument
 from ._next_matchers import matcher_patterns, matches
+from ._public_endpoints import gates, not_public_prefix
 
 if TYPE_CHECKING:
     from linter.context import FileContext
@@ -101,6 +102,42 @@ class Coverage:
             if not self._under(mount_file, mount, callee(mount), full, depth + 1, chain | {mount_file.path}):
                 return False
         return True
+
+    def gated(self, endpoint: Endpoint) -> bool:
+        """Whether an Express-style route is served only to administrators, jobs or webhooks because of where
+        its router is used: a gate applied to the router with `use` before the route (`router.use(requireAdmin)`),
+        or, on every mount, a gate among the mount's middleware (`app.use('/manage', signedIn, checkRole('owner'),
+        router)`) or a not-public path (`app.use('/api/admin', router)`, `app.use('/api/webhook', router)`)."""
+        file = self.graph.file(endpoint.path)
+        if endpoint.framework != "express" or file is None:
+            return False
+        call = endpoint.registration
+        function = callee(call)
+        owner = function.child_by_field_name("object") if function is not None else None
+        if owner is not None and owner.type == "call_expression":  # `router.route('/x').post(...)`
+            function = callee(owner)
+        return self._behind_gate(file, call, function, endpoint.route, 0)
+
+    def _behind_gate(self, file: "FileContext", at: Node, function: Node | None, route: str | None, depth: int) -> bool:
+        receiver = unwrap(function.child_by_field_name("object")) if function is not None and function.type == "member_expression" else None
+        root, _ = member_chain(receiver)
+        if root is None or root.type != "identifier":
+            return False
+        if _earlier_use_gates(file, at, text(root), route):
+            return True
+        if _is_app(root, file) or depth >= MAX_MOUNT_DEPTH:
+            return False
+        mounts = list(self._mounts(file, root))
+        for mount_file, mount in mounts:
+            has_path, prefix = path_argument(mount)
+            if prefix is not None and not_public_prefix(prefix):
+                continue
+            if any(gates(argument) for argument in arguments_of(mount)[int(has_path) : -1]):
+                continue
+            full = _joined(prefix, route) if has_path else route
+            if not self._behind_gate(mount_file, mount, callee(mount), full, depth + 1):
+                return False
+        return bool(mounts)
 
     def _limits(self, argument: Node, file: "FileContext") -> bool:
         """A route's or a mount's argument that limits: a limiter, Fastify's option, or middleware of another
@@ -293,6 +330,23 @@ def _earlier_use_covers(file: "FileContext", at: Node, route: str | None) -> boo
         if has_path and prefix is not None and route is not None and not _under_prefix(route, prefix):
             continue
         return True
+    return False
+
+
+def _earlier_use_gates(file: "FileContext", at: Node, receiver: str, route: str | None) -> bool:
+    """`router.use(requireAdmin)` (or with a path the route is under) on the same router, before `at`."""
+    for call in _use_calls(file):
+        if call.start_byte >= at.start_byte:
+            break
+        function = callee(call)
+        root, _ = member_chain(unwrap(function.child_by_field_name("object")))
+        if root is None or text(root) != receiver:
+            continue
+        has_path, prefix = path_argument(call)
+        if has_path and (prefix is None or (route is not None and not _under_prefix(route, prefix))):
+            continue
+        if any(gates(argument) for argument in arguments_of(call)[int(has_path) :]):
+            return True
     return False
 
 

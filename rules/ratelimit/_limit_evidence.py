@@ -6,7 +6,8 @@ it comes from a rate-limiting package (`RATE_LIMIT_PACKAGES`: `rateLimit({...})`
 `@upstash/ratelimit`'s `Ratelimit`), directly or through a binding of the file, or when its name says so
 (`aiLimiter`, `rateLimit('chat')`, `withRateLimit(handler)`, `ThrottlerBehindProxyGuard`). A function limits
 its requests itself when it calls something so named (`await ratelimit.limit(ip)`, `checkRateLimit(user)`,
-`limiter.consume(ip)`), or a client of such a package, or answers 429.
+`limiter.consume(ip)`), or a client of such a package, or answers 429, or keeps a per-user limit in stored
+records by hand (a cooldown on the time since the last one, a count under a maximum that it bumps).
 """
 
 from __future__ import annotations
@@ -66,10 +67,15 @@ _MAY_LIMIT_AT = re.compile(rb"(?=(" + _MAY_LIMIT.pattern + rb"))", re.I)  # ever
 
 
 def limits_itself(scope: Node, file: "FileContext") -> bool:
-    """Whether code in `scope` (a function, or a module) checks a rate limit: a call of a limiter, a 429."""
-    if not _may_limit(file, scope.start_byte, scope.end_byte) and not _imports_limiter(file):
+    """Whether code in `scope` (a function, or a module) checks a rate limit: a call of a limiter, a 429, or a
+    per-user limit kept in stored records (`_stored_limit`)."""
+    if (_may_limit(file, scope.start_byte, scope.end_byte) or _imports_limiter(file)) and file.memo(
+        ("ratelimit.limits-itself", scope.id), lambda: _limits_itself(scope, file)
+    ):
+        return True
+    if not _MAY_CAP.search(file.source, scope.start_byte, scope.end_byte):
         return False
-    return file.memo(("ratelimit.limits-itself", scope.id), lambda: _limits_itself(scope, file))
+    return file.memo(("ratelimit.stored-limit", scope.id), lambda: _stored_limit(scope))
 
 
 def _may_limit(file: "FileContext", start: int, end: int) -> bool:
@@ -124,6 +130,73 @@ def _limits_itself(scope: Node, file: "FileContext") -> bool:
         if root is not None and root.type == "identifier" and _held_limiter(root, file):
             return True
     return False
+
+
+# A per-user limit written against stored records: a cooldown on the clock or a counter under a maximum.
+_MAY_CAP = re.compile(rb"now\(\)|getTime\(\)|max|limit|quota|allowance", re.I)
+_CAP_NAME = re.compile(r"max|limit|quota|allowance", re.I)
+_CLOCK_READ = re.compile(r"^(Date\.now\(\)|new Date\(\)\.getTime\(\)|now)$")
+_SMALLER_SIDE = {"<": "left", "<=": "left", ">": "right", ">=": "right"}
+
+
+def _stored_limit(scope: Node) -> bool:
+    """`if (Date.now() - last.createdAt < 60_000) throw …` (too soon since the last one), or `if (user.used <
+    user.monthlyMax) { …used + 1… } else return …` (a stored count under a stored maximum, bumped here): a check
+    that refuses the request. An expiry check (`Date.now() - code.createdAt > ttl`, or `< ttl` going on) refuses
+    what is too old, not what comes too soon, and is no limit."""
+    for comparison in descendants_of_types(scope, ("binary_expression",)):
+        smaller_side = _SMALLER_SIDE.get(text(comparison.child_by_field_name("operator")))
+        if smaller_side is None:
+            continue
+        smaller = unwrap(comparison.child_by_field_name(smaller_side))
+        if _since_clock(smaller) and _refuses(comparison, "consequence"):
+            return True
+        counter_side = _counter_side(comparison, scope)
+        if counter_side is not None and _refuses(comparison, "alternative" if counter_side == smaller_side else "consequence"):
+            return True
+    return False
+
+
+def _since_clock(node: Node | None) -> bool:
+    """`Date.now() - then`: the time since a stored moment."""
+    if node is None or node.type != "binary_expression" or text(node.child_by_field_name("operator")) != "-":
+        return False
+    return bool(_CLOCK_READ.match(text(unwrap(node.child_by_field_name("left")))))
+
+
+def _refuses(comparison: Node, branch: str) -> bool:
+    """Whether `comparison` (alone or joined by `&&`) is an `if` condition whose `branch` returns or throws."""
+    node = comparison
+    while node.parent is not None and (
+        node.parent.type == "parenthesized_expression"
+        or (node.parent.type == "binary_expression" and text(node.parent.child_by_field_name("operator")) == "&&")
+    ):
+        node = node.parent
+    statement = node.parent
+    if statement is None or statement.type != "if_statement" or statement.child_by_field_name("condition") != node:
+        return False
+    taken = statement.child_by_field_name(branch)
+    return taken is not None and bool(descendants_of_types(taken, ("return_statement", "throw_statement")))
+
+
+def _counter_side(comparison: Node, scope: Node) -> str | None:
+    """The side of `user.used < user.monthlyMax` holding a count that `scope` bumps (`used + 1`, `used++`, Prisma's
+    `used: { increment: 1 }`), when the other side is a maximum of the same record."""
+    fields = {}
+    owners = set()
+    for side in ("left", "right"):
+        operand = unwrap(comparison.child_by_field_name(side))
+        if operand is None or operand.type != "member_expression":
+            return None
+        owner, _, field = text(operand).replace("?.", ".").rpartition(".")
+        owners.add(owner)
+        fields[side] = field
+    counters = [side for side, field in fields.items() if not _CAP_NAME.search(field)]
+    if len(owners) != 1 or len(counters) != 1:
+        return None
+    counter = fields[counters[0]]
+    bumped = re.compile(rf"\b{re.escape(counter)}\s*(\+\+|\+=\s*1\b|\+\s*1\b|:\s*\{{\s*increment\b)")
+    return counters[0] if bumped.search(text(scope)) else None
 
 
 def _held_limiter(root: Node, file: "FileContext") -> bool:

@@ -10,6 +10,7 @@ from linter.syntax import Node, text
 from ._endpoints import Endpoint, class_decorators, method_decorators, route_segments
 
 _PRIVILEGED = re.compile(r"admin|superuser|staff|moderator|roles?\b|permission", re.I)
+_ROUTER_NAME = re.compile(r"rout", re.I)  # `adminRouter`, `adminRoutes`: what is mounted, not a gate
 _NOT_PUBLIC_SEGMENT = re.compile(r"^(admin|crons?|callbacks?|debug)$|webhook", re.I)
 # A check that only the app's own jobs pass: a queue's signature (QStash), a cron or internal secret.
 _JOB_CHECK = re.compile(r"verify_?signature|qstash|cron_?secret|internal_?api_?key|internal_?secret|webhook_?secret", re.I)
@@ -34,6 +35,18 @@ def not_public(endpoint: Endpoint) -> bool:
         decorators = method_decorators(endpoint.handler) + (class_decorators(klass) if klass is not None else [])
         return any(_PRIVILEGED.search(text(expression)) for _, expression in decorators)
     return False
+
+
+def not_public_prefix(prefix: str) -> bool:
+    """A `use` path only administrators, jobs or webhooks are served under (`/api/admin`, `/hooks/webhook`)."""
+    return any(_NOT_PUBLIC_SEGMENT.search(part) for part in route_segments(prefix))
+
+
+def gates(argument: Node) -> bool:
+    """Middleware a `use` call puts in front of what follows that only administrators pass (`requireAdmin`,
+    `checkRole('admin')`); a router that the call mounts is no gate, whatever its name."""
+    written = text(argument)
+    return bool(_PRIVILEGED.search(written)) and not _ROUTER_NAME.search(written)
 
 
 def _called_by_jobs(endpoint: Endpoint) -> bool:

@@ -23,7 +23,10 @@ A limiter covers the endpoint when it is:
 - applied with `use` before the route, with no path or a path the route is under, in the route's module or
   where its router is mounted (`app.use('/api', limiter)` then `app.use('/api/ai', aiRouter)`); a limiter
   applied with `use` after the route does not cover it;
-- checked by the handler or a function it calls (`const { success } = await ratelimit.limit(ip)`, a 429);
+- checked by the handler or a function it calls (`const { success } = await ratelimit.limit(ip)`, a 429), also
+  by hand against stored records: a cooldown that refuses when the last one is too recent (`Date.now() -
+  last.sentAt < 60_000`), or a stored count under a stored maximum that the handler bumps (`member.asked <
+  member.quota`, then `asked: { increment: 1 }`);
 - in Next.js middleware that checks a limit, with a `matcher` that covers the route's path;
 - for NestJS, `@UseGuards(ThrottlerGuard)` or `@Throttle()` on the method or controller, a global throttler
   guard (`APP_GUARD`) or limiter middleware applied to the app; `@SkipThrottle()` uncovers a route.
@@ -33,7 +36,11 @@ app in a module whose order the rule cannot read. Queue workers, scripts and cod
 are not endpoints, and endpoints strangers cannot call at will are left alone: admin-only ones (an `admin`
 path segment, middleware or guards named for admins or roles), scheduled jobs (`/api/cron/…`), webhooks, OAuth
 callbacks, development aids (`/debug/…`), and endpoints only the app's own queues and schedulers pass (a
-QStash signature, a cron or internal secret checked by the handler or its wrapper). There is no automatic fix:
+QStash signature, a cron or internal secret checked by the handler or its wrapper). For Express-style routers
+the path and the gate may also stand where the router is used: `router.use(requireAdmin)` before the route, or
+on every mount of the router an admin gate among the mount's middleware (`app.use('/manage', signedIn,
+checkRole('owner'), router)`) or a not-public path (`app.use('/api/admin', router)`,
+`app.use('/api/webhook', router)`). There is no automatic fix:
 a limit changes who gets served.
 
 ## Example
@@ -211,7 +218,7 @@ class UnlimitedExpensiveEndpoint(Rule):
                 endpoint = path.endpoint
                 if path.limited or endpoint.key in reported or endpoint.path not in project.reported_paths:
                     continue
-                if is_test_path(endpoint.path) or not_public(endpoint) or coverage.covered(endpoint):
+                if is_test_path(endpoint.path) or not_public(endpoint) or coverage.gated(endpoint) or coverage.covered(endpoint):
                     continue
                 reported.add(endpoint.key)
                 yield self._finding(graph, endpoint, path, fact, kind, label)
