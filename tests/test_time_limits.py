@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from linter.deadline import Deadline, OutOfTime
 from linter.registry import builtin_rules
 from linter.syntax import compile_query, parse
 from tests.project_builder import write_files
@@ -122,6 +123,65 @@ def test_parse_after_a_cancelled_parse_starts_afresh():
     tree = parse(b"const a = 1;\n", "typescript", should_stop=lambda: False)
     assert str(tree.root_node) == str(parse(b"const a = 1;\n", "typescript").root_node)
     assert not tree.root_node.has_error
+
+
+# --- one interval timer for every deadline --------------------------------------------------------------------
+
+
+def _busy(seconds: float) -> None:
+    """Python work (the alarm interrupts Python code) for `seconds`."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
+def test_deadlines_in_a_row_share_one_timer(monkeypatch):
+    # The analysis of each of thousands of files is under the same limit: the timer set for the first is kept.
+    import signal
+
+    calls = []
+    real = signal.setitimer
+    monkeypatch.setattr(signal, "setitimer", lambda *args: calls.append(args) or real(*args))
+    with Deadline(30):
+        pass
+    for _ in range(50):
+        with Deadline(60):
+            pass
+    assert len(calls) <= 1
+    assert 0 < signal.getitimer(signal.ITIMER_REAL)[0] <= 60
+
+
+def test_a_shorter_deadline_after_longer_ones_still_stops_its_block():
+    for _ in range(3):
+        with Deadline(60):
+            pass
+    started = time.monotonic()
+    with pytest.raises(OutOfTime):
+        with Deadline(0.2):
+            _busy(3)
+    assert time.monotonic() - started < 1.5
+
+
+def test_an_alarm_for_an_ended_deadline_stops_nothing():
+    with Deadline(0.05):
+        pass
+    _busy(0.15)  # the timer set for it goes off here: ignored
+    with Deadline(0.1):
+        pass
+    with Deadline(5):
+        _busy(0.2)  # goes off for the 0.1 s deadline, which has ended: this one runs on
+
+
+def test_nested_deadlines_each_stop_at_their_own_end():
+    started = time.monotonic()
+    with pytest.raises(OutOfTime):
+        with Deadline(0.6):
+            with pytest.raises(OutOfTime):
+                with Deadline(0.1):
+                    _busy(3)
+            assert time.monotonic() - started < 0.5
+            _busy(3)  # the outer deadline's alarm is still set
+    assert time.monotonic() - started < 1.5
 
 
 # --- the other steps -----------------------------------------------------------------------------------------
