@@ -59,6 +59,10 @@ class Deadline:
     def expired(self) -> bool:
         return self._end is not None and time.monotonic() >= self._end
 
+    def remaining(self) -> float | None:
+        """Seconds left (None: no limit in force)."""
+        return self._end - time.monotonic() if self._end is not None else None
+
     def check(self) -> None:
         """Raise OutOfTime if the time is up (for where the alarm is not available, or was swallowed)."""
         if self.expired():

@@ -115,6 +115,23 @@ def test_parsing_is_cancelled_at_the_time_limit(project):
     assert outcome.exit_code == 2
 
 
+def test_only_a_parse_that_could_outlast_the_time_left_is_cancellable(tmp_path, monkeypatch):
+    # The cancellable parse costs a second parse; a file the parser reads within the time left even at a
+    # small fraction of its slowest speed does without it.
+    import linter.analysis as analysis
+    from linter.analysis import RulePlan, analyze_file
+
+    asked = []
+    real = analysis.parse
+    monkeypatch.setattr(analysis, "parse", lambda source, language, should_stop=None: asked.append(should_stop) or real(source, language, should_stop))
+    path = tmp_path / "a.ts"
+    path.write_text("const a = 1;\n" * 1000)
+    plan = RulePlan([], frozenset())
+    for limit in (60.0, 0.5, None):
+        assert analyze_file(path, "a.ts", plan, [], True, time_limit=limit).parsed
+    assert [stop is not None for stop in asked] == [False, True, False]
+
+
 def test_parse_after_a_cancelled_parse_starts_afresh():
     from linter.syntax import ParseCancelled
 
