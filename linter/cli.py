@@ -12,7 +12,7 @@ import click
 
 from linter import __version__
 from linter.atomic_write import WriteRefused, check_writable, write_atomically
-from linter.formatters import COLOR_FORMATS, DEFAULT_WIDTH, FORMATS, STATISTICS_FORMATS
+from linter.formatters import COLOR_FORMATS, DEFAULT_WIDTH, FINGERPRINT_FORMATS, FORMATS, STATISTICS_FORMATS
 from linter.processes import EXIT_TERMINATED, Terminated, raise_on_sigterm
 from linter.terminal_text import printable
 
@@ -144,6 +144,7 @@ def check(
         file_timeout=DEFAULT_FILE_TIMEOUT if timeout is None else _seconds(timeout) or None,
         use_cache=not no_cache,
         fresh_fixes=fix or diff_fix,
+        fingerprints=fmt in FINGERPRINT_FORMATS and not statistics and not diff_fix,
     )
     _check_baseline_options(baseline_file, write_baseline_file)
     _check_fix_options(fix, diff_fix, unsafe_fixes, write_baseline_file)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import codecs
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
 import pathspec
@@ -72,6 +70,7 @@ class RunOptions:
     # text's size); a file named in `paths` is linted from its text even when it does not exist on disk.
     buffers: dict[Path, bytes] = field(default_factory=dict)
     stdin: StdinSource | None = None  # lint this text as its file, alone (`paths` is ignored); never cached
+    fingerprints: bool = True  # each finding's `primaryLocationLineHash` (False: the report's format shows none)
 
 
 @dataclass
@@ -172,7 +171,8 @@ def run(options: RunOptions) -> RunResult:
     findings.extend(_directive_findings(directives, reported, setup_by_path))
     # A finding keeps its own level (a rule may report some sites as warnings) unless its file's config sets the rule's.
     findings = [f.model_copy(update={"level": setup_by_path[f.path].level_of(f.rule_id, f.level)}) for f in findings]
-    findings = _with_fingerprints(findings, root, given)
+    if options.fingerprints:
+        findings = _with_fingerprints(findings, root, given)
     notices = [n for n in notices if n.path is None or _in_targets(root / n.path, targets)]
 
     report = Report(
@@ -459,9 +459,15 @@ def _cache_key(cache: ResultCache | None, rel: str, path: Path, packages, rules:
 
 def _analyze_uncached(work: list[tuple], plan: RulePlan, jobs: int | None) -> list[FileResult]:
     jobs = jobs or min(os.cpu_count() or 1, 4)
+    if jobs <= 1 or len(work) < PARALLEL_MIN_FILES:
+        return [analyze_file(path, rel, plan, *rest) for path, rel, *rest in work]
+    # Imported here: a run in one process (a pre-commit hook's few files) does not pay for them.
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_all_start_methods, get_context
+
     # Workers are forked so that they inherit the plan (compiled queries cannot be pickled);
     # where fork does not exist the run stays in one process.
-    if jobs <= 1 or len(work) < PARALLEL_MIN_FILES or "fork" not in get_all_start_methods():
+    if "fork" not in get_all_start_methods():
         return [analyze_file(path, rel, plan, *rest) for path, rel, *rest in work]
     global _WORKER_PLAN
     _WORKER_PLAN = plan

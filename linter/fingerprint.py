@@ -10,17 +10,17 @@ A hash seen before gets its occurrence number as suffix: `"<hex>:1"`, `"<hex>:2"
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sys
+
+from array import array
 from functools import lru_cache
+from itertools import accumulate
 
 _BLOCK_SIZE = 100
 _MOD = 37
 _MASK = (1 << 64) - 1
 _FIRST_MOD = pow(_MOD, _BLOCK_SIZE, 1 << 64)
-_TAB = ord("\t")
-_SPACE = ord(" ")
 _LF = ord("\n")
-_CR = ord("\r")
 _EOF = 65535
 
 
@@ -46,68 +46,29 @@ def line_hash_for(text: str, line: int) -> str:
 
 @lru_cache(maxsize=16)
 def _cached_line_hashes(text: str) -> tuple[str, ...]:
-    return tuple(_RollingHasher().run(_utf16_code_units(text)))
+    units = _hashed_code_units(text)
+    # Every line's hash is that of the window of the 100 units from its first one: with the hash of each prefix
+    # of the units (the end-of-file marker and the zeros after it included), a window's hash is the difference
+    # of two of them, so the per-unit work is one multiply-add in `accumulate`.
+    padded = units + [_EOF] + [0] * _BLOCK_SIZE
+    prefix = list(accumulate(padded, lambda value, unit: (value * _MOD + unit) & _MASK, initial=0))
+    starts = [0]
+    starts += [index + 1 for index, unit in enumerate(units) if unit == _LF]
+    seen: dict[str, int] = {}
+    hashes = []
+    for start in starts:
+        value = format((prefix[start + _BLOCK_SIZE] - prefix[start] * _FIRST_MOD) & _MASK, "x")
+        seen[value] = seen.get(value, 0) + 1
+        hashes.append(f"{value}:{seen[value]}")
+    return tuple(hashes)
 
 
-def _utf16_code_units(text: str) -> Iterator[int]:
-    for char in text:
-        code = ord(char)
-        if code <= 0xFFFF:
-            yield code
-        else:
-            code -= 0x10000
-            yield 0xD800 + (code >> 10)
-            yield 0xDC00 + (code & 0x3FF)
-
-
-class _RollingHasher:
-    def __init__(self) -> None:
-        self.window = [0] * _BLOCK_SIZE
-        self.line_starts = [-1] * _BLOCK_SIZE
-        self.hash = 0
-        self.index = 0
-        self.line_number = 0
-        self.at_line_start = True
-        self.after_cr = False
-        self.seen: dict[str, int] = {}
-        self.hashes: list[str] = []
-
-    def run(self, code_units: Iterator[int]) -> list[str]:
-        for unit in code_units:
-            self._process(unit)
-        self._process(_EOF)
-        for _ in range(_BLOCK_SIZE):
-            if self.line_starts[self.index] != -1:
-                self._emit()
-            self._roll(0)
-        return self.hashes
-
-    def _process(self, unit: int) -> None:
-        if unit in (_SPACE, _TAB) or (self.after_cr and unit == _LF):
-            self.after_cr = False
-            return
-        self.after_cr = unit == _CR
-        if unit == _CR:
-            unit = _LF
-        if self.line_starts[self.index] != -1:
-            self._emit()
-        if self.at_line_start:
-            self.at_line_start = False
-            self.line_number += 1
-            self.line_starts[self.index] = self.line_number
-        if unit == _LF:
-            self.at_line_start = True
-        self._roll(unit)
-
-    def _roll(self, unit: int) -> None:
-        leaving = self.window[self.index]
-        self.window[self.index] = unit
-        self.hash = (_MOD * self.hash + unit - _FIRST_MOD * leaving) & _MASK
-        self.index = (self.index + 1) % _BLOCK_SIZE
-
-    def _emit(self) -> None:
-        # Windows complete in line order, so appending keeps hashes[i] for line i + 1.
-        value = format(self.hash, "x")
-        self.seen[value] = self.seen.get(value, 0) + 1
-        self.hashes.append(f"{value}:{self.seen[value]}")
-        self.line_starts[self.index] = -1
+def _hashed_code_units(text: str) -> list[int]:
+    """The UTF-16 code units the hash rolls over: spaces and tabs left out, `\\r\\n` and a lone `\\r` read as `\\n`
+    (a space or tab between `\\r` and `\\n` leaves two line breaks)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace(" ", "").replace("\t", "")
+    encoded = text.encode("utf-16-le", "surrogatepass")
+    units = array("H", encoded)
+    if sys.byteorder == "big":
+        units.byteswap()
+    return units.tolist()

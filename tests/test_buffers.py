@@ -75,3 +75,10 @@ def test_a_buffer_is_kept_or_dropped_by_its_own_size(tmp_path):
 def _rule_lines(root, rule_id, **options) -> list[tuple[str, int]]:
     report = run(RunOptions(paths=[root], select=[rule_id], jobs=1, **options)).report
     return [(f.path, f.span.start_line) for f in report.active_findings]
+
+
+def test_fingerprints_only_for_the_formats_that_show_them(tmp_path):
+    root = write_files(tmp_path / "shop", {".git/HEAD": "x", "package.json": PACKAGE, "src/routes.js": ROUTE, "src/orders.js": SERVICE, "src/db.js": DB})
+    ((_, _, fingerprint),) = _findings(root)
+    assert fingerprint is not None
+    assert _findings(root, fingerprints=False) == [("src/orders.js", 4, None)]

@@ -72,3 +72,39 @@ def test_import_graph_is_built_from_esm_and_commonjs(tmp_path):
         project.add_file(result.path, result.references, result.facts)
     assert project.importers_of("src/lib/prisma.js") == ["src/routes/a.js", "src/routes/b.mjs", "src/routes/c.ts"]
     assert project.importers_of("src/routes/a.js") == ["src/routes/b.mjs"]
+
+
+def test_a_module_leads_to_what_it_imports_through_at_most_five_others(tmp_path):
+    import random
+
+    from linter.flow.modules import MAX_RE_EXPORTS, module_graph
+
+    def naive_leads_to(imports: dict[str, list[str]], module: str, target: str) -> bool:
+        frontier, seen = [module], {module}
+        for _ in range(MAX_RE_EXPORTS + 1):
+            if target in frontier:
+                return True
+            frontier = [seen.add(n) or n for path in frontier for n in imports.get(path, ()) if n not in seen]
+            frontier = list(dict.fromkeys(frontier))
+        return False
+
+    # A chain m0 -> m1 -> … -> m8, a cycle, and random edges between twenty modules.
+    rng = random.Random(7)
+    names = [f"m{i}" for i in range(20)]
+    imports = {name: [] for name in names}
+    for i in range(8):
+        imports[f"m{i}"].append(f"m{i + 1}")
+    imports["m12"].append("m10")
+    for _ in range(14):
+        imports[rng.choice(names[9:])].append(rng.choice(names))
+    files = {f"src/{name}.js": "".join(f"import './{dep}';\n" for dep in deps) for name, deps in imports.items()}
+    write_files(tmp_path, {"package.json": '{"name": "app"}', **files})
+    project = index_of(tmp_path, list(files))
+    for path, specifiers in ((p, [line.split("'")[1] for line in text.splitlines()]) for p, text in files.items()):
+        project.add_file(path, [type("Reference", (), {"specifier": s})() for s in specifiers], [])
+    graph = module_graph(project)
+    by_path = {f"src/{name}.js": [f"src/{dep}.js" for dep in deps] for name, deps in imports.items()}
+    assert graph._leads_to("src/m0.js", "src/m5.js") and not graph._leads_to("src/m0.js", "src/m6.js")
+    for module in by_path:
+        for target in by_path:
+            assert graph._leads_to(module, target) == naive_leads_to(by_path, module, target), (module, target)

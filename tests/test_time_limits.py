@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from linter.deadline import Deadline, OutOfTime
 from linter.registry import builtin_rules
 from linter.syntax import compile_query, parse
 from tests.project_builder import write_files
@@ -114,6 +115,23 @@ def test_parsing_is_cancelled_at_the_time_limit(project):
     assert outcome.exit_code == 2
 
 
+def test_only_a_parse_that_could_outlast_the_time_left_is_cancellable(tmp_path, monkeypatch):
+    # The cancellable parse costs a second parse; a file the parser reads within the time left even at a
+    # small fraction of its slowest speed does without it.
+    import linter.analysis as analysis
+    from linter.analysis import RulePlan, analyze_file
+
+    asked = []
+    real = analysis.parse
+    monkeypatch.setattr(analysis, "parse", lambda source, language, should_stop=None: asked.append(should_stop) or real(source, language, should_stop))
+    path = tmp_path / "a.ts"
+    path.write_text("const a = 1;\n" * 1000)
+    plan = RulePlan([], frozenset())
+    for limit in (60.0, 0.5, None):
+        assert analyze_file(path, "a.ts", plan, [], True, time_limit=limit).parsed
+    assert [stop is not None for stop in asked] == [False, True, False]
+
+
 def test_parse_after_a_cancelled_parse_starts_afresh():
     from linter.syntax import ParseCancelled
 
@@ -122,6 +140,65 @@ def test_parse_after_a_cancelled_parse_starts_afresh():
     tree = parse(b"const a = 1;\n", "typescript", should_stop=lambda: False)
     assert str(tree.root_node) == str(parse(b"const a = 1;\n", "typescript").root_node)
     assert not tree.root_node.has_error
+
+
+# --- one interval timer for every deadline --------------------------------------------------------------------
+
+
+def _busy(seconds: float) -> None:
+    """Python work (the alarm interrupts Python code) for `seconds`."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+
+
+def test_deadlines_in_a_row_share_one_timer(monkeypatch):
+    # The analysis of each of thousands of files is under the same limit: the timer set for the first is kept.
+    import signal
+
+    calls = []
+    real = signal.setitimer
+    monkeypatch.setattr(signal, "setitimer", lambda *args: calls.append(args) or real(*args))
+    with Deadline(30):
+        pass
+    for _ in range(50):
+        with Deadline(60):
+            pass
+    assert len(calls) <= 1
+    assert 0 < signal.getitimer(signal.ITIMER_REAL)[0] <= 60
+
+
+def test_a_shorter_deadline_after_longer_ones_still_stops_its_block():
+    for _ in range(3):
+        with Deadline(60):
+            pass
+    started = time.monotonic()
+    with pytest.raises(OutOfTime):
+        with Deadline(0.2):
+            _busy(3)
+    assert time.monotonic() - started < 1.5
+
+
+def test_an_alarm_for_an_ended_deadline_stops_nothing():
+    with Deadline(0.05):
+        pass
+    _busy(0.15)  # the timer set for it goes off here: ignored
+    with Deadline(0.1):
+        pass
+    with Deadline(5):
+        _busy(0.2)  # goes off for the 0.1 s deadline, which has ended: this one runs on
+
+
+def test_nested_deadlines_each_stop_at_their_own_end():
+    started = time.monotonic()
+    with pytest.raises(OutOfTime):
+        with Deadline(0.6):
+            with pytest.raises(OutOfTime):
+                with Deadline(0.1):
+                    _busy(3)
+            assert time.monotonic() - started < 0.5
+            _busy(3)  # the outer deadline's alarm is still set
+    assert time.monotonic() - started < 1.5
 
 
 # --- the other steps -----------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ class ModuleGraph:
     def __init__(self, project: "ProjectIndex") -> None:
         self.project = project
         self._files: dict[str, FileContext | None] = {}
-        self._leads: dict[tuple[str, str], bool] = {}  # (module, target): `_leads_to`, asked again for every call
+        self._reaching: dict[str, frozenset[str]] = {}  # target -> the modules that lead to it (`_leads_to`)
         self._may_re_export: dict[str, bool] = {}
         self._mentions: dict[tuple[str, str], bool] = {}
 
@@ -111,24 +111,25 @@ class ModuleGraph:
         return None
 
     def _leads_to(self, module: str, target: str) -> bool:
-        key = (module, target)
-        if key not in self._leads:
-            self._leads[key] = self._search_leads_to(module, target)
-        return self._leads[key]
+        """Whether `module` is `target` or imports it through at most MAX_RE_EXPORTS other modules."""
+        reaching = self._reaching.get(target)
+        if reaching is None:
+            reaching = self._reaching[target] = self._modules_reaching(target)
+        return module in reaching
 
-    def _search_leads_to(self, module: str, target: str) -> bool:
-        frontier, seen = [module], {module}
-        for _ in range(MAX_RE_EXPORTS + 1):
-            if target in frontier:
-                return True
+    def _modules_reaching(self, target: str) -> frozenset[str]:
+        # Asked for thousands of (module, target) pairs and few targets: one walk back from each target over
+        # its importers answers for every module at once.
+        found, frontier = {target}, [target]
+        for _ in range(MAX_RE_EXPORTS):
             following = []
             for path in frontier:
-                for _, imported in self.project.imports.get(path, ()):
-                    if imported is not None and imported not in seen:
-                        seen.add(imported)
-                        following.append(imported)
+                for importer in self.project.importers_of(path):
+                    if importer not in found:
+                        found.add(importer)
+                        following.append(importer)
             frontier = following
-        return False
+        return frozenset(found)
 
     def importers(self, path: str) -> set[str]:
         """The files that import `path`, directly or through files that re-export it (barrels)."""

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # the command line reads FORMATS before it knows it will lint
 FORMATS = ("text", "concise", "json", "sarif", "github", "gitlab", "junit")
 STATISTICS_FORMATS = ("text", "concise", "json")  # the formats --statistics can print in
 COLOR_FORMATS = ("text", "concise")
+FINGERPRINT_FORMATS = ("json", "sarif", "gitlab")  # the formats that show each finding's line hash
 DEFAULT_WIDTH = 80
 
 # Imported when used: rich and sarif-om take longer to import than a pre-commit run takes to lint.

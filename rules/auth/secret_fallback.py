@@ -92,7 +92,6 @@ from linter.flow.file_flow import file_flow
 from linter.js.exports import export_table
 from linter.js.expressions import arguments_of, callee, key_text, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES
-from linter.js.references import imports_module
 from linter.fixes import helper_insertion, replace_node
 from linter.model import Finding, Fix, Level, Location, Precision, Span
 from linter.rule import Rule, facts_of
@@ -185,6 +184,7 @@ _FALLBACK_HOLDERS = {
     "assignment_pattern": ("right",),
 }
 _COOKIE = re.compile(r"(?i)cookie")
+_STRINGS = ("string", "template_string")
 _MEMBERS = frozenset({"member_expression", "subscript_expression"})
 _ENV_READ = re.compile(rb"(process|import\.meta|Bun|Deno)\.env\b")
 
@@ -193,8 +193,11 @@ def _uses_in(around: Node) -> Iterator[Node]:
     """The values `around` (a node `_uses_query` matched) may use as a secret."""
     kind = around.type
     if kind in _FALLBACK_HOLDERS:
-        if kind == "binary_expression" and text(around.child_by_field_name("operator")) not in _FALLBACK_OPERATORS:
-            return
+        if kind == "binary_expression":
+            # An operator is a token whose type is its text (a missing one has the type and no text).
+            operator = around.child_by_field_name("operator")
+            if operator is None or operator.type not in _FALLBACK_OPERATORS or operator.is_missing:
+                return
         for field_name in _FALLBACK_HOLDERS[kind]:
             value = around.child_by_field_name(field_name)
             if value is not None:
@@ -205,18 +208,24 @@ def _uses_in(around: Node) -> Iterator[Node]:
         if key is not None and value is not None and key.type in ("property_identifier", "string") and key_text(key) in _PAIR_KEYS:
             yield value
     elif kind == "arguments":
+        arguments = [argument for argument in around.named_children if argument.type != "comment"]
+        if all(argument.type in _STRINGS for argument in arguments):  # no call needs looking at (most: `f()`)
+            yield from arguments
+            return
         call = around.parent
         function = call.child_by_field_name("function") if call is not None and call.type == "call_expression" else None
         name = property_name(function) if function is not None and function.type == "member_expression" else text(function)
         named = function is not None and function.type in ("member_expression", "identifier") and name in _CALLS
         cookie = function is not None and function.type == "identifier" and _COOKIE.search(name or "") is not None
-        for argument in around.named_children:
-            if argument.type != "comment" and (named or cookie or argument.type in ("string", "template_string")):
+        for argument in arguments:
+            if named or cookie or argument.type in _STRINGS:
                 yield argument
 
 
 # Options objects passed by name (`new JwtStrategy(opts, verify)`), looked for in files that import a library
-# taking one.
+# taking one (or one of its subpaths).
+_OPTION_MODULES = frozenset(sink.module for sink in OPTION_SINKS)
+_OPTION_SUBPATHS = tuple(sorted(f"{module}/" for module in _OPTION_MODULES))
 _OPTIONS_QUERY = "(arguments (identifier) @options)"
 
 
@@ -353,7 +362,7 @@ class _FileScan:
         language, root = self.file.language, self.file.root
         uses: dict[tuple[int, int], Node] = {}
         options: list[Node] = []
-        if any(imports_module(self.file, sink.module) for sink in OPTION_SINKS):
+        if any(b.module in _OPTION_MODULES or b.module.startswith(_OPTION_SUBPATHS) for b in self.file.import_bindings):
             options = compile_query(_OPTIONS_QUERY, language).captures(root).get("options", [])
         captures = compile_query(_uses_query(language), language).captures(root)
         found = [*captures.get("use", ()), *(use for around in captures.get("around", ()) for use in _uses_in(around))]
