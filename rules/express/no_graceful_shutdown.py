@@ -17,17 +17,23 @@ It counts as handled: `process.on('SIGTERM', …)` / `once` / a loop over `['SIG
 package or in a module it imports; a graceful-shutdown library (`@godaddy/terminus`, `http-terminator`,
 `stoppable`, `lightship`, `close-with-grace`, `http-graceful-shutdown`, `exit-hook`, …); a call of an imported
 helper named for it (`gracefulShutdown(server)`, `registerShutdownHooks(app)`); NestJS
-`app.enableShutdownHooks()`; and a server the same file closes itself (a CLI's one-off login callback).
+`app.enableShutdownHooks()`; and a server the same file closes itself (a CLI's one-off login callback). A close
+that only a crash handler makes (`process.on('unhandledRejection', …)`), or one inside a function nothing in the
+file calls (a `stop()` exported for tests), does not count: a deploy's SIGTERM still kills the server.
 
 It stays quiet for Next.js apps run by `next start` (Next.js handles `SIGTERM` itself), packages deployed as
 serverless functions (`serverless-http`, `@vendia/serverless-express`, `@vercel/node`, …), a `listen()` that
 only runs in development (`if (process.env.NODE_ENV !== 'production') app.listen(…)`), servers with nothing to
 drain (no database, cache, queue, session or socket dependency and no route that changes anything: a
-health-check sidecar, a docs server, a server-side rendering front end), test code and test-support packages.
+health-check sidecar, a docs server, a server-side rendering front end), test code and test-support packages,
+and servers the repository only ever runs under a file watcher: every script of the package that starts
+something runs `nodemon`, `ts-node-dev`, `node --watch` or the like, the package has no build or production
+script, no Dockerfile, Procfile or platform config (Railway, Render, Fly, Nixpacks) sits in its folder or above,
+and no script of an enclosing package names its folder (a course's lesson, run where it is edited).
 An app of a monorepo is judged by its own `package.json` and the modules its files import, not by the root
 package's dependencies, which belong to the other apps; when several apps share one `package.json` (an Nx
-workspace's `apps/api` and `apps/admin`), each is judged by the files its entry loads: another app's
-`enableShutdownHooks()` or `SIGTERM` handler runs in another process.
+workspace's `apps/api` and `apps/admin`, or its `packages/*`), each is judged by the files its entry loads:
+another app's `enableShutdownHooks()` or `SIGTERM` handler runs in another process.
 
 A NestJS app also counts as holding state when a provider has shutdown work, which Nest runs on `SIGTERM` only
 after `app.enableShutdownHooks()`: a hook (`onModuleDestroy()`, `beforeApplicationShutdown()`,
@@ -84,7 +90,10 @@ from linter.frameworks.nestjs import CLASS_TYPES, built_class_scope, shutdown_ho
 from linter.frameworks.prisma import extends_prisma_client
 from linter.js.deployment_checks import development_when_true
 from linter.js.expressions import arguments_of, callee, member_object, object_keys, unwrap
+from linter.js.functions import enclosing_function, function_name
+from linter.js.imports import string_value
 from linter.js.references import resolve_imported
+from linter.rules.express._run_paths import only_run_under_watcher
 from linter.rules.express._servers import (
     Imported,
     creation_kind,
@@ -117,6 +126,7 @@ _CLOSE_ADVICE = {
 }
 HONO_NODE_SERVER = "@hono/node-server"
 _DEFAULT_ADVICE = "on SIGTERM call `server.close()`, let running requests finish{prisma} and then exit"
+_CRASH_EVENTS = ("unhandledRejection", "uncaughtException")
 # Facts that show a package takes care of SIGTERM.
 _HANDLING = ("sigterm", "library", "helper", "nest-hooks")
 
@@ -254,13 +264,15 @@ class NoGracefulShutdown(Rule):
         app_folders = defaultdict(set)
         for listen, _ in listens:
             package_key = _package_key(project, listen.path)
-            app_folders[package_key].add(app_folder(package_key, listen.path))
+            app_folders[package_key].add(_app_folder(package_key, listen.path))
         reachable: dict[str, set[str]] = {}
         for listen, kind in listens:
             package_key = _package_key(project, listen.path)
             if package_key in serverless_packages or _runs_next_start(project, listen.path):
                 continue
-            if app_folder(package_key, listen.path) is not None and len(app_folders[package_key] - {None}) > 1:
+            if only_run_under_watcher(project, project.package_of(listen.path)):
+                continue  # run where it is edited: nothing in the repository deploys it
+            if _app_folder(package_key, listen.path) is not None and len(app_folders[package_key] - {None}) > 1:
                 # Several apps share one package (an Nx workspace): each is judged by what its entry loads.
                 files, package_state = set(loaded_by(project, entries_of(project, listen.path))), False
             else:
@@ -305,6 +317,17 @@ class NoGracefulShutdown(Rule):
             related: list[Location] = []
         related += [f.location("Nest runs this on shutdown only after `enableShutdownHooks()`") for f in nest_state[:5]]
         return self.finding(listen.location(), message, related=related)
+
+
+def _app_folder(package_key: str, path: str) -> str | None:
+    """The folder of one app among several sharing a package.json: `apps/<name>`, `services/<name>`, and an Nx
+    workspace's `packages/<name>` (its apps have a project.json and no manifest of their own)."""
+    folder = app_folder(package_key, path)
+    if folder is not None:
+        return folder
+    relative = path[len(package_key) + 1 :] if package_key and path.startswith(package_key + "/") else path
+    parts = relative.split("/")
+    return "/".join(parts[:2]) if len(parts) > 2 and parts[0] == "packages" else None
 
 
 def _package_key(project: ProjectIndex, path: str) -> str:
@@ -392,8 +415,80 @@ def _closed_in_file(call: Node, receiver: Node | None, file: FileContext) -> boo
         names.add(text(parent.child_by_field_name("name")))
     elif parent is not None and parent.type == "assignment_expression":
         names.add(text(parent.child_by_field_name("left")))
-    return any(
-        re.search(rb"(?<![\w$.])" + re.escape(name.encode()) + rb"\s*\??\.\s*(?:close|unref)\s*\(", file.source)
-        for name in names
-        if name
+    for name in names:
+        if not name:
+            continue
+        pattern = rb"(?<![\w$.])" + re.escape(name.encode()) + rb"\s*\??\.\s*(?:close|unref)\s*\("
+        for found in re.finditer(pattern, file.source):
+            node = file.root.descendant_for_byte_range(found.start(), found.start())
+            if node is not None and _runs_in_this_process(node, file):
+                return True
+    return False
+
+
+def _runs_in_this_process(node: Node, file: FileContext) -> bool:
+    """A close the process itself gets to: not one only a crash handler makes (`process.on('uncaughtException')`),
+    and not one inside a function nothing in the file calls (a `stop()` exported for tests: whoever calls it
+    on SIGTERM is seen there)."""
+    function = enclosing_function(node)
+    while function is not None:
+        holder = function.parent.parent if function.parent is not None else None
+        if holder is not None and holder.type == "call_expression" and _crash_event(holder):
+            return False
+        name = _declared_name(function)
+        if name is not None and not _used_in_file(name, function, file):
+            return False
+        function = enclosing_function(function)
+    return True
+
+
+def _crash_event(call: Node) -> bool:
+    """`process.on('unhandledRejection' | 'uncaughtException', …)`."""
+    function = callee(call)
+    if function is None or function.type != "member_expression" or text(member_object(function)) != "process":
+        return False
+    arguments = arguments_of(call)
+    event = string_value(unwrap(arguments[0])) if arguments else None
+    return event in _CRASH_EVENTS
+
+
+def _used_in_file(name: str, function: Node, file: FileContext) -> bool:
+    """`name` is called or handed on somewhere in the file, besides its declaration and export lists."""
+    declared = function.child_by_field_name("name")
+    for identifier in descendants_of_types(file.root, ("identifier",)):
+        if text(identifier) != name or identifier == declared or _declares(identifier, function):
+            continue
+        parent = identifier.parent
+        if parent is not None and parent.type == "export_specifier":
+            continue
+        if parent is not None and parent.type == "pair" and _module_exports(parent):
+            continue
+        return True
+    return False
+
+
+def _declared_name(function: Node) -> str | None:
+    """The name a function declaration or `const name = () => …` gives it (not an object's method)."""
+    if function.type in ("function_declaration", "generator_function_declaration"):
+        return function_name(function)
+    holder = function.parent
+    if holder is not None and holder.type == "variable_declarator":
+        return function_name(function)
+    return None
+
+
+def _declares(identifier: Node, function: Node) -> bool:
+    """`const stop = async () => …`: the declarator's name."""
+    holder = function.parent
+    return holder is not None and holder.type == "variable_declarator" and holder.child_by_field_name("name") == identifier
+
+
+def _module_exports(pair: Node) -> bool:
+    """A property of `module.exports = { … }`."""
+    node = pair.parent
+    holder = node.parent if node is not None else None
+    return (
+        holder is not None
+        and holder.type == "assignment_expression"
+        and text(holder.child_by_field_name("left")) in ("module.exports", "exports")
     )
