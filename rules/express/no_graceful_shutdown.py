@@ -25,11 +25,7 @@ It stays quiet for Next.js apps run by `next start` (Next.js handles `SIGTERM` i
 serverless functions (`serverless-http`, `@vendia/serverless-express`, `@vercel/node`, …), a `listen()` that
 only runs in development (`if (process.env.NODE_ENV !== 'production') app.listen(…)`), servers with nothing to
 drain (no database, cache, queue, session or socket dependency and no route that changes anything: a
-health-check sidecar, a docs server, a server-side rendering front end), test code and test-support packages,
-and servers the repository only ever runs under a file watcher: every script of the package that starts
-something runs `nodemon`, `ts-node-dev`, `node --watch` or the like, the package has no build or production
-script, no Dockerfile, Procfile or platform config (Railway, Render, Fly, Nixpacks) sits in its folder or above,
-and no script of an enclosing package names its folder (a course's lesson, run where it is edited).
+health-check sidecar, a docs server, a server-side rendering front end), test code and test-support packages.
 An app of a monorepo is judged by its own `package.json` and the modules its files import, not by the root
 package's dependencies, which belong to the other apps; when several apps share one `package.json` (an Nx
 workspace's `apps/api` and `apps/admin`, or its `packages/*`), each is judged by the files its entry loads:
@@ -93,7 +89,6 @@ from linter.js.expressions import arguments_of, callee, member_object, object_ke
 from linter.js.functions import enclosing_function, function_name
 from linter.js.imports import string_value
 from linter.js.references import resolve_imported
-from linter.rules.express._run_paths import only_run_under_watcher
 from linter.rules.express._servers import (
     Imported,
     creation_kind,
@@ -270,8 +265,6 @@ class NoGracefulShutdown(Rule):
             package_key = _package_key(project, listen.path)
             if package_key in serverless_packages or _runs_next_start(project, listen.path):
                 continue
-            if only_run_under_watcher(project, project.package_of(listen.path)):
-                continue  # run where it is edited: nothing in the repository deploys it
             if _app_folder(package_key, listen.path) is not None and len(app_folders[package_key] - {None}) > 1:
                 # Several apps share one package (an Nx workspace): each is judged by what its entry loads.
                 files, package_state = set(loaded_by(project, entries_of(project, listen.path))), False
