@@ -12,7 +12,8 @@ deploy into a non-event.
 The rule reports each `listen()` of an Express app, a Node `http`/`https` server, a Koa or Fastify app, or a
 NestJS app (the app may be created in another module and imported, by a factory, or by a class that keeps it in
 `this.app`), and each Hono app started on Node by `serve()` of `@hono/node-server`, when nothing in its package
-handles `SIGTERM`, or when the only `SIGTERM` handler logs and exits.
+handles `SIGTERM`, or when the only `SIGTERM` handler logs and exits. A file that starts several servers (an API
+and its metrics listener) is one process: it gets one finding, at its first server, naming the others.
 It counts as handled: `process.on('SIGTERM', …)` / `once` / a loop over `['SIGINT', 'SIGTERM']` anywhere in the
 package or in a module it imports; a graceful-shutdown library (`@godaddy/terminus`, `http-terminator`,
 `stoppable`, `lightship`, `close-with-grace`, `http-graceful-shutdown`, `exit-hook`, …); a call of an imported
@@ -261,6 +262,8 @@ class NoGracefulShutdown(Rule):
             package_key = _package_key(project, listen.path)
             app_folders[package_key].add(_app_folder(package_key, listen.path))
         reachable: dict[str, set[str]] = {}
+        reported: set[str] = set()
+        listens.sort(key=lambda pair: (pair[0].path, pair[0].span.start_line, pair[0].span.start_column))
         for listen, kind in listens:
             package_key = _package_key(project, listen.path)
             if package_key in serverless_packages or _runs_next_start(project, listen.path):
@@ -279,7 +282,11 @@ class NoGracefulShutdown(Rule):
             if any(not (f.kind == "sigterm" and f.data["exit_only"]) for f in handlers):
                 continue
             where = "this package" if package_state else "the files this app loads"
-            yield self._finding(project, listen, kind, handlers, state, where)
+            if listen.path in reported:
+                continue  # the same process: the handler asked for at its first server closes this one too
+            reported.add(listen.path)
+            others = [other for other, _ in listens if other.path == listen.path and other is not listen]
+            yield self._finding(project, listen, kind, handlers, state, where, others)
 
     def _finding(
         self,
@@ -289,6 +296,7 @@ class NoGracefulShutdown(Rule):
         exit_only: list[Fact],
         nest_state: list[Fact],
         where: str,
+        other_servers: list[Fact],
     ) -> Finding:
         prisma = ", disconnect Prisma" if project.depends_on(listen.path, ("@prisma/client",)) else ""
         advice = _CLOSE_ADVICE.get(kind, _DEFAULT_ADVICE).format(prisma=prisma)
@@ -309,6 +317,7 @@ class NoGracefulShutdown(Rule):
             )
             related: list[Location] = []
         related += [f.location("Nest runs this on shutdown only after `enableShutdownHooks()`") for f in nest_state[:5]]
+        related += [f.location("this process also starts this server: close it in the same handler") for f in other_servers]
         return self.finding(listen.location(), message, related=related)
 
 
