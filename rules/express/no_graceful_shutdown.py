@@ -12,12 +12,15 @@ deploy into a non-event.
 The rule reports each `listen()` of an Express app, a Node `http`/`https` server, a Koa or Fastify app, or a
 NestJS app (the app may be created in another module and imported, by a factory, or by a class that keeps it in
 `this.app`), and each Hono app started on Node by `serve()` of `@hono/node-server`, when nothing in its package
-handles `SIGTERM`, or when the only `SIGTERM` handler logs and exits.
+handles `SIGTERM`, or when the only `SIGTERM` handler logs and exits. A file that starts several servers (an API
+and its metrics listener) is one process: it gets one finding, at its first server, naming the others.
 It counts as handled: `process.on('SIGTERM', …)` / `once` / a loop over `['SIGINT', 'SIGTERM']` anywhere in the
 package or in a module it imports; a graceful-shutdown library (`@godaddy/terminus`, `http-terminator`,
 `stoppable`, `lightship`, `close-with-grace`, `http-graceful-shutdown`, `exit-hook`, …); a call of an imported
 helper named for it (`gracefulShutdown(server)`, `registerShutdownHooks(app)`); NestJS
-`app.enableShutdownHooks()`; and a server the same file closes itself (a CLI's one-off login callback).
+`app.enableShutdownHooks()`; and a server the same file closes itself (a CLI's one-off login callback). A close
+that only a crash handler makes (`process.on('unhandledRejection', …)`), or one inside a function nothing in the
+file calls (a `stop()` exported for tests), does not count: a deploy's SIGTERM still kills the server.
 
 It stays quiet for Next.js apps run by `next start` (Next.js handles `SIGTERM` itself), packages deployed as
 serverless functions (`serverless-http`, `@vendia/serverless-express`, `@vercel/node`, …), a `listen()` that
@@ -26,8 +29,8 @@ drain (no database, cache, queue, session or socket dependency and no route that
 health-check sidecar, a docs server, a server-side rendering front end), test code and test-support packages.
 An app of a monorepo is judged by its own `package.json` and the modules its files import, not by the root
 package's dependencies, which belong to the other apps; when several apps share one `package.json` (an Nx
-workspace's `apps/api` and `apps/admin`), each is judged by the files its entry loads: another app's
-`enableShutdownHooks()` or `SIGTERM` handler runs in another process.
+workspace's `apps/api` and `apps/admin`, or its `packages/*`), each is judged by the files its entry loads:
+another app's `enableShutdownHooks()` or `SIGTERM` handler runs in another process.
 
 A NestJS app also counts as holding state when a provider has shutdown work, which Nest runs on `SIGTERM` only
 after `app.enableShutdownHooks()`: a hook (`onModuleDestroy()`, `beforeApplicationShutdown()`,
@@ -84,6 +87,8 @@ from linter.frameworks.nestjs import CLASS_TYPES, built_class_scope, shutdown_ho
 from linter.frameworks.prisma import extends_prisma_client
 from linter.js.deployment_checks import development_when_true
 from linter.js.expressions import arguments_of, callee, member_object, object_keys, unwrap
+from linter.js.functions import enclosing_function, function_name
+from linter.js.imports import string_value
 from linter.js.references import resolve_imported
 from linter.rules.express._servers import (
     Imported,
@@ -117,6 +122,7 @@ _CLOSE_ADVICE = {
 }
 HONO_NODE_SERVER = "@hono/node-server"
 _DEFAULT_ADVICE = "on SIGTERM call `server.close()`, let running requests finish{prisma} and then exit"
+_CRASH_EVENTS = ("unhandledRejection", "uncaughtException")
 # Facts that show a package takes care of SIGTERM.
 _HANDLING = ("sigterm", "library", "helper", "nest-hooks")
 
@@ -254,13 +260,15 @@ class NoGracefulShutdown(Rule):
         app_folders = defaultdict(set)
         for listen, _ in listens:
             package_key = _package_key(project, listen.path)
-            app_folders[package_key].add(app_folder(package_key, listen.path))
+            app_folders[package_key].add(_app_folder(package_key, listen.path))
         reachable: dict[str, set[str]] = {}
+        reported: set[str] = set()
+        listens.sort(key=lambda pair: (pair[0].path, pair[0].span.start_line, pair[0].span.start_column))
         for listen, kind in listens:
             package_key = _package_key(project, listen.path)
             if package_key in serverless_packages or _runs_next_start(project, listen.path):
                 continue
-            if app_folder(package_key, listen.path) is not None and len(app_folders[package_key] - {None}) > 1:
+            if _app_folder(package_key, listen.path) is not None and len(app_folders[package_key] - {None}) > 1:
                 # Several apps share one package (an Nx workspace): each is judged by what its entry loads.
                 files, package_state = set(loaded_by(project, entries_of(project, listen.path))), False
             else:
@@ -274,7 +282,11 @@ class NoGracefulShutdown(Rule):
             if any(not (f.kind == "sigterm" and f.data["exit_only"]) for f in handlers):
                 continue
             where = "this package" if package_state else "the files this app loads"
-            yield self._finding(project, listen, kind, handlers, state, where)
+            if listen.path in reported:
+                continue  # the same process: the handler asked for at its first server closes this one too
+            reported.add(listen.path)
+            others = [other for other, _ in listens if other.path == listen.path and other is not listen]
+            yield self._finding(project, listen, kind, handlers, state, where, others)
 
     def _finding(
         self,
@@ -284,6 +296,7 @@ class NoGracefulShutdown(Rule):
         exit_only: list[Fact],
         nest_state: list[Fact],
         where: str,
+        other_servers: list[Fact],
     ) -> Finding:
         prisma = ", disconnect Prisma" if project.depends_on(listen.path, ("@prisma/client",)) else ""
         advice = _CLOSE_ADVICE.get(kind, _DEFAULT_ADVICE).format(prisma=prisma)
@@ -304,7 +317,19 @@ class NoGracefulShutdown(Rule):
             )
             related: list[Location] = []
         related += [f.location("Nest runs this on shutdown only after `enableShutdownHooks()`") for f in nest_state[:5]]
+        related += [f.location("this process also starts this server: close it in the same handler") for f in other_servers]
         return self.finding(listen.location(), message, related=related)
+
+
+def _app_folder(package_key: str, path: str) -> str | None:
+    """The folder of one app among several sharing a package.json: `apps/<name>`, `services/<name>`, and an Nx
+    workspace's `packages/<name>` (its apps have a project.json and no manifest of their own)."""
+    folder = app_folder(package_key, path)
+    if folder is not None:
+        return folder
+    relative = path[len(package_key) + 1 :] if package_key and path.startswith(package_key + "/") else path
+    parts = relative.split("/")
+    return "/".join(parts[:2]) if len(parts) > 2 and parts[0] == "packages" else None
 
 
 def _package_key(project: ProjectIndex, path: str) -> str:
@@ -392,8 +417,80 @@ def _closed_in_file(call: Node, receiver: Node | None, file: FileContext) -> boo
         names.add(text(parent.child_by_field_name("name")))
     elif parent is not None and parent.type == "assignment_expression":
         names.add(text(parent.child_by_field_name("left")))
-    return any(
-        re.search(rb"(?<![\w$.])" + re.escape(name.encode()) + rb"\s*\??\.\s*(?:close|unref)\s*\(", file.source)
-        for name in names
-        if name
+    for name in names:
+        if not name:
+            continue
+        pattern = rb"(?<![\w$.])" + re.escape(name.encode()) + rb"\s*\??\.\s*(?:close|unref)\s*\("
+        for found in re.finditer(pattern, file.source):
+            node = file.root.descendant_for_byte_range(found.start(), found.start())
+            if node is not None and _runs_in_this_process(node, file):
+                return True
+    return False
+
+
+def _runs_in_this_process(node: Node, file: FileContext) -> bool:
+    """A close the process itself gets to: not one only a crash handler makes (`process.on('uncaughtException')`),
+    and not one inside a function nothing in the file calls (a `stop()` exported for tests: whoever calls it
+    on SIGTERM is seen there)."""
+    function = enclosing_function(node)
+    while function is not None:
+        holder = function.parent.parent if function.parent is not None else None
+        if holder is not None and holder.type == "call_expression" and _crash_event(holder):
+            return False
+        name = _declared_name(function)
+        if name is not None and not _used_in_file(name, function, file):
+            return False
+        function = enclosing_function(function)
+    return True
+
+
+def _crash_event(call: Node) -> bool:
+    """`process.on('unhandledRejection' | 'uncaughtException', …)`."""
+    function = callee(call)
+    if function is None or function.type != "member_expression" or text(member_object(function)) != "process":
+        return False
+    arguments = arguments_of(call)
+    event = string_value(unwrap(arguments[0])) if arguments else None
+    return event in _CRASH_EVENTS
+
+
+def _used_in_file(name: str, function: Node, file: FileContext) -> bool:
+    """`name` is called or handed on somewhere in the file, besides its declaration and export lists."""
+    declared = function.child_by_field_name("name")
+    for identifier in descendants_of_types(file.root, ("identifier",)):
+        if text(identifier) != name or identifier == declared or _declares(identifier, function):
+            continue
+        parent = identifier.parent
+        if parent is not None and parent.type == "export_specifier":
+            continue
+        if parent is not None and parent.type == "pair" and _module_exports(parent):
+            continue
+        return True
+    return False
+
+
+def _declared_name(function: Node) -> str | None:
+    """The name a function declaration or `const name = () => …` gives it (not an object's method)."""
+    if function.type in ("function_declaration", "generator_function_declaration"):
+        return function_name(function)
+    holder = function.parent
+    if holder is not None and holder.type == "variable_declarator":
+        return function_name(function)
+    return None
+
+
+def _declares(identifier: Node, function: Node) -> bool:
+    """`const stop = async () => …`: the declarator's name."""
+    holder = function.parent
+    return holder is not None and holder.type == "variable_declarator" and holder.child_by_field_name("name") == identifier
+
+
+def _module_exports(pair: Node) -> bool:
+    """A property of `module.exports = { … }`."""
+    node = pair.parent
+    holder = node.parent if node is not None else None
+    return (
+        holder is not None
+        and holder.type == "assignment_expression"
+        and text(holder.child_by_field_name("left")) in ("module.exports", "exports")
     )

@@ -56,6 +56,8 @@ def sql_sink(method: Node, file: "FileContext") -> SqlSink | None:
     if member is None or member.type != "member_expression" or member.child_by_field_name("property") != method:
         return None
     call = outermost(member).parent
+    if call is not None and call.type == "await_expression" and call.parent is not None:
+        call = call.parent  # `await db.$queryRawUnsafe<T>(sql)`: the TypeScript grammar's call of `(await …)`
     if call is None or call.type != "call_expression" or callee(call) != member:
         return None
     arguments = arguments_of(call)

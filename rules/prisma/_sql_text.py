@@ -11,6 +11,7 @@ from __future__ import annotations
 from linter.flow.spec import RequestValueSpec
 from linter.frameworks.validation_schemas import BOUNDED, UNBOUNDED, FieldCheck
 from linter.js.expressions import arguments_of, callee, key_text, member_object, object_keys, property_name, unwrap
+from linter.js.imports import string_value
 from linter.syntax import Node, text, walk
 
 from ._sql_allowlists import pinned_at, pins, value_name
@@ -75,9 +76,9 @@ class SqlTextSpec(RequestValueSpec):
         if function is None or function.type != "member_expression":
             return NotImplemented
         method = property_name(function) or ""
-        if method in ("replace", "replaceAll"):
+        if method in ("replace", "replaceAll") and not _replaces_plain_text(arguments):
             return None  # an escape (`.replace(/'/g, "''")`) or a rewrite: not followed
-        if method not in TEXT_METHODS and method != "map":
+        if method not in TEXT_METHODS and method not in ("map", "replace", "replaceAll"):
             return NotImplemented
         flow = tracer.trace_in(member_object(function), frame, depth)
         if method == "concat" and (flow is None or not flow.is_value):
@@ -102,6 +103,17 @@ class SqlTextSpec(RequestValueSpec):
 
     def field_state_passes(self, state: str) -> bool:
         return state in (UNBOUNDED, BOUNDED)
+
+
+def _replaces_plain_text(arguments: list[Node]) -> bool:
+    """`.replace(';', '')`: a string pattern with no quote or backslash in it, replaced by one with none either.
+    Whatever it takes out, the quotes that end a literal and the rest of a statement stay."""
+    if len(arguments) < 2:
+        return False
+    pattern, replacement = (string_value(unwrap(argument)) for argument in arguments[:2])
+    return pattern is not None and replacement is not None and not any(
+        mark in pattern + replacement for mark in ("'", '"', "`", "\\")
+    )
 
 
 def _converts_to_numbers(mapper: Node) -> bool:

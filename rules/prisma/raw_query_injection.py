@@ -20,7 +20,9 @@ pool, client or connection; `knex.raw()` and knex's `whereRaw()`, `orderByRaw()`
 It is quiet for the tagged templates (`$queryRaw`, `$executeRaw` and `Prisma.sql` written before a template
 literal, with `Prisma.join()`), for SQL with placeholders whose values are passed beside it (`$queryRawUnsafe(sql, id)`,
 `pool.query(sql, [id])`), and for a value that cannot carry SQL: made a number (`parseInt`, `Number`,
-`Math.*`, arithmetic), escaped or rewritten with `.replace()` or a driver's escaping function, chosen from an
+`Math.*`, arithmetic), escaped or rewritten with `.replace()` (not a replace of plain text with no quote or
+backslash on either side, such as `.replace(';', '')`: the quotes and the statement stay) or a driver's escaping
+function, chosen from an
 allowlist (`ALLOWED_SORT.includes(sort) ? sort : 'createdAt'`, `COLUMNS[sort]`, a guard that rejects anything
 else), checked for its shape (`/^[a-z_]+$/.test(x)`, `isUUID(id)`), or a schema field that only takes numbers,
 booleans, dates, ids or a fixed set (zod `.int()`/`.uuid()`/`.enum()`, class-validator `@IsInt()`/`@IsIn()`).
