@@ -191,6 +191,10 @@ COMPUTED_LOAD = re.compile(rb"(?<![\w$.])(?:import|require)\s*\(\s*(?![\s'\")])"
 WRITTEN_FILE_NAME = re.compile(rb"""['"`]([\w.-]*[\w-]\.[cm]?[jt]sx?)['"`]""")
 # A script file a module names (`spawn(node, ['worker.ts'])`, `new Worker('./jobs/sync.js')`): it may start it.
 NAMED_SCRIPT = re.compile(rb"""['"`]((?:\.{1,2}/)*[\w.-]+(?:/[\w.-]+)*\.[cm]?[jt]sx?)['"`]""")
+# Modules that start a script file in a process or thread of its own.
+PROCESS_MODULES = frozenset(
+    {"child_process", "node:child_process", "worker_threads", "node:worker_threads", "cluster", "node:cluster"}
+)
 # The module gives something to others: an ES export or a CommonJS one.
 EXPORTS = re.compile(rb"(?m)^\s*export\b|\bmodule\.exports\b|(?<![\w$.])exports\.[\w$]")
 MODULE, PER_CALL, FACTORY = "module", "per-call", "factory"
@@ -622,15 +626,16 @@ class _ApartCode:
         package = self.project.package_of(path)
         if package is None or package.depends_on(FOLDER_LOADERS):
             return False
-        loaded_names = self._computed_loads(package.dir)
-        if loaded_names is None or posixpath.basename(path) in loaded_names:
-            return False
         entries = self._server_entries(package.dir)
         if entries:
-            return path not in entries
-        source = self.project.read_js_source(path) or b""
-        own_imports = any(target is not None for _, target in self.project.imports.get(path, ()))
-        return not own_imports and not EXPORTS.search(source)
+            if path in entries:
+                return False
+        elif any(target is not None for _, target in self.project.imports.get(path, ())):
+            return False
+        elif EXPORTS.search(self.project.read_js_source(path) or b""):
+            return False
+        loaded_names = self._computed_loads(package.dir)
+        return loaded_names is not None and posixpath.basename(path) not in loaded_names
 
     def _package_files(self, package_dir: str) -> list[str]:
         return self.project.memo(
@@ -688,7 +693,10 @@ class _ApartCode:
         return self.project.memo(("prisma.singleton.server-entries", package_dir), compute)
 
     def _named_scripts(self, path: str, package_dir: str, known: set[str]) -> list[str]:
-        """The files of the tree that `path` names by a written-out file name, from its folder or the package's."""
+        """The files of the tree that `path`, a module that starts processes or threads, names by a written-out
+        file name, from its folder or the package's."""
+        if not any(specifier in PROCESS_MODULES for specifier, _ in self.project.imports.get(path, ())):
+            return []
         source = self.project.read_js_source(path) or b""
         found = []
         for match in NAMED_SCRIPT.finditer(source):
