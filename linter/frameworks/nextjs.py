@@ -106,6 +106,29 @@ def command_script_files(package_dir: str, scripts: tuple[tuple[str, str], ...],
     return frozenset(files - excluded)
 
 
+# Commands that start a server from a file while developing (`nodemon server.js`, `ts-node-dev src/index.ts`).
+_WATCHERS = frozenset({"nodemon", "ts-node-dev", "tsnd"})
+
+
+def server_entry_files(package_dir: str, scripts: tuple[tuple[str, str], ...], main: str | None) -> frozenset[str]:
+    """The files a package starts its server from, as root-relative paths: its `main` entry and the files its
+    server scripts (`start`, `dev`, ...) run (`"start": "node server.js"`, `"dev": "tsx watch src/app.ts"`)."""
+    files = {_package_path(package_dir, main)} if main else set()
+    for name, command in scripts:
+        if not _SERVER_SCRIPTS.match(name):
+            continue
+        for part in re.split(r"&&|\|\||[;|]", command):
+            tokens = part.split()
+            for index, token in enumerate(tokens):
+                if token.rsplit("/", 1)[-1] not in _RUNNERS | _WATCHERS:
+                    continue
+                target = next((t for t in tokens[index + 1 :] if _SCRIPT_FILE.search(t) and not t.startswith("-")), None)
+                if target is not None:
+                    files.add(_package_path(package_dir, target))
+                break
+    return frozenset(files)
+
+
 def _package_path(package_dir: str, relative: str) -> str:
     joined = posixpath.normpath(posixpath.join(package_dir, relative)) if package_dir else posixpath.normpath(relative)
     return joined.removeprefix("./")

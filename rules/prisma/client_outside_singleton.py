@@ -47,7 +47,11 @@ module instances of its own); and code that runs apart from the server: tests, o
 `one-shot-paths`, gitignore-style globs, by default `scripts/`, `*-scripts/`, `bin/`, seed files and
 `seed/`, `seeds/`, `prisma/seed*`, `migrations/`, test-runner setup; `extend-one-shot-paths` adds to them),
 commands that no module imports (`#!/usr/bin/env node`, `process.argv`, a file a package script runs),
-serverless function entries, and modules that only such code imports.
+serverless function entries, and modules that only such code imports. Also a module nothing imports when the
+package's server starts from known files (its `main`, the file its `start`/`dev` script runs) whose imports
+all resolve: the server leaves it out (a router it no longer mounts); and a file nothing imports that imports
+no module of the project and exports nothing (a scratch script run by hand). Neither when the package loads
+modules by a computed path (`require(path.join(dir, file))`, a folder autoloader) that may name the module.
 
 ## Example
 ```js
@@ -102,6 +106,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterator
 
+import posixpath
 import re
 
 import pathspec
@@ -110,7 +115,12 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from linter.frameworks import EXPRESS, FASTIFY, HONO, KOA, NESTJS, NEXTJS, SERVER_ACTIONS
 from linter.context import FileContext
 from linter.flow.modules import MAX_RE_EXPORTS, module_graph
-from linter.frameworks.nextjs import ISOLATE_RUNTIME_PACKAGES, command_script_files, is_next_routed
+from linter.frameworks.nextjs import (
+    ISOLATE_RUNTIME_PACKAGES,
+    command_script_files,
+    is_next_routed,
+    server_entry_files,
+)
 from linter.frameworks.nestjs import CLASS_TYPES, provider_factory
 from linter.frameworks.prisma import extends_prisma_client, is_prisma_module, prisma_client_source
 from linter.js.expressions import unwrap
@@ -173,6 +183,20 @@ LAMBDA_HANDLER_EXPORT = re.compile(
 WORKER_ENTRY_NAMES = frozenset({"parentPort", "workerData"})
 WORKER_MODULES = frozenset({"worker_threads", "node:worker_threads"})
 NEXT_PACKAGES = ("next",)
+# Packages that load every module of a folder at startup: nothing imports those modules by name.
+FOLDER_LOADERS = ("@fastify/autoload", "fastify-autoload", "consign", "express-load", "require-all", "require-directory")
+# `import(x)` or `require(x)` with a computed argument: the file loads whatever the running code names.
+COMPUTED_LOAD = re.compile(rb"(?<![\w$.])(?:import|require)\s*\(\s*(?![\s'\")])")
+# A file name a loader writes out (`path.resolve(dir, id, 'routes', 'index.js')`): the only files it loads.
+WRITTEN_FILE_NAME = re.compile(rb"""['"`]([\w.-]*[\w-]\.[cm]?[jt]sx?)['"`]""")
+# A script file a module names (`spawn(node, ['worker.ts'])`, `new Worker('./jobs/sync.js')`): it may start it.
+NAMED_SCRIPT = re.compile(rb"""['"`]((?:\.{1,2}/)*[\w.-]+(?:/[\w.-]+)*\.[cm]?[jt]sx?)['"`]""")
+# Modules that start a script file in a process or thread of its own.
+PROCESS_MODULES = frozenset(
+    {"child_process", "node:child_process", "worker_threads", "node:worker_threads", "cluster", "node:cluster"}
+)
+# The module gives something to others: an ES export or a CommonJS one.
+EXPORTS = re.compile(rb"(?m)^\s*export\b|\bmodule\.exports\b|(?<![\w$.])exports\.[\w$]")
 MODULE, PER_CALL, FACTORY = "module", "per-call", "factory"
 MAX_RELATED = 5
 MAX_BUNDLE_WALK = 2_000  # files visited looking for the Next.js route that bundles a module
@@ -576,7 +600,7 @@ class _ApartCode:
             if importers:
                 verdict = all(self.skipped(i) or self.runs_apart(i, depth + 1) for i in importers)
             else:
-                verdict = not is_next_routed(path) and self._runs_on_its_own(path)
+                verdict = not is_next_routed(path) and (self._runs_on_its_own(path) or self._left_out(path))
             self._apart[path] = verdict
         return self._apart[path]
 
@@ -592,6 +616,97 @@ class _ApartCode:
         if source.startswith(b"#!") or any(m in source for m in ENTRY_POINT_MARKERS):
             return True
         return bool(LAMBDA_HANDLER_EXPORT.search(source)) or (b"worker_threads" in source and self._worker_entry(path))
+
+    def _left_out(self, path: str) -> bool:
+        """Nothing imports the module and its package's server cannot load it: a package whose server starts
+        from known files (its `main`, the file its `start`/`dev` script runs) and imports every module it needs
+        leaves this one out (a router the app no longer mounts); a module that imports no other module of the
+        project and exports nothing is a script of its own (a scratch file run by hand). Not when the package
+        loads modules by a computed path that may name this one (a folder autoloader, `require(dir + file)`)."""
+        package = self.project.package_of(path)
+        if package is None or package.depends_on(FOLDER_LOADERS):
+            return False
+        entries = self._server_entries(package.dir)
+        if entries:
+            if path in entries:
+                return False
+        elif any(target is not None for _, target in self.project.imports.get(path, ())):
+            return False
+        elif EXPORTS.search(self.project.read_js_source(path) or b""):
+            return False
+        loaded_names = self._computed_loads(package.dir)
+        return loaded_names is not None and posixpath.basename(path) not in loaded_names
+
+    def _package_files(self, package_dir: str) -> list[str]:
+        return self.project.memo(
+            ("prisma.singleton.package-files", package_dir),
+            lambda: [
+                f for f in self.project.files
+                if (package := self.project.package_of(f)) is not None and package.dir == package_dir
+            ],
+        )
+
+    def _computed_loads(self, package_dir: str) -> frozenset[str] | None:
+        """The file names the package's computed loads write out; None when one of them names no file (it may
+        load any module)."""
+
+        def compute() -> frozenset[str] | None:
+            names: set[str] = set()
+            for path in self._package_files(package_dir):
+                source = self.project.read_js_source(path) or b""
+                if (b"import" in source or b"require" in source) and COMPUTED_LOAD.search(source):
+                    written = {m.group(1).decode() for m in WRITTEN_FILE_NAME.finditer(source)}
+                    if not written:
+                        return None
+                    names |= written
+            return frozenset(names)
+
+        return self.project.memo(("prisma.singleton.computed-loads", package_dir), compute)
+
+    def _server_entries(self, package_dir: str) -> frozenset[str]:
+        """The package's server entry files present in the tree, and the script files they start (a spawned
+        child, a worker thread), when everything they import, directly or through other modules, is a file of
+        the tree; else none (the server loads code the index lacks, such as a build folder)."""
+
+        def compute() -> frozenset[str]:
+            package = self.project.packages.get(package_dir)
+            if package is None:
+                return frozenset()
+            known = set(self.project.files)
+            entries = {f for f in server_entry_files(package.dir, package.scripts, package.main) if f in known}
+            seen, stack = set(), list(entries)
+            while stack:
+                current = stack.pop()
+                if current in seen:
+                    continue
+                seen.add(current)
+                for specifier, target in self.project.imports.get(current, ()):
+                    if target is None and specifier.startswith("."):
+                        return frozenset()
+                    if target is not None:
+                        stack.append(target)
+                for started in self._named_scripts(current, package_dir, known):
+                    entries.add(started)
+                    stack.append(started)
+            return frozenset(entries)
+
+        return self.project.memo(("prisma.singleton.server-entries", package_dir), compute)
+
+    def _named_scripts(self, path: str, package_dir: str, known: set[str]) -> list[str]:
+        """The files of the tree that `path`, a module that starts processes or threads, names by a written-out
+        file name, from its folder or the package's."""
+        if not any(specifier in PROCESS_MODULES for specifier, _ in self.project.imports.get(path, ())):
+            return []
+        source = self.project.read_js_source(path) or b""
+        found = []
+        for match in NAMED_SCRIPT.finditer(source):
+            name = match.group(1).decode()
+            for folder in (posixpath.dirname(path), package_dir):
+                candidate = posixpath.normpath(posixpath.join(folder, name)) if folder else posixpath.normpath(name)
+                if candidate in known:
+                    found.append(candidate)
+                    break
+        return found
 
     def _worker_entry(self, path: str) -> bool:
         """The entry file of a worker thread: it imports `parentPort` or `workerData` from `worker_threads`."""

@@ -45,7 +45,8 @@ uses it), it cannot tell and reports every unindexed key.
 As a note, it also reports a paginated list query that filters on a foreign key and sorts by another field,
 `findMany({ where: { userId }, orderBy: { createdAt: 'desc' }, take: 20 })`, when no index of the model starts
 with the filtered fields followed by the sorted one (`@@index([userId, createdAt])`): when no index starts with
-the filter at all, the query reads the whole table; when one does (`@@index([userId])`), the database reads
+the filter at all, the query reads the whole table; when one does (`@@index([userId])`, or on MySQL the index
+InnoDB gives each foreign key constraint, unless `relationMode = "prisma"`), the database reads
 all of the user's rows and sorts them on every request, which matters only when a parent's rows grow without
 bound, so the note is then given for tables that record what happens (the model's last word is `Message`,
 `Event`, `Log`, `Execution`, `Run`, `Result`, `Notification`, `Activity`, `History`, …) and left out for the
@@ -359,7 +360,7 @@ class MissingRelationIndex(Rule):
             if found is None:
                 continue
             schema, model = found
-            indexes = _indexes(project, model.block)
+            indexes = _indexes(project, model.block) + _implicit_foreign_key_indexes(schema, model.block)
             missing = _missing_sort_index(
                 schema, model, indexes, fact.data["equal"], fact.data["null"], fact.data["order"]
             )
@@ -515,6 +516,14 @@ def _grows_with_use(model: str) -> bool:
     last = words[-1].lower() if words else ""
     singular = {last, last[:-1] if last.endswith("s") else last, last[:-3] + "y" if last.endswith("ies") else last}
     return bool(GROWING_TABLE_WORDS & singular)
+
+
+def _implicit_foreign_key_indexes(schema: PrismaSchema, model: Block) -> list[tuple[str, ...]]:
+    """The indexes MySQL gives the model's foreign keys by itself (InnoDB needs one per constraint), unless
+    Prisma emulates the relations (`relationMode = "prisma"`) and no constraint exists."""
+    if schema.datasource.provider != "mysql" or _foreign_keys_unindexed(schema):
+        return []
+    return [scalars for _, scalars in relation_fields(model)]
 
 
 def _indexed_filter(indexes: list[tuple[str, ...]], filtered: tuple[str, ...]) -> bool:
