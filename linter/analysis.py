@@ -27,10 +27,12 @@ from linter.syntax import LANGUAGES, LANGUAGE_BY_SUFFIX, ParseCancelled, QueryEr
 
 MINIFIED_MIN_BYTES = 4096
 MINIFIED_BYTES_PER_LINE = 1000
-# The slowest parse seen, of any shape of input (`a<` lines in TypeScript, `x = /` runs), reads 350 kB a
-# second. A file the parser would read within the time left even 35 times slower than that is parsed
-# without the cancellable parse, which costs a second parse to give the tree its text (10% of all parsing).
-PARSE_BYTES_PER_SECOND_FLOOR = 10_000
+# The slowest parse seen, of any shape of input (error recovery in `{ try { } catch { (, e` runs, `x = /`
+# runs), reads 130 kB a second, and some shapes slow down as they grow. A file the parser would read within the
+# time left even at 1 kB a second is parsed without the cancellable parse, which costs a second parse to give
+# the tree its text (5% of all parsing); with the default limit that is every file under 60 kB, 96% of the bytes
+# of a large monorepo. Larger files, where a crafted shape could go on for long, stay cancellable.
+PARSE_BYTES_PER_SECOND_FLOOR = 1_000
 
 
 @dataclass
