@@ -41,7 +41,8 @@ class ModuleGraph:
     def __init__(self, project: "ProjectIndex") -> None:
         self.project = project
         self._files: dict[str, FileContext | None] = {}
-        self._leads: dict[tuple[str, str], bool] = {}  # (module, target): `_leads_to`, asked again for every call
+        # (module, target): `_leads_to`, asked again for every call; it depends on the import graph alone
+        self._leads: dict[tuple[str, str], bool] = project.graph_memo("flow.leads-to")
         self._may_re_export: dict[str, bool] = {}
         self._mentions: dict[tuple[str, str], bool] = {}
 
@@ -61,7 +62,7 @@ class ModuleGraph:
 
     def exports(self, path: str) -> ExportTable | None:
         file = self.file(path)
-        return file.memo("flow.exports", lambda: export_table(file.root)) if file is not None else None
+        return file.lasting("flow.exports", lambda: export_table(file.root)) if file is not None else None
 
     def _open(self, path: str) -> FileContext | None:
         return self.project.parsed_file(path)

@@ -138,7 +138,14 @@ class _Index(ProjectIndex):
     """The project index of one phase: records every file each rule reads (a buffer's text is what they read).
 
     Each rule's check starts from an empty memo (`reading_for`), so that what one rule built from a file cannot
-    hide from another that it reads the file too; parses are still made once per phase (`parsed_file`)."""
+    hide from another that it reads the file too; parses are still made once per phase (`parsed_file`), and a
+    file whose text did not change since an earlier phase parsed it is that parse again (`keep_parses`), with
+    what helpers kept of it alone (`FileContext.lasting`)."""
+
+    def keep_parses(self, earlier: dict) -> None:
+        """Hand out the parses of `earlier` (path → FileContext, from earlier phases) for files whose text is
+        the same; this phase's parses are added to it."""
+        self.__dict__["_earlier_parses"] = earlier
 
     def reading_for(self, rule: RuleKey | None) -> None:
         self.__dict__["_memo"] = {}
@@ -154,11 +161,21 @@ class _Index(ProjectIndex):
 
     def parsed_file(self, path: str):
         parsed = self.__dict__.setdefault("_parsed", {})
-        if path not in parsed:
-            parsed[path] = super().parsed_file(path)
-        else:
+        if path in parsed:
             self._note_read(path)
-        return parsed[path]
+            return parsed[path]
+        earlier = self.__dict__.get("_earlier_parses", {})
+        file = earlier.get(path)
+        if file is not None and file.source == self.read_js_source(path):
+            file.renew()
+        else:
+            file = super().parsed_file(path)
+            if file is not None:
+                earlier[path] = file
+            else:
+                earlier.pop(path, None)
+        parsed[path] = file
+        return file
 
     def _note_read(self, path: str) -> None:
         self.__dict__.setdefault("_read_by", defaultdict(set))[self.__dict__.get("_reader")].add(path)
@@ -190,6 +207,9 @@ class Project:
         self._entries: dict[str, _Entry] = {}
         self._phase: _Phase | None = None
         self._phase_buffers: dict[str, bytes] = {}  # the buffers of project files when the phase ran
+        self._phase_index: _Index | None = None  # the index the last phase ran on
+        self._parses: dict = {}  # path -> the FileContext the project phases parsed, for its text
+        self._lasting: dict = {}  # what the project phases computed from one file's text (`ProjectIndex.lasting`)
         self._notices: list[Notice] = []
         self._sources: set[str] = set()  # the found source files
         self._buffered: set[str] = set()  # the sources whose result is made from a buffer
@@ -283,6 +303,7 @@ class Project:
         self._settled = settled
         notices.extend(found.notices)
         self._found, self._reported, self._notices = found, reported, notices
+        self._parses, self._lasting, self._phase_index = {}, {}, None  # the packages around a file may have changed
         self._sources = {self._rel(path) for path in found.sources}
         max_file_size = max(c.max_file_size for c in configs.configs())
         self._base = _Index.build(self.root, found, reported, notices, max_file_size)
@@ -417,6 +438,12 @@ class Project:
             if entry is not None:
                 result = entry.result
                 index.add_file(result.path, result.references, result.facts, result.flows)
+        last = self._phase_index
+        if only is not None and last is not None and last.specifiers == index.specifiers:
+            index.share_import_graph(last)  # no import changed: nor did what was computed from them
+        index.keep_parses(self._parses)
+        index.keep_lasting(self._lasting)
+        self._phase_index = index
         phase = _Phase() if only is None or self._phase is None else self._phase
         for rule in self._settled.plan.rules:
             key = _key(rule)

@@ -235,7 +235,7 @@ _REGISTRATION_BYTES = re.compile(rb"\.(?:get|post|put|patch|delete|all|route)\s*
 def _handler_references(file: "FileContext") -> list[Node]:
     if not _REGISTRATION_BYTES.search(file.source):
         return []
-    return file.memo("ratelimit.handler-references", lambda: route_handler_references(file))
+    return file.lasting("ratelimit.handler-references", lambda: route_handler_references(file))
 
 
 def _registering_call(reference: Node) -> Node | None:
