@@ -201,6 +201,25 @@ def test_an_edit_between_an_endpoint_and_an_expensive_call_changes_the_endpoints
     assert lint(INVITES) == [[("src/app.js", 5), ("src/app.js", 6), ("src/invites.js", 4), ("src/mailer.js", 5)]]
 
 
+def test_a_file_read_from_disk_then_opened_saved_and_closed_is_read_again(tmp_path):
+    files = {".git/HEAD": "x", "package.json": '{"dependencies": {"express": "^4.19.0", "nodemailer": "^6.9.0"}}'}
+    root = write_files(tmp_path / "app", {**files, "src/mailer.js": MAILER, "src/invites.js": INVITES, "src/app.js": INVITE_ROUTE})
+    project = Workspace(jobs=1).project_for(root / "src/app.js")
+    app = {"src/app.js": INVITE_ROUTE.encode()}
+    rule = "ratelimit/unlimited-expensive-endpoint"
+
+    def found(buffers: dict[str, bytes]) -> list[str]:
+        return [f.rule_id for f in project.lint(buffers)["src/app.js"].findings if f.rule_id == rule]
+
+    assert found(app) == [rule]  # invites.js read from disk
+    quiet = INVITES.replace("await sendInvite(email);", "console.log(email);")
+    assert found({**app, "src/invites.js": quiet.encode()}) == []
+    (root / "src/invites.js").write_text(quiet)  # saved: the project is not stale, its buffer is the file's text
+    assert found(app) == []  # closed: its text is the same
+    assert found({**app, "src/mailer.js": b"\n" + MAILER.encode()}) == []  # the check runs again: reads it from disk
+    assert [f for f in _engine(root).get("src/app.js", []) if f[1] == rule] == []
+
+
 def test_config_and_gitignore_are_honoured(tmp_path):
     root = write_files(
         tmp_path / "app",

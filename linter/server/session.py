@@ -142,10 +142,13 @@ class _Index(ProjectIndex):
     file whose text did not change since an earlier phase parsed it is that parse again (`keep_parses`), with
     what helpers kept of it alone (`FileContext.lasting`)."""
 
-    def keep_parses(self, earlier: dict) -> None:
+    def keep_parses(self, earlier: dict, on_disk: dict) -> None:
         """Hand out the parses of `earlier` (path → FileContext, from earlier phases) for files whose text is
-        the same; this phase's parses are added to it."""
+        the same; this phase's parses are added to it. The text of a source file that is no buffer is read from
+        disk once for every phase until the project is found again (`on_disk`: path → its text or None), as
+        its result is: a change on disk makes the project stale."""
         self.__dict__["_earlier_parses"] = earlier
+        self.__dict__["_on_disk"] = on_disk
 
     def reading_for(self, rule: RuleKey | None) -> None:
         self.__dict__["_memo"] = {}
@@ -153,7 +156,12 @@ class _Index(ProjectIndex):
 
     def read_js_source(self, path: str) -> bytes | None:
         self._note_read(path)
-        return super().read_js_source(path)
+        on_disk = self.__dict__.get("_on_disk")
+        if on_disk is None or path in self.given:
+            return super().read_js_source(path)
+        if path not in on_disk:
+            on_disk[path] = super().read_js_source(path)
+        return on_disk[path]
 
     def read_source(self, path: str) -> bytes | None:
         self._note_read(path)
@@ -209,6 +217,7 @@ class Project:
         self._phase_buffers: dict[str, bytes] = {}  # the buffers of project files when the phase ran
         self._phase_index: _Index | None = None  # the index the last phase ran on
         self._parses: dict = {}  # path -> the FileContext the project phases parsed, for its text
+        self._on_disk: dict[str, bytes | None] = {}  # path -> the text of a source file as the phases read it on disk
         self._lasting: dict = {}  # what the project phases computed from one file's text (`ProjectIndex.lasting`)
         self._notices: list[Notice] = []
         self._sources: set[str] = set()  # the found source files
@@ -303,7 +312,8 @@ class Project:
         self._settled = settled
         notices.extend(found.notices)
         self._found, self._reported, self._notices = found, reported, notices
-        self._parses, self._lasting, self._phase_index = {}, {}, None  # the packages around a file may have changed
+        # The packages around a file may have changed, and so may the files on disk.
+        self._parses, self._lasting, self._on_disk, self._phase_index = {}, {}, {}, None
         self._sources = {self._rel(path) for path in found.sources}
         max_file_size = max(c.max_file_size for c in configs.configs())
         self._base = _Index.build(self.root, found, reported, notices, max_file_size)
@@ -386,6 +396,7 @@ class Project:
         """Analyse `path` from `text` unless its result was made from that text; `before` records what the
         project phase saw of the file until now."""
         assert self._base is not None and self._settled is not None
+        self._on_disk.pop(path, None)  # opened, or closed after a save: read it again from disk when it is closed
         packages = self._base.packages_around(path)
         setup = self._settled.setup_by_path[path]
         key = (content_digest(text).hex(), _around(packages, setup))
@@ -441,7 +452,7 @@ class Project:
         last = self._phase_index
         if only is not None and last is not None and last.specifiers == index.specifiers:
             index.share_import_graph(last)  # no import changed: nor did what was computed from them
-        index.keep_parses(self._parses)
+        index.keep_parses(self._parses, self._on_disk)
         index.keep_lasting(self._lasting)
         self._phase_index = index
         phase = _Phase() if only is None or self._phase is None else self._phase
