@@ -195,18 +195,13 @@ class ProjectIndex:
         return self.__dict__["_imports"]
 
     def lasting(self, path: str, text: bytes, key: object, compute):
-        """`compute()` once per key and text of the file at `path`: for what depends on that text alone (a
-        parsed project file). The editor's server keeps it for its next project phases (`keep_lasting`)."""
+        """`compute()` once per key and text of the file at `path` (`text`, as read in this run): for what
+        depends on that text alone (a parsed project file). The editor's server keeps it for its next project
+        phases, as long as the text stays the same (`linter.server.session`)."""
         store = self.__dict__.setdefault("_lasting", {})
-        held = store.get((path, key))
-        if held is None or held[0] != text:
-            held = (text, compute())
-            store[(path, key)] = held
-        return held[1]
-
-    def keep_lasting(self, store: dict) -> None:
-        """Keep what `lasting` computes in `store`, and take what it holds."""
-        self.__dict__["_lasting"] = store
+        if (path, key) not in store:
+            store[(path, key)] = compute()
+        return store[(path, key)]
 
     def graph_memo(self, key: str) -> dict:
         """A dict that lives as long as the import graph does: for what helpers compute from it alone."""
@@ -275,7 +270,12 @@ class ProjectIndex:
 
     def resolve(self, from_path: str, specifier: str) -> str | None:
         """The indexed file `specifier` names when imported from `from_path`, or None (external or unknown)."""
-        return self._resolve_from(posixpath.dirname(from_path), self._aliases_for(from_path), specifier)
+        self._known  # noqa: B018 (forgets the answers when files were added)
+        answers = self.__dict__["_resolved"]
+        key = ("from", from_path, specifier)  # the project phase asks again for every call of an imported name
+        if key not in answers:
+            answers[key] = self._resolve_from(posixpath.dirname(from_path), self._aliases_for(from_path), specifier)
+        return answers[key]
 
     def _resolve_from(self, folder: str, aliases: PathAliases | None, specifier: str) -> str | None:
         """`resolve` for a file in `folder` under `aliases`."""

@@ -153,7 +153,9 @@ class ModuleGraph:
     def _may_re_export_from(self, path: str) -> bool:
         if path not in self._may_re_export:
             source = self.source(path)
-            self._may_re_export[path] = source is not None and _MAY_RE_EXPORT.search(source) is not None
+            self._may_re_export[path] = source is not None and self.project.lasting(
+                path, source, "flow.may-re-export", lambda: _MAY_RE_EXPORT.search(source) is not None
+            )
         return self._may_re_export[path]
 
     def _may_export(self, path: str, name: str) -> bool:

@@ -150,6 +150,18 @@ class _Index(ProjectIndex):
         self.__dict__["_earlier_parses"] = earlier
         self.__dict__["_on_disk"] = on_disk
 
+    def keep_lasting(self, store: dict) -> None:
+        """Keep what `lasting` computes in `store` (from one phase to the next), and take what it holds."""
+        self.__dict__["_text_lasting"] = store
+
+    def lasting(self, path: str, text: bytes, key: object, compute):
+        store = self.__dict__.setdefault("_text_lasting", {})
+        held = store.get((path, key))
+        if held is None or (held[0] is not text and held[0] != text):
+            held = (text, compute())
+            store[(path, key)] = held
+        return held[1]
+
     def reading_for(self, rule: RuleKey | None) -> None:
         self.__dict__["_memo"] = {}
         self.__dict__["_reader"] = rule
