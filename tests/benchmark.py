@@ -220,17 +220,21 @@ def _server_times(target: Path, sources: list[Path], repeat: int) -> dict[str, f
             for _ in range(min(repeat, 3)):
                 shutil.rmtree(env["XDG_CACHE_HOME"], ignore_errors=True)
                 cold.append(_server_session(StdioClient, env, copy, file, want, edits=0)[0])
-            warm, edits = _server_session(StdioClient, env, copy, file, want, edits=max(repeat, 5) * 2)
+            warm, edits, cpu = _server_session(StdioClient, env, copy, file, want, edits=max(repeat, 5) * 2)
             times[f"server, open {label}, cold"] = statistics.median(cold)
             times[f"server, open {label}, warm"] = warm
             times[f"server, {label}, after an edit"] = statistics.median(edits)
             SPREADS[f"server, {label}, after an edit"] = edits
+            if cpu:  # what the edit costs the server itself, whatever else the machine runs
+                times[f"server, {label}, CPU of an edit"] = statistics.median(cpu)
+                SPREADS[f"server, {label}, CPU of an edit"] = cpu
     return times
 
 
-def _server_session(client_class, env: dict, root: Path, file: Path, want: list, edits: int) -> tuple[float, list[float]]:
+def _server_session(client_class, env: dict, root: Path, file: Path, want: list, edits: int) -> tuple[float, list[float], list[float]]:
     """One server: the time from opening `file` to its complete diagnostics `want` ((rule, line) pairs), then
-    the time of each edit (a few lines added or removed at the top) to its diagnostics."""
+    the time of each edit (a few lines added or removed at the top) to its diagnostics, and the CPU time the
+    server process spent on each (empty where /proc cannot tell)."""
     server = client_class(["server"], env, framed=True)
     try:
         server.request("initialize", {"processId": os.getpid(), "rootUri": root.as_uri(), "capabilities": {}})
@@ -241,18 +245,30 @@ def _server_session(client_class, env: dict, root: Path, file: Path, want: list,
         while sorted((d["code"], d["range"]["start"]["line"]) for d in server.diagnostics(uri, timeout=600)) != want:
             pass
         opened = time.perf_counter() - started
-        seconds = []
+        seconds, cpu = [], []
         for version in range(2, edits + 2):
-            started = time.perf_counter()
+            started, cpu_before = time.perf_counter(), _cpu_seconds(server.process.pid)
             changed = "\n" * (version % 3) + text
             server.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": changed}]})
             server.diagnostics(uri, timeout=60, version=version)
             seconds.append(time.perf_counter() - started)
+            cpu_after = _cpu_seconds(server.process.pid)
+            if cpu_before is not None and cpu_after is not None:
+                cpu.append(cpu_after - cpu_before)
         server.request("shutdown")
         server.notify("exit")
-        return opened, seconds
+        return opened, seconds, cpu
     finally:
         server.close()
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """The user and system CPU time of a running process, from /proc (Linux); None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _spread(sources: list[Path], count: int) -> list[Path]:
