@@ -29,6 +29,7 @@ class FileContext:
         self.tree = tree
         self.packages = list(packages)
         self._memo: dict[object, object] = {}
+        self._lasting: dict[object, object] = {}
         self.rule_instance = ""  # the instance of the rule being run (`Rule.instance`): flow state is kept per instance
 
     @property
@@ -65,10 +66,22 @@ class FileContext:
             self._memo[key] = compute()
         return self._memo[key]  # type: ignore[return-value]
 
+    def lasting(self, key: object, compute: Callable[[], T]) -> T:
+        """`memo` for what depends on the file alone (its path, text and packages), never on the project or on
+        what a rule did with it: the editor's server keeps it when it hands the file to its next project phase."""
+        if key not in self._lasting:
+            self._lasting[key] = compute()
+        return self._lasting[key]  # type: ignore[return-value]
+
+    def renew(self) -> None:
+        """Forget what `memo` kept, not what `lasting` did: the file, unchanged, serves another project phase."""
+        self._memo.clear()
+
     def release(self) -> None:
         """Forget what helpers kept of the file (some of it refers back to the file): its tree can go now,
         not at the next garbage collection."""
         self._memo.clear()
+        self._lasting.clear()
 
     def depends_on(self, names: Iterable[str]) -> bool:
         names = tuple(names)

@@ -22,6 +22,8 @@ from linter.rule import Fact
 from linter.safe_read import ReadRefused, read_repository_file
 from linter.syntax import LANGUAGE_BY_SUFFIX, parse
 
+# What the index computes from its files' imports (`imports`, `importers_of`, `graph_memo`), forgotten when one is added.
+_FROM_IMPORT_GRAPH = ("_imports", "_importers", "_graph_memos")
 RESOLVE_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 DEPENDENCY_KEYS = ("dependencies", "devDependencies", "peerDependencies", "optionalDependencies")
 
@@ -168,8 +170,8 @@ class ProjectIndex:
     def add_file(self, path: str, references, facts: list[Fact], flows=()) -> None:
         """Record one analysed file: its imports, its rules' facts and its flow summaries."""
         self.specifiers[path] = [r.specifier for r in references]
-        self.__dict__.pop("_imports", None)
-        self.__dict__.pop("_importers", None)
+        for derived in _FROM_IMPORT_GRAPH:
+            self.__dict__.pop(derived, None)
         for fact in facts:
             self.facts[fact.rule_id].append(fact)
         for summary in flows:
@@ -191,6 +193,28 @@ class ProjectIndex:
                 imports[path] = [(specifier, self._resolve_from(folder, aliases, specifier)) for specifier in specifiers]
             self.__dict__["_imports"] = imports
         return self.__dict__["_imports"]
+
+    def lasting(self, path: str, text: bytes, key: object, compute):
+        """`compute()` once per key and text of the file at `path` (`text`, as read in this run): for what
+        depends on that text alone (a parsed project file). The editor's server keeps it for its next project
+        phases, as long as the text stays the same (`linter.server.session`)."""
+        store = self.__dict__.setdefault("_lasting", {})
+        if (path, key) not in store:
+            store[(path, key)] = compute()
+        return store[(path, key)]
+
+    def graph_memo(self, key: str) -> dict:
+        """A dict that lives as long as the import graph does: for what helpers compute from it alone."""
+        return self.__dict__.setdefault("_graph_memos", {}).setdefault(key, {})
+
+    def share_import_graph(self, other: "ProjectIndex") -> None:
+        """Take `other`'s import graph and what was computed from it (`graph_memo`), once every file is added.
+        Only for an index of the same files, each with the same imports (the editor's server, after an edit
+        that changed no import)."""
+        other.importers_of("")  # the graph and its reverse computed now, so that both indexes keep them
+        other.__dict__.setdefault("_graph_memos", {})
+        for derived in _FROM_IMPORT_GRAPH:
+            self.__dict__[derived] = other.__dict__[derived]
 
     def share_resolution(self, other: "ProjectIndex") -> None:
         """Resolve module specifiers with `other`'s answers, and share the answers found from now on. Only for
@@ -246,7 +270,12 @@ class ProjectIndex:
 
     def resolve(self, from_path: str, specifier: str) -> str | None:
         """The indexed file `specifier` names when imported from `from_path`, or None (external or unknown)."""
-        return self._resolve_from(posixpath.dirname(from_path), self._aliases_for(from_path), specifier)
+        self._known  # noqa: B018 (forgets the answers when files were added)
+        answers = self.__dict__["_resolved"]
+        key = ("from", from_path, specifier)  # the project phase asks again for every call of an imported name
+        if key not in answers:
+            answers[key] = self._resolve_from(posixpath.dirname(from_path), self._aliases_for(from_path), specifier)
+        return answers[key]
 
     def _resolve_from(self, folder: str, aliases: PathAliases | None, specifier: str) -> str | None:
         """`resolve` for a file in `folder` under `aliases`."""

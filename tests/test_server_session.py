@@ -142,6 +142,84 @@ def test_only_the_edited_file_is_analysed_and_only_the_project_checks_it_feeds_r
     assert (len(analysed), len(phases)) == count
 
 
+MAILER = """const nodemailer = require('nodemailer');
+const transporter = nodemailer.createTransport({ host: 'smtp.example.com' });
+
+async function sendInvite(to) {
+  await transporter.sendMail({ to, subject: 'Join the team', text: 'You were invited.' });
+}
+
+module.exports = { sendInvite };
+"""
+INVITES = """const { sendInvite } = require('./mailer');
+
+async function invite(email) {
+  await sendInvite(email);
+}
+
+module.exports = { invite };
+"""
+INVITE_ROUTE = """const express = require('express');
+const { invite } = require('./invites');
+
+const app = express();
+app.post('/invite', async (req, res) => {
+  await invite(req.body.email);
+  res.sendStatus(204);
+});
+app.listen(3000);
+"""
+
+
+def test_an_edit_between_an_endpoint_and_an_expensive_call_changes_the_endpoints_finding(tmp_path):
+    """The module in the middle has no fact of the rule: its findings change because the check reads it."""
+    files = {
+        ".git/HEAD": "x",
+        "package.json": '{"dependencies": {"express": "^4.19.0", "nodemailer": "^6.9.0"}}',
+        "src/mailer.js": MAILER,
+        "src/invites.js": INVITES,
+        "src/app.js": INVITE_ROUTE,
+    }
+    root = write_files(tmp_path / "app", files)
+    project = Workspace(jobs=1).project_for(root / "src/app.js")
+    opened = {path: text.encode() for path, text in files.items() if path.endswith(".js")}
+    rule = "ratelimit/unlimited-expensive-endpoint"
+
+    def lint(invites: str) -> list[tuple]:
+        buffers = {**opened, "src/invites.js": invites.encode()}
+        reports = project.lint(buffers)
+        expected = _engine(root, buffers).get("src/app.js", [])
+        assert _seen(reports["src/app.js"].findings) == expected
+        return [[(step.path, step.span.start_line) for step in f.code_flow] for f in reports["src/app.js"].findings if f.rule_id == rule]
+
+    assert lint(INVITES) == [[("src/app.js", 5), ("src/app.js", 6), ("src/invites.js", 4), ("src/mailer.js", 5)]]
+    moved = INVITES.replace("  await sendInvite", "  // the mail goes out now\n  await sendInvite")
+    assert lint(moved) == [[("src/app.js", 5), ("src/app.js", 6), ("src/invites.js", 5), ("src/mailer.js", 5)]]
+    assert lint(INVITES.replace("await sendInvite(email);", "console.log(email);")) == []
+    limited = "  const { success } = await ratelimit.limit(email);\n  if (!success) throw new Error('429');\n  await sendInvite"
+    assert lint(INVITES.replace("  await sendInvite", limited)) == []
+    assert lint(INVITES) == [[("src/app.js", 5), ("src/app.js", 6), ("src/invites.js", 4), ("src/mailer.js", 5)]]
+
+
+def test_a_file_read_from_disk_then_opened_saved_and_closed_is_read_again(tmp_path):
+    files = {".git/HEAD": "x", "package.json": '{"dependencies": {"express": "^4.19.0", "nodemailer": "^6.9.0"}}'}
+    root = write_files(tmp_path / "app", {**files, "src/mailer.js": MAILER, "src/invites.js": INVITES, "src/app.js": INVITE_ROUTE})
+    project = Workspace(jobs=1).project_for(root / "src/app.js")
+    app = {"src/app.js": INVITE_ROUTE.encode()}
+    rule = "ratelimit/unlimited-expensive-endpoint"
+
+    def found(buffers: dict[str, bytes]) -> list[str]:
+        return [f.rule_id for f in project.lint(buffers)["src/app.js"].findings if f.rule_id == rule]
+
+    assert found(app) == [rule]  # invites.js read from disk
+    quiet = INVITES.replace("await sendInvite(email);", "console.log(email);")
+    assert found({**app, "src/invites.js": quiet.encode()}) == []
+    (root / "src/invites.js").write_text(quiet)  # saved: the project is not stale, its buffer is the file's text
+    assert found(app) == []  # closed: its text is the same
+    assert found({**app, "src/mailer.js": b"\n" + MAILER.encode()}) == []  # the check runs again: reads it from disk
+    assert [f for f in _engine(root).get("src/app.js", []) if f[1] == rule] == []
+
+
 def test_config_and_gitignore_are_honoured(tmp_path):
     root = write_files(
         tmp_path / "app",

@@ -155,7 +155,7 @@ class FileFlow:
     def calls_out(self) -> list[tuple[Node, Callee]]:
         """The file's calls of functions other modules also reach, with what each names: the call graph's
         edges out of this file (see `_calls_out`)."""
-        return self.file.memo(("flow.calls-out",), self._calls_out)
+        return self.file.lasting(("flow.calls-out",), self._calls_out)
 
     def _calls_out(self) -> list[tuple[Node, Callee]]:
         """The calls that may hand a value to a function other modules also reach: of an imported name

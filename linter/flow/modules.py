@@ -41,7 +41,8 @@ class ModuleGraph:
     def __init__(self, project: "ProjectIndex") -> None:
         self.project = project
         self._files: dict[str, FileContext | None] = {}
-        self._reaching: dict[str, frozenset[str]] = {}  # target -> the modules that lead to it (`_leads_to`)
+        # target -> the modules that lead to it (`_leads_to`); it depends on the import graph alone
+        self._reaching: dict[str, frozenset[str]] = project.graph_memo("flow.modules-reaching")
         self._may_re_export: dict[str, bool] = {}
         self._mentions: dict[tuple[str, str], bool] = {}
 
@@ -61,7 +62,7 @@ class ModuleGraph:
 
     def exports(self, path: str) -> ExportTable | None:
         file = self.file(path)
-        return file.memo("flow.exports", lambda: export_table(file.root)) if file is not None else None
+        return file.lasting("flow.exports", lambda: export_table(file.root)) if file is not None else None
 
     def _open(self, path: str) -> FileContext | None:
         return self.project.parsed_file(path)
@@ -153,7 +154,9 @@ class ModuleGraph:
     def _may_re_export_from(self, path: str) -> bool:
         if path not in self._may_re_export:
             source = self.source(path)
-            self._may_re_export[path] = source is not None and _MAY_RE_EXPORT.search(source) is not None
+            self._may_re_export[path] = source is not None and self.project.lasting(
+                path, source, "flow.may-re-export", lambda: _MAY_RE_EXPORT.search(source) is not None
+            )
         return self._may_re_export[path]
 
     def _may_export(self, path: str, name: str) -> bool:

@@ -138,7 +138,29 @@ class _Index(ProjectIndex):
     """The project index of one phase: records every file each rule reads (a buffer's text is what they read).
 
     Each rule's check starts from an empty memo (`reading_for`), so that what one rule built from a file cannot
-    hide from another that it reads the file too; parses are still made once per phase (`parsed_file`)."""
+    hide from another that it reads the file too; parses are still made once per phase (`parsed_file`), and a
+    file whose text did not change since an earlier phase parsed it is that parse again (`keep_parses`), with
+    what helpers kept of it alone (`FileContext.lasting`)."""
+
+    def keep_parses(self, earlier: dict, on_disk: dict) -> None:
+        """Hand out the parses of `earlier` (path → FileContext, from earlier phases) for files whose text is
+        the same; this phase's parses are added to it. The text of a source file that is no buffer is read from
+        disk once for every phase until the project is found again (`on_disk`: path → its text or None), as
+        its result is: a change on disk makes the project stale."""
+        self.__dict__["_earlier_parses"] = earlier
+        self.__dict__["_on_disk"] = on_disk
+
+    def keep_lasting(self, store: dict) -> None:
+        """Keep what `lasting` computes in `store` (from one phase to the next), and take what it holds."""
+        self.__dict__["_text_lasting"] = store
+
+    def lasting(self, path: str, text: bytes, key: object, compute):
+        store = self.__dict__.setdefault("_text_lasting", {})
+        held = store.get((path, key))
+        if held is None or (held[0] is not text and held[0] != text):
+            held = (text, compute())
+            store[(path, key)] = held
+        return held[1]
 
     def reading_for(self, rule: RuleKey | None) -> None:
         self.__dict__["_memo"] = {}
@@ -146,7 +168,12 @@ class _Index(ProjectIndex):
 
     def read_js_source(self, path: str) -> bytes | None:
         self._note_read(path)
-        return super().read_js_source(path)
+        on_disk = self.__dict__.get("_on_disk")
+        if on_disk is None or path in self.given:
+            return super().read_js_source(path)
+        if path not in on_disk:
+            on_disk[path] = super().read_js_source(path)
+        return on_disk[path]
 
     def read_source(self, path: str) -> bytes | None:
         self._note_read(path)
@@ -154,11 +181,21 @@ class _Index(ProjectIndex):
 
     def parsed_file(self, path: str):
         parsed = self.__dict__.setdefault("_parsed", {})
-        if path not in parsed:
-            parsed[path] = super().parsed_file(path)
-        else:
+        if path in parsed:
             self._note_read(path)
-        return parsed[path]
+            return parsed[path]
+        earlier = self.__dict__.get("_earlier_parses", {})
+        file = earlier.get(path)
+        if file is not None and file.source == self.read_js_source(path):
+            file.renew()
+        else:
+            file = super().parsed_file(path)
+            if file is not None:
+                earlier[path] = file
+            else:
+                earlier.pop(path, None)
+        parsed[path] = file
+        return file
 
     def _note_read(self, path: str) -> None:
         self.__dict__.setdefault("_read_by", defaultdict(set))[self.__dict__.get("_reader")].add(path)
@@ -190,6 +227,10 @@ class Project:
         self._entries: dict[str, _Entry] = {}
         self._phase: _Phase | None = None
         self._phase_buffers: dict[str, bytes] = {}  # the buffers of project files when the phase ran
+        self._phase_index: _Index | None = None  # the index the last phase ran on
+        self._parses: dict = {}  # path -> the FileContext the project phases parsed, for its text
+        self._on_disk: dict[str, bytes | None] = {}  # path -> the text of a source file as the phases read it on disk
+        self._lasting: dict = {}  # what the project phases computed from one file's text (`ProjectIndex.lasting`)
         self._notices: list[Notice] = []
         self._sources: set[str] = set()  # the found source files
         self._buffered: set[str] = set()  # the sources whose result is made from a buffer
@@ -283,6 +324,8 @@ class Project:
         self._settled = settled
         notices.extend(found.notices)
         self._found, self._reported, self._notices = found, reported, notices
+        # The packages around a file may have changed, and so may the files on disk.
+        self._parses, self._lasting, self._on_disk, self._phase_index = {}, {}, {}, None
         self._sources = {self._rel(path) for path in found.sources}
         max_file_size = max(c.max_file_size for c in configs.configs())
         self._base = _Index.build(self.root, found, reported, notices, max_file_size)
@@ -365,6 +408,7 @@ class Project:
         """Analyse `path` from `text` unless its result was made from that text; `before` records what the
         project phase saw of the file until now."""
         assert self._base is not None and self._settled is not None
+        self._on_disk.pop(path, None)  # opened, or closed after a save: read it again from disk when it is closed
         packages = self._base.packages_around(path)
         setup = self._settled.setup_by_path[path]
         key = (content_digest(text).hex(), _around(packages, setup))
@@ -417,6 +461,12 @@ class Project:
             if entry is not None:
                 result = entry.result
                 index.add_file(result.path, result.references, result.facts, result.flows)
+        last = self._phase_index
+        if only is not None and last is not None and last.specifiers == index.specifiers:
+            index.share_import_graph(last)  # no import changed: nor did what was computed from them
+        index.keep_parses(self._parses, self._on_disk)
+        index.keep_lasting(self._lasting)
+        self._phase_index = index
         phase = _Phase() if only is None or self._phase is None else self._phase
         for rule in self._settled.plan.rules:
             key = _key(rule)

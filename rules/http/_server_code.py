@@ -185,6 +185,10 @@ def _importers_side(project: "ProjectIndex", path: str, depth: int, seen: frozen
 def text_side(project: "ProjectIndex", path: str) -> str:
     """The side of a module from its path and text alone (no parse): the importer check of `side_of_importers`."""
     source = project.read_js_source(path) or b""
+    return project.lasting(path, source, "http.text-side", lambda: _text_side(project, path, source))
+
+
+def _text_side(project: "ProjectIndex", path: str, source: bytes) -> str:
     if is_test_support_path(path) or _ONE_SHOT.search(path):
         return SCRIPT
     if _USE_CLIENT.match(source):

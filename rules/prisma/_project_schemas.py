@@ -88,7 +88,7 @@ def _load(project: ProjectIndex) -> list[PrismaSchema]:
     for path in project.project_files(PRISMA):
         source = project.read_source(path)
         if source is not None:
-            parsed.append(parse_schema(path, source))
+            parsed.append(project.lasting(path, source, "prisma.schema-file", lambda: parse_schema(path, source)))
     generated = _generated_files(project, parsed)
     roots = {f.path: f for f in parsed if f.blocks_of("datasource")}
     schemas = {path: PrismaSchema(path, [f], _datasource(f), generated) for path, f in roots.items()}

@@ -317,7 +317,7 @@ def _use_calls(file: "FileContext") -> list[Node]:
                 found.append(call)
         return found
 
-    return file.memo("ratelimit.use-calls", collect)
+    return file.lasting("ratelimit.use-calls", collect)
 
 
 def _earlier_use_covers(file: "FileContext", at: Node, route: str | None) -> bool:

@@ -132,9 +132,16 @@ def _this_calls(file: "FileContext", key: str) -> Iterator[Node]:
     owner, dot, method = key.partition(".")
     if not dot or "." in method:
         return
+    for call, called, around_key in file.lasting("ratelimit.this-calls", lambda: list(_calls_on_this(file))):
+        if called == method and around_key is not None and around_key.partition(".")[0] == owner:
+            yield call
+
+
+def _calls_on_this(file: "FileContext") -> Iterator[tuple[Node, str, str | None]]:
+    """Each `this.method()` call of the file, with the method called and the key of the method around it."""
     for call in descendants_of_types(file.root, ("call_expression",)):
         function = callee(call)
-        if function is None or function.type != "member_expression" or property_name(function) != method:
+        if function is None or function.type != "member_expression":
             continue
         receiver = member_object(function)
         if receiver is None or receiver.type != "this":
@@ -142,9 +149,7 @@ def _this_calls(file: "FileContext", key: str) -> Iterator[Node]:
         around = enclosing_function(call)
         while around is not None and around.type != "method_definition":
             around = enclosing_function(around)
-        around_key = function_key(around) if around is not None else None
-        if around_key is not None and around_key.partition(".")[0] == owner:
-            yield call
+        yield call, property_name(function), function_key(around) if around is not None else None
 
 
 def reach_of(project: "ProjectIndex") -> EndpointReach:

@@ -233,9 +233,10 @@ _REGISTRATION_BYTES = re.compile(rb"\.(?:get|post|put|patch|delete|all|route)\s*
 
 
 def _handler_references(file: "FileContext") -> list[Node]:
-    if not _REGISTRATION_BYTES.search(file.source):
-        return []
-    return file.memo("ratelimit.handler-references", lambda: route_handler_references(file))
+    def collect() -> list[Node]:
+        return route_handler_references(file) if _REGISTRATION_BYTES.search(file.source) else []
+
+    return file.lasting("ratelimit.handler-references", collect)
 
 
 def _registering_call(reference: Node) -> Node | None:

@@ -78,7 +78,7 @@ class ExpensiveCall:
 
 def expensive_calls(file: "FileContext") -> list[ExpensiveCall]:
     """The calls of the file that may be expensive: confirmed here, or pending on an import."""
-    return file.memo("ratelimit.expensive-calls", lambda: list(_find(file)))
+    return file.lasting("ratelimit.expensive-calls", lambda: list(_find(file)))
 
 
 def _find(file: "FileContext"):

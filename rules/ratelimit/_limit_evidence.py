@@ -69,19 +69,19 @@ _MAY_LIMIT_AT = re.compile(rb"(?=(" + _MAY_LIMIT.pattern + rb"))", re.I)  # ever
 def limits_itself(scope: Node, file: "FileContext") -> bool:
     """Whether code in `scope` (a function, or a module) checks a rate limit: a call of a limiter, a 429, or a
     per-user limit kept in stored records (`_stored_limit`)."""
-    if (_may_limit(file, scope.start_byte, scope.end_byte) or _imports_limiter(file)) and file.memo(
+    if (_may_limit(file, scope.start_byte, scope.end_byte) or _imports_limiter(file)) and file.lasting(
         ("ratelimit.limits-itself", scope.id), lambda: _limits_itself(scope, file)
     ):
         return True
     if not _MAY_CAP.search(file.source, scope.start_byte, scope.end_byte):
         return False
-    return file.memo(("ratelimit.stored-limit", scope.id), lambda: _stored_limit(scope))
+    return file.lasting(("ratelimit.stored-limit", scope.id), lambda: _stored_limit(scope))
 
 
 def _may_limit(file: "FileContext", start: int, end: int) -> bool:
     """`_MAY_LIMIT.search(file.source, start, end)`, from the places it matches in the file, found once: a
     climb asks again for every function around every call."""
-    starts, ends = file.memo("ratelimit.may-limit-at", lambda: _matches_at(file.source))
+    starts, ends = file.lasting("ratelimit.may-limit-at", lambda: _matches_at(file.source))
     at = bisect_left(starts, start)
     while at < len(starts) and starts[at] < end:
         if ends[at] <= end:
@@ -96,7 +96,7 @@ def _matches_at(source: bytes) -> tuple[list[int], list[int]]:
 
 
 def _imports_limiter(file: "FileContext") -> bool:
-    return file.memo("ratelimit.imports-limiter", lambda: any(b.module in RATE_LIMIT_PACKAGES for b in file.import_bindings))
+    return file.lasting("ratelimit.imports-limiter", lambda: any(b.module in RATE_LIMIT_PACKAGES for b in file.import_bindings))
 
 
 def _limits_itself(scope: Node, file: "FileContext") -> bool:
