@@ -67,7 +67,7 @@ KEPT_OUTCOMES = 4  # sets of inputs kept per project-level check (a full run's, 
 
 # A stored entry, a row of `files`: content digest (hex), packages digest (hex), with_findings, stat, seen, result.
 # `with_findings`: analysed with `report_findings=True`, so it serves runs that report the file and those that do not.
-# `stat`: the file's [size, mtime, ctime, inode] when its content was digested, or null; see `file_key`.
+# `stat`: the file's "size:mtime:ctime:inode" when its content was digested, or null; see `file_key`.
 # `seen`: what the project phase sees of the result, as digests (`seen_of`); `result`: the result as JSON text.
 SETTLED_NS = 2_000_000_000  # a file unchanged for this long before it was digested keeps its digest while its stat holds
 
@@ -216,14 +216,14 @@ class ResultCache:
             for rel, content, around, with_findings, stat_text, seen in db.execute(
                 "SELECT path, content, around, with_findings, stat, seen FROM files"
             ):
-                entries[rel] = [content, around, with_findings == 1, None, json.loads(stat_text), seen]
+                entries[rel] = [content, around, with_findings == 1, None, stat_text, seen]
         except Exception:  # missing, unreadable, not a database, not ours: start empty (a new file on save)
             if db is not None:
                 db.close()
             db, entries = None, {}
         return cls(path, root, key, entries, db)
 
-    def file_key(self, rel_path: str, path: Path, packages, rules: str = "") -> tuple[str, str, list[int] | None]:
+    def file_key(self, rel_path: str, path: Path, packages, rules: str = "") -> tuple[str, str, str | None]:
         """What a file's entry must match: its content, the packages around it (their dependencies gate rules)
         and `rules`, the rules its own config enables (a digest), and the file's stat to keep with it. Raises
         OSError when the file cannot be read.
@@ -236,7 +236,7 @@ class ResultCache:
             self._package_digests[dirs] = packages_digest(packages).hex()
         around = f"{self._package_digests[dirs]}:{rules}"
         info = os.stat(path)
-        stat = [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+        stat = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
         entry = self._entries.get(rel_path)
         if isinstance(entry, list) and len(entry) == 6 and entry[4] == stat and type(entry[0]) is str:
             self._digests[rel_path] = entry[0]
@@ -250,7 +250,7 @@ class ResultCache:
         """The content digest of a file this run took (`file_key`), or None."""
         return self._digests.get(rel_path)
 
-    def get(self, rel_path: str, key: tuple[str, str, list[int] | None], report_findings: bool, lazy: bool = False):
+    def get(self, rel_path: str, key: tuple[str, str, str | None], report_findings: bool, lazy: bool = False):
         """The cached result of the file, or None when it must be analysed. A result for a run that does not
         report the file holds only what project-level rules read: its facts and imports; with `lazy`, it is a
         `Deferred` until `resolve` decodes it."""
@@ -309,7 +309,7 @@ class ResultCache:
         entry = self._entries.get(rel_path)
         return entry[5] if entry is not None and type(entry[5]) is str else None
 
-    def put(self, rel_path: str, key: tuple[str, str, list[int] | None], report_findings: bool, result) -> None:
+    def put(self, rel_path: str, key: tuple[str, str, str | None], report_findings: bool, result) -> None:
         if result.incomplete:
             return
         try:
@@ -375,13 +375,13 @@ class ResultCache:
         for rel in paths:
             content, around, with_findings, result, stat_, seen = self._entries[rel]
             data = result if type(result) is str else json.dumps(result, separators=(",", ":"), allow_nan=False)
-            rows.append((rel, content, around, int(with_findings), json.dumps(stat_), seen, data))
+            rows.append((rel, content, around, int(with_findings), stat_, seen, data))
         return rows
 
     def _update(self, db) -> None:
         rows = self._rows(sorted(self._dirty))
         now = time.time_ns()
-        restamped = [(json.dumps(self._entries[p][4]), p) for p in sorted(self._restamped - self._dirty)]
+        restamped = [(self._entries[p][4], p) for p in sorted(self._restamped - self._dirty)]
         db.execute("BEGIN IMMEDIATE")
         try:
             db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in sorted(self._deleted)])
@@ -449,7 +449,7 @@ _SCHEMA = """
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files (
     path TEXT PRIMARY KEY, content TEXT NOT NULL, around TEXT NOT NULL, with_findings INTEGER NOT NULL,
-    stat TEXT NOT NULL, seen TEXT, result TEXT NOT NULL
+    stat TEXT, seen TEXT, result TEXT NOT NULL
 );
 CREATE TABLE project (rule TEXT NOT NULL, inputs TEXT NOT NULL, outcome TEXT NOT NULL, written INTEGER NOT NULL,
     PRIMARY KEY (rule, inputs));

@@ -143,11 +143,12 @@ def _check(project: ProjectIndex, rule: Rule, timeout: float | None) -> tuple[li
 class _Keeper:
     """The digests of what each check reads, and the outcomes kept for them."""
 
-    def __init__(self, project: RecordingIndex, cache: ResultCache, base: str, seen: list[tuple[str, dict]]) -> None:
+    def __init__(self, project: RecordingIndex, cache: ResultCache, base: str, facts: dict, flows: dict) -> None:
         self._project = project
         self._cache = cache
         self._base = base
-        self._seen = seen
+        self._facts = facts
+        self._flows = flows
 
     @classmethod
     def of(cls, project: RecordingIndex, results: list, cache: ResultCache | None) -> "_Keeper | None":
@@ -178,15 +179,20 @@ class _Keeper:
             [[path, seen_data["i"]] for path, seen_data in seen],
         ]
         digest.update(json.dumps(described, separators=(",", ":")).encode())
-        return cls(project, cache, digest.hexdigest(), seen)
+        facts: dict[str, list] = defaultdict(list)  # rule instance -> [path, digest of its facts there], in file order
+        flows: dict[str, list] = defaultdict(list)  # flow spec and rule instance -> [path, digest of its summary]
+        for path, seen_data in seen:
+            for key, value in seen_data["f"].items():
+                facts[key].append([path, value])
+            for key, value in seen_data["s"].items():
+                flows[key].append([path, value])
+        return cls(project, cache, digest.hexdigest(), facts, flows)
 
     def inputs(self, rule: Rule) -> str:
         """The digest of what the check of `rule` reads besides the files it reads on demand."""
-        facts_key = f"{rule.id}\0{rule.instance}"
         spec = rule.flow_spec
-        flows_key = f"{spec.name}\0{rule.instance}" if spec is not None else None
-        facts = [[path, seen["f"][facts_key]] for path, seen in self._seen if facts_key in seen["f"]]
-        flows = [[path, seen["s"][flows_key]] for path, seen in self._seen if flows_key in seen["s"]]
+        facts = self._facts.get(f"{rule.id}\0{rule.instance}", [])
+        flows = self._flows.get(f"{spec.name}\0{rule.instance}", []) if spec is not None else []
         text = json.dumps([self._base, rule.id, rule.instance, facts, flows], separators=(",", ":"))
         return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 

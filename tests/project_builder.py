@@ -42,13 +42,13 @@ def edit_cache_entries(path: Path, change) -> None:
     db = sqlite3.connect(path, isolation_level=None)
     try:
         rows = db.execute("SELECT path, content, around, with_findings, stat, result FROM files").fetchall()
-        data = {"entries": {p: [c, a, w == 1, json.loads(r), json.loads(s)] for p, c, a, w, s, r in rows}}
+        data = {"entries": {p: [c, a, w == 1, json.loads(r), s] for p, c, a, w, s, r in rows}}
         change(data)
         db.execute("BEGIN")
         for rel, (content, around, with_findings, result, stat) in data["entries"].items():
             db.execute(
                 "UPDATE files SET content = ?, around = ?, with_findings = ?, result = ?, stat = ? WHERE path = ?",
-                (content, around, int(with_findings), json.dumps(result), json.dumps(stat), rel),
+                (content, around, int(with_findings), json.dumps(result), stat, rel),
             )
         db.execute("DELETE FROM project")
         db.execute("COMMIT")
