@@ -273,8 +273,9 @@ class ResultCache:
             self._changed = True
         return decoded
 
-    def resolve(self, deferred: list[Deferred]) -> dict[str, FileResult | None]:
-        """The results `get` deferred, decoded (None: the entry does not decode, the file must be analysed)."""
+    def resolve(self, deferred: list[Deferred], only: tuple[set, set] | None = None) -> dict[str, FileResult | None]:
+        """The results `get` deferred, decoded (None: the entry does not decode, the file must be analysed); with
+        `only`, their imports and only the facts and flow summaries it names (see `_decode_result`)."""
         wanted = {d.path for d in deferred}
         missing = [path for path in wanted if self._entries.get(path, [None] * 4)[3] is None]
         if missing and self._db is not None:
@@ -288,7 +289,7 @@ class ResultCache:
         decoded: dict[str, FileResult | None] = {}
         for path in wanted:
             try:
-                decoded[path] = _decode_result(self._result_data(path), path, complete=False)
+                decoded[path] = _decode_result(self._result_data(path), path, complete=False, only=only)
             except Exception:
                 decoded[path] = None
         return decoded
@@ -509,9 +510,10 @@ def _encode_result(result: FileResult) -> dict:
     }
 
 
-def _decode_result(data: dict, rel_path: str, complete: bool = True) -> FileResult:
+def _decode_result(data: dict, rel_path: str, complete: bool = True, only: tuple[set, set] | None = None) -> FileResult:
     """The result stored for `rel_path`; raises on anything this code would not have written for that file,
-    a record naming another file included (the run would read it for code frames and line hashes)."""
+    a record naming another file included (the run would read it for code frames and line hashes). With
+    `only`, (rule id, instance) pairs and (flow spec, instance) pairs: only their facts and flow summaries."""
     if data["path"] != rel_path:
         raise ValueError("entry of another file")
     references = []
@@ -532,6 +534,8 @@ def _decode_result(data: dict, rel_path: str, complete: bool = True) -> FileResu
         directives.append(directive)
     facts = []
     for rule_id, kind, path, span, fact_data, instance in data["facts"]:
+        if only is not None and (rule_id, instance) not in only[0]:
+            continue
         fact_data = _decode_value(fact_data)
         if not isinstance(fact_data, dict) or path != rel_path:
             raise TypeError("bad fact")
@@ -547,7 +551,11 @@ def _decode_result(data: dict, rel_path: str, complete: bool = True) -> FileResu
         raise ValueError("finding or notice of another file")
     return FileResult(
         path=rel_path,
-        flows=[FlowSummary.from_data(summary) for summary in data["flows"]],
+        flows=[
+            FlowSummary.from_data(summary)
+            for summary in data["flows"]
+            if only is None or (summary[0], summary[2]) in only[1]
+        ],
         findings=findings,
         facts=facts,
         references=references,

@@ -77,22 +77,22 @@ def run_project_checks(
     some of them `Deferred` (decoded here when a check must run; one that does not decode is analysed again by
     `analyse_again`). With `use_kept` false, every check runs (its outcome is still kept)."""
     keeper = _Keeper.of(project, results, cache) if isinstance(project, RecordingIndex) else None
-    indexed = False
-    findings: list[Finding] = []
-    incomplete = False
+    checks = []  # (rule, its key, the digest of its inputs, its kept outcome or None)
     for rule in rules:
         if type(rule).check_project is Rule.check_project:  # no project-wide check
             continue
         rule_key = f"{rule.id}\0{rule.instance}"
         inputs = keeper.inputs(rule) if keeper is not None else None
         kept = keeper.outcome(rule_key, inputs) if inputs is not None and use_kept else None
+        checks.append((rule, rule_key, inputs, kept))
+    to_run = [rule for rule, _, _, kept in checks if kept is None]
+    incomplete = _index_every_file(project, results, cache, analyse_again, to_run) if to_run else False
+    findings: list[Finding] = []
+    for rule, rule_key, inputs, kept in checks:
         if kept is not None:
             found, notices = kept
             project.notices.extend(notices)
         else:
-            if not indexed:
-                incomplete |= _index_every_file(project, results, cache, analyse_again)
-                indexed = True
             noticed = len(project.notices)
             if isinstance(project, RecordingIndex):
                 project.reading_for(rule_key)
@@ -108,11 +108,14 @@ def run_project_checks(
     return findings, incomplete
 
 
-def _index_every_file(project: ProjectIndex, results: list, cache: ResultCache | None, analyse_again) -> bool:
-    """Add every file's result to the index (decoding the deferred ones); whether one analysed again was
+def _index_every_file(project: ProjectIndex, results: list, cache: ResultCache | None, analyse_again, rules) -> bool:
+    """Add every file's result to the index, for the checks of `rules` (a deferred result is decoded with only
+    what they read: its imports, their facts and their flow summaries); whether one analysed again was
     incomplete."""
     deferred = [r for r in results if isinstance(r, Deferred)]
-    decoded = cache.resolve(deferred) if deferred and cache is not None else {d.path: None for d in deferred}
+    facts = {(rule.id, rule.instance) for rule in rules}
+    flows = {(rule.flow_spec.name, rule.instance) for rule in rules if rule.flow_spec is not None}
+    decoded = cache.resolve(deferred, (facts, flows)) if deferred and cache is not None else {d.path: None for d in deferred}
     missing = [path for path, result in decoded.items() if result is None]
     if missing:
         decoded.update(analyse_again(missing))

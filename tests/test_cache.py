@@ -412,3 +412,34 @@ def test_an_entry_left_undecoded_keeps_its_result_when_its_stat_is_stamped(proje
     analysed.clear()
     assert found(lint([project])) == {("a.js", 1, "testing/marker-client"), ("b.js", 2, "testing/marker-client")}
     assert analysed == []
+
+
+def test_a_check_that_runs_again_gets_every_file_s_imports_and_its_own_facts_and_flows(tmp_path, checked, monkeypatch):
+    import linter.cache
+
+    demo = _demo(tmp_path)
+    _builtin([demo])
+    auth = demo / "backend/src/middleware/auth.js"
+    auth.write_text("\n\n" + auth.read_text(encoding="utf-8"), encoding="utf-8")  # every fact of the file moves
+    decoded_facts: list[str] = []
+    real = linter.cache._decode_result
+
+    def recording(data, path, complete=True, only=None):
+        result = real(data, path, complete, only)
+        if not complete:  # a file not reported, decoded for the project phase
+            decoded_facts.extend(fact.rule_id for fact in result.facts)
+        return result
+
+    monkeypatch.setattr(linter.cache, "_decode_result", recording)
+    checked.clear()
+    some = [demo / "backend/src/routes/forms.js"]
+    _builtin(some)  # a new set of reported paths: every check runs, with what it reads
+    assert decoded_facts and len(checked) > 1
+    decoded_facts.clear()
+    checked.clear()
+    auth.write_text("\n" + auth.read_text(encoding="utf-8"), encoding="utf-8")
+    warm = _builtin(some)
+    ran, facts = list(checked), set(decoded_facts)
+    assert warm.report == _builtin(some, use_cache=False).report
+    assert ran and "express/no-graceful-shutdown" not in ran
+    assert facts and facts <= set(ran)
