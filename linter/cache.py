@@ -62,7 +62,8 @@ GRAMMAR_DISTRIBUTIONS = ("tree-sitter", "tree-sitter-javascript", "tree-sitter-t
 
 
 SUFFIX = ".sqlite"
-LEGACY_SUFFIXES = (".json", ".pickle")  # written by older releases: never read, removed with the root's other stale files
+# Written by older releases: never read, removed with the root's other stale files.
+LEGACY_SUFFIXES = (".json", ".pickle")
 KEPT_OUTCOMES = 4  # sets of inputs kept per project-level check (a full run's, a pre-commit run's, ...)
 
 # A stored entry, a row of `files`: content digest (hex), packages digest (hex), with_findings, stat, seen, result.
@@ -342,7 +343,8 @@ class ResultCache:
         if self._db is None:
             return None
         try:
-            row = self._db.execute("SELECT outcome FROM project WHERE rule = ? AND inputs = ?", (rule_key, inputs)).fetchone()
+            query = "SELECT outcome FROM project WHERE rule = ? AND inputs = ?"
+            row = self._db.execute(query, (rule_key, inputs)).fetchone()
         except Exception:
             return None
         return row[0] if row is not None and type(row[0]) is str else None
@@ -466,7 +468,9 @@ def _connect_private(path: Path):
     if hasattr(os, "geteuid") and (info.st_uid != os.geteuid() or info.st_mode & 0o022):
         path.unlink(missing_ok=True)  # not ours to read: a new database replaces it
         raise OSError(f"{path} is not private to this user")
-    return sqlite3.connect(f"{path.as_uri()}?mode=rw", uri=True, timeout=0.2, isolation_level=None, check_same_thread=False)
+    # The server uses the cache from its linting thread; a busy database is a miss, not a wait.
+    uri = f"{path.as_uri()}?mode=rw"
+    return sqlite3.connect(uri, uri=True, timeout=0.2, isolation_level=None, check_same_thread=False)
 
 
 def seen_of(result: FileResult, encoded: dict | None = None) -> str:
@@ -483,7 +487,8 @@ def seen_of(result: FileResult, encoded: dict | None = None) -> str:
     for fact in encoded["facts"]:
         facts.setdefault(f"{fact[0]}\0{fact[5]}", []).append(fact)
     flows = {f"{summary[0]}\0{summary[2]}": digest(summary) for summary in encoded["flows"]}
-    seen = {"i": digest([r[0] for r in encoded["references"]]), "f": {k: digest(v) for k, v in facts.items()}, "s": flows}
+    imports = digest([reference[0] for reference in encoded["references"]])
+    seen = {"i": imports, "f": {key: digest(found) for key, found in facts.items()}, "s": flows}
     return json.dumps(seen, separators=(",", ":"), sort_keys=True)
 
 

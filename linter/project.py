@@ -82,11 +82,14 @@ class ProjectIndex:
     ) -> "ProjectIndex":
         """The index before any file is analysed: files, packages, path aliases (`found` is discovery's result)."""
         prefix = os.path.join(root, "")  # on strings: pathlib's relative_to costs much on a large repository
-        files = [
-            text[len(prefix) :].replace(os.sep, "/") if (text := str(p)).startswith(prefix) else p.relative_to(root).as_posix()
-            for p in found.sources
-        ]
-        project = cls(root=root, files=files, max_file_size=max_file_size)
+
+        def relative(path: Path) -> str:
+            text = str(path)
+            if text.startswith(prefix):
+                return text[len(prefix) :].replace(os.sep, "/")
+            return path.relative_to(root).as_posix()
+
+        project = cls(root=root, files=[relative(p) for p in found.sources], max_file_size=max_file_size)
         for manifest in found.manifests:
             package = load_package(manifest, root, notices, max_file_size)
             project.packages[package.dir] = package

@@ -115,7 +115,10 @@ def _index_every_file(project: ProjectIndex, results: list, cache: ResultCache |
     deferred = [r for r in results if isinstance(r, Deferred)]
     facts = {(rule.id, rule.instance) for rule in rules}
     flows = {(rule.flow_spec.name, rule.instance) for rule in rules if rule.flow_spec is not None}
-    decoded = cache.resolve(deferred, (facts, flows)) if deferred and cache is not None else {d.path: None for d in deferred}
+    if deferred and cache is not None:
+        decoded = cache.resolve(deferred, (facts, flows))
+    else:
+        decoded = {d.path: None for d in deferred}
     missing = [path for path, result in decoded.items() if result is None]
     if missing:
         decoded.update(analyse_again(missing))
@@ -135,7 +138,8 @@ def _check(project: ProjectIndex, rule: Rule, timeout: float | None) -> tuple[li
             return list(rule.check_project(project)), False
     except OutOfTime:
         stopped_after = f"stopped after {deadline.elapsed():.1f} s (limit {timeout:g} s)"
-        project.notices.append(Notice(message=f"the project-wide check of rule {rule.id} {stopped_after}; raise --timeout"))
+        message = f"the project-wide check of rule {rule.id} {stopped_after}; raise --timeout"
+        project.notices.append(Notice(message=message))
     except Exception as error:  # one broken rule must not stop the run
         project.notices.append(Notice(message=f"internal error in rule {rule.id}: {type(error).__name__}: {error}"))
     finally:
@@ -215,7 +219,7 @@ class _Keeper:
             return None
         known = self._known_paths()
         places = [loc.path for f in findings for loc in (f, *f.related, *f.code_flow)]
-        if any(path not in known for path in places) or any(n.path is not None and n.path not in known for n in notices):
+        if any(path not in known for path in places) or any(n.path not in (None, *known) for n in notices):
             return None
         return findings, notices
 
@@ -226,7 +230,8 @@ class _Keeper:
                 "notices": [n.model_dump(mode="json") for n in notices],
                 "reads": {path: self._read_digest(path) for path in sorted(reads)},
             }
-            self._cache.put_project_outcome(rule_key, inputs, json.dumps(outcome, separators=(",", ":"), allow_nan=False))
+            text = json.dumps(outcome, separators=(",", ":"), allow_nan=False)
+            self._cache.put_project_outcome(rule_key, inputs, text)
         except (TypeError, ValueError):  # a finding plain data cannot hold: the check runs every time
             pass
 

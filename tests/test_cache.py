@@ -345,7 +345,7 @@ def test_a_file_whose_facts_or_imports_change_runs_the_checks_that_read_them(tmp
             assert "prisma/missing-relation-index" in ran and "express/no-graceful-shutdown" in ran
 
 
-def test_a_pre_commit_run_reads_the_results_of_other_files_only_when_a_check_must_run(tmp_path, analysed, checked, monkeypatch):
+def test_a_pre_commit_run_reads_other_files_results_only_when_a_check_must_run(tmp_path, analysed, checked, monkeypatch):
     import linter.cache
 
     demo = _demo(tmp_path)
@@ -354,7 +354,11 @@ def test_a_pre_commit_run_reads_the_results_of_other_files_only_when_a_check_mus
     _builtin([demo])
     decoded = []
     real = linter.cache._decode_result
-    monkeypatch.setattr(linter.cache, "_decode_result", lambda data, path, **kw: decoded.append(path) or real(data, path, **kw))
+    def recording(data, path, **options):
+        decoded.append(path)
+        return real(data, path, **options)
+
+    monkeypatch.setattr(linter.cache, "_decode_result", recording)
     analysed.clear()
     checked.clear()
     assert _builtin(some).report == cold.report  # a new set of reported paths: the checks run, on every file
