@@ -178,7 +178,7 @@ def run(options: RunOptions) -> RunResult:
         rules=_report_rules(setups.of(config), [setup_by_path[path] for path in reported]),
         findings=tuple(sorted(findings, key=lambda f: f.sort_key)),
         notices=tuple(sorted(set(notices), key=lambda n: n.sort_key)),
-        files_checked=len(({r.path for r in results if getattr(r, 'parsed', False)} | project.read_paths()) & reported),
+        files_checked=len(({r.path for r in results if getattr(r, "parsed", False)} | project.read_paths()) & reported),
         category=options.category,
         incomplete=incomplete,
         stdin=_stdin_text(given, _rel(targets[0], root)) if options.stdin is not None else None,
@@ -403,9 +403,9 @@ def _analyze_all(
 ) -> list[FileResult | Deferred]:
     """Every file's result, in the order of `sources`: from the cache when it has the file, else analysed;
     with `lazy`, the cached result of a file not reported is a `Deferred` (decoded when the project phase
-    needs it). With `fresh_fixes`, a cached result whose findings carry fixes is analysed again: fixes that are applied
-    or printed as a patch are always derived from the file itself. A file in `given` (a buffer, stdin) is
-    analysed from that text and neither taken from the cache nor put in it."""
+    needs it). With `fresh_fixes`, a cached result whose findings carry fixes is analysed again: fixes that
+    are applied or printed as a patch are always derived from the file itself. A file in `given` (a buffer,
+    stdin) is analysed from that text and neither taken from the cache nor put in it."""
     given = given or {}
     results: list[FileResult | None] = []
     work, keys = [], []
