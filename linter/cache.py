@@ -1,30 +1,35 @@
-"""A cache of per-file results, so that a re-run analyses only the files that changed.
+"""A cache of per-file results, so that a re-run analyses only the files that changed, and of the outcomes of
+project-wide checks, so that it runs only the checks whose inputs changed (`linter.project_cache`).
 
 An entry is found by the file's path and is used only when the file's content, the packages around it and
 everything that decides what the analysis yields (loadlint's code, the rule set and the rules' options) are
-the same as when it was written. Project-level rules still run on every run, from the cached facts.
+the same as when it was written.
 
-The cache lives outside the work tree (`$XDG_CACHE_HOME/loadlint`, else `~/.cache/loadlint`): one file per
-root and rule set. It is only ever an optimisation: a cache that cannot be read, written or understood is
-ignored, never fatal. Results that are incomplete (a rule failed, a file ran out of time) are not kept.
+The cache lives outside the work tree (`$XDG_CACHE_HOME/loadlint`, else `~/.cache/loadlint`): one SQLite
+database per root and rule set (the standard library's `sqlite3`). A run reads every entry's keys up front and
+decodes a result only when it uses it (a pre-commit run on a few files of a large repository decodes those
+few); it writes back, in one transaction, only what changed. It is only ever an optimisation: a cache that
+cannot be read, written or understood is ignored, never fatal. Results that are incomplete (a rule failed, a
+file ran out of time) are not kept.
 
 Trust. A cached result stands in for analysing a file: whoever can write the cache can hide findings, add
 findings and hand `--fix` the edits to make. So the cache is trusted exactly as far as the folder is, the model
 of git's `safe.directory`: the folder is used only when it is a real folder of the user running loadlint that
-no one else can write to, in a parent no one else can replace it in (`usable_cache_dir`); each file read from
-it must be a regular file of that user that no one else can write (`read_private`); otherwise the run goes on
-without a cache, with one notice. What else is checked binds entries to what they describe, against stale or
-mismatched data rather than an attacker: a file records the root and the full run key it was written for, an
-entry the content digest of its file, and a decoded result names no file but its own. A secret key (an HMAC
-over the entries) would add nothing: it would have to live in the same folder, where whoever can write the
-entries can replace the key too. Fixes are never taken from the cache: a run that applies or prints fixes
-analyses afresh every file whose cached findings carry one (`linter.engine`).
+no one else can write to, in a parent no one else can replace it in (`usable_cache_dir`); the database must be
+a regular file of that user that no one else can write (`_connect_private`: else it is replaced by a new one);
+otherwise the run goes on without a cache, with one notice. What else is checked binds entries to what they
+describe, against stale or mismatched data rather than an attacker: a database records the root and the full
+run key it was written for, an entry the content digest of its file, a decoded result names no file but its
+own, and a kept project-wide outcome names only files of the project. A secret key (an HMAC over the entries)
+would add nothing: it would have to live in the same folder, where whoever can write the entries can replace
+the key too. Fixes are never taken from the cache: a run that applies or prints fixes analyses afresh every
+file whose cached findings carry one (`linter.engine`) and runs every project-wide check.
 
-The files are plain JSON, never pickle: loading must not be able to run code, whatever a file holds. Every
-record is converted to and from plain data explicitly (`_encode_result`, `_decode_result`); only the known
-record types are ever built back, and an entry that does not decode is a miss. A fact's free-form `data` keeps
-JSON's own types as they are and tags the few others rules use (tuples, sets, spans, dicts with non-string
-keys); a result holding anything else is simply not cached.
+The data is plain JSON text in SQLite's plain columns, never pickle: loading must not be able to run code,
+whatever a file holds. Every record is converted to and from plain data explicitly (`_encode_result`,
+`_decode_result`); only the known record types are ever built back, and an entry that does not decode is a
+miss. A fact's free-form `data` keeps JSON's own types as they are and tags the few others rules use (tuples,
+sets, spans, dicts with non-string keys); a result holding anything else is simply not cached.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import hashlib
 import inspect
 import json
 import os
+import sqlite3
 import stat
 import tempfile
 import time
@@ -49,18 +55,21 @@ from linter.model import Finding, Notice, Span
 from linter.rule import Fact
 from linter.suppression import Directive
 
-FORMAT = 6  # bump when the stored layout changes
+FORMAT = 7  # bump when the stored layout changes
 KEPT_PER_ROOT = 4  # cache files (rule sets) kept per root; the least recently written go first
 # Parse trees, and so every result, also depend on the grammars.
 GRAMMAR_DISTRIBUTIONS = ("tree-sitter", "tree-sitter-javascript", "tree-sitter-typescript")
 
 
-SUFFIX = ".json"
-LEGACY_SUFFIX = ".pickle"  # written by older releases: never read, removed with the root's other stale files
+SUFFIX = ".sqlite"
+# Written by older releases: never read, removed with the root's other stale files.
+LEGACY_SUFFIXES = (".json", ".pickle")
+KEPT_OUTCOMES = 4  # sets of inputs kept per project-level check (a full run's, a pre-commit run's, ...)
 
-# A stored entry, as plain JSON data: [content digest (hex), packages digest (hex), with_findings, result, stat].
+# A stored entry, a row of `files`: content digest (hex), packages digest (hex), with_findings, stat, seen, result.
 # `with_findings`: analysed with `report_findings=True`, so it serves runs that report the file and those that do not.
-# `stat`: the file's [size, mtime, ctime, inode] when its content was digested, or null; see `file_key`.
+# `stat`: the file's "size:mtime:ctime:inode" when its content was digested, or null; see `file_key`.
+# `seen`: what the project phase sees of the result, as digests (`seen_of`); `result`: the result as JSON text.
 SETTLED_NS = 2_000_000_000  # a file unchanged for this long before it was digested keeps its digest while its stat holds
 
 
@@ -163,33 +172,59 @@ def content_digest(source: bytes) -> bytes:
     return hashlib.blake2b(source, digest_size=16).digest()
 
 
-class ResultCache:
-    """The cached results of one root and rule set; `save` writes back what this run added."""
+class Deferred:
+    """A cached result of a file the run does not report, not decoded yet: the project phase decodes it only
+    when a project-level check must run (`ResultCache.resolve`)."""
 
-    def __init__(self, path: Path, root: Path, key: str, entries: dict[str, list]) -> None:
+    __slots__ = ("path",)
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+
+class ResultCache:
+    """The cached results of one root and rule set, in one SQLite database; `save` writes back what this run
+    added. The run reads every entry's keys up front, and a result's data only when it uses the result."""
+
+    def __init__(self, path: Path, root: Path, key: str, entries: dict[str, list], db=None) -> None:
         self.path = path
         self._root = str(root)
         self._key = key
+        # rel path -> [content digest, packages digest, with_findings, result data or None (not read yet), stat,
+        # what the project phase sees of the result (`seen_of`), as JSON text]
         self._entries = entries
+        self._db = db  # the database the entries came from, kept open to read results on demand; None: a new one
+        self._dirty: set[str] = set()  # entries put by this run
+        self._restamped: set[str] = set()  # entries whose stat alone changed
+        self._deleted: set[str] = set()
         self._changed = False
         self._package_digests: dict[tuple[str, ...], bytes] = {}
+        self._digests: dict[str, str] = {}  # rel path -> the content digest this run took (`file_key`)
+        self._outcomes: dict[tuple[str, str], str] = {}  # (rule instance key, inputs digest) -> outcome, to write
 
     @classmethod
     def open(cls, folder: Path, root: Path, key: str) -> "ResultCache":
         """The results kept in `folder` (see `usable_cache_dir`) for `root` and the run key `key`."""
         root_name = hashlib.blake2b(str(root).encode(), digest_size=8).hexdigest()
         path = folder / f"results-{root_name}-{key[:16]}{SUFFIX}"
+        db = None
+        entries: dict[str, list] = {}
         try:
-            loaded = json.loads(read_private(path))
-            ours = loaded.get("format") == FORMAT and loaded.get("root") == str(root) and loaded.get("key") == key
-            entries = loaded["entries"] if ours else {}
-            if not isinstance(entries, dict):
-                entries = {}
-        except Exception:  # missing, unreadable, truncated, not JSON, not ours: start empty
-            entries = {}
-        return cls(path, root, key, entries)
+            db = _connect_private(path)
+            meta = dict(db.execute("SELECT name, value FROM meta"))
+            if meta.get("format") != str(FORMAT) or meta.get("root") != str(root) or meta.get("key") != key:
+                raise ValueError("not ours")
+            for rel, content, around, with_findings, stat_text, seen in db.execute(
+                "SELECT path, content, around, with_findings, stat, seen FROM files"
+            ):
+                entries[rel] = [content, around, with_findings == 1, None, stat_text, seen]
+        except Exception:  # missing, unreadable, not a database, not ours: start empty (a new file on save)
+            if db is not None:
+                db.close()
+            db, entries = None, {}
+        return cls(path, root, key, entries, db)
 
-    def file_key(self, rel_path: str, path: Path, packages, rules: str = "") -> tuple[str, str, list[int] | None]:
+    def file_key(self, rel_path: str, path: Path, packages, rules: str = "") -> tuple[str, str, str | None]:
         """What a file's entry must match: its content, the packages around it (their dependencies gate rules)
         and `rules`, the rules its own config enables (a digest), and the file's stat to keep with it. Raises
         OSError when the file cannot be read.
@@ -202,77 +237,259 @@ class ResultCache:
             self._package_digests[dirs] = packages_digest(packages).hex()
         around = f"{self._package_digests[dirs]}:{rules}"
         info = os.stat(path)
-        stat = [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+        stat = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
         entry = self._entries.get(rel_path)
-        if isinstance(entry, list) and len(entry) == 5 and entry[4] == stat and type(entry[0]) is str:
+        if isinstance(entry, list) and len(entry) == 6 and entry[4] == stat and type(entry[0]) is str:
+            self._digests[rel_path] = entry[0]
             return entry[0], around, stat
         content = content_digest(path.read_bytes()).hex()
         settled = time.time_ns() - max(info.st_mtime_ns, info.st_ctime_ns) > SETTLED_NS
+        self._digests[rel_path] = content
         return content, around, stat if settled else None
 
-    def get(self, rel_path: str, key: tuple[str, str, list[int] | None], report_findings: bool):
+    def digest_of(self, rel_path: str) -> str | None:
+        """The content digest of a file this run took (`file_key`), or None."""
+        return self._digests.get(rel_path)
+
+    def get(self, rel_path: str, key: tuple[str, str, str | None], report_findings: bool, lazy: bool = False):
         """The cached result of the file, or None when it must be analysed. A result for a run that does not
-        report the file holds only what project-level rules read: its facts and imports."""
+        report the file holds only what project-level rules read: its facts and imports; with `lazy`, it is a
+        `Deferred` until `resolve` decodes it."""
         entry = self._entries.get(rel_path)
         try:
-            content, packages, with_findings, result, _ = entry
+            content, packages, with_findings, result, _, _ = entry
             if content != key[0] or packages != key[1]:
                 return None
             if report_findings and with_findings is not True:
                 return None
-            decoded = _decode_result(result, rel_path, complete=report_findings)
+            if lazy and not report_findings:
+                decoded = Deferred(rel_path)
+            else:
+                decoded = _decode_result(self._result_data(rel_path), rel_path, complete=report_findings)
         except Exception:  # absent, or not an entry this code wrote: a miss
             return None
         if key[2] is not None and entry[4] != key[2]:  # digested again, now settled: keep its stat for next time
             entry[4] = key[2]
+            self._restamped.add(rel_path)
             self._changed = True
         return decoded
 
-    def put(self, rel_path: str, key: tuple[str, str, list[int] | None], report_findings: bool, result) -> None:
+    def resolve(self, deferred: list[Deferred], only: tuple[set, set] | None = None) -> dict[str, FileResult | None]:
+        """The results `get` deferred, decoded (None: the entry does not decode, the file must be analysed); with
+        `only`, their imports and only the facts and flow summaries it names (see `_decode_result`)."""
+        wanted = {d.path for d in deferred}
+        missing = [path for path in wanted if self._entries.get(path, [None] * 4)[3] is None]
+        if missing and self._db is not None:
+            try:
+                for rel, result in self._db.execute("SELECT path, result FROM files"):
+                    entry = self._entries.get(rel)
+                    if rel in wanted and entry is not None and entry[3] is None:
+                        entry[3] = result
+            except Exception:  # the file went bad since it was opened: what is not read is a miss
+                pass
+        decoded: dict[str, FileResult | None] = {}
+        for path in wanted:
+            try:
+                decoded[path] = _decode_result(self._result_data(path), path, complete=False, only=only)
+            except Exception:
+                decoded[path] = None
+        return decoded
+
+    def _result_data(self, rel_path: str) -> dict:
+        entry = self._entries[rel_path]
+        if entry[3] is None:
+            if self._db is None:
+                raise KeyError(rel_path)
+            (text,) = self._db.execute("SELECT result FROM files WHERE path = ?", (rel_path,)).fetchone()
+            entry[3] = text
+        if type(entry[3]) is str:
+            entry[3] = json.loads(entry[3])
+        return entry[3]
+
+    def seen(self, rel_path: str) -> str | None:
+        """What the project phase sees of the file's cached result (`seen_of`), as stored with it."""
+        entry = self._entries.get(rel_path)
+        return entry[5] if entry is not None and type(entry[5]) is str else None
+
+    def put(self, rel_path: str, key: tuple[str, str, str | None], report_findings: bool, result) -> None:
         if result.incomplete:
             return
         try:
             # Converted now, as the analysis left it: later steps of the run may mark its directives used.
             encoded = _encode_result(result)
+            seen = seen_of(result, encoded)
         except (TypeError, ValueError):  # something plain data cannot hold: the file is analysed every run
-            self._entries.pop(rel_path, None)
-            self._changed = True
+            if self._entries.pop(rel_path, None) is not None:
+                self._deleted.add(rel_path)
+                self._changed = True
             return
-        self._entries[rel_path] = [key[0], key[1], bool(report_findings), encoded, key[2]]
+        self._entries[rel_path] = [key[0], key[1], bool(report_findings), encoded, key[2], seen]
+        self._dirty.add(rel_path)
+        self._deleted.discard(rel_path)
         self._changed = True
 
     def forget_missing(self, root: Path, seen: set[str]) -> None:
         """Drop the entries of files that no longer exist (entries of files outside this run are kept)."""
         for rel_path in [p for p in self._entries if p not in seen and not (root / p).is_file()]:
             del self._entries[rel_path]
+            self._deleted.add(rel_path)
+            self._dirty.discard(rel_path)
             self._changed = True
 
+    def project_outcome(self, rule_key: str, inputs: str) -> str | None:
+        """The outcome (JSON text, see `linter.project_cache`) a project-level check left for these inputs."""
+        if (rule_key, inputs) in self._outcomes:
+            return self._outcomes[(rule_key, inputs)]
+        if self._db is None:
+            return None
+        try:
+            query = "SELECT outcome FROM project WHERE rule = ? AND inputs = ?"
+            row = self._db.execute(query, (rule_key, inputs)).fetchone()
+        except Exception:
+            return None
+        return row[0] if row is not None and type(row[0]) is str else None
+
+    def put_project_outcome(self, rule_key: str, inputs: str, outcome: str) -> None:
+        self._outcomes[(rule_key, inputs)] = outcome
+        self._changed = True
+
     def save(self) -> None:
-        """Write the cache back atomically if this run changed it; a failure leaves the old file as it was."""
+        """Write back what this run changed: in place, in one transaction, when the database was ours; else a
+        new database, written aside and renamed over the old file. A failure leaves the old file as it was."""
         if not self._changed:
             return
-        temp = None
         try:
-            handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".results-", suffix=".tmp")
-            document = {"format": FORMAT, "root": self._root, "key": self._key, "entries": self._entries}
-            data = json.dumps(document, separators=(",", ":"), allow_nan=False)
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.write(data)
+            if self._db is not None:
+                self._update(self._db)
+            else:
+                self._write_new()
+                self._forget_other_rule_sets()
+            self._changed = False
+        except Exception:  # a read-only home, a full disk, a busy database: the output does not depend on the cache
+            pass
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def _rows(self, paths) -> list[tuple]:
+        rows = []
+        for rel in paths:
+            content, around, with_findings, result, stat_, seen = self._entries[rel]
+            data = result if type(result) is str else json.dumps(result, separators=(",", ":"), allow_nan=False)
+            rows.append((rel, content, around, int(with_findings), stat_, seen, data))
+        return rows
+
+    def _update(self, db) -> None:
+        rows = self._rows(sorted(self._dirty))
+        now = time.time_ns()
+        restamped = [(self._entries[p][4], p) for p in sorted(self._restamped - self._dirty)]
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in sorted(self._deleted)])
+            db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            db.executemany("UPDATE files SET stat = ? WHERE path = ?", restamped)
+            self._store_outcomes(db, now)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        self._dirty.clear()
+        self._restamped.clear()
+        self._deleted.clear()
+
+    def _write_new(self) -> None:
+        # Every entry's result is in memory: there was no database to leave any in.
+        handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".results-", suffix=".tmp")
+        os.close(handle)
+        db = None
+        try:
+            db = sqlite3.connect(temp, isolation_level=None)
+            db.execute("PRAGMA journal_mode = OFF")  # a file no one else sees until it is complete
+            db.executescript(_SCHEMA)
+            db.execute("BEGIN")
+            db.executemany(
+                "INSERT INTO meta VALUES (?, ?)", [("format", str(FORMAT)), ("root", self._root), ("key", self._key)]
+            )
+            db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?)", self._rows(sorted(self._entries)))
+            self._store_outcomes(db, time.time_ns())
+            db.execute("COMMIT")
+            db.close()
+            db = None
             os.replace(temp, self.path)
             temp = None
-            self._forget_other_rule_sets()
-        except Exception:  # a read-only home, a full disk: the run's output does not depend on the cache
-            pass
         finally:
+            if db is not None:
+                db.close()
             if temp is not None:
                 Path(temp).unlink(missing_ok=True)
+        self._dirty.clear()
+        self._restamped.clear()
+        self._deleted.clear()
+
+    def _store_outcomes(self, db, now: int) -> None:
+        rows = [(rule, inputs, outcome, now) for (rule, inputs), outcome in sorted(self._outcomes.items())]
+        db.executemany("INSERT OR REPLACE INTO project VALUES (?, ?, ?, ?)", rows)
+        for rule in sorted({rule for rule, _ in self._outcomes}):  # a few sets of inputs per check: newest first
+            db.execute(
+                "DELETE FROM project WHERE rule = ? AND inputs NOT IN "
+                "(SELECT inputs FROM project WHERE rule = ? ORDER BY written DESC LIMIT ?)",
+                (rule, rule, KEPT_OUTCOMES),
+            )
+        self._outcomes.clear()
 
     def _forget_other_rule_sets(self) -> None:
         root_prefix = self.path.name.rsplit("-", 1)[0] + "-"
         siblings = [p for p in self.path.parent.glob(root_prefix + "*" + SUFFIX) if p != self.path]
         siblings.sort(key=lambda p: p.stat().st_mtime, reverse=True)
-        for stale in [*siblings[KEPT_PER_ROOT - 1 :], *self.path.parent.glob(root_prefix + "*" + LEGACY_SUFFIX)]:
+        legacy = [p for suffix in LEGACY_SUFFIXES for p in self.path.parent.glob(root_prefix + "*" + suffix)]
+        for stale in [*siblings[KEPT_PER_ROOT - 1 :], *legacy]:
             stale.unlink(missing_ok=True)
+
+
+_SCHEMA = """
+CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE files (
+    path TEXT PRIMARY KEY, content TEXT NOT NULL, around TEXT NOT NULL, with_findings INTEGER NOT NULL,
+    stat TEXT, seen TEXT, result TEXT NOT NULL
+);
+CREATE TABLE project (rule TEXT NOT NULL, inputs TEXT NOT NULL, outcome TEXT NOT NULL, written INTEGER NOT NULL,
+    PRIMARY KEY (rule, inputs));
+"""
+
+
+def _connect_private(path: Path):
+    """The database at `path`, opened for reading and writing, when it is a regular file of this user that no
+    one else can write (the folder is private: see `usable_cache_dir`); else OSError."""
+    info = os.lstat(path)
+    if not stat.S_ISREG(info.st_mode):
+        raise OSError(f"{path} is not a regular file")
+    if hasattr(os, "geteuid") and (info.st_uid != os.geteuid() or info.st_mode & 0o022):
+        path.unlink(missing_ok=True)  # not ours to read: a new database replaces it
+        raise OSError(f"{path} is not private to this user")
+    # The server uses the cache from its linting thread; a busy database is a miss, not a wait.
+    uri = f"{path.as_uri()}?mode=rw"
+    return sqlite3.connect(uri, uri=True, timeout=0.2, isolation_level=None, check_same_thread=False)
+
+
+def seen_of(result: FileResult, encoded: dict | None = None) -> str:
+    """What the project phase sees of a file's result, as digests (JSON text): its imports, its facts by rule
+    instance and its flow summaries by spec and rule instance (`linter.project_cache`). Raises TypeError or
+    ValueError when the result holds what plain data cannot."""
+    encoded = encoded if encoded is not None else _encode_result(result)
+
+    def digest(value) -> str:
+        text = json.dumps(value, separators=(",", ":"), sort_keys=True, allow_nan=False)
+        return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+    facts: dict[str, list] = {}
+    for fact in encoded["facts"]:
+        facts.setdefault(f"{fact[0]}\0{fact[5]}", []).append(fact)
+    flows = {f"{summary[0]}\0{summary[2]}": digest(summary) for summary in encoded["flows"]}
+    imports = digest([reference[0] for reference in encoded["references"]])
+    seen = {"i": imports, "f": {key: digest(found) for key, found in facts.items()}, "s": flows}
+    return json.dumps(seen, separators=(",", ":"), sort_keys=True)
 
 
 # Plain-data conversions. Encoding raises TypeError/ValueError on what it cannot represent; decoding raises on
@@ -298,9 +515,10 @@ def _encode_result(result: FileResult) -> dict:
     }
 
 
-def _decode_result(data: dict, rel_path: str, complete: bool = True) -> FileResult:
+def _decode_result(data: dict, rel_path: str, complete: bool = True, only: tuple[set, set] | None = None) -> FileResult:
     """The result stored for `rel_path`; raises on anything this code would not have written for that file,
-    a record naming another file included (the run would read it for code frames and line hashes)."""
+    a record naming another file included (the run would read it for code frames and line hashes). With
+    `only`, (rule id, instance) pairs and (flow spec, instance) pairs: only their facts and flow summaries."""
     if data["path"] != rel_path:
         raise ValueError("entry of another file")
     references = []
@@ -321,6 +539,8 @@ def _decode_result(data: dict, rel_path: str, complete: bool = True) -> FileResu
         directives.append(directive)
     facts = []
     for rule_id, kind, path, span, fact_data, instance in data["facts"]:
+        if only is not None and (rule_id, instance) not in only[0]:
+            continue
         fact_data = _decode_value(fact_data)
         if not isinstance(fact_data, dict) or path != rel_path:
             raise TypeError("bad fact")
@@ -336,7 +556,11 @@ def _decode_result(data: dict, rel_path: str, complete: bool = True) -> FileResu
         raise ValueError("finding or notice of another file")
     return FileResult(
         path=rel_path,
-        flows=[FlowSummary.from_data(summary) for summary in data["flows"]],
+        flows=[
+            FlowSummary.from_data(summary)
+            for summary in data["flows"]
+            if only is None or (summary[0], summary[2]) in only[1]
+        ],
         findings=findings,
         facts=facts,
         references=references,

@@ -11,7 +11,7 @@ import pathspec
 
 from linter import __version__
 from linter.analysis import FileResult, RulePlan, analyze_file, decode_source
-from linter.cache import ResultCache, run_key, usable_cache_dir
+from linter.cache import Deferred, ResultCache, run_key, usable_cache_dir
 from linter.config import Config, ConfigError, check_selectors, load_config, matches_selector
 from linter.config_tree import ConfigTree
 from linter.deadline import Deadline, OutOfTime
@@ -20,6 +20,7 @@ from linter.fingerprint import line_hashes
 from linter.model import Finding, Level, Location, Notice, Report, RuleInfo, SourceText
 from linter.processes import stop_workers, worker_started
 from linter.project import ProjectIndex
+from linter.project_cache import RecordingIndex, run_project_checks
 from linter.registry import RuleLoadError, builtin_rules, load_rules_dir
 from linter.rule import Rule
 from linter.selection import config_prefix, in_targets as _in_targets, rel_path as _rel, select_files
@@ -119,44 +120,40 @@ def run(options: RunOptions) -> RunResult:
     elif not _lints_anything(found, reported, targets, root):
         notices.append(Notice(message="nothing to lint: no JavaScript or TypeScript files under the given paths"))
     max_file_size = max(c.max_file_size for c in configs.configs())
-    project = ProjectIndex.build(root, found, reported, notices, max_file_size)
-    project.given = given
-
     cache = _open_cache(cache_folder, root, plan) if cache_folder is not None and stopped is None else None
+    # With a cache, each project-wide check's outcome is kept with what it read (linter.project_cache).
+    index_class = RecordingIndex if cache is not None and not given else ProjectIndex
+    project = index_class.build(root, found, reported, notices, max_file_size)
+    project.given = given
     results = _analyze_all(
         found.sources, root, plan, project, setup_by_path, options.jobs, options.file_timeout, cache, options.fresh_fixes,
-        given,
+        given, lazy=index_class is RecordingIndex,
     )
     if cache is not None:
         cache.forget_missing(root, {result.path for result in results})
-        cache.save()
     findings: list[Finding] = []
     directives: list[Directive] = []
     for result in results:
+        if isinstance(result, Deferred):  # a file not reported: only the project phase reads it
+            continue
         findings.extend(result.findings)
         directives.extend(result.directives)
         notices.extend(result.notices)
         incomplete |= result.incomplete
-        project.add_file(result.path, result.references, result.facts, result.flows)
-    for rule in plan.rules:
-        deadline = Deadline(options.file_timeout)
-        project.instance = rule.instance
-        try:
-            with deadline:
-                judged = (rule.id, rule.instance)
-                # A finding belongs to the instance of the rule the config of its file enables.
-                findings.extend(
-                    f for f in rule.check_project(project) if f.path in setup_by_path and judged in setup_by_path[f.path].own
-                )
-        except OutOfTime:
-            incomplete = True
-            stopped_after = _stopped_after(deadline, options.file_timeout)
-            notices.append(Notice(message=f"the project-wide check of rule {rule.id} {stopped_after}; raise --timeout"))
-        except Exception as error:  # one broken rule must not stop the run
-            incomplete = True
-            notices.append(Notice(message=f"internal error in rule {rule.id}: {type(error).__name__}: {error}"))
-        finally:
-            project.instance = ""
+
+    def analyse_again(paths: list[str]) -> dict[str, FileResult]:
+        timeout = options.file_timeout
+        work = [(root / p, p, project.packages_around(p), False, timeout, None, setup_by_path[p].own) for p in paths]
+        return {result.path: result for result in _analyze_uncached(work, plan, options.jobs)}
+
+    project_findings, failed = run_project_checks(
+        project, plan.rules, results, cache, options.file_timeout, setup_by_path, analyse_again, not options.fresh_fixes
+    )
+    findings.extend(project_findings)
+    incomplete |= failed
+    if cache is not None:
+        cache.save()
+        cache.close()
     directives.extend(project_file_directives(project, plan.known_ids))
 
     deadline = Deadline(options.file_timeout)
@@ -181,7 +178,7 @@ def run(options: RunOptions) -> RunResult:
         rules=_report_rules(setups.of(config), [setup_by_path[path] for path in reported]),
         findings=tuple(sorted(findings, key=lambda f: f.sort_key)),
         notices=tuple(sorted(set(notices), key=lambda n: n.sort_key)),
-        files_checked=len(({r.path for r in results if r.parsed} | project.read_paths()) & reported),
+        files_checked=len(({r.path for r in results if getattr(r, "parsed", False)} | project.read_paths()) & reported),
         category=options.category,
         incomplete=incomplete,
         stdin=_stdin_text(given, _rel(targets[0], root)) if options.stdin is not None else None,
@@ -402,11 +399,13 @@ def _analyze_all(
     cache: ResultCache | None,
     fresh_fixes: bool = False,
     given: dict[str, bytes] | None = None,
-) -> list[FileResult]:
-    """Every file's result, in the order of `sources`: from the cache when it has the file, else analysed.
-    With `fresh_fixes`, a cached result whose findings carry fixes is analysed again: fixes that are applied
-    or printed as a patch are always derived from the file itself. A file in `given` (a buffer, stdin) is
-    analysed from that text and neither taken from the cache nor put in it."""
+    lazy: bool = False,
+) -> list[FileResult | Deferred]:
+    """Every file's result, in the order of `sources`: from the cache when it has the file, else analysed;
+    with `lazy`, the cached result of a file not reported is a `Deferred` (decoded when the project phase
+    needs it). With `fresh_fixes`, a cached result whose findings carry fixes is analysed again: fixes that
+    are applied or printed as a patch are always derived from the file itself. A file in `given` (a buffer,
+    stdin) is analysed from that text and neither taken from the cache nor put in it."""
     given = given or {}
     results: list[FileResult | None] = []
     work, keys = [], []
@@ -416,8 +415,8 @@ def _analyze_all(
         report_findings = rel in project.reported_paths
         setup = setup_by_path[rel]
         key = _cache_key(cache, rel, path, packages, setup.key) if rel not in given else None
-        cached = cache.get(rel, key, report_findings) if key is not None else None
-        if cached is not None and fresh_fixes and any(finding.fixes for finding in cached.findings):
+        cached = cache.get(rel, key, report_findings, lazy) if key is not None else None
+        if cached is not None and fresh_fixes and any(finding.fixes for finding in getattr(cached, "findings", ())):
             cached = None
         results.append(cached)
         if cached is None:

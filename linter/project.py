@@ -7,6 +7,7 @@ Nothing here reads a file that discovery did not find, and nothing resolves outs
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 import re
 from collections import defaultdict
@@ -82,7 +83,15 @@ class ProjectIndex:
         cls, root: Path, found, reported: set[str], notices: list[Notice], max_file_size: int = DEFAULT_MAX_FILE_SIZE
     ) -> "ProjectIndex":
         """The index before any file is analysed: files, packages, path aliases (`found` is discovery's result)."""
-        project = cls(root=root, files=[p.relative_to(root).as_posix() for p in found.sources], max_file_size=max_file_size)
+        prefix = os.path.join(root, "")  # on strings: pathlib's relative_to costs much on a large repository
+
+        def relative(path: Path) -> str:
+            text = str(path)
+            if text.startswith(prefix):
+                return text[len(prefix) :].replace(os.sep, "/")
+            return path.relative_to(root).as_posix()
+
+        project = cls(root=root, files=[relative(p) for p in found.sources], max_file_size=max_file_size)
         for manifest in found.manifests:
             package = load_package(manifest, root, notices, max_file_size)
             project.packages[package.dir] = package

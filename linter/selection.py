@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import posixpath
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pathspec
@@ -218,8 +219,13 @@ def _target_strings(targets: tuple[Path, ...]) -> tuple[tuple[str, str], ...]:
 
 
 def rel_path(path: Path, root: Path) -> str:
-    text, prefix = str(path), os.path.join(root, "")
+    text, prefix = str(path), _prefix(root)
     if text.startswith(prefix):  # on strings: pathlib's relative_to costs much on a large repository
         return text[len(prefix) :].replace(os.sep, "/")
     rel = path.relative_to(root).as_posix()
     return "" if rel == "." else rel
+
+
+@lru_cache(maxsize=8)
+def _prefix(root: Path) -> str:
+    return os.path.join(root, "")

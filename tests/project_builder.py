@@ -30,3 +30,38 @@ def lint(paths, **options):
 
 def found(result) -> set[tuple[str, int, str]]:
     return {(f.path, f.span.start_line, f.rule_id) for f in result.report.active_findings}
+
+
+def cache_entries(path: Path) -> dict[str, list]:
+    """The entries of the results cache database at `path`, as `edit_cache_entries` shows them."""
+    entries = {}
+    edit_cache_entries(path, lambda data: entries.update(data["entries"]), write=False)
+    return entries
+
+
+def edit_cache_entries(path: Path, change, write: bool = True) -> None:
+    """Let `change` edit the results cache database at `path` as plain data, `{"entries": {path: [content digest,
+    packages digest, with_findings, result, stat]}}`, and write back what it made of it (as whoever can write the
+    cache folder could). Kept outcomes of project-wide checks are dropped: they were made from the old entries."""
+    import json
+    import sqlite3
+
+    db = sqlite3.connect(path, isolation_level=None)
+    try:
+        rows = db.execute("SELECT path, content, around, with_findings, stat, result FROM files").fetchall()
+        data = {"entries": {p: [c, a, w == 1, json.loads(r), s] for p, c, a, w, s, r in rows}}
+        change(data)
+        if not write:
+            return
+        db.execute("BEGIN")
+        for rel, (content, around, with_findings, result, stat) in data["entries"].items():
+            db.execute(
+                "UPDATE files SET content = ?, around = ?, with_findings = ?, result = ?, stat = ? WHERE path = ?",
+                (content, around, int(with_findings), json.dumps(result), stat, rel),
+            )
+        db.execute("DELETE FROM project")
+        db.execute("COMMIT")
+    finally:
+        db.close()
+    if write:
+        path.chmod(0o600)

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 import linter.analysis
-from linter.cache import cache_dir
+from linter.cache import SUFFIX, cache_dir
 from linter.cli import main
-from tests.project_builder import TEST_RULES, found, lint, write_files
+from tests.project_builder import TEST_RULES, edit_cache_entries, found, lint, write_files
 
 DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
 MARKER = "new MarkerClient();\n"
@@ -42,7 +42,7 @@ def analysed(monkeypatch):
 
 
 def _cache_files() -> list[Path]:
-    return sorted(cache_dir().glob("results-*.json"))
+    return sorted(cache_dir().glob(f"results-*{SUFFIX}"))
 
 
 def test_a_warm_run_analyses_nothing_and_reports_the_same(project, analysed):
@@ -280,3 +280,170 @@ def _count_digests(monkeypatch) -> list[bytes]:
 
     monkeypatch.setattr(linter.cache, "content_digest", counting)
     return digested
+
+
+# --- project-wide checks --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def checked(monkeypatch):
+    """The rules whose project-wide check ran in this test (not served from the cache), in order."""
+    import linter.project_cache
+
+    ran: list[str] = []
+    real = linter.project_cache._check
+
+    def counting(project, rule, timeout):
+        ran.append(rule.id)
+        return real(project, rule, timeout)
+
+    monkeypatch.setattr(linter.project_cache, "_check", counting)
+    return ran
+
+
+def _demo(tmp_path: Path) -> Path:
+    demo = shutil.copytree(DEMO, tmp_path / "demo")
+    (demo / ".git").mkdir()
+    return demo
+
+
+def _builtin(paths, **options):
+    return lint(paths, rules_dir=None, select=None, **options)
+
+
+def test_project_wide_checks_are_served_from_the_cache_while_what_they_read_holds(tmp_path, checked):
+    demo = _demo(tmp_path)
+    cold = _builtin([demo], use_cache=False)
+    assert "prisma/missing-relation-index" in checked
+    _builtin([demo])
+    checked.clear()
+    assert _builtin([demo]).report == cold.report
+    assert checked == []
+
+    schema = demo / "backend/prisma/schema.prisma"  # read by the Prisma rules' checks, not by the others
+    schema.write_text(schema.read_text(encoding="utf-8").replace("@@index", "// @@index"), encoding="utf-8")
+    checked.clear()
+    edited = _builtin([demo])
+    assert "prisma/missing-relation-index" in checked and "express/no-graceful-shutdown" not in checked
+    assert edited.report == _builtin([demo], use_cache=False).report
+    assert edited.report != cold.report
+
+
+def test_a_file_whose_facts_or_imports_change_runs_the_checks_that_read_them(tmp_path, checked):
+    demo = _demo(tmp_path)
+    _builtin([demo])
+    leads = demo / "backend/src/routes/leads.js"
+    for edit in ("\n// a comment changes no fact\n", "\nconst extra = require('./forms');\n"):
+        leads.write_text(leads.read_text(encoding="utf-8") + edit, encoding="utf-8")
+        checked.clear()
+        warm = _builtin([demo])
+        ran = list(checked)
+        assert warm.report == _builtin([demo], use_cache=False).report
+        if edit.startswith("\n//"):  # only checks that read the file itself run (missing-relation-index does)
+            assert "express/no-graceful-shutdown" not in ran and "cors/permissive-origin" not in ran
+        else:  # the import graph changed: every check reads it
+            assert "prisma/missing-relation-index" in ran and "express/no-graceful-shutdown" in ran
+
+
+def test_a_pre_commit_run_reads_other_files_results_only_when_a_check_must_run(tmp_path, analysed, checked, monkeypatch):
+    import linter.cache
+
+    demo = _demo(tmp_path)
+    some = [demo / "backend/src/routes/forms.js", demo / "web/app/api/leads/route.ts"]
+    cold = _builtin(some, use_cache=False)
+    _builtin([demo])
+    decoded = []
+    real = linter.cache._decode_result
+    def recording(data, path, **options):
+        decoded.append(path)
+        return real(data, path, **options)
+
+    monkeypatch.setattr(linter.cache, "_decode_result", recording)
+    analysed.clear()
+    checked.clear()
+    assert _builtin(some).report == cold.report  # a new set of reported paths: the checks run, on every file
+    assert analysed == [] and checked and len(decoded) > len(some)
+    decoded.clear()
+    checked.clear()
+    assert _builtin(some).report == cold.report
+    assert checked == [] and sorted(decoded) == sorted(p.relative_to(demo).as_posix() for p in some)
+
+
+def test_an_entry_that_does_not_decode_when_a_check_needs_it_is_analysed_again(tmp_path, analysed):
+    demo = _demo(tmp_path)
+    some = [demo / "backend/src/routes/forms.js"]
+    cold = _builtin(some, use_cache=False)
+    _builtin([demo])
+
+    def spoil(data):
+        data["entries"]["backend/src/routes/leads.js"][3] = {"path": "elsewhere.js"}
+
+    (cache_file,) = _cache_files()
+    edit_cache_entries(cache_file, spoil)
+    analysed.clear()
+    assert _builtin(some).report == cold.report
+    assert analysed == ["backend/src/routes/leads.js"]
+
+
+def test_a_kept_outcome_naming_another_file_or_carrying_a_fix_is_not_used(tmp_path, checked):
+    import json
+    import sqlite3
+
+    demo = _demo(tmp_path)
+    cold = _builtin([demo], use_cache=False)
+    _builtin([demo])
+    (cache_file,) = _cache_files()
+    db = sqlite3.connect(cache_file, isolation_level=None)
+    for rule, inputs, text in db.execute("SELECT rule, inputs, outcome FROM project").fetchall():
+        outcome = json.loads(text)
+        for finding in outcome["findings"]:
+            finding["path"] = "../outside.js"
+        db.execute("UPDATE project SET outcome = ? WHERE rule = ? AND inputs = ?", (json.dumps(outcome), rule, inputs))
+    db.close()
+    checked.clear()
+    assert _builtin([demo]).report == cold.report
+    assert "prisma/missing-relation-index" in checked
+    checked.clear()
+    _builtin([demo], fresh_fixes=True)  # fixes are derived afresh: every check runs
+    assert "prisma/missing-relation-index" in checked and "express/no-graceful-shutdown" in checked
+
+
+def test_an_entry_left_undecoded_keeps_its_result_when_its_stat_is_stamped(project, analysed, monkeypatch):
+    monkeypatch.setattr("linter.cache.SETTLED_NS", 10**18)  # nothing counts as settled: no stat is kept
+    lint([project])
+    monkeypatch.setattr("linter.cache.SETTLED_NS", 0)
+    lint([project / "a.js"])  # b.js is not reported: its entry is not decoded, and gets its stat
+    analysed.clear()
+    assert found(lint([project])) == {("a.js", 1, "testing/marker-client"), ("b.js", 2, "testing/marker-client")}
+    assert analysed == []
+
+
+def test_a_check_that_runs_again_gets_every_file_s_imports_and_its_own_facts_and_flows(tmp_path, checked, monkeypatch):
+    import linter.cache
+
+    demo = _demo(tmp_path)
+    _builtin([demo])
+    auth = demo / "backend/src/middleware/auth.js"
+    auth.write_text("\n\n" + auth.read_text(encoding="utf-8"), encoding="utf-8")  # every fact of the file moves
+    decoded_facts: list[str] = []
+    real = linter.cache._decode_result
+
+    def recording(data, path, complete=True, only=None):
+        result = real(data, path, complete, only)
+        if not complete:  # a file not reported, decoded for the project phase
+            decoded_facts.extend(fact.rule_id for fact in result.facts)
+        return result
+
+    monkeypatch.setattr(linter.cache, "_decode_result", recording)
+    checked.clear()
+    some = [demo / "backend/src/routes/forms.js"]
+    _builtin(some)  # a new set of reported paths: every check runs, with what it reads
+    assert decoded_facts and len(checked) > 1
+    decoded_facts.clear()
+    checked.clear()
+    auth.write_text("\n" + auth.read_text(encoding="utf-8"), encoding="utf-8")
+    warm = _builtin(some)
+    ran, facts = list(checked), set(decoded_facts)
+    assert warm.report == _builtin(some, use_cache=False).report
+    assert ran and "express/no-graceful-shutdown" not in ran
+    assert facts and facts <= set(ran)

@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 import linter.analysis
-from linter.cache import _decode_result, _encode_result, cache_dir
+from linter.cache import SUFFIX, _decode_result, _encode_result, cache_dir
 from linter.cli import main
-from tests.project_builder import found, lint, write_files
+from tests.project_builder import edit_cache_entries, found, lint, write_files
 
 PACKAGE = '{"name": "api", "dependencies": {"jsonwebtoken": "^9.0.0"}}'
 NO_FIX = "const jwt = require('jsonwebtoken');\nconst s = config.jwt.secret || 'dev-secret';\njwt.sign({}, s, { expiresIn: '1h' });\n"
@@ -51,11 +51,14 @@ def check(*args):
 
 
 def _results_file() -> Path:
-    (path,) = cache_dir().glob("results-*.json")
+    (path,) = cache_dir().glob(f"results-*{SUFFIX}")
     return path
 
 
 def _edit_json(path: Path, change) -> None:
+    if path.suffix == SUFFIX:
+        edit_cache_entries(path, change)
+        return
     data = json.loads(path.read_bytes())
     change(data)
     path.write_text(json.dumps(data))
@@ -152,7 +155,7 @@ def test_a_results_file_is_bound_to_its_root_and_run(project, tmp_path, analysed
     run(project)
     twin = write_files(tmp_path / "twin", {".git/HEAD": "", "package.json": PACKAGE, "src/a.js": NO_FIX, "src/b.js": FIXABLE})
     run(twin)
-    twin_file = next(p for p in cache_dir().glob("results-*.json") if p != _results_file_of(project))
+    twin_file = next(p for p in cache_dir().glob(f"results-*{SUFFIX}") if p != _results_file_of(project))
     # The twin's results, under the project's name: same contents, but written for another root.
     twin_file.replace(_results_file_of(project))
     analysed.clear()
@@ -164,7 +167,7 @@ def _results_file_of(root: Path) -> Path:
     import hashlib
 
     name = hashlib.blake2b(str(root).encode(), digest_size=8).hexdigest()
-    (path,) = cache_dir().glob(f"results-{name}-*.json")
+    (path,) = cache_dir().glob(f"results-{name}-*{SUFFIX}")
     return path
 
 

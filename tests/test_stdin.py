@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from linter.cache import SUFFIX
 from linter.cli import main
-from tests.project_builder import write_files
+from tests.project_builder import cache_entries, write_files
 from tests.sarif_schema import assert_valid_sarif
 
 PACKAGE = '{"name": "api", "dependencies": {"@prisma/client": "^5.0.0", "express": "^4.19.0", "jsonwebtoken": "^9.0.0"}}'
@@ -70,11 +71,11 @@ def test_nothing_is_cached_for_the_file_read(project, tmp_path, monkeypatch):
     write_files(project, {"src/routes/orders.ts": SECOND_CLIENT})
     assert CliRunner().invoke(main, ["check", str(project)]).exit_code == 1  # caches the file on disk
     assert check(project, "export const orders = 1;\n").exit_code == 0
-    (results,) = (cache / "loadlint").glob("results-*.json")
-    before = json.loads(results.read_text(encoding="utf-8"))["entries"]["src/routes/orders.ts"]
+    (results,) = (cache / "loadlint").glob(f"results-*{SUFFIX}")
+    before = cache_entries(results)["src/routes/orders.ts"]
     assert check(project, SECRET.replace("jsonwebtoken", "x"), "--select", "auth").exit_code == 1
-    for results in (cache / "loadlint").glob("results-*.json"):
-        entries = json.loads(results.read_text(encoding="utf-8"))["entries"]
+    for results in (cache / "loadlint").glob(f"results-*{SUFFIX}"):
+        entries = cache_entries(results)
         assert entries.get("src/routes/orders.ts", before) == before  # the disk file's entry, untouched
     assert CliRunner().invoke(main, ["check", str(project)]).exit_code == 1  # still the disk file's finding
 

@@ -1,0 +1,255 @@
+"""The project phase of `loadlint check`, each rule's project-wide check served from the results cache when
+nothing it reads has changed.
+
+A check sees the project only through the index (`linter.project`): the import graph, its own facts
+(`facts_of`), its flow spec's summaries, the files, packages, path aliases and project files found, the
+reported paths, and the files it reads itself (`read_js_source`, `read_source`, `parsed_file`). So its outcome
+(findings and notices) is kept with a digest of those inputs, made from what the cache already stores of every
+file (`linter.cache.seen_of`: digests of its imports, facts and flow summaries), and with the digest of every
+file it read. An unchanged repository costs one look-up per check, and the files each check read are checked
+by the digests the run took anyway; an edited file makes only the checks whose inputs it changed run again.
+A file's cached result is decoded only when some check must run (`linter.cache.Deferred`).
+
+Each check that runs starts from an empty memo, as in the editor's server (`linter.server.session`): what one
+check built from a file cannot hide from another that it reads the file too. Parses are shared.
+What is never kept: a check that failed or ran out of time, and the outcome of a run given buffers (their
+text is not a file's) or applying fixes (a fix is never taken from the cache).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Callable
+
+from linter.analysis import FileResult
+from linter.cache import Deferred, ResultCache, content_digest, packages_digest, seen_of
+from linter.deadline import Deadline, OutOfTime
+from linter.model import Finding, Notice
+from linter.project import ProjectIndex
+from linter.rule import Rule
+
+
+class RecordingIndex(ProjectIndex):
+    """The project index of a run: records the files each check reads on demand, and gives each check a memo of
+    its own (parses are shared)."""
+
+    def reading_for(self, rule: str | None) -> None:
+        self.__dict__["_memo"] = {}
+        self.__dict__["_reader"] = rule
+
+    def read_js_source(self, path: str) -> bytes | None:
+        self._note_read(path)
+        return super().read_js_source(path)
+
+    def read_source(self, path: str) -> bytes | None:
+        self._note_read(path)
+        return super().read_source(path)
+
+    def parsed_file(self, path: str):
+        parsed = self.__dict__.setdefault("_parsed", {})
+        if path not in parsed:
+            parsed[path] = super().parsed_file(path)
+        else:
+            self._note_read(path)
+        return parsed[path]
+
+    def _note_read(self, path: str) -> None:
+        self.__dict__.setdefault("_read_by", defaultdict(set))[self.__dict__.get("_reader")].add(path)
+
+    def files_read_by(self, rule: str | None) -> frozenset[str]:
+        return frozenset(self.__dict__.get("_read_by", {}).get(rule, ()))
+
+
+def run_project_checks(
+    project: ProjectIndex,
+    rules: list[Rule],
+    results: list,
+    cache: ResultCache | None,
+    timeout: float | None,
+    setup_by_path: dict,
+    analyse_again: Callable[[list[str]], dict[str, FileResult]],
+    use_kept: bool = True,
+) -> tuple[list[Finding], bool]:
+    """Every rule instance's project-wide findings (those the config of their file gives to that instance) and
+    whether a check failed or ran out of time. `results` are the files' results in the order of `project.files`,
+    some of them `Deferred` (decoded here when a check must run; one that does not decode is analysed again by
+    `analyse_again`). With `use_kept` false, every check runs (its outcome is still kept)."""
+    keeper = _Keeper.of(project, results, cache) if isinstance(project, RecordingIndex) else None
+    checks = []  # (rule, its key, the digest of its inputs, its kept outcome or None)
+    for rule in rules:
+        if type(rule).check_project is Rule.check_project:  # no project-wide check
+            continue
+        rule_key = f"{rule.id}\0{rule.instance}"
+        inputs = keeper.inputs(rule) if keeper is not None else None
+        kept = keeper.outcome(rule_key, inputs) if inputs is not None and use_kept else None
+        checks.append((rule, rule_key, inputs, kept))
+    to_run = [rule for rule, _, _, kept in checks if kept is None]
+    incomplete = _index_every_file(project, results, cache, analyse_again, to_run) if to_run else False
+    findings: list[Finding] = []
+    for rule, rule_key, inputs, kept in checks:
+        if kept is not None:
+            found, notices = kept
+            project.notices.extend(notices)
+        else:
+            noticed = len(project.notices)
+            if isinstance(project, RecordingIndex):
+                project.reading_for(rule_key)
+            found, failed = _check(project, rule, timeout)
+            incomplete |= failed
+            if inputs is not None and not failed:
+                keeper.keep(rule_key, inputs, found, project.notices[noticed:], project.files_read_by(rule_key))
+        judged = (rule.id, rule.instance)
+        # A finding belongs to the instance of the rule the config of its file enables.
+        findings.extend(f for f in found if f.path in setup_by_path and judged in setup_by_path[f.path].own)
+    if isinstance(project, RecordingIndex):
+        project.reading_for(None)
+    return findings, incomplete
+
+
+def _index_every_file(project: ProjectIndex, results: list, cache: ResultCache | None, analyse_again, rules) -> bool:
+    """Add every file's result to the index, for the checks of `rules` (a deferred result is decoded with only
+    what they read: its imports, their facts and their flow summaries); whether one analysed again was
+    incomplete."""
+    deferred = [r for r in results if isinstance(r, Deferred)]
+    facts = {(rule.id, rule.instance) for rule in rules}
+    flows = {(rule.flow_spec.name, rule.instance) for rule in rules if rule.flow_spec is not None}
+    if deferred and cache is not None:
+        decoded = cache.resolve(deferred, (facts, flows))
+    else:
+        decoded = {d.path: None for d in deferred}
+    missing = [path for path, result in decoded.items() if result is None]
+    if missing:
+        decoded.update(analyse_again(missing))
+    incomplete = False
+    for result in results:
+        result = decoded[result.path] if isinstance(result, Deferred) else result
+        incomplete |= result.incomplete
+        project.add_file(result.path, result.references, result.facts, result.flows)
+    return incomplete
+
+
+def _check(project: ProjectIndex, rule: Rule, timeout: float | None) -> tuple[list[Finding], bool]:
+    deadline = Deadline(timeout)
+    project.instance = rule.instance
+    try:
+        with deadline:
+            return list(rule.check_project(project)), False
+    except OutOfTime:
+        stopped_after = f"stopped after {deadline.elapsed():.1f} s (limit {timeout:g} s)"
+        message = f"the project-wide check of rule {rule.id} {stopped_after}; raise --timeout"
+        project.notices.append(Notice(message=message))
+    except Exception as error:  # one broken rule must not stop the run
+        project.notices.append(Notice(message=f"internal error in rule {rule.id}: {type(error).__name__}: {error}"))
+    finally:
+        project.instance = ""
+    return [], True
+
+
+class _Keeper:
+    """The digests of what each check reads, and the outcomes kept for them."""
+
+    def __init__(self, project: RecordingIndex, cache: ResultCache, base: str, facts: dict, flows: dict) -> None:
+        self._project = project
+        self._cache = cache
+        self._base = base
+        self._facts = facts
+        self._flows = flows
+
+    @classmethod
+    def of(cls, project: RecordingIndex, results: list, cache: ResultCache | None) -> "_Keeper | None":
+        """None when some input has no digest: no cache, a file given as a buffer, a result plain data cannot hold."""
+        if cache is None or project.given:
+            return None
+        seen = []
+        for result in results:
+            text = cache.seen(result.path)
+            if text is None and isinstance(result, FileResult):
+                try:
+                    text = seen_of(result)
+                except (TypeError, ValueError):
+                    return None
+            if text is None:
+                return None
+            seen.append((result.path, json.loads(text)))
+        digest = hashlib.blake2b(digest_size=16)
+        packages = [project.packages[folder] for folder in sorted(project.packages)]
+        described = [
+            str(project.root),
+            sorted(project.reported_paths),
+            project.max_file_size,
+            project.files,
+            packages_digest(packages).hex(),
+            repr(project.aliases),
+            sorted(project.other_files.items()),
+            [[path, seen_data["i"]] for path, seen_data in seen],
+        ]
+        digest.update(json.dumps(described, separators=(",", ":")).encode())
+        facts: dict[str, list] = defaultdict(list)  # rule instance -> [path, digest of its facts there], in file order
+        flows: dict[str, list] = defaultdict(list)  # flow spec and rule instance -> [path, digest of its summary]
+        for path, seen_data in seen:
+            for key, value in seen_data["f"].items():
+                facts[key].append([path, value])
+            for key, value in seen_data["s"].items():
+                flows[key].append([path, value])
+        return cls(project, cache, digest.hexdigest(), facts, flows)
+
+    def inputs(self, rule: Rule) -> str:
+        """The digest of what the check of `rule` reads besides the files it reads on demand."""
+        spec = rule.flow_spec
+        facts = self._facts.get(f"{rule.id}\0{rule.instance}", [])
+        flows = self._flows.get(f"{spec.name}\0{rule.instance}", []) if spec is not None else []
+        text = json.dumps([self._base, rule.id, rule.instance, facts, flows], separators=(",", ":"))
+        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+    def outcome(self, rule_key: str, inputs: str) -> tuple[list[Finding], list[Notice]] | None:
+        """The findings and notices kept for these inputs, when every file the check read is as it read it."""
+        text = self._cache.project_outcome(rule_key, inputs)
+        if text is None:
+            return None
+        try:
+            data = json.loads(text)
+            reads = data["reads"]
+            if not isinstance(reads, dict) or any(self._read_digest(path) != digest for path, digest in reads.items()):
+                return None
+            findings = [Finding.model_validate(f) for f in data["findings"]]
+            notices = [Notice.model_validate(n) for n in data["notices"]]
+        except Exception:  # not an outcome this code wrote: the check runs
+            return None
+        known = self._known_paths()
+        places = [loc.path for f in findings for loc in (f, *f.related, *f.code_flow)]
+        if any(path not in known for path in places) or any(n.path not in (None, *known) for n in notices):
+            return None
+        return findings, notices
+
+    def keep(self, rule_key: str, inputs: str, findings: list[Finding], notices: list[Notice], reads) -> None:
+        try:
+            outcome = {
+                "findings": [f.model_dump(mode="json") for f in findings],
+                "notices": [n.model_dump(mode="json") for n in notices],
+                "reads": {path: self._read_digest(path) for path in sorted(reads)},
+            }
+            text = json.dumps(outcome, separators=(",", ":"), allow_nan=False)
+            self._cache.put_project_outcome(rule_key, inputs, text)
+        except (TypeError, ValueError):  # a finding plain data cannot hold: the check runs every time
+            pass
+
+    def _read_digest(self, path: str) -> str:
+        """The digest of a file as a check reads it: a source file's content digest (the one this run took), or
+        the text of a project file or manifest (read again, as the check would)."""
+        if type(path) is not str:
+            raise TypeError("not a path")
+        digest = self._cache.digest_of(path)
+        if digest is not None:
+            return "c" + digest
+        source = ProjectIndex.read_source(self._project, path)  # not a read of the check being looked up
+        return "s" + (content_digest(source).hex() if source is not None else "-")
+
+    def _known_paths(self) -> set[str]:
+        known = self.__dict__.get("_known")
+        if known is None:
+            project = self._project
+            manifests = {p.manifest for p in project.packages.values() if p.manifest}
+            known = self.__dict__["_known"] = {*project.files, *project.other_files, *manifests}
+        return known
