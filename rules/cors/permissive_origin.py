@@ -11,7 +11,8 @@ it logs the unknown origin "for now" and calls `callback(null, true)`, or allows
 loadlint follows the paths through the origin function (`cors({ origin })`, NestJS `enableCors`, socket.io,
 `@fastify/cors`, `@koa/cors`, `hono/cors`; an arrow, a method, or a function defined elsewhere in the file) and
 reports the `callback(null, true)`, `callback(null, origin)` or returned origin that a path reaches without the
-origin having passed an allowlist test. It does not report:
+origin having passed an allowlist test (an equality with a trusted origin counts: `if (origin !== appOrigin)
+return …` before the allow). It does not report:
 - allows after `!origin` (no `Origin` header: not a browser, so CORS does not apply);
 - results that are themselves the test, as in `callback(null, allowed.includes(origin))`;
 - allows only in development (`if (process.env.NODE_ENV !== 'production')`, or options held by a name the
@@ -28,7 +29,9 @@ origin having passed an allowlist test. It does not report:
   `package.json`) depends on no cookie, session or authentication library and on no other package of the
   repository, and none of its files mentions cookies, reads a request's session (`req.session`), names an HTTP
   authentication challenge or the identity headers of a signing-in proxy. A token the page puts in the
-  `Authorization` header itself is not sent with a foreign page's requests.
+  `Authorization` header itself is not sent with a foreign page's requests, and neither is a CSRF library's
+  cookie (`csurf({ cookie: … })` with `cookie-parser`) a credential: it holds the secret form tokens are checked
+  against, and a foreign page cannot read the token.
 
 It also reports:
 - `origin: true`, a regex every origin passes (`/.*/`), an allow-all fallback (`process.env.ORIGIN || true`) or
