@@ -24,7 +24,8 @@ return …` before the allow). It does not report:
   a port open for its platform. The app must be created in the file (`express()`, `new Koa()`, `Fastify()`),
   never exported or handed to other code, and given nothing but middleware that sets headers or reads bodies
   (`express.json()`, `helmet()`, the CORS middleware), settings and `listen`; one route or router makes it a
-  server again;
+  server again. Likewise a policy registered on a name the file never creates, imports, receives or assigns (a
+  snippet committed by mistake: loading it throws first);
 - credentials allowed in an app that has none for a browser to send by itself: its package (the nearest
   `package.json`) depends on no cookie, session or authentication library and on no other package of the
   repository, and none of its files mentions cookies, reads a request's session (`req.session`), names an HTTP
@@ -152,7 +153,7 @@ from linter.rules.cors._cors_calls import (
     is_request_origin,
     read_options,
 )
-from linter.js.expressions import arguments_of, callee, member_object, property_name, unwrap
+from linter.js.expressions import arguments_of, callee, member_object, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function, function_body, parameter_names
 from linter.js.imports import string_value
 from linter.rules.cors._imported_cors import (
@@ -592,10 +593,17 @@ def _route_free(config: CorsConfig, file: FileContext) -> bool:
     """Every CORS call of this file that applies `config` registers it on an app that serves no routes."""
 
     def compute() -> bool:
-        uses = cors_uses(config.object, file)
+        uses = cors_uses(config.object, file) or _call_taking(config.object)
         return bool(uses) and all(serves_no_routes(use, file) for use in uses)
 
     return file.memo(("rules.cors.route-free", config.object.start_byte), compute)
+
+
+def _call_taking(obj: Node) -> list[Node]:
+    """The call `obj` is an argument of, when no known CORS call is (`cors` itself unbound in a snippet)."""
+    holder = outermost(obj).parent
+    call = holder.parent if holder is not None and holder.type == "arguments" else None
+    return [call] if call is not None and call.type == "call_expression" else []
 
 
 def _same_node(node: Node | None, other: Node) -> bool:
