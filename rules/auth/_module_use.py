@@ -67,7 +67,7 @@ def never_loaded(project: "ProjectIndex", path: str) -> bool:
     if project.importers_of(path) or is_next_routed(path) or _TOOL_CONFIG.search(path) or is_test_path(path):
         return False
     package = project.package_of(path)
-    if package is None or package.manifest is None or package.command:
+    if not names_an_entry(package):
         return False
     stem = _stem(path)
     stems = _script_stems(package)
@@ -80,6 +80,12 @@ def never_loaded(project: "ProjectIndex", path: str) -> bool:
         return False
     loaded = _loaded_by_path(project, package, path)
     return loaded is not None and stem not in loaded
+
+
+def names_an_entry(package: "Package | None") -> bool:
+    """Whether the package's scripts or `main` name a file to run: without one, no module of it is judged
+    unloaded (known from the manifest alone, so the file phase can tell which findings to hold)."""
+    return package is not None and package.manifest is not None and not package.command and bool(_script_stems(package))
 
 
 def runs_in_commands_only(project: "ProjectIndex", path: str) -> bool:

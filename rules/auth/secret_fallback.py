@@ -110,13 +110,13 @@ from linter.js.exports import export_table
 from linter.js.expressions import arguments_of, callee, key_text, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES
 from linter.js.references import imports_module
-from linter.fixes import helper_insertion, replace_node
+from linter.fixes import helper_insertion, replace_node, source_digest
 from linter.model import Finding, Fix, Level, Location, Precision, Span
 from linter.rule import Fact, Rule, facts_of
 from linter.syntax import Node, compile_query, has_node_type, text, walk
 
 from ._env import config_getter_key, is_env_object, setting_name
-from ._module_use import COMMAND_MARKERS, never_loaded, runs_in_commands_only
+from ._module_use import COMMAND_MARKERS, names_an_entry, never_loaded, runs_in_commands_only
 from ._secret_flow import (
     EMPTY,
     HARD_CODED_SECRETS,
@@ -360,10 +360,13 @@ def _provisions_an_account(setting: str | None) -> bool:
     return bool(tokens & (_ACCOUNT_OWNERS | _PASSWORD_WORDS))
 
 
-def _held(rule: Rule, path: str, finding: Finding, sink: bool, account: bool) -> Fact:
-    """A finding in a module that may not run in the app: the project phase knows whether anything loads it."""
+def _held(rule: Rule, file, finding: Finding, sink: bool, account: bool) -> Fact:
+    """A finding in a module that may not run in the app: the project phase knows whether anything loads it.
+    Its fixes are stamped with the text they were made for, as the engine does for the file phase's findings."""
+    digest = source_digest(file.source)
+    finding = finding.model_copy(update={"fixes": tuple(fix.model_copy(update={"source_digest": digest}) for fix in finding.fixes)})
     data = {"finding": finding.model_dump(mode="json"), "sink": sink, "account": account}
-    return Fact(rule_id=rule.id, kind="held", path=path, span=finding.span, data=data)
+    return Fact(rule_id=rule.id, kind="held", path=file.path, span=finding.span, data=data)
 
 
 def _released(fact: Fact) -> Finding | None:
@@ -490,10 +493,10 @@ class _FileScan:
         group.uses = others
         finding = group.finding(self.rule)
         if finding is not None:
-            if _exports_something(file) or _may_be_a_command(file):
+            if _may_be_a_command(file) or (names_an_entry(file.packages[0] if file.packages else None) and _exports_something(file)):
                 sink = group.has_sink or any(secret_sink(node, file) is not None for node, _, _ in found.uses)
                 account = any(_provisions_an_account(use.setting) for _, use, _ in found.uses) or _provisions_an_account(setting)
-                yield _held(self.rule, file.path, finding, sink, account)
+                yield _held(self.rule, file, finding, sink, account)
             else:
                 yield finding
             yield file.fact(self.rule, "reported", source)
