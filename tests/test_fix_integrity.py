@@ -126,6 +126,17 @@ def test_a_fixed_file_keeps_its_hard_links(app, tmp_path):
     assert not [p for p in app.rglob("*") if p.name.endswith(".tmp")]
 
 
+def test_a_finding_the_project_phase_releases_keeps_its_fix(app):
+    """In a package whose scripts name its entry, a finding of a module that exports something waits for the
+    project phase (which knows whether anything loads the module); its fix still applies."""
+    (app / "package.json").write_text(PACKAGE.replace('{"name": "api",', '{"name": "api", "scripts": {"start": "node src/server.js"},'))
+    (app / "src/server.js").write_text("const { sign } = require('./auth');\nmodule.exports = { sign };\n")
+    auth = app / "src/auth.ts"
+    auth.write_text(AUTH)
+    invoke(app, "--fix", "--unsafe-fixes")
+    assert "const secret = requireEnv('JWT_SECRET');" in auth.read_text()
+
+
 @pytest.mark.parametrize("newline", ["\r\n", "\r"])
 def test_inserted_lines_end_as_the_file_s_lines_do(app, newline):
     auth = app / "src/auth.ts"

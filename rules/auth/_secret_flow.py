@@ -69,6 +69,8 @@ class HardCodedSecretSpec(FlowSpec):
             return None
         if kind == "call_expression" and is_encoding(node) and is_hard_coded(node):
             return _start(node, HARD_CODED, "the hard-coded value")
+        if kind == "binary_expression" and text(node.child_by_field_name("operator")) == "+":
+            return _joined(node, tracer, frame, depth)
         return NotImplemented
 
     def call(self, call: Node, name: str, arguments: list[Node], tracer, frame, depth: int):
@@ -89,6 +91,20 @@ HARD_CODED_SECRETS = HardCodedSecretSpec()
 
 def _start(node: Node, origin: str, note: str) -> Flow:
     return Flow(input=Input(VALUE, origin), steps=(Step(node, note),))
+
+
+def _joined(node: Node, tracer, frame, depth: int):
+    """`'AWS4' + secretKey`: a written prefix joined to another value is only as known as that value, so the
+    other side is followed (a parameter, a setting, or a value written elsewhere); two written halves are one
+    hard-coded value."""
+    flows = [tracer.trace_in(node.child_by_field_name(side), frame, depth) for side in ("left", "right")]
+    written = [is_source(flow) for flow in flows]
+    if all(written):
+        empty = all(flow.input.origin == EMPTY for flow in flows)
+        return _start(node, EMPTY if empty else HARD_CODED, "the hard-coded value")
+    if any(written):
+        return flows[1] if written[0] else flows[0]
+    return NotImplemented
 
 
 def _makes_a_key(call: Node, file: "FileContext") -> bool:

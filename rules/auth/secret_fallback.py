@@ -44,6 +44,23 @@ exposed: handed straight to that service's client (`new Stripe(process.env.STRIP
 whose values are demo data, except an administrator's password (`ADMIN_PASSWORD || '…'`): a deployment seeded
 with the script signs in with it.
 
+It also stays quiet where the value never reaches a running app:
+- a module written to be imported (it exports something) that nothing loads, in a package whose scripts or
+  `main` name its entry: a helper left behind after a migration, or `knexfile.js`, which only the knex command
+  loads for migrations. A module is taken as loaded when a framework could load it by its path (Next.js routes,
+  `*.config.*` files, entry names such as `server` or `index` at the package's top, files its scripts name, a
+  `#!` line, a serverless `handler`), when its package depends on a route autoloader, a file-routed framework or
+  a serverless platform, when another package of the repository depends on it, when one of its files
+  `require`s a computed path, or when an import the linter could not resolve ends in the module's name;
+- a setting's fallback in a one-shot command (a file a package script other than the server's runs, or one
+  with a `#!` line or `require.main === module` that starts no server) and in modules only such commands load,
+  when it reaches no library's secret: a command accepts no request, so a credential it sends elsewhere is
+  refused there when wrong;
+- a setting's fallback a module exports under a name no other file mentions (nor the module itself, past the
+  declaration), with no use found, when other modules do import that module: nothing reads the value.
+A written prefix joined to another value (`createHmac('sha256', 'AWS4' + secretKey)`, a signing scheme's fixed
+prefix) is judged by that other value; two written halves are one hard-coded value.
+
 The finding sits on the hard-coded value. The places that use it, in its module or in others, are related
 locations, and its SARIF code flow goes from the value through every module to the first of them;
 `loadlint-ignore` on the value's line silences it.
@@ -92,12 +109,13 @@ from linter.flow.file_flow import file_flow
 from linter.js.exports import export_table
 from linter.js.expressions import arguments_of, callee, key_text, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES
-from linter.fixes import helper_insertion, replace_node
+from linter.fixes import helper_insertion, replace_node, source_digest
 from linter.model import Finding, Fix, Level, Location, Precision, Span
-from linter.rule import Rule, facts_of
+from linter.rule import Fact, Rule, facts_of
 from linter.syntax import Node, compile_query, has_node_type, text, walk
 
 from ._env import config_getter_key, is_env_object, setting_name
+from ._module_use import COMMAND_MARKERS, names_an_entry, never_loaded, runs_in_commands_only
 from ._secret_flow import (
     EMPTY,
     HARD_CODED_SECRETS,
@@ -152,6 +170,9 @@ _NOT_VALUES = frozenset(
 # password of an administrator account a deployment may be provisioned with.
 _SEED_SCRIPT = re.compile(r"(^|/)(seeds?|seeders?)(/|([.-][^/]*)?\.[cm]?[jt]sx?$)|\.seeds?\.[cm]?[jt]sx?$", re.IGNORECASE)
 
+_SCRIPTS_FOLDER = re.compile(r"(^|/)(scripts?|bin|cli|tools|commands)/")
+
+_PASSWORD_WORDS = frozenset({"PASSWORD", "PASSWD", "PASS", "PWD", "PASSPHRASE"})
 _ACCOUNT_OWNERS = frozenset({"ADMIN", "ADMINISTRATOR", "ROOT", "SUPERUSER", "SUPERADMIN", "OWNER"})
 
 _SINK_MODULES = tuple(sorted({m.encode() for m, _ in SECRET_ARGUMENTS} | {sink.module.encode() for sink in OPTION_SINKS}))
@@ -253,7 +274,13 @@ class SecretFallback(Rule):
         yield from _FileScan(self, file).run()
 
     def check_project(self, project):
-        """Uses whose value another module holds, joined with what those modules keep of their hard-coded values."""
+        """Uses whose value another module holds, joined with what those modules keep of their hard-coded values;
+        and the findings of modules that may not run in the app, released when they do."""
+        for fact in facts_of(project, self, "held"):
+            finding = _released(fact)
+            kept = fact.data.get("sink", True) or fact.data.get("account", True)
+            if finding is not None and finding.path in project.reported_paths and _runs(project, fact.path, kept):
+                yield finding
         groups: dict[tuple[str, tuple], _Group] = {}
         reported = {(fact.path, _where(fact.span)) for fact in facts_of(project, self, "reported")}
         for fact in facts_of(project, self, "source"):
@@ -278,10 +305,85 @@ class SecretFallback(Rule):
             group.setting = group.setting or source.setting
             hops = (*source.hops, Hop(fact.path, imported.use.steps))
             group.uses.append(_Use(fact.path, imported.use.span, imported.use.use, hops))
+        unread = _unread_names(project, [g for g in groups.values() if _read_by_name_only(g) and project.importers_of(g.path)])
         for key in sorted(groups):
-            finding = groups[key].finding(self)
-            if finding is not None and finding.path in project.reported_paths:
+            group = groups[key]
+            if (group.path, _exported_name(group.holder)) in unread:
+                continue
+            finding = group.finding(self)
+            kept = group.has_sink or _provisions_an_account(group.setting)
+            if finding is not None and finding.path in project.reported_paths and _runs(project, group.path, kept):
                 yield finding
+
+
+def _read_by_name_only(group: "_Group") -> bool:
+    """A setting's fallback the module exports and no use of which was found: only the name it is exported
+    under can tell whether anything reads it."""
+    return not group.uses and not group.has_sink and _exported_name(group.holder) is not None
+
+
+def _exported_name(holder: str | None) -> str | None:
+    """`resetSecret` for `module.exports.resetSecret`, the name itself for a constant or a property."""
+    name = holder.rsplit(".", 1)[-1] if holder else None
+    return name if name and re.fullmatch(r"[A-Za-z_$][\w$]*", name) else None
+
+
+def _unread_names(project, groups: list["_Group"]) -> set[tuple[str, str]]:
+    """(module, exported name) of the `groups` (of modules that other modules import) whose name no other file
+    of the project mentions, and their own module only where it declares it: nothing reads the value (`export
+    const tokenKey = … || 'secret'` that every importer leaves alone)."""
+    wanted = {(g.path, _exported_name(g.holder)) for g in groups}
+    if not wanted:
+        return set()
+    pattern = re.compile(rb"\b(" + b"|".join(re.escape(name.encode()) for name in sorted({n for _, n in wanted})) + rb")\b")
+    mentioned: set[tuple[str, str]] = set()
+    for path in project.files:
+        source = project.read_js_source(path)
+        if source is None:
+            continue
+        counts: dict[str, int] = {}
+        for found in pattern.finditer(source):
+            name = found.group(1).decode()
+            counts[name] = counts.get(name, 0) + 1
+        for name, count in counts.items():
+            for module, wanted_name in wanted:
+                if wanted_name == name and (module != path or count > 1):
+                    mentioned.add((module, name))
+    return wanted - mentioned
+
+
+def _runs(project, path: str, kept_in_commands: bool) -> bool:
+    """Whether a hard-coded value of the module at `path` is worth reporting where the module runs: never for a
+    module nothing loads; in one-shot commands (and modules only they load) only when it reaches a library's
+    secret or sets a password (`ADMIN_PASSWORD || '…'` for the account a bootstrap command creates), since a
+    command accepts no request: a credential it sends elsewhere is refused there when wrong."""
+    if never_loaded(project, path):
+        return False
+    return kept_in_commands or not runs_in_commands_only(project, path)
+
+
+def _provisions_an_account(setting: str | None) -> bool:
+    """A password, or any secret of an administrator's account: a command that reads it creates or resets a
+    login the server then accepts."""
+    tokens = set(name_tokens(setting)) if setting else set()
+    return bool(tokens & (_ACCOUNT_OWNERS | _PASSWORD_WORDS))
+
+
+def _held(rule: Rule, file, finding: Finding, sink: bool, account: bool) -> Fact:
+    """A finding in a module that may not run in the app: the project phase knows whether anything loads it.
+    Its fixes are stamped with the text they were made for, as the engine does for the file phase's findings."""
+    digest = source_digest(file.source)
+    finding = finding.model_copy(update={"fixes": tuple(fix.model_copy(update={"source_digest": digest}) for fix in finding.fixes)})
+    data = {"finding": finding.model_dump(mode="json"), "sink": sink, "account": account}
+    return Fact(rule_id=rule.id, kind="held", path=file.path, span=finding.span, data=data)
+
+
+def _released(fact: Fact) -> Finding | None:
+    try:
+        finding = Finding.model_validate(fact.data["finding"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return finding if finding.path == fact.path else None
 
 
 def _seeded_fixture(use: SecretUse, path: str) -> bool:
@@ -400,7 +502,12 @@ class _FileScan:
         group.uses = others
         finding = group.finding(self.rule)
         if finding is not None:
-            yield finding
+            if _may_be_a_command(file) or (names_an_entry(file.packages[0] if file.packages else None) and _exports_something(file)):
+                sink = group.has_sink or any(secret_sink(node, file) is not None for node, _, _ in found.uses)
+                account = any(_provisions_an_account(use.setting) for _, use, _ in found.uses) or _provisions_an_account(setting)
+                yield _held(self.rule, file, finding, sink, account)
+            else:
+                yield finding
             yield file.fact(self.rule, "reported", source)
 
     def _span(self, node: Node) -> Span:
@@ -438,6 +545,17 @@ def _other_modules_may_read(value: Node, file) -> bool:
     return bool(exported & _declared_names(node))
 
 
+def _may_be_a_command(file) -> bool:
+    """A file that may run as a one-shot command: marked as one, or in a folder of scripts."""
+    return file.source.startswith(b"#!") or any(m in file.source for m in COMMAND_MARKERS) or _SCRIPTS_FOLDER.search(file.path) is not None
+
+
+def _exports_something(file) -> bool:
+    """A module written to be imported; one that exports nothing is run (an entry, a script)."""
+    table = file.memo("flow.exports", lambda: export_table(file.root))
+    return bool(table.names or table.re_exports or table.module_object is not None)
+
+
 def _declared_names(statement: Node) -> set[str]:
     if statement.type in ("lexical_declaration", "variable_declaration"):
         names = set()
@@ -473,6 +591,11 @@ class _Group:
     fixes: tuple[Fix, ...] = ()
     direct: _Use | None = None
     uses: list[_Use] = field(default_factory=list)
+
+    @property
+    def has_sink(self) -> bool:
+        """A use as a library's secret was found, not only the fallback of a setting named like a secret."""
+        return any(u.use.sink is not None for u in (*self.uses, *((self.direct,) if self.direct else ())))
 
     def finding(self, rule: Rule) -> Finding | None:
         uses = sorted({(u.path, _where(u.span)): u for u in self.uses}.values(), key=lambda u: (u.path, _where(u.span)))

@@ -10,12 +10,22 @@ around it names cookies, sessions or an authentication library, when it depends 
 repository (whose code could read cookies for it), when a source file of the package mentions cookies, reads
 the session of a request, names an HTTP authentication challenge or the identity headers of a signing-in proxy,
 or when the package has more files than are read here. No only when none of these holds.
+
+A CSRF library's cookie (`csurf({ cookie: … })`, `csrf-csrf`) holds the secret its form tokens are checked
+against, not an identity. In a package that uses one, `cookie-parser` (which it needs) is no sign by itself,
+and a file whose mentions of cookies are all that wiring (the imports, `cookieParser()`, the CSRF library's
+call and options) or comments does not count: what else the code does with cookies decides.
 """
 
 from __future__ import annotations
 
 import re
 from typing import TYPE_CHECKING
+
+from linter.js.expressions import member_chain, unwrap
+from linter.js.functions import FUNCTION_TYPES
+from linter.js.imports import require_specifier, string_value
+from linter.syntax import Node, walk
 
 if TYPE_CHECKING:
     from linter.project import ProjectIndex
@@ -33,6 +43,10 @@ _CREDENTIAL_WORDS = (b"cookie", b"Cookie", b"COOKIE", b"SESSION_SECRET", b"WWW-A
 # a `sessionToken` handed out in a response body, a session id sent in a header are not sent by the browser.
 _SESSION_READ = re.compile(rb"\.session\b")
 MAX_FILES_READ = 4_000  # source files of one package read for the words above
+# CSRF libraries keep the secret their tokens are checked against in a cookie, parsed by `cookie-parser`.
+_CSRF_LIBRARIES = frozenset({"csurf", "csrf-csrf", "tiny-csrf", "@dr.pogodin/csurf"})
+_CSRF_BYTES = tuple(sorted(module.encode() for module in _CSRF_LIBRARIES))
+_COOKIE_WIRING = _CSRF_LIBRARIES | {"cookie-parser"}
 
 
 def has_ambient_credentials(project: "ProjectIndex", path: str) -> bool:
@@ -45,7 +59,8 @@ def has_ambient_credentials(project: "ProjectIndex", path: str) -> bool:
 def _package_has_them(project: "ProjectIndex", path: str) -> bool:
     packages = project.packages_around(path)
     dependencies = {name for package in packages for name in package.dependencies}
-    if any(_CREDENTIAL_DEPENDENCIES.search(name) for name in dependencies):
+    wiring = _COOKIE_WIRING if dependencies & _CSRF_LIBRARIES else frozenset()
+    if any(_CREDENTIAL_DEPENDENCIES.search(name) and name.removeprefix("@types/") not in wiring for name in dependencies):
         return True
     workspace = {package.name for package in project.packages.values() if package.name}
     if dependencies & workspace:
@@ -57,6 +72,47 @@ def _package_has_them(project: "ProjectIndex", path: str) -> bool:
         return True
     for source_path in sources:
         source = project.read_js_source(source_path)
-        if source is None or any(word in source for word in _CREDENTIAL_WORDS) or _SESSION_READ.search(source):
+        if source is None or _SESSION_READ.search(source):
             return True
+        if any(word in source for word in _CREDENTIAL_WORDS) and not _only_cookie_wiring(project, source_path, source):
+            return True
+    return False
+
+
+def _only_cookie_wiring(project: "ProjectIndex", path: str, source: bytes) -> bool:
+    """Whether the file uses a CSRF library and every mention of a credential word in it is that library's or
+    the cookie parser's wiring (an import, a call of it with its options) or a comment."""
+    if not any(module in source for module in _CSRF_BYTES):
+        return False
+    file = project.parsed_file(path)
+    if file is None:
+        return False
+    wiring = {b.local for b in file.import_bindings if b.module in _COOKIE_WIRING}
+    for node in walk(file.root):
+        if (node.child_count == 0 or node.type == "comment") and any(word in node.text for word in _CREDENTIAL_WORDS):
+            if not _in_wiring(node, wiring):
+                return False
+    return True
+
+
+def _in_wiring(node: Node, wiring: set[str]) -> bool:
+    """A callback inside a wiring call's options (`getToken: (req) => req.cookies.jwt`) is the app's own code."""
+    current: Node | None = node
+    in_callback = False
+    while current is not None:
+        kind = current.type
+        in_callback = in_callback or kind in FUNCTION_TYPES
+        if kind == "comment":
+            return True
+        if kind == "import_statement":
+            return string_value(current.child_by_field_name("source")) in _COOKIE_WIRING
+        if kind == "variable_declarator" and require_specifier(unwrap(current.child_by_field_name("value"))) in _COOKIE_WIRING:
+            return True
+        if kind == "call_expression" and not in_callback:
+            if require_specifier(current) in _COOKIE_WIRING:
+                return True
+            root, _ = member_chain(unwrap(current.child_by_field_name("function")))
+            if root is not None and root.type == "identifier" and root.text.decode() in wiring:
+                return True
+        current = current.parent
     return False

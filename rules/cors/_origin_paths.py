@@ -269,13 +269,15 @@ def _presence_test(condition: Node, origin: OriginNames) -> bool | None:
 
 def _true_when_found(condition: Node) -> bool:
     """False for tests whose truth means the origin was NOT found: `list.indexOf(origin) === -1`, `< 0`,
-    `found === undefined`."""
+    `found === undefined`, and an inequality with anything else (`origin !== trustedOrigin`)."""
     if condition.type != "binary_expression":
         return True
     operator = text(condition.child_by_field_name("operator"))
     right = text(unwrap(condition.child_by_field_name("right")))
-    if operator in ("===", "==") and right in _NOT_FOUND_RESULTS:
-        return False
+    if operator in ("===", "=="):
+        return right not in _NOT_FOUND_RESULTS
+    if operator in ("!==", "!="):
+        return right in _NOT_FOUND_RESULTS
     return not (operator == "<" and right == "0" or operator == "<=" and right == "-1")
 
 

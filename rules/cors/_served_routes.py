@@ -5,7 +5,8 @@ port, with the API's middleware copied onto it. Every request it gets is answere
 policy lets no website read anything.
 
 `serves_no_routes(call, file)` says whether the app a CORS middleware is registered on (`app.use(cors(…))`,
-`app.use(path, cors(…))`, `app.register(cors, …)`) is such an app: created in this file by a server framework
+`app.use(path, cors(…))`, `app.register(cors, …)`) is such an app, or none at all (a name the file never
+binds, as in a snippet kept in notes: loading it throws): created in this file by a server framework
 (`express()`, `new Koa()`, `Fastify()`), and used only to register middleware that sets headers or reads bodies
 (`express.json()`, `helmet()`, `compression()`, the CORS middleware), to change settings, and to `listen`, or
 handed to `http.createServer`. A route (`app.get`, `app.route`), a router, a handler or a plugin that is not
@@ -73,6 +74,8 @@ def serves_no_routes(call: Node, file: "FileContext") -> bool:
     app = unwrap(app)
     if app is None or app.type != "identifier":
         return False
+    if _never_bound(app, file):
+        return True
     binding = declaration_of(app)
     if binding is None or binding.kind != "variable" or binding.path or binding.declarator is None:
         return False
@@ -84,6 +87,20 @@ def serves_no_routes(call: Node, file: "FileContext") -> bool:
             continue
         if node != binding.pattern and not _harmless_use(node, file):
             return False
+    return True
+
+
+def _never_bound(app: Node, file: "FileContext") -> bool:
+    """`app` is never created, imported, received or assigned in the file (a snippet kept in notes): loading the
+    module throws before the middleware is registered anywhere."""
+    name = text(app)
+    if declaration_of(app) is not None or file.binding(name) is not None:
+        return False
+    for node in walk(file.root):
+        if node.type in ("assignment_expression", "augmented_assignment_expression"):
+            left = node.child_by_field_name("left")
+            if left is not None and left.type == "identifier" and text(left) == name:
+                return False
     return True
 
 

@@ -11,7 +11,8 @@ it logs the unknown origin "for now" and calls `callback(null, true)`, or allows
 loadlint follows the paths through the origin function (`cors({ origin })`, NestJS `enableCors`, socket.io,
 `@fastify/cors`, `@koa/cors`, `hono/cors`; an arrow, a method, or a function defined elsewhere in the file) and
 reports the `callback(null, true)`, `callback(null, origin)` or returned origin that a path reaches without the
-origin having passed an allowlist test. It does not report:
+origin having passed an allowlist test (an equality with a trusted origin counts: `if (origin !== appOrigin)
+return …` before the allow). It does not report:
 - allows after `!origin` (no `Origin` header: not a browser, so CORS does not apply);
 - results that are themselves the test, as in `callback(null, allowed.includes(origin))`;
 - allows only in development (`if (process.env.NODE_ENV !== 'production')`, or options held by a name the
@@ -23,12 +24,15 @@ origin having passed an allowlist test. It does not report:
   a port open for its platform. The app must be created in the file (`express()`, `new Koa()`, `Fastify()`),
   never exported or handed to other code, and given nothing but middleware that sets headers or reads bodies
   (`express.json()`, `helmet()`, the CORS middleware), settings and `listen`; one route or router makes it a
-  server again;
+  server again. Likewise a policy registered on a name the file never creates, imports, receives or assigns (a
+  snippet committed by mistake: loading it throws first);
 - credentials allowed in an app that has none for a browser to send by itself: its package (the nearest
   `package.json`) depends on no cookie, session or authentication library and on no other package of the
   repository, and none of its files mentions cookies, reads a request's session (`req.session`), names an HTTP
   authentication challenge or the identity headers of a signing-in proxy. A token the page puts in the
-  `Authorization` header itself is not sent with a foreign page's requests.
+  `Authorization` header itself is not sent with a foreign page's requests, and neither is a CSRF library's
+  cookie (`csurf({ cookie: … })` with `cookie-parser`) a credential: it holds the secret form tokens are checked
+  against, and a foreign page cannot read the token.
 
 It also reports:
 - `origin: true`, a regex every origin passes (`/.*/`), an allow-all fallback (`process.env.ORIGIN || true`) or
@@ -149,7 +153,7 @@ from linter.rules.cors._cors_calls import (
     is_request_origin,
     read_options,
 )
-from linter.js.expressions import arguments_of, callee, member_object, property_name, unwrap
+from linter.js.expressions import arguments_of, callee, member_object, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function, function_body, parameter_names
 from linter.js.imports import string_value
 from linter.rules.cors._imported_cors import (
@@ -589,10 +593,17 @@ def _route_free(config: CorsConfig, file: FileContext) -> bool:
     """Every CORS call of this file that applies `config` registers it on an app that serves no routes."""
 
     def compute() -> bool:
-        uses = cors_uses(config.object, file)
+        uses = cors_uses(config.object, file) or _call_taking(config.object)
         return bool(uses) and all(serves_no_routes(use, file) for use in uses)
 
     return file.memo(("rules.cors.route-free", config.object.start_byte), compute)
+
+
+def _call_taking(obj: Node) -> list[Node]:
+    """The call `obj` is an argument of, when no known CORS call is (`cors` itself unbound in a snippet)."""
+    holder = outermost(obj).parent
+    call = holder.parent if holder is not None and holder.type == "arguments" else None
+    return [call] if call is not None and call.type == "call_expression" else []
 
 
 def _same_node(node: Node | None, other: Node) -> bool:
