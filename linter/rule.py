@@ -172,3 +172,13 @@ def facts_of(project: "ProjectIndex", rule: Rule, kind: str | None = None) -> It
     for fact in project.facts.get(rule.id, ()):
         if fact.instance == rule.instance and (kind is None or fact.kind == kind):
             yield fact
+
+
+def held_finding(fact: Fact) -> Finding | None:
+    """The finding a per-file check kept in `fact.data["finding"]` for the project phase to release or drop;
+    None when the fact holds none, or one about another file than the fact's own."""
+    try:
+        finding = Finding.model_validate(fact.data["finding"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return finding if finding.path == fact.path else None

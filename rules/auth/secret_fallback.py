@@ -111,7 +111,7 @@ from linter.js.expressions import arguments_of, callee, key_text, outermost, pro
 from linter.js.functions import FUNCTION_TYPES
 from linter.fixes import helper_insertion, replace_node, source_digest
 from linter.model import Finding, Fix, Level, Location, Precision, Span
-from linter.rule import Fact, Rule, facts_of
+from linter.rule import Fact, Rule, facts_of, held_finding
 from linter.syntax import Node, compile_query, has_node_type, text, walk
 
 from ._env import config_getter_key, is_env_object, setting_name
@@ -277,7 +277,7 @@ class SecretFallback(Rule):
         """Uses whose value another module holds, joined with what those modules keep of their hard-coded values;
         and the findings of modules that may not run in the app, released when they do."""
         for fact in facts_of(project, self, "held"):
-            finding = _released(fact)
+            finding = held_finding(fact)
             kept = fact.data.get("sink", True) or fact.data.get("account", True)
             if finding is not None and finding.path in project.reported_paths and _runs(project, fact.path, kept):
                 yield finding
@@ -376,14 +376,6 @@ def _held(rule: Rule, file, finding: Finding, sink: bool, account: bool) -> Fact
     finding = finding.model_copy(update={"fixes": tuple(fix.model_copy(update={"source_digest": digest}) for fix in finding.fixes)})
     data = {"finding": finding.model_dump(mode="json"), "sink": sink, "account": account}
     return Fact(rule_id=rule.id, kind="held", path=file.path, span=finding.span, data=data)
-
-
-def _released(fact: Fact) -> Finding | None:
-    try:
-        finding = Finding.model_validate(fact.data["finding"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    return finding if finding.path == fact.path else None
 
 
 def _seeded_fixture(use: SecretUse, path: str) -> bool:

@@ -180,7 +180,7 @@ from linter.rules.cors._origin_allowlists import Bypass, bypass, matches_any_ori
 from linter.rules.cors._served_routes import serves_no_routes
 from linter.model import Finding, Level, Location, Precision
 from linter.project import ProjectIndex
-from linter.rule import Fact, Match, Rule, facts_of
+from linter.rule import Fact, Match, Rule, facts_of, held_finding
 from linter.syntax import Node, node_at, text, walk
 
 _CREDENTIALED_RISK = "any website can make logged-in requests to this API and read the responses"
@@ -351,7 +351,7 @@ class PermissiveOrigin(Rule):
 
     def check_project(self, project: ProjectIndex) -> Iterator[Finding]:
         for fact in facts_of(project, self, _CREDENTIALED):
-            finding = _released(fact)
+            finding = held_finding(fact)
             if finding is not None and has_ambient_credentials(project, fact.path):
                 yield finding
         facts = list(facts_of(project, self, _IMPORTED))
@@ -560,14 +560,6 @@ def _needs_credentials(finding: Finding) -> bool:
 def _held(rule: Rule, path: str, finding: Finding) -> Fact:
     """A finding about credentials, kept until the project phase knows whether the app has any."""
     return Fact(rule_id=rule.id, kind=_CREDENTIALED, path=path, span=finding.span, data={"finding": finding.model_dump(mode="json")})
-
-
-def _released(fact: Fact) -> Finding | None:
-    try:
-        finding = Finding.model_validate(fact.data["finding"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    return finding if finding.path == fact.path else None
 
 
 def _judged_where_applied(config: CorsConfig, file: FileContext) -> bool:
