@@ -512,3 +512,35 @@ def _read_json(path: Path, root: Path, rel: str, notices: list[Notice], comments
     except RecursionError:
         notices.append(Notice(message="not valid JSON (nested too deeply); its settings are ignored", path=rel))
     return None
+
+
+class RecordingIndex(ProjectIndex):
+    """A project index that records the files each project-wide check reads on demand and gives each check a
+    memo of its own (parses are shared): the run's, when its checks' outcomes are cached (`linter.project_cache`),
+    and the editor server's (`linter.server.session`)."""
+
+    def reading_for(self, rule: str | None) -> None:
+        self.__dict__["_memo"] = {}
+        self.__dict__["_reader"] = rule
+
+    def read_js_source(self, path: str) -> bytes | None:
+        self._note_read(path)
+        return super().read_js_source(path)
+
+    def read_source(self, path: str) -> bytes | None:
+        self._note_read(path)
+        return super().read_source(path)
+
+    def parsed_file(self, path: str):
+        parsed = self.__dict__.setdefault("_parsed", {})
+        if path not in parsed:
+            parsed[path] = super().parsed_file(path)
+        else:
+            self._note_read(path)
+        return parsed[path]
+
+    def _note_read(self, path: str) -> None:
+        self.__dict__.setdefault("_read_by", defaultdict(set))[self.__dict__.get("_reader")].add(path)
+
+    def files_read_by(self, rule: str | None) -> frozenset[str]:
+        return frozenset(self.__dict__.get("_read_by", {}).get(rule, ()))

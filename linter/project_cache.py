@@ -27,39 +27,8 @@ from linter.analysis import FileResult
 from linter.cache import Deferred, ResultCache, content_digest, packages_digest, seen_of
 from linter.deadline import Deadline, OutOfTime
 from linter.model import Finding, Notice
-from linter.project import ProjectIndex
+from linter.project import ProjectIndex, RecordingIndex
 from linter.rule import Rule
-
-
-class RecordingIndex(ProjectIndex):
-    """The project index of a run: records the files each check reads on demand, and gives each check a memo of
-    its own (parses are shared)."""
-
-    def reading_for(self, rule: str | None) -> None:
-        self.__dict__["_memo"] = {}
-        self.__dict__["_reader"] = rule
-
-    def read_js_source(self, path: str) -> bytes | None:
-        self._note_read(path)
-        return super().read_js_source(path)
-
-    def read_source(self, path: str) -> bytes | None:
-        self._note_read(path)
-        return super().read_source(path)
-
-    def parsed_file(self, path: str):
-        parsed = self.__dict__.setdefault("_parsed", {})
-        if path not in parsed:
-            parsed[path] = super().parsed_file(path)
-        else:
-            self._note_read(path)
-        return parsed[path]
-
-    def _note_read(self, path: str) -> None:
-        self.__dict__.setdefault("_read_by", defaultdict(set))[self.__dict__.get("_reader")].add(path)
-
-    def files_read_by(self, rule: str | None) -> frozenset[str]:
-        return frozenset(self.__dict__.get("_read_by", {}).get(rule, ()))
 
 
 def run_project_checks(

@@ -41,7 +41,7 @@ from linter.config_tree import ConfigTree
 from linter.deadline import Deadline, OutOfTime
 from linter.discovery import Discovered, is_source
 from linter.model import Finding, Level, Notice
-from linter.project import ProjectIndex
+from linter.project import RecordingIndex
 from linter.rule import Rule
 from linter.setups import RuleSetup
 from linter.suppression import UNUSED_ID, Directive, apply_suppressions, project_file_directives
@@ -134,7 +134,7 @@ class _Phase:
         return [*self.notices, *(notice for notices in self.rule_notices.values() for notice in notices)]
 
 
-class _Index(ProjectIndex):
+class _Index(RecordingIndex):
     """The project index of one phase: records every file each rule reads (a buffer's text is what they read).
 
     Each rule's check starts from an empty memo (`reading_for`), so that what one rule built from a file cannot
@@ -162,22 +162,14 @@ class _Index(ProjectIndex):
             store[(path, key)] = held
         return held[1]
 
-    def reading_for(self, rule: RuleKey | None) -> None:
-        self.__dict__["_memo"] = {}
-        self.__dict__["_reader"] = rule
-
     def read_js_source(self, path: str) -> bytes | None:
-        self._note_read(path)
         on_disk = self.__dict__.get("_on_disk")
         if on_disk is None or path in self.given:
             return super().read_js_source(path)
+        self._note_read(path)
         if path not in on_disk:
             on_disk[path] = super().read_js_source(path)
         return on_disk[path]
-
-    def read_source(self, path: str) -> bytes | None:
-        self._note_read(path)
-        return super().read_source(path)
 
     def parsed_file(self, path: str):
         parsed = self.__dict__.setdefault("_parsed", {})
@@ -197,11 +189,6 @@ class _Index(ProjectIndex):
         parsed[path] = file
         return file
 
-    def _note_read(self, path: str) -> None:
-        self.__dict__.setdefault("_read_by", defaultdict(set))[self.__dict__.get("_reader")].add(path)
-
-    def files_read_by(self, rule: RuleKey | None) -> frozenset[str]:
-        return frozenset(self.__dict__.get("_read_by", {}).get(rule, ()))
 
 
 def project_root(path: Path) -> tuple[Path, bool]:
