@@ -146,8 +146,8 @@ class ProjectIndex:
         if path not in self._known:
             return None
         try:
-            raw = self.given[path] if path in self.given else (self.root / path).read_bytes()
-        except OSError:
+            raw = self.given[path] if path in self.given else read_repository_file(self.root / path, self.root, self.max_file_size)
+        except (OSError, ReadRefused):
             return None  # its analysis already said so
         source, _ = decode_source(raw)
         return source if source is not None and not looks_minified(source) else None

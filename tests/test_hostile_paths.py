@@ -209,6 +209,15 @@ def test_a_project_file_swapped_for_a_link_after_discovery_is_not_read(repo, tmp
     ]
 
 
+def test_a_source_swapped_for_a_link_after_discovery_is_not_read_by_the_flow_join(repo, tmp_path):
+    write_files(repo, {"src/service.js": "module.exports = 1;\n"})
+    project = ProjectIndex(root=repo, files=["src/service.js"])
+    (tmp_path / "outside" / "service.js").write_text("module.exports = 'outside the root';\n")
+    (repo / "src/service.js").unlink()
+    (repo / "src/service.js").symlink_to(tmp_path / "outside" / "service.js")
+    assert project.read_js_source("src/service.js") is None
+
+
 def test_a_manifest_swapped_for_a_link_after_discovery_is_not_read(repo, tmp_path):
     (tmp_path / "outside" / "package.json").write_text('{"name": "outside", "dependencies": {"express": "4"}}')
     (repo / "package.json").symlink_to(tmp_path / "outside" / "package.json")

@@ -8,7 +8,7 @@
 - a sink fed by the result of a call into another module, through what that function returns of its
   arguments (`ReturnRecord`) back to the client values the caller passed;
 - every schema of another module the value went through (`SchemaRef`): the field must let it through, as
-  the spec says (`FlowSpec.field_state_passes`).
+  the spec says (`FlowSpec.field_passes`, `bag_passes`).
 
 Each `Reach` names its source, its sink and the steps in every file between them. Calls are resolved by the
 module graph (`linter.flow.modules`); the files the join looks into are parsed on demand.
@@ -30,6 +30,7 @@ from linter.frameworks.request_inputs import VALUE, Input, member_input, method_
 from linter.frameworks.routes import OPTIONAL_PART, UNREAD_SCHEMA, registration_schemas, route_handler_references, validated_by_route
 from linter.frameworks.validation_schemas import schema_field, schema_part
 from linter.js.expressions import unwrap
+from linter.model import Location
 from linter.syntax import text
 
 if TYPE_CHECKING:
@@ -46,6 +47,11 @@ class Hop:
 
     path: str
     steps: tuple[FlowStep, ...]
+
+
+def hop_locations(hops: tuple[Hop, ...]) -> list[Location]:
+    """The steps of a flow through files, source first, as the locations of a finding's code flow."""
+    return [Location(path=hop.path, span=step.span, message=step.note) for hop in hops for step in hop.steps]
 
 
 @dataclass(frozen=True)

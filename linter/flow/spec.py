@@ -68,10 +68,6 @@ class FlowSpec:
         """A schema's field lets the value through (a schema the same file or another module defines)."""
         return check.state == UNBOUNDED
 
-    def field_state_passes(self, state: str) -> bool:
-        """`field_passes` for a field read in another module, known by its state alone."""
-        return state == UNBOUNDED
-
     def bag_passes(self, schema: "Node", file: "FileContext") -> bool:
         """A schema of another module lets a whole bag of request parameters through (the value a flow brings
         is the bag itself, not one of its fields)."""
@@ -87,7 +83,3 @@ class RequestValueSpec(FlowSpec):
     """Any value the client sent, through conversions, defaults and arithmetic; nothing stops it."""
 
     name = "request-value"
-
-
-def keeps_through_operator(operator: str) -> bool:
-    return operator in ARITHMETIC or operator in TRUNCATING

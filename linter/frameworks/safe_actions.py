@@ -8,7 +8,7 @@ callback's first parameter holds `parsedInput`, what the client sent after the s
 
 from __future__ import annotations
 
-from linter.js.expressions import arguments_of, callee, member_object, property_name, unwrap
+from linter.js.expressions import arguments_of, callee, member_object, passed_to, property_name, unwrap
 from linter.syntax import Node, text
 
 _ACTION_METHODS = frozenset({"action", "stateAction"})
@@ -40,12 +40,10 @@ def action_schemas(fn: Node) -> tuple[Node, ...] | None:
 def _action_call(fn: Node) -> Node | None:
     """`X.action(fn)`, or `X.action(wrapper(…, fn))`."""
     for _ in range(2):
-        holder = fn.parent
-        while holder is not None and holder.type == "parenthesized_expression":
-            fn, holder = holder, holder.parent
-        if holder is None or holder.type != "arguments" or holder.parent is None:
+        passed = passed_to(fn)
+        if passed is None:
             return None
-        call = holder.parent
+        call, fn = passed
         function = callee(call)
         if function is not None and function.type == "member_expression" and property_name(function) in _ACTION_METHODS:
             return call if arguments_of(call)[:1] == [fn] else None

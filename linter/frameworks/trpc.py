@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from linter.js.expressions import arguments_of, callee, key_text, member_object, object_keys, property_name, unwrap
+from linter.js.expressions import arguments_of, callee, key_text, member_object, object_keys, passed_to, property_name, unwrap
 from linter.syntax import Node, text
 
 _RESOLVER_METHODS = frozenset({"query", "mutation", "subscription"})
@@ -32,12 +32,10 @@ def procedure_schemas(fn: Node) -> tuple[Node, ...] | None:
 
 def _registration(fn: Node) -> Node | None:
     """`X.query(fn)` where X is a procedure builder chain."""
-    parent = fn.parent
-    while parent is not None and parent.type == "parenthesized_expression":
-        fn, parent = parent, parent.parent
-    if parent is None or parent.type != "arguments" or parent.parent is None:
+    passed = passed_to(fn)
+    if passed is None:
         return None
-    call = parent.parent
+    call = passed[0]
     function = callee(call)
     if function is None or function.type != "member_expression" or property_name(function) not in _RESOLVER_METHODS:
         return None

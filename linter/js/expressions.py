@@ -48,6 +48,21 @@ def member_object(node: Node) -> Node | None:
     return unwrap(node.child_by_field_name("object"))
 
 
+def access_path(node: Node | None) -> str | None:
+    """`limit`, `req.query.limit` (also for `req.query['limit']`, `this.limit`): the dotted name of an identifier
+    or a chain of property reads on one; None for anything else (a call, a computed key)."""
+    names: list[str] = []
+    while node is not None and node.type in ("member_expression", "subscript_expression"):
+        name = property_name(node)
+        if name is None:
+            return None
+        names.append(name)
+        node = member_object(node)
+    if node is None or node.type not in ("identifier", "this", "shorthand_property_identifier"):
+        return None
+    return ".".join([text(node), *reversed(names)])
+
+
 def callee(call: Node) -> Node | None:
     """The function of a call or the constructor of a `new`, unwrapped. The TypeScript grammar reads
     `await NestFactory.create<App>(…)` as a call of `(await NestFactory.create)`: the function is then the
@@ -62,6 +77,17 @@ def callee(call: Node) -> Node | None:
     ):
         return unwrap(function.named_children[-1])
     return function
+
+
+def passed_to(node: Node) -> tuple[Node, Node] | None:
+    """The call (or `new`) that takes `node` as one of its arguments, through parentheses, and the argument as
+    written (`(fn)` for `f((fn))`); None when `node` is no argument."""
+    while node.parent is not None and node.parent.type == "parenthesized_expression":
+        node = node.parent
+    holder = node.parent
+    if holder is None or holder.type != "arguments" or holder.parent is None:
+        return None
+    return holder.parent, node
 
 
 def arguments_of(call: Node) -> list[Node]:

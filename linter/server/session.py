@@ -37,12 +37,14 @@ import linter
 from linter import engine
 from linter.analysis import FileResult, RulePlan, analyze_file
 from linter.cache import ResultCache, content_digest, packages_digest, run_key, usable_cache_dir
+from linter.config import DEFAULT_MAX_FILE_SIZE
 from linter.config_tree import ConfigTree
 from linter.deadline import Deadline, OutOfTime
 from linter.discovery import Discovered, is_source
 from linter.model import Finding, Level, Notice
 from linter.project import RecordingIndex
 from linter.rule import Rule
+from linter.safe_read import ReadRefused, read_repository_file
 from linter.setups import RuleSetup
 from linter.suppression import UNUSED_ID, Directive, apply_suppressions, project_file_directives
 
@@ -257,11 +259,12 @@ class Project:
             self._load_results()
         # What the project phase saw of each file that changed, before it changed.
         before: dict[str, _Seen | None] = {}
+        limit = self._base.max_file_size if self._base is not None else DEFAULT_MAX_FILE_SIZE
         for path in sorted(self._buffered - set(buffers)):  # closed: its text is the file's again
             self._buffered.discard(path)
             try:
-                text = (self.root / path).read_bytes()
-            except OSError:
+                text = read_repository_file(self.root / path, self.root, limit)
+            except (OSError, ReadRefused):
                 continue
             self._update(path, text, before)
         for path, text in buffers.items():

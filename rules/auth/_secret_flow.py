@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from linter.flow.callees import Callee
 from linter.flow.file_flow import file_flow
 from linter.flow.modules import module_graph
+from linter.flow.project import Hop
 from linter.flow.spec import FlowSpec
 from linter.flow.summary import FlowStep, span_data, span_from_data, string_from_data
 from linter.flow.tracer import Flow, Step, read_element
@@ -303,12 +304,6 @@ def imported_callee(flow: Flow) -> Callee | None:
 
 
 # --- the project phase -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Hop:
-    path: str
-    steps: tuple[FlowStep, ...]
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,7 @@ from typing import Iterator
 
 from linter.frameworks import ANY_FRAMEWORK, EXPRESS, FASTIFY, HONO, NESTJS, NEXTAUTH
 from linter.flow.file_flow import file_flow
+from linter.flow.project import hop_locations
 from linter.js.exports import export_table
 from linter.js.expressions import arguments_of, callee, key_text, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES
@@ -607,7 +608,7 @@ class _Group:
         code_flow = []
         if uses:
             shown = uses[0]
-            code_flow = [Location(path=hop.path, span=step.span, message=step.note) for hop in shown.hops for step in hop.steps]
+            code_flow = hop_locations(shown.hops)
             code_flow.append(Location(path=shown.path, span=shown.span, message=f"used as {shown.use.label}"))
         location = Location(path=self.path, span=self.span)
         return rule.finding(location, message, related=related, code_flow=code_flow, fixes=self.fixes)

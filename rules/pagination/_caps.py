@@ -16,7 +16,7 @@ a comparison bounds it when it can only be small on one side: `limit <= 100`, `M
 from __future__ import annotations
 
 from linter.flow.spec import CONVERSIONS
-from linter.js.expressions import arguments_of, callee, member_object, property_name, unwrap
+from linter.js.expressions import access_path, arguments_of, callee, property_name, unwrap
 from linter.js.guards import checked_at
 from linter.syntax import Node, text
 
@@ -30,16 +30,7 @@ def canonical(node: Node | None) -> str | None:
     """`limit`, `req.query.limit` (also for `req.query['limit']`), through wrappers and size-keeping
     conversions (`Number(limit)` and `+limit` name `limit`); None for anything else."""
     node = _core(node)
-    names: list[str] = []
-    while node is not None and node.type in ("member_expression", "subscript_expression"):
-        name = property_name(node)
-        if name is None:
-            return None
-        names.append(name)
-        node = member_object(node)
-    if node is None or node.type not in ("identifier", "this", "shorthand_property_identifier"):
-        return None
-    return ".".join([text(node), *reversed(names)])
+    return access_path(node)
 
 
 def _core(node: Node | None) -> Node | None:

@@ -79,7 +79,7 @@ from linter.frameworks import EXPRESS, FASTIFY, GRAPHQL, HONO, KOA, NESTJS, NEXT
 from linter.context import FileContext
 from linter.fixes import always_a_number, replace_node
 from linter.flow.file_flow import file_flow
-from linter.flow.project import Reach, cross_file_reaches
+from linter.flow.project import Reach, cross_file_reaches, hop_locations
 from linter.flow.tracer import Flow
 from linter.model import Finding, Fix, Level, Location, Precision
 from linter.rule import Match, Rule, RuleOptions
@@ -153,7 +153,7 @@ class UncappedLimit(Rule):
             f"`{param}` from {origin}{where} sets {reach.sink.label} with no upper bound, so one request can "
             f"read the whole table; cap it, e.g. `Math.min(parsed, 100)`."
         )
-        code_flow = [Location(path=hop.path, span=step.span, message=step.note) for hop in reach.hops for step in hop.steps]
+        code_flow = hop_locations(reach.hops)
         code_flow.append(Location(path=reach.sink_path, span=reach.sink.anchor, message=f"sets {reach.sink.label}"))
         first = code_flow[0]
         related = [Location(path=first.path, span=first.span, message=f"`{param}` comes from {origin} here")]

@@ -17,7 +17,7 @@ Recognised where the value is used: inside the branch of an `if` or a ternary wh
 
 from __future__ import annotations
 
-from linter.js.expressions import arguments_of, callee, member_object, property_name, unwrap
+from linter.js.expressions import access_path, arguments_of, callee, member_object, property_name, unwrap
 from linter.js.guards import checked_at
 from linter.syntax import Node, text
 
@@ -44,16 +44,7 @@ def value_name(node: Node | None) -> str | None:
             node = member_object(function)
         else:
             return None
-    names: list[str] = []
-    while node is not None and node.type in ("member_expression", "subscript_expression"):
-        name = property_name(node)
-        if name is None:
-            return None
-        names.append(name)
-        node = member_object(node)
-    if node is None or node.type not in ("identifier", "this", "shorthand_property_identifier"):
-        return None
-    return ".".join([text(node), *reversed(names)])
+    return access_path(node)
 
 
 def pins(condition: Node | None, name: str, when_true: bool, _depth: int = 0) -> bool:

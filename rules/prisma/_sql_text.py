@@ -101,10 +101,6 @@ class SqlTextSpec(RequestValueSpec):
             return False
         return check.node is None or not safe_field(check.node)
 
-    def field_state_passes(self, state: str) -> bool:
-        return state in (UNBOUNDED, BOUNDED)
-
-
 def _replaces_plain_text(arguments: list[Node]) -> bool:
     """`.replace(';', '')`: a string pattern with no quote or backslash in it, replaced by one with none either.
     Whatever it takes out, the quotes that end a literal and the rest of a statement stay."""
@@ -189,8 +185,3 @@ def sql_parts(value: Node) -> list[Node]:
                 parts.append(node)
         return parts
     return [value]
-
-
-def first_argument(call: Node) -> Node | None:
-    arguments = arguments_of(call)
-    return arguments[0] if arguments else None

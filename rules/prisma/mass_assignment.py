@@ -122,7 +122,7 @@ from typing import Iterator
 from linter.context import FileContext
 from linter.flow.file_flow import file_flow
 from linter.flow.modules import module_graph
-from linter.flow.project import Reach, cross_file_reaches
+from linter.flow.project import Reach, cross_file_reaches, hop_locations
 from linter.flow.tracer import VALIDATED, Flow, SchemaCheck
 from linter.frameworks import EXPRESS, FASTIFY, HONO, KOA, NESTJS, NEXTJS, SERVER_ACTIONS, TRPC
 from linter.frameworks.request_inputs import ARGUMENT, VALUE, Input
@@ -270,7 +270,7 @@ class MassAssignment(Rule):
         if anchor is not None:
             written = anchor.parent.child_by_field_name("value") if anchor.parent is not None and anchor.parent.type == "pair" else anchor
             protections.removed |= deleted_before(written) if written is not None else set()
-        steps = [Location(path=hop.path, span=step.span, message=step.note) for hop in reach.hops for step in hop.steps]
+        steps = hop_locations(reach.hops)
         words = _source_words(reach.source)
         where = f" in {reach.source_path}" if reach.source_path != reach.sink_path else ""
         first = steps[0] if steps else Location(path=reach.sink_path, span=reach.sink.anchor)

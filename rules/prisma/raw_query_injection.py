@@ -78,7 +78,7 @@ from typing import Iterator
 from linter.context import FileContext
 from linter.flow.file_flow import file_flow
 from linter.flow.modules import module_graph
-from linter.flow.project import Reach, cross_file_reaches
+from linter.flow.project import Reach, cross_file_reaches, hop_locations
 from linter.flow.tracer import Flow
 from linter.frameworks import EXPRESS, FASTIFY, GRAPHQL, HONO, KOA, NESTJS, NEXTJS, SERVER_ACTIONS, TRPC
 from linter.js.expressions import arguments_of, callee
@@ -160,7 +160,7 @@ class RawQueryInjection(Rule):
             f"`{param}` from {origin}{where} is written into the SQL text of {label}, so a client can rewrite "
             f"the query (SQL injection); {advice_for_label(label)}; {_IDENTIFIERS}."
         )
-        code_flow = [Location(path=hop.path, span=step.span, message=step.note) for hop in reach.hops for step in hop.steps]
+        code_flow = hop_locations(reach.hops)
         code_flow.append(Location(path=reach.sink_path, span=reach.sink.anchor, message=f"runs as SQL in {label}"))
         first = code_flow[0]
         related = [Location(path=first.path, span=first.span, message=f"`{param}` comes from {origin} here")]

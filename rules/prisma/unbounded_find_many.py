@@ -76,7 +76,7 @@ from typing import Iterator
 from linter.frameworks import EXPRESS, FASTIFY, HONO, KOA, NEXTJS, SERVER_ACTIONS
 from linter.context import FileContext
 from linter.flow.file_flow import file_flow
-from linter.flow.project import cross_file_reaches
+from linter.flow.project import cross_file_reaches, hop_locations
 from linter.flow.spec import RequestValueSpec
 from linter.flow.tracer import object_literal
 from linter.js.expressions import arguments_of, callee, member_object, object_keys, outermost, property_name, unwrap
@@ -176,7 +176,7 @@ class UnboundedFindMany(Rule):
                 f"{where}: every page returns all the remaining rows; add a `take` (a fixed page size, or a "
                 f"capped one from the request)."
             )
-            code_flow = [Location(path=hop.path, span=step.span, message=step.note) for hop in reach.hops for step in hop.steps]
+            code_flow = hop_locations(reach.hops)
             code_flow.append(Location(path=reach.sink_path, span=reach.sink.anchor, message="`findMany()` has no `take`"))
             related = [Location(path=code_flow[0].path, span=code_flow[0].span, message=f"`{param}` comes from {reach.source.origin} here")]
             yield self.finding(Location(path=reach.sink_path, span=reach.sink.anchor), message, related=related, code_flow=code_flow)

@@ -89,7 +89,7 @@ from typing import Iterator
 
 from linter.context import FileContext
 from linter.flow.file_flow import file_flow
-from linter.flow.project import cross_file_reaches
+from linter.flow.project import cross_file_reaches, hop_locations
 from linter.frameworks import EXPRESS, NESTJS, NEXTJS
 from linter.frameworks.nextjs import is_next_routed, is_pages_api
 from linter.frameworks.origins import REQUEST_BODY
@@ -324,7 +324,7 @@ class WebhookUnverified(Rule):
             if reach.sink_path not in project.reported_paths or (reach.source_path, reach.sink_path) in seen:
                 continue
             seen.add((reach.source_path, reach.sink_path))
-            code_flow = [Location(path=hop.path, span=step.span, message=step.note) for hop in reach.hops for step in hop.steps]
+            code_flow = hop_locations(reach.hops)
             first = code_flow[0] if code_flow else Location(path=reach.source_path, span=reach.sink.anchor)
             message = f"The webhook handler in {reach.source_path} passes the request body here, and this code {_UNVERIFIED}"
             related = [first.model_copy(update={"message": "the unverified body comes from the request here"})]
