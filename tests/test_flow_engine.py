@@ -105,13 +105,17 @@ def test_a_summary_survives_the_cache_and_refuses_what_it_did_not_write():
         call=Callee("./paging", "default", ("size",)),
         arguments=((0, Origin(input=Input("params", "the query string"), steps=(FlowStep(_span(3), "x"),))),),
         path=("limit",),
-        checks=(SchemaRef("./schemas", "listQuery", "limit", ("querystring",)),),
+        checks=(SchemaRef("./schemas", "listQuery", "limit", ("querystring",)), SchemaRef("./checks", "*", "", ("isRead",), guard=True)),
         handler="list",
     )
     summary = FlowSummary("page-size", [SinkRecord(_span(9), "Prisma `take`", origin)])
     data = json.loads(json.dumps(summary.to_data()))
     assert FlowSummary.from_data(data) == summary
     data[1][0][2][0] = 7  # a handler key that is not text
+    with pytest.raises(TypeError):
+        FlowSummary.from_data(data)
+    data = json.loads(json.dumps(summary.to_data()))
+    data[1][0][2][6][1][4] = "yes"  # a guard flag that is not a boolean
     with pytest.raises(TypeError):
         FlowSummary.from_data(data)
 

@@ -88,7 +88,7 @@ class FileFlow:
         if flow.schema is not None and not isinstance(flow.schema, SchemaCheck):
             return None
         steps = tuple(FlowStep(self._span(step.node), step.note) for step in flow.steps)
-        checks = tuple(SchemaRef(c.module, c.name, c.field, c.path) for c in flow.checks)
+        checks = tuple(SchemaRef(c.module, c.name, c.field, c.path, c.guard) for c in flow.checks)
         value = flow.input
         if isinstance(flow.schema, SchemaCheck):  # a bag checked by an imported schema: the field read next
             checks += (SchemaRef(flow.schema.module, flow.schema.name, "", flow.schema.path),)
@@ -363,6 +363,11 @@ def _call_of_chain(leaf: Node) -> Node | None:
     if parent is not None and parent.type == "call_expression" and parent.child_by_field_name("function") == node:
         return parent
     return None
+
+
+def function_with_key(file: "FileContext", key: str) -> Node | None:
+    """The function other modules reach by `key` (`function_key`) in `file`, or None."""
+    return next((fn for fn in _top_level_functions(file.root) if function_key(fn) == key), None)
 
 
 def _top_level_functions(root: Node) -> Iterator[Node]:

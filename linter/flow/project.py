@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from linter.flow.callees import Callee, callee_of, import_of, local_reference
-from linter.flow.file_flow import file_flow, top_level_value
+from linter.flow.file_flow import file_flow, function_with_key, top_level_value
 from linter.flow.modules import module_graph
 from linter.flow.spec import FlowSpec
 from linter.flow.summary import CallEdge, FlowStep, FlowSummary, Origin, SchemaRef, SinkRecord
@@ -227,7 +227,10 @@ class _Join:
         return found
 
     def _passes(self, where: str, check: SchemaRef, value: Input) -> bool:
-        """The schema another module defines lets the field through (a field it does not know: no)."""
+        """The schema another module defines lets the field through (a field it does not know: no); a function
+        a check called with the value lets it through unless the spec says the function stops it."""
+        if check.guard:
+            return not self._guard_stops(where, check)
         field = check.field or value.param or ""
         target = self.modules.resolve(where, Callee(check.module, check.name))
         if target is None:
@@ -235,6 +238,12 @@ class _Join:
         file = self.modules.file(target[0])
         definition = top_level_value(file, target[1]) if file is not None else None
         return definition is not None and self._lets_through(file, definition, check.path, field)
+
+    def _guard_stops(self, where: str, check: SchemaRef) -> bool:
+        target = self.modules.resolve(where, Callee(check.module, check.name, check.path))
+        file = self.modules.file(target[0]) if target is not None else None
+        function = function_with_key(file, target[1]) if file is not None else None
+        return function is not None and self.spec.checks_value(function, file)
 
     def _lets_through(self, file, node, path: tuple[str, ...], field: str, depth: int = 0) -> bool:
         """Whether the schema `path` reads from `node` (an expression of `file`) lets `field` through; through

@@ -60,6 +60,15 @@ class FlowSpec:
         """The value at `use` has passed a check that bounds it (a guard before it, a condition around it)."""
         return False
 
+    def guard_calls(self, use: "Node") -> list["Node"]:
+        """Calls that checks on the way to `use` make with the value, to functions the file cannot see into
+        (`if (!isSafe(sql)) throw …`, `isSafe` imported): the project phase asks `checks_value` of each."""
+        return []
+
+    def checks_value(self, function: "Node", file: "FileContext") -> bool:
+        """A function of another module, called with the value by a check on the way, stops it when it passes."""
+        return False
+
     def branch_bounded(self, condition: "Node | None", branch: "Node", when_true: bool) -> bool:
         """A ternary's branch that only runs when `condition` bounds the value it returns."""
         return False

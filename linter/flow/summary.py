@@ -58,20 +58,24 @@ class FlowStep:
 
 @dataclass(frozen=True)
 class SchemaRef:
-    """Field `field` of the schema another module exports as `name` (imported from `module`)."""
+    """Field `field` of the schema another module exports as `name` (imported from `module`); with `guard`, the
+    function it exports as `name` (then the members `path`), which a check on the way called with the value."""
 
     module: str
     name: str
     field: str
     path: tuple[str, ...] = ()  # properties of the export that hold the schema
+    guard: bool = False
 
     def to_data(self) -> list:
-        return [self.module, self.name, self.field, list(self.path)]
+        return [self.module, self.name, self.field, list(self.path), self.guard]
 
     @classmethod
     def from_data(cls, data: list) -> "SchemaRef":
-        module, name, field_name, path = data
-        return cls(string_from_data(module), string_from_data(name), string_from_data(field_name), tuple(string_from_data(p) for p in path))
+        module, name, field_name, path, guard = data
+        if type(guard) is not bool:
+            raise TypeError("bad guard flag")
+        return cls(string_from_data(module), string_from_data(name), string_from_data(field_name), tuple(string_from_data(p) for p in path), guard)
 
 
 @dataclass(frozen=True)

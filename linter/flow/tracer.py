@@ -97,12 +97,15 @@ class Step:
 
 @dataclass(frozen=True)
 class SchemaCheck:
-    """A field the value must pass in a schema of another module: `module`'s export `name`, field `field`."""
+    """A field the value must pass in a schema of another module: `module`'s export `name`, field `field`. With
+    `guard`, a function of another module (its export `name`, then the members `path`) that a check on the way
+    called with the value: the spec judges it (`FlowSpec.checks_value`)."""
 
     module: str
     name: str
     field: str
     path: tuple[str, ...] = ()  # properties of the export that hold the schema (a route schema's `querystring`)
+    guard: bool = False
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,10 @@ class Flow:
         if note is not None and not (steps and _same_span(steps[-1].node, node)):
             steps = steps + (Step(node, note),)
         return replace(self, steps=steps, **changes)
+
+
+def _guarded_by(flow: Flow | None, guards: tuple[SchemaCheck, ...]) -> Flow | None:
+    return replace(flow, checks=flow.checks + guards) if flow is not None and guards else flow
 
 
 def _same_span(a: Node, b: Node) -> bool:
@@ -222,13 +229,15 @@ class Tracer:
         if decided is not NotImplemented:
             return decided
         kind = node.type
+        guards: tuple[SchemaCheck, ...] = ()
         if kind in ("identifier", "shorthand_property_identifier", "member_expression", "subscript_expression"):
             if self.spec.guarded(node):
                 return None
+            guards = self._guards_at(node)
         if kind in ("identifier", "shorthand_property_identifier", "shorthand_property_identifier_pattern"):
-            return self._identifier(node, frame, depth)
+            return _guarded_by(self._identifier(node, frame, depth), guards)
         if kind in ("member_expression", "subscript_expression"):
-            return self._member_of(member_object(node), property_name(node), node, frame, depth)
+            return _guarded_by(self._member_of(member_object(node), property_name(node), node, frame, depth), guards)
         if kind == "call_expression":
             return self._call(node, frame, depth)
         if kind == "new_expression":
@@ -261,6 +270,16 @@ class Tracer:
         if kind == "sequence_expression" and node.named_children:
             return self._trace(node.named_children[-1], frame, depth)
         return None
+
+    def _guards_at(self, node: Node) -> tuple[SchemaCheck, ...]:
+        """The functions of other modules that checks on the way to `node` call with the value (the spec's
+        `guard_calls`), as checks the project phase answers."""
+        found = []
+        for call in self.spec.guard_calls(node):
+            reference = callee_of(callee(call), self.file)
+            if reference is not None and reference.module:
+                found.append(SchemaCheck(reference.module, reference.name, "", reference.members, guard=True))
+        return tuple(found)
 
     # names ---------------------------------------------------------------------------------------------
 

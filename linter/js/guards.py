@@ -4,7 +4,7 @@ What counts as the check is the caller's: an upper bound (pagination caps), an a
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Iterator
 
 from linter.js.expressions import callee, property_name
 from linter.js.functions import FUNCTION_TYPES
@@ -20,23 +20,28 @@ _LEAVING_CALLS = frozenset({"next", "notFound", "redirect"})  # Express's next()
 
 def checked_at(use: Node, name: str, holds: Check, name_of: Callable[[Node | None], str | None]) -> bool:
     """Whether `name` (the value at `use`) has passed `holds` on the way to `use` within its function."""
+    return next(checks_on_the_way(use, name, holds, name_of), None) is not None
+
+
+def checks_on_the_way(use: Node, name: str, holds: Check, name_of: Callable[[Node | None], str | None]) -> Iterator[tuple[Node, bool]]:
+    """The checks `name` has passed on the way to `use` within its function, innermost first, as (condition,
+    the value it had there): an `if` around `use` (true in its consequence), a guard before it (false)."""
     current = use
     while current.parent is not None and current.type not in FUNCTION_TYPES:
         parent = current.parent
         if parent.type == "if_statement":
             condition = parent.child_by_field_name("condition")
             if current == parent.child_by_field_name("consequence") and holds(condition, name, True):
-                return True
+                yield condition, True
             if current == parent.child_by_field_name("alternative") and holds(condition, name, False):
-                return True
+                yield condition, False
         if parent.type in _BLOCKS:
             for statement in parent.named_children:
                 if statement.start_byte >= current.start_byte:
                     break
                 if statement.type == "if_statement" and _is_guard(statement, name, holds, name_of):
-                    return True
+                    yield statement.child_by_field_name("condition"), False
         current = parent
-    return False
 
 
 def _is_guard(statement: Node, name: str, holds: Check, name_of: Callable[[Node | None], str | None]) -> bool:

@@ -4,7 +4,8 @@ concatenation, templates and the string and array methods that keep its characte
 when it is escaped or replaced (`.replace()`, an escaping function of a driver), when an allowlist or a shape
 check pins it (`_sql_allowlists`), and when a schema field only accepts numbers, booleans, dates, ids or a
 fixed set (zod `.int()`/`.number()`/`.uuid()`/`.enum()`, Joi, yup, class-validator's `@IsInt()`/`@IsUUID()`/
-`@IsIn()`, a JSON Schema `type: 'integer'` or `enum`)."""
+`@IsIn()`, a JSON Schema `type: 'integer'` or `enum`), and when a SQL parser's check lets only reads through
+(`_sql_statement_checks`: the statement of a SQL console, checked in this module or by a function of another)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from linter.js.imports import string_value
 from linter.syntax import Node, text, walk
 
 from ._sql_allowlists import pinned_at, pins, value_name
+from ._sql_statement_checks import checks_statements, guard_calls, statement_checked_at
 
 # Calls whose result is a number or a boolean, whatever the client sent.
 NUMBER_CALLS = frozenset({"parseInt", "parseFloat", "Number", "BigInt", "Boolean", "isNaN", "isFinite"})
@@ -90,7 +92,13 @@ class SqlTextSpec(RequestValueSpec):
         return flow.then(call, f"`.{method}()` keeps the text")
 
     def guarded(self, use: Node) -> bool:
-        return pinned_at(use)
+        return pinned_at(use) or statement_checked_at(use)
+
+    def guard_calls(self, use: Node) -> list[Node]:
+        return guard_calls(use)
+
+    def checks_value(self, function: Node, file) -> bool:
+        return checks_statements(function)
 
     def branch_bounded(self, condition: Node | None, branch: Node, when_true: bool) -> bool:
         name = value_name(branch)

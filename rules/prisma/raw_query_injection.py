@@ -26,6 +26,11 @@ function, chosen from an
 allowlist (`ALLOWED_SORT.includes(sort) ? sort : 'createdAt'`, `COLUMNS[sort]`, a guard that rejects anything
 else), checked for its shape (`/^[a-z_]+$/.test(x)`, `isUUID(id)`), or a schema field that only takes numbers,
 booleans, dates, ids or a fixed set (zod `.int()`/`.uuid()`/`.enum()`, class-validator `@IsInt()`/`@IsIn()`).
+A whole statement the client writes (a SQL console) is quiet once a SQL parser (node-sql-parser,
+pgsql-ast-parser, sql-parser-cst) lets only reads through: its statement type tested against `select` before the
+query leaves (`if (tree.type !== 'select') return …`), `whiteListCheck()` with a list of reads only, or a
+function of this module or another that does so, called by the guard (`if (!isSingleSelect(sql)) throw …`). A
+parse alone, a denylist of statement types or a list that names writes still lets the statement do anything.
 
 `loadlint check --fix --unsafe-fixes` rewrites a template written in the call into the tagged template (or
 placeholders with the values in an array) when every `${…}` in it is a value; a column or table name cannot
