@@ -11,6 +11,18 @@ repository (whose code could read cookies for it), when a source file of the pac
 the session of a request, names an HTTP authentication challenge or the identity headers of a signing-in proxy,
 or when the package has more files than are read here. No only when none of these holds.
 
+An authentication library the package imports only from its token module (`next-auth/jwt`'s `encode` and
+`decode`) packs and reads tokens the app hands out and reads itself; it keeps no cookie unless the code sets one
+(which the word scan sees) or uses its cookie reader (`getToken`, which takes the session cookie first). Such a
+dependency is no sign by itself; one the package never imports still is (its handler may be mounted by
+configuration).
+
+An Express app (Express or NestJS on Express, and no framework that reads cookies itself) with no cookie
+parser among its dependencies cannot read a cookie: `req.cookies` is undefined, and a cookie it writes
+(`res.cookie(...)`) comes back to nothing that reads it. In such a package a mention of cookies counts only when
+the code reads the `Cookie` header itself (`req.headers.cookie`, `req.get('cookie')`), which a proxy forwarding
+it also does.
+
 A CSRF library's cookie (`csurf({ cookie: … })`, `csrf-csrf`) holds the secret its form tokens are checked
 against, not an identity. In a package that uses one, `cookie-parser` (which it needs) is no sign by itself,
 and a file whose mentions of cookies are all that wiring (the imports, `cookieParser()`, the CSRF library's
@@ -39,6 +51,16 @@ _CREDENTIAL_DEPENDENCIES = re.compile(
 _CREDENTIAL_WORDS = (b"cookie", b"Cookie", b"COOKIE", b"SESSION_SECRET", b"WWW-Authenticate",
                      b"www-authenticate", b"requestCert", b"forwarded-user", b"Forwarded-User", b"auth-request-",
                      b"Auth-Request-", b"cf-access-", b"Cf-Access-", b"iap-jwt", b"Iap-Jwt")  # fmt: skip
+# Dependencies that are cookies or sessions whatever the code imports of them.
+_COOKIE_DEPENDENCIES = re.compile(r"cookie|session|iron", re.I)
+# An authentication library's module of token functions, and the one of them that reads the session cookie.
+_TOKEN_MODULE = re.compile(r"/jwt$")
+_COOKIE_READING_TOKEN_FUNCTIONS = frozenset({"getToken"})
+_COOKIE_WORDS = (b"cookie", b"Cookie", b"COOKIE")
+# Frameworks whose requests are Express's, which parse no cookie without middleware, and those that parse them.
+_EXPRESS_PACKAGES = frozenset({"express", "@nestjs/platform-express"})
+_COOKIE_READING_FRAMEWORKS = frozenset({"next", "koa", "hono", "fastify", "@nestjs/platform-fastify", "h3", "nuxt",
+                                        "@remix-run/node", "@sveltejs/kit", "elysia", "@hapi/hapi", "hapi"})  # fmt: skip
 # A session the request carries (`req.session`, `ctx.session`). The bare word is no sign: a `Session` table,
 # a `sessionToken` handed out in a response body, a session id sent in a header are not sent by the browser.
 _SESSION_READ = re.compile(rb"\.session\b")
@@ -60,7 +82,8 @@ def _package_has_them(project: "ProjectIndex", path: str) -> bool:
     packages = project.packages_around(path)
     dependencies = {name for package in packages for name in package.dependencies}
     wiring = _COOKIE_WIRING if dependencies & _CSRF_LIBRARIES else frozenset()
-    if any(_CREDENTIAL_DEPENDENCIES.search(name) and name.removeprefix("@types/") not in wiring for name in dependencies):
+    credential = sorted(name for name in dependencies if _CREDENTIAL_DEPENDENCIES.search(name) and name.removeprefix("@types/") not in wiring)
+    if any(_COOKIE_DEPENDENCIES.search(name) for name in credential):
         return True
     workspace = {package.name for package in project.packages.values() if package.name}
     if dependencies & workspace:
@@ -70,13 +93,65 @@ def _package_has_them(project: "ProjectIndex", path: str) -> bool:
     sources = [file for file in project.files if file.startswith(prefix) and project.package_of(file) is packages[0]]
     if len(sources) > MAX_FILES_READ:
         return True
+    if any(not _only_token_functions(project, sources, name) for name in credential):
+        return True
+    unparsed = (bool(dependencies & _EXPRESS_PACKAGES) and not dependencies & _COOKIE_READING_FRAMEWORKS
+                and not any(_COOKIE_DEPENDENCIES.search(name) for name in dependencies))  # fmt: skip
     for source_path in sources:
         source = project.read_js_source(source_path)
         if source is None or _SESSION_READ.search(source):
             return True
-        if any(word in source for word in _CREDENTIAL_WORDS) and not _only_cookie_wiring(project, source_path, source):
-            return True
+        if not any(word in source for word in _CREDENTIAL_WORDS) or _only_cookie_wiring(project, source_path, source):
+            continue
+        if unparsed and not any(word in source for word in _CREDENTIAL_WORDS if word not in _COOKIE_WORDS):
+            if not _reads_cookie_header(project, source_path):
+                continue
+        return True
     return False
+
+
+def _reads_cookie_header(project: "ProjectIndex", path: str) -> bool:
+    """Whether the file reads the `Cookie` header itself: `headers.cookie`, `headers['cookie']`,
+    `req.get('Cookie')`, `{ cookie: … }` among headers it builds (a cookie a proxy forwards)."""
+    file = project.parsed_file(path)
+    if file is None:
+        return True
+    for node in walk(file.root):
+        if node.type == "property_identifier" and node.text.lower() == b"cookie":
+            holder = node.parent
+            if holder is not None and holder.type == "pair":
+                return True  # `headers: { cookie: req.headers.cookie }`
+            owner = holder.child_by_field_name("object") if holder is not None and holder.type == "member_expression" else None
+            if owner is not None and owner.text.endswith(b"headers"):
+                return True  # `req.headers.cookie`
+        if node.type == "string_fragment" and node.text.lower() == b"cookie":
+            return True  # `req.get('Cookie')`, `headers['cookie']`
+    return False
+
+
+def _only_token_functions(project: "ProjectIndex", sources: list[str], dependency: str) -> bool:
+    """Whether the package imports `dependency` somewhere, and only from its token module (`next-auth/jwt`),
+    never its cookie reader."""
+    needle = dependency.removeprefix("@types/").encode()
+    imported = False
+    for path in sources:
+        source = project.read_js_source(path)
+        if source is None or needle not in source:
+            continue
+        file = project.parsed_file(path)
+        if file is None:
+            return False
+        name = needle.decode()
+        for binding in file.import_bindings:
+            if binding.module != name and not binding.module.startswith(name + "/"):
+                continue
+            if not _TOKEN_MODULE.search(binding.module) or binding.imported in _COOKIE_READING_TOKEN_FUNCTIONS:
+                return False
+            imported = True
+        if any(reference.specifier == name or reference.specifier.startswith(name + "/") for reference in file.module_references
+               if not _TOKEN_MODULE.search(reference.specifier)):
+            return False
+    return imported
 
 
 def _only_cookie_wiring(project: "ProjectIndex", path: str, source: bytes) -> bool:

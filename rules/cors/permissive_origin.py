@@ -32,7 +32,10 @@ return …` before the allow). It does not report:
   authentication challenge or the identity headers of a signing-in proxy. A token the page puts in the
   `Authorization` header itself is not sent with a foreign page's requests, and neither is a CSRF library's
   cookie (`csurf({ cookie: … })` with `cookie-parser`) a credential: it holds the secret form tokens are checked
-  against, and a foreign page cannot read the token.
+  against, and a foreign page cannot read the token. An authentication library the code imports only from its
+  token module (`next-auth/jwt`'s `encode`/`decode`, not `getToken`, which reads the session cookie) only packs
+  tokens the app hands out; and an Express app with no cookie parser reads no cookie, so its mentions of cookies
+  count only where it reads the `Cookie` header itself (`req.headers.cookie`).
 
 It also reports:
 - `origin: true`, a regex every origin passes (`/.*/`), an allow-all fallback (`process.env.ORIGIN || true`) or
