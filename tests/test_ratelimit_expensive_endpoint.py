@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from linter.engine import RunOptions, run
-from linter.rules.ratelimit._coverage import _under_prefix
+from linter.frameworks.admin_gates import under_prefix
 from linter.rules.ratelimit._next_matchers import matches
 from linter.rules.ratelimit._endpoints import next_app_root, next_url
 from tests.fixture_cases import FIXTURES
@@ -110,7 +110,7 @@ def test_next_matchers(pattern, url, expected):
     ],
 )
 def test_use_prefixes(route, prefix, under):
-    assert _under_prefix(route, prefix) is under
+    assert under_prefix(route, prefix) is under
 
 
 @pytest.mark.parametrize(

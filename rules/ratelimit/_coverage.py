@@ -23,18 +23,17 @@ import posixpath
 from typing import TYPE_CHECKING
 
 from linter.flow.callees import callee_of
-from linter.js.bindings import declaration_of
+from linter.frameworks.admin_gates import RouterMounts, declared_value, is_app, joined, path_argument, under_prefix, use_calls
 from linter.js.exports import local_value
 from linter.js.expressions import arguments_of, callee, member_chain, object_keys, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES
-from linter.js.imports import require_specifier
 from linter.js.references import resolve_imported
-from linter.syntax import Node, descendants_of_types, text
+from linter.syntax import Node, text
 
-from ._endpoints import Endpoint, class_decorators, method_decorators, next_app_root, route_segments
-from ._limit_evidence import is_limiter, limits_itself, path_argument
+from ._endpoints import Endpoint, class_decorators, method_decorators, next_app_root
+from ._limit_evidence import is_limiter, limits_itself
 from ._next_matchers import matcher_patterns, matches
-from ._public_endpoints import gates, not_public_prefix
+from ._public_endpoints import not_public_prefix
 
 if TYPE_CHECKING:
     from linter.context import FileContext
@@ -54,6 +53,7 @@ class Coverage:
         self.graph = graph
         self.app_uses = app_uses  # facts: limiters applied with `use` to something other than a local router
         self.global_guards = global_guards
+        self.routers = RouterMounts(project, graph)
 
     def covered(self, endpoint: Endpoint) -> bool:
         file = self.graph.file(endpoint.path)
@@ -84,11 +84,11 @@ class Coverage:
             return True
         receiver = unwrap(function.child_by_field_name("object")) if function is not None and function.type == "member_expression" else None
         root, _ = member_chain(receiver)
-        if root is not None and root.type == "identifier" and _is_app(root, file):
+        if root is not None and root.type == "identifier" and is_app(root, file):
             return self._app_elsewhere(file, route, chain)
         if depth >= MAX_MOUNT_DEPTH:
             return True
-        mounts = list(self._mounts(file, root))
+        mounts = list(self.routers.mounts(file, root))
         if not mounts:
             return self._app_elsewhere(file, route, chain)
         for mount_file, mount in mounts:
@@ -96,7 +96,7 @@ class Coverage:
             if any(self._limits(argument, mount_file) for argument in arguments):
                 continue
             has_path, prefix = path_argument(mount)
-            full = _joined(prefix, route) if has_path else route
+            full = joined(prefix, route) if has_path else route
             if has_path and prefix is None:
                 full = None
             if not self._under(mount_file, mount, callee(mount), full, depth + 1, chain | {mount_file.path}):
@@ -105,39 +105,11 @@ class Coverage:
 
     def gated(self, endpoint: Endpoint) -> bool:
         """Whether an Express-style route is served only to administrators, jobs or webhooks because of where
-        its router is used: a gate applied to the router with `use` before the route (`router.use(requireAdmin)`),
-        or, on every mount, a gate among the mount's middleware (`app.use('/manage', signedIn, checkRole('owner'),
-        router)`) or a not-public path (`app.use('/api/admin', router)`, `app.use('/api/webhook', router)`)."""
+        its router is used (`linter.frameworks.admin_gates`; here job and webhook paths count as gated too)."""
         file = self.graph.file(endpoint.path)
         if endpoint.framework != "express" or file is None:
             return False
-        call = endpoint.registration
-        function = callee(call)
-        owner = function.child_by_field_name("object") if function is not None else None
-        if owner is not None and owner.type == "call_expression":  # `router.route('/x').post(...)`
-            function = callee(owner)
-        return self._behind_gate(file, call, function, endpoint.route, 0)
-
-    def _behind_gate(self, file: "FileContext", at: Node, function: Node | None, route: str | None, depth: int) -> bool:
-        receiver = unwrap(function.child_by_field_name("object")) if function is not None and function.type == "member_expression" else None
-        root, _ = member_chain(receiver)
-        if root is None or root.type != "identifier":
-            return False
-        if _earlier_use_gates(file, at, text(root), route):
-            return True
-        if _is_app(root, file) or depth >= MAX_MOUNT_DEPTH:
-            return False
-        mounts = list(self._mounts(file, root))
-        for mount_file, mount in mounts:
-            has_path, prefix = path_argument(mount)
-            if prefix is not None and not_public_prefix(prefix):
-                continue
-            if any(gates(argument) for argument in arguments_of(mount)[int(has_path) : -1]):
-                continue
-            full = _joined(prefix, route) if has_path else route
-            if not self._behind_gate(mount_file, mount, callee(mount), full, depth + 1):
-                return False
-        return bool(mounts)
+        return self.routers.registration_gated(file, endpoint.registration, endpoint.route, not_public_prefix)
 
     def _limits(self, argument: Node, file: "FileContext") -> bool:
         """A route's or a mount's argument that limits: a limiter, Fastify's option, or middleware of another
@@ -149,39 +121,6 @@ class Coverage:
             node = callee(node)
         return node is not None and node.type in ("identifier", "member_expression") and self._project_function_limits(file, node)
 
-    def _mounts(self, file: "FileContext", receiver: Node | None):
-        """`X.use(prefix?, …, router)` calls that mount the router `receiver` of `file`: in `file` itself (by
-        name), and in the modules that import `file` (by anything resolving to it)."""
-        name = text(receiver) if receiver is not None and receiver.type == "identifier" else None
-        if name is not None:
-            for call in _use_calls(file):
-                if any(text(unwrap(a)) == name for a in arguments_of(call)):
-                    yield file, call
-        for importer in sorted(self.graph.importers(file.path)):
-            other = self.graph.file(importer)
-            if other is None:
-                continue
-            for call in _use_calls(other):
-                if any(self._names_module(other, argument, file.path) for argument in arguments_of(call)):
-                    yield other, call
-
-    def _names_module(self, file: "FileContext", argument: Node, target: str) -> bool:
-        node = unwrap(argument)
-        if node is None:
-            return False
-        if node.type == "call_expression":  # `app.use('/ai', require('./routes/ai'))`, `app.use(aiRoutes(deps))`
-            specifier = require_specifier(node)
-            if specifier is not None:
-                return self.project.resolve(file.path, specifier) == target
-            node = callee(node)
-        if node is None or node.type not in ("identifier", "member_expression"):
-            return False
-        reference = callee_of(node, file)
-        if reference is None:
-            return False
-        resolved = self.graph.resolve(file.path, reference, leading_to=target)
-        return resolved is not None and resolved[0] == target
-
     def _app_elsewhere(self, file: "FileContext", route: str | None, chain: set) -> bool:
         """A limiter applied to an app by a module of the package other than the ones whose order was read."""
         package = self.project.package_of(file.path)
@@ -189,7 +128,7 @@ class Coverage:
             if fact.path in chain or self.project.package_of(fact.path) != package:
                 continue
             prefix = fact.data["prefix"]
-            if not fact.data["has_path"] or prefix is None or route is None or _under_prefix(route, prefix):
+            if not fact.data["has_path"] or prefix is None or route is None or under_prefix(route, prefix):
                 return True
         return False
 
@@ -308,45 +247,16 @@ def _skip_disabled(expression: Node) -> bool:
     return all(text(unwrap(value)) == "false" for value in object_keys(first).values())
 
 
-def _use_calls(file: "FileContext") -> list[Node]:
-    def collect() -> list[Node]:
-        found = []
-        for call in descendants_of_types(file.root, ("call_expression",)):
-            function = callee(call)
-            if function is not None and function.type == "member_expression" and property_name(function) in _USE_METHODS:
-                found.append(call)
-        return found
-
-    return file.lasting("ratelimit.use-calls", collect)
-
-
 def _earlier_use_covers(file: "FileContext", at: Node, route: str | None) -> bool:
-    for call in _use_calls(file):
+    for call in use_calls(file):
         if call.start_byte >= at.start_byte:
             break
         if not applies_limiter(call, file):
             continue
         has_path, prefix = path_argument(call)
-        if has_path and prefix is not None and route is not None and not _under_prefix(route, prefix):
+        if has_path and prefix is not None and route is not None and not under_prefix(route, prefix):
             continue
         return True
-    return False
-
-
-def _earlier_use_gates(file: "FileContext", at: Node, receiver: str, route: str | None) -> bool:
-    """`router.use(requireAdmin)` (or with a path the route is under) on the same router, before `at`."""
-    for call in _use_calls(file):
-        if call.start_byte >= at.start_byte:
-            break
-        function = callee(call)
-        root, _ = member_chain(unwrap(function.child_by_field_name("object")))
-        if root is None or text(root) != receiver:
-            continue
-        has_path, prefix = path_argument(call)
-        if has_path and (prefix is None or (route is not None and not _under_prefix(route, prefix))):
-            continue
-        if any(gates(argument) for argument in arguments_of(call)[int(has_path) :]):
-            return True
     return False
 
 
@@ -369,48 +279,10 @@ def is_local_router(call: Node, file: "FileContext") -> bool:
     receiver = unwrap(function.child_by_field_name("object")) if function is not None and function.type == "member_expression" else None
     if receiver is None or receiver.type != "identifier":
         return False
-    value = _declared_value(receiver)
+    value = declared_value(receiver)
     if value is None or value.type not in ("call_expression", "new_expression"):
         return False
     made_by = resolve_imported(callee(value), file)
     return made_by is not None and any(part.lower() == "router" for part in made_by.path) or (
         made_by is not None and made_by.module in ("@koa/router", "koa-router")
     )
-
-
-def _declared_value(identifier: Node) -> Node | None:
-    declaration = declaration_of(identifier)
-    if declaration is None or declaration.kind != "variable" or declaration.declarator is None:
-        return None
-    return unwrap(declaration.declarator.child_by_field_name("value"))
-
-
-def _is_app(identifier: Node, file: "FileContext") -> bool:
-    """`const app = express()` (also Fastify, Koa, Hono), made in this module."""
-    value = _declared_value(identifier)
-    if value is not None and value.type == "await_expression" and value.named_children:
-        value = unwrap(value.named_children[0])
-    if value is None or value.type not in ("call_expression", "new_expression"):
-        return False
-    made_by = resolve_imported(callee(value), file)
-    return made_by is not None and made_by.module in _APP_PACKAGES and not any(p.lower() == "router" for p in made_by.path)
-
-
-def _joined(prefix: str | None, route: str | None) -> str | None:
-    if prefix is None or route is None:
-        return None
-    return "/" + "/".join(part for part in (prefix.strip("/"), route.strip("/")) if part)
-
-
-def _under_prefix(route: str, prefix: str) -> bool:
-    """Whether `route` is under the `use` path `prefix`; parameters (`:id`) and wildcards match any segment."""
-    wanted = route_segments(prefix)
-    actual = route_segments(route)
-    if len(actual) < len(wanted):
-        return False
-    for want, have in zip(wanted, actual):
-        if want.startswith(":") or "*" in want or have.startswith(":") or "*" in have:
-            continue
-        if want != have:
-            return False
-    return True

@@ -132,10 +132,6 @@ def _export_anchor(fn: Node) -> Node:
     return fn
 
 
-def route_segments(path: str) -> list[str]:
-    return [part for part in path.split("/") if part]
-
-
 _GROUP = re.compile(r"^\(.*\)$|^@")
 
 

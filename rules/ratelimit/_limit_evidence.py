@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 from linter.js.bindings import declaration_of
 from linter.js.expressions import callee, member_chain, unwrap
-from linter.js.imports import string_value
 from linter.rules.ratelimit._rate_limiters import RATE_LIMIT_PACKAGES
 from linter.syntax import Node, descendants_of_types, text
 
@@ -209,16 +208,3 @@ def _held_limiter(root: Node, file: "FileContext") -> bool:
         return False
     function = callee(value)
     return function is not None and _from_limiter_package(function, file)
-
-
-def path_argument(call: Node) -> tuple[bool, str | None]:
-    """(has a path argument, its literal value or None) for `app.use('/api', …)` style calls."""
-    arguments = call.child_by_field_name("arguments")
-    first = next((c for c in arguments.named_children if c.type != "comment"), None) if arguments is not None else None
-    if first is None:
-        return False, None
-    if first.type in ("string", "template_string"):
-        return True, string_value(first)
-    if first.type in ("array", "regex"):
-        return True, None
-    return False, None

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 
+from linter.frameworks.admin_gates import PRIVILEGED, route_segments
 from linter.js.expressions import arguments_of, callee, unwrap
 from linter.syntax import Node, text
 
-from ._endpoints import Endpoint, class_decorators, method_decorators, route_segments
+from ._endpoints import Endpoint, class_decorators, method_decorators
 
-_PRIVILEGED = re.compile(r"admin|superuser|staff|moderator|roles?\b|permission", re.I)
-_ROUTER_NAME = re.compile(r"rout", re.I)  # `adminRouter`, `adminRoutes`: what is mounted, not a gate
 _NOT_PUBLIC_SEGMENT = re.compile(r"^(admin|crons?|callbacks?|debug)$|webhook", re.I)
 # A check that only the app's own jobs pass: a queue's signature (QStash), a cron or internal secret.
 _JOB_CHECK = re.compile(r"verify_?signature|qstash|cron_?secret|internal_?api_?key|internal_?secret|webhook_?secret", re.I)
@@ -29,24 +28,17 @@ def not_public(endpoint: Endpoint) -> bool:
         arguments = arguments_of(endpoint.registration)
         if arguments and unwrap(arguments[0]) is not None and unwrap(arguments[0]).type in ("string", "template_string"):
             arguments = arguments[1:]
-        return any(_PRIVILEGED.search(text(a)) for a in arguments[:-1])
+        return any(PRIVILEGED.search(text(a)) for a in arguments[:-1])
     if endpoint.framework == "nest" and endpoint.handler is not None:
         klass = endpoint.handler.parent.parent if endpoint.handler.parent is not None else None
         decorators = method_decorators(endpoint.handler) + (class_decorators(klass) if klass is not None else [])
-        return any(_PRIVILEGED.search(text(expression)) for _, expression in decorators)
+        return any(PRIVILEGED.search(text(expression)) for _, expression in decorators)
     return False
 
 
 def not_public_prefix(prefix: str) -> bool:
     """A `use` path only administrators, jobs or webhooks are served under (`/api/admin`, `/hooks/webhook`)."""
     return any(_NOT_PUBLIC_SEGMENT.search(part) for part in route_segments(prefix))
-
-
-def gates(argument: Node) -> bool:
-    """Middleware a `use` call puts in front of what follows that only administrators pass (`requireAdmin`,
-    `checkRole('admin')`); a router that the call mounts is no gate, whatever its name."""
-    written = text(argument)
-    return bool(_PRIVILEGED.search(written)) and not _ROUTER_NAME.search(written)
 
 
 def _called_by_jobs(endpoint: Endpoint) -> bool:

@@ -1,0 +1,215 @@
+"""Routes only administrators reach because of where they are registered: Express-style routers (Express, and the
+routers of Fastify, Koa and Hono that mount the same way) and the gates in front of what they serve.
+
+- `admin_gate(argument)`: middleware that only administrators pass, by its name (`requireAdmin`,
+  `checkRole('admin')`, `isStaff`); a router a call mounts is no gate, whatever its name (`adminRouter`);
+- `admin_prefix(prefix)`: a path only administrators are served under (`/api/admin`);
+- `RouterMounts(project, graph)`: where a router is mounted (`mounts`: `X.use(prefix?, …, router)` in its module or
+  in the modules that import it), and whether a registration is behind a gate (`registration_gated`): a route's
+  own middleware, a gate applied to its router with `use` before it (`router.use(requireAdmin)`), or, on every
+  mount of the router, a gate among the mount's middleware (`app.use('/manage', signedIn, checkRole('owner'),
+  router)`) or a gated path (`app.use('/api/admin', router)`). Which paths count as gated is the caller's
+  (`prefix_gates`: the rate-limit rule also counts job and webhook paths).
+
+Used by `ratelimit/unlimited-expensive-endpoint` (admin-only endpoints are not public) and
+`prisma/mass-assignment` (administrators may set any field).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Callable, Iterator
+
+from linter.flow.callees import callee_of
+from linter.js.bindings import declaration_of
+from linter.js.expressions import arguments_of, callee, member_chain, property_name, unwrap
+from linter.js.imports import require_specifier, string_value
+from linter.js.references import resolve_imported
+from linter.syntax import Node, descendants_of_types, text
+
+if TYPE_CHECKING:
+    from linter.context import FileContext
+    from linter.flow.modules import ModuleGraph
+    from linter.project import ProjectIndex
+
+PRIVILEGED = re.compile(r"admin|superuser|staff|moderator|roles?\b|permission", re.I)
+_ROUTER_NAME = re.compile(r"rout", re.I)  # `adminRouter`, `adminRoutes`: what is mounted, not a gate
+_ADMIN_SEGMENT = re.compile(r"^admin$", re.I)
+MAX_MOUNT_DEPTH = 4
+USE_METHODS = frozenset({"use", "register"})
+APP_PACKAGES = frozenset({"express", "fastify", "koa", "hono"})
+
+
+def admin_gate(argument: Node) -> bool:
+    """Middleware a `use` call or a route puts in front of what follows that only administrators pass
+    (`requireAdmin`, `checkRole('admin')`); a router that the call mounts is no gate, whatever its name."""
+    written = text(argument)
+    return bool(PRIVILEGED.search(written)) and not _ROUTER_NAME.search(written)
+
+
+def admin_prefix(prefix: str) -> bool:
+    """A `use` path (or a route) only administrators are served under (`/api/admin`)."""
+    return any(_ADMIN_SEGMENT.search(part) for part in route_segments(prefix))
+
+
+def route_segments(path: str) -> list[str]:
+    return [part for part in path.split("/") if part]
+
+
+def path_argument(call: Node) -> tuple[bool, str | None]:
+    """(has a path argument, its literal value or None) for `app.use('/api', …)` style calls."""
+    arguments = call.child_by_field_name("arguments")
+    first = next((c for c in arguments.named_children if c.type != "comment"), None) if arguments is not None else None
+    if first is None:
+        return False, None
+    if first.type in ("string", "template_string"):
+        return True, string_value(first)
+    if first.type in ("array", "regex"):
+        return True, None
+    return False, None
+
+
+class RouterMounts:
+    def __init__(self, project: "ProjectIndex", graph: "ModuleGraph") -> None:
+        self.project = project
+        self.graph = graph
+
+    def registration_gated(self, file: "FileContext", call: Node, route: str | None,
+                           prefix_gates: Callable[[str], bool] = admin_prefix) -> bool:  # fmt: skip
+        """Whether the route `call` of `file` registers is served only behind a gate: its own middleware, an
+        earlier `use` on its router, or on every mount of the router a gate or a gated path."""
+        arguments = arguments_of(call)
+        has_path, _ = path_argument(call)
+        if any(admin_gate(argument) for argument in arguments[int(has_path) : -1]):
+            return True
+        if route is not None and prefix_gates(route):
+            return True
+        function = callee(call)
+        owner = function.child_by_field_name("object") if function is not None else None
+        if owner is not None and owner.type == "call_expression":  # `router.route('/x').post(...)`
+            function = callee(owner)
+        return self.behind_gate(file, call, function, route, 0, prefix_gates)
+
+    def behind_gate(self, file: "FileContext", at: Node, function: Node | None, route: str | None, depth: int,
+                    prefix_gates: Callable[[str], bool] = admin_prefix) -> bool:  # fmt: skip
+        receiver = unwrap(function.child_by_field_name("object")) if function is not None and function.type == "member_expression" else None
+        root, _ = member_chain(receiver)
+        if root is None or root.type != "identifier":
+            return False
+        if _earlier_use_gates(file, at, text(root), route):
+            return True
+        if is_app(root, file) or depth >= MAX_MOUNT_DEPTH:
+            return False
+        mounts = list(self.mounts(file, root))
+        for mount_file, mount in mounts:
+            has_path, prefix = path_argument(mount)
+            if prefix is not None and prefix_gates(prefix):
+                continue
+            if any(admin_gate(argument) for argument in arguments_of(mount)[int(has_path) : -1]):
+                continue
+            full = joined(prefix, route) if has_path else route
+            if not self.behind_gate(mount_file, mount, callee(mount), full, depth + 1, prefix_gates):
+                return False
+        return bool(mounts)
+
+    def mounts(self, file: "FileContext", receiver: Node | None) -> Iterator[tuple["FileContext", Node]]:
+        """`X.use(prefix?, …, router)` calls that mount the router `receiver` of `file`: in `file` itself (by
+        name), and in the modules that import `file` (by anything resolving to it)."""
+        name = text(receiver) if receiver is not None and receiver.type == "identifier" else None
+        if name is not None:
+            for call in use_calls(file):
+                if any(text(unwrap(a)) == name for a in arguments_of(call)):
+                    yield file, call
+        for importer in sorted(self.graph.importers(file.path)):
+            other = self.graph.file(importer)
+            if other is None:
+                continue
+            for call in use_calls(other):
+                if any(self._names_module(other, argument, file.path) for argument in arguments_of(call)):
+                    yield other, call
+
+    def _names_module(self, file: "FileContext", argument: Node, target: str) -> bool:
+        node = unwrap(argument)
+        if node is None:
+            return False
+        if node.type == "call_expression":  # `app.use('/ai', require('./routes/ai'))`, `app.use(aiRoutes(deps))`
+            specifier = require_specifier(node)
+            if specifier is not None:
+                return self.project.resolve(file.path, specifier) == target
+            node = callee(node)
+        if node is None or node.type not in ("identifier", "member_expression"):
+            return False
+        reference = callee_of(node, file)
+        if reference is None:
+            return False
+        resolved = self.graph.resolve(file.path, reference, leading_to=target)
+        return resolved is not None and resolved[0] == target
+
+
+def use_calls(file: "FileContext") -> list[Node]:
+    """The `X.use(…)` and `X.register(…)` calls of a module, in source order."""
+
+    def collect() -> list[Node]:
+        found = []
+        for call in descendants_of_types(file.root, ("call_expression",)):
+            function = callee(call)
+            if function is not None and function.type == "member_expression" and property_name(function) in USE_METHODS:
+                found.append(call)
+        return found
+
+    return file.lasting("frameworks.use-calls", collect)
+
+
+def _earlier_use_gates(file: "FileContext", at: Node, receiver: str, route: str | None) -> bool:
+    """`router.use(requireAdmin)` (or with a path the route is under) on the same router, before `at`."""
+    for call in use_calls(file):
+        if call.start_byte >= at.start_byte:
+            break
+        function = callee(call)
+        root, _ = member_chain(unwrap(function.child_by_field_name("object")))
+        if root is None or text(root) != receiver:
+            continue
+        has_path, prefix = path_argument(call)
+        if has_path and (prefix is None or (route is not None and not under_prefix(route, prefix))):
+            continue
+        if any(admin_gate(argument) for argument in arguments_of(call)[int(has_path) :]):
+            return True
+    return False
+
+
+def declared_value(identifier: Node) -> Node | None:
+    declaration = declaration_of(identifier)
+    if declaration is None or declaration.kind != "variable" or declaration.declarator is None:
+        return None
+    return unwrap(declaration.declarator.child_by_field_name("value"))
+
+
+def is_app(identifier: Node, file: "FileContext") -> bool:
+    """`const app = express()` (also Fastify, Koa, Hono), made in this module."""
+    value = declared_value(identifier)
+    if value is not None and value.type == "await_expression" and value.named_children:
+        value = unwrap(value.named_children[0])
+    if value is None or value.type not in ("call_expression", "new_expression"):
+        return False
+    made_by = resolve_imported(callee(value), file)
+    return made_by is not None and made_by.module in APP_PACKAGES and not any(p.lower() == "router" for p in made_by.path)
+
+
+def joined(prefix: str | None, route: str | None) -> str | None:
+    if prefix is None or route is None:
+        return None
+    return "/" + "/".join(part for part in (prefix.strip("/"), route.strip("/")) if part)
+
+
+def under_prefix(route: str, prefix: str) -> bool:
+    """Whether `route` is under the `use` path `prefix`; parameters (`:id`) and wildcards match any segment."""
+    wanted = route_segments(prefix)
+    actual = route_segments(route)
+    if len(actual) < len(wanted):
+        return False
+    for want, have in zip(wanted, actual):
+        if want.startswith(":") or "*" in want or have.startswith(":") or "*" in have:
+            continue
+        if want != have:
+            return False
+    return True
