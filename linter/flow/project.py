@@ -34,6 +34,7 @@ from linter.model import Location
 from linter.syntax import text
 
 if TYPE_CHECKING:
+    from linter.flow.modules import ModuleGraph
     from linter.project import ProjectIndex
 
 MAX_HOPS = 6  # calls followed from a sink back to its source
@@ -214,17 +215,7 @@ class _Join:
         return False
 
     def _registrations(self, path: str, handler: str) -> list:
-        """(file, reference) for every handler argument of a route registration that names `handler` of `path`."""
-        found = []
-        for caller in sorted(self.modules.importers(path) | {path}):
-            file = self.modules.file(caller)
-            if file is None:
-                continue
-            for reference in route_handler_references(file):
-                callee = callee_of(reference, file) or local_reference(reference)
-                if callee is not None and self.modules.resolve(caller, callee, leading_to=path) == (path, handler):
-                    found.append((file, reference))
-        return found
+        return handler_registrations(self.modules, path, handler)
 
     def _passes(self, where: str, check: SchemaRef, value: Input) -> bool:
         """The schema another module defines lets the field through (a field it does not know: no); a function
@@ -268,6 +259,21 @@ class _Join:
         if node is not None and not field:
             return self.spec.bag_passes(node, file)
         return node is not None and self.spec.field_passes(schema_field(node, field, file))
+
+def handler_registrations(modules: "ModuleGraph", path: str, handler: str) -> list:
+    """(file, reference) for every handler argument of a route registration that names `handler` (a function
+    key) of `path`, in `path` and the modules that import it."""
+    found = []
+    for caller in sorted(modules.importers(path) | {path}):
+        file = modules.file(caller)
+        if file is None:
+            continue
+        for reference in route_handler_references(file):
+            callee = callee_of(reference, file) or local_reference(reference)
+            if callee is not None and modules.resolve(caller, callee, leading_to=path) == (path, handler):
+                found.append((file, reference))
+    return found
+
 
 def _mentions(source: bytes | None, words: frozenset[bytes]) -> bool:
     return source is not None and any(word in source for word in words)

@@ -9,7 +9,9 @@ routers of Fastify, Koa and Hono that mount the same way) and the gates in front
   own middleware, a gate applied to its router with `use` before it (`router.use(requireAdmin)`), or, on every
   mount of the router, a gate among the mount's middleware (`app.use('/manage', signedIn, checkRole('owner'),
   router)`) or a gated path (`app.use('/api/admin', router)`). Which paths count as gated is the caller's
-  (`prefix_gates`: the rate-limit rule also counts job and webhook paths).
+  (`prefix_gates`: the rate-limit rule also counts job and webhook paths). `handler_gated` asks it of every
+  route that registers a request handler: where it is written, or by reference in its module or one that
+  imports it.
 
 Used by `ratelimit/unlimited-expensive-endpoint` (admin-only endpoints are not public) and
 `prisma/mass-assignment` (administrators may set any field).
@@ -21,8 +23,12 @@ import re
 from typing import TYPE_CHECKING, Callable, Iterator
 
 from linter.flow.callees import callee_of
+from linter.flow.project import handler_registrations
+from linter.frameworks.routes import registration_call
 from linter.js.bindings import declaration_of
+from linter.js.exports import function_key
 from linter.js.expressions import arguments_of, callee, member_chain, property_name, unwrap
+from linter.js.functions import enclosing_function
 from linter.js.imports import require_specifier, string_value
 from linter.js.references import resolve_imported
 from linter.syntax import Node, descendants_of_types, text
@@ -90,6 +96,23 @@ class RouterMounts:
             function = callee(owner)
         return self.behind_gate(file, call, function, route, 0, prefix_gates)
 
+    def handler_gated(self, file: "FileContext", node: Node, prefix_gates: Callable[[str], bool] = admin_prefix) -> bool:
+        """Whether the request handler around `node` is served only behind a gate: it is registered, and every
+        route that registers it is gated."""
+        function = enclosing_function(node)
+        while function is not None:
+            call = registration_call(function)
+            if call is not None:
+                return self.registration_gated(file, call, path_argument(call)[1], prefix_gates)
+            key = function_key(function)
+            registrations = handler_registrations(self.graph, file.path, key) if key is not None else []
+            if registrations:
+                calls = [(other, _route_call(reference)) for other, reference in registrations]
+                return all(call is not None and self.registration_gated(other, call, path_argument(call)[1], prefix_gates)
+                           for other, call in calls)  # fmt: skip
+            function = enclosing_function(function)
+        return False
+
     def behind_gate(self, file: "FileContext", at: Node, function: Node | None, route: str | None, depth: int,
                     prefix_gates: Callable[[str], bool] = admin_prefix) -> bool:  # fmt: skip
         receiver = unwrap(function.child_by_field_name("object")) if function is not None and function.type == "member_expression" else None
@@ -144,6 +167,19 @@ class RouterMounts:
             return False
         resolved = self.graph.resolve(file.path, reference, leading_to=target)
         return resolved is not None and resolved[0] == target
+
+
+def _route_call(reference: Node) -> Node | None:
+    """The route call a handler reference is an argument of (or the `handler` of an options object of)."""
+    current = reference
+    for _ in range(3):
+        parent = current.parent
+        if parent is None:
+            return None
+        if parent.type == "arguments":
+            return parent.parent
+        current = parent
+    return None
 
 
 def use_calls(file: "FileContext") -> list[Node]:

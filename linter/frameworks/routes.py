@@ -96,6 +96,11 @@ def route_handler_references(file) -> list[Node]:
     return references
 
 
+def registration_call(fn: Node) -> Node | None:
+    """The route call that registers handler `fn` where it is written (`router.post('/', async (req, res) => …)`)."""
+    return _registration(fn)[0]
+
+
 def registered_here(fn: Node) -> bool:
     """Whether the module registers handler `fn` where it defines it (passed to a router method)."""
     return _registration(fn)[0] is not None or validated_by_route(fn)

@@ -30,7 +30,10 @@ It is quiet when fields are picked one by one (`{ name: body.name }`, lodash `pi
 valibot's `.parse()`/`.safeParse()` of an object schema (unknown keys are dropped; `.passthrough()`,
 `.catchall()` and `z.looseObject()` keep them), Joi (which refuses unknown keys unless `.unknown()`), a JSON
 Schema with `additionalProperties: false`, a schema or DTO imported from a module that cannot be read, and for
-models with no such field.
+models with no such field. It is also quiet when only administrators reach the handler that reads the body
+(every route registering it is behind an admin gate: middleware named for admins or roles on the route, an
+earlier `router.use(requireAdmin)`, or on every mount of its router a gate or an `/admin` path, as in
+`app.use('/admin', signedIn, checkRole('admin'), adminRouter)`): they may set any field.
 
 ## Example
 ```ts
@@ -125,6 +128,7 @@ from linter.flow.modules import module_graph
 from linter.flow.project import Reach, cross_file_reaches, hop_locations
 from linter.flow.tracer import VALIDATED, Flow, SchemaCheck
 from linter.frameworks import EXPRESS, FASTIFY, HONO, KOA, NESTJS, NEXTJS, SERVER_ACTIONS, TRPC
+from linter.frameworks.admin_gates import RouterMounts
 from linter.frameworks.request_inputs import ARGUMENT, VALUE, Input
 from linter.js.expressions import arguments_of, callee, key_text, member_object, outermost, property_name, unwrap
 from linter.model import Finding, Level, Location, Precision
@@ -225,13 +229,14 @@ class MassAssignment(Rule):
             return
         models = _models_by_accessor(schemas)
         whitelisted = [fact.path for fact in facts_of(project, self, "global-whitelist")]
+        routers = RouterMounts(project, module_graph(project))
         for fact in facts_of(project, self, "local"):
             if fact.path not in project.reported_paths:
                 continue
             if fact.data["dto"] and _globally_whitelisted(project, fact.path, whitelisted):
                 continue
             found = _model_for(project, fact.path, models.get(fact.data["accessor"], []))
-            if found is None:
+            if found is None or _admins_only(routers, fact.path, _span(fact.data["source_span"])):
                 continue
             steps = [Location(path=fact.path, span=_span(s), message=note) for s, note in fact.data["steps"]]
             source = Location(path=fact.path, span=_span(fact.data["source_span"]), message=f"{fact.data['source']} comes from the client here")
@@ -249,6 +254,9 @@ class MassAssignment(Rule):
                 continue
             found = _model_for(project, reach.sink_path, models.get(sink.data["accessor"], []))
             if found is None or self._dto_whitelisted(project, reach, sink, whitelisted):
+                continue
+            first = reach.hops[0]
+            if first.steps and _admins_only(routers, first.path, first.steps[0].span):
                 continue
             finding = self._reach_finding(project, reach, found)
             key = (reach.sink_path, _where(reach.sink.anchor), reach.source_path, reach.source)
@@ -386,6 +394,14 @@ def _model_for(project: ProjectIndex, path: str, candidates: list[tuple[PrismaSc
     package = project.package_of(path)
     same = [c for c in candidates if package is not None and project.package_of(c[0].root) == package]
     return same[0] if len(same) == 1 else None
+
+
+def _admins_only(routers: RouterMounts, path: str, span) -> bool:
+    """Whether the value at `span` of `path` is read in a request handler only administrators reach (every route
+    registering it is behind an admin gate: `linter.frameworks.admin_gates`): they may set any field."""
+    file = routers.graph.file(path)
+    node = _node_at(file, span) if file is not None else None
+    return node is not None and routers.handler_gated(file, node)
 
 
 def _globally_whitelisted(project: ProjectIndex, path: str, whitelisted: list[str]) -> bool:
