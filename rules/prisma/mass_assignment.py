@@ -24,7 +24,9 @@ permissions (`role`, `isAdmin`, `permissions`), ownership (`userId`, `ownerId`, 
 `stripeCustomerId`), verification and moderation flags (`emailVerified`, `isVerified`, `isBanned`), and any enum
 field with a `@default` whose enum looks like a privilege (`role Role @default(USER)`). A field the code sets
 after the spread (`{ ...req.body, ownerId: session.user.id }`), or takes out before it (`const { role, ...rest }
-= req.body`, `omit(body, ['role'])`, `delete data.role`), is not one the client sets.
+= req.body`, `omit(body, ['role'])`, `delete data.role`), is not one the client sets; nor is one the client
+the write goes through sets on every such write itself, after the caller's data (a tenant-scoped client whose
+`$extends({ query })` extension or `$use` middleware does `args.data = { ...args.data, tenantId }`).
 
 It is quiet when fields are picked one by one (`{ name: body.name }`, lodash `pick`), after zod's or
 valibot's `.parse()`/`.safeParse()` of an object schema (unknown keys are dropped; `.passthrough()`,
@@ -123,7 +125,8 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from linter.context import FileContext
-from linter.flow.file_flow import file_flow
+from linter.flow.callees import Callee
+from linter.flow.file_flow import file_flow, function_with_key
 from linter.flow.modules import module_graph
 from linter.flow.project import Reach, cross_file_reaches, hop_locations
 from linter.flow.tracer import VALIDATED, Flow, SchemaCheck
@@ -136,6 +139,7 @@ from linter.project import ProjectIndex
 from linter.rule import Fact, Match, Rule, facts_of
 from linter.syntax import Node
 
+from ._client_overrides import client_source, overridden_fields
 from ._member_names import member_name_pattern
 from ._privileged_fields import PrivilegedField, privileged_fields, relation_keys
 from ._project_schemas import Model, PrismaSchema, project_schemas
@@ -157,6 +161,8 @@ class DataSink:
     anchor: Node  # the key (`data`), where a finding goes
     accessor: str  # `user` in `prisma.user.create()`
     label: str  # "`data` of `user.create()`"
+    client: Node | None = None  # `prisma` in `prisma.user.create()`
+    operation: str = ""  # `create`
 
 
 class MassAssignment(Rule):
@@ -198,7 +204,8 @@ class MassAssignment(Rule):
                     yield fact
             elif may_carry_keys(flow):
                 flows.keep(flow, sink.anchor, sink.label)
-                yield file.fact(self, "sink", sink.anchor, accessor=sink.accessor, value=_span_data(file, sink.value))
+                yield file.fact(self, "sink", sink.anchor, accessor=sink.accessor, value=_span_data(file, sink.value),
+                                **_client_data(sink, file))  # fmt: skip
 
     def _local_fact(self, file: FileContext, sink: DataSink, flow: Flow) -> Fact | None:
         value = flow.input
@@ -220,7 +227,7 @@ class MassAssignment(Rule):
         return file.fact(
             self, "local", sink.anchor,
             accessor=sink.accessor, label=sink.label, source=_source_words(value), source_span=_span_data(file, source),
-            steps=steps, protected=sorted(protections.keys), dto=dto is not None,
+            steps=steps, protected=sorted(protections.keys), dto=dto is not None, **_client_data(sink, file),
         )  # fmt: skip
 
     def check_project(self, project: ProjectIndex) -> Iterator[Finding]:
@@ -240,8 +247,9 @@ class MassAssignment(Rule):
                 continue
             steps = [Location(path=fact.path, span=_span(s), message=note) for s, note in fact.data["steps"]]
             source = Location(path=fact.path, span=_span(fact.data["source_span"]), message=f"{fact.data['source']} comes from the client here")
+            protected = set(fact.data["protected"]) | _overridden(project, fact)
             finding = self._finding(project, found, fact.location(), fact.data["label"], fact.data["source"],
-                                    set(fact.data["protected"]), steps or [source], source)  # fmt: skip
+                                    protected, steps or [source], source)  # fmt: skip
             if finding is not None:
                 yield finding
         sinks = {(fact.path, _where(fact.span)): fact for fact in facts_of(project, self, "sink")}
@@ -258,15 +266,16 @@ class MassAssignment(Rule):
             first = reach.hops[0]
             if first.steps and _admins_only(routers, first.path, first.steps[0].span):
                 continue
-            finding = self._reach_finding(project, reach, found)
+            finding = self._reach_finding(project, reach, found, _overridden(project, sink))
             key = (reach.sink_path, _where(reach.sink.anchor), reach.source_path, reach.source)
             if finding is not None and key not in reported:  # one finding per source file and sink
                 reported.add(key)
                 yield finding
 
-    def _reach_finding(self, project: ProjectIndex, reach: Reach, found: tuple[PrismaSchema, Model]) -> Finding | None:
+    def _reach_finding(self, project: ProjectIndex, reach: Reach, found: tuple[PrismaSchema, Model], overridden: set[str]) -> Finding | None:
         graph = module_graph(project)
         protections = Protections()
+        protections.overridden |= overridden
         for hop in reach.hops:
             file = graph.file(hop.path)
             for step in hop.steps if file is not None else ():
@@ -335,6 +344,7 @@ def data_sinks(method: Node) -> list[DataSink]:
         return []
     accessor_node = member_object(member)
     accessor = property_name(accessor_node) if accessor_node is not None and accessor_node.type in ("member_expression", "subscript_expression") else None
+    client = member_object(accessor_node) if accessor else None
     arguments = arguments_of(call)
     options = unwrap(arguments[0]) if arguments else None
     if not accessor or accessor.startswith("$") or options is None or options.type != "object":
@@ -347,9 +357,9 @@ def data_sinks(method: Node) -> list[DataSink]:
             key = child.child_by_field_name("key")
             value = child.child_by_field_name("value")
             if key is not None and value is not None and key_text(key) in keys:
-                found.append(DataSink(value, key, accessor, f"`{key_text(key)}` of `{accessor}.{name}()`"))
+                found.append(DataSink(value, key, accessor, f"`{key_text(key)}` of `{accessor}.{name}()`", client, name))
         elif child.type == "shorthand_property_identifier" and child.text.decode() in keys:
-            found.append(DataSink(child, child, accessor, f"`{child.text.decode()}` of `{accessor}.{name}()`"))
+            found.append(DataSink(child, child, accessor, f"`{child.text.decode()}` of `{accessor}.{name}()`", client, name))
     return found
 
 
@@ -394,6 +404,28 @@ def _model_for(project: ProjectIndex, path: str, candidates: list[tuple[PrismaSc
     package = project.package_of(path)
     same = [c for c in candidates if package is not None and project.package_of(c[0].root) == package]
     return same[0] if len(same) == 1 else None
+
+
+def _client_data(sink: DataSink, file: FileContext) -> dict:
+    """What the fact keeps of the client a write goes through: the fields it overrides itself, when the code
+    that makes it is in this file, or where it is imported from (`_client_overrides`)."""
+    scope, imported = client_source(sink.client, file)
+    overridden = sorted(overridden_fields(scope, sink.operation)) if scope is not None else []
+    return {"overridden": overridden, "client_from": list(imported[:2]) if imported is not None else None, "operation": sink.operation}
+
+
+def _overridden(project: ProjectIndex, fact: Fact) -> set[str]:
+    """The fields the write's client sets itself (`_client_data`), reading a client made in another module."""
+    found = set(fact.data.get("overridden", ()))
+    imported = fact.data.get("client_from")
+    if imported:
+        graph = module_graph(project)
+        target = graph.resolve(fact.path, Callee(imported[0], imported[1]))
+        file = graph.file(target[0]) if target is not None else None
+        if file is not None:
+            scope = function_with_key(file, target[1]) or file.root
+            found |= overridden_fields(scope, fact.data["operation"])
+    return found
 
 
 def _admins_only(routers: RouterMounts, path: str, span) -> bool:
