@@ -228,6 +228,51 @@ def test_privileged_fields_come_from_names_and_privilege_like_enums_with_default
     assert found == {"plan": "a plan", "ownerId": "ownership", "role": "privileges", "emailVerified": "a verification"}
 
 
+KEYS_SCHEMA = """datasource db {
+  provider = "postgresql"
+  url      = env("DATABASE_URL")
+}
+
+model Staff {
+  id   String @id
+  name String
+}
+
+model Admin {
+  id       String @id
+  password String
+}
+
+model Nurse {
+  id    String @id
+  email String @unique
+}
+
+model Role {
+  id String @id
+}
+
+model Booking {
+  id           String @id
+  staffId      String
+  adminId      String
+  nurse        Nurse  @relation(fields: [nurseStaffId], references: [id])
+  nurseStaffId String
+  roleId       String
+  moderatorId  String
+}
+"""
+
+
+def test_a_privilege_named_key_is_judged_by_the_model_it_points_at():
+    schema = _schema(KEYS_SCHEMA)
+    found = {f.name: f.why for f in privileged_fields(schema, schema.model("Booking"))}
+    # `staffId` names `Staff`, a list of names: a choice that grants nothing. `adminId` names `Admin`, an account
+    # (a password): its owner. `nurseStaffId` is the key of a relation to an account (a unique email): an owner.
+    # `roleId` names `Role`: a privilege. `moderatorId` names no model: judged by its name, as before.
+    assert found == {"adminId": "ownership", "nurseStaffId": "ownership", "roleId": "privileges", "moderatorId": "privileges"}
+
+
 def _expression(source: str, language: str = "typescript") -> tuple[FileContext, object]:
     file = FileContext("x.ts", source.encode(), language, parse(source.encode(), language))
     declarator = [n for n in walk(file.root) if n.type == "variable_declarator"][-1]
@@ -294,3 +339,24 @@ def test_the_rules_skip_files_that_call_none_of_their_methods(source, mass_assig
     from linter.rules.prisma.raw_query_injection import RawQueryInjection
 
     assert (MassAssignment().may_report_in(source), RawQueryInjection().may_report_in(source)) == (mass_assignment, raw_query)
+
+
+@pytest.mark.parametrize(
+    "source, checked",
+    [
+        ("if (user.role === 'ADMIN') allow();", True),
+        ("const ok = ['owner', 'admin'].includes(member.role);", True),
+        ("switch (session.user.role) { case 'a': break; }", True),
+        ("requireRole('manager');", True),
+        ("const token = jwt.sign({ id, role }, key);", True),
+        ("const admins = await db.user.findMany({ where: { role: 'ADMIN' } });", True),
+        ("const claims = { sub: user.id, role: user.role };", True),
+        ("const cell = String(row['role'] ?? '');", False),
+        ("setForm({ ...form, 'role': event.target.value });", False),
+        ("const empty = { name: '', role: '' };", False),
+    ],
+)
+def test_a_role_counts_as_checked_when_code_compares_filters_or_hands_it_on(source, checked):
+    from linter.rules.prisma._field_checks import checks_field
+
+    assert checks_field(parse(source.encode(), "typescript").root_node, "role") is checked

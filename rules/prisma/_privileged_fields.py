@@ -18,6 +18,13 @@ the enum holds:
   (`role Role @default(USER)`, `plan Plan @default(FREE)`).
 
 `@id`, `@updatedAt` and list relation fields are never counted: a client cannot usefully set them.
+
+A key to another model named with a privilege word (`staffId`, `adminId`: the scalar of a relation, or named
+after a model of the schema) is judged by the model it points at: a role or permission model (`roleId` → `Role`)
+is a privilege, an account (a model with a password, a unique email, or sessions or sign-in accounts: `adminId`
+→ `Admin`)
+is an owner, and anything else is a choice among rows (`Appointment.staffId` → a `Staff` list of the salon's
+stylists) that grants nothing.
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ _EXACT_FIELDS = {
     ("is", "banned"): "a moderation status", ("banned",): "a moderation status",
     ("is", "suspended"): "a moderation status", ("suspended",): "a moderation status",
 }  # fmt: skip
+_FREE_TEXT_TYPES = frozenset({"String", "Json"})
 _SUBSCRIPTION_PARTS = frozenset({"status", "tier", "plan", "id", "level"})
 _STRIPE_PARTS = frozenset({"customer", "subscription", "price"})
 _PRIVILEGE_ENUM_NAME = re.compile(r"(?i)role|permission|privilege|plan|tier|level|access|usertype|accounttype")
@@ -58,6 +66,7 @@ class PrivilegedField:
     why: str  # "a role", "the owner", …
     start: int  # byte offsets in the schema file
     end: int
+    free_text: bool = False  # a privilege by its name only, holding any text (`role String`): see `_field_checks`
 
 
 def words(name: str) -> tuple[str, ...]:
@@ -67,6 +76,7 @@ def words(name: str) -> tuple[str, ...]:
 def privileged_fields(schema: PrismaSchema, model: Model) -> list[PrivilegedField]:
     """The fields of `model` that a client must not set, in schema order."""
     enums = {block.name: block for f in schema.files for block in f.blocks if block.kind == "enum"}
+    referenced = {scalar: relation.type for relation, scalars in relation_fields(model.block) for scalar in scalars}
     found = []
     for field in model.block.fields:
         if field.attribute("id") is not None or field.attribute("updatedAt") is not None:
@@ -74,10 +84,13 @@ def privileged_fields(schema: PrismaSchema, model: Model) -> list[PrivilegedFiel
         if field.type in schema.model_names:
             continue  # the relation's scalar key is what a client would set
         why = _why_by_name(field.name)
+        if why == "privileges" and words(field.name)[-1:] == ("id",):
+            why = _why_by_target(schema, referenced.get(field.name) or _model_named(schema, words(field.name)[:-1]), why)
         if why is None and field.type in enums and field.attribute("default") is not None:
             why = _why_by_enum(enums[field.type])
         if why is not None:
-            found.append(PrivilegedField(field.name, why, field.start, field.end))
+            free_text = why == "privileges" and field.type in _FREE_TEXT_TYPES
+            found.append(PrivilegedField(field.name, why, field.start, field.end, free_text))
     return found
 
 
@@ -105,6 +118,36 @@ def _why_by_name(name: str) -> str | None:
     if "verified" in parts:
         return "a verification"
     return None
+
+
+def _model_named(schema: PrismaSchema, parts: tuple[str, ...]) -> str | None:
+    """The model whose name is `parts` (`("staff",)` → `Staff`), or None."""
+    wanted = "".join(parts)
+    return next((name for name in sorted(schema.model_names) if name.lower() == wanted), None)
+
+
+def _why_by_target(schema: PrismaSchema, target: str | None, why: str) -> str | None:
+    """A privilege-named key by the model it points at: a role model's key is a privilege, an account's is its
+    owner, any other model's grants nothing. `why` when the model is unknown."""
+    if target is None:
+        return why
+    if _PRIVILEGE_WORDS & set(words(target)) - {"staff", "admin", "superadmin", "superuser", "moderator"}:
+        return "privileges"  # `Role`, `Permission`, `StaffRole`
+    block = next((b for f in schema.files for b in f.blocks if b.kind == "model" and b.name == target), None)
+    if block is None:
+        return why
+    return "ownership" if _is_account(block) else None
+
+
+def _is_account(block) -> bool:
+    """A model people sign in as: it holds a password, a unique email, or NextAuth-style sessions and accounts."""
+    for field in block.fields:
+        parts = set(words(field.name))
+        if "password" in parts or "passwd" in parts or field.type in ("Session", "Account") and field.is_list:
+            return True
+        if parts == {"email"} and field.attribute("unique") is not None:
+            return True
+    return False
 
 
 def _why_by_enum(enum) -> str | None:

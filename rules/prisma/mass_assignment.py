@@ -22,10 +22,13 @@ It reports only models with fields a client must not set, read from the project'
 permissions (`role`, `isAdmin`, `permissions`), ownership (`userId`, `ownerId`, `authorId`, `tenantId`,
 `organizationId`, `workspaceId`), balances (`balance`, `credits`, `points`), plans (`plan`, `tier`, `subscriptionStatus`,
 `stripeCustomerId`), verification and moderation flags (`emailVerified`, `isVerified`, `isBanned`), and any enum
-field with a `@default` whose enum looks like a privilege (`role Role @default(USER)`). A field the code sets
-after the spread (`{ ...req.body, ownerId: session.user.id }`), or takes out before it (`const { role, ...rest }
-= req.body`, `omit(body, ['role'])`, `delete data.role`), is not one the client sets; nor is one the client
-the write goes through sets on every such write itself, after the caller's data (a tenant-scoped client whose
+field with a `@default` whose enum looks like a privilege (`role Role @default(USER)`). A role held as free
+text (`role String`) that no code of the project compares, filters by or hands on (`user.role === 'ADMIN'`,
+`hasRole()`, `where: { role }`, `jwt.sign({ role })`) grants nothing and is left out, as is a privilege-named
+key to a model that is neither a role nor an account (`staffId` of a booking, naming the stylist). A field the
+code sets after the spread (`{ ...req.body, ownerId: session.user.id }`), or takes out before it (`const { role,
+...rest } = req.body`, `omit(body, ['role'])`, `delete data.role`), is not one the client sets; nor is one the
+client the write goes through sets on every such write itself, after the caller's data (a tenant-scoped client whose
 `$extends({ query })` extension or `$use` middleware does `args.data = { ...args.data, tenantId }`).
 
 It is quiet when fields are picked one by one (`{ name: body.name }`, lodash `pick`), after zod's or
@@ -140,6 +143,7 @@ from linter.rule import Fact, Match, Rule, facts_of
 from linter.syntax import Node
 
 from ._client_overrides import client_source, overridden_fields
+from ._field_checks import checked_in_code
 from ._member_names import member_name_pattern
 from ._privileged_fields import PrivilegedField, privileged_fields, relation_keys
 from ._project_schemas import Model, PrismaSchema, project_schemas
@@ -302,7 +306,8 @@ class MassAssignment(Rule):
         for relation, scalars in relation_keys(model).items():
             if relation in protected:
                 covered.update(scalars)
-        fields = [f for f in privileged_fields(schema, model) if f.name not in covered]
+        fields = [f for f in privileged_fields(schema, model)
+                  if f.name not in covered and not (f.free_text and not checked_in_code(project, f.name))]  # fmt: skip
         if not fields:
             return None
         message = (
