@@ -136,6 +136,7 @@ from linter.flow.tracer import VALIDATED, Flow, SchemaCheck
 from linter.frameworks import EXPRESS, FASTIFY, HONO, KOA, NESTJS, NEXTJS, SERVER_ACTIONS, TRPC
 from linter.frameworks.admin_gates import RouterMounts
 from linter.frameworks.request_inputs import ARGUMENT, VALUE, Input
+from linter.js.bindings import declaration_of
 from linter.js.expressions import arguments_of, callee, key_text, member_object, outermost, property_name, unwrap
 from linter.model import Finding, Level, Location, Precision
 from linter.project import ProjectIndex
@@ -347,7 +348,7 @@ def data_sinks(method: Node) -> list[DataSink]:
     call = outermost(member).parent
     if call is None or call.type != "call_expression" or callee(call) != member:
         return []
-    accessor_node = member_object(member)
+    accessor_node = _delegate(member_object(member))
     accessor = property_name(accessor_node) if accessor_node is not None and accessor_node.type in ("member_expression", "subscript_expression") else None
     client = member_object(accessor_node) if accessor else None
     arguments = arguments_of(call)
@@ -366,6 +367,19 @@ def data_sinks(method: Node) -> list[DataSink]:
         elif child.type == "shorthand_property_identifier" and child.text.decode() in keys:
             found.append(DataSink(child, child, accessor, f"`{child.text.decode()}` of `{accessor}.{name}()`", client, name))
     return found
+
+
+def _delegate(node: Node | None) -> Node | None:
+    """`prisma.user` for `users` after `const users = await prisma.user` (a model's delegate held in a name)."""
+    if node is None or node.type != "identifier":
+        return node
+    binding = declaration_of(node)
+    if binding is None or binding.kind != "variable" or binding.declarator is None or binding.path:
+        return node
+    value = unwrap(binding.declarator.child_by_field_name("value"))
+    if value is not None and value.type == "await_expression" and value.named_children:
+        value = unwrap(value.named_children[0])
+    return value if value is not None and value.type == "member_expression" else node
 
 
 def _is_local(flow: Flow) -> bool:
