@@ -169,14 +169,15 @@ def _operations(assignment: Node, hook_call: Node) -> set[str]:
     return operations if operations is not None else {ANY_OPERATION}
 
 
-def _tested_operations(condition: Node | None) -> set[str]:
+def _tested_operations(condition: Node | None, depth: int = 0) -> set[str]:
     """`params.action === 'create'` → {create}; `a === 'create' || a === 'createMany'` → both."""
     condition = unwrap(condition)
-    if condition is None or condition.type != "binary_expression":
+    if condition is None or condition.type != "binary_expression" or depth > _MAX_IF_DEPTH:
         return set()
     operator = text(condition.child_by_field_name("operator"))
     if operator == "||":
-        left, right = _tested_operations(condition.child_by_field_name("left")), _tested_operations(condition.child_by_field_name("right"))
+        left = _tested_operations(condition.child_by_field_name("left"), depth + 1)
+        right = _tested_operations(condition.child_by_field_name("right"), depth + 1)
         return left | right if left and right else set()
     if operator not in ("===", "=="):
         return set()

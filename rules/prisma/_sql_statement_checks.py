@@ -36,7 +36,7 @@ _MAX_DEPTH = 32
 def statement_checked_at(use: Node) -> bool:
     """Whether the statement at `use` has passed a parser check of the module that lets only reads through."""
     name = value_name(use)
-    if name is None or not imports_sql_parser(use):
+    if name is None:
         return False
     return checked_at(use, name, _leaves_reads, value_name) or _listed_before(use, name)
 
@@ -79,8 +79,11 @@ def imports_sql_parser(node: Node) -> bool:
             if string_value(statement.child_by_field_name("source")) in SQL_PARSER_PACKAGES:
                 return True
         elif statement.type in ("lexical_declaration", "variable_declaration"):
-            for part in walk(statement):
-                if part.type == "call_expression" and require_specifier(part) in SQL_PARSER_PACKAGES:
+            for declarator in statement.named_children:
+                value = unwrap(declarator.child_by_field_name("value")) if declarator.type == "variable_declarator" else None
+                while value is not None and value.type == "member_expression":  # `require('node-sql-parser').Parser`
+                    value = unwrap(member_object(value))
+                if value is not None and value.type == "call_expression" and require_specifier(value) in SQL_PARSER_PACKAGES:
                     return True
     return False
 
@@ -121,7 +124,7 @@ def _tests_read_type(comparison: Node, name: str | None) -> bool | None:
         if other is None or other.type != "string" or (string_value(other) or "").lower() not in _READ_STATEMENTS:
             continue
         if side is not None and side.type == "member_expression" and property_name(side) == "type" and _parsed(side, name):
-            return operator in ("===", "==")
+            return operator in ("===", "==") if imports_sql_parser(comparison) else None
     return None
 
 
@@ -163,7 +166,8 @@ def _lists_only_reads(call: Node, name: str | None = None) -> bool:
     if listed is None or listed.type != "array" or not listed.named_children:
         return False
     entries = [string_value(unwrap(entry)) for entry in listed.named_children]
-    return all(entry is not None and entry.split("::", 1)[0].lower() in _READ_STATEMENTS for entry in entries)
+    only_reads = all(entry is not None and entry.split("::", 1)[0].lower() in _READ_STATEMENTS for entry in entries)
+    return only_reads and imports_sql_parser(call)
 
 
 def _listed_before(use: Node, name: str) -> bool:
