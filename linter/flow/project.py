@@ -260,6 +260,7 @@ class _Join:
             return self.spec.bag_passes(node, file)
         return node is not None and self.spec.field_passes(schema_field(node, field, file))
 
+
 def handler_registrations(modules: "ModuleGraph", path: str, handler: str) -> list:
     """(file, reference) for every handler argument of a route registration that names `handler` (a function
     key) of `path`, in `path` and the modules that import it."""
