@@ -143,13 +143,20 @@ def _lint(root: Path, parsed: list[bytes], monkeypatch, select=("pagination",)):
 
 
 def test_a_file_no_rule_looks_at_is_not_parsed_and_its_imports_still_lead_to_a_finding(shop, monkeypatch):
+    from linter.flow import modules
+
+    opened: list[str] = []
+    original = modules.ModuleGraph._open
+    monkeypatch.setattr(modules.ModuleGraph, "_open", lambda self, path: opened.append(path) or original(self, path))
     parsed: list[bytes] = []
     report = _lint(shop, parsed, monkeypatch)
     # The service keeps its sink for the project phase (its page size comes from a caller): it is parsed. The
-    # barrel between the route and the service is not, and the cross-file flow through it is still found.
+    # barrel between the route and the service is not, and the cross-file flow through it is still found: the
+    # project phase reads the barrel, on the path, when it follows the route's import.
     assert [(f.path, f.span.start_line, f.code_flow[0].path) for f in report.active_findings] == [("src/orders.js", 4, "src/routes.js")]
     assert SERVICE.encode() in parsed and ROUTE.encode() in parsed
     assert BARREL.encode() not in parsed and DB.encode() not in parsed
+    assert "src/shop/index.js" in opened
     assert report.files_checked == 4
 
 
