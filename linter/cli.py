@@ -124,13 +124,9 @@ def check(
     baseline_file, write_baseline_file, diff_ref, fix, diff_fix, unsafe_fixes,
 ):
     """Lint PATHS (default: the current folder; `-` with --stdin-filename: the text on stdin)."""
-    # `linter.engine` and the rules are imported only when this process lints: a running server may answer.
-    from linter.baseline import BaselineError, configured_baseline
-    from linter.diffscope import DiffError, changed_lines, keep_changed
-    from linter.config import ConfigError
+    # The engine, the rules and what only some runs use are imported when needed: a running server may answer.
     from linter.formatters import render
     from linter.model import Level
-    from linter.registry import RuleLoadError
 
     color_choice = _color_choice(color_choice, no_color)
     if statistics and fmt not in STATISTICS_FORMATS:
@@ -194,11 +190,15 @@ def check(
         report = result.report
         read_from, read_inside = baseline_file, None
         if baseline_file is None and write_baseline_file is None and result.config.baseline is not None:
+            from linter.baseline import configured_baseline
+
             read_from, read_inside = configured_baseline(result.config, Path(report.root))
         if read_from is not None or write_baseline_file is not None:
             scope = [stdin.path] if stdin is not None else given_paths
             report = _with_baseline(report, scope, read_from, write_baseline_file, say, read_inside)
         if diff_ref is not None:
+            from linter.diffscope import changed_lines, keep_changed
+
             report = keep_changed(report, changed_lines(Path(report.root), diff_ref))
         return result, report
 
@@ -233,8 +233,6 @@ def check(
                 width=_text_width(stream),
                 statistics=statistics,
             )
-    except (ConfigError, RuleLoadError, BaselineError, DiffError) as error:
-        _fail(str(error))
     except RecursionError:
         _fail("internal error: input nested too deeply")
     except KeyboardInterrupt:
@@ -266,10 +264,21 @@ def check(
     sys.exit(EXIT_FINDINGS if failing else EXIT_CLEAN)
 
 
+# The errors `check` reports in one line (exit 2), by the module that raises them: only an imported module can.
+_USAGE_ERRORS = (
+    ("linter.config", "ConfigError"),
+    ("linter.registry", "RuleLoadError"),
+    ("linter.engine", "UsageError"),
+    ("linter.baseline", "BaselineError"),
+    ("linter.diffscope", "DiffError"),
+)
+
+
 def _is_usage_error(error: Exception) -> bool:
-    """Whether `error` is the engine's UsageError (only a run that imported the engine can raise one)."""
-    engine = sys.modules.get("linter.engine")
-    return engine is not None and isinstance(error, engine.UsageError)
+    """Whether `error` is a problem with the command, its config or its input rather than a bug."""
+    return any(
+        isinstance(error, getattr(sys.modules[module], name)) for module, name in _USAGE_ERRORS if module in sys.modules
+    )
 
 
 def _say_nothing(message: str) -> None:

@@ -4,6 +4,7 @@ the server cannot be trusted or cannot answer."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -20,6 +21,7 @@ import pytest
 from linter import check_client
 from linter.check_client import served_check, socket_path
 from tests.project_builder import write_files
+from tests.sarif_schema import assert_valid_sarif
 from tests.stdio_client import REPO, StdioClient
 from tests.test_flow_engine import DB, ROUTE, SERVICE
 
@@ -115,33 +117,35 @@ def _check(root: Path, *args: str, server: bool = True, deadline: float | None =
     return done.returncode, done.stdout, "\n".join(lines)
 
 
-def _same_as_alone(root: Path, *args: str, deadline: float | None = 60) -> str:
-    """Check `args` with the server asked and without; assert the outcome is the same; the debug line."""
+def _same_as_alone(root: Path, *args: str, deadline: float | None = 60) -> tuple[str, bytes]:
+    """Check `args` with the server asked and without; assert the outcome is the same; the debug line and the
+    report."""
     code, out, debug = _check(root, *args, deadline=deadline)
     alone_code, alone_out, alone_debug = _check(root, *args, server=False)
     assert alone_debug == ""  # not asked at all
     assert (code, out) == (alone_code, alone_out)
-    return debug
+    return debug, out
 
 
-@pytest.mark.parametrize("fmt", ["json", "sarif"])
-def test_a_running_server_answers_with_the_report_the_run_would_make(server, app, fmt):
-    debug = _same_as_alone(app, "src/a.ts", "src/b.ts", "--format", fmt)
-    assert debug == f"loadlint: server: answered by process {server.process.pid}"
-    assert b"prisma/unbounded-find-many" in _check(app, "src/a.ts", "src/b.ts", "--format", fmt)[1]
+def test_a_running_server_answers_with_the_report_the_run_would_make(server, app):
+    answered = f"loadlint: server: answered by process {server.process.pid}"
+    for fmt in ("json", "sarif"):
+        debug, out = _same_as_alone(app, "src/a.ts", "src/b.ts", "--format", fmt)
+        assert debug == answered
+        assert b"prisma/unbounded-find-many" in out and b"auth/secret-fallback" in out
+        if fmt == "sarif":
+            assert_valid_sarif(json.loads(out))
     # Options that change the report travel with the request.
-    debug = _same_as_alone(app, "src/b.ts", "--format", fmt, "--select", "auth,prisma", "--ignore", "auth/secret-fallback", "--fail-on", "error")
-    assert "answered" in debug
-    debug = _same_as_alone(app, "--format", fmt, "--category", "hook")  # no paths: the current folder
-    assert "answered" in debug
+    options = ("--select", "auth,prisma", "--ignore", "auth/secret-fallback", "--fail-on", "error", "--include-suppressed")
+    assert _same_as_alone(app, "src/b.ts", "--format", "json", *options)[0] == answered
+    assert _same_as_alone(app, "--format", "sarif", "--category", "hook")[0] == answered  # no paths: the current folder
 
 
 def test_text_output_exit_codes_and_an_edited_file(server, app):
-    assert "answered" in _same_as_alone(app, "src/a.ts", "src/b.ts")
+    assert "answered" in _same_as_alone(app, "src/a.ts", "src/b.ts")[0]
     (app / "src" / "a.ts").write_text(SECRET.replace("|| 'dev'", "?? fail()"), encoding="utf-8")
-    assert "answered" in _same_as_alone(app, "src/a.ts", "src/b.ts", "--format", "json")  # read again by the server
-    code, out, _ = _check(app, "src/a.ts", "--format", "json")
-    assert code == 0 and b"secret-fallback" not in out
+    debug, out = _same_as_alone(app, "src/a.ts", "--format", "json")  # read again by the server
+    assert "answered" in debug and b"secret-fallback" not in out
 
 
 def test_the_socket_goes_with_the_server_and_a_killed_servers_is_replaced(server, app, runtime):
@@ -154,7 +158,7 @@ def test_the_socket_goes_with_the_server_and_a_killed_servers_is_replaced(server
     stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     stale.bind(str(sock))
     stale.close()
-    assert "Connection refused" in _same_as_alone(app, "src/a.ts", "src/b.ts", "--format", "json")
+    assert "Connection refused" in _same_as_alone(app, "src/a.ts", "src/b.ts", "--format", "json")[0]
     # The next server replaces it (it is this user's, and dead).
     client = StdioClient(["server", "--serve-checks"], dict(os.environ), framed=True)
     try:
@@ -169,23 +173,33 @@ def test_the_socket_goes_with_the_server_and_a_killed_servers_is_replaced(server
 
 
 def test_no_server_and_the_opt_outs(app, runtime):
-    assert _same_as_alone(app, "src/a.ts", "src/b.ts", "--format", "json") == "loadlint: server: not used: no server of this project is up"
-    code, _, debug = _check(app, "src/a.ts", "--no-server")
-    assert debug == ""  # never asked
+    debug = _same_as_alone(app, "src/a.ts", "src/b.ts", "--format", "json")[0]
+    assert debug == "loadlint: server: not used: no server of this project is up"
+    assert _check(app, "src/a.ts", "--no-server")[2] == ""  # never asked
 
 
-def test_with_a_server_up_the_opt_outs_are_not_answered(server, app):
-    for args in (["--no-server"], ["--no-cache"], ["--fix"], ["--rules-dir", str(app / "src")], ["--config", "loadlint.toml"]):
-        assert _check(app, "src/a.ts", *args)[2] == ""
-    env_code, _, debug = _check(app, "src/a.ts", server=False)
-    assert debug == ""
+def test_what_a_server_is_not_asked(app, monkeypatch):
+    from click.testing import CliRunner
+
+    from linter.cli import main
+
+    asked = []
+    monkeypatch.setattr(check_client, "served_check", lambda paths, options: asked.append(options))
+    monkeypatch.chdir(app)
+    a = str(app / "src" / "a.ts")
+    CliRunner().invoke(main, ["check", a, "--select", "auth", "--config", str(app / "loadlint.toml"), "--timeout", "0"])
+    assert asked == [{**OPTIONS, "select": ["auth"], "config_file": str(app / "loadlint.toml"), "timeout": 0, "fingerprints": False}]
+    for args in (["--no-server"], ["--no-cache"], ["--diff-fix"], ["--rules-dir", "src"], ["--trust-config-rules"], ["--config", "loadlint.toml"]):
+        CliRunner().invoke(main, ["check", a, *args])
+    CliRunner().invoke(main, ["check", "-", "--stdin-filename", a], input=SECRET)
+    assert len(asked) == 1
 
 
 def test_a_folder_others_can_enter_is_neither_used_nor_made(server, app, runtime, caplog):
     folder = socket_path(app.resolve()).parent
     folder.chmod(0o777)
     try:
-        assert "others can enter" in _same_as_alone(app, "src/a.ts", "src/b.ts", "--format", "json")
+        assert "others can enter" in _same_as_alone(app, "src/a.ts", "src/b.ts", "--format", "json")[0]
     finally:
         folder.chmod(0o700)
     # A server does not make its socket in such a folder.
