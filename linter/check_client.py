@@ -18,8 +18,12 @@ What is asked (one length-prefixed JSON message each way, `send_message`): the p
 code (`code_identity`: loadlint's version, its sources and the versions of the packages that decide findings),
 the root, the paths as given (absolute) with the digest of each file's content as this run reads it, the
 cache folder, and the options that change the report (select, ignore, fail-on, config file, category,
-timeout, fingerprints), and how long it waits. The server answers `ok` with the report and what the run's config says about
-baselines, or why not; anything else is a fallback. All of it within `ANSWER_SECONDS`.
+timeout, fingerprints), and how long the server may wait for its linting thread. The server answers `started`
+when its run starts, within `START_SECONDS` of asking, or why not (`busy`, `mismatch`); then `ok` with the
+report and what the run's config says about baselines, within `ANSWER_SECONDS` of starting, or why not.
+Anything else is a fallback. Two deadlines, because a started run does less than this process would (no
+start-up), so waiting for it beats starting over, even on a loaded machine where it takes seconds; while a
+server that cannot start soon is not worth waiting for.
 
 Set LOADLINT_NO_SERVER=1 (or pass `--no-server`) never to ask; LOADLINT_SERVER_DEBUG=1 to have one line on
 stderr say whether the server answered, or why it was not used.
@@ -44,7 +48,8 @@ from linter.roots import find_root
 
 PROTOCOL = 1
 CONNECT_SECONDS = 0.25
-ANSWER_SECONDS = 2.0  # from asking to the whole answer; a warm server answers a hook's few files in a tenth of that
+START_SECONDS = 1.0  # from asking to the server's run starting
+ANSWER_SECONDS = 10.0  # from its start to the whole report; a warm server answers a hook's few files in 0.2 s of CPU
 MAX_REQUEST_BYTES = 64 << 20
 MAX_ANSWER_BYTES = 512 << 20
 MAX_SOCKET_PATH_BYTES = 100  # sun_path holds 108 bytes on Linux, 104 on macOS, the final NUL included
@@ -251,15 +256,14 @@ def encode(message: dict) -> bytes:
 # the client ----------------------------------------------------------------------------------------------
 
 
-def served_check(paths: list[Path], options: dict, deadline_seconds: float | None = None) -> ServedResult | None:
+def served_check(paths: list[Path], options: dict, answer_seconds: float | None = None) -> ServedResult | None:
     """The result of linting `paths` with `options` (see the module's docstring) from the project's server;
     None when there is none to ask or its answer is not used. Never raises; with LOADLINT_SERVER_DEBUG set,
-    one line on stderr says what happened."""
+    one line on stderr says what happened. `answer_seconds`: instead of ANSWER_SECONDS."""
     if os.environ.get(NO_SERVER_ENV):
         return None
     try:
-        seconds = ANSWER_SECONDS if deadline_seconds is None else deadline_seconds
-        result, pid = _ask(paths, options, time.monotonic() + seconds)
+        result, pid = _ask(paths, options, ANSWER_SECONDS if answer_seconds is None else answer_seconds)
     except FileNotFoundError:
         _debug("not used: no server of this project is up")
         return None
@@ -270,7 +274,8 @@ def served_check(paths: list[Path], options: dict, deadline_seconds: float | Non
     return result
 
 
-def _ask(paths: list[Path], options: dict, deadline: float) -> tuple[ServedResult, int | None]:
+def _ask(paths: list[Path], options: dict, answer_seconds: float) -> tuple[ServedResult, int | None]:
+    deadline = time.monotonic() + START_SECONDS
     if not all(path.exists() for path in paths):
         raise NotServed("a path does not exist")
     root = run_root(paths)
@@ -286,8 +291,7 @@ def _ask(paths: list[Path], options: dict, deadline: float) -> tuple[ServedResul
         "digests": {str(given.absolute()): file_digest(given) for given in paths if not given.is_dir()},
         "cache": str(cache_folder()),
         "options": options,
-        # Seconds the server may wait for its linting thread before it answers `busy`: half the time left,
-        # the other half for the run.
+        # Seconds the server may wait for its linting thread before it answers `busy`, with time to spare.
         "wait": _left(deadline) / 2,
     }
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
@@ -297,14 +301,22 @@ def _ask(paths: list[Path], options: dict, deadline: float) -> tuple[ServedResul
         if hasattr(os, "geteuid") and uid is not None and uid != os.geteuid():
             raise NotServed(f"the server runs as another user (uid {uid})")
         send_message(connection, encode(request), deadline)
-        answer = json.loads(receive_message(connection, MAX_ANSWER_BYTES, deadline))
-        if not isinstance(answer, dict) or answer.get("status") != "ok":
-            reason = answer.get("reason") if isinstance(answer, dict) else None
-            raise NotServed(f"the server answered {answer.get('status') if isinstance(answer, dict) else '?'}: {reason}")
-        if answer.get("protocol") != PROTOCOL or answer.get("identity") != request["identity"] or answer.get("root") != request["root"]:
-            raise NotServed("the answer is for another request")
+        _expect(receive_message(connection, MAX_ANSWER_BYTES, deadline), "started", request)
+        deadline = time.monotonic() + answer_seconds
+        answer = _expect(receive_message(connection, MAX_ANSWER_BYTES, deadline), "ok", request)
         raw_report = receive_message(connection, MAX_ANSWER_BYTES, deadline)
     return _result(answer, raw_report, root), answer.get("pid")
+
+
+def _expect(raw: bytes, status: str, request: dict) -> dict:
+    """The server's message `raw`, which must have `status` and be about `request`; else NotServed, why."""
+    answer = json.loads(raw)
+    if not isinstance(answer, dict) or answer.get("status") != status:
+        said = answer.get("status") if isinstance(answer, dict) else "?"
+        raise NotServed(f"the server answered {said}: {answer.get('reason') if isinstance(answer, dict) else None}")
+    if answer.get("protocol") != PROTOCOL or answer.get("identity") != request["identity"] or answer.get("root") != request["root"]:
+        raise NotServed("the answer is for another request")
+    return answer
 
 
 def _result(answer: dict, raw_report: bytes, root: Path) -> ServedResult:

@@ -83,7 +83,7 @@ def server(app, runtime):
     client.notify("initialized", {})
     sock = socket_path(app.resolve())
     _wait_for(sock.exists, "the server made no socket")
-    assert served_check([app / "src" / "a.ts"], OPTIONS, deadline_seconds=120) is not None  # warm up
+    assert served_check([app / "src" / "a.ts"], OPTIONS, answer_seconds=120) is not None  # warm up
     yield client
     if client.process.poll() is None:
         client.request("shutdown")
@@ -164,7 +164,7 @@ def test_the_socket_goes_with_the_server_and_a_killed_servers_is_replaced(server
     try:
         client.request("initialize", {"processId": os.getpid(), "rootUri": app.as_uri(), "capabilities": {}})
         client.notify("initialized", {})
-        _wait_for(lambda: served_check([app / "src" / "a.ts"], OPTIONS, deadline_seconds=120) is not None, "not served")
+        _wait_for(lambda: served_check([app / "src" / "a.ts"], OPTIONS, answer_seconds=120) is not None, "not served")
         client.request("shutdown")
         client.notify("exit")
     finally:
@@ -226,7 +226,7 @@ def _run_now(work) -> Future:
 
 def _debug_of(monkeypatch, capsys, paths, **options) -> str:
     monkeypatch.setenv(check_client.DEBUG_ENV, "1")
-    assert served_check(paths, {**OPTIONS, **options}, deadline_seconds=60) is None
+    assert served_check(paths, {**OPTIONS, **options}, answer_seconds=60) is None
     return capsys.readouterr().err
 
 
@@ -248,7 +248,7 @@ def test_a_socket_or_server_of_another_user_is_not_asked(server, app, monkeypatc
     with monkeypatch.context() as patch:
         patch.setattr(check_client, "peer_uid", lambda connection: os.geteuid() + 1)
         assert "the server runs as another user" in _debug_of(patch, capsys, [app / "src" / "a.ts"])
-    assert served_check([app / "src" / "a.ts"], OPTIONS, deadline_seconds=60) is not None
+    assert served_check([app / "src" / "a.ts"], OPTIONS, answer_seconds=60) is not None
 
 
 def test_a_server_of_other_code_or_another_project_or_a_changed_file_is_not_used(server, app, tmp_path, monkeypatch, capsys):
@@ -266,7 +266,7 @@ def test_a_server_of_other_code_or_another_project_or_a_changed_file_is_not_used
     with monkeypatch.context() as patch:  # another cache folder (its notices, its trust) could change the report
         patch.setenv("XDG_CACHE_HOME", str(tmp_path / "elsewhere"))
         assert "another cache folder" in _debug_of(patch, capsys, [a])
-    assert served_check([a], OPTIONS, deadline_seconds=60) is not None
+    assert served_check([a], OPTIONS, answer_seconds=60) is not None
 
 
 def test_a_busy_or_slow_server_is_not_waited_for(app, runtime, monkeypatch, capsys):
@@ -295,7 +295,7 @@ def test_a_busy_or_slow_server_is_not_waited_for(app, runtime, monkeypatch, caps
         try:
             started = time.monotonic()
             monkeypatch.setenv(check_client.DEBUG_ENV, "1")
-            assert served_check([app / "src" / "a.ts"], OPTIONS, deadline_seconds=0.5) is None
+            assert served_check([app / "src" / "a.ts"], OPTIONS, answer_seconds=0.5) is None
             assert time.monotonic() - started < 5
             assert expected in capsys.readouterr().err
         finally:

@@ -4,8 +4,8 @@ opened, over the per-user, per-project sockets `linter.check_client` describes.
 A check is answered by `engine.run`, the function `loadlint check` runs itself, with the same options, in this
 process: the rules are loaded and their queries compiled already, and the report is byte for byte the one
 the client would have made. It runs in the editor's linting thread, one at a time with the editor's own
-lints; a check that cannot start within the client's deadline is answered `busy`, and the client lints on
-its own. The answer is `mismatch` (the client lints on its own) when the client runs other code, names files
+lints; a check that cannot start within the time the client gives is answered `busy`, and the client lints
+on its own; one that starts is answered `started`, then with its report. The answer is `mismatch` (the client lints on its own) when the client runs other code, names files
 of another root, uses another cache folder, or when a file it named changed between its reading and the
 run's.
 
@@ -22,14 +22,13 @@ import socket
 import threading
 import time
 from concurrent.futures import CancelledError, Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Callable
 
 from linter import check_client
 from linter.check_client import (
-    ANSWER_SECONDS,
     MAX_REQUEST_BYTES,
+    START_SECONDS,
     PROTOCOL,
     NotServed,
     encode,
@@ -39,7 +38,8 @@ from linter.check_client import (
 )
 
 ACCEPT_POLL_SECONDS = 0.5  # how soon a listener notices `close`
-MAX_WAIT_SECONDS = 600.0  # the longest a client may ask to wait for the run to start
+MAX_WAIT_SECONDS = 60.0  # the longest a client may ask the server to wait for its linting thread
+SEND_SECONDS = 10.0  # to send one message
 MAX_CONNECTIONS = 4  # answered at once; more are closed at once (their clients lint on their own)
 _log = logging.getLogger(__name__)
 
@@ -94,37 +94,42 @@ class CheckService:
         uid = check_client.peer_uid(connection)
         if hasattr(os, "geteuid") and uid is not None and uid != os.geteuid():
             return  # the folder keeps others out; this is the second lock
-        request = _json(receive_message(connection, MAX_REQUEST_BYTES, time.monotonic() + ANSWER_SECONDS))
+        request = _json(receive_message(connection, MAX_REQUEST_BYTES, time.monotonic() + START_SECONDS))
         wait = request.get("wait") if isinstance(request, dict) else None
         wait = min(float(wait), MAX_WAIT_SECONDS) if isinstance(wait, (int, float)) and wait > 0 else 0.0
-        answer, report = self._answer(request, root, time.monotonic() + wait)
-        answer.update(protocol=PROTOCOL, identity=check_client.code_identity(), root=str(root), pid=os.getpid())
-        # The client may wait less than the run took: it then lints on its own and the answer goes nowhere.
-        send_message(connection, encode(answer), time.monotonic() + ANSWER_SECONDS)
-        if report is not None:
-            send_message(connection, report, time.monotonic() + ANSWER_SECONDS)
 
-    def _answer(self, request, root: Path, deadline: float) -> tuple[dict, bytes | None]:
+        def say(answer: dict, report: bytes | None = None) -> None:
+            answer.update(protocol=PROTOCOL, identity=check_client.code_identity(), root=str(root), pid=os.getpid())
+            send_message(connection, encode(answer), time.monotonic() + SEND_SECONDS)
+            if report is not None:
+                send_message(connection, report, time.monotonic() + SEND_SECONDS)
+
         problem = _mismatch(request, root)
         if problem is not None:
-            return {"status": "mismatch", "reason": problem}, None
+            return say({"status": "mismatch", "reason": problem})
         if not self._busy.acquire(blocking=False):
-            return {"status": "busy", "reason": "another check is running"}, None
+            return say({"status": "busy", "reason": "another check is running"})
         try:
-            future = self._submit(lambda: _check(request, root))
-            try:
-                answer = future.result(timeout=max(0.0, deadline - time.monotonic()))
-            except FutureTimeout:
-                if future.cancel():
-                    return {"status": "busy", "reason": "the editor's lint is running"}, None
-                answer = future.result()  # started: finish it (it fills the cache), though the client is gone
+            started = threading.Event()
+
+            def check():
+                started.set()
+                return _check(request, root)
+
+            future = self._submit(check)
+            if not started.wait(wait) and future.cancel():
+                return say({"status": "busy", "reason": "the editor's lint is running"})
+            say({"status": "started"})
+            # The client may stop waiting before the run ends: it then lints on its own, and the run goes on
+            # (it fills the cache), its answer to nobody.
+            answer, report = future.result()
         except CancelledError:
-            return {"status": "busy", "reason": "the server is stopping"}, None
+            return say({"status": "busy", "reason": "the server is stopping"})
         finally:
             self._busy.release()
-        if answer[0].get("status") == "ok":
+        if answer.get("status") == "ok":
             self.answered += 1
-        return answer
+        say(answer, report)
 
 
 class _Listener:
@@ -171,7 +176,7 @@ class _Listener:
                 continue
             except OSError:
                 return
-            connection.settimeout(ANSWER_SECONDS)
+            connection.settimeout(START_SECONDS)
             threading.Thread(target=self.service.serve, args=(connection, self.root), daemon=True).start()
 
     def close(self) -> None:
