@@ -64,7 +64,7 @@ class CheckService:
                 return
             try:
                 listener = _Listener.open(root, self)
-            except (OSError, NotServed) as error:
+            except Exception as error:  # never at the cost of the editor's linting
                 self._refused.add(root)
                 _log.warning("not serving checks of %s: %s", root, error)
                 return
@@ -144,13 +144,16 @@ class _Listener:
 
     @classmethod
     def open(cls, root: Path, service: CheckService) -> "_Listener":
+        if not hasattr(socket, "AF_UNIX"):
+            raise NotServed("this system has no Unix domain sockets")
         path = check_client.socket_path(root)
         folder = path.parent
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.mkdir(folder, 0o700)
-        except FileExistsError:
-            pass
+        folder.parent.parent.mkdir(parents=True, exist_ok=True)
+        for private in (folder.parent, folder):  # the runtime folder exists; the cache folder is made private
+            try:
+                os.mkdir(private, 0o700)
+            except FileExistsError:
+                pass
         problem = check_client.folder_problem(folder)
         if problem is not None:
             raise NotServed(problem)
