@@ -141,8 +141,14 @@ def test_a_running_server_answers_with_the_report_the_run_would_make(server, app
     assert _same_as_alone(app, "--format", "sarif", "--category", "hook")[0] == answered  # no paths: the current folder
 
 
-def test_text_output_exit_codes_and_an_edited_file(server, app):
+def test_text_output_exit_codes_a_baseline_and_an_edited_file(server, app):
     assert "answered" in _same_as_alone(app, "src/a.ts", "src/b.ts")[0]
+    # The baseline the config names is read by the run that asked, with what the server says of the config.
+    before = _check(app, "src/a.ts", "src/b.ts", "--format", "json")[1]
+    _check(app, "src/b.ts", "--write-baseline", server=False)
+    (app / "loadlint.toml").write_text('baseline = "loadlint-baseline.json"\n', encoding="utf-8")
+    debug, out = _same_as_alone(app, "src/a.ts", "src/b.ts", "--format", "json")
+    assert "answered" in debug and out != before and b"secret-fallback" in out
     (app / "src" / "a.ts").write_text(SECRET.replace("|| 'dev'", "?? fail()"), encoding="utf-8")
     debug, out = _same_as_alone(app, "src/a.ts", "--format", "json")  # read again by the server
     assert "answered" in debug and b"secret-fallback" not in out
