@@ -22,6 +22,7 @@ from linter.processes import stop_workers, worker_started
 from linter.project import ProjectIndex
 from linter.project_cache import RecordingIndex, run_project_checks
 from linter.registry import RuleLoadError, builtin_rules, load_rules_dir
+from linter.roots import find_root
 from linter.rule import Rule
 from linter.selection import config_prefix, in_targets as _in_targets, rel_path as _rel, select_files
 from linter.setups import NoRuleEnabled, RuleSetup, RuleSetups
@@ -80,17 +81,6 @@ class RunResult:
     config: Config
     fail_on: Level
     incomplete: bool
-
-
-def find_root(start: Path) -> Path:
-    """The repository root above `start` (the folder holding `.git`), else the nearest package, else `start`."""
-    for folder in (start, *start.parents):
-        if (folder / ".git").exists():
-            return folder
-    for folder in (start, *start.parents):
-        if (folder / "package.json").is_file():
-            return folder
-    return start
 
 
 def run(options: RunOptions) -> RunResult:
