@@ -45,6 +45,7 @@ class ModuleGraph:
         self._reaching: dict[str, frozenset[str]] = project.graph_memo("flow.modules-reaching")
         self._may_re_export: dict[str, bool] = {}
         self._mentions: dict[tuple[str, str], bool] = {}
+        self._importers: dict[str, frozenset[str]] = {}
 
     # files ---------------------------------------------------------------------------------------------
 
@@ -134,6 +135,11 @@ class ModuleGraph:
 
     def importers(self, path: str) -> set[str]:
         """The files that import `path`, directly or through files that re-export it (barrels)."""
+        if path not in self._importers:
+            self._importers[path] = frozenset(self._find_importers(path))
+        return set(self._importers[path])
+
+    def _find_importers(self, path: str) -> set[str]:
         found: set[str] = set()
         frontier = [path]
         for _ in range(MAX_RE_EXPORTS):
@@ -192,6 +198,11 @@ class ModuleGraph:
         if "default" in words or MODULE_OBJECT in words:
             return None
         return frozenset(word.encode() for word in words)
+
+
+def mentions_any(source: bytes | None, words: frozenset[bytes]) -> bool:
+    """Whether `source` writes one of `words` (`ModuleGraph.call_words`): a test before parsing a file."""
+    return source is not None and any(word in source for word in words)
 
 
 def _local_key(table: ExportTable, local: str, members: tuple[str, ...]) -> str:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from linter.flow.callees import Callee, callee_of, import_of, local_reference
 from linter.flow.file_flow import file_flow, top_level_value
-from linter.flow.modules import module_graph
+from linter.flow.modules import mentions_any, module_graph
 from linter.flow.spec import FlowSpec
 from linter.flow.summary import CallEdge, FlowStep, FlowSummary, Origin, SchemaRef, SinkRecord
 from linter.flow.tracer import read_element
@@ -137,7 +137,7 @@ class _Join:
             found: dict[int, list[tuple[str, CallEdge]]] = defaultdict(list)
             words = self.modules.call_words(path, key)
             for caller in sorted(self.modules.importers(path) | {path}):
-                if caller != path and words is not None and not _mentions(self.modules.source(caller), words):
+                if caller != path and words is not None and not mentions_any(self.modules.source(caller), words):
                     continue  # not parsed: the file cannot call the function
                 file = self.modules.file(caller)
                 if file is None:
@@ -259,9 +259,6 @@ class _Join:
         if node is not None and not field:
             return self.spec.bag_passes(node, file)
         return node is not None and self.spec.field_passes(schema_field(node, field, file))
-
-def _mentions(source: bytes | None, words: frozenset[bytes]) -> bool:
-    return source is not None and any(word in source for word in words)
 
 
 def _after_key(path: tuple[str, ...], key: str | None) -> tuple[str, ...] | None:

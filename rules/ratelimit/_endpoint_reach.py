@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
 from linter.flow.file_flow import file_flow
-from linter.flow.modules import module_graph
+from linter.flow.modules import mentions_any, module_graph
 from linter.flow.spec import RequestValueSpec
 from linter.js.exports import function_key
 from linter.js.expressions import callee, member_object, property_name
@@ -83,9 +83,10 @@ class EndpointReach:
         if known is not None and known[0] >= hops_left:
             return known[1]
         self._above[(path, key)] = (hops_left, [])  # a recursive call finds nothing more
-        found = [EndpointPath(endpoint, (), False) for _, endpoint in registrations_of(self.graph, path, key, self._importers(path))]
+        modules = self._may_name(path, key)
+        found = [EndpointPath(endpoint, (), False) for _, endpoint in registrations_of(self.graph, path, key, modules)]
         if hops_left > 0 and len(self._above) <= MAX_FUNCTIONS:
-            for caller_path, call in self._callers_of(path, key):
+            for caller_path, call in self._callers_of(path, key, modules):
                 caller = self.graph.file(caller_path)
                 hop = caller.location(call, f"calls `{key}`")
                 found.extend(EndpointPath(p.endpoint, (*p.hops, hop), p.limited) for p in self._climb(caller_path, call, depth + 1))
@@ -94,11 +95,11 @@ class EndpointReach:
         self._above[(path, key)] = (hops_left, found[:MAX_PATHS])
         return self._above[(path, key)][1]
 
-    def _callers_of(self, path: str, key: str) -> list[tuple[str, Node]]:
-        """The calls of function `key` of `path`, in `path` and the modules that import it."""
+    def _callers_of(self, path: str, key: str, modules: list[str]) -> list[tuple[str, Node]]:
+        """The calls of function `key` of `path`, in `modules` (`_may_name`)."""
         if (path, key) not in self._callers:
             found = []
-            for caller in self._importers(path):
+            for caller in modules:
                 file = self.graph.file(caller)
                 if file is None:
                     continue
@@ -107,6 +108,14 @@ class EndpointReach:
                     found.extend((caller, call) for call in _this_calls(file, key))
             self._callers[(path, key)] = found
         return self._callers[(path, key)]
+
+    def _may_name(self, path: str, key: str) -> list[str]:
+        """`path` and the modules that import it and write a word a reference to function `key` of `path`
+        needs (`ModuleGraph.call_words`): the others are not parsed."""
+        words = self.graph.call_words(path, key)
+        if words is None:
+            return self._importers(path)
+        return [m for m in self._importers(path) if m == path or mentions_any(self.graph.source(m), words)]
 
     def _importers(self, path: str) -> list[str]:
         """`path` and the modules that import it, in order."""
