@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from linter.flow.callees import Callee, callee_of, import_of, local_reference
 from linter.flow.file_flow import file_flow, top_level_value
-from linter.flow.modules import mentions_any, module_graph
+from linter.flow.modules import module_graph
 from linter.flow.spec import FlowSpec
 from linter.flow.summary import CallEdge, FlowStep, FlowSummary, Origin, SchemaRef, SinkRecord
 from linter.flow.tracer import read_element
@@ -135,10 +135,7 @@ class _Join:
         make them (its importers, through re-exporting files, and the file itself)."""
         if (path, key) not in self._edges:
             found: dict[int, list[tuple[str, CallEdge]]] = defaultdict(list)
-            words = self.modules.call_words(path, key)
-            for caller in sorted(self.modules.importers(path) | {path}):
-                if caller != path and words is not None and not mentions_any(self.modules.source(caller), words):
-                    continue  # not parsed: the file cannot call the function
+            for caller in self.modules.may_call(path, (key,)):
                 file = self.modules.file(caller)
                 if file is None:
                     continue

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
 from linter.flow.file_flow import file_flow
-from linter.flow.modules import mentions_any, module_graph
+from linter.flow.modules import module_graph
 from linter.flow.spec import RequestValueSpec
 from linter.js.exports import function_key
 from linter.js.expressions import callee, member_object, property_name
@@ -52,7 +52,6 @@ class EndpointReach:
         self._callers: dict[tuple[str, str], list[tuple[str, Node]]] = {}
         # (path, key) -> (the calls that were left to climb, the paths found above the function)
         self._above: dict[tuple[str, str], tuple[int, list[EndpointPath]]] = {}
-        self._importers_of: dict[str, list[str]] = {}
         self._resolved: dict[tuple[str, str], dict[tuple[str, str], list[Node]]] = {}
 
     def paths(self, path: str, node: Node) -> list[EndpointPath]:
@@ -83,7 +82,7 @@ class EndpointReach:
         if known is not None and known[0] >= hops_left:
             return known[1]
         self._above[(path, key)] = (hops_left, [])  # a recursive call finds nothing more
-        modules = self._may_name(path, key)
+        modules = self.graph.may_call(path, (key,))
         found = [EndpointPath(endpoint, (), False) for _, endpoint in registrations_of(self.graph, path, key, modules)]
         if hops_left > 0 and len(self._above) <= MAX_FUNCTIONS:
             for caller_path, call in self._callers_of(path, key, modules):
@@ -96,7 +95,7 @@ class EndpointReach:
         return self._above[(path, key)][1]
 
     def _callers_of(self, path: str, key: str, modules: list[str]) -> list[tuple[str, Node]]:
-        """The calls of function `key` of `path`, in `modules` (`_may_name`)."""
+        """The calls of function `key` of `path`, in `modules` (`ModuleGraph.may_call`)."""
         if (path, key) not in self._callers:
             found = []
             for caller in modules:
@@ -108,20 +107,6 @@ class EndpointReach:
                     found.extend((caller, call) for call in _this_calls(file, key))
             self._callers[(path, key)] = found
         return self._callers[(path, key)]
-
-    def _may_name(self, path: str, key: str) -> list[str]:
-        """`path` and the modules that import it and write a word a reference to function `key` of `path`
-        needs (`ModuleGraph.call_words`): the others are not parsed."""
-        words = self.graph.call_words(path, key)
-        if words is None:
-            return self._importers(path)
-        return [m for m in self._importers(path) if m == path or mentions_any(self.graph.source(m), words)]
-
-    def _importers(self, path: str) -> list[str]:
-        """`path` and the modules that import it, in order."""
-        if path not in self._importers_of:
-            self._importers_of[path] = sorted(self.graph.importers(path) | {path})
-        return self._importers_of[path]
 
     def _calls_into(self, caller: str, file: "FileContext", path: str) -> dict[tuple[str, str], list[Node]]:
         """The calls of `caller` whose callee resolves through `path`, by what they resolve to: resolved once
