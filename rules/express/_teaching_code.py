@@ -12,8 +12,9 @@ a folder above it): nothing ties it to the others, as a workspace would. Two lay
   `api-v3`) are not steps: they hold versions of one deployed app.
 - **A development-only collection.** Three or more independent packages start servers, each under a file
   watcher (a `start`/`dev`/`watch` script runs `nodemon`, `ts-node-dev`, `babel-watch`, `node --watch`,
-  `tsx watch`, …, or a package with no such script depends on a watcher), and nothing in the repository runs a server
-  as a deployment would: no Procfile, railway, render, fly or nixpacks file; no package script, Dockerfile
+  `tsx watch`, …) or by hand (no such script, and no `server.js` for `npm start` to fall back on), at least one
+  of them with a watcher (a script, or a watcher among its dependencies), and nothing in the repository runs a
+  server as a deployment would: no Procfile, railway, render, fly or nixpacks file; no package script, Dockerfile
   `CMD`/`ENTRYPOINT` or Compose `command:` that starts one with a runner that does not watch (`node`, `ts-node`,
   `tsx`, `bun`, `pm2`, `nest start`, …; an `npm start` is read through the package's scripts); and no container
   that runs a watcher over code it carries: an image that copies the app in and starts it under `nodemon` is
@@ -79,10 +80,11 @@ def teaching_layout(project: ProjectIndex, package_dir: str, server_packages: fr
 
 
 def _development_only_collection(project: ProjectIndex, server_packages: frozenset[str]) -> bool:
-    servers = server_packages & independent_packages(project)
+    servers = [project.packages[folder] for folder in sorted(server_packages & independent_packages(project))]
     return (
         len(servers) >= MIN_COLLECTION
-        and all(_runs_under_watcher(project.packages[folder]) for folder in servers)
+        and all(_starts_a_server(dict(p.scripts), WATCHED) or _started_by_hand(project, p) for p in servers)
+        and any(_starts_a_server(dict(p.scripts), WATCHED) or p.depends_on(_WATCHERS) for p in servers)
         and _development_only(project)
     )
 
@@ -173,13 +175,13 @@ def _development_only(project: ProjectIndex) -> bool:
     return True
 
 
-def _runs_under_watcher(package: Package) -> bool:
-    """The package starts its server under a file watcher: a server script runs one, or it depends on one and has
-    no script that starts a server (started by hand: `npx nodemon books.js`)."""
-    scripts = dict(package.scripts)
-    if _starts_a_server(scripts, WATCHED):
-        return True
-    return not any(_SERVER_SCRIPT.match(name) for name in scripts) and package.depends_on(_WATCHERS)
+def _started_by_hand(project: ProjectIndex, package: Package) -> bool:
+    """No script starts the package's server, and `npm start` finds no `server.js` to run instead: someone types
+    `node books.js` (or `nodemon books.js`) in a terminal."""
+    if any(_SERVER_SCRIPT.match(name) for name, _ in package.scripts):
+        return False
+    files = project.memo("express.teaching-code.files", lambda: frozenset(project.files))
+    return posixpath.join(package.dir, "server.js") not in files
 
 
 def _starts_a_server(scripts: dict[str, str], kind: str) -> bool:
