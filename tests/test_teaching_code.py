@@ -39,6 +39,7 @@ def test_release_folders_and_plain_names_are_not_steps(name):
         ("node --watch src/index.js", {}, WATCHED),
         ("tsx watch src/app.ts", {}, WATCHED),
         ("nest start --watch", {}, WATCHED),
+        ("fastify start -w -l info app.js", {}, WATCHED),
         ("babel-watch -L src/index.js", {}, WATCHED),
         ("node index.js", {}, UNWATCHED),
         ("tsx src/app.ts", {}, UNWATCHED),
@@ -52,6 +53,7 @@ def test_release_folders_and_plain_names_are_not_steps(name):
         ("npm run serve", {"serve": "node dist/server.js"}, UNWATCHED),
         ("npm start", {"dev": "nodemon x.js"}, None),  # no start script: `npm start` outside an image fails
         ("npm run dev", None, UNWATCHED),  # scripts unknown: taken as a start
+        ("npm -w apps/api run start", {"start": "node dist/main.js"}, UNWATCHED),  # npm's -w is --workspace
         ("vite build", {}, None),
         ("next build", {}, None),
         ("npm install && npm run build", {"build": "tsc"}, None),

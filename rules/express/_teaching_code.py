@@ -55,9 +55,10 @@ _RUNNERS = frozenset(
 )  # fmt: skip
 _STARTING_CLIS = frozenset({"nest", "fastify", "next", "nuxt"})  # `<cli> start`
 _WATCHERS = frozenset({"nodemon", "ts-node-dev", "tsnd", "babel-watch", "node-dev", "supervisor", "node-supervisor"})
-_WATCH_FLAGS = frozenset({"--watch", "-w", "--hot", "--watch-path"})
+_WATCH_FLAGS = frozenset({"--watch", "--hot", "--watch-path"})  # `-w` only after `nest start`, `fastify start`
 _PACKAGE_MANAGERS = frozenset({"npm", "yarn", "pnpm"})
 _PROGRAMS = _RUNNERS | _STARTING_CLIS | _PACKAGE_MANAGERS
+_OPTIONS_WITH_VALUES = frozenset({"--prefix", "-C", "--dir", "--cwd", "--filter", "-F", "-w", "--workspace"})
 _SEGMENT_SEPARATOR = re.compile(r"&&|\|\||[;|&\n]")
 _ASSIGNMENT = re.compile(r"^\w+=")
 _DEVELOPMENT_IMAGE = re.compile(r"(^|[._-])(dev|develop|development|local)([._-]|$)", re.I)
@@ -218,13 +219,18 @@ def start_kind(command: str, scripts: dict[str, str] | None, image: bool = False
         elif program in _RUNNERS:
             found.add(WATCHED if arguments[:1] == ["watch"] else UNWATCHED)
         elif program in _STARTING_CLIS and arguments[:1] == ["start"]:
-            found.add(UNWATCHED)
+            found.add(WATCHED if "-w" in arguments else UNWATCHED)
     return UNWATCHED if UNWATCHED in found else WATCHED if WATCHED in found else None
 
 
 def _script_called(arguments: list[str]) -> str | None:
     """`start` for `npm start` / `yarn start`, `dev` for `npm run dev` / `pnpm dev` / `yarn dev`."""
-    arguments = [word for word in arguments if not word.startswith("-")]
+    words, arguments = iter(arguments), []
+    for word in words:
+        if word in _OPTIONS_WITH_VALUES:
+            next(words, None)
+        elif not word.startswith("-"):
+            arguments.append(word)
     if not arguments:
         return None
     if arguments[0] in ("run", "run-script"):
