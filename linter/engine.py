@@ -133,8 +133,9 @@ def run(options: RunOptions) -> RunResult:
         cache.forget_missing(root, {result.path for result in results})
     findings: list[Finding] = []
     directives: list[Directive] = []
-    for result in results:
-        if isinstance(result, Deferred):  # a file not reported: only the project phase reads it
+    shown = [_shown(result) for result in results]
+    for result in shown:
+        if result is None:  # a file not reported: only the project phase reads it
             continue
         findings.extend(result.findings)
         directives.extend(result.directives)
@@ -178,13 +179,18 @@ def run(options: RunOptions) -> RunResult:
         rules=_report_rules(setups.of(config), [setup_by_path[path] for path in reported]),
         findings=tuple(sorted(findings, key=lambda f: f.sort_key)),
         notices=tuple(sorted(set(notices), key=lambda n: n.sort_key)),
-        files_checked=len(({r.path for r in results if getattr(r, "parsed", False)} | project.read_paths()) & reported),
+        files_checked=len(({r.path for r in shown if r is not None and r.parsed} | project.read_paths()) & reported),
         category=options.category,
         incomplete=incomplete,
         stdin=_stdin_text(given, _rel(targets[0], root)) if options.stdin is not None else None,
     )
     fail_on = options.fail_on or config.fail_on
     return RunResult(report=report, config=config, fail_on=fail_on, incomplete=incomplete)
+
+
+def _shown(result: FileResult | Deferred) -> FileResult | None:
+    """What the report shows of a file's result: its findings, notices and directives (None: not reported)."""
+    return result.shown if isinstance(result, Deferred) else result
 
 
 def _rule_setups(options: RunOptions, config: Config, root: Path) -> tuple[RuleSetups, frozenset[str], Notice | None]:
@@ -402,9 +408,9 @@ def _analyze_all(
     lazy: bool = False,
 ) -> list[FileResult | Deferred]:
     """Every file's result, in the order of `sources`: from the cache when it has the file, else analysed;
-    with `lazy`, the cached result of a file not reported is a `Deferred` (decoded when the project phase
-    needs it). With `fresh_fixes`, a cached result whose findings carry fixes is analysed again: fixes that
-    are applied or printed as a patch are always derived from the file itself. A file in `given` (a buffer,
+    with `lazy`, a cached result is a `Deferred` (what the report shows of it decoded, the rest when the
+    project phase needs it). With `fresh_fixes`, a cached result whose findings carry fixes is analysed
+    again: fixes that are applied or printed as a patch are always derived from the file itself. A file in `given` (a buffer,
     stdin) is analysed from that text and neither taken from the cache nor put in it."""
     given = given or {}
     results: list[FileResult | None] = []
@@ -416,7 +422,8 @@ def _analyze_all(
         setup = setup_by_path[rel]
         key = _cache_key(cache, rel, path, packages, setup.key) if rel not in given else None
         cached = cache.get(rel, key, report_findings, lazy) if key is not None else None
-        if cached is not None and fresh_fixes and any(finding.fixes for finding in getattr(cached, "findings", ())):
+        shown = _shown(cached) if cached is not None else None
+        if shown is not None and fresh_fixes and any(finding.fixes for finding in shown.findings):
             cached = None
         results.append(cached)
         if cached is None:
