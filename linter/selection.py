@@ -67,6 +67,7 @@ def select_files(
     else:
         found = discover(root, walk, None)
     found.sizes.update((path, size) for path, size in given.items() if path in found.sizes)
+    configs.use_listing(found.listed_folders, found.config_folders)
     named = [t for t in targets if t in given or not t.is_dir()]
     _add_named_files(found, named, root, configs, given)
     _Filter(root, configs, found, set(named)).apply()
