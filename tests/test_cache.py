@@ -475,3 +475,19 @@ def test_a_warm_run_decodes_the_facts_of_reported_files_only_for_a_check_that_mu
     assert warm.report == _builtin([demo], use_cache=False).report
     assert ran and "express/no-graceful-shutdown" not in ran
     assert len(decoded) > 1 and facts and facts <= set(ran)  # other reported files' facts, of the checks that run
+
+
+@pytest.mark.parametrize("seen", ["not json", "{}", '{"i": "x", "f": [], "s": {}}', "1], [2"])
+def test_a_damaged_record_of_what_the_project_phase_sees_makes_the_checks_run(tmp_path, checked, seen):
+    import sqlite3
+
+    demo = _demo(tmp_path)
+    cold = _builtin([demo], use_cache=False)
+    _builtin([demo])
+    (cache_file,) = _cache_files()
+    db = sqlite3.connect(cache_file, isolation_level=None)
+    db.execute("UPDATE files SET seen = ? WHERE path = ?", (seen, "backend/src/routes/leads.js"))
+    db.close()
+    checked.clear()
+    assert _builtin([demo]).report == cold.report
+    assert "prisma/missing-relation-index" in checked
