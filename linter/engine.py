@@ -21,7 +21,7 @@ from linter.model import Finding, Level, Location, Notice, Report, RuleInfo, Sou
 from linter.processes import stop_workers, worker_started
 from linter.project import ProjectIndex
 from linter.project_cache import RecordingIndex, run_project_checks
-from linter.registry import RuleLoadError, builtin_rules, load_rules_dir
+from linter.registry import RuleLoadError, builtin_rules, lazy_builtin_rules, load_rules_dir
 from linter.rule import Rule
 from linter.selection import config_prefix, in_targets as _in_targets, rel_path as _rel, select_files
 from linter.setups import NoRuleEnabled, RuleSetup, RuleSetups
@@ -197,7 +197,7 @@ def _rule_setups(options: RunOptions, config: Config, root: Path) -> tuple[RuleS
     """What each config makes of the rules the run knows (the built-in ones and those of the rules folder the
     run's own `config` may name), the ids of those rules, and the notice that `config`'s rules-dir is ignored."""
     rules_folder, untrusted = _rules_folder(options, config, root)
-    rule_classes = all_rules(rules_folder)
+    rule_classes = all_rules(rules_folder, lazy=True)
     rule_ids = [cls.id for cls in rule_classes]
     check_selectors(options.select or [], rule_ids, "--select")  # flags are checked like the config file
     check_selectors(options.ignore or [], rule_ids, "--ignore")
@@ -219,7 +219,7 @@ def _setups_by_path(setups: RuleSetups, configs: ConfigTree, found: Discovered, 
 
 def _plan(setups: RuleSetups, known_ids: frozenset[str]) -> RulePlan:
     """The plan of every rule instance some config enables (after `setups` made the setup of every file)."""
-    builtin_ids = frozenset(cls.id for cls in builtin_rules())
+    builtin_ids = frozenset(rule.id for rule in lazy_builtin_rules())
     instances = setups.instances()
     plan = RulePlan([r for r in instances if r.id not in (INVALID_ID, UNUSED_ID)], known_ids, trusted=builtin_ids)
     _validate(plan)
@@ -354,9 +354,10 @@ def known_rules(options: RunOptions, start: Path) -> tuple[tuple[type[Rule], ...
     return all_rules(folder), config, untrusted
 
 
-def all_rules(folder: Path | None) -> tuple[type[Rule], ...]:
-    """The built-in rules and those of `folder` (a rules folder someone chose), sorted by id."""
-    rules = builtin_rules()
+def all_rules(folder: Path | None, lazy: bool = False) -> tuple[type[Rule], ...]:
+    """The built-in rules and those of `folder` (a rules folder someone chose), sorted by id; with `lazy`, the
+    built-in ones as `LazyRule`s, imported only when the run builds them."""
+    rules = lazy_builtin_rules() if lazy else builtin_rules()
     if folder is None:
         return rules
     extra = load_rules_dir(folder)
