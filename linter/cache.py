@@ -152,15 +152,22 @@ def run_key(rules, known_ids) -> str:
     return digest.hexdigest()
 
 
-@lru_cache(maxsize=8)
 def code_digest(folders: tuple[Path, ...]) -> bytes:
     digest = hashlib.blake2b(digest_size=16)
     for folder in folders:
-        for source in sorted(folder.rglob("*.py")):
-            try:
-                digest.update(source.as_posix().encode() + b"\0" + source.read_bytes())
-            except OSError:
-                digest.update(b"unreadable")
+        digest.update(_folder_digest(folder))
+    return digest.digest()
+
+
+@lru_cache(maxsize=8)
+def _folder_digest(folder: Path) -> bytes:
+    """The Python sources under `folder`, read once per process (the listing's key and the run's both hold it)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for source in sorted(folder.rglob("*.py")):
+        try:
+            digest.update(source.as_posix().encode() + b"\0" + source.read_bytes())
+        except OSError:
+            digest.update(b"unreadable")
     return digest.digest()
 
 

@@ -16,9 +16,7 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
-
-import pathspec
+from typing import TYPE_CHECKING, Callable
 
 from linter.config import CONFIG_FILE_NAMES
 from linter.deadline import OutOfTime
@@ -26,6 +24,9 @@ from linter.files.kinds import project_file_kind
 from linter.model import Level, Notice
 from linter.safe_read import ReadRefused, read_repository_file
 from linter.syntax import LANGUAGE_BY_SUFFIX
+
+if TYPE_CHECKING:  # imported where a walk reads a .gitignore: a run from a kept listing reads none
+    import pathspec
 
 # Never source, at any depth: dependencies, git's own folder, tools' caches and output.
 ALWAYS_SKIPPED_DIRS = frozenset({"node_modules", ".git", ".next", ".turbo"})
@@ -108,6 +109,8 @@ class _GitIgnores:
         return _IgnoreFile(self._spec_of(text.splitlines(), ignore_file))
 
     def _spec_of(self, lines: list[str], ignore_file: str) -> pathspec.PathSpec:
+        import pathspec
+
         try:
             return pathspec.GitIgnoreSpec.from_lines(lines)
         except (ValueError, re.error):  # as git does, skip the patterns that are not valid
@@ -173,6 +176,8 @@ class _IgnoreFile:
 
 
 def _valid_pattern(line: str) -> bool:
+    import pathspec
+
     try:
         pathspec.GitIgnoreSpec.from_lines([line])
     except (ValueError, re.error):

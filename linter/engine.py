@@ -7,8 +7,6 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pathspec
-
 from linter import __version__
 from linter.analysis import FileResult, RulePlan, analyze_file, decode_source
 from linter.cache import Deferred, ResultCache, run_key, usable_cache_dir
@@ -512,6 +510,8 @@ def _apply_per_file_ignores(findings: list[Finding], configs: ConfigTree, root: 
             continue
         specs = specs_by_config.get(id(config))
         if specs is None:
+            import pathspec  # here: only a run whose configs have per-file-ignores needs it
+
             prefix = config_prefix(config, root)
             specs = specs_by_config[id(config)] = [
                 (pathspec.GitIgnoreSpec.from_lines([f"{prefix}/{pattern.lstrip('/')}" if prefix else pattern]), selectors)
