@@ -9,9 +9,9 @@ The cache lives outside the work tree (`$XDG_CACHE_HOME/loadlint`, else `~/.cach
 database per root and rule set (the standard library's `sqlite3`). A run reads every entry's keys up front, with
 what a report shows of the file (its findings, notices and directives: nothing, for most files), and decodes
 the rest of a result (imports, facts, flow summaries) only when a project-wide check must run; it writes back,
-in one transaction, only what changed. It is only ever an optimisation: a cache that
-cannot be read, written or understood is ignored, never fatal. Results that are incomplete (a rule failed, a
-file ran out of time) are not kept.
+in one transaction, only what changed. It is only ever an optimisation: a cache that cannot be read, written
+or understood is ignored, never fatal. Results that are incomplete (a rule failed, a file ran out of time)
+are not kept.
 
 Trust. A cached result stands in for analysing a file: whoever can write the cache can hide findings, add
 findings and hand `--fix` the edits to make. So the cache is trusted exactly as far as the folder is, the model

@@ -221,7 +221,7 @@ def discover(root: Path, start_dirs: list[Path], max_file_size: int | None, trac
         found.listed_folders.add(rel_folder)
         subfolders = []
         for entry in entries:
-            if entry.name in CONFIG_NAMES:
+            if entry.name.lower() in CONFIG_NAMES:  # as a case-insensitive file system finds it
                 found.config_folders.add(rel_folder)
             try:
                 is_dir = entry.is_dir()
