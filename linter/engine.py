@@ -409,8 +409,8 @@ def _analyze_all(
     """Every file's result, in the order of `sources`: from the cache when it has the file, else analysed;
     with `lazy`, a cached result is a `Deferred` (what the report shows of it decoded, the rest when the
     project phase needs it). With `fresh_fixes`, a cached result whose findings carry fixes is analysed
-    again: fixes that are applied or printed as a patch are always derived from the file itself. A file in `given` (a buffer,
-    stdin) is analysed from that text and neither taken from the cache nor put in it."""
+    again: fixes that are applied or printed as a patch are always derived from the file itself. A file in
+    `given` (a buffer, stdin) is analysed from that text and neither taken from the cache nor put in it."""
     given = given or {}
     results: list[FileResult | None] = []
     work, keys = [], []
