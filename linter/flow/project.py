@@ -136,10 +136,7 @@ class _Join:
         make them (its importers, through re-exporting files, and the file itself)."""
         if (path, key) not in self._edges:
             found: dict[int, list[tuple[str, CallEdge]]] = defaultdict(list)
-            words = self.modules.call_words(path, key)
-            for caller in sorted(self.modules.importers(path) | {path}):
-                if caller != path and words is not None and not _mentions(self.modules.source(caller), words):
-                    continue  # not parsed: the file cannot call the function
+            for caller in self.modules.may_call(path, (key,)):
                 file = self.modules.file(caller)
                 if file is None:
                     continue
@@ -274,10 +271,6 @@ def handler_registrations(modules: "ModuleGraph", path: str, handler: str) -> li
             if callee is not None and modules.resolve(caller, callee, leading_to=path) == (path, handler):
                 found.append((file, reference))
     return found
-
-
-def _mentions(source: bytes | None, words: frozenset[bytes]) -> bool:
-    return source is not None and any(word in source for word in words)
 
 
 def _after_key(path: tuple[str, ...], key: str | None) -> tuple[str, ...] | None:
