@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from linter.js.expressions import arguments_of, callee, key_text, outermost, property_name, unwrap
 from linter.js.imports import string_value
+from linter.paths import is_test_path
 from linter.syntax import Node, text, walk
 
 from ._env import config_getter_key
@@ -85,11 +86,11 @@ def key_unused(project: "ProjectIndex", path: str, key: str) -> bool:
 
 
 def _key_reads(project: "ProjectIndex") -> dict[str, list[str]]:
-    """Every key each file may read: through a call on a configuration object or helper, or kept in a dotted
+    """Every key each file but tests may read: through a call on a configuration object or helper, or kept in a dotted
     string (`const key = 'session.secret'`) that may reach a getter through a variable."""
     reads = {}
     for path in project.files:
-        source = project.read_js_source(path)
+        source = project.read_js_source(path) if not is_test_path(path) else None
         if source is None or not source:
             continue
         found = [(m.group(1) or m.group(2) or m.group(3) or b"").decode() for m in _KEY_READ.finditer(source)]

@@ -109,8 +109,8 @@ _OWN_SECRET_WORDS = frozenset(
 )  # fmt: skip
 # Words that name no other service: the first word of a setting called after a vendor is none of these.
 _GENERIC_WORDS = frozenset({"API", "CONFIG", "CONF", "CFG", "SETTINGS", "ENV", "AUTH", "USER", "ROOT", "DEFAULT", "LOCAL"})
-# A value that says it stands in for a credential not configured: `'dummyApiKey'`, `'your-api-key'`.
-_STAND_IN = re.compile(r"^(dummy|placeholder|fake|sample|example|your[\W_]|x{3,}$)", re.IGNORECASE)
+# A value that says it stands in for a credential not configured: `'dummyApiKey'`, `'your-api-key'`, `'test'`.
+_STAND_IN = re.compile(r"^(dummy|placeholder|fake|sample|example|your[\W_]|x{3,}$|test$)", re.IGNORECASE)
 
 
 def is_outbound_credential(name: str, value: str | None = None) -> bool:
