@@ -39,10 +39,18 @@ exposed: handed straight to that service's client (`new Stripe(process.env.STRIP
 `{ apiKey: … }`, `{ auth: { pass: … } }`), or named as a login at a database, cache, broker or mail server
 (`DATABASE_PASSWORD || 'postgres'`, `REDIS_PASSWORD || 'password'`, `SMTP_PASS`), an OAuth client secret
 (`GOOGLE_CLIENT_SECRET`), or a vendor's credential whose fallback says it is a stand-in
-(`TWITTER_API_KEY: str({ default: 'dummyApiKey' })`) — unless that value is used as a secret of the app's own
-(signing, verifying, a session); for test files; and for seed scripts (`prisma/seed.ts`, `seeds/`, `seeder/`),
-whose values are demo data, except an administrator's password (`ADMIN_PASSWORD || '…'`): a deployment seeded
-with the script signs in with it.
+(`TWITTER_API_KEY: str({ default: 'dummyApiKey' })`, `TWITTER_BEARER_TOKEN || 'test'`), or kept in a group of
+settings that says where the service is (`storage: { bucket: { endPoint, accessKey, secretKey } }`,
+`{ baseUrl, apiKey }`, a request signer's `{ region, accessKeyId, secretAccessKey = '' }` whose key only
+reaches an HMAC of the app's outgoing request) — unless that value is used as a secret of the app's own
+(signing, verifying, a session); for a setting whose only secret word is a salt (`ROLLOUT_SALT`: a salt only
+makes equal inputs hash apart; one that keys an HMAC or a key derivation is still reported there); for a
+setting of a NestJS configuration factory (`export default () => ({…})`, `registerAs('auth', …)`) that its
+importers only list in `ConfigModule.forRoot({ load })`, when no key read in the project
+(`configService.get('auth.jwt')`, a dotted key string) reaches its key path, or every read that does is handed
+straight to another service's client (`new Resend(configService.get('mail.apiKey'))`); for test files; and for
+seed scripts (`prisma/seed.ts`, `seeds/`, `seeder/`), whose values are demo data, except an administrator's
+password (`ADMIN_PASSWORD || '…'`): a deployment seeded with the script signs in with it.
 
 It also stays quiet where the value never reaches a running app:
 - a module written to be imported (it exports something) that nothing loads, in a package whose scripts or
