@@ -48,13 +48,21 @@ def factory_key(value: Node) -> str | None:
     holder = outermost(function).parent
     if holder is not None and holder.type == "export_statement" and any(c.type == "default" for c in holder.children):
         return ".".join(reversed(path))
-    if holder is not None and holder.type == "arguments" and property_name(callee(holder.parent)) in (None, "registerAs"):
-        if text(callee(holder.parent)).endswith("registerAs"):
-            arguments = arguments_of(holder.parent)
-            namespace = string_value(unwrap(arguments[0])) if arguments else None
-            if namespace and len(arguments) > 1 and outermost(arguments[1]) == outermost(function):
-                return ".".join((namespace, *reversed(path)))
+    if holder is not None and holder.type == "arguments" and _calls_register_as(holder.parent):
+        arguments = arguments_of(holder.parent)
+        namespace = string_value(unwrap(arguments[0])) if arguments else None
+        if namespace and len(arguments) > 1 and outermost(arguments[1]) == outermost(function):
+            return ".".join((namespace, *reversed(path)))
     return None
+
+
+def _calls_register_as(call: Node | None) -> bool:
+    """`registerAs(…)` or `config.registerAs(…)` (@nestjs/config)."""
+    function = callee(call) if call is not None and call.type == "call_expression" else None
+    if function is None:
+        return False
+    name = property_name(function) if function.type == "member_expression" else text(function)
+    return name == "registerAs"
 
 
 def _returned_by(obj: Node) -> Node | None:
@@ -86,12 +94,12 @@ def key_unused(project: "ProjectIndex", path: str, key: str) -> bool:
 
 
 def _key_reads(project: "ProjectIndex") -> dict[str, list[str]]:
-    """Every key each file but tests may read: through a call on a configuration object or helper, or kept in a dotted
-    string (`const key = 'session.secret'`) that may reach a getter through a variable."""
+    """Every key each file but tests may read: through a call on a configuration object or helper, or kept in a
+    dotted string (`const key = 'session.secret'`) that may reach a getter through a variable."""
     reads = {}
     for path in project.files:
         source = project.read_js_source(path) if not is_test_path(path) else None
-        if source is None or not source:
+        if not source:
             continue
         found = [(m.group(1) or m.group(2) or m.group(3) or b"").decode() for m in _KEY_READ.finditer(source)]
         found += [m.group(1).decode() for m in _DOTTED_STRING.finditer(source)]
