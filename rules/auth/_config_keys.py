@@ -24,7 +24,7 @@ from ._secrets import client_credential
 if TYPE_CHECKING:
     from linter.project import ProjectIndex
 
-_FUNCTIONS = ("arrow_function", "function_expression", "function")
+_FUNCTIONS = ("arrow_function", "function_expression", "function", "function_declaration")
 # A key read through any call on a configuration object or helper: `configService.get<string>('a.b')`,
 # `config.getOrThrow('a.b')`, `@Config.string('a.b', '')`. A template key counts by its written start.
 _KEY_READ = re.compile(rb"""(?i)config[\w$.?]*\s*(?:<[^<>()]*>)?\s*\(\s*(?:'([\w.\-]+)'|"([\w.\-]+)"|`([\w.\-]*)(?:`|\$\{))""")
@@ -74,7 +74,7 @@ def _returned_by(obj: Node) -> Node | None:
     if parent is not None and parent.type == "return_statement":
         node = parent.parent
         while node is not None and node.type not in _FUNCTIONS:
-            if node.type in ("function_declaration", "method_definition", "class_body", "program"):
+            if node.type in ("method_definition", "class_body", "program"):
                 return None
             node = node.parent
         return node
