@@ -257,3 +257,68 @@ def test_the_engine_stops_at_an_imported_name_for_the_project_phase():
     flow = _traced("import settings from './settings';\nsign(settings.auth.key);", "settings.auth.key")
     assert is_imported(flow)
     assert imported_callee(flow).to_data() == ["./settings", "default", ["auth", "key"]]
+
+
+# --- what the app presents to other services, and settings nothing reads -----------------------------------
+
+
+@pytest.mark.parametrize(
+    "name, salt",
+    [("PTC_ROLLOUT_SALT", True), ("ptc.rolloutSalt", True), ("PASSWORD_SALT", False), ("PASSWORD_PEPPER", False),
+     ("INVITE_SALT_KEY", True), ("JWT_SECRET", False)],
+)  # fmt: skip
+def test_a_salt_alone_is_not_a_secret(name, salt):
+    from linter.rules.auth._secrets import only_a_salt
+
+    assert only_a_salt(name) is salt
+
+
+@pytest.mark.parametrize(
+    "source, login",
+    [
+        ("x = { store: { endPoint: 'h', secretKey: process.env.S || 'k' } }", "secretKey"),
+        ("x = { local: { baseUrl: u, apiKey: process.env.K || 'k' } }", "apiKey"),
+        ("function f(p) { const { region = '', secretAccessKey = '' } = p; }", "secretAccessKey"),
+        # A module's flat settings, an option the app signs with, a group with no address: not a login.
+        ("module.exports = { url: u, apiKey: process.env.K || 'k' }", None),
+        ("x = { jwt: { url: u, secret: process.env.S || 'k' } }", None),
+        ("x = { store: { bucket2: 'b', secretKey: process.env.S || 'k' } }", None),
+    ],
+)
+def test_connection_logins(source, login):
+    from linter.rules.auth._secrets import connection_login
+
+    file = _file(source)
+    value = [n for n in walk(file.root) if n.type == "string" and n.text in (b"'k'", b"''")][-1]
+    assert connection_login(value) == login
+
+
+@pytest.mark.parametrize(
+    "source, key",
+    [
+        ("export default () => ({ auth: { jwt: { secret: process.env.S || 'k' } } });", "auth.jwt.secret"),
+        ("export default function () { return { mail: { key: process.env.S || 'k' } }; }", "mail.key"),
+        ("export default function load() { return { mail: { key: process.env.S || 'k' } }; }", "mail.key"),
+        ("export default function load() { const f = () => ({ key: process.env.S || 'k' }); return f; }", None),
+        ("export default () => { return { mail: { key: process.env.S || 'k' } }; };", "mail.key"),
+        ("export default registerAs('auth', () => ({ secret: process.env.S || 'k' }));", "auth.secret"),
+        ("export const c = () => ({ secret: process.env.S || 'k' });", None),
+    ],
+)
+def test_configuration_factory_keys(source, key):
+    from linter.rules.auth._config_keys import factory_key
+
+    file = _file(source)
+    value = [n for n in walk(file.root) if n.type == "string" and n.text == b"'k'"][-1]
+    assert factory_key(value) == key
+
+
+@pytest.mark.parametrize(
+    "read, reaches",
+    [("auth.jwt.secret", True), ("auth.jwt", True), ("auth", True), ("auth.", True), ("", True),
+     ("auth.jwtSecret", False), ("au", False), ("auth.jwt.secret.old", False)],
+)  # fmt: skip
+def test_key_reads_that_reach_a_setting(read, reaches):
+    from linter.rules.auth._config_keys import _reaches
+
+    assert _reaches(read, "auth.jwt.secret") is reaches

@@ -109,8 +109,8 @@ _OWN_SECRET_WORDS = frozenset(
 )  # fmt: skip
 # Words that name no other service: the first word of a setting called after a vendor is none of these.
 _GENERIC_WORDS = frozenset({"API", "CONFIG", "CONF", "CFG", "SETTINGS", "ENV", "AUTH", "USER", "ROOT", "DEFAULT", "LOCAL"})
-# A value that says it stands in for a credential not configured: `'dummyApiKey'`, `'your-api-key'`.
-_STAND_IN = re.compile(r"^(dummy|placeholder|fake|sample|example|your[\W_]|x{3,}$)", re.IGNORECASE)
+# A value that says it stands in for a credential not configured: `'dummyApiKey'`, `'your-api-key'`, `'test'`.
+_STAND_IN = re.compile(r"^(dummy|placeholder|fake|sample|example|your[\W_]|x{3,}$|test$)", re.IGNORECASE)
 
 
 def is_outbound_credential(name: str, value: str | None = None) -> bool:
@@ -420,3 +420,65 @@ def client_credential(node: Node, file: "FileContext") -> str | None:
     if any(imported.is_from(sink.module) and option in sink.keys for sink in OPTION_SINKS):
         return None
     return imported.module
+
+
+# Keys that say where a service is: a group of settings (or a destructured parameter) holding one of them next
+# to a credential describes the app's connection to that service (`{ endPoint, accessKey, secretKey }` for an object
+# store, `{ baseUrl, apiKey }` for an API, `{ region, accessKeyId, secretAccessKey }` for a request signer).
+_ADDRESS_KEYS = frozenset(
+    {
+        "endpoint", "endPoint", "host", "hostname", "url", "uri", "baseUrl", "baseURL", "server", "region",
+        "bucket", "apiUrl", "apiBase", "apiHost",
+    }
+)  # fmt: skip
+
+
+def connection_login(value: Node) -> str | None:
+    """The option `value` is the credential of (`secretKey`) when it sits in the settings of a connection to
+    another service: under a key an app presents its credential through (`CLIENT_CREDENTIAL_OPTIONS`) in an
+    object or destructuring pattern that also says where the service is. The service checks that credential;
+    a wrong default only makes the call fail. None anywhere else."""
+    node = outermost(value)
+    while node.parent is not None and node.parent.type in ("binary_expression", "ternary_expression"):
+        node = outermost(node.parent)
+    parent = node.parent
+    if parent is None:
+        return None
+    if parent.type == "pair" and parent.child_by_field_name("value") == node:
+        key, holder = key_text(parent.child_by_field_name("key")), parent.parent
+    elif parent.type == "object_assignment_pattern" and parent.child_by_field_name("right") == node:
+        key, holder = text(parent.child_by_field_name("left")), parent.parent
+    elif parent.type == "assignment_pattern" and parent.parent is not None and parent.parent.type == "pair_pattern":
+        key, holder = key_text(parent.parent.child_by_field_name("key")), parent.parent.parent
+    else:
+        return None
+    if key not in CLIENT_CREDENTIAL_OPTIONS or holder is None or holder.type not in ("object", "object_pattern"):
+        return None
+    # One service's settings sit in a group of their own (`storage: { bucket: {…} }`, a destructured
+    # parameter); a module's flat list of settings (`module.exports = { port, apiKey }`) may hold the app's
+    # own keys next to its address.
+    if holder.type == "object" and (outermost(holder).parent is None or outermost(holder).parent.type != "pair"):
+        return None
+    return key if _ADDRESS_KEYS.intersection(_entry_keys(holder)) else None
+
+
+def _entry_keys(holder: Node) -> set[str]:
+    keys = set()
+    for entry in holder.named_children:
+        if entry.type in ("shorthand_property_identifier", "shorthand_property_identifier_pattern"):
+            keys.add(text(entry))
+        elif entry.type in ("pair", "pair_pattern"):
+            keys.add(key_text(entry.child_by_field_name("key")))
+        elif entry.type == "object_assignment_pattern":
+            keys.add(text(entry.child_by_field_name("left")))
+    return keys
+
+
+def only_a_salt(name: str) -> bool:
+    """A setting whose only secret word is `SALT` (`PTC_ROLLOUT_SALT`, `ptc.rolloutSalt`). A salt is not a
+    secret (a pepper is): it only makes equal inputs hash apart, and one that buckets users for a rollout
+    must merely be stable. Used as a key (an HMAC, a key derivation, a cipher) it is still reported there,
+    through that library's secret."""
+    tokens = name_tokens(name)
+    secret_words = [t for t in tokens if t in _SECRET_TOKENS or any(part in t for part in _SECRET_PARTS)]
+    return bool(secret_words) and set(secret_words) == {"SALT"}

@@ -39,10 +39,18 @@ exposed: handed straight to that service's client (`new Stripe(process.env.STRIP
 `{ apiKey: … }`, `{ auth: { pass: … } }`), or named as a login at a database, cache, broker or mail server
 (`DATABASE_PASSWORD || 'postgres'`, `REDIS_PASSWORD || 'password'`, `SMTP_PASS`), an OAuth client secret
 (`GOOGLE_CLIENT_SECRET`), or a vendor's credential whose fallback says it is a stand-in
-(`TWITTER_API_KEY: str({ default: 'dummyApiKey' })`) — unless that value is used as a secret of the app's own
-(signing, verifying, a session); for test files; and for seed scripts (`prisma/seed.ts`, `seeds/`, `seeder/`),
-whose values are demo data, except an administrator's password (`ADMIN_PASSWORD || '…'`): a deployment seeded
-with the script signs in with it.
+(`TWITTER_API_KEY: str({ default: 'dummyApiKey' })`, `TWITTER_BEARER_TOKEN || 'test'`), or kept in a group of
+settings that says where the service is (`storage: { bucket: { endPoint, accessKey, secretKey } }`,
+`{ baseUrl, apiKey }`, a request signer's `{ region, accessKeyId, secretAccessKey = '' }` whose key only
+reaches an HMAC of the app's outgoing request) — unless that value is used as a secret of the app's own
+(signing, verifying, a session); for a setting whose only secret word is a salt (`ROLLOUT_SALT`: a salt only
+makes equal inputs hash apart; one that keys an HMAC or a key derivation is still reported there); for a
+setting of a NestJS configuration factory (`export default () => ({…})`, `registerAs('auth', …)`) that its
+importers only list in `ConfigModule.forRoot({ load })`, when no key read in the project
+(`configService.get('auth.jwt')`, a dotted key string) reaches its key path, or every read that does is handed
+straight to another service's client (`new Resend(configService.get('mail.apiKey'))`); for test files; and for
+seed scripts (`prisma/seed.ts`, `seeds/`, `seeder/`), whose values are demo data, except an administrator's
+password (`ADMIN_PASSWORD || '…'`): a deployment seeded with the script signs in with it.
 
 It also stays quiet where the value never reaches a running app:
 - a module written to be imported (it exports something) that nothing loads, in a package whose scripts or
@@ -115,6 +123,7 @@ from linter.model import Finding, Fix, Level, Location, Precision, Span
 from linter.rule import Fact, Rule, facts_of, held_finding
 from linter.syntax import Node, compile_query, has_node_type, text, walk
 
+from ._config_keys import factory_key, key_unused
 from ._env import config_getter_key, is_env_object, setting_name
 from ._module_use import COMMAND_MARKERS, names_an_entry, never_loaded, runs_in_commands_only
 from ._secret_flow import (
@@ -140,11 +149,13 @@ from ._secrets import (
     SECRET_OPTION_NAMES,
     OPTION_SINKS,
     client_credential,
+    connection_login,
     is_outbound_credential,
     is_secret_name,
     literal_text,
     may_hold_a_secret_name,
     name_tokens,
+    only_a_salt,
     options_consumer,
     secret_sink,
     stringified_setting,
@@ -280,7 +291,11 @@ class SecretFallback(Rule):
         for fact in facts_of(project, self, "held"):
             finding = held_finding(fact)
             kept = fact.data.get("sink", True) or fact.data.get("account", True)
-            if finding is not None and finding.path in project.reported_paths and _runs(project, fact.path, kept):
+            config_key = fact.data.get("config_key")
+            if config_key is not None and key_unused(project, fact.path, config_key):
+                continue
+            runs = fact.data.get("direct", False) or _runs(project, fact.path, kept)
+            if finding is not None and finding.path in project.reported_paths and runs:
                 yield finding
         groups: dict[tuple[str, tuple], _Group] = {}
         reported = {(fact.path, _where(fact.span)) for fact in facts_of(project, self, "reported")}
@@ -370,12 +385,16 @@ def _provisions_an_account(setting: str | None) -> bool:
     return bool(tokens & (_ACCOUNT_OWNERS | _PASSWORD_WORDS))
 
 
-def _held(rule: Rule, file, finding: Finding, sink: bool, account: bool) -> Fact:
+def _held(
+    rule: Rule, file, finding: Finding, sink: bool, account: bool, config_key: str | None = None, direct: bool = False
+) -> Fact:
     """A finding in a module that may not run in the app: the project phase knows whether anything loads it.
     Its fixes are stamped with the text they were made for, as the engine does for the file phase's findings."""
     digest = source_digest(file.source)
     finding = finding.model_copy(update={"fixes": tuple(fix.model_copy(update={"source_digest": digest}) for fix in finding.fixes)})
     data = {"finding": finding.model_dump(mode="json"), "sink": sink, "account": account}
+    if config_key is not None:
+        data.update(config_key=config_key, direct=direct)  # `direct`: held only for the key, reported wherever it is
     return Fact(rule_id=rule.id, kind="held", path=file.path, span=finding.span, data=data)
 
 
@@ -448,6 +467,8 @@ class _FileScan:
             if empty and not use.empty_key:
                 return
             source = flow.steps[0].node
+            if _signs_for_a_service(source, use):
+                return
             entry = found.setdefault((source.start_byte, source.end_byte), _Found(source, empty))
             entry.uses.append((node, use, steps_of(flow, self.file)))
 
@@ -495,16 +516,29 @@ class _FileScan:
         group.uses = others
         finding = group.finding(self.rule)
         if finding is not None:
+            # A setting of a configuration factory: the project knows whether anything reads its key.
+            key = factory_key(source) if not group.has_sink else None
             if _may_be_a_command(file) or (names_an_entry(file.packages[0] if file.packages else None) and _exports_something(file)):
                 sink = group.has_sink or any(secret_sink(node, file) is not None for node, _, _ in found.uses)
                 account = any(_provisions_an_account(use.setting) for _, use, _ in found.uses) or _provisions_an_account(setting)
-                yield _held(self.rule, file, finding, sink, account)
+                yield _held(self.rule, file, finding, sink, account, config_key=key)
+            elif key is not None:
+                yield _held(self.rule, file, finding, True, True, config_key=key, direct=True)
             else:
                 yield finding
             yield file.fact(self.rule, "reported", source)
 
     def _span(self, node: Node) -> Span:
         return self.file.lines.span(node.start_byte, node.end_byte)
+
+
+def _signs_for_a_service(source: Node, use: SecretUse) -> bool:
+    """A value kept as the credential of a connection to another service (`{ region, accessKeyId,
+    secretAccessKey = '' }`) that reaches only an HMAC: the app signs its own requests to that service
+    (SigV4-style), and only the service checks the signature; a wrong key makes the call fail."""
+    if connection_login(source) is None:
+        return False
+    return use.sink is None or use.sink.endswith("createHmac()")
 
 
 def _encloses(node: Node, inner: Node) -> bool:
@@ -646,9 +680,22 @@ def secret_use(value: Node, file) -> SecretUse | None:
     value = outermost(value)
     sink = secret_sink(value, file)
     setting = _fallback_of(value, file)
-    if setting is not None and (sink is not None or not is_outbound_credential(setting, literal_text(value))):
+    if setting is not None and sink is None and (only_a_salt(setting) or connection_login(value) is not None):
+        return None
+    if setting is not None and (sink is not None or not is_outbound_credential(setting, _written_text(value))):
         return SecretUse(setting=setting)
     return SecretUse(sink=sink.label, empty_key=sink.empty_key) if sink is not None else None
+
+
+def _written_text(value: Node) -> str | None:
+    """The text of the value written as the fallback: the literal itself, or the written branch of a ternary
+    fallback (`X || (IS_CI ? 'dummy' : readKey())`)."""
+    written = literal_text(value)
+    node = unwrap(value)
+    if written is None and node is not None and node.type == "ternary_expression":
+        branches = (node.child_by_field_name("consequence"), node.child_by_field_name("alternative"))
+        written = next((t for t in map(literal_text, branches) if t is not None), None)
+    return written
 
 
 _REQUIRE_ENV = {
