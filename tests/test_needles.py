@@ -1,0 +1,16 @@
+from linter.needles import NeedleSet
+
+
+def test_every_needle_in_the_bytes_is_found_also_inside_another_and_nothing_else():
+    needles = NeedleSet([b"limit", b"ratelimit", b"take", b"findMany"])
+    assert needles.found_in(b"const ratelimit = 1; take(2)") == {b"limit", b"ratelimit", b"take"}
+    assert needles.found_in(b"findmany") == frozenset()
+
+
+def test_bytes_that_are_not_utf_8_are_matched_as_they_are():
+    needles = NeedleSet([b"\xff\xfeab", b"secret"])
+    assert needles.found_in(b"x\xff\xfeabc // secret") == {b"\xff\xfeab", b"secret"}
+
+
+def test_no_needles_find_nothing():
+    assert NeedleSet([]).found_in(b"anything") == frozenset()
