@@ -12,17 +12,18 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from linter.context import FileContext
+from linter.context import FileContext, packages_depend_on
 from linter.deadline import Deadline, OutOfTime
 from linter.flow.file_flow import kept_summary
 from linter.flow.spec import FlowSpec
 from linter.flow.summary import FlowSummary
 from linter.fixes import source_digest
+from linter.js.import_scan import scanned_references
 from linter.js.imports import ModuleReference
 from linter.model import Finding, Level, Notice
 from linter.needles import NeedleSet
 from linter.rule import Fact, Match, Rule
-from linter.suppression import Directive, find_directives
+from linter.suppression import Directive, find_directives, may_hold_directives
 from linter.syntax import LANGUAGES, LANGUAGE_BY_SUFFIX, ParseCancelled, QueryError, compile_query, first_error, parse, too_deep
 
 MINIFIED_MIN_BYTES = 4096
@@ -44,6 +45,8 @@ class FileResult:
     flows: list[FlowSummary] = field(default_factory=list)
     directives: list[Directive] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
+    # Linted to the end: parsed and checked, or found to need no syntax tree (no rule applies). A file counts as
+    # checked in the report when this is true.
     parsed: bool = False
     incomplete: bool = False
 
@@ -212,8 +215,19 @@ def _analyze(
     if looks_minified(source):
         result.notices.append(Notice(message="skipped: looks minified or generated", path=rel_path, level=Level.NOTE))
         return result
-    step.doing = "parsing"
     language = LANGUAGE_BY_SUFFIX[abs_path.suffix]
+    step.doing = "choosing the rules"
+    active, reporting = _applying_rules(plan, language, packages, source, report_findings, own)
+    if not active and not may_hold_directives(source):
+        # No rule looks at the file, so it leaves no findings, facts or flow summaries: only its imports,
+        # for the project's import graph, read from its bytes when they can be read with certainty.
+        step.doing = "reading the imports"
+        references = scanned_references(source, language)
+        if references is not None:
+            result.references = references
+            result.parsed = True
+            return result
+    step.doing = "parsing"
     remaining = deadline.remaining()
     cancellable = remaining is not None and len(source) > remaining * PARSE_BYTES_PER_SECOND_FLOOR
     try:
@@ -247,7 +261,7 @@ def _analyze(
     result.references = list(file.module_references)
     step.doing = "reading suppression comments"
     result.directives = find_directives(rel_path, source, file.root, lambda: file.lines, plan.known_ids)
-    _run_rules(file, plan, report_findings, own, result, deadline, step)
+    _run_rules(file, plan, active, reporting, result, deadline, step)
     if plan.flow_specs:
         step.doing = "summarising value flows"
         for spec, instance in plan.flow_specs:
@@ -282,32 +296,39 @@ def _summary_with_source_digest(summary: FlowSummary, source: bytes) -> FlowSumm
     return replace(summary, sinks=sinks)
 
 
+def _applying_rules(
+    plan: RulePlan, language: str, packages: list, source: bytes, report_findings: bool, own: frozenset[tuple[str, str]] | None
+) -> tuple[dict[str, list[Rule]], set[int]]:
+    """The rules that apply to the file, by the query they share (in rule order), and those of them (by id())
+    whose findings the file reports. Told from the file's bytes and packages alone: before it is parsed."""
+    needles = plan.needles.found_in(source)
+    active: dict[str, list[Rule]] = {}  # query source -> the applying rules that share it, in rule order
+    reporting: set[int] = set()
+    for rule in plan.with_queries:
+        reports = report_findings and (own is None or (rule.id, rule.instance) in own)
+        if _applies(rule, packages, reports, source, needles):
+            active.setdefault(rule.query_for(language), []).append(rule)
+            if reports:
+                reporting.add(id(rule))
+    return active, reporting
+
+
 def _run_rules(
     file: FileContext,
     plan: RulePlan,
-    report_findings: bool,
-    own: frozenset[tuple[str, str]] | None,
+    active: dict[str, list[Rule]],
+    reporting: set[int],
     result: FileResult,
     deadline: Deadline,
     step: _Step,
 ) -> None:
-    source = file.source
-    needles = plan.needles.found_in(source)
-    active: dict[str, list[Rule]] = {}  # query source -> the applying rules that share it, in rule order
-    reporting: set[int] = set()  # the rules (by id()) whose findings the file reports
-    for rule in plan.with_queries:
-        reports = report_findings and (own is None or (rule.id, rule.instance) in own)
-        if _applies(rule, file, reports, source, needles):
-            active.setdefault(rule.query_for(file.language), []).append(rule)
-            if reports:
-                reporting.add(id(rule))
     failed: set[str] = set()
     lowered: list[bytes] = []
     for rules in active.values():
         names = ", ".join(rule.id for rule in rules)
         step.doing = f"matching the query of {names}"
         step.rule_started(names)
-        span = _anchored_span(rules, source, lowered)
+        span = _anchored_span(rules, file.source, lowered)
         # Native code: the alarm can only interrupt it once it returns (`linter.syntax.too_deep` bounds it).
         matches = plan.query(rules[0], file.language).matches(file.root, span) if span != _NO_ANCHOR else []
         for _, captures in matches:
@@ -364,10 +385,10 @@ def _anchored_span(rules: list[Rule], source: bytes, lowered: list[bytes]) -> tu
     return (start, end) if start < end else _NO_ANCHOR
 
 
-def _applies(rule: Rule, file: FileContext, report_findings: bool, source: bytes, needles: frozenset[bytes]) -> bool:
+def _applies(rule: Rule, packages: list, report_findings: bool, source: bytes, needles: frozenset[bytes]) -> bool:
     if not report_findings and type(rule).check_project is Rule.check_project:
         return False
-    if rule.requires and not file.depends_on(rule.requires):
+    if rule.requires and not packages_depend_on(packages, rule.requires):
         return False
     if rule.needles and needles.isdisjoint(rule.needles):
         return False

@@ -6,11 +6,12 @@ everything that decides what the analysis yields (loadlint's code, the rule set 
 the same as when it was written.
 
 The cache lives outside the work tree (`$XDG_CACHE_HOME/loadlint`, else `~/.cache/loadlint`): one SQLite
-database per root and rule set (the standard library's `sqlite3`). A run reads every entry's keys up front and
-decodes a result only when it uses it (a pre-commit run on a few files of a large repository decodes those
-few); it writes back, in one transaction, only what changed. It is only ever an optimisation: a cache that
-cannot be read, written or understood is ignored, never fatal. Results that are incomplete (a rule failed, a
-file ran out of time) are not kept.
+database per root and rule set (the standard library's `sqlite3`). A run reads every entry's keys up front, with
+what a report shows of the file (its findings, notices and directives: nothing, for most files), and decodes
+the rest of a result (imports, facts, flow summaries) only when a project-wide check must run; it writes back,
+in one transaction, only what changed. It is only ever an optimisation: a cache that cannot be read, written
+or understood is ignored, never fatal. Results that are incomplete (a rule failed, a file ran out of time)
+are not kept.
 
 Trust. A cached result stands in for analysing a file: whoever can write the cache can hide findings, add
 findings and hand `--fix` the edits to make. So the cache is trusted exactly as far as the folder is, the model
@@ -55,7 +56,7 @@ from linter.model import Finding, Notice, Span
 from linter.rule import Fact
 from linter.suppression import Directive
 
-FORMAT = 7  # bump when the stored layout changes
+FORMAT = 8  # bump when the stored layout changes
 KEPT_PER_ROOT = 4  # cache files (rule sets) kept per root; the least recently written go first
 # Parse trees, and so every result, also depend on the grammars.
 GRAMMAR_DISTRIBUTIONS = ("tree-sitter", "tree-sitter-javascript", "tree-sitter-typescript")
@@ -66,10 +67,14 @@ SUFFIX = ".sqlite"
 LEGACY_SUFFIXES = (".json", ".pickle")
 KEPT_OUTCOMES = 4  # sets of inputs kept per project-level check (a full run's, a pre-commit run's, ...)
 
-# A stored entry, a row of `files`: content digest (hex), packages digest (hex), with_findings, stat, seen, result.
+# A stored entry, a row of `files`: content digest (hex), packages digest (hex), with_findings, stat, seen, parsed,
+# report, result.
 # `with_findings`: analysed with `report_findings=True`, so it serves runs that report the file and those that do not.
 # `stat`: the file's "size:mtime:ctime:inode" when its content was digested, or null; see `file_key`.
-# `seen`: what the project phase sees of the result, as digests (`seen_of`); `result`: the result as JSON text.
+# `seen`: what the project phase sees of the result, as digests (`seen_of`); `parsed`: the result's flag.
+# `report`: the result's findings, notices and directives as JSON text, null when it has none; `result`: the rest
+# (its path, imports, facts and flow summaries) as JSON text. `_split` and `_joined` go between the two and a
+# whole result's plain data.
 SETTLED_NS = 2_000_000_000  # a file unchanged for this long before it was digested keeps its digest while its stat holds
 
 
@@ -147,15 +152,22 @@ def run_key(rules, known_ids) -> str:
     return digest.hexdigest()
 
 
-@lru_cache(maxsize=8)
 def code_digest(folders: tuple[Path, ...]) -> bytes:
     digest = hashlib.blake2b(digest_size=16)
     for folder in folders:
-        for source in sorted(folder.rglob("*.py")):
-            try:
-                digest.update(source.as_posix().encode() + b"\0" + source.read_bytes())
-            except OSError:
-                digest.update(b"unreadable")
+        digest.update(_folder_digest(folder))
+    return digest.digest()
+
+
+@lru_cache(maxsize=8)
+def _folder_digest(folder: Path) -> bytes:
+    """The Python sources under `folder`, read once per process (the listing's key and the run's both hold it)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for source in sorted(folder.rglob("*.py")):
+        try:
+            digest.update(source.as_posix().encode() + b"\0" + source.read_bytes())
+        except OSError:
+            digest.update(b"unreadable")
     return digest.digest()
 
 
@@ -173,13 +185,15 @@ def content_digest(source: bytes) -> bytes:
 
 
 class Deferred:
-    """A cached result of a file the run does not report, not decoded yet: the project phase decodes it only
-    when a project-level check must run (`ResultCache.resolve`)."""
+    """A cached result whose imports, facts and flow summaries are not decoded yet: the project phase decodes
+    them only when a project-level check must run (`ResultCache.resolve`). `shown` holds what the run reports of
+    the file (its findings, notices, directives, whether it was parsed); None for a file the run does not report."""
 
-    __slots__ = ("path",)
+    __slots__ = ("path", "shown")
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, shown: FileResult | None = None) -> None:
         self.path = path
+        self.shown = shown
 
 
 class ResultCache:
@@ -191,7 +205,8 @@ class ResultCache:
         self._root = str(root)
         self._key = key
         # rel path -> [content digest, packages digest, with_findings, result data or None (not read yet), stat,
-        # what the project phase sees of the result (`seen_of`), as JSON text]
+        # what the project phase sees of the result (`seen_of`) as JSON text, parsed, report data or None (nothing
+        # to report)]; the data as JSON text until decoded, see `_split`
         self._entries = entries
         self._db = db  # the database the entries came from, kept open to read results on demand; None: a new one
         self._dirty: set[str] = set()  # entries put by this run
@@ -214,10 +229,10 @@ class ResultCache:
             meta = dict(db.execute("SELECT name, value FROM meta"))
             if meta.get("format") != str(FORMAT) or meta.get("root") != str(root) or meta.get("key") != key:
                 raise ValueError("not ours")
-            for rel, content, around, with_findings, stat_text, seen in db.execute(
-                "SELECT path, content, around, with_findings, stat, seen FROM files"
+            for rel, content, around, with_findings, stat_text, seen, parsed, report in db.execute(
+                "SELECT path, content, around, with_findings, stat, seen, parsed, report FROM files"
             ):
-                entries[rel] = [content, around, with_findings == 1, None, stat_text, seen]
+                entries[rel] = [content, around, with_findings == 1, None, stat_text, seen, parsed == 1, report]
         except Exception:  # missing, unreadable, not a database, not ours: start empty (a new file on save)
             if db is not None:
                 db.close()
@@ -239,7 +254,7 @@ class ResultCache:
         info = os.stat(path)
         stat = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
         entry = self._entries.get(rel_path)
-        if isinstance(entry, list) and len(entry) == 6 and entry[4] == stat and type(entry[0]) is str:
+        if isinstance(entry, list) and len(entry) == 8 and entry[4] == stat and type(entry[0]) is str:
             self._digests[rel_path] = entry[0]
             return entry[0], around, stat
         content = content_digest(path.read_bytes()).hex()
@@ -253,19 +268,21 @@ class ResultCache:
 
     def get(self, rel_path: str, key: tuple[str, str, str | None], report_findings: bool, lazy: bool = False):
         """The cached result of the file, or None when it must be analysed. A result for a run that does not
-        report the file holds only what project-level rules read: its facts and imports; with `lazy`, it is a
-        `Deferred` until `resolve` decodes it."""
+        report the file holds only what project-level rules read: its facts and imports. With `lazy`, it is a
+        `Deferred`, holding what the run reports of the file, until `resolve` decodes the rest."""
         entry = self._entries.get(rel_path)
         try:
-            content, packages, with_findings, result, _, _ = entry
+            content, packages, with_findings, _, _, _, parsed, report = entry
             if content != key[0] or packages != key[1]:
                 return None
             if report_findings and with_findings is not True:
                 return None
-            if lazy and not report_findings:
-                decoded = Deferred(rel_path)
+            if lazy:
+                shown = _decode_shown(self._report_data(rel_path), rel_path, parsed) if report_findings else None
+                decoded = Deferred(rel_path, shown)
             else:
-                decoded = _decode_result(self._result_data(rel_path), rel_path, complete=report_findings)
+                data = _joined(self._result_data(rel_path), parsed, self._report_data(rel_path))
+                decoded = _decode_result(data, rel_path, complete=report_findings)
         except Exception:  # absent, or not an entry this code wrote: a miss
             return None
         if key[2] is not None and entry[4] != key[2]:  # digested again, now settled: keep its stat for next time
@@ -278,7 +295,7 @@ class ResultCache:
         """The results `get` deferred, decoded (None: the entry does not decode, the file must be analysed); with
         `only`, their imports and only the facts and flow summaries it names (see `_decode_result`)."""
         wanted = {d.path for d in deferred}
-        missing = [path for path in wanted if self._entries.get(path, [None] * 4)[3] is None]
+        missing = [path for path in wanted if self._entries.get(path, [None] * 8)[3] is None]
         if missing and self._db is not None:
             try:
                 for rel, result in self._db.execute("SELECT path, result FROM files"):
@@ -290,10 +307,17 @@ class ResultCache:
         decoded: dict[str, FileResult | None] = {}
         for path in wanted:
             try:
-                decoded[path] = _decode_result(self._result_data(path), path, complete=False, only=only)
+                data = _joined(self._result_data(path), self._entries[path][6], None)
+                decoded[path] = _decode_result(data, path, complete=False, only=only)
             except Exception:
                 decoded[path] = None
         return decoded
+
+    def _report_data(self, rel_path: str) -> dict | None:
+        entry = self._entries[rel_path]
+        if type(entry[7]) is str:
+            entry[7] = json.loads(entry[7])
+        return entry[7]
 
     def _result_data(self, rel_path: str) -> dict:
         entry = self._entries[rel_path]
@@ -323,7 +347,8 @@ class ResultCache:
                 self._deleted.add(rel_path)
                 self._changed = True
             return
-        self._entries[rel_path] = [key[0], key[1], bool(report_findings), encoded, key[2], seen]
+        parsed, report, rest = _split(encoded)
+        self._entries[rel_path] = [key[0], key[1], bool(report_findings), rest, key[2], seen, parsed, report]
         self._dirty.add(rel_path)
         self._deleted.discard(rel_path)
         self._changed = True
@@ -376,9 +401,10 @@ class ResultCache:
     def _rows(self, paths) -> list[tuple]:
         rows = []
         for rel in paths:
-            content, around, with_findings, result, stat_, seen = self._entries[rel]
+            content, around, with_findings, result, stat_, seen, parsed, report = self._entries[rel]
             data = result if type(result) is str else json.dumps(result, separators=(",", ":"), allow_nan=False)
-            rows.append((rel, content, around, int(with_findings), stat_, seen, data))
+            shown = report if report is None or type(report) is str else json.dumps(report, separators=(",", ":"))
+            rows.append((rel, content, around, int(with_findings), stat_, seen, int(parsed), shown, data))
         return rows
 
     def _update(self, db) -> None:
@@ -388,7 +414,7 @@ class ResultCache:
         db.execute("BEGIN IMMEDIATE")
         try:
             db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in sorted(self._deleted)])
-            db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             db.executemany("UPDATE files SET stat = ? WHERE path = ?", restamped)
             self._store_outcomes(db, now)
             db.execute("COMMIT")
@@ -412,7 +438,7 @@ class ResultCache:
             db.executemany(
                 "INSERT INTO meta VALUES (?, ?)", [("format", str(FORMAT)), ("root", self._root), ("key", self._key)]
             )
-            db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?)", self._rows(sorted(self._entries)))
+            db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self._rows(sorted(self._entries)))
             self._store_outcomes(db, time.time_ns())
             db.execute("COMMIT")
             db.close()
@@ -452,7 +478,7 @@ _SCHEMA = """
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE files (
     path TEXT PRIMARY KEY, content TEXT NOT NULL, around TEXT NOT NULL, with_findings INTEGER NOT NULL,
-    stat TEXT, seen TEXT, result TEXT NOT NULL
+    stat TEXT, seen TEXT, parsed INTEGER NOT NULL, report TEXT, result TEXT NOT NULL
 );
 CREATE TABLE project (rule TEXT NOT NULL, inputs TEXT NOT NULL, outcome TEXT NOT NULL, written INTEGER NOT NULL,
     PRIMARY KEY (rule, inputs));
@@ -513,6 +539,30 @@ def _encode_result(result: FileResult) -> dict:
         "parsed": result.parsed,
         "incomplete": result.incomplete,
     }
+
+
+_SHOWN = ("findings", "notices", "directives")  # what a report shows of a file's result, stored apart (`_split`)
+
+
+def _split(encoded: dict) -> tuple[bool, dict | None, dict]:
+    """A result's plain data (`_encode_result`, complete: a cached result never is incomplete) as it is stored:
+    its `parsed` flag, what a report shows of it (None when nothing) and the rest."""
+    shown = {part: encoded.get(part, []) for part in _SHOWN}
+    rest = {part: value for part, value in encoded.items() if part not in _SHOWN and part not in ("parsed", "incomplete")}
+    return encoded.get("parsed") is True, shown if any(shown.values()) else None, rest
+
+
+def _joined(rest: dict, parsed: bool, shown: dict | None) -> dict:
+    """The result's plain data from its stored parts (`_split`)."""
+    return {**rest, **(shown or dict.fromkeys(_SHOWN, [])), "parsed": parsed, "incomplete": False}
+
+
+def _decode_shown(shown: dict | None, rel_path: str, parsed: bool) -> FileResult:
+    """What a report shows of a file's cached result (`_split`), as a result without imports, facts or flows."""
+    if shown is None:  # most files
+        return FileResult(path=rel_path, parsed=parsed)
+    data = _joined({"path": rel_path, "facts": [], "references": [], "flows": []}, parsed, shown)
+    return _decode_result(data, rel_path)
 
 
 def _decode_result(data: dict, rel_path: str, complete: bool = True, only: tuple[set, set] | None = None) -> FileResult:

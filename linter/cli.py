@@ -91,6 +91,11 @@ def main() -> None:
 )
 @click.option("--no-cache", is_flag=True, help="Analyse every file again; neither read nor write the results cache.")
 @click.option(
+    "--no-server",
+    is_flag=True,
+    help="Never ask a running `loadlint server --serve-checks` for the report (as LOADLINT_NO_SERVER=1 does).",
+)
+@click.option(
     "--baseline",
     "baseline_file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -115,60 +120,99 @@ def main() -> None:
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix or --diff-fix, also apply fixes that may change behaviour.")
 def check(
     paths, fmt, output, select, ignore, fail_on, exit_zero, category, color_choice, no_color, quiet, statistics,
-    stdin_filename, include_suppressed, config_file, rules_dir, trust_config_rules, jobs, timeout, no_cache,
+    stdin_filename, include_suppressed, config_file, rules_dir, trust_config_rules, jobs, timeout, no_cache, no_server,
     baseline_file, write_baseline_file, diff_ref, fix, diff_fix, unsafe_fixes,
 ):
     """Lint PATHS (default: the current folder; `-` with --stdin-filename: the text on stdin)."""
-    from linter.baseline import BaselineError, configured_baseline
-    from linter.diffscope import DiffError, changed_lines, keep_changed
-    from linter.config import ConfigError
-    from linter.engine import DEFAULT_FILE_TIMEOUT, RunOptions, UsageError, run
+    # The engine, the rules and what only some runs use are imported when needed: a running server may answer.
     from linter.formatters import render
     from linter.model import Level
-    from linter.registry import RuleLoadError
 
     color_choice = _color_choice(color_choice, no_color)
     if statistics and fmt not in STATISTICS_FORMATS:
         _fail(f"--statistics prints in {', '.join(STATISTICS_FORMATS)}, not --format {fmt}")
     say = _tell if not quiet else _say_nothing
-    options = RunOptions(
-        paths=list(paths) or [Path(".")],
-        select=_split(select),
-        ignore=_split(ignore),
-        fail_on=Level(fail_on) if fail_on else None,
-        rules_dir=rules_dir,
-        trust_config_rules=trust_config_rules,
-        config_file=config_file,
-        jobs=jobs,
-        category=category,
-        file_timeout=DEFAULT_FILE_TIMEOUT if timeout is None else _seconds(timeout) or None,
-        use_cache=not no_cache,
-        fresh_fixes=fix or diff_fix,
-        fingerprints=fmt in FINGERPRINT_FORMATS and not statistics and not diff_fix,
-    )
+    seconds = None if timeout is None else _seconds(timeout) or None
+    fingerprints = fmt in FINGERPRINT_FORMATS and not statistics and not diff_fix
     _check_baseline_options(baseline_file, write_baseline_file)
     _check_fix_options(fix, diff_fix, unsafe_fixes, write_baseline_file)
-    options.stdin = _stdin_source(paths, stdin_filename, diff_ref)
+    stdin = _stdin_source(paths, stdin_filename, diff_ref)
+    given_paths = list(paths) or [Path(".")]
 
-    def lint(options):
-        result = run(options)
+    def run_options():
+        from linter.engine import DEFAULT_FILE_TIMEOUT, RunOptions
+
+        return RunOptions(
+            paths=given_paths,
+            select=_split(select),
+            ignore=_split(ignore),
+            fail_on=Level(fail_on) if fail_on else None,
+            rules_dir=rules_dir,
+            trust_config_rules=trust_config_rules,
+            config_file=config_file,
+            jobs=jobs,
+            category=category,
+            file_timeout=DEFAULT_FILE_TIMEOUT if timeout is None else seconds,
+            use_cache=not no_cache,
+            fresh_fixes=fix or diff_fix,
+            fingerprints=fingerprints,
+            stdin=stdin,
+        )
+
+    def served_result():
+        """The result of a running server's run, or None (see linter.check_client). What a server cannot answer:
+        a text not on disk, fixes (the files change between runs), rules from Python files it would have to
+        import, a run without the cache, a config named relative to this folder."""
+        if stdin is not None or no_server or no_cache or fix or diff_fix or rules_dir or trust_config_rules:
+            return None
+        if config_file is not None and not config_file.is_absolute():
+            return None
+        from linter.check_client import served_check
+
+        options = {
+            "select": _split(select),
+            "ignore": _split(ignore),
+            "fail_on": fail_on,
+            "config_file": str(config_file) if config_file is not None else None,
+            "category": category,
+            "timeout": None if timeout is None else seconds or 0,
+            "fingerprints": fingerprints,
+        }
+        return served_check(given_paths, options)
+
+    def lint(options, served=None):
+        if served is not None:
+            result = served
+        else:
+            from linter.engine import run
+
+            result = run(options)
         report = result.report
         read_from, read_inside = baseline_file, None
         if baseline_file is None and write_baseline_file is None and result.config.baseline is not None:
+            from linter.baseline import configured_baseline
+
             read_from, read_inside = configured_baseline(result.config, Path(report.root))
         if read_from is not None or write_baseline_file is not None:
-            scope = [options.stdin.path] if options.stdin is not None else options.paths
+            scope = [stdin.path] if stdin is not None else given_paths
             report = _with_baseline(report, scope, read_from, write_baseline_file, say, read_inside)
         if diff_ref is not None:
+            from linter.diffscope import changed_lines, keep_changed
+
             report = keep_changed(report, changed_lines(Path(report.root), diff_ref))
         return result, report
 
     fixed_text = None  # with --fix on stdin: the text to print, as bytes
     # The report goes to stdout; with --fix on stdin, stdout takes the fixed text and the report goes to stderr.
-    destination = output if output is not None or not (fix and options.stdin) else Path("/dev/stderr")
+    destination = output if output is not None or not (fix and stdin) else Path("/dev/stderr")
     restore_sigterm = raise_on_sigterm()
     try:
-        result, report = lint(options)
+        served = served_result()
+        if served is not None:
+            result, report = lint(None, served)
+        else:
+            options = run_options()
+            result, report = lint(options)
         buffer = io.StringIO()
         if diff_fix:
             patch = _fix_patch(report, unsafe_fixes, result.config.max_file_size, options, say)
@@ -189,8 +233,6 @@ def check(
                 width=_text_width(stream),
                 statistics=statistics,
             )
-    except (ConfigError, RuleLoadError, UsageError, BaselineError, DiffError) as error:
-        _fail(str(error))
     except RecursionError:
         _fail("internal error: input nested too deeply")
     except KeyboardInterrupt:
@@ -200,6 +242,8 @@ def check(
         _tell("terminated")
         sys.exit(EXIT_TERMINATED)
     except Exception as error:  # the last line of defence: one line, never a traceback
+        if _is_usage_error(error):
+            _fail(str(error))
         _fail(f"internal error: {type(error).__name__}: {error}")
     finally:
         restore_sigterm()  # from here on SIGTERM ends the process at once, as by default
@@ -218,6 +262,23 @@ def check(
         sys.exit(EXIT_ERROR)
     failing = [f for f in report.active_findings if f.level.rank >= result.fail_on.rank]
     sys.exit(EXIT_FINDINGS if failing else EXIT_CLEAN)
+
+
+# The errors `check` reports in one line (exit 2), by the module that raises them: only an imported module can.
+_USAGE_ERRORS = (
+    ("linter.config", "ConfigError"),
+    ("linter.registry", "RuleLoadError"),
+    ("linter.engine", "UsageError"),
+    ("linter.baseline", "BaselineError"),
+    ("linter.diffscope", "DiffError"),
+)
+
+
+def _is_usage_error(error: Exception) -> bool:
+    """Whether `error` is a problem with the command, its config or its input rather than a bug."""
+    return any(
+        isinstance(error, getattr(sys.modules[module], name)) for module, name in _USAGE_ERRORS if module in sys.modules
+    )
 
 
 def _say_nothing(message: str) -> None:
@@ -266,12 +327,12 @@ def _stream(name: str):
 
 def _stdin_source(paths: tuple[Path, ...], stdin_filename: Path | None, diff_ref: str | None):
     """The text on stdin and the file it stands for, when asked to lint it (`-`, or --stdin-filename alone)."""
-    from linter.discovery import is_source
-    from linter.engine import StdinSource
-
     dash = [path for path in paths if str(path) == "-"]
     if not dash and stdin_filename is None:
         return None
+    from linter.discovery import is_source
+    from linter.engine import StdinSource
+
     if stdin_filename is None:
         _fail("reading stdin (`-`) needs --stdin-filename, the file the text stands for")
     if len(paths) > len(dash) or len(dash) > 1:
@@ -617,12 +678,18 @@ def config_schema(package_json, rules_dir):
 
 
 @main.command()
-def server():
+@click.option(
+    "--serve-checks",
+    is_flag=True,
+    help="Also answer `loadlint check` runs (a pre-commit hook's) of the projects open in the editor, from this "
+    "warm process, over a socket private to you.",
+)
+def server(serve_checks):
     """Run the language server (LSP) on stdin and stdout, for editors."""
     _require_extra("server", ("pygls", "lsprotocol"))
     from linter.server.lsp import serve
 
-    serve()
+    serve(serve_checks)
 
 
 @main.command()

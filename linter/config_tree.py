@@ -21,6 +21,7 @@ class ConfigTree:
         self._named = named
         self._by_folder: dict[str, Config] = {}
         self._configs: list[Config] = [named] if named is not None else []
+        self._without_config: set[str] = set()  # folders a walk listed with no entry named as a config
 
     def for_path(self, path: str) -> Config:
         """The config of a file, by its path relative to the root."""
@@ -48,11 +49,18 @@ class ConfigTree:
             self._by_folder[unresolved] = config
         return config
 
+    def use_listing(self, listed_folders: set[str], config_folders: set[str]) -> None:
+        """What a walk saw (`linter.discovery.Discovered`): the folders it listed, and those of them holding an
+        entry with a config's name. The others are not looked in for a config file again."""
+        self._without_config = listed_folders - config_folders
+
     def configs(self) -> list[Config]:
         """Every config met so far, in the order they were first needed."""
         return list(self._configs)
 
     def _own(self, folder: str) -> Config | None:
+        if folder in self._without_config:
+            return None
         located = config_file_in(self.root / folder if folder else self.root, self.root)
         if located is None:
             return None

@@ -19,6 +19,13 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+def packages_depend_on(packages: "list[Package]", names: Iterable[str]) -> bool:
+    """Whether a file of these packages (its nearest manifests) may use one of the packages `names`: true
+    too when no manifest is around it."""
+    names = tuple(names)
+    return not packages or any(p.depends_on(names) for p in packages)
+
+
 class FileContext:
     def __init__(
         self, path: str, source: bytes, language: str, tree: Tree, packages: "list[Package]" = ()
@@ -84,8 +91,7 @@ class FileContext:
         self._lasting.clear()
 
     def depends_on(self, names: Iterable[str]) -> bool:
-        names = tuple(names)
-        return not self.packages or any(p.depends_on(names) for p in self.packages)
+        return packages_depend_on(self.packages, names)
 
     def location(self, node: Node, message: str | None = None) -> Location:
         return Location(path=self.path, span=self.lines.span(node.start_byte, node.end_byte), message=message)

@@ -23,6 +23,7 @@ Native code cannot be interrupted by the alarm, which takes effect when it retur
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import threading
@@ -92,6 +93,7 @@ class _Alarm:
         self.watched: list[Deadline] = []
         self.armed_until: float | None = None  # when the timer goes off (monotonic clock); None: not armed
         self.previous_handler: object = None  # restored when the timer goes off with no deadline to watch
+        self.disarm_registered = False  # `disarm` is registered to run as the interpreter exits
 
     def watch(self, deadline: Deadline) -> bool:
         """Let the alarm raise OutOfTime at `deadline`'s end; False where it cannot (no SIGALRM, another thread,
@@ -105,6 +107,9 @@ class _Alarm:
                 return False  # someone else's timer
             self.previous_handler = signal.signal(signal.SIGALRM, _on_alarm)
             self.armed_until = None
+            if not self.disarm_registered:
+                atexit.register(self.disarm)
+                self.disarm_registered = True
         self.watched.append(deadline)
         if self.armed_until is None or deadline._end < self.armed_until:
             self._arm(deadline._end)
@@ -127,6 +132,15 @@ class _Alarm:
             self._arm(min(pending))  # for the deadlines still running
         if len(pending) < len(self.watched):
             raise OutOfTime
+
+    def disarm(self) -> None:
+        """Stop the timer a closed deadline left running: going off while the interpreter shuts down, where no
+        Python handler runs, its signal would kill the process and lose the exit status."""
+        if self.pid == os.getpid() and _getsignal(signal.SIGALRM) is _on_alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            self.armed_until = None
+            previous = self.previous_handler
+            signal.signal(signal.SIGALRM, previous if previous is not None else signal.SIG_DFL)
 
     def _arm(self, until: float) -> None:
         self.armed_until = until

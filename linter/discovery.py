@@ -16,21 +16,25 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import pathspec
-
+from linter.config import CONFIG_FILE_NAMES
 from linter.deadline import OutOfTime
 from linter.files.kinds import project_file_kind
 from linter.model import Level, Notice
 from linter.safe_read import ReadRefused, read_repository_file
 from linter.syntax import LANGUAGE_BY_SUFFIX
 
+if TYPE_CHECKING:  # imported where a walk reads a .gitignore: a run from a kept listing reads none
+    import pathspec
+
 # Never source, at any depth: dependencies, git's own folder, tools' caches and output.
 ALWAYS_SKIPPED_DIRS = frozenset({"node_modules", ".git", ".next", ".turbo"})
 MAX_GITIGNORE_BYTES = 2_000_000
 MANIFEST_NAMES = frozenset({"package.json"})
 TSCONFIG_NAMES = frozenset({"tsconfig.json", "jsconfig.json"})
+# The names a folder's config can have (`linter.config.config_file_in`): a walk notes the folders that hold one.
+CONFIG_NAMES = frozenset({*CONFIG_FILE_NAMES, *MANIFEST_NAMES})
 
 
 @dataclass
@@ -41,6 +45,10 @@ class Discovered:
     project_files: list[Path] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     sizes: dict[Path, int] = field(default_factory=dict)  # the size of each file found, when it was found
+    # The folders the walk listed (relative to the root, "" for it) and those of them holding an entry with a
+    # config's name (ignored or not): a listed folder without one has no config (`linter.config_tree`).
+    listed_folders: set[str] = field(default_factory=set)
+    config_folders: set[str] = field(default_factory=set)
 
 
 def path_order(path: Path) -> tuple[str, ...]:
@@ -101,6 +109,8 @@ class _GitIgnores:
         return _IgnoreFile(self._spec_of(text.splitlines(), ignore_file))
 
     def _spec_of(self, lines: list[str], ignore_file: str) -> pathspec.PathSpec:
+        import pathspec
+
         try:
             return pathspec.GitIgnoreSpec.from_lines(lines)
         except (ValueError, re.error):  # as git does, skip the patterns that are not valid
@@ -166,6 +176,8 @@ class _IgnoreFile:
 
 
 def _valid_pattern(line: str) -> bool:
+    import pathspec
+
     try:
         pathspec.GitIgnoreSpec.from_lines([line])
     except (ValueError, re.error):
@@ -192,7 +204,8 @@ def discover(root: Path, start_dirs: list[Path], max_file_size: int | None, trac
         if identity in seen_dirs:
             continue
         seen_dirs.add(identity)
-        if not _is_utf8(_rel(folder, root)):
+        rel_folder = _rel(folder, root)
+        if not _is_utf8(rel_folder):
             found.notices.append(_name_not_utf8(display_path(folder, root)))
             continue
         if trace is not None:
@@ -204,8 +217,12 @@ def discover(root: Path, start_dirs: list[Path], max_file_size: int | None, trac
             if trace is not None:
                 trace.unreadable = True
             continue
+        rel_folder = "" if rel_folder == "." else rel_folder
+        found.listed_folders.add(rel_folder)
         subfolders = []
         for entry in entries:
+            if entry.name.lower() in CONFIG_NAMES:  # as a case-insensitive file system finds it
+                found.config_folders.add(rel_folder)
             try:
                 is_dir = entry.is_dir()
             except OSError as error:  # a link to itself: ELOOP

@@ -7,8 +7,6 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pathspec
-
 from linter import __version__
 from linter.analysis import FileResult, RulePlan, analyze_file, decode_source
 from linter.cache import Deferred, ResultCache, run_key, usable_cache_dir
@@ -21,7 +19,8 @@ from linter.model import Finding, Level, Location, Notice, Report, RuleInfo, Sou
 from linter.processes import stop_workers, worker_started
 from linter.project import ProjectIndex
 from linter.project_cache import RecordingIndex, run_project_checks
-from linter.registry import RuleLoadError, builtin_rules, load_rules_dir
+from linter.registry import RuleLoadError, builtin_rules, lazy_builtin_rules, load_rules_dir
+from linter.roots import find_root
 from linter.rule import Rule
 from linter.selection import config_prefix, in_targets as _in_targets, rel_path as _rel, select_files
 from linter.setups import NoRuleEnabled, RuleSetup, RuleSetups
@@ -82,17 +81,6 @@ class RunResult:
     incomplete: bool
 
 
-def find_root(start: Path) -> Path:
-    """The repository root above `start` (the folder holding `.git`), else the nearest package, else `start`."""
-    for folder in (start, *start.parents):
-        if (folder / ".git").exists():
-            return folder
-    for folder in (start, *start.parents):
-        if (folder / "package.json").is_file():
-            return folder
-    return start
-
-
 def run(options: RunOptions) -> RunResult:
     _check_options(options)
     buffers = _buffers(options)
@@ -133,8 +121,9 @@ def run(options: RunOptions) -> RunResult:
         cache.forget_missing(root, {result.path for result in results})
     findings: list[Finding] = []
     directives: list[Directive] = []
-    for result in results:
-        if isinstance(result, Deferred):  # a file not reported: only the project phase reads it
+    shown = [_shown(result) for result in results]
+    for result in shown:
+        if result is None:  # a file not reported: only the project phase reads it
             continue
         findings.extend(result.findings)
         directives.extend(result.directives)
@@ -178,7 +167,7 @@ def run(options: RunOptions) -> RunResult:
         rules=_report_rules(setups.of(config), [setup_by_path[path] for path in reported]),
         findings=tuple(sorted(findings, key=lambda f: f.sort_key)),
         notices=tuple(sorted(set(notices), key=lambda n: n.sort_key)),
-        files_checked=len(({r.path for r in results if getattr(r, "parsed", False)} | project.read_paths()) & reported),
+        files_checked=len(({r.path for r in shown if r is not None and r.parsed} | project.read_paths()) & reported),
         category=options.category,
         incomplete=incomplete,
         stdin=_stdin_text(given, _rel(targets[0], root)) if options.stdin is not None else None,
@@ -187,11 +176,16 @@ def run(options: RunOptions) -> RunResult:
     return RunResult(report=report, config=config, fail_on=fail_on, incomplete=incomplete)
 
 
+def _shown(result: FileResult | Deferred) -> FileResult | None:
+    """What the report shows of a file's result: its findings, notices and directives (None: not reported)."""
+    return result.shown if isinstance(result, Deferred) else result
+
+
 def _rule_setups(options: RunOptions, config: Config, root: Path) -> tuple[RuleSetups, frozenset[str], Notice | None]:
     """What each config makes of the rules the run knows (the built-in ones and those of the rules folder the
     run's own `config` may name), the ids of those rules, and the notice that `config`'s rules-dir is ignored."""
     rules_folder, untrusted = _rules_folder(options, config, root)
-    rule_classes = all_rules(rules_folder)
+    rule_classes = all_rules(rules_folder, lazy=True)
     rule_ids = [cls.id for cls in rule_classes]
     check_selectors(options.select or [], rule_ids, "--select")  # flags are checked like the config file
     check_selectors(options.ignore or [], rule_ids, "--ignore")
@@ -213,7 +207,7 @@ def _setups_by_path(setups: RuleSetups, configs: ConfigTree, found: Discovered, 
 
 def _plan(setups: RuleSetups, known_ids: frozenset[str]) -> RulePlan:
     """The plan of every rule instance some config enables (after `setups` made the setup of every file)."""
-    builtin_ids = frozenset(cls.id for cls in builtin_rules())
+    builtin_ids = frozenset(rule.id for rule in lazy_builtin_rules())
     instances = setups.instances()
     plan = RulePlan([r for r in instances if r.id not in (INVALID_ID, UNUSED_ID)], known_ids, trusted=builtin_ids)
     _validate(plan)
@@ -348,9 +342,10 @@ def known_rules(options: RunOptions, start: Path) -> tuple[tuple[type[Rule], ...
     return all_rules(folder), config, untrusted
 
 
-def all_rules(folder: Path | None) -> tuple[type[Rule], ...]:
-    """The built-in rules and those of `folder` (a rules folder someone chose), sorted by id."""
-    rules = builtin_rules()
+def all_rules(folder: Path | None, lazy: bool = False) -> tuple[type[Rule], ...]:
+    """The built-in rules and those of `folder` (a rules folder someone chose), sorted by id; with `lazy`, the
+    built-in ones as `LazyRule`s, imported only when the run builds them."""
+    rules = lazy_builtin_rules() if lazy else builtin_rules()
     if folder is None:
         return rules
     extra = load_rules_dir(folder)
@@ -402,10 +397,10 @@ def _analyze_all(
     lazy: bool = False,
 ) -> list[FileResult | Deferred]:
     """Every file's result, in the order of `sources`: from the cache when it has the file, else analysed;
-    with `lazy`, the cached result of a file not reported is a `Deferred` (decoded when the project phase
-    needs it). With `fresh_fixes`, a cached result whose findings carry fixes is analysed again: fixes that
-    are applied or printed as a patch are always derived from the file itself. A file in `given` (a buffer,
-    stdin) is analysed from that text and neither taken from the cache nor put in it."""
+    with `lazy`, a cached result is a `Deferred` (what the report shows of it decoded, the rest when the
+    project phase needs it). With `fresh_fixes`, a cached result whose findings carry fixes is analysed
+    again: fixes that are applied or printed as a patch are always derived from the file itself. A file in
+    `given` (a buffer, stdin) is analysed from that text and neither taken from the cache nor put in it."""
     given = given or {}
     results: list[FileResult | None] = []
     work, keys = [], []
@@ -416,7 +411,8 @@ def _analyze_all(
         setup = setup_by_path[rel]
         key = _cache_key(cache, rel, path, packages, setup.key) if rel not in given else None
         cached = cache.get(rel, key, report_findings, lazy) if key is not None else None
-        if cached is not None and fresh_fixes and any(finding.fixes for finding in getattr(cached, "findings", ())):
+        shown = _shown(cached) if cached is not None else None
+        if shown is not None and fresh_fixes and any(finding.fixes for finding in shown.findings):
             cached = None
         results.append(cached)
         if cached is None:
@@ -504,6 +500,8 @@ def _apply_per_file_ignores(findings: list[Finding], configs: ConfigTree, root: 
             continue
         specs = specs_by_config.get(id(config))
         if specs is None:
+            import pathspec  # here: only a run whose configs have per-file-ignores needs it
+
             prefix = config_prefix(config, root)
             specs = specs_by_config[id(config)] = [
                 (pathspec.GitIgnoreSpec.from_lines([f"{prefix}/{pattern.lstrip('/')}" if prefix else pattern]), selectors)

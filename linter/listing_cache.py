@@ -32,7 +32,7 @@ from linter import __version__, cache
 from linter.discovery import Discovered, Trace, discover, file_problem
 from linter.model import Notice
 
-FORMAT = 3
+FORMAT = 4
 KEPT_PER_ROOT = 8  # listings kept per root (one per set of start folders); the least recently written go first
 
 
@@ -115,6 +115,8 @@ def _save(
             "tsconfigs": [_relative(str(p), base) for p in found.tsconfigs],
             "project_files": [_relative(str(p), base) for p in found.project_files],
             "notices": [n.model_dump(mode="json") for n in found.notices],
+            "listed_folders": sorted(found.listed_folders),
+            "config_folders": sorted(found.config_folders),
         },
         "max_file_size": max_file_size,
     }
@@ -189,12 +191,18 @@ def _load(path: Path, root: Path, key: str) -> Discovered | None:
     notices = [Notice.model_validate(n) for n in found["notices"]]
     if not all(n.path is None or _confined(n.path) for n in notices):
         return None
+    # Stamped above: an entry added, removed or renamed in one of them (a config file) makes the walk run again.
+    listed_folders, config_folders = set(found["listed_folders"]), set(found["config_folders"])
+    if not listed_folders <= folders or not config_folders <= listed_folders:
+        return None
     paths = _PathMaker(root)
     listed = {kind: [paths(p) for p in found[kind]] for kind in kinds}
     return Discovered(
         **listed,
         notices=notices,
         sizes={path: sizes[rel] for kind in kinds for rel, path in zip(found[kind], listed[kind])},
+        listed_folders=listed_folders,
+        config_folders=config_folders,
     )
 
 

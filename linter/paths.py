@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 import warnings
 
-import pathspec
-
 _TEST_FILE = re.compile(r"(^|/)[^/]*\.(test|spec|e2e|cy)\.[cm]?[jt]sx?$")
 _TEST_RUNNER_FILE = re.compile(
     r"(^|/)((playwright|jest|vitest|cypress|karma)\.(config|setup)[^/]*|setupTests[^/]*|[^/]*test-environment[^/]*)"
@@ -37,6 +35,8 @@ def is_test_support_path(path: str) -> bool:
 
 def check_glob(pattern: str) -> None:
     """Raise ValueError when `pattern` is not a gitignore-style glob, as written or anchored in a folder."""
+    import pathspec  # here: a run whose configs hold no glob does not import it
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # re's FutureWarning for `[[`: valid today

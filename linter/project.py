@@ -140,17 +140,19 @@ class ProjectIndex:
 
     def read_js_source(self, path: str) -> bytes | None:
         """A JavaScript or TypeScript file discovery found, read again (the project phase of the flow engine
-        looks into the few files on a path to a sink); None when it cannot be read or is not text."""
-        from linter.analysis import decode_source, looks_minified
-
+        looks into the few files on a path to a sink), once per index; None when it cannot be read or is not
+        text."""
         if path not in self._known:
             return None
-        try:
-            raw = self.given[path] if path in self.given else read_repository_file(self.root / path, self.root, self.max_file_size)
-        except (OSError, ReadRefused):
-            return None  # its analysis already said so
-        source, _ = decode_source(raw)
-        return source if source is not None and not looks_minified(source) else None
+        if path in self.given:
+            return _js_text(self.given[path])
+        read = self.__dict__.setdefault("_js_sources", {})
+        if path not in read:
+            try:
+                read[path] = _js_text(read_repository_file(self.root / path, self.root, self.max_file_size))
+            except (OSError, ReadRefused):
+                read[path] = None  # its analysis already said so
+        return read[path]
 
     def location(self, path: str, start_byte: int, end_byte: int, message: str | None = None) -> Location:
         """A location in a file read with `read_source`, from byte offsets into its text."""
@@ -196,6 +198,7 @@ class ProjectIndex:
         """path -> [(specifier, the indexed file it names or None)] for every analysed file. Resolved on first
         use: most runs ask for few or none (a pre-commit run reads thousands of files' imports from the cache)."""
         if "_imports" not in self.__dict__:
+            self._known  # noqa: B018 (forgets the answers when files were added, as `_resolve_from` expects)
             imports = {}
             for path, specifiers in self.specifiers.items():
                 folder, aliases = posixpath.dirname(path), self._aliases_for(path)
@@ -233,18 +236,15 @@ class ProjectIndex:
         self.__dict__["_resolved"] = other.__dict__["_resolved"]
 
     def package_of(self, path: str) -> Package | None:
-        folder = posixpath.dirname(path)
-        while True:
-            package = self.packages.get(folder)
-            if package is not None:
-                return package
-            if not folder:
-                return None
-            folder = posixpath.dirname(folder)
+        around = self._packages_of_folder(posixpath.dirname(path))
+        return around[0] if around else None
 
     def packages_around(self, path: str) -> list[Package]:
         """The file's package and every enclosing one (a monorepo root's dependencies count for its apps)."""
-        folder = posixpath.dirname(path)
+        return list(self._packages_of_folder(posixpath.dirname(path)))
+
+    def _packages_of_folder(self, folder: str) -> list[Package]:
+        """The packages of `folder` and of every folder above it, nearest first: the list kept for the folder."""
         known, by_folder = self.__dict__.get("_packages_by_folder", (None, {}))
         if known != len(self.packages):  # first use, or packages were added since
             by_folder = {}
@@ -260,7 +260,7 @@ class ProjectIndex:
                     break
                 current = posixpath.dirname(current)
             by_folder[folder] = found
-        return list(by_folder[folder])
+        return by_folder[folder]
 
     def depends_on(self, path: str, names: tuple[str, ...]) -> bool:
         packages = self.packages_around(path)
@@ -287,8 +287,8 @@ class ProjectIndex:
         return answers[key]
 
     def _resolve_from(self, folder: str, aliases: PathAliases | None, specifier: str) -> str | None:
-        """`resolve` for a file in `folder` under `aliases`."""
-        known = self._known
+        """`resolve` for a file in `folder` under `aliases`, once `_known` was asked for (it forgets the answers
+        kept here when files were added)."""
         # The answer depends on the folder (a relative specifier) or on the aliases (any other): files of a
         # project import the same few specifiers, so each is resolved once per run.
         if specifier.startswith("."):
@@ -297,6 +297,7 @@ class ProjectIndex:
             key = (id(aliases), specifier)  # the index holds its aliases for its whole life
         resolved = self.__dict__["_resolved"]
         if key not in resolved:
+            known = self.__dict__["_known_files"]
             if specifier.startswith("."):
                 found = self._resolve(folder, specifier, known)
             else:
@@ -370,6 +371,13 @@ class ProjectIndex:
                     best = aliases
             by_folder[folder] = best
         return by_folder[folder]
+
+
+def _js_text(raw: bytes) -> bytes | None:
+    from linter.analysis import decode_source, looks_minified
+
+    source, _ = decode_source(raw)
+    return source if source is not None and not looks_minified(source) else None
 
 
 def _alias_match(pattern: str, specifier: str) -> str | None:

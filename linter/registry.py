@@ -45,6 +45,47 @@ def builtin_rules() -> tuple[type[Rule], ...]:
     return tuple(found[rule_id] for rule_id in sorted(found))
 
 
+class LazyRule:
+    """A built-in rule known by the name of its module (`rules/<family>/<name>.py` holds the rule
+    `<family>/<name with dashes>`) and imported when first used: a run does not import the rules it does not
+    enable. Stands in for the rule's class where a run chooses and builds rules: its id, its options, a new
+    instance."""
+
+    def __init__(self, rule_id: str, module_name: str, module_path: Path) -> None:
+        self.id = rule_id
+        self._module_name = module_name
+        self._module_path = module_path
+        self._class: type[Rule] | None = None
+
+    def load(self) -> type[Rule]:
+        if self._class is None:
+            found: dict[str, type[Rule]] = {}
+            _collect_rules(importlib.import_module(self._module_name), self._module_path, found)
+            if list(found) != [self.id]:
+                raise RuleLoadError(f"{self._module_path}: defines {sorted(found)}, not the rule its name says ({self.id})")
+            self._class = found[self.id]
+        return self._class
+
+    @property
+    def Options(self):  # noqa: N802 (the class attribute it stands for)
+        return self.load().Options
+
+    def __call__(self, options) -> Rule:
+        return self.load()(options)
+
+
+@lru_cache(maxsize=None)
+def lazy_builtin_rules() -> tuple[LazyRule, ...]:
+    """The built-in pack, by id, none imported yet (`builtin_rules` imports them all)."""
+    found = []
+    for module_path in builtin_rules_dir().glob("*/*.py"):
+        if module_path.name.startswith("_"):
+            continue
+        family, name = module_path.parent.name, module_path.stem
+        found.append(LazyRule(f"{family}/{name.replace('_', '-')}", f"linter.rules.{family}.{name}", module_path))
+    return tuple(sorted(found, key=lambda rule: rule.id))
+
+
 def load_rules_dir(folder: Path, package_name: str | None = None) -> tuple[type[Rule], ...]:
     """Every rule class defined in `folder/<family>/<module>.py`, sorted by id."""
     if not folder.is_dir():

@@ -17,8 +17,7 @@ import posixpath
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from linter.config import Config
 from linter.config_tree import ConfigTree
@@ -36,6 +35,9 @@ from linter.discovery import (
 from linter.files.kinds import project_file_kind
 from linter.listing_cache import discover_cached
 from linter.model import Level, Notice
+
+if TYPE_CHECKING:  # imported where a config has `exclude` globs
+    import pathspec
 
 _DECLARATION_SUFFIXES = (".d.ts", ".d.mts", ".d.cts")
 
@@ -67,6 +69,7 @@ def select_files(
     else:
         found = discover(root, walk, None)
     found.sizes.update((path, size) for path, size in given.items() if path in found.sizes)
+    configs.use_listing(found.listed_folders, found.config_folders)
     named = [t for t in targets if t in given or not t.is_dir()]
     _add_named_files(found, named, root, configs, given)
     _Filter(root, configs, found, set(named)).apply()
@@ -188,6 +191,8 @@ def _output_skipped(folder: str) -> str:
 
 
 def exclude_spec(config: Config, root: Path) -> pathspec.PathSpec:
+    import pathspec
+
     prefix = config_prefix(config, root)
     patterns = [f"{prefix}/{p.lstrip('/')}" if prefix else p for p in config.exclude]
     return pathspec.GitIgnoreSpec.from_lines(patterns)

@@ -55,6 +55,10 @@ class Directive:
         return self.whole_file or self.span.start_line <= line <= last_line
 
 
+def may_hold_directives(source: bytes) -> bool:
+    return _MARKER in source
+
+
 def find_directives(
     path: str, source: bytes, root: Node, line_index: Callable[[], LineIndex], known_ids: frozenset[str]
 ) -> list[Directive]:

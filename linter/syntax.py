@@ -233,12 +233,22 @@ def _root_index(root: ts.Node, language_name: str, wanted: tuple[str, ...]) -> d
 
 
 def _language_of(node: ts.Node) -> str | None:
-    """The grammar of a node in one of the trees `parse` made lately, else None."""
+    """The grammar of a node in one of the trees `parse` made lately, or of a tree whose root is a `program`
+    (its symbol differs in each grammar: the trees the project phase parses and keeps), else None."""
     root = node
     while (parent := root.parent) is not None:
         root = parent
     remembered = _recent_trees.get(root.id)
-    return remembered[1] if remembered is not None else None
+    if remembered is not None:
+        return remembered[1]
+    return _language_of_program().get(root.kind_id) if root.type == "program" else None
+
+
+@lru_cache(maxsize=None)
+def _language_of_program() -> dict[int, str]:
+    found = {language(name).id_for_node_kind("program", True): name for name in LANGUAGES}
+    assert len(found) == len(LANGUAGES)  # one symbol per grammar
+    return found
 
 
 @lru_cache(maxsize=128)

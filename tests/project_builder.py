@@ -46,18 +46,27 @@ def edit_cache_entries(path: Path, change, write: bool = True) -> None:
     import json
     import sqlite3
 
+    from linter.cache import _joined, _split
+
     db = sqlite3.connect(path, isolation_level=None)
     try:
-        rows = db.execute("SELECT path, content, around, with_findings, stat, result FROM files").fetchall()
-        data = {"entries": {p: [c, a, w == 1, json.loads(r), s] for p, c, a, w, s, r in rows}}
+        query = "SELECT path, content, around, with_findings, stat, parsed, report, result FROM files"
+        entries = {}
+        for rel, content, around, with_findings, stat, parsed, report, result in db.execute(query).fetchall():
+            result = _joined(json.loads(result), parsed == 1, json.loads(report) if report is not None else None)
+            entries[rel] = [content, around, with_findings == 1, result, stat]
+        data = {"entries": entries}
         change(data)
         if not write:
             return
         db.execute("BEGIN")
         for rel, (content, around, with_findings, result, stat) in data["entries"].items():
+            parsed, report, rest = _split(result)
+            report = json.dumps(report) if report is not None else None
             db.execute(
-                "UPDATE files SET content = ?, around = ?, with_findings = ?, result = ?, stat = ? WHERE path = ?",
-                (content, around, int(with_findings), json.dumps(result), stat, rel),
+                "UPDATE files SET content = ?, around = ?, with_findings = ?, parsed = ?, report = ?, result = ?, "
+                "stat = ? WHERE path = ?",
+                (content, around, int(with_findings), int(parsed), report, json.dumps(rest), stat, rel),
             )
         db.execute("DELETE FROM project")
         db.execute("COMMIT")

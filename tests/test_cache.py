@@ -447,3 +447,47 @@ def test_a_check_that_runs_again_gets_every_file_s_imports_and_its_own_facts_and
     assert warm.report == _builtin(some, use_cache=False).report
     assert ran and "express/no-graceful-shutdown" not in ran
     assert facts and facts <= set(ran)
+
+
+def test_a_warm_run_decodes_the_facts_of_reported_files_only_for_a_check_that_must_run(tmp_path, checked, monkeypatch):
+    import linter.cache
+
+    demo = _demo(tmp_path)
+    cold = _builtin([demo], use_cache=False)
+    _builtin([demo])
+    decoded: dict[str, list[str]] = {}  # path -> rule ids of the facts decoded
+    real = linter.cache._decode_result
+
+    def recording(data, path, complete=True, only=None):
+        result = real(data, path, complete, only)
+        decoded.setdefault(path, []).extend(fact.rule_id for fact in result.facts)
+        return result
+
+    monkeypatch.setattr(linter.cache, "_decode_result", recording)
+    checked.clear()
+    assert _builtin([demo]).report == cold.report
+    assert checked == [] and not any(decoded.values())  # every file reported, not one fact decoded
+    auth = demo / "backend/src/middleware/auth.js"
+    auth.write_text("\n" + auth.read_text(encoding="utf-8"), encoding="utf-8")  # every fact of the file moves
+    decoded.clear()
+    warm = _builtin([demo])
+    ran, facts = list(checked), {rule for rules in decoded.values() for rule in rules}
+    assert warm.report == _builtin([demo], use_cache=False).report
+    assert ran and "express/no-graceful-shutdown" not in ran
+    assert len(decoded) > 1 and facts and facts <= set(ran)  # other reported files' facts, of the checks that run
+
+
+@pytest.mark.parametrize("seen", ["not json", "{}", '{"i": "x", "f": [], "s": {}}', "1], [2"])
+def test_a_damaged_record_of_what_the_project_phase_sees_makes_the_checks_run(tmp_path, checked, seen):
+    import sqlite3
+
+    demo = _demo(tmp_path)
+    cold = _builtin([demo], use_cache=False)
+    _builtin([demo])
+    (cache_file,) = _cache_files()
+    db = sqlite3.connect(cache_file, isolation_level=None)
+    db.execute("UPDATE files SET seen = ? WHERE path = ?", (seen, "backend/src/routes/leads.js"))
+    db.close()
+    checked.clear()
+    assert _builtin([demo]).report == cold.report
+    assert "prisma/missing-relation-index" in checked

@@ -116,3 +116,29 @@ def test_a_removed_file_is_gone(project):
     Path(project / "src" / "a.js").unlink()
     result = lint([project])
     assert _paths(result) == set()
+
+
+def test_a_re_run_looks_for_configs_only_where_the_walk_saw_one_and_sees_one_added_or_removed(project, monkeypatch):
+    import linter.config_tree
+
+    write_files(project, {"src/deep/c.js": MARKER, "lib/package.json": '{"name": "lib"}', "lib/d.js": MARKER})
+    looked: list[str] = []
+    real = linter.config_tree.config_file_in
+
+    def looking(folder, root):
+        looked.append(Path(folder).relative_to(project).as_posix())
+        return real(folder, root)
+
+    monkeypatch.setattr(linter.config_tree, "config_file_in", looking)
+    everything = {"src/a.js", "src/deep/c.js", "lib/d.js"}
+    assert _paths(lint([project])) == everything
+    looked.clear()
+    assert _paths(lint([project])) == everything
+    assert sorted(looked) == [".", "lib"]  # the folders with a package.json; not src, src/deep
+    (project / "src" / ".loadlint.toml").write_text('exclude = ["deep/"]\n')
+    assert _paths(lint([project])) == {"src/a.js", "lib/d.js"}
+    assert _paths(lint([project])) == {"src/a.js", "lib/d.js"}
+    (project / "lib" / "package.json").write_text('{"name": "lib", "loadlint": {"exclude": ["d.js"]}}')
+    assert _paths(lint([project])) == {"src/a.js"}  # an edited manifest: its folder holds a package.json
+    (project / "src" / ".loadlint.toml").unlink()
+    assert _paths(lint([project])) == {"src/a.js", "src/deep/c.js"}

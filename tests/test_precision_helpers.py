@@ -106,3 +106,18 @@ def test_serverless_packages_get_the_connection_limit_one_advice(tmp_path):
     assert "serverless functions" in serverless and "`connection_limit=1`" in serverless
     assert all("connection_limit=1" not in message for message in messages["express-api"])
     assert any("each of the service's 4 replicas" in message for message in messages["express-api"])
+
+
+def test_what_exports_mention_is_kept_per_module_for_both_questions():
+    # One walk of the exports answers both questions, and each module has its own answers.
+    from linter.js.functions import exports_mention
+    from linter.js.invocation import call_sites
+
+    tree = parse(b"const client = create()\nexport const db = create()\nexport { client }\n", "typescript")
+    root = tree.root_node
+    assert exports_mention(root, {"create"}) and not exports_mention(root, {"create"}, called_ok=True)
+    assert exports_mention(root, {"client"}, called_ok=True) and not exports_mention(root, {"nothing"})
+    other = parse(b"function create() {}\nexport const db = 1\ncreate()\n", "typescript").root_node
+    assert not exports_mention(other, {"create"}) and exports_mention(root, {"client"}, called_ok=True)
+    (declared,) = [n for n in walk(other) if n.type == "function_declaration"]
+    assert [n.type for n in call_sites(declared, other)] == ["call_expression"]

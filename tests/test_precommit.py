@@ -11,6 +11,8 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -289,3 +291,54 @@ def test_a_named_declaration_file_is_skipped_without_a_notice(tmp_path):
     result = CliRunner().invoke(main, ["check", "--format", "json", str(tmp_path / "types.d.ts")])
     assert result.exit_code == 0, result.output
     assert "types.d.ts" not in result.output
+
+
+def test_the_hook_is_answered_by_a_running_server_with_the_report_it_makes_alone(tmp_path, env, hook_repo, monkeypatch):
+    """pre-commit's loadlint (installed in its own virtualenv) and an editor's `loadlint server --serve-checks`
+    (this checkout) run the same code: the server answers the hook, which prints what it prints alone."""
+    pytest.importorskip("pygls", reason="the server extra is not installed: pip install 'loadlint[server]'")
+    from linter.check_client import served_check, socket_path
+    from tests.stdio_client import StdioClient
+
+    app = make_app(tmp_path / "app", env)
+    stage(app, env, "src/users.js", SECOND_CLIENT)
+    runtime = Path(tempfile.mkdtemp(prefix="ll-", dir="/tmp"))
+    runtime.chmod(0o700)
+    shared = {"XDG_RUNTIME_DIR": str(runtime), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    for name, value in shared.items():
+        monkeypatch.setenv(name, value)
+    server = StdioClient(["server", "--serve-checks"], {**os.environ, **shared}, framed=True)
+    try:
+        server.request("initialize", {"processId": os.getpid(), "rootUri": app.as_uri(), "capabilities": {}})
+        server.notify("initialized", {})
+        deadline = time.monotonic() + 120
+        while not socket_path(app.resolve()).exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert served_check([app / "src/users.js"], {"select": None, "ignore": None, "fail_on": None, "config_file": None, "category": None, "timeout": None, "fingerprints": False}, answer_seconds=120)
+
+        # An installed config, as the README's: its hook environment is made once per revision (try-repo makes
+        # one each run).
+        revision = sh(env, hook_repo, "git", "rev-parse", "HEAD").stdout.strip()
+        config = re.sub(r"rev: \S+", f"rev: {revision}", re.sub(r"repo: \S+", f"repo: {hook_repo.as_posix()}", readme_precommit_config()))
+        stage(app, env, ".pre-commit-config.yaml", config)
+        hook_env = {**env, **shared, "LOADLINT_SERVER_DEBUG": "1"}
+        run = (str(PRE_COMMIT), "run", "loadlint", "--verbose")
+        served = sh(hook_env, app, *run, check=False)
+        alone = sh({**hook_env, "LOADLINT_NO_SERVER": "1"}, app, *run, check=False)
+    finally:
+        server.request("shutdown")
+        server.notify("exit")
+        server.close()
+        shutil.rmtree(runtime, ignore_errors=True)
+    answered = f"loadlint: server: answered by process {server.process.pid}\n"
+    assert answered in served.stdout, served.stdout + served.stderr
+    assert "loadlint: server" not in alone.stdout
+    assert (served.returncode, alone.returncode) == (1, 1)
+    assert hook_output(served.stdout.replace(answered, "")) == hook_output(alone.stdout)
+    assert SECOND_CLIENT_FINDING in hook_output(alone.stdout)
+
+
+def hook_output(output: str) -> str:
+    """What the hook printed, without pre-commit's own lines (its set-up, the hook's duration)."""
+    printed = output.split("- hook id: loadlint\n", 1)[1]
+    return "".join(line for line in printed.splitlines(keepends=True) if not line.startswith("- duration:"))

@@ -104,7 +104,7 @@ def test_a_module_leads_to_what_it_imports_through_at_most_five_others(tmp_path)
         project.add_file(path, [type("Reference", (), {"specifier": s})() for s in specifiers], [])
     graph = module_graph(project)
     by_path = {f"src/{name}.js": [f"src/{dep}.js" for dep in deps] for name, deps in imports.items()}
-    assert graph._leads_to("src/m0.js", "src/m5.js") and not graph._leads_to("src/m0.js", "src/m6.js")
+    assert graph.leads_to("src/m0.js", "src/m5.js") and not graph.leads_to("src/m0.js", "src/m6.js")
     for module in by_path:
         for target in by_path:
-            assert graph._leads_to(module, target) == naive_leads_to(by_path, module, target), (module, target)
+            assert graph.leads_to(module, target) == naive_leads_to(by_path, module, target), (module, target)

@@ -19,6 +19,8 @@ TERMS = """export default function Footer() {
     </footer>
   );
 }
+
+export const terms = () => fetch("/terms", { signal: AbortSignal.timeout(5000) });
 """
 
 
@@ -71,3 +73,9 @@ GRAMMAR_GAPS = [
 @pytest.mark.parametrize("language, source", GRAMMAR_GAPS, ids=["jsx-ampersand", "tagged-generic", "typeof-import", "export-type-star"])
 def test_known_grammar_gaps(language, source):
     assert parse(source, language).root_node.has_error
+
+
+def test_a_file_no_rule_looks_at_is_not_parsed_so_its_errors_get_no_notice(tmp_path):
+    (tmp_path / "footer.tsx").write_text(TERMS.split("\n\nexport const terms")[0] + "\n", encoding="utf-8")
+    assert json.loads(_check(tmp_path, "json").output)["notices"] == []
+    assert "1 file checked" in _check(tmp_path, "text").output

@@ -32,13 +32,29 @@ def test_same_nodes_as_a_walk_from_the_root_and_from_inner_nodes(path):
             assert [n.id for n in descendants_of_types(start, types)] == expected, (start.type, types)
 
 
-def test_a_tree_it_did_not_parse_is_walked():
+def test_a_tree_it_did_not_parse_is_searched_too():
     import tree_sitter as ts
 
     from linter.syntax import language
 
     tree = ts.Parser(language("javascript")).parse(b"f(g(1));")
     assert [n.type for n in descendants_of_types(tree.root_node, ("call_expression",))] == ["call_expression"] * 2
+
+
+def test_the_grammar_of_a_tree_parsed_long_ago_is_known_by_its_root():
+    # The project phase keeps hundreds of trees: each is searched with a query of its own grammar (a query of
+    # another one would silently find nothing), however many files were parsed since.
+    from linter.syntax import _RECENT_TREES, _language_of
+
+    sources = {"javascript": b"const a = <A/>; f(1)", "typescript": b"const a = <T>b; f(1)", "tsx": b"const a: T = <A/>; f(1)"}
+    trees = {name: parse(source, name) for name, source in sources.items()}
+    for _ in range(_RECENT_TREES):
+        parse(b"g()", "javascript")
+    for name, tree in trees.items():
+        assert _language_of(tree.root_node.named_children[0]) == name
+        for types in TYPE_SETS:
+            expected = [n.id for n in walk(tree.root_node) if n.type in types]
+            assert [n.id for n in descendants_of_types(tree.root_node, types)] == expected, (name, types)
 
 
 def test_two_nodes_on_the_same_bytes_come_in_walk_order():

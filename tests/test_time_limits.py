@@ -4,6 +4,8 @@ how long it really took. Input too deep for tree-sitter's queries is skipped wit
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import time
 
 import pytest
@@ -124,9 +126,11 @@ def test_only_a_parse_that_could_outlast_the_time_left_is_cancellable(tmp_path, 
     asked = []
     real = analysis.parse
     monkeypatch.setattr(analysis, "parse", lambda source, language, should_stop=None: asked.append(should_stop) or real(source, language, should_stop))
+    from linter.registry import builtin_rules
+
     path = tmp_path / "a.ts"
-    path.write_text("const a = 1;\n" * 1000)
-    plan = RulePlan([], frozenset())
+    path.write_text("const a = 1;\n" * 1000 + "prisma.user.findMany();\n")  # a rule looks at it: it is parsed
+    plan = RulePlan([rule() for rule in builtin_rules() if rule.id == "prisma/unbounded-find-many"], frozenset())
     for limit in (60.0, 0.5, None):
         assert analyze_file(path, "a.ts", plan, [], True, time_limit=limit).parsed
     assert [stop is not None for stop in asked] == [False, True, False]
@@ -187,6 +191,25 @@ def test_an_alarm_for_an_ended_deadline_stops_nothing():
         pass
     with Deadline(5):
         _busy(0.2)  # goes off for the 0.1 s deadline, which has ended: this one runs on
+
+
+def test_a_timer_left_running_does_not_kill_the_process_as_it_exits():
+    # A deadline that closed long before its end leaves the timer running; one going off during the
+    # interpreter's shutdown (here: a slow finalizer) would kill the process with SIGALRM.
+    script = (
+        "import time\n"
+        "from linter.deadline import Deadline\n"
+        "with Deadline(0.2):\n"
+        "    pass\n"
+        "class SlowToFinalize:\n"
+        "    def __del__(self):\n"
+        "        started = time.monotonic()\n"
+        "        while time.monotonic() - started < 0.5:\n"
+        "            pass\n"
+        "kept = SlowToFinalize()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=30)
+    assert done.returncode == 0, done.stderr
 
 
 def test_nested_deadlines_each_stop_at_their_own_end():

@@ -169,13 +169,12 @@ class FileFlow:
         source, root = self.file.source, self.file.root
         calls: dict[int, tuple[Node, Callee]] = {}
         local_functions = self._local_functions()
-        imported = {binding.local for binding in self.file.import_bindings}
-        words = imported | set(local_functions) | self._instances_of(imported)
+        imported = {binding.local: self._leaves(binding.local) for binding in self.file.import_bindings}
+        words = set(imported) | set(local_functions) | self._instances_of(imported)
         for word in sorted(words):
-            encoded = word.encode()
-            for at in _occurrences(source, encoded):
-                leaf = root.descendant_for_byte_range(at, at + len(encoded))
-                if leaf is None or leaf.type != "identifier" or leaf.end_byte != at + len(encoded):
+            end = len(word.encode())
+            for at, leaf in imported[word] if word in imported else self._leaves(word):
+                if leaf is None or leaf.type != "identifier" or leaf.end_byte != at + end:
                     continue
                 call = _call_of_chain(leaf)
                 if call is None or call.id in calls:
@@ -195,13 +194,17 @@ class FileFlow:
                 calls[call.id] = (call, target)
         return [calls[key] for key in sorted(calls, key=lambda k: calls[k][0].start_byte)]
 
-    def _instances_of(self, classes: set[str]) -> set[str]:
-        """Local names holding an instance of an imported class (`const presenter = new ListPresenter()`)."""
+    def _leaves(self, word: str) -> list[tuple[int, Node | None]]:
+        """Where `word` occurs in the file as a whole word (not after a `.`), with the node there."""
+        encoded, root = word.encode(), self.file.root
+        return [(at, root.descendant_for_byte_range(at, at + len(encoded))) for at in _occurrences(self.file.source, encoded)]
+
+    def _instances_of(self, classes: dict[str, list[tuple[int, Node | None]]]) -> set[str]:
+        """Local names holding an instance of an imported class (`const presenter = new ListPresenter()`), from
+        where each class name occurs (`_leaves`)."""
         names = set()
-        for word in classes:
-            encoded = word.encode()
-            for at in _occurrences(self.file.source, encoded):
-                leaf = self.file.root.descendant_for_byte_range(at, at + len(encoded))
+        for occurrences in classes.values():
+            for _, leaf in occurrences:
                 created = leaf.parent if leaf is not None else None
                 holder = created.parent if created is not None and created.type == "new_expression" else None
                 if holder is not None and holder.type == "variable_declarator":

@@ -17,7 +17,7 @@ read from it):
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
 from linter.context import FileContext
 from linter.flow.callees import Callee
@@ -41,10 +41,12 @@ class ModuleGraph:
     def __init__(self, project: "ProjectIndex") -> None:
         self.project = project
         self._files: dict[str, FileContext | None] = {}
-        # target -> the modules that lead to it (`_leads_to`); it depends on the import graph alone
+        # target -> the modules that lead to it (`leads_to`); it depends on the import graph alone
         self._reaching: dict[str, frozenset[str]] = project.graph_memo("flow.modules-reaching")
         self._may_re_export: dict[str, bool] = {}
         self._mentions: dict[tuple[str, str], bool] = {}
+        self._importers: dict[str, frozenset[str]] = {}
+        self._resolved: dict[tuple[str, Callee, str | None], tuple[str, str] | None] = {}
 
     # files ---------------------------------------------------------------------------------------------
 
@@ -75,10 +77,16 @@ class ModuleGraph:
         through its imports (a barrel), else the answer is None without reading any export table."""
         if not callee.module:  # a function of the same module
             return from_path, _joined(callee.name, callee.members)
+        key = (from_path, callee, leading_to)  # asked again for every call of a file, for each function looked for
+        if key not in self._resolved:
+            self._resolved[key] = self._resolve(from_path, callee, leading_to)
+        return self._resolved[key]
+
+    def _resolve(self, from_path: str, callee: Callee, leading_to: str | None) -> tuple[str, str] | None:
         target = self.project.resolve(from_path, callee.module)
         if target is None:
             return None
-        if leading_to is not None and not self._leads_to(target, leading_to):
+        if leading_to is not None and not self.leads_to(target, leading_to):
             return None
         return self._in_module(target, callee.name, callee.members, 0)
 
@@ -111,8 +119,9 @@ class ModuleGraph:
                 return found
         return None
 
-    def _leads_to(self, module: str, target: str) -> bool:
-        """Whether `module` is `target` or imports it through at most MAX_RE_EXPORTS other modules."""
+    def leads_to(self, module: str, target: str) -> bool:
+        """Whether `module` is `target` or imports it through at most MAX_RE_EXPORTS other modules: else no name
+        imported from `module` resolves to `target` (`resolve`)."""
         reaching = self._reaching.get(target)
         if reaching is None:
             reaching = self._reaching[target] = self._modules_reaching(target)
@@ -134,6 +143,11 @@ class ModuleGraph:
 
     def importers(self, path: str) -> set[str]:
         """The files that import `path`, directly or through files that re-export it (barrels)."""
+        if path not in self._importers:
+            self._importers[path] = frozenset(self._find_importers(path))
+        return set(self._importers[path])
+
+    def _find_importers(self, path: str) -> set[str]:
         found: set[str] = set()
         frontier = [path]
         for _ in range(MAX_RE_EXPORTS):
@@ -169,6 +183,17 @@ class ModuleGraph:
             self._mentions[key] = source is not None and (name.encode() in source or self._may_re_export_from(path))
         return self._mentions[key]
 
+    def may_call(self, path: str, keys: Iterable[str]) -> list[str]:
+        """`path` and the files that import it (`importers`), sorted, less those that write none of the words a
+        call of the functions `keys` of `path` needs (`call_words`): they cannot call them, and are not parsed."""
+        words: set[bytes] = set()
+        for key in keys:
+            needed = self.call_words(path, key)
+            if needed is None:
+                return sorted(self.importers(path) | {path})
+            words |= needed
+        return [m for m in sorted(self.importers(path) | {path}) if m == path or mentions_any(self.source(m), words)]
+
     def call_words(self, path: str, key: str) -> frozenset[bytes] | None:
         """Words one of which every other module that calls the function `key` of `path` writes: the
         function's or method's name, the names `path` exports it as or holds it in (an object's entry), and
@@ -192,6 +217,11 @@ class ModuleGraph:
         if "default" in words or MODULE_OBJECT in words:
             return None
         return frozenset(word.encode() for word in words)
+
+
+def mentions_any(source: bytes | None, words: Iterable[bytes]) -> bool:
+    """Whether `source` writes one of `words` (`ModuleGraph.call_words`): a test before parsing a file."""
+    return source is not None and any(word in source for word in words)
 
 
 def _local_key(table: ExportTable, local: str, members: tuple[str, ...]) -> str:

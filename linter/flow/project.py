@@ -135,10 +135,7 @@ class _Join:
         make them (its importers, through re-exporting files, and the file itself)."""
         if (path, key) not in self._edges:
             found: dict[int, list[tuple[str, CallEdge]]] = defaultdict(list)
-            words = self.modules.call_words(path, key)
-            for caller in sorted(self.modules.importers(path) | {path}):
-                if caller != path and words is not None and not _mentions(self.modules.source(caller), words):
-                    continue  # not parsed: the file cannot call the function
+            for caller in self.modules.may_call(path, (key,)):
                 file = self.modules.file(caller)
                 if file is None:
                     continue
@@ -259,9 +256,6 @@ class _Join:
         if node is not None and not field:
             return self.spec.bag_passes(node, file)
         return node is not None and self.spec.field_passes(schema_field(node, field, file))
-
-def _mentions(source: bytes | None, words: frozenset[bytes]) -> bool:
-    return source is not None and any(word in source for word in words)
 
 
 def _after_key(path: tuple[str, ...], key: str | None) -> tuple[str, ...] | None:

@@ -23,6 +23,13 @@ from linter.syntax import Node, node_fact, text
 SCOPE_BLOCKS = frozenset({"statement_block", "program", "switch_body", "class_body"})
 # Declarations whose value cannot be followed: loop variables, caught errors, functions, classes, imports.
 _OPAQUE_PARENTS = frozenset({"for_in_statement", "catch_clause", "import_specifier", "import_clause", "namespace_import"})
+# Expressions and types declare no name outside the functions and classes they hold (scopes of their own): the
+# walk for declarations skips them, unless the parser met an error inside.
+_DECLARES_NOTHING = frozenset({
+    "expression_statement", "return_statement", "throw_statement", "arguments", "object", "array", "string",
+    "template_string", "jsx_element", "jsx_self_closing_element", "decorator", "type_annotation",
+    "type_alias_declaration", "interface_declaration", "enum_declaration",
+})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -101,11 +108,14 @@ def _declarations(scope: Node):
     stack = list(scope.named_children)
     while stack:
         node = stack.pop()
-        if node.type in FUNCTION_TYPES or node.type in SCOPE_BLOCKS:
-            if node.type in ("function_declaration", "generator_function_declaration"):
+        kind = node.type
+        if kind in FUNCTION_TYPES or kind in SCOPE_BLOCKS:
+            if kind in ("function_declaration", "generator_function_declaration"):
                 name = text(node.child_by_field_name("name"))
                 if name:
                     table.setdefault(name, Binding(name, "opaque", node))
+            continue
+        if (kind in _DECLARES_NOTHING or kind.endswith("_expression")) and not node.has_error:
             continue
         if node.type == "variable_declarator":
             pattern = node.child_by_field_name("name")

@@ -4,7 +4,7 @@ exports it. The structural questions `scopes` and `singletons` build on.
 
 from __future__ import annotations
 
-from linter.syntax import Node, text, walk
+from linter.syntax import Node, node_fact, text, walk
 
 FUNCTION_TYPES = frozenset(
     {
@@ -211,29 +211,31 @@ def is_exported(fn: Node, root: Node) -> bool:
 def exports_mention(root: Node, names: set[str], called_ok: bool = False) -> bool:
     """True when an export (`export ...`, `module.exports = ...`, `exports.x = ...`) mentions one of `names`;
     with `called_ok`, mentions that only call the name (`export const client = create()`) do not count."""
+    mentioned, not_only_called = node_fact(root, "export-mentions", _export_mentions)
+    return not (not_only_called if called_ok else mentioned).isdisjoint(names)
 
-    def mentions(node: Node) -> bool:
-        return any(
-            n.type in REFERENCE_TYPES
-            and text(n) in names
-            and not (called_ok and is_callee(n))
-            and not in_type_context(n)
-            for n in walk_outside_functions(node)
-        )
 
+def _export_mentions(root: Node) -> tuple[frozenset[str], frozenset[str]]:
+    """The names the exports of the module under `root` mention (outside functions and types), in one walk: all
+    of them, and those mentioned other than as the function of a call."""
+    mentioned: set[str] = set()
+    not_only_called: set[str] = set()
     for statement in root.named_children:
+        exported = None
         if statement.type == "export_statement":
-            if mentions(statement):
-                return True
+            exported = statement
         elif statement.type == "expression_statement" and statement.named_children:
             expr = statement.named_children[0]
             if expr.type == "assignment_expression" and text(expr.child_by_field_name("left")).startswith(
                 ("module.exports", "exports.")
             ):
-                right = expr.child_by_field_name("right")
-                if right is not None and mentions(right):
-                    return True
-    return False
+                exported = expr.child_by_field_name("right")
+        for node in walk_outside_functions(exported) if exported is not None else ():
+            if node.type in REFERENCE_TYPES and not in_type_context(node):
+                mentioned.add(text(node))
+                if not is_callee(node):
+                    not_only_called.add(text(node))
+    return frozenset(mentioned), frozenset(not_only_called)
 
 
 def is_callee(node: Node) -> bool:

@@ -47,7 +47,7 @@ from linter.js.functions import (
     value_holder,
 )
 from linter.js.singletons import init_target, is_plugin_function, lazy_singleton_target, registers_on_app
-from linter.syntax import Node, descendants_of_types, text
+from linter.syntax import Node, descendants_of_types, node_fact, text
 
 REQUEST_NAMES = frozenset({"req", "request", "_req", "_request"})
 RESPONSE_NAMES = frozenset({"res", "response", "_res", "_response", "reply"})
@@ -256,9 +256,7 @@ def call_sites(fn: Node, root: Node) -> list[Node] | None:
         if name is None or is_exported(fn, root):
             return None
     sites = []
-    for node in descendants_of_types(root, REFERENCE_TYPES):
-        if text(node) != name:
-            continue
+    for node in node_fact(root, "references-by-name", _references_by_name).get(name, ()):
         parent = node.parent
         if parent is None or in_type_context(node) or _is_declaration_name(node, owner):
             continue
@@ -273,6 +271,14 @@ def call_sites(fn: Node, root: Node) -> list[Node] | None:
         if len(sites) > MAX_REFERENCES:
             return None
     return sites
+
+
+def _references_by_name(root: Node) -> dict[str, list[Node]]:
+    """The references under `root` by the name they read, each list in document order."""
+    by_name: dict[str, list[Node]] = {}
+    for node in descendants_of_types(root, REFERENCE_TYPES):
+        by_name.setdefault(text(node), []).append(node)
+    return by_name
 
 
 def _declared_name(node: Node) -> str | None:

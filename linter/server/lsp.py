@@ -9,6 +9,9 @@
 
 The linting runs in one background thread (`linter.server.session` keeps each project warm), so the server
 keeps answering while it works; a lint whose document changed meanwhile is not published, the next one is.
+
+With `--serve-checks`, it also answers `loadlint check` runs (a pre-commit hook's) of the projects it lints,
+in the same thread (`linter.server.checks`).
 """
 
 from __future__ import annotations
@@ -34,7 +37,9 @@ from linter.files.kinds import line_comment_markers, project_file_kind
 from linter.model import Finding, Level, Location, Notice
 from linter.registry import RuleLoadError
 from linter.rule import rule_help_uri
+from linter.roots import find_root
 from linter.safe_read import ReadRefused, read_repository_file
+from linter.server.checks import CheckService
 from linter.server.session import FileReport, Project, Workspace
 from linter.server.text import UTF16, DocumentText
 from linter.suppression import INVALID_ID, UNUSED_ID
@@ -78,11 +83,12 @@ class _Snapshot:
 
 
 class LoadlintServer(LanguageServer):
-    def __init__(self) -> None:
+    def __init__(self, serve_checks: bool = False) -> None:
         super().__init__("loadlint", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
         self.session = Workspace()
         self.published: dict[str, _Published] = {}
         self._linter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="loadlint")
+        self.checks = CheckService(self._linter.submit) if serve_checks else None
         self._timer: asyncio.TimerHandle | None = None
         self._running = False
         self._again = False
@@ -143,6 +149,8 @@ class LoadlintServer(LanguageServer):
         for snapshot in snapshots:
             project = self.session.project_for(snapshot.path)
             by_project.setdefault(id(project), (project, []))[1].append(snapshot)
+            if self.checks is not None and project.is_project:
+                self.checks.open_for(project.root)
         return [
             (project, documents, {project.rel(s.path): s.text.encode("utf-8", "surrogatepass") for s in documents})
             for project, documents in by_project.values()
@@ -318,6 +326,22 @@ class LoadlintServer(LanguageServer):
                 project.stale()
         self.schedule(0.0)
 
+    def serve_checks_of_workspace(self) -> None:
+        """With --serve-checks: answer checks of the workspace's projects from now on, before a file is opened."""
+        if self.checks is None:
+            return
+        folders = [to_fs_path(folder.uri) for folder in self.workspace.folders.values()] or [self.workspace.root_path]
+        for folder in folders:
+            if not folder or not os.path.isdir(folder):
+                continue
+            root = find_root(Path(folder).resolve())
+            if (root / ".git").exists() or (root / "package.json").is_file():
+                self.checks.open_for(root)
+
+    def stop_serving_checks(self) -> None:
+        if self.checks is not None:
+            self.checks.close()
+
     async def watch_files(self) -> None:
         capability = self.client_capabilities.workspace
         watched = capability.did_change_watched_files if capability is not None else None
@@ -402,15 +426,17 @@ def _suppression_edit(finding: Finding, published: _Published) -> lsp.TextEdit |
     return lsp.TextEdit(range=lsp.Range(start=start, end=start), new_text=comment)
 
 
-def build_server() -> LoadlintServer:
-    server = LoadlintServer()
+def build_server(serve_checks: bool = False) -> LoadlintServer:
+    server = LoadlintServer(serve_checks)
 
     @server.feature(lsp.SHUTDOWN)
     def shutdown(ls: LoadlintServer, params: None) -> None:
         ls.shutdown_requested = True
+        ls.stop_serving_checks()
 
     @server.feature(lsp.INITIALIZED)
     async def initialized(ls: LoadlintServer, params: lsp.InitializedParams) -> None:
+        ls.serve_checks_of_workspace()
         await ls.watch_files()
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
@@ -453,12 +479,16 @@ def build_server() -> LoadlintServer:
     return server
 
 
-def serve() -> None:
-    """Serve one client over stdin and stdout until it says `exit`."""
+def serve(serve_checks: bool = False) -> None:
+    """Serve one client over stdin and stdout until it says `exit`; with `serve_checks`, answer `loadlint check`
+    runs of its projects too (`linter.server.checks`)."""
     logging.basicConfig(level=logging.WARNING, format="loadlint server: %(message)s")
     wire_in, wire_out = _claim_stdio()
-    server = build_server()
-    server.start_io(wire_in, wire_out)
+    server = build_server(serve_checks)
+    try:
+        server.start_io(wire_in, wire_out)
+    finally:
+        server.stop_serving_checks()  # the sockets go before the process does
     # Now, without waiting for a project still loading in the linting thread: 0 after `shutdown`, as the
     # protocol asks, else 1.
     os._exit(0 if server.shutdown_requested else 1)

@@ -26,7 +26,13 @@ It stays quiet for Next.js apps run by `next start` (Next.js handles `SIGTERM` i
 serverless functions (`serverless-http`, `@vendia/serverless-express`, `@vercel/node`, …), a `listen()` that
 only runs in development (`if (process.env.NODE_ENV !== 'production') app.listen(…)`), servers with nothing to
 drain (no database, cache, queue, session or socket dependency and no route that changes anything: a
-health-check sidecar, a docs server, a server-side rendering front end), test code and test-support packages.
+health-check sidecar, a docs server, a server-side rendering front end), test code and test-support packages,
+and teaching code told apart by the repository's layout: a server in one of three or more numbered sibling
+folders that each hold an app of their own (`demo03/`, `lesson-2/`, `week3/`, `01-intro/`; not release folders
+such as `v2/`) with no manifest above them and no deployment file outside the other lessons, and a server of a
+collection of three or more such independent apps that are only ever started under a file watcher, where
+nothing (no script, image, Compose service or platform file) runs a server as a deployment would (course
+follow-alongs).
 An app of a monorepo is judged by its own `package.json` and the modules its files import, not by the root
 package's dependencies, which belong to the other apps; when several apps share one `package.json` (an Nx
 workspace's `apps/api` and `apps/admin`, or its `packages/*`), each is judged by the files its entry loads:
@@ -101,6 +107,7 @@ from linter.rules.express._servers import (
     shutdown_library,
     sigterm_handler,
 )
+from linter.rules.express._teaching_code import teaching_layout
 from linter.model import Finding, Level, Location, Precision
 from linter.paths import is_test_support_path
 from linter.project import ProjectIndex
@@ -263,11 +270,14 @@ class NoGracefulShutdown(Rule):
             app_folders[package_key].add(_app_folder(package_key, listen.path))
         reachable: dict[str, set[str]] = {}
         reported: set[str] = set()
+        server_packages = frozenset(_package_key(project, listen.path) for listen, _ in listens)
         listens.sort(key=lambda pair: (pair[0].path, pair[0].span.start_line, pair[0].span.start_column))
         for listen, kind in listens:
             package_key = _package_key(project, listen.path)
             if package_key in serverless_packages or _runs_next_start(project, listen.path):
                 continue
+            if teaching_layout(project, package_key, server_packages) is not None:
+                continue  # a lesson or a course follow-along: nothing ever stops it but Ctrl-C
             if _app_folder(package_key, listen.path) is not None and len(app_folders[package_key] - {None}) > 1:
                 # Several apps share one package (an Nx workspace): each is judged by what its entry loads.
                 files, package_state = set(loaded_by(project, entries_of(project, listen.path))), False

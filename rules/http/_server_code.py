@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from linter.frameworks.nextjs import (
@@ -133,6 +134,7 @@ def _command_line_tool(package: "Package") -> bool:
     return package.command and not package.dependencies & SERVER_FRAMEWORKS
 
 
+@lru_cache(maxsize=256)  # asked for every file of a package
 def _webview_app(dependencies: frozenset[str]) -> bool:
     """A Tauri app's JavaScript runs in its webview."""
     return any(name.startswith("@tauri-apps/") for name in dependencies)

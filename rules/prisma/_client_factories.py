@@ -93,7 +93,7 @@ class FactoryCallers:
 
     def _follow(self, path, keys, name, poolless, through: tuple[Hop, ...], seen: set, found: FactoryUses) -> None:
         wanted = set(keys)
-        for caller in sorted(self.graph.importers(path) | {path}):
+        for caller in self.graph.may_call(path, keys):
             file = self.graph.file(caller)
             if file is None:
                 continue

@@ -108,11 +108,15 @@ def nest_clients(
     if not classes:
         return result
     graph = module_graph(project)
+    class_paths = sorted({path for path, _ in classes})
 
     def target(fact: Fact) -> tuple[str, str] | None:
         callee = Callee.from_data(fact.data["callee"])
         if not callee.module:
             return fact.path, callee.name
+        module = project.resolve(fact.path, callee.module)
+        if module is None or not any(graph.leads_to(module, path) for path in class_paths):
+            return None  # it cannot name one of the classes: no module is parsed to learn what it names
         found = graph.resolve(fact.path, callee)
         return found if found in classes else None
 

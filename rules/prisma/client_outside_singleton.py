@@ -104,12 +104,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import posixpath
 import re
 
-import pathspec
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from linter.frameworks import EXPRESS, FASTIFY, HONO, KOA, NESTJS, NEXTJS, SERVER_ACTIONS
@@ -128,6 +127,9 @@ from linter.js.invocation import invocation
 from linter.model import Finding, Level, Location, Precision
 from linter.paths import check_glob, is_test_path
 from linter.project import ProjectIndex
+
+if TYPE_CHECKING:
+    import pathspec
 from linter.rule import Fact, Match, Rule, facts_of
 from linter.syntax import Node, descendants_of_types, node_at, text
 
@@ -223,6 +225,8 @@ class ClientOutsideSingletonOptions(BaseModel):
 
 @lru_cache(maxsize=32)
 def _path_spec(patterns: tuple[str, ...]) -> pathspec.PathSpec:
+    import pathspec  # here: a run whose options name no path patterns does not import it
+
     return pathspec.GitIgnoreSpec.from_lines(patterns)
 
 

@@ -52,7 +52,6 @@ class EndpointReach:
         self._callers: dict[tuple[str, str], list[tuple[str, Node]]] = {}
         # (path, key) -> (the calls that were left to climb, the paths found above the function)
         self._above: dict[tuple[str, str], tuple[int, list[EndpointPath]]] = {}
-        self._importers_of: dict[str, list[str]] = {}
         self._resolved: dict[tuple[str, str], dict[tuple[str, str], list[Node]]] = {}
 
     def paths(self, path: str, node: Node) -> list[EndpointPath]:
@@ -83,9 +82,10 @@ class EndpointReach:
         if known is not None and known[0] >= hops_left:
             return known[1]
         self._above[(path, key)] = (hops_left, [])  # a recursive call finds nothing more
-        found = [EndpointPath(endpoint, (), False) for _, endpoint in registrations_of(self.graph, path, key, self._importers(path))]
+        modules = self.graph.may_call(path, (key,))
+        found = [EndpointPath(endpoint, (), False) for _, endpoint in registrations_of(self.graph, path, key, modules)]
         if hops_left > 0 and len(self._above) <= MAX_FUNCTIONS:
-            for caller_path, call in self._callers_of(path, key):
+            for caller_path, call in self._callers_of(path, key, modules):
                 caller = self.graph.file(caller_path)
                 hop = caller.location(call, f"calls `{key}`")
                 found.extend(EndpointPath(p.endpoint, (*p.hops, hop), p.limited) for p in self._climb(caller_path, call, depth + 1))
@@ -94,11 +94,11 @@ class EndpointReach:
         self._above[(path, key)] = (hops_left, found[:MAX_PATHS])
         return self._above[(path, key)][1]
 
-    def _callers_of(self, path: str, key: str) -> list[tuple[str, Node]]:
-        """The calls of function `key` of `path`, in `path` and the modules that import it."""
+    def _callers_of(self, path: str, key: str, modules: list[str]) -> list[tuple[str, Node]]:
+        """The calls of function `key` of `path`, in `modules` (`ModuleGraph.may_call`)."""
         if (path, key) not in self._callers:
             found = []
-            for caller in self._importers(path):
+            for caller in modules:
                 file = self.graph.file(caller)
                 if file is None:
                     continue
@@ -107,12 +107,6 @@ class EndpointReach:
                     found.extend((caller, call) for call in _this_calls(file, key))
             self._callers[(path, key)] = found
         return self._callers[(path, key)]
-
-    def _importers(self, path: str) -> list[str]:
-        """`path` and the modules that import it, in order."""
-        if path not in self._importers_of:
-            self._importers_of[path] = sorted(self.graph.importers(path) | {path})
-        return self._importers_of[path]
 
     def _calls_into(self, caller: str, file: "FileContext", path: str) -> dict[tuple[str, str], list[Node]]:
         """The calls of `caller` whose callee resolves through `path`, by what they resolve to: resolved once

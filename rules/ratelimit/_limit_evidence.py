@@ -63,7 +63,8 @@ def _from_limiter_package(node: Node, file: "FileContext") -> bool:
 
 
 _MAY_LIMIT = re.compile(rb"429|limit|throttl|slow_?down|brute|too many", re.I)
-_MAY_LIMIT_AT = re.compile(rb"(?=(" + _MAY_LIMIT.pattern + rb"))", re.I)  # every place a match starts
+# `_MAY_LIMIT`'s alternatives spelt out: at most one of them starts at any byte.
+_MAY_LIMIT_WORDS = (b"429", b"limit", b"throttl", b"slowdown", b"slow_down", b"brute", b"too many")
 
 
 def limits_itself(scope: Node, file: "FileContext") -> bool:
@@ -91,7 +92,16 @@ def _may_limit(file: "FileContext", start: int, end: int) -> bool:
 
 
 def _matches_at(source: bytes) -> tuple[list[int], list[int]]:
-    found = [(m.start(), m.start() + len(m.group(1))) for m in _MAY_LIMIT_AT.finditer(source)]
+    # Every place a match starts, overlaps included: plain searches of the lower-cased text, many times faster
+    # than a case-insensitive pattern tried at every byte.
+    lower = source.lower()
+    found = []
+    for word in _MAY_LIMIT_WORDS:
+        at = lower.find(word)
+        while at != -1:
+            found.append((at, at + len(word)))
+            at = lower.find(word, at + 1)
+    found.sort()
     return [start for start, _ in found], [end for _, end in found]
 
 
