@@ -323,12 +323,14 @@ def _run_rules(
     step: _Step,
 ) -> None:
     failed: set[str] = set()
+    lowered: list[bytes] = []
     for rules in active.values():
         names = ", ".join(rule.id for rule in rules)
         step.doing = f"matching the query of {names}"
         step.rule_started(names)
+        span = _anchored_span(rules, file.source, lowered)
         # Native code: the alarm can only interrupt it once it returns (`linter.syntax.too_deep` bounds it).
-        matches = plan.query(rules[0], file.language).matches(file.root)
+        matches = plan.query(rules[0], file.language).matches(file.root, span) if span != _NO_ANCHOR else []
         for _, captures in matches:
             for rule in rules:
                 if rule.id in failed:
@@ -353,6 +355,34 @@ def _run_rules(
                     )
         step.rule_done()
     file.rule_instance = ""
+
+
+# The characters that Python's case-insensitive matching takes for an ASCII letter (`(?i)limit` matches
+# `lımit`), in UTF-8: an anchor found in any case may be written with one of them.
+FOLDED_TO_ASCII = tuple(character.encode() for character in "\u0130\u0131\u017f\u212a")
+_NO_ANCHOR = (0, 0)
+
+
+def _anchored_span(rules: list[Rule], source: bytes, lowered: list[bytes]) -> tuple[int, int] | None:
+    """The bytes the query of `rules` needs to visit (`Rule.query_anchors`): from the first anchor in the file
+    to the end of the last; `_NO_ANCHOR` when the file holds none; None (all of it) when a rule has none.
+    `lowered` keeps the file's text in lower case once a rule needed it."""
+    start, end = len(source), 0
+    for rule in rules:
+        if not rule.query_anchors:
+            return None
+        if rule.query_anchors_ignore_case:
+            if not lowered:
+                lowered.append(source.lower())
+            text, words = lowered[0], (*(word.lower() for word in rule.query_anchors), *FOLDED_TO_ASCII)
+        else:
+            text, words = source, rule.query_anchors
+        for word in words:
+            first = text.find(word)
+            if first != -1:
+                start = min(start, first)
+                end = max(end, text.rfind(word) + len(word))
+    return (start, end) if start < end else _NO_ANCHOR
 
 
 def _applies(rule: Rule, packages: list, report_findings: bool, source: bytes, needles: frozenset[bytes]) -> bool:

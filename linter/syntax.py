@@ -166,11 +166,20 @@ class CompiledQuery:
         if _ROOT_ONLY.fullmatch(source):
             self._cursor.set_max_start_depth(0)  # `(program) @p` matches at the root: do not walk the tree
 
-    def matches(self, node: ts.Node) -> list[tuple[int, dict[str, list[ts.Node]]]]:
+    def matches(
+        self, node: ts.Node, byte_range: tuple[int, int] | None = None
+    ) -> list[tuple[int, dict[str, list[ts.Node]]]]:
+        """The matches under `node`; with `byte_range` (start, end), only those with a node that overlaps those
+        bytes, found visiting only the nodes that do."""
+        self._cursor.set_byte_range(*(byte_range or _WHOLE_RANGE))
         return self._cursor.matches(node)
 
     def captures(self, node: ts.Node) -> dict[str, list[ts.Node]]:
+        self._cursor.set_byte_range(*_WHOLE_RANGE)
         return self._cursor.captures(node)
+
+
+_WHOLE_RANGE = (0, 0xFFFFFFFF)  # a query cursor's byte range until one is set
 
 
 @lru_cache(maxsize=256)
@@ -191,17 +200,36 @@ def walk(node: ts.Node) -> Iterator[ts.Node]:
 def descendants_of_types(node: ts.Node, types: Iterable[str]) -> list[ts.Node]:
     """The nodes under (and including) `node` whose type is one of `types`, in document order, like
     `walk` filtered by type. In a tree from `parse` the search runs in native code (a query), which is
-    many times faster than visiting every node in Python."""
+    many times faster than visiting every node in Python; at the root of such a tree, the nodes of each type
+    are found once per file, for every helper and rule that asks."""
     wanted = tuple(sorted(set(types)))
     language_name = _language_of(node)
     if language_name is None:
         return [n for n in walk(node) if n.type in wanted]
-    query = _types_query(wanted, language_name)
-    nodes = query.captures(node).get("node", []) if query is not None else []
+    if node.parent is None:
+        found = _root_index(node, language_name, wanted)
+        nodes = [n for kind in wanted for n in found[kind]]
+    else:
+        query = _types_query(wanted, language_name)
+        nodes = query.captures(node).get("node", []) if query is not None else []
     nodes.sort(key=lambda n: (n.start_byte, -n.end_byte))  # outer before inner, as `walk` yields
     if any(a.byte_range == b.byte_range for a, b in zip(nodes, nodes[1:])):
         return [n for n in walk(node) if n.type in wanted]  # which of two nodes on the same bytes comes first
     return nodes
+
+
+def _root_index(root: ts.Node, language_name: str, wanted: tuple[str, ...]) -> dict[str, list[ts.Node]]:
+    """The nodes of the tree under `root` by type, for (at least) the types in `wanted`: the types not asked
+    for before in this file are found in one run of a query."""
+    found: dict[str, list[ts.Node]] = node_fact(root, "nodes by type", lambda _: {})
+    missing = tuple(kind for kind in wanted if kind not in found)
+    if missing:
+        query = _types_query(missing, language_name)
+        for kind in missing:
+            found[kind] = []
+        for n in query.captures(root).get("node", []) if query is not None else ():
+            found[n.type].append(n)
+    return found
 
 
 def _language_of(node: ts.Node) -> str | None:

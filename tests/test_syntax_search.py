@@ -64,3 +64,36 @@ def test_two_nodes_on_the_same_bytes_come_in_walk_order():
     expected = [n.id for n in walk(tree.root_node) if n.type == "import"]
     assert len(expected) == 3
     assert [n.id for n in descendants_of_types(tree.root_node, ("import",))] == expected
+
+
+def test_the_root_of_a_file_is_searched_once_per_type(monkeypatch):
+    import linter.syntax as syntax
+
+    runs = []
+    compiled = syntax._types_query
+
+    class Counting:
+        def __init__(self, cursor):
+            self.cursor = cursor
+
+        def captures(self, node):
+            runs.append(node.type)
+            return self.cursor.captures(node)
+
+    monkeypatch.setattr(syntax, "_types_query", lambda types, name: Counting(compiled(types, name)))
+    source = b"const a = f(new B(g()));\nfunction h() { return new C(i()); }\n"
+    tree = parse(source, "javascript")
+    root = tree.root_node
+
+    def expected(types):
+        return [n.id for n in walk(root) if n.type in types]
+
+    for types in [("call_expression",), ("call_expression",), ("new_expression", "call_expression"), ("new_expression",)]:
+        assert [n.id for n in descendants_of_types(tree.root_node, types)] == expected(types)
+    assert runs == ["program", "program"]  # calls, then news: each type found once
+    body = root.named_children[1].child_by_field_name("body")
+    assert [n.type for n in descendants_of_types(body, ("call_expression",))] == ["call_expression"]
+    assert runs == ["program", "program", "statement_block"]  # inner nodes are searched each time
+    parse(source, "javascript")  # the next file: what was found in this one is forgotten
+    assert [n.id for n in descendants_of_types(tree.root_node, ("call_expression",))] == expected(("call_expression",))
+    assert len(runs) == 4

@@ -158,6 +158,7 @@ class JwtNoExpiry(Rule):
     frameworks = (ANY_FRAMEWORK, NESTJS, FASTIFY, HONO)
     requires = ("jsonwebtoken", "jose", "hono", "@nestjs/jwt", "@fastify/jwt", "fastify-jwt")
     needles = (b"sign", b"Sign", b"JwtModule", b"fastify-jwt", b"fastify/jwt")
+    query_anchors = (b"sign", b"Sign", b"register")
     query = """
 (call_expression
   function: (identifier) @function

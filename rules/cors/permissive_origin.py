@@ -264,6 +264,7 @@ class PermissiveOrigin(Rule):
     tags = ("security", "cors", "external/cwe/cwe-942", "external/cwe/cwe-346")
     frameworks = (EXPRESS, NODE_HTTP, NEXTJS, NESTJS, FASTIFY, HONO, KOA)
     needles = (b"origin", b"Origin", b"cors", b"Cors")
+    query_anchors = (b"origin", b"Origin", b"credentials", b"cors", b"Cors")
     query = f"""
 (pair key: (property_identifier) @key (#any-of? @key "origin" "credentials")) @entry
 (method_definition name: (property_identifier) @key (#eq? @key "origin")) @entry

@@ -111,6 +111,8 @@ class UncappedLimit(Rule):
     tags = ("security", "performance", "reliability", "pagination", "external/cwe/cwe-770")
     frameworks = (EXPRESS, NEXTJS, SERVER_ACTIONS, TRPC, NESTJS, FASTIFY, HONO, KOA, GRAPHQL)
     needles = (b"take", b"limit", b"LIMIT", b"Limit", b"TOP", b"FETCH")
+    query_anchors = (b"take", b"limit", b"top", b"fetch")
+    query_anchors_ignore_case = True
     Options = UncappedLimitOptions
     flow_spec = PAGE_SIZE
     # Patterns on the node that matters, not on its parent: tree-sitter keeps a parent's pattern pending in

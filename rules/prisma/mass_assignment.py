@@ -179,6 +179,7 @@ class MassAssignment(Rule):
     tags = ("security", "prisma", "external/cwe/cwe-915")
     frameworks = (EXPRESS, NEXTJS, SERVER_ACTIONS, TRPC, NESTJS, FASTIFY, HONO, KOA)
     needles = (b"create", b"update", b"upsert", b"ValidationPipe")
+    query_anchors = (b"create", b"update", b"upsert", b"ValidationPipe")
     flow_spec = REQUEST_BAG
     # One node a pattern: the write method's name (`data_sinks` climbs to its call), and the pipe class.
     query = (

@@ -109,6 +109,7 @@ class RawQueryInjection(Rule):
     tags = ("security", "prisma", "sql", "external/cwe/cwe-89")
     frameworks = (EXPRESS, NEXTJS, SERVER_ACTIONS, TRPC, NESTJS, FASTIFY, HONO, KOA, GRAPHQL)
     needles = (b"RawUnsafe", b"raw", b"Raw", b"query")
+    query_anchors = (b"raw", b"Raw", b"query")
     flow_spec = SQL_TEXT
     # One node a pattern: the method name; `sql_sink` climbs to its call.
     query = "((property_identifier) @method (#any-of? @method " + " ".join(f'"{m}"' for m in sorted(SINK_METHODS)) + "))"

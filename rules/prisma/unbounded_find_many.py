@@ -109,6 +109,7 @@ class UnboundedFindMany(Rule):
     tags = ("prisma", "performance", "reliability", "pagination", "external/cwe/cwe-770")
     frameworks = (EXPRESS, NEXTJS, SERVER_ACTIONS, FASTIFY, HONO, KOA)
     needles = (b"findMany",)
+    query_anchors = (b"findMany",)
     flow_spec = PAGE_REQUESTS
     query = """
 (call_expression
