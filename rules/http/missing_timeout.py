@@ -24,7 +24,9 @@ variable, a parameter), for SDKs with their own default timeouts (Stripe, OpenAI
 does not run on the server: browser code (`'use client'` files, components and hooks, browser-only packages, the
 pages router's pages outside `getServerSideProps`), tests, one-off scripts and command-line tools (a package with a
 `bin`). A module of a Next.js app that is not a route, an action or a server component by its conventions
-(`lib/github.ts`) counts as server code when every module that imports it does.
+(`lib/github.ts`) counts as server code when every module that imports it does. Nor is it reported in code nothing
+calls: a private method (TypeScript `private`, `#name`) whose class never writes its name, or a static method
+whose name no file of the project writes.
 A URL that starts with a constant another module exports (`` `${API_BASE}/v1/charges` ``, `siblingHost + port`) is
 read where that module writes it.
 
