@@ -2,6 +2,7 @@
 
 - A private method or field (TypeScript `private`, or a `#name`) can only be called from its own class: when the
   class body writes its name nowhere but where it declares it, nothing calls it (decided in the file phase).
+  A decorated member is the exception: a framework calls it through its decorator (`@Cron()`, `@OnEvent()`).
 - A static method is called through its class's name (`Vercel.getDomain()`): when no file of the project writes
   its name as a word, and its own file only once, nothing calls it (the project phase asks
   `linter.flow.modules.unmentioned`).
@@ -12,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from linter.frameworks.nestjs import method_decorators
 from linter.syntax import Node
 
 _MEMBERS = frozenset({"method_definition", "public_field_definition", "field_definition"})
@@ -25,7 +27,7 @@ def in_uncalled_private_member(node: Node, source: bytes) -> bool:
     """`node` sits in a private member (or a function inside one) that its class never calls."""
     for member in _enclosing_members(node):
         name = _name(member)
-        if name is None or not _private(member, name):
+        if name is None or not _private(member, name) or method_decorators(member):
             continue
         body = member.parent
         rest = source[body.start_byte : member.start_byte] + b" " + source[member.end_byte : body.end_byte]
@@ -38,7 +40,7 @@ def static_member_name(node: Node) -> str | None:
     """The name of the static method (or static field holding a function) `node` sits in, innermost first."""
     for member in _enclosing_members(node):
         name = _name(member)
-        if name is None or name.startswith("#") or name in _CALLED_BY_FRAMEWORK:
+        if name is None or name.startswith("#") or name in _CALLED_BY_FRAMEWORK or method_decorators(member):
             continue
         if _static(member) and _function_member(member):
             return name
