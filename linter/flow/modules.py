@@ -232,3 +232,27 @@ def _local_key(table: ExportTable, local: str, members: tuple[str, ...]) -> str:
 
 def _joined(local: str, members: tuple[str, ...]) -> str:
     return ".".join((local, *members))
+
+
+def unmentioned(project: "ProjectIndex", wanted: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """The (module path, name) pairs of `wanted` whose name no other file of the project writes as a word, and
+    their own module only once (where it declares it): nothing can read or call what the name holds. One pass
+    over the project's files for all the names."""
+    if not wanted:
+        return set()
+    names = sorted({name for _, name in wanted})
+    pattern = re.compile(rb"\b(" + b"|".join(re.escape(name.encode()) for name in names) + rb")\b")
+    mentioned: set[tuple[str, str]] = set()
+    for path in project.files:
+        source = project.read_js_source(path)
+        if source is None:
+            continue
+        counts: dict[str, int] = {}
+        for found in pattern.finditer(source):
+            name = found.group(1).decode()
+            counts[name] = counts.get(name, 0) + 1
+        for name, count in counts.items():
+            for module, wanted_name in wanted:
+                if wanted_name == name and (module != path or count > 1):
+                    mentioned.add((module, name))
+    return wanted - mentioned

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from linter.frameworks.origins import GRAPHQL_ARGUMENTS, QUERY_STRING, REQUEST_BODY, REQUEST_HEADERS, ROUTE_PARAMETERS
-from linter.js.expressions import arguments_of, callee, key_text, object_keys, unwrap
+from linter.js.expressions import arguments_of, callee, key_text, object_keys, property_name, unwrap
 from linter.js.imports import string_value
 from linter.syntax import Node, descendants_of_types, text
 
@@ -222,3 +222,27 @@ def shutdown_hook(cls: Node) -> Node | None:
         if name is not None and text(name) in SHUTDOWN_HOOKS:
             return name
     return None
+
+
+def method_decorators(method: Node) -> list[tuple[str, Node]]:
+    """(name, decorator call or identifier) of the decorators right before a class member."""
+    found = []
+    sibling = method.prev_named_sibling
+    while sibling is not None and sibling.type in ("decorator", "comment"):
+        if sibling.type == "decorator":
+            found.append(named_decorator(sibling))
+        sibling = sibling.prev_named_sibling
+    found.extend(named_decorator(child) for child in method.children if child.type == "decorator")
+    return [d for d in found if d is not None]
+
+
+def named_decorator(decorator: Node) -> tuple[str, Node] | None:
+    """(name, decorator call or identifier) of a decorator: `("UseGuards", UseGuards(AuthGuard))`."""
+    expression = decorator.named_children[0] if decorator.named_children else None
+    if expression is None:
+        return None
+    if expression.type == "call_expression":
+        function = callee(expression)
+        name = property_name(function) if function is not None and function.type == "member_expression" else text(function)
+        return (name or "", expression)
+    return (property_name(expression) or text(expression), expression)

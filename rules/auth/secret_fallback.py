@@ -114,6 +114,7 @@ from typing import Iterator
 
 from linter.frameworks import ANY_FRAMEWORK, EXPRESS, FASTIFY, HONO, NESTJS, NEXTAUTH
 from linter.flow.file_flow import file_flow
+from linter.flow.modules import unmentioned
 from linter.flow.project import hop_locations
 from linter.js.exports import export_table
 from linter.js.expressions import arguments_of, callee, key_text, outermost, property_name, unwrap
@@ -348,24 +349,7 @@ def _unread_names(project, groups: list["_Group"]) -> set[tuple[str, str]]:
     """(module, exported name) of the `groups` (of modules that other modules import) whose name no other file
     of the project mentions, and their own module only where it declares it: nothing reads the value (`export
     const tokenKey = … || 'secret'` that every importer leaves alone)."""
-    wanted = {(g.path, _exported_name(g.holder)) for g in groups}
-    if not wanted:
-        return set()
-    pattern = re.compile(rb"\b(" + b"|".join(re.escape(name.encode()) for name in sorted({n for _, n in wanted})) + rb")\b")
-    mentioned: set[tuple[str, str]] = set()
-    for path in project.files:
-        source = project.read_js_source(path)
-        if source is None:
-            continue
-        counts: dict[str, int] = {}
-        for found in pattern.finditer(source):
-            name = found.group(1).decode()
-            counts[name] = counts.get(name, 0) + 1
-        for name, count in counts.items():
-            for module, wanted_name in wanted:
-                if wanted_name == name and (module != path or count > 1):
-                    mentioned.add((module, name))
-    return wanted - mentioned
+    return unmentioned(project, {(g.path, _exported_name(g.holder)) for g in groups})
 
 
 def _runs(project, path: str, kept_in_commands: bool) -> bool:

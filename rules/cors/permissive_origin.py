@@ -46,7 +46,10 @@ It also reports:
   broken, not open, and is not reported.)
 - `Access-Control-Allow-Origin` set by hand to the request's `Origin` header (`res.setHeader`, `res.header`,
   `headers.set` in Next.js middleware and route handlers, a headers object) in a function that also sets
-  `Access-Control-Allow-Credentials: true`, unless the origin passed an allowlist test first.
+  `Access-Control-Allow-Credentials: true`, unless the origin passed an allowlist test first, or the function
+  is a NestJS route handler (or a method only route handlers call) that no guard covers (none on the route,
+  its controller or the whole app other than a rate limiter) and that reads no user, cookie, session,
+  `Authorization` header or token: its answer is the same for every visitor.
 - as a warning, an allowlist regex or string check that a foreign origin passes, naming one: `/example\.com/`
   and `/^https:\/\/.*example\.com/` accept `https://example.com.evil.io` (no `$`), `/example\.com$/` accepts
   `https://evilexample.com` (nothing before the domain), `/^https:\/\/app.example\.com$/` accepts
@@ -169,6 +172,7 @@ from linter.rules.cors._imported_cors import (
     uses_of,
 )
 from linter.rules.cors._origin_names import OriginNames
+from linter.rules.cors._public_routes import global_guard_reads_credentials, unguarded_nest_route
 from linter.rules.cors._origin_paths import (
     ALWAYS,
     PathState,
@@ -293,7 +297,11 @@ class PermissiveOrigin(Rule):
         for finding in self._findings(match, file):
             if (finding.span, finding.message) not in reported:
                 reported.add((finding.span, finding.message))
-                yield _held(self, file.path, finding) if _needs_credentials(finding) else finding
+                if not _needs_credentials(finding):
+                    yield finding
+                    continue
+                public = finding.span in file.memo("rules.cors.public-routes", set)
+                yield _held(self, file.path, finding, public_route=public)
 
     def _imported_policies(self, file: FileContext) -> Iterator[Fact]:
         """Once per file: a fact for each CORS call whose options or origin another module defines."""
@@ -356,8 +364,11 @@ class PermissiveOrigin(Rule):
     def check_project(self, project: ProjectIndex) -> Iterator[Finding]:
         for fact in facts_of(project, self, _CREDENTIALED):
             finding = held_finding(fact)
-            if finding is not None and has_ambient_credentials(project, fact.path):
-                yield finding
+            if finding is None or not has_ambient_credentials(project, fact.path):
+                continue
+            if fact.data.get("public_route") and not global_guard_reads_credentials(project):
+                continue
+            yield finding
         facts = list(facts_of(project, self, _IMPORTED))
         if not facts:
             return
@@ -553,7 +564,10 @@ class PermissiveOrigin(Rule):
                 f"`Access-Control-Allow-Credentials: true` is set: {_CREDENTIALED_RISK}; "
                 "echo only origins from an allowlist."
             )
-            yield file.report(self, site, message, related=[file.location(credentials, "credentials are allowed here")])
+            finding = file.report(self, site, message, related=[file.location(credentials, "credentials are allowed here")])
+            if unguarded_nest_route(fn, file.source):
+                file.memo("rules.cors.public-routes", set).add(finding.span)
+            yield finding
 
 
 def _needs_credentials(finding: Finding) -> bool:
@@ -561,9 +575,13 @@ def _needs_credentials(finding: Finding) -> bool:
     return finding.level == Level.ERROR
 
 
-def _held(rule: Rule, path: str, finding: Finding) -> Fact:
-    """A finding about credentials, kept until the project phase knows whether the app has any."""
-    return Fact(rule_id=rule.id, kind=_CREDENTIALED, path=path, span=finding.span, data={"finding": finding.model_dump(mode="json")})
+def _held(rule: Rule, path: str, finding: Finding, public_route: bool = False) -> Fact:
+    """A finding about credentials, kept until the project phase knows whether the app has any (and, for a
+    route that reads none itself, whether a global guard does)."""
+    data = {"finding": finding.model_dump(mode="json")}
+    if public_route:
+        data["public_route"] = True
+    return Fact(rule_id=rule.id, kind=_CREDENTIALED, path=path, span=finding.span, data=data)
 
 
 def _judged_where_applied(config: CorsConfig, file: FileContext) -> bool:

@@ -17,6 +17,10 @@ A parser that serves only some paths is left alone: handed to a route
 (`router.post('/import', express.json({ limit: '20mb' }), handler)`, the way to raise the limit) or mounted on
 paths (`app.use(['/posts', '/uploads'], …)`; `/` and `*` do not count). So are limits the code does not fix
 (`process.env.BODY_LIMIT`), raw parsers (`express.raw()`, for webhooks and binary uploads) and test code.
+So is an app that this file starts only on this machine's own interface (`listen(port, '127.0.0.1')`, also
+`localhost` and `::1`) or on a port picked free at startup (`listen(0)`, a port from `get-port` or `portfinder`):
+no one can route other people's requests to it (a server a desktop app embeds for its one user, a sidecar of the
+process that starts it).
 
 ## Example
 ```js
@@ -64,8 +68,9 @@ from pydantic import field_validator
 
 from linter.frameworks import EXPRESS, NESTJS
 from linter.context import FileContext
-from linter.js.static_values import constant_value
-from linter.js.expressions import arguments_of, callee, outermost, property_name, unwrap
+from linter.js.static_values import const_initializer, constant_value
+from linter.js.expressions import arguments_of, callee, member_object, outermost, property_name, unwrap
+from linter.js.functions import enclosing_function
 from linter.js.imports import string_value
 from linter.js.object_literals import option, options_object
 from linter.js.references import resolve_imported
@@ -78,6 +83,8 @@ from linter.frameworks.routes import HTTP_VERB_METHODS
 
 PARSERS = frozenset({"json", "urlencoded", "text"})
 PARSER_MODULES = frozenset({"express", "body-parser"})
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+FREE_PORT_MODULES = frozenset({"get-port", "portfinder"})
 _PARSER_NAMES = {"json": "JSON body parser", "urlencoded": "form body parser", "text": "text body parser"}
 
 
@@ -137,7 +144,7 @@ class JsonBodyLimit(Rule):
         value = constant_value(limit.node)
         size = byte_count(value) if isinstance(value, (int, float, str)) and not isinstance(value, bool) else None
         maximum = self.options.max_bytes
-        if size is None or size <= maximum or _route_scoped(call, file):
+        if size is None or size <= maximum or _route_scoped(call, file) or _serves_this_machine_only(call, file):
             return
         yield file.report(
             self,
@@ -182,6 +189,59 @@ def _route_scoped(call: Node, file: FileContext) -> bool:
         return False
     uses = [n for n in walk(file.root) if n.type == "identifier" and n != name and text(n) == text(name)]
     return bool(uses) and all(_registered_on_paths(n) for n in uses)
+
+
+def _serves_this_machine_only(call: Node, file: FileContext) -> bool:
+    """The app the parser is registered on (`app.use(parser)`, `app.useBodyParser(…)`) is started in the same
+    function (or at the top of the file), and every start listens on a loopback host or on a port picked free at startup."""
+    registration = call if property_name(callee(call)) == "useBodyParser" else _registration_of(call)
+    app = member_object(callee(registration)) if registration is not None else None
+    if app is None or app.type != "identifier":
+        return False
+    scope = enclosing_function(registration) or file.root
+    starts = [n for n in walk(scope) if n.type == "call_expression" and _listens(n, text(app))]
+    return bool(starts) and all(_local_listen(n, file) for n in starts)
+
+
+def _registration_of(parser: Node) -> Node | None:
+    """The `x.use(…)` call `parser` is (inside) an argument of."""
+    holder = outermost(parser)
+    arguments = holder.parent
+    if arguments is None or arguments.type != "arguments" or arguments.parent is None:
+        return None
+    registration = arguments.parent
+    return registration if property_name(callee(registration)) == "use" else None
+
+
+def _listens(call: Node, app: str) -> bool:
+    """`app.listen(…)`, or `http.createServer(app).listen(…)`."""
+    function = callee(call)
+    if property_name(function) != "listen":
+        return False
+    target = member_object(function)
+    if target is not None and target.type == "call_expression":
+        created = arguments_of(target)
+        target = unwrap(created[0]) if created else None
+    return target is not None and target.type == "identifier" and text(target) == app
+
+
+def _local_listen(call: Node, file: FileContext) -> bool:
+    arguments = [unwrap(a) for a in arguments_of(call)]
+    if len(arguments) > 1 and string_value(arguments[1]) in LOOPBACK_HOSTS:
+        return True
+    port = arguments[0] if arguments else None
+    if port is not None and port.type == "identifier":
+        port = unwrap(const_initializer(port))
+    if port is not None and port.type == "await_expression":
+        port = unwrap(port.named_children[0]) if port.named_children else None
+    if port is None:
+        return False
+    if port.type == "number":
+        return text(port) == "0"
+    if port.type != "call_expression":
+        return False
+    imported = resolve_imported(callee(port), file)
+    return imported is not None and imported.module in FREE_PORT_MODULES
 
 
 def _registered_on_paths(node: Node) -> bool:

@@ -24,7 +24,9 @@ variable, a parameter), for SDKs with their own default timeouts (Stripe, OpenAI
 does not run on the server: browser code (`'use client'` files, components and hooks, browser-only packages, the
 pages router's pages outside `getServerSideProps`), tests, one-off scripts and command-line tools (a package with a
 `bin`). A module of a Next.js app that is not a route, an action or a server component by its conventions
-(`lib/github.ts`) counts as server code when every module that imports it does.
+(`lib/github.ts`) counts as server code when every module that imports it does. Nor is it reported in code nothing
+calls: a private method (TypeScript `private`, `#name`) whose class never writes its name, or a static method
+whose name no file of the project writes.
 A URL that starts with a constant another module exports (`` `${API_BASE}/v1/charges` ``, `siblingHost + port`) is
 read where that module writes it.
 
@@ -80,7 +82,7 @@ from typing import Iterator
 from linter.context import FileContext
 from linter.fixes import edit, source_digest
 from linter.flow.callees import Callee
-from linter.flow.modules import module_graph
+from linter.flow.modules import module_graph, unmentioned
 from linter.frameworks import ANY_FRAMEWORK, NEXTJS, SERVER_ACTIONS
 from linter.js.exports import local_value
 from linter.js.expressions import arguments_of, member_chain, unwrap
@@ -105,6 +107,7 @@ from ._clients import (
     outbound_call,
 )
 from ._server_code import AMBIGUOUS, SERVER, call_side, side_of_importers
+from ._unused_members import in_uncalled_private_member, static_member_name
 from ._urls import EXTERNAL, LOCAL, RELATIVE, destination, imported_head
 
 REQUEST, AXIOS_DEFAULTS = "request", "axios-defaults"
@@ -162,7 +165,7 @@ class MissingTimeout(Rule):
         if outbound is None:
             return
         side = call_side(outbound.call, file)
-        if side not in (SERVER, AMBIGUOUS):
+        if side not in (SERVER, AMBIGUOUS) or in_uncalled_private_member(outbound.call, file.source):
             return
         state, options = deadline(outbound, file)
         ignored = ignored_timeout(outbound, options)
@@ -184,6 +187,7 @@ class MissingTimeout(Rule):
             axios_default=outbound.client in (AXIOS, AXIOS_INSTANCE),
             fetch=outbound.client in (FETCH, NODE_FETCH),
             url_import=url_import.to_data() if url_import is not None else None,
+            static_member=static_member_name(outbound.call),
         )
 
     def _unbounded(self, outbound: Outbound, url: Node | None, file: FileContext, imported: bool) -> bool:
@@ -201,8 +205,10 @@ class MissingTimeout(Rule):
 
     def check_project(self, project) -> Iterator[Finding]:
         with_defaults = {_package_key(project, fact.path) for fact in facts_of(project, self, AXIOS_DEFAULTS)}
-        for fact in facts_of(project, self, REQUEST):
-            if fact.path not in project.reported_paths:
+        requests = [fact for fact in facts_of(project, self, REQUEST) if fact.path in project.reported_paths]
+        uncalled = unmentioned(project, {(f.path, f.data["static_member"]) for f in requests if f.data.get("static_member")})
+        for fact in requests:
+            if (fact.path, fact.data.get("static_member")) in uncalled:
                 continue
             if fact.data.get("axios_default") and _package_key(project, fact.path) in with_defaults:
                 continue

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from linter.flow.callees import callee_of, local_reference
+from linter.frameworks.nestjs import method_decorators, named_decorator
 from linter.frameworks.nextjs import HTTP_METHODS, is_app_route, is_pages_api
 from linter.frameworks.routes import HTTP_VERB_METHODS, route_handler_references
 from linter.js.expressions import arguments_of, callee, key_text, member_object, property_name, unwrap
@@ -175,35 +176,12 @@ def _nest_route(fn: Node, file: "FileContext") -> Endpoint | None:
     return Endpoint(file.path, name, "nest", f"`@{verb}()` `{function_name(fn)}()`", handler=fn)
 
 
-def method_decorators(method: Node) -> list[tuple[str, Node]]:
-    """(name, decorator call or identifier) of the decorators right before a class member."""
-    found = []
-    sibling = method.prev_named_sibling
-    while sibling is not None and sibling.type in ("decorator", "comment"):
-        if sibling.type == "decorator":
-            found.append(_decorator(sibling))
-        sibling = sibling.prev_named_sibling
-    found.extend(_decorator(child) for child in method.children if child.type == "decorator")
-    return [d for d in found if d is not None]
-
-
 def class_decorators(klass: Node) -> list[tuple[str, Node]]:
     holders = [klass]
     if klass.parent is not None and klass.parent.type == "export_statement":
         holders.append(klass.parent)
-    found = [_decorator(c) for holder in holders for c in holder.children if c.type == "decorator"]
+    found = [named_decorator(c) for holder in holders for c in holder.children if c.type == "decorator"]
     return [d for d in found if d is not None]
-
-
-def _decorator(decorator: Node) -> tuple[str, Node] | None:
-    expression = decorator.named_children[0] if decorator.named_children else None
-    if expression is None:
-        return None
-    if expression.type == "call_expression":
-        function = callee(expression)
-        name = property_name(function) if function is not None and function.type == "member_expression" else text(function)
-        return (name or "", expression)
-    return (property_name(expression) or text(expression), expression)
 
 
 def registrations_of(graph: "ModuleGraph", path: str, key: str, importers: list[str]) -> list[tuple["FileContext", Endpoint]]:
