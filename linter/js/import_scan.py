@@ -355,7 +355,6 @@ class _Scan:
         return end + 1
 
     def _export(self, at: int, after: int) -> int:
-        src = self.src
         pos, _ = self._trivia(after)
         token = self._token(pos)
         if token == b"import":

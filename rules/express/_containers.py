@@ -61,7 +61,7 @@ def read_services(text: str) -> list[Service]:
     services: list[Service] = []
     lines = text.splitlines()
     in_services, service_indent, service = False, None, None
-    key_indent, section, section_indent = None, None, 0
+    key_indent, section = None, None
     for line in lines:
         if not line.strip() or line.lstrip().startswith("#"):
             continue
@@ -91,12 +91,12 @@ def read_services(text: str) -> list[Service]:
             key, value = found.group("key"), _scalar(found.group("value"))
             if key == "build":
                 service.build = value or None
-                section, section_indent = ("build", indent) if not value else (None, 0)
+                section = "build" if not value else None
             elif key in ("command", "entrypoint"):
                 service.command = command_text(value) if value else ""
-                section, section_indent = (key, indent) if not value else (None, 0)
+                section = key if not value else None
             elif key == "volumes":
-                section, section_indent = "volumes", indent
+                section = "volumes"
             continue
         _read_nested(service, section, line)
     return services
