@@ -26,6 +26,7 @@ from linter.flow.modules import module_graph
 from linter.flow.spec import FlowSpec
 from linter.flow.summary import CallEdge, FlowStep, FlowSummary, Origin, SchemaRef, SinkRecord
 from linter.flow.tracer import read_element
+from linter.frameworks.nestjs import declares_type_only
 from linter.frameworks.request_inputs import VALUE, Input, member_input, method_input
 from linter.frameworks.routes import OPTIONAL_PART, UNREAD_SCHEMA, registration_schemas, route_handler_references, validated_by_route
 from linter.frameworks.validation_schemas import schema_field, schema_part
@@ -224,6 +225,8 @@ class _Join:
         if target is None:
             return False
         file = self.modules.file(target[0])
+        if file is not None and not check.path and declares_type_only(file.root, target[1]):
+            return True  # a NestJS DTO that is an interface or a type alias: nothing checks it
         definition = top_level_value(file, target[1]) if file is not None else None
         return definition is not None and self._lets_through(file, definition, check.path, field)
 

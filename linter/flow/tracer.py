@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from linter.flow.callees import Callee, callee_of
 from linter.flow.spec import ARITHMETIC, STRING_METHODS, TRUNCATING, FlowSpec
+from linter.frameworks.nestjs import declares_type_only
 from linter.frameworks.nextjs import is_next_routed
 from linter.frameworks.routes import OPTIONAL_PART, UNREAD_SCHEMA, registered_here, validated_by_route
 from linter.frameworks.request_inputs import (
@@ -335,7 +336,8 @@ class Tracer:
                 ),
                 handler=fn if start.kind == REQUEST and self._registered_elsewhere(fn, source) else None,
             )
-            if source.dto is not None:  # NestJS validates the bag with this class: read its decorators
+            if self._validating_dto(source.dto, bool(source.schemas)):
+                # NestJS validates the bag with this class: read its decorators
                 flow = Flow(Input(VALIDATED, start.origin), schema=self._schema_named(source.dto))
             elif start.kind == VALUE:
                 flow = Flow(start, (Step(binding.pattern or binding.declarator, f"`{start.param}` comes from {start.origin}"),))
@@ -375,6 +377,15 @@ class Tracer:
         """The flow of a destructuring or parameter default: a value the name holds when it is given none."""
         flow = self._trace(default, frame, depth) if default is not None else None
         return flow.then(default, f"the default of `{name}`") if flow is not None and flow.is_value else flow
+
+    def _validating_dto(self, name: str | None, piped: bool) -> bool:
+        """Whether the type `name` a whole `@Query()`/`@Body()` is declared with is the class NestJS validates it
+        with. An interface or a type alias checks nothing; with a schema pipe (`@Body(new ZodValidationPipe(s))`)
+        the schema decides, unless the type is a class of this file. An imported type-only name is told apart in
+        the project phase."""
+        if name is None or declares_type_only(self.file.root, name):
+            return False
+        return not piped or _class_named(name, self.file.root) is not None
 
     def _schema_named(self, name: str) -> Node | SchemaCheck | None:
         """The class (or schema) `name` of this file, or the import it names."""

@@ -4,7 +4,7 @@ parameter receives, and the schema that checks it; and the classes Nest builds, 
 - `@Query('limit') limit`, `@Param('id') id`, `@Body('size') size`, `@Headers('x-page-size') size`: one value;
   pipes such as `ParseIntPipe` keep its size;
 - `@Query() query: ListDto` (also `@Body()`, `@Param()`): a bag, checked by the class-validator DTO class
-  (`@Max` bounds a field) — in the controller's file or imported;
+  (`@Max` bounds a field) — in the controller's file or imported; an interface or a type alias checks nothing;
 - `@Query(new ZodValidationPipe(schema)) query`: a bag checked by that schema;
 - GraphQL: `@Args('take') take`, `@Arg('take') take` (one argument), `@Args() args: PaginationArgs` (an
   `@ArgsType()` class: `@Max` bounds a field).
@@ -73,6 +73,22 @@ def dto_type_name(param: Node) -> str | None:
     annotation = param.child_by_field_name("type") if param.type in ("required_parameter", "optional_parameter") else None
     named = annotation.named_children[0] if annotation is not None and annotation.named_children else None
     return text(named) if named is not None and named.type == "type_identifier" else None
+
+
+def declares_type_only(root: Node, name: str) -> bool:
+    """Whether the module declares `name` as an interface or a type alias and not as a class: a type the
+    compiler erases, so Nest's `ValidationPipe` sees a plain `Object` and validates nothing (an
+    `@Query() query: ListQuery` typed so is as unchecked as an inline object type)."""
+    type_only = False
+    for statement in root.named_children:
+        declaration = statement.child_by_field_name("declaration") if statement.type == "export_statement" else statement
+        declared = declaration.child_by_field_name("name") if declaration is not None else None
+        if declared is None or text(declared) != name:
+            continue
+        if declaration.type in CLASS_TYPES:
+            return False
+        type_only = type_only or declaration.type in ("interface_declaration", "type_alias_declaration")
+    return type_only
 
 
 # --- classes Nest builds: modules, providers, lifecycles ------------------------------------------------------

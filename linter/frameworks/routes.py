@@ -32,7 +32,9 @@ _OPENAPI_PARTS = {"query": QUERY_STRING, "params": ROUTE_PARAMETERS, "body": REQ
 ROUTE_VALIDATORS = frozenset({"zValidator", "validator", "tbValidator", "vValidator", "arktypeValidator", "typiaValidator"})
 _WRAPPER_DEPTH = 4
 UNREAD_SCHEMA = "*"  # the origin of a route schema this module cannot read (imported, built elsewhere)
-_VALIDATING_NAME = re.compile(r"valid|celebrate|schema|zod|joi|yup|sanitiz", re.IGNORECASE)
+# Names of middleware that check the request's input; `validApiKey` or `validSession` checks who calls, not what
+# they send, so a bare `valid` is not enough.
+_VALIDATING_NAME = re.compile(r"validat|celebrate|schema|zod|joi|yup|sanitiz", re.IGNORECASE)
 _EXPRESS_VALIDATOR_CHAINS = frozenset({"query", "body", "param", "check", "checkSchema", "checkQuery", "oneOf"})
 
 
@@ -62,7 +64,7 @@ def _registration(fn: Node) -> tuple[Node | None, Node | None]:
     current = fn
     for _ in range(_WRAPPER_DEPTH):  # `asyncHandler(async (req, res) => …)`
         parent = current.parent
-        while parent is not None and parent.type == "parenthesized_expression":
+        while parent is not None and (parent.type == "parenthesized_expression" or _in_handler_array(current)):
             current, parent = parent, parent.parent
         if parent is None:
             return None, None
@@ -91,8 +93,8 @@ def route_handler_references(file) -> list[Node]:
             node = unwrap(argument)
             if node is not None and node.type == "object":
                 node = unwrap(object_keys(node).get("handler"))
-            if node is not None and node.type in ("identifier", "member_expression"):
-                references.append(node)
+            handlers = [unwrap(item) for item in node.named_children] if node is not None and node.type == "array" else [node]
+            references.extend(h for h in handlers if h is not None and h.type in ("identifier", "member_expression"))
     return references
 
 
@@ -201,13 +203,13 @@ def validated_by_route(fn: Node | None) -> bool:
     """`router.get('/', validate(listSchema), handler)`, `celebrate(...)`, `query('limit').isInt({ max: 100 })`:
     the handler's input was checked by middleware this module may not show. `fn` is the handler, or a reference
     to it passed to the registering call."""
-    current = fn
+    current, element = fn, None
     for _ in range(4):  # through wrappers such as `asyncHandler(async (req, res) => ...)`
         if current is None or current.parent is None:
             return False
         parent = current.parent
-        if parent.type == "parenthesized_expression":
-            current = parent
+        if parent.type == "parenthesized_expression" or _in_handler_array(current):
+            current, element = parent, (current if parent.type == "array" else element)
             continue
         if parent.type != "arguments" or parent.parent is None:
             return False
@@ -215,8 +217,17 @@ def validated_by_route(fn: Node | None) -> bool:
         if registration is None or property_name(registration) not in ROUTE_METHODS | MIDDLEWARE_METHODS:
             current = parent.parent
             continue
-        return any(other != current and _validates(other) and not _middleware_schemas(other) for other in parent.named_children)
+        others = [other for other in parent.named_children if other != current]
+        if element is not None and current.type == "array":  # the handler's neighbours in `[validate(s), handler]`
+            others.extend(other for other in current.named_children if other != element)
+        return any(_validates(other) and not _middleware_schemas(other) for other in others)
     return False
+
+
+def _in_handler_array(node: Node) -> bool:
+    """`router.get(path, [auth, handler])`: Express flattens an array of handlers into the argument list."""
+    array = node.parent
+    return array is not None and array.type == "array" and array.parent is not None and array.parent.type == "arguments"
 
 
 def _validates(middleware: Node) -> bool:

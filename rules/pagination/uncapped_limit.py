@@ -25,7 +25,10 @@ that runs the query, is reported at the query, with the source named in the mess
 SARIF code flow; a cap anywhere on the way (in the caller, the service, or a helper of another module) keeps it
 quiet, and a query reached by a capped and an uncapped caller is reported for the uncapped one. A zod, Joi or
 yup schema or a class-validator DTO imported from another module is read: a field without a maximum lets the
-value through.
+value through. A NestJS `@Query()` or `@Body()` typed by an interface or a type alias is not validated (only a
+class carries class-validator decorators) and is followed like any request object. Middleware is trusted by
+what it checks, not by who may call: `[validApiKey]` before a handler (an array of handlers counts as its
+items) is no validation.
 
 `loadlint check --fix` wraps the value in `Math.min(value, 100)` (option `max-page-size`); the fix is unsafe,
 and needs `--unsafe-fixes`, unless the value is a number anyway, since `Math.min(undefined, 100)` is `NaN`.
