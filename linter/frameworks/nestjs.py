@@ -78,10 +78,15 @@ def dto_type_name(param: Node) -> str | None:
 def declares_type_only(root: Node, name: str) -> bool:
     """Whether the module declares `name` as an interface or a type alias and not as a class: a type the
     compiler erases, so Nest's `ValidationPipe` sees a plain `Object` and validates nothing (an
-    `@Query() query: ListQuery` typed so is as unchecked as an inline object type)."""
+    `@Query() query: ListQuery` typed so is as unchecked as an inline object type). A value of the same name
+    (zod's `const Input = z.object(…)` beside `type Input = z.infer<typeof Input>`) is a schema: not type only."""
     type_only = False
     for statement in root.named_children:
         declaration = statement.child_by_field_name("declaration") if statement.type == "export_statement" else statement
+        if declaration is not None and declaration.type in ("lexical_declaration", "variable_declaration"):
+            if any(text(d.child_by_field_name("name")) == name for d in declaration.named_children if d.type == "variable_declarator"):
+                return False
+            continue
         declared = declaration.child_by_field_name("name") if declaration is not None else None
         if declared is None or text(declared) != name:
             continue
