@@ -73,6 +73,18 @@ def declaration_of(use: Node) -> Binding | None:
     return None
 
 
+def initial_value(name: Node) -> Node | None:
+    """What the plain variable `name` (an identifier) is declared with, an `await` taken off: `x` of
+    `const n = x` and of `const n = await x`; None for a parameter, a destructured name or no value."""
+    binding = declaration_of(name)
+    if binding is None or binding.kind != "variable" or binding.declarator is None or binding.path:
+        return None
+    value = unwrap(binding.declarator.child_by_field_name("value"))
+    if value is not None and value.type == "await_expression" and value.named_children:
+        value = unwrap(value.named_children[0])
+    return value
+
+
 def _parameter(fn: Node, name: str) -> Binding | None:
     params = fn.child_by_field_name("parameters") or fn.child_by_field_name("parameter")
     if params is None:

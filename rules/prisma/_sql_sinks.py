@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from linter.frameworks.prisma import is_prisma_module
-from linter.js.bindings import declaration_of
+from linter.js.bindings import declaration_of, initial_value
 from linter.js.expressions import arguments_of, callee, member_chain, member_object, outermost, property_name, unwrap
 from linter.syntax import Node, text
 
@@ -133,14 +133,7 @@ def _handle_name(receiver: Node, pattern: re.Pattern) -> bool:
 
 
 def _constructed_with(receiver: Node, factories: frozenset[str]) -> bool:
-    if receiver.type != "identifier":
-        return False
-    binding = declaration_of(receiver)
-    if binding is None or binding.kind != "variable" or binding.declarator is None or binding.path:
-        return False
-    value = unwrap(binding.declarator.child_by_field_name("value"))
-    if value is not None and value.type == "await_expression" and value.named_children:
-        value = unwrap(value.named_children[0])
+    value = initial_value(receiver) if receiver.type == "identifier" else None
     if value is None or value.type not in ("new_expression", "call_expression"):
         return False
     function = callee(value)

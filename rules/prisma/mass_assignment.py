@@ -136,7 +136,7 @@ from linter.flow.tracer import VALIDATED, Flow, SchemaCheck
 from linter.frameworks import EXPRESS, FASTIFY, HONO, KOA, NESTJS, NEXTJS, SERVER_ACTIONS, TRPC
 from linter.frameworks.admin_gates import RouterMounts
 from linter.frameworks.request_inputs import ARGUMENT, VALUE, Input
-from linter.js.bindings import declaration_of
+from linter.js.bindings import initial_value
 from linter.js.expressions import arguments_of, callee, key_text, member_object, outermost, property_name, unwrap
 from linter.model import Finding, Level, Location, Precision
 from linter.project import ProjectIndex
@@ -372,14 +372,7 @@ def data_sinks(method: Node) -> list[DataSink]:
 
 def _delegate(node: Node | None) -> Node | None:
     """`prisma.user` for `users` after `const users = await prisma.user` (a model's delegate held in a name)."""
-    if node is None or node.type != "identifier":
-        return node
-    binding = declaration_of(node)
-    if binding is None or binding.kind != "variable" or binding.declarator is None or binding.path:
-        return node
-    value = unwrap(binding.declarator.child_by_field_name("value"))
-    if value is not None and value.type == "await_expression" and value.named_children:
-        value = unwrap(value.named_children[0])
+    value = initial_value(node) if node is not None and node.type == "identifier" else None
     return value if value is not None and value.type == "member_expression" else node
 
 

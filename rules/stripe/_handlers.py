@@ -10,9 +10,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from linter.flow.callees import callee_of, local_reference
 from linter.flow.modules import module_graph
-from linter.frameworks.routes import route_handler_references
+from linter.flow.project import handler_registrations
 from linter.js.expressions import arguments_of, unwrap
 from linter.js.functions import enclosing_function, function_chain, parameter_names
 from linter.js.invocation import REQUEST_KINDS, handler_kind
@@ -63,20 +62,12 @@ def _guarded(call: Node, index: int, file: "FileContext") -> bool:
 def registrations_elsewhere(project: "ProjectIndex", path: str, key: str) -> list[tuple[Location, bool]]:
     """Where the modules register handler `key` of `path`: the reference, and whether middleware other than a
     body parser runs before it there."""
-    modules = module_graph(project)
     found = []
-    for caller in sorted(modules.importers(path) | {path}):
-        file = modules.file(caller)
-        if file is None:
+    for file, reference in handler_registrations(module_graph(project), path, key):
+        parent = reference.parent
+        if parent is None or parent.type != "arguments" or registration_method(parent.parent) is None:
             continue
-        for reference in route_handler_references(file):
-            parent = reference.parent
-            if parent is None or parent.type != "arguments" or registration_method(parent.parent) is None:
-                continue
-            named = callee_of(reference, file) or local_reference(reference)
-            if named is None or modules.resolve(caller, named, leading_to=path) != (path, key):
-                continue
-            values = [unwrap(a) for a in arguments_of(parent.parent)]
-            index = values.index(unwrap(reference)) if unwrap(reference) in values else len(values)
-            found.append((file.location(reference, "registered here"), _guarded(parent.parent, index, file)))
+        values = [unwrap(a) for a in arguments_of(parent.parent)]
+        index = values.index(unwrap(reference)) if unwrap(reference) in values else len(values)
+        found.append((file.location(reference, "registered here"), _guarded(parent.parent, index, file)))
     return found
