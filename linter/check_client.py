@@ -193,9 +193,13 @@ def _installed_version(module: str) -> str:
     return names[0][len(prefix) : -len(".dist-info")] if len(names) == 1 else "?"
 
 
+_MAX_DIGESTED_BYTES = 64 << 20  # far above the largest file a run reads (`max-file-size`)
+
+
 def file_digest(path: Path) -> str | None:
-    """The digest of a file's content as a run reads it; None when it is no regular file (a folder)."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+    """The digest of a file's content as a run reads it; None when it is no regular file (a folder), a link (a
+    run reads none out of its root, and the digest is not worth following one) or larger than any run reads."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
     try:
         handle = os.open(path, flags)
     except OSError:
@@ -203,7 +207,8 @@ def file_digest(path: Path) -> str | None:
     with os.fdopen(handle, "rb") as stream:
         if not stat.S_ISREG(os.fstat(handle).st_mode):
             return None
-        return hashlib.blake2b(stream.read(), digest_size=16).hexdigest()
+        content = stream.read(_MAX_DIGESTED_BYTES + 1)
+        return hashlib.blake2b(content, digest_size=16).hexdigest() if len(content) <= _MAX_DIGESTED_BYTES else None
 
 
 def run_root(paths: list[Path]) -> Path:

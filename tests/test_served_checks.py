@@ -323,3 +323,16 @@ def test_the_server_serves_checks_only_when_asked(app, runtime):
         client.notify("exit")
     finally:
         client.close()
+
+
+def test_a_named_files_digest_follows_no_link_and_reads_no_special_file(tmp_path):
+    outside = tmp_path / "outside.ts"
+    outside.write_text("export const secret = 1;\n")
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "plain.ts").write_text("export const a = 1;\n")
+    (root / "link.ts").symlink_to(outside)
+    os.mkfifo(root / "pipe.ts")
+    assert check_client.file_digest(root / "plain.ts") is not None
+    assert check_client.file_digest(root / "link.ts") is None
+    assert check_client.file_digest(root / "pipe.ts") is None
