@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from linter.js.bindings import initial_value
 from linter.js.expressions import key_text, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function, function_name
 from linter.rules.auth._secrets import name_tokens
@@ -48,7 +49,12 @@ def token_purpose(call: Node, payload: Node | None) -> str:
     function and the class that issue it (`RefreshTokenService`). A name that says "access" wins over one that
     says something else (`refreshAccessToken()` issues an access token); a token nothing names is an access
     token."""
-    if _grants_no_user(payload) or _goes_into_a_link(call) or _shared_account(payload):
+    if (
+        _grants_no_user(payload)
+        or _goes_into_a_link(call)
+        or _shared_account(payload)
+        or _held_to_one_resource(call, payload)
+    ):
         return "other"
     groups = (
         _holder_words(call), _branch_words(call), _payload_words(payload), _function_words(call), _class_words(call)
@@ -63,25 +69,67 @@ def token_purpose(call: Node, payload: Node | None) -> str:
     return "access"
 
 
-def _grants_no_user(payload: Node | None) -> bool:
-    """A payload written out in full that names no user (`{ fileId, exp }`, `{ documentId: doc.id }`): the token
-    grants what it names. A spread, a computed key or a payload built elsewhere may name one."""
+def _written_claims(payload: Node | None) -> list[tuple[str, str]] | None:
+    """(key, the value's text) of a payload written out in full, leaving out time and issuer claims; None for a
+    spread, a computed key or a payload built elsewhere (a `const` declared with the object is read)."""
     node = unwrap(payload)
+    if node is not None and node.type == "identifier":
+        node = initial_value(node)
     if node is None or node.type != "object" or not node.named_children:
-        return False
-    claims: list[tuple[str, str]] = []  # (key, the value's text)
+        return None
+    claims: list[tuple[str, str]] = []
     for child in node.named_children:
         if child.type == "pair" and child.child_by_field_name("key").type in ("property_identifier", "string"):
             claims.append((key_text(child.child_by_field_name("key")), text(child.child_by_field_name("value"))))
         elif child.type == "shorthand_property_identifier":
             claims.append((text(child), text(child)))
         elif child.type != "comment":
-            return False
-    named = [(key, value) for key, value in claims if key not in TIME_AND_ISSUER_CLAIMS]
+            return None
+    return [(key, value) for key, value in claims if key not in TIME_AND_ISSUER_CLAIMS]
+
+
+def _grants_no_user(payload: Node | None) -> bool:
+    """A payload written out in full that names no user (`{ fileId, exp }`, `{ documentId: doc.id }`): the token
+    grants what it names."""
+    named = _written_claims(payload)
+    if named is None:
+        return False
     # A claim names a user by its key (`sub`, `userId`) or by its value (`external_id: userId`).
     return bool(named) and not any(
         _names_a_principal(key) or PRINCIPAL_WORDS.intersection(name_tokens(value)) for key, value in named
     )
+
+
+def _held_to_one_resource(call: Node, payload: Node | None) -> bool:
+    """The payload names a thing besides the user (`{ song, userid }`), and a function of the same module that
+    verifies tokens compares that claim with something (`if (decoded.song !== id)`): the token opens that one
+    thing for that user, as a signed link does, and keeps no session."""
+    claims = _written_claims(payload) or []
+    resource_keys = {key for key, _ in claims if not _names_a_principal(key)}
+    if not resource_keys:
+        return False
+    root = call
+    while root.parent is not None:
+        root = root.parent
+    verifiers = {enclosing_function(n) for n in walk(root) if n.type == "call_expression" and _is_verify_call(n)}
+    return any(
+        _compares_claim(node, resource_keys) for fn in verifiers if fn is not None for node in walk(fn)
+    )
+
+
+def _is_verify_call(call: Node) -> bool:
+    return property_name(call.child_by_field_name("function")) in ("verify", "jwtVerify")
+
+
+def _compares_claim(node: Node, claim_keys: set[str]) -> bool:
+    if node.type != "binary_expression" or text(node.child_by_field_name("operator")) not in ("===", "!==", "==", "!="):
+        return False
+    for side in (node.child_by_field_name("left"), node.child_by_field_name("right")):
+        side = unwrap(side)
+        name = text(side) if side is not None and side.type == "identifier" else property_name(side)
+        if name in claim_keys:
+            return True
+    return False
 
 
 def _names_a_principal(key: str) -> bool:
