@@ -19,9 +19,10 @@ next-safe-action `parsedInput` whose schema keeps unknown keys (and its raw `cli
 keys its zod schema names and no others: it is reported only for the privileged fields the schema accepts (read
 through `.pick()`, `.omit()`, `.extend()`, `.merge()`, `.partial()`, across modules), for any with `.passthrough()`
 or `z.record()`, and, when the schema is built from one the project does not have (a generated model schema),
-for every field it does not `.pick()` or `.omit()`; with no `ZodValidationPipe` the body is not checked at all. It follows the value through assignments, spreads, `Object.assign`, clones,
-`omit()`, rest destructuring, helpers of the same file, and across modules (a controller passing `req.body`
-to a service of another file that writes it).
+for every field it does not `.pick()` or `.omit()`; with no `ZodValidationPipe` the body is not checked at all.
+It follows the value through assignments, spreads, `Object.assign`, clones, `omit()`, rest destructuring,
+helpers of the same file, and across modules (a controller passing `req.body` to a service of another file
+that writes it).
 
 It reports only models with fields a client must not set, read from the project's Prisma schema: roles and
 permissions (`role`, `isAdmin`, `permissions`), ownership (`userId`, `ownerId`, `authorId`, `tenantId`,
@@ -267,11 +268,11 @@ class MassAssignment(Rule):
                 continue
             if fact.data["dto"] and _globally_whitelisted(project, fact.path, whitelisted):
                 continue
-            dto_param = fact.data.get("dto_param")
-            keys = _zod_dto_keys(project, fact.path, _span(dto_param), zod_piped) if dto_param else None
             found = _model_for(project, fact.path, models.get(fact.data["accessor"], []))
             if found is None or _admins_only(routers, fact.path, _span(fact.data["source_span"])):
                 continue
+            dto_param = fact.data.get("dto_param")
+            keys = _zod_dto_keys(project, fact.path, _span(dto_param), zod_piped) if dto_param else None
             steps = [Location(path=fact.path, span=_span(s), message=note) for s, note in fact.data["steps"]]
             source = Location(path=fact.path, span=_span(fact.data["source_span"]), message=f"{fact.data['source']} comes from the client here")
             protected = set(fact.data["protected"]) | _overridden(project, fact)
