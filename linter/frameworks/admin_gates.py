@@ -348,7 +348,11 @@ def _admin_check(expression: Node | None, depth: int) -> bool:
 
 
 def _admin_ability(action: Node | None, subject: Node | None) -> bool:
-    """CASL's `manage` (any action), or a write (`update`, `create`, `delete`) on every subject (`'all'`)."""
+    """CASL's `manage` (any action), or a write (`update`, `create`, `delete`) on every subject (`'all'`); of a
+    list of actions that must all be allowed (`actions: [Action.Read, Action.Manage]`), any one."""
+    listed = unwrap(action)
+    if listed is not None and listed.type == "array":
+        return any(_admin_ability(item, subject) for item in listed.named_children)
     verb = _word(action)
     if verb in ("manage", "manageall", "updateall"):
         return True
