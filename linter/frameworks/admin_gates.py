@@ -12,6 +12,10 @@ routers of Fastify, Koa and Hono that mount the same way) and the gates in front
   (`prefix_gates`: the rate-limit rule also counts job and webhook paths). `handler_gated` asks it of every
   route that registers a request handler: where it is written, or by reference in its module or one that
   imports it.
+- `nest_policy_gated(method)`: a NestJS route whose policy guard (CASL) requires what only administrators hold:
+  `manage` (CASL's "any action") or a write on every subject (`'all'`), read from the policy decorator's
+  arguments (`@Policy({ action: Action.Manage, subject: 'User' })`, `@CheckPolicies((ability) =>
+  ability.can(Action.Manage, 'all'))`); `handler_gated` counts it for a handler written in a controller.
 
 Used by `ratelimit/unlimited-expensive-endpoint` (admin-only endpoints are not public) and
 `prisma/mass-assignment` (administrators may set any field).
@@ -24,10 +28,11 @@ from typing import TYPE_CHECKING, Callable, Iterator
 
 from linter.flow.callees import callee_of
 from linter.flow.project import handler_registrations
+from linter.frameworks.nestjs import class_decorators, method_decorators
 from linter.frameworks.routes import registration_call
 from linter.js.bindings import declaration_of
 from linter.js.exports import function_key
-from linter.js.expressions import arguments_of, callee, member_chain, property_name, unwrap
+from linter.js.expressions import arguments_of, callee, member_chain, object_keys, property_name, unwrap
 from linter.js.functions import enclosing_function
 from linter.js.imports import require_specifier, string_value
 from linter.js.references import resolve_imported
@@ -100,6 +105,8 @@ class RouterMounts:
         """Whether the request handler around `node` is served only behind a gate: it is registered, and every
         route that registers it is gated."""
         function = enclosing_function(node)
+        if function is not None and function.type == "method_definition" and nest_policy_gated(function):
+            return True
         while function is not None:
             call = registration_call(function)
             if call is not None:
@@ -249,3 +256,116 @@ def under_prefix(route: str, prefix: str) -> bool:
         if want != have:
             return False
     return True
+
+
+# --- NestJS routes behind a CASL policy -----------------------------------------------------------------------
+
+_POLICY_DECORATOR = re.compile(r"polic|abilit|casl|permission", re.I)
+_WRITES = frozenset({"create", "update", "delete"})
+_ACTION_KEYS = ("action", "actions")
+_SUBJECT_KEYS = ("subject", "model", "resource")
+
+
+def nest_policy_gated(method: Node) -> bool:
+    """A method of a NestJS controller behind a guard (`@UseGuards(…)` on it or on its class) whose policy,
+    written on the method (else on the class, as a guard reading it with `getAllAndOverride` finds it), requires
+    `manage` or a write on `'all'`: only administrators hold such an ability. A policy to read, or to update
+    one subject (whose conditions may be the user's own rows), is no gate."""
+    body = method.parent
+    klass = body.parent if body is not None else None
+    if klass is None or klass.type not in ("class_declaration", "class"):
+        return False
+    on_class = [d for d in (_named(e) for e in class_decorators(klass)) if d is not None]
+    if not any(name == "Controller" for name, _ in on_class):
+        return False
+    on_method = method_decorators(method)
+    if not any(name == "UseGuards" for name, _ in on_method + on_class):
+        return False
+    for decorators in (on_method, on_class):
+        policies = [call for name, call in decorators if _POLICY_DECORATOR.search(name) and call.type == "call_expression"]
+        if policies:
+            return any(_requires_admin(arguments_of(call)) for call in policies)
+    return False
+
+
+def _named(expression: Node) -> tuple[str, Node] | None:
+    function = expression.child_by_field_name("function") if expression.type == "call_expression" else expression
+    return (text(function), expression) if function is not None else None
+
+
+def _requires_admin(arguments: list[Node]) -> bool:
+    """The arguments of a policy decorator: `(Action.Manage, 'User')`, or rules and handlers that must all pass
+    (one that only administrators pass is enough)."""
+    first = unwrap(arguments[0]) if arguments else None
+    if first is not None and first.type in ("string", "member_expression"):
+        return _admin_ability(first, arguments[1] if len(arguments) > 1 else None)
+    return any(_admin_rule(argument, 0) for argument in arguments)
+
+
+def _admin_rule(node: Node | None, depth: int) -> bool:
+    """`{ action: Action.Manage, subject: … }`, `[Action.Manage, 'all']`, `(ability) => ability.can(…)`."""
+    node = unwrap(node)
+    if node is None or depth > MAX_MOUNT_DEPTH:
+        return False
+    if node.type == "identifier":
+        return _admin_rule(declared_value(node), depth + 1)
+    if node.type == "object":
+        entries = object_keys(node)
+        action = next((entries[k] for k in _ACTION_KEYS if k in entries), None)
+        subject = next((entries[k] for k in _SUBJECT_KEYS if k in entries), None)
+        return action is not None and _admin_ability(action, subject)
+    if node.type == "array":
+        items = [unwrap(item) for item in node.named_children if item.type != "comment"]
+        if items and items[0] is not None and items[0].type in ("string", "member_expression"):
+            return _admin_ability(items[0], items[1] if len(items) > 1 else None)
+        return any(_admin_rule(item, depth + 1) for item in items)
+    if node.type in ("arrow_function", "function_expression", "function"):
+        body = node.child_by_field_name("body")
+        if body is not None and body.type == "statement_block":
+            returns = [s for s in body.named_children if s.type == "return_statement"]
+            body = returns[0].named_children[0] if len(returns) == 1 and returns[0].named_children else None
+        return _admin_check(body, depth + 1)
+    return False
+
+
+def _admin_check(expression: Node | None, depth: int) -> bool:
+    """`ability.can(Action.Manage, 'User')`, and `&&` (either side) / `||` (both sides) of such checks."""
+    node = unwrap(expression)
+    if node is None or depth > MAX_MOUNT_DEPTH * 2:
+        return False
+    if node.type == "binary_expression":
+        operator = text(node.child_by_field_name("operator"))
+        left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+        if operator == "&&":
+            return _admin_check(left, depth + 1) or _admin_check(right, depth + 1)
+        if operator == "||":
+            return _admin_check(left, depth + 1) and _admin_check(right, depth + 1)
+        return False
+    if node.type == "call_expression" and property_name(callee(node)) == "can":
+        arguments = arguments_of(node)
+        return bool(arguments) and _admin_ability(arguments[0], arguments[1] if len(arguments) > 1 else None)
+    return False
+
+
+def _admin_ability(action: Node | None, subject: Node | None) -> bool:
+    """CASL's `manage` (any action), or a write (`update`, `create`, `delete`) on every subject (`'all'`); of a
+    list of actions that must all be allowed (`actions: [Action.Read, Action.Manage]`), any one."""
+    listed = unwrap(action)
+    if listed is not None and listed.type == "array":
+        return any(_admin_ability(item, subject) for item in listed.named_children)
+    verb = _word(action)
+    if verb in ("manage", "manageall", "updateall"):
+        return True
+    return verb in _WRITES and _word(subject) == "all"
+
+
+def _word(node: Node | None) -> str:
+    """`manage` for `'manage'`, `Action.Manage`, `Actions.MANAGE`."""
+    node = unwrap(node)
+    if node is None:
+        return ""
+    if node.type == "string":
+        return (string_value(node) or "").lower()
+    if node.type == "member_expression":
+        return (property_name(node) or "").lower()
+    return ""

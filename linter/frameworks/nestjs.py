@@ -6,6 +6,9 @@ parameter receives, and the schema that checks it; and the classes Nest builds, 
 - `@Query() query: ListDto` (also `@Body()`, `@Param()`): a bag, checked by the class-validator DTO class
   (`@Max` bounds a field) — in the controller's file or imported; an interface or a type alias checks nothing;
 - `@Query(new ZodValidationPipe(schema)) query`: a bag checked by that schema;
+- `@Body() dto: NoteDto` where `class NoteDto extends createZodDto(schema)` (nestjs-zod): a bag checked by
+  `schema` when a `ZodValidationPipe` applies (`zod_dto_schema`, `zod_piped_handler`; the app-wide pipe,
+  `APP_PIPE` or `useGlobalPipes`, is the caller's to find), and not checked at all when none does;
 - GraphQL: `@Args('take') take`, `@Arg('take') take` (one argument), `@Args() args: PaginationArgs` (an
   `@ArgsType()` class: `@Max` bounds a field).
 
@@ -32,6 +35,9 @@ _DECORATOR_ORIGINS = {
     "Arg": GRAPHQL_ARGUMENTS,
 }
 _SCHEMA_PIPES = frozenset({"ZodValidationPipe", "ZodPipe", "JoiValidationPipe", "YupValidationPipe"})
+ZOD_PIPE = "ZodValidationPipe"
+# Packages whose `createZodDto(schema)` makes a DTO class that their `ZodValidationPipe` parses the bag with.
+ZOD_DTO_MODULES = frozenset({"nestjs-zod", "@anatine/zod-nestjs", "@abitia/zod-dto", "nestjs-zod2"})
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,64 @@ def dto_type_name(param: Node) -> str | None:
     annotation = param.child_by_field_name("type") if param.type in ("required_parameter", "optional_parameter") else None
     named = annotation.named_children[0] if annotation is not None and annotation.named_children else None
     return text(named) if named is not None and named.type == "type_identifier" else None
+
+
+def zod_dto_schema(cls: Node, file) -> Node | None:
+    """`schema` of `class NoteDto extends createZodDto(schema) {}`, `createZodDto` imported from nestjs-zod (or
+    a package with the same API)."""
+    heritage = next((c for c in cls.children if c.type == "class_heritage"), None)
+    extends = next((c for c in heritage.named_children if c.type == "extends_clause"), None) if heritage is not None else None
+    value = unwrap(extends.child_by_field_name("value")) if extends is not None else None
+    if value is None or value.type != "call_expression":
+        return None
+    function = callee(value)
+    binding = file.binding(text(function)) if function is not None and function.type == "identifier" else None
+    if binding is None or binding.module not in ZOD_DTO_MODULES or binding.imported != "createZodDto":
+        return None
+    arguments = arguments_of(value)
+    return arguments[0] if arguments else None
+
+
+def zod_pipe(node: Node | None) -> bool:
+    """`ZodValidationPipe` or `new ZodValidationPipe()` with no schema of its own: the pipe that parses a bag with
+    the schema of its `createZodDto` class."""
+    node = unwrap(node)
+    if node is not None and node.type == "new_expression":
+        if arguments_of(node):
+            return False
+        node = callee(node)
+    return node is not None and node.type == "identifier" and text(node) == ZOD_PIPE
+
+
+def handler_decorators(param: Node) -> list[Node]:
+    """The decorators that apply to a handler parameter: its own, its method's and its controller class's."""
+    decorators = [child for child in param.children if child.type == "decorator"]
+    method = param.parent.parent if param.parent is not None else None
+    if method is not None and method.type == "method_definition":
+        sibling = method.prev_named_sibling
+        while sibling is not None and sibling.type in ("decorator", "comment"):
+            if sibling.type == "decorator":
+                decorators.append(sibling)
+            sibling = sibling.prev_named_sibling
+        klass = method.parent.parent if method.parent is not None else None
+        if klass is not None:
+            decorators.extend(child for child in klass.children if child.type == "decorator")
+            if klass.parent is not None and klass.parent.type == "export_statement":
+                decorators.extend(child for child in klass.parent.children if child.type == "decorator")
+    return decorators
+
+
+def zod_piped_handler(param: Node) -> bool:
+    """A `ZodValidationPipe` given to the parameter (`@Body(ZodValidationPipe)`), or with `@UsePipes()` to its
+    method or its controller class."""
+    for decorator in handler_decorators(param):
+        call = decorator.named_children[0] if decorator.named_children else None
+        if call is None or call.type != "call_expression":
+            continue
+        name = text(callee(call))
+        if (name == "UsePipes" or name in _DECORATOR_ORIGINS) and any(zod_pipe(a) for a in arguments_of(call)):
+            return True
+    return False
 
 
 def declares_type_only(root: Node, name: str) -> bool:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from linter.js.bindings import declaration_of
 from linter.js.expressions import arguments_of, callee, key_text, member_object, object_keys, property_name, unwrap
+from linter.js.imports import string_value
 from linter.syntax import Node, text, walk
 
 if TYPE_CHECKING:
@@ -178,3 +179,160 @@ def schema_part(schema: Node | None, prop: str, file: "FileContext") -> Node | N
     if node.type == "object":
         return object_keys(node).get(prop)
     return schema_field(node, prop, file).node
+
+
+# --- the keys a parsed object keeps ------------------------------------------------------------------------------
+
+# Zod methods that leave an object schema's keys as they are.
+_SAME_KEYS = frozenset(
+    {"strict", "strip", "partial", "deepPartial", "required", "refine", "superRefine", "check", "describe", "meta",
+     "openapi", "optional", "nullable", "nullish", "default", "readonly", "brand", "catch"}
+)
+_KEEPS_OTHER_KEYS = frozenset({"passthrough", "catchall", "nonstrict", "loose"})
+_OPEN_BUILDERS = frozenset({"looseObject", "record", "any", "unknown", "custom", "json", "map"})
+_OBJECT_BUILDERS = frozenset({"object", "strictObject"})
+_MERGES = frozenset({"merge", "and", "intersection"})
+_MAX_KEY_DEPTH = 12
+
+
+@dataclass(frozen=True)
+class SchemaKeys:
+    """The top-level keys an object parsed by a zod schema can carry: `keys` when the schema names them all (zod
+    drops the others), None when part of the schema cannot be read here (it comes from a module the project does
+    not have, or a `.transform()` computes it); `open` when unknown keys stay (`.passthrough()`, `z.record()`,
+    `z.any()`); `removed`, the keys an `.omit()` took out of a schema whose other keys cannot be read."""
+
+    keys: frozenset[str] | None
+    open: bool = False
+    removed: frozenset[str] = frozenset()
+
+
+OPEN_KEYS = SchemaKeys(None, open=True)
+UNREAD_KEYS = SchemaKeys(None)
+
+
+def schema_keys(schema: Node | None, file: "FileContext", resolve_import=None, _depth: int = 0) -> SchemaKeys:
+    """The keys what `schema` parses keeps (`SchemaKeys`): `z.object({ name, bio })` keeps `name` and `bio`;
+    `.pick()`, `.omit()`, `.extend()`, `.merge()`, `.partial()` and the like are followed, through `const`s of the
+    file and, with `resolve_import` (an identifier and its file -> the module that declares it and the declared
+    value, or None), through imports of other modules of the project."""
+    node, file = _schema_definition(schema, file, resolve_import)
+    if node is None or _depth > _MAX_KEY_DEPTH:
+        return UNREAD_KEYS
+    if node.type != "call_expression":
+        return UNREAD_KEYS
+    function = callee(node)
+    arguments = arguments_of(node)
+    first = unwrap(arguments[0]) if arguments else None
+    if function is None or function.type not in ("member_expression", "identifier"):
+        return UNREAD_KEYS
+    method = property_name(function) if function.type == "member_expression" else text(function)
+    receiver = member_object(function) if function.type == "member_expression" else None
+    receiver_is_library = receiver is None or (unwrap(receiver) is not None and unwrap(receiver).type == "identifier"
+                                               and _defined_elsewhere(unwrap(receiver)))  # fmt: skip
+    if method in _OBJECT_BUILDERS and receiver_is_library:
+        return _literal_keys(first, file, resolve_import, _depth)
+    if method in _OPEN_BUILDERS and receiver_is_library:
+        return OPEN_KEYS
+    if method in ("union", "discriminatedUnion") and receiver_is_library:
+        options = arguments[-1] if arguments else None
+        options = unwrap(options)
+        if options is None or options.type != "array":
+            return UNREAD_KEYS
+        return _joined([schema_keys(o, file, resolve_import, _depth + 1) for o in options.named_children])
+    if method == "intersection" and receiver_is_library:
+        return _joined([schema_keys(a, file, resolve_import, _depth + 1) for a in arguments])
+    if receiver is None:
+        return UNREAD_KEYS
+    if method in _KEEPS_OTHER_KEYS:
+        return OPEN_KEYS
+    base = schema_keys(receiver, file, resolve_import, _depth + 1)
+    if method in _SAME_KEYS:
+        return base
+    if method == "pick":
+        if base.open:
+            return base
+        picked = _listed_keys(first)
+        if picked is None:
+            return base if base.keys is not None else UNREAD_KEYS
+        return SchemaKeys(picked if base.keys is None else picked & base.keys)
+    if method == "omit":
+        omitted = _listed_keys(first)
+        if omitted is None:
+            return base if base.keys is not None or base.open else UNREAD_KEYS
+        if base.keys is not None:
+            return SchemaKeys(base.keys - omitted)
+        return SchemaKeys(None, base.open, base.removed | omitted)
+    if method in ("extend", "augment", "setKey"):
+        added = _literal_keys(first, file, resolve_import, _depth) if method != "setKey" else SchemaKeys(_listed_keys(first))
+        return _joined([base, added])
+    if method in _MERGES:
+        return _joined([base, schema_keys(first, file, resolve_import, _depth + 1)])
+    return UNREAD_KEYS  # `.transform()`, `.pipe()` and what this model does not know: the output is not read here
+
+
+def _defined_elsewhere(identifier: Node) -> bool:
+    """`z` in `z.object()`: a name no `const` of the file declares (an import), rather than a schema variable."""
+    binding = declaration_of(identifier)
+    return binding is None or binding.kind != "variable"
+
+
+def _schema_definition(node: Node | None, file: "FileContext", resolve_import) -> tuple[Node | None, "FileContext"]:
+    """The expression a schema name stands for: a `const` of the file, or (through `resolve_import`) of the module
+    it is imported from."""
+    node = unwrap(node)
+    for _ in range(_MAX_DEPTH * 2):
+        if node is None or node.type != "identifier":
+            return node, file
+        binding = declaration_of(node)
+        if binding is not None and binding.kind == "variable" and not binding.path and binding.declarator is not None:
+            node = unwrap(binding.declarator.child_by_field_name("value"))
+            continue
+        found = resolve_import(node, file) if resolve_import is not None else None
+        if found is None:
+            return None, file
+        file, node = found[0], unwrap(found[1])
+    return None, file
+
+
+def _literal_keys(shape: Node | None, file: "FileContext", resolve_import, depth: int) -> SchemaKeys:
+    """The keys of an object shape (`{ name: z.string(), ...Other.shape }`)."""
+    shape, file = _schema_definition(shape, file, resolve_import)
+    if shape is None or shape.type != "object":
+        return UNREAD_KEYS
+    parts = [SchemaKeys(frozenset(k for k in object_keys(shape) if k))]
+    for child in shape.named_children:
+        if child.type == "spread_element" and child.named_children:
+            spread = unwrap(child.named_children[0])
+            if spread is not None and spread.type == "member_expression" and property_name(spread) == "shape":
+                parts.append(schema_keys(member_object(spread), file, resolve_import, depth + 1))
+            else:
+                parts.append(UNREAD_KEYS)
+    return _joined(parts)
+
+
+def _listed_keys(mask: Node | None) -> frozenset[str] | None:
+    """`{ name: true, bio: true }` (zod's `.pick()`/`.omit()` mask) or `['name', 'bio']` (valibot, yup)."""
+    mask = unwrap(mask)
+    if mask is None:
+        return None
+    if mask.type == "object":
+        if any(child.type == "spread_element" for child in mask.named_children):
+            return None
+        return frozenset(k for k in object_keys(mask) if k)
+    if mask.type == "array":
+        names = [string_value(item) if item is not None and item.type == "string" else None
+                 for item in map(unwrap, mask.named_children)]  # fmt: skip
+        return frozenset(n for n in names if n) if all(names) else None
+    return None
+
+
+def _joined(parts: list[SchemaKeys]) -> SchemaKeys:
+    """The keys of schemas put together (`.extend()`, `.merge()`, a union): known when every part's are."""
+    keys: frozenset[str] | None = frozenset()
+    removed: frozenset[str] = frozenset()
+    for part in parts:
+        keys = keys | part.keys if keys is not None and part.keys is not None else None
+        removed |= part.removed
+    named = frozenset().union(*(p.keys for p in parts if p.keys is not None))
+    return SchemaKeys(keys, any(p.open for p in parts), removed - named)

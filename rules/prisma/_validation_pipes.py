@@ -9,7 +9,7 @@ method or the controller class (`@UsePipes(…)`), or to the whole app (`app.use
 
 from __future__ import annotations
 
-from linter.frameworks.nestjs import decorated_parameter
+from linter.frameworks.nestjs import decorated_parameter, handler_decorators
 from linter.js.bindings import declaration_of
 from linter.js.expressions import arguments_of, callee, member_chain, object_keys, property_name, unwrap
 from linter.syntax import Node, text, walk
@@ -48,28 +48,7 @@ def is_global(new_pipe: Node) -> bool:
 
 def handler_whitelists(param: Node) -> bool:
     """A whitelisting pipe on the parameter, on its method or on the method's class."""
-    decorators = [child for child in param.children if child.type == "decorator"]
-    method = param.parent.parent if param.parent is not None else None
-    if method is not None and method.type == "method_definition":
-        decorators.extend(_member_decorators(method))
-        body = method.parent
-        klass = body.parent if body is not None else None
-        if klass is not None:
-            decorators.extend(child for child in klass.children if child.type == "decorator")
-            if klass.parent is not None and klass.parent.type == "export_statement":
-                decorators.extend(child for child in klass.parent.children if child.type == "decorator")
-    return any(node.type == "new_expression" and whitelists(node) for decorator in decorators for node in walk(decorator))
-
-
-def _member_decorators(method: Node) -> list[Node]:
-    """The decorators written before a class member (siblings of it in the class body)."""
-    found = []
-    sibling = method.prev_sibling
-    while sibling is not None and sibling.type == "decorator":
-        found.append(sibling)
-        sibling = sibling.prev_sibling
-    return found
-
+    return any(node.type == "new_expression" and whitelists(node) for decorator in handler_decorators(param) for node in walk(decorator))
 
 
 def dto_parameter(node: Node | None) -> Node | None:

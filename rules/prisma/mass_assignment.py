@@ -14,9 +14,15 @@ body or query string (Express, Next.js route handlers and pages API, Fastify, Ho
 (`req.body.user`), a server action's argument or `Object.fromEntries(formData)`, a tRPC `input` or a
 next-safe-action `parsedInput` whose schema keeps unknown keys (and its raw `clientInput`), or a NestJS
 `@Body()` DTO with no whitelisting `ValidationPipe` (on the parameter, the method, the controller, or the app:
-`useGlobalPipes`, `APP_PIPE`). It follows the value through assignments, spreads, `Object.assign`, clones,
-`omit()`, rest destructuring, helpers of the same file, and across modules (a controller passing `req.body`
-to a service of another file that writes it).
+`useGlobalPipes`, `APP_PIPE`). A nestjs-zod DTO (`class NoteDto extends createZodDto(schema)`) that a
+`ZodValidationPipe` parses (`APP_PIPE`, `useGlobalPipes`, `@UsePipes()`, `@Body(ZodValidationPipe)`) carries the
+keys its zod schema names and no others: it is reported only for the privileged fields the schema accepts (read
+through `.pick()`, `.omit()`, `.extend()`, `.merge()`, `.partial()`, across modules), for any with `.passthrough()`
+or `z.record()`, and, when the schema is built from one the project does not have (a generated model schema),
+for every field it does not `.pick()` or `.omit()`; with no `ZodValidationPipe` the body is not checked at all.
+It follows the value through assignments, spreads, `Object.assign`, clones, `omit()`, rest destructuring,
+helpers of the same file, and across modules (a controller passing `req.body` to a service of another file
+that writes it).
 
 It reports only models with fields a client must not set, read from the project's Prisma schema: roles and
 permissions (`role`, `isAdmin`, `permissions`), ownership (`userId`, `ownerId`, `authorId`, `tenantId`,
@@ -38,7 +44,10 @@ Schema with `additionalProperties: false`, a schema or DTO imported from a modul
 models with no such field. It is also quiet when only administrators reach the handler that reads the body
 (every route registering it is behind an admin gate: middleware named for admins or roles on the route, an
 earlier `router.use(requireAdmin)`, or on every mount of its router a gate or an `/admin` path, as in
-`app.use('/admin', signedIn, checkRole('admin'), adminRouter)`): they may set any field.
+`app.use('/admin', signedIn, checkRole('admin'), adminRouter)`; a NestJS route whose guard checks a CASL policy
+that requires `manage` or a write on `'all'`, as `@CheckPolicies((ability) => ability.can(Action.Manage, 'all'))`
+or `@Policy({ action: Action.Manage, subject: 'User' })` with `@UseGuards(PoliciesGuard)`): they may set any
+field. A policy to read, or to update one subject (the user's own record), is no such gate.
 
 ## Example
 ```ts
@@ -128,14 +137,16 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from linter.context import FileContext
-from linter.flow.callees import Callee
-from linter.flow.file_flow import file_flow, function_with_key
+from linter.flow.callees import Callee, import_of
+from linter.flow.file_flow import file_flow, function_with_key, top_level_value
 from linter.flow.modules import module_graph
 from linter.flow.project import Reach, cross_file_reaches, hop_locations
 from linter.flow.tracer import VALIDATED, Flow, SchemaCheck
 from linter.frameworks import EXPRESS, FASTIFY, HONO, KOA, NESTJS, NEXTJS, SERVER_ACTIONS, TRPC
 from linter.frameworks.admin_gates import RouterMounts
+from linter.frameworks.nestjs import ZOD_PIPE, decorated_parameter, zod_dto_schema, zod_pipe, zod_piped_handler
 from linter.frameworks.request_inputs import ARGUMENT, VALUE, Input
+from linter.frameworks.validation_schemas import SchemaKeys, schema_keys
 from linter.js.bindings import initial_value
 from linter.js.expressions import arguments_of, callee, key_text, member_object, outermost, property_name, unwrap
 from linter.model import Finding, Level, Location, Precision
@@ -184,7 +195,8 @@ class MassAssignment(Rule):
     # One node a pattern: the write method's name (`data_sinks` climbs to its call), and the pipe class.
     query = (
         "((property_identifier) @method (#any-of? @method " + " ".join(f'"{m}"' for m in sorted(WRITE_METHODS)) + "))\n"
-        f'((identifier) @pipe (#eq? @pipe "{PIPE}"))'
+        f'((identifier) @pipe (#eq? @pipe "{PIPE}"))\n'
+        f'((identifier) @zod_pipe (#eq? @zod_pipe "{ZOD_PIPE}"))'
     )
 
     def may_report_in(self, source: bytes) -> bool:
@@ -198,6 +210,12 @@ class MassAssignment(Rule):
             created = pipe.parent
             if created is not None and created.type == "new_expression" and whitelists(created) and is_global(created):
                 yield file.fact(self, "global-whitelist", created)
+            return
+        named_zod_pipe = match.get("zod_pipe")
+        if named_zod_pipe is not None:
+            created = named_zod_pipe.parent if named_zod_pipe.parent is not None and named_zod_pipe.parent.type == "new_expression" else named_zod_pipe
+            if zod_pipe(created) and is_global(created):
+                yield file.fact(self, "global-zod-pipe", created)
             return
         flows = file_flow(file, REQUEST_BAG)
         for sink in data_sinks(match["method"]):
@@ -233,7 +251,8 @@ class MassAssignment(Rule):
         return file.fact(
             self, "local", sink.anchor,
             accessor=sink.accessor, label=sink.label, source=_source_words(value), source_span=_span_data(file, source),
-            steps=steps, protected=sorted(protections.keys), dto=dto is not None, **_client_data(sink, file),
+            steps=steps, protected=sorted(protections.keys), dto=dto is not None,
+            dto_param=_span_data(file, dto) if dto is not None else None, **_client_data(sink, file),
         )  # fmt: skip
 
     def check_project(self, project: ProjectIndex) -> Iterator[Finding]:
@@ -242,6 +261,7 @@ class MassAssignment(Rule):
             return
         models = _models_by_accessor(schemas)
         whitelisted = [fact.path for fact in facts_of(project, self, "global-whitelist")]
+        zod_piped = [fact.path for fact in facts_of(project, self, "global-zod-pipe")]
         routers = RouterMounts(project, module_graph(project))
         for fact in facts_of(project, self, "local"):
             if fact.path not in project.reported_paths:
@@ -251,11 +271,13 @@ class MassAssignment(Rule):
             found = _model_for(project, fact.path, models.get(fact.data["accessor"], []))
             if found is None or _admins_only(routers, fact.path, _span(fact.data["source_span"])):
                 continue
+            dto_param = fact.data.get("dto_param")
+            keys = _zod_dto_keys(project, fact.path, _span(dto_param), zod_piped) if dto_param else None
             steps = [Location(path=fact.path, span=_span(s), message=note) for s, note in fact.data["steps"]]
             source = Location(path=fact.path, span=_span(fact.data["source_span"]), message=f"{fact.data['source']} comes from the client here")
             protected = set(fact.data["protected"]) | _overridden(project, fact)
             finding = self._finding(project, found, fact.location(), fact.data["label"], fact.data["source"],
-                                    protected, steps or [source], source)  # fmt: skip
+                                    protected, steps or [source], source, keys)  # fmt: skip
             if finding is not None:
                 yield finding
         sinks = {(fact.path, _where(fact.span)): fact for fact in facts_of(project, self, "sink")}
@@ -267,18 +289,24 @@ class MassAssignment(Rule):
             if sink is None:
                 continue
             found = _model_for(project, reach.sink_path, models.get(sink.data["accessor"], []))
-            if found is None or self._dto_whitelisted(project, reach, sink, whitelisted):
+            if found is None:
+                continue
+            dto = self._dto_parameter(project, reach, sink)
+            if dto is not None and (handler_whitelists(dto[1]) or _globally_whitelisted(project, dto[0].path, whitelisted)):
                 continue
             first = reach.hops[0]
-            if first.steps and _admins_only(routers, first.path, first.steps[0].span):
+            read_at = first.steps[0].span if first.steps else _span(sink.data["value"]) if first.path == reach.sink_path else None
+            if read_at is not None and _admins_only(routers, first.path, read_at):
                 continue
-            finding = self._reach_finding(project, reach, found, _overridden(project, sink))
+            keys = _zod_dto_keys(project, dto[0].path, dto[1], zod_piped) if dto is not None else None
+            finding = self._reach_finding(project, reach, found, _overridden(project, sink), keys)
             key = (reach.sink_path, _where(reach.sink.anchor), reach.source_path, reach.source)
             if finding is not None and key not in reported:  # one finding per source file and sink
                 reported.add(key)
                 yield finding
 
-    def _reach_finding(self, project: ProjectIndex, reach: Reach, found: tuple[PrismaSchema, Model], overridden: set[str]) -> Finding | None:
+    def _reach_finding(self, project: ProjectIndex, reach: Reach, found: tuple[PrismaSchema, Model], overridden: set[str],
+                       keys: SchemaKeys | None) -> Finding | None:  # fmt: skip
         graph = module_graph(project)
         protections = Protections()
         protections.overridden |= overridden
@@ -299,46 +327,59 @@ class MassAssignment(Rule):
         first = steps[0] if steps else Location(path=reach.sink_path, span=reach.sink.anchor)
         source = Location(path=first.path, span=first.span, message=f"{words} comes from the client here")
         location = Location(path=reach.sink_path, span=reach.sink.anchor)
-        return self._finding(project, found, location, reach.sink.label, words + where, protections.keys, steps, source)
+        return self._finding(project, found, location, reach.sink.label, words + where, protections.keys, steps, source, keys)
 
     def _finding(self, project, found, location: Location, label: str, source: str, protected: set[str],
-                 steps: list[Location], related_source: Location) -> Finding | None:  # fmt: skip
+                 steps: list[Location], related_source: Location, keys: SchemaKeys | None = None) -> Finding | None:  # fmt: skip
+        """`keys`: what the zod schema of a nestjs-zod DTO lets the body carry (None: every key the client sent)."""
         schema, model = found
         covered = set(protected)
+        accepted = None
+        if keys is not None and not keys.open:
+            covered |= keys.removed
+            accepted = set(keys.keys) if keys.keys is not None else None
         for relation, scalars in relation_keys(model).items():
-            if relation in protected:
+            if relation in covered:
                 covered.update(scalars)
+            if accepted is not None and relation in accepted:
+                accepted.update(scalars)  # a nested write (`author: { connect }`) sets the key
         fields = [f for f in privileged_fields(schema, model)
-                  if f.name not in covered and not (f.free_text and not checked_in_code(project, f.name))]  # fmt: skip
+                  if f.name not in covered and (accepted is None or f.name in accepted)
+                  and not (f.free_text and not checked_in_code(project, f.name))]  # fmt: skip
         if not fields:
             return None
-        message = (
-            f"{_capitalized(source)} is written as {label} with every key the client sent, so a client can set "
-            f"{_field_list(fields)} of `{model.name}` (mass assignment); pick the fields it may set, or parse it "
-            f"with a schema that drops unknown keys (zod's `z.object()`, a `ValidationPipe` with `whitelist: true`)."
-        )
+        if accepted is not None:
+            message = (
+                f"{_capitalized(source)} is written as {label}, and the zod schema of its DTO accepts "
+                f"{_field_list(fields)}, so a client can set {'it' if len(fields) == 1 else 'them'} on `{model.name}` "
+                f"(mass assignment); leave the fields a client must not set out of the schema (`.omit()`, `.pick()`)."
+            )
+        else:
+            message = (
+                f"{_capitalized(source)} is written as {label} with every key the client sent, so a client can set "
+                f"{_field_list(fields)} of `{model.name}` (mass assignment); pick the fields it may set, or parse it "
+                f"with a schema that drops unknown keys (zod's `z.object()`, a `ValidationPipe` with `whitelist: true`)."
+            )
         code_flow = [*steps, Location(path=location.path, span=location.span, message=f"written to `{model.name}` with every key")]
         related = [related_source]
         related.extend(project.location(model.path, f.start, f.end, f"`{f.name}`: {f.why}") for f in fields[:_MAX_NAMED_FIELDS])
         return self.finding(location, message, related=related, code_flow=code_flow)
 
-    def _dto_whitelisted(self, project: ProjectIndex, reach: Reach, sink: Fact, whitelisted: list[str]) -> bool:
-        """A NestJS DTO bag with a whitelisting `ValidationPipe` on its handler or the app."""
+    def _dto_parameter(self, project: ProjectIndex, reach: Reach, sink: Fact) -> tuple[FileContext, Node] | None:
+        """The NestJS handler parameter a reach starts at, when it is a bag checked by a DTO class, and its file."""
         graph = module_graph(project)
         first_hop = reach.hops[0]
         file = graph.file(first_hop.path)
         if file is None:
-            return False
+            return None
         if first_hop.steps:
             start = _node_at(file, first_hop.steps[0].span)
         elif first_hop.path == reach.sink_path:
             start = _node_at(file, _span(sink.data["value"]))
         else:
-            return False
+            return None
         param = dto_parameter(start) if start is not None else None
-        if param is None:
-            return False
-        return handler_whitelists(param) or _globally_whitelisted(project, first_hop.path, whitelisted)
+        return (file, param) if param is not None else None
 
 
 def data_sinks(method: Node) -> list[DataSink]:
@@ -447,6 +488,38 @@ def _admins_only(routers: RouterMounts, path: str, span) -> bool:
     file = routers.graph.file(path)
     node = _node_at(file, span) if file is not None else None
     return node is not None and routers.handler_gated(file, node)
+
+
+def _zod_dto_keys(project: ProjectIndex, path: str, where, piped_apps: list[str]) -> SchemaKeys | None:
+    """The keys a NestJS handler parameter of `path` (a node, or its span) carries when its type is a nestjs-zod
+    DTO class (`createZodDto(schema)`) that a `ZodValidationPipe` parses it with: on the parameter, its method or
+    controller, or the app's (`piped_apps`: where `APP_PIPE` or `useGlobalPipes` installs one). None when it is
+    no such DTO, or when no pipe parses it (the body then arrives as the client sent it)."""
+    graph = module_graph(project)
+    file = graph.file(path)
+    param = where if isinstance(where, Node) or where is None else (_node_at(file, where) if file is not None else None)
+    while param is not None and param.type not in ("required_parameter", "optional_parameter"):
+        param = param.parent
+    decorated = decorated_parameter(param) if param is not None else None
+    if file is None or decorated is None or decorated.dto is None:
+        return None
+    if not zod_piped_handler(param) and not _globally_whitelisted(project, path, piped_apps):
+        return None
+    local = top_level_value(file, decorated.dto)
+    holder, found = (file, local) if local is not None else _imported_value(project, file, file.binding(decorated.dto)) or (file, None)
+    dto_schema = zod_dto_schema(found, holder) if found is not None and found.type == "class_declaration" else None
+    if dto_schema is None:
+        return None
+    return schema_keys(dto_schema, holder, lambda name, at: _imported_value(project, at, import_of(name, at)))
+
+
+def _imported_value(project: ProjectIndex, file: FileContext, imported) -> tuple[FileContext, Node] | None:
+    """The module of the project an import binding of `file` names, and the value it declares for it."""
+    graph = module_graph(project)
+    target = graph.resolve(file.path, Callee(imported.module, imported.imported)) if imported is not None else None
+    other = graph.file(target[0]) if target is not None else None
+    value = top_level_value(other, target[1]) if other is not None else None
+    return (other, value) if value is not None else None
 
 
 def _globally_whitelisted(project: ProjectIndex, path: str, whitelisted: list[str]) -> bool:
