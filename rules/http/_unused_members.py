@@ -91,7 +91,7 @@ def library_package(package: "Package | None") -> bool:
 
 
 def _starts_an_app(package: "Package") -> bool:
-    return any(name.split(":", 1)[0] in _APP_SCRIPTS for name, _ in package.scripts) or "next" in package.dependencies
+    return any(name.split(":", 1)[0] in _APP_SCRIPTS for name, _ in package.scripts)
 
 
 def _text(node: Node | None) -> str | None:

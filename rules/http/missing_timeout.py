@@ -27,8 +27,8 @@ pages router's pages outside `getServerSideProps`), tests, one-off scripts and c
 (`lib/github.ts`) counts as server code when every module that imports it does. Nor is it reported in code nothing
 calls: a private method (TypeScript `private`, `#name`) whose class never writes its name, a static method
 whose name no file of the project writes, or a function that a module of an application (not a package published
-for others, whose callers live elsewhere) exports by name while no other file writes that name, though other
-modules import the module.
+for others, whose callers live elsewhere, nor a Next.js app, which reaches exports by convention) exports by name
+while no other file writes that name, though other modules import the module.
 A URL that starts with a constant another module exports (`` `${API_BASE}/v1/charges` ``, `siblingHost + port`) is
 read where that module writes it.
 
@@ -114,6 +114,7 @@ from ._unused_members import exported_function_name, in_uncalled_private_member,
 from ._urls import EXTERNAL, LOCAL, RELATIVE, destination, imported_head
 
 REQUEST, AXIOS_DEFAULTS = "request", "axios-defaults"
+_NEXT = ("next",)
 _ANY_CLIENT = re.compile(rb"\bfetch\s*\(|axios|['\"]got['\"]|undici")
 # An instance's timeout set after it is created: `api.defaults.timeout = …`, `config.timeout = …` in an interceptor.
 _TIMEOUT_ASSIGNED = re.compile(rb"\.timeout\s*=[^=]")
@@ -229,11 +230,13 @@ class MissingTimeout(Rule):
 
 
 def _exported_in_an_application(project, fact: Fact) -> bool:
-    """A request in a function exported by name from a module of an application that its other modules import
-    (not a file a framework loads by its path): only those modules could call it."""
+    """A request in a function exported by name from a module of an application that its other modules import:
+    only those modules could call it. Not in a Next.js app, which reaches exports by convention rather than by
+    name (route handlers, and every export of a `'use server'` module is an endpoint)."""
     if not fact.data.get("exported_function") or is_next_routed(fact.path) or not project.importers_of(fact.path):
         return False
-    return not library_package(project.package_of(fact.path))
+    package = project.package_of(fact.path)
+    return not library_package(package) and not package.depends_on(_NEXT)
 
 
 def _url_of(outbound: Outbound, options: Node | None) -> Node | None:
