@@ -174,7 +174,7 @@ def _folder_digest(folder: Path) -> bytes:
 def packages_digest(packages) -> bytes:
     """A stable digest of the packages around a file (their dependencies gate rules)."""
     described = [
-        [p.dir, p.name, sorted(p.dependencies), p.manifest, p.settings, list(p.scripts), p.main, p.command]
+        [p.dir, p.name, sorted(p.dependencies), p.manifest, p.settings, list(p.scripts), p.main, p.command, p.private, p.exports]
         for p in packages
     ]
     return hashlib.blake2b(json.dumps(described, sort_keys=True, default=str).encode(), digest_size=16).digest()

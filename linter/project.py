@@ -39,6 +39,8 @@ class Package:
     scripts: tuple[tuple[str, str], ...] = ()  # the manifest's "scripts": (name, command) pairs
     main: str | None = None  # the manifest's "main" entry, as written
     command: bool = False  # the manifest installs a command (`"bin"`): a command-line tool
+    private: bool = False  # `"private": true`: never published
+    exports: bool = False  # the manifest has an `"exports"` map (or string)
 
     def depends_on(self, names: tuple[str, ...] | frozenset[str]) -> bool:
         return not self.dependencies.isdisjoint(names)
@@ -431,6 +433,8 @@ def load_package(manifest: Path, root: Path, notices: list[Notice], limit: int =
         scripts=_scripts(data.get("scripts")),
         main=data.get("main") if isinstance(data.get("main"), str) else None,
         command=bool(data.get("bin")) and isinstance(data.get("bin"), (str, dict)),
+        private=data.get("private") is True,
+        exports=bool(data.get("exports")) and isinstance(data.get("exports"), (str, dict)),
     )
 
 

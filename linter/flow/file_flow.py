@@ -16,7 +16,7 @@ from linter.flow.summary import CallEdge, FlowStep, FlowSummary, Origin, ReturnR
 from linter.flow.tracer import Flow, SchemaCheck, Tracer
 from linter.frameworks.request_inputs import PARAMS, Input
 from linter.js.exports import function_key
-from linter.js.expressions import arguments_of, callee, object_keys, unwrap
+from linter.js.expressions import arguments_of, callee, key_text, object_keys, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function
 from linter.js.bindings import function_declared_as, returned_values
 from linter.model import Fix
@@ -133,15 +133,15 @@ class FileFlow:
             caller_key = function_key(caller) if caller is not None else None
             note = f"passed to `{_short(text(callee(call)))}()`"
             for index, argument in enumerate(arguments_of(call)):
-                for key, value in _argument_parts(argument):
-                    edge = self._edge(caller_key, target, index, key, value, note)
+                for key, value, overridden in _argument_parts(argument):
+                    edge = self._edge(caller_key, target, index, key, value, note, overridden)
                     if edge is not None:
                         count += 1
                         yield edge
                         if count >= _MAX_EDGES:
                             return
 
-    def _edge(self, caller_key, target, index: int, key: str | None, value: Node, note: str) -> CallEdge | None:
+    def _edge(self, caller_key, target, index: int, key: str | None, value: Node, note: str, overridden: frozenset[str]) -> CallEdge | None:
         if not _may_carry(value) or not self._names_a_local(value):
             return None
         flow = self.tracer.trace(value)
@@ -150,7 +150,7 @@ class FileFlow:
         origin = self.origin(flow)
         if origin is None:
             return None
-        return CallEdge(caller_key, target, index, key, origin, FlowStep(self._span(value), note))
+        return CallEdge(caller_key, target, index, key, origin, FlowStep(self._span(value), note), overridden)
 
     def calls_out(self) -> list[tuple[Node, Callee]]:
         """The file's calls of functions other modules also reach, with what each names: the call graph's
@@ -255,7 +255,7 @@ class FileFlow:
                 returned = unwrap(returned)
                 if returned is not None and returned.type == "await_expression" and returned.named_children:
                     returned = unwrap(returned.named_children[0])
-                for field_name, value in _argument_parts(returned) if returned is not None else ():
+                for field_name, value, overridden in _argument_parts(returned) if returned is not None else ():
                     if not _may_carry(value) or not self._names_a_local(value):
                         continue
                     flow = self.tracer.trace(value)
@@ -263,7 +263,7 @@ class FileFlow:
                         continue
                     origin = self.origin(flow)
                     if origin is not None:
-                        yield ReturnRecord(key, field_name, origin)
+                        yield ReturnRecord(key, field_name, origin, overridden)
 
     def _span(self, node: Node):
         return self.file.lines.span(node.start_byte, node.end_byte)
@@ -326,16 +326,24 @@ def _short(source: str) -> str:
     return source if len(source) <= 40 else source[:37] + "..."
 
 
-def _argument_parts(argument: Node) -> list[tuple[str | None, Node]]:
-    """An argument as (property, value) pairs: each entry of an object literal (spreads as the whole value),
-    or the argument itself."""
+def _argument_parts(argument: Node) -> list[tuple[str | None, Node, frozenset[str]]]:
+    """An argument as (property, value, keys overridden) triples: each entry of an object literal, each spread
+    as the whole value with the keys the literal writes after it (they replace what the spread brings), or the
+    argument itself."""
     node = unwrap(argument)
     if node is None:
         return []
     if node.type != "object":
-        return [(None, node)]
-    parts: list[tuple[str | None, Node]] = list(object_keys(node).items())
-    parts.extend((None, child.named_children[0]) for child in node.named_children if child.type == "spread_element" and child.named_children)
+        return [(None, node, frozenset())]
+    parts: list[tuple[str | None, Node, frozenset[str]]] = [(key, value, frozenset()) for key, value in object_keys(node).items()]
+    written_after: set[str] = set()
+    for child in reversed(node.named_children):
+        if child.type == "spread_element" and child.named_children:
+            parts.append((None, child.named_children[0], frozenset(written_after)))
+        elif child.type == "pair":
+            written_after.add(key_text(child.child_by_field_name("key")))
+        elif child.type == "shorthand_property_identifier":
+            written_after.add(text(child))
     return parts
 
 

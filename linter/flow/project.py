@@ -120,7 +120,7 @@ class _Join:
         while queue:
             target, pending, depth = queue.popleft()
             for caller_path, edge in self._edges_into(*target):
-                rest = _after_key(pending.path, edge.key)
+                rest = _after_key(pending.path, edge.key, edge.overridden)
                 if rest is None:
                     continue
                 origin = edge.origin
@@ -159,7 +159,7 @@ class _Join:
         callee_path, key = target
         wanted = origin.path + rest
         for record in file_flow(file, self.spec).returns(key):
-            after = _after_key(wanted, record.key)
+            after = _after_key(wanted, record.key, record.overridden)
             if after is None:
                 continue
             inner = record.origin
@@ -276,11 +276,12 @@ def handler_registrations(modules: "ModuleGraph", path: str, handler: str) -> li
     return found
 
 
-def _after_key(path: tuple[str, ...], key: str | None) -> tuple[str, ...] | None:
-    """What is left of `path` once property `key` is read (`key` None: all of it); None when the path reads
-    another property."""
+def _after_key(path: tuple[str, ...], key: str | None, overridden: frozenset[str] = frozenset()) -> tuple[str, ...] | None:
+    """What is left of `path` once property `key` is read (`key` None: all of it, unless its first property is
+    one of the keys `overridden` that an object literal writes after spreading the value); None when the path
+    reads another property."""
     if key is None:
-        return path
+        return None if path and path[0] in overridden else path
     if path and path[0] == key:
         return path[1:]
     return None

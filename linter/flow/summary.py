@@ -10,8 +10,10 @@ project phase, on demand, from the few files on a path to a sink.
   this file.
 - `SinkRecord`: a sink of the rule whose value has a non-local origin.
 - `CallEdge`: a call into another module passing a client value or a parameter of the calling function, as
-  argument `index` (or as property `key` of an object literal passed there).
-- `ReturnRecord`: what a function other modules can call returns (property `key` of it, or the whole value).
+  argument `index` (or as property `key` of an object literal passed there; a value spread into the literal
+  has no key, and `overridden` names the keys written after the spread, which replace what it brings).
+- `ReturnRecord`: what a function other modules can call returns (property `key` of it, or the whole value;
+  `overridden` as for a call's spread argument).
 """
 
 from __future__ import annotations
@@ -154,6 +156,7 @@ class CallEdge:
     key: str | None  # the property of an object literal argument, or None for the argument itself
     origin: Origin
     at: FlowStep  # the argument (or property), and what the call is: "passed to `leadService.list()`"
+    overridden: frozenset[str] = frozenset()  # for a spread (`key` None): the keys the literal writes after it
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,7 @@ class ReturnRecord:
     function: str
     key: str | None  # the property of a returned object literal, or None for the returned value itself
     origin: Origin
+    overridden: frozenset[str] = frozenset()  # for a spread (`key` None): the keys the literal writes after it
 
 
 @dataclass

@@ -65,7 +65,11 @@ It also stays quiet where the value never reaches a running app:
   when it reaches no library's secret: a command accepts no request, so a credential it sends elsewhere is
   refused there when wrong;
 - a setting's fallback a module exports under a name no other file mentions (nor the module itself, past the
-  declaration), with no use found, when other modules do import that module: nothing reads the value.
+  declaration), with no use found, when other modules do import that module: nothing reads the value;
+- a value whose only use is `@fastify/cookie`'s `secret` when no file of the project signs or unsigns a cookie
+  (`signed: true` in a cookie's options, `signCookie()`, `unsignCookie()`, `signedCookies`): the plugin uses
+  its secret for nothing else. cookie-parser's secret is still reported, since it hands the secret to other
+  middleware as `req.secret`; session plugins sign their cookie with theirs.
 A written prefix joined to another value (`createHmac('sha256', 'AWS4' + secretKey)`, a signing scheme's fixed
 prefix) is judged by that other value; two written halves are one hard-coded value.
 
@@ -218,6 +222,8 @@ _FALLBACK_HOLDERS = {
     "assignment_pattern": ("right",),
 }
 _COOKIE = re.compile(r"(?i)cookie")
+_SIGNING_ONLY_COOKIE_SINK = "@fastify/cookie "
+_SIGNED_COOKIE = re.compile(rb"\bsigned\s*:\s*(true|!0)\b|\b(un)?signCookie\b|\bsignedCookies?\b")
 _STRINGS = ("string", "template_string")
 _MEMBERS = frozenset({"member_expression", "subscript_expression"})
 _ENV_READ = re.compile(rb"(process|import\.meta|Bun|Deno)\.env\b")
@@ -295,6 +301,8 @@ class SecretFallback(Rule):
             config_key = fact.data.get("config_key")
             if config_key is not None and key_unused(project, fact.path, config_key):
                 continue
+            if fact.data.get("cookie_secret", False) and not _signs_cookies(project):
+                continue
             runs = fact.data.get("direct", False) or _runs(project, fact.path, kept)
             if finding is not None and finding.path in project.reported_paths and runs:
                 yield finding
@@ -326,6 +334,8 @@ class SecretFallback(Rule):
         for key in sorted(groups):
             group = groups[key]
             if (group.path, _exported_name(group.holder)) in unread:
+                continue
+            if _cookie_secret_only(group) and not _signs_cookies(project):
                 continue
             finding = group.finding(self)
             kept = group.has_sink or _provisions_an_account(group.setting)
@@ -370,16 +380,51 @@ def _provisions_an_account(setting: str | None) -> bool:
 
 
 def _held(
-    rule: Rule, file, finding: Finding, sink: bool, account: bool, config_key: str | None = None, direct: bool = False
+    rule: Rule,
+    file,
+    finding: Finding,
+    sink: bool,
+    account: bool,
+    config_key: str | None = None,
+    direct: bool = False,
+    cookie_secret: bool = False,
 ) -> Fact:
-    """A finding in a module that may not run in the app: the project phase knows whether anything loads it.
-    Its fixes are stamped with the text they were made for, as the engine does for the file phase's findings."""
+    """A finding in a module that may not run in the app, or that only a cookie plugin uses: the project phase
+    knows whether anything loads the module, or signs a cookie. Its fixes are stamped with the text they were
+    made for, as the engine does for the file phase's findings."""
     digest = source_digest(file.source)
     finding = finding.model_copy(update={"fixes": tuple(fix.model_copy(update={"source_digest": digest}) for fix in finding.fixes)})
     data = {"finding": finding.model_dump(mode="json"), "sink": sink, "account": account}
     if config_key is not None:
-        data.update(config_key=config_key, direct=direct)  # `direct`: held only for the key, reported wherever it is
+        data.update(config_key=config_key)
+    if direct:
+        data.update(direct=True)  # held only for the key or the cookie signing, reported wherever it is
+    if cookie_secret:
+        data.update(cookie_secret=True)
     return Fact(rule_id=rule.id, kind="held", path=file.path, span=finding.span, data=data)
+
+
+def _cookie_secret_only(group: "_Group") -> bool:
+    """Every library the value was found keying is the cookie plugin whose secret only signs the cookies the
+    app asks it to (`@fastify/cookie`): when nothing signs or unsigns one, the secret protects nothing.
+    (cookie-parser is left out: it hands its secret to other middleware as `req.secret`.)"""
+    uses = (*group.uses, *((group.direct,) if group.direct else ()))
+    sinks = [u.use.sink for u in uses if u.use.sink is not None]
+    return bool(sinks) and all(sink.startswith(_SIGNING_ONLY_COOKIE_SINK) for sink in sinks)
+
+
+def _signs_cookies(project) -> bool:
+    """Whether some file of the project signs or unsigns a cookie: `signed: true` in a cookie's options,
+    `signCookie()`/`unsignCookie()`, `signedCookies`."""
+    return project.memo(("auth.signs-cookies",), lambda: _scan_for_signed_cookies(project))
+
+
+def _scan_for_signed_cookies(project) -> bool:
+    for path in project.files:
+        source = project.read_js_source(path)
+        if source is not None and _SIGNED_COOKIE.search(source) is not None:
+            return True
+    return False
 
 
 def _seeded_fixture(use: SecretUse, path: str) -> bool:
@@ -502,12 +547,13 @@ class _FileScan:
         if finding is not None:
             # A setting of a configuration factory: the project knows whether anything reads its key.
             key = factory_key(source) if not group.has_sink else None
+            cookie = _cookie_secret_only(group)
             if _may_be_a_command(file) or (names_an_entry(file.packages[0] if file.packages else None) and _exports_something(file)):
                 sink = group.has_sink or any(secret_sink(node, file) is not None for node, _, _ in found.uses)
                 account = any(_provisions_an_account(use.setting) for _, use, _ in found.uses) or _provisions_an_account(setting)
-                yield _held(self.rule, file, finding, sink, account, config_key=key)
-            elif key is not None:
-                yield _held(self.rule, file, finding, True, True, config_key=key, direct=True)
+                yield _held(self.rule, file, finding, sink, account, config_key=key, cookie_secret=cookie)
+            elif key is not None or cookie:
+                yield _held(self.rule, file, finding, True, True, config_key=key, direct=True, cookie_secret=cookie)
             else:
                 yield finding
             yield file.fact(self.rule, "reported", source)

@@ -6,21 +6,29 @@
 - A static method is called through its class's name (`Vercel.getDomain()`): when no file of the project writes
   its name as a word, and its own file only once, nothing calls it (the project phase asks
   `linter.flow.modules.unmentioned`).
+- A top-level function a module exports by name (`export async function getIpLocation`) is called through that
+  name: the same holds in an application whose other modules import the module, but not in a library, whose
+  callers live in other repositories (`library_package`).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from linter.frameworks.nestjs import method_decorators
 from linter.syntax import Node
+
+if TYPE_CHECKING:
+    from linter.project import Package
 
 _MEMBERS = frozenset({"method_definition", "public_field_definition", "field_definition"})
 _NAMES = frozenset({"property_identifier", "private_property_identifier"})
 _FUNCTION_VALUES = frozenset({"arrow_function", "function_expression", "function"})
 # Static members a framework calls by its own convention, not through a name the project writes.
 _CALLED_BY_FRAMEWORK = frozenset({"getInitialProps"})
+# Scripts that run an application (a server, a worker): `start`, `dev`, `start:prod`, ...
+_APP_SCRIPTS = frozenset({"start", "dev", "serve", "prod"})
 
 
 def in_uncalled_private_member(node: Node, source: bytes) -> bool:
@@ -45,6 +53,49 @@ def static_member_name(node: Node) -> str | None:
         if _static(member) and _function_member(member):
             return name
     return None
+
+
+def exported_function_name(node: Node) -> str | None:
+    """The name under which the module exports the top-level function `node` sits in: `export function f`,
+    `export const f = () => …` (not a default export, and not code that runs when the module loads)."""
+    statement = node
+    while statement.parent is not None and statement.parent.type != "program":
+        statement = statement.parent
+    if statement.type != "export_statement" or any(child.type == "default" for child in statement.children):
+        return None
+    declaration = statement.child_by_field_name("declaration")
+    if declaration is None:
+        return None
+    if declaration.type in ("function_declaration", "generator_function_declaration"):
+        return _text(declaration.child_by_field_name("name"))
+    if declaration.type != "lexical_declaration":
+        return None
+    for declarator in declaration.named_children:
+        value = declarator.child_by_field_name("value") if declarator.type == "variable_declarator" else None
+        name = declarator.child_by_field_name("name") if value is not None else None
+        if value is not None and value.type in _FUNCTION_VALUES and name is not None and name.type == "identifier":
+            if value.start_byte <= node.start_byte and node.end_byte <= value.end_byte:
+                return _text(name)
+    return None
+
+
+def library_package(package: "Package | None") -> bool:
+    """A package written to be installed by others: it names what it exports (`main`, `exports`) and has no
+    script that starts it, or it sits under a workspace's `packages/` and is not private. Unknown (no manifest):
+    taken as one."""
+    if package is None or package.manifest is None:
+        return True
+    if (package.main or package.exports) and not _starts_an_app(package):
+        return True
+    return "packages" in package.dir.split("/")[:-1] and not package.private
+
+
+def _starts_an_app(package: "Package") -> bool:
+    return any(name.split(":", 1)[0] in _APP_SCRIPTS for name, _ in package.scripts)
+
+
+def _text(node: Node | None) -> str | None:
+    return node.text.decode("utf-8", "replace") if node is not None and node.text is not None else None
 
 
 def _enclosing_members(node: Node) -> Iterator[Node]:

@@ -25,8 +25,10 @@ does not run on the server: browser code (`'use client'` files, components and h
 pages router's pages outside `getServerSideProps`), tests, one-off scripts and command-line tools (a package with a
 `bin`). A module of a Next.js app that is not a route, an action or a server component by its conventions
 (`lib/github.ts`) counts as server code when every module that imports it does. Nor is it reported in code nothing
-calls: a private method (TypeScript `private`, `#name`) whose class never writes its name, or a static method
-whose name no file of the project writes.
+calls: a private method (TypeScript `private`, `#name`) whose class never writes its name, a static method
+whose name no file of the project writes, or a function that a module of an application (not a package published
+for others, whose callers live elsewhere, nor a Next.js app, which reaches exports by convention) exports by name
+while no other file writes that name, though other modules import the module.
 A URL that starts with a constant another module exports (`` `${API_BASE}/v1/charges` ``, `siblingHost + port`) is
 read where that module writes it.
 
@@ -84,6 +86,7 @@ from linter.fixes import edit, source_digest
 from linter.flow.callees import Callee
 from linter.flow.modules import module_graph, unmentioned
 from linter.frameworks import ANY_FRAMEWORK, NEXTJS, SERVER_ACTIONS
+from linter.frameworks.nextjs import is_next_routed
 from linter.js.exports import local_value
 from linter.js.expressions import arguments_of, member_chain, unwrap
 from linter.js.object_literals import entry
@@ -107,10 +110,11 @@ from ._clients import (
     outbound_call,
 )
 from ._server_code import AMBIGUOUS, SERVER, call_side, side_of_importers
-from ._unused_members import in_uncalled_private_member, static_member_name
+from ._unused_members import exported_function_name, in_uncalled_private_member, library_package, static_member_name
 from ._urls import EXTERNAL, LOCAL, RELATIVE, destination, imported_head
 
 REQUEST, AXIOS_DEFAULTS = "request", "axios-defaults"
+_NEXT = ("next",)
 _ANY_CLIENT = re.compile(rb"\bfetch\s*\(|axios|['\"]got['\"]|undici")
 # An instance's timeout set after it is created: `api.defaults.timeout = …`, `config.timeout = …` in an interceptor.
 _TIMEOUT_ASSIGNED = re.compile(rb"\.timeout\s*=[^=]")
@@ -188,6 +192,7 @@ class MissingTimeout(Rule):
             fetch=outbound.client in (FETCH, NODE_FETCH),
             url_import=url_import.to_data() if url_import is not None else None,
             static_member=static_member_name(outbound.call),
+            exported_function=exported_function_name(outbound.call),
         )
 
     def _unbounded(self, outbound: Outbound, url: Node | None, file: FileContext, imported: bool) -> bool:
@@ -206,9 +211,13 @@ class MissingTimeout(Rule):
     def check_project(self, project) -> Iterator[Finding]:
         with_defaults = {_package_key(project, fact.path) for fact in facts_of(project, self, AXIOS_DEFAULTS)}
         requests = [fact for fact in facts_of(project, self, REQUEST) if fact.path in project.reported_paths]
-        uncalled = unmentioned(project, {(f.path, f.data["static_member"]) for f in requests if f.data.get("static_member")})
+        uncalled = unmentioned(
+            project,
+            {(f.path, f.data["static_member"]) for f in requests if f.data.get("static_member")}
+            | {(f.path, f.data["exported_function"]) for f in requests if _exported_in_an_application(project, f)},
+        )
         for fact in requests:
-            if (fact.path, fact.data.get("static_member")) in uncalled:
+            if (fact.path, fact.data.get("static_member")) in uncalled or (fact.path, fact.data.get("exported_function")) in uncalled:
                 continue
             if fact.data.get("axios_default") and _package_key(project, fact.path) in with_defaults:
                 continue
@@ -218,6 +227,16 @@ class MissingTimeout(Rule):
                 continue
             fixes = [Fix.model_validate(data) for data in fact.data.get("fixes", [])]
             yield self.finding(fact.location(), fact.data["message"], fixes=fixes)
+
+
+def _exported_in_an_application(project, fact: Fact) -> bool:
+    """A request in a function exported by name from a module of an application that its other modules import:
+    only those modules could call it. Not in a Next.js app, which reaches exports by convention rather than by
+    name (route handlers, and every export of a `'use server'` module is an endpoint)."""
+    if not fact.data.get("exported_function") or is_next_routed(fact.path) or not project.importers_of(fact.path):
+        return False
+    package = project.package_of(fact.path)
+    return not library_package(package) and not package.depends_on(_NEXT)
 
 
 def _url_of(outbound: Outbound, options: Node | None) -> Node | None:

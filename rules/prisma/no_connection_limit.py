@@ -12,8 +12,9 @@ Serverless functions are worse: every warm instance keeps its own pool, which is
 The rule reads the URLs a deployment uses, set for the variable the Prisma datasource reads
 (`url = env("DATABASE_URL")`; `DATABASE_URL` when no schema is found), when a package at or below the file's
 folder uses Prisma Client in a server (Express, Fastify, NestJS, Next.js...):
-- an `.env.example`, `.env.sample`, `.env.template` or `.env.production.example` (not `.env.test.example` or
-  `.env.dev.example`) whose URL points at a hosted database: a host name with a domain
+- an `.env.example`, `.env.sample`, `.env.template` or `.env.production.example` (not `.env.test.example`,
+  `.env.dev.example`, `.env.local.example` or a development workspace's `.env.development.gitpod.example`: one
+  developer's server) whose URL points at a hosted database: a host name with a domain
   (`db.example.supabase.co`, an RDS endpoint), not `localhost`, `127.0.0.1`, `host.docker.internal` or a one-word
   host such as a Compose service (`db`, `postgres`) or a placeholder (`HOST`); a host set by another variable of
   the same file (`@${DB_HOST}`) is read from it;
@@ -97,7 +98,6 @@ DEVELOPMENT_RUN = re.compile(
     rb"\b(?:npm|yarn|pnpm|bun)\s+(?:run\s+)?dev\b|Dockerfile\.dev\b|\btarget:\s*[\"']?dev(?:elopment)?\b"
     rb"|NODE_ENV[\"']?\s*[:=]\s*[\"']?development\b"
 )
-TEST_NAME = re.compile(r"[.\-_](test|testing|e2e|ci)([.\-_]|$)", re.I)
 POSTGRES_PROVIDERS = frozenset({"postgresql", "postgres", "cockroachdb"})
 # Packages and deploy commands of code that runs as serverless functions (one pool per warm instance).
 SERVERLESS_PACKAGES = (
@@ -231,15 +231,15 @@ def _serverless(project: ProjectIndex, path: str) -> bool:
 
 
 def _for_development(path: str, kind: str) -> bool:
-    """`docker-compose.dev.yml`, `compose-test.yaml`, `.env.test.example`, anything under `testing/` or
-    `.devcontainer/`: not what deployments copy."""
+    """`docker-compose.dev.yml`, `compose-test.yaml`, `.env.test.example`, `.env.development.example`,
+    `.env.local.example`, anything under `testing/` or `.devcontainer/`: not what deployments copy."""
     folders = path.split("/")[:-1]
     if any(DEVELOPMENT_NAME.fullmatch(f) or f == ".devcontainer" for f in folders):
         return True
     name = posixpath.basename(path)
     if kind == kinds.COMPOSE:
         return bool(DEVELOPMENT_NAME.search(re.sub(r"\.ya?ml$", "", name)))
-    return bool(TEST_NAME.search(name))
+    return bool(DEVELOPMENT_NAME.search(name))
 
 
 def _url_variables(project: ProjectIndex) -> frozenset[str]:
