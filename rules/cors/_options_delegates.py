@@ -59,6 +59,17 @@ class Delegate:
             _same(obj, o) or _same(obj, h.node) for h in self.handouts for o in h.options
         )
 
+    def hands_out_name(self, use: Node) -> bool:
+        """`use` (a name) is handed out here, or is the options whose `origin` the delegate sets."""
+        for handout in self.handouts:
+            if _same(use, handout.node):
+                return True
+            if handout.node.type == "assignment_expression":
+                left = unwrap(handout.node.child_by_field_name("left"))
+                if left is not None and _same(use, left.child_by_field_name("object")):
+                    return True
+        return False
+
 
 def delegate_of(fn: Node, file: "FileContext") -> Delegate | None:
     """The delegate `fn` is, or None: a function handing options to its second parameter (`callback(null,
@@ -104,7 +115,7 @@ def handing_out(obj: Node, file: "FileContext") -> list[Delegate]:
     for use in uses:
         user = enclosing_function(use)
         delegate = delegate_of(user, file) if user is not None else None
-        if delegate is None or not any(_same(use, h.node) for h in delegate.handouts):
+        if delegate is None or not delegate.hands_out_name(use):
             return []
         found[delegate.function.start_byte] = delegate
     return list(found.values())
@@ -157,22 +168,27 @@ def _handouts(fn: Node, callback: str | None, handed: list[Node]) -> tuple[list[
 
 
 def _named_handouts(fn: Node, name: Node) -> list[Handout]:
-    """The handouts of options a name holds: the name itself for a `const` object literal nothing changes,
-    else (a local the delegate changes) each value it is given and each `name.origin = …`."""
+    """The handouts of options a name holds. A `const` object literal the delegate does not change is handed out
+    where the name is; a local the delegate sets (`let options; if (…) options = {…}`) at each value it is
+    given; and options whose `origin` the delegate sets (`options.origin = …`) at each of those writes."""
     binding = declaration_of(name)
     if binding is None or binding.kind != "variable" or binding.declarator is None or binding.path:
         return []
     value = unwrap(binding.declarator.child_by_field_name("value"))
-    constant = binding.declarator.parent is not None and text(binding.declarator.parent).startswith("const")
-    body = function_body(fn)
-    given, origin_writes = _writes(body, text(name)) if binding.function is not None and _same(binding.function, fn) else ([], [])
-    if value is not None and value.type == "object" and constant and not origin_writes:
-        return [Handout(name, entry_value(value, "origin"), (value,))]
-    if binding.function is None or not _same(binding.function, fn):
-        return []
-    objects = [leaf for v in [value, *given] if v is not None for leaf in _leaves(v) if leaf.type == "object"]
+    declared = [leaf for leaf in _leaves(value) if leaf.type == "object"]
+    local = binding.function is not None and _same(binding.function, fn)
+    given, origin_writes = _writes(function_body(fn), text(name))
+    if not given and not origin_writes:
+        constant = binding.declarator.parent is not None and text(binding.declarator.parent).startswith("const")
+        if value is not None and value.type == "object" and constant:
+            return [Handout(name, entry_value(value, "origin"), (value,))]
+        return [Handout(o, entry_value(o, "origin"), (o,)) for o in declared] if local else []
+    objects = [leaf for v in given for leaf in _leaves(v) if leaf.type == "object"]
+    if local:  # a module-level value is settled before any request: only what the delegate sets counts
+        objects = declared + objects
     handouts = [Handout(o, entry_value(o, "origin"), (o,)) for o in objects]
-    handouts.extend(Handout(w, w.child_by_field_name("right"), tuple(objects)) for w in origin_writes)
+    options = tuple(objects or declared)
+    handouts.extend(Handout(w, w.child_by_field_name("right"), options) for w in origin_writes)
     return handouts
 
 
