@@ -22,7 +22,13 @@ from typing import TYPE_CHECKING, Iterator
 from linter.js.bindings import declaration_of
 from linter.js.expressions import WRAPPERS, arguments_of, key_text, outermost, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function, function_body, function_name, parameter_names
-from linter.rules.cors._cors_calls import callback_parameter, cors_calls_taking, cors_options, imported_cors_package
+from linter.rules.cors._cors_calls import (
+    callback_parameter,
+    cors_calls_taking,
+    cors_options,
+    imported_cors_package,
+    read_options,
+)
 from linter.rules.cors._imported_cors import uses_of
 from linter.rules.cors._origin_names import walk_own
 from linter.syntax import Node, text
@@ -249,6 +255,25 @@ def _walk_nested(body: Node) -> Iterator[Node]:
                 current = stack.pop()
                 yield current
                 stack.extend(current.children)
+
+
+def credentials_entry(obj: Node, library: str) -> Node | None:
+    """The `credentials: true` entry of options, written in them or in a `const` they spread
+    (`{ ...baseOptions, origin: true }`)."""
+    found = read_options(obj, library).credentials
+    if found is not None:
+        return found
+    for entry in obj.named_children:
+        spread = unwrap(entry.named_children[0]) if entry.type == "spread_element" and entry.named_children else None
+        if spread is None or spread.type != "identifier":
+            continue
+        binding = declaration_of(spread)
+        value = unwrap(binding.declarator.child_by_field_name("value")) if binding and binding.declarator else None
+        if binding is not None and binding.kind == "variable" and not binding.path and value is not None and value.type == "object":
+            found = read_options(value, library).credentials
+            if found is not None:
+                return found
+    return None
 
 
 def entry_value(obj: Node, key: str) -> Node | None:

@@ -181,7 +181,7 @@ from linter.rules.cors._imported_cors import (
     policy_objects,
     uses_of,
 )
-from linter.rules.cors._options_delegates import Delegate, Handout, handing_out
+from linter.rules.cors._options_delegates import Delegate, Handout, credentials_entry, handing_out
 from linter.rules.cors._origin_names import OriginNames
 from linter.rules.cors._public_routes import global_guard_reads_credentials, unguarded_nest_route
 from linter.rules.cors._origin_paths import (
@@ -721,7 +721,7 @@ def _handout_leaf(names: OriginNames):
 
 def _handout_policy(delegate: Delegate, handout: Handout, file: FileContext) -> _Policy:
     """The library and the `credentials: true` of the options of one handout."""
-    credentials = next((c for c in (read_options(o, delegate.library).credentials for o in handout.options) if c), None)
+    credentials = next((c for c in (credentials_entry(o, delegate.library) for o in handout.options) if c), None)
     where = file.location(credentials, "credentials are allowed here") if credentials is not None else None
     return _Policy(delegate.library, where)
 
