@@ -185,7 +185,8 @@ def _named_handouts(fn: Node, name: Node) -> list[Handout]:
     local = binding.function is not None and _same(binding.function, fn)
     given, origin_writes = _writes(function_body(fn), text(name))
     if not given and not origin_writes:
-        constant = binding.declarator.parent is not None and text(binding.declarator.parent).startswith("const")
+        declaration = binding.declarator.parent
+        constant = declaration is not None and bool(declaration.children) and declaration.children[0].type == "const"
         if value is not None and value.type == "object" and constant:
             return [Handout(name, entry_value(value, "origin"), (value,))]
         return [Handout(o, entry_value(o, "origin"), (o,)) for o in declared] if local else []
