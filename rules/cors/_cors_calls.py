@@ -179,6 +179,11 @@ def _cors_call(call: Node, file: "FileContext") -> tuple[str, int] | None:
     return None
 
 
+def cors_calls_taking(name: str, file: "FileContext") -> tuple[Node, ...]:
+    """The CORS calls of this file that take the local `name` as an argument: `app.use(cors(corsDelegate))`."""
+    return tuple(_cors_arguments(file).get(name, ()))
+
+
 def _cors_arguments(file: "FileContext") -> dict[str, list[Node]]:
     """Local names handed to a CORS call in this file (`app.use(cors(corsOptions))`) → those calls."""
 

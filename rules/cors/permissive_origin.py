@@ -58,6 +58,16 @@ It also reports:
   accept a stranger's site on a hosting domain where anyone can publish one. An unescaped dot that only lets
   in names nobody can register (`example.com` matching `examplexcom`) is not reported.
 
+The options may also come from a delegate: a function of the request that hands them to a callback
+(`cors((req, callback) => callback(null, { origin: true, credentials: true }))`, inline or declared elsewhere in
+the file and passed by name; `@fastify/cors`'s delegator, which may also return them or a promise of them).
+loadlint follows its paths the same way to each options object it hands out (passed to the callback, returned,
+or held by a name that is) and reports an open `origin` there (`true`, the request's own `Origin` header, a regex
+every origin passes) that a path reaches without the origin having passed an allowlist test, with the same
+exceptions: no `Origin` header, development only, a condition about something else, no credentials to send, no
+routes served. Options handed out from a function nested in the delegate (`findSite(origin).then((site) =>
+callback(null, …))`) are not followed.
+
 The origin function, the origin value or the whole options object may come from another module
 (`import { corsOptions } from './config/cors'; app.use(cors(corsOptions))`, `cors({ origin: checkOrigin,
 credentials: true })`, `cors({ ...sharedOptions, credentials: true })`, `app.register(cors, getCorsOptions())`,
@@ -171,6 +181,7 @@ from linter.rules.cors._imported_cors import (
     policy_objects,
     uses_of,
 )
+from linter.rules.cors._options_delegates import Delegate, Handout, credentials_entry, handing_out
 from linter.rules.cors._origin_names import OriginNames
 from linter.rules.cors._public_routes import global_guard_reads_credentials, unguarded_nest_route
 from linter.rules.cors._origin_paths import (
@@ -322,6 +333,15 @@ class PermissiveOrigin(Rule):
             yield from self._hand_set_header(header.parent, file)
             return
         entry = match["entry"]
+        if entry.parent is not None and entry.parent.type == "object":
+            delegates = handing_out(entry.parent, file)
+            for delegate in delegates:
+                yield from file.memo(
+                    ("rules.cors.delegate-findings", delegate.function.start_byte),
+                    lambda: list(self._options_delegate(delegate, file)),
+                )
+            if delegates:
+                return
         config = cors_config(entry.parent, file) if entry.parent is not None else None
         if config is None or _judged_where_applied(config, file) or _used_only_in_development(config, file):
             return
@@ -473,13 +493,15 @@ class PermissiveOrigin(Rule):
                 yield finding
         yield from self._weak_allowlists(_origin_tests(body, names, file), policy, file)
 
-    def _unchecked_allow(self, sink: ReachedSink, policy: _Policy, deny: str, file: FileContext) -> Finding | None:
+    def _unchecked_allow(
+        self, sink: ReachedSink, policy: _Policy, deny: str, file: FileContext, what: str = "CORS origin check"
+    ) -> Finding | None:
         unchecked = [s for s in sink.states if s.unchecked]
         failed = next((s.failed for s in unchecked if s.failed is not None), None)
         if not unchecked or (policy.credentials is None and failed is None):
             return None
         anchor = sink.sink
-        subject = policy.subject("This CORS origin check", "CORS origin check", file)
+        subject = policy.subject(f"This {what}", what, file)
         if failed is not None:
             test = _snippet(file.source[failed[0] : failed[1]])
             what = f"{subject} lets in origins that fail `{test}`{policy.applied_with()}"
@@ -494,6 +516,44 @@ class PermissiveOrigin(Rule):
             return file.report(self, anchor, message, related=related, code_flow=code_flow)
         message = f"{what}, so the allowlist has no effect; deny unknown origins ({deny})."
         return file.report(self, anchor, message, related=related, code_flow=code_flow, level=Level.WARNING)
+
+    # --- options delegates: `cors((req, callback) => callback(null, { origin, credentials }))` -------------------
+
+    def _options_delegate(self, delegate: Delegate, file: FileContext) -> Iterator[Finding]:
+        """The options a delegate hands out, each read on the paths that reach it: an open `origin` is reported
+        where a path gets there with an origin that passed no allowlist test (as for an origin function)."""
+        applied = delegate.applied_by
+        if applied and all(_only_in_development(call, file) or serves_no_routes(call, file) for call in applied):
+            return
+        if not applied and _only_in_development(delegate.function, file):
+            return
+        body = function_body(delegate.function)
+        names = OriginNames((), is_request_origin, is_header_bag).learn(body)
+        by_node = {_node_key(h.node): h for h in delegate.handouts}
+        deny = f"`{delegate.callback}(null, {{ origin: false }})`" if delegate.callback else "return `{ origin: false }`"
+
+        def sink_value(node: Node) -> Node | None:
+            handout = by_node.get(_node_key(node))
+            return handout.origin if handout is not None else None
+
+        for sink in allows(delegate.function, names, sink_value, leaf=_handout_leaf(names)):
+            handout = by_node[_node_key(sink.sink)]
+            policy = _handout_policy(delegate, handout, file)
+            # a name is reported where it is handed out; options written in place, at their `origin`
+            anchor = sink.sink if handout.node.type == "identifier" else handout.origin
+            found = self._unchecked_allow(ReachedSink(anchor, sink.states), policy, deny, file, what="CORS options function")
+            if found is not None:
+                yield found
+        for handout in delegate.handouts:
+            origin = _resolve(handout.origin, file)
+            if origin is None or handout.node.type != "object":
+                continue
+            policy = _handout_policy(delegate, handout, file)
+            if origin.type in FUNCTION_TYPES:
+                yield from self._origin_function(origin, policy, file)
+            else:
+                yield from self._allowlist_regexes(origin, policy, file)
+        yield from self._weak_allowlists(_origin_tests(body, names, file), _Policy(delegate.library, None), file)
 
     # --- static origin values -----------------------------------------------------------------------------------
 
@@ -511,6 +571,9 @@ class PermissiveOrigin(Rule):
             code_flow = policy.code_flow(file.location(value, "every origin passes"))
             yield file.report(self, value, message, related=policy.related(), code_flow=code_flow)
             return
+        yield from self._allowlist_regexes(value, policy, file)
+
+    def _allowlist_regexes(self, value: Node, policy: _Policy, file: FileContext) -> Iterator[Finding]:
         regexes = []
         for item in [value] + (value.named_children if value.type == "array" else []):
             item = _resolve(unwrap(item), file)
@@ -639,6 +702,32 @@ def _callback_sink(callback: str):
         return arguments[1]
 
     return sink_value
+
+
+def _handout_leaf(names: OriginNames):
+    """An options delegate's `origin`: `true`, the request's origin (`{ origin }` too) and a regex every origin
+    passes let any origin in."""
+    base = default_leaf(names)
+
+    def leaf(value: Node) -> Verdict | None:
+        if value.type == "shorthand_property_identifier":
+            return Verdict.ALLOW if text(value) in names.aliases else None
+        if value.type == "regex" and matches_any_origin(*_regex_parts(value)):
+            return Verdict.ALLOW
+        return base(value)
+
+    return leaf
+
+
+def _handout_policy(delegate: Delegate, handout: Handout, file: FileContext) -> _Policy:
+    """The library and the `credentials: true` of the options of one handout."""
+    credentials = next((c for c in (credentials_entry(o, delegate.library) for o in handout.options) if c), None)
+    where = file.location(credentials, "credentials are allowed here") if credentials is not None else None
+    return _Policy(delegate.library, where)
+
+
+def _node_key(node: Node) -> tuple[int, int, str]:
+    return node.start_byte, node.end_byte, node.type
 
 
 def _star_leaf(names: OriginNames):
