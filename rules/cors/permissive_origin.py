@@ -49,7 +49,14 @@ It also reports:
   `Access-Control-Allow-Credentials: true`, unless the origin passed an allowlist test first, or the function
   is a NestJS route handler (or a method only route handlers call) that no guard covers (none on the route,
   its controller or the whole app other than a rate limiter) and that reads no user, cookie, session,
-  `Authorization` header or token: its answer is the same for every visitor.
+  `Authorization` header or token: its answer is the same for every visitor. Likewise a Next.js API route
+  (`pages/api/**`) or route handler file (`app/**/route.ts`) that reads no cookie, session or user, calls no
+  authentication helper (`auth()`, `getServerSession`, `getToken`, `cookies()`, `headers()`), hands the request
+  to no function of another module, and is wrapped by nothing that may read one: a wrapper of the project that
+  reads none (`export default withErrorHandler(handler)`), or the project's route builder when the route turns
+  its session off (`createRoute().GET({ auth: false })`) and the builder's code reads the session only under
+  that option (`if (method.auth) user = await getUser(req, res)`). A wrapper from a package, one that reads a
+  credential, and middleware that reads one keep the finding.
 - as a warning, an allowlist regex or string check that a foreign origin passes, naming one: `/example\.com/`
   and `/^https:\/\/.*example\.com/` accept `https://example.com.evil.io` (no `$`), `/example\.com$/` accepts
   `https://evilexample.com` (nothing before the domain), `/^https:\/\/app.example\.com$/` accepts
@@ -183,6 +190,7 @@ from linter.rules.cors._imported_cors import (
 )
 from linter.rules.cors._options_delegates import Delegate, Handout, credentials_entry, handing_out
 from linter.rules.cors._origin_names import OriginNames
+from linter.rules.cors._next_routes import middleware_reads_credentials, public_next_route, wrappers_read_credentials
 from linter.rules.cors._public_routes import global_guard_reads_credentials, unguarded_nest_route
 from linter.rules.cors._origin_paths import (
     ALWAYS,
@@ -312,7 +320,8 @@ class PermissiveOrigin(Rule):
                     yield finding
                     continue
                 public = finding.span in file.memo("rules.cors.public-routes", set)
-                yield _held(self, file.path, finding, public_route=public)
+                next_wrappers = file.memo("rules.cors.public-next-routes", dict).get(finding.span)
+                yield _held(self, file.path, finding, public_route=public, next_wrappers=next_wrappers)
 
     def _imported_policies(self, file: FileContext) -> Iterator[Fact]:
         """Once per file: a fact for each CORS call whose options or origin another module defines."""
@@ -388,6 +397,10 @@ class PermissiveOrigin(Rule):
                 continue
             if fact.data.get("public_route") and not global_guard_reads_credentials(project):
                 continue
+            next_wrappers = fact.data.get("next_wrappers")
+            if isinstance(next_wrappers, list) and not middleware_reads_credentials(project, fact.path):
+                if not wrappers_read_credentials(module_graph(project), fact.path, next_wrappers):
+                    continue
             yield finding
         facts = list(facts_of(project, self, _IMPORTED))
         if not facts:
@@ -630,6 +643,9 @@ class PermissiveOrigin(Rule):
             finding = file.report(self, site, message, related=[file.location(credentials, "credentials are allowed here")])
             if unguarded_nest_route(fn, file.source):
                 file.memo("rules.cors.public-routes", set).add(finding.span)
+            next_wrappers = public_next_route(file)
+            if next_wrappers is not None:
+                file.memo("rules.cors.public-next-routes", dict)[finding.span] = next_wrappers
             yield finding
 
 
@@ -638,12 +654,15 @@ def _needs_credentials(finding: Finding) -> bool:
     return finding.level == Level.ERROR
 
 
-def _held(rule: Rule, path: str, finding: Finding, public_route: bool = False) -> Fact:
+def _held(rule: Rule, path: str, finding: Finding, public_route: bool = False, next_wrappers: list | None = None) -> Fact:
     """A finding about credentials, kept until the project phase knows whether the app has any (and, for a
-    route that reads none itself, whether a global guard does)."""
+    route that reads none itself, whether a global guard does, or for a Next.js route, its middleware or the
+    wrappers and builders it imports)."""
     data = {"finding": finding.model_dump(mode="json")}
     if public_route:
         data["public_route"] = True
+    if next_wrappers is not None:
+        data["next_wrappers"] = next_wrappers
     return Fact(rule_id=rule.id, kind=_CREDENTIALED, path=path, span=finding.span, data=data)
 
 

@@ -35,8 +35,12 @@ Anything named like a limiter (`rateLimit`, `limiter`, `throttle`) counts, and s
 app in a module whose order the rule cannot read. Queue workers, scripts and code that runs once at startup
 are not endpoints, and endpoints strangers cannot call at will are left alone: admin-only ones (an `admin`
 path segment, middleware or guards named for admins or roles), scheduled jobs (`/api/cron/…`), webhooks, OAuth
-callbacks, development aids (`/debug/…`), and endpoints only the app's own queues and schedulers pass (a
-QStash signature, a cron or internal secret checked by the handler or its wrapper). For Express-style routers
+callbacks, development aids (`/debug/…`), endpoints only the app's own queues and schedulers pass (a
+QStash signature, a cron or internal secret checked by the handler or its wrapper), and handlers that turn
+away every other caller before the work by the kind the app's authentication returned (`const claims = await
+auth(req, res); if (claims?.type !== 'admin') throw …`, or `assertTrue(claims.type === 'admin', …)`; also a
+`'cron'` kind or a session's `role`); a check that only logs, or stands after the work or in a branch the work
+is outside of, gates nothing. For Express-style routers
 the path and the gate may also stand where the router is used: `router.use(requireAdmin)` before the route, or
 on every mount of the router an admin gate among the mount's middleware (`app.use('/manage', signedIn,
 checkRole('owner'), router)`) or a not-public path (`app.use('/api/admin', router)`,
@@ -112,6 +116,7 @@ from linter.project import ProjectIndex
 from linter.rule import Fact, Match, Rule, facts_of
 from linter.syntax import Node, descendants_of_types, text
 
+from ._claims_checks import checked_before
 from ._coverage import Coverage, applies_limiter, is_local_router
 from ._endpoint_reach import EndpointPath, reach_of
 from ._endpoints import Endpoint, route_endpoint
@@ -220,6 +225,8 @@ class UnlimitedExpensiveEndpoint(Rule):
                     continue
                 if is_test_path(endpoint.path) or not_public(endpoint) or coverage.gated(endpoint) or coverage.covered(endpoint):
                     continue
+                if _privileged_only(graph, endpoint, path, fact.path, node):
+                    continue
                 reported.add(endpoint.key)
                 yield self._finding(graph, endpoint, path, fact, kind, label)
 
@@ -254,6 +261,23 @@ class UnlimitedExpensiveEndpoint(Rule):
         if path.hops:
             code_flow = [location, *path.hops, call_location]
         return self.finding(location, message, related=[call_location], code_flow=code_flow)
+
+
+def _privileged_only(graph, endpoint: Endpoint, path: EndpointPath, call_path: str, call: Node) -> bool:
+    """The handler turns away all but administrators and the app's jobs before the first step towards the
+    expensive call (`_claims_checks`): the call itself, or the handler's call on the way to it."""
+    handler = endpoint.handler
+    if handler is None:
+        return False
+    if not path.hops:
+        return call_path == endpoint.path and checked_before(handler, call)
+    hop = path.hops[0]
+    file = graph.file(endpoint.path)
+    if hop.path != endpoint.path or file is None:
+        return False
+    step = next((c for c in descendants_of_types(handler, ("call_expression",))
+                 if file.lines.span(c.start_byte, c.end_byte) == hop.span), None)  # fmt: skip
+    return step is not None and checked_before(handler, step)
 
 
 def _route_uploads(file: FileContext) -> Iterator[ExpensiveCall]:
