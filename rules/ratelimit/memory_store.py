@@ -20,7 +20,8 @@ The rule reports, in an app that has Redis (see below):
   rate-limit-redis (the Redis limiter it stands in for): when Redis is not configured the limits silently
   become per instance. A branch on anything else (`NODE_ENV`, a deployment mode, a feature switch) is a
   deliberate choice and is left alone, and so is an in-memory stand-in whose functions are called only from
-  `catch` blocks (while Redis fails).
+  `catch` blocks (while Redis fails), and a limiter whose `skip` option stands it down whenever Redis is
+  missing (`skip: () => !redis?.isReady`): its memory store never counts.
 
 In any app, it reports:
 - as an error, a `RedisStore` (rate-limit-redis) on a node-redis client (`createClient()`) built before
@@ -148,12 +149,14 @@ from linter.rules.ratelimit._hand_rolled import SAYS_IT_LIMITS, HandRolled, hand
 from linter.rules.ratelimit._rate_limiters import (
     FASTIFY_RATE_LIMIT,
     LIBRARY_PACKAGES,
+    MENTIONS_REDIS,
     NEST_THROTTLER,
     REDIS_STORE_PACKAGES,
     LimiterSite,
     limiter_construction,
     other_branch_store,
     redis_store_client,
+    skipped_without_redis,
     store_choice,
 )
 from linter.rules.ratelimit._redis_clients import NODE_REDIS, REDIS_BACKED_PACKAGES, REDIS_PACKAGES, value_reference
@@ -169,8 +172,6 @@ from linter.rules.ratelimit._startup_order import Startup
 from linter.syntax import Node, text
 
 LIMITER_MARKER = "limiter"
-# A test that says whether Redis is there: the store then silently depends on configuration.
-_MENTIONS_REDIS = re.compile(r"redis|valkey", re.I)
 _STORE_CLASS = re.compile(r"Store$")
 _LIMITER_NAMES = tuple(package.encode() for package in LIBRARY_PACKAGES)
 HAND_ROLLED = "hand-rolled"
@@ -264,6 +265,8 @@ class MemoryStore(Rule):
             return self._before_connect(fact, project, facts, readiness)
         if kind == "conditional" and not data["condition_mentions_redis"]:
             return None  # a store picked by environment or mode: a deliberate choice
+        if kind == "conditional" and data.get("skipped_without_redis"):
+            return None  # the limiter stands down without Redis: the memory store never counts
         if data["mode_switch"] is not None:
             if not data["mode_switch_mentions_redis"]:
                 return None
@@ -407,9 +410,10 @@ def _limiter_data(site: LimiterSite, file: FileContext) -> dict:
         "in_memory_class": site.in_memory_class,
         "store": choice.kind,
         "condition": _snippet(choice.condition),
-        "condition_mentions_redis": bool(_MENTIONS_REDIS.search(text(choice.condition))),
+        "condition_mentions_redis": bool(MENTIONS_REDIS.search(text(choice.condition))),
+        "skipped_without_redis": choice.kind == "conditional" and skipped_without_redis(site),
         "mode_switch": _snippet(switch),
-        "mode_switch_mentions_redis": bool(_MENTIONS_REDIS.search(text(switch))),
+        "mode_switch_mentions_redis": bool(MENTIONS_REDIS.search(text(switch))),
         "redis_store": store_client is not None,
         "client": store_client.reference if store_client is not None else None,
         "client_lazy": store_client.lazy if store_client is not None else False,
