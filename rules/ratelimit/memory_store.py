@@ -59,7 +59,9 @@ require-shared-store = true
   `RateLimiterRedis` it is fine);
 - NestJS: `ThrottlerModule.forRoot(...)` and `forRootAsync({ useFactory })` of @nestjs/throttler, read for a
   `storage` (`ThrottlerStorageRedisService` of @nest-lab/throttler-storage-redis or nestjs-throttler-storage-redis);
-  options from `useClass` or `useExisting`, or from a `useFactory` defined elsewhere, are not read;
+  options from `useClass` or `useExisting`, or from a `useFactory` defined elsewhere, are not read. A throttler
+  whose guards all key by a socket's id (a `ThrottlerGuard` subclass, provided by the throttler's module, whose
+  `getTracker` returns `socket.id`) counts per connection, and a connection lives on one instance: left alone;
 - Fastify: `fastify.register(rateLimit, {...})` of @fastify/rate-limit (or fastify-rate-limit), imported,
   `require`d or `import()`ed in place, read for `redis` (or a custom `store`);
 - limiters written by hand in any framework (Express, Fastify, Next.js route handlers, NestJS services): a
@@ -169,6 +171,7 @@ from linter.rules.ratelimit._redis_readiness import (
     marker_range,
 )
 from linter.rules.ratelimit._startup_order import Startup
+from linter.rules.ratelimit._throttler_guards import guard_use, guards_of
 from linter.syntax import Node, text
 
 LIMITER_MARKER = "limiter"
@@ -275,6 +278,8 @@ class MemoryStore(Rule):
             return None
         redis = _redis_evidence(project, fact.path)
         if redis is None and not self.options.require_shared_store:
+            return None
+        if data["library"] == NEST_THROTTLER and _counts_per_connection(project, fact.path):
             return None
         message = _memory_message(data, kind)
         late = readiness.connect_after(fact.path, data["marker"]) if redis is not None and data["marker"] else None
@@ -490,6 +495,13 @@ def _store_identity(fact: Fact, project: ProjectIndex, facts: "_ProjectFacts") -
     else:
         return None
     return (path, key) if key in facts.stores.get(path, {}) else None
+
+
+def _counts_per_connection(project: ProjectIndex, path: str) -> bool:
+    """Whether every guard that counts for the `ThrottlerModule` of module `path` keys by a socket's id."""
+    use = guard_use(project, project.package_of(path))
+    guards = guards_of(project.read_js_source(path) or b"", use)
+    return not use.unknown and bool(guards) and guards <= use.per_connection
 
 
 def _redis_evidence(project: ProjectIndex, path: str) -> str | None:
