@@ -5,6 +5,8 @@ subclass, declared in any module of the app, through any number of subclasses) a
 (`{ provide: APP_GUARD, useClass: X }`, `app.useGlobalGuards(new X())`) or on a controller or gateway
 (`@UseGuards(X)`). Guards are found by class name among the app's files (its package, tests left out).
 
+An app that applies no throttler guard counts nothing: its `ThrottlerModule` holds limits nobody enforces.
+
 A guard whose `getTracker` keys by a socket's id (`socket.id`, `client.id`) counts per connection: one
 connection lives on one instance, so counts kept in that instance's memory are exact.
 """
@@ -28,6 +30,7 @@ BASE_GUARD = "ThrottlerGuard"
 _CLASS_TYPES = frozenset({"class_declaration", "abstract_class_declaration", "class"})
 # The receiver of a connection's id in a tracker: `socket.id`, `client.id`, `conn.id`, `ws.id`.
 _CONNECTION = re.compile(r"socket|client|conn|\bws\b", re.I)
+_SAYS_THROTTLE = re.compile(r"throttl|rate.?limit", re.I)
 MAX_ROUNDS = 5  # subclass levels followed
 
 
@@ -84,6 +87,8 @@ def _guard_use(project: "ProjectIndex", package: "Package | None") -> GuardUse:
                     unknown = True
                 elif guard in names:
                     applied.add(guard)
+                elif _SAYS_THROTTLE.search(guard):
+                    unknown = True  # a throttler guard declared outside the app (a shared workspace package)
     per_connection = frozenset(name for name in applied if name in classes and _keys_by_connection(classes[name]))
     return GuardUse(frozenset(applied), unknown, per_connection)
 

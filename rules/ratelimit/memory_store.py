@@ -61,7 +61,9 @@ require-shared-store = true
   `storage` (`ThrottlerStorageRedisService` of @nest-lab/throttler-storage-redis or nestjs-throttler-storage-redis);
   options from `useClass` or `useExisting`, or from a `useFactory` defined elsewhere, are not read. A throttler
   whose guards all key by a socket's id (a `ThrottlerGuard` subclass, provided by the throttler's module, whose
-  `getTracker` returns `socket.id`) counts per connection, and a connection lives on one instance: left alone;
+  `getTracker` returns `socket.id`) counts per connection, and a connection lives on one instance: left alone,
+  and so is a throttler in an app that applies no `ThrottlerGuard` (nor a subclass, declared in any module)
+  as an `APP_GUARD`, with `useGlobalGuards` or with `@UseGuards`: nothing is counted;
 - Fastify: `fastify.register(rateLimit, {...})` of @fastify/rate-limit (or fastify-rate-limit), imported,
   `require`d or `import()`ed in place, read for `redis` (or a custom `store`);
 - limiters written by hand in any framework (Express, Fastify, Next.js route handlers, NestJS services): a
@@ -279,7 +281,7 @@ class MemoryStore(Rule):
         redis = _redis_evidence(project, fact.path)
         if redis is None and not self.options.require_shared_store:
             return None
-        if data["library"] == NEST_THROTTLER and _counts_per_connection(project, fact.path):
+        if data["library"] == NEST_THROTTLER and _no_shared_counting(project, fact.path):
             return None
         message = _memory_message(data, kind)
         late = readiness.connect_after(fact.path, data["marker"]) if redis is not None and data["marker"] else None
@@ -497,11 +499,15 @@ def _store_identity(fact: Fact, project: ProjectIndex, facts: "_ProjectFacts") -
     return (path, key) if key in facts.stores.get(path, {}) else None
 
 
-def _counts_per_connection(project: ProjectIndex, path: str) -> bool:
-    """Whether every guard that counts for the `ThrottlerModule` of module `path` keys by a socket's id."""
+def _no_shared_counting(project: ProjectIndex, path: str) -> bool:
+    """Whether the `ThrottlerModule` of module `path` counts nothing a second instance would need: the app
+    applies no throttler guard at all, or every guard that counts for it keys by a socket's id."""
     use = guard_use(project, project.package_of(path))
-    guards = guards_of(project.read_js_source(path) or b"", use)
-    return not use.unknown and bool(guards) and guards <= use.per_connection
+    if use.unknown:
+        return False
+    if not use.applied:
+        return True
+    return guards_of(project.read_js_source(path) or b"", use) <= use.per_connection
 
 
 def _redis_evidence(project: ProjectIndex, path: str) -> str | None:
