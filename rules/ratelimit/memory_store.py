@@ -73,8 +73,10 @@ require-shared-store = true
   of the store, of a function or class using it or of the file speaks of limits, throttling, brute force or
   lockouts, or the function comparing answers 429 or mentions rate limits). Caches, registries of limiter
   objects, in-flight counters released in `finally` and bounds on how many distinct keys were seen read and
-  write by key too and are left alone. Not recognised yet: a store class whose count only its caller compares
-  (`const count = await store.incr(key); if (count > max) …`).
+  write by key too and are left alone, and so is a limiter in a module written to be imported (its function
+  exported, never called there) that nothing imports, loads by its path or runs: its counts never run. Not
+  recognised yet: a store class whose count only its caller compares (`const count = await store.incr(key);
+  if (count > max) …`).
 
 ## Example
 ```js
@@ -174,6 +176,7 @@ from linter.rules.ratelimit._redis_readiness import (
 )
 from linter.rules.ratelimit._startup_order import Startup
 from linter.rules.ratelimit._throttler_guards import guard_use, guards_of
+from linter.rules.ratelimit._unimported import unimported_limiter
 from linter.syntax import Node, text
 
 LIMITER_MARKER = "limiter"
@@ -283,6 +286,8 @@ class MemoryStore(Rule):
             return None
         if data["library"] == NEST_THROTTLER and _no_shared_counting(project, fact.path):
             return None
+        if data["library"] == HAND_ROLLED and unimported_limiter(project, fact.path, data["function"]):
+            return None  # a module written to be imported that nothing imports: its counts never run
         message = _memory_message(data, kind)
         late = readiness.connect_after(fact.path, data["marker"]) if redis is not None and data["marker"] else None
         if late is not None and late.occurrence.stack:  # connected by a startup step (`await initRedis()`)
