@@ -20,7 +20,11 @@ paths (`app.use(['/posts', '/uploads'], …)`; `/` and `*` do not count). So are
 So is an app that this file starts only on this machine's own interface (`listen(port, '127.0.0.1')`, also
 `localhost` and `::1`) or on a port picked free at startup (`listen(0)`, a port from `get-port` or `portfinder`):
 no one can route other people's requests to it (a server a desktop app embeds for its one user, a sidecar of the
-process that starts it).
+process that starts it). So is an app of this file (`const app = express()`, not exported nor handed to other
+code) whose routes all only read (`get`, `head`, `options`), directly or on routers of the same file mounted on
+it, and whose middleware does not read `req.body`: no route takes a body (a status or metrics server). A route
+of another method, a router or middleware from another module of the project, or no route at all keeps the
+finding.
 
 ## Example
 ```js
@@ -70,7 +74,7 @@ from linter.frameworks import EXPRESS, NESTJS
 from linter.context import FileContext
 from linter.js.static_values import const_initializer, constant_value
 from linter.js.expressions import arguments_of, callee, member_object, outermost, property_name, unwrap
-from linter.js.functions import enclosing_function
+from linter.js.functions import FUNCTION_TYPES, enclosing_function
 from linter.js.imports import string_value
 from linter.js.object_literals import option, options_object
 from linter.js.references import resolve_imported
@@ -85,6 +89,9 @@ PARSERS = frozenset({"json", "urlencoded", "text"})
 PARSER_MODULES = frozenset({"express", "body-parser"})
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 FREE_PORT_MODULES = frozenset({"get-port", "portfinder"})
+_READ_ONLY_METHODS = frozenset({"get", "head", "options"})
+# Calls on an app that register no route: settings, starting it, events.
+_APP_SETTINGS = frozenset({"listen", "set", "enable", "disable", "engine", "on", "once", "param", "locals"})
 _PARSER_NAMES = {"json": "JSON body parser", "urlencoded": "form body parser", "text": "text body parser"}
 
 
@@ -146,6 +153,8 @@ class JsonBodyLimit(Rule):
         maximum = self.options.max_bytes
         if size is None or size <= maximum or _route_scoped(call, file) or _serves_this_machine_only(call, file):
             return
+        if _takes_no_body(call, file):
+            return
         yield file.report(
             self,
             limit.node,
@@ -201,6 +210,137 @@ def _serves_this_machine_only(call: Node, file: FileContext) -> bool:
     scope = enclosing_function(registration) or file.root
     starts = [n for n in walk(scope) if n.type == "call_expression" and _listens(n, text(app))]
     return bool(starts) and all(_local_listen(n, file) for n in starts)
+
+
+def _takes_no_body(parser: Node, file: FileContext) -> bool:
+    """The parser is registered on an app of this file (`const app = express()`, not exported) whose every
+    route reads only (`get`, `head`, `options`), directly or through routers of this file mounted on it, with at
+    least one route: no route takes a body. A route of another method, a middleware reading `req.body`, a
+    router or function from elsewhere, or the app handed to other code keeps the finding."""
+    registration = _registration_of(parser)
+    app = member_object(callee(registration)) if registration is not None else None
+    if app is None or app.type != "identifier":
+        return False
+    routes = _read_only_routes(text(app), file, set())
+    return routes is not None and routes > 0
+
+
+def _read_only_routes(name: str, file: FileContext, seen: set[str]) -> int | None:
+    """How many read-only routes the app or router `name` of this file serves, or None when it may take a
+    body or its routes cannot all be seen."""
+    if name in seen or _express_binding(name, file) is None:
+        return None
+    seen.add(name)
+    routes = 0
+    for use in walk(file.root):
+        if use.type != "identifier" or text(use) != name or _declares(use):
+            continue
+        parent = use.parent
+        if parent is not None and parent.type == "arguments" and (_creates_server(parent.parent) or _mounts(parent.parent)):
+            continue  # `http.createServer(app)`; a router mounted with `x.use(router)` (judged with `x`)
+        if parent is None or parent.type != "member_expression" or parent.child_by_field_name("object") != use:
+            return None
+        method = property_name(parent)
+        registration = parent.parent
+        if registration is None or registration.type != "call_expression":
+            return None
+        if method in _READ_ONLY_METHODS:
+            routes += 1
+        elif method == "use":
+            for argument in arguments_of(registration):
+                mounted = _mounted_routes(unwrap(argument), file, seen)
+                if mounted is None:
+                    return None
+                routes += mounted
+        elif method not in _APP_SETTINGS:
+            return None
+    return routes
+
+
+def _mounted_routes(argument: Node | None, file: FileContext, seen: set[str]) -> int | None:
+    """For one argument of `app.use(…)`: the read-only routes it adds (0 for a path, a parser or a library's
+    middleware, an inline middleware that does not read the body), or None."""
+    if argument is None:
+        return None
+    if argument.type in ("string", "template_string", "array"):
+        return 0
+    if argument.type in FUNCTION_TYPES:
+        return None if _reads_body(argument) else 0
+    if argument.type == "identifier":
+        return _read_only_routes(text(argument), file, seen)
+    if argument.type == "call_expression":
+        imported = resolve_imported(callee(argument), file)
+        if imported is not None and not imported.module.startswith((".", "/", "~", "@/", "#")):
+            return 0  # a library's middleware (`cors()`, `express.static(…)`, a body parser)
+    return None
+
+
+def _reads_body(function: Node) -> bool:
+    parameters = function.child_by_field_name("parameters") or function.child_by_field_name("parameter")
+    first = next(iter(parameters.named_children), None) if parameters is not None and parameters.type == "formal_parameters" else parameters
+    if first is None:
+        return False
+    if first.type != "identifier":
+        first = first.child_by_field_name("pattern") or first
+    if first.type != "identifier":
+        return "body" in text(first)  # a destructured request (`({ body }, res) => …`)
+    request = text(first)
+    return any(
+        n.type == "member_expression" and property_name(n) == "body" and text(n.child_by_field_name("object")) == request
+        for n in walk(function)
+    )
+
+
+def _express_binding(name: str, file: FileContext) -> Node | None:
+    """The one declaration of `name` in this file, when it holds `express()` or `express.Router()` and is
+    not exported."""
+    declarators = [
+        n for n in walk(file.root)
+        if n.type == "variable_declarator" and text(n.child_by_field_name("name")) == name
+    ]  # fmt: skip
+    if len(declarators) != 1:
+        return None
+    (declarator,) = declarators
+    statement = declarator.parent.parent if declarator.parent is not None else None
+    if statement is not None and statement.type == "export_statement":
+        return None
+    value = unwrap(declarator.child_by_field_name("value"))
+    if value is None or value.type != "call_expression":
+        return None
+    imported = resolve_imported(callee(value), file)
+    if imported is None or imported.module != "express" or imported.path not in ((), ("Router",)):
+        return None
+    if _exported_elsewhere(name, file):
+        return None
+    return declarator
+
+
+def _exported_elsewhere(name: str, file: FileContext) -> bool:
+    """`export { app }`, `export default app`, `module.exports = app` and the like."""
+    for node in walk(file.root):
+        if node.type == "export_statement" and any(
+            n.type == "identifier" and text(n) == name for n in walk(node)
+        ):
+            return True
+        if node.type == "assignment_expression" and "exports" in text(node.child_by_field_name("left")):
+            right = node.child_by_field_name("right")
+            if right is not None and any(n.type in ("identifier", "shorthand_property_identifier") and text(n) == name for n in walk(right)):
+                return True
+    return False
+
+
+def _declares(identifier: Node) -> bool:
+    parent = identifier.parent
+    return parent is not None and parent.type == "variable_declarator" and parent.child_by_field_name("name") == identifier
+
+
+def _mounts(call: Node | None) -> bool:
+    return call is not None and call.type == "call_expression" and property_name(callee(call)) == "use"
+
+
+def _creates_server(call: Node | None) -> bool:
+    """`http.createServer(app)` (the server's `listen` then starts the app)."""
+    return call is not None and call.type == "call_expression" and property_name(callee(call)) == "createServer"
 
 
 def _registration_of(parser: Node) -> Node | None:

@@ -15,6 +15,7 @@ options it cannot read are `unknown`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -49,6 +50,8 @@ _MEMORY_LIMITERS = {"rate-limiter-flexible": frozenset({("RateLimiterMemory",)})
 _THROTTLER_SETUPS = frozenset({("ThrottlerModule", "forRoot"), ("ThrottlerModule", "forRootAsync")})
 _FASTIFY_PLUGIN_NAMES = frozenset({(), ("fastifyRateLimit",)})
 _MEMORY_STORES = {"express-rate-limit": frozenset({("MemoryStore",)}), "express-slow-down": frozenset({("MemoryStore",)})}
+# A test that says whether Redis is there.
+MENTIONS_REDIS = re.compile(r"redis|valkey", re.I)
 _BRANCHING = frozenset({"if_statement", "ternary_expression"})
 MAX_DEPTH = 4
 
@@ -169,6 +172,42 @@ def store_choice(site: LimiterSite, file: "FileContext") -> StoreChoice:
     if not arguments:
         return StoreChoice("default")
     return _options_store(_object_of(arguments[0], 0), ("store",), file)
+
+
+def skipped_without_redis(site: LimiterSite) -> bool:
+    """Whether the limiter's `skip` option stands it down whenever Redis is missing (`skip: () =>
+    !redis?.isReady`): a memory store picked for that case then never counts."""
+    arguments = arguments_of(site.node)
+    if site.library not in LIMITER_PACKAGES or not arguments:
+        return False
+    options = _object_of(arguments[0], 0)
+    skip = _skip_function(options) if options is not None else None
+    returned = returned_values(skip) if skip is not None else []
+    return bool(returned) and all(_true_without_redis(value) for value in returned)
+
+
+def _skip_function(options: Node) -> Node | None:
+    for child in options.named_children:
+        if child.type == "pair" and key_text(child.child_by_field_name("key")) == "skip":
+            value = unwrap(child.child_by_field_name("value"))
+            return value if value is not None and value.type in FUNCTION_TYPES else None
+        if child.type == "method_definition" and text(child.child_by_field_name("name")) == "skip":
+            return child
+    return None
+
+
+def _true_without_redis(value: Node | None) -> bool:
+    """`!redis`, `!redis?.isReady`, or an `||` with one of them on a side."""
+    value = unwrap(value)
+    if value is None:
+        return False
+    if value.type == "binary_expression" and text(value.child_by_field_name("operator")) == "||":
+        return _true_without_redis(value.child_by_field_name("left")) or _true_without_redis(
+            value.child_by_field_name("right")
+        )
+    if value.type == "unary_expression" and text(value.child_by_field_name("operator")) == "!":
+        return MENTIONS_REDIS.search(text(value.child_by_field_name("argument"))) is not None
+    return False
 
 
 def _options_store(options: Node | None, keys: tuple[str, ...], file: "FileContext") -> StoreChoice:

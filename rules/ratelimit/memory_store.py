@@ -20,7 +20,8 @@ The rule reports, in an app that has Redis (see below):
   rate-limit-redis (the Redis limiter it stands in for): when Redis is not configured the limits silently
   become per instance. A branch on anything else (`NODE_ENV`, a deployment mode, a feature switch) is a
   deliberate choice and is left alone, and so is an in-memory stand-in whose functions are called only from
-  `catch` blocks (while Redis fails).
+  `catch` blocks (while Redis fails), and a limiter whose `skip` option stands it down whenever Redis is
+  missing (`skip: () => !redis?.isReady`): its memory store never counts.
 
 In any app, it reports:
 - as an error, a `RedisStore` (rate-limit-redis) on a node-redis client (`createClient()`) built before
@@ -58,7 +59,11 @@ require-shared-store = true
   `RateLimiterRedis` it is fine);
 - NestJS: `ThrottlerModule.forRoot(...)` and `forRootAsync({ useFactory })` of @nestjs/throttler, read for a
   `storage` (`ThrottlerStorageRedisService` of @nest-lab/throttler-storage-redis or nestjs-throttler-storage-redis);
-  options from `useClass` or `useExisting`, or from a `useFactory` defined elsewhere, are not read;
+  options from `useClass` or `useExisting`, or from a `useFactory` defined elsewhere, are not read. A throttler
+  whose guards all key by a socket's id (a `ThrottlerGuard` subclass, provided by the throttler's module, whose
+  `getTracker` returns `socket.id`) counts per connection, and a connection lives on one instance: left alone,
+  and so is a throttler in an app that applies no `ThrottlerGuard` (nor a subclass, declared in any module)
+  as an `APP_GUARD`, with `useGlobalGuards` or with `@UseGuards`: nothing is counted;
 - Fastify: `fastify.register(rateLimit, {...})` of @fastify/rate-limit (or fastify-rate-limit), imported,
   `require`d or `import()`ed in place, read for `redis` (or a custom `store`);
 - limiters written by hand in any framework (Express, Fastify, Next.js route handlers, NestJS services): a
@@ -68,8 +73,10 @@ require-shared-store = true
   of the store, of a function or class using it or of the file speaks of limits, throttling, brute force or
   lockouts, or the function comparing answers 429 or mentions rate limits). Caches, registries of limiter
   objects, in-flight counters released in `finally` and bounds on how many distinct keys were seen read and
-  write by key too and are left alone. Not recognised yet: a store class whose count only its caller compares
-  (`const count = await store.incr(key); if (count > max) …`).
+  write by key too and are left alone, and so is a limiter in a module written to be imported (its function
+  exported, never called there) that nothing imports, loads by its path or runs: its counts never run. Not
+  recognised yet: a store class whose count only its caller compares (`const count = await store.incr(key);
+  if (count > max) …`).
 
 ## Example
 ```js
@@ -148,12 +155,14 @@ from linter.rules.ratelimit._hand_rolled import SAYS_IT_LIMITS, HandRolled, hand
 from linter.rules.ratelimit._rate_limiters import (
     FASTIFY_RATE_LIMIT,
     LIBRARY_PACKAGES,
+    MENTIONS_REDIS,
     NEST_THROTTLER,
     REDIS_STORE_PACKAGES,
     LimiterSite,
     limiter_construction,
     other_branch_store,
     redis_store_client,
+    skipped_without_redis,
     store_choice,
 )
 from linter.rules.ratelimit._redis_clients import NODE_REDIS, REDIS_BACKED_PACKAGES, REDIS_PACKAGES, value_reference
@@ -166,11 +175,11 @@ from linter.rules.ratelimit._redis_readiness import (
     marker_range,
 )
 from linter.rules.ratelimit._startup_order import Startup
+from linter.rules.ratelimit._throttler_guards import guard_use, guards_of
+from linter.rules.ratelimit._unimported import unimported_limiter
 from linter.syntax import Node, text
 
 LIMITER_MARKER = "limiter"
-# A test that says whether Redis is there: the store then silently depends on configuration.
-_MENTIONS_REDIS = re.compile(r"redis|valkey", re.I)
 _STORE_CLASS = re.compile(r"Store$")
 _LIMITER_NAMES = tuple(package.encode() for package in LIBRARY_PACKAGES)
 HAND_ROLLED = "hand-rolled"
@@ -264,6 +273,8 @@ class MemoryStore(Rule):
             return self._before_connect(fact, project, facts, readiness)
         if kind == "conditional" and not data["condition_mentions_redis"]:
             return None  # a store picked by environment or mode: a deliberate choice
+        if kind == "conditional" and data.get("skipped_without_redis"):
+            return None  # the limiter stands down without Redis: the memory store never counts
         if data["mode_switch"] is not None:
             if not data["mode_switch_mentions_redis"]:
                 return None
@@ -273,6 +284,10 @@ class MemoryStore(Rule):
         redis = _redis_evidence(project, fact.path)
         if redis is None and not self.options.require_shared_store:
             return None
+        if data["library"] == NEST_THROTTLER and _no_shared_counting(project, fact.path):
+            return None
+        if data["library"] == HAND_ROLLED and unimported_limiter(project, fact.path, data["function"]):
+            return None  # a module written to be imported that nothing imports: its counts never run
         message = _memory_message(data, kind)
         late = readiness.connect_after(fact.path, data["marker"]) if redis is not None and data["marker"] else None
         if late is not None and late.occurrence.stack:  # connected by a startup step (`await initRedis()`)
@@ -407,9 +422,10 @@ def _limiter_data(site: LimiterSite, file: FileContext) -> dict:
         "in_memory_class": site.in_memory_class,
         "store": choice.kind,
         "condition": _snippet(choice.condition),
-        "condition_mentions_redis": bool(_MENTIONS_REDIS.search(text(choice.condition))),
+        "condition_mentions_redis": bool(MENTIONS_REDIS.search(text(choice.condition))),
+        "skipped_without_redis": choice.kind == "conditional" and skipped_without_redis(site),
         "mode_switch": _snippet(switch),
-        "mode_switch_mentions_redis": bool(_MENTIONS_REDIS.search(text(switch))),
+        "mode_switch_mentions_redis": bool(MENTIONS_REDIS.search(text(switch))),
         "redis_store": store_client is not None,
         "client": store_client.reference if store_client is not None else None,
         "client_lazy": store_client.lazy if store_client is not None else False,
@@ -486,6 +502,17 @@ def _store_identity(fact: Fact, project: ProjectIndex, facts: "_ProjectFacts") -
     else:
         return None
     return (path, key) if key in facts.stores.get(path, {}) else None
+
+
+def _no_shared_counting(project: ProjectIndex, path: str) -> bool:
+    """Whether the `ThrottlerModule` of module `path` counts nothing a second instance would need: the app
+    applies no throttler guard at all, or every guard that counts for it keys by a socket's id."""
+    use = guard_use(project, project.package_of(path))
+    if use.unknown:
+        return False
+    if not use.applied:
+        return True
+    return guards_of(project.read_js_source(path) or b"", use) <= use.per_connection
 
 
 def _redis_evidence(project: ProjectIndex, path: str) -> str | None:
