@@ -239,10 +239,12 @@ class ResultCache:
             db, entries = None, {}
         return cls(path, root, key, entries, db)
 
-    def file_key(self, rel_path: str, path: Path, packages, rules: str = "") -> tuple[str, str, str | None]:
+    def file_key(
+        self, rel_path: str, path: Path, packages, rules: str = "", info: os.stat_result | None = None
+    ) -> tuple[str, str, str | None]:
         """What a file's entry must match: its content, the packages around it (their dependencies gate rules)
-        and `rules`, the rules its own config enables (a digest), and the file's stat to keep with it. Raises
-        OSError when the file cannot be read.
+        and `rules`, the rules its own config enables (a digest), and the file's stat to keep with it (`info`
+        when the run took it already, of the regular file at `path`). Raises OSError when the file cannot be read.
 
         As git's index does, the content digest is taken from the entry, without reading the file, when the
         file's size, times and inode are those it had when it was digested and it had not changed for a while
@@ -251,7 +253,8 @@ class ResultCache:
         if dirs not in self._package_digests:
             self._package_digests[dirs] = packages_digest(packages).hex()
         around = f"{self._package_digests[dirs]}:{rules}"
-        info = os.stat(path)
+        if info is None:
+            info = os.stat(path)
         stat = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
         entry = self._entries.get(rel_path)
         if isinstance(entry, list) and len(entry) == 8 and entry[4] == stat and type(entry[0]) is str:

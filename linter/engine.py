@@ -115,7 +115,7 @@ def run(options: RunOptions) -> RunResult:
     project.given = given
     results = _analyze_all(
         found.sources, root, plan, project, setup_by_path, options.jobs, options.file_timeout, cache, options.fresh_fixes,
-        given, lazy=index_class is RecordingIndex,
+        given, lazy=index_class is RecordingIndex, stats=found.stats,
     )
     if cache is not None:
         cache.forget_missing(root, {result.path for result in results})
@@ -395,6 +395,7 @@ def _analyze_all(
     fresh_fixes: bool = False,
     given: dict[str, bytes] | None = None,
     lazy: bool = False,
+    stats: dict[Path, os.stat_result] | None = None,
 ) -> list[FileResult | Deferred]:
     """Every file's result, in the order of `sources`: from the cache when it has the file, else analysed;
     with `lazy`, a cached result is a `Deferred` (what the report shows of it decoded, the rest when the
@@ -402,6 +403,7 @@ def _analyze_all(
     again: fixes that are applied or printed as a patch are always derived from the file itself. A file in
     `given` (a buffer, stdin) is analysed from that text and neither taken from the cache nor put in it."""
     given = given or {}
+    stats = stats or {}
     results: list[FileResult | None] = []
     work, keys = [], []
     for path in sources:
@@ -409,7 +411,7 @@ def _analyze_all(
         packages = project.packages_around(rel)
         report_findings = rel in project.reported_paths
         setup = setup_by_path[rel]
-        key = _cache_key(cache, rel, path, packages, setup.key) if rel not in given else None
+        key = _cache_key(cache, rel, path, packages, setup.key, stats.get(path)) if rel not in given else None
         cached = cache.get(rel, key, report_findings, lazy) if key is not None else None
         shown = _shown(cached) if cached is not None else None
         if shown is not None and fresh_fixes and any(finding.fixes for finding in shown.findings):
@@ -443,11 +445,11 @@ def _open_cache(folder: Path, root: Path, plan: RulePlan) -> ResultCache | None:
         return None
 
 
-def _cache_key(cache: ResultCache | None, rel: str, path: Path, packages, rules: str) -> tuple | None:
+def _cache_key(cache: ResultCache | None, rel: str, path: Path, packages, rules: str, info=None) -> tuple | None:
     if cache is None:
         return None
     try:
-        return cache.file_key(rel, path, packages, rules)
+        return cache.file_key(rel, path, packages, rules, info)
     except OSError:  # the analysis reports it
         return None
 
