@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import time
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 from linter.context import FileContext, packages_depend_on
@@ -68,14 +69,29 @@ class RulePlan:
         self.rules = rules
         self.known_ids = known_ids
         self.trusted = trusted  # ids of rules whose queries the tests compile (the built-in pack)
-        self.with_queries = [rule for rule in rules if rule.query.strip()]
-        self.needles = NeedleSet(needle for rule in self.with_queries for needle in rule.needles)
-        # The flow specs of the enabled rules, one per name and instance: every file leaves a summary for each.
+
+    def prepare(self) -> None:
+        """Import the rules and gather what every file's analysis reads, once (before worker processes fork)."""
+        self.needles, self.flow_specs  # noqa: B018 (made on first use)
+
+    # Made when a file is first analysed: a run that takes every file from the cache imports no rule for them.
+
+    @cached_property
+    def with_queries(self) -> list[Rule]:
+        return [rule for rule in self.rules if rule.query.strip()]
+
+    @cached_property
+    def needles(self) -> NeedleSet:
+        return NeedleSet(needle for rule in self.with_queries for needle in rule.needles)
+
+    @cached_property
+    def flow_specs(self) -> list[tuple[FlowSpec, str]]:
+        """The flow specs of the enabled rules, one per name and instance: every file leaves a summary for each."""
         specs: dict[tuple[str, str], FlowSpec] = {}
-        for rule in rules:
+        for rule in self.rules:
             if rule.flow_spec is not None:
                 specs.setdefault((rule.flow_spec.name, rule.instance), rule.flow_spec)
-        self.flow_specs = [(spec, instance) for (_, instance), spec in specs.items()]
+        return [(spec, instance) for (_, instance), spec in specs.items()]
 
     def query(self, rule: Rule, language: str):
         try:
@@ -85,8 +101,8 @@ class RulePlan:
 
     def validate(self) -> None:
         """Compile the queries of the rules that are not built in, for every language."""
-        for rule in self.with_queries:
-            if rule.id not in self.trusted:
+        for rule in self.rules:
+            if rule.id not in self.trusted and rule.query.strip():
                 for language in LANGUAGES:
                     self.query(rule, language)
 

@@ -36,7 +36,6 @@ sets, spans, dicts with non-string keys); a result holding anything else is simp
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import os
 import sqlite3
@@ -53,6 +52,7 @@ from linter.analysis import FileResult
 from linter.flow.summary import FlowSummary
 from linter.js.imports import ModuleReference
 from linter.model import Finding, Notice, Span
+from linter.registry import DeferredRule, pack_folder, rule_facts
 from linter.rule import Fact
 from linter.suppression import Directive
 
@@ -143,11 +143,11 @@ def run_key(rules, known_ids) -> str:
         except metadata.PackageNotFoundError:
             digest.update(f"{distribution}=?\0".encode())
     for rule in rules:
-        options = rule.options.model_dump_json() if hasattr(rule.options, "model_dump_json") else repr(rule.options)
-        digest.update(f"{rule.id}\0{options}\0".encode())
+        # The instance names the options: "" the defaults (which the code decides), else a digest of them.
+        digest.update(f"{rule.id}\0{rule.instance}\0".encode())
     digest.update("\0".join(sorted(known_ids)).encode())
     # The code, not just the version: rules and helpers change between releases of a checkout.
-    rule_packs = {Path(inspect.getfile(type(rule))).resolve().parent.parent for rule in rules}
+    rule_packs = {pack_folder(rule) for rule in rules}
     digest.update(code_digest(tuple(sorted({Path(linter.__file__).resolve().parent, *rule_packs}))))
     return digest.hexdigest()
 
@@ -216,6 +216,9 @@ class ResultCache:
         self._package_digests: dict[tuple[str, ...], bytes] = {}
         self._digests: dict[str, str] = {}  # rel path -> the content digest this run took (`file_key`)
         self._outcomes: dict[tuple[str, str], str] = {}  # (rule instance key, inputs digest) -> outcome, to write
+        # rule id -> what a run that does not import the rule needs of it (`registry.rule_facts`), as stored
+        self._rules_known: dict[str, dict] = {}
+        self._rules_text: str | None = None  # as read, to tell whether it changed
 
     @classmethod
     def open(cls, folder: Path, root: Path, key: str) -> "ResultCache":
@@ -229,6 +232,7 @@ class ResultCache:
             meta = dict(db.execute("SELECT name, value FROM meta"))
             if meta.get("format") != str(FORMAT) or meta.get("root") != str(root) or meta.get("key") != key:
                 raise ValueError("not ours")
+            rules_text = meta.get("rules")
             for rel, content, around, with_findings, stat_text, seen, parsed, report in db.execute(
                 "SELECT path, content, around, with_findings, stat, seen, parsed, report FROM files"
             ):
@@ -236,8 +240,31 @@ class ResultCache:
         except Exception:  # missing, unreadable, not a database, not ours: start empty (a new file on save)
             if db is not None:
                 db.close()
-            db, entries = None, {}
-        return cls(path, root, key, entries, db)
+            db, entries, rules_text = None, {}, None
+        cache = cls(path, root, key, entries, db)
+        cache._rules_text = rules_text
+        cache._rules_known = _rules_known(rules_text)
+        return cache
+
+    def describe_rules(self, rules) -> None:
+        """Tell the rules not imported yet (`registry.DeferredRule`) what the cache recorded of them."""
+        for rule in rules:
+            if type(rule) is DeferredRule:
+                rule.known = self._rules_known.get(rule.id)
+
+    def note_rules(self, rules) -> None:
+        """Record what runs that do not import them need of the rules this run imported."""
+        try:
+            for rule in rules:
+                facts = rule_facts(rule)
+                if facts is not None:
+                    self._rules_known[rule.id] = facts
+            text = json.dumps(self._rules_known, separators=(",", ":"), sort_keys=True, allow_nan=False)
+        except (TypeError, ValueError):
+            return
+        if text != self._rules_text:
+            self._rules_text = text
+            self._changed = True
 
     def file_key(
         self, rel_path: str, path: Path, packages, rules: str = "", info: os.stat_result | None = None
@@ -419,6 +446,8 @@ class ResultCache:
             db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in sorted(self._deleted)])
             db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             db.executemany("UPDATE files SET stat = ? WHERE path = ?", restamped)
+            if self._rules_text is not None:
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('rules', ?)", (self._rules_text,))
             self._store_outcomes(db, now)
             db.execute("COMMIT")
         except BaseException:
@@ -438,9 +467,10 @@ class ResultCache:
             db.execute("PRAGMA journal_mode = OFF")  # a file no one else sees until it is complete
             db.executescript(_SCHEMA)
             db.execute("BEGIN")
-            db.executemany(
-                "INSERT INTO meta VALUES (?, ?)", [("format", str(FORMAT)), ("root", self._root), ("key", self._key)]
-            )
+            meta = [("format", str(FORMAT)), ("root", self._root), ("key", self._key)]
+            if self._rules_text is not None:
+                meta.append(("rules", self._rules_text))
+            db.executemany("INSERT INTO meta VALUES (?, ?)", meta)
             db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self._rows(sorted(self._entries)))
             self._store_outcomes(db, time.time_ns())
             db.execute("COMMIT")
@@ -486,6 +516,22 @@ CREATE TABLE files (
 CREATE TABLE project (rule TEXT NOT NULL, inputs TEXT NOT NULL, outcome TEXT NOT NULL, written INTEGER NOT NULL,
     PRIMARY KEY (rule, inputs));
 """
+
+
+def _rules_known(text: str | None) -> dict[str, dict]:
+    """What the cache recorded of each rule (`ResultCache.note_rules`); nothing when it is not what that wrote."""
+    try:
+        known = json.loads(text) if text is not None else {}
+        if not isinstance(known, dict):
+            return {}
+        for facts in known.values():
+            if set(facts) != {"project", "flow", "info"} or type(facts["project"]) is not bool:
+                return {}
+            if facts["flow"] is not None and type(facts["flow"]) is not str or not isinstance(facts["info"], dict):
+                return {}
+        return known
+    except Exception:
+        return {}
 
 
 def _connect_private(path: Path):
