@@ -49,7 +49,6 @@ from pathlib import Path
 import linter
 from linter import __version__
 from linter.analysis import FileResult
-from linter.flow.summary import FlowSummary
 from linter.js.imports import ModuleReference
 from linter.model import Finding, Notice, Span
 from linter.registry import DeferredRule, pack_folder, rule_facts
@@ -653,13 +652,14 @@ def _decode_result(data: dict, rel_path: str, complete: bool = True, only: tuple
     places = [loc.path for f in findings for loc in (f, *f.related, *f.code_flow)]
     if any(path != rel_path for path in places) or any(n.path not in (None, rel_path) for n in notices):
         raise ValueError("finding or notice of another file")
+    flows = [summary for summary in data["flows"] if only is None or (summary[0], summary[2]) in only[1]]
+    if flows:  # imported here: a warm run decodes no flow summary, and imports no flow engine
+        from linter.flow.summary import FlowSummary
+
+        flows = [FlowSummary.from_data(summary) for summary in flows]
     return FileResult(
         path=rel_path,
-        flows=[
-            FlowSummary.from_data(summary)
-            for summary in data["flows"]
-            if only is None or (summary[0], summary[2]) in only[1]
-        ],
+        flows=flows,
         findings=findings,
         facts=facts,
         references=references,

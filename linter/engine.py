@@ -411,9 +411,13 @@ def _analyze_all(
     stats = stats or {}
     results: list[FileResult | None] = []
     work, keys = [], []
+    packages_of_folder: dict[str, list] = {}  # the packages around the files of each folder, read only
     for path in sources:
         rel = _rel(path, root)
-        packages = project.packages_around(rel)
+        folder = rel.rpartition("/")[0]
+        packages = packages_of_folder.get(folder)
+        if packages is None:
+            packages = packages_of_folder[folder] = project.packages_around(rel)
         report_findings = rel in project.reported_paths
         setup = setup_by_path[rel]
         key = _cache_key(cache, rel, path, packages, setup.key, stats.get(path)) if rel not in given else None
@@ -423,7 +427,7 @@ def _analyze_all(
             cached = None
         results.append(cached)
         if cached is None:
-            work.append((path, rel, packages, report_findings, timeout, given.get(rel), setup.own))
+            work.append((path, rel, list(packages), report_findings, timeout, given.get(rel), setup.own))
             keys.append(key)
     analysed = _analyze_uncached(work, plan, jobs)
     if cache is not None:
