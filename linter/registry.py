@@ -110,10 +110,9 @@ def become_rule(rule) -> Rule:
     """`rule` itself, made the rule it stands for when it is a `DeferredRule`."""
     if type(rule) is DeferredRule:
         cls = rule._lazy.load()
-        state = cls(cls.Options()).__dict__
         rule.__dict__.clear()
-        rule.__dict__.update(state)
         rule.__class__ = cls
+        cls.__init__(rule, cls.Options())
     return rule
 
 
