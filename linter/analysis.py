@@ -10,21 +10,23 @@ from __future__ import annotations
 import codecs
 import time
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from linter.context import FileContext, packages_depend_on
 from linter.deadline import Deadline, OutOfTime
-from linter.flow.file_flow import kept_summary
-from linter.flow.spec import FlowSpec
-from linter.flow.summary import FlowSummary
-from linter.fixes import source_digest
 from linter.js.import_scan import scanned_references
 from linter.js.imports import ModuleReference
 from linter.model import Finding, Level, Notice
-from linter.needles import NeedleSet
 from linter.rule import Fact, Match, Rule
 from linter.suppression import Directive, find_directives, may_hold_directives
 from linter.syntax import LANGUAGES, LANGUAGE_BY_SUFFIX, ParseCancelled, QueryError, compile_query, first_error, parse, too_deep
+
+if TYPE_CHECKING:  # what only analysing a file needs is imported then: a warm run analyses none
+    from linter.flow.spec import FlowSpec
+    from linter.flow.summary import FlowSummary
+    from linter.needles import NeedleSet
 
 MINIFIED_MIN_BYTES = 4096
 MINIFIED_BYTES_PER_LINE = 1000
@@ -68,14 +70,31 @@ class RulePlan:
         self.rules = rules
         self.known_ids = known_ids
         self.trusted = trusted  # ids of rules whose queries the tests compile (the built-in pack)
-        self.with_queries = [rule for rule in rules if rule.query.strip()]
-        self.needles = NeedleSet(needle for rule in self.with_queries for needle in rule.needles)
-        # The flow specs of the enabled rules, one per name and instance: every file leaves a summary for each.
+
+    def prepare(self) -> None:
+        """Import the rules and gather what every file's analysis reads, once (before worker processes fork)."""
+        self.needles, self.flow_specs  # noqa: B018 (made on first use)
+
+    # Made when a file is first analysed: a run that takes every file from the cache imports no rule for them.
+
+    @cached_property
+    def with_queries(self) -> list[Rule]:
+        return [rule for rule in self.rules if rule.query.strip()]
+
+    @cached_property
+    def needles(self) -> NeedleSet:
+        from linter.needles import NeedleSet
+
+        return NeedleSet(needle for rule in self.with_queries for needle in rule.needles)
+
+    @cached_property
+    def flow_specs(self) -> list[tuple[FlowSpec, str]]:
+        """The flow specs of the enabled rules, one per name and instance: every file leaves a summary for each."""
         specs: dict[tuple[str, str], FlowSpec] = {}
-        for rule in rules:
+        for rule in self.rules:
             if rule.flow_spec is not None:
                 specs.setdefault((rule.flow_spec.name, rule.instance), rule.flow_spec)
-        self.flow_specs = [(spec, instance) for (_, instance), spec in specs.items()]
+        return [(spec, instance) for (_, instance), spec in specs.items()]
 
     def query(self, rule: Rule, language: str):
         try:
@@ -85,8 +104,8 @@ class RulePlan:
 
     def validate(self) -> None:
         """Compile the queries of the rules that are not built in, for every language."""
-        for rule in self.with_queries:
-            if rule.id not in self.trusted:
+        for rule in self.rules:
+            if rule.id not in self.trusted and rule.query.strip():
                 for language in LANGUAGES:
                     self.query(rule, language)
 
@@ -264,6 +283,8 @@ def _analyze(
     _run_rules(file, plan, active, reporting, result, deadline, step)
     if plan.flow_specs:
         step.doing = "summarising value flows"
+        from linter.flow.file_flow import kept_summary
+
         for spec, instance in plan.flow_specs:
             summary = kept_summary(file, spec, instance)
             if summary is not None and not summary.is_empty():
@@ -278,6 +299,8 @@ def _with_source_digest(findings: list[Finding], source: bytes) -> list[Finding]
     """The findings with each fix stamped with the text its offsets refer to: `--fix` applies it to that text only."""
     if not any(finding.fixes for finding in findings):
         return findings
+    from linter.fixes import source_digest
+
     digest = source_digest(source)
     return [
         finding.model_copy(update={"fixes": tuple(fix.model_copy(update={"source_digest": digest}) for fix in finding.fixes)})
@@ -291,6 +314,8 @@ def _summary_with_source_digest(summary: FlowSummary, source: bytes) -> FlowSumm
     """The summary with the fixes of its sinks stamped as findings' fixes are: the project phase reports them."""
     if not any(sink.fixes for sink in summary.sinks):
         return summary
+    from linter.fixes import source_digest
+
     digest = source_digest(source)
     sinks = [replace(sink, fixes=tuple(fix.model_copy(update={"source_digest": digest}) for fix in sink.fixes)) for sink in summary.sinks]
     return replace(summary, sinks=sinks)

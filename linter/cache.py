@@ -36,7 +36,6 @@ sets, spans, dicts with non-string keys); a result holding anything else is simp
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import os
 import sqlite3
@@ -50,9 +49,9 @@ from pathlib import Path
 import linter
 from linter import __version__
 from linter.analysis import FileResult
-from linter.flow.summary import FlowSummary
 from linter.js.imports import ModuleReference
 from linter.model import Finding, Notice, Span
+from linter.registry import DeferredRule, pack_folder, rule_facts
 from linter.rule import Fact
 from linter.suppression import Directive
 
@@ -143,11 +142,11 @@ def run_key(rules, known_ids) -> str:
         except metadata.PackageNotFoundError:
             digest.update(f"{distribution}=?\0".encode())
     for rule in rules:
-        options = rule.options.model_dump_json() if hasattr(rule.options, "model_dump_json") else repr(rule.options)
-        digest.update(f"{rule.id}\0{options}\0".encode())
+        # The instance names the options: "" the defaults (which the code decides), else a digest of them.
+        digest.update(f"{rule.id}\0{rule.instance}\0".encode())
     digest.update("\0".join(sorted(known_ids)).encode())
     # The code, not just the version: rules and helpers change between releases of a checkout.
-    rule_packs = {Path(inspect.getfile(type(rule))).resolve().parent.parent for rule in rules}
+    rule_packs = {pack_folder(rule) for rule in rules}
     digest.update(code_digest(tuple(sorted({Path(linter.__file__).resolve().parent, *rule_packs}))))
     return digest.hexdigest()
 
@@ -216,6 +215,9 @@ class ResultCache:
         self._package_digests: dict[tuple[str, ...], bytes] = {}
         self._digests: dict[str, str] = {}  # rel path -> the content digest this run took (`file_key`)
         self._outcomes: dict[tuple[str, str], str] = {}  # (rule instance key, inputs digest) -> outcome, to write
+        # rule id -> what a run that does not import the rule needs of it (`registry.rule_facts`), as stored
+        self._rules_known: dict[str, dict] = {}
+        self._rules_text: str | None = None  # as read, to tell whether it changed
 
     @classmethod
     def open(cls, folder: Path, root: Path, key: str) -> "ResultCache":
@@ -229,6 +231,7 @@ class ResultCache:
             meta = dict(db.execute("SELECT name, value FROM meta"))
             if meta.get("format") != str(FORMAT) or meta.get("root") != str(root) or meta.get("key") != key:
                 raise ValueError("not ours")
+            rules_text = meta.get("rules")
             for rel, content, around, with_findings, stat_text, seen, parsed, report in db.execute(
                 "SELECT path, content, around, with_findings, stat, seen, parsed, report FROM files"
             ):
@@ -236,13 +239,38 @@ class ResultCache:
         except Exception:  # missing, unreadable, not a database, not ours: start empty (a new file on save)
             if db is not None:
                 db.close()
-            db, entries = None, {}
-        return cls(path, root, key, entries, db)
+            db, entries, rules_text = None, {}, None
+        cache = cls(path, root, key, entries, db)
+        cache._rules_text = rules_text
+        cache._rules_known = _rules_known(rules_text)
+        return cache
 
-    def file_key(self, rel_path: str, path: Path, packages, rules: str = "") -> tuple[str, str, str | None]:
+    def describe_rules(self, rules) -> None:
+        """Tell the rules not imported yet (`registry.DeferredRule`) what the cache recorded of them."""
+        for rule in rules:
+            if type(rule) is DeferredRule:
+                rule.known = self._rules_known.get(rule.id)
+
+    def note_rules(self, rules) -> None:
+        """Record what runs that do not import them need of the rules this run imported."""
+        try:
+            for rule in rules:
+                facts = rule_facts(rule)
+                if facts is not None:
+                    self._rules_known[rule.id] = facts
+            text = json.dumps(self._rules_known, separators=(",", ":"), sort_keys=True, allow_nan=False)
+        except (TypeError, ValueError):
+            return
+        if text != self._rules_text:
+            self._rules_text = text
+            self._changed = True
+
+    def file_key(
+        self, rel_path: str, path: Path, packages, rules: str = "", info: os.stat_result | None = None
+    ) -> tuple[str, str, str | None]:
         """What a file's entry must match: its content, the packages around it (their dependencies gate rules)
-        and `rules`, the rules its own config enables (a digest), and the file's stat to keep with it. Raises
-        OSError when the file cannot be read.
+        and `rules`, the rules its own config enables (a digest), and the file's stat to keep with it (`info`
+        when the run took it already, of the regular file at `path`). Raises OSError when the file cannot be read.
 
         As git's index does, the content digest is taken from the entry, without reading the file, when the
         file's size, times and inode are those it had when it was digested and it had not changed for a while
@@ -251,7 +279,8 @@ class ResultCache:
         if dirs not in self._package_digests:
             self._package_digests[dirs] = packages_digest(packages).hex()
         around = f"{self._package_digests[dirs]}:{rules}"
-        info = os.stat(path)
+        if info is None:
+            info = os.stat(path)
         stat = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
         entry = self._entries.get(rel_path)
         if isinstance(entry, list) and len(entry) == 8 and entry[4] == stat and type(entry[0]) is str:
@@ -416,6 +445,8 @@ class ResultCache:
             db.executemany("DELETE FROM files WHERE path = ?", [(p,) for p in sorted(self._deleted)])
             db.executemany("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             db.executemany("UPDATE files SET stat = ? WHERE path = ?", restamped)
+            if self._rules_text is not None:
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('rules', ?)", (self._rules_text,))
             self._store_outcomes(db, now)
             db.execute("COMMIT")
         except BaseException:
@@ -435,9 +466,10 @@ class ResultCache:
             db.execute("PRAGMA journal_mode = OFF")  # a file no one else sees until it is complete
             db.executescript(_SCHEMA)
             db.execute("BEGIN")
-            db.executemany(
-                "INSERT INTO meta VALUES (?, ?)", [("format", str(FORMAT)), ("root", self._root), ("key", self._key)]
-            )
+            meta = [("format", str(FORMAT)), ("root", self._root), ("key", self._key)]
+            if self._rules_text is not None:
+                meta.append(("rules", self._rules_text))
+            db.executemany("INSERT INTO meta VALUES (?, ?)", meta)
             db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", self._rows(sorted(self._entries)))
             self._store_outcomes(db, time.time_ns())
             db.execute("COMMIT")
@@ -483,6 +515,22 @@ CREATE TABLE files (
 CREATE TABLE project (rule TEXT NOT NULL, inputs TEXT NOT NULL, outcome TEXT NOT NULL, written INTEGER NOT NULL,
     PRIMARY KEY (rule, inputs));
 """
+
+
+def _rules_known(text: str | None) -> dict[str, dict]:
+    """What the cache recorded of each rule (`ResultCache.note_rules`); nothing when it is not what that wrote."""
+    try:
+        known = json.loads(text) if text is not None else {}
+        if not isinstance(known, dict):
+            return {}
+        for facts in known.values():
+            if set(facts) != {"project", "flow", "info"} or type(facts["project"]) is not bool:
+                return {}
+            if facts["flow"] is not None and type(facts["flow"]) is not str or not isinstance(facts["info"], dict):
+                return {}
+        return known
+    except Exception:
+        return {}
 
 
 def _connect_private(path: Path):
@@ -604,13 +652,14 @@ def _decode_result(data: dict, rel_path: str, complete: bool = True, only: tuple
     places = [loc.path for f in findings for loc in (f, *f.related, *f.code_flow)]
     if any(path != rel_path for path in places) or any(n.path not in (None, rel_path) for n in notices):
         raise ValueError("finding or notice of another file")
+    flows = [summary for summary in data["flows"] if only is None or (summary[0], summary[2]) in only[1]]
+    if flows:  # imported here: a warm run decodes no flow summary, and imports no flow engine
+        from linter.flow.summary import FlowSummary
+
+        flows = [FlowSummary.from_data(summary) for summary in flows]
     return FileResult(
         path=rel_path,
-        flows=[
-            FlowSummary.from_data(summary)
-            for summary in data["flows"]
-            if only is None or (summary[0], summary[2]) in only[1]
-        ],
+        flows=flows,
         findings=findings,
         facts=facts,
         references=references,

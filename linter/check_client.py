@@ -18,9 +18,12 @@ What is asked (one length-prefixed JSON message each way, `send_message`): the p
 code (`code_identity`: loadlint's version, its sources and the versions of the packages that decide findings),
 the root, the paths as given (absolute) with the digest of each file's content as this run reads it, the
 cache folder, and the options that change the report (select, ignore, fail-on, config file, category,
-timeout, fingerprints), and how long the server may wait for its linting thread. The server answers `started`
-when its run starts, within `START_SECONDS` of asking, or why not (`busy`, `mismatch`); then `ok` with the
-report and what the run's config says about baselines, within `ANSWER_SECONDS` of starting, or why not.
+timeout, fingerprints) and, when the client has nothing to do to the report but print it, how to render it
+(`render`: a format of RENDERED_FORMATS and its options), and how long the server may wait for its linting
+thread. The server answers `started` when its run starts, within `START_SECONDS` of asking, or why not
+(`busy`, `mismatch`); then `ok` with the report and what the run's config says about baselines, within
+`ANSWER_SECONDS` of starting, or why not. Asked to render, and with no baseline in the run's config, it sends
+the output instead of the report: the client then prints it without importing the report's models.
 Anything else is a fallback. Two deadlines, because a started run does less than this process would (no
 start-up), so waiting for it beats starting over, even on a loaded machine where it takes seconds; while a
 server that cannot start soon is not worth waiting for.
@@ -46,7 +49,7 @@ from pathlib import Path
 from linter import __version__
 from linter.roots import find_root
 
-PROTOCOL = 1
+PROTOCOL = 2
 CONNECT_SECONDS = 0.25
 START_SECONDS = 1.0  # from asking to the server's run starting
 ANSWER_SECONDS = 10.0  # from its start to the whole report; a warm server answers a hook's few files in 0.2 s of CPU
@@ -57,6 +60,9 @@ NO_SERVER_ENV = "LOADLINT_NO_SERVER"
 DEBUG_ENV = "LOADLINT_SERVER_DEBUG"
 # The packages whose versions decide what a run finds: the parsers and the gitignore matching.
 DEPENDENCIES = ("tree_sitter", "tree_sitter_javascript", "tree_sitter_typescript", "pathspec")
+# The formats a server may render for the client: those whose output depends on the report and the render
+# options alone (text and concise go through rich, which also reads the client's terminal and environment).
+RENDERED_FORMATS = ("json", "sarif", "gitlab", "junit", "github")
 
 
 class NotServed(Exception):
@@ -75,12 +81,18 @@ class ServedConfig:
 
 @dataclass(frozen=True)
 class ServedResult:
-    """The server's `engine.RunResult`, as `loadlint check` uses it."""
+    """The server's `engine.RunResult`, as `loadlint check` uses it. When the client asked for the output
+    (`options["render"]`) and the run's config names no baseline, the server renders it: `rendered` holds it,
+    `failing` says whether a finding is at or above the run's fail-on level, and `report` and `fail_on` are
+    None (the client then imports no model of the report)."""
 
-    report: object  # linter.model.Report
+    report: object  # linter.model.Report, or None when `rendered`
     config: ServedConfig
-    fail_on: object  # linter.model.Level
+    fail_on: object  # linter.model.Level, or None when `rendered`
     incomplete: bool
+    root: str = ""
+    rendered: str | None = None
+    failing: bool = False
 
 
 # the rendezvous -------------------------------------------------------------------------------------------
@@ -325,23 +337,34 @@ def _expect(raw: bytes, status: str, request: dict) -> dict:
 
 
 def _result(answer: dict, raw_report: bytes, root: Path) -> ServedResult:
+    config = _served_config(answer["config"])
+    incomplete = answer["incomplete"]
+    if not isinstance(incomplete, bool):
+        raise NotServed("a malformed answer")
+    if answer.get("rendered") is True:
+        failing = answer["failing"]
+        if not isinstance(failing, bool) or config.baseline is not None:
+            raise NotServed("a malformed answer")
+        text = raw_report.decode("utf-8")
+        return ServedResult(None, config, None, incomplete, str(root), rendered=text, failing=failing)
     from linter.model import Level, Report
 
     report = Report.model_validate_json(raw_report)
     if report.root != str(root):
         raise NotServed("the report is of another root")
-    config = answer["config"]
+    if incomplete != report.incomplete:
+        raise NotServed("the answer contradicts its report")
+    return ServedResult(report=report, config=config, fail_on=Level(answer["fail_on"]), incomplete=incomplete, root=str(root))
+
+
+def _served_config(config: dict) -> ServedConfig:
     base_dir = config["base_dir"]
-    served_config = ServedConfig(
+    return ServedConfig(
         baseline=_optional_text(config["baseline"]),
         base_dir=Path(base_dir) if isinstance(base_dir, str) else None,
         source=_optional_text(config["source"]),
         max_file_size=int(config["max_file_size"]),
     )
-    incomplete = answer["incomplete"]
-    if not isinstance(incomplete, bool) or incomplete != report.incomplete:
-        raise NotServed("the answer contradicts its report")
-    return ServedResult(report=report, config=served_config, fail_on=Level(answer["fail_on"]), incomplete=incomplete)
 
 
 def _optional_text(value) -> str | None:

@@ -124,10 +124,8 @@ def check(
     baseline_file, write_baseline_file, diff_ref, fix, diff_fix, unsafe_fixes,
 ):
     """Lint PATHS (default: the current folder; `-` with --stdin-filename: the text on stdin)."""
-    # The engine, the rules and what only some runs use are imported when needed: a running server may answer.
-    from linter.formatters import render
-    from linter.model import Level
-
+    # The engine, the rules, the report's models and what only some runs use are imported when needed: a
+    # running server may answer, with the output itself.
     color_choice = _color_choice(color_choice, no_color)
     if statistics and fmt not in STATISTICS_FORMATS:
         _fail(f"--statistics prints in {', '.join(STATISTICS_FORMATS)}, not --format {fmt}")
@@ -141,6 +139,7 @@ def check(
 
     def run_options():
         from linter.engine import DEFAULT_FILE_TIMEOUT, RunOptions
+        from linter.model import Level
 
         return RunOptions(
             paths=given_paths,
@@ -177,8 +176,22 @@ def check(
             "category": category,
             "timeout": None if timeout is None else seconds or 0,
             "fingerprints": fingerprints,
+            "render": render_request(),
         }
         return served_check(given_paths, options)
+
+    def render_request() -> dict | None:
+        """How the server may render the output for this run (see linter.check_client), or None: when a
+        baseline or --diff changes the report first, or the format's output also depends on the terminal."""
+        from linter.check_client import RENDERED_FORMATS
+
+        changes_report = baseline_file is not None or write_baseline_file is not None or diff_ref is not None
+        if changes_report or statistics or fmt not in RENDERED_FORMATS:
+            return None
+        stream = _stream_name(destination)
+        color = _use_color(color_choice, fmt, stream)
+        width = _text_width(stream)
+        return {"format": fmt, "color": color, "include_suppressed": include_suppressed, "quiet": quiet, "width": width}
 
     def lint(options, served=None):
         if served is not None:
@@ -208,6 +221,11 @@ def check(
     restore_sigterm = raise_on_sigterm()
     try:
         served = served_result()
+        if served is not None and served.rendered is not None:
+            _deliver(served.rendered, destination, Path(served.root))
+            _exit_served(served, quiet, exit_zero)
+        from linter.formatters import render
+
         if served is not None:
             result, report = lint(None, served)
         else:
@@ -262,6 +280,17 @@ def check(
         sys.exit(EXIT_ERROR)
     failing = [f for f in report.active_findings if f.level.rank >= result.fail_on.rank]
     sys.exit(EXIT_FINDINGS if failing else EXIT_CLEAN)
+
+
+def _exit_served(served, quiet: bool, exit_zero: bool) -> None:
+    """Exit as `check` does after printing the output a server rendered (`linter.check_client.ServedResult`)."""
+    if served.incomplete and quiet:
+        _tell("the run is incomplete: some files or rules were not checked (run without --quiet to see why)")
+    if exit_zero:
+        sys.exit(EXIT_CLEAN)
+    if served.incomplete:
+        sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_FINDINGS if served.failing else EXIT_CLEAN)
 
 
 # The errors `check` reports in one line (exit 2), by the module that raises them: only an imported module can.

@@ -45,6 +45,9 @@ class Discovered:
     project_files: list[Path] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     sizes: dict[Path, int] = field(default_factory=dict)  # the size of each file found, when it was found
+    # The stat of each file a kept listing was checked with (`linter.listing_cache`): a regular file's, taken
+    # as this run began; the results cache takes it instead of a second one (`ResultCache.file_key`).
+    stats: dict[Path, os.stat_result] = field(default_factory=dict)
     # The folders the walk listed (relative to the root, "" for it) and those of them holding an entry with a
     # config's name (ignored or not): a listed folder without one has no config (`linter.config_tree`).
     listed_folders: set[str] = field(default_factory=set)

@@ -19,7 +19,7 @@ from linter.model import Finding, Level, Location, Notice, Report, RuleInfo, Sou
 from linter.processes import stop_workers, worker_started
 from linter.project import ProjectIndex
 from linter.project_cache import RecordingIndex, run_project_checks
-from linter.registry import RuleLoadError, builtin_rules, lazy_builtin_rules, load_rules_dir
+from linter.registry import RuleLoadError, builtin_rules, default_level, lazy_builtin_rules, load_rules_dir, rule_info
 from linter.roots import find_root
 from linter.rule import Rule
 from linter.selection import config_prefix, in_targets as _in_targets, rel_path as _rel, select_files
@@ -109,13 +109,15 @@ def run(options: RunOptions) -> RunResult:
         notices.append(Notice(message="nothing to lint: no JavaScript or TypeScript files under the given paths"))
     max_file_size = max(c.max_file_size for c in configs.configs())
     cache = _open_cache(cache_folder, root, plan) if cache_folder is not None and stopped is None else None
+    if cache is not None:
+        cache.describe_rules(setups.instances())
     # With a cache, each project-wide check's outcome is kept with what it read (linter.project_cache).
     index_class = RecordingIndex if cache is not None and not given else ProjectIndex
     project = index_class.build(root, found, reported, notices, max_file_size)
     project.given = given
     results = _analyze_all(
         found.sources, root, plan, project, setup_by_path, options.jobs, options.file_timeout, cache, options.fresh_fixes,
-        given, lazy=index_class is RecordingIndex,
+        given, lazy=index_class is RecordingIndex, stats=found.stats,
     )
     if cache is not None:
         cache.forget_missing(root, {result.path for result in results})
@@ -140,7 +142,10 @@ def run(options: RunOptions) -> RunResult:
     )
     findings.extend(project_findings)
     incomplete |= failed
+    # Before the cache is saved: it records what the report needs of the rules (for runs that import none).
+    rules_shown = _report_rules(setups.of(config), [setup_by_path[path] for path in reported])
     if cache is not None:
+        cache.note_rules(setups.instances())
         cache.save()
         cache.close()
     directives.extend(project_file_directives(project, plan.known_ids))
@@ -164,7 +169,7 @@ def run(options: RunOptions) -> RunResult:
     report = Report(
         root=str(root),
         tool_version=__version__,
-        rules=_report_rules(setups.of(config), [setup_by_path[path] for path in reported]),
+        rules=rules_shown,
         findings=tuple(sorted(findings, key=lambda f: f.sort_key)),
         notices=tuple(sorted(set(notices), key=lambda n: n.sort_key)),
         files_checked=len(({r.path for r in shown if r is not None and r.parsed} | project.read_paths()) & reported),
@@ -257,8 +262,8 @@ def _nested_rules_dirs(configs: ConfigTree, run_config: Config) -> list[Notice]:
 def _report_rules(run_setup: RuleSetup, reported: list[RuleSetup]) -> tuple[RuleInfo, ...]:
     """The rules that ran on the reported files, at the level the run's config gives them."""
     setups = {id(setup): setup for setup in (run_setup, *reported)}.values()
-    classes = {type(rule).id: type(rule) for setup in setups for rule in setup.rules}
-    return tuple(classes[rule_id].info(run_setup.level_of(rule_id, classes[rule_id].level)) for rule_id in sorted(classes))
+    rules = {rule.id: rule for setup in setups for rule in setup.rules}
+    return tuple(rule_info(rules[rule_id], run_setup.level_of(rule_id, default_level(rules[rule_id]))) for rule_id in sorted(rules))
 
 
 def _check_options(options: RunOptions) -> None:
@@ -395,6 +400,7 @@ def _analyze_all(
     fresh_fixes: bool = False,
     given: dict[str, bytes] | None = None,
     lazy: bool = False,
+    stats: dict[Path, os.stat_result] | None = None,
 ) -> list[FileResult | Deferred]:
     """Every file's result, in the order of `sources`: from the cache when it has the file, else analysed;
     with `lazy`, a cached result is a `Deferred` (what the report shows of it decoded, the rest when the
@@ -402,21 +408,26 @@ def _analyze_all(
     again: fixes that are applied or printed as a patch are always derived from the file itself. A file in
     `given` (a buffer, stdin) is analysed from that text and neither taken from the cache nor put in it."""
     given = given or {}
+    stats = stats or {}
     results: list[FileResult | None] = []
     work, keys = [], []
+    packages_of_folder: dict[str, list] = {}  # the packages around the files of each folder, read only
     for path in sources:
         rel = _rel(path, root)
-        packages = project.packages_around(rel)
+        folder = rel.rpartition("/")[0]
+        packages = packages_of_folder.get(folder)
+        if packages is None:
+            packages = packages_of_folder[folder] = project.packages_around(rel)
         report_findings = rel in project.reported_paths
         setup = setup_by_path[rel]
-        key = _cache_key(cache, rel, path, packages, setup.key) if rel not in given else None
+        key = _cache_key(cache, rel, path, packages, setup.key, stats.get(path)) if rel not in given else None
         cached = cache.get(rel, key, report_findings, lazy) if key is not None else None
         shown = _shown(cached) if cached is not None else None
         if shown is not None and fresh_fixes and any(finding.fixes for finding in shown.findings):
             cached = None
         results.append(cached)
         if cached is None:
-            work.append((path, rel, packages, report_findings, timeout, given.get(rel), setup.own))
+            work.append((path, rel, list(packages), report_findings, timeout, given.get(rel), setup.own))
             keys.append(key)
     analysed = _analyze_uncached(work, plan, jobs)
     if cache is not None:
@@ -443,16 +454,19 @@ def _open_cache(folder: Path, root: Path, plan: RulePlan) -> ResultCache | None:
         return None
 
 
-def _cache_key(cache: ResultCache | None, rel: str, path: Path, packages, rules: str) -> tuple | None:
+def _cache_key(cache: ResultCache | None, rel: str, path: Path, packages, rules: str, info=None) -> tuple | None:
     if cache is None:
         return None
     try:
-        return cache.file_key(rel, path, packages, rules)
+        return cache.file_key(rel, path, packages, rules, info)
     except OSError:  # the analysis reports it
         return None
 
 
 def _analyze_uncached(work: list[tuple], plan: RulePlan, jobs: int | None) -> list[FileResult]:
+    if not work:
+        return []
+    plan.prepare()  # in this process: forked workers inherit the rules
     jobs = jobs or min(os.cpu_count() or 1, 4)
     if jobs <= 1 or len(work) < PARALLEL_MIN_FILES:
         return [analyze_file(path, rel, plan, *rest) for path, rel, *rest in work]

@@ -168,7 +168,7 @@ def _load(path: Path, root: Path, key: str) -> Discovered | None:
     max_file_size = data["max_file_size"]
     if max_file_size is not None and type(max_file_size) is not int:
         return None
-    sizes = {}
+    sizes, stats = {}, {}
     for file, notice in data["files"]:
         if not _confined(file) or file == "" or file.rpartition("/")[0] not in folders:
             return None
@@ -180,6 +180,7 @@ def _load(path: Path, root: Path, key: str) -> Discovered | None:
             if not stat.S_ISREG(info.st_mode) or max_file_size is not None and info.st_size > max_file_size:
                 return None
             sizes[file] = info.st_size
+            stats[file] = info
         else:
             problem = file_problem(Path(base + file), root, max_file_size)
             if problem is None or problem.model_dump(mode="json") != notice:
@@ -201,6 +202,7 @@ def _load(path: Path, root: Path, key: str) -> Discovered | None:
         **listed,
         notices=notices,
         sizes={path: sizes[rel] for kind in kinds for rel, path in zip(found[kind], listed[kind])},
+        stats={path: stats[rel] for rel, path in zip(found["sources"], listed["sources"])},
         listed_folders=listed_folders,
         config_folders=config_folders,
     )

@@ -28,6 +28,7 @@ from linter.cache import Deferred, ResultCache, content_digest, packages_digest,
 from linter.deadline import Deadline, OutOfTime
 from linter.model import Finding, Notice
 from linter.project import ProjectIndex, RecordingIndex
+from linter.registry import flow_spec_name, has_project_check
 from linter.rule import Rule
 
 
@@ -48,7 +49,7 @@ def run_project_checks(
     keeper = _Keeper.of(project, results, cache) if isinstance(project, RecordingIndex) else None
     checks = []  # (rule, its key, the digest of its inputs, its kept outcome or None)
     for rule in rules:
-        if type(rule).check_project is Rule.check_project:  # no project-wide check
+        if not has_project_check(rule):
             continue
         rule_key = f"{rule.id}\0{rule.instance}"
         inputs = keeper.inputs(rule) if keeper is not None else None
@@ -175,9 +176,9 @@ class _Keeper:
 
     def inputs(self, rule: Rule) -> str:
         """The digest of what the check of `rule` reads besides the files it reads on demand."""
-        spec = rule.flow_spec
+        spec = flow_spec_name(rule)
         facts = self._facts.get(f"{rule.id}\0{rule.instance}", [])
-        flows = self._flows.get(f"{spec.name}\0{rule.instance}", []) if spec is not None else []
+        flows = self._flows.get(f"{spec}\0{rule.instance}", []) if spec is not None else []
         text = json.dumps([self._base, rule.id, rule.instance, facts, flows], separators=(",", ":"))
         return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 

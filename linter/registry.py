@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import importlib.util
+import inspect
 import re
 import sys
 from functools import lru_cache
@@ -18,6 +19,7 @@ from importlib.machinery import SourceFileLoader
 from pathlib import Path
 
 import linter
+from linter.model import Level, RuleInfo
 from linter.rule import Rule
 
 RULE_ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*/[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -72,6 +74,108 @@ class LazyRule:
 
     def __call__(self, options) -> Rule:
         return self.load()(options)
+
+    def default_instance(self) -> "Rule":
+        """The rule with its default options, imported when first used (`DeferredRule`) unless it is already."""
+        if self._class is not None:
+            return self._class(self._class.Options())
+        return DeferredRule(self)  # type: ignore[return-value]
+
+    @property
+    def module_path(self) -> Path:
+        return self._module_path
+
+
+class DeferredRule:
+    """A built-in rule with its default options, not imported yet: its id and instance are known, and what the
+    results cache recorded of the rule (`known`, see `linter.cache.rule_facts`). It turns into the rule itself
+    (its class, its state) when anything else of it is first used, so a warm run whose files and project-wide
+    checks all come from the cache imports no rule at all."""
+
+    instance = ""
+
+    def __init__(self, lazy: LazyRule) -> None:
+        self.id = lazy.id
+        self._lazy = lazy
+        self.known: dict | None = None
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        become_rule(self)
+        return getattr(self, name)
+
+
+def become_rule(rule) -> Rule:
+    """`rule` itself, made the rule it stands for when it is a `DeferredRule`."""
+    if type(rule) is DeferredRule:
+        cls = rule._lazy.load()
+        rule.__dict__.clear()
+        rule.__class__ = cls
+        cls.__init__(rule, cls.Options())
+    return rule
+
+
+def rule_class(rule) -> type[Rule]:
+    """The class of a rule instance (a `DeferredRule` is imported)."""
+    return type(become_rule(rule))
+
+
+def has_project_check(rule) -> bool:
+    """Whether the rule has a project-wide check."""
+    if type(rule) is DeferredRule and rule.known is not None:
+        return rule.known["project"]
+    return rule_class(rule).check_project is not Rule.check_project
+
+
+def flow_spec_name(rule) -> str | None:
+    """The name of the rule's flow spec, or None."""
+    if type(rule) is DeferredRule and rule.known is not None:
+        return rule.known["flow"]
+    spec = become_rule(rule).flow_spec
+    return spec.name if spec is not None else None
+
+
+def rule_info(rule, level: Level | None = None) -> RuleInfo:
+    """The rule's metadata (`Rule.info`), with `level` when given."""
+    if type(rule) is DeferredRule and rule.known is not None:
+        try:
+            info = RuleInfo.model_validate(rule.known["info"])
+            return info if level is None else info.model_copy(update={"level": level, "other_levels": ()})
+        except Exception:  # not what the cache wrote: ask the rule
+            rule.known = None
+    return rule_class(rule).info(level)
+
+
+def default_level(rule) -> Level:
+    """The level of the rule's findings, unless a config sets another."""
+    if type(rule) is DeferredRule and rule.known is not None:
+        try:
+            return Level(rule.known["info"]["level"])
+        except Exception:  # not what the cache wrote: ask the rule
+            rule.known = None
+    return rule_class(rule).level
+
+
+def pack_folder(rule) -> Path:
+    """The folder of the rule pack the rule comes from."""
+    if type(rule) is DeferredRule:
+        return rule._lazy.module_path.resolve().parent.parent
+    return Path(inspect.getfile(type(rule))).resolve().parent.parent
+
+
+def rule_facts(rule) -> dict | None:
+    """What the results cache records of a rule for runs that do not import it (`DeferredRule.known`): None for
+    a rule not imported."""
+    if type(rule) is DeferredRule:
+        return rule.known
+    cls = type(rule)
+    spec = cls.flow_spec
+    return {
+        "project": cls.check_project is not Rule.check_project,
+        "flow": spec.name if spec is not None else None,
+        "info": cls.info().model_dump(mode="json"),
+    }
 
 
 @lru_cache(maxsize=None)

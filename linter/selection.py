@@ -75,7 +75,11 @@ def select_files(
     _Filter(root, configs, found, set(named)).apply()
     # Rules also report into the non-JavaScript files they read (a schema, a Dockerfile, package.json scripts).
     readable = [*found.sources, *found.project_files, *found.manifests]
-    reported = {rel_path(path, root) for path in readable if in_targets(path, targets)}
+    if any(t.is_dir() for t in targets):
+        reported = {rel_path(path, root) for path in readable if in_targets(path, targets)}
+    else:  # files alone (a hook's): nothing else lies under them
+        named_files = set(targets)
+        reported = {rel_path(path, root) for path in readable if path in named_files}
     return Selection(found, reported)
 
 
@@ -126,6 +130,7 @@ class _Filter:
             posixpath.dirname(rel_path(path, root)) for path in (*found.manifests, *found.tsconfigs)
         }
         self._output_folder_of: dict[str, str | None] = {}
+        self._config_of: dict[str, Config] = {}  # by folder
         self._excludes: dict[int, pathspec.PathSpec | None] = {}
         self.skipped_output: set[str] = set()
 
@@ -140,14 +145,17 @@ class _Filter:
 
     def _kept(self, path: Path, excludable: bool) -> bool:
         rel = rel_path(path, self.root)
+        folder = rel.rpartition("/")[0]  # its dirname: `rel` is a normalised relative path
         if excludable:
-            output = self._output_folder(posixpath.dirname(rel))
+            output = self._output_folder(folder)
             if output is not None:
                 self.skipped_output.add(output)
                 if path in self.named:  # the folder's notice is not under the paths given: say it of the file
                     self.found.notices.append(Notice(message=_output_skipped(output), path=rel, level=Level.NOTE))
                 return False
-        config = self.configs.for_path(rel)
+        config = self._config_of.get(folder)
+        if config is None:
+            config = self._config_of[folder] = self.configs.for_folder(folder)
         if excludable and self._excluded(rel, config):
             return False
         size = self.found.sizes.get(path)

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from linter.config import Config, ConfigError, enabled_rules, validate_against_rules
 from linter.model import Level
+from linter.registry import LazyRule
 from linter.rule import Rule
 
 
@@ -79,14 +80,25 @@ class RuleSetups:
         return RuleSetup(config=config, rules=rules, ids=ids, own=own, levels=dict(config.levels), key=key)
 
     def _instance(self, cls: type[Rule], options: BaseModel | None) -> Rule:
-        chosen = options if options is not None else cls.Options()
-        written = _options_text(chosen)
-        key = (cls.id, written)
+        """The instance of `cls` with `options` (None: the defaults), shared by every config that sets the same.
+        A built-in rule with its defaults is imported only when the run uses it (`registry.DeferredRule`)."""
+        if options is None:
+            key = (cls.id, "")
+            rule = self._instances.get(key)
+            if rule is None:
+                rule = cls.default_instance() if isinstance(cls, LazyRule) else cls(cls.Options())
+                self._instances[key] = rule
+            return rule
+        written = _options_text(options)
+        instance = ""
+        if written != _options_text(cls.Options()):
+            instance = hashlib.blake2b(f"{cls.id}\0{written}".encode(), digest_size=6).hexdigest()
+        key = (cls.id, instance)
         rule = self._instances.get(key)
         if rule is None:
-            rule = cls(chosen)
-            if written != _options_text(cls.Options()):
-                rule.instance = hashlib.blake2b(f"{cls.id}\0{written}".encode(), digest_size=6).hexdigest()
+            rule = cls(options)
+            if instance:
+                rule.instance = instance
             self._instances[key] = rule
         return rule
 

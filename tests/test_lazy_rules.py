@@ -63,5 +63,67 @@ def test_a_warm_run_without_globs_to_match_imports_no_glob_matcher(tmp_path, mon
     assert "pathspec" in cold[1]  # the walk read the .gitignore
     warm = _imported_by_a_run(root, ["all"], ["stripe"])
     assert warm[0] == cold[0]
-    assert "pathspec" not in warm[1] and "linter.rules.prisma.client_outside_singleton" in warm[1]
-    assert not [m for m in warm[1] if m.startswith("linter.rules.stripe")]
+    assert "pathspec" not in warm[1] and "linter.rules.prisma.client_outside_singleton" in cold[1]
+    assert not [m for m in cold[1] if m.startswith("linter.rules.stripe")]
+
+
+def _sarif_of_a_run(root: Path, select: list[str]) -> tuple[bytes, list[str]]:
+    """The SARIF report (its rules' metadata included) of a run in a fresh process, and the modules it imported."""
+    script = (
+        "import io, sys\n"
+        "from pathlib import Path\n"
+        "import linter.cache\n"
+        "from linter.engine import RunOptions, run\n"
+        "from linter.formatters import render\n"
+        "linter.cache.SETTLED_NS = 0\n"
+        f"result = run(RunOptions(paths=[Path({str(root / 'a.js')!r})], select={select!r}, jobs=1))\n"
+        "out = io.StringIO()\n"
+        "render(result.report, 'sarif', out)\n"
+        "print(' '.join(sorted(sys.modules)))\n"
+        "print(out.getvalue())\n"
+    )
+    env = {"PYTHONPATH": str(REPO), "XDG_CACHE_HOME": str(root.parent / "cache"), "PATH": "/usr/bin:/bin"}
+    shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=REPO, check=True)
+    modules, report = shown.stdout.split("\n", 1)
+    return report, modules.split()
+
+
+def test_a_warm_run_of_unchanged_files_imports_no_rule(tmp_path):
+    """Every file and every project-wide check comes from the cache: no rule is imported, the report (the
+    rules' metadata, their levels from the config) is the one a run that imports them makes."""
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / ".git").mkdir()
+    (root / "loadlint.toml").write_text('[levels]\n"prisma/client-outside-singleton" = "error"\n')
+    (root / "package.json").write_text('{"dependencies": {"@prisma/client": "5.0.0", "jsonwebtoken": "9.0.0"}}')
+    (root / "a.js").write_text(
+        "const { PrismaClient } = require('@prisma/client');\nexport const db = new PrismaClient();\n"
+        "const jwt = require('jsonwebtoken');\njwt.sign({}, process.env.S || 'x');\n"
+    )
+    cold, cold_modules = _sarif_of_a_run(root, ["prisma", "auth", "loadlint"])
+    warm, warm_modules = _sarif_of_a_run(root, ["prisma", "auth", "loadlint"])
+    assert "linter.rules.prisma.client_outside_singleton" in cold_modules
+    assert "prisma/client-outside-singleton" in cold and "loadlint/unused-suppression" in cold  # its metadata
+    assert warm == cold
+    assert [m for m in warm_modules if m.startswith("linter.rules.")] == []
+    # Nor what only analysing a file needs: the flow engine, the framework models, the needle matcher.
+    assert [m for m in warm_modules if m.startswith(("linter.flow", "linter.frameworks", "ahocorasick"))] == []
+    # Edited: the rules run again, and the report follows the file.
+    (root / "a.js").write_text("const { PrismaClient } = require('@prisma/client');\nexport const db = new PrismaClient();\n")
+    edited, edited_modules = _sarif_of_a_run(root, ["prisma", "auth", "loadlint"])
+    assert "linter.rules.prisma.client_outside_singleton" in edited_modules
+    assert "prisma/client-outside-singleton" in edited and "jwt-no-expiry" not in edited.split('"results"')[1]
+
+
+def test_rules_are_imported_before_workers_fork(monkeypatch):
+    """A run that analyses files imports the rules in its own process first: forked workers inherit them."""
+    from linter import engine
+    from linter.analysis import RulePlan
+    from linter.registry import DeferredRule, lazy_builtin_rules
+
+    plan = RulePlan([DeferredRule(rule) for rule in lazy_builtin_rules()], frozenset())
+    monkeypatch.setattr(engine, "analyze_file", lambda *args: None)
+    engine._analyze_uncached([], plan, jobs=1)
+    assert all(type(rule) is DeferredRule for rule in plan.rules)  # nothing to analyse: nothing imported
+    engine._analyze_uncached([(Path("a.js"), "a.js")], plan, jobs=1)
+    assert not [rule.id for rule in plan.rules if type(rule) is DeferredRule]

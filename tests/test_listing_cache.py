@@ -142,3 +142,26 @@ def test_a_re_run_looks_for_configs_only_where_the_walk_saw_one_and_sees_one_add
     assert _paths(lint([project])) == {"src/a.js"}  # an edited manifest: its folder holds a package.json
     (project / "src" / ".loadlint.toml").unlink()
     assert _paths(lint([project])) == {"src/a.js", "src/deep/c.js"}
+
+
+def test_a_re_run_from_the_listing_stats_each_source_file_once(project, monkeypatch):
+    """The listing is checked with one stat of every file; the results cache takes that stat, not another."""
+    import linter.cache
+
+    first = lint([project])
+    stats: list[str] = []
+    real = os.stat
+
+    def counting(path, *args, **kwargs):
+        if str(path).endswith(".js"):
+            stats.append(str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(linter.cache.os, "stat", counting)
+    second = lint([project])
+    assert stats == []
+    assert second.report == first.report
+    # Edited since: the stat the listing took says so, and the file is analysed again.
+    (project / "src" / "a.js").write_text(MARKER + "new OtherClient();\n")
+    assert lint([project]).report.files_checked == first.report.files_checked
+    assert stats == []

@@ -314,7 +314,7 @@ def test_the_hook_is_answered_by_a_running_server_with_the_report_it_makes_alone
         deadline = time.monotonic() + 120
         while not socket_path(app.resolve()).exists() and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert served_check([app / "src/users.js"], {"select": None, "ignore": None, "fail_on": None, "config_file": None, "category": None, "timeout": None, "fingerprints": False}, answer_seconds=120)
+        assert served_check([app / "src/users.js"], {"select": None, "ignore": None, "fail_on": None, "config_file": None, "category": None, "timeout": None, "fingerprints": False, "render": None}, answer_seconds=120)
 
         # An installed config, as the README's: its hook environment is made once per revision (try-repo makes
         # one each run).

@@ -44,7 +44,7 @@ LEADS = (
     "}\n"
 )
 MANIFEST = '{"name": "api", "dependencies": {"express": "4.21.0", "@prisma/client": "5.22.0", "jsonwebtoken": "9.0.0"}}'
-OPTIONS = {"select": None, "ignore": None, "fail_on": None, "config_file": None, "category": None, "timeout": None, "fingerprints": True}
+OPTIONS = {"select": None, "ignore": None, "fail_on": None, "config_file": None, "category": None, "timeout": None, "fingerprints": True, "render": None}
 
 
 @pytest.fixture
@@ -99,12 +99,19 @@ def _wait_for(condition, message: str, seconds: float = 60) -> None:
         time.sleep(0.05)
 
 
-def _check(root: Path, *args: str, server: bool = True, deadline: float | None = None) -> tuple[int, bytes, str]:
-    """`loadlint check ARGS` in `root`, as a hook runs it: exit code, stdout, and the server's debug line."""
+def _check(
+    root: Path, *args: str, server: bool = True, deadline: float | None = None, models: list | None = None
+) -> tuple[int, bytes, str]:
+    """`loadlint check ARGS` in `root`, as a hook runs it: exit code, stdout, and the server's debug line;
+    `models` gets whether the run imported the report's models (pydantic)."""
     env = {**os.environ, check_client.DEBUG_ENV: "1"}
     if not server:
         env[check_client.NO_SERVER_ENV] = "1"
     code = "import sys; from linter.cli import main; sys.argv = ['loadlint', *sys.argv[1:]]; main()"
+    code = (
+        "import atexit, sys; atexit.register(lambda: sys.stderr.write("
+        "'loadlint: models: %s' % ('pydantic' in sys.modules))); " + code
+    )
     prelude = f"import linter.check_client as c; c.ANSWER_SECONDS = {deadline};" if deadline else ""
     done = subprocess.run(
         [sys.executable, "-c", prelude + code, "check", *args],
@@ -113,8 +120,10 @@ def _check(root: Path, *args: str, server: bool = True, deadline: float | None =
         capture_output=True,
         timeout=300,
     )
-    lines = [line for line in done.stderr.decode().splitlines() if line.startswith("loadlint: server:")]
-    return done.returncode, done.stdout, "\n".join(lines)
+    lines = done.stderr.decode().splitlines()
+    if models is not None:
+        models.extend(line == "loadlint: models: True" for line in lines if line.startswith("loadlint: models:"))
+    return done.returncode, done.stdout, "\n".join(line for line in lines if line.startswith("loadlint: server:"))
 
 
 def _same_as_alone(root: Path, *args: str, deadline: float | None = 60) -> tuple[str, bytes]:
@@ -139,6 +148,31 @@ def test_a_running_server_answers_with_the_report_the_run_would_make(server, app
     options = ("--select", "auth,prisma", "--ignore", "auth/secret-fallback", "--fail-on", "error", "--include-suppressed")
     assert _same_as_alone(app, "src/b.ts", "--format", "json", *options)[0] == answered
     assert _same_as_alone(app, "--format", "sarif", "--category", "hook")[0] == answered  # no paths: the current folder
+
+
+def test_a_server_renders_the_output_when_the_client_would_only_print_the_report(server, app, tmp_path):
+    answered = f"loadlint: server: answered by process {server.process.pid}"
+    runs = [
+        ("--format", "json"),
+        ("--format", "sarif", "--category", "hook"),
+        ("--format", "github", "--quiet"),
+        ("--format", "junit", "--include-suppressed", "--fail-on", "error"),
+        ("--format", "gitlab", "--exit-zero"),
+    ]
+    for args in runs:
+        models: list[bool] = []
+        code, out, debug = _check(app, "src/a.ts", "src/b.ts", *args, models=models)
+        assert debug == answered and models == [False]  # printed as the server rendered it
+        assert (code, out) == _check(app, "src/a.ts", "src/b.ts", *args, server=False)[:2]
+        assert b"auth/secret-fallback" in out and code == (0 if "--exit-zero" in args else 1)
+    written = tmp_path / "report.json"
+    assert _check(app, "src/b.ts", "--format", "json", "-o", str(written))[:2] == (1, b"")
+    assert written.read_bytes() == _check(app, "src/b.ts", "--format", "json", server=False)[1]
+    # What the client does to the report itself, or what its terminal decides, needs the report.
+    for args in (("--format", "text"), ("--format", "json", "--statistics"), ("--format", "json", "--diff", "HEAD")):
+        models = []
+        _check(app, "src/a.ts", *args, models=models)
+        assert models == [True]
 
 
 def test_text_output_exit_codes_a_baseline_and_an_edited_file(server, app):

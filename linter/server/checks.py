@@ -230,7 +230,9 @@ _OPTION_TYPES = {
     "category": (str, type(None)),
     "timeout": (int, float, type(None)),
     "fingerprints": (bool,),
+    "render": (dict, type(None)),
 }
+_RENDER_TYPES = {"format": str, "color": bool, "include_suppressed": bool, "quiet": bool, "width": int}
 _REQUEST_KEYS = {"protocol", "identity", "root", "paths", "digests", "cache", "options", "wait"}
 
 
@@ -258,6 +260,12 @@ def _mismatch(request, root: Path) -> str | None:
     config_file = options["config_file"]
     if config_file is not None and not os.path.isabs(config_file):
         return "a config file named relative to the client's folder"
+    render = options["render"]
+    if render is not None:
+        if set(render) != set(_RENDER_TYPES) or not all(type(render[k]) is t for k, t in _RENDER_TYPES.items()):
+            return "a malformed option render"
+        if render["format"] not in check_client.RENDERED_FORMATS or render["width"] <= 0:
+            return "a malformed option render"
     return None
 
 
@@ -304,4 +312,21 @@ def _check(request: dict, root: Path) -> tuple[dict, bytes | None]:
             "max_file_size": config.max_file_size,
         },
     }
-    return answer, result.report.model_dump_json().encode("utf-8")
+    render = options["render"]
+    if render is None or config.baseline is not None:  # the client applies the baseline to the report
+        return answer, result.report.model_dump_json().encode("utf-8")
+    return _rendered(answer, result, render)
+
+
+def _rendered(answer: dict, result, render: dict) -> tuple[dict, bytes]:
+    """The answer with the output `loadlint check` would print (`render`: its format and options) instead of
+    the report, and whether a finding fails the run."""
+    import io
+
+    from linter.formatters import render as render_report
+
+    out = io.StringIO()
+    options = {key: value for key, value in render.items() if key != "format"}
+    render_report(result.report, render["format"], out, **options)
+    failing = any(f.level.rank >= result.fail_on.rank for f in result.report.active_findings)
+    return {**answer, "rendered": True, "failing": failing}, out.getvalue().encode("utf-8")

@@ -43,6 +43,7 @@ from linter.deadline import Deadline, OutOfTime
 from linter.discovery import Discovered, is_source
 from linter.model import Finding, Level, Notice
 from linter.project import RecordingIndex
+from linter.registry import rule_class
 from linter.rule import Rule
 from linter.safe_read import ReadRefused, read_repository_file
 from linter.setups import RuleSetup
@@ -530,7 +531,7 @@ class Project:
     def rule_docs(self, rule_id: str) -> str:
         """The documentation of an enabled rule (its module's docstring)."""
         rules = self._settled.rules if self._settled is not None else []
-        return next((type(rule).docs() for rule in rules if rule.id == rule_id), "")
+        return next((rule_class(rule).docs() for rule in rules if rule.id == rule_id), "")
 
     def _rel(self, path: Path) -> str:
         return engine._rel(path, self.root)
