@@ -560,7 +560,7 @@ class RecordingIndex(ProjectIndex):
         if path in parsed:
             self._note_read(path)
             return parsed[path]
-        file = super().parsed_file(path)
+        file = super().parsed_file(path, keep)
         if keep:
             parsed[path] = file
         return file

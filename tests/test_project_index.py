@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from linter.analysis import RulePlan, analyze_file
 from linter.engine import RunOptions, run
 from linter.discovery import discover
@@ -167,11 +169,13 @@ def test_a_file_read_for_its_export_table_alone_is_parsed_once_and_not_kept(tmp_
     assert len(parsed) == 2  # the tables stay: no parse again
 
 
-def test_a_dropped_parse_serves_the_next_reader_of_the_whole_file(tmp_path, monkeypatch):
+@pytest.mark.parametrize("recording", [False, True])
+def test_a_dropped_parse_serves_the_next_reader_of_the_whole_file(tmp_path, monkeypatch, recording):
     from linter.flow.callees import Callee
     from linter.flow.modules import module_graph
+    from linter.project import RecordingIndex
 
-    project = _barrel_index(tmp_path)
+    project = _barrel_index(tmp_path, RecordingIndex if recording else ProjectIndex)
     parsed, _ = _spy_on_parses(monkeypatch)
     graph = module_graph(project)
     graph.resolve("src/routes/leads.ts", Callee("../lib", "listLeads"))
