@@ -11,7 +11,8 @@ read from it):
 - `importers(path)`: the files that import `path`, directly or through files that re-export it;
 - `file(path)`: a `FileContext` of a JavaScript or TypeScript file discovery found, parsed when first asked
   for (at most `MAX_FILES` per run), so that a rule can look at a function or value of another module;
-- `exports(path)`: its export table.
+- `exports(path)`: its export table, plain data kept for the run: a file read for it alone is parsed once and
+  not kept parsed.
 """
 
 from __future__ import annotations
