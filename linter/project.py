@@ -26,6 +26,9 @@ from linter.syntax import LANGUAGE_BY_SUFFIX, parse
 # What the index computes from its files' imports (`imports`, `importers_of`, `graph_memo`), forgotten when one is added.
 _FROM_IMPORT_GRAPH = ("_imports", "_importers", "_graph_memos")
 RESOLVE_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
+# The source bytes of the dropped parses `parsed_file` holds on to (a tree takes about 25 times its source):
+# a file read for its export table alone is often read whole soon after.
+RECENT_PARSES_BYTES = 512 * 1024
 DEPENDENCY_KEYS = ("dependencies", "devDependencies", "peerDependencies", "optionalDependencies")
 
 
@@ -140,21 +143,24 @@ class ProjectIndex:
         """The project files and manifests `read_source` has read, and could."""
         return {path for path, source in self.__dict__.get("_sources", {}).items() if source is not None}
 
-    def read_js_source(self, path: str) -> bytes | None:
+    def read_js_source(self, path: str, keep: bool = True) -> bytes | None:
         """A JavaScript or TypeScript file discovery found, read again (the project phase of the flow engine
         looks into the few files on a path to a sink), once per index; None when it cannot be read or is not
-        text."""
+        text. With `keep` false, a text not read yet is not kept: for a pass over every file of the project."""
         if path not in self._known:
             return None
         if path in self.given:
             return _js_text(self.given[path])
         read = self.__dict__.setdefault("_js_sources", {})
-        if path not in read:
-            try:
-                read[path] = _js_text(read_repository_file(self.root / path, self.root, self.max_file_size))
-            except (OSError, ReadRefused):
-                read[path] = None  # its analysis already said so
-        return read[path]
+        if path in read:
+            return read[path]
+        try:
+            source = _js_text(read_repository_file(self.root / path, self.root, self.max_file_size))
+        except (OSError, ReadRefused):
+            source = None  # its analysis already said so
+        if keep:
+            read[path] = source
+        return source
 
     def location(self, path: str, start_byte: int, end_byte: int, message: str | None = None) -> Location:
         """A location in a file read with `read_source`, from byte offsets into its text."""
@@ -163,14 +169,24 @@ class ProjectIndex:
             lines[path] = LineIndex(self.read_source(path) or b"")
         return Location(path=path, span=lines[path].span(start_byte, end_byte), message=message)
 
-    def parsed_file(self, path: str) -> FileContext | None:
+    def parsed_file(self, path: str, keep: bool = True) -> FileContext | None:
         """The source file at `path` (root-relative), read and parsed; None when it is not JavaScript or
-        TypeScript or cannot be read."""
-        language = LANGUAGE_BY_SUFFIX.get(posixpath.splitext(path)[1])
-        source = self.read_js_source(path) if language is not None else None
-        if source is None:
-            return None
-        return FileContext(path, source, language, parse(source, language), self.packages_around(path))
+        TypeScript or cannot be read. With `keep` false the caller reads what it needs of the tree and drops it
+        (`RecordingIndex` keeps only the other parses for the next checks)."""
+        recent: dict[str, FileContext] = self.__dict__.setdefault("_dropped_parses", {})
+        if path in recent:  # parsed lately by a caller that dropped it: the parse serves again
+            file = recent.pop(path)
+        else:
+            language = LANGUAGE_BY_SUFFIX.get(posixpath.splitext(path)[1])
+            source = self.read_js_source(path) if language is not None else None
+            if source is None:
+                return None
+            file = FileContext(path, source, language, parse(source, language), self.packages_around(path))
+        if not keep:
+            recent[path] = file
+            while sum(len(f.source) for f in recent.values()) > RECENT_PARSES_BYTES:
+                recent.pop(next(iter(recent)))
+        return file
 
     def memo(self, key: object, compute):
         """`compute()` once per run and key: where helpers keep what they build from the whole project."""
@@ -535,21 +551,23 @@ class RecordingIndex(ProjectIndex):
         self.__dict__["_memo"] = {}
         self.__dict__["_reader"] = rule
 
-    def read_js_source(self, path: str) -> bytes | None:
+    def read_js_source(self, path: str, keep: bool = True) -> bytes | None:
         self._note_read(path)
-        return super().read_js_source(path)
+        return super().read_js_source(path, keep)
 
     def read_source(self, path: str) -> bytes | None:
         self._note_read(path)
         return super().read_source(path)
 
-    def parsed_file(self, path: str):
+    def parsed_file(self, path: str, keep: bool = True):
         parsed = self.__dict__.setdefault("_parsed", {})
-        if path not in parsed:
-            parsed[path] = super().parsed_file(path)
-        else:
+        if path in parsed:
             self._note_read(path)
-        return parsed[path]
+            return parsed[path]
+        file = super().parsed_file(path, keep)
+        if keep:
+            parsed[path] = file
+        return file
 
     def _note_read(self, path: str) -> None:
         self.__dict__.setdefault("_read_by", defaultdict(set))[self.__dict__.get("_reader")].add(path)

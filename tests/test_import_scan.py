@@ -143,11 +143,11 @@ def _lint(root: Path, parsed: list[bytes], monkeypatch, select=("pagination",)):
 
 
 def test_a_file_no_rule_looks_at_is_not_parsed_and_its_imports_still_lead_to_a_finding(shop, monkeypatch):
-    from linter.flow import modules
+    from linter.project import ProjectIndex
 
     opened: list[str] = []
-    original = modules.ModuleGraph._open
-    monkeypatch.setattr(modules.ModuleGraph, "_open", lambda self, path: opened.append(path) or original(self, path))
+    original = ProjectIndex.parsed_file
+    monkeypatch.setattr(ProjectIndex, "parsed_file", lambda self, path, **named: opened.append(path) or original(self, path, **named))
     parsed: list[bytes] = []
     report = _lint(shop, parsed, monkeypatch)
     # The service keeps its sink for the project phase (its page size comes from a caller): it is parsed. The

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from linter.analysis import RulePlan, analyze_file
 from linter.engine import RunOptions, run
 from linter.discovery import discover
@@ -108,3 +110,100 @@ def test_a_module_leads_to_what_it_imports_through_at_most_five_others(tmp_path)
     for module in by_path:
         for target in by_path:
             assert graph.leads_to(module, target) == naive_leads_to(by_path, module, target), (module, target)
+
+
+_BARREL = {
+    "package.json": '{"name": "app"}',
+    "src/lib/service.ts": "export function list(limit) {\n  return limit;\n}\n",
+    "src/lib/index.ts": "export { list as listLeads } from './service';\n",
+    "src/routes/leads.ts": "import { listLeads } from '../lib';\nexport const handler = (req) => listLeads(req.query.limit);\n",
+}
+
+
+def _barrel_index(tmp_path: Path, index_class=ProjectIndex) -> ProjectIndex:
+    write_files(tmp_path, _BARREL)
+    files = sorted(path for path in _BARREL if path.endswith(".ts"))
+    found = discover(tmp_path, [tmp_path], max_file_size=10**6)
+    found.sources = [tmp_path / f for f in files]
+    project = index_class.build(tmp_path, found, set(files), [])
+    for path in files:
+        result = analyze_file(tmp_path / path, path, RulePlan([], frozenset()), [], True)
+        project.add_file(result.path, result.references, result.facts)
+    return project
+
+
+def _spy_on_parses(monkeypatch) -> tuple[list, list]:
+    """The paths the project index parses, and weak references to the files it makes of them."""
+    import weakref
+
+    import linter.project as project_module
+
+    parsed, made = [], []
+
+    class Spied(project_module.FileContext):
+        def __init__(self, path, *rest, **options):
+            super().__init__(path, *rest, **options)
+            parsed.append(path)
+            made.append(weakref.ref(self))
+
+    monkeypatch.setattr(project_module, "FileContext", Spied)
+    return parsed, made
+
+
+def test_a_file_read_for_its_export_table_alone_is_parsed_once_and_not_kept(tmp_path, monkeypatch):
+    import gc
+
+    import linter.project as project_module
+    from linter.flow.callees import Callee
+    from linter.flow.modules import module_graph
+
+    project = _barrel_index(tmp_path)
+    parsed, made = _spy_on_parses(monkeypatch)
+    monkeypatch.setattr(project_module, "RECENT_PARSES_BYTES", 0, raising=False)
+    graph = module_graph(project)
+    assert graph.resolve("src/routes/leads.ts", Callee("../lib", "listLeads")) == ("src/lib/service.ts", "list")
+    assert sorted(parsed) == ["src/lib/index.ts", "src/lib/service.ts"]
+    gc.collect()
+    assert [ref() for ref in made] == [None, None]  # the trees went once the tables were read
+    assert graph.resolve("src/routes/leads.ts", Callee("../lib", "listLeads", ("x",))) == ("src/lib/service.ts", "list.x")
+    assert len(parsed) == 2  # the tables stay: no parse again
+
+
+@pytest.mark.parametrize("recording", [False, True])
+def test_a_dropped_parse_serves_the_next_reader_of_the_whole_file(tmp_path, monkeypatch, recording):
+    from linter.flow.callees import Callee
+    from linter.flow.modules import module_graph
+    from linter.project import RecordingIndex
+
+    project = _barrel_index(tmp_path, RecordingIndex if recording else ProjectIndex)
+    parsed, _ = _spy_on_parses(monkeypatch)
+    graph = module_graph(project)
+    graph.resolve("src/routes/leads.ts", Callee("../lib", "listLeads"))
+    file = graph.file("src/lib/service.ts")
+    assert file is not None and file.root.type == "program"
+    assert sorted(parsed) == ["src/lib/index.ts", "src/lib/service.ts"]
+
+
+def test_export_tables_serve_every_check_and_count_as_its_reads(tmp_path, monkeypatch):
+    from linter.flow.callees import Callee
+    from linter.flow.modules import module_graph
+    from linter.project import RecordingIndex
+
+    project = _barrel_index(tmp_path, RecordingIndex)
+    parsed, _ = _spy_on_parses(monkeypatch)
+    for rule in ("first", "second"):
+        project.reading_for(rule)
+        assert module_graph(project).resolve("src/routes/leads.ts", Callee("../lib", "listLeads")) == ("src/lib/service.ts", "list")
+        # a check's outcome is kept with the digests of the files it read: the tables' files count
+        assert {"src/lib/index.ts", "src/lib/service.ts"} <= project.files_read_by(rule)
+    assert sorted(parsed) == ["src/lib/index.ts", "src/lib/service.ts"]
+
+
+def test_a_scan_of_every_file_keeps_none_of_their_texts(tmp_path):
+    from linter.flow.modules import unmentioned
+
+    project = _barrel_index(tmp_path)
+    wanted = {("src/lib/service.ts", "list"), ("src/lib/service.ts", "limit")}
+    assert unmentioned(project, wanted) == set()  # `list` is re-exported, `limit` written twice in its module
+    assert unmentioned(project, {("src/routes/leads.ts", "handler")}) == {("src/routes/leads.ts", "handler")}
+    assert not project.__dict__.get("_js_sources")

@@ -11,7 +11,8 @@ read from it):
 - `importers(path)`: the files that import `path`, directly or through files that re-export it;
 - `file(path)`: a `FileContext` of a JavaScript or TypeScript file discovery found, parsed when first asked
   for (at most `MAX_FILES` per run), so that a rule can look at a function or value of another module;
-- `exports(path)`: its export table.
+- `exports(path)`: its export table, plain data kept for the run: a file read for it alone is parsed once and
+  not kept parsed.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 MAX_RE_EXPORTS = 5  # re-export hops followed from an import to the module that defines the name
 MAX_FILES = 2_000  # files parsed in the project phase
+_EXPORTS = "flow.export-table"  # the key of a file's export table (`ProjectIndex.lasting`)
 # What a module that re-exports another shows in its bytes: `export {…} from`, `export * from`,
 # `module.exports = require(…)`. A file without it is not parsed to learn that it re-exports nothing.
 _MAY_RE_EXPORT = re.compile(rb"\bexport\s*(?:type\s*)?[*{]|\bexports\s*=[^;]{0,200}?\brequire\b")
@@ -41,6 +43,9 @@ class ModuleGraph:
     def __init__(self, project: "ProjectIndex") -> None:
         self.project = project
         self._files: dict[str, FileContext | None] = {}
+        # Export tables of files no one asked this graph to parse: their trees were dropped once read (`exports`).
+        self._tables: dict[str, ExportTable | None] = {}
+        self._opened: set[str] = set()  # the files parsed or tabled here, at most MAX_FILES
         # target -> the modules that lead to it (`leads_to`); it depends on the import graph alone
         self._reaching: dict[str, frozenset[str]] = project.graph_memo("flow.modules-reaching")
         self._may_re_export: dict[str, bool] = {}
@@ -54,8 +59,14 @@ class ModuleGraph:
         """The file at `path` (root-relative), parsed; None when it is not a source file discovery found, cannot
         be read, or the run already parsed `MAX_FILES` files in this phase."""
         if path not in self._files:
-            self._files[path] = self._open(path) if len(self._files) < MAX_FILES else None
+            self._files[path] = self._open(path) if self._admits(path) else None
         return self._files[path]
+
+    def _admits(self, path: str) -> bool:
+        if path not in self._opened and len(self._opened) >= MAX_FILES:
+            return False
+        self._opened.add(path)
+        return True
 
     def source(self, path: str) -> bytes | None:
         """The bytes of the file at `path`, read again when it was not parsed (a test before parsing it)."""
@@ -63,8 +74,19 @@ class ModuleGraph:
         return parsed.source if parsed is not None else self.project.read_js_source(path)
 
     def exports(self, path: str) -> ExportTable | None:
-        file = self.file(path)
-        return file.lasting("flow.exports", lambda: export_table(file.root)) if file is not None else None
+        """The export table of the file at `path` (None as `file` would be). Plain data, kept for the run while
+        the file's text is the same: a file read for its table alone is parsed once and its tree dropped."""
+        if path in self._files:
+            file = self._files[path]
+            return self.project.lasting(path, file.source, _EXPORTS, lambda: export_table(file.root)) if file is not None else None
+        if path not in self._tables:
+            source = self.project.read_js_source(path) if self._admits(path) else None
+            self._tables[path] = None if source is None else self.project.lasting(path, source, _EXPORTS, lambda: self._table_once(path))
+        return self._tables[path]
+
+    def _table_once(self, path: str) -> ExportTable | None:
+        file = self.project.parsed_file(path, keep=False)
+        return export_table(file.root) if file is not None else None
 
     def _open(self, path: str) -> FileContext | None:
         return self.project.parsed_file(path)
@@ -175,7 +197,7 @@ class ModuleGraph:
 
     def _may_export(self, path: str, name: str) -> bool:
         """Whether the module at `path` may export `name`, by its bytes: it writes the name, or re-exports."""
-        if path in self._files:
+        if path in self._files or path in self._tables:
             return True
         key = (path, name)
         if key not in self._mentions:
@@ -244,7 +266,7 @@ def unmentioned(project: "ProjectIndex", wanted: set[tuple[str, str]]) -> set[tu
     pattern = re.compile(rb"\b(" + b"|".join(re.escape(name.encode()) for name in names) + rb")\b")
     mentioned: set[tuple[str, str]] = set()
     for path in project.files:
-        source = project.read_js_source(path)
+        source = project.read_js_source(path, keep=False)
         if source is None:
             continue
         counts: dict[str, int] = {}

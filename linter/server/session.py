@@ -165,16 +165,16 @@ class _Index(RecordingIndex):
             store[(path, key)] = held
         return held[1]
 
-    def read_js_source(self, path: str) -> bytes | None:
+    def read_js_source(self, path: str, keep: bool = True) -> bytes | None:
         on_disk = self.__dict__.get("_on_disk")
         if on_disk is None or path in self.given:
-            return super().read_js_source(path)
+            return super().read_js_source(path, keep)
         self._note_read(path)
         if path not in on_disk:
             on_disk[path] = super().read_js_source(path)
         return on_disk[path]
 
-    def parsed_file(self, path: str):
+    def parsed_file(self, path: str, keep: bool = True):  # the server keeps every parse for its next phases
         parsed = self.__dict__.setdefault("_parsed", {})
         if path in parsed:
             self._note_read(path)
