@@ -121,6 +121,7 @@ from linter.js.expressions import arguments_of, callee, key_text, outermost, pro
 from linter.js.functions import FUNCTION_TYPES
 from linter.fixes import helper_insertion, replace_node, source_digest
 from linter.model import Finding, Fix, Level, Location, Precision, Span
+from linter.needles import NeedleSet
 from linter.rule import Fact, Rule, facts_of, held_finding
 from linter.syntax import Node, compile_query, has_node_type, text, walk
 
@@ -188,7 +189,7 @@ _SCRIPTS_FOLDER = re.compile(r"(^|/)(scripts?|bin|cli|tools|commands)/")
 _PASSWORD_WORDS = frozenset({"PASSWORD", "PASSWD", "PASS", "PWD", "PASSPHRASE"})
 _ACCOUNT_OWNERS = frozenset({"ADMIN", "ADMINISTRATOR", "ROOT", "SUPERUSER", "SUPERADMIN", "OWNER"})
 
-_SINK_MODULES = tuple(sorted({m.encode() for m, _ in SECRET_ARGUMENTS} | {sink.module.encode() for sink in OPTION_SINKS}))
+_SINK_MODULES = NeedleSet({m.encode() for m, _ in SECRET_ARGUMENTS} | {sink.module.encode() for sink in OPTION_SINKS})
 
 
 @lru_cache(maxsize=None)
@@ -301,7 +302,7 @@ class SecretFallback(Rule):
     def may_report_in(self, source):
         # Every use names a secret setting (whose name is in the file) or a library that takes a secret
         # (whose module the file imports by name).
-        return any(module in source for module in _SINK_MODULES) or may_hold_a_secret_name(source.lower())
+        return _SINK_MODULES.any_in(source) or may_hold_a_secret_name(source.lower())
 
     def check(self, match, file):
         if file.is_test:
@@ -487,7 +488,7 @@ class _FileScan:
         if any(b.module in _OPTION_MODULES or b.module.startswith(_OPTION_SUBPATHS) for b in self.file.import_bindings):
             options = compile_query(_OPTIONS_QUERY, language).captures(root).get("options", [])
         # A value is used as a library's secret only in a file that names one of those libraries.
-        sinks = any(module in self.file.source for module in _SINK_MODULES)
+        sinks = _SINK_MODULES.any_in(self.file.source)
         captures = compile_query(_uses_query(language, sinks), language).captures(root)
         if sinks:
             found = [*captures.get("use", ()), *(use for around in captures.get("around", ()) for use in _uses_in(around))]
