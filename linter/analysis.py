@@ -73,7 +73,7 @@ class RulePlan:
 
     def prepare(self) -> None:
         """Import the rules and gather what every file's analysis reads, once (before worker processes fork)."""
-        self.needles, self.flow_specs  # noqa: B018 (made on first use)
+        self.needles, self.gates, self.flow_specs  # noqa: B018 (made on first use)
 
     # Made when a file is first analysed: a run that takes every file from the cache imports no rule for them.
 
@@ -86,6 +86,16 @@ class RulePlan:
         from linter.needles import NeedleSet
 
         return NeedleSet(needle for rule in self.with_queries for needle in rule.needles)
+
+    @cached_property
+    def gates(self) -> list[tuple[Rule, frozenset[bytes] | None, tuple[str, ...], bool]]:
+        """What tells, before parsing, whether each rule applies to a file: its needles (None: every file), the
+        packages it requires, and whether it learns facts for a project-wide check (then it runs in files that
+        report no findings too)."""
+        return [
+            (rule, frozenset(rule.needles) or None, tuple(rule.requires), type(rule).check_project is not Rule.check_project)
+            for rule in self.with_queries
+        ]
 
     @cached_property
     def flow_specs(self) -> list[tuple[FlowSpec, str]]:
@@ -325,13 +335,26 @@ def _applying_rules(
     plan: RulePlan, language: str, packages: list, source: bytes, report_findings: bool, own: frozenset[tuple[str, str]] | None
 ) -> tuple[dict[str, list[Rule]], set[int]]:
     """The rules that apply to the file, by the query they share (in rule order), and those of them (by id())
-    whose findings the file reports. Told from the file's bytes and packages alone: before it is parsed."""
+    whose findings the file reports. Told from the file's bytes and packages alone: before it is parsed. The
+    cheap tests come first: the needles found, then the packages (once per set of packages a rule requires),
+    then the rule's own look at the bytes (`Rule.may_report_in`)."""
     needles = plan.needles.found_in(source)
     active: dict[str, list[Rule]] = {}  # query source -> the applying rules that share it, in rule order
     reporting: set[int] = set()
-    for rule in plan.with_queries:
+    depends: dict[tuple[str, ...], bool] = {}
+    for rule, rule_needles, requires, learns in plan.gates:
         reports = report_findings and (own is None or (rule.id, rule.instance) in own)
-        if _applies(rule, packages, reports, source, needles):
+        if not reports and not learns:
+            continue
+        if rule_needles is not None and needles.isdisjoint(rule_needles):
+            continue
+        if requires:
+            depended = depends.get(requires)
+            if depended is None:
+                depended = depends[requires] = packages_depend_on(packages, requires)
+            if not depended:
+                continue
+        if rule.may_report_in(source):
             active.setdefault(rule.query_for(language), []).append(rule)
             if reports:
                 reporting.add(id(rule))
@@ -408,13 +431,3 @@ def _anchored_span(rules: list[Rule], source: bytes, lowered: list[bytes]) -> tu
                 start = min(start, first)
                 end = max(end, text.rfind(word) + len(word))
     return (start, end) if start < end else _NO_ANCHOR
-
-
-def _applies(rule: Rule, packages: list, report_findings: bool, source: bytes, needles: frozenset[bytes]) -> bool:
-    if not report_findings and type(rule).check_project is Rule.check_project:
-        return False
-    if rule.requires and not packages_depend_on(packages, rule.requires):
-        return False
-    if rule.needles and needles.isdisjoint(rule.needles):
-        return False
-    return rule.may_report_in(source)

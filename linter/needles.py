@@ -14,6 +14,10 @@ class NeedleSet:
         self._needles = sorted(set(needles))
         self._automaton = ahocorasick_rs.BytesAhoCorasick(self._needles) if self._needles else None
 
+    def any_in(self, source: bytes) -> bool:
+        """Whether any of the needles occurs in `source`: one pass, where a test per needle scans it once each."""
+        return self._automaton is not None and bool(self._automaton.find_matches_as_indexes(source))
+
     def found_in(self, source: bytes) -> frozenset[bytes]:
         """The needles that occur in `source`."""
         if self._automaton is None:

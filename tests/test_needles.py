@@ -14,3 +14,11 @@ def test_bytes_that_are_not_utf_8_are_matched_as_they_are():
 
 def test_no_needles_find_nothing():
     assert NeedleSet([]).found_in(b"anything") == frozenset()
+
+
+def test_any_in_tells_whether_some_needle_occurs():
+    needles = NeedleSet([b"jsonwebtoken", b"jose", b"crypto"])
+    assert needles.any_in(b"import { SignJWT } from 'jose';")
+    assert needles.any_in(b"const c = require('node:crypto')")
+    assert not needles.any_in(b"import express from 'express';")
+    assert not NeedleSet([]).any_in(b"anything")

@@ -97,3 +97,20 @@ def test_the_root_of_a_file_is_searched_once_per_type(monkeypatch):
     parse(source, "javascript")  # the next file: what was found in this one is forgotten
     assert [n.id for n in descendants_of_types(tree.root_node, ("call_expression",))] == expected(("call_expression",))
     assert len(runs) == 4
+
+
+def test_a_root_only_query_matches_the_root_without_compiling_a_query(monkeypatch):
+    import tree_sitter
+
+    from linter import syntax
+
+    def no_query(*args):
+        raise AssertionError("compiled a tree-sitter query")
+
+    monkeypatch.setattr(tree_sitter, "Query", no_query)
+    tree = syntax.parse(b"const a = 1;\n", "typescript")
+    query = syntax.CompiledQuery(" (program) @file ", "typescript")
+    assert query.matches(tree.root_node) == [(0, {"file": [tree.root_node]})]
+    assert query.matches(tree.root_node, (3, 5)) == [(0, {"file": [tree.root_node]})]
+    assert query.captures(tree.root_node) == {"file": [tree.root_node]}
+    assert query.matches(tree.root_node.children[0]) == []

@@ -22,6 +22,7 @@ from linter.js.expressions import (
 )
 from linter.js.imports import string_value
 from linter.js.references import imports_module, resolve_imported
+from linter.needles import NeedleSet
 from linter.syntax import Node, text, walk
 
 if TYPE_CHECKING:
@@ -140,12 +141,13 @@ def _names_a_vendor(word: str) -> bool:
 def may_hold_a_secret_name(lowered: bytes) -> bool:
     """False when no name in this lower-cased source text can be a secret's (`is_secret_name`): none holds a
     secret word, and none has a `key` after a qualifier."""
-    if any(word in lowered for word in _SECRET_WORDS):
+    if _SECRET_WORD_SET.any_in(lowered):
         return True
     return b"key" in lowered and any(qualifier in lowered for qualifier in _KEY_QUALIFIER_WORDS)
 
 
 _SECRET_WORDS = tuple(sorted({w.lower().encode() for w in (*_SECRET_PARTS, *_SECRET_TOKENS)}))
+_SECRET_WORD_SET = NeedleSet(_SECRET_WORDS)
 _KEY_QUALIFIER_WORDS = tuple(sorted(q.lower().encode() for q in _KEY_QUALIFIERS))
 
 

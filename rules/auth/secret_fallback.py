@@ -125,6 +125,7 @@ from linter.js.expressions import arguments_of, callee, key_text, outermost, pro
 from linter.js.functions import FUNCTION_TYPES
 from linter.fixes import helper_insertion, replace_node, source_digest
 from linter.model import Finding, Fix, Level, Location, Precision, Span
+from linter.needles import NeedleSet
 from linter.rule import Fact, Rule, facts_of, held_finding
 from linter.syntax import Node, compile_query, has_node_type, text, walk
 
@@ -192,24 +193,28 @@ _SCRIPTS_FOLDER = re.compile(r"(^|/)(scripts?|bin|cli|tools|commands)/")
 _PASSWORD_WORDS = frozenset({"PASSWORD", "PASSWD", "PASS", "PWD", "PASSPHRASE"})
 _ACCOUNT_OWNERS = frozenset({"ADMIN", "ADMINISTRATOR", "ROOT", "SUPERUSER", "SUPERADMIN", "OWNER"})
 
-_SINK_MODULES = tuple(sorted({m.encode() for m, _ in SECRET_ARGUMENTS} | {sink.module.encode() for sink in OPTION_SINKS}))
+_SINK_MODULES = NeedleSet({m.encode() for m, _ in SECRET_ARGUMENTS} | {sink.module.encode() for sink in OPTION_SINKS})
 
 
 @lru_cache(maxsize=None)
-def _uses_query(language: str) -> str:
+def _uses_query(language: str, sinks: bool) -> str:
     """The nodes around every place a value may be used as a secret: the fallback positions `_fallback_of`
     reads and the positions `secret_sink` reads. One node a pattern, never a parent pattern with a child: a
     parent's pattern stays pending in every subtree it holds, which costs the nesting depth squared (a
-    10,000-term `a || b || …` chain took a minute); `_uses_in` picks the use out of each node in Python."""
+    10,000-term `a || b || …` chain took a minute); `_uses_in` picks the use out of each node in Python.
+
+    Without `sinks` (the file names no library that takes a secret, so `secret_sink` finds none), the only uses
+    are fallbacks: of an object's properties, only a schema's `default:` can hold one, whose key is found by
+    its name (`_default_pair` climbs to the property) instead of every property of the file; of the arguments
+    of calls, only those of a getter or a `.default()` (`_getter_arguments`), told from the call."""
     keys = " ".join(f'"{key}"' for key in sorted(_PAIR_KEYS))
-    return "\n".join(
-        [
-            *(f"({kind}) @around" for kind in _FALLBACK_HOLDERS if has_node_type(language, kind)),
-            "(pair) @around",
-            "(arguments) @around",
-            f"((shorthand_property_identifier) @use (#any-of? @use {keys}))",
-        ]
-    )
+    if sinks:
+        others = ["(pair) @around", "(arguments) @around", f"((shorthand_property_identifier) @use (#any-of? @use {keys}))"]
+    else:
+        others = ['((property_identifier) @default_key (#eq? @default_key "default"))',
+                  '((string_fragment) @default_key (#eq? @default_key "default"))',
+                  "(call_expression) @call"]  # fmt: skip
+    return "\n".join([*(f"({kind}) @around" for kind in _FALLBACK_HOLDERS if has_node_type(language, kind)), *others])
 
 
 # Where a fallback (or a default) sits: the field of the node that holds it.
@@ -262,6 +267,24 @@ def _uses_in(around: Node) -> Iterator[Node]:
                 yield argument
 
 
+def _getter_arguments(call: Node) -> Iterator[Node]:
+    """`_uses_in` the arguments of `call` in a file where no library takes a secret: of the arguments of calls,
+    only those of `config.get(key, default)` and a schema's `.default(value)` may be a fallback (`_fallback_of`)."""
+    if property_name(callee(call)) in ("get", "default"):
+        arguments = call.child_by_field_name("arguments")
+        if arguments is not None and arguments.type == "arguments":
+            yield from _uses_in(arguments)
+
+
+def _default_pair(key: Node) -> Iterator[Node]:
+    """The value of the `default:` property whose key (or the text of whose quoted key) is `key`."""
+    if key.type == "string_fragment":
+        key = key.parent
+    pair = key.parent if key is not None else None
+    if pair is not None and pair.type == "pair" and pair.child_by_field_name("key") == key:
+        yield from _uses_in(pair)
+
+
 # Options objects passed by name (`new JwtStrategy(opts, verify)`), looked for in files that import a library
 # taking one (or one of its subpaths).
 _OPTION_MODULES = frozenset(sink.module for sink in OPTION_SINKS)
@@ -285,7 +308,7 @@ class SecretFallback(Rule):
     def may_report_in(self, source):
         # Every use names a secret setting (whose name is in the file) or a library that takes a secret
         # (whose module the file imports by name).
-        return any(module in source for module in _SINK_MODULES) or may_hold_a_secret_name(source.lower())
+        return _SINK_MODULES.any_in(source) or may_hold_a_secret_name(source.lower())
 
     def check(self, match, file):
         if file.is_test:
@@ -509,8 +532,15 @@ class _FileScan:
         options: list[Node] = []
         if any(b.module in _OPTION_MODULES or b.module.startswith(_OPTION_SUBPATHS) for b in self.file.import_bindings):
             options = compile_query(_OPTIONS_QUERY, language).captures(root).get("options", [])
-        captures = compile_query(_uses_query(language), language).captures(root)
-        found = [*captures.get("use", ()), *(use for around in captures.get("around", ()) for use in _uses_in(around))]
+        # A value is used as a library's secret only in a file that names one of those libraries.
+        sinks = _SINK_MODULES.any_in(self.file.source)
+        captures = compile_query(_uses_query(language, sinks), language).captures(root)
+        if sinks:
+            found = [*captures.get("use", ()), *(use for around in captures.get("around", ()) for use in _uses_in(around))]
+        else:
+            found = [use for around in captures.get("around", ()) for use in _uses_in(around)]
+            found += [use for call in captures.get("call", ()) for use in _getter_arguments(call)]
+            found += [use for key in captures.get("default_key", ()) for use in _default_pair(key)]
         for node in found:
             value = unwrap(node)
             if value is None or value.type in _NOT_VALUES or (value.type in _MEMBERS and _ENV_READ.match(value.text)):

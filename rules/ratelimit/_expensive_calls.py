@@ -65,6 +65,8 @@ _MULTER_METHODS = frozenset({"single", "array", "fields", "any"})
 SDK_PACKAGES = frozenset(_CLIENT_METHODS) | frozenset(_FUNCTIONS) | UPLOAD_PACKAGES
 # Method names a call on an imported client may end with: the cheap test before resolving anything.
 _LAST_METHODS = frozenset(path[-1] for _, _, paths in _CLIENT_METHODS.values() for path in paths)
+# How a file names a package whose functions (or module object) are expensive, when it imports one (`_names_sdk_function`).
+_FUNCTION_SPECIFIERS = tuple(f"{quote}{module}{quote}".encode() for module in (*sorted(_FUNCTIONS), "@sendgrid/mail") for quote in "'\"`")
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,12 @@ def expensive_calls(file: "FileContext") -> list[ExpensiveCall]:
 
 
 def _find(file: "FileContext"):
+    # A file that imports no package of expensive functions (whose name is then in it, quoted) calls none: of
+    # its calls, only a client's method can be expensive, named by the last member of the callee.
+    functions = any(specifier in file.source for specifier in _FUNCTION_SPECIFIERS)
     for call in descendants_of_types(file.root, ("call_expression", "new_expression")):
+        if not functions and (call.type != "call_expression" or property_name(callee(call)) not in _LAST_METHODS):
+            continue
         found = classify_call(call, file)
         if found is not None:
             yield found
