@@ -272,8 +272,11 @@ def _followed(file: "FileContext", value: Node | None) -> Node | None:
 
 
 def _entry(obj: Node | None, key: str) -> Node | None:
-    if obj is None or obj.type != "object":
-        return None
+    return entry_value(obj, key) if obj is not None and obj.type == "object" else None
+
+
+def entry_value(obj: Node, key: str) -> Node | None:
+    """The value of `key` in an object literal: a pair's value, a method, or a shorthand name."""
     for entry in obj.named_children:
         if entry.type == "pair" and key_text(entry.child_by_field_name("key")) == key:
             return entry.child_by_field_name("value")

@@ -29,7 +29,7 @@ from linter.rules.cors._cors_calls import (
     imported_cors_package,
     read_options,
 )
-from linter.rules.cors._imported_cors import uses_of
+from linter.rules.cors._imported_cors import entry_value, uses_of
 from linter.rules.cors._origin_names import walk_own
 from linter.syntax import Node, text
 
@@ -274,18 +274,6 @@ def credentials_entry(obj: Node, library: str) -> Node | None:
             found = read_options(value, library).credentials
             if found is not None:
                 return found
-    return None
-
-
-def entry_value(obj: Node, key: str) -> Node | None:
-    """The value of `key` in an object literal: a pair's value, a method, or a shorthand name."""
-    for entry in obj.named_children:
-        if entry.type == "pair" and key_text(entry.child_by_field_name("key")) == key:
-            return entry.child_by_field_name("value")
-        if entry.type == "method_definition" and key_text(entry.child_by_field_name("name")) == key:
-            return entry
-        if entry.type == "shorthand_property_identifier" and text(entry) == key:
-            return entry
     return None
 
 
