@@ -255,10 +255,13 @@ class MissingRelationIndex(Rule):
             data["soft_deletes"] = soft_deletes(file.root)
         if b"$executeRaw" in file.source:
             data["raw_deletes"] = [list(found) for found in raw_deletes(file.root)]
-        if queries or seen or data.get("soft_deletes") or data.get("raw_deletes"):
+        if queries or seen:
             # One fact for the file (also when its queries only read by primary key: the run has seen Prisma
             # code); the queries keep byte offsets, made positions only for the few a finding names.
             yield Fact(rule_id=self.id, kind="queries", path=file.path, span=_FILE_START, data=data)
+        elif data.get("soft_deletes") or data.get("raw_deletes"):
+            # Client hooks or raw SQL alone do not tell whether the code queries the schema (`code_seen`).
+            yield Fact(rule_id=self.id, kind="client-hooks", path=file.path, span=_FILE_START, data=data)
 
     def _list_query(self, call: Node, file: FileContext) -> Iterator[Fact]:
         shape = list_query(call)
@@ -422,7 +425,7 @@ def _usages(project: ProjectIndex, rule: Rule, schemas: list[PrismaSchema]) -> d
         for model in schema.source_models():
             by_accessor[model.name[:1].lower() + model.name[1:]].append(schema)
             by_name[model.name].append(schema)
-    facts = list(facts_of(project, rule, "queries"))
+    facts = [*facts_of(project, rule, "queries"), *facts_of(project, rule, "client-hooks")]
     all_schemas = list({id(schema): schema for schema in schemas}.values())
     for fact in facts:
         # A client hook applies to the schemas its module would run queries against, before any query is read.
