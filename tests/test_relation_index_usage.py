@@ -66,6 +66,23 @@ def test_a_schema_without_code_reports_every_unindexed_key(tmp_path):
     assert "whether a query uses the key could not be checked" in finding.message
 
 
+def test_raw_sql_and_client_hooks_alone_do_not_count_as_code_that_queries_the_schema(tmp_path):
+    # A migration runner that cleans its own bookkeeping table in SQL, and a client hook: neither says which
+    # keys the code looks up, so the schema is still judged as linted without its code.
+    shutil.copy(CASES / "schema-only.prisma", tmp_path / "schema.prisma")
+    (tmp_path / "migrate.ts").write_text(
+        "export async function forget(db: any, name: string) {\n"
+        "  await db.$executeRaw`DELETE FROM _applied_steps WHERE name = ${name}`;\n"
+        "}\n"
+        "export const soften = (db: any) => db.$use((params: any, next: any) => {\n"
+        "  if (params.action === 'delete') { params.action = 'update'; params.args.data = { hidden: true }; }\n"
+        "  return next(params);\n"
+        "});\n"
+    )
+    (finding,) = _findings([tmp_path])
+    assert "whether a query uses the key could not be checked" in finding.message
+
+
 def test_pre_commit_on_the_schema_still_reads_the_package_code(tmp_path):
     repo = _copy("usage", tmp_path)
     whole = [(f.path, f.span.start_line) for f in _findings([repo])]

@@ -9,8 +9,9 @@ A relation's key is looked up when the code
   `typegraphql-prisma` generator writes for every relation;
 - writes the children through the parent (`data: { posts: { deleteMany: … } }`);
 - deletes parent rows (`delete`, or `deleteMany` with a filter: emptying a whole table is the clean-up of a demo
-  or a test), directly or through a cascade from a grandparent, or changes the parent's referenced key: the
-  database then finds the children by the key to cascade, set null or refuse.
+  or a test; or a `DELETE FROM` in raw SQL), directly or through a cascade from a grandparent, or changes the
+  parent's referenced key: the database then finds the children by the key to cascade, set null or refuse. A
+  delete the project's client turns into an update (`_soft_deletes`) removes no row.
 
 A filter does not count when the same condition pins a unique key of the model (`where: { id, jobId }`: the
 primary key finds the row), or the fields an existing index holds before the key (`where: { emailAccountId,
@@ -30,6 +31,7 @@ from linter.rules.prisma._project_schemas import (
 )
 from linter.rules.prisma._query_facts import UNKNOWN, PrismaQuery, Tree
 from linter.rules.prisma._schema_parser import Field
+from linter.rules.prisma._soft_deletes import SoftDelete, covers
 
 LOGICAL_KEYS = ("AND", "OR", "NOT")
 RELATION_FILTERS = ("some", "every", "none", "is", "isNot")
@@ -143,6 +145,7 @@ class UsageCollector:
 
     def __init__(self, relations: SchemaRelations) -> None:
         self.schema = relations
+        self.soft_deletes: list[SoftDelete] = []  # what the project's client hooks turn into updates
         self.uses: dict[Relation, Use] = {}
         self.deleted: dict[str, Use] = {}  # model -> how its rows get deleted
         self.key_updates: dict[str, tuple[set[str], Use]] = {}  # model -> (fields updated, where)
@@ -153,10 +156,24 @@ class UsageCollector:
         self._order(model, query.order_by, site)
         self._reads(model, query.reads, site)
         self._data(model, query.data, site, query.operation)
-        if query.operation in ("delete", "deleteMany") and query.where:
+        if query.operation in ("delete", "deleteMany") and query.where and not self._soft(model, query.operation):
             self.deleted.setdefault(model, Use("delete", site, f"deletes `{model}` rows"))
         if query.operation in ("update", "updateMany", "upsert", "updateManyAndReturn"):
             self._key_update(model, query.data, site)
+
+    def add_raw_delete(self, model: str, key: str | None, site: Site) -> None:
+        """`DELETE FROM "Post" WHERE "authorId" IN (…)`: a delete of the model's rows, found by `key` when the
+        WHERE starts with a field."""
+        self.deleted.setdefault(model, Use("delete", site, f"deletes `{model}` rows in SQL"))
+        for relation in self.schema.led_by.get((model, key), ()) if key is not None else ():
+            self._use(relation, Use("filter", site, f"deletes `{model}` rows by `{key}` in SQL"))
+
+    def _soft(self, model: str, operation: str) -> bool:
+        block = self._model(model)
+        if block is None or not self.soft_deletes:
+            return False
+        fields = {f.name for f in block.block.fields}
+        return covers(self.soft_deletes, operation, model[:1].lower() + model[1:], fields)
 
     def add_generated_resolvers(self, site: Site, generator: str) -> None:
         for relation in self.schema.relations:

@@ -22,10 +22,16 @@ makes the database look the key up:
   depth, the fluent `findUnique(…).posts()`, a Pothos `t.relation('posts')`, or the GraphQL resolvers the
   `typegraphql-prisma` generator writes for every relation;
 - it writes the children through the parent (`data: { posts: { deleteMany: … } }`);
-- it deletes parent rows (`delete`, or `deleteMany` with a filter), directly or through an `onDelete: Cascade`
-  from a grandparent, or changes the parent field the key references: each delete or change then scans the
-  table for the children to cascade, clear or refuse. The cost is paid once per deleted parent, which the
-  message says.
+- it deletes parent rows (`delete`, or `deleteMany` with a filter, or a `DELETE FROM … WHERE` run with
+  `$executeRaw`), directly or through an `onDelete: Cascade` from a grandparent, or changes the parent field the
+  key references: each delete or change then scans the table for the children to cascade, clear or refuse.
+  The cost is paid once per deleted parent, which the message says. A raw `DELETE FROM "Post" WHERE "authorId"
+  IN (…)` also filters by its first column. A delete the project's client turns into an update is no delete:
+  a query extension whose `delete` / `deleteMany` (or `$allOperations` for them) returns an `update` /
+  `updateMany` on every path instead of `query(args)`, for the models it names or, under `$allModels`, the
+  models with the field its model check names (`deletedAt`); or `$use` middleware that sets `params.action`
+  to `'update'` behind tests of the action and model. A path that still runs `query(args)` for the delete,
+  behind a condition other than such a field check, keeps it a delete.
 
 The message names the first such use and points at it. A filter that also pins a unique key of the model
 (`where: { id, jobId }`) or the fields an index holds before the key (`@@unique([accountId, jobId])` with
@@ -134,6 +140,7 @@ from linter.rules.prisma._project_schemas import (
     unique_field_sets,
 )
 from linter.rules.prisma._queries import list_query
+from linter.rules.prisma._soft_deletes import raw_deletes, soft_deletes
 from linter.rules.prisma._sql_indexes import column_names, sql_indexes, table_name
 from linter.rules.prisma._query_facts import PrismaQuery, prisma_queries, query_sites, says_nothing, typed_object
 from linter.rules.prisma._relation_usage import (
@@ -168,8 +175,9 @@ _DEBUG_PATHS = re.compile(r"(^|/)_{0,2}debug_{0,2}/")
 _FILE_START = Span(start_line=1, start_column=1, end_line=1, end_column=1)
 _QUERY_NAMES = (
     b"findMany", b"findFirst", b"findUnique", b"deleteMany", b"updateMany", b"Prisma.",
-    b"relatedConnection", b"relationCount", b".relation(",
+    b"relatedConnection", b"relationCount", b".relation(", b"$extends", b"$use(", b"defineExtension", b"$executeRaw",
 )  # fmt: skip
+_HOOK_NAMES = (b"$extends", b"$use(", b"defineExtension")
 # `create` is left out: the rows it writes say nothing about lookups (its rare `include` is read when the file
 # passes for another query).
 _COMMON_CALL = re.compile(rb"\.(?:delete|update|upsert|count|aggregate|groupBy)\(\s*\{")
@@ -242,10 +250,18 @@ class MissingRelationIndex(Rule):
                     queries.append([anchor.start_byte, anchor.end_byte, query.to_data()])
             if list_queries:
                 yield from self._list_query(node, file)
+        data: dict = {"queries": queries}
+        if any(name in file.source for name in _HOOK_NAMES):
+            data["soft_deletes"] = soft_deletes(file.root)
+        if b"$executeRaw" in file.source:
+            data["raw_deletes"] = [list(found) for found in raw_deletes(file.root)]
         if queries or seen:
             # One fact for the file (also when its queries only read by primary key: the run has seen Prisma
             # code); the queries keep byte offsets, made positions only for the few a finding names.
-            yield Fact(rule_id=self.id, kind="queries", path=file.path, span=_FILE_START, data={"queries": queries})
+            yield Fact(rule_id=self.id, kind="queries", path=file.path, span=_FILE_START, data=data)
+        elif data.get("soft_deletes") or data.get("raw_deletes"):
+            # Client hooks or raw SQL alone do not tell whether the code queries the schema (`code_seen`).
+            yield Fact(rule_id=self.id, kind="client-hooks", path=file.path, span=_FILE_START, data=data)
 
     def _list_query(self, call: Node, file: FileContext) -> Iterator[Fact]:
         shape = list_query(call)
@@ -409,7 +425,30 @@ def _usages(project: ProjectIndex, rule: Rule, schemas: list[PrismaSchema]) -> d
         for model in schema.source_models():
             by_accessor[model.name[:1].lower() + model.name[1:]].append(schema)
             by_name[model.name].append(schema)
-    for fact in facts_of(project, rule, "queries"):
+    facts = [*facts_of(project, rule, "queries"), *facts_of(project, rule, "client-hooks")]
+    all_schemas = list({id(schema): schema for schema in schemas}.values())
+    for fact in facts:
+        # A client hook applies to the schemas its module would run queries against, before any query is read.
+        soft = [entry for entry in fact.data.get("soft_deletes", ()) if isinstance(entry, dict)]
+        if soft:
+            for schema in _schemas_for(project, fact.path, all_schemas):
+                usages[schema.root].collector.soft_deletes.extend(soft)
+    by_table: dict[str, list[tuple[PrismaSchema, Model]]] = defaultdict(list)
+    for schema in schemas:
+        for model in schema.source_models():
+            by_table[table_name(model.block).lower()].append((schema, model))
+    for fact in facts:
+        for record in fact.data.get("raw_deletes", ()):
+            try:
+                start, end, table, column = record
+                found = by_table.get(str(table).lower(), [])
+            except (TypeError, ValueError):
+                continue
+            for schema in _schemas_for(project, fact.path, [schema for schema, _ in found]):
+                for owner, model in found:
+                    if owner is schema:
+                        field_name = column_names(model.block).get(column.lower()) if isinstance(column, str) else None
+                        usages[schema.root].collector.add_raw_delete(model.name, field_name, Site(fact.path, start, end))
         for record in fact.data.get("queries", ()):
             try:
                 start, end, data = record
