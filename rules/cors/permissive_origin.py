@@ -201,6 +201,7 @@ from linter.rules.cors._origin_paths import (
 from linter.rules.cors._origin_allowlists import Bypass, bypass, matches_any_origin, string_check_bypass
 from linter.rules.cors._nest_modules import nest_root_module, serves_no_nest_routes
 from linter.rules.cors._served_routes import serves_no_routes
+from linter.rules.cors._socket_credentials import socket_io_only, socket_server_reads_credentials
 from linter.model import Finding, Level, Location, Precision
 from linter.project import ProjectIndex
 from linter.rule import Fact, Match, Rule, facts_of, held_finding
@@ -318,7 +319,8 @@ class PermissiveOrigin(Rule):
                     continue
                 public = finding.span in file.memo("rules.cors.public-routes", set)
                 root = file.memo("rules.cors.nest-root", lambda: nest_root_module(file))
-                yield _held(self, file.path, finding, public_route=public, nest_root=root)
+                socket = file.memo("rules.cors.socket-io-only", lambda: socket_io_only(file))
+                yield _held(self, file.path, finding, public_route=public, nest_root=root, socket_io=socket)
 
     def _imported_policies(self, file: FileContext) -> Iterator[Fact]:
         """Once per file: a fact for each CORS call whose options or origin another module defines."""
@@ -395,6 +397,8 @@ class PermissiveOrigin(Rule):
             if fact.data.get("public_route") and not global_guard_reads_credentials(project):
                 continue
             if fact.data.get("nest_root") and _nest_app_serves_no_routes(project, fact):
+                continue
+            if fact.data.get("socket_io") and not socket_server_reads_credentials(project, fact.path):
                 continue
             yield finding
         facts = list(facts_of(project, self, _IMPORTED))
@@ -654,15 +658,20 @@ def _needs_credentials(finding: Finding) -> bool:
     return finding.level == Level.ERROR
 
 
-def _held(rule: Rule, path: str, finding: Finding, public_route: bool = False, nest_root: Callee | None = None) -> Fact:
+def _held(
+    rule: Rule, path: str, finding: Finding, public_route: bool = False, nest_root: Callee | None = None,
+    socket_io: bool = False,
+) -> Fact:  # fmt: skip
     """A finding about credentials, kept until the project phase knows whether the app has any (and, for a
     route that reads none itself, whether a global guard does; for a NestJS bootstrap, whether its modules
-    declare any controller)."""
+    declare any controller; for a socket.io server, whether its connections read any)."""
     data: dict = {"finding": finding.model_dump(mode="json")}
     if public_route:
         data["public_route"] = True
     if nest_root is not None:
         data["nest_root"] = nest_root.to_data()
+    if socket_io:
+        data["socket_io"] = True
     return Fact(rule_id=rule.id, kind=_CREDENTIALED, path=path, span=finding.span, data=data)
 
 
