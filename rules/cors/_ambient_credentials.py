@@ -13,8 +13,8 @@ signing-in proxy, when the package has more files than are read here, or when a 
 be read (one that nothing imports, over the size limit or minified, is an asset or a vendored bundle, not the
 server's code). No only when none of these holds.
 
-A dependency counts only when the package's code names it in a string (an import, a `require`, a plugin or
-module listed in a configuration file): one that is declared and never used mounts nothing and sets no cookie.
+A dependency counts only when the package's code imports it (`import`, `require`, `import()`) or a configuration
+file of it names it (a Nuxt module): one that is declared and never used mounts nothing and sets no cookie.
 Passport and its strategies keep no credential by themselves: a signed-in user is remembered only by a session
 (whose own dependency counts) or by a cookie the code sets or reads (which the word scan sees); only its HTTP
 authentication strategy (`passport-http`, Basic and Digest) has the browser send credentials on its own.
@@ -39,6 +39,7 @@ call and options) or comments does not count: what else the code does with cooki
 
 from __future__ import annotations
 
+import posixpath
 import re
 from typing import TYPE_CHECKING
 
@@ -101,8 +102,6 @@ def _package_has_them(project: "ProjectIndex", path: str) -> bool:
         return True
     watched = {name for name in dependencies if _CREDENTIAL_DEPENDENCIES.search(name) or name in _CSRF_LIBRARIES}
     used = _named_in_code(project, sources, watched)
-    if used is None:
-        return True
     wiring = _COOKIE_WIRING if used & _CSRF_LIBRARIES else frozenset()
     credential = sorted(name for name in used - _CSRF_LIBRARIES if name.removeprefix("@types/") not in wiring
                         and not _SESSIONLESS_AUTH.match(name.removeprefix("@types/")))  # fmt: skip
@@ -129,23 +128,25 @@ def _package_has_them(project: "ProjectIndex", path: str) -> bool:
     return False
 
 
-def _named_in_code(project: "ProjectIndex", sources: list[str], dependencies: set[str]) -> set[str] | None:
-    """The dependencies some source of the package names in a string (`'express-session'`, `"passport/lib"`),
-    a `@types/` package standing for its module; None when a source the code imports cannot be read."""
-    if not dependencies:
-        return set()
+def _named_in_code(project: "ProjectIndex", sources: list[str], dependencies: set[str]) -> set[str]:
+    """The dependencies the package's code imports (`import`, `require`, `import()`) or its configuration files
+    (`nuxt.config.ts`) name in a string; a `@types/` package stands for its module."""
     modules = {name: name.removeprefix("@types/") for name in dependencies}
-    alternatives = b"|".join(re.escape(module.encode()) for module in sorted(set(modules.values())))
-    pattern = re.compile(rb"""['"`](%s)['"`/]""" % alternatives)
-    named: set[bytes] = set()
-    for source_path in sources:
-        source = project.read_js_source(source_path)
-        if source is None:
-            if _imported(project, source_path):
-                return None
-            continue
-        named.update(pattern.findall(source))
-    return {name for name, module in modules.items() if module.encode() in named}
+    imported = {_package_name(specifier) for path in sources for specifier in project.specifiers.get(path, ())}
+    named = {name for name, module in modules.items() if module in imported}
+    rest = {name: module for name, module in modules.items() if name not in named}
+    configs = [path for path in sources if ".config." in posixpath.basename(path)] if rest else []
+    for path in configs:
+        source = project.read_js_source(path) or b""
+        for name, module in rest.items():
+            if re.search(rb"""['"`]%s['"`/]""" % re.escape(module.encode()), source):
+                named.add(name)
+    return named
+
+
+def _package_name(specifier: str) -> str:
+    parts = specifier.split("/")
+    return "/".join(parts[:2]) if specifier.startswith("@") else parts[0]
 
 
 def _imported(project: "ProjectIndex", path: str) -> bool:
