@@ -334,11 +334,15 @@ def test_exported_only_lists_the_objects_a_module_exports_and_never_uses(source,
     assert _exported_only(source) == listed
 
 
+_SESSION_MIDDLEWARE = "const session = require('express-session');\nmodule.exports = session({ secret: 's' });\n"
+
+
 def test_a_cross_module_finding_names_both_files_and_links_them_in_sarif(tmp_path):
     write_files(
         tmp_path,
         {
             "package.json": '{"name": "api", "dependencies": {"express": "4.19.2", "cors": "2.8.5", "express-session": "1.18.0"}}',
+            "src/session.js": _SESSION_MIDDLEWARE,
             "src/origin.js": (
                 "const listed = ['https://app.example.com'];\n"
                 "exports.check = (origin, cb) => {\n"
@@ -379,6 +383,7 @@ def test_options_two_modules_apply_are_one_finding_linking_both(tmp_path):
         tmp_path,
         {
             "package.json": '{"name": "api", "dependencies": {"express": "4.19.2", "cors": "2.8.5", "express-session": "1.18.0"}}',
+            "src/session.js": _SESSION_MIDDLEWARE,
             "src/cors.js": "exports.openCors = {\n  origin: true,\n  credentials: true,\n};\n",
             "src/public.js": app,
             "src/admin.js": app,
@@ -406,7 +411,11 @@ _OPEN_API = (
 def test_credentials_count_only_in_an_app_that_has_some(tmp_path):
     manifest = '{"name": "api", "dependencies": {"express": "4.19.2", "cors": "2.8.5"%s}}'
     assert _credentialed_findings(tmp_path / "bare", {"package.json": manifest % "", "app.js": _OPEN_API}) == []
-    with_session = {"package.json": manifest % ', "express-session": "1.18.0"', "app.js": _OPEN_API}
+    # A session library counts where the code uses it, not where the manifest only lists it.
+    declared_session = {"package.json": manifest % ', "express-session": "1.18.0"', "app.js": _OPEN_API}
+    assert _credentialed_findings(tmp_path / "declared", declared_session) == []
+    mounted = "const session = require('express-session');\nmodule.exports = (app) => app.use(session({ secret: 's' }));\n"
+    with_session = {"package.json": manifest % ', "express-session": "1.18.0"', "app.js": _OPEN_API, "session.js": mounted}
     assert _credentialed_findings(tmp_path / "session", with_session) == ["app.js:4"]
     reads_cookies = {"package.json": manifest % "", "app.js": _OPEN_API, "me.js": "module.exports = (req) => req.headers.cookie;\n"}
     assert _credentialed_findings(tmp_path / "cookies", reads_cookies) == ["app.js:4"]
@@ -419,6 +428,12 @@ def test_credentials_count_only_in_an_app_that_has_some(tmp_path):
     assert _credentialed_findings(tmp_path / "tokens", tokens) == []
     reads_session = {"package.json": manifest % "", "app.js": _OPEN_API, "me.js": "module.exports = (req) => req.session.user;\n"}
     assert _credentialed_findings(tmp_path / "reads-session", reads_session) == ["app.js:4"]
+    # A file that cannot be read counts only when the code imports it: one nothing imports is a bundled asset.
+    unreadable = "var c=document.cookie;" * 2000  # minified: not read
+    vendored = {"package.json": manifest % "", "app.js": _OPEN_API, "public/vendor/render.js": unreadable}
+    assert _credentialed_findings(tmp_path / "vendored", vendored) == []
+    imported = {"package.json": manifest % "", "app.js": _OPEN_API + "require('./lib/render');\n", "lib/render.js": unreadable}
+    assert _credentialed_findings(tmp_path / "imported", imported) == ["app.js:4"]
     # No manifest to judge by, or a package of the repository that may read cookies for it: reported.
     assert _credentialed_findings(tmp_path / "loose", {"app.js": _OPEN_API}) == ["app.js:4"]
     workspace = {

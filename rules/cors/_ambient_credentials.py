@@ -6,19 +6,27 @@ cookies (a session, a token in a cookie), HTTP authentication, a client certific
 
 `has_ambient_credentials(project, path)` answers for the package of `path` (its nearest `package.json`), and
 errs towards yes: yes when there is no `package.json` to judge by, when a dependency of the package or of one
-around it names cookies, sessions or an authentication library, when it depends on another package of the
-repository (whose code could read cookies for it), when a source file of the package mentions cookies, reads
-the session of a request, names an HTTP authentication challenge or the identity headers of a signing-in proxy,
-or when the package has more files than are read here. No only when none of these holds.
+around it that its code uses names cookies, sessions or an authentication library, when it depends on another
+package of the repository (whose code could read cookies for it), when a source file of the package mentions
+cookies, reads the session of a request, names an HTTP authentication challenge or the identity headers of a
+signing-in proxy, when the package has more files than are read here, or when a file its code imports cannot
+be read (one that nothing imports, over the size limit or minified, is an asset or a vendored bundle, not the
+server's code). No only when none of these holds.
+
+A dependency counts only when the package's code imports it (`import`, `require`, `import()`) or a configuration
+file of it names it (a Nuxt module): one that is declared and never used mounts nothing and sets no cookie.
+Passport and its strategies keep no credential by themselves: a signed-in user is remembered only by a session
+(whose own dependency counts) or by a cookie the code sets or reads (which the word scan sees); only its HTTP
+authentication strategy (`passport-http`, Basic and Digest) has the browser send credentials on its own.
 
 An authentication library the package imports only from its token module (`next-auth/jwt`'s `encode` and
 `decode`) packs and reads tokens the app hands out and reads itself; it keeps no cookie unless the code sets one
 (which the word scan sees) or uses its cookie reader (`getToken`, which takes the session cookie first). Such a
-dependency is no sign by itself; one the package never imports still is (its handler may be mounted by
-configuration).
+dependency is no sign by itself; one the package never imports but names elsewhere (a configuration's list of
+modules) still is.
 
-An Express app (Express or NestJS on Express, and no framework that reads cookies itself) with no cookie
-parser among its dependencies cannot read a cookie: `req.cookies` is undefined, and a cookie it writes
+An Express app (Express or NestJS on Express, and no framework that reads cookies itself) whose code
+uses no cookie parser cannot read a cookie: `req.cookies` is undefined, and a cookie it writes
 (`res.cookie(...)`) comes back to nothing that reads it. In such a package a mention of cookies counts only when
 the code reads the `Cookie` header itself (`req.headers.cookie`, `req.get('cookie')`), which a proxy forwarding
 it also does.
@@ -31,6 +39,7 @@ call and options) or comments does not count: what else the code does with cooki
 
 from __future__ import annotations
 
+import posixpath
 import re
 from typing import TYPE_CHECKING
 
@@ -51,6 +60,8 @@ _CREDENTIAL_DEPENDENCIES = re.compile(
 _CREDENTIAL_WORDS = (b"cookie", b"Cookie", b"COOKIE", b"SESSION_SECRET", b"WWW-Authenticate",
                      b"www-authenticate", b"requestCert", b"forwarded-user", b"Forwarded-User", b"auth-request-",
                      b"Auth-Request-", b"cf-access-", b"Cf-Access-", b"iap-jwt", b"Iap-Jwt")  # fmt: skip
+# Passport and its strategies, which remember no one without a session; `passport-http` is HTTP authentication.
+_SESSIONLESS_AUTH = re.compile(r"^(?:@nestjs/)?passport(?:-(?!http$)[\w.-]+)?$")
 # Dependencies that are cookies or sessions whatever the code imports of them.
 _COOKIE_DEPENDENCIES = re.compile(r"cookie|session|iron", re.I)
 # An authentication library's module of token functions, and the one of them that reads the session cookie.
@@ -81,10 +92,6 @@ def has_ambient_credentials(project: "ProjectIndex", path: str) -> bool:
 def _package_has_them(project: "ProjectIndex", path: str) -> bool:
     packages = project.packages_around(path)
     dependencies = {name for package in packages for name in package.dependencies}
-    wiring = _COOKIE_WIRING if dependencies & _CSRF_LIBRARIES else frozenset()
-    credential = sorted(name for name in dependencies if _CREDENTIAL_DEPENDENCIES.search(name) and name.removeprefix("@types/") not in wiring)
-    if any(_COOKIE_DEPENDENCIES.search(name) for name in credential):
-        return True
     workspace = {package.name for package in project.packages.values() if package.name}
     if dependencies & workspace:
         return True
@@ -93,13 +100,24 @@ def _package_has_them(project: "ProjectIndex", path: str) -> bool:
     sources = [file for file in project.files if file.startswith(prefix) and project.package_of(file) is packages[0]]
     if len(sources) > MAX_FILES_READ:
         return True
+    watched = {name for name in dependencies if _CREDENTIAL_DEPENDENCIES.search(name) or name in _CSRF_LIBRARIES}
+    used = _named_in_code(project, sources, watched)
+    wiring = _COOKIE_WIRING if used & _CSRF_LIBRARIES else frozenset()
+    credential = sorted(name for name in used - _CSRF_LIBRARIES if name.removeprefix("@types/") not in wiring
+                        and not _SESSIONLESS_AUTH.match(name.removeprefix("@types/")))  # fmt: skip
+    if any(_COOKIE_DEPENDENCIES.search(name) for name in credential):
+        return True
     if any(not _only_token_functions(project, sources, name) for name in credential):
         return True
     unparsed = (bool(dependencies & _EXPRESS_PACKAGES) and not dependencies & _COOKIE_READING_FRAMEWORKS
-                and not any(_COOKIE_DEPENDENCIES.search(name) for name in dependencies))  # fmt: skip
+                and not any(_COOKIE_DEPENDENCIES.search(name) for name in used))  # fmt: skip
     for source_path in sources:
         source = project.read_js_source(source_path)
-        if source is None or _SESSION_READ.search(source):
+        if source is None:
+            if _imported(project, source_path):
+                return True
+            continue
+        if _SESSION_READ.search(source):
             return True
         if not any(word in source for word in _CREDENTIAL_WORDS) or _only_cookie_wiring(project, source_path, source):
             continue
@@ -108,6 +126,33 @@ def _package_has_them(project: "ProjectIndex", path: str) -> bool:
                 continue
         return True
     return False
+
+
+def _named_in_code(project: "ProjectIndex", sources: list[str], dependencies: set[str]) -> set[str]:
+    """The dependencies the package's code imports (`import`, `require`, `import()`) or its configuration files
+    (`nuxt.config.ts`) name in a string; a `@types/` package stands for its module."""
+    modules = {name: name.removeprefix("@types/") for name in dependencies}
+    imported = {_package_name(specifier) for path in sources for specifier in project.specifiers.get(path, ())}
+    named = {name for name, module in modules.items() if module in imported}
+    rest = {name: module for name, module in modules.items() if name not in named}
+    configs = [path for path in sources if ".config." in posixpath.basename(path)] if rest else []
+    for path in configs:
+        source = project.read_js_source(path) or b""
+        for name, module in rest.items():
+            if re.search(rb"""['"`]%s['"`/]""" % re.escape(module.encode()), source):
+                named.add(name)
+    return named
+
+
+def _package_name(specifier: str) -> str:
+    parts = specifier.split("/")
+    return "/".join(parts[:2]) if specifier.startswith("@") else parts[0]
+
+
+def _imported(project: "ProjectIndex", path: str) -> bool:
+    """Whether a file of the project imports `path`. One that cannot be read (over the size limit, not text) and
+    that nothing imports is an asset or a vendored bundle the server hands out, not the server's own code."""
+    return bool(project.importers_of(path))
 
 
 def _reads_cookie_header(project: "ProjectIndex", path: str) -> bool:

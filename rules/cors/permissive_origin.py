@@ -24,15 +24,18 @@ return …` before the allow). It does not report:
   a port open for its platform. The app must be created in the file (`express()`, `new Koa()`, `Fastify()`),
   never exported or handed to other code, and given nothing but middleware that sets headers or reads bodies
   (`express.json()`, `helmet()`, the CORS middleware), settings and `listen`; one route or router makes it a
-  server again. Likewise a policy registered on a name the file never creates, imports, receives or assigns (a
-  snippet committed by mistake: loading it throws first);
+  server again. A credentialed NestJS policy (`enableCors`, the `cors` option of `NestFactory.create`) is
+  silent when no module reachable from the root module declares a controller and every module from outside
+  the project is one that serves no routes (`@nestjs/config`, `@nestjs/schedule`, …). Likewise a policy
+  registered on a name the file never creates, imports, receives or assigns (a snippet committed by mistake:
+  loading it throws first);
 - credentials allowed in an app that has none for a browser to send by itself: its package (the nearest
-  `package.json`) depends on no cookie, session or authentication library and on no other package of the
-  repository, and none of its files mentions cookies, reads a request's session (`req.session`), names an HTTP
-  authentication challenge or the identity headers of a signing-in proxy. A token the page puts in the
-  `Authorization` header itself is not sent with a foreign page's requests, and neither is a CSRF library's
-  cookie (`csurf({ cookie: … })` with `cookie-parser`) a credential: it holds the secret form tokens are checked
-  against, and a foreign page cannot read the token. An authentication library the code imports only from its
+  `package.json`) uses no cookie, session or authentication library it depends on (Passport without a session
+  keeps none) and depends on no other package of the repository, and none of its files mentions cookies, reads
+  a request's session (`req.session`), names an HTTP authentication challenge or the identity headers of a
+  signing-in proxy. A token the page puts in the `Authorization` header itself is not sent with a foreign
+  page's requests, and neither is a CSRF library's cookie (`csurf({ cookie: … })` with `cookie-parser`) a
+  credential: it holds the secret form tokens are checked against, and a foreign page cannot read the token. An authentication library the code imports only from its
   token module (`next-auth/jwt`'s `encode`/`decode`, not `getToken`, which reads the session cookie) only packs
   tokens the app hands out; and an Express app with no cookie parser reads no cookie, so its mentions of cookies
   count only where it reads the `Cookie` header itself (`req.headers.cookie`).
@@ -158,6 +161,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from linter.context import FileContext
+from linter.flow.callees import Callee
 from linter.flow.modules import module_graph
 from linter.frameworks import EXPRESS, FASTIFY, HONO, KOA, NESTJS, NEXTJS, NODE_HTTP
 from linter.rules.cors._ambient_credentials import has_ambient_credentials
@@ -203,7 +207,9 @@ from linter.rules.cors._origin_paths import (
     verdicts,
 )
 from linter.rules.cors._origin_allowlists import Bypass, bypass, matches_any_origin, string_check_bypass
+from linter.rules.cors._nest_modules import nest_root_module, serves_no_nest_routes
 from linter.rules.cors._served_routes import serves_no_routes
+from linter.rules.cors._socket_credentials import socket_io_only, socket_server_reads_credentials
 from linter.model import Finding, Level, Location, Precision
 from linter.project import ProjectIndex
 from linter.rule import Fact, Match, Rule, facts_of, held_finding
@@ -321,7 +327,12 @@ class PermissiveOrigin(Rule):
                     continue
                 public = finding.span in file.memo("rules.cors.public-routes", set)
                 next_wrappers = file.memo("rules.cors.public-next-routes", dict).get(finding.span)
-                yield _held(self, file.path, finding, public_route=public, next_wrappers=next_wrappers)
+                root = file.memo("rules.cors.nest-root", lambda: nest_root_module(file))
+                socket = file.memo("rules.cors.socket-io-only", lambda: socket_io_only(file))
+                yield _held(
+                    self, file.path, finding, public_route=public, next_wrappers=next_wrappers, nest_root=root,
+                    socket_io=socket,
+                )
 
     def _imported_policies(self, file: FileContext) -> Iterator[Fact]:
         """Once per file: a fact for each CORS call whose options or origin another module defines."""
@@ -401,6 +412,10 @@ class PermissiveOrigin(Rule):
             if isinstance(next_wrappers, list) and not middleware_reads_credentials(project, fact.path):
                 if not wrappers_read_credentials(module_graph(project), fact.path, next_wrappers):
                     continue
+            if fact.data.get("nest_root") and _nest_app_serves_no_routes(project, fact):
+                continue
+            if fact.data.get("socket_io") and not socket_server_reads_credentials(project, fact.path):
+                continue
             yield finding
         facts = list(facts_of(project, self, _IMPORTED))
         if not facts:
@@ -649,20 +664,36 @@ class PermissiveOrigin(Rule):
             yield finding
 
 
+def _nest_app_serves_no_routes(project: ProjectIndex, fact: Fact) -> bool:
+    try:
+        root = Callee.from_data(fact.data["nest_root"])
+    except (TypeError, ValueError):
+        return False
+    return serves_no_nest_routes(project, fact.path, root)
+
+
 def _needs_credentials(finding: Finding) -> bool:
     """The findings that are errors are those about credentials: they stand only in an app that has some."""
     return finding.level == Level.ERROR
 
 
-def _held(rule: Rule, path: str, finding: Finding, public_route: bool = False, next_wrappers: list | None = None) -> Fact:
+def _held(
+    rule: Rule, path: str, finding: Finding, public_route: bool = False, next_wrappers: list | None = None,
+    nest_root: Callee | None = None, socket_io: bool = False,
+) -> Fact:  # fmt: skip
     """A finding about credentials, kept until the project phase knows whether the app has any (and, for a
     route that reads none itself, whether a global guard does, or for a Next.js route, its middleware or the
-    wrappers and builders it imports)."""
-    data = {"finding": finding.model_dump(mode="json")}
+    wrappers and builders it imports; for a NestJS bootstrap, whether its modules declare any controller; for a
+    socket.io server, whether its connections read any)."""
+    data: dict = {"finding": finding.model_dump(mode="json")}
     if public_route:
         data["public_route"] = True
     if next_wrappers is not None:
         data["next_wrappers"] = next_wrappers
+    if nest_root is not None:
+        data["nest_root"] = nest_root.to_data()
+    if socket_io:
+        data["socket_io"] = True
     return Fact(rule_id=rule.id, kind=_CREDENTIALED, path=path, span=finding.span, data=data)
 
 
