@@ -60,6 +60,8 @@ _PATH_OR_URL = re.compile(r"^(\.{1,2}/|~/|/[\w.-]+/|[a-z][a-z0-9+.-]*://)|\.(jso
 _NO_VALUE = frozenset(
     {"none", "null", "undefined", "unused", "unset", "not-set", "not-required", "placeholder", "skipped", "disabled", "n/a", "missing"}
 )
+# How a fetch request carries cookies (`credentials: config.CREDENTIALS ?? 'include'`), not a credential.
+_FETCH_CREDENTIALS_MODES = frozenset({"include", "omit", "same-origin"})
 # A public key or certificate verifies; it is meant to be known.
 _PUBLIC_PEM = re.compile(r"-----BEGIN (RSA )?(PUBLIC KEY|CERTIFICATE)-----")
 _NO_VALUE_WORDS = ("unconfigured", "not-configured", "not-set", "not-required")
@@ -111,7 +113,8 @@ _OWN_SECRET_WORDS = frozenset(
 # Words that name no other service: the first word of a setting called after a vendor is none of these.
 _GENERIC_WORDS = frozenset({"API", "CONFIG", "CONF", "CFG", "SETTINGS", "ENV", "AUTH", "USER", "ROOT", "DEFAULT", "LOCAL"})
 # A value that says it stands in for a credential not configured: `'dummyApiKey'`, `'your-api-key'`, `'test'`.
-_STAND_IN = re.compile(r"^(dummy|placeholder|fake|sample|example|your[\W_]|x{3,}$|test$)", re.IGNORECASE)
+# A run of the alphabet or of the digits (`'abcdefghijklmnop'`, `'123456789012'`) stands in too.
+_STAND_IN = re.compile(r"^(dummy|placeholder|fake|sample|example|your[\W_]|x{3,}$|test$|abcdefgh|0?12345678)", re.IGNORECASE)
 
 
 def is_outbound_credential(name: str, value: str | None = None) -> bool:
@@ -172,6 +175,8 @@ def literal_text(node: Node | None) -> str | None:
     else:
         value = string_value(node) if node.type == "string" else None
     if value is None or not value.strip() or _PATH_OR_URL.search(value) or _means_no_value(value):
+        return None
+    if value in _FETCH_CREDENTIALS_MODES:
         return None
     return None if _PUBLIC_PEM.search(value) else value
 

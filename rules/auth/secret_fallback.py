@@ -491,7 +491,7 @@ class _FileScan:
                     yield self.file.report(self.rule, node, _stringified_message(stringified, sink.label))
                 continue
             use = secret_use(node, self.file)
-            if use is not None and _seeded_fixture(use, self.file.path):
+            if use is not None and (_seeded_fixture(use, self.file.path) or _sent_as_a_request_header(node, use)):
                 continue
             if use is not None and use.empty_key and refused_when_empty(node):
                 use = replace(use, empty_key=False)  # `if (!secret) throw …` before it: never an empty key
@@ -590,6 +590,22 @@ class _FileScan:
 
     def _span(self, node: Node) -> Span:
         return self.file.lines.span(node.start_byte, node.end_byte)
+
+
+def _sent_as_a_request_header(node: Node, use: SecretUse) -> bool:
+    """A setting's fallback written as a header of a request the app sends (`fetch(url, { headers: { 'x-cron-key':
+    process.env.CRON_SECRET || 'dev' } })`): the receiver decides what the value opens, and is reported where it
+    compares it."""
+    while node.parent is not None and node.parent.type in ("binary_expression", "parenthesized_expression"):
+        node = node.parent
+    pair = node.parent
+    if use.sink is not None or pair is None or pair.type != "pair" or pair.child_by_field_name("value") != node:
+        return False
+    headers = pair.parent.parent if pair.parent is not None and pair.parent.type == "object" else None
+    if headers is None or headers.type != "pair" or key_text(headers.child_by_field_name("key")) != "headers":
+        return False
+    options = headers.parent
+    return options is not None and options.type == "object" and options.parent is not None and options.parent.type == "arguments"
 
 
 def _signs_for_a_service(source: Node, use: SecretUse) -> bool:
