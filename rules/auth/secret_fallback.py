@@ -48,7 +48,9 @@ makes equal inputs hash apart; one that keys an HMAC or a key derivation is stil
 setting of a NestJS configuration factory (`export default () => ({…})`, `registerAs('auth', …)`) that its
 importers only list in `ConfigModule.forRoot({ load })`, when no key read in the project
 (`configService.get('auth.jwt')`, a dotted key string) reaches its key path, or every read that does is handed
-straight to another service's client (`new Resend(configService.get('mail.apiKey'))`); for test files; and for
+straight to another service's client (`new Resend(configService.get('mail.apiKey'))`); for a fallback
+sent as a header of the app's own outgoing request (the receiver is reported where it compares it); for
+test files; and for
 seed scripts (`prisma/seed.ts`, `seeds/`, `seeder/`), whose values are demo data, except an administrator's
 password (`ADMIN_PASSWORD || '…'`): a deployment seeded with the script signs in with it.
 
