@@ -296,6 +296,15 @@ def first_error(root: ts.Node) -> ts.Node | None:
     return None
 
 
+def same_node(node: ts.Node | None, other: ts.Node | None) -> bool:
+    """The same node of one tree, found twice (by span and type: two lookups may give two Python objects)."""
+    return (
+        node is not None
+        and other is not None
+        and (node.start_byte, node.end_byte, node.type) == (other.start_byte, other.end_byte, other.type)
+    )
+
+
 def text(node: ts.Node | None) -> str:
     if node is None:
         return ""

@@ -49,6 +49,12 @@ def string_value(node: Node | None) -> str | None:
     return None
 
 
+def package_name(specifier: str) -> str:
+    """The package a bare specifier names: `@prisma/client/edge` → `@prisma/client`; `pg/lib/x` → `pg`."""
+    parts = specifier.split("/")
+    return "/".join(parts[:2]) if specifier.startswith("@") else parts[0]
+
+
 def require_specifier(node: Node | None) -> str | None:
     """'m' for `require('m')`, else None."""
     if node is None or node.type != "call_expression":

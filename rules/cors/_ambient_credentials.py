@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING
 
 from linter.js.expressions import member_chain, unwrap
 from linter.js.functions import FUNCTION_TYPES
-from linter.js.imports import require_specifier, string_value
+from linter.js.imports import package_name, require_specifier, string_value
 from linter.syntax import Node, walk
 
 if TYPE_CHECKING:
@@ -132,7 +132,7 @@ def _named_in_code(project: "ProjectIndex", sources: list[str], dependencies: se
     """The dependencies the package's code imports (`import`, `require`, `import()`) or its configuration files
     (`nuxt.config.ts`) name in a string; a `@types/` package stands for its module."""
     modules = {name: name.removeprefix("@types/") for name in dependencies}
-    imported = {_package_name(specifier) for path in sources for specifier in project.specifiers.get(path, ())}
+    imported = {package_name(specifier) for path in sources for specifier in project.specifiers.get(path, ())}
     named = {name for name, module in modules.items() if module in imported}
     rest = {name: module for name, module in modules.items() if name not in named}
     configs = [path for path in sources if ".config." in posixpath.basename(path)] if rest else []
@@ -143,10 +143,6 @@ def _named_in_code(project: "ProjectIndex", sources: list[str], dependencies: se
                 named.add(name)
     return named
 
-
-def _package_name(specifier: str) -> str:
-    parts = specifier.split("/")
-    return "/".join(parts[:2]) if specifier.startswith("@") else parts[0]
 
 
 def _imported(project: "ProjectIndex", path: str) -> bool:

@@ -22,6 +22,7 @@ from linter.flow.callees import Callee
 from linter.flow.modules import module_graph
 from linter.frameworks.nestjs import CLASS_TYPES, class_decorators
 from linter.js.expressions import arguments_of, callee, member_object, object_keys, unwrap
+from linter.js.imports import package_name
 from linter.syntax import Node, descendants_of_types, text, walk
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ def serves_no_nest_routes(project: "ProjectIndex", path: str, root: Callee) -> b
         found = graph.resolve(from_path, module)
         if found is None:
             external = module.module and project.resolve(from_path, module.module) is None
-            if external and _package(module.module) in _ROUTELESS_PACKAGES:
+            if external and package_name(module.module) in _ROUTELESS_PACKAGES:
                 continue
             return False
         if found in seen:
@@ -146,7 +147,3 @@ def _class_name(cls: Node) -> str | None:
     name = cls.child_by_field_name("name")
     return text(name) if name is not None else None
 
-
-def _package(specifier: str) -> str:
-    parts = specifier.split("/")
-    return "/".join(parts[:2]) if specifier.startswith("@") else parts[0]

@@ -30,7 +30,7 @@ from linter.flow.callees import Callee
 from linter.frameworks.nextjs import HTTP_METHODS, is_app_route, is_next_middleware, is_pages_api
 from linter.js.expressions import arguments_of, callee, member_chain, object_keys, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES
-from linter.syntax import Node, text, walk
+from linter.syntax import Node, same_node, text, walk
 
 if TYPE_CHECKING:
     from linter.context import FileContext
@@ -311,7 +311,7 @@ def _inside_function(node: Node, scope: Node) -> bool:
     while current is not None:
         if current.type in FUNCTION_TYPES or current.type == "function_declaration":
             return True
-        if _same(current, scope):
+        if same_node(current, scope):
             return False
         current = current.parent
     return False
@@ -323,9 +323,9 @@ def _gated(node: Node, fn: Node, off: frozenset[str]) -> bool:
     if not off:
         return False
     current = node
-    while current is not None and not _same(current, fn):
+    while current is not None and not same_node(current, fn):
         parent = current.parent
-        if parent is not None and parent.type == "if_statement" and _same(parent.child_by_field_name("consequence"), current):
+        if parent is not None and parent.type == "if_statement" and same_node(parent.child_by_field_name("consequence"), current):
             if _tests_option(parent.child_by_field_name("condition"), off):
                 return True
         current = parent
@@ -369,10 +369,10 @@ def _cors_header_value(node: Node) -> bool:
     holder = node.parent
     if holder.type == "pair":
         name = holder.child_by_field_name("key")
-        return _same(holder.child_by_field_name("value"), node) and _is_cors_header(name)
+        return same_node(holder.child_by_field_name("value"), node) and _is_cors_header(name)
     if holder.type == "arguments":
         arguments = [c for c in holder.named_children if c.type != "comment"]
-        return len(arguments) == 2 and _same(arguments[1], node) and _is_cors_header(arguments[0])
+        return len(arguments) == 2 and same_node(arguments[1], node) and _is_cors_header(arguments[0])
     return False
 
 
@@ -427,6 +427,3 @@ def _definitions(file: "FileContext") -> dict[str, Node]:
                 functions["<default>"] = functions[text(value)]
     return functions
 
-
-def _same(node: Node | None, other: Node) -> bool:
-    return node is not None and (node.start_byte, node.end_byte, node.type) == (other.start_byte, other.end_byte, other.type)

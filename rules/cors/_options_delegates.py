@@ -31,7 +31,7 @@ from linter.rules.cors._cors_calls import (
 )
 from linter.rules.cors._imported_cors import entry_value, uses_of
 from linter.rules.cors._origin_names import walk_own
-from linter.syntax import Node, text
+from linter.syntax import Node, same_node, text
 
 if TYPE_CHECKING:
     from linter.context import FileContext
@@ -62,17 +62,17 @@ class Delegate:
 
     def hands_out(self, obj: Node) -> bool:
         return obj.start_byte in self.unfollowed or any(
-            _same(obj, o) or _same(obj, h.node) for h in self.handouts for o in h.options
+            same_node(obj, o) or same_node(obj, h.node) for h in self.handouts for o in h.options
         )
 
     def hands_out_name(self, use: Node) -> bool:
         """`use` (a name) is handed out here, or is the options whose `origin` the delegate sets."""
         for handout in self.handouts:
-            if _same(use, handout.node):
+            if same_node(use, handout.node):
                 return True
             if handout.node.type == "assignment_expression":
                 left = unwrap(handout.node.child_by_field_name("left"))
-                if left is not None and _same(use, left.child_by_field_name("object")):
+                if left is not None and same_node(use, left.child_by_field_name("object")):
                     return True
         return False
 
@@ -182,7 +182,7 @@ def _named_handouts(fn: Node, name: Node) -> list[Handout]:
         return []
     value = unwrap(binding.declarator.child_by_field_name("value"))
     declared = [leaf for leaf in _leaves(value) if leaf.type == "object"]
-    local = binding.function is not None and _same(binding.function, fn)
+    local = binding.function is not None and same_node(binding.function, fn)
     given, origin_writes = _writes(function_body(fn), text(name))
     if not given and not origin_writes:
         declaration = binding.declarator.parent
@@ -238,7 +238,7 @@ def _top(node: Node) -> Node:
         parent = node.parent
         if parent.type in WRAPPERS or parent.type == "await_expression":
             node = parent
-        elif parent.type == "ternary_expression" and not _same(parent.child_by_field_name("condition"), node):
+        elif parent.type == "ternary_expression" and not same_node(parent.child_by_field_name("condition"), node):
             node = parent
         elif parent.type == "binary_expression" and text(parent.child_by_field_name("operator")) in _LOGICAL:
             node = parent
@@ -296,7 +296,7 @@ def _applying_calls(fn: Node, file: "FileContext") -> tuple[Node, ...]:
         holder = target.parent
     if holder is not None and holder.type == "arguments" and holder.parent is not None:
         found = cors_options(holder.parent, file)
-        if found is not None and found[1] is not None and _same(found[1], unwrap(target)):
+        if found is not None and found[1] is not None and same_node(found[1], unwrap(target)):
             calls.append(holder.parent)
     name = _declared_name(fn)
     if name is not None:
@@ -322,12 +322,3 @@ def _library(call: Node, file: "FileContext") -> str | None:
     found = cors_options(call, file)
     return found[0] if found is not None else None
 
-
-def _same(node: Node | None, other: Node | None) -> bool:
-    return (
-        node is not None
-        and other is not None
-        and node.start_byte == other.start_byte
-        and node.end_byte == other.end_byte
-        and node.type == other.type
-    )

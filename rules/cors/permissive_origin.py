@@ -213,7 +213,7 @@ from linter.rules.cors._socket_credentials import socket_io_only, socket_server_
 from linter.model import Finding, Level, Location, Precision
 from linter.project import ProjectIndex
 from linter.rule import Fact, Match, Rule, facts_of, held_finding
-from linter.syntax import Node, node_at, text, walk
+from linter.syntax import Node, node_at, same_node, text, walk
 
 _CREDENTIALED_RISK = "any website can make logged-in requests to this API and read the responses"
 _REGEX_FIXES = {
@@ -648,7 +648,7 @@ class PermissiveOrigin(Rule):
         credentials = credentials_header(fn)
         if credentials is None or _only_in_development(fn, file):
             return
-        reached = allows(fn, names, lambda node: value if _same(node, site) else None)
+        reached = allows(fn, names, lambda node: value if same_node(node, site) else None)
         if any(s.unchecked for r in reached for s in r.states):
             message = (
                 "`Access-Control-Allow-Origin` echoes the request's Origin header while "
@@ -734,7 +734,7 @@ def _call_taking(obj: Node) -> list[Node]:
 
 
 def _same_node(node: Node | None, other: Node) -> bool:
-    return node is not None and _same(node, other)
+    return node is not None and same_node(node, other)
 
 
 def _callback_sink(callback: str):
@@ -832,7 +832,7 @@ def _only_in_development(node: Node, file: FileContext) -> bool:
     for _ in range(_DEVELOPMENT_SCOPE_DEPTH):
         scope = enclosing_function(current) or file.root
         target = current
-        reached = allows(scope, OriginNames(()), lambda n: ALWAYS if _same(n, target) else None)
+        reached = allows(scope, OriginNames(()), lambda n: ALWAYS if same_node(n, target) else None)
         if reached and all(s.development for r in reached for s in r.states):
             return True
         if scope.type == "program":
@@ -924,9 +924,6 @@ def _definitions(file: FileContext) -> dict[str, list[Node]]:
 
     return file.memo("rules.cors.definitions", collect)
 
-
-def _same(node: Node, other: Node) -> bool:
-    return node.start_byte == other.start_byte and node.end_byte == other.end_byte and node.type == other.type
 
 
 def _node_at(file: FileContext, span: tuple[int, int]) -> Node:

@@ -94,7 +94,7 @@ from linter.frameworks.prisma import extends_prisma_client
 from linter.js.deployment_checks import development_when_true
 from linter.js.expressions import arguments_of, callee, member_object, object_keys, unwrap
 from linter.js.functions import enclosing_function, function_name
-from linter.js.imports import string_value
+from linter.js.imports import package_name, string_value
 from linter.js.references import resolve_imported
 from linter.rules.express._servers import (
     Imported,
@@ -365,17 +365,12 @@ def _has_state(project: ProjectIndex, path: str, files: set[str], package_wide: 
     if package_wide and any(is_stateful_package(name) for name in package.dependencies):
         return True
     return any(
-        is_stateful_package(_package_name(specifier))
+        is_stateful_package(package_name(specifier))
         for file in files
         for specifier in project.specifiers.get(file, ())
         if not specifier.startswith((".", "/", "#", "~", "@/", "node:"))
     )
 
-
-def _package_name(specifier: str) -> str:
-    """`@prisma/client/edge` → `@prisma/client`; `pg/lib/x` → `pg`."""
-    parts = specifier.split("/")
-    return "/".join(parts[:2]) if specifier.startswith("@") else parts[0]
 
 
 def _runs_next_start(project: ProjectIndex, path: str) -> bool:

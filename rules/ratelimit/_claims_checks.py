@@ -23,7 +23,7 @@ import re
 from linter.js.expressions import arguments_of, callee, member_chain, unwrap
 from linter.js.functions import function_body, parameter_names
 from linter.js.imports import string_value
-from linter.syntax import Node, text, walk
+from linter.syntax import Node, same_node, text, walk
 
 _PRIVILEGED_KINDS = re.compile(r"^(admin|administrator|superadmin|super_admin|superuser|staff|cron|internal|system)$", re.I)
 _KIND_FIELDS = frozenset({"type", "role", "kind"})
@@ -39,7 +39,7 @@ def checked_before(handler: Node, step: Node) -> bool:
         return False
     requests = set(_REQUEST_NAMES) | {name for name in parameter_names(handler)[:1] if name}
     block = step.parent
-    while block is not None and not _same(block, handler):
+    while block is not None and not same_node(block, handler):
         if block.type == "statement_block":
             for statement in block.named_children:
                 if statement.start_byte >= step.start_byte:
@@ -141,6 +141,3 @@ def _always_exits(branch: Node | None) -> bool:
         return _always_exits(branch.child_by_field_name("consequence")) and _always_exits(otherwise)
     return False
 
-
-def _same(node: Node, other: Node) -> bool:
-    return (node.start_byte, node.end_byte, node.type) == (other.start_byte, other.end_byte, other.type)

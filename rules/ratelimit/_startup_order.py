@@ -31,7 +31,7 @@ from linter.flow.modules import module_graph
 from linter.js.exports import DEFAULT_KEY, EXPORTS_KEY, MODULE_OBJECT
 from linter.js.expressions import callee as callee_of, member_object, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, function_body, is_static
-from linter.js.imports import require_specifier, string_value
+from linter.js.imports import package_name, require_specifier, string_value
 from linter.js.invocation import iife_call
 from linter.paths import is_test_path
 from linter.syntax import Node, text
@@ -330,8 +330,7 @@ def _may_be_project_module(specifier: str, file: "FileContext") -> bool:
         return True
     if specifier.startswith("node:"):
         return False
-    parts = specifier.split("/")
-    package = "/".join(parts[:2]) if specifier.startswith("@") else parts[0]
+    package = package_name(specifier)
     if package in _NODE_BUILTINS:
         return False
     return not any(package in p.dependencies for p in file.packages)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from linter.flow.modules import module_graph
 from linter.frameworks.nextjs import command_script_files, is_next_routed, server_entry_files
+from linter.js.imports import package_name
 from linter.paths import is_test_path
 from linter.syntax import text, walk
 
@@ -72,12 +73,8 @@ def _unresolved_names(project: "ProjectIndex") -> frozenset[str]:
             _stem(specifier.rstrip("/"))
             for edges in project.imports.values()
             for specifier, target in edges
-            if target is None and not specifier.startswith("node:") and _package_name(specifier) not in dependencies
+            if target is None and not specifier.startswith("node:") and package_name(specifier) not in dependencies
         )
 
     return project.memo("ratelimit.unresolved-import-names", compute)
 
-
-def _package_name(specifier: str) -> str:
-    parts = specifier.split("/")
-    return "/".join(parts[:2]) if specifier.startswith("@") else parts[0]
