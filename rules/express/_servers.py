@@ -41,6 +41,7 @@ _CREATIONS: dict[tuple[str, tuple[str, ...], str], str] = {
     ("fastify", ("fastify",), "call"): "fastify",
     ("@nestjs/core", ("NestFactory", "create"), "call"): "nest",
 }
+_CREATION_MODULES = frozenset(module for module, _, _ in _CREATIONS)
 SERVER_PACKAGES = frozenset({"express", "koa", "fastify", "@nestjs/core"})
 # Parameter types that say "an app or server" (`function start(app: Express)`).
 _SERVER_TYPES = re.compile(
@@ -127,6 +128,13 @@ def server_kind(node: Node | None, file: "FileContext", _depth: int = 0) -> str 
     if node.type == "member_expression" and text(member_object(node)) == "this":
         return _bound_kind(f"this.{property_name(node)}", node, file, _depth)
     return None
+
+
+def may_create_server(file: "FileContext") -> bool:
+    """Whether `creation_kind` can find anything in the file: it imports a server's module, or may `require` one."""
+    if b"require" in file.source:
+        return True
+    return any(binding.module.removeprefix("node:") in _CREATION_MODULES for binding in file.import_bindings)
 
 
 def creation_kind(node: Node, file: "FileContext") -> str | None:

@@ -102,6 +102,7 @@ from linter.rules.express._servers import (
     imported_shutdown_call,
     is_mutating_route,
     is_stateful_package,
+    may_create_server,
     serverless_adapter,
     server_kind,
     shutdown_library,
@@ -203,6 +204,7 @@ class NoGracefulShutdown(Rule):
         if adapter is not None:
             yield file.fact(self, "serverless", program, name=adapter)
         created = None
+        servers_here = may_create_server(file)
         mutating = False
         hono = b"@hono/node-server" in file.source
         for node in descendants_of_types(program, ("call_expression", "new_expression")):
@@ -210,7 +212,7 @@ class NoGracefulShutdown(Rule):
                 fact = self._hono_serve_fact(node, file)
                 if fact is not None:
                     yield fact
-            if created is None:
+            if servers_here and created is None:
                 created = creation_kind(node, file)
                 if created is not None:
                     yield file.fact(self, "server", node, server=created)

@@ -134,7 +134,7 @@ def query_sites(file: FileContext) -> Iterator[tuple[str, Node]]:
         call = member.parent if member is not None and member.type == "member_expression" else None
         if call is not None and call.type == "call_expression" and call.child_by_field_name("function") == member:
             yield "call", call
-    if file.language == "javascript":
+    if file.language == "javascript" or b"Prisma." not in file.source:  # the regular expression's `\b` scans slowly
         return
     for hit in _PRISMA_TYPE_BYTES.finditer(file.source):
         node = node_at(root, hit.start(), hit.end())
@@ -471,7 +471,8 @@ def _declaration(use: Node) -> tuple[Node, Node] | None:
     while scope is not None:
         if scope.type in FUNCTION_TYPES:
             parameters = scope.child_by_field_name("parameters") or scope.child_by_field_name("parameter")
-            if parameters is not None and re.search(rf"(?<![\w$]){re.escape(name)}(?![\w$])", text(parameters)):
+            listed = text(parameters)
+            if name in listed and re.search(rf"(?<![\w$]){re.escape(name)}(?![\w$])", listed):
                 return None
         if scope.type in FUNCTION_TYPES or scope.type == "program":
             declared = [d for d in node_fact(scope, "prisma.declarators", _declarators).get(name, ())

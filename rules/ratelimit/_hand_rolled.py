@@ -28,7 +28,7 @@ from linter.js.expressions import arguments_of, callee, member_object, outermost
 from linter.js.functions import FUNCTION_TYPES, class_of, function_name
 from linter.js.imports import string_value
 from linter.js.references import resolve_imported
-from linter.syntax import Node, text, walk
+from linter.syntax import Node, descendants_of_types, node_fact, text, walk
 
 if TYPE_CHECKING:
     from linter.context import FileContext
@@ -220,14 +220,14 @@ def _place(node: Node) -> tuple[str, list[Node]] | None:
     if binding is None or binding.kind != "variable":
         return None
     scope = binding.function
-    if scope is not None and not _hands_out_functions(scope):
+    if scope is not None and not node_fact(scope, "ratelimit.hands-out-functions", _hands_out_functions):
         return None  # a variable of one call: made again for every request
+    named = text(name)
     uses = [
-        use for use in walk(scope if scope is not None else _root(node))
-        if use.type == "identifier" and use != name and text(use) == text(name)
-        and _same_binding(declaration_of(use), binding)
+        use for use in descendants_of_types(scope if scope is not None else _root(node), ("identifier",))
+        if use != name and text(use) == named and _same_binding(declaration_of(use), binding)
     ]
-    return text(name), uses
+    return named, uses
 
 
 def _same_binding(found, binding) -> bool:
