@@ -8,6 +8,7 @@ knex `knex({...})`, mongodb `new MongoClient()` / `MongoClient.connect()`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from linter.context import FileContext
@@ -47,6 +48,16 @@ SHAPES = (
     ClientShape(("mongodb",), "connect", "call", "`MongoClient.connect()` (mongodb)", static_of="MongoClient"),
 )
 CLIENT_MODULES = frozenset(m for shape in SHAPES for m in shape.modules)
+# A client module as a plain string literal: how every import, `require()` and `import()` names it.
+_QUOTED_CLIENT_MODULE = re.compile(
+    rb"['\"`](?:" + b"|".join(re.escape(m.encode()) for m in sorted(CLIENT_MODULES, key=len, reverse=True)) + rb")['\"`]"
+)
+
+
+def names_a_client_module(source: bytes) -> bool:
+    """Whether a file names a client module (`import Redis from 'ioredis'`, `require('pg')`): without one,
+    `pooled_client_creation` finds nothing in it."""
+    return _QUOTED_CLIENT_MODULE.search(source) is not None
 
 
 def pooled_client_creation(node: Node, file: FileContext) -> ClientShape | None:

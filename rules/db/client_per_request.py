@@ -48,7 +48,7 @@ from typing import Iterator
 
 from linter.frameworks import EXPRESS, FASTIFY, HONO, KOA, NEXTJS, SERVER_ACTIONS
 from linter.context import FileContext
-from linter.rules.db._db_clients import CLIENT_MODULES, connects_in, pooled_client_creation
+from linter.rules.db._db_clients import CLIENT_MODULES, connects_in, names_a_client_module, pooled_client_creation
 from linter.js.invocation import invocation
 from linter.model import Finding, Level, Precision
 from linter.rule import Match, Rule
@@ -67,6 +67,9 @@ class ClientPerRequest(Rule):
     (new_expression constructor: (_) @callee) @create
     (call_expression function: (_) @callee) @create
     """
+
+    def may_report_in(self, source: bytes) -> bool:
+        return names_a_client_module(source)
 
     def check(self, match: Match, file: FileContext) -> Iterator[Finding]:
         if file.is_test:

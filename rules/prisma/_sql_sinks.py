@@ -86,13 +86,11 @@ def _kind(name: str, receiver: Node | None, file: "FileContext") -> str | None:
         return None
     if _is_sequelize(receiver, file):
         return "sequelize"
-    if not _is_driver_handle(receiver, file):
+    # The package test first: `query` is a common name, and most files that call one use no SQL driver.
+    driver = "pg" if file.depends_on(POSTGRES_DRIVERS) else "mysql" if file.depends_on(MYSQL_DRIVERS) else None
+    if driver is None or not _is_driver_handle(receiver, file):
         return None
-    if file.depends_on(POSTGRES_DRIVERS):
-        return "pg"
-    if file.depends_on(MYSQL_DRIVERS):
-        return "mysql"
-    return None
+    return driver
 
 
 def _is_prisma_namespace(receiver: Node, file: "FileContext") -> bool:

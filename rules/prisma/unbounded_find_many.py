@@ -94,6 +94,9 @@ class PageRequestSpec(RequestValueSpec):
 PAGE_REQUESTS = PageRequestSpec()
 
 PAGE_PARAMETER = re.compile(r"^(page(Number|No|Num|Index)?|cursor|offset|skip)$", re.IGNORECASE)
+_PAGING_WORDS = (b"page", b"cursor", b"offset", b"skip")
+# What Python's case-insensitive matching takes for an ASCII letter (`ſkip` matches `skip`), in UTF-8.
+_FOLDED_TO_ASCII = tuple(character.encode() for character in "\u0130\u0131\u017f\u212a")
 UNIQUE_KEYS = frozenset({"id", "_id", "uuid", "slug", "email", "username"})
 SIZE_OPTIONS = frozenset({"take", "limit"})
 AGGREGATE_METHODS = frozenset({"reduce", "reduceRight"})
@@ -117,8 +120,8 @@ class UnboundedFindMany(Rule):
 """
 
     def check(self, match: Match, file: FileContext) -> Iterator[Finding]:
-        if file.is_test:
-            return
+        if file.is_test or not file.memo("prisma.mentions-paging", lambda: _mentions_paging(file.source)):
+            return  # every finding, here or in the project phase, needs a page parameter or a `skip` / `cursor`
         call = match["call"]
         model = member_object(callee(call))
         if model is None or model.type not in ("member_expression", "subscript_expression"):
@@ -181,6 +184,12 @@ class UnboundedFindMany(Rule):
             code_flow.append(Location(path=reach.sink_path, span=reach.sink.anchor, message="`findMany()` has no `take`"))
             related = [Location(path=code_flow[0].path, span=code_flow[0].span, message=f"`{param}` comes from {reach.source.origin} here")]
             yield self.finding(Location(path=reach.sink_path, span=reach.sink.anchor), message, related=related, code_flow=code_flow)
+
+
+def _mentions_paging(source: bytes) -> bool:
+    """Whether a name `PAGE_PARAMETER` matches can be in the file: one of its words, in any case."""
+    lowered = source.lower()
+    return any(word in lowered for word in _PAGING_WORDS) or any(char in source for char in _FOLDED_TO_ASCII)
 
 
 def _feeds_an_aggregate(call: Node, handler: Node) -> bool:

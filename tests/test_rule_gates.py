@@ -1,0 +1,83 @@
+"""The cheap tests some rules make before their real work (a file's bytes, its imports) turn away only files
+where that work finds nothing: each accepts everything the work can find."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from linter.needles import NeedleSet
+from linter.rules.db._db_clients import CLIENT_MODULES, names_a_client_module
+from linter.rules.prisma.missing_relation_index import MissingRelationIndex
+from linter.rules.prisma.unbounded_find_many import PAGE_PARAMETER, _mentions_paging
+from linter.syntax import LANGUAGE_BY_SUFFIX
+from tests.fixture_cases import FIXTURES
+
+SOURCES = [
+    path.read_bytes()
+    for path in sorted(FIXTURES.rglob("*"))
+    if path.suffix in LANGUAGE_BY_SUFFIX and path.is_file() and "node_modules" not in path.parts
+]
+
+
+def test_there_are_fixture_sources():
+    assert len(SOURCES) > 100
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        b"prisma.user.findMany()", b"db.post.findFirst({})", b"findUnique", b"deleteMany", b"updateMany",
+        b"const w: Prisma.UserWhereInput = {}", b"t.relatedConnection('posts')", b"t.relationCount('posts')",
+        b"t.relation('posts')", b"prisma.$extends({})", b"prisma.$use(async () => {})", b"defineExtension",
+        b"prisma.$executeRaw`DELETE FROM x`", b"db.post.delete({ where })", b"db.post.update(\n  {", b"x.upsert({",
+        b"x.count( {", b"x.aggregate({", b"x.groupBy({",
+    ],
+)  # fmt: skip
+def test_relation_index_needles_take_what_its_byte_test_takes(source):
+    rule = MissingRelationIndex()
+    assert rule.may_report_in(source)
+    assert NeedleSet(rule.needles).any_in(source)
+
+
+def test_relation_index_needles_take_every_fixture_its_byte_test_takes():
+    rule = MissingRelationIndex()
+    needles = NeedleSet(rule.needles)
+    taken = [source for source in SOURCES if rule.may_report_in(source)]
+    assert taken
+    assert all(needles.any_in(source) for source in taken)
+
+
+# The letters Python's case-insensitive matching takes for an ASCII one: `İ`, `ı` (i), `ſ` (s), `K` (k).
+_FOLDED = {"i": "iI\u0130\u0131", "s": "sS\u017f", "k": "kK\u212a"}
+
+
+def _spellings(word: str):
+    """`word` in every case, with the look-alike letters `re.IGNORECASE` accepts."""
+    choices = [_FOLDED.get(letter.lower(), letter.lower() + letter.upper()) for letter in word]
+    for letters in itertools.product(*choices):
+        yield "".join(letters)
+
+
+@pytest.mark.parametrize("word", ["page", "pageIndex", "pageNumber", "cursor", "offset", "skip"])
+def test_paging_test_takes_every_page_parameter_name(word):
+    spellings = list(_spellings(word))
+    for name in spellings:
+        assert PAGE_PARAMETER.match(name)
+        assert _mentions_paging(f"const {{ {name} }} = req.query".encode())
+
+
+def test_paging_test_turns_away_a_file_without_paging():
+    assert not _mentions_paging(b"const users = await prisma.user.findMany({ where: { active: true } })")
+
+
+@pytest.mark.parametrize("module", sorted(CLIENT_MODULES))
+@pytest.mark.parametrize("quote", ["'", '"', "`"])
+def test_client_module_test_takes_every_client_module(module, quote):
+    assert names_a_client_module(f"import x from {quote}{module}{quote}".encode())
+    assert names_a_client_module(f"const x = require({quote}{module}{quote})".encode())
+
+
+def test_client_module_test_turns_away_lookalikes():
+    assert not names_a_client_module(b"import logo from './logo.jpg'; const pgx = require('pg-format')")
