@@ -32,6 +32,13 @@ _DECLARES_NOTHING = frozenset({
 })  # fmt: skip
 
 
+_SCOPES = FUNCTION_TYPES | SCOPE_BLOCKS
+_NAMING_PARENTS = _OPAQUE_PARENTS | {"class_declaration", "import_statement"}
+_IMPORT_PARTS = frozenset({"import_statement", "import_clause", "import_specifier", "namespace_import"})
+# Nodes the walk has nothing to look for in (no children it could visit).
+_LEAVES = frozenset({"identifier", "comment", "property_identifier", "type_identifier", "statement_identifier"})
+
+
 @dataclass(frozen=True)
 class Binding:
     """A declared local name. `kind` is "param" (of `function`), "variable" or "opaque" (not followable)."""
@@ -117,11 +124,15 @@ def _declared_in(scope: Node, name: str) -> Binding | None:
 def _declarations(scope: Node):
     """Every name `scope` declares, found in one walk: a lookup by name for `_declared_in`."""
     table: dict[str, Binding] = {}
+    # The walk enters no function: every variable it finds belongs to the function `scope` is or is in.
+    function: list[Node | None] = []
     stack = list(scope.named_children)
     while stack:
         node = stack.pop()
         kind = node.type
-        if kind in FUNCTION_TYPES or kind in SCOPE_BLOCKS:
+        if kind in _LEAVES:
+            continue
+        if kind in _SCOPES:
             if kind in ("function_declaration", "generator_function_declaration"):
                 name = text(node.child_by_field_name("name"))
                 if name:
@@ -129,7 +140,7 @@ def _declarations(scope: Node):
             continue
         if (kind in _DECLARES_NOTHING or kind.endswith("_expression")) and not node.has_error:
             continue
-        if node.type == "variable_declarator":
+        if kind == "variable_declarator":
             pattern = node.child_by_field_name("name")
             for name, element, path, default in _pattern_bindings(pattern, ()) if pattern is not None else ():
                 if name in table:
@@ -139,12 +150,21 @@ def _declarations(scope: Node):
                 if holder is not None and holder.type in _OPAQUE_PARENTS:
                     table[name] = Binding(name, "opaque", node)
                 else:
-                    table[name] = Binding(name, "variable", node, _function_of(node), -1, path, default, element)
+                    if not function:
+                        function.append(scope if scope.type in FUNCTION_TYPES else _function_of(scope))
+                    table[name] = Binding(name, "variable", node, function[0], -1, path, default, element)
             continue
-        if node.type in _OPAQUE_PARENTS or node.type in ("class_declaration", "import_statement"):
+        if kind in _IMPORT_PARTS:  # `_binding_names` of these are their identifiers: one look at the children
+            for child in node.named_children:
+                if child.type != "identifier":
+                    stack.append(child)
+                elif (name := text(child)) not in table:
+                    table[name] = Binding(name, "opaque", node)
+            continue
+        if kind in _NAMING_PARENTS:
             for found in _binding_names(node):
-                if found.type == "identifier":
-                    table.setdefault(text(found), Binding(text(found), "opaque", node))
+                if found.type == "identifier" and (name := text(found)) not in table:
+                    table[name] = Binding(name, "opaque", node)
         stack.extend(node.named_children)
     return table.get
 

@@ -176,25 +176,31 @@ def _import_reference(node: Node, references: list[ModuleReference]) -> None:
 
 
 def _import_statement(node: Node, bindings: list[ImportBinding]) -> None:
-    source = string_value(node.child_by_field_name("source"))
+    clause = None
     for child in node.named_children:
-        if child.type == "import_require_clause":
+        kind = child.type
+        if kind == "import_require_clause":
             module = string_value(child.child_by_field_name("source"))
             name = child.named_children[0] if child.named_children else None
             if module is not None and name is not None:
                 bindings.append(ImportBinding(text(name), module, "*"))
             return
-    if source is None:
-        return
-    clause = next((c for c in node.named_children if c.type == "import_clause"), None)
+        if kind == "import_clause" and clause is None:
+            clause = child
     if clause is None:
         return
+    source = string_value(node.child_by_field_name("source"))
+    if source is None:
+        return
     for part in clause.named_children:
-        if part.type == "identifier":
+        kind = part.type
+        if kind == "identifier":
             bindings.append(ImportBinding(text(part), source, "default"))
-        elif part.type == "namespace_import" and part.named_children:
-            bindings.append(ImportBinding(text(part.named_children[0]), source, "*"))
-        elif part.type == "named_imports":
+        elif kind == "namespace_import":
+            names = part.named_children
+            if names:
+                bindings.append(ImportBinding(text(names[0]), source, "*"))
+        elif kind == "named_imports":
             for specifier in part.named_children:
                 if specifier.type != "import_specifier":
                     continue
