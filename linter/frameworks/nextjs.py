@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from functools import lru_cache
 
 from linter.syntax import Node, text
 
@@ -86,6 +87,7 @@ _SERVER_SCRIPTS = re.compile(r"^(start|dev|develop|serve|server|prod|production|
 _SCRIPT_FILE = re.compile(r"\.(?:[cm]?[jt]sx?)$")
 
 
+@lru_cache(maxsize=256)  # asked for every file of a package
 def command_script_files(package_dir: str, scripts: tuple[tuple[str, str], ...], main: str | None) -> frozenset[str]:
     """Files a package runs as one-shot commands from its `scripts` (`"sync": "node sync-stripe.js"`), as
     root-relative paths. Scripts that start the server (`start`, `dev`, ...) and the `main` entry are left out."""
@@ -110,6 +112,7 @@ def command_script_files(package_dir: str, scripts: tuple[tuple[str, str], ...],
 _WATCHERS = frozenset({"nodemon", "ts-node-dev", "tsnd"})
 
 
+@lru_cache(maxsize=256)  # asked for every file of a package
 def server_entry_files(package_dir: str, scripts: tuple[tuple[str, str], ...], main: str | None) -> frozenset[str]:
     """The files a package starts its server from, as root-relative paths: its `main` entry and the files its
     server scripts (`start`, `dev`, ...) run (`"start": "node server.js"`, `"dev": "tsx watch src/app.ts"`)."""

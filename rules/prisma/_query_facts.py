@@ -20,7 +20,6 @@ relation calls after a single-record query (`findUnique(…).posts()`), objects 
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -487,7 +486,7 @@ def _declaration(use: Node) -> tuple[Node, Node] | None:
 def _declarators(scope: Node) -> dict[str, list[Node]]:
     """The declarators of plain names (`const where = …`) whose innermost function (or program) is `scope`."""
     table: dict[str, list[Node]] = {}
-    for declarator in _nodes_within(scope, ("variable_declarator",)):
+    for declarator in descendants_of_types(scope, ("variable_declarator",)):
         name = declarator.child_by_field_name("name")
         if name is None or name.type != "identifier":
             continue
@@ -510,7 +509,7 @@ def _writes(scope: Node, name: str, after: int, before: int) -> list[tuple[str |
 def _writes_by_name(scope: Node) -> dict[str, list[tuple[int, str | None, Node]]]:
     """Every write of `scope` to a name or a name's property, by the name, found in one pass."""
     found: dict[str, list[tuple[int, str | None, Node]]] = {}
-    for node in _nodes_within(scope, ("assignment_expression", "call_expression")):
+    for node in descendants_of_types(scope, ("assignment_expression", "call_expression")):
         if node.type == "assignment_expression":
             left = unwrap(node.child_by_field_name("left"))
             value = node.child_by_field_name("right")
@@ -548,22 +547,6 @@ def _returned_tree(call: Node, budget: _Budget, depth: int) -> Tree:
         _merge(tree, _tree(value, budget, depth + 1))
     budget.seen.discard(key)
     return tree
-
-
-def _nodes_within(scope: Node, types: tuple[str, ...]) -> list[Node]:
-    """`descendants_of_types(scope, types)`, cut from the list of the whole file: one search of the tree for every
-    scope a file's queries look into, not one each."""
-    root = _program(scope)
-    key = "prisma.nodes " + " ".join(types)
-    nodes, starts = node_fact(root, key, lambda _: _with_starts(descendants_of_types(root, types)))
-    if scope.parent is None:
-        return nodes
-    within = nodes[bisect_left(starts, scope.start_byte) : bisect_left(starts, scope.end_byte)]
-    return [node for node in within if node.end_byte <= scope.end_byte]
-
-
-def _with_starts(nodes: list[Node]) -> tuple[list[Node], list[int]]:
-    return nodes, [node.start_byte for node in nodes]
 
 
 def _program(node: Node) -> Node:
