@@ -25,6 +25,7 @@ from linter.syntax import Node, descendants_of_types
 
 from ._endpoints import Endpoint, endpoint_here, registrations_of
 from ._limit_evidence import limits_itself
+from ._name_sites import call_sites, reference_sites
 
 if TYPE_CHECKING:
     from linter.context import FileContext
@@ -83,9 +84,11 @@ class EndpointReach:
             return known[1]
         self._above[(path, key)] = (hops_left, [])  # a recursive call finds nothing more
         modules = self.graph.may_call(path, (key,))
-        found = [EndpointPath(endpoint, (), False) for _, endpoint in registrations_of(self.graph, path, key, modules)]
+        words = self.graph.call_words(path, key)
+        registrations = registrations_of(self.graph, path, key, modules, reference_sites(words))
+        found = [EndpointPath(endpoint, (), False) for _, endpoint in registrations]
         if hops_left > 0 and len(self._above) <= MAX_FUNCTIONS:
-            for caller_path, call in self._callers_of(path, key, modules):
+            for caller_path, call in self._callers_of(path, key, modules, words):
                 caller = self.graph.file(caller_path)
                 hop = caller.location(call, f"calls `{key}`")
                 found.extend(EndpointPath(p.endpoint, (*p.hops, hop), p.limited) for p in self._climb(caller_path, call, depth + 1))
@@ -94,11 +97,15 @@ class EndpointReach:
         self._above[(path, key)] = (hops_left, found[:MAX_PATHS])
         return self._above[(path, key)][1]
 
-    def _callers_of(self, path: str, key: str, modules: list[str]) -> list[tuple[str, Node]]:
-        """The calls of function `key` of `path`, in `modules` (`ModuleGraph.may_call`)."""
+    def _callers_of(self, path: str, key: str, modules: list[str], words: frozenset[bytes] | None) -> list[tuple[str, Node]]:
+        """The calls of function `key` of `path`, in `modules` (`ModuleGraph.may_call`, whose `words`
+        `call_sites` looks for before a module is parsed)."""
         if (path, key) not in self._callers:
             found = []
+            may_call = call_sites(words)
             for caller in modules:
+                if caller != path and not may_call(self.graph.source(caller)):
+                    continue
                 file = self.graph.file(caller)
                 if file is None:
                     continue
