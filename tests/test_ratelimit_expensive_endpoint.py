@@ -13,6 +13,7 @@ from linter.frameworks.admin_gates import under_prefix
 from linter.project import ProjectIndex
 from linter.rules.ratelimit._next_matchers import matches
 from linter.rules.ratelimit._endpoints import next_app_root, next_url
+from linter.rules.ratelimit._limit_evidence import LIMITER_NAME, may_name_limiter
 from tests.fixture_cases import FIXTURES
 
 RULE = "ratelimit/unlimited-expensive-endpoint"
@@ -185,3 +186,18 @@ def test_what_counts_as_a_handler_checking_a_limit(source, limits):
     file = FileContext("route.ts", source, "typescript", parse(source, LANGUAGE_BY_SUFFIX[".ts"]), [])
     handler = descendants_of_types(file.root, tuple(FUNCTION_TYPES))[0]
     assert limits_itself(handler, file) is limits
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["aiRateLimiter", "RATE_LIMIT", "ThrottlerGuard", "slowDown", "slow_down", "bruteForce", "ſlowDown", "rateLİmit", "aıLimiter"],
+)
+def test_a_file_naming_a_limiter_in_any_case_is_read_for_limiter_facts(name):
+    # `may_name_limiter` stands before `is_limiter`, which matches `LIMITER_NAME` case-insensitively (`ſ` is `s`).
+    assert LIMITER_NAME.search(name)
+    assert may_name_limiter(f"app.use({name});".encode())
+    assert not may_name_limiter("app.use(cors());".encode())
+
+
+def test_a_file_importing_a_limiter_package_is_read_for_limiter_facts():
+    assert may_name_limiter(b"import guard from '@arcjet/next';\napp.use(guard);")

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from linter.context import FileContext
     from linter.project import ProjectIndex
 
+    from ._name_sites import SiteTest
+
 MAX_HOPS = 5  # calls climbed from the expensive call to the handler
 MAX_PATHS = 1_000  # endpoint paths kept per function (a mail helper may have hundreds of callers)
 MAX_FUNCTIONS = 1_000  # functions whose callers are looked for, per run: a bound for pathological projects
@@ -83,12 +85,13 @@ class EndpointReach:
         if known is not None and known[0] >= hops_left:
             return known[1]
         self._above[(path, key)] = (hops_left, [])  # a recursive call finds nothing more
-        modules = self.graph.may_call(path, (key,))
+        # `ModuleGraph.may_call`, with a closer look at the words it tests for (`_name_sites`)
         words = self.graph.call_words(path, key)
+        modules = sorted(self.graph.importers(path) | {path})
         registrations = registrations_of(self.graph, path, key, modules, reference_sites(words))
         found = [EndpointPath(endpoint, (), False) for _, endpoint in registrations]
         if hops_left > 0 and len(self._above) <= MAX_FUNCTIONS:
-            for caller_path, call in self._callers_of(path, key, modules, words):
+            for caller_path, call in self._callers_of(path, key, modules, call_sites(words)):
                 caller = self.graph.file(caller_path)
                 hop = caller.location(call, f"calls `{key}`")
                 found.extend(EndpointPath(p.endpoint, (*p.hops, hop), p.limited) for p in self._climb(caller_path, call, depth + 1))
@@ -97,12 +100,10 @@ class EndpointReach:
         self._above[(path, key)] = (hops_left, found[:MAX_PATHS])
         return self._above[(path, key)][1]
 
-    def _callers_of(self, path: str, key: str, modules: list[str], words: frozenset[bytes] | None) -> list[tuple[str, Node]]:
-        """The calls of function `key` of `path`, in `modules` (`ModuleGraph.may_call`, whose `words`
-        `call_sites` looks for before a module is parsed)."""
+    def _callers_of(self, path: str, key: str, modules: list[str], may_call: "SiteTest") -> list[tuple[str, Node]]:
+        """The calls of function `key` of `path`, in `path` and the other `modules` whose bytes pass `may_call`."""
         if (path, key) not in self._callers:
             found = []
-            may_call = call_sites(words)
             for caller in modules:
                 if caller != path and not may_call(self.graph.source(caller)):
                     continue

@@ -191,7 +191,7 @@ def registrations_of(
 ) -> list[tuple["FileContext", Endpoint]]:
     """The route registrations, in `path` and `importers` (the modules that import it), that pass the function
     `key` of `path` by reference: `router.post('/chat', auth, chat.create)`. An importer is parsed only when its
-    bytes may hold one: a route registration, and a reference to the function (`may_refer`, `_name_sites`)."""
+    bytes may hold one: a reference to the function (`may_refer`, `_name_sites`) and a route registration."""
     found = []
     for caller in importers:
         source = graph.source(caller)

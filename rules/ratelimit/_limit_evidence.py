@@ -27,6 +27,23 @@ if TYPE_CHECKING:
 LIMITER_NAME = re.compile(r"rate_?limit|(?<!de)limiter|throttl|slow_?down|brute", re.I)
 _TOO_MANY = re.compile(r"too many requests", re.I)
 MAX_DEPTH = 3
+# What a file's text holds wherever `is_limiter` holds: a word of `LIMITER_NAME` in any case, or the name of a
+# rate-limiting package (imported).
+_LIMITER_WORDS = (b"ratelimit", b"rate_limit", b"limiter", b"throttl", b"slowdown", b"slow_down", b"brute")
+_LIMITER_PACKAGE_NAMES = tuple(sorted(name.encode() for name in RATE_LIMIT_PACKAGES))
+# The letters beyond ASCII that `re.I` takes for letters of those words (İ and ı for `i`, ſ for `s`), in UTF-8.
+_FOLDED_TO_ASCII = ((b"\xc4\xb0", b"i"), (b"\xc4\xb1", b"i"), (b"\xc5\xbf", b"s"))
+
+
+def may_name_limiter(source: bytes) -> bool:
+    """False when nothing in `source` can be a limiter (`is_limiter`): a test before reading its calls, made
+    with plain searches of the lower-cased text (many times faster than a case-insensitive pattern)."""
+    folded = source
+    if not source.isascii():
+        for letter, ascii_letter in _FOLDED_TO_ASCII:
+            folded = folded.replace(letter, ascii_letter)
+    folded = folded.lower()
+    return any(word in folded for word in _LIMITER_WORDS) or any(name in source for name in _LIMITER_PACKAGE_NAMES)
 
 
 def is_limiter(node: Node | None, file: "FileContext", depth: int = 0) -> bool:
