@@ -13,7 +13,16 @@ from linter.frameworks.admin_gates import under_prefix
 from linter.project import ProjectIndex
 from linter.rules.ratelimit._next_matchers import matches
 from linter.rules.ratelimit._endpoints import next_app_root, next_url
-from linter.rules.ratelimit._limit_evidence import LIMITER_NAME, may_name_limiter
+from linter.rules.ratelimit._limit_evidence import (
+    _MAY_CAP,
+    _MAY_CAP_WORDS,
+    _MAY_LIMIT,
+    _MAY_LIMIT_WORDS,
+    LIMITER_NAME,
+    _matches_at,
+    _within,
+    may_name_limiter,
+)
 from tests.fixture_cases import FIXTURES
 
 RULE = "ratelimit/unlimited-expensive-endpoint"
@@ -201,3 +210,20 @@ def test_a_file_naming_a_limiter_in_any_case_is_read_for_limiter_facts(name):
 
 def test_a_file_importing_a_limiter_package_is_read_for_limiter_facts():
     assert may_name_limiter(b"import guard from '@arcjet/next';\napp.use(guard);")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        b"if (Date.now() - last.sentAt < 60_000) throw new Error('Too Many requests');",
+        b"const MAX = user.QUOTA; if (used >= limit) return res.status(429); x.getTime() + allowance",
+        b"rateLimit slow_down SlowDown BRUTE throttle maxmax limitlimit",
+    ],
+)
+def test_word_tables_answer_as_the_patterns_they_stand_for(source):
+    # `_may_limit` and `_may_cap` look up the places `_MAY_LIMIT` and `_MAY_CAP` match, found once per file.
+    for pattern, words in ((_MAY_LIMIT, _MAY_LIMIT_WORDS), (_MAY_CAP, _MAY_CAP_WORDS)):
+        matches = _matches_at(source, words)
+        for start in range(0, len(source), 3):
+            for end in range(start, len(source) + 1, 2):
+                assert _within(matches, start, end) is (pattern.search(source, start, end) is not None)
