@@ -4,7 +4,8 @@
 is a handler where it stands (`_endpoints.endpoint_here`) ends the climb; one that other code registers by
 reference (`router.post('/chat', chat.create)`, in any module) is an endpoint there; otherwise the climb goes
 on at its callers, in its own module and in the modules that import it (the call edges of
-`linter.flow.file_flow.FileFlow.calls_out`, resolved by `linter.flow.modules`), up to `MAX_HOPS` calls. A
+`linter.flow.file_flow.FileFlow.calls_out`, resolved by `linter.flow.modules`; a module is parsed only when its
+bytes may hold such a call or registration, `_name_sites`), up to `MAX_HOPS` calls. A
 call at module level runs once, not per request: no endpoint. Each path says whether a function on the way
 checks a rate limit itself (`_limit_evidence.limits_itself`).
 """
