@@ -10,8 +10,19 @@ import pytest
 
 from linter.engine import RunOptions, run
 from linter.frameworks.admin_gates import under_prefix
+from linter.project import ProjectIndex
 from linter.rules.ratelimit._next_matchers import matches
 from linter.rules.ratelimit._endpoints import next_app_root, next_url
+from linter.rules.ratelimit._limit_evidence import (
+    _MAY_CAP,
+    _MAY_CAP_WORDS,
+    _MAY_LIMIT,
+    _MAY_LIMIT_WORDS,
+    LIMITER_NAME,
+    _matches_at,
+    _within,
+    may_name_limiter,
+)
 from tests.fixture_cases import FIXTURES
 
 RULE = "ratelimit/unlimited-expensive-endpoint"
@@ -24,9 +35,51 @@ def _copy(case: str, tmp_path: Path) -> Path:
     return target
 
 
-def _findings(paths: list[Path]):
-    report = run(RunOptions(paths=paths, jobs=1, select=[RULE], use_cache=False)).report
+def _findings(paths: list[Path], use_cache: bool = False):
+    report = run(RunOptions(paths=paths, jobs=1, select=[RULE], use_cache=use_cache)).report
     return [f for f in report.active_findings if f.rule_id == RULE]
+
+
+def _where(findings) -> list[tuple[str, int, int]]:
+    return [(f.path, f.span.start_line, len(f.code_flow)) for f in findings]
+
+
+CALL_FORMS = [  # fixtures/…/call-forms: one route per form of calling sendDigest or of importing the handler
+    ("src/routes/digest.routes.ts", 17, 3),  # `import { sendDigest as deliver }`
+    ("src/routes/digest.routes.ts", 24, 3),  # `sendDigest?.(…)`
+    ("src/routes/digest.routes.ts", 27, 3),  # `sendDigest /* … */ (…)`
+    ("src/routes/digest.routes.ts", 34, 3),  # `const { sendDigest: send } = require(…)`
+    ("src/routes/digest.routes.ts", 38, 3),  # `import { digestPlain as plainDigest }`
+]
+
+
+def test_every_form_of_calling_the_function_is_followed(tmp_path):
+    assert _where(_findings([_copy("call-forms", tmp_path)])) == CALL_FORMS
+
+
+def test_the_project_phase_parses_no_module_that_only_passes_the_function(tmp_path, monkeypatch):
+    parsed = []
+    parsed_file = ProjectIndex.parsed_file
+
+    def recording(self, path, keep=True):
+        parsed.append(path)
+        return parsed_file(self, path, keep)
+
+    monkeypatch.setattr(ProjectIndex, "parsed_file", recording)
+    assert _where(_findings([_copy("call-forms", tmp_path)])) == CALL_FORMS
+    assert "src/controllers/renamed.ts" in parsed  # a caller: the climb goes on in it
+    assert "src/jobs/weekly.ts" not in parsed  # `queue.process('weekly-digest', sendDigest)`: no call there
+
+
+def test_cached_and_partial_runs_find_what_a_cold_run_finds(tmp_path):
+    repo = _copy("call-forms", tmp_path)
+    routes = repo / "src" / "routes" / "digest.routes.ts"
+    assert _where(_findings([repo], use_cache=True)) == CALL_FORMS  # cold, filling the cache
+    assert _where(_findings([repo], use_cache=True)) == CALL_FORMS  # warm
+    assert _where(_findings([routes, repo / "src" / "controllers" / "optional.ts"], use_cache=True)) == CALL_FORMS
+    renamed = repo / "src" / "controllers" / "renamed.ts"
+    renamed.write_text(renamed.read_text() + "\n// edited\n")  # its facts and the files the check read change
+    assert _where(_findings([routes, renamed], use_cache=True)) == CALL_FORMS
 
 
 def test_a_call_in_a_service_module_is_reported_at_the_route_with_every_call_on_the_way(tmp_path):
@@ -142,3 +195,35 @@ def test_what_counts_as_a_handler_checking_a_limit(source, limits):
     file = FileContext("route.ts", source, "typescript", parse(source, LANGUAGE_BY_SUFFIX[".ts"]), [])
     handler = descendants_of_types(file.root, tuple(FUNCTION_TYPES))[0]
     assert limits_itself(handler, file) is limits
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["aiRateLimiter", "RATE_LIMIT", "ThrottlerGuard", "slowDown", "slow_down", "bruteForce", "ſlowDown", "rateLİmit", "aıLimiter"],
+)
+def test_a_file_naming_a_limiter_in_any_case_is_read_for_limiter_facts(name):
+    # `may_name_limiter` stands before `is_limiter`, which matches `LIMITER_NAME` case-insensitively (`ſ` is `s`).
+    assert LIMITER_NAME.search(name)
+    assert may_name_limiter(f"app.use({name});".encode())
+    assert not may_name_limiter("app.use(cors());".encode())
+
+
+def test_a_file_importing_a_limiter_package_is_read_for_limiter_facts():
+    assert may_name_limiter(b"import guard from '@arcjet/next';\napp.use(guard);")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        b"if (Date.now() - last.sentAt < 60_000) throw new Error('Too Many requests');",
+        b"const MAX = user.QUOTA; if (used >= limit) return res.status(429); x.getTime() + allowance",
+        b"rateLimit slow_down SlowDown BRUTE throttle maxmax limitlimit",
+    ],
+)
+def test_word_tables_answer_as_the_patterns_they_stand_for(source):
+    # `_may_limit` and `_may_cap` look up the places `_MAY_LIMIT` and `_MAY_CAP` match, found once per file.
+    for pattern, words in ((_MAY_LIMIT, _MAY_LIMIT_WORDS), (_MAY_CAP, _MAY_CAP_WORDS)):
+        matches = _matches_at(source, words)
+        for start in range(0, len(source), 3):
+            for end in range(start, len(source) + 1, 2):
+                assert _within(matches, start, end) is (pattern.search(source, start, end) is not None)

@@ -4,7 +4,8 @@
 is a handler where it stands (`_endpoints.endpoint_here`) ends the climb; one that other code registers by
 reference (`router.post('/chat', chat.create)`, in any module) is an endpoint there; otherwise the climb goes
 on at its callers, in its own module and in the modules that import it (the call edges of
-`linter.flow.file_flow.FileFlow.calls_out`, resolved by `linter.flow.modules`), up to `MAX_HOPS` calls. A
+`linter.flow.file_flow.FileFlow.calls_out`, resolved by `linter.flow.modules`; a module is parsed only when its
+bytes may hold such a call or registration, `_name_sites`), up to `MAX_HOPS` calls. A
 call at module level runs once, not per request: no endpoint. Each path says whether a function on the way
 checks a rate limit itself (`_limit_evidence.limits_itself`).
 """
@@ -25,10 +26,13 @@ from linter.syntax import Node, descendants_of_types
 
 from ._endpoints import Endpoint, endpoint_here, registrations_of
 from ._limit_evidence import limits_itself
+from ._name_sites import call_sites, reference_sites
 
 if TYPE_CHECKING:
     from linter.context import FileContext
     from linter.project import ProjectIndex
+
+    from ._name_sites import SiteTest
 
 MAX_HOPS = 5  # calls climbed from the expensive call to the handler
 MAX_PATHS = 1_000  # endpoint paths kept per function (a mail helper may have hundreds of callers)
@@ -82,10 +86,13 @@ class EndpointReach:
         if known is not None and known[0] >= hops_left:
             return known[1]
         self._above[(path, key)] = (hops_left, [])  # a recursive call finds nothing more
-        modules = self.graph.may_call(path, (key,))
-        found = [EndpointPath(endpoint, (), False) for _, endpoint in registrations_of(self.graph, path, key, modules)]
+        # `ModuleGraph.may_call`, with a closer look at the words it tests for (`_name_sites`)
+        words = self.graph.call_words(path, key)
+        modules = sorted(self.graph.importers(path) | {path})
+        registrations = registrations_of(self.graph, path, key, modules, reference_sites(words))
+        found = [EndpointPath(endpoint, (), False) for _, endpoint in registrations]
         if hops_left > 0 and len(self._above) <= MAX_FUNCTIONS:
-            for caller_path, call in self._callers_of(path, key, modules):
+            for caller_path, call in self._callers_of(path, key, modules, call_sites(words)):
                 caller = self.graph.file(caller_path)
                 hop = caller.location(call, f"calls `{key}`")
                 found.extend(EndpointPath(p.endpoint, (*p.hops, hop), p.limited) for p in self._climb(caller_path, call, depth + 1))
@@ -94,11 +101,13 @@ class EndpointReach:
         self._above[(path, key)] = (hops_left, found[:MAX_PATHS])
         return self._above[(path, key)][1]
 
-    def _callers_of(self, path: str, key: str, modules: list[str]) -> list[tuple[str, Node]]:
-        """The calls of function `key` of `path`, in `modules` (`ModuleGraph.may_call`)."""
+    def _callers_of(self, path: str, key: str, modules: list[str], may_call: "SiteTest") -> list[tuple[str, Node]]:
+        """The calls of function `key` of `path`, in `path` and the other `modules` whose bytes pass `may_call`."""
         if (path, key) not in self._callers:
             found = []
             for caller in modules:
+                if caller != path and not may_call(self.graph.source(caller)):
+                    continue
                 file = self.graph.file(caller)
                 if file is None:
                     continue

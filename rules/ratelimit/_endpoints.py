@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from linter.context import FileContext
     from linter.flow.modules import ModuleGraph
 
+    from ._name_sites import SiteTest
+
 _WRAPPER_DEPTH = 4
 NEST_ROUTE_DECORATORS = frozenset({"Get", "Post", "Put", "Patch", "Delete", "All", "Options", "Head", "Search", "Sse"})
 _ROUTE_VERBS = HTTP_VERB_METHODS - {"head", "options"}
@@ -184,11 +186,19 @@ def class_decorators(klass: Node) -> list[tuple[str, Node]]:
     return [d for d in found if d is not None]
 
 
-def registrations_of(graph: "ModuleGraph", path: str, key: str, importers: list[str]) -> list[tuple["FileContext", Endpoint]]:
+def registrations_of(
+    graph: "ModuleGraph", path: str, key: str, importers: list[str], may_refer: "SiteTest"
+) -> list[tuple["FileContext", Endpoint]]:
     """The route registrations, in `path` and `importers` (the modules that import it), that pass the function
-    `key` of `path` by reference: `router.post('/chat', auth, chat.create)`."""
+    `key` of `path` by reference: `router.post('/chat', auth, chat.create)`. An importer is parsed only when its
+    bytes may hold one: a reference to the function (`may_refer`, `_name_sites`) and a route registration."""
     found = []
     for caller in importers:
+        source = graph.source(caller)
+        if source is None or (caller != path and not may_refer(source)):
+            continue
+        if not _may_register_in(graph, caller, source):
+            continue
         file = graph.file(caller)
         if file is None:
             continue
@@ -206,9 +216,17 @@ def registrations_of(graph: "ModuleGraph", path: str, key: str, importers: list[
 _REGISTRATION_BYTES = re.compile(rb"\.(?:get|post|put|patch|delete|all|route)\s*\(|handler")
 
 
+def _may_register(source: bytes | None) -> bool:
+    return source is not None and _REGISTRATION_BYTES.search(source) is not None
+
+
+def _may_register_in(graph: "ModuleGraph", path: str, source: bytes) -> bool:
+    return graph.project.lasting(path, source, "ratelimit.may-register", lambda: _may_register(source))
+
+
 def _handler_references(file: "FileContext") -> list[Node]:
     def collect() -> list[Node]:
-        return route_handler_references(file) if _REGISTRATION_BYTES.search(file.source) else []
+        return route_handler_references(file) if _may_register(file.source) else []
 
     return file.lasting("ratelimit.handler-references", collect)
 

@@ -87,7 +87,8 @@ def _find(file: "FileContext"):
     # A file that imports no package of expensive functions (whose name is then in it, quoted) calls none: of
     # its calls, only a client's method can be expensive, named by the last member of the callee.
     functions = any(specifier in file.source for specifier in _FUNCTION_SPECIFIERS)
-    for call in descendants_of_types(file.root, ("call_expression", "new_expression")):
+    kinds = ("call_expression", "new_expression") if functions else ("call_expression",)  # no tree walk for `new`
+    for call in descendants_of_types(file.root, kinds):
         if not functions and (call.type != "call_expression" or property_name(callee(call)) not in _LAST_METHODS):
             continue
         found = classify_call(call, file)

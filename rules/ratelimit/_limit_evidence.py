@@ -27,6 +27,23 @@ if TYPE_CHECKING:
 LIMITER_NAME = re.compile(r"rate_?limit|(?<!de)limiter|throttl|slow_?down|brute", re.I)
 _TOO_MANY = re.compile(r"too many requests", re.I)
 MAX_DEPTH = 3
+# What a file's text holds wherever `is_limiter` holds: a word of `LIMITER_NAME` in any case, or the name of a
+# rate-limiting package (imported).
+_LIMITER_WORDS = (b"ratelimit", b"rate_limit", b"limiter", b"throttl", b"slowdown", b"slow_down", b"brute")
+_LIMITER_PACKAGE_NAMES = tuple(sorted(name.encode() for name in RATE_LIMIT_PACKAGES))
+# The letters beyond ASCII that `re.I` takes for letters of those words (İ and ı for `i`, ſ for `s`), in UTF-8.
+_FOLDED_TO_ASCII = ((b"\xc4\xb0", b"i"), (b"\xc4\xb1", b"i"), (b"\xc5\xbf", b"s"))
+
+
+def may_name_limiter(source: bytes) -> bool:
+    """False when nothing in `source` can be a limiter (`is_limiter`): a test before reading its calls, made
+    with plain searches of the lower-cased text (many times faster than a case-insensitive pattern)."""
+    folded = source
+    if not source.isascii():
+        for letter, ascii_letter in _FOLDED_TO_ASCII:
+            folded = folded.replace(letter, ascii_letter)
+    folded = folded.lower()
+    return any(word in folded for word in _LIMITER_WORDS) or any(name in source for name in _LIMITER_PACKAGE_NAMES)
 
 
 def is_limiter(node: Node | None, file: "FileContext", depth: int = 0) -> bool:
@@ -73,7 +90,7 @@ def limits_itself(scope: Node, file: "FileContext") -> bool:
         ("ratelimit.limits-itself", scope.id), lambda: _limits_itself(scope, file)
     ):
         return True
-    if not _MAY_CAP.search(file.source, scope.start_byte, scope.end_byte):
+    if not _may_cap(file, scope.start_byte, scope.end_byte):
         return False
     return file.lasting(("ratelimit.stored-limit", scope.id), lambda: _stored_limit(scope))
 
@@ -81,7 +98,17 @@ def limits_itself(scope: Node, file: "FileContext") -> bool:
 def _may_limit(file: "FileContext", start: int, end: int) -> bool:
     """`_MAY_LIMIT.search(file.source, start, end)`, from the places it matches in the file, found once: a
     climb asks again for every function around every call."""
-    starts, ends = file.lasting("ratelimit.may-limit-at", lambda: _matches_at(file.source))
+    return _within(file.lasting("ratelimit.may-limit-at", lambda: _matches_at(file.source, _MAY_LIMIT_WORDS)), start, end)
+
+
+def _may_cap(file: "FileContext", start: int, end: int) -> bool:
+    """`_MAY_CAP.search(file.source, start, end)`, as `_may_limit`."""
+    return _within(file.lasting("ratelimit.may-cap-at", lambda: _matches_at(file.source, _MAY_CAP_WORDS)), start, end)
+
+
+def _within(matches: tuple[list[int], list[int]], start: int, end: int) -> bool:
+    """Whether one of `matches` (`_matches_at`) lies between `start` and `end`."""
+    starts, ends = matches
     at = bisect_left(starts, start)
     while at < len(starts) and starts[at] < end:
         if ends[at] <= end:
@@ -90,12 +117,12 @@ def _may_limit(file: "FileContext", start: int, end: int) -> bool:
     return False
 
 
-def _matches_at(source: bytes) -> tuple[list[int], list[int]]:
+def _matches_at(source: bytes, words: tuple[bytes, ...]) -> tuple[list[int], list[int]]:
     # Every place a match starts, overlaps included: plain searches of the lower-cased text, many times faster
     # than a case-insensitive pattern tried at every byte.
     lower = source.lower()
     found = []
-    for word in _MAY_LIMIT_WORDS:
+    for word in words:
         at = lower.find(word)
         while at != -1:
             found.append((at, at + len(word)))
@@ -143,6 +170,7 @@ def _limits_itself(scope: Node, file: "FileContext") -> bool:
 
 # A per-user limit written against stored records: a cooldown on the clock or a counter under a maximum.
 _MAY_CAP = re.compile(rb"now\(\)|getTime\(\)|max|limit|quota|allowance", re.I)
+_MAY_CAP_WORDS = (b"now()", b"gettime()", b"max", b"limit", b"quota", b"allowance")  # `_MAY_CAP`'s, lower-cased
 _CAP_NAME = re.compile(r"max|limit|quota|allowance", re.I)
 _CLOCK_READ = re.compile(r"^(Date\.now\(\)|new Date\(\)\.getTime\(\)|now)$")
 _SMALLER_SIDE = {"<": "left", "<=": "left", ">": "right", ">=": "right"}

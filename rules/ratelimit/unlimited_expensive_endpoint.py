@@ -121,7 +121,7 @@ from ._coverage import Coverage, applies_limiter, is_local_router
 from ._endpoint_reach import EndpointPath, reach_of
 from ._endpoints import Endpoint, route_endpoint
 from ._expensive_calls import AI, EMAIL, SMS, UPLOAD, ExpensiveCall, confirm_import, expensive_calls, upload_of
-from ._limit_evidence import is_limiter
+from ._limit_evidence import is_limiter, may_name_limiter
 from ._public_endpoints import not_public
 
 _WHY = {
@@ -163,7 +163,7 @@ class UnlimitedExpensiveEndpoint(Rule):
                 yield self._call_fact(file, call)
             for upload in _route_uploads(file):
                 yield self._call_fact(file, upload)
-        if any(needle in source for needle in _LIMITER_NEEDLES):
+        if any(needle in source for needle in _LIMITER_NEEDLES) and may_name_limiter(source):
             yield from self._limiter_facts(file)
 
     def _call_fact(self, file: FileContext, call: ExpensiveCall) -> Fact:
