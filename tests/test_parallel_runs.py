@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parent.parent
 MANY_FILES = {f"src/m{i:03}.js": f"export const value{i} = {i};\n" for i in range(PARALLEL_MIN_FILES + 16)}
 
 
-def _project_rule(family: str, name: str, body: str, pause: float = 0.3) -> str:
+def _project_rule(family: str, name: str, body: str, pause: float = 0.5) -> str:
     return (
         '"""A project-wide check for the tests."""\n'
         "import os, time\n"
@@ -51,9 +51,9 @@ def split_project(tmp_path, monkeypatch):
     rules = {
         # First in the rules' order: the worker takes it (this process takes checks from the back).
         "split/a_reads_a_project_file.py": _project_rule("split", "a-reads-a-project-file", READS_A_PROJECT_FILE),
-        "split/finds-in-every-file.py": _project_rule("split", "finds-in-every-file", FINDS_IN_EVERY_FILE),
+        "split/finds_in_every_file.py": _project_rule("split", "finds-in-every-file", FINDS_IN_EVERY_FILE),
         "split/fails.py": _project_rule("split", "fails", FAILS),
-        "split/says-nothing.py": _project_rule("split", "says-nothing", "        return ()\n"),
+        "split/says_nothing.py": _project_rule("split", "says-nothing", "        return ()\n"),
     }
     write_files(tmp_path / "rules", rules)
     project = write_files(tmp_path / "project", {".git/HEAD": "x", "railway.json": '{"build": {}}\n', **MANY_FILES})
