@@ -27,6 +27,7 @@ from linter.setups import NoRuleEnabled, RuleSetup, RuleSetups
 from linter.suppression import INVALID_ID, UNUSED_ID, Directive, apply_suppressions, project_file_directives
 
 PARALLEL_MIN_FILES = 64
+CHUNK_MIN_FILES = 8  # the fewest files a worker is sent at once (each batch costs a round trip)
 # Seconds each step may take (one file's parse and rules, finding the files, one rule's project-wide check)
 # before it is stopped with a notice. It exists so that one pathological input cannot stall CI, and is set
 # far above what real input needs, so that whether a file is linted does not depend on the machine's load: of
@@ -117,7 +118,7 @@ def run(options: RunOptions) -> RunResult:
     project.given = given
     results = _analyze_all(
         found.sources, root, plan, project, setup_by_path, options.jobs, options.file_timeout, cache, options.fresh_fixes,
-        given, lazy=index_class is RecordingIndex, stats=found.stats,
+        given, lazy=index_class is RecordingIndex, stats=found.stats, sizes=found.sizes,
     )
     if cache is not None:
         cache.forget_missing(root, {result.path for result in results})
@@ -138,7 +139,8 @@ def run(options: RunOptions) -> RunResult:
         return {result.path: result for result in _analyze_uncached(work, plan, options.jobs)}
 
     project_findings, failed = run_project_checks(
-        project, plan.rules, results, cache, options.file_timeout, setup_by_path, analyse_again, not options.fresh_fixes
+        project, plan.rules, results, cache, options.file_timeout, setup_by_path, analyse_again, not options.fresh_fixes,
+        _processes(options.jobs) if len(project.files) >= PARALLEL_MIN_FILES else 1,
     )
     findings.extend(project_findings)
     incomplete |= failed
@@ -401,6 +403,7 @@ def _analyze_all(
     given: dict[str, bytes] | None = None,
     lazy: bool = False,
     stats: dict[Path, os.stat_result] | None = None,
+    sizes: dict[Path, int] | None = None,
 ) -> list[FileResult | Deferred]:
     """Every file's result, in the order of `sources`: from the cache when it has the file, else analysed;
     with `lazy`, a cached result is a `Deferred` (what the report shows of it decoded, the rest when the
@@ -429,7 +432,7 @@ def _analyze_all(
         if cached is None:
             work.append((path, rel, list(packages), report_findings, timeout, given.get(rel), setup.own))
             keys.append(key)
-    analysed = _analyze_uncached(work, plan, jobs)
+    analysed = _analyze_uncached(work, plan, jobs, sizes)
     if cache is not None:
         for (_, rel, _, report_findings, *_), key, result in zip(work, keys, analysed):
             if key is not None:
@@ -463,44 +466,72 @@ def _cache_key(cache: ResultCache | None, rel: str, path: Path, packages, rules:
         return None
 
 
-def _analyze_uncached(work: list[tuple], plan: RulePlan, jobs: int | None) -> list[FileResult]:
+def _analyze_uncached(work: list[tuple], plan: RulePlan, jobs: int | None, sizes: dict[Path, int] | None = None) -> list[FileResult]:
+    """Every file's result, in the order of `work`; in `jobs` worker processes when there are many files.
+    `sizes` (bytes, by path; a file not in it counts as small) only decides which files go to a worker first."""
     if not work:
         return []
     plan.prepare()  # in this process: forked workers inherit the rules
-    jobs = jobs or min(os.cpu_count() or 1, 4)
+    jobs = _processes(jobs)
     if jobs <= 1 or len(work) < PARALLEL_MIN_FILES:
         return [analyze_file(path, rel, plan, *rest) for path, rel, *rest in work]
     # Imported here: a run in one process (a pre-commit hook's few files) does not pay for them.
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_all_start_methods, get_context
 
-    # Workers are forked so that they inherit the plan (compiled queries cannot be pickled);
-    # where fork does not exist the run stays in one process.
+    # Workers are forked so that they inherit the plan (compiled queries cannot be pickled) and the work,
+    # and are sent only which files to take; where fork does not exist the run stays in one process.
     if "fork" not in get_all_start_methods():
         return [analyze_file(path, rel, plan, *rest) for path, rel, *rest in work]
-    global _WORKER_PLAN
-    _WORKER_PLAN = plan
-    chunk = max(1, len(work) // (jobs * 8))
+    global _WORKER_PLAN, _WORKER_WORK
+    _WORKER_PLAN, _WORKER_WORK = plan, work
+    chunks = _chunks_largest_first(work, sizes or {}, jobs)
     pool = ProcessPoolExecutor(
         max_workers=jobs, mp_context=get_context("fork"), initializer=worker_started, initargs=(os.getpid(),)
     )
+    results: list[FileResult | None] = [None] * len(work)
     try:
         # Not `pool.map`: on an interrupt it cancels the queued work, which the pool's own thread then fails
         # to mark broken once the workers are stopped, with a traceback.
-        futures = [pool.submit(_analyze_in_worker, work[i : i + chunk]) for i in range(0, len(work), chunk)]
-        results = [result for future in futures for result in future.result()]
+        futures = [pool.submit(_analyze_in_worker, chunk) for chunk in chunks]
+        for chunk, future in zip(chunks, futures):
+            for index, result in zip(chunk, future.result()):
+                results[index] = result
     except BaseException:  # SIGTERM, Ctrl-C, a worker killed: no worker outlives the run
         stop_workers(pool)
         raise
+    finally:
+        _WORKER_PLAN, _WORKER_WORK = None, []
     pool.shutdown()
     return results
 
 
+def _processes(jobs: int | None) -> int:
+    """How many processes a run uses for its files and its project-wide checks (`--jobs`; by default the cores, up to 4)."""
+    return jobs or min(os.cpu_count() or 1, 4)
+
+
+def _chunks_largest_first(work: list[tuple], sizes: dict[Path, int], jobs: int) -> list[list[int]]:
+    """The indexes of `work` in the batches workers take them in: the largest files first, in batches that
+    shrink towards the end, so that the workers finish together (one large file taken last would keep one
+    worker busy while the others wait)."""
+    order = sorted(range(len(work)), key=lambda index: -sizes.get(work[index][0], 0))
+    largest = max(1, len(work) // (jobs * 8))
+    chunks = []
+    start = 0
+    while start < len(order):
+        size = max(CHUNK_MIN_FILES, min(largest, (len(order) - start) // (jobs * 4)))
+        chunks.append(order[start : start + size])
+        start += size
+    return chunks
+
+
 _WORKER_PLAN: RulePlan | None = None
+_WORKER_WORK: list[tuple] = []
 
 
-def _analyze_in_worker(work: list[tuple]) -> list[FileResult]:
-    return [analyze_file(path, rel, _WORKER_PLAN, *rest) for path, rel, *rest in work]
+def _analyze_in_worker(indexes: list[int]) -> list[FileResult]:
+    return [analyze_file(path, rel, _WORKER_PLAN, *rest) for path, rel, *rest in map(_WORKER_WORK.__getitem__, indexes)]
 
 
 def _apply_per_file_ignores(findings: list[Finding], configs: ConfigTree, root: Path) -> list[Finding]:

@@ -139,6 +139,16 @@ class ProjectIndex:
             self.notices.append(Notice(message=problem or "skipped: not text", path=path, level=Level.NOTE))
         return source
 
+    def sources_read(self) -> dict[str, bytes | None]:
+        """What `read_source` has read so far, by path (None: could not be read)."""
+        return dict(self.__dict__.get("_sources", {}))
+
+    def add_sources_read(self, sources: dict[str, bytes | None]) -> None:
+        """Take the reads of another process's copy of the index (`linter.project_split`) as this index's own."""
+        cache = self.__dict__.setdefault("_sources", {})
+        for path, source in sources.items():
+            cache.setdefault(path, source)
+
     def read_paths(self) -> set[str]:
         """The project files and manifests `read_source` has read, and could."""
         return {path for path, source in self.__dict__.get("_sources", {}).items() if source is not None}

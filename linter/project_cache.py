@@ -41,11 +41,13 @@ def run_project_checks(
     setup_by_path: dict,
     analyse_again: Callable[[list[str]], dict[str, FileResult]],
     use_kept: bool = True,
+    processes: int = 1,
 ) -> tuple[list[Finding], bool]:
     """Every rule instance's project-wide findings (those the config of their file gives to that instance) and
     whether a check failed or ran out of time. `results` are the files' results in the order of `project.files`,
     some of them `Deferred` (decoded here when a check must run; one that does not decode is analysed again by
-    `analyse_again`). With `use_kept` false, every check runs (its outcome is still kept)."""
+    `analyse_again`). With `use_kept` false, every check runs (its outcome is still kept). The checks that run
+    are shared by up to `processes` processes (`linter.project_split`)."""
     keeper = _Keeper.of(project, results, cache) if isinstance(project, RecordingIndex) else None
     checks = []  # (rule, its key, the digest of its inputs, its kept outcome or None)
     for rule in rules:
@@ -57,19 +59,17 @@ def run_project_checks(
         checks.append((rule, rule_key, inputs, kept))
     to_run = [rule for rule, _, _, kept in checks if kept is None]
     incomplete = _index_every_file(project, results, cache, analyse_again, to_run) if to_run else False
+    outcomes = iter(run_checks(project, to_run, timeout, processes))
     findings: list[Finding] = []
     for rule, rule_key, inputs, kept in checks:
         if kept is not None:
             found, notices = kept
             project.notices.extend(notices)
         else:
-            noticed = len(project.notices)
-            if isinstance(project, RecordingIndex):
-                project.reading_for(rule_key)
-            found, failed = _check(project, rule, timeout)
+            found, failed, notices, reads = next(outcomes)
             incomplete |= failed
             if inputs is not None and not failed:
-                keeper.keep(rule_key, inputs, found, project.notices[noticed:], project.files_read_by(rule_key))
+                keeper.keep(rule_key, inputs, found, notices, reads)
         judged = (rule.id, rule.instance)
         # A finding belongs to the instance of the rule the config of its file enables.
         findings.extend(f for f in found if f.path in setup_by_path and judged in setup_by_path[f.path].own)
@@ -98,6 +98,34 @@ def _index_every_file(project: ProjectIndex, results: list, cache: ResultCache |
         incomplete |= result.incomplete
         project.add_file(result.path, result.references, result.facts, result.flows)
     return incomplete
+
+
+CheckOutcome = tuple[list[Finding], bool, list[Notice], frozenset[str]]  # findings, failed, notices, files read
+
+
+def run_checks(project: ProjectIndex, rules: list[Rule], timeout: float | None, processes: int = 1) -> list[CheckOutcome]:
+    """The outcome of each rule's project-wide check, in the order of `rules`; their notices are in
+    `project.notices`. In up to `processes` processes when there are two checks or more."""
+    if processes > 1 and len(rules) > 1:
+        from linter.project_split import run_split
+
+        outcomes = run_split(project, rules, timeout, processes, run_check)
+        if outcomes is not None:
+            return outcomes
+    return [run_check(project, rule, timeout) for rule in rules]
+
+
+def run_check(project: ProjectIndex, rule: Rule, timeout: float | None) -> CheckOutcome:
+    """One rule's project-wide check: its findings, whether it failed or ran out of time, the notices it added
+    to `project.notices` and the files it read (as `RecordingIndex` records them; none for another index)."""
+    noticed = len(project.notices)
+    recording = isinstance(project, RecordingIndex)
+    rule_key = f"{rule.id}\0{rule.instance}"
+    if recording:
+        project.reading_for(rule_key)
+    found, failed = _check(project, rule, timeout)
+    reads = project.files_read_by(rule_key) if recording else frozenset()
+    return found, failed, project.notices[noticed:], reads
 
 
 def _check(project: ProjectIndex, rule: Rule, timeout: float | None) -> tuple[list[Finding], bool]:

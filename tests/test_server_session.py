@@ -292,10 +292,10 @@ def test_many_files_load_through_a_check_in_a_subprocess_never_from_forked_worke
     analysed: list[int] = []
     original = engine_module._analyze_uncached
 
-    def counting(work, plan, jobs):
+    def counting(work, plan, jobs, sizes=None):
         assert jobs == 1, "the server never forks worker processes"
         analysed.append(len(work))
-        return original(work, plan, jobs)
+        return original(work, plan, jobs, sizes)
 
     monkeypatch.setattr(engine_module, "_analyze_uncached", counting)
     reports = Workspace(jobs=2).project_for(root / "src/auth.js").lint({"src/auth.js": SECRET.encode()})

@@ -1,0 +1,146 @@
+"""A run in several processes reports what a run in one does: the files are dealt to the workers largest
+first, and the project-wide checks are shared by the processes (`linter.project_split`)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from linter.engine import PARALLEL_MIN_FILES, RunOptions, _chunks_largest_first, run
+from tests.project_builder import write_files
+
+REPO = Path(__file__).resolve().parent.parent
+MANY_FILES = {f"src/m{i:03}.js": f"export const value{i} = {i};\n" for i in range(PARALLEL_MIN_FILES + 16)}
+
+
+def _project_rule(family: str, name: str, body: str, pause: float = 0.5) -> str:
+    return (
+        '"""A project-wide check for the tests."""\n'
+        "import os, time\n"
+        "from linter.model import Level, Precision\n"
+        "from linter.rule import Rule\n"
+        "class ProjectRule(Rule):\n"
+        f"    id = '{family}/{name}'\n"
+        "    name = 'Project rule'\n    level = Level.ERROR\n    precision = Precision.HIGH\n"
+        "    query = ''\n"
+        "    def check_project(self, project):\n"
+        "        with open(os.environ['LOADLINT_TEST_PIDS'], 'a') as pids:\n"
+        "            pids.write(f'{self.id} {os.getpid()}\\n')\n"
+        f"        time.sleep({pause})  # long enough for a worker to start and take a check\n"
+        f"{body}"
+    )
+
+
+READS_A_PROJECT_FILE = """        source = project.read_source('railway.json')
+        yield self.finding(project.location('railway.json', 0, len(source)), 'read by a check alone')
+"""
+FINDS_IN_EVERY_FILE = """        for path in project.files[::7]:
+            yield self.finding(project.location(path, 0, 0), f'{path} seen')
+"""
+FAILS = "        raise ValueError('bad day')\n"
+
+
+@pytest.fixture
+def split_project(tmp_path, monkeypatch):
+    rules = {
+        # First in the rules' order: the worker takes it (this process takes checks from the back).
+        "split/a_reads_a_project_file.py": _project_rule("split", "a-reads-a-project-file", READS_A_PROJECT_FILE),
+        "split/finds_in_every_file.py": _project_rule("split", "finds-in-every-file", FINDS_IN_EVERY_FILE),
+        "split/fails.py": _project_rule("split", "fails", FAILS),
+        "split/says_nothing.py": _project_rule("split", "says-nothing", "        return ()\n"),
+    }
+    write_files(tmp_path / "rules", rules)
+    project = write_files(tmp_path / "project", {".git/HEAD": "x", "railway.json": '{"build": {}}\n', **MANY_FILES})
+    monkeypatch.setenv("LOADLINT_TEST_PIDS", str(tmp_path / "pids"))
+    return project, tmp_path / "rules", tmp_path / "pids"
+
+
+def _run(project: Path, rules: Path, jobs: int):
+    options = RunOptions(paths=[project], jobs=jobs, rules_dir=rules, select=["split"], use_cache=False)
+    return run(options).report
+
+
+def test_project_checks_run_in_two_processes_and_report_as_in_one(split_project):
+    project, rules, pids = split_project
+    alone = _run(project, rules, jobs=1)
+    assert len({line.split()[1] for line in pids.read_text().splitlines()}) == 1
+    pids.unlink()
+    shared = _run(project, rules, jobs=2)
+    checks_by_process = {}
+    for line in pids.read_text().splitlines():
+        rule_id, pid = line.split()
+        checks_by_process.setdefault(pid, []).append(rule_id)
+    assert len(checks_by_process) == 2, checks_by_process  # this process and a worker
+    assert sorted(rule for checks in checks_by_process.values() for rule in checks) == [
+        "split/a-reads-a-project-file", "split/fails", "split/finds-in-every-file", "split/says-nothing"
+    ]
+    assert "split/a-reads-a-project-file" not in checks_by_process[str(os.getpid())]
+    assert shared.model_dump() == alone.model_dump()
+    assert shared.files_checked == len(MANY_FILES) + 1  # the project file a check in a worker read counts
+    assert [n.message for n in shared.notices] == ["internal error in rule split/fails: ValueError: bad day"]
+    assert len(shared.findings) == 1 + len(list(MANY_FILES)[::7])
+
+
+def test_files_go_to_workers_largest_first_in_shrinking_batches():
+    work = [(Path(f"f{i}.js"),) for i in range(1000)]
+    sizes = {Path(f"f{i}.js"): (i * 7919) % 1000 for i in range(1000)}
+    chunks = _chunks_largest_first(work, sizes, jobs=2)
+    taken = [index for chunk in chunks for index in chunk]
+    assert sorted(taken) == list(range(1000))
+    taken_sizes = [sizes[work[index][0]] for index in taken]
+    assert taken_sizes == sorted(taken_sizes, reverse=True)
+    lengths = [len(chunk) for chunk in chunks]
+    assert lengths == sorted(lengths, reverse=True) and lengths[0] == 1000 // 16 and lengths[-1] <= 8
+
+
+SLOW_CHECK = """        with open(os.environ['LOADLINT_TEST_PIDS'] + '.started', 'a') as started:
+            started.write('x')
+        time.sleep(30)
+        return ()
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="lists child processes through /proc")
+def test_sigterm_in_the_project_phase_ends_the_run_and_its_worker(tmp_path):
+    write_files(tmp_path / "rules", {f"slow/check_{n}.py": _project_rule("slow", f"check-{n}", SLOW_CHECK, pause=0) for n in (1, 2)})
+    project = write_files(tmp_path / "project", MANY_FILES)
+    pids = tmp_path / "pids"
+    command = [sys.executable, "-m", "linter", "check", "--no-cache", "-j", "2", "--rules-dir", str(tmp_path / "rules")]
+    command += ["--select", "slow", str(project)]
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "LOADLINT_TEST_PIDS": str(pids)}
+    run_ = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    started = Path(f"{pids}.started")
+    try:
+        until = time.monotonic() + 60
+        while (not started.exists() or len(started.read_text()) < 2) and run_.poll() is None and time.monotonic() < until:
+            time.sleep(0.02)
+        assert started.exists() and len(started.read_text()) == 2, "both checks did not start"
+        in_checks = {int(line.split()[1]) for line in pids.read_text().splitlines()}
+        assert run_.pid in in_checks and len(in_checks) == 2
+        run_.send_signal(signal.SIGTERM)
+        _, stderr = run_.communicate(timeout=20)
+        assert run_.returncode == 143, stderr
+        assert "Traceback" not in stderr.decode()
+        worker = (in_checks - {run_.pid}).pop()
+        until = time.monotonic() + 5
+        while _running(worker) and time.monotonic() < until:
+            time.sleep(0.05)
+        assert not _running(worker), "the worker outlived the run"
+    finally:
+        if run_.poll() is None:
+            os.killpg(run_.pid, signal.SIGKILL)
+        run_.wait(timeout=10)
+
+
+def _running(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
