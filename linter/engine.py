@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import gc
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -470,7 +471,7 @@ def _analyze_uncached(work: list[tuple], plan: RulePlan, jobs: int | None) -> li
     plan.prepare()  # in this process: forked workers inherit the rules
     jobs = jobs or min(os.cpu_count() or 1, 4)
     if jobs <= 1 or len(work) < PARALLEL_MIN_FILES:
-        return [analyze_file(path, rel, plan, *rest) for path, rel, *rest in work]
+        return _analyze_here(work, plan)
     # Imported here: a run in one process (a pre-commit hook's few files) does not pay for them.
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_all_start_methods, get_context
@@ -494,6 +495,20 @@ def _analyze_uncached(work: list[tuple], plan: RulePlan, jobs: int | None) -> li
         stop_workers(pool)
         raise
     pool.shutdown()
+    return results
+
+
+def _analyze_here(work: list[tuple], plan: RulePlan) -> list[FileResult]:
+    """The results of `work`, analysed in this process. They live until the run ends, and the cycle collector
+    would walk them again and again (a tenth of a second on a large repository, finding no cycle among them):
+    each file's are frozen out of its way once the file is done, until every file is."""
+    results = []
+    try:
+        for path, rel, *rest in work:
+            results.append(analyze_file(path, rel, plan, *rest))
+            gc.freeze()
+    finally:
+        gc.unfreeze()
     return results
 
 
