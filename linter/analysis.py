@@ -20,6 +20,7 @@ from linter.js.import_scan import scanned_references
 from linter.js.imports import ModuleReference
 from linter.model import Finding, Level, Notice
 from linter.rule import Fact, Match, Rule
+from linter.safe_read import read_found_file
 from linter.suppression import Directive, find_directives, may_hold_directives
 from linter.syntax import LANGUAGES, LANGUAGE_BY_SUFFIX, ParseCancelled, QueryError, compile_query, first_error, parse, too_deep
 
@@ -232,7 +233,7 @@ def _analyze(
 ) -> FileResult:
     result = FileResult(path=rel_path)
     try:
-        raw = abs_path.read_bytes() if given is None else given
+        raw = read_found_file(abs_path) if given is None else given
     except OSError as error:
         result.notices.append(Notice(message=f"cannot read file: {error.strerror or error}", path=rel_path))
         return result

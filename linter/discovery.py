@@ -122,7 +122,7 @@ class _GitIgnores:
             self._notices.append(Notice(message=message, path=display_path(Path(ignore_file), Path(self.root))))
             return pathspec.GitIgnoreSpec.from_lines(valid)
 
-    def _specs_above(self, folder: str) -> list[tuple[str, _IgnoreFile]]:
+    def specs_above(self, folder: str) -> list[tuple[str, _IgnoreFile]]:
         """The specs that apply in `folder`, nearest first: its own, then each parent's up to the root.
         Kept per folder, since every file of a folder asks the same."""
         pending = []
@@ -139,10 +139,11 @@ class _GitIgnores:
             self._chains[pending_folder] = chain
         return chain
 
-    def ignored(self, path: str, is_dir: bool) -> bool:
+    def ignored(self, chain: list[tuple[str, _IgnoreFile]], path: str, is_dir: bool) -> bool:
+        """Whether `path` is ignored; `chain` is `specs_above` its folder."""
         # As git does: the nearest .gitignore with a pattern for the path decides (`!keep.js` in a subfolder
         # re-includes what `*.js` above excludes).
-        for prefix, spec in self._specs_above(os.path.dirname(path)):
+        for prefix, spec in chain:
             relative = path[len(prefix) :].replace(os.sep, "/") + ("/" if is_dir else "")
             try:
                 decision = spec.decision(relative)
@@ -214,7 +215,7 @@ def discover(root: Path, start_dirs: list[Path], max_file_size: int | None, trac
         if trace is not None:
             trace.folders.add(str(folder))
         try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+            entries = sorted(os.scandir(folder), key=_entry_name)
         except OSError as error:
             found.notices.append(Notice(message=f"cannot read folder: {error.strerror or error}", path=_rel(folder, root)))
             if trace is not None:
@@ -222,6 +223,7 @@ def discover(root: Path, start_dirs: list[Path], max_file_size: int | None, trac
             continue
         rel_folder = "" if rel_folder == "." else rel_folder
         found.listed_folders.add(rel_folder)
+        walk = _FolderWalk(folder, rel_folder, root, ignores, found, trace)
         subfolders = []
         for entry in entries:
             if entry.name.lower() in CONFIG_NAMES:  # as a case-insensitive file system finds it
@@ -235,7 +237,7 @@ def discover(root: Path, start_dirs: list[Path], max_file_size: int | None, trac
                     trace.unreadable = True
                 continue
             if is_dir:
-                if entry.name in ALWAYS_SKIPPED_DIRS or ignores.ignored(entry.path, True):
+                if entry.name in ALWAYS_SKIPPED_DIRS or walk.ignored(entry, True):
                     continue
                 path = folder / entry.name
                 if trace is not None and entry.is_symlink():
@@ -246,7 +248,7 @@ def discover(root: Path, start_dirs: list[Path], max_file_size: int | None, trac
                     continue
                 subfolders.append(path)
             else:
-                _consider_file(folder, entry, root, ignores, max_file_size, found, trace)
+                walk.consider_file(entry, max_file_size)
         stack.extend(reversed(subfolders))
     for paths in (found.sources, found.manifests, found.tsconfigs, found.project_files):
         paths.sort(key=path_order)
@@ -262,36 +264,57 @@ def _folder_identity(folder: Path) -> object:
     return info.st_dev, info.st_ino
 
 
-def _consider_file(
-    folder: Path,
-    entry: os.DirEntry,
-    root: Path,
-    ignores: _GitIgnores,
-    max_file_size: int | None,
-    found: Discovered,
-    trace: Trace | None,
-) -> None:
-    name = entry.name
-    source = is_source_name(name)
-    project_file = not source and project_file_kind(name) is not None
-    wanted = source or name in MANIFEST_NAMES or name in TSCONFIG_NAMES or project_file
-    if not wanted or ignores.ignored(entry.path, False):
-        return
-    path = folder / entry.name  # cheaper than parsing entry.path again
-    problem = _link_problem(path, entry, root) or file_problem(path, root, max_file_size, entry.stat)
-    if trace is not None:
-        trace.files.append((path, problem))
-        trace.links |= entry.is_symlink()
-    if problem is not None:
-        found.notices.append(problem)
-        return
-    found.sizes[path] = entry.stat().st_size  # os.DirEntry keeps the stat file_problem took
-    if name in MANIFEST_NAMES:
-        found.manifests.append(path)
-    elif name in TSCONFIG_NAMES:
-        found.tsconfigs.append(path)
-    else:
-        (found.project_files if project_file else found.sources).append(path)
+class _FolderWalk:
+    """What the walk decides for the entries of one folder: whether .gitignore files ignore them (the chain of
+    those that apply read when an entry first asks), and which files it keeps."""
+
+    def __init__(
+        self, folder: Path, rel_folder: str, root: Path, ignores: _GitIgnores, found: Discovered, trace: Trace | None
+    ) -> None:
+        self.folder = folder
+        self.prefix = rel_folder + "/" if rel_folder else ""
+        self.root = root
+        self.ignores = ignores
+        self.found = found
+        self.trace = trace
+        self._chain: list | None = None
+
+    def ignored(self, entry: os.DirEntry, is_dir: bool) -> bool:
+        if self._chain is None:
+            self._chain = self.ignores.specs_above(os.path.dirname(entry.path))
+        return bool(self._chain) and self.ignores.ignored(self._chain, entry.path, is_dir)
+
+    def consider_file(self, entry: os.DirEntry, max_file_size: int | None) -> None:
+        name = entry.name
+        source = is_source_name(name)
+        project_file = not source and project_file_kind(name) is not None
+        wanted = source or name in MANIFEST_NAMES or name in TSCONFIG_NAMES or project_file
+        if not wanted or self.ignored(entry, False):
+            return
+        found, trace = self.found, self.trace
+        path = self.folder / name  # cheaper than parsing entry.path again
+        problem = _link_problem(path, entry, self.root) or _file_problem(
+            path, name, self.prefix + name, self.root, max_file_size, entry.stat
+        )
+        if trace is not None:
+            trace.files.append((path, problem))
+            trace.links |= entry.is_symlink()
+        if problem is not None:
+            found.notices.append(problem)
+            return
+        found.sizes[path] = entry.stat().st_size  # os.DirEntry keeps the stat _file_problem took
+        if source:
+            found.sources.append(path)
+        elif name in MANIFEST_NAMES:
+            found.manifests.append(path)
+        elif name in TSCONFIG_NAMES:
+            found.tsconfigs.append(path)
+        else:
+            found.project_files.append(path)
+
+
+def _entry_name(entry: os.DirEntry) -> str:
+    return entry.name
 
 
 def file_problem(
@@ -300,12 +323,19 @@ def file_problem(
     """Why loadlint must not read the file at `path`, as a notice; None when it may (`max_file_size` None: at
     any size). Never opens the file: opening a FIFO blocks until something writes to it, and a device can be
     endless."""
-    if not _is_utf8(_rel(path, root)):
+    return _file_problem(path, path.name, _rel(path, root), root, max_file_size, stat_of or path.stat)
+
+
+def _file_problem(
+    path: Path, name: str, rel: str, root: Path, max_file_size: int | None, stat_of: Callable[[], os.stat_result]
+) -> Notice | None:
+    """`file_problem` of the file at `path`, whose `name` and path relative to the root (`rel`) are known."""
+    if not _is_utf8(rel):
         return _name_not_utf8(display_path(path, root))
-    if ".min." in path.name and is_source(path):
+    if ".min." in name and is_source_name(name):
         return Notice(message="skipped: minified file", path=display_path(path, root), level=Level.NOTE)
     try:
-        info = stat_of() if stat_of is not None else path.stat()
+        info = stat_of()
     except OSError as error:
         return Notice(message=f"cannot read file: {error.strerror or error}", path=display_path(path, root))
     if not stat.S_ISREG(info.st_mode):

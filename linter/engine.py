@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import gc
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ from linter.project_cache import RecordingIndex, run_project_checks
 from linter.registry import RuleLoadError, builtin_rules, default_level, lazy_builtin_rules, load_rules_dir, rule_info
 from linter.roots import find_root
 from linter.rule import Rule
+from linter.safe_read import read_found_file
 from linter.selection import config_prefix, in_targets as _in_targets, rel_path as _rel, select_files
 from linter.setups import NoRuleEnabled, RuleSetup, RuleSetups
 from linter.suppression import INVALID_ID, UNUSED_ID, Directive, apply_suppressions, project_file_directives
@@ -474,7 +476,7 @@ def _analyze_uncached(work: list[tuple], plan: RulePlan, jobs: int | None, sizes
     plan.prepare()  # in this process: forked workers inherit the rules
     jobs = _processes(jobs)
     if jobs <= 1 or len(work) < PARALLEL_MIN_FILES:
-        return [analyze_file(path, rel, plan, *rest) for path, rel, *rest in work]
+        return _analyze_here(work, plan)
     # Imported here: a run in one process (a pre-commit hook's few files) does not pay for them.
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_all_start_methods, get_context
@@ -524,6 +526,20 @@ def _chunks_largest_first(work: list[tuple], sizes: dict[Path, int], jobs: int) 
         chunks.append(order[start : start + size])
         start += size
     return chunks
+
+
+def _analyze_here(work: list[tuple], plan: RulePlan) -> list[FileResult]:
+    """The results of `work`, analysed in this process. They live until the run ends, and the cycle collector
+    would walk them again and again (a tenth of a second on a large repository, finding no cycle among them):
+    each file's are frozen out of its way once the file is done, until every file is."""
+    results = []
+    try:
+        for path, rel, *rest in work:
+            results.append(analyze_file(path, rel, plan, *rest))
+            gc.freeze()
+    finally:
+        gc.unfreeze()
+    return results
 
 
 _WORKER_PLAN: RulePlan | None = None
@@ -584,12 +600,17 @@ def _directive_findings(directives: list[Directive], reported: set[str], setup_b
 
 
 def _with_fingerprints(findings: list[Finding], root: Path, given: dict[str, bytes]) -> list[Finding]:
+    last_line: dict[str, int] = {}  # of each file, the last line a finding starts on: no hash below it is needed
+    for finding in findings:
+        last_line[finding.path] = max(last_line.get(finding.path, 0), finding.span.start_line)
     hashes_by_path: dict[str, list[str]] = {}
     result = []
     for finding in findings:
         if finding.path not in hashes_by_path:
             raw = given.get(finding.path)
-            hashes_by_path[finding.path] = _line_hashes(raw) if raw is not None else _file_line_hashes(root / finding.path)
+            if raw is None:
+                raw = _file_bytes(root / finding.path)
+            hashes_by_path[finding.path] = _line_hashes(raw, last_line[finding.path]) if raw is not None else []
         hashes = hashes_by_path[finding.path]
         line = finding.span.start_line
         fingerprint = hashes[line - 1] if 0 < line <= len(hashes) else None
@@ -597,18 +618,17 @@ def _with_fingerprints(findings: list[Finding], root: Path, given: dict[str, byt
     return result
 
 
-def _file_line_hashes(path: Path) -> list[str]:
+def _file_bytes(path: Path) -> bytes | None:
     try:
-        raw = path.read_bytes()
+        return read_found_file(path)
     except OSError:
-        return []
-    return _line_hashes(raw)
+        return None
 
 
-def _line_hashes(raw: bytes) -> list[str]:
+def _line_hashes(raw: bytes, lines: int | None = None) -> list[str]:
     source, _ = decode_source(raw)
     if source is None:
         return []
     # GitHub hashes the text as Node decodes it, byte-order mark included.
     bom = "\ufeff" if raw.startswith(codecs.BOM_UTF8) else ""
-    return line_hashes(bom + source.decode("utf-8"))
+    return line_hashes(bom + source.decode("utf-8"), lines)

@@ -24,12 +24,14 @@ _LF = ord("\n")
 _EOF = 65535
 
 
-def line_hashes(text: str) -> list[str]:
-    """Return the `primaryLocationLineHash` of every line of `text`; index i holds line i + 1.
+def line_hashes(text: str, lines: int | None = None) -> list[str]:
+    """Return the `primaryLocationLineHash` of every line of `text`; index i holds line i + 1. With `lines`, of
+    its first `lines` lines only (each hash depends on the text from its line on for 100 units, and on the lines
+    above): a report needs them up to its last finding in the file.
 
     A text ending in a line break yields one extra entry for the empty last line, as GitHub's does.
     """
-    return list(_cached_line_hashes(text))
+    return list(_cached_line_hashes(text, lines))
 
 
 def line_hash_for(text: str, line: int) -> str:
@@ -45,15 +47,20 @@ def line_hash_for(text: str, line: int) -> str:
 
 
 @lru_cache(maxsize=16)
-def _cached_line_hashes(text: str) -> tuple[str, ...]:
-    units = _hashed_code_units(text)
+def _cached_line_hashes(text: str, lines: int | None = None) -> tuple[str, ...]:
+    hashed = _hashed_text(text)
+    cut = _end_of_window(hashed, lines) if lines is not None else None
+    units = _code_units(hashed[:cut] if cut is not None else hashed)
     # Every line's hash is that of the window of the 100 units from its first one: with the hash of each prefix
     # of the units (the end-of-file marker and the zeros after it included), a window's hash is the difference
-    # of two of them, so the per-unit work is one multiply-add in `accumulate`.
-    padded = units + [_EOF] + [0] * _BLOCK_SIZE
+    # of two of them, so the per-unit work is one multiply-add in `accumulate`. Cut short, the units go on
+    # at least 100 past the start of the last line wanted: no window reaches the end of the text.
+    padded = units + [_EOF] + [0] * _BLOCK_SIZE if cut is None else units
     prefix = list(accumulate(padded, lambda value, unit: (value * _MOD + unit) & _MASK, initial=0))
     starts = [0]
     starts += [index + 1 for index, unit in enumerate(units) if unit == _LF]
+    if lines is not None:
+        del starts[max(lines, 0) :]
     seen: dict[str, int] = {}
     hashes = []
     for start in starts:
@@ -63,10 +70,26 @@ def _cached_line_hashes(text: str) -> tuple[str, ...]:
     return tuple(hashes)
 
 
-def _hashed_code_units(text: str) -> list[int]:
-    """The UTF-16 code units the hash rolls over: spaces and tabs left out, `\\r\\n` and a lone `\\r` read as `\\n`
-    (a space or tab between `\\r` and `\\n` leaves two line breaks)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace(" ", "").replace("\t", "")
+def _end_of_window(hashed: str, lines: int) -> int | None:
+    """Where the window of the last of the first `lines` lines of `hashed` (`_hashed_text`) surely ends, as an
+    index into it (each character is one or two units); None when that is the end of the text."""
+    start = 0
+    for _ in range(lines - 1):
+        start = hashed.find("\n", start) + 1
+        if start == 0:
+            return None
+    end = start + _BLOCK_SIZE
+    return end if end < len(hashed) else None
+
+
+def _hashed_text(text: str) -> str:
+    """The text the hash rolls over: spaces and tabs left out, `\\r\\n` and a lone `\\r` read as `\\n` (a space or
+    tab between `\\r` and `\\n` leaves two line breaks)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace(" ", "").replace("\t", "")
+
+
+def _code_units(text: str) -> list[int]:
+    """The UTF-16 code units of `text`."""
     encoded = text.encode("utf-16-le", "surrogatepass")
     units = array("H", encoded)
     if sys.byteorder == "big":

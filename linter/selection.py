@@ -75,7 +75,9 @@ def select_files(
     _Filter(root, configs, found, set(named)).apply()
     # Rules also report into the non-JavaScript files they read (a schema, a Dockerfile, package.json scripts).
     readable = [*found.sources, *found.project_files, *found.manifests]
-    if any(t.is_dir() for t in targets):
+    if root in targets:  # the whole repository: every file read lies under it
+        reported = {rel_path(path, root) for path in readable}
+    elif any(t.is_dir() for t in targets):
         reported = {rel_path(path, root) for path in readable if in_targets(path, targets)}
     else:  # files alone (a hook's): nothing else lies under them
         named_files = set(targets)

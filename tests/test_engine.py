@@ -263,3 +263,22 @@ def test_config_file_outside_the_root_anchors_globs_at_the_root(tmp_path):
     project = write_files(tmp_path / "project", {"vendor/a.js": "new MarkerClient();\n", "src/b.js": "new MarkerClient();\n"})
     config = write_files(tmp_path / "elsewhere", {"shared.toml": 'exclude = ["vendor/**"]\n'}) / "shared.toml"
     assert found(lint([project], config_file=config)) == {("src/b.js", 1, "testing/marker-client")}
+
+
+def test_a_one_process_run_freezes_each_file_s_results_until_every_file_is_done(tmp_path, monkeypatch):
+    import gc
+
+    import linter.engine as engine
+
+    write_files(tmp_path, {f"src/m{i}.js": "new MarkerClient();\n" for i in range(3)})
+    frozen_before = []
+    real_analyze_file = engine.analyze_file
+
+    def analyze_file(*args, **kwargs):
+        frozen_before.append(gc.get_freeze_count())
+        return real_analyze_file(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "analyze_file", analyze_file)
+    assert len(found(lint([tmp_path]))) == 3
+    assert frozen_before[0] == 0 and all(count > 0 for count in frozen_before[1:])  # out of the collector's walks
+    assert gc.get_freeze_count() == 0  # and given back to it: what a file left in cycles is collected in the end

@@ -63,3 +63,12 @@ def _windows_hashed_one_by_one(text: str) -> list[str]:
 def test_line_hashes_are_the_hash_of_each_lines_window(text):
     assert line_hashes(text) == _windows_hashed_one_by_one(text)
 
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", "b", " ", "\t", "\r", "\n", "\r\n", "😀", "é", "x" * 40, " " * 90]), max_size=80).map("".join),
+    st.integers(min_value=0, max_value=30),
+)
+def test_the_first_lines_hash_as_in_the_whole_text(text, lines):
+    assert line_hashes(text, lines) == line_hashes(text)[:lines]

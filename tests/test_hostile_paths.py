@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from linter.cli import main
 from linter.project import ProjectIndex, load_package
+from linter.safe_read import ReadRefused, read_found_file, read_repository_file
 from tests.project_builder import TEST_RULES, write_files
 
 REPO = Path(__file__).resolve().parent.parent
@@ -216,6 +217,42 @@ def test_a_source_swapped_for_a_link_after_discovery_is_not_read_by_the_flow_joi
     (repo / "src/service.js").unlink()
     (repo / "src/service.js").symlink_to(tmp_path / "outside" / "service.js")
     assert project.read_js_source("src/service.js") is None
+
+
+@pytest.mark.parametrize("proc", [True, False], ids=["/proc", "no /proc"])
+def test_a_folder_swapped_for_a_link_after_discovery_is_not_read_through(repo, tmp_path, monkeypatch, proc):
+    if not proc:  # as on a system without /proc/self/fd: the folder's real path decides
+
+        real_readlink = os.readlink
+
+        def no_proc(path, *args, **kwargs):
+            if str(path).startswith("/proc/"):
+                raise FileNotFoundError(2, "No such file or directory")
+            return real_readlink(path, *args, **kwargs)
+
+        monkeypatch.setattr(os, "readlink", no_proc)
+    write_files(repo, {"prisma/schema.prisma": "model A { id Int @id }\n"})
+    project = ProjectIndex(root=repo, other_files={"prisma/schema.prisma": "prisma"})
+    (tmp_path / "outside" / "schema.prisma").write_text("the contents of a file outside the root\n")
+    (repo / "prisma/schema.prisma").unlink()
+    (repo / "prisma").rmdir()
+    (repo / "prisma").symlink_to(tmp_path / "outside")
+    assert project.read_source("prisma/schema.prisma") is None
+    assert [(n.path, n.message) for n in project.notices] == [("prisma/schema.prisma", "not read: it is outside the root")]
+
+
+def test_a_file_that_holds_more_than_its_size_says_is_read_within_the_limit():
+    status = Path("/proc/self/status")
+    if not status.exists() or status.stat().st_size != 0:
+        pytest.skip("needs a /proc whose files say 0 bytes")
+    assert read_repository_file(status, Path("/proc"), 1_000_000).startswith(b"Name:")
+    with pytest.raises(ReadRefused, match=r"^not read: it is over the 10-byte limit$"):
+        read_repository_file(status, Path("/proc"), 10)
+
+
+def test_a_fifo_swapped_in_after_discovery_does_not_block_the_analysis(repo):
+    os.mkfifo(repo / "src" / "pipe.js")
+    assert read_found_file(repo / "src" / "pipe.js") == b""
 
 
 def test_a_manifest_swapped_for_a_link_after_discovery_is_not_read(repo, tmp_path):
