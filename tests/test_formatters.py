@@ -106,13 +106,6 @@ def test_every_sarif_variant_is_schema_valid(tmp_path, include_suppressed, categ
     sarif_of(sample_report(tmp_path, category=category), include_suppressed=include_suppressed)
 
 
-def test_sarif_is_built_without_an_object_model_to_import(report):
-    import sys
-
-    render(report, "sarif", io.StringIO())
-    assert "sarif_om" not in sys.modules  # its classes took 40 ms to import: plain data in the same order
-
-
 def test_sarif_driver_describes_tool_and_every_rule(report):
     driver = sarif_of(report)["runs"][0]["tool"]["driver"]
     assert driver["name"] == "loadlint"

@@ -20,7 +20,7 @@ COLOR_FORMATS = ("text", "concise")
 FINGERPRINT_FORMATS = ("json", "sarif", "gitlab")  # the formats that show each finding's line hash
 DEFAULT_WIDTH = 80
 
-# Imported when used: rich takes longer to import than a pre-commit run takes to lint.
+# Imported when used: rich and sarif-om take longer to import than a pre-commit run takes to lint.
 _MODULES: dict[str, str] = {
     "text": "linter.formatters.text",
     "concise": "linter.formatters.concise",

@@ -1,16 +1,21 @@
 """The `sarif` format: SARIF 2.1.0 for GitHub code scanning and other SARIF viewers.
 
-The log is built as plain JSON data. Each object lists its properties in the order the SARIF object model
-(sarif-om) keeps them, required ones first and then by name, and leaves out exactly the properties that are
-unset (None), keeping values that happen to equal a default: an explicit `level: "warning"` stays.
+The log is built from sarif-om's classes and written by `to_json`, our own serializer: sarif-om has none, and
+`jschema_to_python`'s drops every value equal to its default, so an explicit `level: "warning"` would vanish.
+`_new` sets every field the caller did not pass to None, so "unset" always means None and `to_json` drops
+exactly those, keeping values that happen to equal a default.
 """
 
 from __future__ import annotations
 
 import json
+from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, TypeVar
 from urllib.parse import quote
+
+import attrs
+import sarif_om
 
 from linter import PROJECT_URL
 from linter.model import Finding, Fix, Location, Notice, Report, RuleInfo, Span
@@ -25,6 +30,8 @@ SRCROOT = "%SRCROOT%"
 
 _URI_PATH_SAFE = "/@!$&'()*+,;="
 
+T = TypeVar("T")
+
 
 def render(report: Report, out: TextIO, options: "RenderOptions") -> None:
     """Write `report` as a SARIF 2.1.0 log (2-space indent, UTF-8, trailing newline), notifications included
@@ -34,33 +41,55 @@ def render(report: Report, out: TextIO, options: "RenderOptions") -> None:
 
 
 def sarif_log(report: Report, *, include_suppressed: bool = False) -> dict[str, Any]:
-    """Return the SARIF log for `report` as plain JSON data, `$schema` and `version` first: one run, every rule,
-    findings in position order."""
+    """Return the SARIF log for `report` as plain JSON data, `$schema` and `version` first."""
+    log = to_json(build_log(report, include_suppressed=include_suppressed))
+    return {"$schema": log.pop("$schema"), "version": log.pop("version"), **log}
+
+
+def build_log(report: Report, *, include_suppressed: bool = False) -> sarif_om.SarifLog:
+    """Build the sarif-om object tree for `report`: one run, every rule, findings in position order."""
     rule_index = {rule.id: index for index, rule in enumerate(report.rules)}
     findings = sorted(
         (f for f in report.findings if include_suppressed or not f.suppressed), key=lambda f: f.sort_key
     )
-    driver = _set(
+    driver = _new(
+        sarif_om.ToolComponent,
         name="loadlint",
-        informationUri=PROJECT_URL,
-        rules=[_rule(rule) for rule in report.rules],
-        semanticVersion=report.tool_version,
         version=report.tool_version,
+        semantic_version=report.tool_version,
+        information_uri=PROJECT_URL,
+        rules=[_rule(rule) for rule in report.rules],
     )
-    run = _set(
-        tool={"driver": driver},
-        automationDetails=_automation_details(report.category),
-        columnKind="utf16CodeUnits",
+    run = _new(
+        sarif_om.Run,
+        tool=_new(sarif_om.Tool, driver=driver),
         invocations=[_invocation(report.notices, succeeded=not report.incomplete)],
-        originalUriBaseIds={SRCROOT: {"uri": root_uri(report.root)}},
+        automation_details=_automation_details(report.category),
         results=[_result(finding, rule_index.get(finding.rule_id)) for finding in findings],
+        column_kind="utf16CodeUnits",
+        original_uri_base_ids={SRCROOT: _new(sarif_om.ArtifactLocation, uri=root_uri(report.root))},
     )
-    return {"$schema": SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}
+    return _new(sarif_om.SarifLog, schema_uri=SCHEMA_URI, version=SARIF_VERSION, runs=[run])
 
 
-def _set(**properties: Any) -> dict[str, Any]:
-    """A SARIF object of the `properties` that are set (not None), in the order given."""
-    return {name: value for name, value in properties.items() if value is not None}
+def to_json(value: Any) -> Any:
+    """Turn a sarif-om object tree into JSON data, naming fields by their `schema_property_name`.
+
+    None values (unset fields, absent property-bag entries) are dropped; everything else is kept as given.
+    """
+    if attrs.has(type(value)):
+        return {
+            field.metadata["schema_property_name"]: to_json(item)
+            for field in attrs.fields(type(value))
+            if (item := getattr(value, field.name)) is not None
+        }
+    if isinstance(value, dict):
+        return {key: to_json(item) for key, item in value.items() if item is not None}
+    if isinstance(value, (list, tuple)):
+        return [to_json(item) for item in value]
+    if isinstance(value, Enum):
+        return value.value
+    return value
 
 
 def root_uri(root: str) -> str:
@@ -74,21 +103,32 @@ def relative_uri(path: str) -> str:
     return quote(path, safe=_URI_PATH_SAFE)
 
 
-def _rule(rule: RuleInfo) -> dict[str, Any]:
-    properties = _set(
-        tags=list(rule.tags),
-        precision=rule.precision.value,
-        **{"security-severity": rule.security_severity, "problem.severity": rule.level.problem_severity},
-    )
-    return _set(
+def _new(cls: type[T], **given: Any) -> T:
+    unset = {
+        field.name: None
+        for field in attrs.fields(cls)
+        if field.name not in given and field.default is not attrs.NOTHING
+    }
+    return cls(**unset, **given)
+
+
+def _rule(rule: RuleInfo) -> sarif_om.ReportingDescriptor:
+    properties = {
+        "tags": list(rule.tags),
+        "precision": rule.precision.value,
+        "security-severity": rule.security_severity,
+        "problem.severity": rule.level.problem_severity,
+    }
+    return _new(
+        sarif_om.ReportingDescriptor,
         id=rule.id,
-        defaultConfiguration={"level": rule.level.sarif},
-        fullDescription={"text": _full_description(rule)},
-        help={"text": rule.docs, "markdown": rule.docs},
-        helpUri=rule.help_uri,
         name=rule.name,
+        short_description=_new(sarif_om.MultiformatMessageString, text=rule.summary),
+        full_description=_new(sarif_om.MultiformatMessageString, text=_full_description(rule)),
+        help=_new(sarif_om.MultiformatMessageString, text=rule.docs, markdown=rule.docs),
+        help_uri=rule.help_uri,
+        default_configuration=_new(sarif_om.ReportingConfiguration, level=rule.level.sarif),
         properties=properties,
-        shortDescription={"text": rule.summary},
     )
 
 
@@ -108,89 +148,110 @@ def _full_description(rule: RuleInfo) -> str:
     return " ".join(paragraph) or rule.summary
 
 
-def _result(finding: Finding, rule_index: int | None) -> dict[str, Any]:
+def _result(finding: Finding, rule_index: int | None) -> sarif_om.Result:
     related = [
         _location(loc.path, loc.span, loc.message, location_id=number)
         for number, loc in enumerate(finding.related, start=1)
     ]
-    return _set(
-        message=_message(finding.message),
-        codeFlows=_code_flows(finding.code_flow),
-        fixes=[_fix(finding.path, fix) for fix in finding.fixes] or None,
+    return _new(
+        sarif_om.Result,
+        rule_id=finding.rule_id,
+        rule_index=rule_index,
         level=finding.level.sarif,
+        message=_message(finding.message),
         locations=[_location(finding.path, finding.span)],
-        partialFingerprints={"primaryLocationLineHash": finding.fingerprint} if finding.fingerprint else None,
-        relatedLocations=related or None,
-        ruleId=finding.rule_id,
-        ruleIndex=rule_index,
+        related_locations=related or None,
+        code_flows=_code_flows(finding.code_flow),
+        partial_fingerprints=(
+            {"primaryLocationLineHash": finding.fingerprint} if finding.fingerprint else None
+        ),
         suppressions=_suppressions(finding),
+        fixes=[_fix(finding.path, fix) for fix in finding.fixes] or None,
     )
 
 
-def _fix(path: str, fix: Fix) -> dict[str, Any]:
+def _fix(path: str, fix: Fix) -> sarif_om.Fix:
     """One artifact change with a replacement per edit; `properties.safe` says whether `--fix` applies it
     without `--unsafe-fixes`."""
     replacements = [
-        _set(
-            deletedRegion=_region(edit.span),
-            insertedContent=_set(text=edit.replacement) if edit.replacement else None,
+        _new(
+            sarif_om.Replacement,
+            deleted_region=_region(edit.span),
+            inserted_content=_new(sarif_om.ArtifactContent, text=edit.replacement) if edit.replacement else None,
         )
         for edit in sorted(fix.edits, key=lambda e: (e.start_byte, e.end_byte))
     ]
-    change = {"artifactLocation": _artifact_location(path), "replacements": replacements}
-    return {"artifactChanges": [change], "description": _message(fix.description), "properties": {"safe": fix.safe}}
+    change = _new(
+        sarif_om.ArtifactChange,
+        artifact_location=_new(sarif_om.ArtifactLocation, uri=relative_uri(path), uri_base_id=SRCROOT),
+        replacements=replacements,
+    )
+    return _new(sarif_om.Fix, description=_message(fix.description), artifact_changes=[change], properties={"safe": fix.safe})
 
 
-def _code_flows(steps: tuple[Location, ...]) -> list[dict[str, Any]] | None:
+def _code_flows(steps: tuple[Location, ...]) -> list[sarif_om.CodeFlow] | None:
     if not steps:
         return None
-    thread_flow = {"locations": [{"location": _location(step.path, step.span, step.message)} for step in steps]}
-    return [{"threadFlows": [thread_flow]}]
+    thread_flow = _new(
+        sarif_om.ThreadFlow,
+        locations=[
+            _new(sarif_om.ThreadFlowLocation, location=_location(step.path, step.span, step.message))
+            for step in steps
+        ],
+    )
+    return [_new(sarif_om.CodeFlow, thread_flows=[thread_flow])]
 
 
-def _suppressions(finding: Finding) -> list[dict[str, Any]] | None:
+def _suppressions(finding: Finding) -> list[sarif_om.Suppression] | None:
     if not finding.suppressed:
         return None
-    return [_set(kind="inSource", justification=finding.suppression_reason)]
+    return [_new(sarif_om.Suppression, kind="inSource", justification=finding.suppression_reason)]
 
 
 def _location(
     path: str, span: Span | None, message: str | None = None, *, location_id: int | None = None
-) -> dict[str, Any]:
-    physical = _set(artifactLocation=_artifact_location(path), region=_region(span) if span is not None else None)
-    return _set(id=location_id, message=_message(message) if message else None, physicalLocation=physical)
-
-
-def _artifact_location(path: str) -> dict[str, Any]:
-    return {"uri": relative_uri(path), "uriBaseId": SRCROOT}
-
-
-def _region(span: Span) -> dict[str, Any]:
-    return _set(
-        endColumn=span.end_column,
-        endLine=span.end_line,
-        startColumn=span.start_column,
-        startLine=span.start_line,
+) -> sarif_om.Location:
+    physical = _new(
+        sarif_om.PhysicalLocation,
+        artifact_location=_new(sarif_om.ArtifactLocation, uri=relative_uri(path), uri_base_id=SRCROOT),
+        region=_region(span) if span is not None else None,
+    )
+    return _new(
+        sarif_om.Location,
+        id=location_id,
+        physical_location=physical,
+        message=_message(message) if message else None,
     )
 
 
-def _message(text: str) -> dict[str, Any]:
-    return _set(text=text)
+def _region(span: Span) -> sarif_om.Region:
+    return _new(
+        sarif_om.Region,
+        start_line=span.start_line,
+        start_column=span.start_column,
+        end_line=span.end_line,
+        end_column=span.end_column,
+    )
 
 
-def _invocation(notices: tuple[Notice, ...], succeeded: bool) -> dict[str, Any]:
+def _message(text: str) -> sarif_om.Message:
+    return _new(sarif_om.Message, text=text)
+
+
+def _invocation(notices: tuple[Notice, ...], succeeded: bool) -> sarif_om.Invocation:
     notifications = [
-        _set(
+        _new(
+            sarif_om.Notification,
             message=_message(notice.message),
             level=notice.level.sarif,
             locations=[_location(notice.path, notice.span)] if notice.path else None,
         )
         for notice in sorted(notices, key=lambda n: n.sort_key)
     ]
-    return _set(executionSuccessful=succeeded, toolExecutionNotifications=notifications or None)
+    return _new(sarif_om.Invocation, execution_successful=succeeded, tool_execution_notifications=notifications or None)
 
 
-def _automation_details(category: str | None) -> dict[str, Any] | None:
+def _automation_details(category: str | None) -> sarif_om.RunAutomationDetails | None:
     if not category:
         return None
-    return {"id": category if category.endswith("/") else category + "/"}
+    return _new(sarif_om.RunAutomationDetails, id=category if category.endswith("/") else category + "/")
