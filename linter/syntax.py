@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from collections import OrderedDict
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Callable, Iterable, Iterator
 
 import tree_sitter as ts
@@ -166,7 +166,8 @@ class CompiledQuery:
         root_only = _ROOT_ONLY.fullmatch(source)
         self._root_capture = root_only.group(1) if root_only else None
         if self._root_capture is None:
-            self._cursor = ts.QueryCursor(ts.Query(language(language_name), source))
+            self._cursor_query = ts.Query(language(language_name), source)
+            self._cursor = ts.QueryCursor(self._cursor_query)
 
     def matches(
         self, node: ts.Node, byte_range: tuple[int, int] | None = None
@@ -177,6 +178,36 @@ class CompiledQuery:
             return [(0, captures)] if (captures := self._root_captures(node, byte_range)) else []
         self._cursor.set_byte_range(*(byte_range or _WHOLE_RANGE))
         return self._cursor.matches(node)
+
+    def matches_in_ranges(
+        self, node: ts.Node, ranges: list[tuple[int, int]]
+    ) -> list[tuple[int, dict[str, list[ts.Node]]]]:
+        """The matches under `node` with a node that overlaps one of `ranges` (sorted, apart), as `matches` gives
+        them for one range from the first of `ranges` to the end of the last, provided that every match there
+        overlaps one of `ranges`. Each range is visited alone; a range with no match tells that none of the
+        bytes it covers is needed, so that only the stretch from the first range with a match to the last is
+        visited again, and only when two ranges had matches whose order the cursor alone knows."""
+        found = [(at, matched) for at in ranges if (matched := self.matches(node, at))]
+        if len(found) <= 1:
+            return found[0][1] if found else []
+        if self._single_node_patterns:
+            merged = _in_document_order([match for _, matched in found for match in matched])
+            if merged is not None:
+                return merged
+        return self.matches(node, (found[0][0][0], found[-1][0][1]))
+
+    @cached_property
+    def _single_node_patterns(self) -> bool:
+        """Whether every pattern is one node and captures it (`((identifier) @name (#eq? @name "x"))`): the
+        cursor then gives each match as it enters its node, so in document order, outer nodes first."""
+        if self._root_capture is not None:
+            return False
+        query, source = self._cursor_query, self.source.encode()
+        for index in range(query.pattern_count):
+            pattern = source[query.start_byte_for_pattern(index) : query.end_byte_for_pattern(index)].decode()
+            if not _ONE_CAPTURED_NODE.fullmatch(_PATTERN_NOISE.sub("", _QUERY_STRING.sub('""', pattern))):
+                return False
+        return True
 
     def captures(self, node: ts.Node) -> dict[str, list[ts.Node]]:
         if self._root_capture is not None:
@@ -193,6 +224,26 @@ class CompiledQuery:
 
 
 _WHOLE_RANGE = (0, 0xFFFFFFFF)  # a query cursor's byte range until one is set
+_QUERY_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+# What is left of a pattern of one node once its strings are emptied: predicates, captures, comments, spaces.
+_PATTERN_NOISE = re.compile(r"\(#[^()]*\)|;[^\n]*|\s+")
+_ONE_CAPTURED_NODE = re.compile(r"(\()?\([A-Za-z]\w*\)(?:@[\w.-]+)+(?(1)\))")
+
+
+def _in_document_order(
+    matches: list[tuple[int, dict[str, list[ts.Node]]]],
+) -> list[tuple[int, dict[str, list[ts.Node]]]] | None:
+    """Matches of one-node patterns, found in several runs of a cursor, in the order one run gives them (that
+    of their nodes in the document, outer first), each once. None when two matches span the same bytes: which
+    comes first is the cursor's to say."""
+    keyed = {}
+    for index, captures in matches:
+        node = next(iter(captures.values()))[0]
+        keyed[(node.start_byte, -node.end_byte, index, node.id)] = (index, captures)
+    keys = sorted(keyed)
+    if any(a[:2] == b[:2] for a, b in zip(keys, keys[1:])):
+        return None
+    return [keyed[key] for key in keys]
 
 
 @lru_cache(maxsize=256)
