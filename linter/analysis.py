@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 import time
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -433,6 +433,13 @@ ANCHOR_GAP = 128
 MAX_ANCHOR_RANGES = 16
 
 
+@lru_cache(maxsize=None)
+def _anchor_set(words: tuple[bytes, ...]) -> NeedleSet:
+    from linter.needles import NeedleSet
+
+    return NeedleSet(words)
+
+
 def _anchored_ranges(rules: list[Rule], source: bytes, lowered: list[bytes]) -> list[tuple[int, int]] | None:
     """The stretches of bytes the query of `rules` needs to visit (`Rule.query_anchors`), in order and apart:
     the anchors found in the file, those close together as one; none when the file holds none; None (all of
@@ -447,22 +454,22 @@ def _anchored_ranges(rules: list[Rule], source: bytes, lowered: list[bytes]) -> 
             text, words = lowered[0], (*(word.lower() for word in rule.query_anchors), *FOLDED_TO_ASCII)
         else:
             text, words = source, rule.query_anchors
-        for word in words:
-            at = text.find(word)
-            while at != -1:
-                found.append((at, at + len(word)))
-                at = text.find(word, at + 1)
+        found += _anchor_set(words).spans_in(text)
     if not found:
         return []
-    found.sort()
-    ranges = [list(found[0])]
-    for start, end in found[1:]:
-        if start - ranges[-1][1] < ANCHOR_GAP:
-            ranges[-1][1] = max(ranges[-1][1], end)
-        else:
-            ranges.append([start, end])
+    if len(rules) > 1:
+        found.sort()
+    ranges = []
+    start, end = found[0]
+    for next_start, next_end in found:
+        if next_start - end >= ANCHOR_GAP:
+            ranges.append((start, end))
+            start = next_start
+        if next_end > end:
+            end = next_end
+    ranges.append((start, end))
     if len(ranges) > MAX_ANCHOR_RANGES:  # split only at the widest gaps
         widest = sorted(range(1, len(ranges)), key=lambda i: ranges[i - 1][1] - ranges[i][0])[: MAX_ANCHOR_RANGES - 1]
         firsts = [0, *sorted(widest)]
         return [(ranges[first][0], ranges[next_first - 1][1]) for first, next_first in zip(firsts, [*firsts[1:], len(ranges)])]
-    return [(start, end) for start, end in ranges]
+    return ranges

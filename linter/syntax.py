@@ -190,24 +190,30 @@ class CompiledQuery:
         found = [(at, matched) for at in ranges if (matched := self.matches(node, at))]
         if len(found) <= 1:
             return found[0][1] if found else []
-        if self._single_node_patterns:
-            merged = _in_document_order([match for _, matched in found for match in matched])
+        if self._last_captures is not None:
+            merged = _in_cursor_order([match for _, matched in found for match in matched], self._last_captures)
             if merged is not None:
                 return merged
         return self.matches(node, (found[0][0][0], found[-1][0][1]))
 
     @cached_property
-    def _single_node_patterns(self) -> bool:
-        """Whether every pattern is one node and captures it (`((identifier) @name (#eq? @name "x"))`): the
-        cursor then gives each match as it enters its node, so in document order, outer nodes first."""
+    def _last_captures(self) -> tuple[str, ...] | None:
+        """The capture of the last node of each pattern, or None when some pattern has none, repeats a node
+        (`*`, `+`, `?`) or negates a field. The cursor gives a match of such a pattern as it enters that node
+        (patterns that repeat nodes wait to see whether a longer match follows), so in the order of those
+        nodes in the document, outer first."""
         if self._root_capture is not None:
-            return False
+            return None
         query, source = self._cursor_query, self.source.encode()
+        captures = []
         for index in range(query.pattern_count):
             pattern = source[query.start_byte_for_pattern(index) : query.end_byte_for_pattern(index)].decode()
-            if not _ONE_CAPTURED_NODE.fullmatch(_PATTERN_NOISE.sub("", _QUERY_STRING.sub('""', pattern))):
-                return False
-        return True
+            bare = _PATTERN_NOISE.sub("", _QUERY_STRING.sub('""', pattern))
+            last = _LAST_NODE_CAPTURED.search(bare)
+            if last is None or any(sign in bare for sign in "*+?!"):
+                return None
+            captures.append(last.group(1))
+        return tuple(captures)
 
     def captures(self, node: ts.Node) -> dict[str, list[ts.Node]]:
         if self._root_capture is not None:
@@ -225,21 +231,26 @@ class CompiledQuery:
 
 _WHOLE_RANGE = (0, 0xFFFFFFFF)  # a query cursor's byte range until one is set
 _QUERY_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
-# What is left of a pattern of one node once its strings are emptied: predicates, captures, comments, spaces.
+# What a pattern holds besides its nodes, fields and captures, once its strings are emptied: predicates,
+# comments, spaces.
 _PATTERN_NOISE = re.compile(r"\(#[^()]*\)|;[^\n]*|\s+")
-_ONE_CAPTURED_NODE = re.compile(r"(\()?\([A-Za-z]\w*\)(?:@[\w.-]+)+(?(1)\))")
+# The end of a pattern whose last node (or each of the last alternatives) has no children and is captured:
+# `(property_identifier) @name))`, `[(identifier) (member_expression)] @callee) @call`.
+_NODE = r"\((?:_|[A-Za-z]\w*)\)"
+_LAST_NODE_CAPTURED = re.compile(rf"(?:{_NODE}|\[(?:{_NODE})+\])@([\w.-]+)(?:@[\w.-]+)*(?:\)(?:@[\w.-]+)*)*$")
 
 
-def _in_document_order(
-    matches: list[tuple[int, dict[str, list[ts.Node]]]],
+def _in_cursor_order(
+    matches: list[tuple[int, dict[str, list[ts.Node]]]], last_captures: tuple[str, ...]
 ) -> list[tuple[int, dict[str, list[ts.Node]]]] | None:
-    """Matches of one-node patterns, found in several runs of a cursor, in the order one run gives them (that
-    of their nodes in the document, outer first), each once. None when two matches span the same bytes: which
-    comes first is the cursor's to say."""
+    """Matches found in several runs of a cursor, each once, in the order one run gives them: that of the last
+    node of each (`CompiledQuery._last_captures`) in the document, outer first. None when two matches end on
+    nodes that span the same bytes: which comes first is the cursor's to say."""
     keyed = {}
     for index, captures in matches:
-        node = next(iter(captures.values()))[0]
-        keyed[(node.start_byte, -node.end_byte, index, node.id)] = (index, captures)
+        last = captures[last_captures[index]][0]
+        identity = tuple(sorted((name, tuple(n.id for n in nodes)) for name, nodes in captures.items()))
+        keyed[(last.start_byte, -last.end_byte, index, identity)] = (index, captures)
     keys = sorted(keyed)
     if any(a[:2] == b[:2] for a, b in zip(keys, keys[1:])):
         return None

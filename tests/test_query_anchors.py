@@ -89,6 +89,37 @@ def test_matches_in_several_ranges_are_those_of_one_range_covering_them(query_so
     assert _described(query.matches_in_ranges(root, ranges)) == _described(query.matches(root, covering))
 
 
+_METHODS = '(call_expression function: (member_expression property: (property_identifier) @method (#eq? @method "limit"))) @call'
+
+
+def test_matches_found_in_several_ranges_come_in_the_order_of_their_last_node(monkeypatch):
+    # The outer call ends after the inner one: the cursor gives it second, when it reaches its `limit`.
+    source = b"x(y.limit(1), " + b"z, " * 100 + b"0).limit(2);\n" + b"w;\n" * 100 + b"v.limit(3);\n"
+    root = parse(source, "javascript").root_node
+    query = compile_query(_METHODS, "javascript")
+    runs, matches = [], type(query).matches
+    monkeypatch.setattr(type(query), "matches", lambda self, node, at=None: runs.append(at) or matches(self, node, at))
+    ranges = _anchored_ranges([_Anchors()], source, [])
+    assert len(ranges) == 3
+    found = _described(query.matches_in_ranges(root, ranges))
+    assert runs == ranges  # each range visited once, nothing again
+    assert found == _described(query.matches(root, (ranges[0][0], ranges[-1][1])))
+    assert [text(query.matches(root)[i][1]["call"][0])[-2:] for i in range(3)] == ["1)", "2)", "3)"]
+
+
+@pytest.mark.parametrize(
+    "query_source",
+    [
+        "(call_expression arguments: (arguments (identifier)* @argument)) @call",  # a repeated node
+        "(call_expression function: (identifier) @function arguments: (arguments)) @call",  # the last node not captured
+        '(arguments "(" @open) @arguments',  # an anonymous node last
+    ],
+)
+def test_patterns_whose_matches_end_elsewhere_are_matched_again_over_one_range(query_source):
+    query = compile_query(query_source, "javascript")
+    assert query._last_captures is None
+
+
 def test_one_node_patterns_found_in_several_ranges_come_in_document_order(monkeypatch):
     source = b"limit(a.limit);\n" + b"x;\n" * 100 + b"take(b.limit);\n"
     root = parse(source, "javascript").root_node
