@@ -25,3 +25,10 @@ class NeedleSet:
         needles = self._needles
         # Overlapping matches: a needle inside another (`limit` in `rateLimit`) is found too.
         return frozenset(needles[index] for index, _, _ in self._automaton.find_matches_as_indexes(source, overlapping=True))
+
+    def spans_in(self, source: bytes) -> list[tuple[int, int]]:
+        """Where needles occur in `source`, in order, none overlapping another: every occurrence of a needle
+        overlaps one of them (one that ends first is taken, and the search goes on from its end)."""
+        if self._automaton is None:
+            return []
+        return [(start, end) for _, start, end in self._automaton.find_matches_as_indexes(source)]

@@ -80,11 +80,11 @@ class Rule:
     needles: ClassVar[tuple[bytes, ...]] = ()
     query: ClassVar[str] = ""
     # Words every match of `query` touches: some node of each match (captured or not) holds one in its text, as
-    # written, or in any case with `query_anchors_ignore_case`. The query then visits only the part of a file
-    # from the first of these words to the last, and does not run on a file without one. Its text predicates
-    # (`#eq?`, `#any-of?`, `#match?`) are tested outside tree-sitter, on every node of the kinds they name, so a
-    # query visiting the whole file costs as much as those nodes; a rule keyed on a few names visits little.
-    # Not for a query with a pattern every file matches (`(program) @p`).
+    # written, or in any case with `query_anchors_ignore_case`. The query then visits only the stretches of a
+    # file around these words (`linter.analysis.ANCHOR_GAP`), and does not run on a file without one. A query
+    # visits every node of what it runs on (about a quarter of the parse), and its text predicates (`#eq?`,
+    # `#any-of?`, `#match?`) are tested outside tree-sitter, on every node of the kinds they name; a rule keyed
+    # on a few names visits little. Not for a query with a pattern every file matches (`(program) @p`).
     query_anchors: ClassVar[tuple[bytes, ...]] = ()
     query_anchors_ignore_case: ClassVar[bool] = False
     Options: ClassVar[type[BaseModel]] = RuleOptions

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from collections import OrderedDict
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Callable, Iterable, Iterator
 
 import tree_sitter as ts
@@ -166,7 +166,8 @@ class CompiledQuery:
         root_only = _ROOT_ONLY.fullmatch(source)
         self._root_capture = root_only.group(1) if root_only else None
         if self._root_capture is None:
-            self._cursor = ts.QueryCursor(ts.Query(language(language_name), source))
+            self._cursor_query = ts.Query(language(language_name), source)
+            self._cursor = ts.QueryCursor(self._cursor_query)
 
     def matches(
         self, node: ts.Node, byte_range: tuple[int, int] | None = None
@@ -177,6 +178,42 @@ class CompiledQuery:
             return [(0, captures)] if (captures := self._root_captures(node, byte_range)) else []
         self._cursor.set_byte_range(*(byte_range or _WHOLE_RANGE))
         return self._cursor.matches(node)
+
+    def matches_in_ranges(
+        self, node: ts.Node, ranges: list[tuple[int, int]]
+    ) -> list[tuple[int, dict[str, list[ts.Node]]]]:
+        """The matches under `node` with a node that overlaps one of `ranges` (sorted, apart), as `matches` gives
+        them for one range from the first of `ranges` to the end of the last, provided that every match there
+        overlaps one of `ranges`. Each range is visited alone; a range with no match tells that none of the
+        bytes it covers is needed, so that only the stretch from the first range with a match to the last is
+        visited again, and only when two ranges had matches whose order the cursor alone knows."""
+        found = [(at, matched) for at in ranges if (matched := self.matches(node, at))]
+        if len(found) <= 1:
+            return found[0][1] if found else []
+        if self._last_captures is not None:
+            merged = _in_cursor_order([match for _, matched in found for match in matched], self._last_captures)
+            if merged is not None:
+                return merged
+        return self.matches(node, (found[0][0][0], found[-1][0][1]))
+
+    @cached_property
+    def _last_captures(self) -> tuple[str, ...] | None:
+        """The capture of the last node of each pattern, or None when some pattern has none, repeats a node
+        (`*`, `+`, `?`) or negates a field. The cursor gives a match of such a pattern as it enters that node
+        (patterns that repeat nodes wait to see whether a longer match follows), so in the order of those
+        nodes in the document, outer first."""
+        if self._root_capture is not None:
+            return None
+        query, source = self._cursor_query, self.source.encode()
+        captures = []
+        for index in range(query.pattern_count):
+            pattern = source[query.start_byte_for_pattern(index) : query.end_byte_for_pattern(index)].decode()
+            bare = _PATTERN_NOISE.sub("", _QUERY_STRING.sub('""', pattern))
+            last = _LAST_NODE_CAPTURED.search(bare)
+            if last is None or any(sign in bare for sign in "*+?!"):
+                return None
+            captures.append(last.group(1))
+        return tuple(captures)
 
     def captures(self, node: ts.Node) -> dict[str, list[ts.Node]]:
         if self._root_capture is not None:
@@ -193,6 +230,31 @@ class CompiledQuery:
 
 
 _WHOLE_RANGE = (0, 0xFFFFFFFF)  # a query cursor's byte range until one is set
+_QUERY_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+# What a pattern holds besides its nodes, fields and captures, once its strings are emptied: predicates,
+# comments, spaces.
+_PATTERN_NOISE = re.compile(r"\(#[^()]*\)|;[^\n]*|\s+")
+# The end of a pattern whose last node (or each of the last alternatives) has no children and is captured:
+# `(property_identifier) @name))`, `[(identifier) (member_expression)] @callee) @call`.
+_NODE = r"\((?:_|[A-Za-z]\w*)\)"
+_LAST_NODE_CAPTURED = re.compile(rf"(?:{_NODE}|\[(?:{_NODE})+\])@([\w.-]+)(?:@[\w.-]+)*(?:\)(?:@[\w.-]+)*)*$")
+
+
+def _in_cursor_order(
+    matches: list[tuple[int, dict[str, list[ts.Node]]]], last_captures: tuple[str, ...]
+) -> list[tuple[int, dict[str, list[ts.Node]]]] | None:
+    """Matches found in several runs of a cursor, each once, in the order one run gives them: that of the last
+    node of each (`CompiledQuery._last_captures`) in the document, outer first. None when two matches end on
+    nodes that span the same bytes: which comes first is the cursor's to say."""
+    keyed = {}
+    for index, captures in matches:
+        last = captures[last_captures[index]][0]
+        identity = tuple(sorted((name, tuple(n.id for n in nodes)) for name, nodes in captures.items()))
+        keyed[(last.start_byte, -last.end_byte, index, identity)] = (index, captures)
+    keys = sorted(keyed)
+    if any(a[:2] == b[:2] for a, b in zip(keys, keys[1:])):
+        return None
+    return [keyed[key] for key in keys]
 
 
 @lru_cache(maxsize=256)

@@ -127,6 +127,7 @@ class JsonBodyLimit(Rule):
     frameworks = (EXPRESS, NESTJS)
     requires = ("express", "body-parser", "@nestjs/platform-express")
     needles = (b"limit",)
+    query_anchors = (b"json", b"urlencoded", b"text", b"useBodyParser")  # how the called name ends
     query = """
 (call_expression
   function: [(identifier) (member_expression)] @function

@@ -149,6 +149,12 @@ class WebhookUnverified(Rule):
         b"payment_intent.", b"charge.", b"setup_intent.", b"payment_method.", b"subscription_schedule.",
         b"billing_portal.session.", b"customer.source.", b"data.object", b"data?.object",
     )  # fmt: skip
+    # The method's name, an event type's prefix, the signature header's, the `object` of `event.data.object`.
+    query_anchors = (
+        b"constructEvent", b"tripe-", b"checkout.session.", b"customer.subscription.", b"invoice.", b"invoiceitem.",
+        b"payment_intent.", b"charge.", b"setup_intent.", b"payment_method.", b"subscription_schedule.",
+        b"billing_portal.session.", b"customer.source.", b"object",
+    )  # fmt: skip
     flow_spec = UNVERIFIED_EVENT
     query = f"""
 (call_expression
