@@ -21,9 +21,6 @@ from linter.terminal_text import printable
 # A run makes many small objects that live until it ends (rules, cached results, findings) and few cycles:
 # with the default threshold (700) the collector walks them again and again, a sixth of a pre-commit run.
 gc.set_threshold(10_000, 10, 10)
-# As it exits, the interpreter walks every object left once more for reference cycles (0.15 s after a large
-# repository's run), only to free memory the process is giving back whole: frozen first, they are not walked.
-atexit.register(gc.freeze)
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 EXIT_INTERRUPTED = 130  # as shells report a command stopped by Ctrl-C
