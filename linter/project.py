@@ -155,7 +155,9 @@ class ProjectIndex:
         if path in read:
             return read[path]
         try:
-            source = _js_text(read_repository_file(self.root / path, self.root, self.max_file_size))
+            folders = self.__dict__.setdefault("_folders_inside", {})  # the checks of a folder, once per index
+            raw = read_repository_file(os.path.join(self.root, path), self.root, self.max_file_size, folders=folders)
+            source = _js_text(raw)
         except (OSError, ReadRefused):
             source = None  # its analysis already said so
         if keep:

@@ -34,9 +34,12 @@ class ReadRefused(Exception):
         self.missing = missing
 
 
-def read_repository_file(path: Path | str, root: Path, limit: int, *, follow_links: bool = True) -> bytes:
+def read_repository_file(
+    path: Path | str, root: Path, limit: int, *, follow_links: bool = True, folders: dict[str, bool] | None = None
+) -> bytes:
     """The bytes of `path`, a file of the repository at `root` (an absolute, resolved path). A symbolic link is
-    followed only when it leads inside the root, and not at all when `follow_links` is false."""
+    followed only when it leads inside the root, and not at all when `follow_links` is false. `folders` keeps,
+    for a caller that reads many files at once, whether each folder was found inside the root."""
     text = str(path)
     try:
         fd = os.open(text, _FLAGS | _NOFOLLOW)
@@ -54,7 +57,9 @@ def read_repository_file(path: Path | str, root: Path, limit: int, *, follow_lin
             raise _refusal(error) from None
     with os.fdopen(fd, "rb") as stream:
         # The folder too: a linked folder on the way could lead out of the root.
-        if not _inside(os.path.realpath(os.path.dirname(text)), root):
+        folder = os.path.dirname(text)
+        inside = _inside(os.path.realpath(folder), root) if folders is None else _folder_inside(folder, root, folders)
+        if not inside:
             raise ReadRefused("not read: it is outside the root")
         return _read_checked(stream, limit)
 
@@ -82,6 +87,20 @@ def _read_checked(stream, limit: int) -> bytes:
     if data is None or len(data) > limit:
         raise ReadRefused(f"not read: it is over the {limit:,}-byte limit")
     return data
+
+
+def _folder_inside(folder: str, root: Path, folders: dict[str, bool]) -> bool:
+    """`_inside(realpath(folder), root)`, from the answers kept for the folders above it: a folder that is not a
+    link, in a folder inside the root, is inside it too (one `lstat`, where `realpath` takes one per level)."""
+    if folder not in folders:
+        parent, name = os.path.split(folder)
+        top = str(root)
+        below_top = parent == top or parent.startswith(os.path.join(top, ""))
+        if below_top and name not in ("", ".", "..") and _folder_inside(parent, root, folders):
+            folders[folder] = not os.path.islink(folder) or _inside(os.path.realpath(folder), root)
+        else:
+            folders[folder] = _inside(os.path.realpath(folder), root)
+    return folders[folder]
 
 
 def _refusal(error: OSError) -> ReadRefused:

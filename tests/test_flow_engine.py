@@ -188,6 +188,30 @@ def test_long_call_chains_and_cycles_end(tmp_path):
     assert 0 < len(result.report.active_findings) < count
 
 
+def test_the_join_finds_the_calls_under_every_name_a_caller_gives_the_function(shop):
+    """The join resolves only the calls whose callee names the function (`may_name`): as an import renamed
+    locally, as a member of a namespace import or of the module object; calls of other functions do not count."""
+    from linter.flow.callees import Callee
+    from linter.flow.modules import may_name
+
+    (shop / "src/renamed.js").write_text(
+        "import { list as fetchOrders } from './orders';\nexport const a = (req, res) => fetchOrders(Number(req.query.n));\n"
+    )
+    (shop / "src/namespace.js").write_text(
+        "import * as svc from './orders';\nexport const b = (req, res) => svc.list(req.query.size);\n"
+    )
+    (shop / "src/other.js").write_text(
+        "const { count } = require('./orders');\nexport const c = (req, res) => count(req.query.size);\n"
+    )
+    report = _lint(shop).report
+    assert [(f.path, f.span.start_line) for f in report.active_findings] == [("src/orders.js", 4)] * 3
+    assert sorted(f.code_flow[0].path for f in report.active_findings) == ["src/namespace.js", "src/renamed.js", "src/routes.js"]
+    names = frozenset({"list"})
+    assert may_name(Callee("./orders", "list"), names) and may_name(Callee("./orders", "*", ("list",)), names)
+    assert not may_name(Callee("./orders", "count"), names) and not may_name(Callee("./orders", "*", ("count",)), names)
+    assert may_name(Callee("./orders", "default", ("count",)), None)
+
+
 def test_the_join_parses_only_the_importers_that_may_call_the_function(shop, monkeypatch):
     """Importers of the service that never write the function's name (nor a barrel's name for it) are not
     parsed; a caller through a barrel that renames it still is, and its flow still found."""
