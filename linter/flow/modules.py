@@ -254,11 +254,6 @@ class ModuleGraph:
         return frozenset(words)
 
 
-def may_name(callee: Callee, names: frozenset[str] | None) -> bool:
-    """Whether `callee` may resolve to a function whose `ModuleGraph.call_names` are `names` (None: any may)."""
-    return names is None or callee.name in names or not names.isdisjoint(callee.members)
-
-
 def mentions_any(source: bytes | None, words: Iterable[bytes]) -> bool:
     """Whether `source` writes one of `words` (`ModuleGraph.call_words`): a test before parsing a file."""
     return source is not None and any(word in source for word in words)

@@ -20,9 +20,9 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from linter.flow.callees import Callee, callee_of, import_of, local_reference
+from linter.flow.callees import Callee, callee_of, import_of, local_reference, may_name
 from linter.flow.file_flow import file_flow, function_with_key, top_level_value
-from linter.flow.modules import may_name, module_graph
+from linter.flow.modules import module_graph
 from linter.flow.spec import FlowSpec
 from linter.flow.summary import CallEdge, FlowStep, FlowSummary, Origin, SchemaRef, SinkRecord
 from linter.flow.tracer import read_element
@@ -146,7 +146,7 @@ class _Join:
                 def calls_it(callee: Callee, caller: str = caller) -> bool:
                     return may_name(callee, names) and self.modules.resolve(caller, callee, leading_to=path) == (path, key)
 
-                for edge in file_flow(file, self.spec).call_edges(calls_it):
+                for edge in file_flow(file, self.spec).call_edges(calls_it, names):
                     found[edge.index].append((caller, edge))
             self._edges[(path, key)] = found
         return self._edges[(path, key)].get(index, [])
