@@ -81,7 +81,10 @@ def _read_checked(stream, limit: int) -> bytes:
             raise ReadRefused("not a regular file")
         if info.st_size > limit:
             raise ReadRefused(f"not read: {info.st_size:,} bytes is over the {limit:,}-byte limit")
-        data = stream.read(limit + 1)  # a file under /proc says 0 bytes and holds more
+        # As many bytes as the file says it holds, and one more: a read of `limit` bytes would allocate them.
+        data = stream.read(info.st_size + 1)
+        if data is not None and len(data) > info.st_size:  # a file under /proc says 0 bytes and holds more
+            data += stream.read(limit + 1 - len(data)) or b""
     except OSError as error:
         raise _refusal(error) from None
     if data is None or len(data) > limit:

@@ -234,6 +234,18 @@ def test_a_folder_linked_out_of_the_root_below_a_folder_already_read_is_refused(
     assert project.read_js_source("src/inner/b.js") == b"module.exports = 2;\n"  # a link that stays inside
 
 
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="needs a /proc file system")
+def test_a_file_that_says_it_is_empty_is_read_whole_and_within_the_limit():
+    """A file under /proc says 0 bytes and holds more: it is read whole (a read of the size it says would stop
+    at one byte), and refused past the limit."""
+    from linter.safe_read import ReadRefused, read_named_file
+
+    text = read_named_file(Path("/proc/self/status"), 100_000)
+    assert text.startswith(b"Name:") and b"\nPid:" in text
+    with pytest.raises(ReadRefused, match="over the 10-byte limit"):
+        read_named_file(Path("/proc/self/status"), 10)
+
+
 def test_a_manifest_swapped_for_a_link_after_discovery_is_not_read(repo, tmp_path):
     (tmp_path / "outside" / "package.json").write_text('{"name": "outside", "dependencies": {"express": "4"}}')
     (repo / "package.json").symlink_to(tmp_path / "outside" / "package.json")
