@@ -292,6 +292,7 @@ def test_the_calls_searched_for_a_name_are_the_calls_out_that_name_it(names):
     assert len(everything) >= 14
     expected = [(at, target) for at, target in everything if may_name(target, wanted)]
     assert calls(lambda flow: flow.calls_naming(wanted)) == expected
+    assert calls(lambda flow: flow.calls_out() and flow.calls_naming(wanted)) == expected  # from every call, found first
     assert expected or names == {"absent"}
 
 

@@ -163,6 +163,9 @@ class FileFlow:
         """The calls of `calls_out` whose callee names one of `names` (`may_name`; None: every call)."""
         if names is None:
             return self.calls_out()
+        every = self.file.lasting_kept(("flow.calls-out",))
+        if every is not None:  # found already (another check follows every call): filtered, not searched again
+            return [(call, target) for call, target in every if may_name(target, names)]
         return self.file.lasting(("flow.calls-naming", names), lambda: self._find_calls_out(names))
 
     def _calls_out(self) -> list[tuple[Node, Callee]]:
