@@ -80,6 +80,10 @@ class FileContext:
             self._lasting[key] = compute()
         return self._lasting[key]  # type: ignore[return-value]
 
+    def lasting_kept(self, key: object) -> object | None:
+        """What `lasting` keeps for `key`, or None when nothing asked for it yet."""
+        return self._lasting.get(key)
+
     def renew(self) -> None:
         """Forget what `memo` kept, not what `lasting` did: the file, unchanged, serves another project phase."""
         self._memo.clear()

@@ -165,7 +165,8 @@ class ProjectIndex:
         if path in read:
             return read[path]
         try:
-            source = _js_text(read_repository_file(self.root / path, self.root, self.max_file_size))
+            raw = read_repository_file(os.path.join(self.root, path), self.root, self.max_file_size)
+            source = _js_text(raw)
         except (OSError, ReadRefused):
             source = None  # its analysis already said so
         if keep:

@@ -120,6 +120,34 @@ def test_a_summary_survives_the_cache_and_refuses_what_it_did_not_write():
         FlowSummary.from_data(data)
 
 
+# --- local definitions -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("assignment", "values"),
+    [
+        ("limit = req.query.n;", ["req.query.n"]),  # a plain assignment in the use's block replaces the value
+        ("limit\n    = req.query.n;", ["req.query.n"]),
+        ("limit /* the caller's */ = req.query.n;", ["req.query.n"]),
+        ("if (ok) limit = req.query.n;", ["20", "req.query.n"]),
+        ("limit ??= req.query.n;", ["20", "req.query.n"]),
+        ("limit += req.query.n;", ["20", "req.query.n"]),
+        ("if (ok) limit ||= req.query.n;", ["20", "req.query.n"]),
+        ("other = limit == req.query.n; total = limit <= 3;", ["20"]),
+        ("const f = limit => limit; obj.limit = req.query.n;", ["20"]),
+    ],
+)
+def test_the_definitions_before_a_use_include_every_form_of_assignment(assignment, values):
+    """`definitions_before` finds the assignments between a declaration and a use (the text is tested before the
+    tree is walked: a form the test missed would lose the definition)."""
+    from linter.js.bindings import declaration_of, definitions_before
+
+    source = f"function handler(req) {{\n  let limit = 20;\n  {assignment}\n  return limit;\n}}\n".encode()
+    tree = parse(source, "typescript")
+    use = [n for n in walk(tree.root_node) if n.type == "identifier" and n.text == b"limit"][-1]
+    assert [d.value.text.decode() for d in definitions_before(declaration_of(use), use)] == values
+
+
 # --- cross-file findings -------------------------------------------------------------------------------------
 
 
@@ -186,6 +214,86 @@ def test_long_call_chains_and_cycles_end(tmp_path):
     assert not result.incomplete
     # Only the modules within the hop bound of the route are reached: the join stops, the run goes on.
     assert 0 < len(result.report.active_findings) < count
+
+
+def test_the_join_finds_the_calls_under_every_name_a_caller_gives_the_function(shop):
+    """The join resolves only the calls whose callee names the function (`may_name`): as an import renamed
+    locally, as a member of a namespace import or of the module object; calls of other functions do not count."""
+    from linter.flow.callees import Callee
+    from linter.flow.callees import may_name
+
+    (shop / "src/renamed.js").write_text(
+        "import { list as fetchOrders } from './orders';\nexport const a = (req, res) => fetchOrders(Number(req.query.n));\n"
+    )
+    (shop / "src/namespace.js").write_text(
+        "import * as svc from './orders';\nexport const b = (req, res) => svc.list(req.query.size);\n"
+    )
+    (shop / "src/other.js").write_text(
+        "const { count } = require('./orders');\nexport const c = (req, res) => count(req.query.size);\n"
+    )
+    report = _lint(shop).report
+    assert [(f.path, f.span.start_line) for f in report.active_findings] == [("src/orders.js", 4)] * 3
+    assert sorted(f.code_flow[0].path for f in report.active_findings) == ["src/namespace.js", "src/renamed.js", "src/routes.js"]
+    names = frozenset({"list"})
+    assert may_name(Callee("./orders", "list"), names) and may_name(Callee("./orders", "*", ("list",)), names)
+    assert not may_name(Callee("./orders", "count"), names) and not may_name(Callee("./orders", "*", ("count",)), names)
+    assert may_name(Callee("./orders", "default", ("count",)), None)
+
+
+CALL_FORMS = """import { list, count as tally } from './orders';
+import * as svc from './orders';
+import OrderService, { Presenter } from './service';
+const presenter = new Presenter();
+const other = new /* the old one */ Presenter;
+function local(a) { return list(a); }
+export class Controller {
+  constructor(private readonly orders: OrderService) {}
+  run(req) {
+    list(req.query.a);
+    tally(req.query.b);
+    svc.list(req.query.c);
+    svc
+      .list(req.query.d);
+    svc?.list?.(req.query.e);
+    svc!.list<number>(req.query.f);
+    svc /* ( */ .list(req.query.g);
+    svc.list`tagged ${req.query.h}`;
+    svc.count(req.query.i);
+    presenter.list(req.query.j);
+    other.show(req.query.k);
+    this.orders.list(req.query.l);
+    OrderService.list(req.query.m);
+    local(req.query.n);
+    return [list, svc.list];
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("names", [{"list"}, {"count"}, {"show"}, {"local"}, {"Presenter"}, {"OrderService", "list"}, {"absent"}])
+def test_the_calls_searched_for_a_name_are_the_calls_out_that_name_it(names):
+    """`calls_naming` looks in the tree only where a call naming one of the names may start: every call form
+    (chains over lines, optional and non-null calls, type arguments, comments, tagged templates, instances,
+    injected services, local functions) gives what filtering every call out gives."""
+    from linter.context import FileContext
+    from linter.flow.callees import may_name
+    from linter.flow.file_flow import FileFlow
+    from linter.flow.spec import RequestValueSpec
+
+    source = CALL_FORMS.encode()
+    wanted = frozenset(names)
+
+    def calls(search):
+        file = FileContext("src/controller.ts", source, "typescript", parse(source, "typescript"))
+        found = search(FileFlow(file, RequestValueSpec()))
+        return [(call.start_byte, target) for call, target in found]
+
+    everything = calls(lambda flow: flow.calls_out())
+    assert len(everything) >= 14
+    expected = [(at, target) for at, target in everything if may_name(target, wanted)]
+    assert calls(lambda flow: flow.calls_naming(wanted)) == expected
+    assert calls(lambda flow: flow.calls_out() and flow.calls_naming(wanted)) == expected  # from every call, found first
+    assert expected or names == {"absent"}
 
 
 def test_the_join_parses_only_the_importers_that_may_call_the_function(shop, monkeypatch):

@@ -255,6 +255,22 @@ def test_a_fifo_swapped_in_after_discovery_does_not_block_the_analysis(repo):
     assert read_found_file(repo / "src" / "pipe.js") == b""
 
 
+def test_a_folder_linked_out_of_the_root_below_a_folder_already_read_is_refused(repo, tmp_path):
+    """The project phase reads many sources and keeps which folders it found inside the root: a folder that is a
+    link out of the root, below one it read from, is still checked (and one swapped for a link after discovery)."""
+    write_files(repo, {"src/a.js": "module.exports = 1;\n", "src/deep/b.js": "module.exports = 2;\n"})
+    write_files(tmp_path / "outside", {"c.js": "module.exports = 'outside';\n", "deep/d.js": "module.exports = 'out';\n"})
+    (repo / "src/linked").symlink_to(tmp_path / "outside")
+    (repo / "src/inner").symlink_to(repo / "src/deep")
+    files = ["src/a.js", "src/deep/b.js", "src/linked/c.js", "src/linked/deep/d.js", "src/inner/b.js"]
+    project = ProjectIndex(root=repo, files=files)
+    assert project.read_js_source("src/a.js") == b"module.exports = 1;\n"
+    assert project.read_js_source("src/deep/b.js") == b"module.exports = 2;\n"
+    assert project.read_js_source("src/linked/c.js") is None
+    assert project.read_js_source("src/linked/deep/d.js") is None
+    assert project.read_js_source("src/inner/b.js") == b"module.exports = 2;\n"  # a link that stays inside
+
+
 def test_a_manifest_swapped_for_a_link_after_discovery_is_not_read(repo, tmp_path):
     (tmp_path / "outside" / "package.json").write_text('{"name": "outside", "dependencies": {"express": "4"}}')
     (repo / "package.json").symlink_to(tmp_path / "outside" / "package.json")

@@ -37,6 +37,12 @@ class Callee:
         return cls(str(module), str(name), tuple(str(m) for m in members))
 
 
+def may_name(callee: Callee, names: frozenset[str] | None) -> bool:
+    """Whether `callee` may resolve to a function whose `ModuleGraph.call_names` are `names` (None: any may):
+    one of them is its imported name or one of its members."""
+    return names is None or callee.name in names or not names.isdisjoint(callee.members)
+
+
 def callee_of(function: Node | None, file: "FileContext") -> Callee | None:
     """The import a call's function expression names, or None (a local function, a global, unknown)."""
     function = unwrap(function)

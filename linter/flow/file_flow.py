@@ -8,9 +8,10 @@ that pass client values or parameters (`CallEdge`) and what exported functions r
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
-from linter.flow.callees import Callee, callee_of
+from linter.flow.callees import Callee, callee_of, may_name
 from linter.flow.spec import FlowSpec
 from linter.flow.summary import CallEdge, FlowStep, FlowSummary, Origin, ReturnRecord, SchemaRef, SinkRecord
 from linter.flow.tracer import Flow, SchemaCheck, Tracer
@@ -119,14 +120,15 @@ class FileFlow:
         return FlowSummary(spec=self.spec.name, sinks=list(self._sinks), instance=instance)
     # calls into other modules ----------------------------------------------------------------------------
 
-    def call_edges(self, wanted: Callable[[Callee], bool]) -> list[CallEdge]:
+    def call_edges(self, wanted: Callable[[Callee], bool], names: frozenset[str] | None = None) -> list[CallEdge]:
         """The values this file passes in calls whose callee `wanted` accepts: client values, and parameters
-        of the calling function."""
-        return list(self._call_edges(wanted))
+        of the calling function. With `names`, `wanted` accepts only callees that name one of them (`may_name`):
+        the file is searched for those calls alone (`calls_naming`)."""
+        return list(self._call_edges(wanted, names))
 
-    def _call_edges(self, wanted: Callable[[Callee], bool]) -> Iterator[CallEdge]:
+    def _call_edges(self, wanted: Callable[[Callee], bool], names: frozenset[str] | None) -> Iterator[CallEdge]:
         count = 0
-        for call, target in self.calls_out():
+        for call, target in self.calls_naming(names):
             if not wanted(target):
                 continue
             caller = enclosing_function(call)
@@ -157,6 +159,15 @@ class FileFlow:
         edges out of this file (see `_calls_out`)."""
         return self.file.lasting(("flow.calls-out",), self._calls_out)
 
+    def calls_naming(self, names: frozenset[str] | None) -> list[tuple[Node, Callee]]:
+        """The calls of `calls_out` whose callee names one of `names` (`may_name`; None: every call)."""
+        if names is None:
+            return self.calls_out()
+        every = self.file.lasting_kept(("flow.calls-out",))
+        if every is not None:  # found already (another check follows every call): filtered, not searched again
+            return [(call, target) for call, target in every if may_name(target, names)]
+        return self.file.lasting(("flow.calls-naming", names), lambda: self._find_calls_out(names))
+
     def _calls_out(self) -> list[tuple[Node, Callee]]:
         """The calls that may hand a value to a function other modules also reach: of an imported name
         (`list()`, `svc.list()`), of a member of `this` (an injected service), or of a top-level function of
@@ -165,15 +176,19 @@ class FileFlow:
             self._calls = self._find_calls_out()
         return self._calls
 
-    def _find_calls_out(self) -> list[tuple[Node, Callee]]:
+    def _find_calls_out(self, names: frozenset[str] | None = None) -> list[tuple[Node, Callee]]:
+        """`_calls_out`, or with `names` the calls whose callee names one of them (`may_name`): then only the
+        places where such a call may start are looked up in the tree (`_CallSites`)."""
         source, root = self.file.source, self.file.root
         calls: dict[int, tuple[Node, Callee]] = {}
         local_functions = self._local_functions()
-        imported = {binding.local: self._leaves(binding.local) for binding in self.file.import_bindings}
-        words = set(imported) | set(local_functions) | self._instances_of(imported)
+        sites = _CallSites(source, names, self.file) if names is not None and not root.has_error else None
+        imported = {binding.local: self._leaves(binding.local, sites) for binding in self.file.import_bindings}
+        instances = self._instances_of(imported)
+        words = set(imported) | set(local_functions) | instances
         for word in sorted(words):
             end = len(word.encode())
-            for at, leaf in imported[word] if word in imported else self._leaves(word):
+            for at, leaf in imported[word] if word in imported else self._leaves(word, sites, word in instances):
                 if leaf is None or leaf.type != "identifier" or leaf.end_byte != at + end:
                     continue
                 call = _call_of_chain(leaf)
@@ -192,12 +207,19 @@ class FileFlow:
             target = callee_of(callee(call), self.file) if call is not None else None
             if target is not None:
                 calls[call.id] = (call, target)
-        return [calls[key] for key in sorted(calls, key=lambda k: calls[k][0].start_byte)]
+        found = [calls[key] for key in sorted(calls, key=lambda k: calls[k][0].start_byte)]
+        return found if names is None else [(call, target) for call, target in found if may_name(target, names)]
 
-    def _leaves(self, word: str) -> list[tuple[int, Node | None]]:
-        """Where `word` occurs in the file as a whole word (not after a `.`), with the node there."""
+    def _leaves(self, word: str, sites: "_CallSites | None" = None, instance: bool = False) -> list[tuple[int, Node | None]]:
+        """Where `word` occurs in the file as a whole word (not after a `.`), with the node there; with `sites`,
+        only where a call `sites` looks for, or a `new`, may start (elsewhere the node is None). `instance`: the
+        word is a local name holding an instance of an imported class (`_instances_of`)."""
         encoded, root = word.encode(), self.file.root
-        return [(at, root.descendant_for_byte_range(at, at + len(encoded))) for at in _occurrences(self.file.source, encoded)]
+        keep = sites.keeper(word, instance) if sites is not None else None
+        return [
+            (at, root.descendant_for_byte_range(at, at + len(encoded)) if keep is None or keep(at, at + len(encoded)) else None)
+            for at in _occurrences(self.file.source, encoded)
+        ]
 
     def _instances_of(self, classes: dict[str, list[tuple[int, Node | None]]]) -> set[str]:
         """Local names holding an instance of an imported class (`const presenter = new ListPresenter()`), from
@@ -267,6 +289,51 @@ class FileFlow:
 
     def _span(self, node: Node):
         return self.file.lines.span(node.start_byte, node.end_byte)
+
+
+# What may follow a name in a member chain before the call's arguments: spaces, `.`, `?.`, `!`, and names.
+_CHAIN = re.compile(rb"[\s.?!\w$#\x80-\xff]*")
+
+
+class _CallSites:
+    """Where in a file (with no syntax error) a call whose callee names one of `names` (`may_name`) may start:
+    at a name whose chain of members before the arguments writes one of them, or at any use of an imported
+    name or local function that is itself one. A comment, type arguments or a template after the chain keep
+    the place (they may hide the call's own shape); a `new` before a name keeps it for `_instances_of`."""
+
+    def __init__(self, source: bytes, names: frozenset[str], file: "FileContext") -> None:
+        self.source = source
+        self.words = [name.encode() for name in names]
+        self.names = names
+        # A class named as a callee's imported name: its instances are followed whatever their members.
+        self.any_instance = any(binding.imported in names for binding in file.import_bindings)
+        self.file = file
+
+    def keeper(self, word: str, instance: bool) -> Callable[[int, int], bool] | None:
+        """The test of the places of `word` (an imported name, a local function or, with `instance`, a local
+        instance), or None when every place counts."""
+        binding = self.file.binding(word)
+        if word in self.names or (binding is not None and binding.imported in self.names):
+            return None
+        if instance and binding is None and self.any_instance:
+            return None  # an instance of a class whose name is wanted: a call of any of its members may be
+        return self._may_start
+
+    def _may_start(self, start: int, end: int) -> bool:
+        return self._after_new(start) or self._chain_names(end)
+
+    def _chain_names(self, end: int) -> bool:
+        source = self.source
+        chain_end = _CHAIN.match(source, end).end()
+        following = source[chain_end : chain_end + 1]
+        if following in (b"<", b"/", b"`"):
+            return True
+        chain = source[end:chain_end]
+        return following == b"(" and any(word in chain for word in self.words)
+
+    def _after_new(self, start: int) -> bool:
+        before = self.source[max(0, start - 64) : start].rstrip()
+        return before.endswith((b"new", b"/")) or (bool(before) and before[-1] >= 0x80)
 
 
 def _identifiers(value: Node, limit: int = 64) -> Iterator[Node]:

@@ -52,6 +52,7 @@ class ModuleGraph:
         self._mentions: dict[tuple[str, str], bool] = {}
         self._importers: dict[str, frozenset[str]] = {}
         self._resolved: dict[tuple[str, Callee, str | None], tuple[str, str] | None] = {}
+        self._call_names: dict[tuple[str, str], frozenset[str] | None] = {}
 
     # files ---------------------------------------------------------------------------------------------
 
@@ -221,6 +222,18 @@ class ModuleGraph:
         function's or method's name, the names `path` exports it as or holds it in (an object's entry), and
         the names barrels re-export those as. None when a call need not write any (a default export, a
         module object)."""
+        names = self.call_names(path, key)
+        return frozenset(name.encode() for name in names) if names is not None else None
+
+    def call_names(self, path: str, key: str) -> frozenset[str] | None:
+        """`call_words` as names: a `Callee` that resolves to the function names one of them, as its imported
+        name or as one of its members (`may_name`)."""
+        memo = (path, key)
+        if memo not in self._call_names:
+            self._call_names[memo] = self._find_call_names(path, key)
+        return self._call_names[memo]
+
+    def _find_call_names(self, path: str, key: str) -> frozenset[str] | None:
         table = self.exports(path)
         if table is None or table.module_object == key:
             return None
@@ -238,7 +251,7 @@ class ModuleGraph:
                         growing = True
         if "default" in words or MODULE_OBJECT in words:
             return None
-        return frozenset(word.encode() for word in words)
+        return frozenset(words)
 
 
 def mentions_any(source: bytes | None, words: Iterable[bytes]) -> bool:
@@ -263,11 +276,12 @@ def unmentioned(project: "ProjectIndex", wanted: set[tuple[str, str]]) -> set[tu
     if not wanted:
         return set()
     names = sorted({name for _, name in wanted})
-    pattern = re.compile(rb"\b(" + b"|".join(re.escape(name.encode()) for name in names) + rb")\b")
+    encoded = [name.encode() for name in names]
+    pattern = re.compile(rb"\b(" + b"|".join(re.escape(name) for name in encoded) + rb")\b")
     mentioned: set[tuple[str, str]] = set()
     for path in project.files:
         source = project.read_js_source(path, keep=False)
-        if source is None:
+        if source is None or not any(name in source for name in encoded):  # most files write none of them
             continue
         counts: dict[str, int] = {}
         for found in pattern.finditer(source):

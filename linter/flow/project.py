@@ -20,7 +20,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from linter.flow.callees import Callee, callee_of, import_of, local_reference
+from linter.flow.callees import Callee, callee_of, import_of, local_reference, may_name
 from linter.flow.file_flow import file_flow, function_with_key, top_level_value
 from linter.flow.modules import module_graph
 from linter.flow.spec import FlowSpec
@@ -137,15 +137,16 @@ class _Join:
         make them (its importers, through re-exporting files, and the file itself)."""
         if (path, key) not in self._edges:
             found: dict[int, list[tuple[str, CallEdge]]] = defaultdict(list)
+            names = self.modules.call_names(path, key)
             for caller in self.modules.may_call(path, (key,)):
                 file = self.modules.file(caller)
                 if file is None:
                     continue
 
                 def calls_it(callee: Callee, caller: str = caller) -> bool:
-                    return self.modules.resolve(caller, callee, leading_to=path) == (path, key)
+                    return may_name(callee, names) and self.modules.resolve(caller, callee, leading_to=path) == (path, key)
 
-                for edge in file_flow(file, self.spec).call_edges(calls_it):
+                for edge in file_flow(file, self.spec).call_edges(calls_it, names):
                     found[edge.index].append((caller, edge))
             self._edges[(path, key)] = found
         return self._edges[(path, key)].get(index, [])

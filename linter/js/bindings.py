@@ -14,7 +14,9 @@ of the object it is the rest of, its element being the `rest_pattern`). Loops ar
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from linter.js.expressions import unwrap
 from linter.js.functions import FUNCTION_TYPES, function_body
@@ -307,6 +309,8 @@ def _program(node: Node) -> Node:
 
 def _assignments(scope: Node, name: str, after: int, before: int) -> list[Node]:
     """`name = …` and `name op= …` in `scope` between two byte offsets, outside nested functions."""
+    if not _may_assign(scope, name, after, before):
+        return []
     found = []
     stack = list(scope.named_children)
     while stack:
@@ -322,6 +326,22 @@ def _assignments(scope: Node, name: str, after: int, before: int) -> list[Node]:
                 found.append(node)
         stack.extend(node.named_children)
     return sorted(found, key=lambda n: n.start_byte)
+
+
+def _may_assign(scope: Node, name: str, after: int, before: int) -> bool:
+    """Whether the text of `scope` between two byte offsets may assign `name`: the name followed by an
+    assignment operator, or by a comment (which may hide one). A test on the bytes before the walk."""
+    start, end = max(after, scope.start_byte), min(before, scope.end_byte)
+    if start >= end:
+        return False
+    text_between = scope.text[start - scope.start_byte : end - scope.start_byte]
+    return name.encode() in text_between and _assignment_of(name).search(text_between) is not None
+
+
+@lru_cache(maxsize=512)
+def _assignment_of(name: str) -> "re.Pattern[bytes]":
+    operator = rb"(?:/|(?:[-+*%&|^]|\*\*|<<|>>>?|&&|\|\||\?\?)?=(?![=>]))"
+    return re.compile(rb"(?<![\w$])" + re.escape(name.encode()) + rb"\s*" + operator)
 
 
 def property_writes(binding: Binding, prop: str, use: Node) -> list[Node]:
