@@ -166,6 +166,22 @@ def may_name_a_secret_at(file: "FileContext", start: int, end: int) -> bool:
     return _occurs_within(keys, start, end) and _occurs_within(qualifiers, start, end)
 
 
+def secret_word_spans(file: "FileContext") -> list[tuple[int, int]]:
+    """Byte ranges of the file, in order, that hold every secret word and every `key` in it: a name that
+    `is_secret_name` accepts holds one. Words a short line apart share a range."""
+    secret_words, keys, _ = file.lasting("auth.secret-words-at", lambda: _secret_words_at(file.source))
+    spans: list[tuple[int, int]] = []
+    for start, end in sorted([*zip(*secret_words), *zip(*keys)]):
+        if spans and start <= spans[-1][1] + _SPAN_GAP:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+        else:
+            spans.append((start, end))
+    return spans
+
+
+_SPAN_GAP = 64
+
+
 # The words `may_hold_a_secret_name` looks for, each with the lists it goes in: secret words, `key`, qualifiers.
 _WORD_LISTS = {
     word: tuple(index for index, words in enumerate((_SECRET_WORDS, (b"key",), _KEY_QUALIFIER_WORDS)) if word in words)

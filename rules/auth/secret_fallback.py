@@ -115,7 +115,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from typing import Iterator
 
 from linter.frameworks import ANY_FRAMEWORK, EXPRESS, FASTIFY, HONO, NESTJS, NEXTAUTH
@@ -131,7 +131,7 @@ from linter.rule import Fact, Rule, facts_of, held_finding
 from linter.syntax import Node, compile_query, has_node_type, text, walk
 
 from ._config_keys import factory_key, key_unused
-from ._env import config_getter_key, env_aliases, is_env_object, setting_name
+from ._env import config_getter_key, env_aliases, is_env_object, may_declare_an_alias, setting_name
 from ._module_use import COMMAND_MARKERS, names_an_entry, never_loaded, runs_in_commands_only
 from ._secret_flow import (
     EMPTY,
@@ -164,6 +164,7 @@ from ._secrets import (
     may_hold_a_secret_name,
     may_name_a_secret_at,
     names_a_secret_library,
+    secret_word_spans,
     name_tokens,
     only_a_salt,
     options_consumer,
@@ -217,11 +218,24 @@ def _uses_query(language: str, sinks: bool) -> str:
     if sinks:
         others = ["(pair) @around", "(arguments) @around", f"((shorthand_property_identifier) @use (#any-of? @use {keys}))"]
     else:
-        others = ['((property_identifier) @name (#any-of? @name "get" "default"))',
-                  '((string_fragment) @name (#any-of? @name "get" "default"))']  # fmt: skip
+        others = [_GETTER_NAMES]
     holders = [f"({kind}) @around" for kind in _FALLBACK_HOLDERS if kind not in _BY_OPERATOR and has_node_type(language, kind)]
     operators = [f'"{operator}" @operator' for operator in (*_FALLBACK_OPERATORS, "||=", "??=")]
     return "\n".join([*holders, *operators, *others])
+
+
+# The names `_uses_query` finds getters and schema defaults by.
+_GETTER_NAMES = """((property_identifier) @name (#any-of? @name "get" "default"))
+((string_fragment) @name (#any-of? @name "get" "default"))"""
+
+
+@lru_cache(maxsize=None)
+def _near_words_query(language: str) -> str:
+    """The nodes around a secret word that `_FileScan._near_secret_words` looks at: the fallbacks and calls
+    that hold one, the properties (and destructured properties) whose key may, and the declarators of locals
+    that may stand for a setting."""
+    holders = [f"({kind}) @around" for kind in _FALLBACK_HOLDERS if has_node_type(language, kind)]
+    return "\n".join([*holders, "(call_expression) @call", "(pair) @pair", "(pair_pattern) @pair_pattern", "(variable_declarator) @declarator"])
 
 
 # Where a fallback (or a default) sits: the field of the node that holds it.
@@ -290,6 +304,11 @@ def _getter_arguments(call: Node) -> Iterator[Node]:
 
 # What lies between a method's name and its call (`callee` looks through parentheses and an `await`).
 _CALLEE_PARTS = _MEMBERS | WRAPPERS | {"string", "template_string", "await_expression"}
+
+
+def _holders(captures: dict[str, list[Node]]) -> list[Node]:
+    """The fallback holders `_uses_query` found, by themselves or by their operator."""
+    return [*captures.get("around", ()), *(operator.parent for operator in captures.get("operator", ()))]
 
 
 def _called_by_name(name: Node) -> Node | None:
@@ -559,15 +578,11 @@ class _FileScan:
         sinks = names_a_secret_library(self.file)
         if sinks and any(b.module in _OPTION_MODULES or b.module.startswith(_OPTION_SUBPATHS) for b in self.file.import_bindings):
             options = compile_query(_OPTIONS_QUERY, language).captures(root).get("options", [])
-        captures = compile_query(_uses_query(language, sinks), language).captures(root)
-        arounds = [*captures.get("around", ()), *(operator.parent for operator in captures.get("operator", ()))]
         if sinks:
-            found = [*captures.get("use", ()), *(use for around in arounds for use in _uses_in(around))]
+            captures = compile_query(_uses_query(language, True), language).captures(root)
+            found = [*captures.get("use", ()), *(use for around in _holders(captures) for use in _uses_in(around))]
         else:
-            found = [use for around in arounds if self._may_be_a_secret_fallback(around) for use in _uses_in(around)]
-            names = captures.get("name", [])
-            found += [use for call in filter(None, map(_called_by_name, names)) for use in _getter_arguments(call)]
-            found += [use for key in names if key.text == b"default" for use in _default_pair(key)]
+            found = self._fallbacks()
         for node in found:
             value = unwrap(node)
             if value is None or value.type in _NOT_VALUES or (value.type in _MEMBERS and _ENV_READ.match(value.text)):
@@ -576,15 +591,59 @@ class _FileScan:
             uses.setdefault((node.start_byte, node.end_byte), node)
         return [uses[key] for key in sorted(uses)], sorted(options, key=lambda node: node.start_byte)
 
-    def _may_be_a_secret_fallback(self, around: Node) -> bool:
-        """Whether `around` may hold the fallback of a setting named as a secret, the only use in a file that
-        names no library taking one: `is_secret_name` needs a secret word in the name, which is written in
-        `around` or read through an alias."""
-        if around.type not in _NAMING_THEIR_SETTING:
-            return True  # the key of a destructuring default is written outside it
-        return may_name_a_secret_at(self.file, around.start_byte, around.end_byte) or self._aliases_may_name_a_secret
+    def _fallbacks(self) -> list[Node]:
+        """In a file that names no library taking a secret, the values that may be the fallback of a setting
+        named as a secret, the only uses there: `is_secret_name` needs a secret word in the name, which is
+        written in the fallback (`X || 'dev'`) or its property (`X: z.string().default('dev')`), unless a
+        local stands for the setting. So only the nodes around the secret words are looked at where no local
+        may, and the whole file elsewhere."""
+        near = self._near_secret_words()
+        if near is None:
+            language = self.file.language
+            captures = compile_query(_uses_query(language, False), language).captures(self.file.root)
+            holders, calls, names = _holders(captures), [], captures.get("name", [])
+        else:
+            holders, calls, names = near
+        found = [use for holder in holders for use in _uses_in(holder)]
+        found += [use for call in [*calls, *filter(None, map(_called_by_name, names))] for use in _getter_arguments(call)]
+        found += [use for key in names if key.text == b"default" for use in _default_pair(key)]
+        return found
 
-    @cached_property
+    def _near_secret_words(self) -> tuple[list[Node], list[Node], list[Node]] | None:
+        """`_fallbacks`' holders, calls and names, from the nodes around the file's secret words (a query
+        matches only the nodes over `secret_word_spans`): the fallbacks that hold a secret word, the calls
+        around one (`config.get('JWT_SECRET', …)`), the destructuring defaults and the names of the getters
+        and schema defaults under a property whose key holds one. None where a local may stand for a setting
+        named as a secret (its declarator holds the name), and where the words sit so deep that the nodes
+        around them outnumber the file's (every word of a chain `A_SECRET || B_SECRET || …` is under all of it)."""
+        language, root = self.file.language, self.file.root
+        query = compile_query(_near_words_query(language), language)
+        found: dict[str, dict[int, Node]] = {"around": {}, "call": {}, "pair": {}, "pair_pattern": {}, "declarator": {}}
+        budget = root.descendant_count
+        for span in secret_word_spans(self.file):
+            matches = query.matches(root, span)
+            budget -= len(matches)
+            if budget < 0:
+                return None
+            for _, captures in matches:
+                for capture, nodes in captures.items():
+                    found[capture].update((node.id, node) for node in nodes)
+        if any(map(may_declare_an_alias, found["declarator"].values())) and self._aliases_may_name_a_secret():
+            return None
+        holders = [h for h in found["around"].values() if h.type not in _NAMING_THEIR_SETTING or self._may_name_a_secret(h)]
+        holders += filter(None, (pattern.child_by_field_name("value") for pattern in found["pair_pattern"].values()))
+        names_query = compile_query(_GETTER_NAMES, language)
+        names = [
+            name
+            for pair in found["pair"].values()
+            if self._may_name_a_secret(pair.child_by_field_name("key")) and pair.child_by_field_name("value") is not None
+            for name in names_query.captures(pair.child_by_field_name("value")).get("name", [])
+        ]
+        return holders, list(found["call"].values()), names
+
+    def _may_name_a_secret(self, node: Node | None) -> bool:
+        return node is not None and may_name_a_secret_at(self.file, node.start_byte, node.end_byte)
+
     def _aliases_may_name_a_secret(self) -> bool:
         """Whether a local of the file may stand for a setting named as a secret: one destructured or copied
         from the environment, or a config object whose text may name one (`env_aliases`)."""
