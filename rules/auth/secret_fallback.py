@@ -210,18 +210,13 @@ def _uses_query(language: str, sinks: bool) -> str:
     are fallbacks: of an object's properties, only a schema's `default:` can hold one; of the arguments of
     calls, only those of a getter or a `.default()` (`_getter_arguments`). Both are found by name (`@name`,
     from which `_default_pair` climbs to the property and `_called_by_name` to the call) instead of every
-    property and every call of the file.
-
-    Binary expressions and compound assignments hold a fallback only with `||`, `??`, `||=` or `??=`: their
-    operator is matched (`@operator`, whose parent holds the fallback), not every `a + b` and `i += 1`."""
+    property and every call of the file."""
     keys = " ".join(f'"{key}"' for key in sorted(_PAIR_KEYS))
     if sinks:
         others = ["(pair) @around", "(arguments) @around", f"((shorthand_property_identifier) @use (#any-of? @use {keys}))"]
     else:
         others = [_GETTER_NAMES]
-    holders = [f"({kind}) @around" for kind in _FALLBACK_HOLDERS if kind not in _BY_OPERATOR and has_node_type(language, kind)]
-    operators = [f'"{operator}" @operator' for operator in (*_FALLBACK_OPERATORS, "||=", "??=")]
-    return "\n".join([*holders, *operators, *others])
+    return "\n".join([*(f"({kind}) @around" for kind in _FALLBACK_HOLDERS if has_node_type(language, kind)), *others])
 
 
 # The names `_uses_query` finds getters and schema defaults by.
@@ -247,8 +242,6 @@ _FALLBACK_HOLDERS = {
     "object_assignment_pattern": ("right",),
     "assignment_pattern": ("right",),
 }
-# Holders found by their operator (`_uses_query`).
-_BY_OPERATOR = frozenset({"binary_expression", "augmented_assignment_expression"})
 _COOKIE = re.compile(r"(?i)cookie")
 _SIGNING_ONLY_COOKIE_SINK = "@fastify/cookie "
 _SIGNED_COOKIE = re.compile(rb"\bsigned\s*:\s*(true|!0)\b|\b(un)?signCookie\b|\bsignedCookies?\b")
@@ -304,11 +297,6 @@ def _getter_arguments(call: Node) -> Iterator[Node]:
 
 # What lies between a method's name and its call (`callee` looks through parentheses and an `await`).
 _CALLEE_PARTS = _MEMBERS | WRAPPERS | {"string", "template_string", "await_expression"}
-
-
-def _holders(captures: dict[str, list[Node]]) -> list[Node]:
-    """The fallback holders `_uses_query` found, by themselves or by their operator."""
-    return [*captures.get("around", ()), *(operator.parent for operator in captures.get("operator", ()))]
 
 
 def _called_by_name(name: Node) -> Node | None:
@@ -580,7 +568,7 @@ class _FileScan:
             options = compile_query(_OPTIONS_QUERY, language).captures(root).get("options", [])
         if sinks:
             captures = compile_query(_uses_query(language, True), language).captures(root)
-            found = [*captures.get("use", ()), *(use for around in _holders(captures) for use in _uses_in(around))]
+            found = [*captures.get("use", ()), *(use for around in captures.get("around", ()) for use in _uses_in(around))]
         else:
             found = self._fallbacks()
         for node in found:
@@ -601,7 +589,7 @@ class _FileScan:
         if near is None:
             language = self.file.language
             captures = compile_query(_uses_query(language, False), language).captures(self.file.root)
-            holders, calls, names = _holders(captures), [], captures.get("name", [])
+            holders, calls, names = captures.get("around", []), [], captures.get("name", [])
         else:
             holders, calls, names = near
         found = [use for holder in holders for use in _uses_in(holder)]
