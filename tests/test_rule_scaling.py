@@ -52,3 +52,12 @@ def test_prisma_client_resolution_is_linear_in_file_size(tmp_path):
     assert not any("internal error" in message for message in outcome.notices.values()), outcome.notices
     assert any(rule == "prisma/client-outside-singleton" for *_, rule in outcome.findings)
     assert elapsed < 5, elapsed
+
+
+def test_secret_fallback_on_a_deep_chain_of_secret_settings_is_fast(tmp_path):
+    # A file that names no library taking a secret, whose secret words all sit under one deep `||` chain.
+    chain = " ||\n  ".join(f"process.env.SECRET_{i:05d}_OF_A_SETTING_NAMED_AT_LENGTH_ON_ITS_OWN_LINE" for i in range(3000))
+    source = f"const value =\n  {chain} ||\n  'dev';\nmodule.exports = {{ value }};\n"
+    outcome, elapsed = _timed_lint(tmp_path, source, "auth/secret-fallback", name="settings.js")
+    assert not any("internal error" in message for message in outcome.notices.values()), outcome.notices
+    assert elapsed < 5, elapsed

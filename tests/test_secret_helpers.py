@@ -9,7 +9,7 @@ from linter.context import FileContext
 from linter.engine import RunOptions, run
 from linter.rules.auth._env import env_var_name, setting_name
 from linter.js.references import resolve_imported
-from linter.rules.auth._secrets import is_secret_name
+from linter.rules.auth._secrets import is_secret_name, may_hold_a_secret_name, may_name_a_secret_at
 from linter.syntax import parse, walk
 
 RULE = "auth/secret-fallback"
@@ -39,6 +39,18 @@ def test_names_that_are_not_secrets(name):
 def _file(source: str, path: str = "src/app.ts") -> FileContext:
     data = source.encode()
     return FileContext(path, data, "typescript", parse(data, "typescript"))
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["const k = cfg.api.key || 'dev'; // PASSport, tokenizer", "x.KEY ?? y.Hmac; privateKEYS = saltpepper", "apikeyapi passwd saltoken"],
+)
+def test_secret_words_found_by_place_agree_with_a_scan_of_each_range(source):
+    file = _file(source)
+    data = source.encode()
+    for start in range(len(data) + 1):
+        for end in range(start, len(data) + 1):
+            assert may_name_a_secret_at(file, start, end) == may_hold_a_secret_name(data[start:end].lower()), (start, end)
 
 
 def _last(file: FileContext, kind: str):

@@ -59,9 +59,7 @@ def _collect_aliases(file: "FileContext") -> EnvAliases:
     for _, captures in _declarators(file.language).matches(file.root):
         declarator = captures["declarator"][0]
         name = declarator.child_by_field_name("name")
-        value = unwrap(declarator.child_by_field_name("value"))
-        if value is not None and value.type == "await_expression" and value.named_children:
-            value = unwrap(value.named_children[-1])
+        value = _declared_value(declarator)
         if name is None or value is None:
             continue
         if name.type == "identifier":
@@ -82,6 +80,23 @@ def _collect_aliases(file: "FileContext") -> EnvAliases:
         aliases.env_vars.pop(local, None)
         aliases.config_objects.pop(local, None)
     return aliases
+
+
+def may_declare_an_alias(declarator: Node) -> bool:
+    """Whether `env_aliases` may take what `declarator` declares for a name read from the environment or a
+    config object: it destructures, or copies a property or an object literal."""
+    name = declarator.child_by_field_name("name")
+    value = _declared_value(declarator)
+    if name is None or value is None:
+        return False
+    return name.type == "object_pattern" or value.type in ("member_expression", "subscript_expression", "object")
+
+
+def _declared_value(declarator: Node) -> Node | None:
+    value = unwrap(declarator.child_by_field_name("value"))
+    if value is not None and value.type == "await_expression" and value.named_children:
+        value = unwrap(value.named_children[-1])
+    return value
 
 
 def _is_process(node: Node | None, file: "FileContext") -> bool:

@@ -6,8 +6,11 @@ express-jwt, passport-jwt, express-session, cookie-session, cookie-parser, NextA
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import ahocorasick_rs
 
 from linter.rules.auth._env import setting_name
 from linter.js.expressions import (
@@ -152,6 +155,63 @@ def may_hold_a_secret_name(lowered: bytes) -> bool:
 _SECRET_WORDS = tuple(sorted({w.lower().encode() for w in (*_SECRET_PARTS, *_SECRET_TOKENS)}))
 _SECRET_WORD_SET = NeedleSet(_SECRET_WORDS)
 _KEY_QUALIFIER_WORDS = tuple(sorted(q.lower().encode() for q in _KEY_QUALIFIERS))
+
+
+def may_name_a_secret_at(file: "FileContext", start: int, end: int) -> bool:
+    """`may_hold_a_secret_name` of the file's bytes `start`..`end`, from the places its words occur in the file,
+    found once: a file has thousands of expressions to ask about, some of them nested thousands deep."""
+    secret_words, keys, qualifiers = file.lasting("auth.secret-words-at", lambda: _secret_words_at(file.source))
+    if _occurs_within(secret_words, start, end):
+        return True
+    return _occurs_within(keys, start, end) and _occurs_within(qualifiers, start, end)
+
+
+def secret_word_spans(file: "FileContext") -> list[tuple[int, int]]:
+    """Byte ranges of the file, in order, that hold every secret word and every `key` in it: a name that
+    `is_secret_name` accepts holds one. Words a short line apart share a range."""
+    secret_words, keys, _ = file.lasting("auth.secret-words-at", lambda: _secret_words_at(file.source))
+    spans: list[tuple[int, int]] = []
+    for start, end in sorted([*zip(*secret_words), *zip(*keys)]):
+        if spans and start <= spans[-1][1] + _SPAN_GAP:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+        else:
+            spans.append((start, end))
+    return spans
+
+
+_SPAN_GAP = 64
+
+
+# The words `may_hold_a_secret_name` looks for, each with the lists it goes in: secret words, `key`, qualifiers.
+_WORD_LISTS = {
+    word: tuple(index for index, words in enumerate((_SECRET_WORDS, (b"key",), _KEY_QUALIFIER_WORDS)) if word in words)
+    for word in sorted({*_SECRET_WORDS, b"key", *_KEY_QUALIFIER_WORDS})
+}
+_WORD_FINDER = ahocorasick_rs.BytesAhoCorasick(list(_WORD_LISTS))
+_LISTED_WORDS = list(_WORD_LISTS.values())
+
+
+def _secret_words_at(source: bytes) -> list[tuple[list[int], list[int]]]:
+    """Where each kind of word occurs in the lower-cased `source`, overlaps included: (starts, ends) by start."""
+    found: list[list[tuple[int, int]]] = [[], [], []]
+    for word, start, end in _WORD_FINDER.find_matches_as_indexes(source.lower(), overlapping=True):
+        for kind in _LISTED_WORDS[word]:
+            found[kind].append((start, end))
+    places = []
+    for spans in found:
+        spans.sort()
+        places.append(([start for start, _ in spans], [end for _, end in spans]))
+    return places
+
+
+def _occurs_within(places: tuple[list[int], list[int]], start: int, end: int) -> bool:
+    starts, ends = places
+    at = bisect_left(starts, start)
+    while at < len(starts) and starts[at] < end:
+        if ends[at] <= end:
+            return True
+        at += 1
+    return False
 
 
 # --- values --------------------------------------------------------------------------------------------------
@@ -299,11 +359,20 @@ OPTION_SINKS = tuple(
 )
 
 SECRET_OPTION_NAMES = frozenset().union(*(sink.keys for sink in OPTION_SINKS))
+# The modules of the sinks above: a file imports one by writing its name.
+SINK_MODULES = NeedleSet({m.encode() for m, _ in SECRET_ARGUMENTS} | {sink.module.encode() for sink in OPTION_SINKS})
+
+
+def names_a_secret_library(file: "FileContext") -> bool:
+    """Whether the file names a module that takes a secret: where it names none, `secret_sink` finds nothing."""
+    return file.lasting("auth.names-a-secret-library", lambda: SINK_MODULES.any_in(file.source))
 
 
 def secret_sink(node: Node, file: "FileContext") -> Sink | None:
     """What takes `node` as a secret, e.g. "jsonwebtoken sign()" or "express-session `secret`", or None.
     `node` is an expression (or a shorthand `{ secret }`) in the position a library reads its secret from."""
+    if not names_a_secret_library(file):
+        return None
     node = _taken_as(outermost(node))
     parent = node.parent
     if parent is None:

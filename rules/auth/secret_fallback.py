@@ -123,16 +123,15 @@ from linter.flow.file_flow import file_flow
 from linter.flow.modules import unmentioned
 from linter.flow.project import hop_locations
 from linter.js.exports import export_table
-from linter.js.expressions import arguments_of, callee, key_text, outermost, property_name, unwrap
+from linter.js.expressions import WRAPPERS, arguments_of, callee, key_text, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES
 from linter.fixes import helper_insertion, replace_node, source_digest
 from linter.model import Finding, Fix, Level, Location, Precision, Span
-from linter.needles import NeedleSet
 from linter.rule import Fact, Rule, facts_of, held_finding
 from linter.syntax import Node, compile_query, has_node_type, text, walk
 
 from ._config_keys import factory_key, key_unused
-from ._env import config_getter_key, is_env_object, setting_name
+from ._env import config_getter_key, env_aliases, is_env_object, may_declare_an_alias, setting_name
 from ._module_use import COMMAND_MARKERS, names_an_entry, never_loaded, runs_in_commands_only
 from ._secret_flow import (
     EMPTY,
@@ -155,6 +154,7 @@ from ._secrets import (
     JOSE_BUILDER_METHODS,
     SECRET_ARGUMENTS,
     SECRET_OPTION_NAMES,
+    SINK_MODULES,
     OPTION_SINKS,
     client_credential,
     connection_login,
@@ -162,6 +162,9 @@ from ._secrets import (
     is_secret_name,
     literal_text,
     may_hold_a_secret_name,
+    may_name_a_secret_at,
+    names_a_secret_library,
+    secret_word_spans,
     name_tokens,
     only_a_salt,
     options_consumer,
@@ -195,8 +198,6 @@ _SCRIPTS_FOLDER = re.compile(r"(^|/)(scripts?|bin|cli|tools|commands)/")
 _PASSWORD_WORDS = frozenset({"PASSWORD", "PASSWD", "PASS", "PWD", "PASSPHRASE"})
 _ACCOUNT_OWNERS = frozenset({"ADMIN", "ADMINISTRATOR", "ROOT", "SUPERUSER", "SUPERADMIN", "OWNER"})
 
-_SINK_MODULES = NeedleSet({m.encode() for m, _ in SECRET_ARGUMENTS} | {sink.module.encode() for sink in OPTION_SINKS})
-
 
 @lru_cache(maxsize=None)
 def _uses_query(language: str, sinks: bool) -> str:
@@ -206,17 +207,30 @@ def _uses_query(language: str, sinks: bool) -> str:
     10,000-term `a || b || …` chain took a minute); `_uses_in` picks the use out of each node in Python.
 
     Without `sinks` (the file names no library that takes a secret, so `secret_sink` finds none), the only uses
-    are fallbacks: of an object's properties, only a schema's `default:` can hold one, whose key is found by
-    its name (`_default_pair` climbs to the property) instead of every property of the file; of the arguments
-    of calls, only those of a getter or a `.default()` (`_getter_arguments`), told from the call."""
+    are fallbacks: of an object's properties, only a schema's `default:` can hold one; of the arguments of
+    calls, only those of a getter or a `.default()` (`_getter_arguments`). Both are found by name (`@name`,
+    from which `_default_pair` climbs to the property and `_called_by_name` to the call) instead of every
+    property and every call of the file."""
     keys = " ".join(f'"{key}"' for key in sorted(_PAIR_KEYS))
     if sinks:
         others = ["(pair) @around", "(arguments) @around", f"((shorthand_property_identifier) @use (#any-of? @use {keys}))"]
     else:
-        others = ['((property_identifier) @default_key (#eq? @default_key "default"))',
-                  '((string_fragment) @default_key (#eq? @default_key "default"))',
-                  "(call_expression) @call"]  # fmt: skip
+        others = [_GETTER_NAMES]
     return "\n".join([*(f"({kind}) @around" for kind in _FALLBACK_HOLDERS if has_node_type(language, kind)), *others])
+
+
+# The names `_uses_query` finds getters and schema defaults by.
+_GETTER_NAMES = """((property_identifier) @name (#any-of? @name "get" "default"))
+((string_fragment) @name (#any-of? @name "get" "default"))"""
+
+
+@lru_cache(maxsize=None)
+def _near_words_query(language: str) -> str:
+    """The nodes around a secret word that `_FileScan._near_secret_words` looks at: the fallbacks and calls
+    that hold one, the properties (and destructured properties) whose key may, and the declarators of locals
+    that may stand for a setting."""
+    holders = [f"({kind}) @around" for kind in _FALLBACK_HOLDERS if has_node_type(language, kind)]
+    return "\n".join([*holders, "(call_expression) @call", "(pair) @pair", "(pair_pattern) @pair_pattern", "(variable_declarator) @declarator"])
 
 
 # Where a fallback (or a default) sits: the field of the node that holds it.
@@ -233,6 +247,9 @@ _SIGNING_ONLY_COOKIE_SINK = "@fastify/cookie "
 _SIGNED_COOKIE = re.compile(rb"\bsigned\s*:\s*(true|!0)\b|\b(un)?signCookie\b|\bsignedCookies?\b")
 _STRINGS = ("string", "template_string")
 _MEMBERS = frozenset({"member_expression", "subscript_expression"})
+# Fallbacks that name their setting in their own text (`X || 'dev'`, a ternary's other branch, an assignment's
+# left), or through a local that stands for it (`env_aliases`).
+_NAMING_THEIR_SETTING = frozenset({"binary_expression", "ternary_expression", "augmented_assignment_expression", "assignment_expression"})
 _ENV_READ = re.compile(rb"(process|import\.meta|Bun|Deno)\.env\b")
 
 
@@ -278,6 +295,19 @@ def _getter_arguments(call: Node) -> Iterator[Node]:
             yield from _uses_in(arguments)
 
 
+# What lies between a method's name and its call (`callee` looks through parentheses and an `await`).
+_CALLEE_PARTS = _MEMBERS | WRAPPERS | {"string", "template_string", "await_expression"}
+
+
+def _called_by_name(name: Node) -> Node | None:
+    """The call `name` (the `get` of `config.get`, the `'get'` of `config['get']`) may be the method of."""
+    node = name.parent
+    while node is not None and node.type in _CALLEE_PARTS:
+        node = node.parent
+    return node if node is not None and node.type == "call_expression" else None
+
+
+
 def _default_pair(key: Node) -> Iterator[Node]:
     """The value of the `default:` property whose key (or the text of whose quoted key) is `key`."""
     if key.type == "string_fragment":
@@ -310,7 +340,7 @@ class SecretFallback(Rule):
     def may_report_in(self, source):
         # Every use names a secret setting (whose name is in the file) or a library that takes a secret
         # (whose module the file imports by name).
-        return _SINK_MODULES.any_in(source) or may_hold_a_secret_name(source.lower())
+        return SINK_MODULES.any_in(source) or may_hold_a_secret_name(source.lower())
 
     def check(self, match, file):
         if file.is_test:
@@ -532,17 +562,15 @@ class _FileScan:
         language, root = self.file.language, self.file.root
         uses: dict[tuple[int, int], Node] = {}
         options: list[Node] = []
-        if any(b.module in _OPTION_MODULES or b.module.startswith(_OPTION_SUBPATHS) for b in self.file.import_bindings):
-            options = compile_query(_OPTIONS_QUERY, language).captures(root).get("options", [])
         # A value is used as a library's secret only in a file that names one of those libraries.
-        sinks = _SINK_MODULES.any_in(self.file.source)
-        captures = compile_query(_uses_query(language, sinks), language).captures(root)
+        sinks = names_a_secret_library(self.file)
+        if sinks and any(b.module in _OPTION_MODULES or b.module.startswith(_OPTION_SUBPATHS) for b in self.file.import_bindings):
+            options = compile_query(_OPTIONS_QUERY, language).captures(root).get("options", [])
         if sinks:
+            captures = compile_query(_uses_query(language, True), language).captures(root)
             found = [*captures.get("use", ()), *(use for around in captures.get("around", ()) for use in _uses_in(around))]
         else:
-            found = [use for around in captures.get("around", ()) for use in _uses_in(around)]
-            found += [use for call in captures.get("call", ()) for use in _getter_arguments(call)]
-            found += [use for key in captures.get("default_key", ()) for use in _default_pair(key)]
+            found = self._fallbacks()
         for node in found:
             value = unwrap(node)
             if value is None or value.type in _NOT_VALUES or (value.type in _MEMBERS and _ENV_READ.match(value.text)):
@@ -550,6 +578,67 @@ class _FileScan:
             node = outermost(node)
             uses.setdefault((node.start_byte, node.end_byte), node)
         return [uses[key] for key in sorted(uses)], sorted(options, key=lambda node: node.start_byte)
+
+    def _fallbacks(self) -> list[Node]:
+        """In a file that names no library taking a secret, the values that may be the fallback of a setting
+        named as a secret, the only uses there: `is_secret_name` needs a secret word in the name, which is
+        written in the fallback (`X || 'dev'`) or its property (`X: z.string().default('dev')`), unless a
+        local stands for the setting. So only the nodes around the secret words are looked at where no local
+        may, and the whole file elsewhere."""
+        near = self._near_secret_words()
+        if near is None:
+            language = self.file.language
+            captures = compile_query(_uses_query(language, False), language).captures(self.file.root)
+            holders, calls, names = captures.get("around", []), [], captures.get("name", [])
+        else:
+            holders, calls, names = near
+        found = [use for holder in holders for use in _uses_in(holder)]
+        found += [use for call in [*calls, *filter(None, map(_called_by_name, names))] for use in _getter_arguments(call)]
+        found += [use for key in names if key.text == b"default" for use in _default_pair(key)]
+        return found
+
+    def _near_secret_words(self) -> tuple[list[Node], list[Node], list[Node]] | None:
+        """`_fallbacks`' holders, calls and names, from the nodes around the file's secret words (a query
+        matches only the nodes over `secret_word_spans`): the fallbacks that hold a secret word, the calls
+        around one (`config.get('JWT_SECRET', …)`), the destructuring defaults and the names of the getters
+        and schema defaults under a property whose key holds one. None where a local may stand for a setting
+        named as a secret (its declarator holds the name), and where the words sit so deep that the nodes
+        around them outnumber the file's (every word of a chain `A_SECRET || B_SECRET || …` is under all of it)."""
+        language, root = self.file.language, self.file.root
+        query = compile_query(_near_words_query(language), language)
+        found: dict[str, dict[int, Node]] = {"around": {}, "call": {}, "pair": {}, "pair_pattern": {}, "declarator": {}}
+        budget = root.descendant_count
+        for span in secret_word_spans(self.file):
+            matches = query.matches(root, span)
+            budget -= len(matches)
+            if budget < 0:
+                return None
+            for _, captures in matches:
+                for capture, nodes in captures.items():
+                    found[capture].update((node.id, node) for node in nodes)
+        if any(map(may_declare_an_alias, found["declarator"].values())) and self._aliases_may_name_a_secret():
+            return None
+        holders = [h for h in found["around"].values() if h.type not in _NAMING_THEIR_SETTING or self._may_name_a_secret(h)]
+        holders += filter(None, (pattern.child_by_field_name("value") for pattern in found["pair_pattern"].values()))
+        names_query = compile_query(_GETTER_NAMES, language)
+        names = [
+            name
+            for pair in found["pair"].values()
+            if self._may_name_a_secret(pair.child_by_field_name("key")) and pair.child_by_field_name("value") is not None
+            for name in names_query.captures(pair.child_by_field_name("value")).get("name", [])
+        ]
+        return holders, list(found["call"].values()), names
+
+    def _may_name_a_secret(self, node: Node | None) -> bool:
+        return node is not None and may_name_a_secret_at(self.file, node.start_byte, node.end_byte)
+
+    def _aliases_may_name_a_secret(self) -> bool:
+        """Whether a local of the file may stand for a setting named as a secret: one destructured or copied
+        from the environment, or a config object whose text may name one (`env_aliases`)."""
+        aliases = env_aliases(self.file)
+        return any(may_hold_a_secret_name(name.lower().encode()) for name in aliases.env_vars.values()) or any(
+            may_name_a_secret_at(self.file, value.start_byte, value.end_byte) for value in aliases.config_objects.values()
+        )
 
     def _source(self, found: _Found) -> Iterator:
         file, source = self.file, found.source
