@@ -10,28 +10,40 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator
 
-from pydantic import BaseModel, ConfigDict
-
 from linter import PROJECT_URL
 from linter.model import Finding, Fix, Level, Location, Precision, RuleInfo, Span
+from linter.records import Frozen
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from linter.context import FileContext
     from linter.flow.spec import FlowSpec
     from linter.project import ProjectIndex
     from linter.syntax import Node
 
 
-class RuleOptions(BaseModel):
-    """Base for a rule's options: keys are kebab-case in config files, unknown keys are errors."""
+def __getattr__(name: str):
+    # `RuleOptions` is a pydantic model, made when first asked for: a run that builds no rule's options (one
+    # served from the cache) does not import pydantic.
+    if name == "RuleOptions":
+        from linter.rule_options import RuleOptions
 
-    model_config = ConfigDict(extra="forbid", alias_generator=lambda name: name.replace("_", "-"), frozen=True)
+        return RuleOptions
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class Fact(BaseModel):
+class _DefaultOptions:
+    """`Rule.Options` of a rule that declares none: `RuleOptions`, looked up when first used."""
+
+    def __get__(self, instance: object, owner: type) -> type:
+        from linter.rule_options import RuleOptions
+
+        return RuleOptions
+
+
+class Fact(Frozen):
     """Something a rule learned about one file, kept for its project-level check."""
-
-    model_config = ConfigDict(frozen=True)
 
     rule_id: str
     kind: str
@@ -87,7 +99,7 @@ class Rule:
     # Not for a query with a pattern every file matches (`(program) @p`).
     query_anchors: ClassVar[tuple[bytes, ...]] = ()
     query_anchors_ignore_case: ClassVar[bool] = False
-    Options: ClassVar[type[BaseModel]] = RuleOptions
+    Options: ClassVar[type[BaseModel]] = _DefaultOptions()  # type: ignore[assignment]
     # A flow rule's spec (`linter.flow.spec.FlowSpec`): every file then leaves a flow summary for it, and
     # `check_project` can ask `linter.flow.project.cross_file_reaches` for the flows across modules.
     flow_spec: ClassVar["FlowSpec | None"] = None
@@ -97,7 +109,20 @@ class Rule:
     instance: str = ""
 
     def __init__(self, options: BaseModel | None = None) -> None:
-        self.options = options if options is not None else self.Options()
+        if options is not None:
+            self.options = options
+
+    @property
+    def options(self) -> BaseModel:
+        """The rule's options; those of a rule built without any are made when first read."""
+        options = self.__dict__.get("_options")
+        if options is None:
+            options = self.__dict__["_options"] = self.Options()
+        return options
+
+    @options.setter
+    def options(self, value: BaseModel) -> None:
+        self.__dict__["_options"] = value
 
     def may_report_in(self, source: bytes) -> bool:
         """A cheap test of a file's bytes, made when `needles` let the file through: False when the rule can
