@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -174,6 +173,8 @@ def load_config(path: Path | None, kind: str = "toml", display: str | None = Non
         # A byte-order mark is accepted in both kinds, as editors on Windows write one.
         text = data.decode("utf-8-sig")
         if kind == "toml":
+            import tomllib  # here: most runs read no config file
+
             raw: object = tomllib.loads(text)
         else:
             manifest = json.loads(text)
@@ -182,7 +183,7 @@ def load_config(path: Path | None, kind: str = "toml", display: str | None = Non
         raise ConfigError(f"{display}: {error}") from error
     except UnicodeDecodeError as error:
         raise ConfigError(f"{display}: not UTF-8 text") from error
-    except (tomllib.TOMLDecodeError, ValueError) as error:
+    except ValueError as error:  # tomllib.TOMLDecodeError among them
         raise ConfigError(f"{display}: not valid {syntax}: {error}") from error
     except RecursionError as error:
         raise ConfigError(f"{display}: not valid {syntax}: nested too deeply") from error

@@ -33,13 +33,19 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class _DefaultOptions:
-    """`Rule.Options` of a rule that declares none: `RuleOptions`, looked up when first used."""
+class LazyOptions:
+    """A rule's `Options`, a pydantic model kept in a module of its own (`module`, relative to the rule's
+    package, and the class's `name`): imported when the run first reads, checks or describes the options, so
+    that loading the rule does not import pydantic."""
 
-    def __get__(self, instance: object, owner: type) -> type:
-        from linter.rule_options import RuleOptions
+    def __init__(self, module: str, name: str) -> None:
+        self._module = module
+        self._name = name
 
-        return RuleOptions
+    def __get__(self, instance: object, owner: type) -> type[BaseModel]:
+        import importlib
+
+        return getattr(importlib.import_module(self._module, owner.__module__.rpartition(".")[0]), self._name)
 
 
 class Fact(Frozen):
@@ -99,7 +105,7 @@ class Rule:
     # Not for a query with a pattern every file matches (`(program) @p`).
     query_anchors: ClassVar[tuple[bytes, ...]] = ()
     query_anchors_ignore_case: ClassVar[bool] = False
-    Options: ClassVar[type[BaseModel]] = _DefaultOptions()  # type: ignore[assignment]
+    Options: ClassVar[type[BaseModel]] = LazyOptions("linter.rule_options", "RuleOptions")  # type: ignore[assignment]
     # A flow rule's spec (`linter.flow.spec.FlowSpec`): every file then leaves a flow summary for it, and
     # `check_project` can ask `linter.flow.project.cross_file_reaches` for the flows across modules.
     flow_spec: ClassVar["FlowSpec | None"] = None

@@ -109,8 +109,6 @@ from typing import TYPE_CHECKING, Iterator
 import posixpath
 import re
 
-from pydantic import BaseModel, ConfigDict, field_validator
-
 from linter.frameworks import EXPRESS, FASTIFY, HONO, KOA, NESTJS, NEXTJS, SERVER_ACTIONS
 from linter.context import FileContext
 from linter.flow.modules import MAX_RE_EXPORTS, module_graph
@@ -125,12 +123,12 @@ from linter.frameworks.prisma import extends_prisma_client, is_prisma_module, pr
 from linter.js.expressions import unwrap
 from linter.js.invocation import invocation
 from linter.model import Finding, Level, Location, Precision
-from linter.paths import check_glob, is_test_path
+from linter.paths import is_test_path
 from linter.project import ProjectIndex
 
 if TYPE_CHECKING:
     import pathspec
-from linter.rule import Fact, Match, Rule, facts_of
+from linter.rule import Fact, LazyOptions, Match, Rule, facts_of
 from linter.syntax import Node, descendants_of_types, node_at, text
 
 from ._client_factories import FactoryCallers, FactoryUses
@@ -157,23 +155,6 @@ from ._client_sites import (
     poolless_reason,
 )
 
-DEFAULT_ONE_SHOT_PATHS = (
-    "**/scripts/**",
-    "**/script/**",
-    "**/*-scripts/**",
-    "**/bin/**",
-    "**/seed.*",
-    "**/seed/**",
-    "**/seeds/**",
-    "**/seeders/**",
-    "**/*.seed.*",
-    "**/prisma/seed*",
-    "**/migrations/**",
-    "**/*test-environment.*",
-    "**/jest.setup.*",
-    "**/vitest.setup.*",
-    "**/setupTests.*",
-)
 # Markers of a file run as a command (`node sync-stripe.js`) rather than imported by the app.
 ENTRY_POINT_MARKERS = (b"require.main === module", b"require.main == module", b"import.meta.main", b"process.argv")
 # A serverless function entry (AWS Lambda, Netlify): each is deployed and run on its own.
@@ -203,24 +184,6 @@ MODULE, PER_CALL, FACTORY = "module", "per-call", "factory"
 MAX_RELATED = 5
 MAX_BUNDLE_WALK = 2_000  # files visited looking for the Next.js route that bundles a module
 MAX_IMPORT_DEPTH = 40  # importers of importers followed to learn that only one-shot code loads a module
-
-
-def _kebab(name: str) -> str:
-    return name.replace("_", "-")
-
-
-class ClientOutsideSingletonOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid", alias_generator=_kebab, populate_by_name=True)
-
-    one_shot_paths: list[str] = list(DEFAULT_ONE_SHOT_PATHS)
-    extend_one_shot_paths: list[str] = []
-
-    @field_validator("one_shot_paths", "extend_one_shot_paths")
-    @classmethod
-    def _valid_globs(cls, value: list[str]) -> list[str]:
-        for pattern in value:
-            check_glob(pattern)
-        return value
 
 
 @lru_cache(maxsize=32)
@@ -255,7 +218,7 @@ class ClientOutsideSingleton(Rule):
 (new_expression constructor: (_) @ctor) @new
 (program) @program
 """
-    Options = ClientOutsideSingletonOptions
+    Options = LazyOptions("._client_outside_singleton_options", "ClientOutsideSingletonOptions")
 
     def check(self, match: Match, file: FileContext) -> Iterator[Fact]:
         if self._skipped(file.path):
