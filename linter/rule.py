@@ -115,6 +115,8 @@ class Rule:
     instance: str = ""
 
     def __init__(self, options: BaseModel | None = None) -> None:
+        # Built without options: they are the defaults, which a rule may know without building them.
+        self.default_options = options is None
         if options is not None:
             self.options = options
 

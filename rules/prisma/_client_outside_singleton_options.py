@@ -6,23 +6,7 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from linter.paths import check_glob
 
-DEFAULT_ONE_SHOT_PATHS = (
-    "**/scripts/**",
-    "**/script/**",
-    "**/*-scripts/**",
-    "**/bin/**",
-    "**/seed.*",
-    "**/seed/**",
-    "**/seeds/**",
-    "**/seeders/**",
-    "**/*.seed.*",
-    "**/prisma/seed*",
-    "**/migrations/**",
-    "**/*test-environment.*",
-    "**/jest.setup.*",
-    "**/vitest.setup.*",
-    "**/setupTests.*",
-)
+from .client_outside_singleton import DEFAULT_ONE_SHOT_PATHS
 
 
 def _kebab(name: str) -> str:

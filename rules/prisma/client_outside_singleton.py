@@ -155,6 +155,23 @@ from ._client_sites import (
     poolless_reason,
 )
 
+DEFAULT_ONE_SHOT_PATHS = (
+    "**/scripts/**",
+    "**/script/**",
+    "**/*-scripts/**",
+    "**/bin/**",
+    "**/seed.*",
+    "**/seed/**",
+    "**/seeds/**",
+    "**/seeders/**",
+    "**/*.seed.*",
+    "**/prisma/seed*",
+    "**/migrations/**",
+    "**/*test-environment.*",
+    "**/jest.setup.*",
+    "**/vitest.setup.*",
+    "**/setupTests.*",
+)
 # Markers of a file run as a command (`node sync-stripe.js`) rather than imported by the app.
 ENTRY_POINT_MARKERS = (b"require.main === module", b"require.main == module", b"import.meta.main", b"process.argv")
 # A serverless function entry (AWS Lambda, Netlify): each is deployed and run on its own.
@@ -275,7 +292,10 @@ class ClientOutsideSingleton(Rule):
 
     def _skipped(self, path: str) -> bool:
         """Tests and one-shot code (scripts, seeds, migrations): neither a server's client nor its caller."""
-        patterns = tuple(self.options.one_shot_paths) + tuple(self.options.extend_one_shot_paths)
+        if self.default_options:  # without building the options (a pydantic model)
+            patterns = DEFAULT_ONE_SHOT_PATHS
+        else:
+            patterns = tuple(self.options.one_shot_paths) + tuple(self.options.extend_one_shot_paths)
         return is_test_path(path) or (bool(patterns) and _path_spec(patterns).match_file(path))
 
     def check_project(self, project: ProjectIndex) -> Iterator[Finding]:
