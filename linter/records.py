@@ -41,32 +41,27 @@ class Frozen:
             fields[name] = cls.__dict__.get(name, _MISSING)
         cls._fields = fields
         cls._checks = None
+        cls.__init__ = Frozen.__init__  # each class makes its own on first use
 
     def __init__(self, **values: Any) -> None:
         cls = type(self)
-        checks = cls._checks if cls._checks is not None else cls._make_checks()
-        state = self.__dict__
-        for name, default in cls._fields.items():
-            value = values.pop(name, _MISSING)
-            if value is _MISSING:
-                if default is _MISSING:
-                    raise ValidationError(f"{cls.__name__}: {name}: field required")
-                state[name] = default
-            else:
-                try:
-                    state[name] = checks[name](value)
-                except ValidationError as error:
-                    raise ValidationError(f"{cls.__name__}: {name}: {error}") from None
-                except (TypeError, ValueError, AttributeError) as error:
-                    raise ValidationError(f"{cls.__name__}: {name}: {type(error).__name__}: {error}") from None
-        if values:
-            raise ValidationError(f"{cls.__name__}: {next(iter(values))}: unknown key")
+        cls.__init__ = _made_init(cls)
+        cls.__init__(self, **values)
 
     @classmethod
-    def _make_checks(cls) -> dict[str, Any]:
-        hints = typing.get_type_hints(cls)
-        cls._checks = {name: _check_of(hints[name]) for name in cls._fields}
-        return cls._checks
+    def _checked(cls, name: str, value: Any) -> Any:
+        """`value` checked and converted for the field `name` (the slow path of `__init__`)."""
+        if value is _MISSING:
+            raise ValidationError(f"{cls.__name__}: {name}: field required")
+        if cls._checks is None:
+            hints = typing.get_type_hints(cls)
+            cls._checks = {field: _check_of(hints[field]) for field in cls._fields}
+        try:
+            return cls._checks[name](value)
+        except ValidationError as error:
+            raise ValidationError(f"{cls.__name__}: {name}: {error}") from None
+        except (TypeError, ValueError, AttributeError) as error:
+            raise ValidationError(f"{cls.__name__}: {name}: {type(error).__name__}: {error}") from None
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise TypeError(f"{type(self).__name__} is frozen: {name} cannot be set")
@@ -121,6 +116,51 @@ class Frozen:
         except (ValueError, RecursionError) as error:
             raise ValidationError(f"{cls.__name__}: not JSON: {error}") from None
         return cls.model_validate(data)
+
+
+def _made_init(cls: type[Frozen]):
+    """The `__init__` of a record class: a value of exactly the declared type is taken as it is, anything else
+    goes through `_checked` (written out per class, as `dataclasses` does: records are made by the hundred
+    thousand in a run)."""
+    hints = typing.get_type_hints(cls)
+    namespace: dict[str, Any] = {"_MISSING": _MISSING, "_unknown": _unknown, "cls": cls}
+    parameters, lines = [], []
+    for index, (name, default) in enumerate(cls._fields.items()):
+        namespace[f"_d{index}"] = default
+        parameters.append(f"{name}=_d{index}")
+        exact = _exact_type(hints[name])
+        slow = f"cls._checked({name!r}, {name})"
+        if exact is None:
+            lines.append(f"    {name} = {slow}")
+        else:
+            namespace[f"_t{index}"], optional = exact
+            test = f"type({name}) is not _t{index}"
+            if optional:
+                test = f"{name} is not None and {test}"
+            lines.append(f"    if {test}: {name} = {slow}")
+        lines.append(f"    state[{name!r}] = {name}")
+    source = f"def __init__(self, *, {', '.join(parameters)}, **unknown):\n    if unknown: _unknown(cls, unknown)\n"
+    source += "    state = self.__dict__\n" + "\n".join(lines) + "\n"
+    exec(source, namespace)  # noqa: S102 (code written here, from the class's own annotations)
+    return namespace["__init__"]
+
+
+def _exact_type(hint: Any) -> tuple[type, bool] | None:
+    """(the one type a value may already have to be taken as it is, whether None is allowed too), or None when
+    every value must be checked (tuples, dicts, `Any`)."""
+    optional = False
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        if len(options) != 1:
+            return None
+        hint, optional = options[0], True
+    if isinstance(hint, type) and typing.get_origin(hint) is None and hint not in (tuple, dict, list):
+        return hint, optional
+    return None
+
+
+def _unknown(cls: type, unknown: dict[str, Any]) -> None:
+    raise ValidationError(f"{cls.__name__}: {next(iter(unknown))}: unknown key")
 
 
 def _dumped(value: Any, as_json: bool) -> Any:
