@@ -165,7 +165,7 @@ def code_identity() -> str:
     digest = hashlib.blake2b(digest_size=16)
     digest.update(f"{PROTOCOL}\0{__version__}\0{sys.version_info[0]}.{sys.version_info[1]}\0".encode())
     for module in DEPENDENCIES:
-        digest.update(f"{module}={_installed_version(module)}\0".encode())
+        digest.update(f"{module}={installed_version(module)}\0".encode())
     package = Path(linter.__file__).resolve().parent
     rules = sys.modules.get("linter.rules")
     rule_pack = Path(rules.__path__[0]).resolve() if rules is not None else package / "rules"
@@ -184,7 +184,7 @@ def _sources(folder: Path, skip: Path) -> list[Path]:
     return found
 
 
-def _installed_version(module: str) -> str:
+def installed_version(module: str) -> str:
     """The version in the name of the module's `.dist-info` folder, without importing the module or
     `importlib.metadata` (a tenth of a second); `?` when there is none to read."""
     import importlib.util

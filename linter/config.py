@@ -12,54 +12,65 @@ from __future__ import annotations
 import json
 import os
 import stat
-import tomllib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictInt, ValidationError, field_validator
-
+from linter.config_defaults import DEFAULT_MAX_FILE_SIZE, DEFAULT_OUTPUT_DIRS
 from linter.model import Level
-from linter.paths import check_glob
 from linter.rule import Rule
 from linter.terminal_text import printable
 from linter.safe_read import ReadRefused, read_named_file, read_repository_file
 
 CONFIG_FILE_NAMES = (".loadlint.toml", "loadlint.toml")
-DEFAULT_MAX_FILE_SIZE = 2_000_000
-# Folders of build output: skipped where they sit in a package's folder (beside its package.json or tsconfig.json)
-# or at the root, never deeper (`src/build/routes.js` is source). `output-dirs` replaces the list.
-DEFAULT_OUTPUT_DIRS = ("build", "dist", "out", "coverage")
 MAX_CONFIG_BYTES = 2_000_000  # a config file, or a package.json read for its "loadlint" key
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
 
 
 class ConfigError(Exception):
     """A configuration problem, as one line naming the file, the key and what is wrong."""
 
 
-def _kebab(name: str) -> str:
-    return name.replace("_", "-")
+class Config:
+    """The settings of one config file, or the defaults. A file's settings are checked by the pydantic model
+    `linter.config_model.Config` (`Config.model_validate`), imported only then: a run without a config file
+    does not import pydantic."""
 
+    def __init__(self) -> None:
+        self.select: list[str] | None = None
+        self.ignore: list[str] = []
+        self.exclude: list[str] = []
+        self.per_file_ignores: dict[str, list[str]] = {}
+        self.levels: dict[str, Level] = {}
+        self.fail_on: Level = Level.WARNING
+        self.max_file_size: int = DEFAULT_MAX_FILE_SIZE
+        self.output_dirs: list[str] = list(DEFAULT_OUTPUT_DIRS)
+        # The baseline file `loadlint check` reads when no --baseline is given, relative to this file.
+        self.baseline: str | None = None
+        # Loaded only with --trust-config-rules: the file may come from a stranger's pull request.
+        self.rules_dir: str | None = None
+        self.rules: dict[str, dict[str, Any]] = {}
+        # Where the settings came from, for messages and for resolving relative paths; not keys.
+        self._source: str | None = None
+        self._base_dir: Path | None = None
 
-class Config(BaseModel):
-    model_config = ConfigDict(extra="forbid", alias_generator=_kebab)
+    @classmethod
+    def model_validate(cls, raw: object) -> "Config":
+        """The settings `raw` (a config file's data) holds; a pydantic `ValidationError` when it holds others."""
+        from linter.config_model import Config as Checked
 
-    select: list[str] | None = None
-    ignore: list[str] = []
-    exclude: list[str] = []
-    per_file_ignores: dict[str, list[str]] = {}
-    levels: dict[str, Level] = {}
-    fail_on: Level = Level.WARNING
-    max_file_size: StrictInt = Field(DEFAULT_MAX_FILE_SIZE, gt=0)
-    output_dirs: list[str] = list(DEFAULT_OUTPUT_DIRS)
-    # The baseline file `loadlint check` reads when no --baseline is given, relative to this file.
-    baseline: str | None = None
-    # Loaded only with --trust-config-rules: the file may come from a stranger's pull request.
-    rules_dir: str | None = None
-    rules: dict[str, dict[str, Any]] = {}
+        checked = Checked.model_validate(raw)
+        config = cls()
+        for name in Checked.model_fields:
+            setattr(config, name, getattr(checked, name))
+        return config
 
-    # Where the settings came from, for messages and for resolving relative paths; not keys.
-    _source: str | None = PrivateAttr(None)
-    _base_dir: Path | None = PrivateAttr(None)
+    @classmethod
+    def model_json_schema(cls, **kwargs: Any) -> dict[str, Any]:
+        from linter.config_model import Config as Checked
+
+        return Checked.model_json_schema(**kwargs)
 
     @property
     def source(self) -> str | None:
@@ -73,57 +84,17 @@ class Config(BaseModel):
         self._source, self._base_dir = source, base_dir
         return self
 
-    @field_validator("select", "ignore")
-    @classmethod
-    def _no_blank_selectors(cls, value: list[str] | None) -> list[str] | None:
-        if value is not None and any(not isinstance(v, str) or not v.strip() for v in value):
-            raise ValueError("selectors must be non-empty rule ids or families")
-        return value
 
-    @field_validator("select")
-    @classmethod
-    def _selects_something(cls, value: list[str] | None) -> list[str] | None:
-        if value == []:
-            raise ValueError("selects no rule; leave the key out to run every rule")
-        return value
+class _ModelFields:
+    """`Config.model_fields`: the keys of the pydantic model."""
 
-    @field_validator("rules_dir")
-    @classmethod
-    def _names_a_folder(cls, value: str | None) -> str | None:
-        if value is not None and not value.strip():
-            raise ValueError("must name a folder")
-        return value
+    def __get__(self, instance: object, owner: type) -> dict[str, Any]:
+        from linter.config_model import Config as Checked
 
-    @field_validator("baseline")
-    @classmethod
-    def _names_a_file(cls, value: str | None) -> str | None:
-        if value is not None and (not value.strip() or "\0" in value):
-            raise ValueError("must name a file")
-        return value
-
-    @field_validator("output_dirs")
-    @classmethod
-    def _folder_names(cls, value: list[str]) -> list[str]:
-        for name in value:
-            if not name.strip() or "/" in name or "\\" in name or name in (".", "..") or "\0" in name:
-                raise ValueError(f"{name!r} is not a folder name (globs go in `exclude`)")
-        return value
-
-    @field_validator("exclude")
-    @classmethod
-    def _valid_globs(cls, value: list[str]) -> list[str]:
-        for pattern in value:
-            check_glob(pattern)
-        return value
-
-    @field_validator("per_file_ignores")
-    @classmethod
-    def _valid_glob_keys(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
-        for pattern in value:
-            check_glob(pattern)
-        return value
+        return Checked.model_fields
 
 
+Config.model_fields = _ModelFields()  # type: ignore[attr-defined]
 
 
 def find_config_file(start: Path, root: Path) -> tuple[Path, str] | None:
@@ -202,6 +173,8 @@ def load_config(path: Path | None, kind: str = "toml", display: str | None = Non
         # A byte-order mark is accepted in both kinds, as editors on Windows write one.
         text = data.decode("utf-8-sig")
         if kind == "toml":
+            import tomllib  # here: most runs read no config file
+
             raw: object = tomllib.loads(text)
         else:
             manifest = json.loads(text)
@@ -210,12 +183,14 @@ def load_config(path: Path | None, kind: str = "toml", display: str | None = Non
         raise ConfigError(f"{display}: {error}") from error
     except UnicodeDecodeError as error:
         raise ConfigError(f"{display}: not UTF-8 text") from error
-    except (tomllib.TOMLDecodeError, ValueError) as error:
+    except ValueError as error:  # tomllib.TOMLDecodeError among them
         raise ConfigError(f"{display}: not valid {syntax}: {error}") from error
     except RecursionError as error:
         raise ConfigError(f"{display}: not valid {syntax}: nested too deeply") from error
     if kind == "package.json" and not isinstance(raw, dict):
         raise ConfigError(f'{display}: key "loadlint": must be an object')
+    from pydantic import ValidationError
+
     try:
         config = Config.model_validate(raw)
     except ValidationError as error:
@@ -254,6 +229,10 @@ def validate_against_rules(config: Config, rules: tuple[type[Rule], ...]) -> dic
         if rule_id not in rule_ids:
             raise ConfigError(f"{where}: key 'levels.{printable(rule_id)}': unknown rule")
     options: dict[str, BaseModel] = {}
+    if not config.rules:
+        return options
+    from pydantic import ValidationError
+
     by_id = {rule.id: rule for rule in rules}
     for rule_id, raw in config.rules.items():
         if rule_id not in by_id:

@@ -23,7 +23,6 @@ import hashlib
 import json
 import os
 import stat
-import tempfile
 import time
 from pathlib import Path
 
@@ -121,6 +120,8 @@ def _save(
         "max_file_size": max_file_size,
     }
     text = json.dumps(data, separators=(",", ":"), allow_nan=False)
+    import tempfile  # here: a run that writes nothing does not import it
+
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".listing-", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:

@@ -78,7 +78,7 @@ class LazyRule:
     def default_instance(self) -> "Rule":
         """The rule with its default options, imported when first used (`DeferredRule`) unless it is already."""
         if self._class is not None:
-            return self._class(self._class.Options())
+            return self._class()
         return DeferredRule(self)  # type: ignore[return-value]
 
     @property
@@ -112,7 +112,7 @@ def become_rule(rule) -> Rule:
         cls = rule._lazy.load()
         rule.__dict__.clear()
         rule.__class__ = cls
-        cls.__init__(rule, cls.Options())
+        cls.__init__(rule)
     return rule
 
 

@@ -10,28 +10,46 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Iterator
 
-from pydantic import BaseModel, ConfigDict
-
 from linter import PROJECT_URL
 from linter.model import Finding, Fix, Level, Location, Precision, RuleInfo, Span
+from linter.records import Frozen
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
+
     from linter.context import FileContext
     from linter.flow.spec import FlowSpec
     from linter.project import ProjectIndex
     from linter.syntax import Node
 
 
-class RuleOptions(BaseModel):
-    """Base for a rule's options: keys are kebab-case in config files, unknown keys are errors."""
+def __getattr__(name: str):
+    # `RuleOptions` is a pydantic model, made when first asked for: a run that builds no rule's options (one
+    # served from the cache) does not import pydantic.
+    if name == "RuleOptions":
+        from linter.rule_options import RuleOptions
 
-    model_config = ConfigDict(extra="forbid", alias_generator=lambda name: name.replace("_", "-"), frozen=True)
+        return RuleOptions
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class Fact(BaseModel):
+class LazyOptions:
+    """A rule's `Options`, a pydantic model kept in a module of its own (`module`, relative to the rule's
+    package, and the class's `name`): imported when the run first reads, checks or describes the options, so
+    that loading the rule does not import pydantic."""
+
+    def __init__(self, module: str, name: str) -> None:
+        self._module = module
+        self._name = name
+
+    def __get__(self, instance: object, owner: type) -> type[BaseModel]:
+        import importlib
+
+        return getattr(importlib.import_module(self._module, owner.__module__.rpartition(".")[0]), self._name)
+
+
+class Fact(Frozen):
     """Something a rule learned about one file, kept for its project-level check."""
-
-    model_config = ConfigDict(frozen=True)
 
     rule_id: str
     kind: str
@@ -87,7 +105,7 @@ class Rule:
     # on a few names visits little. Not for a query with a pattern every file matches (`(program) @p`).
     query_anchors: ClassVar[tuple[bytes, ...]] = ()
     query_anchors_ignore_case: ClassVar[bool] = False
-    Options: ClassVar[type[BaseModel]] = RuleOptions
+    Options: ClassVar[type[BaseModel]] = LazyOptions("linter.rule_options", "RuleOptions")  # type: ignore[assignment]
     # A flow rule's spec (`linter.flow.spec.FlowSpec`): every file then leaves a flow summary for it, and
     # `check_project` can ask `linter.flow.project.cross_file_reaches` for the flows across modules.
     flow_spec: ClassVar["FlowSpec | None"] = None
@@ -97,7 +115,22 @@ class Rule:
     instance: str = ""
 
     def __init__(self, options: BaseModel | None = None) -> None:
-        self.options = options if options is not None else self.Options()
+        # Built without options: they are the defaults, which a rule may know without building them.
+        self.default_options = options is None
+        if options is not None:
+            self.options = options
+
+    @property
+    def options(self) -> BaseModel:
+        """The rule's options; those of a rule built without any are made when first read."""
+        options = self.__dict__.get("_options")
+        if options is None:
+            options = self.__dict__["_options"] = self.Options()
+        return options
+
+    @options.setter
+    def options(self, value: BaseModel) -> None:
+        self.__dict__["_options"] = value
 
     def may_report_in(self, source: bytes) -> bool:
         """A cheap test of a file's bytes, made when `needles` let the file through: False when the rule can

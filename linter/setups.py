@@ -10,8 +10,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from pydantic import BaseModel
-
 from linter.config import Config, ConfigError, enabled_rules, validate_against_rules
 from linter.model import Level
 from linter.registry import LazyRule
@@ -79,7 +77,7 @@ class RuleSetups:
         ids = frozenset(rule.id for rule in rules)
         return RuleSetup(config=config, rules=rules, ids=ids, own=own, levels=dict(config.levels), key=key)
 
-    def _instance(self, cls: type[Rule], options: BaseModel | None) -> Rule:
+    def _instance(self, cls: type[Rule], options: object | None) -> Rule:
         """The instance of `cls` with `options` (None: the defaults), shared by every config that sets the same.
         A built-in rule with its defaults is imported only when the run uses it (`registry.DeferredRule`)."""
         if options is None:
@@ -111,4 +109,5 @@ class RuleSetups:
 
 
 def _options_text(options: object) -> str:
-    return options.model_dump_json() if isinstance(options, BaseModel) else repr(options)
+    dump = getattr(options, "model_dump_json", None)  # a pydantic model's
+    return dump() if dump is not None else repr(options)

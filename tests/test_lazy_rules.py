@@ -67,6 +67,22 @@ def test_a_warm_run_without_globs_to_match_imports_no_glob_matcher(tmp_path, mon
     assert not [m for m in cold[1] if m.startswith("linter.rules.stripe")]
 
 
+def test_a_warm_run_without_a_config_file_imports_no_pydantic(tmp_path):
+    """The records of a report are plain classes, and the settings are checked by pydantic only when a config
+    file holds some, the options of a rule only when they are read: a run does not pay for importing it."""
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / ".git").mkdir()
+    (root / "package.json").write_text('{"dependencies": {"jsonwebtoken": "9.0.0"}}')
+    (root / "a.js").write_text("const jwt = require('jsonwebtoken');\njwt.sign({}, process.env.S || 'x');\n")
+    cold = _imported_by_a_run(root, ["all"], [])
+    warm = _imported_by_a_run(root, ["all"], [])
+    assert warm[0] == cold[0] == "['auth/jwt-no-expiry', 'auth/secret-fallback']"
+    assert "pydantic" not in warm[1] and "linter.model" in warm[1]
+    # Nor a run that loads rules: a rule's options class is imported when the options are first read.
+    assert "linter.rules.auth.jwt_no_expiry" in cold[1] and "pydantic" not in cold[1]
+
+
 def _sarif_of_a_run(root: Path, select: list[str]) -> tuple[bytes, list[str]]:
     """The SARIF report (its rules' metadata included) of a run in a fresh process, and the modules it imported."""
     script = (

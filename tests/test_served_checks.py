@@ -110,7 +110,7 @@ def _check(
     code = "import sys; from linter.cli import main; sys.argv = ['loadlint', *sys.argv[1:]]; main()"
     code = (
         "import atexit, sys; atexit.register(lambda: sys.stderr.write("
-        "'loadlint: models: %s' % ('pydantic' in sys.modules))); " + code
+        "'loadlint: models: %s' % ('linter.model' in sys.modules))); " + code
     )
     prelude = f"import linter.check_client as c; c.ANSWER_SECONDS = {deadline};" if deadline else ""
     done = subprocess.run(

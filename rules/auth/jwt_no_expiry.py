@@ -91,8 +91,6 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Iterator
 
-from pydantic import field_validator
-
 from linter.frameworks import ANY_FRAMEWORK, FASTIFY, HONO, NESTJS
 from linter.context import FileContext
 from linter.rules.auth._jwt_signing import (
@@ -111,41 +109,17 @@ from linter.rules.auth._token_purpose import REFRESH_WORDS, token_purpose
 from linter.js.expressions import arguments_of, object_keys, unwrap
 from linter.js.imports import string_value
 from linter.rules.auth._secrets import name_tokens
-from linter.js.units import describe_seconds, ms_seconds
+from linter.js.units import describe_seconds
 from linter.model import Finding, Level, Precision
 from linter.paths import is_test_support_path
 from linter.project import ProjectIndex
-from linter.rule import Fact, Match, Rule, RuleOptions, facts_of
+from linter.rule import Fact, LazyOptions, Match, Rule, facts_of
 
 _MESSAGES_NONE = {
     "jsonwebtoken": "gets no `expiresIn` option and its payload no `exp` claim",
     "hono/jwt": "gets a payload without an `exp` claim",
     "jose": "has no `setExpirationTime()` and its payload no `exp` claim",
 }
-
-
-class JwtNoExpiryOptions(RuleOptions):
-    max_expiry: str | int = "24h"
-
-    @field_validator("max_expiry", mode="before")
-    @classmethod
-    def _whole_seconds(cls, value: object) -> object:
-        if isinstance(value, (bool, float)):  # `true` would pass as one second
-            raise ValueError("must be a duration such as '15m', '24h' or '7d', or a whole number of seconds")
-        return value
-
-    @field_validator("max_expiry")
-    @classmethod
-    def _readable(cls, value: str | int) -> str | int:
-        if isinstance(value, str) and ms_seconds(value) is None:
-            raise ValueError(f"{value!r} is not a duration such as '15m', '24h' or '7d'")
-        if isinstance(value, int) and value <= 0:
-            raise ValueError("must be a positive number of seconds")
-        return value
-
-    @property
-    def max_seconds(self) -> float:
-        return float(self.max_expiry) if isinstance(self.max_expiry, int) else ms_seconds(self.max_expiry) or 0.0
 
 
 class JwtNoExpiry(Rule):
@@ -169,7 +143,7 @@ class JwtNoExpiry(Rule):
   (#match? @function "\\\\.(sign|signAsync|jwtSign|register|registerAsync)$")) @call
 (new_expression constructor: (_) @constructor (#match? @constructor "SignJWT$")) @new
 """
-    Options = JwtNoExpiryOptions
+    Options = LazyOptions("._jwt_no_expiry_options", "JwtNoExpiryOptions")
 
     def check(self, match: Match, file: FileContext) -> Iterator[Finding | Fact]:
         if is_test_support_path(file.path):

@@ -68,8 +68,6 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from pydantic import field_validator
-
 from linter.frameworks import EXPRESS, NESTJS
 from linter.context import FileContext
 from linter.js.static_values import const_initializer, constant_value
@@ -81,7 +79,7 @@ from linter.js.references import resolve_imported
 from linter.js.units import byte_count, describe_bytes
 from linter.model import Finding, Level, Precision
 from linter.paths import is_test_support_path
-from linter.rule import Match, Rule, RuleOptions
+from linter.rule import LazyOptions, Match, Rule
 from linter.syntax import Node, text, walk
 from linter.frameworks.routes import HTTP_VERB_METHODS
 
@@ -93,29 +91,6 @@ _READ_ONLY_METHODS = frozenset({"get", "head", "options"})
 # Calls on an app that register no route: settings, starting it, events.
 _APP_SETTINGS = frozenset({"listen", "set", "enable", "disable", "engine", "on", "once", "param", "locals"})
 _PARSER_NAMES = {"json": "JSON body parser", "urlencoded": "form body parser", "text": "text body parser"}
-
-
-class JsonBodyLimitOptions(RuleOptions):
-    max_body_size: str | int = "1mb"
-
-    @field_validator("max_body_size", mode="before")
-    @classmethod
-    def _whole_bytes(cls, value: object) -> object:
-        if isinstance(value, (bool, float)):  # `true` would pass as one byte
-            raise ValueError("must be a size such as '512kb' or '2mb', or a whole number of bytes")
-        return value
-
-    @field_validator("max_body_size")
-    @classmethod
-    def _readable(cls, value: str | int) -> str | int:
-        count = byte_count(value)
-        if count is None or count <= 0:
-            raise ValueError(f"{value!r} is not a size such as '512kb' or '2mb'")
-        return value
-
-    @property
-    def max_bytes(self) -> float:
-        return byte_count(self.max_body_size) or 0.0
 
 
 class JsonBodyLimit(Rule):
@@ -133,7 +108,7 @@ class JsonBodyLimit(Rule):
   function: [(identifier) (member_expression)] @function
   (#match? @function "(^|\\\\.)(json|urlencoded|text|useBodyParser)$")) @call
 """
-    Options = JsonBodyLimitOptions
+    Options = LazyOptions("._json_body_limit_options", "JsonBodyLimitOptions")
 
     def check(self, match: Match, file: FileContext) -> Iterator[Finding]:
         if is_test_support_path(file.path):

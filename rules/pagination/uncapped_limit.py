@@ -76,8 +76,6 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from pydantic import Field, StrictInt
-
 from linter.frameworks import EXPRESS, FASTIFY, GRAPHQL, HONO, KOA, NESTJS, NEXTJS, SERVER_ACTIONS, TRPC
 from linter.context import FileContext
 from linter.fixes import always_a_number, replace_node
@@ -85,7 +83,7 @@ from linter.flow.file_flow import file_flow
 from linter.flow.project import Reach, cross_file_reaches, hop_locations
 from linter.flow.tracer import Flow
 from linter.model import Finding, Fix, Level, Location, Precision
-from linter.rule import Match, Rule, RuleOptions
+from linter.rule import LazyOptions, Match, Rule
 from linter.syntax import Node
 
 from ._limit_sinks import (
@@ -100,11 +98,6 @@ from ._limit_sinks import (
 from ._page_size import PAGE_SIZE
 
 
-class UncappedLimitOptions(RuleOptions):
-    # The cap the fix writes: `Math.min(limit, max-page-size)`.
-    max_page_size: StrictInt = Field(100, ge=1)
-
-
 class UncappedLimit(Rule):
     id = "pagination/uncapped-limit"
     name = "UncappedLimit"
@@ -116,7 +109,7 @@ class UncappedLimit(Rule):
     needles = (b"take", b"limit", b"LIMIT", b"Limit", b"TOP", b"FETCH")
     query_anchors = (b"take", b"limit", b"top", b"fetch")
     query_anchors_ignore_case = True
-    Options = UncappedLimitOptions
+    Options = LazyOptions("._uncapped_limit_options", "UncappedLimitOptions")
     flow_spec = PAGE_SIZE
     # Patterns on the node that matters, not on its parent: tree-sitter keeps a parent's pattern pending in
     # every subtree the parent holds, which costs the nesting depth squared (`linter.syntax.QUERY_BUDGET`).

@@ -109,8 +109,6 @@ from typing import TYPE_CHECKING, Iterator
 import posixpath
 import re
 
-from pydantic import BaseModel, ConfigDict, field_validator
-
 from linter.frameworks import EXPRESS, FASTIFY, HONO, KOA, NESTJS, NEXTJS, SERVER_ACTIONS
 from linter.context import FileContext
 from linter.flow.modules import MAX_RE_EXPORTS, module_graph
@@ -125,12 +123,12 @@ from linter.frameworks.prisma import extends_prisma_client, is_prisma_module, pr
 from linter.js.expressions import unwrap
 from linter.js.invocation import invocation
 from linter.model import Finding, Level, Location, Precision
-from linter.paths import check_glob, is_test_path
+from linter.paths import is_test_path
 from linter.project import ProjectIndex
 
 if TYPE_CHECKING:
     import pathspec
-from linter.rule import Fact, Match, Rule, facts_of
+from linter.rule import Fact, LazyOptions, Match, Rule, facts_of
 from linter.syntax import Node, descendants_of_types, node_at, text
 
 from ._client_factories import FactoryCallers, FactoryUses
@@ -205,24 +203,6 @@ MAX_BUNDLE_WALK = 2_000  # files visited looking for the Next.js route that bund
 MAX_IMPORT_DEPTH = 40  # importers of importers followed to learn that only one-shot code loads a module
 
 
-def _kebab(name: str) -> str:
-    return name.replace("_", "-")
-
-
-class ClientOutsideSingletonOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid", alias_generator=_kebab, populate_by_name=True)
-
-    one_shot_paths: list[str] = list(DEFAULT_ONE_SHOT_PATHS)
-    extend_one_shot_paths: list[str] = []
-
-    @field_validator("one_shot_paths", "extend_one_shot_paths")
-    @classmethod
-    def _valid_globs(cls, value: list[str]) -> list[str]:
-        for pattern in value:
-            check_glob(pattern)
-        return value
-
-
 @lru_cache(maxsize=32)
 def _path_spec(patterns: tuple[str, ...]) -> pathspec.PathSpec:
     import pathspec  # here: a run whose options name no path patterns does not import it
@@ -255,7 +235,7 @@ class ClientOutsideSingleton(Rule):
 (new_expression constructor: (_) @ctor) @new
 (program) @program
 """
-    Options = ClientOutsideSingletonOptions
+    Options = LazyOptions("._client_outside_singleton_options", "ClientOutsideSingletonOptions")
 
     def check(self, match: Match, file: FileContext) -> Iterator[Fact]:
         if self._skipped(file.path):
@@ -312,7 +292,10 @@ class ClientOutsideSingleton(Rule):
 
     def _skipped(self, path: str) -> bool:
         """Tests and one-shot code (scripts, seeds, migrations): neither a server's client nor its caller."""
-        patterns = tuple(self.options.one_shot_paths) + tuple(self.options.extend_one_shot_paths)
+        if self.default_options:  # without building the options (a pydantic model)
+            patterns = DEFAULT_ONE_SHOT_PATHS
+        else:
+            patterns = tuple(self.options.one_shot_paths) + tuple(self.options.extend_one_shot_paths)
         return is_test_path(path) or (bool(patterns) and _path_spec(patterns).match_file(path))
 
     def check_project(self, project: ProjectIndex) -> Iterator[Finding]:

@@ -126,8 +126,6 @@ import re
 from collections import defaultdict
 from typing import Iterator
 
-from pydantic import StrictBool
-
 from linter.context import FileContext
 from linter.rules.prisma._schema_parser import Block, Field
 from linter.rules.prisma._project_schemas import (
@@ -156,7 +154,7 @@ from linter.model import Finding, Level, Location, Precision, Span
 from linter.paths import is_test_support_path
 from linter.positions import LineIndex
 from linter.project import ProjectIndex
-from linter.rule import Fact, Match, Rule, RuleOptions, facts_of
+from linter.rule import Fact, LazyOptions, Match, Rule, facts_of
 from linter.syntax import Node
 
 # Databases that index a foreign key only when told to (MySQL does it itself unless relations are emulated).
@@ -209,12 +207,6 @@ _CONSEQUENCES = {
 }
 
 
-class MissingRelationIndexOptions(RuleOptions):
-    # Report every unindexed foreign key, as a note when no query of the project uses it (prisma-lint's
-    # `forAllRelations`).
-    for_all_relations: StrictBool = False
-
-
 class MissingRelationIndex(Rule):
     id = "prisma/missing-relation-index"
     name = "MissingRelationIndex"
@@ -229,7 +221,7 @@ class MissingRelationIndex(Rule):
     # Every file `may_report_in` takes holds one of these: the run's one pass for all needles turns most files
     # away before the tests below (each a scan of the file) are made.
     needles = (*_QUERY_NAMES, *_COMMON_CALL_NEEDLES)
-    Options = MissingRelationIndexOptions
+    Options = LazyOptions("._missing_relation_index_options", "MissingRelationIndexOptions")
 
     def may_report_in(self, source: bytes) -> bool:
         # Names only Prisma uses, or a common method name called with an object literal (`.delete({ where })`).

@@ -139,8 +139,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Iterator
 
-from pydantic import StrictBool
-
 from linter.context import FileContext
 from linter.flow.callees import Callee
 from linter.flow.modules import module_graph
@@ -150,7 +148,7 @@ from linter.js.references import resolve_imported
 from linter.model import Finding, Level, Location, Precision
 from linter.paths import is_test_path
 from linter.project import Package, ProjectIndex
-from linter.rule import Fact, Match, Rule, RuleOptions, facts_of
+from linter.rule import Fact, LazyOptions, Match, Rule, facts_of
 from linter.rules.ratelimit._hand_rolled import SAYS_IT_LIMITS, HandRolled, hand_rolled_limiter
 from linter.rules.ratelimit._rate_limiters import (
     FASTIFY_RATE_LIMIT,
@@ -193,11 +191,6 @@ _ONE_SHOT = re.compile(r"(^|/)(scripts?|seeds?|seeders?|migrations?)/|(^|/)seed[
 _REDIS_LIMITER_MODULES = frozenset({*REDIS_PACKAGES, "@upstash/ratelimit", "@vercel/kv", *REDIS_STORE_PACKAGES})
 
 
-class MemoryStoreOptions(RuleOptions):
-    # Report limiters without a shared store even where the app does not use Redis (several instances, no Redis).
-    require_shared_store: StrictBool = False
-
-
 class MemoryStore(Rule):
     id = "ratelimit/memory-store"
     name = "MemoryStore"
@@ -221,7 +214,7 @@ class MemoryStore(Rule):
     (new_expression) @site
     ((object) @site (#eq? @site "{}"))
     """
-    Options = MemoryStoreOptions
+    Options = LazyOptions("._memory_store_options", "MemoryStoreOptions")
 
     def may_report_in(self, source: bytes) -> bool:
         return _Mentions.of(source).anything

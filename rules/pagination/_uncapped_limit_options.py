@@ -1,0 +1,12 @@
+"""The options of `pagination/uncapped-limit` (a pydantic model, imported only when a run reads or checks them)."""
+
+from __future__ import annotations
+
+from pydantic import Field, StrictInt
+
+from linter.rule_options import RuleOptions
+
+
+class UncappedLimitOptions(RuleOptions):
+    # The cap the fix writes: `Math.min(limit, max-page-size)`.
+    max_page_size: StrictInt = Field(100, ge=1)
