@@ -4,6 +4,7 @@ in one pass with pyahocorasick, 0.09 s with ahocorasick-rs (which also matches b
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable
 
 import ahocorasick_rs
@@ -32,3 +33,15 @@ class NeedleSet:
         if self._automaton is None:
             return []
         return [(start, end) for _, start, end in self._automaton.find_matches_as_indexes(source)]
+
+
+def occurs_within(places: tuple[list[int], list[int]], start: int, end: int) -> bool:
+    """Whether one of `places` (the starts and ends of a word's occurrences, ordered by start) lies wholly between
+    `start` and `end`: where a rule asks many times whether a stretch of the file names a word."""
+    starts, ends = places
+    at = bisect_left(starts, start)
+    while at < len(starts) and starts[at] < end:
+        if ends[at] <= end:
+            return True
+        at += 1
+    return False

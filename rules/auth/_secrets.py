@@ -6,7 +6,6 @@ express-jwt, passport-jwt, express-session, cookie-session, cookie-parser, NextA
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,7 +24,7 @@ from linter.js.expressions import (
 )
 from linter.js.imports import string_value
 from linter.js.references import imports_module, resolve_imported
-from linter.needles import NeedleSet
+from linter.needles import NeedleSet, occurs_within
 from linter.syntax import Node, text, walk
 
 if TYPE_CHECKING:
@@ -161,9 +160,9 @@ def may_name_a_secret_at(file: "FileContext", start: int, end: int) -> bool:
     """`may_hold_a_secret_name` of the file's bytes `start`..`end`, from the places its words occur in the file,
     found once: a file has thousands of expressions to ask about, some of them nested thousands deep."""
     secret_words, keys, qualifiers = file.lasting("auth.secret-words-at", lambda: _secret_words_at(file.source))
-    if _occurs_within(secret_words, start, end):
+    if occurs_within(secret_words, start, end):
         return True
-    return _occurs_within(keys, start, end) and _occurs_within(qualifiers, start, end)
+    return occurs_within(keys, start, end) and occurs_within(qualifiers, start, end)
 
 
 def secret_word_spans(file: "FileContext") -> list[tuple[int, int]]:
@@ -202,16 +201,6 @@ def _secret_words_at(source: bytes) -> list[tuple[list[int], list[int]]]:
         spans.sort()
         places.append(([start for start, _ in spans], [end for _, end in spans]))
     return places
-
-
-def _occurs_within(places: tuple[list[int], list[int]], start: int, end: int) -> bool:
-    starts, ends = places
-    at = bisect_left(starts, start)
-    while at < len(starts) and starts[at] < end:
-        if ends[at] <= end:
-            return True
-        at += 1
-    return False
 
 
 # --- values --------------------------------------------------------------------------------------------------

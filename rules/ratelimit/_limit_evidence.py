@@ -13,12 +13,12 @@ records by hand (a cooldown on the time since the last one, a count under a maxi
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from typing import TYPE_CHECKING
 
 from linter.js.bindings import declaration_of
 from linter.js.expressions import callee, member_chain, unwrap
 from linter.rules.ratelimit._rate_limiters import RATE_LIMIT_PACKAGES
+from linter.needles import occurs_within
 from linter.syntax import Node, descendants_of_types, text
 
 if TYPE_CHECKING:
@@ -98,23 +98,12 @@ def limits_itself(scope: Node, file: "FileContext") -> bool:
 def _may_limit(file: "FileContext", start: int, end: int) -> bool:
     """`_MAY_LIMIT.search(file.source, start, end)`, from the places it matches in the file, found once: a
     climb asks again for every function around every call."""
-    return _within(file.lasting("ratelimit.may-limit-at", lambda: _matches_at(file.source, _MAY_LIMIT_WORDS)), start, end)
+    return occurs_within(file.lasting("ratelimit.may-limit-at", lambda: _matches_at(file.source, _MAY_LIMIT_WORDS)), start, end)
 
 
 def _may_cap(file: "FileContext", start: int, end: int) -> bool:
     """`_MAY_CAP.search(file.source, start, end)`, as `_may_limit`."""
-    return _within(file.lasting("ratelimit.may-cap-at", lambda: _matches_at(file.source, _MAY_CAP_WORDS)), start, end)
-
-
-def _within(matches: tuple[list[int], list[int]], start: int, end: int) -> bool:
-    """Whether one of `matches` (`_matches_at`) lies between `start` and `end`."""
-    starts, ends = matches
-    at = bisect_left(starts, start)
-    while at < len(starts) and starts[at] < end:
-        if ends[at] <= end:
-            return True
-        at += 1
-    return False
+    return occurs_within(file.lasting("ratelimit.may-cap-at", lambda: _matches_at(file.source, _MAY_CAP_WORDS)), start, end)
 
 
 def _matches_at(source: bytes, words: tuple[bytes, ...]) -> tuple[list[int], list[int]]:
