@@ -10,6 +10,7 @@ import pytest
 
 from linter.engine import RunOptions, run
 from linter.frameworks.admin_gates import under_prefix
+from linter.needles import occurs_within
 from linter.project import ProjectIndex
 from linter.rules.ratelimit._next_matchers import matches
 from linter.rules.ratelimit._endpoints import next_app_root, next_url
@@ -20,7 +21,6 @@ from linter.rules.ratelimit._limit_evidence import (
     _MAY_LIMIT_WORDS,
     LIMITER_NAME,
     _matches_at,
-    _within,
     may_name_limiter,
 )
 from tests.fixture_cases import FIXTURES
@@ -226,4 +226,4 @@ def test_word_tables_answer_as_the_patterns_they_stand_for(source):
         matches = _matches_at(source, words)
         for start in range(0, len(source), 3):
             for end in range(start, len(source) + 1, 2):
-                assert _within(matches, start, end) is (pattern.search(source, start, end) is not None)
+                assert occurs_within(matches, start, end) is (pattern.search(source, start, end) is not None)
