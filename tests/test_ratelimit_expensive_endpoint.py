@@ -227,3 +227,34 @@ def test_word_tables_answer_as_the_patterns_they_stand_for(source):
         for start in range(0, len(source), 3):
             for end in range(start, len(source) + 1, 2):
                 assert occurs_within(matches, start, end) is (pattern.search(source, start, end) is not None)
+
+
+
+_CALL_FORMS = (
+    "{head}.{last}();",
+    "{head}?.{last}();",
+    "{head}['{last}']();",
+    "{head}[`{last}`]();",
+    "({head}.{last})();",
+    "{head}.{last}!();",
+    "{head}.{last}<Reply>();",
+    "await {head}.{last}<Reply>();",
+    "{head} /* the SDK */ .\n  {last}();",
+)
+
+
+@pytest.mark.parametrize("form", _CALL_FORMS)
+def test_the_byte_test_before_the_walk_keeps_every_expensive_call(form):
+    """`expensive_calls` first looks for the methods' names in the bytes: it must find every call that reading
+    all the calls of the file finds, in whatever form the method is named."""
+    from linter.context import FileContext
+    from linter.rules.ratelimit._expensive_calls import _METHOD_PATHS, classify_call, expensive_calls
+    from linter.syntax import LANGUAGE_BY_SUFFIX, descendants_of_types, parse
+
+    for path in sorted(_METHOD_PATHS):
+        call = form.format(head=".".join(("client", *path[:-1])), last=path[-1])
+        source = f"import {{ client }} from './lib/client';\nexport async function handler() {{\n  {call}\n}}\n".encode()
+        file = FileContext("route.ts", source, "typescript", parse(source, LANGUAGE_BY_SUFFIX[".ts"]), [])
+        walked = [c for c in descendants_of_types(file.root, ("call_expression",)) if classify_call(c, file) is not None]
+        assert walked, call  # the form names the method: reading every call finds it
+        assert [found.node for found in expensive_calls(file)] == walked, call

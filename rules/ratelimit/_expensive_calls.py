@@ -25,6 +25,7 @@ from linter.js.exports import local_value
 from linter.js.expressions import callee, member_chain, property_name, unwrap
 from linter.js.functions import CLASS_FIELD_TYPES
 from linter.js.imports import require_specifier
+from linter.needles import NeedleSet
 from linter.syntax import Node, descendants_of_types, text
 
 if TYPE_CHECKING:
@@ -65,8 +66,12 @@ _MULTER_METHODS = frozenset({"single", "array", "fields", "any"})
 SDK_PACKAGES = frozenset(_CLIENT_METHODS) | frozenset(_FUNCTIONS) | UPLOAD_PACKAGES
 # Method names a call on an imported client may end with: the cheap test before resolving anything.
 _LAST_METHODS = frozenset(path[-1] for _, _, paths in _CLIENT_METHODS.values() for path in paths)
+# Every method path of every client: a call whose callee ends with none of them is no client's expensive call.
+_METHOD_PATHS = frozenset(path for _, _, paths in _CLIENT_METHODS.values() for path in paths)
 # How a file names a package whose functions (or module object) are expensive, when it imports one (`_names_sdk_function`).
-_FUNCTION_SPECIFIERS = tuple(f"{quote}{module}{quote}".encode() for module in (*sorted(_FUNCTIONS), "@sendgrid/mail") for quote in "'\"`")
+_FUNCTION_SPECIFIERS = NeedleSet(f"{quote}{module}{quote}".encode() for module in (*sorted(_FUNCTIONS), "@sendgrid/mail") for quote in "'\"`")
+# A callee's last member is named in the file's bytes as it is (`property_name` decodes no escapes).
+_LAST_METHOD_NAMES = NeedleSet(method.encode() for method in _LAST_METHODS)
 
 
 @dataclass(frozen=True)
@@ -86,7 +91,9 @@ def expensive_calls(file: "FileContext") -> list[ExpensiveCall]:
 def _find(file: "FileContext"):
     # A file that imports no package of expensive functions (whose name is then in it, quoted) calls none: of
     # its calls, only a client's method can be expensive, named by the last member of the callee.
-    functions = any(specifier in file.source for specifier in _FUNCTION_SPECIFIERS)
+    functions = _FUNCTION_SPECIFIERS.any_in(file.source)
+    if not functions and not _LAST_METHOD_NAMES.any_in(file.source):
+        return
     kinds = ("call_expression", "new_expression") if functions else ("call_expression",)  # no tree walk for `new`
     for call in descendants_of_types(file.root, kinds):
         if not functions and (call.type != "call_expression" or property_name(callee(call)) not in _LAST_METHODS):
@@ -109,6 +116,8 @@ def classify_call(call: Node, file: "FileContext") -> ExpensiveCall | None:
         return None
     for split in range(len(members) - 1, -1, -1):
         receiver_members, methods = tuple(members[:split]), tuple(members[split:])
+        if methods not in _METHOD_PATHS:  # `JSON.parse()`: no client has the method, whatever the receiver
+            continue
         client = client_package(root, receiver_members, file)
         if client is None:
             continue

@@ -111,6 +111,7 @@ from linter.frameworks import EXPRESS, FASTIFY, HONO, NESTJS, NEXTJS
 from linter.js.expressions import arguments_of, callee, object_keys, property_name, unwrap
 from linter.js.imports import string_value
 from linter.model import Finding, Level, Location, Precision
+from linter.needles import NeedleSet
 from linter.paths import is_test_path
 from linter.project import ProjectIndex
 from linter.rule import Fact, Match, Rule, facts_of
@@ -141,6 +142,7 @@ _SDK_NEEDLES = (
     b"pload",
 )  # fmt: skip
 _LIMITER_NEEDLES = (b"imit", b"hrottl", b"APP_GUARD", b"useGlobalGuards")
+_SDK_NEEDLE_SET, _LIMITER_NEEDLE_SET = NeedleSet(_SDK_NEEDLES), NeedleSet(_LIMITER_NEEDLES)  # one pass each
 
 
 class UnlimitedExpensiveEndpoint(Rule):
@@ -158,12 +160,12 @@ class UnlimitedExpensiveEndpoint(Rule):
         if file.is_test:
             return
         source = file.source
-        if any(needle in source for needle in _SDK_NEEDLES):
+        if _SDK_NEEDLE_SET.any_in(source):
             for call in expensive_calls(file):
                 yield self._call_fact(file, call)
             for upload in _route_uploads(file):
                 yield self._call_fact(file, upload)
-        if any(needle in source for needle in _LIMITER_NEEDLES) and may_name_limiter(source):
+        if _LIMITER_NEEDLE_SET.any_in(source) and may_name_limiter(source):
             yield from self._limiter_facts(file)
 
     def _call_fact(self, file: FileContext, call: ExpensiveCall) -> Fact:
