@@ -258,3 +258,38 @@ def test_the_byte_test_before_the_walk_keeps_every_expensive_call(form):
         walked = [c for c in descendants_of_types(file.root, ("call_expression",)) if classify_call(c, file) is not None]
         assert walked, call  # the form names the method: reading every call finds it
         assert [found.node for found in expensive_calls(file)] == walked, call
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "app.use(limiter);",
+        "app?.use('/api', limiter);",
+        "(app.use)(limiter);",
+        "(app.use as any)(limiter);",
+        "app.use!(limiter);",
+        "app /* the server */ .\n  use(limiter);",
+        "fastify.register<Options>(rateLimit, { max: 5 });",
+        "await fastify.register<Options>(rateLimit, { max: 5 });",
+        "await fastify.register(rateLimit);",
+        "consumer.apply(limiter).forRoutes('*');",
+        "app.useGlobalGuards(new ThrottlerGuard());",
+        "app.use(express.json()).use(limiter);",
+    ],
+)
+def test_the_byte_search_for_limiter_methods_finds_every_call_reading_all_calls_finds(call):
+    from linter.context import FileContext
+    from linter.js.expressions import callee, property_name
+    from linter.rules.ratelimit.unlimited_expensive_endpoint import _method_calls
+    from linter.syntax import LANGUAGE_BY_SUFFIX, descendants_of_types, parse
+
+    source = f"export async function start(app, fastify, consumer) {{\n  {call}\n  use(x); app['use'](y);\n}}\n".encode()
+    file = FileContext("main.ts", source, "typescript", parse(source, LANGUAGE_BY_SUFFIX[".ts"]), [])
+    walked = []
+    for node in descendants_of_types(file.root, ("call_expression",)):
+        function = callee(node)
+        method = property_name(function) if function is not None and function.type == "member_expression" else None
+        if method in ("use", "register", "apply", "useGlobalGuards"):
+            walked.append((node, method))
+    assert walked, call
+    assert _method_calls(file) == walked, call

@@ -102,13 +102,14 @@ app.listen(3000);
 
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
 from linter.context import FileContext
 from linter.flow.callees import Callee
 from linter.flow.modules import module_graph
 from linter.frameworks import EXPRESS, FASTIFY, HONO, NESTJS, NEXTJS
-from linter.js.expressions import arguments_of, callee, object_keys, property_name, unwrap
+from linter.js.expressions import arguments_of, callee, object_keys, outermost, unwrap
 from linter.js.imports import string_value
 from linter.model import Finding, Level, Location, Precision
 from linter.needles import NeedleSet
@@ -142,7 +143,7 @@ _SDK_NEEDLES = (
     b"pload",
 )  # fmt: skip
 _LIMITER_NEEDLES = (b"imit", b"hrottl", b"APP_GUARD", b"useGlobalGuards")
-_SDK_NEEDLE_SET, _LIMITER_NEEDLE_SET = NeedleSet(_SDK_NEEDLES), NeedleSet(_LIMITER_NEEDLES)  # one pass each
+_SDK_NEEDLE_SET = NeedleSet(_SDK_NEEDLES)  # one pass, where most files hold none of them
 
 
 class UnlimitedExpensiveEndpoint(Rule):
@@ -165,7 +166,7 @@ class UnlimitedExpensiveEndpoint(Rule):
                 yield self._call_fact(file, call)
             for upload in _route_uploads(file):
                 yield self._call_fact(file, upload)
-        if _LIMITER_NEEDLE_SET.any_in(source) and may_name_limiter(source):
+        if any(needle in source for needle in _LIMITER_NEEDLES) and may_name_limiter(source):
             yield from self._limiter_facts(file)
 
     def _call_fact(self, file: FileContext, call: ExpensiveCall) -> Fact:
@@ -182,9 +183,7 @@ class UnlimitedExpensiveEndpoint(Rule):
         )
 
     def _limiter_facts(self, file: FileContext) -> Iterator[Fact]:
-        for call in descendants_of_types(file.root, ("call_expression",)):
-            function = callee(call)
-            method = property_name(function) if function is not None and function.type == "member_expression" else None
+        for call, method in _method_calls(file):
             if method in ("use", "register", "apply") and applies_limiter(call, file) and not is_local_router(call, file):
                 arguments = arguments_of(call)
                 first = unwrap(arguments[0]) if arguments else None
@@ -294,6 +293,27 @@ def _route_uploads(file: FileContext) -> Iterator[ExpensiveCall]:
             if upload is not None:
                 yield upload
                 break
+
+
+_LIMITER_METHOD = re.compile(rb"(?<![\w$])(?:use|register|apply|useGlobalGuards)(?![\w$])")
+
+
+def _method_calls(file: FileContext) -> list[tuple[Node, str]]:
+    """The calls of a method `_limiter_facts` reads (`app.use(…)`, `fastify.register(…)`, `app.apply(…)`,
+    `app.useGlobalGuards(…)`) with its name, in document order: found by the name in the bytes, then in the tree,
+    where reading every call of the file costs more."""
+    root, calls = file.root, {}
+    for hit in _LIMITER_METHOD.finditer(file.source):
+        name = root.named_descendant_for_byte_range(hit.start(), hit.end())
+        if name is None or name.type != "property_identifier" or name.byte_range != hit.span():
+            continue
+        member = name.parent
+        parent = outermost(member).parent if member is not None and member.type == "member_expression" else None
+        if parent is not None and parent.type == "await_expression":  # `await app.register<T>(…)` in TypeScript
+            parent = outermost(parent).parent
+        if parent is not None and parent.type == "call_expression" and callee(parent) == member:
+            calls[parent.byte_range] = (parent, text(name))
+    return [calls[span] for span in sorted(calls, key=lambda span: (span[0], -span[1]))]
 
 
 def _node_at(file: FileContext, start: int, end: int) -> Node | None:
