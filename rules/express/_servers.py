@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from linter.js.static_values import const_initializer
-from linter.js.expressions import arguments_of, callee, member_object, property_name, unwrap
+from linter.js.expressions import WRAPPERS, arguments_of, callee, member_object, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function, function_body
 from linter.js.imports import string_value
 from linter.js.references import resolve_imported
@@ -135,6 +135,14 @@ def may_create_server(file: "FileContext") -> bool:
     if b"require" in file.source:
         return True
     return any(binding.module.removeprefix("node:") in _CREATION_MODULES for binding in file.import_bindings)
+
+
+def may_name_creation(file: "FileContext") -> bool:
+    """Whether `creation_kind` can find anything in the file: a call's callee resolves only through an import
+    binding or a `require('m')` call, and each of those is among the file's bindings or module references."""
+    return any(binding.module.removeprefix("node:") in _CREATION_MODULES for binding in file.import_bindings) or any(
+        reference.specifier.removeprefix("node:") in _CREATION_MODULES for reference in file.module_references
+    )
 
 
 def creation_kind(node: Node, file: "FileContext") -> str | None:
@@ -355,6 +363,50 @@ def serverless_adapter(file: "FileContext") -> str | None:
     return None
 
 
+# A route method as a whole word of the file's bytes: a property's name or a string's text is its raw bytes
+# (escapes stay escaped), so a file without one has no mutating route. (The word's start is tested apart: a
+# look-behind at every byte costs three times as much.)
+_MUTATING_METHOD_WORD = re.compile(rb"(?:p(?:ost|ut|atch)|delete|all)(?![A-Za-z0-9_$])")
+_NAME_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_$")
+
+
+def may_name_mutating_route(file: "FileContext") -> bool:
+    """Whether `is_mutating_route` can hold for a call of the file."""
+    source = file.source
+    return any(
+        found.start() == 0 or source[found.start() - 1] not in _NAME_BYTES
+        for found in _MUTATING_METHOD_WORD.finditer(source)
+    )
+
+
+# Between a route method's name and the call it names: `app['post'](…)`, `(app.post as Handler)(…)`, and
+# `await app.post<T>(…)` (which the TypeScript grammar reads as a call of the awaited member).
+_ROUTE_NAME_HOLDERS = WRAPPERS | {"property_identifier", "string_fragment", "string", "template_string"}
+_ROUTE_CALLEE_HOLDERS = WRAPPERS | {"await_expression"}
+
+
+def first_mutating_route(file: "FileContext") -> Node | None:
+    """The first call of the file, in document order, that `is_mutating_route` holds for, found from the places
+    where the file names a route method rather than by visiting every call."""
+    source, root = file.source, file.root
+    routes: dict[int, Node] = {}
+    for found in _MUTATING_METHOD_WORD.finditer(source):
+        at = found.start()
+        if at and source[at - 1] in _NAME_BYTES:
+            continue
+        node = root.descendant_for_byte_range(at, found.end())
+        while node is not None and node.type in _ROUTE_NAME_HOLDERS:
+            node = node.parent
+        if node is None or node.type not in ("member_expression", "subscript_expression"):
+            continue
+        node = node.parent  # one step only: a long chain `a.all.all.all` is not climbed from each of its names
+        while node is not None and node.type in _ROUTE_CALLEE_HOLDERS:
+            node = node.parent
+        if node is not None and node.type == "call_expression" and is_mutating_route(node):
+            routes[node.id] = node
+    return min(routes.values(), key=lambda call: (call.start_byte, -call.end_byte), default=None)
+
+
 def is_mutating_route(call: Node) -> bool:
     """`app.post('/x', …)`, `router.delete('/x/:id', …)`: a route that changes something."""
     function = callee(call)
@@ -362,6 +414,28 @@ def is_mutating_route(call: Node) -> bool:
         return False
     arguments = arguments_of(call)
     return len(arguments) > 1 and string_value(unwrap(arguments[0])) is not None
+
+
+# The words that `SHUTDOWN_NAME` and `_SHUTDOWN_SETUP_NAME` match, in lower case.
+_SHUTDOWN_WORDS = (
+    b"shutdown", b"graceful", b"terminat", b"terminus", b"onexit", b"exithook", b"onsignal", b"handlesignal",
+    b"teardown", b"closeserver",
+)  # fmt: skip
+# The letters beyond ASCII that a case-insensitive `str` pattern matches to ASCII ones (İ ı ſ K), in UTF-8.
+_FOLDED_TO_ASCII = ("\u0130".encode(), "\u0131".encode(), "\u017f".encode(), "\u212a".encode())
+
+
+def may_name_shutdown_helper(file: "FileContext") -> bool:
+    """Whether `imported_shutdown_call` can hold for a call of the file: the name it tests is raw text of the
+    file (an identifier, a property or a string's raw text), so the file names one of the words its patterns
+    match, in some case."""
+    if not file.import_bindings:
+        return False
+    source = file.source
+    if not source.isascii() and any(letter in source for letter in _FOLDED_TO_ASCII):
+        return True
+    lowered = source.lower()
+    return any(word in lowered for word in _SHUTDOWN_WORDS)
 
 
 def imported_shutdown_call(call: Node, file: "FileContext") -> str | None:
