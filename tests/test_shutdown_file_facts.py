@@ -33,6 +33,11 @@ SPELLINGS = [
     "import Koa from 'koa'; const app = new Koa(); app.listen(3000);",
     "import { NestFactory } from '@nestjs/core'; const app = await NestFactory.create(AppModule);",
     "import { serve } from '@hono/node-server'; serve({ fetch: app.fetch, port: 3000 });",
+    "import express from 'express'; express().post('/x', h); const app = (express as any)();",
+    "import * as http from 'http'; f(http); const s = new (http.Server)(h); const t = http['createServer'](h);",
+    "const { createServer } = require('http'); const express = 1; createServer(h); x.createServer(h);",
+    "import { NestFactory as F } from '@nestjs/core'; async function main() { await F.create<App>(M); }",
+    "import fastify from 'fastify'; const app = await (fastify)({ logger: true }); app.delete('/x', h);",
 ]
 
 
@@ -71,3 +76,12 @@ def test_first_mutating_route_is_the_walks_first(path, data):
     expected = next((call for call in calls if _servers.is_mutating_route(call)), None)
     found = _servers.first_mutating_route(file)
     assert (found.byte_range if found else None) == (expected.byte_range if expected else None)
+
+
+@pytest.mark.parametrize("path, data", _cases(), ids=lambda case: case if isinstance(case, str) else "")
+def test_first_creation_is_the_walks_first(path, data):
+    file = _context(path, data)
+    calls = descendants_of_types(file.root, ("call_expression", "new_expression"))
+    expected = next((call for call in calls if _servers.creation_kind(call, file) is not None), None)
+    found = _servers.first_creation(file)
+    assert (found[0].byte_range if found else None) == (expected.byte_range if expected else None)

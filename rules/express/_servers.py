@@ -145,6 +145,44 @@ def may_name_creation(file: "FileContext") -> bool:
     )
 
 
+# Between the name a creation's callee starts with and the call or `new`: `express()`, `http.createServer()`,
+# `(fastify as any)()`, `await NestFactory.create<App>()`, `new Koa()`.
+_CREATION_CALLEE_HOLDERS = WRAPPERS | {"member_expression", "subscript_expression", "await_expression"}
+
+
+def first_creation(file: "FileContext") -> tuple[Node, str] | None:
+    """The first call or `new` of the file, in document order, that `creation_kind` holds for, and its kind,
+    found from the places where the file names a server's module (a name it imports, a `require()` of it)
+    rather than by visiting every call."""
+    source, root = file.source, file.root
+    starts: list[Node] = []
+    for local in {b.local for b in file.import_bindings if b.module.removeprefix("node:") in _CREATION_MODULES}:
+        word = local.encode()
+        at = source.find(word)
+        while at != -1:
+            end = at + len(word)
+            if (at == 0 or source[at - 1] not in _NAME_BYTES) and (end == len(source) or source[end] not in _NAME_BYTES):
+                node = root.descendant_for_byte_range(at, end)
+                if node is not None and node.type == "identifier":
+                    starts.append(node)
+            at = source.find(word, at + 1)
+    for reference in file.module_references:
+        if reference.kind == "require" and reference.specifier.removeprefix("node:") in _CREATION_MODULES:
+            node = root.descendant_for_byte_range(reference.start_byte, reference.start_byte + len("require"))
+            if node is not None and node.parent is not None and node.parent.type == "call_expression":
+                starts.append(node.parent)
+    creations: dict[int, tuple[Node, str]] = {}
+    for start in starts:
+        node = start.parent
+        while node is not None and node.type in _CREATION_CALLEE_HOLDERS:
+            node = node.parent
+        if node is not None and node.type in ("call_expression", "new_expression"):
+            kind = creation_kind(node, file)
+            if kind is not None:
+                creations[node.id] = (node, kind)
+    return min(creations.values(), key=lambda found: (found[0].start_byte, -found[0].end_byte), default=None)
+
+
 def creation_kind(node: Node, file: "FileContext") -> str | None:
     """The server a `call_expression` / `new_expression` creates by itself (`express()`, `http.createServer()`)."""
     if node.type not in ("call_expression", "new_expression"):

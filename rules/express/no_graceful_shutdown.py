@@ -99,6 +99,7 @@ from linter.js.references import resolve_imported
 from linter.rules.express._servers import (
     Imported,
     creation_kind,
+    first_creation,
     first_mutating_route,
     imported_shutdown_call,
     is_mutating_route,
@@ -212,7 +213,7 @@ class NoGracefulShutdown(Rule):
         find_server = may_create_server(file) and may_name_creation(file)
         find_helper = may_name_shutdown_helper(file)
         mutating = False
-        if hono or find_server or find_helper:
+        if hono or find_helper:
             find_route = may_name_mutating_route(file)
             for node in descendants_of_types(program, ("call_expression", "new_expression")):
                 if hono and node.type == "call_expression":
@@ -233,10 +234,17 @@ class NoGracefulShutdown(Rule):
                 if helper is not None:
                     yield file.fact(self, "helper", node, name=helper)
         else:
-            route = first_mutating_route(file)  # the one fact left to find: from where the file names one
+            # The facts left to find, each from the places where the file names what it needs, in the walk's order.
+            creation = first_creation(file) if find_server else None
+            route = first_mutating_route(file)
+            mutating = route is not None
+            facts = []
+            if creation is not None:
+                facts.append((creation[0], file.fact(self, "server", creation[0], server=creation[1])))
             if route is not None:
-                mutating = True
-                yield file.fact(self, "mutating-route", route)
+                facts.append((route, file.fact(self, "mutating-route", route)))
+            for _, fact in sorted(facts, key=lambda pair: (pair[0].start_byte, -pair[0].end_byte)):
+                yield fact
         if not mutating and _NEST_MUTATING_ROUTE.search(file.source):
             yield file.fact(self, "mutating-route", program)
         if b"@nestjs/" in file.source:
