@@ -150,37 +150,60 @@ def may_name_creation(file: "FileContext") -> bool:
 _CREATION_CALLEE_HOLDERS = WRAPPERS | {"member_expression", "subscript_expression", "await_expression"}
 
 
-def first_creation(file: "FileContext") -> tuple[Node, str] | None:
-    """The first call or `new` of the file, in document order, that `creation_kind` holds for, and its kind,
-    found from the places where the file names a server's module (a name it imports, a `require()` of it)
-    rather than by visiting every call."""
-    source, root = file.source, file.root
-    starts: list[Node] = []
+# Beyond this many places, one walk over the file's calls costs less than finding each place in the tree (each
+# search descends from the root: a deep tree, such as a long chain `a.all.all.all`, makes them slow).
+MAX_PLACES = 64
+
+
+def creation_places(file: "FileContext") -> list[tuple[int, bool]]:
+    """Where the file names a server's module: a name it imports from one, a `require()` of one (True)."""
+    source = file.source
+    places = []
     for local in {b.local for b in file.import_bindings if b.module.removeprefix("node:") in _CREATION_MODULES}:
         word = local.encode()
         at = source.find(word)
         while at != -1:
             end = at + len(word)
             if (at == 0 or source[at - 1] not in _NAME_BYTES) and (end == len(source) or source[end] not in _NAME_BYTES):
-                node = root.descendant_for_byte_range(at, end)
-                if node is not None and node.type == "identifier":
-                    starts.append(node)
+                places.append((at, False))
             at = source.find(word, at + 1)
     for reference in file.module_references:
         if reference.kind == "require" and reference.specifier.removeprefix("node:") in _CREATION_MODULES:
-            node = root.descendant_for_byte_range(reference.start_byte, reference.start_byte + len("require"))
-            if node is not None and node.parent is not None and node.parent.type == "call_expression":
-                starts.append(node.parent)
+            places.append((reference.start_byte, True))
+    return places
+
+
+def first_creation(file: "FileContext", places: list[tuple[int, bool]]) -> tuple[Node, str] | None:
+    """The first call or `new` of the file, in document order, that `creation_kind` holds for, and its kind,
+    found from the `creation_places` of the file rather than by visiting every call."""
+    source, root = file.source, file.root
+    starts: list[Node] = []
+    for at, required in places:
+        end = at + 1
+        while end < len(source) and source[end] in _NAME_BYTES:
+            end += 1
+        node = root.descendant_for_byte_range(at, end)
+        if node is None or node.type != "identifier":
+            continue
+        if required:
+            node = node.parent  # `require('express')()`: the chain starts at the require call
+        starts.append(node)
     creations: dict[int, tuple[Node, str]] = {}
     for start in starts:
         node = start.parent
-        while node is not None and node.type in _CREATION_CALLEE_HOLDERS:
-            node = node.parent
+        while node is not None and node.type in _CREATION_CALLEE_HOLDERS and _holds_callee_part(node, start):
+            start, node = node, node.parent
         if node is not None and node.type in ("call_expression", "new_expression"):
             kind = creation_kind(node, file)
             if kind is not None:
                 creations[node.id] = (node, kind)
     return min(creations.values(), key=lambda found: (found[0].start_byte, -found[0].end_byte), default=None)
+
+
+def _holds_callee_part(node: Node, child: Node) -> bool:
+    """`child` is what a member access reads from (`a` of `a.b`), not its key (`b` of `a[b]`): a name is climbed
+    from only along the chain it starts, so a long chain `a[e][e][e]` is not climbed again from each `e`."""
+    return node.type not in ("member_expression", "subscript_expression") or node.child_by_field_name("object") == child
 
 
 def creation_kind(node: Node, file: "FileContext") -> str | None:
@@ -410,11 +433,7 @@ _NAME_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 
 def may_name_mutating_route(file: "FileContext") -> bool:
     """Whether `is_mutating_route` can hold for a call of the file."""
-    source = file.source
-    return any(
-        found.start() == 0 or source[found.start() - 1] not in _NAME_BYTES
-        for found in _MUTATING_METHOD_WORD.finditer(source)
-    )
+    return bool(route_places(file))
 
 
 # Between a route method's name and the call it names: `app['post'](…)`, `(app.post as Handler)(…)`, and
@@ -423,16 +442,23 @@ _ROUTE_NAME_HOLDERS = WRAPPERS | {"property_identifier", "string_fragment", "str
 _ROUTE_CALLEE_HOLDERS = WRAPPERS | {"await_expression"}
 
 
-def first_mutating_route(file: "FileContext") -> Node | None:
-    """The first call of the file, in document order, that `is_mutating_route` holds for, found from the places
-    where the file names a route method rather than by visiting every call."""
-    source, root = file.source, file.root
+def route_places(file: "FileContext") -> list[tuple[int, int]]:
+    """Where the file names a route method as a whole word."""
+    source = file.source
+    return [
+        found.span()
+        for found in _MUTATING_METHOD_WORD.finditer(source)
+        if found.start() == 0 or source[found.start() - 1] not in _NAME_BYTES
+    ]
+
+
+def first_mutating_route(file: "FileContext", places: list[tuple[int, int]]) -> Node | None:
+    """The first call of the file, in document order, that `is_mutating_route` holds for, found from the
+    `route_places` of the file rather than by visiting every call."""
+    root = file.root
     routes: dict[int, Node] = {}
-    for found in _MUTATING_METHOD_WORD.finditer(source):
-        at = found.start()
-        if at and source[at - 1] in _NAME_BYTES:
-            continue
-        node = root.descendant_for_byte_range(at, found.end())
+    for at, end in places:
+        node = root.descendant_for_byte_range(at, end)
         while node is not None and node.type in _ROUTE_NAME_HOLDERS:
             node = node.parent
         if node is None or node.type not in ("member_expression", "subscript_expression"):

@@ -97,8 +97,10 @@ from linter.js.functions import enclosing_function, function_name
 from linter.js.imports import package_name, string_value
 from linter.js.references import resolve_imported
 from linter.rules.express._servers import (
+    MAX_PLACES,
     Imported,
     creation_kind,
+    creation_places,
     first_creation,
     first_mutating_route,
     imported_shutdown_call,
@@ -108,6 +110,7 @@ from linter.rules.express._servers import (
     may_name_creation,
     may_name_mutating_route,
     may_name_shutdown_helper,
+    route_places,
     serverless_adapter,
     server_kind,
     shutdown_library,
@@ -213,7 +216,8 @@ class NoGracefulShutdown(Rule):
         find_server = may_create_server(file) and may_name_creation(file)
         find_helper = may_name_shutdown_helper(file)
         mutating = False
-        if hono or find_helper:
+        servers, routes = creation_places(file) if find_server else [], route_places(file)
+        if hono or find_helper or len(servers) + len(routes) > MAX_PLACES:
             find_route = may_name_mutating_route(file)
             for node in descendants_of_types(program, ("call_expression", "new_expression")):
                 if hono and node.type == "call_expression":
@@ -235,8 +239,8 @@ class NoGracefulShutdown(Rule):
                     yield file.fact(self, "helper", node, name=helper)
         else:
             # The facts left to find, each from the places where the file names what it needs, in the walk's order.
-            creation = first_creation(file) if find_server else None
-            route = first_mutating_route(file)
+            creation = first_creation(file, servers) if find_server else None
+            route = first_mutating_route(file, routes)
             mutating = route is not None
             facts = []
             if creation is not None:
