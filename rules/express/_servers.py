@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from linter.js.static_values import const_initializer
-from linter.js.expressions import arguments_of, callee, member_object, property_name, unwrap
+from linter.js.expressions import WRAPPERS, arguments_of, callee, member_object, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function, function_body
 from linter.js.imports import string_value
 from linter.js.references import resolve_imported
@@ -135,6 +135,75 @@ def may_create_server(file: "FileContext") -> bool:
     if b"require" in file.source:
         return True
     return any(binding.module.removeprefix("node:") in _CREATION_MODULES for binding in file.import_bindings)
+
+
+def may_name_creation(file: "FileContext") -> bool:
+    """Whether `creation_kind` can find anything in the file: a call's callee resolves only through an import
+    binding or a `require('m')` call, and each of those is among the file's bindings or module references."""
+    return any(binding.module.removeprefix("node:") in _CREATION_MODULES for binding in file.import_bindings) or any(
+        reference.specifier.removeprefix("node:") in _CREATION_MODULES for reference in file.module_references
+    )
+
+
+# Between the name a creation's callee starts with and the call or `new`: `express()`, `http.createServer()`,
+# `(fastify as any)()`, `await NestFactory.create<App>()`, `new Koa()`.
+_CREATION_CALLEE_HOLDERS = WRAPPERS | {"member_expression", "subscript_expression", "await_expression"}
+
+
+# Beyond this many places, one walk over the file's calls costs less than finding each place in the tree (each
+# search descends from the root: a deep tree, such as a long chain `a.all.all.all`, makes them slow).
+MAX_PLACES = 64
+
+
+def creation_places(file: "FileContext") -> list[tuple[int, bool]]:
+    """Where the file names a server's module: a name it imports from one, a `require()` of one (True)."""
+    source = file.source
+    places = []
+    for local in {b.local for b in file.import_bindings if b.module.removeprefix("node:") in _CREATION_MODULES}:
+        word = local.encode()
+        at = source.find(word)
+        while at != -1:
+            end = at + len(word)
+            if (at == 0 or source[at - 1] not in _NAME_BYTES) and (end == len(source) or source[end] not in _NAME_BYTES):
+                places.append((at, False))
+            at = source.find(word, at + 1)
+    for reference in file.module_references:
+        if reference.kind == "require" and reference.specifier.removeprefix("node:") in _CREATION_MODULES:
+            places.append((reference.start_byte, True))
+    return places
+
+
+def first_creation(file: "FileContext", places: list[tuple[int, bool]]) -> tuple[Node, str] | None:
+    """The first call or `new` of the file, in document order, that `creation_kind` holds for, and its kind,
+    found from the `creation_places` of the file rather than by visiting every call."""
+    source, root = file.source, file.root
+    starts: list[Node] = []
+    for at, required in places:
+        end = at + 1
+        while end < len(source) and source[end] in _NAME_BYTES:
+            end += 1
+        node = root.descendant_for_byte_range(at, end)
+        if node is None or node.type != "identifier":
+            continue
+        if required:
+            node = node.parent  # `require('express')()`: the chain starts at the require call
+        starts.append(node)
+    creations: dict[int, tuple[Node, str]] = {}
+    for start in starts:
+        node = start.parent
+        while node is not None and node.type in _CREATION_CALLEE_HOLDERS and _holds_callee_part(node, start):
+            start, node = node, node.parent
+        if node is not None and node.type in ("call_expression", "new_expression"):
+            kind = creation_kind(node, file)
+            if kind is not None:
+                creations[node.id] = (node, kind)
+    return min(creations.values(), key=lambda found: (found[0].start_byte, -found[0].end_byte), default=None)
+
+
+def _holds_callee_part(node: Node, child: Node) -> bool:
+    """`child` is what a member access reads from (`a` of `a.b`), not its key (`b` of `a[b]`): a name is climbed
+    from only along the chain it starts, so a long chain `a[e][e][e]` is not climbed again from each `e`."""
+    return node.type not in ("member_expression", "subscript_expression") or node.child_by_field_name("object") == child
 
 
 def creation_kind(node: Node, file: "FileContext") -> str | None:
@@ -355,6 +424,53 @@ def serverless_adapter(file: "FileContext") -> str | None:
     return None
 
 
+# A route method as a whole word of the file's bytes: a property's name or a string's text is its raw bytes
+# (escapes stay escaped), so a file without one has no mutating route. (The word's start is tested apart: a
+# look-behind at every byte costs three times as much.)
+_MUTATING_METHOD_WORD = re.compile(rb"(?:p(?:ost|ut|atch)|delete|all)(?![A-Za-z0-9_$])")
+_NAME_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_$")
+
+
+def may_name_mutating_route(file: "FileContext") -> bool:
+    """Whether `is_mutating_route` can hold for a call of the file."""
+    return bool(route_places(file))
+
+
+# Between a route method's name and the call it names: `app['post'](…)`, `(app.post as Handler)(…)`, and
+# `await app.post<T>(…)` (which the TypeScript grammar reads as a call of the awaited member).
+_ROUTE_NAME_HOLDERS = WRAPPERS | {"property_identifier", "string_fragment", "string", "template_string"}
+_ROUTE_CALLEE_HOLDERS = WRAPPERS | {"await_expression"}
+
+
+def route_places(file: "FileContext") -> list[tuple[int, int]]:
+    """Where the file names a route method as a whole word."""
+    source = file.source
+    return [
+        found.span()
+        for found in _MUTATING_METHOD_WORD.finditer(source)
+        if found.start() == 0 or source[found.start() - 1] not in _NAME_BYTES
+    ]
+
+
+def first_mutating_route(file: "FileContext", places: list[tuple[int, int]]) -> Node | None:
+    """The first call of the file, in document order, that `is_mutating_route` holds for, found from the
+    `route_places` of the file rather than by visiting every call."""
+    root = file.root
+    routes: dict[int, Node] = {}
+    for at, end in places:
+        node = root.descendant_for_byte_range(at, end)
+        while node is not None and node.type in _ROUTE_NAME_HOLDERS:
+            node = node.parent
+        if node is None or node.type not in ("member_expression", "subscript_expression"):
+            continue
+        node = node.parent  # one step only: a long chain `a.all.all.all` is not climbed from each of its names
+        while node is not None and node.type in _ROUTE_CALLEE_HOLDERS:
+            node = node.parent
+        if node is not None and node.type == "call_expression" and is_mutating_route(node):
+            routes[node.id] = node
+    return min(routes.values(), key=lambda call: (call.start_byte, -call.end_byte), default=None)
+
+
 def is_mutating_route(call: Node) -> bool:
     """`app.post('/x', …)`, `router.delete('/x/:id', …)`: a route that changes something."""
     function = callee(call)
@@ -362,6 +478,28 @@ def is_mutating_route(call: Node) -> bool:
         return False
     arguments = arguments_of(call)
     return len(arguments) > 1 and string_value(unwrap(arguments[0])) is not None
+
+
+# The words that `SHUTDOWN_NAME` and `_SHUTDOWN_SETUP_NAME` match, in lower case.
+_SHUTDOWN_WORDS = (
+    b"shutdown", b"graceful", b"terminat", b"terminus", b"onexit", b"exithook", b"onsignal", b"handlesignal",
+    b"teardown", b"closeserver",
+)  # fmt: skip
+# The letters beyond ASCII that a case-insensitive `str` pattern matches to ASCII ones (İ ı ſ K), in UTF-8.
+_FOLDED_TO_ASCII = ("\u0130".encode(), "\u0131".encode(), "\u017f".encode(), "\u212a".encode())
+
+
+def may_name_shutdown_helper(file: "FileContext") -> bool:
+    """Whether `imported_shutdown_call` can hold for a call of the file: the name it tests is raw text of the
+    file (an identifier, a property or a string's raw text), so the file names one of the words its patterns
+    match, in some case."""
+    if not file.import_bindings:
+        return False
+    source = file.source
+    if not source.isascii() and any(letter in source for letter in _FOLDED_TO_ASCII):
+        return True
+    lowered = source.lower()
+    return any(word in lowered for word in _SHUTDOWN_WORDS)
 
 
 def imported_shutdown_call(call: Node, file: "FileContext") -> str | None:

@@ -97,12 +97,20 @@ from linter.js.functions import enclosing_function, function_name
 from linter.js.imports import package_name, string_value
 from linter.js.references import resolve_imported
 from linter.rules.express._servers import (
+    MAX_PLACES,
     Imported,
     creation_kind,
+    creation_places,
+    first_creation,
+    first_mutating_route,
     imported_shutdown_call,
     is_mutating_route,
     is_stateful_package,
     may_create_server,
+    may_name_creation,
+    may_name_mutating_route,
+    may_name_shutdown_helper,
+    route_places,
     serverless_adapter,
     server_kind,
     shutdown_library,
@@ -203,27 +211,44 @@ class NoGracefulShutdown(Rule):
         adapter = serverless_adapter(file)
         if adapter is not None:
             yield file.fact(self, "serverless", program, name=adapter)
-        created = None
-        servers_here = may_create_server(file)
-        mutating = False
+        # The walk over every call looks only for what the file's bytes allow (most files allow none of it).
         hono = b"@hono/node-server" in file.source
-        for node in descendants_of_types(program, ("call_expression", "new_expression")):
-            if hono and node.type == "call_expression":
-                fact = self._hono_serve_fact(node, file)
-                if fact is not None:
-                    yield fact
-            if servers_here and created is None:
-                created = creation_kind(node, file)
-                if created is not None:
-                    yield file.fact(self, "server", node, server=created)
-            if node.type != "call_expression":
-                continue
-            if not mutating and is_mutating_route(node):
-                mutating = True
-                yield file.fact(self, "mutating-route", node)
-            helper = imported_shutdown_call(node, file)
-            if helper is not None:
-                yield file.fact(self, "helper", node, name=helper)
+        find_server = may_create_server(file) and may_name_creation(file)
+        find_helper = may_name_shutdown_helper(file)
+        mutating = False
+        servers, routes = creation_places(file) if find_server else [], route_places(file)
+        if hono or find_helper or len(servers) + len(routes) > MAX_PLACES:
+            find_route = may_name_mutating_route(file)
+            for node in descendants_of_types(program, ("call_expression", "new_expression")):
+                if hono and node.type == "call_expression":
+                    fact = self._hono_serve_fact(node, file)
+                    if fact is not None:
+                        yield fact
+                if find_server:
+                    created = creation_kind(node, file)
+                    if created is not None:
+                        find_server = False
+                        yield file.fact(self, "server", node, server=created)
+                if node.type != "call_expression":
+                    continue
+                if find_route and is_mutating_route(node):
+                    find_route, mutating = False, True
+                    yield file.fact(self, "mutating-route", node)
+                helper = imported_shutdown_call(node, file) if find_helper else None
+                if helper is not None:
+                    yield file.fact(self, "helper", node, name=helper)
+        else:
+            # The facts left to find, each from the places where the file names what it needs, in the walk's order.
+            creation = first_creation(file, servers) if find_server else None
+            route = first_mutating_route(file, routes)
+            mutating = route is not None
+            facts = []
+            if creation is not None:
+                facts.append((creation[0], file.fact(self, "server", creation[0], server=creation[1])))
+            if route is not None:
+                facts.append((route, file.fact(self, "mutating-route", route)))
+            for _, fact in sorted(facts, key=lambda pair: (pair[0].start_byte, -pair[0].end_byte)):
+                yield fact
         if not mutating and _NEST_MUTATING_ROUTE.search(file.source):
             yield file.fact(self, "mutating-route", program)
         if b"@nestjs/" in file.source:
