@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from linter.engine import PARALLEL_MIN_FILES
+from tests.process_state import running
 from tests.project_builder import write_files
 
 REPO = Path(__file__).resolve().parent.parent
@@ -40,15 +41,6 @@ def _children(pid: int) -> set[int]:
         except OSError:
             pass
     return found
-
-
-def _running(pid: int) -> bool:
-    """The process exists and is not a zombie."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def _is_loadlint(pid: int) -> bool:
@@ -91,11 +83,11 @@ def test_signal_ends_the_run_and_every_worker(tmp_path, signum, to_group, exit_c
         assert run.returncode == exit_code, stderr
         assert "Traceback" not in stderr.decode()
         until = time.monotonic() + 5
-        while any(_running(pid) for pid in workers) and time.monotonic() < until:
+        while any(running(pid) for pid in workers) and time.monotonic() < until:
             time.sleep(0.05)
-        assert not [pid for pid in workers if _running(pid)], "a worker outlived the run"
+        assert not [pid for pid in workers if running(pid)], "a worker outlived the run"
     finally:
         for pid in [run.pid, *workers]:
-            if _running(pid) and _is_loadlint(pid):
+            if running(pid) and _is_loadlint(pid):
                 os.kill(pid, signal.SIGKILL)
         run.wait(timeout=10)

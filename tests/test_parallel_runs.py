@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from linter.engine import PARALLEL_MIN_FILES, RunOptions, _chunks_largest_first, run
+from tests.process_state import running
 from tests.project_builder import write_files
 
 REPO = Path(__file__).resolve().parent.parent
@@ -129,18 +130,10 @@ def test_sigterm_in_the_project_phase_ends_the_run_and_its_worker(tmp_path):
         assert "Traceback" not in stderr.decode()
         worker = (in_checks - {run_.pid}).pop()
         until = time.monotonic() + 5
-        while _running(worker) and time.monotonic() < until:
+        while running(worker) and time.monotonic() < until:
             time.sleep(0.05)
-        assert not _running(worker), "the worker outlived the run"
+        assert not running(worker), "the worker outlived the run"
     finally:
         if run_.poll() is None:
             os.killpg(run_.pid, signal.SIGKILL)
         run_.wait(timeout=10)
-
-
-def _running(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"

@@ -230,12 +230,8 @@ def module_providers(file) -> list[ProviderListing]:
     """The classes each `@Module()` of the file lists in its `providers`."""
     listings = []
     for cls in descendants_of_types(file.root, CLASS_TYPES):
-        found = nest_decorator(cls, file, {NEST_COMMON: frozenset({"Module"})})
-        if found is None or found[1].type != "call_expression":
-            continue
-        arguments = arguments_of(found[1])
-        options = unwrap(arguments[0]) if arguments else None
-        if options is None or options.type != "object":
+        options = module_options(cls, file)
+        if options is None:
             continue
         keys = object_keys(options)
         is_global = nest_decorator(cls, file, {NEST_COMMON: frozenset({"Global"})}) is not None
@@ -247,6 +243,16 @@ def module_providers(file) -> list[ProviderListing]:
             if built is not None:
                 listings.append(ProviderListing(built, entry, module_class, is_global, built in exported))
     return listings
+
+
+def module_options(cls: Node, file) -> Node | None:
+    """The options object of the `@Module({ … })` decorating `cls` (`Module` of @nestjs/common), or None."""
+    found = nest_decorator(cls, file, {NEST_COMMON: frozenset({"Module"})})
+    if found is None or found[1].type != "call_expression":
+        return None
+    arguments = arguments_of(found[1])
+    options = unwrap(arguments[0]) if arguments else None
+    return options if options is not None and options.type == "object" else None
 
 
 def _array_entries(node: Node | None) -> list[Node]:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from linter.flow.callees import Callee
 from linter.flow.modules import module_graph
-from linter.frameworks.nestjs import CLASS_TYPES, class_decorators
+from linter.frameworks.nestjs import CLASS_TYPES, module_options
 from linter.js.expressions import arguments_of, callee, member_object, object_keys, unwrap
 from linter.js.imports import package_name
 from linter.syntax import Node, descendants_of_types, text, walk
@@ -95,12 +95,8 @@ def _routeless_module_imports(file: "FileContext", name: str) -> list[Callee] | 
     cls = next((c for c in descendants_of_types(file.root, CLASS_TYPES) if _class_name(c) == name), None)
     if cls is None or b"controllers" in (file.source[cls.start_byte : cls.end_byte]):
         return None  # `controllers` in the body: a dynamic module (`forRoot()`) may add some
-    options = None
-    for decorator in class_decorators(cls):
-        if decorator.type == "call_expression" and text(callee(decorator)) == "Module":
-            arguments = arguments_of(decorator)
-            options = unwrap(arguments[0]) if arguments else None
-    if options is None or options.type != "object":
+    options = module_options(cls, file)
+    if options is None:
         return None
     keys = object_keys(options)
     if "controllers" in keys:
