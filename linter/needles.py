@@ -1,6 +1,9 @@
 """Which of the rules' needles a file's bytes hold, found in one pass over the file (Aho–Corasick) instead of
 one scan per needle: about 60 needles over every file of a large repository cost 0.47 s of scans, 0.19 s
-in one pass with pyahocorasick, 0.09 s with ahocorasick-rs (which also matches bytes as they are)."""
+in one pass with pyahocorasick, 0.09 s with ahocorasick-rs (which also matches bytes as they are).
+
+The automaton is a DFA: ahocorasick-rs would pick an NFA for a set this large, which scans at half the speed
+(135 needles over the 15 MB of a large monorepo: 0.087 s as an NFA, 0.039 s as a DFA, built in 1.5 ms)."""
 
 from __future__ import annotations
 
@@ -9,11 +12,13 @@ from collections.abc import Iterable
 
 import ahocorasick_rs
 
+_DFA = ahocorasick_rs.Implementation.DFA
+
 
 class NeedleSet:
     def __init__(self, needles: Iterable[bytes]) -> None:
         self._needles = sorted(set(needles))
-        self._automaton = ahocorasick_rs.BytesAhoCorasick(self._needles) if self._needles else None
+        self._automaton = ahocorasick_rs.BytesAhoCorasick(self._needles, implementation=_DFA) if self._needles else None
 
     def any_in(self, source: bytes) -> bool:
         """Whether any of the needles occurs in `source`: one pass, where a test per needle scans it once each."""

@@ -4,9 +4,12 @@ what a cross-file finding carries (both ends, a code flow through every file, su
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from linter.engine import RunOptions, run
 from linter.flow.callees import Callee
@@ -146,6 +149,30 @@ def test_the_definitions_before_a_use_include_every_form_of_assignment(assignmen
     tree = parse(source, "typescript")
     use = [n for n in walk(tree.root_node) if n.type == "identifier" and n.text == b"limit"][-1]
     assert [d.value.text.decode() for d in definitions_before(declaration_of(use), use)] == values
+
+
+# The test of the text before the walk, as one pattern per name wrote it: `_assigns` must say what it says.
+def _assigns_as_one_pattern(between: bytes, name: bytes) -> bool:
+    operator = rb"(?:/|(?:[-+*%&|^]|\*\*|<<|>>>?|&&|\|\||\?\?)?=(?![=>]))"
+    return re.search(rb"(?<![\w$])" + re.escape(name) + rb"\s*" + operator, between) is not None
+
+
+@settings(max_examples=400, deadline=None)
+@example(pieces=["$a", "="], name="a")
+@example(pieces=["ba", " ", "="], name="a")
+@example(pieces=["é", "a", "="], name="a")
+@example(pieces=["a", "\n", ">", ">", ">", "="], name="a")
+@example(pieces=["a", "=>"], name="a")
+@example(pieces=["a", "a", "="], name="a")
+@given(
+    pieces=st.lists(st.sampled_from(["a", "ab", "$", "$a", "_", "a1", "é", " ", "\n", "\t", "=", "==", "=>", "/", "*", "**", "<", ">", ">>", "|", "&", "?", "+", "-", "%", "^", ".", "(", ";"]), max_size=12),
+    name=st.sampled_from(["a", "ab", "$a", "a1", "é"]),
+)
+def test_the_text_test_for_an_assignment_says_what_a_pattern_per_name_says(pieces, name):
+    from linter.js.bindings import _assigns
+
+    between, wanted = "".join(pieces).encode(), name.encode()
+    assert _assigns(between, wanted) == _assigns_as_one_pattern(between, wanted)
 
 
 # --- cross-file findings -------------------------------------------------------------------------------------

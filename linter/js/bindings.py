@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from linter.js.expressions import unwrap
 from linter.js.functions import FUNCTION_TYPES, function_body
@@ -335,13 +334,23 @@ def _may_assign(scope: Node, name: str, after: int, before: int) -> bool:
     if start >= end:
         return False
     text_between = scope.text[start - scope.start_byte : end - scope.start_byte]
-    return name.encode() in text_between and _assignment_of(name).search(text_between) is not None
+    return _assigns(text_between, name.encode())
 
 
-@lru_cache(maxsize=512)
-def _assignment_of(name: str) -> "re.Pattern[bytes]":
-    operator = rb"(?:/|(?:[-+*%&|^]|\*\*|<<|>>>?|&&|\|\||\?\?)?=(?![=>]))"
-    return re.compile(rb"(?<![\w$])" + re.escape(name.encode()) + rb"\s*" + operator)
+# What follows a name that may be assigned: an assignment operator, or a comment (`/`), after any spaces.
+_ASSIGNMENT_AFTER = re.compile(rb"\s*(?:/|(?:[-+*%&|^]|\*\*|<<|>>>?|&&|\|\||\?\?)?=(?![=>]))")
+_NAME_BYTES = frozenset(b"$_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def _assigns(between: bytes, name: bytes) -> bool:
+    """Whether `name` occurs in `between` as a whole name followed by `_ASSIGNMENT_AFTER`: found with `find`
+    and one pattern for every name, not a pattern per name (compiling one costs far more than the search)."""
+    at = between.find(name)
+    while at != -1:
+        if (at == 0 or between[at - 1] not in _NAME_BYTES) and _ASSIGNMENT_AFTER.match(between, at + len(name)):
+            return True
+        at = between.find(name, at + 1)
+    return False
 
 
 def property_writes(binding: Binding, prop: str, use: Node) -> list[Node]:

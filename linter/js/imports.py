@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from linter.syntax import Node, text
+from linter.syntax import Node, node_fact, text
 
 
 @dataclass(frozen=True)
@@ -110,10 +110,15 @@ _KEYWORDS = (b"import", b"export", b"require")
 
 
 def _module_nodes(root: Node, source: bytes) -> list[Node]:
-    """The import statements, re-exports, `require()` and `import()` calls of the file, in document order.
+    """The import statements, re-exports, `require()` and `import()` calls of the file, in document order,
+    found once per file for both `collect_references` and `collect_bindings`.
 
     Each starts with one of `_KEYWORDS`, so only the places where those words occur in the text are looked at
     (most files hold a few), not the whole tree."""
+    return node_fact(root, "module nodes", lambda _: _find_module_nodes(root, source))
+
+
+def _find_module_nodes(root: Node, source: bytes) -> list[Node]:
     found: dict[int, Node] = {}
     for word in _KEYWORDS:
         at = source.find(word)
