@@ -101,6 +101,25 @@ def test_the_word_search_agrees_with_a_whole_tree_search_on_every_fixture():
         assert [n.id for n in _module_nodes(root, raw)] == [n.id for n in expected], path
 
 
+def test_a_file_is_searched_for_module_nodes_once_for_its_references_and_bindings(monkeypatch):
+    import linter.js.imports as imports
+
+    looked_at = []
+    real = imports._module_node_at
+    monkeypatch.setattr(imports, "_module_node_at", lambda leaf, at, word: looked_at.append(at) or real(leaf, at, word))
+    first = b"import a from './a';\nconst b = require('./b');\n"
+    root = parse(first, "typescript").root_node
+    assert [r.specifier for r in collect_references(root, first)] == ["./a", "./b"]
+    assert [(b.local, b.module) for b in collect_bindings(root, first)] == [("a", "./a"), ("b", "./b")]
+    assert len(looked_at) == 2  # each word looked at once, for both
+    # The next file parsed has its own (nodes found in one file never stand for another's).
+    second = b"import c from './c';\n"
+    root = parse(second, "typescript").root_node
+    assert [(b.local, b.module) for b in collect_bindings(root, second)] == [("c", "./c")]
+    assert [r.specifier for r in collect_references(root, second)] == ["./c"]
+    assert len(looked_at) == 3
+
+
 @pytest.mark.parametrize(
     "literal, value",
     [
