@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from linter import engine
+from linter.config import ConfigError
 from linter.engine import PARALLEL_MIN_FILES, RunOptions, _chunks_largest_first, run
+from linter.processes import run_forked_while
 from tests.process_state import running
 from tests.project_builder import write_files
 
@@ -137,3 +140,84 @@ def test_sigterm_in_the_project_phase_ends_the_run_and_its_worker(tmp_path):
         if run_.poll() is None:
             os.killpg(run_.pid, signal.SIGKILL)
         run_.wait(timeout=10)
+
+
+NESTED_CONFIGS = {
+    ".git/HEAD": "x",
+    # The run's own config and a nested one both name a rules folder: only a config other than the run's (the
+    # object it read first) gets a notice, so a copy of the run's config from the child would get one too.
+    ".loadlint.toml": 'rules-dir = "rules"\n[levels]\n"split/finds-in-every-file" = "warning"\n',
+    "apps/web/.loadlint.toml": 'rules-dir = "rules"\nexclude = ["gen/"]\n',
+    "apps/web/src/page.js": "export const page = 1;\n",
+    "apps/web/gen/bundle.js": "export const bundle = 1;\n",
+    **MANY_FILES,
+}
+
+
+def test_a_run_in_two_processes_finds_the_files_in_a_child_and_keeps_the_configs_it_read(split_project, monkeypatch):
+    project, rules, _ = split_project
+    write_files(project, NESTED_CONFIGS)
+    forked = []
+
+    def recorded(work, meanwhile):
+        forked.append(work)
+        return run_forked_while(work, meanwhile)
+
+    monkeypatch.setattr(engine, "run_forked_while", recorded)
+    alone = _run(project, rules, jobs=1)
+    assert not forked
+    shared = _run(project, rules, jobs=2)
+    assert len(forked) == 1
+    assert shared.model_dump() == alone.model_dump()
+    ignored = [n.message.split(":")[0] for n in shared.notices if "key 'rules-dir' ignored" in n.message]
+    assert ignored == ["apps/web/.loadlint.toml"]  # not the run's own config: the run still holds it as such
+    assert "apps/web/gen/bundle.js" not in {f.path for f in shared.findings} | {n.path for n in shared.notices}
+
+
+def test_a_broken_nested_config_stops_a_run_in_two_processes_as_in_one(split_project):
+    project, rules, _ = split_project
+    write_files(project, {"apps/web/.loadlint.toml": "colour = 'red'\n", "apps/web/a.js": "x();\n"})
+    for jobs in (1, 2):
+        with pytest.raises(ConfigError, match=r"^apps/web/.loadlint.toml: key 'colour': unknown key$"):
+            _run(project, rules, jobs=jobs)
+
+
+def test_the_forked_work_answers_while_this_process_gets_ready():
+    steps_run = []
+
+    def steps():
+        time.sleep(0.5)
+        yield
+        steps_run.append(1)
+        yield
+
+    answered, answer = run_forked_while(lambda: ("files", os.getpid()), steps())
+    assert answered and answer[0] == "files" and answer[1] != os.getpid()
+    assert steps_run == []  # the answer was there after the first step: no step after it ran
+
+
+def test_forked_work_that_fails_gives_no_answer():
+    def fails():
+        raise ValueError("bad config")
+
+    assert run_forked_while(fails, []) == (False, None)
+    assert run_forked_while(lambda: (lambda: "not picklable"), []) == (False, None)
+
+
+def test_an_interrupt_while_the_forked_work_runs_ends_the_child(tmp_path):
+    started = tmp_path / "child"
+
+    def slow():
+        started.write_text(str(os.getpid()))
+        time.sleep(30)
+
+    def interrupted():
+        until = time.monotonic() + 20
+        while not started.exists() and time.monotonic() < until:
+            time.sleep(0.01)
+        raise KeyboardInterrupt
+        yield
+
+    with pytest.raises(KeyboardInterrupt):
+        run_forked_while(slow, interrupted())
+    assert not running(int(started.read_text()))
