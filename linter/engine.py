@@ -539,8 +539,9 @@ def _cache_key(cache: ResultCache | None, rel: str, path: Path, packages, rules:
 
 
 def _analyze_uncached(work: list[tuple], plan: RulePlan, jobs: int | None, sizes: dict[Path, int] | None = None) -> list[FileResult]:
-    """Every file's result, in the order of `work`; in `jobs` worker processes when there are many files.
-    `sizes` (bytes, by path; a file not in it counts as small) only decides which files go to a worker first."""
+    """Every file's result, in the order of `work`; in `jobs` processes (this one and forked workers) when there
+    are many files. `sizes` (bytes, by path; a file not in it counts as small) only decides which files are
+    taken first."""
     if not work:
         return []
     plan.prepare()  # in this process: forked workers inherit the rules
@@ -555,27 +556,51 @@ def _analyze_uncached(work: list[tuple], plan: RulePlan, jobs: int | None, sizes
     # and are sent only which files to take; where fork does not exist the run stays in one process.
     if "fork" not in get_all_start_methods():
         return [analyze_file(path, rel, plan, *rest) for path, rel, *rest in work]
-    global _WORKER_PLAN, _WORKER_WORK
-    _WORKER_PLAN, _WORKER_WORK = plan, work
+    global _WORKER_PLAN, _WORKER_WORK, _WORKER_CHUNKS
+    context = get_context("fork")
     chunks = _chunks_largest_first(work, sizes or {}, jobs)
+    next_chunk = context.Value("i", 0)
+    _WORKER_PLAN, _WORKER_WORK, _WORKER_CHUNKS = plan, work, (chunks, next_chunk)
+    # This process takes batches as the workers do: its results need no pickling, and it would only wait.
     pool = ProcessPoolExecutor(
-        max_workers=jobs, mp_context=get_context("fork"), initializer=worker_started, initargs=(os.getpid(),)
+        max_workers=jobs - 1, mp_context=context, initializer=worker_started, initargs=(os.getpid(),)
     )
     results: list[FileResult | None] = [None] * len(work)
     try:
         # Not `pool.map`: on an interrupt it cancels the queued work, which the pool's own thread then fails
-        # to mark broken once the workers are stopped, with a traceback.
-        futures = [pool.submit(_analyze_in_worker, chunk) for chunk in chunks]
-        for chunk, future in zip(chunks, futures):
-            for index, result in zip(chunk, future.result()):
-                results[index] = result
+        # to mark broken once the workers are stopped, with a traceback. Each call takes the next batch left
+        # (or none), so a worker is never left with work this process could have taken.
+        futures = [pool.submit(_analyze_in_worker) for _ in chunks]
+        try:
+            while (taken := _next_chunk(next_chunk, len(chunks))) is not None:
+                for index in chunks[taken]:
+                    path, rel, *rest = work[index]
+                    results[index] = analyze_file(path, rel, plan, *rest)
+                    gc.freeze()  # see `_analyze_here`
+        finally:
+            gc.unfreeze()
+        for future in futures:
+            taken, chunk_results = future.result()
+            if taken is not None:
+                for index, result in zip(chunks[taken], chunk_results):
+                    results[index] = result
     except BaseException:  # SIGTERM, Ctrl-C, a worker killed: no worker outlives the run
         stop_workers(pool)
         raise
     finally:
-        _WORKER_PLAN, _WORKER_WORK = None, []
+        _WORKER_PLAN, _WORKER_WORK, _WORKER_CHUNKS = None, [], None
     pool.shutdown()
     return results
+
+
+def _next_chunk(next_chunk, count: int) -> int | None:
+    """The index of the next batch no process has taken, now taken; None when every one is."""
+    with next_chunk.get_lock():
+        taken = next_chunk.value
+        if taken >= count:
+            return None
+        next_chunk.value = taken + 1
+        return taken
 
 
 def _processes(jobs: int | None) -> int:
@@ -614,10 +639,20 @@ def _analyze_here(work: list[tuple], plan: RulePlan) -> list[FileResult]:
 
 _WORKER_PLAN: RulePlan | None = None
 _WORKER_WORK: list[tuple] = []
+_WORKER_CHUNKS: tuple | None = None  # the batches, and the shared index of the next one to take
 
 
-def _analyze_in_worker(indexes: list[int]) -> list[FileResult]:
-    return [analyze_file(path, rel, _WORKER_PLAN, *rest) for path, rel, *rest in map(_WORKER_WORK.__getitem__, indexes)]
+def _analyze_in_worker() -> tuple[int | None, list[FileResult]]:
+    """In a worker: the next batch left (its index) and its results; None when every batch is taken."""
+    chunks, next_chunk = _WORKER_CHUNKS
+    taken = _next_chunk(next_chunk, len(chunks))
+    if taken is None:
+        return None, []
+    results = []
+    for index in chunks[taken]:
+        path, rel, *rest = _WORKER_WORK[index]
+        results.append(analyze_file(path, rel, _WORKER_PLAN, *rest))
+    return taken, results
 
 
 def _apply_per_file_ignores(findings: list[Finding], configs: ConfigTree, root: Path) -> list[Finding]:

@@ -221,3 +221,60 @@ def test_an_interrupt_while_the_forked_work_runs_ends_the_child(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         run_forked_while(slow, interrupted())
     assert not running(int(started.read_text()))
+
+
+def _file_rule(name: str, body: str) -> str:
+    return (
+        '"""A per-file rule for the tests."""\n'
+        "import multiprocessing, os, signal\n"
+        "from linter.model import Level, Precision\n"
+        "from linter.rule import Rule\n"
+        "class FileRule(Rule):\n"
+        f"    id = 'files/{name}'\n"
+        "    name = 'File rule'\n    level = Level.ERROR\n    precision = Precision.HIGH\n"
+        "    query = '(program) @p'\n"
+        "    def check(self, match, file):\n"
+        f"{body}"
+    )
+
+
+RECORDS_ITS_PROCESS = """        with open(os.environ['LOADLINT_TEST_PIDS'], 'a') as pids:
+            pids.write(f'{file.path} {os.getpid()}\\n')
+        yield self.finding(file.location(match['p']), 'seen')
+"""
+KILLS_A_WORKER = """        if multiprocessing.parent_process() is not None:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return ()
+"""
+
+
+def test_this_process_analyses_files_beside_its_workers_and_reports_as_one(tmp_path, monkeypatch):
+    rules = write_files(tmp_path / "rules", {"files/records.py": _file_rule("records", RECORDS_ITS_PROCESS)})
+    project = write_files(tmp_path / "project", {".git/HEAD": "x", **MANY_FILES})
+    pids = tmp_path / "pids"
+    monkeypatch.setenv("LOADLINT_TEST_PIDS", str(pids))
+    options = {"paths": [project], "rules_dir": rules, "select": ["files"], "use_cache": False}
+    alone = run(RunOptions(jobs=1, **options)).report
+    pids.unlink()
+    shared = run(RunOptions(jobs=2, **options)).report
+    by_process: dict[str, list[str]] = {}
+    for line in pids.read_text().splitlines():
+        path, pid = line.split()
+        by_process.setdefault(pid, []).append(path)
+    assert len(by_process) == 2 and str(os.getpid()) in by_process, by_process.keys()  # this one and one worker
+    assert sorted(path for paths in by_process.values() for path in paths) == sorted(MANY_FILES)
+    assert shared.model_dump() == alone.model_dump()
+    assert len(shared.findings) == len(MANY_FILES)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="lists child processes through /proc")
+def test_a_worker_killed_ends_the_run_with_one_line(tmp_path):
+    write_files(tmp_path / "rules", {"files/kills.py": _file_rule("kills", KILLS_A_WORKER)})
+    project = write_files(tmp_path / "project", MANY_FILES)
+    command = [sys.executable, "-m", "linter", "check", "--no-cache", "-j", "2", "--rules-dir", str(tmp_path / "rules")]
+    command += ["--select", "files", str(project)]
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("loadlint: error: internal error: BrokenProcessPool"), done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) == 1
