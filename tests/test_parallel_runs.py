@@ -278,3 +278,22 @@ def test_a_worker_killed_ends_the_run_with_one_line(tmp_path):
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("loadlint: error: internal error: BrokenProcessPool"), done.stderr
     assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) == 1
+
+
+def test_the_files_are_found_in_a_child_only_when_every_file_is_likely_analysed(split_project, monkeypatch):
+    project, rules, _ = split_project
+    forked = []
+
+    def recorded(work, meanwhile):
+        forked.append(work)
+        return run_forked_while(work, meanwhile)
+
+    monkeypatch.setattr(engine, "run_forked_while", recorded)
+    options = {"paths": [project], "rules_dir": rules, "select": ["split"]}
+    first = run(RunOptions(jobs=2, **options)).report  # no results kept for the root yet
+    assert len(forked) == 1
+    again = run(RunOptions(jobs=2, **options)).report  # from the cache: few files, if any, are analysed
+    assert len(forked) == 1 and again.model_dump() == first.model_dump()
+    run(RunOptions(jobs=1, use_cache=False, **options))
+    run(RunOptions(jobs=2, stdin=engine.StdinSource(project / "src/m000.js", b"x();\n"), **options))
+    assert len(forked) == 1
