@@ -447,7 +447,7 @@ def _warming_steps(plan: RulePlan) -> Iterator[None]:
         yield
         for rule in plan.rules:
             rule.Options  # noqa: B018 (imported on first use)
-        yield
+            yield
         for language in LANGUAGES:
             for rule in plan.with_queries:
                 plan.query(rule, language)

@@ -4,7 +4,8 @@ Workers are forked, so each holds both ends of the pipes it reads work from: lef
 died, a worker waits for work forever, holding its memory. So the parent turns SIGTERM into an exception
 (`Terminated`, as SIGINT is KeyboardInterrupt) that stops the workers on its way out, and each worker
 ignores SIGINT (a Ctrl-C reaches the whole process group: the parent stops them) and, on Linux, asks the
-kernel to kill it when the parent dies however it dies.
+kernel to kill it when the parent dies however it dies. A child forked for one piece of work while the parent
+goes on with another (`run_forked_while`) starts as a worker does, and is killed if the parent is interrupted.
 """
 
 from __future__ import annotations
