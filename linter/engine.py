@@ -439,19 +439,20 @@ def _selects_beside(options: RunOptions, buffers: dict[Path, bytes], root: Path,
 
 
 def _warming_steps(plan: RulePlan) -> Iterator[None]:
-    """Getting ready to analyse files with `plan`, a step at each iteration: the rules imported, their options'
-    models (the validation library with them), then each rule's query compiled for each language. A step that
-    fails ends the warming: the run meets the problem again where it would have met it."""
+    """Getting ready to analyse files with `plan`, a step at each iteration: the rules imported, each rule's
+    query compiled for each language, then the rules' options models (the first imports the validation
+    library, a long step that only some rules' checks need). A step that fails ends the warming: the run meets
+    the problem again where it would have met it."""
     try:
         plan.prepare()
         yield
-        for rule in plan.rules:
-            rule.Options  # noqa: B018 (imported on first use)
-            yield
         for language in LANGUAGES:
             for rule in plan.with_queries:
                 plan.query(rule, language)
                 yield
+        for rule in plan.rules:
+            rule.Options  # noqa: B018 (imported on first use)
+            yield
     except Exception:
         return
 
