@@ -206,6 +206,18 @@ class Deferred:
         self.shown = shown
 
 
+def results_kept_for(folder: Path, root: Path) -> bool:
+    """Whether `folder` holds the results of some run on `root`, whatever its rules."""
+    try:
+        return any(folder.glob(f"results-{_root_name(root)}-*{SUFFIX}"))
+    except OSError:
+        return False
+
+
+def _root_name(root: Path) -> str:
+    return hashlib.blake2b(str(root).encode(), digest_size=8).hexdigest()
+
+
 class ResultCache:
     """The cached results of one root and rule set, in one SQLite database; `save` writes back what this run
     added. The run reads every entry's keys up front, and a result's data only when it uses the result."""
@@ -233,8 +245,7 @@ class ResultCache:
     @classmethod
     def open(cls, folder: Path, root: Path, key: str) -> "ResultCache":
         """The results kept in `folder` (see `usable_cache_dir`) for `root` and the run key `key`."""
-        root_name = hashlib.blake2b(str(root).encode(), digest_size=8).hexdigest()
-        path = folder / f"results-{root_name}-{key[:16]}{SUFFIX}"
+        path = folder / f"results-{_root_name(root)}-{key[:16]}{SUFFIX}"
         db = None
         entries: dict[str, list] = {}
         try:

@@ -58,6 +58,19 @@ class ConfigTree:
         """Every config met so far, in the order they were first needed."""
         return list(self._configs)
 
+    def state(self) -> tuple:
+        """What the tree has learned, for a copy of it in another process to hand back (`take_state`)."""
+        return self._by_folder, self._configs, self._without_config
+
+    def take_state(self, state: tuple, known: int) -> None:
+        """Take what a copy of this tree (forked when it held its first `known` configs) has learned: the
+        configs it read since, and this tree's own config objects where the copy held copies of them."""
+        by_folder, configs, without_config = state
+        own = {id(copy): config for copy, config in zip(configs[:known], self._configs)}
+        self._by_folder = {folder: own.get(id(config), config) for folder, config in by_folder.items()}
+        self._configs = [*self._configs[:known], *configs[known:]]
+        self._without_config = without_config
+
     def _own(self, folder: str) -> Config | None:
         if folder in self._without_config:
             return None

@@ -5,19 +5,21 @@ from __future__ import annotations
 import codecs
 import gc
 import os
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from linter import __version__
 from linter.analysis import FileResult, RulePlan, analyze_file, decode_source
-from linter.cache import Deferred, ResultCache, run_key, usable_cache_dir
+from linter.cache import Deferred, ResultCache, results_kept_for, run_key, usable_cache_dir
 from linter.config import Config, ConfigError, check_selectors, load_config, matches_selector
 from linter.config_tree import ConfigTree
 from linter.deadline import Deadline, OutOfTime
 from linter.discovery import Discovered
 from linter.fingerprint import line_hashes
 from linter.model import Finding, Level, Location, Notice, Report, RuleInfo, SourceText
-from linter.processes import stop_workers, worker_started
+from linter.processes import run_forked_while, stop_workers, worker_started
 from linter.project import ProjectIndex
 from linter.project_cache import RecordingIndex, run_project_checks
 from linter.registry import RuleLoadError, builtin_rules, default_level, lazy_builtin_rules, load_rules_dir, rule_info
@@ -27,6 +29,7 @@ from linter.safe_read import read_found_file
 from linter.selection import config_prefix, in_targets as _in_targets, rel_path as _rel, select_files
 from linter.setups import NoRuleEnabled, RuleSetup, RuleSetups
 from linter.suppression import INVALID_ID, UNUSED_ID, Directive, apply_suppressions, project_file_directives
+from linter.syntax import LANGUAGES
 
 PARALLEL_MIN_FILES = 64
 CHUNK_MIN_FILES = 8  # the fewest files a worker is sent at once (each batch costs a round trip)
@@ -96,10 +99,12 @@ def run(options: RunOptions) -> RunResult:
     setups, known_ids, untrusted = _rule_setups(options, config, root)
 
     cache_folder, cache_problem = usable_cache_dir() if options.use_cache else (None, None)
-    found, reported, stopped = _select_in_time(root, targets, configs, options, cache_folder, buffers)
+    found, reported, stopped, warmed = _select_while_warming(
+        root, targets, configs, options, cache_folder, buffers, setups, known_ids
+    )
     given = _given_texts(buffers, root, found)
     setup_by_path = _setups_by_path(setups, configs, found, root)
-    plan = _plan(setups, known_ids)
+    plan = _plan(setups, known_ids, warmed)
 
     notices = list(found.notices) + ([untrusted] if untrusted is not None else [])
     notices.extend(_nested_rules_dirs(configs, config))
@@ -214,11 +219,12 @@ def _setups_by_path(setups: RuleSetups, configs: ConfigTree, found: Discovered, 
     return setup_by_path
 
 
-def _plan(setups: RuleSetups, known_ids: frozenset[str]) -> RulePlan:
-    """The plan of every rule instance some config enables (after `setups` made the setup of every file)."""
-    builtin_ids = frozenset(rule.id for rule in lazy_builtin_rules())
-    instances = setups.instances()
-    plan = RulePlan([r for r in instances if r.id not in (INVALID_ID, UNUSED_ID)], known_ids, trusted=builtin_ids)
+def _plan(setups: RuleSetups, known_ids: frozenset[str], warmed: RulePlan | None = None) -> RulePlan:
+    """The plan of every rule instance some config enables (after `setups` made the setup of every file):
+    `warmed` (made before every config was read, see `_select_while_warming`) when it holds the same rules."""
+    rules = [r for r in setups.instances() if r.id not in (INVALID_ID, UNUSED_ID)]
+    same = warmed is not None and len(warmed.rules) == len(rules) and all(a is b for a, b in zip(warmed.rules, rules))
+    plan = warmed if same else RulePlan(rules, known_ids, trusted=frozenset(rule.id for rule in lazy_builtin_rules()))
     _validate(plan)
     return plan
 
@@ -386,6 +392,71 @@ def _select_in_time(
         return Discovered(), set(), Notice(message=message)
 
 
+def _select_while_warming(
+    root: Path,
+    targets: list[Path],
+    configs: ConfigTree,
+    options: RunOptions,
+    cache_folder: Path | None,
+    buffers: dict[Path, bytes],
+    setups: RuleSetups,
+    known_ids: frozenset[str],
+) -> tuple[Discovered, set[str], Notice | None, RulePlan | None]:
+    """What `_select_in_time` finds, and the plan of the rules known so far when it was made meanwhile.
+
+    A run in several processes that will analyse every file finds them in a forked child (walking a large
+    repository takes a quarter of a second) while this process gets ready to analyse them: it imports the
+    rules and compiles their queries, which the worker processes it forks later inherit, instead of each
+    worker doing so once it has work. The child hands back the files and the configs it read."""
+    if not _selects_beside(options, buffers, root, cache_folder):
+        return (*_select_in_time(root, targets, configs, options, cache_folder, buffers), None)
+    plan = RulePlan(
+        [r for r in setups.instances() if r.id not in (INVALID_ID, UNUSED_ID)],
+        known_ids,
+        trusted=frozenset(rule.id for rule in lazy_builtin_rules()),
+    )
+    known = len(configs.configs())
+
+    def select() -> tuple:
+        return (*_select_in_time(root, targets, configs, options, cache_folder, buffers), configs.state())
+
+    answered, answer = run_forked_while(select, _warming_steps(plan))
+    if not answered:  # the child failed: find the files here, meeting the same error if there is one
+        return (*_select_in_time(root, targets, configs, options, cache_folder, buffers), plan)
+    found, reported, stopped, state = answer
+    configs.take_state(state, known)
+    return found, reported, stopped, plan
+
+
+def _selects_beside(options: RunOptions, buffers: dict[Path, bytes], root: Path, cache_folder: Path | None) -> bool:
+    """Whether the files are found in a forked child (`_select_while_warming`): in a run in several processes,
+    on the disk's files alone, when no results are kept for the root (otherwise few files may need analysing)."""
+    if _processes(options.jobs) <= 1 or buffers or not hasattr(os, "fork"):
+        return False
+    if threading.current_thread() is not threading.main_thread() or threading.active_count() > 1:
+        return False  # a server's run: forking a process with threads can copy a lock held by another
+    return cache_folder is None or not results_kept_for(cache_folder, root)
+
+
+def _warming_steps(plan: RulePlan) -> Iterator[None]:
+    """Getting ready to analyse files with `plan`, a step at each iteration: the rules imported, each rule's
+    query compiled for each language, then the rules' options models (the first imports the validation
+    library, a long step that only some rules' checks need). A step that fails ends the warming: the run meets
+    the problem again where it would have met it."""
+    try:
+        plan.prepare()
+        yield
+        for language in LANGUAGES:
+            for rule in plan.with_queries:
+                plan.query(rule, language)
+                yield
+        for rule in plan.rules:
+            rule.Options  # noqa: B018 (imported on first use)
+            yield
+    except Exception:
+        return
+
+
 def _stopped_after(deadline: Deadline, limit: float | None, doing: str | None = None) -> str:
     # The true time: native code runs on past the limit, and the alarm fires only when it returns.
     while_doing = f" while {doing}" if doing else ""
@@ -469,8 +540,9 @@ def _cache_key(cache: ResultCache | None, rel: str, path: Path, packages, rules:
 
 
 def _analyze_uncached(work: list[tuple], plan: RulePlan, jobs: int | None, sizes: dict[Path, int] | None = None) -> list[FileResult]:
-    """Every file's result, in the order of `work`; in `jobs` worker processes when there are many files.
-    `sizes` (bytes, by path; a file not in it counts as small) only decides which files go to a worker first."""
+    """Every file's result, in the order of `work`; in `jobs` processes (this one and forked workers) when there
+    are many files. `sizes` (bytes, by path; a file not in it counts as small) only decides which files are
+    taken first."""
     if not work:
         return []
     plan.prepare()  # in this process: forked workers inherit the rules
@@ -485,27 +557,51 @@ def _analyze_uncached(work: list[tuple], plan: RulePlan, jobs: int | None, sizes
     # and are sent only which files to take; where fork does not exist the run stays in one process.
     if "fork" not in get_all_start_methods():
         return [analyze_file(path, rel, plan, *rest) for path, rel, *rest in work]
-    global _WORKER_PLAN, _WORKER_WORK
-    _WORKER_PLAN, _WORKER_WORK = plan, work
+    global _WORKER_PLAN, _WORKER_WORK, _WORKER_CHUNKS
+    context = get_context("fork")
     chunks = _chunks_largest_first(work, sizes or {}, jobs)
+    next_chunk = context.Value("i", 0)
+    _WORKER_PLAN, _WORKER_WORK, _WORKER_CHUNKS = plan, work, (chunks, next_chunk)
+    # This process takes batches as the workers do: its results need no pickling, and it would only wait.
     pool = ProcessPoolExecutor(
-        max_workers=jobs, mp_context=get_context("fork"), initializer=worker_started, initargs=(os.getpid(),)
+        max_workers=jobs - 1, mp_context=context, initializer=worker_started, initargs=(os.getpid(),)
     )
     results: list[FileResult | None] = [None] * len(work)
     try:
         # Not `pool.map`: on an interrupt it cancels the queued work, which the pool's own thread then fails
-        # to mark broken once the workers are stopped, with a traceback.
-        futures = [pool.submit(_analyze_in_worker, chunk) for chunk in chunks]
-        for chunk, future in zip(chunks, futures):
-            for index, result in zip(chunk, future.result()):
-                results[index] = result
+        # to mark broken once the workers are stopped, with a traceback. Each call takes the next batch left
+        # (or none), so a worker is never left with work this process could have taken.
+        futures = [pool.submit(_analyze_in_worker) for _ in chunks]
+        try:
+            while (taken := _next_chunk(next_chunk, len(chunks))) is not None:
+                for index in chunks[taken]:
+                    path, rel, *rest = work[index]
+                    results[index] = analyze_file(path, rel, plan, *rest)
+                    gc.freeze()  # see `_analyze_here`
+        finally:
+            gc.unfreeze()
+        for future in futures:
+            taken, chunk_results = future.result()
+            if taken is not None:
+                for index, result in zip(chunks[taken], chunk_results):
+                    results[index] = result
     except BaseException:  # SIGTERM, Ctrl-C, a worker killed: no worker outlives the run
         stop_workers(pool)
         raise
     finally:
-        _WORKER_PLAN, _WORKER_WORK = None, []
+        _WORKER_PLAN, _WORKER_WORK, _WORKER_CHUNKS = None, [], None
     pool.shutdown()
     return results
+
+
+def _next_chunk(next_chunk, count: int) -> int | None:
+    """The index of the next batch no process has taken, now taken; None when every one is."""
+    with next_chunk.get_lock():
+        taken = next_chunk.value
+        if taken >= count:
+            return None
+        next_chunk.value = taken + 1
+        return taken
 
 
 def _processes(jobs: int | None) -> int:
@@ -544,10 +640,20 @@ def _analyze_here(work: list[tuple], plan: RulePlan) -> list[FileResult]:
 
 _WORKER_PLAN: RulePlan | None = None
 _WORKER_WORK: list[tuple] = []
+_WORKER_CHUNKS: tuple | None = None  # the batches, and the shared index of the next one to take
 
 
-def _analyze_in_worker(indexes: list[int]) -> list[FileResult]:
-    return [analyze_file(path, rel, _WORKER_PLAN, *rest) for path, rel, *rest in map(_WORKER_WORK.__getitem__, indexes)]
+def _analyze_in_worker() -> tuple[int | None, list[FileResult]]:
+    """In a worker: the next batch left (its index) and its results; None when every batch is taken."""
+    chunks, next_chunk = _WORKER_CHUNKS
+    taken = _next_chunk(next_chunk, len(chunks))
+    if taken is None:
+        return None, []
+    results = []
+    for index in chunks[taken]:
+        path, rel, *rest = _WORKER_WORK[index]
+        results.append(analyze_file(path, rel, _WORKER_PLAN, *rest))
+    return taken, results
 
 
 def _apply_per_file_ignores(findings: list[Finding], configs: ConfigTree, root: Path) -> list[Finding]:

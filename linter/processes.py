@@ -4,16 +4,20 @@ Workers are forked, so each holds both ends of the pipes it reads work from: lef
 died, a worker waits for work forever, holding its memory. So the parent turns SIGTERM into an exception
 (`Terminated`, as SIGINT is KeyboardInterrupt) that stops the workers on its way out, and each worker
 ignores SIGINT (a Ctrl-C reaches the whole process group: the parent stops them) and, on Linux, asks the
-kernel to kill it when the parent dies however it dies.
+kernel to kill it when the parent dies however it dies. A child forked for one piece of work while the parent
+goes on with another (`run_forked_while`) starts as a worker does, and is killed if the parent is interrupted.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
+import pickle
+import select
 import signal
 import sys
-from typing import Callable
+from typing import Callable, Iterable
 
 EXIT_TERMINATED = 128 + signal.SIGTERM  # as shells report a command ended by SIGTERM
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
@@ -70,3 +74,46 @@ def stop_workers(pool) -> None:
             if process.is_alive():
                 process.kill()
                 process.join()
+
+
+def run_forked_while(work: Callable[[], object], meanwhile: Iterable[object]) -> tuple[bool, object]:
+    """`work()` in a forked child process while this process iterates over `meanwhile` (each step of it done by
+    the iteration) until the child answers: (True, what `work` returned, pickled across), or (False, None) when
+    the child gave no answer (`work` raised, the child was killed, the answer does not pickle). The caller then
+    does the work itself, and meets any error `work` met in the order the run would have met it."""
+    parent = os.getpid()
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child ends in os._exit, out of coverage's sight
+        code = 1
+        try:
+            os.close(read_end)
+            gc.freeze()  # the parent's objects: the collector would walk (and copy) them for nothing
+            worker_started(parent)
+            answer = pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
+            with open(write_end, "wb") as pipe:
+                pipe.write(answer)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    try:
+        for _ in meanwhile:
+            if select.select([read_end], [], [], 0)[0]:  # the answer is coming (or the child is gone)
+                break
+        with open(read_end, "rb", closefd=False) as pipe:
+            answer = pipe.read()
+        status = os.waitpid(child, 0)[1]
+        child = None
+        if status != 0 or not answer:
+            return False, None
+        try:
+            return True, pickle.loads(answer)
+        except Exception:
+            return False, None
+    finally:
+        os.close(read_end)
+        if child is not None:  # interrupted: the child ends with the run
+            with contextlib.suppress(OSError):
+                os.kill(child, signal.SIGKILL)
+                os.waitpid(child, 0)

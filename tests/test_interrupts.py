@@ -60,7 +60,8 @@ def test_signal_ends_the_run_and_every_worker(tmp_path, signum, to_group, exit_c
     project = tmp_path / "project"
     write_files(project, {f"src/m{i:03}.js": "run();\n" for i in range(4 * PARALLEL_MIN_FILES)})
     write_files(tmp_path / "rules", {"slow/per_file.py": SLOW_RULE})
-    command = [sys.executable, "-m", "linter", "check", "--no-cache", "-j", "2"]
+    # Three processes: the run itself, which takes files too, and two workers.
+    command = [sys.executable, "-m", "linter", "check", "--no-cache", "-j", "3"]
     command += ["--rules-dir", str(tmp_path / "rules"), "--select", "slow", str(project)]
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
     run = subprocess.Popen(
