@@ -153,6 +153,52 @@ def _check(project: ProjectIndex, rule: Rule, timeout: float | None) -> tuple[li
     return [], True
 
 
+_SEEN = "\0seen"  # the project table's key for `_seen_digests` (no rule id starts with NUL)
+
+
+def _seen_digests(results: list, texts: list[str], cache: ResultCache) -> tuple[str, dict, dict] | None:
+    """From what the project phase sees of every file (`seen_of`, JSON text, in the order of `results`): the
+    digest of every file's imports, and by rule instance (by flow spec and instance) the digest of the facts
+    (flow summaries) of every file. Kept in the cache by a digest of the texts: decoding thousands of them
+    costs more than the rest of the look-ups of an unchanged repository."""
+    key = hashlib.blake2b(digest_size=16)
+    # One record per file: path, NUL, text, newline (a path holds no NUL, the JSON text neither NUL nor newline).
+    key.update("".join(f"{result.path}\0{text}\n" for result, text in zip(results, texts)).encode("utf-8", "surrogatepass"))
+    kept = cache.project_outcome(_SEEN, key.hexdigest())
+    if kept is not None:
+        try:
+            imports, facts, flows = json.loads(kept)
+            if type(imports) is str and type(facts) is dict and type(flows) is dict:
+                return imports, facts, flows
+        except ValueError:
+            pass
+    by_rule: dict[str, list] = defaultdict(list)  # rule instance -> [path, digest of its facts there], in file order
+    by_spec: dict[str, list] = defaultdict(list)  # flow spec and rule instance -> [path, digest of its summary]
+    try:
+        seen = json.loads(f"[{','.join(texts)}]")  # one parse: one per file costs more than the rest of this
+        if len(seen) != len(results):
+            return None
+        every_import = []
+        for result, seen_data in zip(results, seen):
+            path = result.path
+            every_import.append([path, seen_data["i"]])
+            for rule_key, value in seen_data["f"].items():
+                by_rule[rule_key].append([path, value])
+            for spec_key, value in seen_data["s"].items():
+                by_spec[spec_key].append([path, value])
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+    imports = _digest(every_import)
+    facts = {rule_key: _digest(found) for rule_key, found in by_rule.items()}
+    flows = {spec_key: _digest(found) for spec_key, found in by_spec.items()}
+    cache.put_project_outcome(_SEEN, key.hexdigest(), json.dumps([imports, facts, flows], separators=(",", ":")))
+    return imports, facts, flows
+
+
+def _digest(value) -> str:
+    return hashlib.blake2b(json.dumps(value, separators=(",", ":")).encode(), digest_size=16).hexdigest()
+
+
 class _Keeper:
     """The digests of what each check reads, and the outcomes kept for them."""
 
@@ -179,22 +225,10 @@ class _Keeper:
             if text is None:
                 return None
             texts.append(text)
-        facts: dict[str, list] = defaultdict(list)  # rule instance -> [path, digest of its facts there], in file order
-        flows: dict[str, list] = defaultdict(list)  # flow spec and rule instance -> [path, digest of its summary]
-        try:
-            seen = json.loads(f"[{','.join(texts)}]")  # one parse: one per file costs more than the rest of this
-            if len(seen) != len(results):
-                return None
-            imports = []
-            for result, seen_data in zip(results, seen):
-                path = result.path
-                imports.append([path, seen_data["i"]])
-                for key, value in seen_data["f"].items():
-                    facts[key].append([path, value])
-                for key, value in seen_data["s"].items():
-                    flows[key].append([path, value])
-        except (ValueError, TypeError, KeyError, AttributeError):  # not what `seen_of` wrote: every check runs
+        seen = _seen_digests(results, texts, cache)
+        if seen is None:  # not what `seen_of` wrote: every check runs
             return None
+        imports, facts, flows = seen
         digest = hashlib.blake2b(digest_size=16)
         packages = [project.packages[folder] for folder in sorted(project.packages)]
         described = [
@@ -204,7 +238,7 @@ class _Keeper:
             packages_digest(packages).hex(),
             repr(project.aliases),
             sorted(project.other_files.items()),
-            imports,
+            imports,  # the digest of every file's imports
         ]
         digest.update(json.dumps(described, separators=(",", ":")).encode())
         return cls(project, cache, digest.hexdigest(), facts, flows)
@@ -212,8 +246,8 @@ class _Keeper:
     def inputs(self, rule: Rule) -> str:
         """The digest of what the check of `rule` reads besides the files it reads on demand."""
         spec = flow_spec_name(rule)
-        facts = self._facts.get(f"{rule.id}\0{rule.instance}", [])
-        flows = self._flows.get(f"{spec}\0{rule.instance}", []) if spec is not None else []
+        facts = self._facts.get(f"{rule.id}\0{rule.instance}")
+        flows = self._flows.get(f"{spec}\0{rule.instance}") if spec is not None else None
         text = json.dumps([self._base, rule.id, rule.instance, facts, flows], separators=(",", ":"))
         return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 

@@ -395,6 +395,8 @@ def test_a_kept_outcome_naming_another_file_or_carrying_a_fix_is_not_used(tmp_pa
     (cache_file,) = _cache_files()
     db = sqlite3.connect(cache_file, isolation_level=None)
     for rule, inputs, text in db.execute("SELECT rule, inputs, outcome FROM project").fetchall():
+        if rule.startswith("\0"):  # what the phase keeps of every file's record, not a check's outcome
+            continue
         outcomes = json.loads(text)  # one per set of answers about the reported paths
         for finding in (finding for outcome in outcomes for finding in outcome["findings"]):
             finding["path"] = "../outside.js"
@@ -553,3 +555,33 @@ class ReportedCount(Rule):
             if fact.path in project.reported_paths:
                 yield self.finding(fact.location(), "The only reported file creates a marker client.")
 '''
+
+
+def test_an_unchanged_repository_decodes_no_file_s_record_of_what_the_project_phase_sees(tmp_path, checked, monkeypatch):
+    import json
+
+    import linter.project_cache
+
+    demo = _demo(tmp_path)
+    cold = _builtin([demo], use_cache=False)
+    _builtin([demo])
+    decoded: list[str] = []
+
+    class Spy:
+        def __getattr__(self, name):
+            return getattr(json, name)
+
+        @staticmethod
+        def loads(text, **options):
+            decoded.append(text)
+            return json.loads(text, **options)
+
+    monkeypatch.setattr(linter.project_cache, "json", Spy())
+    checked.clear()
+    assert _builtin([demo]).report == cold.report and checked == []
+    assert decoded and not [text for text in decoded if text.startswith('[{"f"')]  # the digests made of them were kept
+    leads = demo / "backend/src/routes/leads.js"
+    leads.write_text(leads.read_text(encoding="utf-8") + "\nconst extra = require('./forms');\n", encoding="utf-8")
+    decoded.clear()
+    assert _builtin([demo]).report == _builtin([demo], use_cache=False).report
+    assert [text for text in decoded if text.startswith('[{"f"')] and "express/no-graceful-shutdown" in checked
