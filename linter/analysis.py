@@ -74,11 +74,13 @@ class RulePlan:
         self.trusted = trusted  # ids of rules whose queries the tests compile (the built-in pack)
 
     def prepare(self, every_rule: bool = True) -> None:
-        """Gather what every file's analysis reads, once (before worker processes fork), and import the rules;
-        without `every_rule`, only those with a flow spec: the others are imported by the first file they
-        apply to (a rule the results cache recorded is gated without being imported, `registry.rule_gate`)."""
-        self.needles, self.gates, self.flow_specs  # noqa: B018 (made on first use)
+        """Gather what every file's analysis reads, once (before worker processes fork), and import the rules.
+        Without `every_rule`, a rule is imported by the first file it applies to, and the rules with a flow
+        spec by the first file parsed (a rule the results cache recorded is gated without being imported,
+        `registry.rule_gate`; a file no rule applies to is not parsed)."""
+        self.needles, self.gates  # noqa: B018 (made on first use)
         if every_rule:
+            self.flow_specs  # noqa: B018
             for rule in self.with_queries:
                 become_rule(rule)
 

@@ -155,6 +155,7 @@ def test_an_edited_file_imports_only_the_rules_that_apply_to_it(tmp_path):
     (root / "package.json").write_text('{"dependencies": {"@prisma/client": "5.0.0", "jsonwebtoken": "9.0.0"}}')
     (root / "a.js").write_text("const { PrismaClient } = require('@prisma/client');\nexport const db = new PrismaClient();\n")
     (root / "b.js").write_text("const jwt = require('jsonwebtoken');\njwt.sign({}, process.env.S || 'x');\n")
+    (root / "c.js").write_text("export const answer = 42;\n")
     cold, _ = _sarif_of_a_run(root, ["prisma", "auth", "loadlint"])
     with (root / "b.js").open("a") as out:
         out.write("// edited\n")
@@ -163,3 +164,7 @@ def test_an_edited_file_imports_only_the_rules_that_apply_to_it(tmp_path):
     imported = _rule_modules(modules)
     assert "linter.rules.auth.jwt_no_expiry" in imported and "linter.rules.prisma.mass_assignment" in imported  # a flow spec
     assert "linter.rules.prisma.client_outside_singleton" not in imported
+    with (root / "c.js").open("a") as out:  # no rule applies to it: it is not parsed, and no rule imported
+        out.write("// edited\n")
+    edited, modules = _sarif_of_a_run(root, ["prisma", "auth", "loadlint"])
+    assert edited == cold and _rule_modules(modules) == []
