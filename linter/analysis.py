@@ -19,6 +19,7 @@ from linter.deadline import Deadline, OutOfTime
 from linter.js.import_scan import scanned_references
 from linter.js.imports import ModuleReference
 from linter.model import Finding, Level, Notice
+from linter.registry import become_rule, flow_spec_name, rule_gate
 from linter.rule import Fact, Match, Rule
 from linter.safe_read import read_found_file
 from linter.suppression import Directive, find_directives, may_hold_directives
@@ -72,21 +73,32 @@ class RulePlan:
         self.known_ids = known_ids
         self.trusted = trusted  # ids of rules whose queries the tests compile (the built-in pack)
 
-    def prepare(self) -> None:
-        """Import the rules and gather what every file's analysis reads, once (before worker processes fork)."""
-        self.needles, self.gates, self.flow_specs  # noqa: B018 (made on first use)
+    def prepare(self, every_rule: bool = True) -> None:
+        """Gather what every file's analysis reads, once (before worker processes fork), and import the rules.
+        Without `every_rule`, a rule is imported by the first file it applies to, and the rules with a flow
+        spec by the first file parsed (a rule the results cache recorded is gated without being imported,
+        `registry.rule_gate`; a file no rule applies to is not parsed)."""
+        self.needles, self.gates  # noqa: B018 (made on first use)
+        if every_rule:
+            self.flow_specs  # noqa: B018
+            for rule in self.with_queries:
+                become_rule(rule)
 
     # Made when a file is first analysed: a run that takes every file from the cache imports no rule for them.
 
     @cached_property
+    def _rule_gates(self) -> list[tuple[Rule, tuple[bool, tuple[bytes, ...], tuple[str, ...], bool]]]:
+        return [(rule, rule_gate(rule)) for rule in self.rules]
+
+    @cached_property
     def with_queries(self) -> list[Rule]:
-        return [rule for rule in self.rules if rule.query.strip()]
+        return [rule for rule, gate in self._rule_gates if gate[0]]
 
     @cached_property
     def needles(self) -> NeedleSet:
         from linter.needles import NeedleSet
 
-        return NeedleSet(needle for rule in self.with_queries for needle in rule.needles)
+        return NeedleSet(needle for rule, gate in self._rule_gates if gate[0] for needle in gate[1])
 
     @cached_property
     def gates(self) -> list[tuple[Rule, frozenset[bytes] | None, tuple[str, ...], bool]]:
@@ -94,8 +106,9 @@ class RulePlan:
         packages it requires, and whether it learns facts for a project-wide check (then it runs in files that
         report no findings too)."""
         return [
-            (rule, frozenset(rule.needles) or None, tuple(rule.requires), type(rule).check_project is not Rule.check_project)
-            for rule in self.with_queries
+            (rule, frozenset(needles) or None, requires, learns)
+            for rule, (has_query, needles, requires, learns) in self._rule_gates
+            if has_query
         ]
 
     def gates_for(self, needles: frozenset[bytes]) -> list[tuple[Rule, tuple[str, ...], bool]]:
@@ -121,7 +134,7 @@ class RulePlan:
         """The flow specs of the enabled rules, one per name and instance: every file leaves a summary for each."""
         specs: dict[tuple[str, str], FlowSpec] = {}
         for rule in self.rules:
-            if rule.flow_spec is not None:
+            if flow_spec_name(rule) is not None and rule.flow_spec is not None:
                 specs.setdefault((rule.flow_spec.name, rule.instance), rule.flow_spec)
         return [(spec, instance) for (_, instance), spec in specs.items()]
 

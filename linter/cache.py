@@ -548,9 +548,18 @@ def _rules_known(text: str | None) -> dict[str, dict]:
         if not isinstance(known, dict):
             return {}
         for facts in known.values():
-            if set(facts) != {"project", "flow", "info"} or type(facts["project"]) is not bool:
+            if set(facts) != {"project", "flow", "info", "gate"} or type(facts["project"]) is not bool:
                 return {}
             if facts["flow"] is not None and type(facts["flow"]) is not str or not isinstance(facts["info"], dict):
+                return {}
+            gate = facts["gate"]
+            if set(gate) != {"query", "needles", "requires"} or type(gate["query"]) is not bool:
+                return {}
+            if not all(type(word) is str for key in ("needles", "requires") if type(gate[key]) is list for word in gate[key]):
+                return {}
+            if type(gate["needles"]) is not list or type(gate["requires"]) is not list:
+                return {}
+            if any(ord(c) > 255 for needle in gate["needles"] for c in needle):  # not bytes as `rule_facts` writes them
                 return {}
         return known
     except Exception:

@@ -545,8 +545,9 @@ def _analyze_uncached(work: list[tuple], plan: RulePlan, jobs: int | None, sizes
     taken first."""
     if not work:
         return []
-    plan.prepare()  # in this process: forked workers inherit the rules
     jobs = _processes(jobs)
+    # In this process: forked workers inherit the rules. A few files import only the rules that apply to them.
+    plan.prepare(every_rule=jobs > 1 and len(work) >= PARALLEL_MIN_FILES)
     if jobs <= 1 or len(work) < PARALLEL_MIN_FILES:
         return _analyze_here(work, plan)
     # Imported here: a run in one process (a pre-commit hook's few files) does not pay for them.

@@ -11,6 +11,7 @@ import os
 import posixpath
 import re
 from collections import defaultdict
+from collections.abc import Set
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -554,9 +555,22 @@ def _read_json(path: Path, root: Path, rel: str, notices: list[Notice], comments
 
 
 class RecordingIndex(ProjectIndex):
-    """A project index that records the files each project-wide check reads on demand and gives each check a
-    memo of its own (parses are shared): the run's, when its checks' outcomes are cached (`linter.project_cache`),
-    and the editor server's (`linter.server.session`)."""
+    """A project index that records the files each project-wide check reads on demand, and what it asks of the
+    reported paths, and gives each check a memo of its own (parses are shared): the run's, when its checks'
+    outcomes are cached (`linter.project_cache`), and the editor server's (`linter.server.session`)."""
+
+    @property
+    def reported_paths(self) -> frozenset[str]:
+        """The paths the run reports; while a check runs, a set that records what the check asks of it."""
+        reported = self.__dict__.get("_reported", frozenset())
+        reader = self.__dict__.get("_reader")
+        if reader is None:
+            return reported
+        return AskedPaths(reported, self.__dict__.setdefault("_asked_by", {}).setdefault(reader, {}))  # type: ignore[return-value]
+
+    @reported_paths.setter
+    def reported_paths(self, paths) -> None:
+        self.__dict__["_reported"] = frozenset(paths)
 
     def reading_for(self, rule: str | None) -> None:
         self.__dict__["_memo"] = {}
@@ -585,3 +599,47 @@ class RecordingIndex(ProjectIndex):
 
     def files_read_by(self, rule: str | None) -> frozenset[str]:
         return frozenset(self.__dict__.get("_read_by", {}).get(rule, ()))
+
+    def reported_asked_by(self, rule: str | None) -> dict:
+        """What the check of `rule` asked of the reported paths: path -> whether it is reported, and the key
+        None (true) when it read the set whole (iterated, measured or hashed it)."""
+        return dict(self.__dict__.get("_asked_by", {}).get(rule, {}))
+
+
+class AskedPaths(Set):
+    """The reported paths as a check sees them: each question asked of them is recorded in `asked` (path ->
+    the answer), and a read of the whole set as `asked[None] = True`. A check's outcome depends on the reported
+    paths only through these answers."""
+
+    __slots__ = ("_paths", "_asked")
+
+    def __init__(self, paths: frozenset[str], asked: dict) -> None:
+        self._paths = paths
+        self._asked = asked
+
+    def __contains__(self, path: object) -> bool:
+        answer = path in self._paths
+        if type(path) is str:
+            self._asked[path] = answer
+        else:
+            self._asked[None] = True
+        return answer
+
+    def __iter__(self):
+        self._asked[None] = True
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        self._asked[None] = True
+        return len(self._paths)
+
+    def __hash__(self) -> int:
+        self._asked[None] = True
+        return hash(self._paths)
+
+    @classmethod
+    def _from_iterable(cls, values):
+        return frozenset(values)
+
+    def __repr__(self) -> str:
+        return f"AskedPaths({sorted(self._paths)!r})"

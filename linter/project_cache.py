@@ -5,9 +5,12 @@ A check sees the project only through the index (`linter.project`): the import g
 (`facts_of`), its flow spec's summaries, the files, packages, path aliases and project files found, the
 reported paths, and the files it reads itself (`read_js_source`, `read_source`, `parsed_file`). So its outcome
 (findings and notices) is kept with a digest of those inputs, made from what the cache already stores of every
-file (`linter.cache.seen_of`: digests of its imports, facts and flow summaries), and with the digest of every
-file it read. An unchanged repository costs one look-up per check, and the files each check read are checked
-by the digests the run took anyway; an edited file makes only the checks whose inputs it changed run again.
+file (`linter.cache.seen_of`: digests of its imports, facts and flow summaries), with the digest of every
+file it read, and with what it asked of the reported paths (`RecordingIndex.reported_asked_by`: whether each
+path it asked about is reported; a check that read the set whole, the set's digest). An unchanged repository
+costs one look-up per check, and the files each check read are checked by the digests the run took anyway; an
+edited file makes only the checks whose inputs it changed run again, and a pre-commit run on other files only
+the checks that asked about those files (most look only at the files with their facts or flow summaries).
 A file's cached result is decoded only when some check must run (`linter.cache.Deferred`).
 
 Each check that runs starts from an empty memo, as in the editor's server (`linter.server.session`): what one
@@ -30,6 +33,8 @@ from linter.model import Finding, Notice
 from linter.project import ProjectIndex, RecordingIndex
 from linter.registry import flow_spec_name, has_project_check
 from linter.rule import Rule
+
+KEPT_PER_INPUTS = 4  # outcomes kept per check and inputs: each for other answers about the reported paths
 
 
 def run_project_checks(
@@ -60,21 +65,21 @@ def run_project_checks(
     to_run = [rule for rule, _, _, kept in checks if kept is None]
     incomplete = _index_every_file(project, results, cache, analyse_again, to_run) if to_run else False
     outcomes = iter(run_checks(project, to_run, timeout, processes))
+    if isinstance(project, RecordingIndex):
+        project.reading_for(None)  # every check ran: what is read from here on is no check's
     findings: list[Finding] = []
     for rule, rule_key, inputs, kept in checks:
         if kept is not None:
             found, notices = kept
             project.notices.extend(notices)
         else:
-            found, failed, notices, reads = next(outcomes)
+            found, failed, notices, reads, asked = next(outcomes)
             incomplete |= failed
             if inputs is not None and not failed:
-                keeper.keep(rule_key, inputs, found, notices, reads)
+                keeper.keep(rule_key, inputs, found, notices, reads, asked)
         judged = (rule.id, rule.instance)
         # A finding belongs to the instance of the rule the config of its file enables.
         findings.extend(f for f in found if f.path in setup_by_path and judged in setup_by_path[f.path].own)
-    if isinstance(project, RecordingIndex):
-        project.reading_for(None)
     return findings, incomplete
 
 
@@ -100,7 +105,8 @@ def _index_every_file(project: ProjectIndex, results: list, cache: ResultCache |
     return incomplete
 
 
-CheckOutcome = tuple[list[Finding], bool, list[Notice], frozenset[str]]  # findings, failed, notices, files read
+# findings, failed, notices, files read, what it asked of the reported paths (`RecordingIndex.reported_asked_by`)
+CheckOutcome = tuple[list[Finding], bool, list[Notice], frozenset[str], dict]
 
 
 def run_checks(project: ProjectIndex, rules: list[Rule], timeout: float | None, processes: int = 1) -> list[CheckOutcome]:
@@ -117,7 +123,8 @@ def run_checks(project: ProjectIndex, rules: list[Rule], timeout: float | None, 
 
 def run_check(project: ProjectIndex, rule: Rule, timeout: float | None) -> CheckOutcome:
     """One rule's project-wide check: its findings, whether it failed or ran out of time, the notices it added
-    to `project.notices` and the files it read (as `RecordingIndex` records them; none for another index)."""
+    to `project.notices`, the files it read and what it asked of the reported paths (as `RecordingIndex`
+    records them; nothing for another index)."""
     noticed = len(project.notices)
     recording = isinstance(project, RecordingIndex)
     rule_key = f"{rule.id}\0{rule.instance}"
@@ -125,7 +132,8 @@ def run_check(project: ProjectIndex, rule: Rule, timeout: float | None) -> Check
         project.reading_for(rule_key)
     found, failed = _check(project, rule, timeout)
     reads = project.files_read_by(rule_key) if recording else frozenset()
-    return found, failed, project.notices[noticed:], reads
+    asked = project.reported_asked_by(rule_key) if recording else {}
+    return found, failed, project.notices[noticed:], reads, asked
 
 
 def _check(project: ProjectIndex, rule: Rule, timeout: float | None) -> tuple[list[Finding], bool]:
@@ -143,6 +151,52 @@ def _check(project: ProjectIndex, rule: Rule, timeout: float | None) -> tuple[li
     finally:
         project.instance = ""
     return [], True
+
+
+_SEEN = "\0seen"  # the project table's key for `_seen_digests` (no rule id starts with NUL)
+
+
+def _seen_digests(results: list, texts: list[str], cache: ResultCache) -> tuple[str, dict, dict] | None:
+    """From what the project phase sees of every file (`seen_of`, JSON text, in the order of `results`): the
+    digest of every file's imports, and by rule instance (by flow spec and instance) the digest of the facts
+    (flow summaries) of every file. Kept in the cache by a digest of the texts: decoding thousands of them
+    costs more than the rest of the look-ups of an unchanged repository."""
+    key = hashlib.blake2b(digest_size=16)
+    # One record per file: path, NUL, text, newline (a path holds no NUL, the JSON text neither NUL nor newline).
+    key.update("".join(f"{result.path}\0{text}\n" for result, text in zip(results, texts)).encode("utf-8", "surrogatepass"))
+    kept = cache.project_outcome(_SEEN, key.hexdigest())
+    if kept is not None:
+        try:
+            imports, facts, flows = json.loads(kept)
+            if type(imports) is str and type(facts) is dict and type(flows) is dict:
+                return imports, facts, flows
+        except ValueError:
+            pass
+    by_rule: dict[str, list] = defaultdict(list)  # rule instance -> [path, digest of its facts there], in file order
+    by_spec: dict[str, list] = defaultdict(list)  # flow spec and rule instance -> [path, digest of its summary]
+    try:
+        seen = json.loads(f"[{','.join(texts)}]")  # one parse: one per file costs more than the rest of this
+        if len(seen) != len(results):
+            return None
+        every_import = []
+        for result, seen_data in zip(results, seen):
+            path = result.path
+            every_import.append([path, seen_data["i"]])
+            for rule_key, value in seen_data["f"].items():
+                by_rule[rule_key].append([path, value])
+            for spec_key, value in seen_data["s"].items():
+                by_spec[spec_key].append([path, value])
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+    imports = _digest(every_import)
+    facts = {rule_key: _digest(found) for rule_key, found in by_rule.items()}
+    flows = {spec_key: _digest(found) for spec_key, found in by_spec.items()}
+    cache.put_project_outcome(_SEEN, key.hexdigest(), json.dumps([imports, facts, flows], separators=(",", ":")))
+    return imports, facts, flows
+
+
+def _digest(value) -> str:
+    return hashlib.blake2b(json.dumps(value, separators=(",", ":")).encode(), digest_size=16).hexdigest()
 
 
 class _Keeper:
@@ -171,33 +225,20 @@ class _Keeper:
             if text is None:
                 return None
             texts.append(text)
-        facts: dict[str, list] = defaultdict(list)  # rule instance -> [path, digest of its facts there], in file order
-        flows: dict[str, list] = defaultdict(list)  # flow spec and rule instance -> [path, digest of its summary]
-        try:
-            seen = json.loads(f"[{','.join(texts)}]")  # one parse: one per file costs more than the rest of this
-            if len(seen) != len(results):
-                return None
-            imports = []
-            for result, seen_data in zip(results, seen):
-                path = result.path
-                imports.append([path, seen_data["i"]])
-                for key, value in seen_data["f"].items():
-                    facts[key].append([path, value])
-                for key, value in seen_data["s"].items():
-                    flows[key].append([path, value])
-        except (ValueError, TypeError, KeyError, AttributeError):  # not what `seen_of` wrote: every check runs
+        seen = _seen_digests(results, texts, cache)
+        if seen is None:  # not what `seen_of` wrote: every check runs
             return None
+        imports, facts, flows = seen
         digest = hashlib.blake2b(digest_size=16)
         packages = [project.packages[folder] for folder in sorted(project.packages)]
         described = [
             str(project.root),
-            sorted(project.reported_paths),
             project.max_file_size,
             project.files,
             packages_digest(packages).hex(),
             repr(project.aliases),
             sorted(project.other_files.items()),
-            imports,
+            imports,  # the digest of every file's imports
         ]
         digest.update(json.dumps(described, separators=(",", ":")).encode())
         return cls(project, cache, digest.hexdigest(), facts, flows)
@@ -205,23 +246,29 @@ class _Keeper:
     def inputs(self, rule: Rule) -> str:
         """The digest of what the check of `rule` reads besides the files it reads on demand."""
         spec = flow_spec_name(rule)
-        facts = self._facts.get(f"{rule.id}\0{rule.instance}", [])
-        flows = self._flows.get(f"{spec}\0{rule.instance}", []) if spec is not None else []
+        facts = self._facts.get(f"{rule.id}\0{rule.instance}")
+        flows = self._flows.get(f"{spec}\0{rule.instance}") if spec is not None else None
         text = json.dumps([self._base, rule.id, rule.instance, facts, flows], separators=(",", ":"))
         return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
     def outcome(self, rule_key: str, inputs: str) -> tuple[list[Finding], list[Notice]] | None:
-        """The findings and notices kept for these inputs, when every file the check read is as it read it."""
+        """The findings and notices kept for these inputs, when every file the check read is as it read it and
+        what it asked of the reported paths has the same answers now."""
         text = self._cache.project_outcome(rule_key, inputs)
         if text is None:
             return None
         try:
-            data = json.loads(text)
-            reads = data["reads"]
-            if not isinstance(reads, dict) or any(self._read_digest(path) != digest for path, digest in reads.items()):
+            for kept in json.loads(text):
+                reads = kept["reads"]
+                if not isinstance(reads, dict) or not self._same_answers(kept["reported"]):
+                    continue
+                if any(self._read_digest(path) != digest for path, digest in reads.items()):
+                    continue
+                findings = [Finding.model_validate(f) for f in kept["findings"]]
+                notices = [Notice.model_validate(n) for n in kept["notices"]]
+                break
+            else:
                 return None
-            findings = [Finding.model_validate(f) for f in data["findings"]]
-            notices = [Notice.model_validate(n) for n in data["notices"]]
         except Exception:  # not an outcome this code wrote: the check runs
             return None
         known = self._known_paths()
@@ -230,17 +277,45 @@ class _Keeper:
             return None
         return findings, notices
 
-    def keep(self, rule_key: str, inputs: str, findings: list[Finding], notices: list[Notice], reads) -> None:
+    def keep(self, rule_key: str, inputs: str, findings: list[Finding], notices: list[Notice], reads, asked: dict) -> None:
+        """Keep the outcome for these inputs, with what it read and asked of the reported paths, before the
+        others kept for them (run on other reported paths), up to KEPT_PER_INPUTS."""
         try:
             outcome = {
                 "findings": [f.model_dump(mode="json") for f in findings],
                 "notices": [n.model_dump(mode="json") for n in notices],
                 "reads": {path: self._read_digest(path) for path in sorted(reads)},
+                "reported": self._answers(asked),
             }
-            text = json.dumps(outcome, separators=(",", ":"), allow_nan=False)
+            try:
+                others = json.loads(self._cache.project_outcome(rule_key, inputs) or "[]")
+                others = [kept for kept in others if isinstance(kept, dict) and kept.get("reported") != outcome["reported"]]
+            except ValueError:
+                others = []
+            text = json.dumps([outcome, *others[: KEPT_PER_INPUTS - 1]], separators=(",", ":"), allow_nan=False)
             self._cache.put_project_outcome(rule_key, inputs, text)
         except (TypeError, ValueError):  # a finding plain data cannot hold: the check runs every time
             pass
+
+    def _answers(self, asked: dict) -> dict:
+        """What a check asked of the reported paths, as kept: the paths it found reported and those it found
+        not, and the digest of the whole set when it read it whole."""
+        whole = asked.get(None) is True
+        return {
+            "in": sorted(path for path, answer in asked.items() if path is not None and answer),
+            "out": sorted(path for path, answer in asked.items() if path is not None and not answer),
+            "all": self._reported_digest() if whole else None,
+        }
+
+    def _same_answers(self, kept: dict) -> bool:
+        reported = self._project.reported_paths
+        if kept["all"] is not None and kept["all"] != self._reported_digest():
+            return False
+        return all(path in reported for path in kept["in"]) and not any(path in reported for path in kept["out"])
+
+    def _reported_digest(self) -> str:
+        text = json.dumps(sorted(self._project.reported_paths), separators=(",", ":"))
+        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
     def _read_digest(self, path: str) -> str:
         """The digest of a file as a check reads it: a source file's content digest (the one this run took), or

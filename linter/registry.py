@@ -157,6 +157,18 @@ def default_level(rule) -> Level:
     return rule_class(rule).level
 
 
+def rule_gate(rule) -> tuple[bool, tuple[bytes, ...], tuple[str, ...], bool]:
+    """What tells, before parsing, whether the rule applies to a file (`linter.analysis.RulePlan.gates`):
+    whether it has a query, its needles, the packages it requires, and whether it has a project-wide check.
+    A `DeferredRule` answers from what the cache recorded, without being imported."""
+    if type(rule) is DeferredRule and rule.known is not None:
+        gate = rule.known["gate"]
+        needles = tuple(needle.encode("latin-1") for needle in gate["needles"])
+        return gate["query"], needles, tuple(gate["requires"]), rule.known["project"]
+    cls = rule_class(rule)
+    return bool(cls.query.strip()), tuple(cls.needles), tuple(cls.requires), cls.check_project is not Rule.check_project
+
+
 def pack_folder(rule) -> Path:
     """The folder of the rule pack the rule comes from."""
     if type(rule) is DeferredRule:
@@ -175,6 +187,8 @@ def rule_facts(rule) -> dict | None:
         "project": cls.check_project is not Rule.check_project,
         "flow": spec.name if spec is not None else None,
         "info": cls.info().model_dump(mode="json"),
+        # bytes as the code points of the same numbers: JSON holds them, and they come back exactly
+        "gate": {"query": bool(cls.query.strip()), "needles": [n.decode("latin-1") for n in cls.needles], "requires": list(cls.requires)},
     }
 
 

@@ -395,10 +395,12 @@ def test_a_kept_outcome_naming_another_file_or_carrying_a_fix_is_not_used(tmp_pa
     (cache_file,) = _cache_files()
     db = sqlite3.connect(cache_file, isolation_level=None)
     for rule, inputs, text in db.execute("SELECT rule, inputs, outcome FROM project").fetchall():
-        outcome = json.loads(text)
-        for finding in outcome["findings"]:
+        if rule.startswith("\0"):  # what the phase keeps of every file's record, not a check's outcome
+            continue
+        outcomes = json.loads(text)  # one per set of answers about the reported paths
+        for finding in (finding for outcome in outcomes for finding in outcome["findings"]):
             finding["path"] = "../outside.js"
-        db.execute("UPDATE project SET outcome = ? WHERE rule = ? AND inputs = ?", (json.dumps(outcome), rule, inputs))
+        db.execute("UPDATE project SET outcome = ? WHERE rule = ? AND inputs = ?", (json.dumps(outcomes), rule, inputs))
     db.close()
     checked.clear()
     assert _builtin([demo]).report == cold.report
@@ -491,3 +493,95 @@ def test_a_damaged_record_of_what_the_project_phase_sees_makes_the_checks_run(tm
     checked.clear()
     assert _builtin([demo]).report == cold.report
     assert "prisma/missing-relation-index" in checked
+
+
+def test_a_pre_commit_run_on_other_files_runs_only_the_checks_that_asked_about_them(tmp_path, checked):
+    demo = _demo(tmp_path)
+    elsewhere = [demo / "web/lib/prisma.ts"]
+    _builtin(elsewhere)  # secret-fallback asks whether its two files with secrets are reported: neither is
+    checked.clear()
+    other = [demo / "backend/src/config/redis.js"]
+    warm, ran = _builtin(other), list(checked)
+    assert "auth/secret-fallback" not in ran and "express/no-graceful-shutdown" not in ran
+    assert warm.report == _builtin(other, use_cache=False).report
+    checked.clear()
+    auth = [demo / "backend/src/middleware/auth.js"]  # now one of them is: the check runs and reports there
+    warm, ran = _builtin(auth), list(checked)
+    assert ("backend/src/middleware/auth.js", 5, "auth/secret-fallback") in found(warm)
+    assert "auth/secret-fallback" in ran
+    assert warm.report == _builtin(auth, use_cache=False).report
+
+
+def test_a_check_that_reads_the_reported_paths_whole_runs_for_every_other_set(tmp_path, checked):
+    rules = tmp_path / "rules" / "counting"
+    write_files(rules, {"reported_count.py": _REPORTED_COUNT_RULE})
+    root = tmp_path / "app"
+    write_files(root, {"package.json": '{"name": "app"}', "a.js": MARKER, "b.js": MARKER, "c.js": "const c = 1;\n"})
+    (root / ".git").mkdir()
+
+    def counted(paths):
+        return lint(paths, rules_dir=tmp_path / "rules", select=["counting"])
+
+    assert found(counted([root / "a.js"])) == {("a.js", 1, "counting/reported-count")}
+    checked.clear()
+    both = counted([root / "a.js", root / "b.js"])  # the same answer for a.js, but the set is read whole
+    assert found(both) == set() and checked == ["counting/reported-count"]
+    checked.clear()
+    assert found(counted([root / "a.js"])) == {("a.js", 1, "counting/reported-count")} and checked == []
+
+
+_REPORTED_COUNT_RULE = '''
+from linter.model import Level, Precision
+from linter.rule import Rule, facts_of
+
+
+class ReportedCount(Rule):
+    """Flags a marker client when it is the only file reported: its outcome depends on the whole set."""
+
+    id = "counting/reported-count"
+    name = "ReportedCount"
+    level = Level.ERROR
+    precision = Precision.HIGH
+    needles = (b"MarkerClient",)
+    query = "(new_expression) @hit"
+
+    def check(self, match, file):
+        yield file.fact(self, "client", match["hit"])
+
+    def check_project(self, project):
+        if len(project.reported_paths) != 1:
+            return
+        for fact in facts_of(project, self, "client"):
+            if fact.path in project.reported_paths:
+                yield self.finding(fact.location(), "The only reported file creates a marker client.")
+'''
+
+
+def test_an_unchanged_repository_decodes_no_file_s_record_of_what_the_project_phase_sees(tmp_path, checked, monkeypatch):
+    import json
+
+    import linter.project_cache
+
+    demo = _demo(tmp_path)
+    cold = _builtin([demo], use_cache=False)
+    _builtin([demo])
+    decoded: list[str] = []
+
+    class Spy:
+        def __getattr__(self, name):
+            return getattr(json, name)
+
+        @staticmethod
+        def loads(text, **options):
+            decoded.append(text)
+            return json.loads(text, **options)
+
+    monkeypatch.setattr(linter.project_cache, "json", Spy())
+    checked.clear()
+    assert _builtin([demo]).report == cold.report and checked == []
+    assert decoded and not [text for text in decoded if text.startswith('[{"f"')]  # the digests made of them were kept
+    leads = demo / "backend/src/routes/leads.js"
+    leads.write_text(leads.read_text(encoding="utf-8") + "\nconst extra = require('./forms');\n", encoding="utf-8")
+    decoded.clear()
+    assert _builtin([demo]).report == _builtin([demo], use_cache=False).report
+    assert [text for text in decoded if text.startswith('[{"f"')] and "express/no-graceful-shutdown" in checked

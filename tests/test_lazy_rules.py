@@ -143,3 +143,28 @@ def test_rules_are_imported_before_workers_fork(monkeypatch):
     assert all(type(rule) is DeferredRule for rule in plan.rules)  # nothing to analyse: nothing imported
     engine._analyze_uncached([(Path("a.js"), "a.js")], plan, jobs=1)
     assert not [rule.id for rule in plan.rules if type(rule) is DeferredRule]
+
+
+def test_an_edited_file_imports_only_the_rules_that_apply_to_it(tmp_path):
+    """The cache recorded what gates each rule (its needles, the packages it requires): a run that analyses a
+    few files imports the rules whose gates let one of them through, and those with a flow spec (every
+    parsed file leaves a summary for each), not the others."""
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / ".git").mkdir()
+    (root / "package.json").write_text('{"dependencies": {"@prisma/client": "5.0.0", "jsonwebtoken": "9.0.0"}}')
+    (root / "a.js").write_text("const { PrismaClient } = require('@prisma/client');\nexport const db = new PrismaClient();\n")
+    (root / "b.js").write_text("const jwt = require('jsonwebtoken');\njwt.sign({}, process.env.S || 'x');\n")
+    (root / "c.js").write_text("export const answer = 42;\n")
+    cold, _ = _sarif_of_a_run(root, ["prisma", "auth", "loadlint"])
+    with (root / "b.js").open("a") as out:
+        out.write("// edited\n")
+    edited, modules = _sarif_of_a_run(root, ["prisma", "auth", "loadlint"])
+    assert edited == cold
+    imported = _rule_modules(modules)
+    assert "linter.rules.auth.jwt_no_expiry" in imported and "linter.rules.prisma.mass_assignment" in imported  # a flow spec
+    assert "linter.rules.prisma.client_outside_singleton" not in imported
+    with (root / "c.js").open("a") as out:  # no rule applies to it: it is not parsed, and no rule imported
+        out.write("// edited\n")
+    edited, modules = _sarif_of_a_run(root, ["prisma", "auth", "loadlint"])
+    assert edited == cold and _rule_modules(modules) == []

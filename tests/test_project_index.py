@@ -207,3 +207,25 @@ def test_a_scan_of_every_file_keeps_none_of_their_texts(tmp_path):
     assert unmentioned(project, wanted) == set()  # `list` is re-exported, `limit` written twice in its module
     assert unmentioned(project, {("src/routes/leads.ts", "handler")}) == {("src/routes/leads.ts", "handler")}
     assert not project.__dict__.get("_js_sources")
+
+
+def test_what_a_check_asks_of_the_reported_paths_is_recorded_as_it_asks(tmp_path):
+    from linter.project import RecordingIndex
+
+    write_files(tmp_path, {"package.json": '{"name": "app"}', "a.js": "", "b.js": ""})
+    found = discover(tmp_path, [tmp_path], max_file_size=10**6)
+    project = RecordingIndex.build(tmp_path, found, {"a.js"}, [])
+    assert project.reported_paths == frozenset({"a.js"})  # outside a check: the set itself, nothing recorded
+    project.reading_for("asks")
+    assert "a.js" in project.reported_paths and "b.js" not in project.reported_paths
+    assert {"b.js", "c.js"}.isdisjoint(project.reported_paths)  # read whole (by the set's own code)
+    project.reading_for("counts")
+    assert len(project.reported_paths) == 1
+    project.reading_for("iterates")
+    assert sorted(project.reported_paths) == ["a.js"]
+    project.reading_for("keys")
+    assert {project.reported_paths: 1}
+    project.reading_for(None)
+    assert project.reported_asked_by(None) == {}
+    assert project.reported_asked_by("asks") == {"a.js": True, "b.js": False, None: True}
+    assert all(project.reported_asked_by(rule) == {None: True} for rule in ("counts", "iterates", "keys"))
