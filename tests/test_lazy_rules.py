@@ -83,6 +83,35 @@ def test_a_warm_run_without_a_config_file_imports_no_pydantic(tmp_path):
     assert "linter.rules.auth.jwt_no_expiry" in cold[1] and "pydantic" not in cold[1]
 
 
+def test_a_cold_run_reads_default_options_without_pydantic(tmp_path):
+    """Rules whose findings depend on an option (a page-size cap in a fix, a body-size or token-lifetime maximum)
+    read its default without building the options: a cold run without a config file imports no pydantic."""
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / ".git").mkdir()
+    (root / "package.json").write_text(
+        '{"dependencies": {"express": "4.0.0", "jsonwebtoken": "9.0.0", "@prisma/client": "5.0.0"}}'
+    )
+    (root / "server.js").write_text(
+        "const express = require('express');\n"
+        "const jwt = require('jsonwebtoken');\n"
+        "const { PrismaClient } = require('@prisma/client');\n"
+        "const prisma = new PrismaClient();\n"
+        "const app = express();\n"
+        "app.use(express.json({ limit: '50mb' }));\n"
+        "app.get('/leads', async (req, res) => {\n"
+        "  res.json(await prisma.lead.findMany({ take: Number(req.query.limit) }));\n"
+        "});\n"
+        "app.post('/login', (req, res) => {\n"
+        "  res.json({ token: jwt.sign({ sub: 1 }, process.env.JWT_SECRET, { expiresIn: '30d' }) });\n"
+        "});\n"
+        "app.listen(3000);\n"
+    )
+    findings, modules = _imported_by_a_run(root, ["express/json-body-limit", "pagination", "auth/jwt-no-expiry"], [])
+    assert findings == "['auth/jwt-no-expiry', 'express/json-body-limit', 'pagination/uncapped-limit']"
+    assert "pydantic" not in modules
+
+
 def _sarif_of_a_run(root: Path, select: list[str]) -> tuple[bytes, list[str]]:
     """The SARIF report (its rules' metadata included) of a run in a fresh process, and the modules it imported."""
     script = (

@@ -182,3 +182,27 @@ def test_anchors_in_any_case_include_letters_that_fold_to_ascii(tmp_path):
 def test_the_letters_that_fold_to_ascii_are_all_known():
     folding = {chr(c) for c in range(0x80, sys.maxunicode + 1) if re.fullmatch("(?i)[a-z]", chr(c))}
     assert {character.encode() for character in folding} == set(FOLDED_TO_ASCII)
+
+
+_FAR = "\n" + "x;\n" * ANCHOR_GAP
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "FETCH(url)", "Axios(url)", "Got(url)", "wRequest(url)", "client.get(url)", "api.postForm(url, data)",
+        "api.putForm(url)", "http.patchForm(url)", "x.delete(url)", "x.head(url)", "x.options(url)", "axios.create()",
+        "got.extend({})", "got.stream(url)", "x.fetch(url)", "x.request(cfg)", "client.timeout = 5000", "a.b.timeout = 0",
+    ],
+)  # fmt: skip
+def test_missing_timeout_anchors_take_every_spelling_of_its_patterns(spelling):
+    from linter.rules.http.missing_timeout import MissingTimeout
+
+    rule = MissingTimeout()
+    source = f"first();{_FAR}{spelling};{_FAR}last();\n".encode()
+    root = parse(source, "typescript").root_node
+    query = compile_query(rule.query_for("typescript"), "typescript")
+    everywhere = _described(query.matches(root))
+    ranges = _anchored_ranges([rule], source, [])
+    assert everywhere
+    assert _described(query.matches_in_ranges(root, ranges) if ranges else []) == everywhere

@@ -81,3 +81,54 @@ def test_client_module_test_takes_every_client_module(module, quote):
 
 def test_client_module_test_turns_away_lookalikes():
     assert not names_a_client_module(b"import logo from './logo.jpg'; const pgx = require('pg-format')")
+
+
+# --- ratelimit: the calls `_expensive_calls` classifies ---------------------------------------------------------
+
+_METHOD_SPELLINGS = [
+    "openai.chat.completions.create({})", "a.create().b.create()", "x?.send(m)", "(transport.sendMail)(m)",
+    "x['create'](1)", 'x["parse"](1)', "x[`stream`]()", "x[('send')]()", "(await client.messages).create({})",
+    "await NestFactory.create<App>(AppModule)", "x.create!(1)", "(x.create as any)(1)", "x.create.bind(x)(1)",
+    "x.create.y()", "f('create')", "x.createX()", "x.recreate()", "x.$create()", "x.create$()", "x.#create()",
+    "x['cre\\u0061te']()", "x. /* c */ edit ()", "x\n  .generate\n  ()", "x.sendEmailWithTemplate({})",
+    "x?.['parse']?.(s)", "new x.create()", "create()", "x.create", "// x.create()\ny.send()", "`${x.parse(1)}`",
+    "x.create<T>(1)", "obj.create((y) => y.send(1))",
+]  # fmt: skip
+
+
+def _every_method_call(file):
+    from linter.js.expressions import callee, property_name
+    from linter.rules.ratelimit._expensive_calls import _LAST_METHODS
+    from linter.syntax import descendants_of_types
+
+    calls = descendants_of_types(file.root, ("call_expression",))
+    return [c.byte_range for c in calls if property_name(callee(c)) in _LAST_METHODS]
+
+
+def _method_calls_of(path: str, source: bytes, language: str):
+    from linter.context import FileContext
+    from linter.rules.ratelimit._expensive_calls import _method_calls
+    from linter.syntax import parse
+
+    file = FileContext(path, source, language, parse(source, language))
+    return [c.byte_range for c in _method_calls(file)], _every_method_call(file)
+
+
+def test_expensive_call_candidates_of_every_fixture_file_are_those_of_the_walk():
+    from tests.fixture_cases import FIXTURES
+
+    found = 0
+    for path in sorted(FIXTURES.rglob("*")):
+        if path.suffix not in LANGUAGE_BY_SUFFIX or not path.is_file() or "node_modules" in path.parts:
+            continue
+        gated, walked = _method_calls_of(str(path), path.read_bytes(), LANGUAGE_BY_SUFFIX[path.suffix])
+        assert gated == walked, path.relative_to(FIXTURES)
+        found += len(walked)
+    assert found > 100
+
+
+@pytest.mark.parametrize("spelling", _METHOD_SPELLINGS)
+@pytest.mark.parametrize("language", ["typescript", "javascript"])
+def test_expensive_call_candidates_of_spellings_are_those_of_the_walk(spelling, language):
+    gated, walked = _method_calls_of("a.ts", spelling.encode(), language)
+    assert gated == walked

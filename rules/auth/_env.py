@@ -56,6 +56,7 @@ def _collect_aliases(file: "FileContext") -> EnvAliases:
         return aliases
     declared: set[str] = set()
     declared_twice: set[str] = set()  # the index has no scopes: a name declared twice means nothing for sure
+    imported = _imported_env_or_process(file)
     for _, captures in _declarators(file.language).matches(file.root):
         declarator = captures["declarator"][0]
         name = declarator.child_by_field_name("name")
@@ -64,6 +65,10 @@ def _collect_aliases(file: "FileContext") -> EnvAliases:
             continue
         if name.type == "identifier":
             (declared_twice if text(name) in declared else declared).add(text(name))
+        if not _may_read_env(file.source, value, imported, aliases):
+            if name.type == "identifier" and value.type == "object":
+                aliases.config_objects[text(name)] = value
+            continue
         if _is_env_object(value, file, aliases) or _is_env_copy(value, file, aliases):
             if name.type == "identifier":
                 aliases.env_objects.add(text(name))
@@ -80,6 +85,31 @@ def _collect_aliases(file: "FileContext") -> EnvAliases:
         aliases.env_vars.pop(local, None)
         aliases.config_objects.pop(local, None)
     return aliases
+
+
+def _imported_env_or_process(file: "FileContext") -> list[bytes] | None:
+    """The locals the file imports that `_is_env_object` or `_is_process` may take for the env object or
+    `process` (`import { env as e } from 'node:process'`, `import env from './env'`), as bytes; None when one
+    of them is no valid UTF-8 (its text, read with replacement characters, is not found in the bytes)."""
+    names = set()
+    for binding in file.import_bindings:
+        if binding.module in PROCESS_MODULES or (_LOCAL_MODULE.match(binding.module) and _ENV_MODULE.search(binding.module)):
+            names.add(binding.local)
+    if any("\ufffd" in name for name in names):
+        return None
+    return [name.encode() for name in sorted(names)]
+
+
+def _may_read_env(source: bytes, value: Node, imported: list[bytes] | None, aliases: EnvAliases) -> bool:
+    """Whether the declared `value` may be read from the environment (`_collect_aliases`' env branches): its
+    text names `env`, `process`, a local alias of the env object or an import that may be one. Every node
+    `_is_env_object`, `_is_env_copy` and `_is_process` look at lies within it."""
+    start, end = value.start_byte, value.end_byte
+    if source.find(b"env", start, end) >= 0 or source.find(b"process", start, end) >= 0 or imported is None:
+        return True
+    if any(source.find(name, start, end) >= 0 for name in imported):
+        return True
+    return any("\ufffd" in name or source.find(name.encode(), start, end) >= 0 for name in aliases.env_objects)
 
 
 def may_declare_an_alias(declarator: Node) -> bool:

@@ -7,9 +7,11 @@ from pydantic import field_validator
 from linter.js.units import ms_seconds
 from linter.rule_options import RuleOptions
 
+from .jwt_no_expiry import DEFAULT_MAX_EXPIRY
+
 
 class JwtNoExpiryOptions(RuleOptions):
-    max_expiry: str | int = "24h"
+    max_expiry: str | int = DEFAULT_MAX_EXPIRY
 
     @field_validator("max_expiry", mode="before")
     @classmethod

@@ -109,7 +109,7 @@ from linter.rules.auth._token_purpose import REFRESH_WORDS, token_purpose
 from linter.js.expressions import arguments_of, object_keys, unwrap
 from linter.js.imports import string_value
 from linter.rules.auth._secrets import name_tokens
-from linter.js.units import describe_seconds
+from linter.js.units import describe_seconds, ms_seconds
 from linter.model import Finding, Level, Precision
 from linter.paths import is_test_support_path
 from linter.project import ProjectIndex
@@ -120,6 +120,10 @@ _MESSAGES_NONE = {
     "hono/jwt": "gets a payload without an `exp` claim",
     "jose": "has no `setExpirationTime()` and its payload no `exp` claim",
 }
+
+
+# `max-expiry` unless a config sets it (read without building the options, a pydantic model).
+DEFAULT_MAX_EXPIRY = "24h"
 
 
 class JwtNoExpiry(Rule):
@@ -210,7 +214,7 @@ class JwtNoExpiry(Rule):
     ) -> Finding | None:
         if lifetime.state != "seconds" or lifetime.node is None:
             return None
-        maximum = self.options.max_seconds
+        maximum = ms_seconds(DEFAULT_MAX_EXPIRY) if self.default_options else self.options.max_seconds
         if lifetime.seconds is None or lifetime.seconds <= maximum:
             return None
         # A lifetime kept in a constant is reported once, where it is written, with the first call that uses it.

@@ -7,9 +7,11 @@ from pydantic import field_validator
 from linter.js.units import byte_count
 from linter.rule_options import RuleOptions
 
+from .json_body_limit import DEFAULT_MAX_BODY_SIZE
+
 
 class JsonBodyLimitOptions(RuleOptions):
-    max_body_size: str | int = "1mb"
+    max_body_size: str | int = DEFAULT_MAX_BODY_SIZE
 
     @field_validator("max_body_size", mode="before")
     @classmethod

@@ -93,6 +93,10 @@ _APP_SETTINGS = frozenset({"listen", "set", "enable", "disable", "engine", "on",
 _PARSER_NAMES = {"json": "JSON body parser", "urlencoded": "form body parser", "text": "text body parser"}
 
 
+# `max-body-size` unless a config sets it (read without building the options, a pydantic model).
+DEFAULT_MAX_BODY_SIZE = "1mb"
+
+
 class JsonBodyLimit(Rule):
     id = "express/json-body-limit"
     name = "JsonBodyLimit"
@@ -126,7 +130,7 @@ class JsonBodyLimit(Rule):
             return
         value = constant_value(limit.node)
         size = byte_count(value) if isinstance(value, (int, float, str)) and not isinstance(value, bool) else None
-        maximum = self.options.max_bytes
+        maximum = byte_count(DEFAULT_MAX_BODY_SIZE) if self.default_options else self.options.max_bytes
         if size is None or size <= maximum or _route_scoped(call, file) or _serves_this_machine_only(call, file):
             return
         if _takes_no_body(call, file):

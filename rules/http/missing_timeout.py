@@ -149,6 +149,13 @@ class MissingTimeout(Rule):
     precision = Precision.HIGH
     tags = ("http", "reliability", "performance", "external/cwe/cwe-1088")
     needles = (b"fetch", b"axios", b"got", b"undici")
+    # How each pattern's name is spelled: the called name ends with one of the first four, in any case; the
+    # method is one of the listed ones (`postForm` holds `post`); the property is `timeout`.
+    query_anchors = (
+        b"fetch", b"axios", b"got", b"request", b"get", b"post", b"put", b"patch", b"delete", b"head", b"options",
+        b"create", b"extend", b"stream", b"timeout",
+    )  # fmt: skip
+    query_anchors_ignore_case = True
     query = r"""
 (call_expression function: (identifier) @function (#match? @function "(?i)^\w*(fetch|axios|got|request)$")) @call
 (call_expression

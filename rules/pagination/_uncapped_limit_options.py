@@ -6,7 +6,9 @@ from pydantic import Field, StrictInt
 
 from linter.rule_options import RuleOptions
 
+from .uncapped_limit import DEFAULT_MAX_PAGE_SIZE
+
 
 class UncappedLimitOptions(RuleOptions):
     # The cap the fix writes: `Math.min(limit, max-page-size)`.
-    max_page_size: StrictInt = Field(100, ge=1)
+    max_page_size: StrictInt = Field(DEFAULT_MAX_PAGE_SIZE, ge=1)

@@ -98,6 +98,10 @@ from ._limit_sinks import (
 from ._page_size import PAGE_SIZE
 
 
+# The cap the fix writes unless `max-page-size` says otherwise (read without building the options, a pydantic model).
+DEFAULT_MAX_PAGE_SIZE = 100
+
+
 class UncappedLimit(Rule):
     id = "pagination/uncapped-limit"
     name = "UncappedLimit"
@@ -172,7 +176,8 @@ class UncappedLimit(Rule):
 
     def _fixes(self, file: FileContext, sink: LimitSink) -> tuple[Fix, ...]:
         """`Math.min(value, N)`: safe when the value is a number anyway, so only values above N change."""
-        value, cap = sink.value, self.options.max_page_size
+        value = sink.value
+        cap = DEFAULT_MAX_PAGE_SIZE if self.default_options else self.options.max_page_size
         if value.type == "shorthand_property_identifier":
             replacement = f"{value.text.decode()}: Math.min({value.text.decode()}, {cap})"
         elif value.type in ("spread_element", "sequence_expression"):

@@ -19,10 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import ahocorasick_rs
+
 from linter.flow.callees import Callee
 from linter.js.bindings import declaration_of
 from linter.js.exports import local_value
-from linter.js.expressions import callee, member_chain, property_name, unwrap
+from linter.js.expressions import WRAPPERS, callee, member_chain, property_name, unwrap
 from linter.js.functions import CLASS_FIELD_TYPES
 from linter.js.imports import require_specifier
 from linter.needles import NeedleSet
@@ -94,13 +96,39 @@ def _find(file: "FileContext"):
     functions = _FUNCTION_SPECIFIERS.any_in(file.source)
     if not functions and not _LAST_METHOD_NAMES.any_in(file.source):
         return
-    kinds = ("call_expression", "new_expression") if functions else ("call_expression",)  # no tree walk for `new`
-    for call in descendants_of_types(file.root, kinds):
-        if not functions and (call.type != "call_expression" or property_name(callee(call)) not in _LAST_METHODS):
-            continue
+    calls = descendants_of_types(file.root, ("call_expression", "new_expression")) if functions else _method_calls(file)
+    for call in calls:
         found = classify_call(call, file)
         if found is not None:
             yield found
+
+
+# The last methods, found anywhere in the bytes (overlaps included): `_method_calls` keeps those written as a
+# whole name (`.create(`, `['send'](`), between characters that cannot be part of one.
+_LAST_METHOD_FINDER = ahocorasick_rs.BytesAhoCorasick(sorted(method.encode() for method in _LAST_METHODS))
+_NAME_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
+# What lies between a callee's last member and the call: the member (or subscript and its string), the
+# wrappers `callee` unwraps and an `await` the TypeScript grammar reads as the function.
+_CALLEE_PARTS = frozenset(
+    {"property_identifier", "string_fragment", "string", "template_string", "member_expression", "subscript_expression",
+     "await_expression"}
+) | WRAPPERS  # fmt: skip
+
+
+def _method_calls(file: "FileContext") -> list[Node]:
+    """The calls whose callee ends with a member named as one of `_LAST_METHODS`, in document order: found from
+    where the file's bytes name one (`property_name` decodes no escapes), climbing to the call whose function
+    holds it, instead of reading every call of the file."""
+    root, source, calls = file.root, file.source, {}
+    for _, start, end in _LAST_METHOD_FINDER.find_matches_as_indexes(source, overlapping=True):
+        if (start and source[start - 1] in _NAME_BYTES) or (end < len(source) and source[end] in _NAME_BYTES):
+            continue
+        node = root.named_descendant_for_byte_range(start, end)
+        while node is not None and node.type in _CALLEE_PARTS:
+            node = node.parent
+        if node is not None and node.type == "call_expression" and property_name(callee(node)) in _LAST_METHODS:
+            calls[node.byte_range] = node
+    return [calls[span] for span in sorted(calls, key=lambda span: (span[0], -span[1]))]
 
 
 def classify_call(call: Node, file: "FileContext") -> ExpensiveCall | None:
