@@ -207,3 +207,23 @@ def test_a_scan_of_every_file_keeps_none_of_their_texts(tmp_path):
     assert unmentioned(project, wanted) == set()  # `list` is re-exported, `limit` written twice in its module
     assert unmentioned(project, {("src/routes/leads.ts", "handler")}) == {("src/routes/leads.ts", "handler")}
     assert not project.__dict__.get("_js_sources")
+
+
+def test_a_scan_for_names_ends_once_every_one_is_mentioned(tmp_path, monkeypatch):
+    from linter.flow.modules import unmentioned
+
+    project = _barrel_index(tmp_path)
+    read = []
+    original = ProjectIndex.read_js_source
+
+    def spied(self, path, keep=True):
+        read.append(path)
+        return original(self, path, keep)
+
+    monkeypatch.setattr(ProjectIndex, "read_js_source", spied)
+    # `limit` is written twice in its own module: read first, it settles the question
+    assert unmentioned(project, {("src/lib/service.ts", "limit")}) == set()
+    assert read == ["src/lib/service.ts"]
+    read.clear()
+    assert unmentioned(project, {("src/routes/leads.ts", "handler")}) == {("src/routes/leads.ts", "handler")}
+    assert sorted(read) == sorted(project.files)  # a name no other file writes: every file is read

@@ -279,7 +279,11 @@ def unmentioned(project: "ProjectIndex", wanted: set[tuple[str, str]]) -> set[tu
     encoded = [name.encode() for name in names]
     pattern = re.compile(rb"\b(" + b"|".join(re.escape(name) for name in encoded) + rb")\b")
     mentioned: set[tuple[str, str]] = set()
-    for path in project.files:
+    wanted_modules = {module for module, _ in wanted}
+    # The modules themselves first: a module that writes a name twice often settles it, and the pass ends as
+    # soon as every pair is mentioned.
+    in_order = [p for p in project.files if p in wanted_modules] + [p for p in project.files if p not in wanted_modules]
+    for path in in_order:
         source = project.read_js_source(path, keep=False)
         if source is None or not any(name in source for name in encoded):  # most files write none of them
             continue
@@ -291,4 +295,6 @@ def unmentioned(project: "ProjectIndex", wanted: set[tuple[str, str]]) -> set[tu
             for module, wanted_name in wanted:
                 if wanted_name == name and (module != path or count > 1):
                     mentioned.add((module, name))
+        if len(mentioned) == len(wanted):
+            break
     return wanted - mentioned
