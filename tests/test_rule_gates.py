@@ -4,9 +4,11 @@ where that work finds nothing: each accepts everything the work can find."""
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
 
+from linter.flow.modules import may_re_export
 from linter.needles import NeedleSet
 from linter.rules.db._db_clients import CLIENT_MODULES, names_a_client_module
 from linter.rules.prisma.missing_relation_index import MissingRelationIndex
@@ -14,11 +16,12 @@ from linter.rules.prisma.unbounded_find_many import PAGE_PARAMETER, _mentions_pa
 from linter.syntax import LANGUAGE_BY_SUFFIX
 from tests.fixture_cases import FIXTURES
 
-SOURCES = [
-    path.read_bytes()
+SOURCE_PATHS = [
+    path
     for path in sorted(FIXTURES.rglob("*"))
     if path.suffix in LANGUAGE_BY_SUFFIX and path.is_file() and "node_modules" not in path.parts
 ]
+SOURCES = [path.read_bytes() for path in SOURCE_PATHS]
 
 
 def test_there_are_fixture_sources():
@@ -81,3 +84,34 @@ def test_client_module_test_takes_every_client_module(module, quote):
 
 def test_client_module_test_turns_away_lookalikes():
     assert not names_a_client_module(b"import logo from './logo.jpg'; const pgx = require('pg-format')")
+
+
+# The byte test of a module that may re-export, as first written: tried at every byte of a file.
+_RE_EXPORT_AT_A_WORD = re.compile(rb"\bexport\s*(?:type\s*)?[*{]|\bexports\s*=[^;]{0,200}?\brequire\b")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        b"export { a } from './a'", b"export * from './a'", b"export type { A } from './a'", b"export*from'./a'",
+        b"module.exports = require('./a')", b"exports\n  = require('./a')", b"xexport { a }", b"_export * from",
+        b"$export { a }", b"\xc3\xa9export { a }", b"exported { a }", b"reexports = require('x')",
+        b"xexports = export { a } || require('b')",  # a word-bound match inside one that is not
+        b"exports = require", b"", b"export", b"export default a",
+    ],
+)  # fmt: skip
+def test_re_export_test_answers_as_the_word_bound_pattern(source):
+    assert may_re_export(source) == (_RE_EXPORT_AT_A_WORD.search(source) is not None)
+
+
+def test_re_export_test_takes_every_fixture_module_that_re_exports():
+    from linter.js.exports import export_table
+    from linter.syntax import parse
+
+    re_exporting = 0
+    for path, source in zip(SOURCE_PATHS, SOURCES):
+        assert may_re_export(source) == (_RE_EXPORT_AT_A_WORD.search(source) is not None), path
+        if export_table(parse(source, LANGUAGE_BY_SUFFIX[path.suffix]).root_node).re_exports:
+            re_exporting += 1
+            assert may_re_export(source), path
+    assert re_exporting > 5

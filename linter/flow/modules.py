@@ -31,8 +31,10 @@ MAX_RE_EXPORTS = 5  # re-export hops followed from an import to the module that 
 MAX_FILES = 2_000  # files parsed in the project phase
 _EXPORTS = "flow.export-table"  # the key of a file's export table (`ProjectIndex.lasting`)
 # What a module that re-exports another shows in its bytes: `export {…} from`, `export * from`,
-# `module.exports = require(…)`. A file without it is not parsed to learn that it re-exports nothing.
-_MAY_RE_EXPORT = re.compile(rb"\bexport\s*(?:type\s*)?[*{]|\bexports\s*=[^;]{0,200}?\brequire\b")
+# `module.exports = require(…)`, the word `export` or `exports` standing alone before it. A file without it
+# is not parsed to learn that it re-exports nothing.
+_MAY_RE_EXPORT = re.compile(rb"export(?:\s*(?:type\s*)?[*{]|s\s*=[^;]{0,200}?\brequire\b)")
+_WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
 def module_graph(project: "ProjectIndex") -> "ModuleGraph":
@@ -192,7 +194,7 @@ class ModuleGraph:
         if path not in self._may_re_export:
             source = self.source(path)
             self._may_re_export[path] = source is not None and self.project.lasting(
-                path, source, "flow.may-re-export", lambda: _MAY_RE_EXPORT.search(source) is not None
+                path, source, "flow.may-re-export", lambda: may_re_export(source)
             )
         return self._may_re_export[path]
 
@@ -252,6 +254,18 @@ class ModuleGraph:
         if "default" in words or MODULE_OBJECT in words:
             return None
         return frozenset(words)
+
+
+def may_re_export(source: bytes) -> bool:
+    """Whether `source` writes `_MAY_RE_EXPORT` after no word character (a pattern that starts with a word
+    boundary is tried at every byte; one that starts with `export` is looked for as that word)."""
+    at = 0
+    while (found := _MAY_RE_EXPORT.search(source, at)) is not None:
+        start = found.start()
+        if start == 0 or source[start - 1] not in _WORD_BYTES:
+            return True
+        at = start + 1
+    return False
 
 
 def mentions_any(source: bytes | None, words: Iterable[bytes]) -> bool:
