@@ -115,3 +115,52 @@ def test_re_export_test_takes_every_fixture_module_that_re_exports():
             re_exporting += 1
             assert may_re_export(source), path
     assert re_exporting > 5
+
+
+def _functions(source: bytes, language: str):
+    from linter.js.functions import FUNCTION_TYPES
+    from linter.syntax import descendants_of_types, parse
+
+    root = parse(source, language).root_node
+    return [root, *descendants_of_types(root, FUNCTION_TYPES)]
+
+
+def test_stored_limit_test_takes_every_fixture_scope_holding_a_stored_limit():
+    from linter.rules.ratelimit._limit_evidence import _stored_limit, may_store_limit
+
+    limited = 0
+    for path, source in zip(SOURCE_PATHS, SOURCES):
+        for scope in _functions(source, LANGUAGE_BY_SUFFIX[path.suffix]):
+            if _stored_limit(scope):
+                limited += 1
+                assert may_store_limit(source, scope.start_byte, scope.end_byte), (path, scope.start_point)
+    assert limited >= 2
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "if (last && Date.now() - last.at < 60000) throw new Error('wait');",
+        "if (new Date().getTime() - last.at < 60000) throw new Error('wait');",
+        "const now = clock(); if (now - last.at < 60000) { return null; }",
+        "if (u.asked < u.askMax) { u.asked++; } else { return null; }",
+        "if (u.asked < u.askMax) { u.asked += 1; } else { return null; }",
+        "if (u.asked < u.askMax) { save({ asked: u.asked +\u00a01 }); } else { return null; }",  # a no-break space
+        "if (u.asked < u.askMax) { save({ asked:\u2003{ increment: 1 } }); } else { return null; }",
+        "if (u.asked < u.askMax) { save({ asked: {\x1fincrement: 1 } }); } else { return null; }",
+    ],
+)
+def test_stored_limit_test_takes_every_form_of_a_stored_limit(body):
+    from linter.rules.ratelimit._limit_evidence import _stored_limit, may_store_limit
+
+    source = f"async function ask(u, last) {{ {body} }}".encode()
+    scope = _functions(source, "javascript")[1]
+    assert _stored_limit(scope)
+    assert may_store_limit(source, scope.start_byte, scope.end_byte)
+
+
+def test_stored_limit_test_turns_away_a_scope_with_no_clock_and_no_count():
+    from linter.rules.ratelimit._limit_evidence import may_store_limit
+
+    source = b"async function ask(u) { if (u.length > u.maxLength) { return null; } return db.find({ take: limit }); }"
+    assert not may_store_limit(source, 0, len(source))
