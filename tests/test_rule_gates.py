@@ -164,3 +164,26 @@ def test_stored_limit_test_turns_away_a_scope_with_no_clock_and_no_count():
 
     source = b"async function ask(u) { if (u.length > u.maxLength) { return null; } return db.find({ take: limit }); }"
     assert not may_store_limit(source, 0, len(source))
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        b"window.location.href = '/'", b"if (document.cookie) {}", b"localStorage.setItem('a', b)",
+        b"sessionStorage.clear()", b"navigator.clipboard", b"axios.create({ withCredentials: true })",
+        b"import Cookies from 'js-cookie'", b"getConfig().publicRuntimeConfig", b"mywindow.x", b"window .x",
+        b"const documents = []", b"", b"\xc3\xa9window.x",
+    ],
+)  # fmt: skip
+def test_browser_text_test_answers_as_its_pattern(source):
+    from linter.rules.http._server_code import _BROWSER_TEXT, writes_browser_text
+
+    assert writes_browser_text(source) == (_BROWSER_TEXT.search(source) is not None)
+
+
+def test_browser_text_test_answers_as_its_pattern_on_every_fixture():
+    from linter.rules.http._server_code import _BROWSER_TEXT, writes_browser_text
+
+    answers = [writes_browser_text(source) for source in SOURCES]
+    assert answers == [_BROWSER_TEXT.search(source) is not None for source in SOURCES]
+    assert any(answers)
