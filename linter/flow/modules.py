@@ -107,6 +107,17 @@ class ModuleGraph:
             self._resolved[key] = self._resolve(from_path, callee, leading_to)
         return self._resolved[key]
 
+    def may_resolve_into(self, from_path: str, callee: Callee, target: str) -> bool:
+        """Whether what `callee`, written in `from_path`, names may be in the module `target` (`resolve`): the
+        module it imports is `target`, or leads to it and may re-export (an answer leaves the imported module
+        only through its re-exports). No export table is read."""
+        if not callee.module:
+            return from_path == target
+        module = self.project.resolve(from_path, callee.module)
+        if module is None:
+            return False
+        return module == target or (self.leads_to(module, target) and self._may_re_export_from(module))
+
     def _resolve(self, from_path: str, callee: Callee, leading_to: str | None) -> tuple[str, str] | None:
         target = self.project.resolve(from_path, callee.module)
         if target is None:
