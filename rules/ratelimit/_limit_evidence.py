@@ -90,7 +90,8 @@ def limits_itself(scope: Node, file: "FileContext") -> bool:
         ("ratelimit.limits-itself", scope.id), lambda: _limits_itself(scope, file)
     ):
         return True
-    if not _may_cap(file, scope.start_byte, scope.end_byte) or not may_store_limit(file.source, scope.start_byte, scope.end_byte):
+    start, end = scope.start_byte, scope.end_byte
+    if not _may_cap(file, start, end) or not may_store_limit(file.source, start, end):
         return False
     return file.lasting(("ratelimit.stored-limit", scope.id), lambda: _stored_limit(scope))
 
