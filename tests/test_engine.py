@@ -66,6 +66,23 @@ def test_columns_are_utf16_code_units_and_lines_count_lone_cr(tmp_path):
     assert (spans["b.js"].start_line, spans["b.js"].start_column) == (2, 1)
 
 
+@pytest.mark.parametrize(
+    "source",
+    [
+        b"", b"a", b"\n", b"a\n", b"a\r\nb", b"a\rb\r", b"\r\r\n\n\r", b"x\n\ny", b"\r\n\r\n",
+        b"a\x0bb\x0cc\x1cd\x1de\x1ef\xc2\x85g\xe2\x80\xa8h",  # breaks for `str.splitlines`, not for bytes
+        "const s = 'é';\r\n// 😀\rend".encode(),
+    ],
+)  # fmt: skip
+def test_lines_start_after_each_line_break_and_nowhere_else(source):
+    import re
+
+    from linter.positions import LineIndex, line_starts
+
+    assert line_starts(source) == [0] + [m.end() for m in re.finditer(rb"\r\n|\r|\n", source)]
+    assert LineIndex(source).line_count == len(line_starts(source))
+
+
 def test_bom_is_not_a_column(tmp_path):
     write_files(tmp_path, {"a.js": b"\xef\xbb\xbfnew MarkerClient();\n", "u16.js": "new MarkerClient();\n".encode("utf-16")})
     result = lint([tmp_path])

@@ -229,3 +229,85 @@ def test_what_a_check_asks_of_the_reported_paths_is_recorded_as_it_asks(tmp_path
     assert project.reported_asked_by(None) == {}
     assert project.reported_asked_by("asks") == {"a.js": True, "b.js": False, None: True}
     assert all(project.reported_asked_by(rule) == {None: True} for rule in ("counts", "iterates", "keys"))
+
+
+def test_a_scan_for_names_ends_once_every_one_is_mentioned(tmp_path, monkeypatch):
+    from linter.flow.modules import unmentioned
+
+    project = _barrel_index(tmp_path)
+    read = []
+    original = ProjectIndex.read_js_source
+
+    def spied(self, path, keep=True):
+        read.append(path)
+        return original(self, path, keep)
+
+    monkeypatch.setattr(ProjectIndex, "read_js_source", spied)
+    # `limit` is written twice in its own module: read first, it settles the question
+    assert unmentioned(project, {("src/lib/service.ts", "limit")}) == set()
+    assert read == ["src/lib/service.ts"]
+    read.clear()
+    assert unmentioned(project, {("src/routes/leads.ts", "handler")}) == {("src/routes/leads.ts", "handler")}
+    assert sorted(read) == sorted(project.files)  # a name no other file writes: every file is read
+
+
+_MOUNTS = {
+    "package.json": '{"name": "app", "dependencies": {"express": "4"}}',
+    "src/routes/ai.ts": "import { Router } from 'express';\nconst router = Router();\nexport default router;\n",
+    "src/routes/index.ts": "export { default as aiRouter } from './ai';\n",
+    "src/routes/paths.ts": "import ai from './ai';\nexport const mounted = [ai];\n",
+    # Leads to the router's module (through `paths`) and writes `aiGuard`, but re-exports nothing.
+    "src/middleware/guard.ts": "import { mounted } from '../routes/paths';\nexport const aiGuard = () => mounted;\n",
+    "src/app.ts": (
+        "import express from 'express';\nimport { aiRouter } from './routes';\nimport ai from './routes/ai';\n"
+        "import { aiGuard } from './middleware/guard';\nconst app = express();\napp.use('/ai', aiGuard(), aiRouter);\n"
+        "app.use('/v2', ai);\n"
+    ),
+}
+
+
+def test_a_name_may_resolve_into_a_module_only_through_it_or_a_module_that_re_exports(tmp_path, monkeypatch):
+    """`may_resolve_into` answers true wherever `resolve` lands in the module, and reads no export table."""
+    from linter.flow.callees import Callee
+    from linter.flow.modules import module_graph
+
+    write_files(tmp_path, _MOUNTS)
+    files = sorted(path for path in _MOUNTS if path.endswith(".ts"))
+    project = index_of(tmp_path, files)
+    for path in files:
+        result = analyze_file(tmp_path / path, path, RulePlan([], frozenset()), [], True)
+        project.add_file(result.path, result.references, result.facts)
+    parsed, _ = _spy_on_parses(monkeypatch)
+    graph = module_graph(project)
+    target = "src/routes/ai.ts"
+    callees = [
+        Callee("./routes", "aiRouter"), Callee("./routes/ai", "default"), Callee("./middleware/guard", "aiGuard"),
+        Callee("express", "default"), Callee("", "app"),
+    ]  # fmt: skip
+    answers = [graph.may_resolve_into("src/app.ts", callee, target) for callee in callees]
+    assert answers == [True, True, False, False, False]
+    assert parsed == []
+    for callee, may in zip(callees, answers):
+        resolved = graph.resolve("src/app.ts", callee, leading_to=target)
+        assert may or resolved is None or resolved[0] != target
+    assert graph.resolve("src/app.ts", callees[0], leading_to=target) == (target, "router")
+
+
+def test_the_mounts_of_a_router_read_no_export_table_of_a_module_that_cannot_hold_it(tmp_path, monkeypatch):
+    from linter.frameworks.admin_gates import RouterMounts
+    from linter.flow.modules import module_graph
+    from linter.syntax import descendants_of_types, text
+
+    write_files(tmp_path, _MOUNTS)
+    files = sorted(path for path in _MOUNTS if path.endswith(".ts"))
+    project = index_of(tmp_path, files)
+    for path in files:
+        result = analyze_file(tmp_path / path, path, RulePlan([], frozenset()), [], True)
+        project.add_file(result.path, result.references, result.facts)
+    parsed, _ = _spy_on_parses(monkeypatch)
+    graph = module_graph(project)
+    router_file = graph.file("src/routes/ai.ts")
+    receiver = next(n for n in descendants_of_types(router_file.root, ("identifier",)) if text(n) == "router")
+    mounts = [(file.path, text(call)) for file, call in RouterMounts(project, graph).mounts(router_file, receiver)]
+    assert mounts == [("src/app.ts", "app.use('/ai', aiGuard(), aiRouter)"), ("src/app.ts", "app.use('/v2', ai)")]
+    assert "src/middleware/guard.ts" not in parsed  # leads to the router, writes a name used in a mount

@@ -71,6 +71,49 @@ def test_the_project_phase_parses_no_module_that_only_passes_the_function(tmp_pa
     assert "src/jobs/weekly.ts" not in parsed  # `queue.process('weekly-digest', sendDigest)`: no call there
 
 
+_UNRELATED_CALLEE = {
+    "package.json": '{"name": "digest", "dependencies": {"express": "4", "resend": "4"}}',
+    "src/lib/mailer.ts": (
+        "import { Resend } from 'resend';\nconst resend = new Resend(process.env.RESEND_KEY);\n"
+        "export async function sendDigest(to: string, body: string) {\n"
+        "  await resend.emails.send({ from: 'a@example.com', to, subject: 'Digest', html: body });\n}\n"
+    ),
+    # Leads to the mailer (it imports it) and exports `greeting`, which the controller calls too.
+    "src/lib/format.ts": (
+        "import { sendDigest } from './mailer';\nexport const senders = [sendDigest];\n"
+        "export function greeting(name: string) {\n  return `<p>Hello ${name}</p>`;\n}\n"
+    ),
+    "src/controllers/digest.ts": (
+        "import { sendDigest } from '../lib/mailer';\nimport { greeting } from '../lib/format';\n"
+        "export async function digest(req, res) {\n"
+        "  await sendDigest(req.body.email, greeting(req.body.name));\n  res.end();\n}\n"
+    ),
+    "src/app.ts": (
+        "import express from 'express';\nimport { digest } from './controllers/digest';\n"
+        "export const app = express();\napp.post('/digest', digest);\n"
+    ),
+}
+
+
+def test_the_climb_resolves_only_the_calls_that_may_name_the_function(tmp_path, monkeypatch):
+    """A caller's call of another function (`greeting()`, from a module that leads to the mailer) is not
+    resolved on the way up from `sendDigest`: its module is not read for its export table."""
+    from tests.project_builder import write_files
+
+    parsed = []
+    parsed_file = ProjectIndex.parsed_file
+
+    def recording(self, path, keep=True):
+        parsed.append(path)
+        return parsed_file(self, path, keep)
+
+    monkeypatch.setattr(ProjectIndex, "parsed_file", recording)
+    repo = write_files(tmp_path / "digest", _UNRELATED_CALLEE)
+    assert [(f.path, f.span.start_line) for f in _findings([repo])] == [("src/app.ts", 4)]
+    assert "src/controllers/digest.ts" in parsed  # the caller: the climb goes on in it
+    assert "src/lib/format.ts" not in parsed
+
+
 def test_cached_and_partial_runs_find_what_a_cold_run_finds(tmp_path):
     repo = _copy("call-forms", tmp_path)
     routes = repo / "src" / "routes" / "digest.routes.ts"

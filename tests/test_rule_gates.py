@@ -4,9 +4,11 @@ where that work finds nothing: each accepts everything the work can find."""
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
 
+from linter.flow.modules import may_re_export
 from linter.needles import NeedleSet
 from linter.rules.db._db_clients import CLIENT_MODULES, names_a_client_module
 from linter.rules.prisma.missing_relation_index import MissingRelationIndex
@@ -14,11 +16,12 @@ from linter.rules.prisma.unbounded_find_many import PAGE_PARAMETER, _mentions_pa
 from linter.syntax import LANGUAGE_BY_SUFFIX
 from tests.fixture_cases import FIXTURES
 
-SOURCES = [
-    path.read_bytes()
+SOURCE_PATHS = [
+    path
     for path in sorted(FIXTURES.rglob("*"))
     if path.suffix in LANGUAGE_BY_SUFFIX and path.is_file() and "node_modules" not in path.parts
 ]
+SOURCES = [path.read_bytes() for path in SOURCE_PATHS]
 
 
 def test_there_are_fixture_sources():
@@ -132,3 +135,106 @@ def test_expensive_call_candidates_of_every_fixture_file_are_those_of_the_walk()
 def test_expensive_call_candidates_of_spellings_are_those_of_the_walk(spelling, language):
     gated, walked = _method_calls_of("a.ts", spelling.encode(), language)
     assert gated == walked
+
+
+# The byte test of a module that may re-export, as first written: tried at every byte of a file.
+_RE_EXPORT_AT_A_WORD = re.compile(rb"\bexport\s*(?:type\s*)?[*{]|\bexports\s*=[^;]{0,200}?\brequire\b")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        b"export { a } from './a'", b"export * from './a'", b"export type { A } from './a'", b"export*from'./a'",
+        b"module.exports = require('./a')", b"exports\n  = require('./a')", b"xexport { a }", b"_export * from",
+        b"$export { a }", b"\xc3\xa9export { a }", b"exported { a }", b"reexports = require('x')",
+        b"xexports = export { a } || require('b')",  # a word-bound match inside one that is not
+        b"exports = require", b"", b"export", b"export default a",
+    ],
+)  # fmt: skip
+def test_re_export_test_answers_as_the_word_bound_pattern(source):
+    assert may_re_export(source) == (_RE_EXPORT_AT_A_WORD.search(source) is not None)
+
+
+def test_re_export_test_takes_every_fixture_module_that_re_exports():
+    from linter.js.exports import export_table
+    from linter.syntax import parse
+
+    re_exporting = 0
+    for path, source in zip(SOURCE_PATHS, SOURCES):
+        assert may_re_export(source) == (_RE_EXPORT_AT_A_WORD.search(source) is not None), path
+        if export_table(parse(source, LANGUAGE_BY_SUFFIX[path.suffix]).root_node).re_exports:
+            re_exporting += 1
+            assert may_re_export(source), path
+    assert re_exporting > 5
+
+
+def _functions(source: bytes, language: str):
+    from linter.js.functions import FUNCTION_TYPES
+    from linter.syntax import descendants_of_types, parse
+
+    root = parse(source, language).root_node
+    return [root, *descendants_of_types(root, FUNCTION_TYPES)]
+
+
+def test_stored_limit_test_takes_every_fixture_scope_holding_a_stored_limit():
+    from linter.rules.ratelimit._limit_evidence import _stored_limit, may_store_limit
+
+    limited = 0
+    for path, source in zip(SOURCE_PATHS, SOURCES):
+        for scope in _functions(source, LANGUAGE_BY_SUFFIX[path.suffix]):
+            if _stored_limit(scope):
+                limited += 1
+                assert may_store_limit(source, scope.start_byte, scope.end_byte), (path, scope.start_point)
+    assert limited >= 2
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "if (last && Date.now() - last.at < 60000) throw new Error('wait');",
+        "if (new Date().getTime() - last.at < 60000) throw new Error('wait');",
+        "const now = clock(); if (now - last.at < 60000) { return null; }",
+        "if (u.asked < u.askMax) { u.asked++; } else { return null; }",
+        "if (u.asked < u.askMax) { u.asked += 1; } else { return null; }",
+        "if (u.asked < u.askMax) { save({ asked: u.asked +\u00a01 }); } else { return null; }",  # a no-break space
+        "if (u.asked < u.askMax) { save({ asked:\u2003{ increment: 1 } }); } else { return null; }",
+        "if (u.asked < u.askMax) { save({ asked: {\x1fincrement: 1 } }); } else { return null; }",
+    ],
+)
+def test_stored_limit_test_takes_every_form_of_a_stored_limit(body):
+    from linter.rules.ratelimit._limit_evidence import _stored_limit, may_store_limit
+
+    source = f"async function ask(u, last) {{ {body} }}".encode()
+    scope = _functions(source, "javascript")[1]
+    assert _stored_limit(scope)
+    assert may_store_limit(source, scope.start_byte, scope.end_byte)
+
+
+def test_stored_limit_test_turns_away_a_scope_with_no_clock_and_no_count():
+    from linter.rules.ratelimit._limit_evidence import may_store_limit
+
+    source = b"async function ask(u) { if (u.length > u.maxLength) { return null; } return db.find({ take: limit }); }"
+    assert not may_store_limit(source, 0, len(source))
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        b"window.location.href = '/'", b"if (document.cookie) {}", b"localStorage.setItem('a', b)",
+        b"sessionStorage.clear()", b"navigator.clipboard", b"axios.create({ withCredentials: true })",
+        b"import Cookies from 'js-cookie'", b"getConfig().publicRuntimeConfig", b"mywindow.x", b"window .x",
+        b"const documents = []", b"", b"\xc3\xa9window.x",
+    ],
+)  # fmt: skip
+def test_browser_text_test_answers_as_its_pattern(source):
+    from linter.rules.http._server_code import _BROWSER_TEXT, writes_browser_text
+
+    assert writes_browser_text(source) == (_BROWSER_TEXT.search(source) is not None)
+
+
+def test_browser_text_test_answers_as_its_pattern_on_every_fixture():
+    from linter.rules.http._server_code import _BROWSER_TEXT, writes_browser_text
+
+    answers = [writes_browser_text(source) for source in SOURCES]
+    assert answers == [_BROWSER_TEXT.search(source) is not None for source in SOURCES]
+    assert any(answers)

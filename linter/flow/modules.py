@@ -31,8 +31,10 @@ MAX_RE_EXPORTS = 5  # re-export hops followed from an import to the module that 
 MAX_FILES = 2_000  # files parsed in the project phase
 _EXPORTS = "flow.export-table"  # the key of a file's export table (`ProjectIndex.lasting`)
 # What a module that re-exports another shows in its bytes: `export {…} from`, `export * from`,
-# `module.exports = require(…)`. A file without it is not parsed to learn that it re-exports nothing.
-_MAY_RE_EXPORT = re.compile(rb"\bexport\s*(?:type\s*)?[*{]|\bexports\s*=[^;]{0,200}?\brequire\b")
+# `module.exports = require(…)`, the word `export` or `exports` standing alone before it. A file without it
+# is not parsed to learn that it re-exports nothing.
+_MAY_RE_EXPORT = re.compile(rb"export(?:\s*(?:type\s*)?[*{]|s\s*=[^;]{0,200}?\brequire\b)")
+_WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
 def module_graph(project: "ProjectIndex") -> "ModuleGraph":
@@ -104,6 +106,17 @@ class ModuleGraph:
         if key not in self._resolved:
             self._resolved[key] = self._resolve(from_path, callee, leading_to)
         return self._resolved[key]
+
+    def may_resolve_into(self, from_path: str, callee: Callee, target: str) -> bool:
+        """Whether what `callee`, written in `from_path`, names may be in the module `target` (`resolve`): the
+        module it imports is `target`, or leads to it and may re-export (an answer leaves the imported module
+        only through its re-exports). No export table is read."""
+        if not callee.module:
+            return from_path == target
+        module = self.project.resolve(from_path, callee.module)
+        if module is None:
+            return False
+        return module == target or (self.leads_to(module, target) and self._may_re_export_from(module))
 
     def _resolve(self, from_path: str, callee: Callee, leading_to: str | None) -> tuple[str, str] | None:
         target = self.project.resolve(from_path, callee.module)
@@ -192,7 +205,7 @@ class ModuleGraph:
         if path not in self._may_re_export:
             source = self.source(path)
             self._may_re_export[path] = source is not None and self.project.lasting(
-                path, source, "flow.may-re-export", lambda: _MAY_RE_EXPORT.search(source) is not None
+                path, source, "flow.may-re-export", lambda: may_re_export(source)
             )
         return self._may_re_export[path]
 
@@ -254,6 +267,18 @@ class ModuleGraph:
         return frozenset(words)
 
 
+def may_re_export(source: bytes) -> bool:
+    """Whether `source` writes `_MAY_RE_EXPORT` after no word character (a pattern that starts with a word
+    boundary is tried at every byte; one that starts with `export` is looked for as that word)."""
+    at = 0
+    while (found := _MAY_RE_EXPORT.search(source, at)) is not None:
+        start = found.start()
+        if start == 0 or source[start - 1] not in _WORD_BYTES:
+            return True
+        at = start + 1
+    return False
+
+
 def mentions_any(source: bytes | None, words: Iterable[bytes]) -> bool:
     """Whether `source` writes one of `words` (`ModuleGraph.call_words`): a test before parsing a file."""
     return source is not None and any(word in source for word in words)
@@ -279,7 +304,11 @@ def unmentioned(project: "ProjectIndex", wanted: set[tuple[str, str]]) -> set[tu
     encoded = [name.encode() for name in names]
     pattern = re.compile(rb"\b(" + b"|".join(re.escape(name) for name in encoded) + rb")\b")
     mentioned: set[tuple[str, str]] = set()
-    for path in project.files:
+    wanted_modules = {module for module, _ in wanted}
+    # The modules themselves first: a module that writes a name twice often settles it, and the pass ends as
+    # soon as every pair is mentioned.
+    in_order = [p for p in project.files if p in wanted_modules] + [p for p in project.files if p not in wanted_modules]
+    for path in in_order:
         source = project.read_js_source(path, keep=False)
         if source is None or not any(name in source for name in encoded):  # most files write none of them
             continue
@@ -291,4 +320,6 @@ def unmentioned(project: "ProjectIndex", wanted: set[tuple[str, str]]) -> set[tu
             for module, wanted_name in wanted:
                 if wanted_name == name and (module != path or count > 1):
                     mentioned.add((module, name))
+        if len(mentioned) == len(wanted):
+            break
     return wanted - mentioned

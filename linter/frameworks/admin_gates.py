@@ -170,7 +170,7 @@ class RouterMounts:
         if node is None or node.type not in ("identifier", "member_expression"):
             return False
         reference = callee_of(node, file)
-        if reference is None:
+        if reference is None or not self.graph.may_resolve_into(file.path, reference, target):
             return False
         resolved = self.graph.resolve(file.path, reference, leading_to=target)
         return resolved is not None and resolved[0] == target

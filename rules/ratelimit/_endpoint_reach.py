@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
+from linter.flow.callees import may_name
 from linter.flow.file_flow import file_flow
 from linter.flow.modules import module_graph
 from linter.flow.spec import RequestValueSpec
@@ -56,7 +57,6 @@ class EndpointReach:
         self._callers: dict[tuple[str, str], list[tuple[str, Node]]] = {}
         # (path, key) -> (the calls that were left to climb, the paths found above the function)
         self._above: dict[tuple[str, str], tuple[int, list[EndpointPath]]] = {}
-        self._resolved: dict[tuple[str, str], dict[tuple[str, str], list[Node]]] = {}
 
     def paths(self, path: str, node: Node) -> list[EndpointPath]:
         return self._climb(path, node, 0)
@@ -104,6 +104,7 @@ class EndpointReach:
     def _callers_of(self, path: str, key: str, modules: list[str], may_call: "SiteTest") -> list[tuple[str, Node]]:
         """The calls of function `key` of `path`, in `path` and the other `modules` whose bytes pass `may_call`."""
         if (path, key) not in self._callers:
+            names = self.graph.call_names(path, key)
             found = []
             for caller in modules:
                 if caller != path and not may_call(self.graph.source(caller)):
@@ -111,23 +112,20 @@ class EndpointReach:
                 file = self.graph.file(caller)
                 if file is None:
                     continue
-                found.extend((caller, call) for call in self._calls_into(caller, file, path).get((path, key), ()))
+                found.extend((caller, call) for call in self._calls_into(caller, file, path, key, names))
                 if caller == path:
                     found.extend((caller, call) for call in _this_calls(file, key))
             self._callers[(path, key)] = found
         return self._callers[(path, key)]
 
-    def _calls_into(self, caller: str, file: "FileContext", path: str) -> dict[tuple[str, str], list[Node]]:
-        """The calls of `caller` whose callee resolves through `path`, by what they resolve to: resolved once
-        for all the functions of `path` whose callers are looked for."""
-        if (caller, path) not in self._resolved:
-            by_target: dict[tuple[str, str], list[Node]] = {}
-            for call, target in file_flow(file, _CALL_GRAPH).calls_out():
-                resolved = self.graph.resolve(caller, target, leading_to=path)
-                if resolved is not None:
-                    by_target.setdefault(resolved, []).append(call)
-            self._resolved[(caller, path)] = by_target
-        return self._resolved[(caller, path)]
+    def _calls_into(self, caller: str, file: "FileContext", path: str, key: str, names: frozenset[str] | None) -> list[Node]:
+        """The calls of `caller` whose callee resolves to the function `key` of `path`. Only a callee that names
+        one of `names` (`ModuleGraph.call_names`) can: no other is resolved, and no module is read for it."""
+        found = []
+        for call, target in file_flow(file, _CALL_GRAPH).calls_out():
+            if may_name(target, names) and self.graph.resolve(caller, target, leading_to=path) == (path, key):
+                found.append(call)
+        return found
 
 
 def _this_calls(file: "FileContext", key: str) -> Iterator[Node]:

@@ -90,7 +90,8 @@ def limits_itself(scope: Node, file: "FileContext") -> bool:
         ("ratelimit.limits-itself", scope.id), lambda: _limits_itself(scope, file)
     ):
         return True
-    if not _may_cap(file, scope.start_byte, scope.end_byte):
+    start, end = scope.start_byte, scope.end_byte
+    if not _may_cap(file, start, end) or not may_store_limit(file.source, start, end):
         return False
     return file.lasting(("ratelimit.stored-limit", scope.id), lambda: _stored_limit(scope))
 
@@ -163,6 +164,16 @@ _MAY_CAP_WORDS = (b"now()", b"gettime()", b"max", b"limit", b"quota", b"allowanc
 _CAP_NAME = re.compile(r"max|limit|quota|allowance", re.I)
 _CLOCK_READ = re.compile(r"^(Date\.now\(\)|new Date\(\)\.getTime\(\)|now)$")
 _SMALLER_SIDE = {"<": "left", "<=": "left", ">": "right", ">=": "right"}
+# What `_stored_limit` reads in a scope's bytes before it finds a limit there: a clock (`_CLOCK_READ` writes
+# `now` or `getTime()`) for a cooldown, or the tail of a counter bumped (`_counter_side`) for a count. Its
+# spaces are those of a `str` pattern's `\s` (Unicode ones start with a byte over 0x7f).
+_SPACES = rb"[\s\x1c-\x1f\x80-\xff]*"
+_MAY_STORE_LIMIT = re.compile(rb"now|getTime\(\)|\+\+|\+=?" + _SPACES + rb"1\b|:" + _SPACES + rb"\{" + _SPACES + rb"increment\b")
+
+
+def may_store_limit(source: bytes, start: int, end: int) -> bool:
+    """Whether the bytes `start`..`end` of `source` may hold what `_stored_limit` finds: a test before its walk."""
+    return _MAY_STORE_LIMIT.search(source, start, end) is not None
 
 
 def _stored_limit(scope: Node) -> bool:
