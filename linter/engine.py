@@ -208,9 +208,14 @@ def _rule_setups(options: RunOptions, config: Config, root: Path) -> tuple[RuleS
 def _setups_by_path(setups: RuleSetups, configs: ConfigTree, found: Discovered, root: Path) -> dict[str, RuleSetup]:
     """The rules of every file read: its own config's (a file not reported still has its config checked)."""
     setup_by_path = {}
+    setup_of_folder: dict[str, RuleSetup] = {}  # the files of a folder share its config
     for path in (*found.sources, *found.project_files, *found.manifests):
         rel = _rel(path, root)
-        setup_by_path[rel] = _setup_of(setups, configs.for_path(rel))
+        folder = rel.rpartition("/")[0]  # its dirname: `rel` is a normalised relative path
+        setup = setup_of_folder.get(folder)
+        if setup is None:
+            setup = setup_of_folder[folder] = _setup_of(setups, configs.for_folder(folder))
+        setup_by_path[rel] = setup
     return setup_by_path
 
 

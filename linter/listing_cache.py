@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import stat
+import sys
 import time
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from linter import __version__, cache
 from linter.discovery import Discovered, Trace, discover, file_problem
 from linter.model import Notice
 
-FORMAT = 4
+FORMAT = 5
 KEPT_PER_ROOT = 8  # listings kept per root (one per set of start folders); the least recently written go first
 
 
@@ -101,13 +102,16 @@ def _save(
     settled_before = started - cache.SETTLED_NS
     if any(max(s[0], s[1]) >= settled_before for s in (*folders.values(), *ignore_files.values()) if s is not None):
         return
+    problems = [[_relative(str(p), base), n.model_dump(mode="json")] for p, n in trace.files if n is not None]
     data = {
         "format": FORMAT,
         "root": str(root),
         "key": key,
         "folders": {_relative(folder, base): stamp for folder, stamp in folders.items()},
-        "ignore_files": {_relative(folder, base): stamp for folder, stamp in ignore_files.items()},
-        "files": [[_relative(str(p), base), None if n is None else n.model_dump(mode="json")] for p, n in trace.files],
+        # A folder's stamp holds while no entry is added to it, removed or renamed: of its .gitignore, only
+        # the stat of one that exists must be checked again.
+        "ignore_files": {_relative(folder, base): stamp for folder, stamp in ignore_files.items() if stamp is not None},
+        "problems": problems,  # the files the walk considered and left out, with their notices
         "found": {
             "sources": [_relative(str(p), base) for p in found.sources],
             "manifests": [_relative(str(p), base) for p in found.manifests],
@@ -164,32 +168,39 @@ def _load(path: Path, root: Path, key: str) -> Discovered | None:
     if not _under_real_folders(folders, base):
         return None
     for folder, stamp in data["ignore_files"].items():
-        if folder not in folders or _stat_key(os.path.join(base + folder, ".gitignore")) != stamp:
+        if folder not in folders or stamp is None or _stat_key(os.path.join(base + folder, ".gitignore")) != stamp:
             return None
     max_file_size = data["max_file_size"]
     if max_file_size is not None and type(max_file_size) is not int:
         return None
-    sizes, stats = {}, {}
-    for file, notice in data["files"]:
+    for file, notice in data["problems"]:
         if not _confined(file) or file == "" or file.rpartition("/")[0] not in folders:
             return None
-        if notice is None:  # its name passed: only what a stat tells can have changed
+        problem = file_problem(Path(base + file), root, max_file_size)
+        if problem is None or problem.model_dump(mode="json") != notice:
+            return None
+    found = data["found"]
+    paths = _PathMaker(root, base, folders)
+    listed = {}
+    sizes, stats = {}, {}
+    lstat, is_regular = os.lstat, stat.S_ISREG
+    for kind in ("sources", "manifests", "tsconfigs", "project_files"):
+        listed[kind] = made = []
+        for file in found[kind]:
+            # Its name passed: only what a stat tells can have changed.
+            path = paths(file)
+            if path is None:
+                return None
             try:
-                info = os.lstat(base + file)
+                info = lstat(str(path))
             except OSError:
                 return None
-            if not stat.S_ISREG(info.st_mode) or max_file_size is not None and info.st_size > max_file_size:
+            if not is_regular(info.st_mode) or max_file_size is not None and info.st_size > max_file_size:
                 return None
-            sizes[file] = info.st_size
-            stats[file] = info
-        else:
-            problem = file_problem(Path(base + file), root, max_file_size)
-            if problem is None or problem.model_dump(mode="json") != notice:
-                return None
-    found = data["found"]
-    kinds = ("sources", "manifests", "tsconfigs", "project_files")
-    if not all(file in sizes for kind in kinds for file in found[kind]):
-        return None
+            made.append(path)
+            sizes[path] = info.st_size
+            if kind == "sources":
+                stats[path] = info
     notices = [Notice.model_validate(n) for n in found["notices"]]
     if not all(n.path is None or _confined(n.path) for n in notices):
         return None
@@ -197,13 +208,11 @@ def _load(path: Path, root: Path, key: str) -> Discovered | None:
     listed_folders, config_folders = set(found["listed_folders"]), set(found["config_folders"])
     if not listed_folders <= folders or not config_folders <= listed_folders:
         return None
-    paths = _PathMaker(root)
-    listed = {kind: [paths(p) for p in found[kind]] for kind in kinds}
     return Discovered(
         **listed,
         notices=notices,
-        sizes={path: sizes[rel] for kind in kinds for rel, path in zip(found[kind], listed[kind])},
-        stats={path: stats[rel] for rel, path in zip(found["sources"], listed["sources"])},
+        sizes=sizes,
+        stats=stats,
         listed_folders=listed_folders,
         config_folders=config_folders,
     )
@@ -227,17 +236,53 @@ def _under_real_folders(folders: set[str], base: str) -> bool:
 
 
 class _PathMaker:
-    """`root / text` for many files of few folders, each folder's path made once."""
+    """`root / rel` for the many files of a listing's few folders: each folder's path made once, and only for
+    a folder the listing stamped; None for `rel` that names no file in one."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, base: str, stamped: set[str]) -> None:
         self._root = root
+        self._base = base
+        self._stamped = stamped
         self._folders: dict[str, Path] = {}
 
-    def __call__(self, text: str) -> Path:
-        folder, _, name = text.rpartition("/")
-        if folder not in self._folders:
-            self._folders[folder] = self._root / folder if folder else self._root
-        return self._folders[folder] / name
+    def __call__(self, rel: str) -> Path | None:
+        folder, _, name = rel.rpartition("/")
+        parent = self._folders.get(folder)
+        if parent is None:
+            if folder not in self._stamped:
+                return None
+            parent = self._folders[folder] = self._root / folder if folder else self._root
+        if name in ("", ".", ".."):
+            return None
+        return _child(parent, name, self._base + rel)
+
+
+def _slow_child(parent: Path, name: str, text: str) -> Path:
+    return parent / name
+
+
+def _fast_child(parent: Path, name: str, text: str) -> Path:
+    """`parent / name`, whose text is `text`, made as pathlib makes it without parsing `name` again: a tenth of
+    a warm run on a large repository. `name` is a file's name in the folder `parent`: no separator, not `.`."""
+    child = object.__new__(type(parent))
+    child._drv, child._root, child._str = parent._drv, parent._root, text
+    child._parts = child._cached_cparts = parts = [*parent._parts, name]  # POSIX paths compare as they are
+    child._hash = hash(tuple(parts))
+    return child
+
+
+def _fast_child_works() -> bool:
+    """Whether `_fast_child` makes what pathlib does, in this Python (its internals change between versions)."""
+    try:
+        parent = Path("/a/b")
+        child, made = _fast_child(parent, "c.js", "/a/b/c.js"), parent / "c.js"
+        same = child == made and hash(child) == hash(made) and child.parts == made.parts and child.parent == parent
+        return same and str(child) == str(made) and child.name == made.name and type(child) is type(made)
+    except Exception:
+        return False
+
+
+_child = _fast_child if os.name == "posix" and sys.version_info[:2] == (3, 11) and _fast_child_works() else _slow_child
 
 
 def _forget_other_listings(path: Path) -> None:
