@@ -459,7 +459,7 @@ def _validate(plan: RulePlan) -> None:
 
 def _open_cache(folder: Path, root: Path, plan: RulePlan) -> ResultCache | None:
     try:
-        return ResultCache.open(folder, root, run_key(plan.rules, plan.known_ids))
+        return ResultCache.open(folder, root, run_key(plan.rules, plan.known_ids, folder))
     except Exception:  # the cache only saves time: a run never fails for it
         return None
 

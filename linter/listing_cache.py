@@ -40,7 +40,7 @@ def discover_cached(root: Path, start_dirs: list[Path], max_file_size: int | Non
     """What `discover` finds, from the listing kept in the cache folder `folder` (see
     `cache.usable_cache_dir`) when it still holds, else by walking (and keeping that)."""
     try:
-        key = _listing_key(root, start_dirs, max_file_size)
+        key = _listing_key(root, start_dirs, max_file_size, folder)
         root_name = hashlib.blake2b(str(root).encode(), digest_size=8).hexdigest()
         path = folder / f"listing-{root_name}-{key[:16]}.json"
     except Exception:  # a root whose name is not UTF-8
@@ -62,8 +62,8 @@ def discover_cached(root: Path, start_dirs: list[Path], max_file_size: int | Non
     return found
 
 
-def _listing_key(root: Path, start_dirs: list[Path], max_file_size: int | None) -> str:
-    code = cache.code_digest((Path(linter.__file__).resolve().parent,)).hex()
+def _listing_key(root: Path, start_dirs: list[Path], max_file_size: int | None, folder: Path) -> str:
+    code = cache.code_digest((Path(linter.__file__).resolve().parent,), folder).hex()
     key = json.dumps([FORMAT, __version__, code, str(root), list(map(str, start_dirs)), max_file_size])
     return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
 
