@@ -272,6 +272,7 @@ class ResultCache:
         self._deleted: set[str] = set()
         self._changed = False
         self._package_digests: dict[tuple[str, ...], bytes] = {}
+        self._last_around: tuple = (None, None, "")  # the packages and rules `file_key` was last given, and their part of the key
         self._digests: dict[str, str] = {}  # rel path -> the content digest this run took (`file_key`)
         self._outcomes: dict[tuple[str, str], str] = {}  # (rule instance key, inputs digest) -> outcome, to write
         # rule id -> what a run that does not import the rule needs of it (`registry.rule_facts`), as stored
@@ -334,15 +335,18 @@ class ResultCache:
         As git's index does, the content digest is taken from the entry, without reading the file, when the
         file's size, times and inode are those it had when it was digested and it had not changed for a while
         then: a write in the same clock tick as the digest could otherwise go unseen."""
-        dirs = tuple(p.dir for p in packages)
-        if dirs not in self._package_digests:
-            self._package_digests[dirs] = packages_digest(packages).hex()
-        around = f"{self._package_digests[dirs]}:{rules}"
+        last_packages, last_rules, around = self._last_around
+        if packages is not last_packages or rules != last_rules:  # the files of a folder come one after another
+            dirs = tuple(p.dir for p in packages)
+            if dirs not in self._package_digests:
+                self._package_digests[dirs] = packages_digest(packages).hex()
+            around = f"{self._package_digests[dirs]}:{rules}"
+            self._last_around = (packages, rules, around)
         if info is None:
             info = os.stat(path)
         stat = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
         entry = self._entries.get(rel_path)
-        if isinstance(entry, list) and len(entry) == 8 and entry[4] == stat and type(entry[0]) is str:
+        if type(entry) is list and len(entry) == 8 and entry[4] == stat and type(entry[0]) is str:
             self._digests[rel_path] = entry[0]
             return entry[0], around, stat
         content = content_digest(path.read_bytes()).hex()

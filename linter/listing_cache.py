@@ -180,23 +180,29 @@ def _load(path: Path, root: Path, key: str) -> Discovered | None:
         if problem is None or problem.model_dump(mode="json") != notice:
             return None
     found = data["found"]
-    paths = _PathMaker(root, base, folders)
-    listed = {}
-    sizes, stats = {}, {}
+    parents: dict[str, Path] = {}  # the path of each folder that holds files, made once for all of them
+    listed, sizes, stats = {}, {}, {}
     lstat, is_regular = os.lstat, stat.S_ISREG
     for kind in ("sources", "manifests", "tsconfigs", "project_files"):
         listed[kind] = made = []
         for file in found[kind]:
-            # Its name passed: only what a stat tells can have changed.
-            path = paths(file)
-            if path is None:
+            # A file by its name in a folder stamped above; its name passed: only what a stat tells can have changed.
+            folder, _, name = file.rpartition("/")
+            parent = parents.get(folder)
+            if parent is None:
+                if folder not in folders:
+                    return None
+                parent = parents[folder] = root / folder if folder else root
+            if name in ("", ".", ".."):
                 return None
+            text = base + file
             try:
-                info = lstat(str(path))
+                info = lstat(text)
             except OSError:
                 return None
             if not is_regular(info.st_mode) or max_file_size is not None and info.st_size > max_file_size:
                 return None
+            path = _child(parent, name, text)
             made.append(path)
             sizes[path] = info.st_size
             if kind == "sources":
@@ -233,28 +239,6 @@ def _under_real_folders(folders: set[str], base: str) -> bool:
                 return False
             real.add(unchecked)
     return True
-
-
-class _PathMaker:
-    """`root / rel` for the many files of a listing's few folders: each folder's path made once, and only for
-    a folder the listing stamped; None for `rel` that names no file in one."""
-
-    def __init__(self, root: Path, base: str, stamped: set[str]) -> None:
-        self._root = root
-        self._base = base
-        self._stamped = stamped
-        self._folders: dict[str, Path] = {}
-
-    def __call__(self, rel: str) -> Path | None:
-        folder, _, name = rel.rpartition("/")
-        parent = self._folders.get(folder)
-        if parent is None:
-            if folder not in self._stamped:
-                return None
-            parent = self._folders[folder] = self._root / folder if folder else self._root
-        if name in ("", ".", ".."):
-            return None
-        return _child(parent, name, self._base + rel)
 
 
 def _slow_child(parent: Path, name: str, text: str) -> Path:

@@ -157,7 +157,7 @@ class _Filter:
         """`paths` without those the config of their folder drops. On strings, with what each folder decides
         worked out once: this runs over every file of the repository."""
         kept = []
-        prefix = _prefix(self.root)
+        prefix = _prefix(str(self.root))
         sizes = self.found.sizes
         rules_of_folder: dict[str, tuple[str | None, Config, bool]] = {}
         for path in paths:
@@ -254,7 +254,7 @@ def _target_strings(targets: tuple[Path, ...]) -> tuple[tuple[str, str], ...]:
 
 
 def rel_path(path: Path, root: Path) -> str:
-    text, prefix = str(path), _prefix(root)
+    text, prefix = str(path), _prefix(str(root))  # by its text: comparing paths costs more than the rest
     if text.startswith(prefix):  # on strings: pathlib's relative_to costs much on a large repository
         return text[len(prefix) :].replace(os.sep, "/")
     rel = path.relative_to(root).as_posix()
@@ -262,5 +262,5 @@ def rel_path(path: Path, root: Path) -> str:
 
 
 @lru_cache(maxsize=8)
-def _prefix(root: Path) -> str:
+def _prefix(root: str) -> str:
     return os.path.join(root, "")
