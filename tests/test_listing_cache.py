@@ -194,3 +194,10 @@ def test_a_gitignore_added_to_a_listed_folder_is_honoured(project, walks):
     assert walks == []
     (project / "src" / "deep" / ".gitignore").write_text("c.js\n")
     assert _paths(lint([project])) == {"src/a.js"}
+
+
+def test_a_named_file_the_walk_left_out_is_linted_all_the_same(project):
+    """A hook's file that the walk skipped (ignored by a .gitignore) is added to what the listing found."""
+    lint([project])
+    assert _paths(lint([project / "gen" / "b.js"])) == {"gen/b.js"}
+    assert _paths(lint([project / "src" / "a.js", project / "gen" / "b.js"])) == {"gen/b.js", "src/a.js"}
