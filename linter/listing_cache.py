@@ -3,8 +3,9 @@ walk thousands of folders again: the check git's untracked cache makes.
 
 A kept listing is used only when nothing it was made from has changed: every folder it listed or looked in for
 a .gitignore has the modification and change times it had (adding, removing or renaming an entry, or a chmod,
-changes them), every .gitignore consulted is as it was (or still absent), and every file it considered still
-gets the same verdict (a regular file under the size limit, or the same notice). A walk that met a symbolic link
+changes them), every .gitignore consulted is as it was (one that was absent still is: adding it changes its
+folder), and every file it considered still gets the same verdict (a regular file under the size limit, each
+checked with one stat that the results cache takes too, or the same notice). A walk that met a symbolic link
 or something it could not read is not kept, nor one whose folders changed too shortly before it (a change in
 the same clock tick could go unseen). Like the results cache, it is only ever an optimisation: a listing that
 cannot be read, written or understood is ignored, never fatal. Plain JSON, never pickle.
@@ -246,8 +247,9 @@ def _slow_child(parent: Path, name: str, text: str) -> Path:
 
 
 def _fast_child(parent: Path, name: str, text: str) -> Path:
-    """`parent / name`, whose text is `text`, made as pathlib makes it without parsing `name` again: a tenth of
-    a warm run on a large repository. `name` is a file's name in the folder `parent`: no separator, not `.`."""
+    """`parent / name`, whose text is `text`, made as pathlib makes it without parsing `name` again (and with
+    its text and hash, which every run takes): 10 ms of a warm run on 4,000 files. `name` is a file's name in the
+    folder `parent`: no separator, not `.` or `..`."""
     child = object.__new__(type(parent))
     child._drv, child._root, child._str = parent._drv, parent._root, text
     child._parts = child._cached_cparts = parts = [*parent._parts, name]  # POSIX paths compare as they are
