@@ -211,7 +211,8 @@ def _sources_stamp(sources: list[Path]) -> tuple[str, bool]:
     settled = True
     for source in sources:
         info = os.stat(source)
-        digest.update(f"{source}\0{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}:{info.st_dev}\0".encode())
+        stamp = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}:{info.st_dev}"
+        digest.update(f"{source}\0{stamp}\0".encode())
         settled &= max(info.st_mtime_ns, info.st_ctime_ns) < settled_before
     return digest.hexdigest(), settled
 
@@ -272,7 +273,8 @@ class ResultCache:
         self._deleted: set[str] = set()
         self._changed = False
         self._package_digests: dict[tuple[str, ...], bytes] = {}
-        self._last_around: tuple = (None, None, "")  # the packages and rules `file_key` was last given, and their part of the key
+        # the packages and rules `file_key` was last given, and the part of the key they make
+        self._last_around: tuple = (None, None, "")
         self._digests: dict[str, str] = {}  # rel path -> the content digest this run took (`file_key`)
         self._outcomes: dict[tuple[str, str], str] = {}  # (rule instance key, inputs digest) -> outcome, to write
         # rule id -> what a run that does not import the rule needs of it (`registry.rule_facts`), as stored

@@ -167,7 +167,9 @@ def test_a_re_run_from_the_listing_stats_each_source_file_once(project, monkeypa
     assert stats == []
 
 
-@pytest.mark.parametrize("planted", ["../outside.js", "src/../../outside.js", "ABSOLUTE", "gen/b.js", "src//a.js", "src/.", "src/"])
+@pytest.mark.parametrize(
+    "planted", ["../outside.js", "src/../../outside.js", "ABSOLUTE", "gen/b.js", "src//a.js", "src/.", "src/"]
+)
 def test_a_listing_naming_a_file_outside_its_stamped_folders_is_not_used(project, walks, tmp_path, planted):
     """Every file a listing hands on lies in a folder it stamped (not `gen/`, which the walk skipped), by a
     plain name; else the folders are walked again."""
