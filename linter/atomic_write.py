@@ -19,7 +19,6 @@ through a descriptor of the folder it checked, so that nothing can be swapped in
 from __future__ import annotations
 
 import os
-import secrets
 import stat
 from pathlib import Path
 
@@ -208,7 +207,7 @@ def _rewrite_in_place(folder: int, name: str, info: os.stat_result, data: bytes)
 
 def _temp_file(folder: int, name: str) -> tuple[str, int]:
     for _ in range(100):
-        temp = f".{name[:64]}.{secrets.token_hex(4)}.tmp"
+        temp = f".{name[:64]}.{os.urandom(4).hex()}.tmp"
         try:
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
             return temp, os.open(temp, flags, 0o600, dir_fd=folder)

@@ -130,8 +130,9 @@ def read_private(path: Path) -> bytes:
         return stream.read()
 
 
-def run_key(rules, known_ids) -> str:
-    """What decides every per-file result besides the file itself: the code, the enabled rules and options."""
+def run_key(rules, known_ids, memo_folder: Path | None = None) -> str:
+    """What decides every per-file result besides the file itself: the code, the enabled rules and options.
+    `memo_folder`: the cache folder, where the digest of the code is kept (`code_digest`)."""
     digest = hashlib.blake2b(digest_size=16)
     digest.update(f"{FORMAT}\0{__version__}\0".encode())
     for distribution in GRAMMAR_DISTRIBUTIONS:
@@ -142,7 +143,7 @@ def run_key(rules, known_ids) -> str:
     digest.update("\0".join(sorted(known_ids)).encode())
     # The code, not just the version: rules and helpers change between releases of a checkout.
     rule_packs = {pack_folder(rule) for rule in rules}
-    digest.update(code_digest(tuple(sorted({Path(linter.__file__).resolve().parent, *rule_packs}))))
+    digest.update(code_digest(tuple(sorted({Path(linter.__file__).resolve().parent, *rule_packs})), memo_folder))
     return digest.hexdigest()
 
 
@@ -162,23 +163,71 @@ def _distribution_version(distribution: str) -> str:
         return "?"
 
 
-def code_digest(folders: tuple[Path, ...]) -> bytes:
+def code_digest(folders: tuple[Path, ...], memo_folder: Path | None = None) -> bytes:
+    """A digest of the Python sources under `folders`; with `memo_folder` (the cache folder, see
+    `usable_cache_dir`), taken from the digest kept there while no source changed (`_folder_digest`)."""
     digest = hashlib.blake2b(digest_size=16)
     for folder in folders:
-        digest.update(_folder_digest(folder))
+        digest.update(_folder_digest(folder, memo_folder))
     return digest.digest()
 
 
 @lru_cache(maxsize=8)
-def _folder_digest(folder: Path) -> bytes:
-    """The Python sources under `folder`, read once per process (the listing's key and the run's both hold it)."""
+def _folder_digest(folder: Path, memo_folder: Path | None = None) -> bytes:
+    """The Python sources under `folder`, read once per process (the listing's key and the run's both hold it).
+
+    With `memo_folder`, as git's index does for a file: the digest is kept there with the stat (path, size,
+    times, inode) of every source, and taken from it, without reading them, while each has the same stat and
+    had not changed for a while when the digest was taken."""
+    sources = sorted(folder.rglob("*.py"))
+    memo = stamp = None
+    if memo_folder is not None:
+        try:
+            memo = memo_folder / f"code-{hashlib.blake2b(str(folder).encode(), digest_size=8).hexdigest()}.json"
+            stamp, settled = _sources_stamp(sources)
+            kept = json.loads(read_private(memo))
+            if kept["stamp"] == stamp and type(kept["digest"]) is str and len(kept["digest"]) == 32:
+                return bytes.fromhex(kept["digest"])
+        except Exception:  # none kept yet, a source gone, not ours: digested below
+            pass
     digest = hashlib.blake2b(digest_size=16)
-    for source in sorted(folder.rglob("*.py")):
+    for source in sources:
         try:
             digest.update(source.as_posix().encode() + b"\0" + source.read_bytes())
         except OSError:
             digest.update(b"unreadable")
+    if memo is not None and stamp is not None and settled:
+        try:
+            _write_private(memo, json.dumps({"stamp": stamp, "digest": digest.hexdigest()}))
+        except Exception:  # a read-only home: the digest is taken again next time
+            pass
     return digest.digest()
+
+
+def _sources_stamp(sources: list[Path]) -> tuple[str, bool]:
+    """A digest of the stat of every source file, and whether none changed shortly before now (`SETTLED_NS`)."""
+    digest = hashlib.blake2b(digest_size=16)
+    settled_before = time.time_ns() - SETTLED_NS
+    settled = True
+    for source in sources:
+        info = os.stat(source)
+        stamp = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}:{info.st_dev}"
+        digest.update(f"{source}\0{stamp}\0".encode())
+        settled &= max(info.st_mtime_ns, info.st_ctime_ns) < settled_before
+    return digest.hexdigest(), settled
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write `text` to `path` in the cache folder: aside, then renamed over it."""
+    import tempfile  # here: a run that writes nothing does not import it
+
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".code-", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.replace(temp, path)
+    finally:
+        Path(temp).unlink(missing_ok=True)
 
 
 def packages_digest(packages) -> bytes:
@@ -236,6 +285,8 @@ class ResultCache:
         self._deleted: set[str] = set()
         self._changed = False
         self._package_digests: dict[tuple[str, ...], bytes] = {}
+        # the packages and rules `file_key` was last given, and the part of the key they make
+        self._last_around: tuple = (None, None, "")
         self._digests: dict[str, str] = {}  # rel path -> the content digest this run took (`file_key`)
         self._outcomes: dict[tuple[str, str], str] = {}  # (rule instance key, inputs digest) -> outcome, to write
         # rule id -> what a run that does not import the rule needs of it (`registry.rule_facts`), as stored
@@ -297,15 +348,18 @@ class ResultCache:
         As git's index does, the content digest is taken from the entry, without reading the file, when the
         file's size, times and inode are those it had when it was digested and it had not changed for a while
         then: a write in the same clock tick as the digest could otherwise go unseen."""
-        dirs = tuple(p.dir for p in packages)
-        if dirs not in self._package_digests:
-            self._package_digests[dirs] = packages_digest(packages).hex()
-        around = f"{self._package_digests[dirs]}:{rules}"
+        last_packages, last_rules, around = self._last_around
+        if packages is not last_packages or rules != last_rules:  # the files of a folder come one after another
+            dirs = tuple(p.dir for p in packages)
+            if dirs not in self._package_digests:
+                self._package_digests[dirs] = packages_digest(packages).hex()
+            around = f"{self._package_digests[dirs]}:{rules}"
+            self._last_around = (packages, rules, around)
         if info is None:
             info = os.stat(path)
         stat = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
         entry = self._entries.get(rel_path)
-        if isinstance(entry, list) and len(entry) == 8 and entry[4] == stat and type(entry[0]) is str:
+        if type(entry) is list and len(entry) == 8 and entry[4] == stat and type(entry[0]) is str:
             self._digests[rel_path] = entry[0]
             return entry[0], around, stat
         content = content_digest(path.read_bytes()).hex()

@@ -37,17 +37,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import socket
 import stat
-import struct
 import sys
 import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from linter import __version__
 from linter.roots import find_root
+
+if TYPE_CHECKING:  # imported where a server is asked: a run without one does not pay for it
+    import socket
 
 PROTOCOL = 2
 CONNECT_SECONDS = 0.25
@@ -145,6 +147,9 @@ def socket_problem(path: Path) -> str | None:
 
 def peer_uid(connection: socket.socket) -> int | None:
     """The user the process at the other end runs as, where the system tells (Linux); else None."""
+    import socket
+    import struct
+
     option = getattr(socket, "SO_PEERCRED", None)
     if option is None:
         return None
@@ -311,6 +316,8 @@ def _ask(paths: list[Path], options: dict, answer_seconds: float) -> tuple[Serve
         # Seconds the server may wait for its linting thread before it answers `busy`, with time to spare.
         "wait": _left(deadline) / 2,
     }
+    import socket
+
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
         connection.settimeout(min(CONNECT_SECONDS, _left(deadline)))
         connection.connect(str(path))

@@ -213,9 +213,14 @@ def _rule_setups(options: RunOptions, config: Config, root: Path) -> tuple[RuleS
 def _setups_by_path(setups: RuleSetups, configs: ConfigTree, found: Discovered, root: Path) -> dict[str, RuleSetup]:
     """The rules of every file read: its own config's (a file not reported still has its config checked)."""
     setup_by_path = {}
+    setup_of_folder: dict[str, RuleSetup] = {}  # the files of a folder share its config
     for path in (*found.sources, *found.project_files, *found.manifests):
         rel = _rel(path, root)
-        setup_by_path[rel] = _setup_of(setups, configs.for_path(rel))
+        folder = rel.rpartition("/")[0]  # its dirname: `rel` is a normalised relative path
+        setup = setup_of_folder.get(folder)
+        if setup is None:
+            setup = setup_of_folder[folder] = _setup_of(setups, configs.for_folder(folder))
+        setup_by_path[rel] = setup
     return setup_by_path
 
 
@@ -525,7 +530,7 @@ def _validate(plan: RulePlan) -> None:
 
 def _open_cache(folder: Path, root: Path, plan: RulePlan) -> ResultCache | None:
     try:
-        return ResultCache.open(folder, root, run_key(plan.rules, plan.known_ids))
+        return ResultCache.open(folder, root, run_key(plan.rules, plan.known_ids, folder))
     except Exception:  # the cache only saves time: a run never fails for it
         return None
 

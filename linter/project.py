@@ -279,18 +279,13 @@ class ProjectIndex:
         if known != len(self.packages):  # first use, or packages were added since
             by_folder = {}
             self.__dict__["_packages_by_folder"] = (len(self.packages), by_folder)
-        if folder not in by_folder:
-            found = []
-            current = folder
-            while True:
-                package = self.packages.get(current)
-                if package is not None:
-                    found.append(package)
-                if not current:
-                    break
-                current = posixpath.dirname(current)
-            by_folder[folder] = found
-        return by_folder[folder]
+        found = by_folder.get(folder)
+        if found is None:
+            parent = posixpath.dirname(folder)
+            above = self._packages_of_folder(parent) if folder and parent != folder else []
+            package = self.packages.get(folder)
+            found = by_folder[folder] = [package, *above] if package is not None else list(above)
+        return found
 
     def depends_on(self, path: str, names: tuple[str, ...]) -> bool:
         packages = self.packages_around(path)

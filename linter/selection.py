@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -115,7 +116,14 @@ def _add_named_files(
 
 
 def _merged(found: list[Path], named: list[Path]) -> list[Path]:
-    return sorted({*found, *named}, key=path_order) if named else found
+    new = [path for path in named if not _holds(found, path)]  # a hook's files were found: sorting again costs
+    return sorted({*found, *new}, key=path_order) if new else found
+
+
+def _holds(paths: list[Path], path: Path) -> bool:
+    """Whether `paths`, sorted by `path_order` without repeats, hold `path`."""
+    index = bisect_left(paths, path_order(path), key=path_order)
+    return index < len(paths) and paths[index] == path
 
 
 class _Filter:
@@ -138,33 +146,45 @@ class _Filter:
 
     def apply(self) -> None:
         found = self.found
-        found.sources = [p for p in found.sources if self._kept(p, excludable=True)]
-        found.project_files = [p for p in found.project_files if self._kept(p, excludable=True)]
-        found.manifests = [p for p in found.manifests if self._kept(p, excludable=False)]
-        found.tsconfigs = [p for p in found.tsconfigs if self._kept(p, excludable=False)]
+        found.sources = self._kept(found.sources, excludable=True)
+        found.project_files = self._kept(found.project_files, excludable=True)
+        found.manifests = self._kept(found.manifests, excludable=False)
+        found.tsconfigs = self._kept(found.tsconfigs, excludable=False)
         for folder in sorted(self.skipped_output):
             found.notices.append(Notice(message=_output_skipped(folder), path=folder, level=Level.NOTE))
 
-    def _kept(self, path: Path, excludable: bool) -> bool:
-        rel = rel_path(path, self.root)
-        folder = rel.rpartition("/")[0]  # its dirname: `rel` is a normalised relative path
-        if excludable:
-            output = self._output_folder(folder)
+    def _kept(self, paths: list[Path], excludable: bool) -> list[Path]:
+        """`paths` without those the config of their folder drops. On strings, with what each folder decides
+        worked out once: this runs over every file of the repository."""
+        kept = []
+        prefix = _prefix(str(self.root))
+        sizes = self.found.sizes
+        rules_of_folder: dict[str, tuple[str | None, Config, bool]] = {}
+        for path in paths:
+            text = str(path)
+            rel = text[len(prefix) :].replace(os.sep, "/") if text.startswith(prefix) else rel_path(path, self.root)
+            folder = rel.rpartition("/")[0]  # its dirname: `rel` is a normalised relative path
+            rules = rules_of_folder.get(folder)
+            if rules is None:
+                config = self._config_of.get(folder)
+                if config is None:
+                    config = self._config_of[folder] = self.configs.for_folder(folder)
+                output = self._output_folder(folder) if excludable else None
+                rules = rules_of_folder[folder] = (output, config, excludable and bool(config.exclude))
+            output, config, may_exclude = rules
             if output is not None:
                 self.skipped_output.add(output)
                 if path in self.named:  # the folder's notice is not under the paths given: say it of the file
                     self.found.notices.append(Notice(message=_output_skipped(output), path=rel, level=Level.NOTE))
-                return False
-        config = self._config_of.get(folder)
-        if config is None:
-            config = self._config_of[folder] = self.configs.for_folder(folder)
-        if excludable and self._excluded(rel, config):
-            return False
-        size = self.found.sizes.get(path)
-        if size is not None and size > config.max_file_size:
-            self.found.notices.append(too_large(display_path(path, self.root), size, config.max_file_size))
-            return False
-        return True
+                continue
+            if may_exclude and self._excluded(rel, config):
+                continue
+            size = sizes.get(path)
+            if size is not None and size > config.max_file_size:
+                self.found.notices.append(too_large(display_path(path, self.root), size, config.max_file_size))
+                continue
+            kept.append(path)
+        return kept
 
     def _output_folder(self, folder: str) -> str | None:
         """The build output folder `folder` is in (or is), or None."""
@@ -234,7 +254,7 @@ def _target_strings(targets: tuple[Path, ...]) -> tuple[tuple[str, str], ...]:
 
 
 def rel_path(path: Path, root: Path) -> str:
-    text, prefix = str(path), _prefix(root)
+    text, prefix = str(path), _prefix(str(root))  # by its text: comparing paths costs more than the rest
     if text.startswith(prefix):  # on strings: pathlib's relative_to costs much on a large repository
         return text[len(prefix) :].replace(os.sep, "/")
     rel = path.relative_to(root).as_posix()
@@ -242,5 +262,5 @@ def rel_path(path: Path, root: Path) -> str:
 
 
 @lru_cache(maxsize=8)
-def _prefix(root: Path) -> str:
+def _prefix(root: str) -> str:
     return os.path.join(root, "")

@@ -585,3 +585,42 @@ def test_an_unchanged_repository_decodes_no_file_s_record_of_what_the_project_ph
     decoded.clear()
     assert _builtin([demo]).report == _builtin([demo], use_cache=False).report
     assert [text for text in decoded if text.startswith('[{"f"')] and "express/no-graceful-shutdown" in checked
+
+
+def test_the_code_s_digest_is_kept_while_no_source_changes(tmp_path, monkeypatch):
+    """The digest of loadlint's sources is taken from the cache folder while each source has the stat it had;
+    a source edited since is read again, whatever the digest kept says."""
+    import linter.cache
+
+    monkeypatch.setattr(linter.cache, "SETTLED_NS", 0)
+    code = write_files(tmp_path / "code", {"a.py": "A = 1\n", "pkg/b.py": "B = 2\n"})
+    memo = tmp_path / "memo"
+    memo.mkdir(mode=0o700)
+
+    def digest() -> bytes:
+        linter.cache._folder_digest.cache_clear()
+        return linter.cache.code_digest((code,), memo)
+
+    first = digest()
+    assert first == linter.cache.code_digest((code,)) and list(memo.glob("code-*.json"))
+    reads = []
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self.name) or real(self))
+    assert digest() == first and reads == []
+    (code / "pkg" / "b.py").write_text("B = 3\n")
+    assert digest() != first and "b.py" in reads
+    linter.cache._folder_digest.cache_clear()
+
+
+def test_the_code_s_digest_is_not_kept_for_sources_changed_just_before(tmp_path, monkeypatch):
+    """A source written in the same clock tick as the digest could change unseen: nothing is kept then."""
+    import linter.cache
+
+    monkeypatch.setattr(linter.cache, "SETTLED_NS", 60_000_000_000)
+    code = write_files(tmp_path / "code", {"a.py": "A = 1\n"})
+    memo = tmp_path / "memo"
+    memo.mkdir(mode=0o700)
+    linter.cache._folder_digest.cache_clear()
+    assert linter.cache.code_digest((code,), memo) == linter.cache.code_digest((code,))
+    assert not list(memo.glob("code-*.json"))
+    linter.cache._folder_digest.cache_clear()

@@ -263,7 +263,6 @@ def test_a_listed_file_outside_the_root_is_never_read_or_fixed(project, tmp_path
     def plant(data):
         path = str(outside) if listed == "ABSOLUTE" else _as_listed(data, project, listed)
         data["found"]["sources"].append(path)
-        data["files"].append([path, None])
 
     _edit_json(_listing(), plant)
     result = check(project, "--fix", "--unsafe-fixes", "--format", "json")
@@ -280,8 +279,6 @@ def test_a_listed_folder_that_links_out_of_the_root_is_never_followed(project, t
     def plant(data):
         folder = _as_listed(data, project, "src/linked")
         data["folders"][folder] = None
-        data["ignore_files"][folder] = None
-        data["files"].append([f"{folder}/x.js", None])
         data["found"]["sources"].append(f"{folder}/x.js")
         _restamp(data, project)
 

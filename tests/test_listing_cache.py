@@ -165,3 +165,41 @@ def test_a_re_run_from_the_listing_stats_each_source_file_once(project, monkeypa
     (project / "src" / "a.js").write_text(MARKER + "new OtherClient();\n")
     assert lint([project]).report.files_checked == first.report.files_checked
     assert stats == []
+
+
+@pytest.mark.parametrize(
+    "planted", ["../outside.js", "src/../../outside.js", "ABSOLUTE", "gen/b.js", "src//a.js", "src/.", "src/"]
+)
+def test_a_listing_naming_a_file_outside_its_stamped_folders_is_not_used(project, walks, tmp_path, planted):
+    """Every file a listing hands on lies in a folder it stamped (not `gen/`, which the walk skipped), by a
+    plain name; else the folders are walked again."""
+    import json
+
+    outside = tmp_path / "outside.js"
+    outside.write_text(MARKER)
+    lint([project])
+    (listing,) = cache_dir().glob("listing-*.json")
+    data = json.loads(listing.read_text())
+    data["found"]["sources"].append(str(outside) if planted == "ABSOLUTE" else planted)
+    listing.write_text(json.dumps(data))
+    walks.clear()
+    assert _paths(lint([project])) == {"src/a.js"}
+    assert walks
+
+
+def test_a_gitignore_added_to_a_listed_folder_is_honoured(project, walks):
+    """A folder without a .gitignore is not asked for one again while its stamp holds (adding one changes it)."""
+    write_files(project, {"src/deep/c.js": MARKER})
+    assert _paths(lint([project])) == {"src/a.js", "src/deep/c.js"}
+    walks.clear()
+    assert _paths(lint([project])) == {"src/a.js", "src/deep/c.js"}
+    assert walks == []
+    (project / "src" / "deep" / ".gitignore").write_text("c.js\n")
+    assert _paths(lint([project])) == {"src/a.js"}
+
+
+def test_a_named_file_the_walk_left_out_is_linted_all_the_same(project):
+    """A hook's file that the walk skipped (ignored by a .gitignore) is added to what the listing found."""
+    lint([project])
+    assert _paths(lint([project / "gen" / "b.js"])) == {"gen/b.js"}
+    assert _paths(lint([project / "src" / "a.js", project / "gen" / "b.js"])) == {"gen/b.js", "src/a.js"}
