@@ -240,6 +240,14 @@ def _file_rule(name: str, body: str) -> str:
 
 RECORDS_ITS_PROCESS = """        with open(os.environ['LOADLINT_TEST_PIDS'], 'a') as pids:
             pids.write(f'{file.path} {os.getpid()}\\n')
+        if os.environ.get('LOADLINT_TEST_WAIT_FOR_WORKER') and multiprocessing.parent_process() is None:
+            import time  # on a loaded machine the parent could take every batch before the worker starts
+            until = time.monotonic() + 5
+            while time.monotonic() < until:
+                with open(os.environ['LOADLINT_TEST_PIDS']) as pids:
+                    if len({line.split()[1] for line in pids.read().splitlines()}) > 1:
+                        break
+                time.sleep(0.01)
         yield self.finding(file.location(match['p']), 'seen')
 """
 KILLS_A_WORKER = """        if multiprocessing.parent_process() is not None:
@@ -256,6 +264,7 @@ def test_this_process_analyses_files_beside_its_workers_and_reports_as_one(tmp_p
     options = {"paths": [project], "rules_dir": rules, "select": ["files"], "use_cache": False}
     alone = run(RunOptions(jobs=1, **options)).report
     pids.unlink()
+    monkeypatch.setenv("LOADLINT_TEST_WAIT_FOR_WORKER", "1")
     shared = run(RunOptions(jobs=2, **options)).report
     by_process: dict[str, list[str]] = {}
     for line in pids.read_text().splitlines():
