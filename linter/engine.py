@@ -9,24 +9,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from linter import __version__
-from linter.analysis import FileResult, RulePlan, analyze_file, decode_source
+from linter.analysis import FileResult, RulePlan, analyze_file, decode_source, lintable_source, runs_unreported
 from linter.cache import Deferred, ResultCache, run_key, usable_cache_dir
 from linter.config import Config, ConfigError, check_selectors, load_config, matches_selector
 from linter.config_tree import ConfigTree
 from linter.deadline import Deadline, OutOfTime
 from linter.discovery import Discovered
 from linter.fingerprint import line_hashes
+from linter.js.import_scan import scanned_references
 from linter.model import Finding, Level, Location, Notice, Report, RuleInfo, SourceText
 from linter.processes import stop_workers, worker_started
-from linter.project import ProjectIndex
+from linter.project import DemandIndex, ProjectIndex
 from linter.project_cache import RecordingIndex, run_project_checks
-from linter.registry import RuleLoadError, builtin_rules, default_level, lazy_builtin_rules, load_rules_dir, rule_info
+from linter.registry import (
+    RuleLoadError,
+    become_rule,
+    builtin_rules,
+    default_level,
+    has_project_check,
+    lazy_builtin_rules,
+    load_rules_dir,
+    rule_info,
+)
 from linter.roots import find_root
 from linter.rule import Rule
 from linter.safe_read import read_found_file
 from linter.selection import config_prefix, in_targets as _in_targets, rel_path as _rel, select_files
 from linter.setups import NoRuleEnabled, RuleSetup, RuleSetups
 from linter.suppression import INVALID_ID, UNUSED_ID, Directive, apply_suppressions, project_file_directives
+from linter.syntax import LANGUAGE_BY_SUFFIX
 
 PARALLEL_MIN_FILES = 64
 CHUNK_MIN_FILES = 8  # the fewest files a worker is sent at once (each batch costs a round trip)
@@ -114,12 +125,18 @@ def run(options: RunOptions) -> RunResult:
     cache = _open_cache(cache_folder, root, plan) if cache_folder is not None and stopped is None else None
     if cache is not None:
         cache.describe_rules(setups.instances())
-    # With a cache, each project-wide check's outcome is kept with what it read (linter.project_cache).
-    index_class = RecordingIndex if cache is not None and not given else ProjectIndex
+    # With a cache, each project-wide check's outcome is kept with what it read (linter.project_cache); without
+    # one, a file the run does not report is analysed only when a project-wide check asks for what it holds.
+    index_class = RecordingIndex if cache is not None and not given else ProjectIndex if cache is not None else DemandIndex
     project = index_class.build(root, found, reported, notices, max_file_size)
     project.given = given
+    on_demand = index_class is DemandIndex
+    sources = found.sources
+    if on_demand:
+        sources = [path for path, rel in zip(found.sources, project.files) if rel in reported]
+        unreported = [(path, rel) for path, rel in zip(found.sources, project.files) if rel not in reported]
     results = _analyze_all(
-        found.sources, root, plan, project, setup_by_path, options.jobs, options.file_timeout, cache, options.fresh_fixes,
+        sources, root, plan, project, setup_by_path, options.jobs, options.file_timeout, cache, options.fresh_fixes,
         given, lazy=index_class is RecordingIndex, stats=found.stats, sizes=found.sizes,
     )
     if cache is not None:
@@ -140,12 +157,21 @@ def run(options: RunOptions) -> RunResult:
         work = [(root / p, p, project.packages_around(p), False, timeout, None, setup_by_path[p].own) for p in paths]
         return {result.path: result for result in _analyze_uncached(work, plan, options.jobs)}
 
+    checks = plan.rules
+    processes = _processes(options.jobs) if len(project.files) >= PARALLEL_MIN_FILES else 1
+    if on_demand:
+        project.supply(OnDemand(project, plan, unreported, setup_by_path, options.jobs, options.file_timeout, given, found.sizes))
+        checks = _checks_that_may_report(plan.rules, results, project)
+        if unreported:
+            processes = 1  # the files the checks ask for are analysed in `jobs` processes, each once
     project_findings, failed = run_project_checks(
-        project, plan.rules, results, cache, options.file_timeout, setup_by_path, analyse_again, not options.fresh_fixes,
-        _processes(options.jobs) if len(project.files) >= PARALLEL_MIN_FILES else 1,
+        project, checks, results, cache, options.file_timeout, setup_by_path, analyse_again, not options.fresh_fixes,
+        processes,
     )
     findings.extend(project_findings)
     incomplete |= failed
+    if on_demand:
+        incomplete |= project.demanded_incomplete()
     # Before the cache is saved: it records what the report needs of the rules (for runs that import none).
     rules_shown = _report_rules(setups.of(config), [setup_by_path[path] for path in reported])
     if cache is not None:
@@ -441,6 +467,114 @@ def _analyze_all(
                 cache.put(rel, key, report_findings, result)
     fresh = iter(analysed)
     return [result if result is not None else next(fresh) for result in results]
+
+
+class OnDemand:
+    """The files a run without a cache does not report, analysed when the project phase first asks for what they
+    hold (`linter.project.DemandIndex`): for one rule's facts, the files that rule runs on; for one flow spec's
+    summaries, the files its rules run on; for the import graph, the files whose imports cannot be read from
+    their bytes. Each file is analysed as the run of every file would (`analyze_file`, reporting nothing), at most
+    once."""
+
+    def __init__(
+        self,
+        project: DemandIndex,
+        plan: RulePlan,
+        pending: list[tuple[Path, str]],
+        setup_by_path: dict[str, RuleSetup],
+        jobs: int | None,
+        timeout: float | None,
+        given: dict[str, bytes],
+        sizes: dict[Path, int],
+    ) -> None:
+        self._project = project
+        self._plan = plan
+        self._pending = dict((rel, path) for path, rel in pending)  # not analysed yet, in file order
+        self._setup_by_path = setup_by_path
+        self._jobs = jobs
+        self._timeout = timeout
+        self._given = given
+        self._sizes = sizes
+        self._texts: dict[str, bytes | None] | None = None
+
+    def learning_rule_ids(self) -> list[str]:
+        """The ids of the rules that may learn facts in a file the run does not report."""
+        self._plan.prepare()
+        return list(dict.fromkeys(rule.id for rule, _, _, learns in self._plan.gates if learns))
+
+    def analyse_for_rule(self, rule_id: str) -> None:
+        self._analyse_where([rule for rule in self._plan.rules if rule.id == rule_id])
+
+    def analyse_for_flow_spec(self, spec: str) -> None:
+        self._analyse_where([rule for rule in self._plan.rules if rule.flow_spec is not None and rule.flow_spec.name == spec])
+
+    def imports(self) -> dict[str, list[str]]:
+        """The specifiers each file not analysed imports, read from its bytes; a file whose bytes do not tell
+        them for certain is analysed instead."""
+        texts = self._read_texts()
+        scanned: dict[str, list[str]] = {}
+        to_parse = []
+        for rel, path in self._pending.items():
+            source = texts[rel]
+            references = scanned_references(source, LANGUAGE_BY_SUFFIX[path.suffix]) if source is not None else []
+            if references is None:
+                to_parse.append(rel)
+            else:
+                scanned[rel] = [reference.specifier for reference in references]
+        self._analyse(to_parse)
+        return scanned
+
+    def _analyse_where(self, rules: list[Rule]) -> None:
+        if not rules or not self._pending:
+            return
+        self._plan.prepare()
+        texts = self._read_texts()
+        project = self._project
+        self._analyse([
+            rel
+            for rel in self._pending
+            if texts[rel] is not None and any(runs_unreported(self._plan, rule, project.packages_around(rel), texts[rel]) for rule in rules)
+        ])
+
+    def _read_texts(self) -> dict[str, bytes | None]:
+        if self._texts is None:
+            self._texts = {rel: lintable_source(path, self._given.get(rel)) for rel, path in self._pending.items()}
+        return self._texts
+
+    def _analyse(self, rels: list[str]) -> None:
+        if not rels:
+            return
+        project = self._project
+        work = [
+            (self._pending[rel], rel, project.packages_around(rel), False, self._timeout, self._given.get(rel), self._setup_by_path[rel].own)
+            for rel in rels
+        ]
+        for result in _analyze_uncached(work, self._plan, self._jobs, self._sizes):
+            project.add_result(result)
+            del self._pending[result.path]
+            if self._texts is not None:
+                self._texts.pop(result.path, None)
+
+
+def _checks_that_may_report(rules: list[Rule], results: list[FileResult], project: ProjectIndex) -> list[Rule]:
+    """`rules` less those whose project-wide check cannot report in the files the run reports (`results`): by
+    `Rule.project_reports_at`, when no reported file holds a fact of those kinds or a sink of the rule's flow
+    spec. When the run reports a file that is not JavaScript (a schema, a manifest), every check may report."""
+    sources = set(project.files)
+    if any(path not in sources for path in project.reported_paths):
+        return rules
+    held: set[tuple[str, str]] = set()  # (rule id, kind) of the reported files' facts, (spec name, "sink")
+    for result in results:
+        held.update((fact.rule_id, fact.kind) for fact in result.facts)
+        held.update((summary.spec, "sink") for summary in result.flows if summary.sinks)
+    kept = []
+    for rule in rules:
+        where = become_rule(rule).project_reports_at if has_project_check(rule) else None
+        if where is None or any((rule.id, kind) in held for kind in where):
+            kept.append(rule)
+        elif "sink" in where and rule.flow_spec is not None and (rule.flow_spec.name, "sink") in held:
+            kept.append(rule)
+    return kept
 
 
 def _validate(plan: RulePlan) -> None:

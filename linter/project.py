@@ -585,3 +585,125 @@ class RecordingIndex(ProjectIndex):
 
     def files_read_by(self, rule: str | None) -> frozenset[str]:
         return frozenset(self.__dict__.get("_read_by", {}).get(rule, ()))
+
+
+class DemandIndex(ProjectIndex):
+    """The index of a run without a results cache. The files the run reports are added as they are analysed;
+    any other file is analysed only when a project-wide check first asks for what it holds, by `supplier`
+    (`linter.engine.OnDemand`): the import graph (most files' imports read from their bytes), one rule's facts
+    (the files where that rule runs), one flow spec's summaries (where its rules run). A check reads what the
+    index of every file would hold, in the same order."""
+
+    def supply(self, supplier) -> None:
+        self.__dict__["_supplier"] = supplier
+        self.__dict__["_results"] = {}  # path -> FileResult of every file analysed
+
+    def add_file(self, path: str, references, facts: list[Fact], flows=()) -> None:
+        self.add_result(_Added(path, list(references), list(facts), list(flows)))
+
+    def add_result(self, result) -> None:
+        """Record one analysed file (a `linter.analysis.FileResult`)."""
+        self.__dict__["_results"][result.path] = result
+        if "_specifiers" in self.__dict__:  # an import graph made before: the analysed imports are its own
+            specifiers = [r.specifier for r in result.references]
+            if self.__dict__["_specifiers"].get(result.path) != specifiers:
+                self.__dict__["_specifiers"][result.path] = specifiers
+                for derived in _FROM_IMPORT_GRAPH:
+                    self.__dict__.pop(derived, None)
+
+    def _in_file_order(self) -> list:
+        results = self.__dict__["_results"]
+        return [results[path] for path in self.files if path in results]
+
+    @property
+    def specifiers(self) -> dict[str, list[str]]:
+        if "_specifiers" not in self.__dict__:
+            scanned = self.__dict__["_supplier"].imports()  # analyses the files whose imports need a parse
+            results = self.__dict__["_results"]
+            specifiers = {}
+            for path in self.files:
+                result = results.get(path)
+                specifiers[path] = [r.specifier for r in result.references] if result is not None else scanned[path]
+            self.__dict__["_specifiers"] = specifiers
+        return self.__dict__["_specifiers"]
+
+    @specifiers.setter
+    def specifiers(self, value) -> None:  # the dataclass sets it empty
+        pass
+
+    @property
+    def facts(self) -> "_DemandedFacts":
+        return self.__dict__.setdefault("_facts", _DemandedFacts(self))
+
+    @facts.setter
+    def facts(self, value) -> None:  # the dataclass sets it empty
+        pass
+
+    def rule_facts(self, rule_id: str) -> list[Fact]:
+        """The facts of every file for the rule `rule_id`, in file order, once the files it runs on are analysed."""
+        self.__dict__["_supplier"].analyse_for_rule(rule_id)
+        return [fact for result in self._in_file_order() for fact in result.facts if fact.rule_id == rule_id]
+
+    def flow_summaries(self, spec: str) -> dict:
+        self.__dict__["_supplier"].analyse_for_flow_spec(spec)
+        summaries = {}
+        for result in self._in_file_order():
+            for summary in result.flows:
+                if summary.spec == spec and summary.instance == self.instance:
+                    summaries[result.path] = summary
+        return summaries
+
+    def demanded_incomplete(self) -> bool:
+        """Whether a file analysed for the project phase was not analysed to the end."""
+        return any(result.incomplete for result in self.__dict__["_results"].values())
+
+
+@dataclass
+class _Added:
+    """A file added to a `DemandIndex` as `ProjectIndex.add_file` takes it."""
+
+    path: str
+    references: list
+    facts: list[Fact]
+    flows: list
+    incomplete: bool = False
+
+
+class _DemandedFacts(dict):
+    """rule id -> the facts of every file, gathered when a check first asks for a rule's (`DemandIndex`)."""
+
+    def __init__(self, index: DemandIndex) -> None:
+        super().__init__()
+        self._index = index
+
+    def __getitem__(self, rule_id: str) -> list[Fact]:
+        if not dict.__contains__(self, rule_id):
+            dict.__setitem__(self, rule_id, self._index.rule_facts(rule_id))
+        return dict.__getitem__(self, rule_id)
+
+    def get(self, rule_id: str, default=None):
+        facts = self[rule_id]
+        return facts if facts else default
+
+    def __contains__(self, rule_id: object) -> bool:
+        return isinstance(rule_id, str) and bool(self[rule_id])
+
+    def _every_rule(self) -> None:
+        for rule_id in self._index.__dict__["_supplier"].learning_rule_ids():
+            self[rule_id]  # noqa: B018
+
+    def __iter__(self):
+        self._every_rule()
+        return iter([rule_id for rule_id, facts in dict.items(self) if facts])
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+    def keys(self):
+        return list(iter(self))
+
+    def items(self):
+        return [(rule_id, dict.__getitem__(self, rule_id)) for rule_id in self]
+
+    def values(self):
+        return [facts for _, facts in self.items()]

@@ -124,6 +124,7 @@ _MESSAGES_NONE = {
 
 class JwtNoExpiry(Rule):
     id = "auth/jwt-no-expiry"
+    project_reports_at = frozenset({"module-default", "service-signs"})
     name = "JwtNoExpiry"
     level = Level.WARNING
     precision = Precision.HIGH

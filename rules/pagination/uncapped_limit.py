@@ -100,6 +100,7 @@ from ._page_size import PAGE_SIZE
 
 class UncappedLimit(Rule):
     id = "pagination/uncapped-limit"
+    project_reports_at = frozenset({"sink"})
     name = "UncappedLimit"
     level = Level.WARNING
     precision = Precision.HIGH
