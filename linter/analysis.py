@@ -341,7 +341,7 @@ def runs_unreported(plan: RulePlan, rule: Rule, packages: list, source: bytes) -
     look at the bytes let the file through."""
     if not rule.query.strip() or type(rule).check_project is Rule.check_project:
         return False
-    if rule.needles and not any(needle in source for needle in rule.needles):
+    if rule.needles and not _anchor_set(tuple(rule.needles)).any_in(source):
         return False
     if rule.requires and not packages_depend_on(packages, tuple(rule.requires)):
         return False

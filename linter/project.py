@@ -591,19 +591,28 @@ class DemandIndex(ProjectIndex):
     """The index of a run without a results cache. The files the run reports are added as they are analysed;
     any other file is analysed only when a project-wide check first asks for what it holds, by `supplier`
     (`linter.engine.OnDemand`): the import graph (most files' imports read from their bytes), one rule's facts
-    (the files where that rule runs), one flow spec's summaries (where its rules run). A check reads what the
-    index of every file would hold, in the same order."""
+    (that rule run on the files it runs on), one flow spec's summaries (its rules run on theirs). A check reads
+    what the index of every file would hold, in the same order.
+
+    A file may be analysed several times with some of the rules (`add_result` with `ran`): its facts of a rule
+    and its summaries of a flow spec are taken from an analysis that ran that rule, or the spec's rules."""
 
     def supply(self, supplier) -> None:
         self.__dict__["_supplier"] = supplier
-        self.__dict__["_results"] = {}  # path -> FileResult of every file analysed
+        # path -> [(the ids of the rules that ran, None for every rule; the names of their flow specs; the result)]
+        self.__dict__["_analyses"] = defaultdict(list)
 
     def add_file(self, path: str, references, facts: list[Fact], flows=()) -> None:
         self.add_result(_Added(path, list(references), list(facts), list(flows)))
 
-    def add_result(self, result) -> None:
-        """Record one analysed file (a `linter.analysis.FileResult`)."""
-        self.__dict__["_results"][result.path] = result
+    def add_result(self, result, ran: frozenset[str] | None = None, specs: frozenset[str] = frozenset()) -> None:
+        """Record one analysed file (a `linter.analysis.FileResult`): with all rules (`ran` None), or those of
+        `ran`, whose flow specs are `specs`."""
+        analyses = self.__dict__["_analyses"][result.path]
+        if ran is None:
+            analyses.insert(0, (ran, specs, result))  # it holds everything: the first looked at
+        else:
+            analyses.append((ran, specs, result))
         if "_specifiers" in self.__dict__:  # an import graph made before: the analysed imports are its own
             specifiers = [r.specifier for r in result.references]
             if self.__dict__["_specifiers"].get(result.path) != specifiers:
@@ -611,19 +620,18 @@ class DemandIndex(ProjectIndex):
                 for derived in _FROM_IMPORT_GRAPH:
                     self.__dict__.pop(derived, None)
 
-    def _in_file_order(self) -> list:
-        results = self.__dict__["_results"]
-        return [results[path] for path in self.files if path in results]
+    def analysed(self, path: str) -> bool:
+        return bool(self.__dict__["_analyses"].get(path))
 
     @property
     def specifiers(self) -> dict[str, list[str]]:
         if "_specifiers" not in self.__dict__:
             scanned = self.__dict__["_supplier"].imports()  # analyses the files whose imports need a parse
-            results = self.__dict__["_results"]
+            analyses = self.__dict__["_analyses"]
             specifiers = {}
             for path in self.files:
-                result = results.get(path)
-                specifiers[path] = [r.specifier for r in result.references] if result is not None else scanned[path]
+                done = analyses.get(path)
+                specifiers[path] = [r.specifier for r in done[0][2].references] if done else scanned[path]
             self.__dict__["_specifiers"] = specifiers
         return self.__dict__["_specifiers"]
 
@@ -642,20 +650,35 @@ class DemandIndex(ProjectIndex):
     def rule_facts(self, rule_id: str) -> list[Fact]:
         """The facts of every file for the rule `rule_id`, in file order, once the files it runs on are analysed."""
         self.__dict__["_supplier"].analyse_for_rule(rule_id)
-        return [fact for result in self._in_file_order() for fact in result.facts if fact.rule_id == rule_id]
+        return self.facts_in(self.files, rule_id)
+
+    def facts_in(self, paths, rule_id: str) -> list[Fact]:
+        """The facts for the rule `rule_id` of the files of `paths` analysed with it so far, in that order."""
+        analyses = self.__dict__["_analyses"]
+        found = []
+        for path in paths:
+            for ran, _, result in analyses.get(path, ()):
+                if ran is None or rule_id in ran:
+                    found.extend(fact for fact in result.facts if fact.rule_id == rule_id)
+                    break
+        return found
 
     def flow_summaries(self, spec: str) -> dict:
         self.__dict__["_supplier"].analyse_for_flow_spec(spec)
+        analyses = self.__dict__["_analyses"]
         summaries = {}
-        for result in self._in_file_order():
-            for summary in result.flows:
-                if summary.spec == spec and summary.instance == self.instance:
-                    summaries[result.path] = summary
+        for path in self.files:
+            for ran, specs, result in analyses.get(path, ()):
+                if ran is None or spec in specs:
+                    for summary in result.flows:
+                        if summary.spec == spec and summary.instance == self.instance:
+                            summaries[path] = summary
+                    break
         return summaries
 
     def demanded_incomplete(self) -> bool:
         """Whether a file analysed for the project phase was not analysed to the end."""
-        return any(result.incomplete for result in self.__dict__["_results"].values())
+        return any(result.incomplete for analyses in self.__dict__["_analyses"].values() for _, _, result in analyses)
 
 
 @dataclass
