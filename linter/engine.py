@@ -47,6 +47,9 @@ CHUNK_MIN_FILES = 8  # the fewest files a worker is sent at once (each batch cos
 # 31,000 files of 40 open-source apps the slowest takes 0.5 s (a 520 kB bundle), a 2 MB bundle (the size
 # limit) 2.3 s, a typical file well under 0.1 s.
 DEFAULT_FILE_TIMEOUT = 60.0
+# Without a cache, a file the run does not report is analysed only when a project-wide check asks for what it
+# holds (`OnDemand`); False: every file is analysed first (what a run reports is the same).
+ANALYSE_ON_DEMAND = True
 MAX_FILE_TIMEOUT = 86_400.0  # a day, far below where the interval timer overflows (1e10 s on Linux); 0: no limit
 
 
@@ -127,7 +130,10 @@ def run(options: RunOptions) -> RunResult:
         cache.describe_rules(setups.instances())
     # With a cache, each project-wide check's outcome is kept with what it read (linter.project_cache); without
     # one, a file the run does not report is analysed only when a project-wide check asks for what it holds.
-    index_class = RecordingIndex if cache is not None and not given else ProjectIndex if cache is not None else DemandIndex
+    if cache is not None:
+        index_class = RecordingIndex if not given else ProjectIndex
+    else:
+        index_class = DemandIndex if ANALYSE_ON_DEMAND else ProjectIndex
     project = index_class.build(root, found, reported, notices, max_file_size)
     project.given = given
     sources = found.sources
@@ -511,8 +517,10 @@ class OnDemand:
         """Run the rule `rule_id` on the files it runs on (those of `within` only, when given)."""
         self._analyse_where(frozenset({rule_id}), within)
 
-    def analyse_for_flow_spec(self, spec: str) -> None:
-        self._analyse_where(frozenset(rule.id for rule in self._plan.rules if rule.flow_spec is not None and rule.flow_spec.name == spec))
+    def analyse_for_flow_spec(self, spec: str, within: set[str] | None = None) -> None:
+        """Run the rules of the flow spec `spec` on the files they run on (those of `within` only, when given)."""
+        ids = frozenset(rule.id for rule in self._plan.rules if rule.flow_spec is not None and rule.flow_spec.name == spec)
+        self._analyse_where(ids, within)
 
     def imports(self) -> dict[str, list[str]]:
         """The specifiers each file not analysed imports, read from its bytes; a file whose bytes do not tell

@@ -11,6 +11,7 @@ import os
 import posixpath
 import re
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -663,22 +664,61 @@ class DemandIndex(ProjectIndex):
                     break
         return found
 
-    def flow_summaries(self, spec: str) -> dict:
-        self.__dict__["_supplier"].analyse_for_flow_spec(spec)
+    def flow_summaries(self, spec: str) -> "_DemandedSummaries":
+        return _DemandedSummaries(self, spec, self.instance)
+
+    def summary_of(self, path: str, spec: str, instance: str):
+        """The flow summary the file at `path` leaves for `spec` and the rule instance `instance`, or None, from
+        an analysis that ran the spec's rules (run now when none did)."""
         analyses = self.__dict__["_analyses"]
-        summaries = {}
-        for path in self.files:
-            for ran, specs, result in analyses.get(path, ()):
-                if ran is None or spec in specs:
-                    for summary in result.flows:
-                        if summary.spec == spec and summary.instance == self.instance:
-                            summaries[path] = summary
-                    break
-        return summaries
+        if not any(ran is None or spec in specs for ran, specs, _ in analyses.get(path, ())):
+            self.__dict__["_supplier"].analyse_for_flow_spec(spec, {path})
+        for ran, specs, result in analyses.get(path, ()):
+            if ran is None or spec in specs:
+                found = None
+                for summary in result.flows:
+                    if summary.spec == spec and summary.instance == instance:
+                        found = summary
+                return found
+        return None
 
     def demanded_incomplete(self) -> bool:
         """Whether a file analysed for the project phase was not analysed to the end."""
         return any(result.incomplete for analyses in self.__dict__["_analyses"].values() for _, _, result in analyses)
+
+
+class _DemandedSummaries(Mapping):
+    """path -> the flow summary of one spec and rule instance (`ProjectIndex.flow_summaries`), the files
+    analysed for it as they are asked for: one file's, or every file's to go through them all."""
+
+    def __init__(self, index: DemandIndex, spec: str, instance: str) -> None:
+        self._index = index
+        self._spec = spec
+        self._instance = instance
+        self._every: dict | None = None
+
+    def __getitem__(self, path: str):
+        summary = self._index.summary_of(path, self._spec, self._instance) if path in self._index._known else None
+        if summary is None:
+            raise KeyError(path)
+        return summary
+
+    def _all(self) -> dict:
+        if self._every is None:
+            self._index.__dict__["_supplier"].analyse_for_flow_spec(self._spec)
+            found = {}
+            for path in self._index.files:
+                summary = self._index.summary_of(path, self._spec, self._instance)
+                if summary is not None:
+                    found[path] = summary
+            self._every = found
+        return self._every
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 @dataclass
