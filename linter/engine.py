@@ -13,7 +13,7 @@ from linter.analysis import FileResult, RulePlan, analyze_file, decode_source, l
 from linter.cache import Deferred, ResultCache, run_key, usable_cache_dir
 from linter.config import Config, ConfigError, check_selectors, load_config, matches_selector
 from linter.config_tree import ConfigTree
-from linter.deadline import Deadline, OutOfTime
+from linter.deadline import Deadline, OutOfTime, paused
 from linter.discovery import Discovered
 from linter.fingerprint import line_hashes
 from linter.js.import_scan import scanned_references
@@ -515,16 +515,22 @@ class OnDemand:
 
     def analyse_for_rule(self, rule_id: str, within: set[str] | None = None) -> None:
         """Run the rule `rule_id` on the files it runs on (those of `within` only, when given)."""
-        self._analyse_where(frozenset({rule_id}), within)
+        with paused():  # not the time of the check that asks: each file has a deadline of its own
+            self._analyse_where(frozenset({rule_id}), within)
 
     def analyse_for_flow_spec(self, spec: str, within: set[str] | None = None) -> None:
         """Run the rules of the flow spec `spec` on the files they run on (those of `within` only, when given)."""
         ids = frozenset(rule.id for rule in self._plan.rules if rule.flow_spec is not None and rule.flow_spec.name == spec)
-        self._analyse_where(ids, within)
+        with paused():
+            self._analyse_where(ids, within)
 
     def imports(self) -> dict[str, list[str]]:
         """The specifiers each file not analysed imports, read from its bytes; a file whose bytes do not tell
         them for certain is parsed instead."""
+        with paused():
+            return self._imports()
+
+    def _imports(self) -> dict[str, list[str]]:
         texts = self._read_texts()
         scanned: dict[str, list[str]] = {}
         to_parse = []

@@ -6,11 +6,13 @@ reports: each fixture project's files with findings of a project-wide check, lin
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 
 import linter.engine as engine
+from linter.deadline import Deadline, OutOfTime, paused
 from linter.engine import RunOptions, run
 from linter.registry import builtin_rules
 from linter.rule import Rule
@@ -115,3 +117,37 @@ def test_a_rule_asked_for_runs_on_the_files_it_runs_on(tmp_path, monkeypatch):
     assert "src/setup.ts" in analysed and "src/plain.ts" not in analysed
     monkeypatch.setattr(engine, "ANALYSE_ON_DEMAND", False)
     assert run(RunOptions(paths=[tmp_path / "src/fetcher.ts"], use_cache=False, jobs=1)).report == report
+
+
+def test_the_files_a_check_asks_for_are_not_its_time(tmp_path, monkeypatch):
+    """The analysis a check's question starts runs under the files' own deadlines, not the check's: a run that
+    analyses every file first never counts it against the check."""
+    _write(
+        tmp_path,
+        {
+            "package.json": '{"name": "app", "dependencies": {"express": "4", "axios": "1"}}',
+            "src/setup.ts": "import axios from 'axios';\naxios.defaults.timeout = 5000;\n",
+            "src/fetcher.ts": (
+                "import axios from 'axios';\nexport async function load() {\n  return axios.get('https://api.example.com/x');\n}\n"
+            ),
+        },
+    )
+    real = engine.OnDemand._analyse
+
+    def slow(self, rels, ids):
+        time.sleep(1.2)
+        return real(self, rels, ids)
+
+    monkeypatch.setattr(engine.OnDemand, "_analyse", slow)
+    result = run(RunOptions(paths=[tmp_path / "src/fetcher.ts"], use_cache=False, jobs=1, file_timeout=1.0))
+    assert not result.incomplete and not result.report.notices
+
+
+def test_a_paused_deadline_goes_on_after_the_pause():
+    with pytest.raises(OutOfTime):
+        with Deadline(0.4):
+            with paused():
+                time.sleep(0.6)  # not counted
+            time.sleep(0.1)  # 0.1 of the 0.4 s
+            assert True  # still running
+            time.sleep(0.6)
