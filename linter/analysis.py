@@ -337,6 +337,30 @@ def _analyze(
     return result
 
 
+def lintable_source(abs_path: Path, given: bytes | None = None) -> bytes | None:
+    """The text `analyze_file` goes on to choose rules for, or None where it stops before (the file cannot be
+    read, is not text or looks minified: it then leaves no imports, facts or flow summaries)."""
+    try:
+        raw = read_found_file(abs_path) if given is None else given
+    except OSError:
+        return None
+    source, _ = decode_source(raw)
+    return source if source is not None and not looks_minified(source) else None
+
+
+def runs_unreported(plan: RulePlan, rule: Rule, packages: list, source: bytes) -> bool:
+    """Whether `rule` runs on a file the run does not report whose text is `source`, as `_applying_rules`
+    decides it: a rule with a query that learns facts for its project-wide check, whose needles, packages and
+    look at the bytes let the file through."""
+    if not rule.query.strip() or type(rule).check_project is Rule.check_project:
+        return False
+    if rule.needles and not _anchor_set(tuple(rule.needles)).any_in(source):
+        return False
+    if rule.requires and not packages_depend_on(packages, tuple(rule.requires)):
+        return False
+    return bool(rule.may_report_in(source))
+
+
 def _with_source_digest(findings: list[Finding], source: bytes) -> list[Finding]:
     """The findings with each fix stamped with the text its offsets refer to: `--fix` applies it to that text only."""
     if not any(finding.fixes for finding in findings):

@@ -11,7 +11,7 @@ import os
 import posixpath
 import re
 from collections import defaultdict
-from collections.abc import Set
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -638,3 +638,188 @@ class AskedPaths(Set):
 
     def __repr__(self) -> str:
         return f"AskedPaths({sorted(self._paths)!r})"
+
+
+
+class DemandIndex(ProjectIndex):
+    """The index of a run without a results cache. The files the run reports are added as they are analysed;
+    any other file is analysed only when a project-wide check first asks for what it holds, by `supplier`
+    (`linter.engine.OnDemand`): the import graph (most files' imports read from their bytes), one rule's facts
+    (that rule run on the files it runs on), one flow spec's summaries (its rules run on theirs). A check reads
+    what the index of every file would hold, in the same order.
+
+    A file may be analysed several times with some of the rules (`add_result` with `ran`): its facts of a rule
+    and its summaries of a flow spec are taken from an analysis that ran that rule, or the spec's rules."""
+
+    def supply(self, supplier) -> None:
+        self.__dict__["_supplier"] = supplier
+        # path -> [(the ids of the rules that ran, None for every rule; the names of their flow specs; the result)]
+        self.__dict__["_analyses"] = defaultdict(list)
+
+    def add_file(self, path: str, references, facts: list[Fact], flows=()) -> None:
+        self.add_result(_Added(path, list(references), list(facts), list(flows)))
+
+    def add_result(self, result, ran: frozenset[str] | None = None, specs: frozenset[str] = frozenset()) -> None:
+        """Record one analysed file (a `linter.analysis.FileResult`): with all rules (`ran` None), or those of
+        `ran`, whose flow specs are `specs`."""
+        analyses = self.__dict__["_analyses"][result.path]
+        if ran is None:
+            analyses.insert(0, (ran, specs, result))  # it holds everything: the first looked at
+        else:
+            analyses.append((ran, specs, result))
+        if "_specifiers" in self.__dict__:  # an import graph made before: the analysed imports are its own
+            specifiers = [r.specifier for r in result.references]
+            if self.__dict__["_specifiers"].get(result.path) != specifiers:
+                self.__dict__["_specifiers"][result.path] = specifiers
+                for derived in _FROM_IMPORT_GRAPH:
+                    self.__dict__.pop(derived, None)
+
+    def analysed(self, path: str) -> bool:
+        return bool(self.__dict__["_analyses"].get(path))
+
+    @property
+    def specifiers(self) -> dict[str, list[str]]:
+        if "_specifiers" not in self.__dict__:
+            scanned = self.__dict__["_supplier"].imports()  # analyses the files whose imports need a parse
+            analyses = self.__dict__["_analyses"]
+            specifiers = {}
+            for path in self.files:
+                done = analyses.get(path)
+                specifiers[path] = [r.specifier for r in done[0][2].references] if done else scanned[path]
+            self.__dict__["_specifiers"] = specifiers
+        return self.__dict__["_specifiers"]
+
+    @specifiers.setter
+    def specifiers(self, value) -> None:  # the dataclass sets it empty
+        pass
+
+    @property
+    def facts(self) -> "_DemandedFacts":
+        return self.__dict__.setdefault("_facts", _DemandedFacts(self))
+
+    @facts.setter
+    def facts(self, value) -> None:  # the dataclass sets it empty
+        pass
+
+    def rule_facts(self, rule_id: str) -> list[Fact]:
+        """The facts of every file for the rule `rule_id`, in file order, once the files it runs on are analysed."""
+        self.__dict__["_supplier"].analyse_for_rule(rule_id)
+        return self.facts_in(self.files, rule_id)
+
+    def facts_in(self, paths, rule_id: str) -> list[Fact]:
+        """The facts for the rule `rule_id` of the files of `paths` analysed with it so far, in that order."""
+        analyses = self.__dict__["_analyses"]
+        found = []
+        for path in paths:
+            for ran, _, result in analyses.get(path, ()):
+                if ran is None or rule_id in ran:
+                    found.extend(fact for fact in result.facts if fact.rule_id == rule_id)
+                    break
+        return found
+
+    def flow_summaries(self, spec: str) -> "_DemandedSummaries":
+        return _DemandedSummaries(self, spec, self.instance)
+
+    def summary_of(self, path: str, spec: str, instance: str):
+        """The flow summary the file at `path` leaves for `spec` and the rule instance `instance`, or None, from
+        an analysis that ran the spec's rules (run now when none did)."""
+        analyses = self.__dict__["_analyses"]
+        if not any(ran is None or spec in specs for ran, specs, _ in analyses.get(path, ())):
+            self.__dict__["_supplier"].analyse_for_flow_spec(spec, {path})
+        for ran, specs, result in analyses.get(path, ()):
+            if ran is None or spec in specs:
+                found = None
+                for summary in result.flows:
+                    if summary.spec == spec and summary.instance == instance:
+                        found = summary
+                return found
+        return None
+
+    def demanded_incomplete(self) -> bool:
+        """Whether a file analysed for the project phase was not analysed to the end."""
+        return any(result.incomplete for analyses in self.__dict__["_analyses"].values() for _, _, result in analyses)
+
+
+class _DemandedSummaries(Mapping):
+    """path -> the flow summary of one spec and rule instance (`ProjectIndex.flow_summaries`), the files
+    analysed for it as they are asked for: one file's, or every file's to go through them all."""
+
+    def __init__(self, index: DemandIndex, spec: str, instance: str) -> None:
+        self._index = index
+        self._spec = spec
+        self._instance = instance
+        self._every: dict | None = None
+
+    def __getitem__(self, path: str):
+        summary = self._index.summary_of(path, self._spec, self._instance) if path in self._index._known else None
+        if summary is None:
+            raise KeyError(path)
+        return summary
+
+    def _all(self) -> dict:
+        if self._every is None:
+            self._index.__dict__["_supplier"].analyse_for_flow_spec(self._spec)
+            found = {}
+            for path in self._index.files:
+                summary = self._index.summary_of(path, self._spec, self._instance)
+                if summary is not None:
+                    found[path] = summary
+            self._every = found
+        return self._every
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+
+@dataclass
+class _Added:
+    """A file added to a `DemandIndex` as `ProjectIndex.add_file` takes it."""
+
+    path: str
+    references: list
+    facts: list[Fact]
+    flows: list
+    incomplete: bool = False
+
+
+class _DemandedFacts(dict):
+    """rule id -> the facts of every file, gathered when a check first asks for a rule's (`DemandIndex`)."""
+
+    def __init__(self, index: DemandIndex) -> None:
+        super().__init__()
+        self._index = index
+
+    def __getitem__(self, rule_id: str) -> list[Fact]:
+        if not dict.__contains__(self, rule_id):
+            dict.__setitem__(self, rule_id, self._index.rule_facts(rule_id))
+        return dict.__getitem__(self, rule_id)
+
+    def get(self, rule_id: str, default=None):
+        facts = self[rule_id]
+        return facts if facts else default
+
+    def __contains__(self, rule_id: object) -> bool:
+        return isinstance(rule_id, str) and bool(self[rule_id])
+
+    def _every_rule(self) -> None:
+        for rule_id in self._index.__dict__["_supplier"].learning_rule_ids():
+            self[rule_id]  # noqa: B018
+
+    def __iter__(self):
+        self._every_rule()
+        return iter([rule_id for rule_id, facts in dict.items(self) if facts])
+
+    def __len__(self) -> int:
+        return len(list(iter(self)))
+
+    def keys(self):
+        return list(iter(self))
+
+    def items(self):
+        return [(rule_id, dict.__getitem__(self, rule_id)) for rule_id in self]
+
+    def values(self):
+        return [facts for _, facts in self.items()]

@@ -109,6 +109,15 @@ class Rule:
     # A flow rule's spec (`linter.flow.spec.FlowSpec`): every file then leaves a flow summary for it, and
     # `check_project` can ask `linter.flow.project.cross_file_reaches` for the flows across modules.
     flow_spec: ClassVar["FlowSpec | None"] = None
+    # Where `check_project` can report, besides the files that are not JavaScript (a Prisma schema, a manifest,
+    # a Dockerfile): only in files holding a fact of one of these kinds of this rule, or ("sink") a sink of its
+    # flow spec. A run with no results cache skips the check when no file it reports holds one (its findings
+    # would be dropped). None: it can report in any file.
+    project_reports_at: ClassVar[frozenset[str] | None] = None
+    # ... and in the files that import, directly or through others, a file holding a fact of one of these kinds
+    # (the endpoints above a call), or that such a file imports so (the module a value is imported from).
+    project_reports_importing: ClassVar[frozenset[str]] = frozenset()
+    project_reports_imported_by: ClassVar[frozenset[str]] = frozenset()
     # Which instance of the rule this is, when configs of several folders give it different options: "" for
     # the rule with its default options, else a digest of them (set by the engine). Facts and flow summaries
     # are kept per instance, and each instance's project-wide check reads its own.

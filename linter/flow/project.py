@@ -102,9 +102,10 @@ class _Join:
                 seen.add(key)
                 queue.append((target, pending, depth))
 
-        reported = self.project.reported_paths
-        for path, summary in sorted(self.summaries.items()):
-            if path not in reported:  # a run reads the whole repository, and reports a few files of it
+        # A run reads the whole repository, and reports a few files of it: only their summaries are read.
+        for path in sorted(self.project.reported_paths):
+            summary = self.summaries.get(path)
+            if summary is None:
                 continue
             for sink in summary.sinks:
                 origin = sink.origin

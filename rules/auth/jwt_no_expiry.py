@@ -128,6 +128,7 @@ DEFAULT_MAX_EXPIRY = "24h"
 
 class JwtNoExpiry(Rule):
     id = "auth/jwt-no-expiry"
+    project_reports_at = frozenset({"module-default", "service-signs"})
     name = "JwtNoExpiry"
     level = Level.WARNING
     precision = Precision.HIGH

@@ -92,6 +92,7 @@ NEST_VERIFY, NEST_MODULE = "nest-verify", "nest-module"
 
 class JwtVerifyWithoutAlgorithms(Rule):
     id = "auth/jwt-verify-without-algorithms"
+    project_reports_at = frozenset({NEST_VERIFY})
     name = "JwtVerifyWithoutAlgorithms"
     level = Level.WARNING
     precision = Precision.HIGH

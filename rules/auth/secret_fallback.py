@@ -326,6 +326,8 @@ _OPTIONS_QUERY = "(arguments (identifier) @options)"
 
 class SecretFallback(Rule):
     id = "auth/secret-fallback"
+    project_reports_at = frozenset({"held", "source"})
+    project_reports_imported_by = frozenset({"imported"})  # the module holding the value
     name = "SecretFallback"
     level = Level.ERROR
     precision = Precision.HIGH

@@ -285,6 +285,8 @@ class _Policy:
 
 class PermissiveOrigin(Rule):
     id = "cors/permissive-origin"
+    project_reports_at = frozenset({_CREDENTIALED, _IMPORTED})
+    project_reports_imported_by = frozenset({_IMPORTED})  # the module its policy comes from
     name = "PermissiveOrigin"
     level = Level.ERROR
     other_levels = {Level.WARNING: "an allowlist that lets unknown origins in without credentials, and an origin test a look-alike origin passes"}

@@ -145,6 +145,7 @@ _HANDLING = ("sigterm", "library", "helper", "nest-hooks")
 
 class NoGracefulShutdown(Rule):
     id = "express/no-graceful-shutdown"
+    project_reports_at = frozenset({"listen"})
     name = "NoGracefulShutdown"
     level = Level.WARNING
     precision = Precision.HIGH

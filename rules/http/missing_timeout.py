@@ -143,6 +143,7 @@ _ADVICE = {
 
 class MissingTimeout(Rule):
     id = "http/missing-timeout"
+    project_reports_at = frozenset({REQUEST})
     name = "MissingTimeout"
     level = Level.WARNING
     frameworks = (ANY_FRAMEWORK, NEXTJS, SERVER_ACTIONS)

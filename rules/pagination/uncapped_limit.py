@@ -104,6 +104,7 @@ DEFAULT_MAX_PAGE_SIZE = 100
 
 class UncappedLimit(Rule):
     id = "pagination/uncapped-limit"
+    project_reports_at = frozenset({"sink"})
     name = "UncappedLimit"
     level = Level.WARNING
     precision = Precision.HIGH

@@ -61,6 +61,7 @@ from linter.rule import Rule
 
 class DbPushInDeploy(Rule):
     id = "prisma/db-push-in-deploy"
+    project_reports_at = frozenset()  # the deployment files and package.json scripts
     name = "DbPushInDeploy"
     level = Level.WARNING
     other_levels = {Level.ERROR: "`--accept-data-loss` and `--force-reset`, which drop data"}

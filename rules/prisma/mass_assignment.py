@@ -183,6 +183,7 @@ class DataSink:
 
 class MassAssignment(Rule):
     id = "prisma/mass-assignment"
+    project_reports_at = frozenset({"local", "sink"})
     name = "MassAssignment"
     level = Level.ERROR
     precision = Precision.HIGH

@@ -209,6 +209,7 @@ _CONSEQUENCES = {
 
 class MissingRelationIndex(Rule):
     id = "prisma/missing-relation-index"
+    project_reports_at = frozenset({"list-query"})  # and the schemas
     name = "MissingRelationIndex"
     level = Level.WARNING
     other_levels = {Level.NOTE: "a list query that filters on a foreign key and sorts by a field no index covers"}

@@ -114,6 +114,7 @@ _REPLICAS = re.compile(r"^\s*(?:replicas|scale)\s*:\s*[\"']?(?P<count>\d+)", re.
 
 class NoConnectionLimit(Rule):
     id = "prisma/no-connection-limit"
+    project_reports_at = frozenset()  # .env examples and Compose files
     name = "NoConnectionLimit"
     level = Level.NOTE
     precision = Precision.HIGH

@@ -102,6 +102,7 @@ _IDENTIFIERS = "a column or table name must come from an allowlist"
 
 class RawQueryInjection(Rule):
     id = "prisma/raw-query-injection"
+    project_reports_at = frozenset({"sink"})
     name = "RawQueryInjection"
     level = Level.ERROR
     precision = Precision.HIGH

@@ -106,6 +106,7 @@ AGGREGATE_CALLEE = re.compile(r"sum|total|count|average|avg|aggregate|tally", re
 
 class UnboundedFindMany(Rule):
     id = "prisma/unbounded-find-many"
+    project_reports_at = frozenset({"sink"})
     name = "UnboundedFindMany"
     level = Level.NOTE
     precision = Precision.MEDIUM

@@ -193,6 +193,7 @@ _REDIS_LIMITER_MODULES = frozenset({*REDIS_PACKAGES, "@upstash/ratelimit", "@ver
 
 class MemoryStore(Rule):
     id = "ratelimit/memory-store"
+    project_reports_at = frozenset({"limiter"})
     name = "MemoryStore"
     level = Level.WARNING
     other_levels = {Level.ERROR: "a `RedisStore` built on a node-redis client before `connect()`, which fails"}

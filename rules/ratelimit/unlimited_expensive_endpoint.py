@@ -148,6 +148,8 @@ _SDK_NEEDLE_SET = NeedleSet(_SDK_NEEDLES)  # one pass, where most files hold non
 
 class UnlimitedExpensiveEndpoint(Rule):
     id = "ratelimit/unlimited-expensive-endpoint"
+    project_reports_at = frozenset()
+    project_reports_importing = frozenset({"call"})  # the endpoints above the call
     name = "UnlimitedExpensiveEndpoint"
     level = Level.WARNING
     precision = Precision.HIGH

@@ -137,6 +137,7 @@ _PARSED_MESSAGES = {
 
 class WebhookUnverified(Rule):
     id = "stripe/webhook-unverified"
+    project_reports_at = frozenset({PENDING_PARSER, HANDLER_ELSEWHERE, "sink"})
     name = "WebhookUnverified"
     level = Level.ERROR
     frameworks = (EXPRESS, NEXTJS, NESTJS)

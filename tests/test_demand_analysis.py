@@ -1,0 +1,153 @@
+"""A run without a cache analyses a file it does not report only when a project-wide check asks for what the
+file holds (`linter.engine.OnDemand`), and skips a check that cannot report in the reported files
+(`Rule.project_reports_at` and the rest). What it reports must be what the run that analyses every file first
+reports: each fixture project's files with findings of a project-wide check, linted alone and in pairs."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+import linter.engine as engine
+from linter.deadline import Deadline, OutOfTime, paused
+from linter.engine import RunOptions, run
+from linter.registry import builtin_rules
+from linter.rule import Rule
+from tests.fixture_cases import case_dirs, case_id
+
+PROJECT_RULES = frozenset(rule.id for rule in builtin_rules() if rule.check_project is not Rule.check_project)
+SOURCE_SUFFIXES = (".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".mts", ".cts")
+# The mini repositories of the rules with a project-wide check (a one-file case leaves nothing to demand).
+CASES = [case for case in case_dirs() if case.is_dir() and case.parent.parent.name != "demo" and any(
+    f"{case.parent.parent.name}/{case.parent.name}" == rule_id for rule_id in PROJECT_RULES
+)]
+
+
+def _report(paths: list[Path], on_demand: bool, monkeypatch) -> str:
+    monkeypatch.setattr(engine, "ANALYSE_ON_DEMAND", on_demand)
+    return run(RunOptions(paths=paths, use_cache=False, jobs=1)).report.model_dump_json()
+
+
+def _selections(target: Path) -> list[list[Path]]:
+    """Each file with a finding of a project-wide check alone, every project file alone (a schema, a manifest),
+    and each finding's file with the next one."""
+    whole = run(RunOptions(paths=[target], use_cache=False, jobs=1)).report
+    with_findings = sorted({f.path for f in whole.findings if f.rule_id in PROJECT_RULES})
+    others = sorted(
+        p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file() and not p.name.endswith(SOURCE_SUFFIXES)
+    )
+    sources = sorted(p.relative_to(target).as_posix() for p in target.rglob("*") if p.name.endswith(SOURCE_SUFFIXES))
+    picks = [[path] for path in with_findings + [p for p in others if not p.startswith(".")]]
+    for path in with_findings:
+        following = [s for s in sources if s > path and s not in with_findings]
+        if following:
+            picks.append([path, following[0]])
+    return [[target / p for p in pick] for pick in picks]
+
+
+def test_there_are_project_cases():
+    assert len(CASES) >= 40
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
+def test_selection_reports_what_analysing_every_file_reports(case, tmp_path, monkeypatch):
+    target = tmp_path / case.name
+    shutil.copytree(case, target)
+    for selection in _selections(target):
+        expected = _report(selection, False, monkeypatch)
+        assert _report(selection, True, monkeypatch) == expected, [p.relative_to(target).as_posix() for p in selection]
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def _analysed(monkeypatch) -> list[str]:
+    """The paths `analyze_file` is called for, from now on (the run stays in this process)."""
+    seen: list[str] = []
+    real = engine.analyze_file
+
+    def counting(path, rel, *rest):
+        seen.append(rel)
+        return real(path, rel, *rest)
+
+    monkeypatch.setattr(engine, "analyze_file", counting)
+    return seen
+
+
+def test_a_check_that_cannot_report_in_the_file_reads_no_other_file(tmp_path, monkeypatch):
+    """A file with no fact a project-wide check reports at: the other files are never analysed (their imports
+    are read from their bytes for the import paths)."""
+    files = {
+        "package.json": '{"name": "app", "dependencies": {"express": "4", "axios": "1"}}',
+        "src/util.ts": "export function add(a: number, b: number) { return a + b; }\n",
+    }
+    for index in range(12):
+        files[f"src/client{index}.ts"] = (
+            "import axios from 'axios';\nexport async function load() {\n  return axios.get('https://api.example.com/x');\n}\n"
+        )
+    _write(tmp_path, files)
+    analysed = _analysed(monkeypatch)
+    run(RunOptions(paths=[tmp_path / "src/util.ts"], use_cache=False, jobs=1))
+    assert analysed == ["src/util.ts"]
+
+
+def test_a_rule_asked_for_runs_on_the_files_it_runs_on(tmp_path, monkeypatch):
+    """A request whose timeout the package's axios defaults set (`http/missing-timeout` reads the facts of every
+    file): the file that sets them is analysed, and no file without the rule's needles."""
+    _write(
+        tmp_path,
+        {
+            "package.json": '{"name": "app", "dependencies": {"express": "4", "axios": "1"}}',
+            "src/setup.ts": "import axios from 'axios';\naxios.defaults.timeout = 5000;\n",
+            "src/plain.ts": "export const answer = 42;\n",
+            "src/fetcher.ts": (
+                "import axios from 'axios';\nexport async function load() {\n  return axios.get('https://api.example.com/x');\n}\n"
+            ),
+        },
+    )
+    analysed = _analysed(monkeypatch)
+    report = run(RunOptions(paths=[tmp_path / "src/fetcher.ts"], use_cache=False, jobs=1)).report
+    assert "src/setup.ts" in analysed and "src/plain.ts" not in analysed
+    monkeypatch.setattr(engine, "ANALYSE_ON_DEMAND", False)
+    assert run(RunOptions(paths=[tmp_path / "src/fetcher.ts"], use_cache=False, jobs=1)).report == report
+
+
+def test_the_files_a_check_asks_for_are_not_its_time(tmp_path, monkeypatch):
+    """The analysis a check's question starts runs under the files' own deadlines, not the check's: a run that
+    analyses every file first never counts it against the check."""
+    _write(
+        tmp_path,
+        {
+            "package.json": '{"name": "app", "dependencies": {"express": "4", "axios": "1"}}',
+            "src/setup.ts": "import axios from 'axios';\naxios.defaults.timeout = 5000;\n",
+            "src/fetcher.ts": (
+                "import axios from 'axios';\nexport async function load() {\n  return axios.get('https://api.example.com/x');\n}\n"
+            ),
+        },
+    )
+    real = engine.OnDemand._analyse
+
+    def slow(self, rels, ids):
+        time.sleep(1.2)
+        return real(self, rels, ids)
+
+    monkeypatch.setattr(engine.OnDemand, "_analyse", slow)
+    result = run(RunOptions(paths=[tmp_path / "src/fetcher.ts"], use_cache=False, jobs=1, file_timeout=1.0))
+    assert not result.incomplete and not result.report.notices
+
+
+def test_a_paused_deadline_goes_on_after_the_pause():
+    with pytest.raises(OutOfTime):
+        with Deadline(0.4):
+            with paused():
+                time.sleep(0.6)  # not counted
+            time.sleep(0.1)  # 0.1 of the 0.4 s
+            assert True  # still running
+            time.sleep(0.6)
