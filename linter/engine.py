@@ -11,24 +11,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from linter import __version__
-from linter.analysis import FileResult, RulePlan, analyze_file, decode_source, lintable_source, runs_unreported
+from linter.analysis import FileResult, RulePlan, analyze_file, decode_source
 from linter.cache import Deferred, ResultCache, results_kept_for, run_key, usable_cache_dir
 from linter.config import Config, ConfigError, check_selectors, load_config, matches_selector
 from linter.config_tree import ConfigTree
-from linter.deadline import Deadline, OutOfTime, paused
+from linter.deadline import Deadline, OutOfTime
 from linter.discovery import Discovered
 from linter.fingerprint import line_hashes
-from linter.js.import_scan import scanned_references
 from linter.model import Finding, Level, Location, Notice, Report, RuleInfo, SourceText
 from linter.processes import run_forked_while, stop_workers, worker_started
+from linter.on_demand import OnDemand, checks_that_may_report
 from linter.project import DemandIndex, ProjectIndex
 from linter.project_cache import RecordingIndex, run_project_checks
 from linter.registry import (
     RuleLoadError,
-    become_rule,
     builtin_rules,
     default_level,
-    has_project_check,
     lazy_builtin_rules,
     load_rules_dir,
     rule_info,
@@ -39,7 +37,7 @@ from linter.safe_read import read_found_file
 from linter.selection import config_prefix, in_targets as _in_targets, rel_path as _rel, select_files
 from linter.setups import NoRuleEnabled, RuleSetup, RuleSetups
 from linter.suppression import INVALID_ID, UNUSED_ID, Directive, apply_suppressions, project_file_directives
-from linter.syntax import LANGUAGE_BY_SUFFIX, LANGUAGES
+from linter.syntax import LANGUAGES
 
 PARALLEL_MIN_FILES = 64
 CHUNK_MIN_FILES = 8  # the fewest files a worker is sent at once (each batch costs a round trip)
@@ -169,11 +167,12 @@ def run(options: RunOptions) -> RunResult:
     checks = plan.rules
     processes = _processes(options.jobs) if len(project.files) >= PARALLEL_MIN_FILES else 1
     if isinstance(project, DemandIndex):
-        on_demand = OnDemand(project, plan, unreported, setup_by_path, options.jobs, options.file_timeout, given, found.sizes)
+        analyse = lambda work, plan: _analyze_uncached(work, plan, options.jobs, found.sizes)  # noqa: E731
+        on_demand = OnDemand(project, plan, unreported, setup_by_path, analyse, options.file_timeout, given)
         project.supply(on_demand)
         for result in results:
             project.add_result(result)  # with every rule
-        checks = _checks_that_may_report(plan.rules, results, project, on_demand)
+        checks = checks_that_may_report(plan.rules, results, project, on_demand)
         if unreported:
             processes = 1  # the files the checks ask for are analysed in `jobs` processes, each once
     project_findings, failed = run_project_checks(
@@ -550,175 +549,6 @@ def _analyze_all(
                 cache.put(rel, key, report_findings, result)
     fresh = iter(analysed)
     return [result if result is not None else next(fresh) for result in results]
-
-
-class OnDemand:
-    """The files a run without a cache does not report, analysed when the project phase first asks for what they
-    hold (`linter.project.DemandIndex`): for one rule's facts, that rule alone on the files it runs on; for one
-    flow spec's summaries, the rules of that spec on theirs; for the import graph, only the files whose imports
-    cannot be read from their bytes, parsed with no rule. A file's analysis with some of the rules finds what
-    they find in the analysis with every rule (`analyze_file`, reporting nothing): each rule reads the file
-    alone, as in a run where the other rules do not apply to it."""
-
-    def __init__(
-        self,
-        project: DemandIndex,
-        plan: RulePlan,
-        pending: list[tuple[Path, str]],
-        setup_by_path: dict[str, RuleSetup],
-        jobs: int | None,
-        timeout: float | None,
-        given: dict[str, bytes],
-        sizes: dict[Path, int],
-    ) -> None:
-        self._project = project
-        self._plan = plan
-        self._paths = {rel: path for path, rel in pending}  # the files not reported, in file order
-        self._ran: dict[str, set[str]] = {rel: set() for rel in self._paths}  # the ids of the rules run on each
-        self._setup_by_path = setup_by_path
-        self._jobs = jobs
-        self._timeout = timeout
-        self._given = given
-        self._sizes = sizes
-        self._texts: dict[str, bytes | None] | None = None
-        self._plans: dict[frozenset[str], RulePlan] = {}
-
-    def learning_rule_ids(self) -> list[str]:
-        """The ids of the rules that may learn facts in a file the run does not report."""
-        self._plan.prepare()
-        return list(dict.fromkeys(rule.id for rule, _, _, learns in self._plan.gates if learns))
-
-    def analyse_for_rule(self, rule_id: str, within: set[str] | None = None) -> None:
-        """Run the rule `rule_id` on the files it runs on (those of `within` only, when given)."""
-        with paused():  # not the time of the check that asks: each file has a deadline of its own
-            self._analyse_where(frozenset({rule_id}), within)
-
-    def analyse_for_flow_spec(self, spec: str, within: set[str] | None = None) -> None:
-        """Run the rules of the flow spec `spec` on the files they run on (those of `within` only, when given)."""
-        ids = frozenset(rule.id for rule in self._plan.rules if rule.flow_spec is not None and rule.flow_spec.name == spec)
-        with paused():
-            self._analyse_where(ids, within)
-
-    def imports(self) -> dict[str, list[str]]:
-        """The specifiers each file not analysed imports, read from its bytes; a file whose bytes do not tell
-        them for certain is parsed instead."""
-        with paused():
-            return self._imports()
-
-    def _imports(self) -> dict[str, list[str]]:
-        texts = self._read_texts()
-        scanned: dict[str, list[str]] = {}
-        to_parse = []
-        for rel, path in self._paths.items():
-            if self._project.analysed(rel):
-                continue
-            source = texts[rel]
-            references = scanned_references(source, LANGUAGE_BY_SUFFIX[path.suffix]) if source is not None else []
-            if references is None:
-                to_parse.append(rel)
-            else:
-                scanned[rel] = [reference.specifier for reference in references]
-        self._analyse(to_parse, frozenset())
-        return scanned
-
-    def _analyse_where(self, ids: frozenset[str], within: set[str] | None = None) -> None:
-        rules = [rule for rule in self._plan.rules if rule.id in ids]
-        if not rules:
-            return
-        self._plan.prepare()
-        texts = self._read_texts()
-        project = self._project
-        self._analyse(
-            [
-                rel
-                for rel in self._paths
-                if (within is None or rel in within)
-                and not ids <= self._ran[rel]
-                and texts[rel] is not None
-                and any(runs_unreported(self._plan, rule, project.packages_around(rel), texts[rel]) for rule in rules)
-            ],
-            ids,
-        )
-
-    def _read_texts(self) -> dict[str, bytes | None]:
-        if self._texts is None:
-            self._texts = {rel: lintable_source(path, self._given.get(rel)) for rel, path in self._paths.items()}
-        return self._texts
-
-    def _analyse(self, rels: list[str], ids: frozenset[str]) -> None:
-        """Analyse the files of `rels` with the rules of `ids` only."""
-        if not rels:
-            return
-        plan = self._plans.get(ids)
-        if plan is None:
-            whole = self._plan
-            plan = self._plans[ids] = RulePlan([rule for rule in whole.rules if rule.id in ids], whole.known_ids, whole.trusted)
-        specs = frozenset(spec.name for spec, _ in plan.flow_specs)
-        project = self._project
-        work = [
-            (self._paths[rel], rel, project.packages_around(rel), False, self._timeout, self._given.get(rel), self._setup_by_path[rel].own)
-            for rel in rels
-        ]
-        for result in _analyze_uncached(work, plan, self._jobs, self._sizes):
-            project.add_result(result, ids, specs)
-            self._ran[result.path] |= ids
-
-
-def _checks_that_may_report(rules: list[Rule], results: list[FileResult], project: DemandIndex, on_demand: OnDemand) -> list[Rule]:
-    """`rules` less those whose project-wide check cannot report in the files the run reports (`results`), as
-    `Rule.project_reports_at` and the rest tell: no reported file holds a fact of those kinds or a sink of the
-    rule's flow spec, and no file on an import path to or from one holds a fact of the kinds that lead there
-    (those files are analysed for it). When the run reports a file that is not JavaScript (a schema, a
-    manifest), every check may report."""
-    sources = set(project.files)
-    if any(path not in sources for path in project.reported_paths):
-        return rules
-    held: set[tuple[str, str]] = set()  # (rule id, kind) of the reported files' facts, (spec name, "sink")
-    for result in results:
-        held.update((fact.rule_id, fact.kind) for fact in result.facts)
-        held.update((summary.spec, "sink") for summary in result.flows if summary.sinks)
-    closures: dict[str, set[str]] = {}
-
-    def closure(direction: str) -> set[str]:
-        """The reported files and those they import, directly or not ("imported"), or those importing them."""
-        if direction not in closures:
-            if direction == "imported":
-                imports = project.imports
-                step = lambda path: [target for _, target in imports.get(path, ()) if target is not None]  # noqa: E731
-            else:
-                step = project.importers_of
-            found = {result.path for result in results}
-            frontier = list(found)
-            while frontier:
-                following = []
-                for path in frontier:
-                    for other in step(path):
-                        if other not in found:
-                            found.add(other)
-                            following.append(other)
-                frontier = following
-            closures[direction] = found
-        return closures[direction]
-
-    def leads_here(rule: Rule, kinds: frozenset[str], direction: str) -> bool:
-        if not kinds:
-            return False
-        near = closure(direction)
-        on_demand.analyse_for_rule(rule.id, within=near)
-        return any(fact.kind in kinds for fact in project.facts_in(near, rule.id))
-
-    kept = []
-    for rule in rules:
-        where = become_rule(rule).project_reports_at if has_project_check(rule) else None
-        if (
-            where is None
-            or any((rule.id, kind) in held for kind in where)
-            or ("sink" in where and rule.flow_spec is not None and (rule.flow_spec.name, "sink") in held)
-            or leads_here(rule, rule.project_reports_importing, "imported")
-            or leads_here(rule, rule.project_reports_imported_by, "importing")
-        ):
-            kept.append(rule)
-    return kept
 
 
 def _validate(plan: RulePlan) -> None:

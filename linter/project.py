@@ -644,7 +644,7 @@ class AskedPaths(Set):
 class DemandIndex(ProjectIndex):
     """The index of a run without a results cache. The files the run reports are added as they are analysed;
     any other file is analysed only when a project-wide check first asks for what it holds, by `supplier`
-    (`linter.engine.OnDemand`): the import graph (most files' imports read from their bytes), one rule's facts
+    (`linter.on_demand.OnDemand`): the import graph (most files' imports read from their bytes), one rule's facts
     (that rule run on the files it runs on), one flow spec's summaries (its rules run on theirs). A check reads
     what the index of every file would hold, in the same order.
 

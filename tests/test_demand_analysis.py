@@ -1,5 +1,5 @@
 """A run without a cache analyses a file it does not report only when a project-wide check asks for what the
-file holds (`linter.engine.OnDemand`), and skips a check that cannot report in the reported files
+file holds (`linter.on_demand.OnDemand`), and skips a check that cannot report in the reported files
 (`Rule.project_reports_at` and the rest). What it reports must be what the run that analyses every file first
 reports: each fixture project's files with findings of a project-wide check, linted alone and in pairs."""
 
@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import linter.engine as engine
+import linter.on_demand as on_demand
 from linter.deadline import Deadline, OutOfTime, paused
 from linter.engine import RunOptions, run
 from linter.registry import builtin_rules
@@ -132,13 +133,13 @@ def test_the_files_a_check_asks_for_are_not_its_time(tmp_path, monkeypatch):
             ),
         },
     )
-    real = engine.OnDemand._analyse
+    real = on_demand.OnDemand._analyse
 
     def slow(self, rels, ids):
         time.sleep(1.2)
         return real(self, rels, ids)
 
-    monkeypatch.setattr(engine.OnDemand, "_analyse", slow)
+    monkeypatch.setattr(on_demand.OnDemand, "_analyse", slow)
     result = run(RunOptions(paths=[tmp_path / "src/fetcher.ts"], use_cache=False, jobs=1, file_timeout=1.0))
     assert not result.incomplete and not result.report.notices
 
