@@ -198,7 +198,7 @@ def _folder_digest(folder: Path, memo_folder: Path | None = None) -> bytes:
             digest.update(b"unreadable")
     if memo is not None and stamp is not None and settled:
         try:
-            _write_private(memo, json.dumps({"stamp": stamp, "digest": digest.hexdigest()}))
+            write_in_cache_folder(memo, json.dumps({"stamp": stamp, "digest": digest.hexdigest()}), ".code-")
         except Exception:  # a read-only home: the digest is taken again next time
             pass
     return digest.digest()
@@ -217,11 +217,11 @@ def _sources_stamp(sources: list[Path]) -> tuple[str, bool]:
     return digest.hexdigest(), settled
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Write `text` to `path` in the cache folder: aside, then renamed over it."""
+def write_in_cache_folder(path: Path, text: str, prefix: str) -> None:
+    """Write `text` to `path` in the cache folder: aside (a temp file named from `prefix`), then renamed over it."""
     import tempfile  # here: a run that writes nothing does not import it
 
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".code-", suffix=".tmp")
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)

@@ -124,16 +124,7 @@ def _save(
         },
         "max_file_size": max_file_size,
     }
-    text = json.dumps(data, separators=(",", ":"), allow_nan=False)
-    import tempfile  # here: a run that writes nothing does not import it
-
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".listing-", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(temp, path)
-    finally:
-        Path(temp).unlink(missing_ok=True)
+    cache.write_in_cache_folder(path, json.dumps(data, separators=(",", ":"), allow_nan=False), ".listing-")
     _forget_other_listings(path)
 
 
