@@ -250,8 +250,14 @@ RECORDS_ITS_PROCESS = """        with open(os.environ['LOADLINT_TEST_PIDS'], 'a'
                 time.sleep(0.01)
         yield self.finding(file.location(match['p']), 'seen')
 """
-KILLS_A_WORKER = """        if multiprocessing.parent_process() is not None:
+KILLS_A_WORKER = """        killed = os.environ['LOADLINT_TEST_KILLED']
+        if multiprocessing.parent_process() is not None:
+            open(killed, 'w').close()
             os.kill(os.getpid(), signal.SIGKILL)
+        import time  # on a loaded machine the parent could take every batch before the worker starts
+        until = time.monotonic() + 5
+        while not os.path.exists(killed) and time.monotonic() < until:
+            time.sleep(0.01)
         return ()
 """
 
@@ -282,7 +288,7 @@ def test_a_worker_killed_ends_the_run_with_one_line(tmp_path):
     project = write_files(tmp_path / "project", MANY_FILES)
     command = [sys.executable, "-m", "linter", "check", "--no-cache", "-j", "2", "--rules-dir", str(tmp_path / "rules")]
     command += ["--select", "files", str(project)]
-    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "LOADLINT_TEST_KILLED": str(tmp_path / "killed")}
     done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("loadlint: error: internal error: BrokenProcessPool"), done.stderr
