@@ -18,7 +18,6 @@ Applying the fixes of a run and linting again finds nothing left to fix, so a se
 from __future__ import annotations
 
 import codecs
-import difflib
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -204,6 +203,8 @@ def write_changes(outcome: FixOutcome, root: Path) -> list[FileChange]:
 
 def unified_diff(outcome: FixOutcome) -> str:
     """The changes as one patch, `a/` and `b/` paths relative to the root (apply with `git apply` or `patch -p1`)."""
+    import difflib  # here: only `--diff` writes a patch
+
     parts = []
     for change in outcome.changes:
         # Lines as patch and git count them: ended by `\n` only (a `\r` stays part of the line).

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import pickle
 import select
 import signal
 import sys
@@ -81,6 +80,8 @@ def run_forked_while(work: Callable[[], object], meanwhile: Iterable[object]) ->
     the iteration) until the child answers: (True, what `work` returned, pickled across), or (False, None) when
     the child gave no answer (`work` raised, the child was killed, the answer does not pickle). The caller then
     does the work itself, and meets any error `work` met in the order the run would have met it."""
+    import pickle  # here: a run that forks no child does not import it
+
     parent = os.getpid()
     read_end, write_end = os.pipe()
     child = os.fork()

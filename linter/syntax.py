@@ -283,7 +283,9 @@ def descendants_of_types(node: ts.Node, types: Iterable[str]) -> list[ts.Node]:
         return [n for n in walk(node) if n.type in wanted]
     if node.parent is None:
         found = _root_index(node, language_name, wanted)
-        nodes = [n for kind in wanted for n in found[kind]]
+        nodes = [n for kind in wanted for n in found.get(kind, ())]
+    elif _walk_instead_of_compiling(wanted, language_name, node):
+        return [n for n in walk(node) if n.type in wanted]
     else:
         query = _types_query(wanted, language_name)
         nodes = query.captures(node).get("node", []) if query is not None else []
@@ -295,10 +297,15 @@ def descendants_of_types(node: ts.Node, types: Iterable[str]) -> list[ts.Node]:
 
 def _root_index(root: ts.Node, language_name: str, wanted: tuple[str, ...]) -> dict[str, list[ts.Node]]:
     """The nodes of the tree under `root` by type, for (at least) the types in `wanted`: the types not asked
-    for before in this file are found in one run of a query."""
-    found: dict[str, list[ts.Node]] = node_fact(root, "nodes by type", lambda _: {})
+    for before in this file are found in one run of a query, or every type in one walk."""
+    found: _TypeIndex = node_fact(root, "nodes by type", lambda _: _TypeIndex())
     missing = tuple(kind for kind in wanted if kind not in found)
-    if missing:
+    if missing and not found.complete and _walk_instead_of_compiling(missing, language_name, root):
+        found.clear()
+        for n in walk(root):
+            found.setdefault(n.type, []).append(n)
+        found.complete = True
+    elif missing and not found.complete:
         query = _types_query(missing, language_name)
         for kind in missing:
             found[kind] = []
@@ -326,8 +333,36 @@ def _language_of_program() -> dict[int, str]:
     return found
 
 
+class _TypeIndex(dict):
+    """The nodes of a tree by type; `complete` once every node is in it (a type absent then has none)."""
+
+    complete = False
+
+
+# Compiling a query of node types costs about as much as visiting 2,000 nodes in Python (1.7 ms), the first
+# time in a process: until the walks a set of types would have saved add up to that, the tree is walked
+# instead (a pre-commit run parses a few files, and asks for dozens of sets of types in each).
+WALK_BUDGET_NODES = 2_000
+_walked_nodes: dict[tuple[tuple[str, ...], str], int] = {}  # the nodes walked instead of compiling each query
+
+
+def _walk_instead_of_compiling(types: tuple[str, ...], language_name: str, node: ts.Node) -> bool:
+    key = (types, language_name)
+    if key in _compiled_types:
+        return False
+    walked = _walked_nodes.get(key, 0) + node.descendant_count
+    if walked > WALK_BUDGET_NODES:
+        return False
+    _walked_nodes[key] = walked
+    return True
+
+
+_compiled_types: set[tuple[tuple[str, ...], str]] = set()
+
+
 @lru_cache(maxsize=128)
 def _types_query(types: tuple[str, ...], language_name: str) -> ts.QueryCursor | None:
+    _compiled_types.add((types, language_name))
     grammar = language(language_name)
     # `walk` also yields anonymous nodes: the keyword `string` in `x: string` has the type "string" too.
     alternatives = [f"({kind})" for kind in types if grammar.id_for_node_kind(kind, True) is not None]

@@ -207,3 +207,22 @@ def test_factory_findings_carry_sarif_related_locations(tmp_path, monkeypatch):
         "src/services/ledger.js",
     ]
     assert all(r["message"]["text"] for r in related)
+
+
+def test_the_default_one_shot_paths_match_as_their_globs_do():
+    import pathspec
+
+    from linter.rules.prisma.client_outside_singleton import DEFAULT_ONE_SHOT_PATH, DEFAULT_ONE_SHOT_PATHS
+
+    globs = pathspec.GitIgnoreSpec.from_lines(DEFAULT_ONE_SHOT_PATHS)
+    made = [
+        "scripts/a.ts", "Scripts/a.ts", "a/scripts", "a/scripts/b/c.js", "ascripts/b.ts", "a/my-scripts/b.ts",
+        "-scripts/x.js", "bin/www", "a/bin", "sbin/x.js", "seed.ts", "seed", "a/seed.d/y.ts", "a/seeds.ts",
+        "seeds/a.ts", "seeders/1.js", "seed/a.js", "a/user.seed.ts", "a/.seed.", "prisma/seed.ts", "prisma/seedUsers.ts",
+        "prisma/seed/a.ts", "x/prisma/seeds", "notprisma/seed-a.ts", "db/migrations/1.js", "migration/1.js",
+        "jest.setup.ts", "a/vitest.setup.mts", "avitest.setup.ts", "src/setupTests.js", "setupTests", "custom-test-environment.js",
+        "test-environment.ts", "a\nb/scripts/x.ts", "scripts\n/x.ts", "a/b/c.ts", "src/server.js", "",
+    ]  # fmt: skip
+    paths = made + [str(p.relative_to(FIXTURES)) for p in FIXTURES.rglob("*")]
+    for path in paths:
+        assert (DEFAULT_ONE_SHOT_PATH.match(path) is not None) == globs.match_file(path), path

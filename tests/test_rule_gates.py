@@ -238,3 +238,22 @@ def test_browser_text_test_answers_as_its_pattern_on_every_fixture():
     answers = [writes_browser_text(source) for source in SOURCES]
     assert answers == [_BROWSER_TEXT.search(source) is not None for source in SOURCES]
     assert any(answers)
+
+
+def test_jwt_byte_test_takes_every_fixture_the_query_matches_and_turns_away_lookalikes():
+    from linter.rules.auth.jwt_no_expiry import JwtNoExpiry
+    from linter.syntax import compile_query, parse
+
+    rule = JwtNoExpiry()
+    matched = 0
+    for path, source in zip(SOURCE_PATHS, SOURCES):
+        language = LANGUAGE_BY_SUFFIX[path.suffix]
+        if compile_query(rule.query_for(language), language).matches(parse(source, language).root_node):
+            matched += 1
+            assert rule.may_report_in(source), path
+    assert matched > 10
+    for source in [b"jwt.sign(p, k)", b"sign(p)", b"await signAsync(p)", b"c.jwtSign(p)", b"JwtModule.register({})",
+                   b"m.registerAsync({})", b"new jose.SignJWT(p)", b"app.register(fastifyJwt)"]:  # fmt: skip
+        assert rule.may_report_in(source), source
+    for source in [b"const signedUrl = await getSignedUploadUrl(key)", b"design", b"signIn()", b"registered", b"$sign"]:
+        assert not rule.may_report_in(source), source

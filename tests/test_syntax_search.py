@@ -81,6 +81,7 @@ def test_the_root_of_a_file_is_searched_once_per_type(monkeypatch):
             return self.cursor.captures(node)
 
     monkeypatch.setattr(syntax, "_types_query", lambda types, name: Counting(compiled(types, name)))
+    monkeypatch.setattr(syntax, "WALK_BUDGET_NODES", 0)
     source = b"const a = f(new B(g()));\nfunction h() { return new C(i()); }\n"
     tree = parse(source, "javascript")
     root = tree.root_node
@@ -114,3 +115,23 @@ def test_a_root_only_query_matches_the_root_without_compiling_a_query(monkeypatc
     assert query.matches(tree.root_node, (3, 5)) == [(0, {"file": [tree.root_node]})]
     assert query.captures(tree.root_node) == {"file": [tree.root_node]}
     assert query.matches(tree.root_node.children[0]) == []
+
+
+def test_a_small_tree_is_walked_rather_than_a_query_compiled_until_the_walks_cost_as_much(monkeypatch):
+    import linter.syntax as syntax
+
+    compiled = []
+    monkeypatch.setattr(syntax, "_walked_nodes", {})
+    monkeypatch.setattr(syntax, "_compiled_types", set())
+    monkeypatch.setattr(syntax, "_types_query", lambda types, name: compiled.append(types) or None)
+    source = b"const a = f(new B(g()));\nfunction h() { return new C(i()); }\n"
+    tree = parse(source, "javascript")
+    monkeypatch.setattr(syntax, "WALK_BUDGET_NODES", 2 * tree.root_node.descendant_count)
+    body = tree.root_node.named_children[1].child_by_field_name("body")
+    for start in [tree.root_node, body, tree.root_node, body]:
+        for types in [("call_expression",), ("new_expression", "call_expression"), ("no_such_type",)]:
+            assert [n.id for n in descendants_of_types(start, types)] == [n.id for n in walk(start) if n.type in types]
+    assert compiled == []  # the root walked once per file, the body three times
+    parse(source, "javascript")
+    descendants_of_types(tree.root_node, ("call_expression",))
+    assert compiled == [("call_expression",)]  # a second file as large: the walks would cost more than the query

@@ -88,6 +88,7 @@ max-expiry = "1h"
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from typing import Iterator
 
@@ -114,6 +115,10 @@ from linter.model import Finding, Level, Precision
 from linter.paths import is_test_support_path
 from linter.project import ProjectIndex
 from linter.rule import Fact, LazyOptions, Match, Rule, facts_of
+
+# What the query matches: a call of one of these names (a whole identifier), or a constructor named `…SignJWT`.
+# A file without one (`signedUrl`, `getSignedUploadUrl`, `design` only) has no match.
+_QUERIED_NAME = re.compile(rb"(?<![\w$])(?:sign|signAsync|jwtSign|register|registerAsync)(?![\w$])|SignJWT")
 
 _MESSAGES_NONE = {
     "jsonwebtoken": "gets no `expiresIn` option and its payload no `exp` claim",
@@ -149,6 +154,9 @@ class JwtNoExpiry(Rule):
 (new_expression constructor: (_) @constructor (#match? @constructor "SignJWT$")) @new
 """
     Options = LazyOptions("._jwt_no_expiry_options", "JwtNoExpiryOptions")
+
+    def may_report_in(self, source: bytes) -> bool:
+        return _QUERIED_NAME.search(source) is not None
 
     def check(self, match: Match, file: FileContext) -> Iterator[Finding | Fact]:
         if is_test_support_path(file.path):

@@ -172,6 +172,13 @@ DEFAULT_ONE_SHOT_PATHS = (
     "**/vitest.setup.*",
     "**/setupTests.*",
 )
+# The paths those globs match, in one expression (the union of the expressions `pathspec` makes of them), so
+# that a run with the default options does not import `pathspec`: a folder of one-shot code, or a file (or
+# folder) whose name starts as a seed or a test setup does.
+DEFAULT_ONE_SHOT_PATH = re.compile(
+    r"^(?:.+/)?(?:(?:scripts|script|[^/]*-scripts|bin|seed|seeds|seeders|migrations)/"
+    r"|(?:seed\.|[^/]*\.seed\.|prisma/seed|[^/]*test-environment\.|jest\.setup\.|vitest\.setup\.|setupTests\.)[^/]*(?:/|$))"
+)
 # Markers of a file run as a command (`node sync-stripe.js`) rather than imported by the app.
 ENTRY_POINT_MARKERS = (b"require.main === module", b"require.main == module", b"import.meta.main", b"process.argv")
 # A serverless function entry (AWS Lambda, Netlify): each is deployed and run on its own.
@@ -293,9 +300,8 @@ class ClientOutsideSingleton(Rule):
     def _skipped(self, path: str) -> bool:
         """Tests and one-shot code (scripts, seeds, migrations): neither a server's client nor its caller."""
         if self.default_options:  # without building the options (a pydantic model)
-            patterns = DEFAULT_ONE_SHOT_PATHS
-        else:
-            patterns = tuple(self.options.one_shot_paths) + tuple(self.options.extend_one_shot_paths)
+            return is_test_path(path) or DEFAULT_ONE_SHOT_PATH.match(path) is not None
+        patterns = tuple(self.options.one_shot_paths) + tuple(self.options.extend_one_shot_paths)
         return is_test_path(path) or (bool(patterns) and _path_spec(patterns).match_file(path))
 
     def check_project(self, project: ProjectIndex) -> Iterator[Finding]:

@@ -139,7 +139,6 @@ from linter.rules.prisma._project_schemas import (
 )
 from linter.rules.prisma._queries import list_query
 from linter.rules.prisma._soft_deletes import raw_deletes, soft_deletes
-from linter.rules.prisma._sql_indexes import column_names, sql_indexes, table_name
 from linter.rules.prisma._query_facts import PrismaQuery, prisma_queries, query_sites, says_nothing, typed_object
 from linter.rules.prisma._relation_usage import (
     KINDS,
@@ -417,6 +416,8 @@ class _Usage:
 
 
 def _usages(project: ProjectIndex, rule: Rule, schemas: list[PrismaSchema]) -> dict[str, _Usage]:
+    from linter.rules.prisma._sql_indexes import column_names, table_name  # here: only the project check reads SQL
+
     usages = {schema.root: _Usage(schema) for schema in schemas}
     by_accessor: dict[str, list[PrismaSchema]] = defaultdict(list)
     by_name: dict[str, list[PrismaSchema]] = defaultdict(list)
@@ -572,6 +573,8 @@ def _indexed_filter(indexes: list[tuple[str, ...]], filtered: tuple[str, ...]) -
 def _indexes(project: ProjectIndex, model: Block) -> list[tuple[str, ...]]:
     """The field lists of the model's indexes: those the schema declares, then those the repository's SQL files
     create on its table (leading columns that are fields of the model, as field names)."""
+    from linter.rules.prisma._sql_indexes import column_names, sql_indexes, table_name
+
     lists = key_field_lists(model)
     created = sql_indexes(project).get(table_name(model))
     if created:
