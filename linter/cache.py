@@ -284,7 +284,7 @@ class ResultCache:
         self._restamped: set[str] = set()  # entries whose stat alone changed
         self._deleted: set[str] = set()
         self._changed = False
-        self._package_digests: dict[tuple[str, ...], bytes] = {}
+        self._package_digests: dict[tuple[int, ...], tuple[object, str]] = {}  # ids of the packages -> them, digest
         # the packages and rules `file_key` was last given, and the part of the key they make
         self._last_around: tuple = (None, None, "")
         self._digests: dict[str, str] = {}  # rel path -> the content digest this run took (`file_key`)
@@ -350,10 +350,12 @@ class ResultCache:
         then: a write in the same clock tick as the digest could otherwise go unseen."""
         last_packages, last_rules, around = self._last_around
         if packages is not last_packages or rules != last_rules:  # the files of a folder come one after another
-            dirs = tuple(p.dir for p in packages)
-            if dirs not in self._package_digests:
-                self._package_digests[dirs] = packages_digest(packages).hex()
-            around = f"{self._package_digests[dirs]}:{rules}"
+            # By the packages themselves (kept alive beside their digest): a server that reads a changed manifest
+            # makes new ones for the same folders.
+            ids = tuple(map(id, packages))
+            if ids not in self._package_digests:
+                self._package_digests[ids] = (packages, packages_digest(packages).hex())
+            around = f"{self._package_digests[ids][1]}:{rules}"
             self._last_around = (packages, rules, around)
         if info is None:
             info = os.stat(path)

@@ -624,3 +624,18 @@ def test_the_code_s_digest_is_not_kept_for_sources_changed_just_before(tmp_path,
     assert linter.cache.code_digest((code,), memo) == linter.cache.code_digest((code,))
     assert not list(memo.glob("code-*.json"))
     linter.cache._folder_digest.cache_clear()
+
+
+def test_the_packages_part_of_a_file_s_key_follows_the_packages_given(tmp_path):
+    """A server keeps its results cache open while it reads a changed manifest again: the new packages of the same
+    folders key the files by what they now hold."""
+    from linter.cache import ResultCache
+    from linter.project import Package
+
+    source = write_files(tmp_path / "app", {"src/a.js": "x();\n"}) / "src/a.js"
+    cache = ResultCache.open(tmp_path / "cache", tmp_path / "app", "k" * 32)
+    before = [Package(dir="", name="app", dependencies=frozenset({"express"}), manifest="package.json")]
+    after = [Package(dir="", name="app", dependencies=frozenset({"express", "jsonwebtoken"}), manifest="package.json")]
+    first = cache.file_key("src/a.js", source, before)[1]
+    assert cache.file_key("src/a.js", source, after)[1] != first
+    assert cache.file_key("src/a.js", source, list(before))[1] == first

@@ -332,3 +332,17 @@ def test_each_file_is_judged_by_the_config_nearest_it_as_the_engine_judges_it(tm
     assert {path: _seen(r.findings) for path, r in project.lint(edited).items() if r.findings} == _engine(root, edited)
     caps = {path: [fix.edits[0].replacement for f in r.findings for fix in f.fixes] for path, r in project.lint(edited).items()}
     assert (caps["small/leads.js"], caps["large/leads.js"]) == (["Math.min(Number(limit), 25)"], ["Math.min(Number(limit), 100)"])
+
+
+def test_a_dependency_added_to_the_package_is_seen_by_the_files_of_the_package(tmp_path):
+    """The packages around a file are part of what its result is kept by: a rule gated by a dependency runs once
+    the manifest on disk adds it, in the server as in `loadlint check`."""
+    signs = "const jwt = require('jsonwebtoken');\nmodule.exports = (user) => jwt.sign({ sub: user.id }, process.env.KEY);\n"
+    root = write_files(tmp_path / "app", {".git/HEAD": "x", "package.json": '{"dependencies": {"express": "^4.19.0"}}', "src/auth.js": signs})
+    project = Workspace(jobs=1).project_for(root / "src/auth.js")
+    buffers = {"src/auth.js": signs.encode()}
+    assert project.lint(buffers)["src/auth.js"].findings == ()
+    (root / "package.json").write_text('{"dependencies": {"express": "^4.19.0", "jsonwebtoken": "9.0.0"}}')
+    project.stale()
+    assert [f.rule_id for f in project.lint(buffers)["src/auth.js"].findings] == ["auth/jwt-no-expiry"]
+    assert _seen(project.lint(buffers)["src/auth.js"].findings) == _engine(root)["src/auth.js"]
