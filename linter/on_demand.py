@@ -12,7 +12,7 @@ from linter.deadline import paused
 from linter.js.import_scan import scanned_references
 from linter.project import DemandIndex
 from linter.registry import become_rule, has_project_check
-from linter.rule import Rule
+from linter.rule import Fact, Rule
 from linter.setups import RuleSetup
 from linter.syntax import LANGUAGE_BY_SUFFIX
 
@@ -56,6 +56,24 @@ class OnDemand:
         with paused():  # not the time of the check that asks: each file has a deadline of its own
             self._analyse_where(frozenset({rule_id}), within)
 
+    def facts_for_check(self, rule_id: str) -> list[Fact]:
+        """The facts of the rule `rule_id` its project-wide check reads, in file order: those of every file it
+        runs on; for a rule with `Rule.project_reads_importing`, the facts of those kinds of the files the
+        reported ones import alone, and the other files analysed only where `Rule.may_learn_elsewhere` lets
+        their bytes through (no fact of another kind is in the others)."""
+        project = self._project
+        declared = [become_rule(rule).project_reads_importing for rule in self._plan.rules if rule.id == rule_id]
+        kinds = declared[0] if declared else frozenset()
+        if not kinds:
+            self.analyse_for_rule(rule_id)
+            return project.facts_in(project.files, rule_id)
+        near = project.around_reported("imported")
+        with paused():
+            self._analyse_where(
+                frozenset({rule_id}), admits=lambda rule, rel, text: rel in near or become_rule(rule).may_learn_elsewhere(text)
+            )
+        return [fact for fact in project.facts_in(project.files, rule_id) if fact.kind not in kinds or fact.path in near]
+
     def analyse_for_flow_spec(self, spec: str, within: set[str] | None = None) -> None:
         """Run the rules of the flow spec `spec` on the files they run on (those of `within` only, when given)."""
         ids = frozenset(rule.id for rule in self._plan.rules if rule.flow_spec is not None and rule.flow_spec.name == spec)
@@ -84,7 +102,9 @@ class OnDemand:
         self._analyse(to_parse, frozenset())
         return scanned
 
-    def _analyse_where(self, ids: frozenset[str], within: set[str] | None = None) -> None:
+    def _analyse_where(self, ids: frozenset[str], within: set[str] | None = None, admits=None) -> None:
+        """Analyse with the rules of `ids` the files (of `within`, when given) one of them runs on and
+        `admits(rule, path, text)` lets through, when given."""
         rules = [rule for rule in self._plan.rules if rule.id in ids]
         if not rules:
             return
@@ -98,7 +118,11 @@ class OnDemand:
                 if (within is None or rel in within)
                 and not ids <= self._ran[rel]
                 and texts[rel] is not None
-                and any(runs_unreported(self._plan, rule, project.packages_around(rel), texts[rel]) for rule in rules)
+                and any(
+                    runs_unreported(self._plan, rule, project.packages_around(rel), texts[rel])
+                    and (admits is None or admits(rule, rel, texts[rel]))
+                    for rule in rules
+                )
             ],
             ids,
         )
@@ -140,33 +164,10 @@ def checks_that_may_report(rules: list[Rule], results: list[FileResult], project
     for result in results:
         held.update((fact.rule_id, fact.kind) for fact in result.facts)
         held.update((summary.spec, "sink") for summary in result.flows if summary.sinks)
-    closures: dict[str, set[str]] = {}
-
-    def closure(direction: str) -> set[str]:
-        """The reported files and those they import, directly or not ("imported"), or those importing them."""
-        if direction not in closures:
-            if direction == "imported":
-                imports = project.imports
-                step = lambda path: [target for _, target in imports.get(path, ()) if target is not None]  # noqa: E731
-            else:
-                step = project.importers_of
-            found = {result.path for result in results}
-            frontier = list(found)
-            while frontier:
-                following = []
-                for path in frontier:
-                    for other in step(path):
-                        if other not in found:
-                            found.add(other)
-                            following.append(other)
-                frontier = following
-            closures[direction] = found
-        return closures[direction]
-
     def leads_here(rule: Rule, kinds: frozenset[str], direction: str) -> bool:
         if not kinds:
             return False
-        near = closure(direction)
+        near = project.around_reported(direction)
         on_demand.analyse_for_rule(rule.id, within=near)
         return any(fact.kind in kinds for fact in project.facts_in(near, rule.id))
 

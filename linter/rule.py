@@ -118,6 +118,11 @@ class Rule:
     # (the endpoints above a call), or that such a file imports so (the module a value is imported from).
     project_reports_importing: ClassVar[frozenset[str]] = frozenset()
     project_reports_imported_by: ClassVar[frozenset[str]] = frozenset()
+    # Kinds of fact (of `project_reports_importing`) that the project-wide check reads for nothing but the findings
+    # they lead to in the files importing theirs: a run with no results cache that reports a few files gives the
+    # check those of the files the reported ones import (directly or not) alone, and analyses another file for
+    # the rule only when `may_learn_elsewhere` lets its bytes through.
+    project_reads_importing: ClassVar[frozenset[str]] = frozenset()
     # Which instance of the rule this is, when configs of several folders give it different options: "" for
     # the rule with its default options, else a digest of them (set by the engine). Facts and flow summaries
     # are kept per instance, and each instance's project-wide check reads its own.
@@ -144,6 +149,11 @@ class Rule:
     def may_report_in(self, source: bytes) -> bool:
         """A cheap test of a file's bytes, made when `needles` let the file through: False when the rule can
         neither report nor learn anything in this file, so its query need not run."""
+        return True
+
+    def may_learn_elsewhere(self, source: bytes) -> bool:
+        """For a rule with `project_reads_importing`: a cheap test of the bytes of a file the rule runs on and
+        the reported files do not import, False when it can hold no fact of another kind than those."""
         return True
 
     def query_for(self, language: str) -> str:

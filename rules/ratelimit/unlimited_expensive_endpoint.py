@@ -150,6 +150,9 @@ class UnlimitedExpensiveEndpoint(Rule):
     id = "ratelimit/unlimited-expensive-endpoint"
     project_reports_at = frozenset()
     project_reports_importing = frozenset({"call"})  # the endpoints above the call
+    # A call leads to nothing but the endpoints above it, in the modules importing its own (`EndpointReach`;
+    # and to the run's bound on the functions climbed, `MAX_FUNCTIONS`, far off in real code: 119 on dub).
+    project_reads_importing = frozenset({"call"})
     name = "UnlimitedExpensiveEndpoint"
     level = Level.WARNING
     precision = Precision.HIGH
@@ -170,6 +173,10 @@ class UnlimitedExpensiveEndpoint(Rule):
                 yield self._call_fact(file, upload)
         if any(needle in source for needle in _LIMITER_NEEDLES) and may_name_limiter(source):
             yield from self._limiter_facts(file)
+
+    def may_learn_elsewhere(self, source: bytes) -> bool:
+        """Where a limiter applied to an app or a global guard may be (`check`)."""
+        return any(needle in source for needle in _LIMITER_NEEDLES) and may_name_limiter(source)
 
     def _call_fact(self, file: FileContext, call: ExpensiveCall) -> Fact:
         return file.fact(
