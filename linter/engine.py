@@ -476,7 +476,8 @@ def _selects_beside(
         return False
     if threading.current_thread() is not threading.main_thread() or threading.active_count() > 1:
         return False  # a server's run: forking a process with threads can copy a lock held by another
-    if cache_folder is None and ANALYSE_ON_DEMAND and len(targets) < PARALLEL_MIN_FILES and not any(t.is_dir() for t in targets):
+    few_named = len(targets) < PARALLEL_MIN_FILES and not any(target.is_dir() for target in targets)
+    if cache_folder is None and ANALYSE_ON_DEMAND and few_named:
         return False
     return cache_folder is None or not results_kept_for(cache_folder, root)
 

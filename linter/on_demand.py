@@ -58,21 +58,28 @@ class OnDemand:
 
     def facts_for_check(self, rule_id: str) -> list[Fact]:
         """The facts of the rule `rule_id` its project-wide check reads, in file order: those of every file it
-        runs on; for a rule with `Rule.project_reads_importing`, the facts of those kinds of the files the
-        reported ones import alone, and the other files analysed only where `Rule.may_learn_elsewhere` lets
-        their bytes through (no fact of another kind is in the others)."""
+        runs on; for a rule with `Rule.project_reads_for`, the facts of those kinds of the files around the
+        reported ones it names alone, and the other files analysed only where `Rule.may_learn_elsewhere` lets
+        their bytes through (the others hold no fact of another kind)."""
         project = self._project
-        declared = [become_rule(rule).project_reads_importing for rule in self._plan.rules if rule.id == rule_id]
-        kinds = declared[0] if declared else frozenset()
-        if not kinds:
+        declared = [become_rule(rule).project_reads_for for rule in self._plan.rules if rule.id == rule_id]
+        reads_for = declared[0] if declared else {}
+        if not reads_for:
             self.analyse_for_rule(rule_id)
             return project.facts_in(project.files, rule_id)
-        near = project.around_reported("imported")
+        around = {files: project.around_reported(files) for files in set(reads_for.values())}
+        near = frozenset().union(*around.values())
+
+        def admits(rule: Rule, rel: str, text: bytes) -> bool:
+            return rel in near or become_rule(rule).may_learn_elsewhere(text)
+
         with paused():
-            self._analyse_where(
-                frozenset({rule_id}), admits=lambda rule, rel, text: rel in near or become_rule(rule).may_learn_elsewhere(text)
-            )
-        return [fact for fact in project.facts_in(project.files, rule_id) if fact.kind not in kinds or fact.path in near]
+            self._analyse_where(frozenset({rule_id}), admits=admits)
+        return [
+            fact
+            for fact in project.facts_in(project.files, rule_id)
+            if fact.kind not in reads_for or fact.path in around[reads_for[fact.kind]]
+        ]
 
     def analyse_for_flow_spec(self, spec: str, within: set[str] | None = None) -> None:
         """Run the rules of the flow spec `spec` on the files they run on (those of `within` only, when given)."""

@@ -703,12 +703,14 @@ class DemandIndex(ProjectIndex):
 
     def rule_facts(self, rule_id: str) -> list[Fact]:
         """The facts of every file for the rule `rule_id`, in file order, once the files it runs on are analysed
-        (those of the kinds of `Rule.project_reads_importing` of the files `around_reported("imported")` only)."""
+        (those of the kinds of `Rule.project_reads_for` of the files around the reported ones it names only)."""
         return self.__dict__["_supplier"].facts_for_check(rule_id)
 
     def around_reported(self, direction: str) -> frozenset[str]:
-        """The reported files and those they import, directly or not ("imported"), or those importing them
-        ("importing")."""
+        """The reported files (of the index: "reported"), and those they import, directly or not ("imported"),
+        or those importing them ("importing")."""
+        if direction == "reported":
+            return frozenset(path for path in self.files if path in self.reported_paths)
         known = self.graph_memo("demand.around-reported")
         if direction not in known:
             if direction == "imported":

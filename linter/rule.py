@@ -118,11 +118,14 @@ class Rule:
     # (the endpoints above a call), or that such a file imports so (the module a value is imported from).
     project_reports_importing: ClassVar[frozenset[str]] = frozenset()
     project_reports_imported_by: ClassVar[frozenset[str]] = frozenset()
-    # Kinds of fact (of `project_reports_importing`) that the project-wide check reads for nothing but the findings
-    # they lead to in the files importing theirs: a run with no results cache that reports a few files gives the
-    # check those of the files the reported ones import (directly or not) alone, and analyses another file for
-    # the rule only when `may_learn_elsewhere` lets its bytes through.
-    project_reads_importing: ClassVar[frozenset[str]] = frozenset()
+    # Kinds of fact the project-wide check reads for nothing but the findings they lead to in files around
+    # theirs, each with the files around the reported ones it then needs them from: "reported" (the reported
+    # files: a fact that holds a finding of its own file), "imported" (the reported files and those they import,
+    # directly or through others: a call leads to the endpoints above it) or "importing" (the reported files and
+    # those importing them so: an imported value leads to the module holding it). A run with no results cache
+    # that reports a few files gives the check the facts of those kinds of those files alone, and analyses
+    # another file for the rule only when `may_learn_elsewhere` lets its bytes through.
+    project_reads_for: ClassVar[dict[str, str]] = {}
     # Which instance of the rule this is, when configs of several folders give it different options: "" for
     # the rule with its default options, else a digest of them (set by the engine). Facts and flow summaries
     # are kept per instance, and each instance's project-wide check reads its own.
@@ -152,8 +155,8 @@ class Rule:
         return True
 
     def may_learn_elsewhere(self, source: bytes) -> bool:
-        """For a rule with `project_reads_importing`: a cheap test of the bytes of a file the rule runs on and
-        the reported files do not import, False when it can hold no fact of another kind than those."""
+        """For a rule with `project_reads_for`: a cheap test of the bytes of a file the rule runs on where the
+        check reads no fact of those kinds, False when the file can hold no fact of another kind."""
         return True
 
     def query_for(self, language: str) -> str:

@@ -208,3 +208,36 @@ def test_a_factory_of_a_client_class_reports_where_it_runs_once(tmp_path, monkey
     ]
     monkeypatch.setattr(engine, "ANALYSE_ON_DEMAND", False)
     assert run(RunOptions(paths=[tmp_path / "src/jobs.ts"], use_cache=False, jobs=1)).report == report
+
+
+def test_a_cors_policy_module_reads_the_policies_of_the_modules_importing_it_alone(tmp_path, monkeypatch):
+    """`cors/permissive-origin` reports in a policy module what the modules importing it apply (merged into one
+    finding), and in a module its own credentialed findings: a run on the policy module analyses the modules
+    importing it, and no other module with a CORS call."""
+    router = (
+        "import { Router } from 'express';\nimport cors from 'cors';\nimport session from 'express-session';\n"
+        "import { openAccess } from '../config/access';\n\nexport const {name} = Router();\n"
+        "{name}.use(session({ secret: process.env.SESSION_SECRET ?? '', resave: false, saveUninitialized: false }));\n"
+        "{name}.use('/{name}', cors({ ...openAccess, credentials: true }));\n"
+    )
+    files = {
+        "package.json": '{"name": "api", "dependencies": {"express": "4", "cors": "2", "express-session": "1"}}',
+        "src/config/access.ts": "export const openAccess = {\n  origin: true,\n  methods: ['GET'],\n};\n",
+        "src/routes/basket.ts": router.replace("{name}", "basket"),
+        "src/routes/orders.ts": router.replace("{name}", "orders"),
+    }
+    for index in range(6):
+        files[f"src/apps/app{index}.ts"] = (
+            "import express from 'express';\nimport cors from 'cors';\nimport session from 'express-session';\n\n"
+            f"export const app{index} = express();\napp{index}.use(session({{ secret: process.env.S ?? '' }}));\n"
+            f"app{index}.use(cors({{ origin: true, credentials: true }}));\n"
+        )
+    _write(tmp_path, files)
+    analysed = _analysed(monkeypatch)
+    report = run(RunOptions(paths=[tmp_path / "src/config/access.ts"], use_cache=False, jobs=1)).report
+    assert not any(path.startswith("src/apps/") for path in analysed), analysed
+    cors = [f for f in report.findings if f.rule_id == "cors/permissive-origin"]
+    assert [(f.path, f.span.start_line) for f in cors] == [("src/config/access.ts", 2)]
+    assert {r.path for r in cors[0].related} >= {"src/routes/basket.ts", "src/routes/orders.ts"}
+    monkeypatch.setattr(engine, "ANALYSE_ON_DEMAND", False)
+    assert run(RunOptions(paths=[tmp_path / "src/config/access.ts"], use_cache=False, jobs=1)).report == report

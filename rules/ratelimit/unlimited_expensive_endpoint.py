@@ -152,7 +152,7 @@ class UnlimitedExpensiveEndpoint(Rule):
     project_reports_importing = frozenset({"call"})  # the endpoints above the call
     # A call leads to nothing but the endpoints above it, in the modules importing its own (`EndpointReach`;
     # and to the run's bound on the functions climbed, `MAX_FUNCTIONS`, far off in real code: 119 on dub).
-    project_reads_importing = frozenset({"call"})
+    project_reads_for = {"call": "imported"}
     name = "UnlimitedExpensiveEndpoint"
     level = Level.WARNING
     precision = Precision.HIGH
