@@ -4,17 +4,19 @@ check that cannot report in the reported files is not run (`checks_that_may_repo
 
 from __future__ import annotations
 
+import posixpath
 from pathlib import Path
 from typing import Callable
 
 from linter.analysis import FileResult, RulePlan, lintable_source, runs_unreported
+from linter.context import FileContext
 from linter.deadline import paused
 from linter.js.import_scan import scanned_references
 from linter.project import DemandIndex
 from linter.registry import become_rule, has_project_check
 from linter.rule import Fact, Rule
 from linter.setups import RuleSetup
-from linter.syntax import LANGUAGE_BY_SUFFIX
+from linter.syntax import LANGUAGE_BY_SUFFIX, parse
 
 
 class OnDemand:
@@ -160,10 +162,10 @@ class OnDemand:
 
 def checks_that_may_report(rules: list[Rule], results: list[FileResult], project: DemandIndex, on_demand: OnDemand) -> list[Rule]:
     """`rules` less those whose project-wide check cannot report in the files the run reports (`results`), as
-    `Rule.project_reports_at` and the rest tell: no reported file holds a fact of those kinds or a sink of the
-    rule's flow spec, and no file on an import path to or from one holds a fact of the kinds that lead there
-    (those files are analysed for it). When the run reports a file that is not JavaScript (a schema, a
-    manifest), every check may report."""
+    `Rule.project_reports_at` and the rest tell: `Rule.may_report_at` says so of every reported file, or no
+    reported file holds a fact of those kinds or a sink of the rule's flow spec, and no file on an import path to
+    or from one holds a fact of the kinds that lead there (those files are analysed for it). When the run
+    reports a file that is not JavaScript (a schema, a manifest), every check may report."""
     sources = set(project.files)
     if any(path not in sources for path in project.reported_paths):
         return rules
@@ -171,6 +173,21 @@ def checks_that_may_report(rules: list[Rule], results: list[FileResult], project
     for result in results:
         held.update((fact.rule_id, fact.kind) for fact in result.facts)
         held.update((summary.spec, "sink") for summary in result.flows if summary.sinks)
+    reported: list[FileContext | None] | None = None
+
+    def may_report_at_one(rule: Rule) -> bool:
+        """`Rule.may_report_at` of a reported file, when the rule has its own (each file read and parsed again,
+        once; one whose analysis did not end may hold anything)."""
+        nonlocal reported
+        rule = become_rule(rule)
+        if type(rule).may_report_at is Rule.may_report_at:
+            return True
+        if reported is None:
+            reported = [
+                _parsed(project, result.path) if result.parsed and not result.incomplete else None for result in results
+            ]
+        return any(file is None or rule.may_report_at(file) for file in reported)
+
     def leads_here(rule: Rule, kinds: frozenset[str], direction: str) -> bool:
         if not kinds:
             return False
@@ -181,6 +198,8 @@ def checks_that_may_report(rules: list[Rule], results: list[FileResult], project
     kept = []
     for rule in rules:
         where = become_rule(rule).project_reports_at if has_project_check(rule) else None
+        if where is not None and not may_report_at_one(rule):
+            continue
         if (
             where is None
             or any((rule.id, kind) in held for kind in where)
@@ -190,3 +209,12 @@ def checks_that_may_report(rules: list[Rule], results: list[FileResult], project
         ):
             kept.append(rule)
     return kept
+
+
+def _parsed(project: DemandIndex, path: str) -> FileContext | None:
+    """The reported file at `path`, read and parsed again (None: it cannot be read or is not text)."""
+    source = project.read_js_source(path, keep=False)
+    language = LANGUAGE_BY_SUFFIX.get(posixpath.splitext(path)[1])
+    if source is None or language is None:
+        return None
+    return FileContext(path, source, language, parse(source, language), project.packages_around(path))

@@ -154,6 +154,11 @@ class Rule:
         neither report nor learn anything in this file, so its query need not run."""
         return True
 
+    def may_report_at(self, file: "FileContext") -> bool:
+        """For a rule with `project_reports_at`: False when its project-wide check can report nothing in `file`, a
+        file the run reports; a run with no results cache skips the check when it says so of every one."""
+        return True
+
     def may_learn_elsewhere(self, source: bytes) -> bool:
         """For a rule with `project_reads_for`: a cheap test of the bytes of a file the rule runs on where the
         check reads no fact of those kinds, False when the file can hold no fact of another kind."""

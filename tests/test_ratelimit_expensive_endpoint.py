@@ -194,12 +194,15 @@ def _analysed(monkeypatch) -> list[str]:
 
 
 def _report_on_demand_and_not(paths: list[Path], monkeypatch):
-    """The report of a no-cache run on `paths`, checked to be the one of the run that analyses every file first."""
+    """The report of a no-cache run on `paths`, checked to be the one of the run that analyses every file first,
+    and the files that run analysed."""
+    analysed = _analysed(monkeypatch)
     report = run(RunOptions(paths=paths, jobs=1, select=[RULE], use_cache=False)).report
+    on_demand = list(analysed)
     monkeypatch.setattr(engine, "ANALYSE_ON_DEMAND", False)
     assert run(RunOptions(paths=paths, jobs=1, select=[RULE], use_cache=False)).report == report
     monkeypatch.setattr(engine, "ANALYSE_ON_DEMAND", True)
-    return report
+    return report, on_demand
 
 
 def test_a_run_on_a_few_files_reads_the_calls_of_the_modules_they_import_alone(tmp_path, monkeypatch):
@@ -207,11 +210,9 @@ def test_a_run_on_a_few_files_reads_the_calls_of_the_modules_they_import_alone(t
     routes file reads the calls of the modules that file imports, and no other module with an expensive call is
     analysed (one naming no limiter cannot hold anything else the check reads)."""
     _write(tmp_path, _FEW_FILES_APP)
-    analysed = _analysed(monkeypatch)
-    report = _report_on_demand_and_not([tmp_path / "src/routes/chat.ts"], monkeypatch)
+    report, analysed = _report_on_demand_and_not([tmp_path / "src/routes/chat.ts"], monkeypatch)
     assert [(f.path, f.span.start_line) for f in report.findings] == [("src/routes/chat.ts", 5)]
-    ran_before_the_full_run = analysed[: analysed.index("src/routes/chat.ts", 1)]
-    assert sorted(ran_before_the_full_run) == ["src/routes/chat.ts", "src/services/ai.ts"]
+    assert sorted(analysed) == ["src/routes/chat.ts", "src/services/ai.ts"]
 
 
 def test_a_run_on_a_few_files_reads_the_limiters_of_every_module(tmp_path, monkeypatch):
@@ -224,11 +225,48 @@ def test_a_run_on_a_few_files_reads_the_limiters_of_every_module(tmp_path, monke
         "app.listen(3000);\n"
     )
     _write(tmp_path, files)
-    analysed = _analysed(monkeypatch)
-    report = _report_on_demand_and_not([tmp_path / "src/routes/chat.ts"], monkeypatch)
+    report, analysed = _report_on_demand_and_not([tmp_path / "src/routes/chat.ts"], monkeypatch)
     assert report.findings == ()
-    assert "src/app.ts" in analysed[: analysed.index("src/routes/chat.ts", 1)]
-    assert not any(path.startswith("src/routes/tool") for path in analysed[: analysed.index("src/routes/chat.ts", 1)])
+    assert sorted(analysed) == ["src/app.ts", "src/routes/chat.ts", "src/services/ai.ts"]
+
+
+def test_a_run_on_files_holding_no_endpoint_skips_the_check(tmp_path, monkeypatch):
+    """Findings stand at endpoints: a run on a service module that holds none (only the expensive call) skips
+    the project-wide check, and analyses no other file for it."""
+    files = dict(_FEW_FILES_APP)
+    files["src/app.ts"] = (
+        "import express from 'express';\nimport rateLimit from 'express-rate-limit';\nimport { chat } from './routes/chat';\n\n"
+        "const app = express();\napp.use(rateLimit({ windowMs: 60_000, limit: 20 }));\napp.use('/api', chat);\n"
+    )
+    _write(tmp_path, files)
+    report, analysed = _report_on_demand_and_not([tmp_path / "src/services/ai.ts"], monkeypatch)
+    assert report.findings == ()
+    assert analysed == ["src/services/ai.ts"]
+
+
+@pytest.mark.parametrize(
+    "path, source, may",
+    [
+        ("src/routes/chat.ts", "router.post('/chat', handler);\n", True),
+        ("src/routes/chat.ts", "router.route('/chat').post(handler);\n", True),
+        ("src/routes/chat.ts", "app.get(`/chat/${id}`, auth, (req, res) => res.end());\n", True),
+        ("src/app/api/chat/route.ts", "export const dynamic = 'force-dynamic';\n", True),
+        ("src/pages/api/chat.ts", "export default handler;\n", True),
+        ("src/chat.controller.ts", "@Controller('chat')\nexport class ChatController {\n  @Post()\n  ask() {}\n}\n", True),
+        ("src/chat.controller.ts", "@Controller('chat')\nexport class ChatController {\n  ask() {}\n}\n", False),
+        ("src/node.ts", "const abortController = new AbortController();\nclass Node {\n  @Post()\n  run() {}\n}\n", False),
+        ("src/services/ai.ts", "const cached = cache.get('key');\nawait Promise.all([a(), b()]);\n", False),
+        ("src/routes/chat.test.ts", "router.post('/chat', handler);\n", False),
+    ],
+)
+def test_where_an_endpoint_may_be(path, source, may):
+    from linter.context import FileContext
+    from linter.registry import builtin_rules
+    from linter.syntax import parse
+
+    rule = next(r for r in builtin_rules() if r.id == RULE)()
+    raw = source.encode()
+    assert rule.may_report_at(FileContext(path, raw, "typescript", parse(raw, "typescript"))) is may
 
 
 def test_the_message_says_what_to_do_for_each_framework(tmp_path):
