@@ -445,7 +445,7 @@ def _select_while_warming(
     repository takes a quarter of a second) while this process gets ready to analyse them: it imports the
     rules and compiles their queries, which the worker processes it forks later inherit, instead of each
     worker doing so once it has work. The child hands back the files and the configs it read."""
-    if not _selects_beside(options, buffers, root, cache_folder, targets):
+    if not _selects_beside(options, buffers, root, cache_folder):
         return (*_select_in_time(root, targets, configs, options, cache_folder, buffers), None)
     plan = RulePlan(
         [r for r in setups.instances() if r.id not in (INVALID_ID, UNUSED_ID)],
@@ -465,20 +465,13 @@ def _select_while_warming(
     return found, reported, stopped, plan
 
 
-def _selects_beside(
-    options: RunOptions, buffers: dict[Path, bytes], root: Path, cache_folder: Path | None, targets: list[Path]
-) -> bool:
+def _selects_beside(options: RunOptions, buffers: dict[Path, bytes], root: Path, cache_folder: Path | None) -> bool:
     """Whether the files are found in a forked child (`_select_while_warming`): in a run in several processes,
-    on the disk's files alone, when no results are kept for the root (otherwise few files may need analysing),
-    and not in a run with no cache on a few files named (it analyses those in this process, and the others
-    only as the project-wide checks ask: most rules and queries are not needed)."""
+    on the disk's files alone, when no results are kept for the root (otherwise few files may need analysing)."""
     if _processes(options.jobs) <= 1 or buffers or not hasattr(os, "fork"):
         return False
     if threading.current_thread() is not threading.main_thread() or threading.active_count() > 1:
         return False  # a server's run: forking a process with threads can copy a lock held by another
-    few_named = len(targets) < PARALLEL_MIN_FILES and not any(target.is_dir() for target in targets)
-    if cache_folder is None and ANALYSE_ON_DEMAND and few_named:
-        return False
     return cache_folder is None or not results_kept_for(cache_folder, root)
 
 

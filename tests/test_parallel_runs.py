@@ -306,9 +306,3 @@ def test_the_files_are_found_in_a_child_only_when_every_file_is_likely_analysed(
     run(RunOptions(jobs=1, use_cache=False, **options))
     run(RunOptions(jobs=2, stdin=engine.StdinSource(project / "src/m000.js", b"x();\n"), **options))
     assert len(forked) == 1
-    named = {**options, "paths": [project / "src/m000.js", project / "src/m001.js"]}
-    alone = run(RunOptions(jobs=2, use_cache=False, **named)).report  # no cache, a few files named: those analysed
-    assert len(forked) == 1
-    assert run(RunOptions(jobs=1, use_cache=False, **named)).report.model_dump() == alone.model_dump()
-    run(RunOptions(jobs=2, use_cache=False, **options))  # no cache, the whole folder
-    assert len(forked) == 2
