@@ -4,17 +4,19 @@ check that cannot report in the reported files is not run (`checks_that_may_repo
 
 from __future__ import annotations
 
+import posixpath
 from pathlib import Path
 from typing import Callable
 
 from linter.analysis import FileResult, RulePlan, lintable_source, runs_unreported
+from linter.context import FileContext
 from linter.deadline import paused
 from linter.js.import_scan import scanned_references
 from linter.project import DemandIndex
 from linter.registry import become_rule, has_project_check
-from linter.rule import Rule
+from linter.rule import Fact, Rule
 from linter.setups import RuleSetup
-from linter.syntax import LANGUAGE_BY_SUFFIX
+from linter.syntax import LANGUAGE_BY_SUFFIX, parse
 
 
 class OnDemand:
@@ -56,6 +58,31 @@ class OnDemand:
         with paused():  # not the time of the check that asks: each file has a deadline of its own
             self._analyse_where(frozenset({rule_id}), within)
 
+    def facts_for_check(self, rule_id: str) -> list[Fact]:
+        """The facts of the rule `rule_id` its project-wide check reads, in file order: those of every file it
+        runs on; for a rule with `Rule.project_reads_for`, the facts of those kinds of the files around the
+        reported ones it names alone, and the other files analysed only where `Rule.may_learn_elsewhere` lets
+        their bytes through (the others hold no fact of another kind)."""
+        project = self._project
+        declared = [become_rule(rule).project_reads_for for rule in self._plan.rules if rule.id == rule_id]
+        reads_for = declared[0] if declared else {}
+        if not reads_for:
+            self.analyse_for_rule(rule_id)
+            return project.facts_in(project.files, rule_id)
+        around = {files: project.around_reported(files) for files in set(reads_for.values())}
+        near = frozenset().union(*around.values())
+
+        def admits(rule: Rule, rel: str, text: bytes) -> bool:
+            return rel in near or become_rule(rule).may_learn_elsewhere(text)
+
+        with paused():
+            self._analyse_where(frozenset({rule_id}), admits=admits)
+        return [
+            fact
+            for fact in project.facts_in(project.files, rule_id)
+            if fact.kind not in reads_for or fact.path in around[reads_for[fact.kind]]
+        ]
+
     def analyse_for_flow_spec(self, spec: str, within: set[str] | None = None) -> None:
         """Run the rules of the flow spec `spec` on the files they run on (those of `within` only, when given)."""
         ids = frozenset(rule.id for rule in self._plan.rules if rule.flow_spec is not None and rule.flow_spec.name == spec)
@@ -84,7 +111,9 @@ class OnDemand:
         self._analyse(to_parse, frozenset())
         return scanned
 
-    def _analyse_where(self, ids: frozenset[str], within: set[str] | None = None) -> None:
+    def _analyse_where(self, ids: frozenset[str], within: set[str] | None = None, admits=None) -> None:
+        """Analyse with the rules of `ids` the files (of `within`, when given) one of them runs on and
+        `admits(rule, path, text)` lets through, when given."""
         rules = [rule for rule in self._plan.rules if rule.id in ids]
         if not rules:
             return
@@ -98,7 +127,11 @@ class OnDemand:
                 if (within is None or rel in within)
                 and not ids <= self._ran[rel]
                 and texts[rel] is not None
-                and any(runs_unreported(self._plan, rule, project.packages_around(rel), texts[rel]) for rule in rules)
+                and any(
+                    runs_unreported(self._plan, rule, project.packages_around(rel), texts[rel])
+                    and (admits is None or admits(rule, rel, texts[rel]))
+                    for rule in rules
+                )
             ],
             ids,
         )
@@ -129,10 +162,10 @@ class OnDemand:
 
 def checks_that_may_report(rules: list[Rule], results: list[FileResult], project: DemandIndex, on_demand: OnDemand) -> list[Rule]:
     """`rules` less those whose project-wide check cannot report in the files the run reports (`results`), as
-    `Rule.project_reports_at` and the rest tell: no reported file holds a fact of those kinds or a sink of the
-    rule's flow spec, and no file on an import path to or from one holds a fact of the kinds that lead there
-    (those files are analysed for it). When the run reports a file that is not JavaScript (a schema, a
-    manifest), every check may report."""
+    `Rule.project_reports_at` and the rest tell: `Rule.may_report_at` says so of every reported file, or no
+    reported file holds a fact of those kinds or a sink of the rule's flow spec, and no file on an import path to
+    or from one holds a fact of the kinds that lead there (those files are analysed for it). When the run
+    reports a file that is not JavaScript (a schema, a manifest), every check may report."""
     sources = set(project.files)
     if any(path not in sources for path in project.reported_paths):
         return rules
@@ -140,39 +173,33 @@ def checks_that_may_report(rules: list[Rule], results: list[FileResult], project
     for result in results:
         held.update((fact.rule_id, fact.kind) for fact in result.facts)
         held.update((summary.spec, "sink") for summary in result.flows if summary.sinks)
-    closures: dict[str, set[str]] = {}
+    reported: list[FileContext | None] | None = None
 
-    def closure(direction: str) -> set[str]:
-        """The reported files and those they import, directly or not ("imported"), or those importing them."""
-        if direction not in closures:
-            if direction == "imported":
-                imports = project.imports
-                step = lambda path: [target for _, target in imports.get(path, ()) if target is not None]  # noqa: E731
-            else:
-                step = project.importers_of
-            found = {result.path for result in results}
-            frontier = list(found)
-            while frontier:
-                following = []
-                for path in frontier:
-                    for other in step(path):
-                        if other not in found:
-                            found.add(other)
-                            following.append(other)
-                frontier = following
-            closures[direction] = found
-        return closures[direction]
+    def may_report_at_one(rule: Rule) -> bool:
+        """`Rule.may_report_at` of a reported file, when the rule has its own (each file read and parsed again,
+        once; one whose analysis did not end may hold anything)."""
+        nonlocal reported
+        rule = become_rule(rule)
+        if type(rule).may_report_at is Rule.may_report_at:
+            return True
+        if reported is None:
+            reported = [
+                _parsed(project, result.path) if result.parsed and not result.incomplete else None for result in results
+            ]
+        return any(file is None or rule.may_report_at(file) for file in reported)
 
     def leads_here(rule: Rule, kinds: frozenset[str], direction: str) -> bool:
         if not kinds:
             return False
-        near = closure(direction)
+        near = project.around_reported(direction)
         on_demand.analyse_for_rule(rule.id, within=near)
         return any(fact.kind in kinds for fact in project.facts_in(near, rule.id))
 
     kept = []
     for rule in rules:
         where = become_rule(rule).project_reports_at if has_project_check(rule) else None
+        if where is not None and not may_report_at_one(rule):
+            continue
         if (
             where is None
             or any((rule.id, kind) in held for kind in where)
@@ -182,3 +209,12 @@ def checks_that_may_report(rules: list[Rule], results: list[FileResult], project
         ):
             kept.append(rule)
     return kept
+
+
+def _parsed(project: DemandIndex, path: str) -> FileContext | None:
+    """The reported file at `path`, read and parsed again (None: it cannot be read or is not text)."""
+    source = project.read_js_source(path, keep=False)
+    language = LANGUAGE_BY_SUFFIX.get(posixpath.splitext(path)[1])
+    if source is None or language is None:
+        return None
+    return FileContext(path, source, language, parse(source, language), project.packages_around(path))

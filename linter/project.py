@@ -702,9 +702,36 @@ class DemandIndex(ProjectIndex):
         pass
 
     def rule_facts(self, rule_id: str) -> list[Fact]:
-        """The facts of every file for the rule `rule_id`, in file order, once the files it runs on are analysed."""
-        self.__dict__["_supplier"].analyse_for_rule(rule_id)
-        return self.facts_in(self.files, rule_id)
+        """The facts of every file for the rule `rule_id`, in file order, once the files it runs on are analysed
+        (those of the kinds of `Rule.project_reads_for` of the files around the reported ones it names only)."""
+        return self.__dict__["_supplier"].facts_for_check(rule_id)
+
+    def around_reported(self, direction: str) -> frozenset[str]:
+        """The reported files (of the index: "reported"), and those they import, directly or not ("imported"),
+        or those importing them ("importing")."""
+        if direction == "reported":
+            return frozenset(path for path in self.files if path in self.reported_paths)
+        known = self.graph_memo("demand.around-reported")
+        if direction not in known:
+            if direction == "imported":
+                imports = self.imports
+                step = lambda path: [target for _, target in imports.get(path, ()) if target is not None]  # noqa: E731
+            else:
+                step = self.importers_of
+            reported = self.reported_paths
+            found = {path for path in self.files if path in reported}
+            frontier = list(found)
+            while frontier:
+                following = []
+                for path in frontier:
+                    for other in step(path):
+                        if other not in found:
+                            found.add(other)
+                            following.append(other)
+                frontier = following
+            known = self.graph_memo("demand.around-reported")  # the graph is made by the first step
+            known[direction] = frozenset(found)
+        return known[direction]
 
     def facts_in(self, paths, rule_id: str) -> list[Fact]:
         """The facts for the rule `rule_id` of the files of `paths` analysed with it so far, in that order."""

@@ -118,6 +118,14 @@ class Rule:
     # (the endpoints above a call), or that such a file imports so (the module a value is imported from).
     project_reports_importing: ClassVar[frozenset[str]] = frozenset()
     project_reports_imported_by: ClassVar[frozenset[str]] = frozenset()
+    # Kinds of fact the project-wide check reads for nothing but the findings they lead to in files around
+    # theirs, each with the files around the reported ones it then needs them from: "reported" (the reported
+    # files: a fact that holds a finding of its own file), "imported" (the reported files and those they import,
+    # directly or through others: a call leads to the endpoints above it) or "importing" (the reported files and
+    # those importing them so: an imported value leads to the module holding it). A run with no results cache
+    # that reports a few files gives the check the facts of those kinds of those files alone, and analyses
+    # another file for the rule only when `may_learn_elsewhere` lets its bytes through.
+    project_reads_for: ClassVar[dict[str, str]] = {}
     # Which instance of the rule this is, when configs of several folders give it different options: "" for
     # the rule with its default options, else a digest of them (set by the engine). Facts and flow summaries
     # are kept per instance, and each instance's project-wide check reads its own.
@@ -144,6 +152,16 @@ class Rule:
     def may_report_in(self, source: bytes) -> bool:
         """A cheap test of a file's bytes, made when `needles` let the file through: False when the rule can
         neither report nor learn anything in this file, so its query need not run."""
+        return True
+
+    def may_report_at(self, file: "FileContext") -> bool:
+        """For a rule with `project_reports_at`: False when its project-wide check can report nothing in `file`, a
+        file the run reports; a run with no results cache skips the check when it says so of every one."""
+        return True
+
+    def may_learn_elsewhere(self, source: bytes) -> bool:
+        """For a rule with `project_reads_for`: a cheap test of the bytes of a file the rule runs on where the
+        check reads no fact of those kinds, False when the file can hold no fact of another kind."""
         return True
 
     def query_for(self, language: str) -> str:

@@ -152,3 +152,92 @@ def test_a_paused_deadline_goes_on_after_the_pause():
             time.sleep(0.1)  # 0.1 of the 0.4 s
             assert True  # still running
             time.sleep(0.6)
+
+
+_PRISMA_APP = {
+    "package.json": '{"name": "app", "dependencies": {"express": "4", "@prisma/client": "5"}}',
+    "lib/db.ts": "import { PrismaClient } from '@prisma/client';\nexport const prisma = new PrismaClient();\n",
+    "src/server.ts": (
+        "import express from 'express';\nimport { prisma } from '../lib/db';\nimport { report } from './jobs';\n"
+        "const app = express();\napp.get('/users', async (req, res) => res.json(await prisma.user.findMany()));\n"
+        "app.get('/report', async (req, res) => res.json(await report()));\napp.listen(3000);\n"
+    ),
+    "src/users.ts": "import { prisma } from '../lib/db';\nexport const users = () => prisma.user.findMany();\n",
+}
+
+
+def test_a_file_importing_a_module_client_reads_no_other_prisma_file(tmp_path, monkeypatch):
+    """`prisma/client-outside-singleton` reports at clients and at calls of client factories: a file that holds
+    neither and imports no factory (only a module-level client) is not reported, and the other files holding
+    clients are never analysed for it."""
+    files = dict(_PRISMA_APP)
+    for index in range(6):
+        files[f"src/tenant{index}.ts"] = (
+            f"import {{ PrismaClient }} from '@prisma/client';\nexport const db{index} = new PrismaClient();\n"
+        )
+    _write(tmp_path, files)
+    analysed = _analysed(monkeypatch)
+    report = run(RunOptions(paths=[tmp_path / "src/users.ts"], use_cache=False, jobs=1)).report
+    assert not any(path.startswith("src/tenant") for path in analysed), analysed
+    monkeypatch.setattr(engine, "ANALYSE_ON_DEMAND", False)
+    assert run(RunOptions(paths=[tmp_path / "src/users.ts"], use_cache=False, jobs=1)).report == report
+
+
+def test_a_factory_of_a_client_class_reports_where_it_runs_once(tmp_path, monkeypatch):
+    """A module-level call of a factory that builds an imported class extending PrismaClient (the factory is
+    known as one only once the class is): the calling module, which holds no fact of the rule, is reported
+    alone as the whole repository's run reports it."""
+    files = dict(_PRISMA_APP)
+    files.update(
+        {
+            "src/client.ts": "import { PrismaClient } from '@prisma/client';\nexport class AppClient extends PrismaClient {}\n",
+            "src/factory.ts": (
+                "import { AppClient } from './client';\n// a new Prisma client on each call\n"
+                "export function makeClient() {\n  return new AppClient();\n}\n"
+            ),
+            "src/jobs.ts": (
+                "import { makeClient } from './factory';\nconst db = makeClient();\n"
+                "export async function report() {\n  return db.user.count();\n}\n"
+            ),
+        }
+    )
+    _write(tmp_path, files)
+    report = run(RunOptions(paths=[tmp_path / "src/jobs.ts"], use_cache=False, jobs=1)).report
+    assert [(f.rule_id, f.path, f.span.start_line) for f in report.findings] == [
+        ("prisma/client-outside-singleton", "src/jobs.ts", 2)
+    ]
+    monkeypatch.setattr(engine, "ANALYSE_ON_DEMAND", False)
+    assert run(RunOptions(paths=[tmp_path / "src/jobs.ts"], use_cache=False, jobs=1)).report == report
+
+
+def test_a_cors_policy_module_reads_the_policies_of_the_modules_importing_it_alone(tmp_path, monkeypatch):
+    """`cors/permissive-origin` reports in a policy module what the modules importing it apply (merged into one
+    finding), and in a module its own credentialed findings: a run on the policy module analyses the modules
+    importing it, and no other module with a CORS call."""
+    router = (
+        "import { Router } from 'express';\nimport cors from 'cors';\nimport session from 'express-session';\n"
+        "import { openAccess } from '../config/access';\n\nexport const {name} = Router();\n"
+        "{name}.use(session({ secret: process.env.SESSION_SECRET ?? '', resave: false, saveUninitialized: false }));\n"
+        "{name}.use('/{name}', cors({ ...openAccess, credentials: true }));\n"
+    )
+    files = {
+        "package.json": '{"name": "api", "dependencies": {"express": "4", "cors": "2", "express-session": "1"}}',
+        "src/config/access.ts": "export const openAccess = {\n  origin: true,\n  methods: ['GET'],\n};\n",
+        "src/routes/basket.ts": router.replace("{name}", "basket"),
+        "src/routes/orders.ts": router.replace("{name}", "orders"),
+    }
+    for index in range(6):
+        files[f"src/apps/app{index}.ts"] = (
+            "import express from 'express';\nimport cors from 'cors';\nimport session from 'express-session';\n\n"
+            f"export const app{index} = express();\napp{index}.use(session({{ secret: process.env.S ?? '' }}));\n"
+            f"app{index}.use(cors({{ origin: true, credentials: true }}));\n"
+        )
+    _write(tmp_path, files)
+    analysed = _analysed(monkeypatch)
+    report = run(RunOptions(paths=[tmp_path / "src/config/access.ts"], use_cache=False, jobs=1)).report
+    assert not any(path.startswith("src/apps/") for path in analysed), analysed
+    cors = [f for f in report.findings if f.rule_id == "cors/permissive-origin"]
+    assert [(f.path, f.span.start_line) for f in cors] == [("src/config/access.ts", 2)]
+    assert {r.path for r in cors[0].related} >= {"src/routes/basket.ts", "src/routes/orders.ts"}
+    monkeypatch.setattr(engine, "ANALYSE_ON_DEMAND", False)
+    assert run(RunOptions(paths=[tmp_path / "src/config/access.ts"], use_cache=False, jobs=1)).report == report

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import linter.engine as engine
 from linter.engine import RunOptions, run
 from linter.frameworks.admin_gates import under_prefix
 from linter.needles import occurs_within
@@ -150,6 +151,122 @@ def test_a_run_on_the_routes_file_alone_still_follows_the_calls(tmp_path):
 def test_a_run_on_the_service_alone_reports_nothing_there(tmp_path):
     repo = _copy("service-module", tmp_path)
     assert _findings([repo / "src" / "services" / "summary.service.ts"]) == []
+
+
+_FEW_FILES_APP = {
+    "package.json": '{"name": "app", "dependencies": {"express": "4", "openai": "4", "express-rate-limit": "7"}}',
+    "src/routes/chat.ts": (
+        "import { Router } from 'express';\nimport { ask } from '../services/ai';\n\nexport const chat = Router();\n"
+        "chat.post('/chat', async (req, res) => {\n  res.json(await ask(req.body.question));\n});\n"
+    ),
+    "src/services/ai.ts": (
+        "import OpenAI from 'openai';\n\nconst openai = new OpenAI();\n\nexport async function ask(question: string) {\n"
+        "  return openai.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: question }] });\n}\n"
+    ),
+    **{
+        f"src/routes/tool{index}.ts": (
+            "import { Router } from 'express';\nimport OpenAI from 'openai';\n\nconst openai = new OpenAI();\n"
+            f"export const tool{index} = Router();\ntool{index}.post('/tool{index}', async (req, res) => {{\n"
+            "  res.json(await openai.images.generate({ prompt: req.body.prompt }));\n});\n"
+        )
+        for index in range(6)
+    },
+}
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+def _analysed(monkeypatch) -> list[str]:
+    """The paths `analyze_file` is called for, from now on (the run stays in this process)."""
+    seen: list[str] = []
+    real = engine.analyze_file
+
+    def counting(path, rel, *rest):
+        seen.append(rel)
+        return real(path, rel, *rest)
+
+    monkeypatch.setattr(engine, "analyze_file", counting)
+    return seen
+
+
+def _report_on_demand_and_not(paths: list[Path], monkeypatch):
+    """The report of a no-cache run on `paths`, checked to be the one of the run that analyses every file first,
+    and the files that run analysed."""
+    analysed = _analysed(monkeypatch)
+    report = run(RunOptions(paths=paths, jobs=1, select=[RULE], use_cache=False)).report
+    on_demand = list(analysed)
+    monkeypatch.setattr(engine, "ANALYSE_ON_DEMAND", False)
+    assert run(RunOptions(paths=paths, jobs=1, select=[RULE], use_cache=False)).report == report
+    monkeypatch.setattr(engine, "ANALYSE_ON_DEMAND", True)
+    return report, on_demand
+
+
+def test_a_run_on_a_few_files_reads_the_calls_of_the_modules_they_import_alone(tmp_path, monkeypatch):
+    """A call leads only to the endpoints above it, in the modules importing its own: a run with no cache on a
+    routes file reads the calls of the modules that file imports, and no other module with an expensive call is
+    analysed (one naming no limiter cannot hold anything else the check reads)."""
+    _write(tmp_path, _FEW_FILES_APP)
+    report, analysed = _report_on_demand_and_not([tmp_path / "src/routes/chat.ts"], monkeypatch)
+    assert [(f.path, f.span.start_line) for f in report.findings] == [("src/routes/chat.ts", 5)]
+    assert sorted(analysed) == ["src/routes/chat.ts", "src/services/ai.ts"]
+
+
+def test_a_run_on_a_few_files_reads_the_limiters_of_every_module(tmp_path, monkeypatch):
+    """A limiter applied to the app in a module the routes file does not import (where the router is mounted
+    cannot be found, so it counts): that module is analysed, and the route is covered as in a run on every file."""
+    files = dict(_FEW_FILES_APP)
+    files["src/app.ts"] = (
+        "import express from 'express';\nimport rateLimit from 'express-rate-limit';\n\nconst app = express();\n"
+        "app.use(rateLimit({ windowMs: 60_000, limit: 20 }));\nfor (const name of ['chat']) app.use(require(`./routes/${name}`));\n"
+        "app.listen(3000);\n"
+    )
+    _write(tmp_path, files)
+    report, analysed = _report_on_demand_and_not([tmp_path / "src/routes/chat.ts"], monkeypatch)
+    assert report.findings == ()
+    assert sorted(analysed) == ["src/app.ts", "src/routes/chat.ts", "src/services/ai.ts"]
+
+
+def test_a_run_on_files_holding_no_endpoint_skips_the_check(tmp_path, monkeypatch):
+    """Findings stand at endpoints: a run on a service module that holds none (only the expensive call) skips
+    the project-wide check, and analyses no other file for it."""
+    files = dict(_FEW_FILES_APP)
+    files["src/app.ts"] = (
+        "import express from 'express';\nimport rateLimit from 'express-rate-limit';\nimport { chat } from './routes/chat';\n\n"
+        "const app = express();\napp.use(rateLimit({ windowMs: 60_000, limit: 20 }));\napp.use('/api', chat);\n"
+    )
+    _write(tmp_path, files)
+    report, analysed = _report_on_demand_and_not([tmp_path / "src/services/ai.ts"], monkeypatch)
+    assert report.findings == ()
+    assert analysed == ["src/services/ai.ts"]
+
+
+@pytest.mark.parametrize(
+    "path, source, may",
+    [
+        ("src/routes/chat.ts", "router.post('/chat', handler);\n", True),
+        ("src/routes/chat.ts", "router.route('/chat').post(handler);\n", True),
+        ("src/routes/chat.ts", "app.get(`/chat/${id}`, auth, (req, res) => res.end());\n", True),
+        ("src/app/api/chat/route.ts", "export const dynamic = 'force-dynamic';\n", True),
+        ("src/pages/api/chat.ts", "export default handler;\n", True),
+        ("src/chat.controller.ts", "@Controller('chat')\nexport class ChatController {\n  @Post()\n  ask() {}\n}\n", True),
+        ("src/chat.controller.ts", "@Controller('chat')\nexport class ChatController {\n  ask() {}\n}\n", False),
+        ("src/node.ts", "const abortController = new AbortController();\nclass Node {\n  @Post()\n  run() {}\n}\n", False),
+        ("src/services/ai.ts", "const cached = cache.get('key');\nawait Promise.all([a(), b()]);\n", False),
+        ("src/routes/chat.test.ts", "router.post('/chat', handler);\n", False),
+    ],
+)
+def test_where_an_endpoint_may_be(path, source, may):
+    from linter.context import FileContext
+    from linter.registry import builtin_rules
+    from linter.syntax import parse
+
+    rule = next(r for r in builtin_rules() if r.id == RULE)()
+    raw = source.encode()
+    assert rule.may_report_at(FileContext(path, raw, "typescript", parse(raw, "typescript"))) is may
 
 
 def test_the_message_says_what_to_do_for_each_framework(tmp_path):

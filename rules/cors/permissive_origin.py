@@ -287,6 +287,10 @@ class PermissiveOrigin(Rule):
     id = "cors/permissive-origin"
     project_reports_at = frozenset({_CREDENTIALED, _IMPORTED})
     project_reports_imported_by = frozenset({_IMPORTED})  # the module its policy comes from
+    # A credentialed fact holds a finding of its own file; an imported policy leads to findings in the module it
+    # comes from (through that module's imports: `imported_value`), merged with those of the other policies
+    # taken from there. The rule learns no other kind of fact.
+    project_reads_for = {_CREDENTIALED: "reported", _IMPORTED: "importing"}
     name = "PermissiveOrigin"
     level = Level.ERROR
     other_levels = {Level.WARNING: "an allowlist that lets unknown origins in without credentials, and an origin test a look-alike origin passes"}
@@ -402,6 +406,10 @@ class PermissiveOrigin(Rule):
             yield from self._origin_value(origin, policy, file)
 
     # --- configurations another module applies -----------------------------------------------------------------
+
+    def may_learn_elsewhere(self, source: bytes) -> bool:
+        """Every fact the rule learns is of a kind of `project_reads_for`."""
+        return False
 
     def check_project(self, project: ProjectIndex) -> Iterator[Finding]:
         for fact in facts_of(project, self, _CREDENTIALED):

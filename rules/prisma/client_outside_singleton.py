@@ -135,6 +135,7 @@ from ._client_factories import FactoryCallers, FactoryUses
 from ._nest_clients import (
     CLIENT_CLASS,
     IMPORTED_NEW,
+    PROVIDER,
     PROVIDER_FACTORY,
     imported_class,
     nest_built_class,
@@ -231,6 +232,12 @@ class Site:
 
 class ClientOutsideSingleton(Rule):
     id = "prisma/client-outside-singleton"
+    # Its findings stand at a client (a module-level, per-call or factory client, a `new` of an imported class)
+    # or a NestJS providers listing, and at a call that runs once per module load of a factory: a module that
+    # imports the factory's (through barrels too: `FactoryCallers`). A factory is a FACTORY fact, or a `new` of
+    # an imported class that is a client class (`nest_clients`), whose module the factory's imports lead to.
+    project_reports_at = frozenset({MODULE, PER_CALL, FACTORY, PROVIDER, IMPORTED_NEW})
+    project_reports_importing = frozenset({FACTORY, CLIENT_CLASS})
     name = "ClientOutsideSingleton"
     level = Level.ERROR
     other_levels = {Level.WARNING: "a Next.js client not cached on `globalThis` (a new pool on each hot reload in development)"}

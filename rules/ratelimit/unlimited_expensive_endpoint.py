@@ -109,6 +109,7 @@ from linter.context import FileContext
 from linter.flow.callees import Callee
 from linter.flow.modules import module_graph
 from linter.frameworks import EXPRESS, FASTIFY, HONO, NESTJS, NEXTJS
+from linter.frameworks.nextjs import is_app_route, is_pages_api
 from linter.js.expressions import arguments_of, callee, object_keys, outermost, unwrap
 from linter.js.imports import string_value
 from linter.model import Finding, Level, Location, Precision
@@ -121,7 +122,7 @@ from linter.syntax import Node, descendants_of_types, text
 from ._claims_checks import checked_before
 from ._coverage import Coverage, applies_limiter, is_local_router
 from ._endpoint_reach import EndpointPath, reach_of
-from ._endpoints import Endpoint, route_endpoint
+from ._endpoints import Endpoint, endpoint_here, route_endpoint
 from ._expensive_calls import AI, EMAIL, SMS, UPLOAD, ExpensiveCall, confirm_import, expensive_calls, upload_of
 from ._limit_evidence import is_limiter, may_name_limiter
 from ._public_endpoints import not_public
@@ -150,6 +151,9 @@ class UnlimitedExpensiveEndpoint(Rule):
     id = "ratelimit/unlimited-expensive-endpoint"
     project_reports_at = frozenset()
     project_reports_importing = frozenset({"call"})  # the endpoints above the call
+    # A call leads to nothing but the endpoints above it, in the modules importing its own (`EndpointReach`;
+    # and to the run's bound on the functions climbed, `MAX_FUNCTIONS`, far off in real code: 119 on dub).
+    project_reads_for = {"call": "imported"}
     name = "UnlimitedExpensiveEndpoint"
     level = Level.WARNING
     precision = Precision.HIGH
@@ -170,6 +174,21 @@ class UnlimitedExpensiveEndpoint(Rule):
                 yield self._call_fact(file, upload)
         if any(needle in source for needle in _LIMITER_NEEDLES) and may_name_limiter(source):
             yield from self._limiter_facts(file)
+
+    def may_report_at(self, file: FileContext) -> bool:
+        """Where an endpoint may be (`_endpoints`): a route registration, a Next.js route file, a NestJS controller."""
+        if is_test_path(file.path):
+            return False
+        if is_app_route(file.path) or is_pages_api(file.path):
+            return True
+        if any(route_endpoint(call, file) is not None for call in descendants_of_types(file.root, ("call_expression",))):
+            return True
+        methods = descendants_of_types(file.root, ("method_definition",)) if b"Controller" in file.source else ()
+        return any(endpoint_here(method, file) is not None for method in methods)
+
+    def may_learn_elsewhere(self, source: bytes) -> bool:
+        """Where a limiter applied to an app or a global guard may be (`check`)."""
+        return any(needle in source for needle in _LIMITER_NEEDLES) and may_name_limiter(source)
 
     def _call_fact(self, file: FileContext, call: ExpensiveCall) -> Fact:
         return file.fact(
