@@ -20,6 +20,21 @@ def write_files(root: Path, files: dict[str, str | bytes]) -> Path:
     return root
 
 
+def analysed_paths(monkeypatch) -> list[str]:
+    """The paths `engine.analyze_file` is called for, from now on (in a run that stays in this process)."""
+    import linter.engine as engine
+
+    seen: list[str] = []
+    real = engine.analyze_file
+
+    def counting(path, rel, *rest):
+        seen.append(rel)
+        return real(path, rel, *rest)
+
+    monkeypatch.setattr(engine, "analyze_file", counting)
+    return seen
+
+
 def lint(paths, **options):
     """Run with the test rules only (plus the suppression rules), one process."""
     options.setdefault("rules_dir", TEST_RULES)

@@ -18,6 +18,7 @@ from linter.engine import RunOptions, run
 from linter.registry import builtin_rules
 from linter.rule import Rule
 from tests.fixture_cases import case_dirs, case_id
+from tests.project_builder import analysed_paths, write_files
 
 PROJECT_RULES = frozenset(rule.id for rule in builtin_rules() if rule.check_project is not Rule.check_project)
 SOURCE_SUFFIXES = (".js", ".jsx", ".ts", ".tsx", ".mjs", ".cjs", ".mts", ".cts")
@@ -62,26 +63,6 @@ def test_selection_reports_what_analysing_every_file_reports(case, tmp_path, mon
         assert _report(selection, True, monkeypatch) == expected, [p.relative_to(target).as_posix() for p in selection]
 
 
-def _write(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-
-
-def _analysed(monkeypatch) -> list[str]:
-    """The paths `analyze_file` is called for, from now on (the run stays in this process)."""
-    seen: list[str] = []
-    real = engine.analyze_file
-
-    def counting(path, rel, *rest):
-        seen.append(rel)
-        return real(path, rel, *rest)
-
-    monkeypatch.setattr(engine, "analyze_file", counting)
-    return seen
-
-
 def test_a_check_that_cannot_report_in_the_file_reads_no_other_file(tmp_path, monkeypatch):
     """A file with no fact a project-wide check reports at: the other files are never analysed (their imports
     are read from their bytes for the import paths)."""
@@ -93,8 +74,8 @@ def test_a_check_that_cannot_report_in_the_file_reads_no_other_file(tmp_path, mo
         files[f"src/client{index}.ts"] = (
             "import axios from 'axios';\nexport async function load() {\n  return axios.get('https://api.example.com/x');\n}\n"
         )
-    _write(tmp_path, files)
-    analysed = _analysed(monkeypatch)
+    write_files(tmp_path, files)
+    analysed = analysed_paths(monkeypatch)
     run(RunOptions(paths=[tmp_path / "src/util.ts"], use_cache=False, jobs=1))
     assert analysed == ["src/util.ts"]
 
@@ -102,7 +83,7 @@ def test_a_check_that_cannot_report_in_the_file_reads_no_other_file(tmp_path, mo
 def test_a_rule_asked_for_runs_on_the_files_it_runs_on(tmp_path, monkeypatch):
     """A request whose timeout the package's axios defaults set (`http/missing-timeout` reads the facts of every
     file): the file that sets them is analysed, and no file without the rule's needles."""
-    _write(
+    write_files(
         tmp_path,
         {
             "package.json": '{"name": "app", "dependencies": {"express": "4", "axios": "1"}}',
@@ -113,7 +94,7 @@ def test_a_rule_asked_for_runs_on_the_files_it_runs_on(tmp_path, monkeypatch):
             ),
         },
     )
-    analysed = _analysed(monkeypatch)
+    analysed = analysed_paths(monkeypatch)
     report = run(RunOptions(paths=[tmp_path / "src/fetcher.ts"], use_cache=False, jobs=1)).report
     assert "src/setup.ts" in analysed and "src/plain.ts" not in analysed
     monkeypatch.setattr(engine, "ANALYSE_ON_DEMAND", False)
@@ -123,7 +104,7 @@ def test_a_rule_asked_for_runs_on_the_files_it_runs_on(tmp_path, monkeypatch):
 def test_the_files_a_check_asks_for_are_not_its_time(tmp_path, monkeypatch):
     """The analysis a check's question starts runs under the files' own deadlines, not the check's: a run that
     analyses every file first never counts it against the check."""
-    _write(
+    write_files(
         tmp_path,
         {
             "package.json": '{"name": "app", "dependencies": {"express": "4", "axios": "1"}}',
@@ -175,8 +156,8 @@ def test_a_file_importing_a_module_client_reads_no_other_prisma_file(tmp_path, m
         files[f"src/tenant{index}.ts"] = (
             f"import {{ PrismaClient }} from '@prisma/client';\nexport const db{index} = new PrismaClient();\n"
         )
-    _write(tmp_path, files)
-    analysed = _analysed(monkeypatch)
+    write_files(tmp_path, files)
+    analysed = analysed_paths(monkeypatch)
     report = run(RunOptions(paths=[tmp_path / "src/users.ts"], use_cache=False, jobs=1)).report
     assert not any(path.startswith("src/tenant") for path in analysed), analysed
     monkeypatch.setattr(engine, "ANALYSE_ON_DEMAND", False)
@@ -201,7 +182,7 @@ def test_a_factory_of_a_client_class_reports_where_it_runs_once(tmp_path, monkey
             ),
         }
     )
-    _write(tmp_path, files)
+    write_files(tmp_path, files)
     report = run(RunOptions(paths=[tmp_path / "src/jobs.ts"], use_cache=False, jobs=1)).report
     assert [(f.rule_id, f.path, f.span.start_line) for f in report.findings] == [
         ("prisma/client-outside-singleton", "src/jobs.ts", 2)
@@ -232,8 +213,8 @@ def test_a_cors_policy_module_reads_the_policies_of_the_modules_importing_it_alo
             f"export const app{index} = express();\napp{index}.use(session({{ secret: process.env.S ?? '' }}));\n"
             f"app{index}.use(cors({{ origin: true, credentials: true }}));\n"
         )
-    _write(tmp_path, files)
-    analysed = _analysed(monkeypatch)
+    write_files(tmp_path, files)
+    analysed = analysed_paths(monkeypatch)
     report = run(RunOptions(paths=[tmp_path / "src/config/access.ts"], use_cache=False, jobs=1)).report
     assert not any(path.startswith("src/apps/") for path in analysed), analysed
     cors = [f for f in report.findings if f.rule_id == "cors/permissive-origin"]

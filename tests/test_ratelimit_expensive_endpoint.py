@@ -25,6 +25,7 @@ from linter.rules.ratelimit._limit_evidence import (
     may_name_limiter,
 )
 from tests.fixture_cases import FIXTURES
+from tests.project_builder import analysed_paths, write_files
 
 RULE = "ratelimit/unlimited-expensive-endpoint"
 CASES = FIXTURES / "ratelimit" / "unlimited-expensive-endpoint"
@@ -99,8 +100,6 @@ _UNRELATED_CALLEE = {
 def test_the_climb_resolves_only_the_calls_that_may_name_the_function(tmp_path, monkeypatch):
     """A caller's call of another function (`greeting()`, from a module that leads to the mailer) is not
     resolved on the way up from `sendDigest`: its module is not read for its export table."""
-    from tests.project_builder import write_files
-
     parsed = []
     parsed_file = ProjectIndex.parsed_file
 
@@ -174,29 +173,10 @@ _FEW_FILES_APP = {
 }
 
 
-def _write(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-
-
-def _analysed(monkeypatch) -> list[str]:
-    """The paths `analyze_file` is called for, from now on (the run stays in this process)."""
-    seen: list[str] = []
-    real = engine.analyze_file
-
-    def counting(path, rel, *rest):
-        seen.append(rel)
-        return real(path, rel, *rest)
-
-    monkeypatch.setattr(engine, "analyze_file", counting)
-    return seen
-
-
 def _report_on_demand_and_not(paths: list[Path], monkeypatch):
     """The report of a no-cache run on `paths`, checked to be the one of the run that analyses every file first,
     and the files that run analysed."""
-    analysed = _analysed(monkeypatch)
+    analysed = analysed_paths(monkeypatch)
     report = run(RunOptions(paths=paths, jobs=1, select=[RULE], use_cache=False)).report
     on_demand = list(analysed)
     monkeypatch.setattr(engine, "ANALYSE_ON_DEMAND", False)
@@ -209,7 +189,7 @@ def test_a_run_on_a_few_files_reads_the_calls_of_the_modules_they_import_alone(t
     """A call leads only to the endpoints above it, in the modules importing its own: a run with no cache on a
     routes file reads the calls of the modules that file imports, and no other module with an expensive call is
     analysed (one naming no limiter cannot hold anything else the check reads)."""
-    _write(tmp_path, _FEW_FILES_APP)
+    write_files(tmp_path, _FEW_FILES_APP)
     report, analysed = _report_on_demand_and_not([tmp_path / "src/routes/chat.ts"], monkeypatch)
     assert [(f.path, f.span.start_line) for f in report.findings] == [("src/routes/chat.ts", 5)]
     assert sorted(analysed) == ["src/routes/chat.ts", "src/services/ai.ts"]
@@ -224,7 +204,7 @@ def test_a_run_on_a_few_files_reads_the_limiters_of_every_module(tmp_path, monke
         "app.use(rateLimit({ windowMs: 60_000, limit: 20 }));\nfor (const name of ['chat']) app.use(require(`./routes/${name}`));\n"
         "app.listen(3000);\n"
     )
-    _write(tmp_path, files)
+    write_files(tmp_path, files)
     report, analysed = _report_on_demand_and_not([tmp_path / "src/routes/chat.ts"], monkeypatch)
     assert report.findings == ()
     assert sorted(analysed) == ["src/app.ts", "src/routes/chat.ts", "src/services/ai.ts"]
@@ -238,7 +218,7 @@ def test_a_run_on_files_holding_no_endpoint_skips_the_check(tmp_path, monkeypatc
         "import express from 'express';\nimport rateLimit from 'express-rate-limit';\nimport { chat } from './routes/chat';\n\n"
         "const app = express();\napp.use(rateLimit({ windowMs: 60_000, limit: 20 }));\napp.use('/api', chat);\n"
     )
-    _write(tmp_path, files)
+    write_files(tmp_path, files)
     report, analysed = _report_on_demand_and_not([tmp_path / "src/services/ai.ts"], monkeypatch)
     assert report.findings == ()
     assert analysed == ["src/services/ai.ts"]
@@ -387,7 +367,6 @@ def test_word_tables_answer_as_the_patterns_they_stand_for(source):
         for start in range(0, len(source), 3):
             for end in range(start, len(source) + 1, 2):
                 assert occurs_within(matches, start, end) is (pattern.search(source, start, end) is not None)
-
 
 
 _CALL_FORMS = (
