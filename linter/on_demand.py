@@ -19,6 +19,11 @@ from linter.setups import RuleSetup
 from linter.syntax import LANGUAGE_BY_SUFFIX, parse
 
 
+# A run that reports more files (a folder) runs the checks that may report in them without parsing each file
+# again to ask `Rule.may_report_at`: the parses would cost more than the checks they might spare.
+MAY_REPORT_AT_MAX_FILES = 64
+
+
 class OnDemand:
     """The files a run without a cache does not report, analysed when the project phase first asks for what they
     hold (`linter.project.DemandIndex`): for one rule's facts, that rule alone on the files it runs on; for one
@@ -173,20 +178,21 @@ def checks_that_may_report(rules: list[Rule], results: list[FileResult], project
     for result in results:
         held.update((fact.rule_id, fact.kind) for fact in result.facts)
         held.update((summary.spec, "sink") for summary in result.flows if summary.sinks)
-    reported: list[FileContext | None] | None = None
+    parsed_again: dict[str, FileContext | None] = {}
 
     def may_report_at_one(rule: Rule) -> bool:
-        """`Rule.may_report_at` of a reported file, when the rule has its own (each file read and parsed again,
-        once; one whose analysis did not end may hold anything)."""
-        nonlocal reported
+        """`Rule.may_report_at` of a reported file, when the rule has its own and the run reports few files (each
+        read and parsed again, once; one not parsed, or whose analysis did not end, may hold anything)."""
         rule = become_rule(rule)
-        if type(rule).may_report_at is Rule.may_report_at:
+        if type(rule).may_report_at is Rule.may_report_at or len(results) > MAY_REPORT_AT_MAX_FILES:
             return True
-        if reported is None:
-            reported = [
-                _parsed(project, result.path) if result.parsed and not result.incomplete else None for result in results
-            ]
-        return any(file is None or rule.may_report_at(file) for file in reported)
+        for result in results:
+            if result.path not in parsed_again:
+                parsed_again[result.path] = _parsed(project, result.path) if result.parsed and not result.incomplete else None
+            file = parsed_again[result.path]
+            if file is None or rule.may_report_at(file):
+                return True
+        return False
 
     def leads_here(rule: Rule, kinds: frozenset[str], direction: str) -> bool:
         if not kinds:

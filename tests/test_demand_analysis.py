@@ -222,3 +222,17 @@ def test_a_cors_policy_module_reads_the_policies_of_the_modules_importing_it_alo
     assert {r.path for r in cors[0].related} >= {"src/routes/basket.ts", "src/routes/orders.ts"}
     monkeypatch.setattr(engine, "ANALYSE_ON_DEMAND", False)
     assert run(RunOptions(paths=[tmp_path / "src/config/access.ts"], use_cache=False, jobs=1)).report == report
+
+
+def test_a_run_reporting_many_files_does_not_parse_them_again_to_ask_where_a_check_may_report(tmp_path, monkeypatch):
+    parsed_again = []
+    real = on_demand._parsed
+    monkeypatch.setattr(on_demand, "_parsed", lambda project, path: parsed_again.append(path) or real(project, path))
+    files = {f"src/m{index:03}.js": f"export const value{index} = () => {index};\n" for index in range(on_demand.MAY_REPORT_AT_MAX_FILES + 1)}
+    write_files(tmp_path, {".git/HEAD": "x", **files})
+    options = {"use_cache": False, "jobs": 1, "select": ["ratelimit"]}
+    run(RunOptions(paths=[tmp_path / "src/m000.js", tmp_path / "src/m001.js"], **options))
+    assert parsed_again == ["src/m000.js", "src/m001.js"]  # neither holds an endpoint
+    parsed_again.clear()
+    run(RunOptions(paths=[tmp_path / "src"], **options))
+    assert parsed_again == []
