@@ -160,6 +160,10 @@ def test_a_file_importing_a_module_client_reads_no_other_prisma_file(tmp_path, m
     analysed = analysed_paths(monkeypatch)
     report = run(RunOptions(paths=[tmp_path / "src/users.ts"], use_cache=False, jobs=1)).report
     assert not any(path.startswith("src/tenant") for path in analysed), analysed
+    tenant = run(RunOptions(paths=[tmp_path / "src/tenant0.ts"], use_cache=False, jobs=1)).report
+    assert [(f.rule_id, f.path, f.span.start_line) for f in tenant.findings] == [
+        ("prisma/client-outside-singleton", "src/tenant0.ts", 2)
+    ]  # a client the check reports, in a file the run on users.ts never read
     monkeypatch.setattr(engine, "ANALYSE_ON_DEMAND", False)
     assert run(RunOptions(paths=[tmp_path / "src/users.ts"], use_cache=False, jobs=1)).report == report
 

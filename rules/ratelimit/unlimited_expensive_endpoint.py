@@ -172,7 +172,7 @@ class UnlimitedExpensiveEndpoint(Rule):
                 yield self._call_fact(file, call)
             for upload in _route_uploads(file):
                 yield self._call_fact(file, upload)
-        if any(needle in source for needle in _LIMITER_NEEDLES) and may_name_limiter(source):
+        if _may_hold_limiter(source):
             yield from self._limiter_facts(file)
 
     def may_report_at(self, file: FileContext) -> bool:
@@ -188,7 +188,7 @@ class UnlimitedExpensiveEndpoint(Rule):
 
     def may_learn_elsewhere(self, source: bytes) -> bool:
         """Where a limiter applied to an app or a global guard may be (`check`)."""
-        return any(needle in source for needle in _LIMITER_NEEDLES) and may_name_limiter(source)
+        return _may_hold_limiter(source)
 
     def _call_fact(self, file: FileContext, call: ExpensiveCall) -> Fact:
         return file.fact(
@@ -283,6 +283,11 @@ class UnlimitedExpensiveEndpoint(Rule):
         if path.hops:
             code_flow = [location, *path.hops, call_location]
         return self.finding(location, message, related=[call_location], code_flow=code_flow)
+
+
+def _may_hold_limiter(source: bytes) -> bool:
+    """Whether a file's bytes may hold a limiter applied to an app or a global guard (the facts besides calls)."""
+    return any(needle in source for needle in _LIMITER_NEEDLES) and may_name_limiter(source)
 
 
 def _privileged_only(graph, endpoint: Endpoint, path: EndpointPath, call_path: str, call: Node) -> bool:
