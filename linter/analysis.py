@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import codecs
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +18,7 @@ from linter.context import FileContext, packages_depend_on
 from linter.deadline import Deadline, OutOfTime
 from linter.js.import_scan import scanned_references
 from linter.js.imports import ModuleReference
+from linter.lazy_dataclasses import dataclass
 from linter.model import Finding, Level, Notice
 from linter.registry import become_rule, flow_spec_name, rule_gate
 from linter.rule import Fact, Match, Rule

@@ -20,10 +20,10 @@ import json
 import os
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from linter.atomic_write import write_atomically
+from linter.lazy_dataclasses import dataclass
 from linter.model import Finding, Level, Notice, Report
 from linter.safe_read import ReadRefused, read_named_file, read_repository_file
 

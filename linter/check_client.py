@@ -40,12 +40,12 @@ import os
 import stat
 import sys
 import time
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from linter import __version__
+from linter.lazy_dataclasses import dataclass
 from linter.roots import find_root
 
 if TYPE_CHECKING:  # imported where a server is asked: a run without one does not pay for it

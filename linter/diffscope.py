@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 
+from linter.lazy_dataclasses import dataclass
 from linter.model import Level, Notice, Report
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")

@@ -14,13 +14,14 @@ from __future__ import annotations
 import os
 import re
 import stat
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from linter.config import CONFIG_FILE_NAMES
 from linter.deadline import OutOfTime
 from linter.files.kinds import project_file_kind
+from linter.lazy_dataclasses import dataclass
 from linter.model import Level, Notice
 from linter.safe_read import ReadRefused, read_repository_file
 from linter.syntax import LANGUAGE_BY_SUFFIX

@@ -7,7 +7,7 @@ import gc
 import os
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from linter import __version__
@@ -18,6 +18,7 @@ from linter.config_tree import ConfigTree
 from linter.deadline import Deadline, OutOfTime
 from linter.discovery import Discovered
 from linter.fingerprint import line_hashes
+from linter.lazy_dataclasses import dataclass
 from linter.model import Finding, Level, Location, Notice, Report, RuleInfo, SourceText
 from linter.processes import run_forked_while, stop_workers, worker_started
 from linter.on_demand import OnDemand, checks_that_may_report

@@ -20,13 +20,14 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from linter.atomic_write import WriteRefused, rewrite_if_unchanged
 from linter.config import DEFAULT_MAX_FILE_SIZE
 from linter.js.expressions import WRAPPERS
+from linter.lazy_dataclasses import dataclass
 from linter.model import Fix, Report, TextEdit
 from linter.safe_read import ReadRefused, read_repository_file
 from linter.syntax import LANGUAGE_BY_SUFFIX, Node, descendants_of_types, parse, walk

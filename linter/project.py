@@ -12,12 +12,13 @@ import posixpath
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Set
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from linter.config import DEFAULT_MAX_FILE_SIZE
 from linter.context import FileContext
 from linter.files.kinds import project_file_kind
+from linter.lazy_dataclasses import dataclass
 from linter.model import Level, Location, Notice
 from linter.positions import LineIndex
 from linter.rule import Fact

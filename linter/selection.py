@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import posixpath
 from bisect import bisect_left
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +33,7 @@ from linter.discovery import (
     too_large,
 )
 from linter.files.kinds import project_file_kind
+from linter.lazy_dataclasses import dataclass
 from linter.listing_cache import discover_cached
 from linter.model import Level, Notice
 

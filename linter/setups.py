@@ -8,9 +8,9 @@ the instances its own config enables, so each finding is judged with the config 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 
 from linter.config import Config, ConfigError, enabled_rules, validate_against_rules
+from linter.lazy_dataclasses import dataclass
 from linter.model import Level
 from linter.registry import LazyRule
 from linter.rule import Rule

@@ -15,11 +15,12 @@ rule, or suppressing nothing become findings of their own (`loadlint/invalid-sup
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Callable
 
 from linter.config import matches_selector
 from linter.files.kinds import line_comment_markers
+from linter.lazy_dataclasses import dataclass
 from linter.model import Finding, Span
 from linter.positions import LineIndex
 from linter.syntax import Node, walk

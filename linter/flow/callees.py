@@ -9,13 +9,13 @@ method) and a field set with `new LeadsService()`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from linter.js.bindings import declaration_of
 from linter.js.expressions import callee as callee_node
 from linter.js.expressions import member_chain, unwrap
 from linter.js.functions import CLASS_FIELD_TYPES, FUNCTION_TYPES
+from linter.lazy_dataclasses import dataclass
 from linter.syntax import Node, text
 
 if TYPE_CHECKING:

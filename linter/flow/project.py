@@ -17,7 +17,6 @@ module graph (`linter.flow.modules`); the files the join looks into are parsed o
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from linter.flow.callees import Callee, callee_of, import_of, local_reference, may_name
@@ -31,6 +30,7 @@ from linter.frameworks.request_inputs import VALUE, Input, member_input, method_
 from linter.frameworks.routes import OPTIONAL_PART, UNREAD_SCHEMA, registration_schemas, route_handler_references, validated_by_route
 from linter.frameworks.validation_schemas import schema_field, schema_part
 from linter.js.expressions import unwrap
+from linter.lazy_dataclasses import dataclass
 from linter.model import Location
 from linter.syntax import text
 

@@ -18,10 +18,11 @@ project phase, on demand, from the few files on a path to a sink.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from linter.flow.callees import Callee
 from linter.frameworks.request_inputs import Input
+from linter.lazy_dataclasses import dataclass
 from linter.model import Fix, Span
 
 

@@ -26,7 +26,7 @@ and at a handler registered behind validation middleware (`validated_by_route`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import TYPE_CHECKING
 
 from linter.flow.callees import Callee, callee_of
@@ -65,6 +65,7 @@ from linter.js.expressions import arguments_of, callee, member_chain, member_obj
 from linter.js.functions import function_name
 from linter.js.imports import string_value
 from linter.js.invocation import call_sites
+from linter.lazy_dataclasses import dataclass
 from linter.syntax import Node, text
 
 if TYPE_CHECKING:

@@ -7,9 +7,10 @@ are valid JSON or XML whatever the repository holds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from importlib import import_module
 from typing import TYPE_CHECKING, TextIO
+
+from linter.lazy_dataclasses import dataclass
 
 if TYPE_CHECKING:  # the command line reads FORMATS before it knows it will lint: keep this module light
     from linter.model import Report

@@ -19,11 +19,11 @@ module that lists them, or per request / per injection with a request or transie
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from linter.frameworks.origins import GRAPHQL_ARGUMENTS, QUERY_STRING, REQUEST_BODY, REQUEST_HEADERS, ROUTE_PARAMETERS
 from linter.js.expressions import arguments_of, callee, key_text, object_keys, property_name, unwrap
 from linter.js.imports import string_value
+from linter.lazy_dataclasses import dataclass
 from linter.syntax import Node, descendants_of_types, text
 
 _DECORATOR_ORIGINS = {

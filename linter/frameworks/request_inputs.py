@@ -31,7 +31,6 @@ The functions here answer one step at a time; the flow engine (`linter.flow.trac
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from linter.frameworks import graphql, nestjs, safe_actions, trpc
@@ -50,6 +49,7 @@ from linter.frameworks.routes import registration_schemas
 from linter.js.bindings import Binding
 from linter.js.functions import exported_name
 from linter.js.invocation import handler_kind
+from linter.lazy_dataclasses import dataclass
 from linter.syntax import Node, text
 
 if TYPE_CHECKING:

@@ -11,12 +11,12 @@ is read the same way: `@Max(100)` (or `@IsIn`, `@IsEnum`) on the field bounds it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from linter.js.bindings import declaration_of
 from linter.js.expressions import arguments_of, callee, key_text, member_object, object_keys, property_name, unwrap
 from linter.js.imports import string_value
+from linter.lazy_dataclasses import dataclass
 from linter.syntax import Node, text, walk
 
 if TYPE_CHECKING:

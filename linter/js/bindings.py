@@ -15,10 +15,10 @@ of the object it is the rest of, its element being the `rest_pattern`). Loops ar
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from linter.js.expressions import unwrap
 from linter.js.functions import FUNCTION_TYPES, function_body
+from linter.lazy_dataclasses import dataclass
 from linter.syntax import Node, node_fact, text
 
 SCOPE_BLOCKS = frozenset({"statement_block", "program", "switch_body", "class_body"})

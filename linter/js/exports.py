@@ -22,10 +22,11 @@ of the function that runs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from linter.js.expressions import key_text, unwrap
 from linter.js.imports import require_specifier, string_value
+from linter.lazy_dataclasses import dataclass
 from linter.syntax import Node, text
 
 DEFAULT_KEY = "<default>"

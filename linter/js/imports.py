@@ -8,8 +8,8 @@ accept `"*"` and `"default"` alike for a package's module object.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from linter.lazy_dataclasses import dataclass
 from linter.syntax import Node, node_fact, text
 
 

@@ -18,7 +18,6 @@ has unknown callers and counts as running on every call).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from linter.frameworks.routes import MIDDLEWARE_METHODS, ROUTE_METHODS
 from linter.frameworks.nextjs import (
@@ -47,6 +46,7 @@ from linter.js.functions import (
     value_holder,
 )
 from linter.js.singletons import init_target, is_plugin_function, lazy_singleton_target, registers_on_app
+from linter.lazy_dataclasses import dataclass
 from linter.syntax import Node, descendants_of_types, node_fact, text
 
 REQUEST_NAMES = frozenset({"req", "request", "_req", "_request"})

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from dataclasses import dataclass
 
 from linter.js.static_values import const_initializer
 from linter.js.expressions import key_text, unwrap
+from linter.lazy_dataclasses import dataclass
 from linter.syntax import Node, text
 
 _OPAQUE_ENTRIES = frozenset({"spread_element", "computed_property_name"})

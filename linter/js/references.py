@@ -3,11 +3,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from linter.js.expressions import member_chain, unwrap
 from linter.js.imports import require_specifier
+from linter.lazy_dataclasses import dataclass
 from linter.syntax import Node, text
 
 if TYPE_CHECKING:

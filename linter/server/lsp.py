@@ -20,7 +20,7 @@ import asyncio
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import unquote
@@ -34,6 +34,7 @@ from linter.config import ConfigError
 from linter.discovery import is_source
 from linter.engine import UsageError
 from linter.files.kinds import line_comment_markers, project_file_kind
+from linter.lazy_dataclasses import dataclass
 from linter.model import Finding, Level, Location, Notice
 from linter.registry import RuleLoadError
 from linter.rule import rule_help_uri

@@ -30,9 +30,10 @@ import subprocess
 import sys
 import threading
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
+from linter.lazy_dataclasses import dataclass
 import linter
 from linter import engine
 from linter.analysis import FileResult, RulePlan, analyze_file

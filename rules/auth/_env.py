@@ -13,12 +13,13 @@ from a local module, `configService.get('JWT_SECRET')`) is a `setting_name` but 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from linter.js.expressions import arguments_of, callee, member_chain, member_object, object_keys, property_name, unwrap
 from linter.js.imports import destructured_names, string_value
+from linter.lazy_dataclasses import dataclass
 from linter.syntax import Node, compile_query, text
 
 if TYPE_CHECKING:

@@ -12,7 +12,6 @@ a parameter, another file: whatever the code alone does not fix).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from linter.js.static_values import const_initializer, constant_value
@@ -22,6 +21,7 @@ from linter.js.object_literals import UNKNOWN, Lookup, option, options_object
 from linter.js.imports import require_specifier, string_value
 from linter.js.references import resolve_imported
 from linter.js.units import jose_seconds, ms_seconds
+from linter.lazy_dataclasses import dataclass
 from linter.syntax import Node, text, walk
 
 if TYPE_CHECKING:

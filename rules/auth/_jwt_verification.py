@@ -4,12 +4,12 @@ NestJS `PassportStrategy(Strategy)` classes), express-jwt and `@nestjs/jwt`'s `J
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from linter.js.expressions import arguments_of, callee, member_object, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES
 from linter.js.object_literals import ABSENT, UNKNOWN, Lookup, option, options_object
+from linter.lazy_dataclasses import dataclass
 from linter.rules.auth._jwt_signing import factory_result, is_nest_jwt_service
 from linter.js.references import resolve_imported
 from linter.syntax import Node, walk

@@ -15,7 +15,6 @@ outside production (`NODE_ENV !== 'production' ? 'dev' : …`) is not followed.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from linter.flow.callees import Callee
@@ -29,6 +28,7 @@ from linter.frameworks.request_inputs import VALUE, Input
 from linter.js.exports import local_value
 from linter.js.expressions import callee, key_text, outermost, unwrap
 from linter.js.references import resolve_imported
+from linter.lazy_dataclasses import dataclass
 from linter.model import Fix, Span
 from linter.syntax import Node, text, walk
 

@@ -6,11 +6,11 @@ express-jwt, passport-jwt, express-session, cookie-session, cookie-parser, NextA
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import ahocorasick_rs
 
+from linter.lazy_dataclasses import dataclass
 from linter.rules.auth._env import setting_name
 from linter.js.expressions import (
     arguments_of,

@@ -114,7 +114,7 @@ function issueToken(user) {
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from functools import lru_cache
 from typing import Iterator
 
@@ -126,6 +126,7 @@ from linter.js.exports import export_table
 from linter.js.expressions import WRAPPERS, arguments_of, callee, key_text, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES
 from linter.fixes import helper_insertion, replace_node, source_digest
+from linter.lazy_dataclasses import dataclass
 from linter.model import Finding, Fix, Level, Location, Precision, Span
 from linter.rule import Fact, Rule, facts_of, held_finding
 from linter.syntax import Node, compile_query, has_node_type, text, walk

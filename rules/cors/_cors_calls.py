@@ -7,13 +7,13 @@ are set by hand.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from linter.js.expressions import arguments_of, callee, member_object, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function, function_name, parameter_names
 from linter.js.imports import string_value
 from linter.js.references import resolve_imported
+from linter.lazy_dataclasses import dataclass
 from linter.syntax import Node, text, walk
 
 if TYPE_CHECKING:

@@ -19,7 +19,6 @@ object, not its `corsOptions`, applies nothing).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
 from linter.flow.callees import Callee, callee_of
@@ -28,6 +27,7 @@ from linter.js.expressions import arguments_of, callee, key_text, member_chain, 
 from linter.js.exports import DEFAULT_KEY, EXPORTS_KEY, MODULE_OBJECT, export_table
 from linter.js.functions import FUNCTION_TYPES
 from linter.js.imports import string_value
+from linter.lazy_dataclasses import dataclass
 from linter.model import Span
 from linter.rules.cors._cors_calls import cors_options
 from linter.syntax import Node, text, walk

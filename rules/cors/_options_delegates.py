@@ -16,12 +16,12 @@ local that changes (`let options; if (…) options = {…}`), each value it is g
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
 from linter.js.bindings import declaration_of
 from linter.js.expressions import WRAPPERS, arguments_of, key_text, outermost, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function, function_body, function_name, parameter_names
+from linter.lazy_dataclasses import dataclass
 from linter.rules.cors._cors_calls import (
     callback_parameter,
     cors_calls_taking,

@@ -15,7 +15,8 @@ shared hosting domain (`vercel.app`, `netlify.app`, `github.io`), a stranger's s
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from linter.lazy_dataclasses import dataclass
 
 try:  # Python 3.11+: the regex parser behind `re`; its tree says which dots are unescaped.
     from re import _constants as _ops, _parser as _sre_parse

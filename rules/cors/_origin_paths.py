@@ -17,13 +17,14 @@ an allowing value.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from enum import Enum
 from typing import Callable
 
 from linter.js.deployment_checks import development_when_true
 from linter.js.expressions import unwrap
 from linter.js.functions import FUNCTION_TYPES, function_body
+from linter.lazy_dataclasses import dataclass
 from linter.rules.cors._origin_names import NULLISH, OriginNames
 from linter.syntax import Node, text
 

@@ -157,13 +157,13 @@ A regex allowlist needs both anchors and escaped dots: `/^https:\/\/([a-z0-9-]+\
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Iterator
 
 from linter.context import FileContext
 from linter.flow.callees import Callee
 from linter.flow.modules import module_graph
 from linter.frameworks import EXPRESS, FASTIFY, HONO, KOA, NESTJS, NEXTJS, NODE_HTTP
+from linter.lazy_dataclasses import dataclass
 from linter.rules.cors._ambient_credentials import has_ambient_credentials
 from linter.rules.cors._cors_calls import (
     ALLOW_ORIGIN,

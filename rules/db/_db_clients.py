@@ -9,11 +9,11 @@ knex `knex({...})`, mongodb `new MongoClient()` / `MongoClient.connect()`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from linter.context import FileContext
 from linter.frameworks.prisma import module_object_source
 from linter.js.functions import EXPRESSION_WRAPPERS
+from linter.lazy_dataclasses import dataclass
 from linter.syntax import Node, text
 
 # Module objects that are themselves the constructor or factory (`const Redis = require('ioredis')`).

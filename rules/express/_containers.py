@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+
+from linter.lazy_dataclasses import dataclass
 
 _INSTRUCTION = re.compile(r"^\s*(?P<name>CMD|ENTRYPOINT|COPY|ADD)\s+(?P<rest>.*?)\s*$", re.I)
 _NOT_CODE = re.compile(

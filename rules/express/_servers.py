@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from linter.js.static_values import const_initializer
@@ -22,6 +21,7 @@ from linter.js.expressions import WRAPPERS, arguments_of, callee, member_object,
 from linter.js.functions import FUNCTION_TYPES, enclosing_function, function_body
 from linter.js.imports import string_value
 from linter.js.references import resolve_imported
+from linter.lazy_dataclasses import dataclass
 from linter.syntax import Node, descendants_of_types, text, walk
 
 if TYPE_CHECKING:

@@ -13,7 +13,6 @@ their own here: the instance's creation is where its timeout goes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from linter.js.bindings import declaration_of
@@ -21,6 +20,7 @@ from linter.js.expressions import arguments_of, callee, unwrap
 from linter.js.object_literals import entry, options_object
 from linter.js.references import resolve_imported
 from linter.js.static_values import const_initializer
+from linter.lazy_dataclasses import dataclass
 from linter.syntax import Node, text
 
 if TYPE_CHECKING:

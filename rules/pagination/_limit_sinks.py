@@ -16,12 +16,12 @@ A `LimitSink` is the expression that sets how many rows one query returns:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from linter.js.bindings import declaration_of, function_declared_as
 from linter.js.expressions import callee, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function
 from linter.js.invocation import call_sites
+from linter.lazy_dataclasses import dataclass
 from linter.syntax import Node, descendants_of_types, text, walk
 
 PRISMA_TAKE_METHODS = frozenset(

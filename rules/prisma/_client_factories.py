@@ -20,7 +20,7 @@ Each call that names the factory is judged where it stands (`linter.js.invocatio
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Callable
 
 from linter.context import FileContext
@@ -30,6 +30,7 @@ from linter.flow.modules import module_graph
 from linter.js.expressions import key_text, member_chain, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function
 from linter.js.invocation import Invocation, invocation
+from linter.lazy_dataclasses import dataclass
 from linter.model import Location
 from linter.syntax import Node, descendants_of_types, text
 

@@ -13,7 +13,7 @@ A `new PrismaClient()` (or, in the project phase, a call of a factory that retur
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 from linter.context import FileContext
 from linter.js.exports import DEFAULT_KEY, EXPORTS_KEY, export_table, function_key
@@ -31,6 +31,7 @@ from linter.js.functions import (
 )
 from linter.js.invocation import Invocation, call_sites, invocation
 from linter.js.singletons import GLOBAL_OBJECTS, bound_names, value_root
+from linter.lazy_dataclasses import dataclass
 from linter.rule import Fact
 from linter.syntax import Node, descendants_of_types, text, walk
 

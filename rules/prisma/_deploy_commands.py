@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Iterator
 
+from linter.lazy_dataclasses import dataclass
 import linter.files.kinds as kinds
 from linter.rules.prisma._deploy_files import DEPLOY_FILE_KINDS, Command, deploy_file_commands, join_folder
 from linter.rules.prisma._json_locations import json_strings

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from fnmatch import fnmatchcase
 
+from linter.lazy_dataclasses import dataclass
 import linter.files.kinds as kinds
 from linter.rules.prisma._json_locations import json_strings
 from linter.rules.prisma._shell_commands import logical_lines

@@ -10,8 +10,8 @@ it appears, which is enough for the variable names rules ask about (`DATABASE_UR
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
+from linter.lazy_dataclasses import dataclass
 import linter.files.kinds as kinds
 
 _DOTENV_LINE = re.compile(r"^[ \t]*(?:export[ \t]+)?(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)[ \t]*=[ \t]*(?P<value>.*)$")

@@ -11,7 +11,7 @@ client class. The project phase (`nest_clients`) resolves the names across modul
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Callable
 
 from linter.context import FileContext
@@ -20,6 +20,7 @@ from linter.flow.callees import Callee
 from linter.flow.modules import module_graph
 from linter.frameworks.nestjs import DEFAULT_SCOPE, REQUEST_SCOPE, built_class_scope, module_providers
 from linter.js.functions import CLASS_FIELD_TYPES, class_of, enclosing_function
+from linter.lazy_dataclasses import dataclass
 from linter.model import Finding
 from linter.rule import Fact
 from linter.syntax import Node, text

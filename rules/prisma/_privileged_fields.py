@@ -30,7 +30,8 @@ stylists) that grants nothing.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from linter.lazy_dataclasses import dataclass
 
 from ._project_schemas import Model, PrismaSchema, relation_fields
 

@@ -20,10 +20,11 @@ from __future__ import annotations
 import posixpath
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 
 from linter.files.kinds import PRISMA
+from linter.lazy_dataclasses import dataclass
 from linter.rules.prisma._schema_parser import Block, Field, SchemaFile, parse_schema
 from linter.rules.prisma._schema_use import unused_copies
 from linter.project import ProjectIndex

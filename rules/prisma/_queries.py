@@ -9,10 +9,10 @@ Only literal arguments are read; a `where` or `orderBy` built elsewhere (`where:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from linter.js.expressions import arguments_of, callee, key_text, member_object, object_keys, property_name, unwrap
 from linter.js.imports import string_value
+from linter.lazy_dataclasses import dataclass
 from linter.syntax import Node, text
 
 LOGICAL_KEYS = frozenset({"AND", "OR", "NOT"})

@@ -20,7 +20,6 @@ relation calls after a single-record query (`findUnique(…).posts()`), objects 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Iterator
 
 from linter.context import FileContext
@@ -28,6 +27,7 @@ from linter.js.bindings import function_declared_as, returned_values
 from linter.js.functions import FUNCTION_TYPES
 from linter.js.expressions import arguments_of, callee, key_text, member_object, object_keys, property_name, unwrap
 from linter.js.imports import string_value
+from linter.lazy_dataclasses import dataclass
 from linter.syntax import Node, descendants_of_types, node_at, node_fact, text
 
 Tree = dict  # str -> Tree

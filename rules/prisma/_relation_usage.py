@@ -20,8 +20,9 @@ integrationId }` with `@@unique([emailAccountId, integrationId])`: that index se
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from linter.lazy_dataclasses import dataclass
 from linter.rules.prisma._project_schemas import (
     Model,
     PrismaSchema,

@@ -11,7 +11,7 @@ spread (they override what the client sent), the keys a rest pattern or `omit()`
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from linter.flow.spec import RequestValueSpec
 from linter.flow.tracer import VALIDATED, Flow
@@ -22,6 +22,7 @@ from linter.js.bindings import declaration_of
 from linter.js.expressions import arguments_of, callee, key_text, member_object, object_keys, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function
 from linter.js.imports import string_value
+from linter.lazy_dataclasses import dataclass
 from linter.syntax import Node, text
 
 CLIENT_ORIGINS = frozenset({REQUEST_BODY, QUERY_STRING, ACTION_ARGUMENTS})

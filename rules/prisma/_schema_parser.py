@@ -17,7 +17,9 @@ invalid). Positions are byte offsets into the file, for `LineIndex`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from linter.lazy_dataclasses import dataclass
 
 BLOCK_KEYWORDS = frozenset({"model", "view", "type", "enum", "datasource", "generator"})
 MAX_NESTING = 16

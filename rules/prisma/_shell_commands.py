@@ -11,7 +11,9 @@ Offsets are character indexes into the command text.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
+
+from linter.lazy_dataclasses import dataclass
 
 SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ash"})
 WRAPPERS = frozenset({"exec", "nohup", "time", "command", "sudo", "env", "cross-env", "cross-env-shell"})

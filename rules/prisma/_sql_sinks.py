@@ -15,12 +15,12 @@ their `${…}` values are sent as parameters.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from linter.frameworks.prisma import is_prisma_module
 from linter.js.bindings import declaration_of, initial_value
 from linter.js.expressions import arguments_of, callee, member_chain, member_object, outermost, property_name, unwrap
+from linter.lazy_dataclasses import dataclass
 from linter.syntax import Node, text
 
 if TYPE_CHECKING:

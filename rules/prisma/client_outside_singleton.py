@@ -102,7 +102,6 @@ if (process.env.NODE_ENV !== 'production') globalForPrisma.prisma = prisma;
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Iterator
 
@@ -122,6 +121,7 @@ from linter.frameworks.nestjs import CLASS_TYPES, provider_factory
 from linter.frameworks.prisma import extends_prisma_client, is_prisma_module, prisma_client_source
 from linter.js.expressions import unwrap
 from linter.js.invocation import invocation
+from linter.lazy_dataclasses import dataclass
 from linter.model import Finding, Level, Location, Precision
 from linter.paths import is_test_path
 from linter.project import ProjectIndex

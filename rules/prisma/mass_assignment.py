@@ -133,7 +133,6 @@ enum Role {
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import Iterator
 
 from linter.context import FileContext
@@ -149,6 +148,7 @@ from linter.frameworks.request_inputs import ARGUMENT, VALUE, Input
 from linter.frameworks.validation_schemas import SchemaKeys, schema_keys
 from linter.js.bindings import initial_value
 from linter.js.expressions import arguments_of, callee, key_text, member_object, outermost, property_name, unwrap
+from linter.lazy_dataclasses import dataclass
 from linter.model import Finding, Level, Location, Precision
 from linter.project import ProjectIndex
 from linter.rule import Fact, Match, Rule, facts_of

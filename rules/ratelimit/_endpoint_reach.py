@@ -12,7 +12,6 @@ checks a rate limit itself (`_limit_evidence.limits_itself`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
 from linter.flow.callees import may_name
@@ -22,6 +21,7 @@ from linter.flow.spec import RequestValueSpec
 from linter.js.exports import function_key
 from linter.js.expressions import callee, member_object, property_name
 from linter.js.functions import enclosing_function
+from linter.lazy_dataclasses import dataclass
 from linter.model import Location
 from linter.syntax import Node, descendants_of_types
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from linter.flow.callees import callee_of, local_reference
@@ -24,6 +23,7 @@ from linter.frameworks.routes import HTTP_VERB_METHODS, route_handler_references
 from linter.js.expressions import arguments_of, callee, key_text, member_object, property_name, unwrap
 from linter.js.functions import exported_name, function_name
 from linter.js.imports import string_value
+from linter.lazy_dataclasses import dataclass
 from linter.syntax import Node, text
 
 if TYPE_CHECKING:

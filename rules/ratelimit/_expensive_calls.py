@@ -16,7 +16,6 @@ import, which the project phase resolves (`confirm_import`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import ahocorasick_rs
@@ -27,6 +26,7 @@ from linter.js.exports import local_value
 from linter.js.expressions import WRAPPERS, callee, member_chain, property_name, unwrap
 from linter.js.functions import CLASS_FIELD_TYPES
 from linter.js.imports import require_specifier
+from linter.lazy_dataclasses import dataclass
 from linter.needles import NeedleSet
 from linter.syntax import Node, descendants_of_types, text
 

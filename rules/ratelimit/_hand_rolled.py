@@ -20,7 +20,6 @@ down, by design, and is left alone.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from linter.js.bindings import declaration_of, returned_values
@@ -28,6 +27,7 @@ from linter.js.expressions import arguments_of, callee, member_object, outermost
 from linter.js.functions import FUNCTION_TYPES, class_of, function_name
 from linter.js.imports import string_value
 from linter.js.references import resolve_imported
+from linter.lazy_dataclasses import dataclass
 from linter.syntax import Node, descendants_of_types, node_fact, text, walk
 
 if TYPE_CHECKING:

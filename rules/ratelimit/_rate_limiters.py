@@ -16,13 +16,13 @@ options it cannot read are `unknown`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from linter.js.bindings import declaration_of, definitions_before, returned_values
 from linter.js.expressions import arguments_of, callee, key_text, member_object, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES
 from linter.js.imports import require_specifier, string_value
+from linter.lazy_dataclasses import dataclass
 from linter.rules.ratelimit._redis_clients import calls_connect, value_reference
 from linter.js.references import resolve_imported
 from linter.syntax import Node, text, walk

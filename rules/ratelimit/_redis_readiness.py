@@ -8,13 +8,13 @@ connects wait in its offline queue. So "connected" here means "`connect()` was r
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from linter.flow.callees import Callee
 from linter.flow.modules import module_graph
 from linter.js.expressions import unwrap
 from linter.js.singletons import value_root
+from linter.lazy_dataclasses import dataclass
 from linter.rules.ratelimit._redis_clients import (
     calls_connect,
     connect_receiver,

@@ -23,7 +23,6 @@ errs towards "already done", never towards "not yet".
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 from linter.flow.callees import Callee
@@ -33,6 +32,7 @@ from linter.js.expressions import callee as callee_of, member_object, outermost,
 from linter.js.functions import FUNCTION_TYPES, function_body, is_static
 from linter.js.imports import package_name, require_specifier, string_value
 from linter.js.invocation import iife_call
+from linter.lazy_dataclasses import dataclass
 from linter.paths import is_test_path
 from linter.syntax import Node, text
 

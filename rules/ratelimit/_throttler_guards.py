@@ -14,12 +14,12 @@ connection lives on one instance, so counts kept in that instance's memory are e
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from linter.flow.modules import module_graph
 from linter.js.bindings import returned_values
 from linter.js.expressions import arguments_of, key_text, object_keys, unwrap
+from linter.lazy_dataclasses import dataclass
 from linter.paths import is_test_path
 from linter.syntax import Node, text, walk
 

@@ -136,7 +136,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Iterator
 
 from linter.context import FileContext
@@ -145,6 +145,7 @@ from linter.flow.modules import module_graph
 from linter.frameworks import EXPRESS, FASTIFY, NESTJS, NEXTJS
 from linter.js.expressions import callee, outermost, unwrap
 from linter.js.references import resolve_imported
+from linter.lazy_dataclasses import dataclass
 from linter.model import Finding, Level, Location, Precision
 from linter.paths import is_test_path
 from linter.project import Package, ProjectIndex

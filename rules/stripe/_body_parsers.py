@@ -24,7 +24,7 @@ project phase (`resolve_pending`) looks in the importers, through a few modules 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from linter.flow.callees import callee_of, local_reference
@@ -38,6 +38,7 @@ from linter.js.imports import require_specifier, string_value
 from linter.js.invocation import call_sites
 from linter.js.object_literals import entry, options_object
 from linter.js.references import resolve_imported
+from linter.lazy_dataclasses import dataclass
 from linter.model import Location
 from linter.syntax import Node, descendants_of_types, text
 
