@@ -99,6 +99,7 @@ def test_an_instance_unpickled_into_a_class_not_yet_made_is_whole(monkeypatch):
 
     got = pickle.loads(sent)
 
+    assert receiving not in lazy_dataclasses._PENDING  # unpickling made it
     assert type(got) is receiving and got == receiving("cache") and hash(got) == hash(receiving("cache"))
     assert repr(got) == "Kept(name='cache')"
 
