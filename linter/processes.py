@@ -61,6 +61,7 @@ def stop_workers(pool) -> None:
     """End the worker processes of a ProcessPoolExecutor now, dropping the work still queued (as Python 3.14's
     `terminate_workers()` does; before it, the pool has no public way to reach its processes)."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
+    manager = getattr(pool, "_executor_manager_thread", None)  # shutting down forgets it
     # Not `cancel_futures`: the pool's own thread marks the queued work failed once the workers are gone, and
     # fails with a traceback on work that is already cancelled.
     pool.shutdown(wait=False)
@@ -73,6 +74,12 @@ def stop_workers(pool) -> None:
             if process.is_alive():
                 process.kill()
                 process.join()
+    # The pool's thread closes the pipe it is woken through once its workers are gone. At exit, Python 3.11 wakes
+    # it through that pipe without the pool's lock, and loses the race now and then: a traceback ("Bad file
+    # descriptor") after the run. So the thread ends first.
+    if manager is not None:
+        with contextlib.suppress(Exception):
+            manager.join(STOP_GRACE_SECONDS)
 
 
 def run_forked_while(work: Callable[[], object], meanwhile: Iterable[object]) -> tuple[bool, object]:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from linter.engine import PARALLEL_MIN_FILES
+from linter.processes import stop_workers
 from tests.process_state import running
 from tests.project_builder import write_files
 
@@ -92,3 +95,22 @@ def test_signal_ends_the_run_and_every_worker(tmp_path, signum, to_group, exit_c
             if running(pid) and _is_loadlint(pid):
                 os.kill(pid, signal.SIGKILL)
         run.wait(timeout=10)
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="the pools fork their workers")
+def test_stopping_the_workers_ends_the_pool_s_thread_before_the_run_ends():
+    """Else Python 3.11's exit handler may wake that thread through a pipe it is closing: a traceback."""
+    pool = ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork"))
+    futures = [pool.submit(_sleep, 30) for _ in range(4)]
+    while not any(future.running() for future in futures):
+        time.sleep(0.01)
+    manager = pool._executor_manager_thread
+    assert manager is not None and manager.is_alive()
+
+    stop_workers(pool)
+
+    assert not manager.is_alive()
