@@ -9,7 +9,8 @@ a dataclass at once finds its fields). Before that, ask nothing of the class tha
 (`dataclasses.fields(cls)`): `made(cls)` makes it first.
 
 A class keeps the `__new__` that stood in for it (`object.__new__` itself cannot be put back: CPython keeps
-calling a class's `__new__` through Python once one was set), which costs about 0.1 µs an instance.
+calling a class's `__new__` through Python once one was set), which costs about 0.13 µs an instance (108,000
+instances in a cold run of dub: 14 ms, less than the classes it never makes save).
 """
 
 from __future__ import annotations
@@ -31,8 +32,7 @@ def dataclass(cls: type | None = None, /, **params: Any):
     """`dataclasses.dataclass(cls, **params)`, done when `cls` is first used."""
 
     def defer(cls: type) -> type:
-        own = cls.__dict__
-        if params.get("slots") or "__init_subclass__" in own or cls.__new__ not in (object.__new__, _object_new):
+        if params.get("slots") or "__init_subclass__" in cls.__dict__ or cls.__new__ not in (object.__new__, _object_new):
             return dataclasses.dataclass(cls, **params)  # a class these stand-ins would change
         with _MAKING:
             _PENDING[cls] = params
