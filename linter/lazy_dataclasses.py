@@ -32,7 +32,8 @@ def dataclass(cls: type | None = None, /, **params: Any):
     """`dataclasses.dataclass(cls, **params)`, done when `cls` is first used."""
 
     def defer(cls: type) -> type:
-        if params.get("slots") or "__init_subclass__" in cls.__dict__ or cls.__new__ not in (object.__new__, _object_new):
+        own_hooks = "__init_subclass__" in cls.__dict__ or cls.__new__ not in (object.__new__, _object_new)
+        if params.get("slots") or own_hooks:
             return dataclasses.dataclass(cls, **params)  # a class these stand-ins would change
         with _MAKING:
             _PENDING[cls] = params
