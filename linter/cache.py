@@ -35,7 +35,6 @@ sets, spans, dicts with non-string keys); a result holding anything else is simp
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
@@ -47,6 +46,7 @@ from pathlib import Path
 import linter
 from linter import __version__
 from linter.analysis import FileResult
+from linter.digests import blake2b
 from linter.js.imports import ModuleReference
 from linter.model import Finding, Notice, Span
 from linter.registry import DeferredRule, pack_folder, rule_facts
@@ -133,7 +133,7 @@ def read_private(path: Path) -> bytes:
 def run_key(rules, known_ids, memo_folder: Path | None = None) -> str:
     """What decides every per-file result besides the file itself: the code, the enabled rules and options.
     `memo_folder`: the cache folder, where the digest of the code is kept (`code_digest`)."""
-    digest = hashlib.blake2b(digest_size=16)
+    digest = blake2b(digest_size=16)
     digest.update(f"{FORMAT}\0{__version__}\0".encode())
     for distribution in GRAMMAR_DISTRIBUTIONS:
         digest.update(f"{distribution}={_distribution_version(distribution)}\0".encode())
@@ -166,7 +166,7 @@ def _distribution_version(distribution: str) -> str:
 def code_digest(folders: tuple[Path, ...], memo_folder: Path | None = None) -> bytes:
     """A digest of the Python sources under `folders`; with `memo_folder` (the cache folder, see
     `usable_cache_dir`), taken from the digest kept there while no source changed (`_folder_digest`)."""
-    digest = hashlib.blake2b(digest_size=16)
+    digest = blake2b(digest_size=16)
     for folder in folders:
         digest.update(_folder_digest(folder, memo_folder))
     return digest.digest()
@@ -183,14 +183,14 @@ def _folder_digest(folder: Path, memo_folder: Path | None = None) -> bytes:
     memo = stamp = None
     if memo_folder is not None:
         try:
-            memo = memo_folder / f"code-{hashlib.blake2b(str(folder).encode(), digest_size=8).hexdigest()}.json"
+            memo = memo_folder / f"code-{blake2b(str(folder).encode(), digest_size=8).hexdigest()}.json"
             stamp, settled = _sources_stamp(sources)
             kept = json.loads(read_private(memo))
             if kept["stamp"] == stamp and type(kept["digest"]) is str and len(kept["digest"]) == 32:
                 return bytes.fromhex(kept["digest"])
         except Exception:  # none kept yet, a source gone, not ours: digested below
             pass
-    digest = hashlib.blake2b(digest_size=16)
+    digest = blake2b(digest_size=16)
     for source in sources:
         try:
             digest.update(source.as_posix().encode() + b"\0" + source.read_bytes())
@@ -206,7 +206,7 @@ def _folder_digest(folder: Path, memo_folder: Path | None = None) -> bytes:
 
 def _sources_stamp(sources: list[Path]) -> tuple[str, bool]:
     """A digest of the stat of every source file, and whether none changed shortly before now (`SETTLED_NS`)."""
-    digest = hashlib.blake2b(digest_size=16)
+    digest = blake2b(digest_size=16)
     settled_before = time.time_ns() - SETTLED_NS
     settled = True
     for source in sources:
@@ -236,11 +236,11 @@ def packages_digest(packages) -> bytes:
         [p.dir, p.name, sorted(p.dependencies), p.manifest, p.settings, list(p.scripts), p.main, p.command, p.private, p.exports]
         for p in packages
     ]
-    return hashlib.blake2b(json.dumps(described, sort_keys=True, default=str).encode(), digest_size=16).digest()
+    return blake2b(json.dumps(described, sort_keys=True, default=str).encode(), digest_size=16).digest()
 
 
 def content_digest(source: bytes) -> bytes:
-    return hashlib.blake2b(source, digest_size=16).digest()
+    return blake2b(source, digest_size=16).digest()
 
 
 class Deferred:
@@ -264,7 +264,7 @@ def results_kept_for(folder: Path, root: Path) -> bool:
 
 
 def _root_name(root: Path) -> str:
-    return hashlib.blake2b(str(root).encode(), digest_size=8).hexdigest()
+    return blake2b(str(root).encode(), digest_size=8).hexdigest()
 
 
 class ResultCache:
@@ -644,7 +644,7 @@ def seen_of(result: FileResult, encoded: dict | None = None) -> str:
 
     def digest(value) -> str:
         text = json.dumps(value, separators=(",", ":"), sort_keys=True, allow_nan=False)
-        return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+        return blake2b(text.encode(), digest_size=12).hexdigest()
 
     facts: dict[str, list] = {}
     for fact in encoded["facts"]:

@@ -34,7 +34,6 @@ stderr say whether the server answered, or why it was not used.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
@@ -45,6 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from linter import __version__
+from linter.digests import blake2b
 from linter.lazy_dataclasses import dataclass
 from linter.roots import find_root
 
@@ -115,7 +115,7 @@ def cache_folder() -> Path:
 
 def socket_path(root: Path) -> Path:
     """The socket of the server of `root` (an absolute, resolved path). Raises NotServed when it is too long."""
-    name = hashlib.blake2b(os.fsencode(str(root)), digest_size=12).hexdigest() + ".sock"
+    name = blake2b(os.fsencode(str(root)), digest_size=12).hexdigest() + ".sock"
     path = sockets_folder() / name
     if len(os.fsencode(str(path))) > MAX_SOCKET_PATH_BYTES:
         raise NotServed(f"the socket's path {path} is too long")
@@ -167,7 +167,7 @@ def code_identity() -> str:
     installs of the same code in different places (an editor's and pre-commit's) have the same identity."""
     import linter
 
-    digest = hashlib.blake2b(digest_size=16)
+    digest = blake2b(digest_size=16)
     digest.update(f"{PROTOCOL}\0{__version__}\0{sys.version_info[0]}.{sys.version_info[1]}\0".encode())
     for module in DEPENDENCIES:
         digest.update(f"{module}={installed_version(module)}\0".encode())
@@ -225,7 +225,7 @@ def file_digest(path: Path) -> str | None:
         if not stat.S_ISREG(os.fstat(handle).st_mode):
             return None
         content = stream.read(_MAX_DIGESTED_BYTES + 1)
-        return hashlib.blake2b(content, digest_size=16).hexdigest() if len(content) <= _MAX_DIGESTED_BYTES else None
+        return blake2b(content, digest_size=16).hexdigest() if len(content) <= _MAX_DIGESTED_BYTES else None
 
 
 def run_root(paths: list[Path]) -> Path:

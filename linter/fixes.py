@@ -18,7 +18,6 @@ Applying the fixes of a run and linting again finds nothing left to fix, so a se
 from __future__ import annotations
 
 import codecs
-import hashlib
 import re
 from dataclasses import field
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from linter.atomic_write import WriteRefused, rewrite_if_unchanged
 from linter.config import DEFAULT_MAX_FILE_SIZE
+from linter.digests import blake2b
 from linter.js.expressions import WRAPPERS
 from linter.lazy_dataclasses import dataclass
 from linter.model import Fix, Report, TextEdit
@@ -83,7 +83,7 @@ def line_ending(source: bytes) -> str:
 
 def source_digest(source: bytes) -> str:
     """What a fix records of the text its offsets refer to."""
-    return hashlib.blake2b(source, digest_size=16).hexdigest()
+    return blake2b(source, digest_size=16).hexdigest()
 
 
 @dataclass

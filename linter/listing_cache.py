@@ -20,7 +20,6 @@ a link) in a listed folder, and every file it hands on one it checked.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
@@ -30,6 +29,7 @@ from pathlib import Path
 
 import linter
 from linter import __version__, cache
+from linter.digests import blake2b
 from linter.discovery import Discovered, Trace, discover, file_problem
 from linter.model import Notice
 
@@ -42,7 +42,7 @@ def discover_cached(root: Path, start_dirs: list[Path], max_file_size: int | Non
     `cache.usable_cache_dir`) when it still holds, else by walking (and keeping that)."""
     try:
         key = _listing_key(root, start_dirs, max_file_size, folder)
-        root_name = hashlib.blake2b(str(root).encode(), digest_size=8).hexdigest()
+        root_name = blake2b(str(root).encode(), digest_size=8).hexdigest()
         path = folder / f"listing-{root_name}-{key[:16]}.json"
     except Exception:  # a root whose name is not UTF-8
         path = None
@@ -66,7 +66,7 @@ def discover_cached(root: Path, start_dirs: list[Path], max_file_size: int | Non
 def _listing_key(root: Path, start_dirs: list[Path], max_file_size: int | None, folder: Path) -> str:
     code = cache.code_digest((Path(linter.__file__).resolve().parent,), folder).hex()
     key = json.dumps([FORMAT, __version__, code, str(root), list(map(str, start_dirs)), max_file_size])
-    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+    return blake2b(key.encode(), digest_size=16).hexdigest()
 
 
 def _stat_key(path: str) -> list[int] | None:

@@ -21,7 +21,6 @@ text is not a file's) or applying fixes (a fix is never taken from the cache).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from collections.abc import Callable
 from linter.analysis import FileResult
 from linter.cache import Deferred, ResultCache, content_digest, packages_digest, seen_of
 from linter.deadline import Deadline, OutOfTime
+from linter.digests import blake2b
 from linter.model import Finding, Notice
 from linter.project import ProjectIndex, RecordingIndex
 from linter.registry import flow_spec_name, has_project_check
@@ -161,7 +161,7 @@ def _seen_digests(results: list, texts: list[str], cache: ResultCache) -> tuple[
     digest of every file's imports, and by rule instance (by flow spec and instance) the digest of the facts
     (flow summaries) of every file. Kept in the cache by a digest of the texts: decoding thousands of them
     costs more than the rest of the look-ups of an unchanged repository."""
-    key = hashlib.blake2b(digest_size=16)
+    key = blake2b(digest_size=16)
     # One record per file: path, NUL, text, newline (a path holds no NUL, the JSON text neither NUL nor newline).
     key.update("".join(f"{result.path}\0{text}\n" for result, text in zip(results, texts)).encode("utf-8", "surrogatepass"))
     kept = cache.project_outcome(_SEEN, key.hexdigest())
@@ -196,7 +196,7 @@ def _seen_digests(results: list, texts: list[str], cache: ResultCache) -> tuple[
 
 
 def _digest(value) -> str:
-    return hashlib.blake2b(json.dumps(value, separators=(",", ":")).encode(), digest_size=16).hexdigest()
+    return blake2b(json.dumps(value, separators=(",", ":")).encode(), digest_size=16).hexdigest()
 
 
 class _Keeper:
@@ -229,7 +229,7 @@ class _Keeper:
         if seen is None:  # not what `seen_of` wrote: every check runs
             return None
         imports, facts, flows = seen
-        digest = hashlib.blake2b(digest_size=16)
+        digest = blake2b(digest_size=16)
         packages = [project.packages[folder] for folder in sorted(project.packages)]
         described = [
             str(project.root),
@@ -249,7 +249,7 @@ class _Keeper:
         facts = self._facts.get(f"{rule.id}\0{rule.instance}")
         flows = self._flows.get(f"{spec}\0{rule.instance}") if spec is not None else None
         text = json.dumps([self._base, rule.id, rule.instance, facts, flows], separators=(",", ":"))
-        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+        return blake2b(text.encode(), digest_size=16).hexdigest()
 
     def outcome(self, rule_key: str, inputs: str) -> tuple[list[Finding], list[Notice]] | None:
         """The findings and notices kept for these inputs, when every file the check read is as it read it and
@@ -315,7 +315,7 @@ class _Keeper:
 
     def _reported_digest(self) -> str:
         text = json.dumps(sorted(self._project.reported_paths), separators=(",", ":"))
-        return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+        return blake2b(text.encode(), digest_size=16).hexdigest()
 
     def _read_digest(self, path: str) -> str:
         """The digest of a file as a check reads it: a source file's content digest (the one this run took), or

@@ -8,7 +8,6 @@ committed `__pycache__/*.pyc` must not run (an unchecked-hash one is used whatev
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import importlib.util
 import inspect
@@ -212,6 +211,8 @@ def load_rules_dir(folder: Path, package_name: str | None = None) -> tuple[type[
     # must not change the checkout). The built-in pack may cache its bytecode as usual.
     keep_bytecode = package_name is not None
     if package_name is None:
+        import hashlib  # here: only a run with a rules folder names its package
+
         package_name = "loadlint_rules_" + hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:10]
     found: dict[str, type[Rule]] = {}
     for module_path in sorted(folder.glob("*/*.py")):

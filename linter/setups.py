@@ -7,9 +7,9 @@ the instances its own config enables, so each finding is judged with the config 
 
 from __future__ import annotations
 
-import hashlib
 
 from linter.config import Config, ConfigError, enabled_rules, validate_against_rules
+from linter.digests import blake2b
 from linter.lazy_dataclasses import dataclass
 from linter.model import Level
 from linter.registry import LazyRule
@@ -73,7 +73,7 @@ class RuleSetups:
             raise NoRuleEnabled(f"no rule to run: {self._emptied_by(config)} enabled")
         rules = tuple(self._instance(cls, options.get(cls.id)) for cls in chosen)
         own = frozenset((rule.id, rule.instance) for rule in rules)
-        key = hashlib.blake2b(repr(sorted(own)).encode(), digest_size=12).hexdigest()
+        key = blake2b(repr(sorted(own)).encode(), digest_size=12).hexdigest()
         ids = frozenset(rule.id for rule in rules)
         return RuleSetup(config=config, rules=rules, ids=ids, own=own, levels=dict(config.levels), key=key)
 
@@ -90,7 +90,7 @@ class RuleSetups:
         written = _options_text(options)
         instance = ""
         if written != _options_text(cls.Options()):
-            instance = hashlib.blake2b(f"{cls.id}\0{written}".encode(), digest_size=6).hexdigest()
+            instance = blake2b(f"{cls.id}\0{written}".encode(), digest_size=6).hexdigest()
         key = (cls.id, instance)
         rule = self._instances.get(key)
         if rule is None:

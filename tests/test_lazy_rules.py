@@ -83,6 +83,24 @@ def test_a_warm_run_without_a_config_file_imports_no_pydantic(tmp_path):
     assert "linter.rules.auth.jwt_no_expiry" in cold[1] and "pydantic" not in cold[1]
 
 
+def test_a_run_takes_its_digests_without_importing_hashlib(tmp_path):
+    """`hashlib` loads OpenSSL, 2 to 3 ms, for constructors no run calls; the digests are those it would make."""
+    import hashlib
+
+    from linter.digests import blake2b
+
+    assert blake2b(b"key", digest_size=16).hexdigest() == hashlib.blake2b(b"key", digest_size=16).hexdigest()
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / ".git").mkdir()
+    (root / "package.json").write_text('{"dependencies": {"jsonwebtoken": "9.0.0"}}')
+    (root / "a.js").write_text("const jwt = require('jsonwebtoken');\njwt.sign({}, process.env.S || 'x');\n")
+    cold = _imported_by_a_run(root, ["all"], [])
+    warm = _imported_by_a_run(root, ["all"], [])
+    assert warm[0] == cold[0] == "['auth/jwt-no-expiry', 'auth/secret-fallback']"
+    assert "hashlib" not in cold[1] and "hashlib" not in warm[1] and "linter.cache" in warm[1]
+
+
 def test_a_cold_run_reads_default_options_without_pydantic(tmp_path):
     """Rules whose findings depend on an option (a page-size cap in a fix, a body-size or token-lifetime maximum)
     read its default without building the options: a cold run without a config file imports no pydantic."""
