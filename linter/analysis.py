@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import time
+from collections.abc import Iterable
 from dataclasses import field, replace
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -24,7 +25,19 @@ from linter.registry import become_rule, flow_spec_name, rule_gate
 from linter.rule import Fact, Match, Rule
 from linter.safe_read import read_found_file
 from linter.suppression import Directive, find_directives, may_hold_directives
-from linter.syntax import LANGUAGES, LANGUAGE_BY_SUFFIX, ParseCancelled, QueryError, compile_query, first_error, parse, too_deep
+from linter.syntax import (
+    LANGUAGES,
+    LANGUAGE_BY_SUFFIX,
+    CompiledQuery,
+    ParseCancelled,
+    QueryError,
+    compile_query,
+    compile_together,
+    first_error,
+    is_root_only,
+    parse,
+    too_deep,
+)
 
 if TYPE_CHECKING:  # what only analysing a file needs is imported then: a warm run analyses none
     from linter.flow.spec import FlowSpec
@@ -73,6 +86,10 @@ class RulePlan:
         self.rules = rules
         self.known_ids = known_ids
         self.trusted = trusted  # ids of rules whose queries the tests compile (the built-in pack)
+        # In a run that analyses a few files, each file's queries not compiled yet are compiled as one
+        # (`syntax.compile_together`); the queries the plan compiled then, by (source, language).
+        self.compiles_together = False
+        self._compiled: dict[tuple[str, str], CompiledQuery] = {}
 
     def prepare(self, every_rule: bool = True) -> None:
         """Gather what every file's analysis reads, once (before worker processes fork), and import the rules.
@@ -140,10 +157,30 @@ class RulePlan:
         return [(spec, instance) for (_, instance), spec in specs.items()]
 
     def query(self, rule: Rule, language: str):
+        source = rule.query_for(language)
+        compiled = self._compiled.get((source, language))
+        if compiled is None:
+            try:
+                compiled = compile_query(source, language)
+            except QueryError as error:
+                raise QueryError(f"rule {rule.id}: bad query for {language}: {error}") from error
+            if self.compiles_together:  # compiled now: not again with others
+                self._compiled[(source, language)] = compiled
+        return compiled
+
+    def compile_together(self, groups: Iterable[list[Rule]], language: str) -> None:
+        """The queries of `groups` (rules sharing a query) that the plan has not compiled yet, compiled as one. A
+        bad one leaves them to `query`, which names its rule."""
+        sources = {rules[0].query_for(language) for rules in groups}
+        sources = [s for s in sorted(sources) if (s, language) not in self._compiled and not is_root_only(s)]
+        if len(sources) < 2:
+            return
         try:
-            return compile_query(rule.query_for(language), language)
-        except QueryError as error:
-            raise QueryError(f"rule {rule.id}: bad query for {language}: {error}") from error
+            compiled = compile_together(sources, language)
+        except QueryError:
+            return
+        for source, query in compiled.items():
+            self._compiled[(source, language)] = query
 
     def validate(self) -> None:
         """Compile the queries of the rules that are not built in, for every language."""
@@ -426,6 +463,8 @@ def _run_rules(
 ) -> None:
     failed: set[str] = set()
     lowered: list[bytes] = []
+    if plan.compiles_together:
+        plan.compile_together(active.values(), file.language)
     for rules in active.values():
         names = ", ".join(rule.id for rule in rules)
         step.doing = f"matching the query of {names}"

@@ -41,6 +41,9 @@ from linter.suppression import INVALID_ID, UNUSED_ID, Directive, apply_suppressi
 from linter.syntax import LANGUAGES
 
 PARALLEL_MIN_FILES = 64
+# Queries compiled together save about 6 ms (five on TypeScript), and cost about 0.3 ms a file: each group's
+# cursor runs over the others' patterns too. Beyond this many files, they are compiled apart.
+COMPILE_TOGETHER_MAX_FILES = 16
 CHUNK_MIN_FILES = 8  # the fewest files a worker is sent at once (each batch costs a round trip)
 # Seconds each step may take (one file's parse and rules, finding the files, one rule's project-wide check)
 # before it is stopped with a notice. It exists so that one pathological input cannot stall CI, and is set
@@ -543,6 +546,9 @@ def _analyze_all(
         if cached is None:
             work.append((path, rel, list(packages), report_findings, timeout, given.get(rel), setup.own))
             keys.append(key)
+    # A few files analysed beside a cache that holds the rest (a pre-commit run): their queries are compiled
+    # together. Without the cache, the project phase may analyse many others, whose queries stay apart.
+    plan.compiles_together = cache is not None and len(work) <= COMPILE_TOGETHER_MAX_FILES
     analysed = _analyze_uncached(work, plan, jobs, sizes)
     if cache is not None:
         for (_, rel, _, report_findings, *_), key, result in zip(work, keys, analysed):

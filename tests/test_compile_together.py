@@ -1,0 +1,83 @@
+"""Queries compiled together (`syntax.compile_together`, in a run of a few files beside a cache) give each rule
+the matches its own query gives, in the same order and numbering, and the run the same report."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import linter.analysis
+import linter.cache
+from linter.engine import RunOptions, run
+from linter.registry import builtin_rules
+from linter.syntax import LANGUAGE_BY_SUFFIX, LANGUAGES, compile_query, compile_together, is_root_only, parse
+from tests.fixture_cases import FIXTURES
+
+DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
+SOURCES = sorted(p for p in FIXTURES.rglob("*") if p.suffix in LANGUAGE_BY_SUFFIX and p.is_file())
+
+
+def _described(matches) -> list:
+    return [(index, sorted((name, [n.byte_range for n in nodes]) for name, nodes in captures.items())) for index, captures in matches]
+
+
+def _queries(language: str) -> list[str]:
+    rules = [cls() for cls in builtin_rules()]
+    return sorted({rule.query_for(language) for rule in rules if rule.query.strip()} - {""})
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_each_query_compiled_together_matches_what_it_matches_alone(language):
+    queries = [query for query in _queries(language) if not is_root_only(query)]
+    together = compile_together(queries, language)
+    assert len(queries) > 5 and list(together) == queries
+    checked = 0
+    for path in SOURCES[::3]:
+        if LANGUAGE_BY_SUFFIX[path.suffix] != language:
+            continue
+        source = path.read_bytes()
+        root = parse(source, language).root_node
+        middle = (len(source) // 3, len(source) // 3 + 200)
+        for query in queries:
+            alone = compile_query(query, language)
+            assert _described(together[query].matches(root)) == _described(alone.matches(root)), (path, query)
+            assert _described(together[query].matches(root, middle)) == _described(alone.matches(root, middle))
+            assert together[query]._last_captures == alone._last_captures
+            checked += 1
+    assert checked > 50
+
+
+def test_a_query_of_no_pattern_and_a_bad_one():
+    together = compile_together(["(identifier) @name", "; a comment, no pattern"], "javascript")
+    root = parse(b"a + b", "javascript").root_node
+    assert _described(together["; a comment, no pattern"].matches(root)) == []
+    assert [index for index, _ in together["(identifier) @name"].matches(root)] == [0, 0]
+    with pytest.raises(linter.syntax.QueryError):
+        compile_together(["(identifier) @name", "(no_such_node) @x"], "javascript")
+
+
+def _findings(result) -> list[tuple]:
+    return sorted((f.path, f.span.start_line, f.span.start_column, f.rule_id, f.message) for f in result.report.findings)
+
+
+def test_a_run_of_a_few_edited_files_compiles_their_queries_together_and_reports_as_a_run_without_cache(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(linter.cache, "SETTLED_NS", 0)
+    demo = shutil.copytree(DEMO, tmp_path / "demo")
+    (demo / ".git").mkdir()
+    run(RunOptions(paths=[demo], jobs=1))  # fills the cache
+    edited = [demo / "backend/src/routes/leads.js", demo / "backend/src/index.js", demo / "web/app/api/leads/route.ts"]
+    for path in edited:
+        path.write_text(path.read_text() + "\n// edited\n")
+    compiled: list[list[str]] = []
+    real = linter.analysis.compile_together
+    monkeypatch.setattr(linter.analysis, "compile_together", lambda sources, language: compiled.append(sources) or real(sources, language))
+
+    warm = run(RunOptions(paths=edited, jobs=1))
+
+    assert compiled and max(len(sources) for sources in compiled) >= 2
+    alone = run(RunOptions(paths=edited, jobs=1, use_cache=False))
+    assert _findings(warm) and _findings(warm) == _findings(alone)
