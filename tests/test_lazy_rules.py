@@ -67,9 +67,8 @@ def test_a_warm_run_without_globs_to_match_imports_no_glob_matcher(tmp_path, mon
     assert not [m for m in cold[1] if m.startswith("linter.rules.stripe")]
 
 
-def test_a_warm_run_without_a_config_file_imports_no_pydantic(tmp_path):
-    """The records of a report are plain classes, and the settings are checked by pydantic only when a config
-    file holds some, the options of a rule only when they are read: a run does not pay for importing it."""
+def _cold_and_warm_runs_of_a_jwt_app(tmp_path: Path) -> tuple[list[str], list[str]]:
+    """The modules a cold run and then a warm run of a small app imported (each finds the same two findings)."""
     root = tmp_path / "app"
     root.mkdir()
     (root / ".git").mkdir()
@@ -78,9 +77,16 @@ def test_a_warm_run_without_a_config_file_imports_no_pydantic(tmp_path):
     cold = _imported_by_a_run(root, ["all"], [])
     warm = _imported_by_a_run(root, ["all"], [])
     assert warm[0] == cold[0] == "['auth/jwt-no-expiry', 'auth/secret-fallback']"
-    assert "pydantic" not in warm[1] and "linter.model" in warm[1]
+    return cold[1], warm[1]
+
+
+def test_a_warm_run_without_a_config_file_imports_no_pydantic(tmp_path):
+    """The records of a report are plain classes, and the settings are checked by pydantic only when a config
+    file holds some, the options of a rule only when they are read: a run does not pay for importing it."""
+    cold, warm = _cold_and_warm_runs_of_a_jwt_app(tmp_path)
+    assert "pydantic" not in warm and "linter.model" in warm
     # Nor a run that loads rules: a rule's options class is imported when the options are first read.
-    assert "linter.rules.auth.jwt_no_expiry" in cold[1] and "pydantic" not in cold[1]
+    assert "linter.rules.auth.jwt_no_expiry" in cold and "pydantic" not in cold
 
 
 def test_a_run_takes_its_digests_without_importing_hashlib(tmp_path):
@@ -90,15 +96,8 @@ def test_a_run_takes_its_digests_without_importing_hashlib(tmp_path):
     from linter.digests import blake2b
 
     assert blake2b(b"key", digest_size=16).hexdigest() == hashlib.blake2b(b"key", digest_size=16).hexdigest()
-    root = tmp_path / "app"
-    root.mkdir()
-    (root / ".git").mkdir()
-    (root / "package.json").write_text('{"dependencies": {"jsonwebtoken": "9.0.0"}}')
-    (root / "a.js").write_text("const jwt = require('jsonwebtoken');\njwt.sign({}, process.env.S || 'x');\n")
-    cold = _imported_by_a_run(root, ["all"], [])
-    warm = _imported_by_a_run(root, ["all"], [])
-    assert warm[0] == cold[0] == "['auth/jwt-no-expiry', 'auth/secret-fallback']"
-    assert "hashlib" not in cold[1] and "hashlib" not in warm[1] and "linter.cache" in warm[1]
+    cold, warm = _cold_and_warm_runs_of_a_jwt_app(tmp_path)
+    assert "hashlib" not in cold and "hashlib" not in warm and "linter.cache" in warm
 
 
 def test_a_cold_run_reads_default_options_without_pydantic(tmp_path):
