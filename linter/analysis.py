@@ -8,6 +8,7 @@ cached by content hash.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import time
 from collections.abc import Iterable
 from dataclasses import field, replace
@@ -28,11 +29,12 @@ from linter.suppression import Directive, find_directives, may_hold_directives
 from linter.syntax import (
     LANGUAGES,
     LANGUAGE_BY_SUFFIX,
-    CompiledQuery,
     ParseCancelled,
     QueryError,
     compile_query,
     compile_together,
+    compiled_before,
+    compiled_together,
     first_error,
     is_root_only,
     parse,
@@ -86,10 +88,9 @@ class RulePlan:
         self.rules = rules
         self.known_ids = known_ids
         self.trusted = trusted  # ids of rules whose queries the tests compile (the built-in pack)
-        # In a run that analyses a few files, each file's queries not compiled yet are compiled as one
-        # (`syntax.compile_together`); the queries the plan compiled then, by (source, language).
+        # In a run that analyses a few files, each file's queries this process has not compiled yet are compiled
+        # as one (`syntax.compile_together`), and the queries compiled so are used.
         self.compiles_together = False
-        self._compiled: dict[tuple[str, str], CompiledQuery] = {}
 
     def prepare(self, every_rule: bool = True) -> None:
         """Gather what every file's analysis reads, once (before worker processes fork), and import the rules.
@@ -158,29 +159,23 @@ class RulePlan:
 
     def query(self, rule: Rule, language: str):
         source = rule.query_for(language)
-        compiled = self._compiled.get((source, language))
-        if compiled is None:
-            try:
-                compiled = compile_query(source, language)
-            except QueryError as error:
-                raise QueryError(f"rule {rule.id}: bad query for {language}: {error}") from error
-            if self.compiles_together:  # compiled now: not again with others
-                self._compiled[(source, language)] = compiled
-        return compiled
+        # Only a run of a few files: another runs each group's cursor over the others' patterns too often.
+        shared = compiled_together(source, language) if self.compiles_together else None
+        if shared is not None:
+            return shared
+        try:
+            return compile_query(source, language)
+        except QueryError as error:
+            raise QueryError(f"rule {rule.id}: bad query for {language}: {error}") from error
 
     def compile_together(self, groups: Iterable[list[Rule]], language: str) -> None:
-        """The queries of `groups` (rules sharing a query) that the plan has not compiled yet, compiled as one. A
+        """The queries of `groups` (rules sharing a query) this process has not compiled yet, compiled as one. A
         bad one leaves them to `query`, which names its rule."""
         sources = {rules[0].query_for(language) for rules in groups}
-        sources = [s for s in sorted(sources) if (s, language) not in self._compiled and not is_root_only(s)]
-        if len(sources) < 2:
-            return
-        try:
-            compiled = compile_together(sources, language)
-        except QueryError:
-            return
-        for source, query in compiled.items():
-            self._compiled[(source, language)] = query
+        sources = [s for s in sorted(sources) if not is_root_only(s) and not compiled_before(s, language)]
+        if len(sources) >= 2:
+            with contextlib.suppress(QueryError):
+                compile_together(sources, language)
 
     def validate(self) -> None:
         """Compile the queries of the rules that are not built in, for every language."""

@@ -277,14 +277,31 @@ def _in_cursor_order(
 @lru_cache(maxsize=256)
 def compile_query(source: str, language_name: str) -> CompiledQuery:
     """Compile `source` for one language, once per process; raises QueryError (a ValueError) on a bad pattern."""
-    return CompiledQuery(source, language_name)
+    compiled = CompiledQuery(source, language_name)
+    _compiled_alone.add((source, language_name))
+    return compiled
+
+
+# What this process compiled, by (source, language): alone, and together with others (`compile_together`).
+_compiled_alone: set[tuple[str, str]] = set()
+_compiled_together: dict[tuple[str, str], CompiledQuery] = {}
+
+
+def compiled_together(source: str, language_name: str) -> CompiledQuery | None:
+    """`source` as this process compiled it together with others, or None."""
+    return _compiled_together.get((source, language_name))
+
+
+def compiled_before(source: str, language_name: str) -> bool:
+    """Whether this process compiled `source` already, alone or with others."""
+    return (source, language_name) in _compiled_alone or (source, language_name) in _compiled_together
 
 
 def compile_together(sources: list[str], language_name: str) -> dict[str, CompiledQuery]:
     """Each of `sources` (none of them `(program) @p` alone) compiled as one query, where a run compiles only a
     few: compiling a TypeScript query costs 2 to 3 ms however small, and more for each parent node its patterns
     name (work its patterns share). Each gives the matches of its own patterns alone, numbered as compiling it
-    alone numbers them. Raises QueryError when one of them is bad."""
+    alone numbers them (and is kept for `compiled_together`). Raises QueryError when one of them is bad."""
     text = "\n".join(sources)
     query = ts.Query(language(language_name), text)
     starts, offset = [], 0
@@ -296,7 +313,9 @@ def compile_together(sources: list[str], language_name: str) -> dict[str, Compil
     for at, source in enumerate(sources):
         own = [index for index, of in enumerate(owner) if of == at]
         patterns = range(own[0], own[-1] + 1) if own else range(0)
-        compiled[source] = CompiledQuery(source, language_name, (query, text, patterns))
+        compiled[source] = _compiled_together[(source, language_name)] = CompiledQuery(
+            source, language_name, (query, text, patterns)
+        )
     return compiled
 
 

@@ -10,6 +10,7 @@ import pytest
 
 import linter.analysis
 import linter.cache
+import linter.syntax
 from linter.engine import RunOptions, run
 from linter.registry import builtin_rules
 from linter.syntax import LANGUAGE_BY_SUFFIX, LANGUAGES, compile_query, compile_together, is_root_only, parse
@@ -72,6 +73,9 @@ def test_a_run_of_a_few_edited_files_compiles_their_queries_together_and_reports
     edited = [demo / "backend/src/routes/leads.js", demo / "backend/src/index.js", demo / "web/app/api/leads/route.ts"]
     for path in edited:
         path.write_text(path.read_text() + "\n// edited\n")
+    # As in the pre-commit process that runs next: nothing compiled yet.
+    monkeypatch.setattr(linter.syntax, "_compiled_alone", set())
+    monkeypatch.setattr(linter.syntax, "_compiled_together", {})
     compiled: list[list[str]] = []
     real = linter.analysis.compile_together
     monkeypatch.setattr(linter.analysis, "compile_together", lambda sources, language: compiled.append(sources) or real(sources, language))
@@ -81,3 +85,8 @@ def test_a_run_of_a_few_edited_files_compiles_their_queries_together_and_reports
     assert compiled and max(len(sources) for sources in compiled) >= 2
     alone = run(RunOptions(paths=edited, jobs=1, use_cache=False))
     assert _findings(warm) and _findings(warm) == _findings(alone)
+    # A process that runs again (a server answering pre-commit runs) compiles them no more.
+    for path in edited:
+        path.write_text(path.read_text() + "// edited again\n")
+    compiled.clear()
+    assert _findings(run(RunOptions(paths=edited, jobs=1))) == _findings(alone) and compiled == []
