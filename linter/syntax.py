@@ -274,17 +274,17 @@ def _in_cursor_order(
     return [keyed[key] for key in keys]
 
 
+# What this process compiled, by (source, language): alone, and together with others (`compile_together`).
+_compiled_alone: set[tuple[str, str]] = set()
+_compiled_together: dict[tuple[str, str], CompiledQuery] = {}
+
+
 @lru_cache(maxsize=256)
 def compile_query(source: str, language_name: str) -> CompiledQuery:
     """Compile `source` for one language, once per process; raises QueryError (a ValueError) on a bad pattern."""
     compiled = CompiledQuery(source, language_name)
     _compiled_alone.add((source, language_name))
     return compiled
-
-
-# What this process compiled, by (source, language): alone, and together with others (`compile_together`).
-_compiled_alone: set[tuple[str, str]] = set()
-_compiled_together: dict[tuple[str, str], CompiledQuery] = {}
 
 
 def compiled_together(source: str, language_name: str) -> CompiledQuery | None:

@@ -30,6 +30,9 @@ from linter.syntax import LANGUAGE_BY_SUFFIX, parse, walk
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
+DEMO = FIXTURES / "demo"
+# Every JavaScript and TypeScript file of the fixtures, sorted.
+FIXTURE_SOURCES = sorted(p for p in FIXTURES.rglob("*") if p.suffix in LANGUAGE_BY_SUFFIX and p.is_file())
 KINDS = ("ruleid", "ok", "todoruleid", "todook")
 _ANNOTATION = re.compile(r"^\s*(?P<kind>todoruleid|todook|ruleid|ok)\s*:\s*(?P<ids>[\w/\-]+(?:\s*,\s*[\w/\-]+)*)\s*$")
 SIDECAR = "expected.txt"
@@ -161,3 +164,11 @@ def compare(expected: Expectations, found: set[tuple[str, int, str]]) -> list[st
     problems += [f"todoruleid now flagged, promote to ruleid: {x}" for x in sorted(k["todoruleid"] & found)]
     problems += [f"todook now quiet, promote to ok: {x}" for x in sorted(k["todook"] - found)]
     return problems
+
+
+def described_matches(matches) -> list:
+    """A query's matches as comparable data: each pattern index with its captures' byte ranges, by name."""
+    return [
+        (index, sorted((name, [n.byte_range for n in nodes]) for name, nodes in captures.items()))
+        for index, captures in matches
+    ]

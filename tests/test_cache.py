@@ -12,9 +12,9 @@ from click.testing import CliRunner
 import linter.analysis
 from linter.cache import SUFFIX, cache_dir
 from linter.cli import main
+from tests.fixture_cases import DEMO
 from tests.project_builder import TEST_RULES, edit_cache_entries, found, lint, write_files
 
-DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
 MARKER = "new MarkerClient();\n"
 
 

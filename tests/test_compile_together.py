@@ -4,7 +4,6 @@ the matches its own query gives, in the same order and numbering, and the run th
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -14,14 +13,7 @@ import linter.syntax
 from linter.engine import RunOptions, run
 from linter.registry import builtin_rules
 from linter.syntax import LANGUAGE_BY_SUFFIX, LANGUAGES, compile_query, compile_together, is_root_only, parse
-from tests.fixture_cases import FIXTURES
-
-DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
-SOURCES = sorted(p for p in FIXTURES.rglob("*") if p.suffix in LANGUAGE_BY_SUFFIX and p.is_file())
-
-
-def _described(matches) -> list:
-    return [(index, sorted((name, [n.byte_range for n in nodes]) for name, nodes in captures.items())) for index, captures in matches]
+from tests.fixture_cases import DEMO, FIXTURE_SOURCES, described_matches
 
 
 def _queries(language: str) -> list[str]:
@@ -35,17 +27,17 @@ def test_each_query_compiled_together_matches_what_it_matches_alone(language):
     together = compile_together(queries, language)
     assert len(queries) > 5 and list(together) == queries
     checked = 0
-    for path in SOURCES[::3]:
+    for path in FIXTURE_SOURCES[::3]:
         if LANGUAGE_BY_SUFFIX[path.suffix] != language:
             continue
         source = path.read_bytes()
         root = parse(source, language).root_node
         middle = (len(source) // 3, len(source) // 3 + 200)
         for query in queries:
-            alone = compile_query(query, language)
-            assert _described(together[query].matches(root)) == _described(alone.matches(root)), (path, query)
-            assert _described(together[query].matches(root, middle)) == _described(alone.matches(root, middle))
-            assert together[query]._last_captures == alone._last_captures
+            alone, shared = compile_query(query, language), together[query]
+            assert described_matches(shared.matches(root)) == described_matches(alone.matches(root)), (path, query)
+            assert described_matches(shared.matches(root, middle)) == described_matches(alone.matches(root, middle))
+            assert shared._last_captures == alone._last_captures
             checked += 1
     assert checked > 50
 
@@ -53,14 +45,15 @@ def test_each_query_compiled_together_matches_what_it_matches_alone(language):
 def test_a_query_of_no_pattern_and_a_bad_one():
     together = compile_together(["(identifier) @name", "; a comment, no pattern"], "javascript")
     root = parse(b"a + b", "javascript").root_node
-    assert _described(together["; a comment, no pattern"].matches(root)) == []
+    assert described_matches(together["; a comment, no pattern"].matches(root)) == []
     assert [index for index, _ in together["(identifier) @name"].matches(root)] == [0, 0]
     with pytest.raises(linter.syntax.QueryError):
         compile_together(["(identifier) @name", "(no_such_node) @x"], "javascript")
 
 
 def _findings(result) -> list[tuple]:
-    return sorted((f.path, f.span.start_line, f.span.start_column, f.rule_id, f.message) for f in result.report.findings)
+    findings = result.report.findings
+    return sorted((f.path, f.span.start_line, f.span.start_column, f.rule_id, f.message) for f in findings)
 
 
 def test_a_run_of_a_few_edited_files_compiles_their_queries_together_and_reports_as_a_run_without_cache(
@@ -78,7 +71,12 @@ def test_a_run_of_a_few_edited_files_compiles_their_queries_together_and_reports
     monkeypatch.setattr(linter.syntax, "_compiled_together", {})
     compiled: list[list[str]] = []
     real = linter.analysis.compile_together
-    monkeypatch.setattr(linter.analysis, "compile_together", lambda sources, language: compiled.append(sources) or real(sources, language))
+
+    def recorded(sources, language):
+        compiled.append(sources)
+        return real(sources, language)
+
+    monkeypatch.setattr(linter.analysis, "compile_together", recorded)
 
     warm = run(RunOptions(paths=edited, jobs=1))
 

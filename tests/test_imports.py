@@ -7,7 +7,7 @@ import pytest
 
 from linter.js.imports import _module_nodes, collect_bindings, collect_references
 from linter.syntax import LANGUAGE_BY_SUFFIX, compile_query, parse
-from tests.fixture_cases import FIXTURES
+from tests.fixture_cases import FIXTURE_SOURCES
 
 
 def _references(source: str, language: str = "typescript") -> list[tuple[str, str]]:
@@ -67,10 +67,6 @@ _MODULE_NODES = """
 """
 
 
-def _fixture_sources():
-    return sorted(p for p in FIXTURES.rglob("*") if p.suffix in LANGUAGE_BY_SUFFIX and p.is_file())
-
-
 @pytest.mark.parametrize(
     "source",
     [
@@ -92,7 +88,7 @@ def test_the_word_search_finds_what_a_whole_tree_search_finds(source):
 
 
 def test_the_word_search_agrees_with_a_whole_tree_search_on_every_fixture():
-    for path in _fixture_sources():
+    for path in FIXTURE_SOURCES:
         raw = path.read_bytes()
         language = LANGUAGE_BY_SUFFIX[path.suffix]
         root = parse(raw, language).root_node

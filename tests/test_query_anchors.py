@@ -15,18 +15,13 @@ from linter.model import Level, Precision
 from linter.registry import builtin_rules
 from linter.rule import Rule
 from linter.syntax import LANGUAGE_BY_SUFFIX, compile_query, parse, text
-from tests.fixture_cases import FIXTURES
+from tests.fixture_cases import FIXTURE_SOURCES, FIXTURES, described_matches
 
 ANCHORED = [rule() for rule in builtin_rules() if rule.query_anchors]
-SOURCES = sorted(p for p in FIXTURES.rglob("*") if p.suffix in LANGUAGE_BY_SUFFIX and p.is_file())
 
 
 def test_some_rule_has_anchors():
     assert ANCHORED
-
-
-def _described(matches) -> list:
-    return [(index, sorted((name, [n.byte_range for n in nodes]) for name, nodes in captures.items())) for index, captures in matches]
 
 
 @pytest.mark.parametrize("gap", [ANCHOR_GAP, 1], ids=["default-gap", "every-anchor-apart"])
@@ -34,14 +29,14 @@ def _described(matches) -> list:
 def test_anchored_queries_match_what_they_match_in_the_whole_file(rule, gap, monkeypatch):
     monkeypatch.setattr(linter.analysis, "ANCHOR_GAP", gap)
     checked = 0
-    for path in SOURCES:
+    for path in FIXTURE_SOURCES:
         language = LANGUAGE_BY_SUFFIX[path.suffix]
         source = path.read_bytes()
         root = parse(source, language).root_node
         query = compile_query(rule.query_for(language), language)
-        everywhere = _described(query.matches(root))
+        everywhere = described_matches(query.matches(root))
         ranges = _anchored_ranges([rule], source, [])
-        anchored = _described(query.matches_in_ranges(root, ranges)) if ranges else []
+        anchored = described_matches(query.matches_in_ranges(root, ranges)) if ranges else []
         assert anchored == everywhere, path.relative_to(FIXTURES)
         checked += bool(everywhere)
     assert checked  # the fixtures exercise the query
@@ -86,7 +81,7 @@ def test_matches_in_several_ranges_are_those_of_one_range_covering_them(query_so
     query = compile_query(query_source, "javascript")
     ranges = _ranges_of(source, *words)
     covering = (ranges[0][0], ranges[-1][1])
-    assert _described(query.matches_in_ranges(root, ranges)) == _described(query.matches(root, covering))
+    assert described_matches(query.matches_in_ranges(root, ranges)) == described_matches(query.matches(root, covering))
 
 
 _METHODS = '(call_expression function: (member_expression property: (property_identifier) @method (#eq? @method "limit"))) @call'
@@ -101,9 +96,9 @@ def test_matches_found_in_several_ranges_come_in_the_order_of_their_last_node(mo
     monkeypatch.setattr(type(query), "matches", lambda self, node, at=None: runs.append(at) or matches(self, node, at))
     ranges = _anchored_ranges([_Anchors()], source, [])
     assert len(ranges) == 3
-    found = _described(query.matches_in_ranges(root, ranges))
+    found = described_matches(query.matches_in_ranges(root, ranges))
     assert runs == ranges  # each range visited once, nothing again
-    assert found == _described(query.matches(root, (ranges[0][0], ranges[-1][1])))
+    assert found == described_matches(query.matches(root, (ranges[0][0], ranges[-1][1])))
     assert [text(query.matches(root)[i][1]["call"][0])[-2:] for i in range(3)] == ["1)", "2)", "3)"]
 
 
@@ -202,7 +197,7 @@ def test_missing_timeout_anchors_take_every_spelling_of_its_patterns(spelling):
     source = f"first();{_FAR}{spelling};{_FAR}last();\n".encode()
     root = parse(source, "typescript").root_node
     query = compile_query(rule.query_for("typescript"), "typescript")
-    everywhere = _described(query.matches(root))
+    everywhere = described_matches(query.matches(root))
     ranges = _anchored_ranges([rule], source, [])
     assert everywhere
-    assert _described(query.matches_in_ranges(root, ranges) if ranges else []) == everywhere
+    assert described_matches(query.matches_in_ranges(root, ranges) if ranges else []) == everywhere

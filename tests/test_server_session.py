@@ -14,11 +14,11 @@ from linter import engine as engine_module
 from linter.engine import RunOptions, run
 from linter.server import session as session_module
 from linter.server.session import Project, Workspace
+from tests.fixture_cases import DEMO
 from tests.project_builder import write_files
 from tests.test_config_scope import MONOREPO, PAGED_QUERY, PAGED_ROUTE
 from tests.test_flow_engine import DB, PACKAGE, ROUTE, SERVICE
 
-DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
 SECRET = "const jwt = require('jsonwebtoken');\nconst secret = process.env.JWT_SECRET || 'dev';\nmodule.exports = (u) => jwt.sign(u, secret, { expiresIn: '1h' });\n"
 
 

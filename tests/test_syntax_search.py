@@ -7,7 +7,7 @@ import random
 import pytest
 
 from linter.syntax import LANGUAGE_BY_SUFFIX, descendants_of_types, parse, walk
-from tests.fixture_cases import FIXTURES
+from tests.fixture_cases import FIXTURE_SOURCES, FIXTURES
 
 TYPE_SETS = [
     ("call_expression",),
@@ -18,10 +18,9 @@ TYPE_SETS = [
     ("return_statement", "comment"),
     ("no_such_type",),
 ]
-SOURCES = sorted(p for p in FIXTURES.rglob("*") if p.suffix in LANGUAGE_BY_SUFFIX and p.is_file())
 
 
-@pytest.mark.parametrize("path", SOURCES[::3], ids=lambda p: str(p.relative_to(FIXTURES)))
+@pytest.mark.parametrize("path", FIXTURE_SOURCES[::3], ids=lambda p: str(p.relative_to(FIXTURES)))
 def test_same_nodes_as_a_walk_from_the_root_and_from_inner_nodes(path):
     tree = parse(path.read_bytes(), LANGUAGE_BY_SUFFIX[path.suffix])
     nodes = list(walk(tree.root_node))
