@@ -4,7 +4,8 @@
 
 The floor is reading and parsing every file loadlint would lint, nothing else (in this process, and split over
 `--jobs` forked processes). loadlint is timed end to end as a subprocess (interpreter start included):
-a cold run without the cache in one process and with `--jobs` workers, a warm re-run from the cache, a
+a cold run without the cache in one process and with `--jobs` workers (each also with the rules idle,
+`tests.idle_rules`: the engine's own work, and what the targets leave the rules), a warm re-run from the cache, a
 pre-commit style run on `--changed` files (unchanged, then just edited: in a copy of the tree, since nothing
 under PATH is written; each also with a `loadlint server --serve-checks` of the tree up, which answers them)
 against its own floor (a fresh interpreter parsing and querying those files), and `--version`. Each time is
@@ -45,6 +46,9 @@ TARGETS = {
     "cold, N processes": ("floor, N processes", 1.8),
     "warm (cache)": ("cold, 1 process", 0.15),
 }
+# The cold runs with the rules idle (`tests.idle_rules`): the engine's own work, which the targets above must
+# leave room for the rules' beside.
+IDLE_RUNS = {cold: f"{cold}, rules idle" for cold in ("cold, 1 process", "cold, N processes")}
 PRECOMMIT_FLOOR = "floor, pre-commit"  # starting Python, parsing and querying the pre-commit run's files
 PRECOMMIT_TARGETS = {"warm": 4.0, "edited": 5.0}  # as ratios to that floor
 PRECOMMIT_NO_CACHE_TARGET_S = 1.0
@@ -90,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
             times["cold, 1 process"] = cold
             jobs = str(args.jobs)
             times["cold, N processes"], _ = _run_many(args.repeat, [*lint, "--no-cache", "-j", jobs, str(target)], env)
+            idle = [sys.executable, "-m", "tests.idle_rules", *lint[3:], "--no-cache"]
+            times[IDLE_RUNS["cold, 1 process"]], _ = _run_many(args.repeat, [*idle, "-j", "1", str(target)], env)
+            times[IDLE_RUNS["cold, N processes"]], _ = _run_many(args.repeat, [*idle, "-j", jobs, str(target)], env)
         _run([*lint, str(target)], env)  # fills the cache
         if full:
             times["warm (cache)"], _ = _run_many(args.repeat, [*lint, str(target)], env)
@@ -113,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     width = _print(times)
     if not full:
         return 0
+    _print_room_for_rules(times)
     peak_mb = peak_kb / 1024
     verdict = "ok" if peak_mb <= PEAK_MEMORY_TARGET_MB else "MISSED"
     print(f"  {'peak memory, cold, 1 process':<{width}}  {peak_mb:7.0f} MB  (target <= {PEAK_MEMORY_TARGET_MB} MB)  {verdict}")
@@ -130,6 +138,9 @@ def _print(times: dict[str, float]) -> int:
             base, limit = TARGETS[name]
             ratio = seconds / times[base]
             line += f"   {ratio:5.2f} x {base:<18} (target <= {limit})  {'ok' if ratio <= limit else 'MISSED'}"
+        elif name in IDLE_RUNS.values():
+            base = TARGETS[name.removesuffix(", rules idle")][0]
+            line += f"   {seconds / times[base]:5.2f} x {base:<18} (the engine alone)"
         elif name.startswith("pre-commit") and "no cache" not in name and PRECOMMIT_FLOOR in times:
             limit = PRECOMMIT_TARGETS["edited" if "edited" in name else "warm"]
             ratio = seconds / times[PRECOMMIT_FLOOR]
@@ -146,6 +157,17 @@ def _print(times: dict[str, float]) -> int:
             line += f"   [quartiles {quartiles[0]:.3f}-{quartiles[2]:.3f}, range {min(SPREADS[name]):.3f}-{max(SPREADS[name]):.3f}, {len(SPREADS[name])} runs]"
         print(line)
     return width
+
+
+def _print_room_for_rules(times: dict[str, float]) -> None:
+    """For each cold run: the time its rules take (the run less the run with the rules idle), and the time the
+    target leaves them (the target's time less the run with the rules idle)."""
+    for cold, idle in IDLE_RUNS.items():
+        if cold not in times or idle not in times:
+            continue
+        base, limit = TARGETS[cold]
+        taken, left = times[cold] - times[idle], limit * times[base] - times[idle]
+        print(f"  {cold}: the rules take {taken:.3f} s; the target leaves them {left:.3f} s ({left / taken:.0%} of that)")
 
 
 # The pre-commit floor: a fresh interpreter that parses the named files and runs one query over each.
