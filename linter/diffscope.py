@@ -10,14 +10,14 @@ every finding is kept. Either way a notice says so and how to fetch enough histo
 
 from __future__ import annotations
 
-import re
 import subprocess
 from pathlib import Path
 
+from linter import lazy_re
 from linter.lazy_dataclasses import dataclass
 from linter.model import Level, Notice, Report
 
-_HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+_HUNK = lazy_re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
 _FETCH_HINT = "fetch more history (actions/checkout with `fetch-depth: 0`, or `git fetch origin <branch>`)"
 ALL_LINES = None  # an untracked file: every line is new
 

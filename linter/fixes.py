@@ -18,11 +18,11 @@ Applying the fixes of a run and linting again finds nothing left to fix, so a se
 from __future__ import annotations
 
 import codecs
-import re
 from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from linter import lazy_re
 from linter.atomic_write import WriteRefused, rewrite_if_unchanged
 from linter.config import DEFAULT_MAX_FILE_SIZE
 from linter.digests import blake2b
@@ -72,7 +72,7 @@ def _line_end(source: bytes, offset: int) -> int:
     return len(source) if match is None else match.end()
 
 
-_LINE_BREAK = re.compile(rb"\r\n?|\n")
+_LINE_BREAK = lazy_re.compile(rb"\r\n?|\n")
 
 
 def line_ending(source: bytes) -> str:

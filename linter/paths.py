@@ -5,15 +5,17 @@ from __future__ import annotations
 import re
 import warnings
 
-_TEST_FILE = re.compile(r"(^|/)[^/]*\.(test|spec|e2e|cy)\.[cm]?[jt]sx?$")
-_TEST_RUNNER_FILE = re.compile(
+from linter import lazy_re
+
+_TEST_FILE = lazy_re.compile(r"(^|/)[^/]*\.(test|spec|e2e|cy)\.[cm]?[jt]sx?$")
+_TEST_RUNNER_FILE = lazy_re.compile(
     r"(^|/)((playwright|jest|vitest|cypress|karma)\.(config|setup)[^/]*|setupTests[^/]*|[^/]*test-environment[^/]*)"
     r"\.[cm]?[jt]sx?$"
 )
-_TEST_FOLDER = re.compile(r"(^|/)(__tests__|__mocks__|test|tests|e2e|cypress|playwright|integration-tests)/")
+_TEST_FOLDER = lazy_re.compile(r"(^|/)(__tests__|__mocks__|test|tests|e2e|cypress|playwright|integration-tests)/")
 # `integration/` at the root of the repository or of a workspace package holds an integration suite; deeper
 # in the source tree it is application code (`app/api/shopify/integration/webhook/route.ts`, `src/integration/`).
-_INTEGRATION_SUITE = re.compile(r"^((apps|packages|libs|services)/[^/]+/)?integration/")
+_INTEGRATION_SUITE = lazy_re.compile(r"^((apps|packages|libs|services)/[^/]+/)?integration/")
 
 
 def is_test_path(path: str) -> bool:
@@ -25,7 +27,7 @@ def is_test_path(path: str) -> bool:
     )
 
 
-_TEST_SUPPORT_FOLDER = re.compile(r"(^|/)(testing|test-?utils?|testutils|test-?helpers?|[\w.-]*-test-utils?)/", re.I)
+_TEST_SUPPORT_FOLDER = lazy_re.compile(r"(^|/)(testing|test-?utils?|testutils|test-?helpers?|[\w.-]*-test-utils?)/", re.I)
 
 
 def is_test_support_path(path: str) -> bool:

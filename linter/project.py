@@ -15,6 +15,7 @@ from collections.abc import Mapping, Set
 from dataclasses import field
 from pathlib import Path
 
+from linter import lazy_re
 from linter.config import DEFAULT_MAX_FILE_SIZE
 from linter.context import FileContext
 from linter.files.kinds import project_file_kind
@@ -523,8 +524,8 @@ def _extended(current: Path, extends: object, root: Path) -> Path | None:
     return target
 
 
-_JSONC_TOKENS = re.compile(r'"(?:\\.|[^"\\])*"|//[^\n]*|/\*.*?\*/', re.S)
-_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+_JSONC_TOKENS = lazy_re.compile(r'"(?:\\.|[^"\\])*"|//[^\n]*|/\*.*?\*/', re.S)
+_TRAILING_COMMA = lazy_re.compile(r",(\s*[}\]])")
 
 
 def _strip_jsonc(raw: str) -> str:

@@ -11,17 +11,17 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
-import re
 import sys
 from functools import lru_cache
 from importlib.machinery import SourceFileLoader
 from pathlib import Path
 
+from linter import lazy_re
 import linter
 from linter.model import Level, RuleInfo
 from linter.rule import Rule
 
-RULE_ID = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*/[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+RULE_ID = lazy_re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*/[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
 class RuleLoadError(Exception):

@@ -18,6 +18,7 @@ import re
 from dataclasses import field
 from typing import TYPE_CHECKING, Callable
 
+from linter import lazy_re
 from linter.config import matches_selector
 from linter.files.kinds import line_comment_markers
 from linter.lazy_dataclasses import dataclass
@@ -32,7 +33,7 @@ INVALID_ID = "loadlint/invalid-suppression"
 UNUSED_ID = "loadlint/unused-suppression"
 
 _MARKER = b"loadlint-ignore"
-_DIRECTIVE = re.compile(r"loadlint-ignore(?P<suffix>[\w-]*)(?P<body>.*)", re.S)
+_DIRECTIVE = lazy_re.compile(r"loadlint-ignore(?P<suffix>[\w-]*)(?P<body>.*)", re.S)
 
 
 @dataclass

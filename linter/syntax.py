@@ -6,13 +6,14 @@ Languages are picked by file extension: `.js .jsx .mjs .cjs` → javascript (its
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from collections import OrderedDict
 from functools import cached_property, lru_cache
 from typing import Callable, Iterable, Iterator
 
 import tree_sitter as ts
+
+from linter import lazy_re
 
 Node = ts.Node
 Tree = ts.Tree
@@ -153,7 +154,7 @@ def too_deep(root: ts.Node) -> int | None:
             depth -= 1
 
 
-_ROOT_ONLY = re.compile(r"\s*\(program\)\s*@([\w.-]+)\s*")
+_ROOT_ONLY = lazy_re.compile(r"\s*\(program\)\s*@([\w.-]+)\s*")
 
 
 def is_root_only(source: str) -> bool:
@@ -247,14 +248,14 @@ class CompiledQuery:
 
 
 _WHOLE_RANGE = (0, 0xFFFFFFFF)  # a query cursor's byte range until one is set
-_QUERY_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_QUERY_STRING = lazy_re.compile(r'"(?:[^"\\]|\\.)*"')
 # What a pattern holds besides its nodes, fields and captures, once its strings are emptied: predicates,
 # comments, spaces.
-_PATTERN_NOISE = re.compile(r"\(#[^()]*\)|;[^\n]*|\s+")
+_PATTERN_NOISE = lazy_re.compile(r"\(#[^()]*\)|;[^\n]*|\s+")
 # The end of a pattern whose last node (or each of the last alternatives) has no children and is captured:
 # `(property_identifier) @name))`, `[(identifier) (member_expression)] @callee) @call`.
 _NODE = r"\((?:_|[A-Za-z]\w*)\)"
-_LAST_NODE_CAPTURED = re.compile(rf"(?:{_NODE}|\[(?:{_NODE})+\])@([\w.-]+)(?:@[\w.-]+)*(?:\)(?:@[\w.-]+)*)*$")
+_LAST_NODE_CAPTURED = lazy_re.compile(rf"(?:{_NODE}|\[(?:{_NODE})+\])@([\w.-]+)(?:@[\w.-]+)*(?:\)(?:@[\w.-]+)*)*$")
 
 
 def _in_cursor_order(

@@ -6,8 +6,9 @@ to read it and which comment starts a line comment (for `loadlint-ignore` direct
 
 from __future__ import annotations
 
-import re
 from pathlib import PurePosixPath
+
+from linter import lazy_re
 
 PRISMA = "prisma"
 DOCKERFILE = "dockerfile"
@@ -31,11 +32,11 @@ _BY_NAME = {
     "fly.toml": FLY_TOML,
     "nixpacks.toml": NIXPACKS_TOML,
 }
-_DOCKERFILE = re.compile(r"^(Dockerfile([.-][\w.-]+)?|[\w.-]+\.[Dd]ockerfile)$")
-_ENV_EXAMPLE = re.compile(
+_DOCKERFILE = lazy_re.compile(r"^(Dockerfile([.-][\w.-]+)?|[\w.-]+\.[Dd]ockerfile)$")
+_ENV_EXAMPLE = lazy_re.compile(
     r"^\.env([.\w-]*)[.-](example|sample|template|dist)$|^\.env\.(example|sample|template)[.\w-]*$"
 )
-_COMPOSE = re.compile(r"^(docker-)?compose([.\w-]*)\.ya?ml$")
+_COMPOSE = lazy_re.compile(r"^(docker-)?compose([.\w-]*)\.ya?ml$")
 _SHELL_SUFFIXES = (".sh", ".bash")
 
 # Kinds whose line comments start with `#`; Prisma schemas use `//` (and `///` for documentation comments).

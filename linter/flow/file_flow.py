@@ -8,9 +8,9 @@ that pass client values or parameters (`CallEdge`) and what exported functions r
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
+from linter import lazy_re
 from linter.flow.callees import Callee, callee_of, may_name
 from linter.flow.spec import FlowSpec
 from linter.flow.summary import CallEdge, FlowStep, FlowSummary, Origin, ReturnRecord, SchemaRef, SinkRecord
@@ -292,7 +292,7 @@ class FileFlow:
 
 
 # What may follow a name in a member chain before the call's arguments: spaces, `.`, `?.`, `!`, and names.
-_CHAIN = re.compile(rb"[\s.?!\w$#\x80-\xff]*")
+_CHAIN = lazy_re.compile(rb"[\s.?!\w$#\x80-\xff]*")
 
 
 class _CallSites:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Iterable
 
+from linter import lazy_re
 from linter.context import FileContext
 from linter.flow.callees import Callee
 from linter.js.exports import MODULE_OBJECT, ExportTable, export_table
@@ -33,7 +34,7 @@ _EXPORTS = "flow.export-table"  # the key of a file's export table (`ProjectInde
 # What a module that re-exports another shows in its bytes: `export {…} from`, `export * from`,
 # `module.exports = require(…)`, the word `export` or `exports` standing alone before it. A file without it
 # is not parsed to learn that it re-exports nothing.
-_MAY_RE_EXPORT = re.compile(rb"export(?:\s*(?:type\s*)?[*{]|s\s*=[^;]{0,200}?\brequire\b)")
+_MAY_RE_EXPORT = lazy_re.compile(rb"export(?:\s*(?:type\s*)?[*{]|s\s*=[^;]{0,200}?\brequire\b)")
 _WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 

@@ -14,11 +14,11 @@ character XML 1.0 forbids, so the document is well-formed whatever the repositor
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from itertools import groupby
 from typing import TYPE_CHECKING, TextIO
 
+from linter import lazy_re
 from linter.model import Finding, Location, Notice, Report
 from linter.terminal_text import printable
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from linter.formatters import RenderOptions
 
 # What `printable` leaves and XML 1.0 still forbids (its Char production excludes U+FFFE and U+FFFF).
-_NOT_XML = re.compile("[\ufffe\uffff]")
+_NOT_XML = lazy_re.compile("[\ufffe\uffff]")
 SUITE = "loadlint"
 
 

@@ -11,7 +11,6 @@ terminal nor style the report.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -20,6 +19,7 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.text import Text
 
+from linter import lazy_re
 from linter.analysis import decode_source
 from linter.formatters.summary import LEVEL_STYLE, summary_line
 from linter.model import Finding, Location, Notice, Report, Span
@@ -34,7 +34,7 @@ MESSAGE_INDENT = 2
 LOCATION_INDENT = 4
 
 _GUTTER_STYLE = "blue"
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LINE_BREAK = lazy_re.compile(r"\r\n|\r|\n")
 
 
 def render(report: Report, out: TextIO, options: "RenderOptions") -> None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Callable, Iterator
 
+from linter import lazy_re
 from linter.flow.callees import callee_of
 from linter.flow.project import handler_registrations
 from linter.frameworks.nestjs import class_decorators, method_decorators
@@ -43,9 +44,9 @@ if TYPE_CHECKING:
     from linter.flow.modules import ModuleGraph
     from linter.project import ProjectIndex
 
-PRIVILEGED = re.compile(r"admin|superuser|staff|moderator|roles?\b|permission", re.I)
-_ROUTER_NAME = re.compile(r"rout", re.I)  # `adminRouter`, `adminRoutes`: what is mounted, not a gate
-_ADMIN_SEGMENT = re.compile(r"^admin$", re.I)
+PRIVILEGED = lazy_re.compile(r"admin|superuser|staff|moderator|roles?\b|permission", re.I)
+_ROUTER_NAME = lazy_re.compile(r"rout", re.I)  # `adminRouter`, `adminRoutes`: what is mounted, not a gate
+_ADMIN_SEGMENT = lazy_re.compile(r"^admin$", re.I)
 MAX_MOUNT_DEPTH = 4
 USE_METHODS = frozenset({"use", "register"})
 APP_PACKAGES = frozenset({"express", "fastify", "koa", "hono"})
@@ -260,7 +261,7 @@ def under_prefix(route: str, prefix: str) -> bool:
 
 # --- NestJS routes behind a CASL policy -----------------------------------------------------------------------
 
-_POLICY_DECORATOR = re.compile(r"polic|abilit|casl|permission", re.I)
+_POLICY_DECORATOR = lazy_re.compile(r"polic|abilit|casl|permission", re.I)
 _WRITES = frozenset({"create", "update", "delete"})
 _ACTION_KEYS = ("action", "actions")
 _SUBJECT_KEYS = ("subject", "model", "resource")

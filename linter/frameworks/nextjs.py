@@ -10,6 +10,7 @@ import posixpath
 import re
 from functools import lru_cache
 
+from linter import lazy_re
 from linter.syntax import Node, text
 
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -17,11 +18,11 @@ HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTI
 PER_REQUEST_PAGE_FUNCTIONS = frozenset({"getServerSideProps", "getInitialProps"})
 
 _SOURCE = r"\.(?:[cm]?[jt]sx?)$"
-_PAGES_API = re.compile(r"(^|/)pages/api/")
-_PAGES = re.compile(r"(^|/)pages/")
-_APP_ROUTE = re.compile(r"(^|/)app/(?:.*/)?route" + _SOURCE)
-_APP_RENDERED = re.compile(r"(^|/)app/(?:.*/)?(?:page|layout|template|default|not-found|error)" + _SOURCE)
-_MIDDLEWARE = re.compile(r"(^|/)(?:src/)?(?:middleware|proxy)" + _SOURCE)
+_PAGES_API = lazy_re.compile(r"(^|/)pages/api/")
+_PAGES = lazy_re.compile(r"(^|/)pages/")
+_APP_ROUTE = lazy_re.compile(r"(^|/)app/(?:.*/)?route" + _SOURCE)
+_APP_RENDERED = lazy_re.compile(r"(^|/)app/(?:.*/)?(?:page|layout|template|default|not-found|error)" + _SOURCE)
+_MIDDLEWARE = lazy_re.compile(r"(^|/)(?:src/)?(?:middleware|proxy)" + _SOURCE)
 
 
 def is_pages_api(path: str) -> bool:
@@ -83,8 +84,8 @@ ISOLATE_RUNTIME_PACKAGES = ("wrangler", "@cloudflare/workers-types", "@cloudflar
 _RUNNERS = frozenset(
     {"node", "ts-node", "tsx", "bun", "babel-node", "esno", "esrun", "vite-node", "ts-node-esm", "deno", "jiti", "zx"}
 )
-_SERVER_SCRIPTS = re.compile(r"^(start|dev|develop|serve|server|prod|production|watch|debug|preview)([:_-].*)?$")
-_SCRIPT_FILE = re.compile(r"\.(?:[cm]?[jt]sx?)$")
+_SERVER_SCRIPTS = lazy_re.compile(r"^(start|dev|develop|serve|server|prod|production|watch|debug|preview)([:_-].*)?$")
+_SCRIPT_FILE = lazy_re.compile(r"\.(?:[cm]?[jt]sx?)$")
 
 
 @lru_cache(maxsize=256)  # asked for every file of a package

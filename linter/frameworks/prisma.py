@@ -11,15 +11,14 @@ are not instantiations and never match.
 
 from __future__ import annotations
 
-import re
-
+from linter import lazy_re
 from linter.context import FileContext
 from linter.js.imports import destructured_names, require_specifier, string_value
 from linter.js.functions import EXPRESSION_WRAPPERS
 from linter.syntax import Node, descendants_of_types, text, walk
 
 CLIENT_NAME = "PrismaClient"
-_PRISMA_MODULE = re.compile(r"^(@prisma/client(/.*)?|\.prisma/client(/.*)?)$|(^|/)(generated|prisma)(/.*)?/?(client|prisma)(/\w+)?$")
+_PRISMA_MODULE = lazy_re.compile(r"^(@prisma/client(/.*)?|\.prisma/client(/.*)?)$|(^|/)(generated|prisma)(/.*)?/?(client|prisma)(/\w+)?$")
 
 
 def is_prisma_module(specifier: str) -> bool:

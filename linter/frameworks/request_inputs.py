@@ -30,9 +30,9 @@ The functions here answer one step at a time; the flow engine (`linter.flow.trac
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
+from linter import lazy_re
 from linter.frameworks import graphql, nestjs, safe_actions, trpc
 from linter.frameworks.nextjs import has_use_server, is_app_rendered, is_app_route
 from linter.frameworks.origins import (
@@ -69,16 +69,16 @@ SAFE_ACTION = "safe-action"  # a next-safe-action callback's options: `parsedInp
 ARGUMENT = "argument"  # a server action's argument: a value, or a bag of values
 
 REQUEST_PARAMETER_NAMES = frozenset({"req", "request", "_req", "_request", "ctx", "context"})
-_REQUEST_TYPE = re.compile(r"\b(\w*Request|Context|ParameterizedContext|GetServerSidePropsContext)\b")
+_REQUEST_TYPE = lazy_re.compile(r"\b(\w*Request|Context|ParameterizedContext|GetServerSidePropsContext)\b")
 _PAGE_PROPS_FUNCTIONS = frozenset({"generateMetadata"})
 # Entry points whose first parameter is the request (`linter.js.invocation.handler_kind`).
 _REQUEST_HANDLER_KINDS = frozenset({"request-handler", "middleware", "pages-api", "route-handler", "next-middleware"})
 _VALIDATED_TARGETS = {"query": QUERY_STRING, "json": REQUEST_BODY, "form": REQUEST_BODY, "param": ROUTE_PARAMETERS}
-_FORM_TYPES = re.compile(r"\bFormData\b")
+_FORM_TYPES = lazy_re.compile(r"\bFormData\b")
 # What a request carries, not the request: a parameter named for a payload (`data: UpdateUserRequest`), or a
 # type named for an operation (`CreateUserRequest`, `IUpdateProductRequest`): a body interface, not a `Request`.
 _PAYLOAD_NAMES = frozenset({"data", "body", "dto", "payload", "input", "values", "fields", "changes", "attributes"})
-_PAYLOAD_TYPE = re.compile(r"^I?(Create|Update|Patch|Upsert|Edit|New|Add|Delete|Remove|Set)[A-Z]\w*Request$")
+_PAYLOAD_TYPE = lazy_re.compile(r"^I?(Create|Update|Patch|Upsert|Edit|New|Add|Delete|Remove|Set)[A-Z]\w*Request$")
 
 _REQUEST_PROPERTIES = {
     "query": (PARAMS, QUERY_STRING),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 
+from linter import lazy_re
 from linter.frameworks.origins import QUERY_STRING, REQUEST_BODY, ROUTE_PARAMETERS
 from linter.js.bindings import declaration_of
 from linter.js.expressions import arguments_of, callee, key_text, member_object, object_keys, property_name, unwrap
@@ -34,7 +35,7 @@ _WRAPPER_DEPTH = 4
 UNREAD_SCHEMA = "*"  # the origin of a route schema this module cannot read (imported, built elsewhere)
 # Names of middleware that check the request's input; `validApiKey` or `validSession` checks who calls, not what
 # they send, so a bare `valid` is not enough.
-_VALIDATING_NAME = re.compile(r"validat|celebrate|schema|zod|joi|yup|sanitiz", re.IGNORECASE)
+_VALIDATING_NAME = lazy_re.compile(r"validat|celebrate|schema|zod|joi|yup|sanitiz", re.IGNORECASE)
 _EXPRESS_VALIDATOR_CHAINS = frozenset({"query", "body", "param", "check", "checkSchema", "checkQuery", "oneOf"})
 
 

@@ -11,13 +11,12 @@ names, so they need nothing here.
 
 from __future__ import annotations
 
-import re
-
+from linter import lazy_re
 from linter.js.expressions import arguments_of, callee, key_text, member_object, object_keys, passed_to, property_name, unwrap
 from linter.syntax import Node, text
 
 _RESOLVER_METHODS = frozenset({"query", "mutation", "subscription"})
-_BUILDER_NAME = re.compile(r"(?i)procedure$")
+_BUILDER_NAME = lazy_re.compile(r"(?i)procedure$")
 _MAX_CHAIN = 32
 
 

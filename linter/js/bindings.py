@@ -14,8 +14,7 @@ of the object it is the rest of, its element being the `rest_pattern`). Loops ar
 
 from __future__ import annotations
 
-import re
-
+from linter import lazy_re
 from linter.js.expressions import unwrap
 from linter.js.functions import FUNCTION_TYPES, function_body
 from linter.lazy_dataclasses import dataclass
@@ -338,7 +337,7 @@ def _may_assign(scope: Node, name: str, after: int, before: int) -> bool:
 
 
 # What follows a name that may be assigned: an assignment operator, or a comment (`/`), after any spaces.
-_ASSIGNMENT_AFTER = re.compile(rb"\s*(?:/|(?:[-+*%&|^]|\*\*|<<|>>>?|&&|\|\||\?\?)?=(?![=>]))")
+_ASSIGNMENT_AFTER = lazy_re.compile(rb"\s*(?:/|(?:[-+*%&|^]|\*\*|<<|>>>?|&&|\|\||\?\?)?=(?![=>]))")
 _NAME_BYTES = frozenset(b"$_0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import re
 
+from linter import lazy_re
 from linter.js.expressions import property_name, unwrap
 from linter.js.imports import string_value
 from linter.syntax import Node, text
 
 # Names of settings that hold the deployment environment, compared to a string.
-_ENVIRONMENT_SETTING = re.compile(r"^(node_?env|env|environment|app_?env|stage|deploy_?env|runtime_?env|mode)$", re.I)
+_ENVIRONMENT_SETTING = lazy_re.compile(r"^(node_?env|env|environment|app_?env|stage|deploy_?env|runtime_?env|mode)$", re.I)
 _DEVELOPMENT_VALUES = frozenset({"development", "dev", "local", "test", "testing"})
 _PRODUCTION_VALUES = frozenset({"production", "prod"})
 # Boolean flags by name: `isDev`, `IS_DEVELOPMENT`, `__DEV__`, `config.isProduction`, `dev` (a Next custom server).
-_DEVELOPMENT_FLAG = re.compile(r"^_*(is_?)?(dev|development|local|debug|localhost)_*$", re.I)
-_PRODUCTION_FLAG = re.compile(r"^_*(is_?)?(prod|production)_*$", re.I)
+_DEVELOPMENT_FLAG = lazy_re.compile(r"^_*(is_?)?(dev|development|local|debug|localhost)_*$", re.I)
+_PRODUCTION_FLAG = lazy_re.compile(r"^_*(is_?)?(prod|production)_*$", re.I)
 _EQUALS = frozenset({"===", "=="})
 _NOT_EQUALS = frozenset({"!==", "!="})
 

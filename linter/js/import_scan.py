@@ -15,8 +15,7 @@ no module.
 
 from __future__ import annotations
 
-import re
-
+from linter import lazy_re
 from linter.js.imports import ModuleReference
 
 _IDENT = rb"[\w$\x80-\xff]"
@@ -29,31 +28,31 @@ _TRIVIA = rb"(?:\s|//[^\n]*|/\*(?:[^*]|\*(?!/))*\*/)*"
 _NAME_THEN = _IDENT + rb"++\s*+"
 _FROM = rb"from(?!" + _IDENT + rb")"
 _MAY_REACH = {
-    b"import": re.compile(
+    b"import": lazy_re.compile(
         rb"import\s*+(?:[/('\"{*]|" + _NAME_THEN + rb"(?:[/,=*{]|" + _FROM + rb")|type\s*+" + _NAME_THEN
         + rb"(?:[/,=]|" + _FROM + rb"))"
     ),
-    b"export": re.compile(
+    b"export": lazy_re.compile(
         rb"export\s*+(?:type\s*+)?+(?:[/*]|import|\{[^}/]{0,512}+(?:\}\s*+(?:/|" + _FROM + rb")|[^}]))"
     ),
-    b"require": re.compile(rb"require\s*+[/(<?`]"),
+    b"require": lazy_re.compile(rb"require\s*+[/(<?`]"),
 }
 # The usual import statement, read at once: `import [type] a, { b, c as d } from "m"`, `import * as n from "m"`.
-_SIMPLE_IMPORT = re.compile(
+_SIMPLE_IMPORT = lazy_re.compile(
     rb"import(?P<type>\s+type)?\s*(?:" + _IDENT + rb"+\s*(?:,\s*)?)?(?:\{[^}'\"/`]*\}|\*\s*as\s+" + _IDENT
     + rb"+)?\s*from\s*(?P<value>'[^'\\\r\n]*'|\"[^\"\\\r\n]*\")"
 )
-_TRIVIA_AT = re.compile(_TRIVIA)
-_COMMENT_IN = re.compile(rb"//|/\*")
-_STRING = re.compile(rb"""'(?:[^'\\\r\n]|\\(?:\r\n|[\s\S]))*'|"(?:[^"\\\r\n]|\\(?:\r\n|[\s\S]))*\"""")
-_TEMPLATE_TEXT = re.compile(rb"(?:[^`\\$]|\\[\s\S]|\$(?!\{))*")
-_PLAIN_TEMPLATE = re.compile(rb"`((?:[^`\\$]|\\[\s\S]|\$(?!\{))*)`")
-_REGEX = re.compile(rb"/(?:[^/\\\[\r\n]|\\[^\r\n]|\[(?:[^\]\\\r\n]|\\[^\r\n])*\])+/" + _IDENT + rb"*")
-_NAME = re.compile(_IDENT + rb"+")
+_TRIVIA_AT = lazy_re.compile(_TRIVIA)
+_COMMENT_IN = lazy_re.compile(rb"//|/\*")
+_STRING = lazy_re.compile(rb"""'(?:[^'\\\r\n]|\\(?:\r\n|[\s\S]))*'|"(?:[^"\\\r\n]|\\(?:\r\n|[\s\S]))*\"""")
+_TEMPLATE_TEXT = lazy_re.compile(rb"(?:[^`\\$]|\\[\s\S]|\$(?!\{))*")
+_PLAIN_TEMPLATE = lazy_re.compile(rb"`((?:[^`\\$]|\\[\s\S]|\$(?!\{))*)`")
+_REGEX = lazy_re.compile(rb"/(?:[^/\\\[\r\n]|\\[^\r\n]|\[(?:[^\]\\\r\n]|\\[^\r\n])*\])+/" + _IDENT + rb"*")
+_NAME = lazy_re.compile(_IDENT + rb"+")
 # What code is scanned for: the tokens that change what the bytes after them are, and the words.
 _WORDS = rb"(?<![\w$#\x80-\xff])(?:import|export|require)(?!" + _IDENT + rb")"  # not in a name, nor `#require`
-_CODE = re.compile(rb"""['"`/{}]|""" + _WORDS)
-_CODE_JSX = re.compile(rb"""['"`/{}<]|""" + _WORDS)
+_CODE = lazy_re.compile(rb"""['"`/{}]|""" + _WORDS)
+_CODE_JSX = lazy_re.compile(rb"""['"`/{}<]|""" + _WORDS)
 # Words after which a `/` begins a regular expression and a `<` a JSX element: the others end an operand.
 _OPERATOR_WORDS = frozenset(
     b"return typeof instanceof in of new delete void throw case do else yield await extends".split()

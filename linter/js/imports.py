@@ -7,8 +7,7 @@ accept `"*"` and `"default"` alike for a package's module object.
 
 from __future__ import annotations
 
-import re
-
+from linter import lazy_re
 from linter.lazy_dataclasses import dataclass
 from linter.syntax import Node, node_fact, text
 
@@ -30,7 +29,7 @@ class ModuleReference:
     end_byte: int
 
 
-_NOT_PLAIN = re.compile(rb"[\\&\n\r]")  # an escape, a JSX character reference, a string broken across lines
+_NOT_PLAIN = lazy_re.compile(rb"[\\&\n\r]")  # an escape, a JSX character reference, a string broken across lines
 
 
 def string_value(node: Node | None) -> str | None:

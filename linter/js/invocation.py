@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 
+from linter import lazy_re
 from linter.frameworks.routes import MIDDLEWARE_METHODS, ROUTE_METHODS
 from linter.frameworks.nextjs import (
     HTTP_METHODS,
@@ -67,7 +68,7 @@ REQUEST_KINDS = frozenset(
     }
 )
 MAX_CALLER_DEPTH = 4
-MEMOIZER_NAME = re.compile(r"^(remember|memo|memoize|memoized|once|lazy|singleton|cached|getOrCreate|globalSingleton)$", re.I)
+MEMOIZER_NAME = lazy_re.compile(r"^(remember|memo|memoize|memoized|once|lazy|singleton|cached|getOrCreate|globalSingleton)$", re.I)
 MAX_REFERENCES = 25
 
 _KIND_PHRASES = {

@@ -9,9 +9,9 @@ hold anything.
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
+from linter import lazy_re
 from linter.js.static_values import const_initializer
 from linter.js.expressions import key_text, unwrap
 from linter.lazy_dataclasses import dataclass
@@ -92,8 +92,8 @@ def _written_into(name: str, source: bytes) -> bool:
     return name.encode() in _written_names(source)
 
 
-_MEMBER_WRITE = re.compile(rb"(?<![\w$.])([\w$]+)\s*(?:\??\.\s*[\w$]+|\[[^\]]*\])\s*(?:=(?!=)|\?\?=|\|\|=)")
-_ASSIGN_TARGET = re.compile(rb"Object\.assign\(\s*([\w$]+)\b")
+_MEMBER_WRITE = lazy_re.compile(rb"(?<![\w$.])([\w$]+)\s*(?:\??\.\s*[\w$]+|\[[^\]]*\])\s*(?:=(?!=)|\?\?=|\|\|=)")
+_ASSIGN_TARGET = lazy_re.compile(rb"Object\.assign\(\s*([\w$]+)\b")
 
 
 @lru_cache(maxsize=8)

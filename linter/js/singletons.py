@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from linter import lazy_re
 from linter.js.functions import (
     EXPRESSION_WRAPPERS,
     FUNCTION_TYPES,
@@ -27,7 +28,7 @@ from linter.syntax import Node, descendants_of_types, text, walk
 
 GLOBAL_OBJECTS = frozenset({"global", "globalThis", "window", "self"})
 PLUGIN_HOSTS = frozenset({"fastify", "server", "app", "instance", "router", "api"})
-CONNECTION_STATE = re.compile(r"readyState|isConnected|\bconnected\b|isReady|isOpen")
+CONNECTION_STATE = lazy_re.compile(r"readyState|isConnected|\bconnected\b|isReady|isOpen")
 
 
 def value_root(node: Node) -> Node:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from linter import lazy_re
 from linter.js.expressions import member_chain, object_keys, unwrap
 from linter.js.imports import string_value
 from linter.syntax import Node, text
@@ -21,7 +22,7 @@ _FUNCTIONS = frozenset(
     {"function_declaration", "function_expression", "function", "arrow_function", "method_definition",
      "generator_function_declaration", "generator_function"}
 )  # fmt: skip
-_JS_NUMBER = re.compile(r"^(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)$")
+_JS_NUMBER = lazy_re.compile(r"^(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)$")
 
 
 def constant_value(node: Node | None, depth: int = 0) -> Value | None:

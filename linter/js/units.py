@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from linter import lazy_re
+
 _SECOND = 1.0
 _MINUTE = 60 * _SECOND
 _HOUR = 60 * _MINUTE
@@ -27,15 +29,15 @@ _MS_UNITS = (
     (("milliseconds", "millisecond", "msecs", "msec", "ms"), _SECOND / 1000),
 )
 _MS_SECONDS = {unit: seconds for units, seconds in _MS_UNITS for unit in units}
-_MS_FORMAT = re.compile(r"^(?P<amount>-?\d*\.?\d+) *(?P<unit>[a-z]+)?$", re.I)
+_MS_FORMAT = lazy_re.compile(r"^(?P<amount>-?\d*\.?\d+) *(?P<unit>[a-z]+)?$", re.I)
 
 _JOSE_SECONDS = {unit: seconds for units, seconds in _MS_UNITS[:-1] for unit in units}
-_JOSE_FORMAT = re.compile(
+_JOSE_FORMAT = lazy_re.compile(
     r"^(?P<sign>[+-])? ?(?P<amount>\d+|\d+\.\d+) ?(?P<unit>[a-z]+)(?: (?P<direction>ago|from now))?$", re.I
 )
 
 _BYTE_UNITS = {"b": 1, "kb": 1 << 10, "mb": 1 << 20, "gb": 1 << 30, "tb": 1 << 40, "pb": 1 << 50}
-_BYTES_FORMAT = re.compile(r"^(?P<amount>[+-]?\d+(?:\.\d+)?) *(?P<unit>kb|mb|gb|tb|pb|b)$", re.I)
+_BYTES_FORMAT = lazy_re.compile(r"^(?P<amount>[+-]?\d+(?:\.\d+)?) *(?P<unit>kb|mb|gb|tb|pb|b)$", re.I)
 
 
 def ms_seconds(value: str) -> float | None:

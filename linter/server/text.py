@@ -8,14 +8,14 @@ Helix offer UTF-8 first). Lines end at `\\n`, `\\r\\n` or a lone `\\r` for both.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 
+from linter import lazy_re
 from linter.model import Span
 
 UTF8, UTF16, UTF32 = "utf-8", "utf-16", "utf-32"
 
-_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+_LINE_BREAK = lazy_re.compile(rb"\r\n|\r|\n")
 _BOM = "\ufeff"
 
 

@@ -10,9 +10,9 @@ there, which that service checks.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
+from linter import lazy_re
 from linter.js.expressions import arguments_of, callee, key_text, outermost, property_name, unwrap
 from linter.js.imports import string_value
 from linter.paths import is_test_path
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 _FUNCTIONS = ("arrow_function", "function_expression", "function", "function_declaration")
 # A key read through any call on a configuration object or helper: `configService.get<string>('a.b')`,
 # `config.getOrThrow('a.b')`, `@Config.string('a.b', '')`. A template key counts by its written start.
-_KEY_READ = re.compile(rb"""(?i)config[\w$.?]*\s*(?:<[^<>()]*>)?\s*\(\s*(?:'([\w.\-]+)'|"([\w.\-]+)"|`([\w.\-]*)(?:`|\$\{))""")
+_KEY_READ = lazy_re.compile(rb"""(?i)config[\w$.?]*\s*(?:<[^<>()]*>)?\s*\(\s*(?:'([\w.\-]+)'|"([\w.\-]+)"|`([\w.\-]*)(?:`|\$\{))""")
 
 
 def factory_key(value: Node) -> str | None:
@@ -109,7 +109,7 @@ def _key_reads(project: "ProjectIndex") -> dict[str, list[str]]:
 
 
 # A dotted string anywhere (`const key = 'session.secret'`) may be a key read through a variable.
-_DOTTED_STRING = re.compile(rb"""['"`]([A-Za-z_$][\w$\-]*(?:\.[\w$\-]+)+)['"`]""")
+_DOTTED_STRING = lazy_re.compile(rb"""['"`]([A-Za-z_$][\w$\-]*(?:\.[\w$\-]+)+)['"`]""")
 
 
 def _reaches(read: str, key: str) -> bool:

@@ -17,6 +17,7 @@ from dataclasses import field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from linter import lazy_re
 from linter.js.expressions import arguments_of, callee, member_chain, member_object, object_keys, property_name, unwrap
 from linter.js.imports import destructured_names, string_value
 from linter.lazy_dataclasses import dataclass
@@ -28,9 +29,9 @@ if TYPE_CHECKING:
 PROCESS_MODULES = ("process", "node:process")
 # Locals that name a settings object by convention, when it comes from another file.
 CONFIG_OBJECT_NAMES = frozenset({"config", "conf", "cfg", "configuration", "settings", "env", "appConfig"})
-_LOCAL_MODULE = re.compile(r"^(\.|@/|~/|#|src/)")
-_ENV_MODULE = re.compile(r"(^|/)env(\.[cm]?[jt]s)?$")
-_CONFIG_MODULE = re.compile(r"(config|env|settings|secrets)", re.IGNORECASE)
+_LOCAL_MODULE = lazy_re.compile(r"^(\.|@/|~/|#|src/)")
+_ENV_MODULE = lazy_re.compile(r"(^|/)env(\.[cm]?[jt]s)?$")
+_CONFIG_MODULE = lazy_re.compile(r"(config|env|settings|secrets)", re.IGNORECASE)
 _CONFIG_GETTERS = frozenset({"get"})
 
 

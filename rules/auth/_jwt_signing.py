@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from linter import lazy_re
 from linter.js.static_values import const_initializer, constant_value
 from linter.js.expressions import arguments_of, callee, member_object, object_keys, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function
@@ -31,11 +32,11 @@ NEST_SERVICE_METHODS = frozenset({"sign", "signAsync"})
 FASTIFY_REPLY_METHODS = frozenset({"jwtSign"})
 FASTIFY_JWT_MODULES = ("@fastify/jwt", "fastify-jwt")
 # Time sources whose value is in seconds once divided by 1000 (or read with moment/dayjs `.unix()`).
-_NOW_SECONDS = re.compile(r"/\s*1000\b|\.unix\(\)|getUnixTime|epochSeconds|nowSeconds|NumericDate", re.I)
-_NOW_MILLISECONDS = re.compile(r"Date\.now\(\)|\.getTime\(\)|\.valueOf\(\)|performance\.now\(\)")
+_NOW_SECONDS = lazy_re.compile(r"/\s*1000\b|\.unix\(\)|getUnixTime|epochSeconds|nowSeconds|NumericDate", re.I)
+_NOW_MILLISECONDS = lazy_re.compile(r"Date\.now\(\)|\.getTime\(\)|\.valueOf\(\)|performance\.now\(\)")
 # Payload claims through which an app tracks a token's age itself (`expiresAt: addHours(now, 24)`, `createdAt`)
 # and checks it after verifying.
-_OWN_TIME_CLAIM = re.compile(
+_OWN_TIME_CLAIM = lazy_re.compile(
     r"^(expires?(_?at|_?in|_?on)?|expir(y|ation|ation_?date|es_?at)|valid_?(until|to|till)|ttl|created_?at|"
     r"issued_?at|iat|timestamp|ts|not_?after)$",
     re.I,

@@ -24,6 +24,7 @@ import posixpath
 import re
 from typing import TYPE_CHECKING
 
+from linter import lazy_re
 from linter.entries import loaded_by
 from linter.frameworks.nextjs import command_script_files, is_next_routed
 from linter.paths import is_test_path
@@ -35,10 +36,10 @@ _ENTRY_STEMS = frozenset(
     {"index", "server", "main", "app", "worker", "handler", "lambda", "instrumentation", "bootstrap", "start", "cli"}
 )
 _ENTRY_FOLDERS = frozenset({"", "src", "server", "api", "bin"})
-_TOOL_CONFIG = re.compile(r"(^|/)[^/]*\.config\.[cm]?[jt]s$|(^|/)\.[^/]*rc\.[cm]?[jt]s$")
+_TOOL_CONFIG = lazy_re.compile(r"(^|/)[^/]*\.config\.[cm]?[jt]s$|(^|/)\.[^/]*rc\.[cm]?[jt]s$")
 COMMAND_MARKERS = (b"require.main", b"import.meta.main")
 _RUNS_ON_ITS_OWN = (*COMMAND_MARKERS, b"process.argv", b"parentPort", b"workerData")
-_HANDLER_EXPORT = re.compile(rb"exports\.handler\s*=|export\s+(?:const|let|async\s+function|function)\s+handler\b")
+_HANDLER_EXPORT = lazy_re.compile(rb"exports\.handler\s*=|export\s+(?:const|let|async\s+function|function)\s+handler\b")
 # Dependencies that load modules by their path: route and plugin autoloaders, file-routed frameworks, serverless
 # platforms (a name, or a scope's prefix ending in `/`).
 _PATH_LOADERS = (
@@ -49,15 +50,15 @@ _PATH_LOADERS = (
     "@google-cloud/functions-framework", "aws-lambda", "@types/aws-lambda", "moleculer",
 )  # fmt: skip
 # `require(x)` or `import(x)` whose argument is not one plain string.
-_COMPUTED_LOAD = re.compile(rb"\b(?:require|import)\s*\(\s*(?!['\"][^'\"\n]*['\"]\s*[,)])[^\s)]")
+_COMPUTED_LOAD = lazy_re.compile(rb"\b(?:require|import)\s*\(\s*(?!['\"][^'\"\n]*['\"]\s*[,)])[^\s)]")
 # ... unless it is a fixed path joined to the module's folder: `require(path.resolve(__dirname, 'visit.js'))`.
-_FIXED_PATH_LOAD = re.compile(
+_FIXED_PATH_LOAD = lazy_re.compile(
     rb"\(\s*(?:path\.)?(?:join|resolve)\(\s*(?:__dirname|process\.cwd\(\)|import\.meta\.dirname)"
     rb"(?:\s*,\s*['\"]([^'\"\n]*)['\"])+\s*\)\s*\)"
 )
-_SCRIPT_TARGET = re.compile(r"[\w./@-]+\.[cm]?[jt]sx?$")
+_SCRIPT_TARGET = lazy_re.compile(r"[\w./@-]+\.[cm]?[jt]sx?$")
 # What starts a server: `app.listen(`, Hono's `serve({ fetch })`, `NestFactory.create`, `http.createServer(`.
-_SERVER_START = re.compile(rb"\.listen\(|\bserve\(|NestFactory\b|\bcreateServer\(|\b(?:Bun|Deno)\.serve\b")
+_SERVER_START = lazy_re.compile(rb"\.listen\(|\bserve\(|NestFactory\b|\bcreateServer\(|\b(?:Bun|Deno)\.serve\b")
 MAX_COMMAND_FILES = 300  # modules a command loads, read to tell it from a server; more, and it is a server
 MAX_PACKAGE_FILES = 4_000  # files of one package read for computed loads; more, and every module counts as loaded
 MAX_IMPORT_DEPTH = 20

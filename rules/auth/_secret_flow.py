@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from linter import lazy_re
 from linter.flow.callees import Callee
 from linter.flow.file_flow import file_flow
 from linter.flow.modules import module_graph
@@ -43,7 +44,7 @@ HARD_CODED = "a value written in the code"
 EMPTY = "an empty string written in the code"
 MAX_MODULES = 6  # modules followed from an imported name to the value it holds
 # A condition that tells development from production: the branch it guards is a development default.
-_ENVIRONMENT_SWITCH = re.compile(r"NODE_ENV|\b(is_?)?(dev|prod|production|development|test|local)(_?mode)?\b", re.IGNORECASE)
+_ENVIRONMENT_SWITCH = lazy_re.compile(r"NODE_ENV|\b(is_?)?(dev|prod|production|development|test|local)(_?mode)?\b", re.IGNORECASE)
 _KEY_MAKERS = frozenset({("crypto", ("createSecretKey",))})
 
 

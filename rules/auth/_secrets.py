@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import ahocorasick_rs
 
+from linter import lazy_re
 from linter.lazy_dataclasses import dataclass
 from linter.rules.auth._env import setting_name
 from linter.js.expressions import (
@@ -58,16 +59,16 @@ _NEVER_A_SECRET = frozenset({"MAX", "MIN", "NUM", "COUNT", "ALLOW", "ENABLE", "D
 _PUBLIC_TOKENS = frozenset({"PUBLIC", "PUBLISHABLE"})
 # Bundlers ship these to the browser, so their values are public whatever they are called.
 _CLIENT_PREFIXES = ("NEXT_PUBLIC_", "VITE_", "REACT_APP_", "EXPO_PUBLIC_", "NUXT_PUBLIC_", "GATSBY_", "PUBLIC_")
-_PATH_OR_URL = re.compile(r"^(\.{1,2}/|~/|/[\w.-]+/|[a-z][a-z0-9+.-]*://)|\.(json|txt|pem|key|crt|cer|cert|der|p12|pfx|jks|env|ya?ml)$")
+_PATH_OR_URL = lazy_re.compile(r"^(\.{1,2}/|~/|/[\w.-]+/|[a-z][a-z0-9+.-]*://)|\.(json|txt|pem|key|crt|cer|cert|der|p12|pfx|jks|env|ya?ml)$")
 _NO_VALUE = frozenset(
     {"none", "null", "undefined", "unused", "unset", "not-set", "not-required", "placeholder", "skipped", "disabled", "n/a", "missing"}
 )
 # How a fetch request carries cookies (`credentials: config.CREDENTIALS ?? 'include'`), not a credential.
 _FETCH_CREDENTIALS_MODES = frozenset({"include", "omit", "same-origin"})
 # A public key or certificate verifies; it is meant to be known.
-_PUBLIC_PEM = re.compile(r"-----BEGIN (RSA )?(PUBLIC KEY|CERTIFICATE)-----")
+_PUBLIC_PEM = lazy_re.compile(r"-----BEGIN (RSA )?(PUBLIC KEY|CERTIFICATE)-----")
 _NO_VALUE_WORDS = ("unconfigured", "not-configured", "not-set", "not-required")
-_WORDS = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+_WORDS = lazy_re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 
 
 def name_tokens(name: str) -> list[str]:
@@ -116,7 +117,7 @@ _OWN_SECRET_WORDS = frozenset(
 _GENERIC_WORDS = frozenset({"API", "CONFIG", "CONF", "CFG", "SETTINGS", "ENV", "AUTH", "USER", "ROOT", "DEFAULT", "LOCAL"})
 # A value that says it stands in for a credential not configured: `'dummyApiKey'`, `'your-api-key'`, `'test'`.
 # A run of the alphabet or of the digits (`'abcdefghijklmnop'`, `'123456789012'`) stands in too.
-_STAND_IN = re.compile(r"^(dummy|placeholder|fake|sample|example|your[\W_]|x{3,}$|test$|abcdefgh|0?12345678)", re.IGNORECASE)
+_STAND_IN = lazy_re.compile(r"^(dummy|placeholder|fake|sample|example|your[\W_]|x{3,}$|test$|abcdefgh|0?12345678)", re.IGNORECASE)
 
 
 def is_outbound_credential(name: str, value: str | None = None) -> bool:
@@ -458,7 +459,7 @@ CLIENT_CREDENTIAL_OPTIONS = frozenset(
         "authKey", "authSecret", "authToken", "accessToken", "token", "auth", "pass", "password",
     }
 )  # fmt: skip
-_LOCAL_MODULE = re.compile(r"^(\.|/|@/|~/|#|src/)")
+_LOCAL_MODULE = lazy_re.compile(r"^(\.|/|@/|~/|#|src/)")
 
 
 def client_credential(node: Node, file: "FileContext") -> str | None:

@@ -8,8 +8,7 @@ grants what it names, not a session; a token put into a URL (`${origin}/stream/$
 
 from __future__ import annotations
 
-import re
-
+from linter import lazy_re
 from linter.js.bindings import initial_value
 from linter.js.expressions import key_text, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function, function_name
@@ -37,7 +36,7 @@ PRINCIPAL_WORDS = frozenset(
 TIME_AND_ISSUER_CLAIMS = frozenset({"exp", "iat", "nbf", "iss", "aud", "jti", "type", "typ", "purpose", "kind"})
 # An account whose identity is public: a demo, guest or anonymous user anyone may sign in as.
 SHARED_ACCOUNT_WORDS = frozenset({"DEMO", "GUEST", "ANONYMOUS", "ANON", "PUBLIC", "PLAYGROUND", "SANDBOX"})
-_URL_TEXT = re.compile(r"/|\?|=|&")
+_URL_TEXT = lazy_re.compile(r"/|\?|=|&")
 
 
 def token_purpose(call: Node, payload: Node | None) -> str:

@@ -88,10 +88,10 @@ max-expiry = "1h"
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from typing import Iterator
 
+from linter import lazy_re
 from linter.frameworks import ANY_FRAMEWORK, FASTIFY, HONO, NESTJS
 from linter.context import FileContext
 from linter.rules.auth._jwt_signing import (
@@ -118,7 +118,7 @@ from linter.rule import Fact, LazyOptions, Match, Rule, facts_of
 
 # What the query matches: a call of one of these names (a whole identifier), or a constructor named `…SignJWT`.
 # A file without one (`signedUrl`, `getSignedUploadUrl`, `design` only) has no match.
-_QUERIED_NAME = re.compile(rb"(?<![\w$])(?:sign|signAsync|jwtSign|register|registerAsync)(?![\w$])|SignJWT")
+_QUERIED_NAME = lazy_re.compile(rb"(?<![\w$])(?:sign|signAsync|jwtSign|register|registerAsync)(?![\w$])|SignJWT")
 
 _MESSAGES_NONE = {
     "jsonwebtoken": "gets no `expiresIn` option and its payload no `exp` claim",

@@ -118,6 +118,7 @@ from dataclasses import field, replace
 from functools import lru_cache
 from typing import Iterator
 
+from linter import lazy_re
 from linter.frameworks import ANY_FRAMEWORK, EXPRESS, FASTIFY, HONO, NESTJS, NEXTAUTH
 from linter.flow.file_flow import file_flow
 from linter.flow.modules import unmentioned
@@ -192,9 +193,9 @@ _NOT_VALUES = frozenset(
 )  # fmt: skip
 # Seed scripts fill a database with demo rows (accounts, API keys): their values are fixtures, except the
 # password of an administrator account a deployment may be provisioned with.
-_SEED_SCRIPT = re.compile(r"(^|/)(seeds?|seeders?)(/|([.-][^/]*)?\.[cm]?[jt]sx?$)|\.seeds?\.[cm]?[jt]sx?$", re.IGNORECASE)
+_SEED_SCRIPT = lazy_re.compile(r"(^|/)(seeds?|seeders?)(/|([.-][^/]*)?\.[cm]?[jt]sx?$)|\.seeds?\.[cm]?[jt]sx?$", re.IGNORECASE)
 
-_SCRIPTS_FOLDER = re.compile(r"(^|/)(scripts?|bin|cli|tools|commands)/")
+_SCRIPTS_FOLDER = lazy_re.compile(r"(^|/)(scripts?|bin|cli|tools|commands)/")
 
 _PASSWORD_WORDS = frozenset({"PASSWORD", "PASSWD", "PASS", "PWD", "PASSPHRASE"})
 _ACCOUNT_OWNERS = frozenset({"ADMIN", "ADMINISTRATOR", "ROOT", "SUPERUSER", "SUPERADMIN", "OWNER"})
@@ -243,15 +244,15 @@ _FALLBACK_HOLDERS = {
     "object_assignment_pattern": ("right",),
     "assignment_pattern": ("right",),
 }
-_COOKIE = re.compile(r"(?i)cookie")
+_COOKIE = lazy_re.compile(r"(?i)cookie")
 _SIGNING_ONLY_COOKIE_SINK = "@fastify/cookie "
-_SIGNED_COOKIE = re.compile(rb"\bsigned\s*:\s*(true|!0)\b|\b(un)?signCookie\b|\bsignedCookies?\b")
+_SIGNED_COOKIE = lazy_re.compile(rb"\bsigned\s*:\s*(true|!0)\b|\b(un)?signCookie\b|\bsignedCookies?\b")
 _STRINGS = ("string", "template_string")
 _MEMBERS = frozenset({"member_expression", "subscript_expression"})
 # Fallbacks that name their setting in their own text (`X || 'dev'`, a ternary's other branch, an assignment's
 # left), or through a local that stands for it (`env_aliases`).
 _NAMING_THEIR_SETTING = frozenset({"binary_expression", "ternary_expression", "augmented_assignment_expression", "assignment_expression"})
-_ENV_READ = re.compile(rb"(process|import\.meta|Bun|Deno)\.env\b")
+_ENV_READ = lazy_re.compile(rb"(process|import\.meta|Bun|Deno)\.env\b")
 
 
 def _uses_in(around: Node) -> Iterator[Node]:

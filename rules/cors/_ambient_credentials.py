@@ -43,6 +43,7 @@ import posixpath
 import re
 from typing import TYPE_CHECKING
 
+from linter import lazy_re
 from linter.js.expressions import member_chain, unwrap
 from linter.js.functions import FUNCTION_TYPES
 from linter.js.imports import package_name, require_specifier, string_value
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
     from linter.project import ProjectIndex
 
 # Dependencies that keep a session or read cookies for the app (auth libraries do it inside).
-_CREDENTIAL_DEPENDENCIES = re.compile(
+_CREDENTIAL_DEPENDENCIES = lazy_re.compile(
     r"cookie|session|auth|passport|clerk|lucia|iron|supabase|kinde|workos|keycloak|openid|oidc|grant", re.I
 )
 # Also the headers a signing-in proxy in front of the app (oauth2-proxy, Cloudflare Access, IAP) adds once its
@@ -61,11 +62,11 @@ _CREDENTIAL_WORDS = (b"cookie", b"Cookie", b"COOKIE", b"SESSION_SECRET", b"WWW-A
                      b"www-authenticate", b"requestCert", b"forwarded-user", b"Forwarded-User", b"auth-request-",
                      b"Auth-Request-", b"cf-access-", b"Cf-Access-", b"iap-jwt", b"Iap-Jwt")  # fmt: skip
 # Passport and its strategies, which remember no one without a session; `passport-http` is HTTP authentication.
-_SESSIONLESS_AUTH = re.compile(r"^(?:@nestjs/)?passport(?:-(?!http$)[\w.-]+)?$")
+_SESSIONLESS_AUTH = lazy_re.compile(r"^(?:@nestjs/)?passport(?:-(?!http$)[\w.-]+)?$")
 # Dependencies that are cookies or sessions whatever the code imports of them.
-_COOKIE_DEPENDENCIES = re.compile(r"cookie|session|iron", re.I)
+_COOKIE_DEPENDENCIES = lazy_re.compile(r"cookie|session|iron", re.I)
 # An authentication library's module of token functions, and the one of them that reads the session cookie.
-_TOKEN_MODULE = re.compile(r"/jwt$")
+_TOKEN_MODULE = lazy_re.compile(r"/jwt$")
 _COOKIE_READING_TOKEN_FUNCTIONS = frozenset({"getToken"})
 _COOKIE_WORDS = (b"cookie", b"Cookie", b"COOKIE")
 # Frameworks whose requests are Express's, which parse no cookie without middleware, and those that parse them.
@@ -74,7 +75,7 @@ _COOKIE_READING_FRAMEWORKS = frozenset({"next", "koa", "hono", "fastify", "@nest
                                         "@remix-run/node", "@sveltejs/kit", "elysia", "@hapi/hapi", "hapi"})  # fmt: skip
 # A session the request carries (`req.session`, `ctx.session`). The bare word is no sign: a `Session` table,
 # a `sessionToken` handed out in a response body, a session id sent in a header are not sent by the browser.
-_SESSION_READ = re.compile(rb"\.session\b")
+_SESSION_READ = lazy_re.compile(rb"\.session\b")
 MAX_FILES_READ = 4_000  # source files of one package read for the words above
 # CSRF libraries keep the secret their tokens are checked against in a cookie, parsed by `cookie-parser`.
 _CSRF_LIBRARIES = frozenset({"csurf", "csrf-csrf", "tiny-csrf", "@dr.pogodin/csurf"})

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from linter import lazy_re
 from linter.js.expressions import arguments_of, callee, member_object, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function, function_name, parameter_names
 from linter.js.imports import string_value
@@ -39,7 +40,7 @@ _CORS_KEYS = frozenset(
     {"credentials", "methods", "allowedHeaders", "exposedHeaders", "allowMethods", "allowHeaders", "exposeHeaders",
      "maxAge", "preflightContinue", "optionsSuccessStatus"}
 )  # fmt: skip
-_CORS_NAME = re.compile(r"cors", re.I)
+_CORS_NAME = lazy_re.compile(r"cors", re.I)
 ALLOW_ORIGIN = "access-control-allow-origin"
 ALLOW_CREDENTIALS = "access-control-allow-credentials"
 _HEADER_SETTERS = frozenset({"setHeader", "header", "set", "append", "appendHeader"})

@@ -15,9 +15,9 @@ modules serve no HTTP routes). A module it cannot find, read or name means it ma
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
+from linter import lazy_re
 from linter.flow.callees import Callee
 from linter.flow.modules import module_graph
 from linter.frameworks.nestjs import CLASS_TYPES, module_options
@@ -36,7 +36,7 @@ _ROUTELESS_PACKAGES = frozenset(
      "@nestjs/axios", "@nestjs/cache-manager", "@nestjs/cqrs", "@nestjs/throttler", "@nestjs/common"}
 )  # fmt: skip
 # What a bootstrap file writes when it serves something besides its modules' controllers.
-_SERVES_BY_HAND = re.compile(
+_SERVES_BY_HAND = lazy_re.compile(
     rb"\.(?:use|useStaticAssets|setBaseViewsDir|getHttpAdapter|getHttpServer|register)\s*\(|SwaggerModule|RouterModule"
 )
 MAX_MODULES = 300  # modules followed from one root

@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Iterator
 
+from linter import lazy_re
 from linter.flow.callees import Callee
 from linter.frameworks.nextjs import HTTP_METHODS, is_app_route, is_next_middleware, is_pages_api
 from linter.js.expressions import arguments_of, callee, member_chain, object_keys, property_name, unwrap
@@ -38,10 +39,10 @@ if TYPE_CHECKING:
     from linter.project import ProjectIndex
 
 # Words of code that reads a credential (case-insensitive): `req.cookies`, `getServerSession`, `currentUser`.
-_CREDENTIAL_WORDS = re.compile(rb"(?i)cookie|session|user|authoriz|principal|passport")
+_CREDENTIAL_WORDS = lazy_re.compile(rb"(?i)cookie|session|user|authoriz|principal|passport")
 # Names of calls that may read one without those words: `auth()`, `getToken(req)`, `verifyJwt`, `headers()`.
-_CREDENTIAL_CALLS = re.compile(r"(?i)auth|token|jwt|identity|login|guard|protect|permission|^headers$")
-_REQUEST_TYPES = re.compile(r"\b(?:Next)?(?:Api)?Request\b|\bIncomingMessage\b")
+_CREDENTIAL_CALLS = lazy_re.compile(r"(?i)auth|token|jwt|identity|login|guard|protect|permission|^headers$")
+_REQUEST_TYPES = lazy_re.compile(r"\b(?:Next)?(?:Api)?Request\b|\bIncomingMessage\b")
 _REQUEST_NAMES = frozenset({"req", "request"})
 _REQUEST_PARTS = frozenset({"headers", "cookies"})
 _CREDENTIAL_MEMBERS = frozenset({"cookies", "session"})

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from linter import lazy_re
 from linter.lazy_dataclasses import dataclass
 
 try:  # Python 3.11+: the regex parser behind `re`; its tree says which dots are unescaped.
@@ -23,7 +24,7 @@ try:  # Python 3.11+: the regex parser behind `re`; its tree says which dots are
 except ImportError:  # pragma: no cover
     _ops = _sre_parse = None
 
-_ORIGIN = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*://)?(?P<host>[^/:?#]*)(?P<port>:\d+)?")
+_ORIGIN = lazy_re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*://)?(?P<host>[^/:?#]*)(?P<port>:\d+)?")
 _SECOND_LEVEL = frozenset({"co", "com", "org", "net", "ac", "gov", "edu"})
 ATTACKER = "evil.io"
 # Hosting domains where anyone can publish a site under a name of their choosing (the private section of the

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from linter import lazy_re
 from linter.frameworks.nestjs import class_decorators, method_decorators
 from linter.js.expressions import callee
 from linter.syntax import Node, text
@@ -22,11 +23,11 @@ if TYPE_CHECKING:
 
 _ROUTE_DECORATORS = frozenset({"Get", "Post", "Put", "Patch", "Delete", "Head", "Options", "All", "Search"})
 # What code that reads a credential writes (case-insensitive; `LoginedUser`, `req.cookies`, `getSession`).
-_CREDENTIAL_READ = re.compile(rb"(?i)user|cookie|session|authoriz|token|principal|passport")
-_GLOBAL_GUARD = re.compile(rb"APP_GUARD|useGlobalGuards")
-_APP_GUARD_PROVIDER = re.compile(rb"provide\s*:\s*APP_GUARD\b")
-_APP_GUARD_CLASS = re.compile(rb"provide\s*:\s*APP_GUARD\s*,\s*useClass\s*:\s*([\w$]+)\s*[,}]")
-_GLOBAL_GUARDS_CALL = re.compile(rb"useGlobalGuards\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
+_CREDENTIAL_READ = lazy_re.compile(rb"(?i)user|cookie|session|authoriz|token|principal|passport")
+_GLOBAL_GUARD = lazy_re.compile(rb"APP_GUARD|useGlobalGuards")
+_APP_GUARD_PROVIDER = lazy_re.compile(rb"provide\s*:\s*APP_GUARD\b")
+_APP_GUARD_CLASS = lazy_re.compile(rb"provide\s*:\s*APP_GUARD\s*,\s*useClass\s*:\s*([\w$]+)\s*[,}]")
+_GLOBAL_GUARDS_CALL = lazy_re.compile(rb"useGlobalGuards\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
 _RATE_LIMIT_GUARD = b"ThrottlerGuard"
 
 

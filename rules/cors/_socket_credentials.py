@@ -18,9 +18,9 @@ cannot be judged (no manifest, too many files, a file that cannot be read).
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
+from linter import lazy_re
 from linter.js.exports import export_table
 from linter.js.expressions import unwrap
 from linter.paths import is_test_path
@@ -31,11 +31,11 @@ if TYPE_CHECKING:
     from linter.project import ProjectIndex
 
 _SOCKET_MODULES = frozenset({"socket.io", "@nestjs/platform-socket.io", "@nestjs/websockets"})
-_HTTP_CORS = re.compile(
+_HTTP_CORS = lazy_re.compile(
     rb"""enableCors|NestFactory|Access-Control-|['"](?:cors|@fastify/cors|@koa/cors|hono/cors|koa2-cors)['"]"""
 )
-_SOCKET_FILE = re.compile(rb"socket\.io|@nestjs/websockets|handshake")
-_SOCKET_CREDENTIAL = re.compile(rb"(?i:cookie)|\b(?:request|req|socket|client)\.session\b|\bengine\.use\s*\(")
+_SOCKET_FILE = lazy_re.compile(rb"socket\.io|@nestjs/websockets|handshake")
+_SOCKET_CREDENTIAL = lazy_re.compile(rb"(?i:cookie)|\b(?:request|req|socket|client)\.session\b|\bengine\.use\s*\(")
 MAX_FILES_READ = 4_000
 
 

@@ -156,9 +156,9 @@ A regex allowlist needs both anchors and escaped dots: `/^https:\/\/([a-z0-9-]+\
 
 from __future__ import annotations
 
-import re
 from typing import Iterator
 
+from linter import lazy_re
 from linter.context import FileContext
 from linter.flow.callees import Callee
 from linter.flow.modules import module_graph
@@ -228,7 +228,7 @@ _STRING_FIXES = {
     "shared-host": "compare whole origins of your own deployments (anyone can publish a site on that hosting domain)",
 }
 # Dev servers' own CORS settings (`server.cors` in vite.config.ts) never reach production.
-_DEV_TOOL_CONFIG = re.compile(r"(^|/)((vite|vitest|webpack|rspack|rollup|storybook)\.config\.[cm]?[jt]s|\.storybook/)")
+_DEV_TOOL_CONFIG = lazy_re.compile(r"(^|/)((vite|vitest|webpack|rspack|rollup|storybook)\.config\.[cm]?[jt]s|\.storybook/)")
 _ARRAY_SEARCHES = frozenset({"some", "find", "findIndex", "every", "filter"})
 # How many functions up `_only_in_development` looks for an `if (isDev)` around a configuration.
 _DEVELOPMENT_SCOPE_DEPTH = 3

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from linter import lazy_re
 from linter.context import FileContext
 from linter.frameworks.prisma import module_object_source
 from linter.js.functions import EXPRESSION_WRAPPERS
@@ -49,7 +50,7 @@ SHAPES = (
 )
 CLIENT_MODULES = frozenset(m for shape in SHAPES for m in shape.modules)
 # A client module as a plain string literal: how every import, `require()` and `import()` names it.
-_QUOTED_CLIENT_MODULE = re.compile(
+_QUOTED_CLIENT_MODULE = lazy_re.compile(
     rb"['\"`](?:" + b"|".join(re.escape(m.encode()) for m in sorted(CLIENT_MODULES, key=len, reverse=True)) + rb")['\"`]"
 )
 

@@ -12,15 +12,16 @@ from __future__ import annotations
 import json
 import re
 
+from linter import lazy_re
 from linter.lazy_dataclasses import dataclass
 
-_INSTRUCTION = re.compile(r"^\s*(?P<name>CMD|ENTRYPOINT|COPY|ADD)\s+(?P<rest>.*?)\s*$", re.I)
-_NOT_CODE = re.compile(
+_INSTRUCTION = lazy_re.compile(r"^\s*(?P<name>CMD|ENTRYPOINT|COPY|ADD)\s+(?P<rest>.*?)\s*$", re.I)
+_NOT_CODE = lazy_re.compile(
     r"(^|/)(package[\w*-]*\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|bun\.lockb?|\.npmrc|\.yarnrc(\.yml)?|"
     r"\.env[\w.-]*|tsconfig[\w.-]*\.json|prisma|[\w.-]+\.prisma)$"
 )
-_KEY = re.compile(r"^(?P<indent>\s*)(?P<item>-\s+)?(?P<key>[\w.-]+)\s*:(?:\s+(?P<value>.*?))?\s*$")
-_ITEM = re.compile(r"^(?P<indent>\s*)-\s+(?P<value>.*?)\s*$")
+_KEY = lazy_re.compile(r"^(?P<indent>\s*)(?P<item>-\s+)?(?P<key>[\w.-]+)\s*:(?:\s+(?P<value>.*?))?\s*$")
+_ITEM = lazy_re.compile(r"^(?P<indent>\s*)-\s+(?P<value>.*?)\s*$")
 
 
 @dataclass(frozen=True)

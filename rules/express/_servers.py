@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from linter import lazy_re
 from linter.js.static_values import const_initializer
 from linter.js.expressions import WRAPPERS, arguments_of, callee, member_object, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function, function_body
@@ -44,11 +45,11 @@ _CREATIONS: dict[tuple[str, tuple[str, ...], str], str] = {
 _CREATION_MODULES = frozenset(module for module, _, _ in _CREATIONS)
 SERVER_PACKAGES = frozenset({"express", "koa", "fastify", "@nestjs/core"})
 # Parameter types that say "an app or server" (`function start(app: Express)`).
-_SERVER_TYPES = re.compile(
+_SERVER_TYPES = lazy_re.compile(
     r"^(?:express\.)?(?:Express|Application)$|^(?:http\.|https\.)?Server$|^Koa$|^FastifyInstance\b|"
     r"^(?:INestApplication|NestExpressApplication|NestFastifyApplication)$"
 )
-LOCAL_MODULE = re.compile(r"^(\.|@/|~/|#|src/)")
+LOCAL_MODULE = lazy_re.compile(r"^(\.|@/|~/|#|src/)")
 
 SHUTDOWN_LIBRARIES = frozenset(
     {
@@ -87,17 +88,17 @@ def is_stateful_package(name: str) -> bool:
 MUTATING_METHODS = frozenset({"post", "put", "patch", "delete", "all"})
 SIGNAL_METHODS = frozenset({"on", "once", "addListener", "prependListener", "prependOnceListener"})
 # A call a handler may make without doing any shutdown work: logging and leaving.
-_LOGGING = re.compile(
+_LOGGING = lazy_re.compile(
     r"^(console|logger|log|_logger|this\.logger|this\.log|pino|winston|debug)\b"
     r"|\.(info|warn|error|debug|log|trace|fatal)$"
 )
-_EXITING = re.compile(r"^process\.(exit|kill|abort)$")
+_EXITING = lazy_re.compile(r"^process\.(exit|kill|abort)$")
 # Functions whose names say they shut the app down (`gracefulShutdown()`, `registerShutdownHooks()`).
-SHUTDOWN_NAME = re.compile(
+SHUTDOWN_NAME = lazy_re.compile(
     r"shutdown|graceful|terminat|onexit|exithook|onsignal|handlesignal|teardown|closeserver", re.I
 )
 # Methods that set shutdown handling up rather than shut something down now.
-_SHUTDOWN_SETUP_NAME = re.compile(
+_SHUTDOWN_SETUP_NAME = lazy_re.compile(
     r"graceful|(on|register|handle|setup|install|add)_?shutdown|shutdown_?hook|terminus", re.I
 )
 MAX_FOLLOW = 3
@@ -427,7 +428,7 @@ def serverless_adapter(file: "FileContext") -> str | None:
 # A route method as a whole word of the file's bytes: a property's name or a string's text is its raw bytes
 # (escapes stay escaped), so a file without one has no mutating route. (The word's start is tested apart: a
 # look-behind at every byte costs three times as much.)
-_MUTATING_METHOD_WORD = re.compile(rb"(?:p(?:ost|ut|atch)|delete|all)(?![A-Za-z0-9_$])")
+_MUTATING_METHOD_WORD = lazy_re.compile(rb"(?:p(?:ost|ut|atch)|delete|all)(?![A-Za-z0-9_$])")
 _NAME_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_$")
 
 

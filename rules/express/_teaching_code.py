@@ -27,6 +27,7 @@ from __future__ import annotations
 import posixpath
 import re
 
+from linter import lazy_re
 import linter.files.kinds as kinds
 from linter.project import Package, ProjectIndex
 from linter.rules.express._containers import read_image, read_services
@@ -43,12 +44,12 @@ _PLATFORM_KINDS = (
 )  # fmt: skip
 
 # `demo03`, `lesson-2-routing`, `week 3`; `01-intro`.
-_STEP = re.compile(
+_STEP = lazy_re.compile(
     r"^(?P<stem>[a-z][a-z_. -]*?)[_. -]?(?P<number>\d{1,3})(?:[_. -].*)?$|^(?P<lead>\d{1,3})[_. -].+$", re.I
 )
-_RELEASE_STEM = re.compile(r"^(v|ver|version|release|api[_. -]?v)$", re.I)
+_RELEASE_STEM = lazy_re.compile(r"^(v|ver|version|release|api[_. -]?v)$", re.I)
 
-_SERVER_SCRIPT = re.compile(r"^(start|dev|develop|serve|server|prod|production|watch|debug|preview|run)([:_-].*)?$")
+_SERVER_SCRIPT = lazy_re.compile(r"^(start|dev|develop|serve|server|prod|production|watch|debug|preview|run)([:_-].*)?$")
 _RUNNERS = frozenset(
     {"node", "ts-node", "ts-node-esm", "tsx", "bun", "babel-node", "esno", "vite-node", "deno", "pm2", "pm2-runtime",
      "forever", "remix-serve", "react-router-serve"}
@@ -59,9 +60,9 @@ _WATCH_FLAGS = frozenset({"--watch", "--hot", "--watch-path"})  # `-w` only afte
 _PACKAGE_MANAGERS = frozenset({"npm", "yarn", "pnpm"})
 _PROGRAMS = _RUNNERS | _STARTING_CLIS | _PACKAGE_MANAGERS
 _OPTIONS_WITH_VALUES = frozenset({"--prefix", "-C", "--dir", "--cwd", "--filter", "-F", "-w", "--workspace"})
-_SEGMENT_SEPARATOR = re.compile(r"&&|\|\||[;|&\n]")
-_ASSIGNMENT = re.compile(r"^\w+=")
-_DEVELOPMENT_IMAGE = re.compile(r"(^|[._-])(dev|develop|development|local)([._-]|$)", re.I)
+_SEGMENT_SEPARATOR = lazy_re.compile(r"&&|\|\||[;|&\n]")
+_ASSIGNMENT = lazy_re.compile(r"^\w+=")
+_DEVELOPMENT_IMAGE = lazy_re.compile(r"(^|[._-])(dev|develop|development|local)([._-]|$)", re.I)
 MAX_SCRIPT_DEPTH = 3
 WATCHED, UNWATCHED = "watched", "unwatched"
 

@@ -86,6 +86,7 @@ import re
 from collections import defaultdict
 from typing import Iterator
 
+from linter import lazy_re
 from linter.frameworks import EXPRESS, FASTIFY, HONO, KOA, NESTJS, NEXTJS, NODE_HTTP
 from linter.context import FileContext
 from linter.entries import app_folder, entries_of, loaded_by
@@ -123,8 +124,8 @@ from linter.project import ProjectIndex
 from linter.rule import Fact, Match, Rule, facts_of
 from linter.syntax import Node, descendants_of_types, text
 
-_NEST_MUTATING_ROUTE = re.compile(rb"@(Post|Put|Patch|Delete|All)\(")
-_NEXT_START = re.compile(r"(^|[\s;&|])next\s+start\b")
+_NEST_MUTATING_ROUTE = lazy_re.compile(rb"@(Post|Put|Patch|Delete|All)\(")
+_NEXT_START = lazy_re.compile(r"(^|[\s;&|])next\s+start\b")
 _CLOSE_ADVICE = {
     "fastify": "on SIGTERM call `await app.close()` (or use close-with-grace)",
     "nest": (

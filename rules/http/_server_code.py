@@ -26,6 +26,7 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from linter import lazy_re
 from linter.frameworks.nextjs import (
     command_script_files,
     directives_of,
@@ -60,31 +61,31 @@ BROWSER_FRAMEWORKS = frozenset(
     {"react", "react-dom", "vue", "svelte", "@angular/core", "solid-js", "preact", "react-native", "expo"}
 )
 MOBILE_FRAMEWORKS = frozenset({"react-native", "expo"})
-_ONE_SHOT = re.compile(
+_ONE_SHOT = lazy_re.compile(
     r"(^|/)(scripts?|bin|seeds?|seeders|migrations|fixtures|mocks?|__fixtures__|\.storybook|stories)/"
     r"|(^|/)[^/]*(\.config|\.stories|\.story|\.seed|seed)\.[cm]?[jt]sx?$"
 )
 _ENTRY_MARKERS = (b"require.main === module", b"require.main == module", b"import.meta.main", b"process.argv")
-_BROWSER_FOLDERS = re.compile(r"(^|/)(components|hooks|contexts|providers|ui)/")
-_SERVER_PATHS = re.compile(r"(^|/)server/|\.server\.[cm]?[jt]sx?$")
+_BROWSER_FOLDERS = lazy_re.compile(r"(^|/)(components|hooks|contexts|providers|ui)/")
+_SERVER_PATHS = lazy_re.compile(r"(^|/)server/|\.server\.[cm]?[jt]sx?$")
 # What only browser code touches: the page, its storage, its cookies.
-_BROWSER_TEXT = re.compile(rb"\b(window|document|localStorage|sessionStorage|navigator)\.|withCredentials|js-cookie|publicRuntimeConfig")
+_BROWSER_TEXT = lazy_re.compile(rb"\b(window|document|localStorage|sessionStorage|navigator)\.|withCredentials|js-cookie|publicRuntimeConfig")
 # What `_BROWSER_TEXT` matches holds one of these: looked for first, they spare most files the pattern.
 _BROWSER_TEXT_WORDS = (
     b"window.", b"document.", b"localStorage.", b"sessionStorage.", b"navigator.", b"withCredentials", b"js-cookie",
     b"publicRuntimeConfig",
 )  # fmt: skip
-_SERVER_MODULES = re.compile(
+_SERVER_MODULES = lazy_re.compile(
     r"^(node:|fs$|fs/|path$|crypto$|child_process$|http$|https$|net$|stream$|os$|worker_threads$|server-only$"
     r"|@prisma/client|drizzle-orm|mongoose$|pg$|mysql2|ioredis$|redis$|@upstash/|express$|fastify$|hono$|@nestjs/"
     r"|next/server$|next/headers$|@trpc/server)"
 )
-_HOOK = re.compile(r"^use[A-Z]\w*$")
+_HOOK = lazy_re.compile(r"^use[A-Z]\w*$")
 _DATA_FUNCTIONS = frozenset({"getServerSideProps", "getStaticProps", "getStaticPaths", "loader", "action"})
-_USE_CLIENT = re.compile(rb"^\s*(?:(?://[^\n]*\n|/\*.*?\*/)\s*)*['\"]use client['\"]", re.S)
-_USE_SERVER = re.compile(rb"^\s*(?:(?://[^\n]*\n|/\*.*?\*/)\s*)*['\"]use server['\"]", re.S)
-_JSX_TEXT = re.compile(rb"<[A-Z][\w.]*[\s/>]|</[a-z]+>|\buse[A-Z]\w*\(")
-_SERVER_ONLY_TEXT = re.compile(rb"""['"]server-only['"]""")
+_USE_CLIENT = lazy_re.compile(rb"^\s*(?:(?://[^\n]*\n|/\*.*?\*/)\s*)*['\"]use client['\"]", re.S)
+_USE_SERVER = lazy_re.compile(rb"^\s*(?:(?://[^\n]*\n|/\*.*?\*/)\s*)*['\"]use server['\"]", re.S)
+_JSX_TEXT = lazy_re.compile(rb"<[A-Z][\w.]*[\s/>]|</[a-z]+>|\buse[A-Z]\w*\(")
+_SERVER_ONLY_TEXT = lazy_re.compile(rb"""['"]server-only['"]""")
 MAX_IMPORTER_DEPTH = 3
 
 

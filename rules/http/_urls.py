@@ -20,14 +20,15 @@ from __future__ import annotations
 
 import re
 
+from linter import lazy_re
 from linter.js.expressions import arguments_of, callee, member_object, property_name, unwrap
 from linter.js.imports import string_value
 from linter.js.static_values import const_initializer
 from linter.syntax import Node, text
 
 EXTERNAL, LOCAL, RELATIVE = "external", "local", "relative"
-_ABSOLUTE = re.compile(r"^(https?)://([^/:?#]*)", re.IGNORECASE)
-_LOCAL_HOST = re.compile(
+_ABSOLUTE = lazy_re.compile(r"^(https?)://([^/:?#]*)", re.IGNORECASE)
+_LOCAL_HOST = lazy_re.compile(
     r"^(localhost|127\.\d+\.\d+\.\d+|0\.0\.0\.0|\[::1\]|10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+|[^.]+|.*\.(local|internal|localhost))$",
     re.IGNORECASE,
 )

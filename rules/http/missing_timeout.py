@@ -78,9 +78,9 @@ module.exports = router;
 
 from __future__ import annotations
 
-import re
 from typing import Iterator
 
+from linter import lazy_re
 from linter.context import FileContext
 from linter.fixes import edit, source_digest
 from linter.flow.callees import Callee
@@ -117,10 +117,10 @@ REQUEST, AXIOS_DEFAULTS = "request", "axios-defaults"
 _NEXT = ("next",)
 # `fetch(`, axios, `'got'`, undici: the words by plain byte searches, and the two patterns only where their word is
 # (a regular expression over every file costs more).
-_FETCH_CALL = re.compile(rb"\bfetch\s*\(")
-_GOT_MODULE = re.compile(rb"['\"]got['\"]")
+_FETCH_CALL = lazy_re.compile(rb"\bfetch\s*\(")
+_GOT_MODULE = lazy_re.compile(rb"['\"]got['\"]")
 # An instance's timeout set after it is created: `api.defaults.timeout = …`, `config.timeout = …` in an interceptor.
-_TIMEOUT_ASSIGNED = re.compile(rb"\.timeout\s*=[^=]")
+_TIMEOUT_ASSIGNED = lazy_re.compile(rb"\.timeout\s*=[^=]")
 _OPTION_TEXT = {
     AXIOS: "timeout: 10_000",
     AXIOS_INSTANCE: "timeout: 10_000",

@@ -15,8 +15,7 @@ A `LimitSink` is the expression that sets how many rows one query returns:
 
 from __future__ import annotations
 
-import re
-
+from linter import lazy_re
 from linter.js.bindings import declaration_of, function_declared_as
 from linter.js.expressions import callee, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, enclosing_function
@@ -40,13 +39,13 @@ QUERY_CHAIN_METHODS = frozenset(
     }
 )  # fmt: skip
 # Names that hold a query builder or a knex instance by convention: `qb`, `query`, `knex('t')`, `db('t')`, `trx`.
-_QUERY_ROOT = re.compile(r"^(qb|\w*[qQ]uery(Builder)?|\w*[bB]uilder|knex|db|trx|kx)$")
+_QUERY_ROOT = lazy_re.compile(r"^(qb|\w*[qQ]uery(Builder)?|\w*[bB]uilder|knex|db|trx|kx)$")
 # Argument types that name a query's options: `Prisma.LeadFindManyArgs`, TypeORM `FindManyOptions`.
-_ARGS_TYPE = re.compile(r"(FindMany|FindFirst|GroupBy|Aggregate)Args|Find(Many)?Options|FindOptions")
-_SQL_KEYWORD = re.compile(r"(?i)\b(limit|top|fetch\s+(first|next))\s*$")
-_SQL_TEXT = re.compile(r"(?i)\b(select|from|where|order\s+by)\b")
-_SQL_PLACEHOLDER = re.compile(r"(?i)\b(limit|top|fetch\s+(first|next))\s+(\$[1-9][0-9]*|\?)")
-_SQL_TAGS = re.compile(r"(^|\.)(sql|raw|\$queryRaw|\$queryRawUnsafe|\$executeRaw|query|unsafe)$")
+_ARGS_TYPE = lazy_re.compile(r"(FindMany|FindFirst|GroupBy|Aggregate)Args|Find(Many)?Options|FindOptions")
+_SQL_KEYWORD = lazy_re.compile(r"(?i)\b(limit|top|fetch\s+(first|next))\s*$")
+_SQL_TEXT = lazy_re.compile(r"(?i)\b(select|from|where|order\s+by)\b")
+_SQL_PLACEHOLDER = lazy_re.compile(r"(?i)\b(limit|top|fetch\s+(first|next))\s+(\$[1-9][0-9]*|\?)")
+_SQL_TAGS = lazy_re.compile(r"(^|\.)(sql|raw|\$queryRaw|\$queryRawUnsafe|\$executeRaw|query|unsafe)$")
 _MAX_HOPS = 5
 
 

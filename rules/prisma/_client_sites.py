@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict
 
+from linter import lazy_re
 from linter.context import FileContext
 from linter.js.exports import DEFAULT_KEY, EXPORTS_KEY, export_table, function_key
 from linter.js.expressions import key_text, unwrap
@@ -48,7 +49,7 @@ NEST_ROUTE_DECORATORS = {
     "@nestjs/graphql": frozenset({"Query", "Mutation", "Subscription", "ResolveField"}),
 }
 NEST_ROUTE_PHRASE = "on every request to this NestJS route"
-_PLAIN_NAME = re.compile(r"[\w$]+")
+_PLAIN_NAME = lazy_re.compile(r"[\w$]+")
 _MAX_FACTORY_DEPTH = 3
 
 # Why a client holds no connection pool of the server's own.

@@ -14,10 +14,10 @@ scripts, `cd backend` changes the folder the next commands run in.
 from __future__ import annotations
 
 import posixpath
-import re
 from fnmatch import fnmatchcase
 from typing import Iterator
 
+from linter import lazy_re
 from linter.lazy_dataclasses import dataclass
 import linter.files.kinds as kinds
 from linter.rules.prisma._deploy_files import DEPLOY_FILE_KINDS, Command, deploy_file_commands, join_folder
@@ -34,7 +34,7 @@ from linter.rules.prisma._shell_commands import (
 from linter.model import Location
 from linter.project import Package, ProjectIndex
 
-DEPLOY_SCRIPT = re.compile(
+DEPLOY_SCRIPT = lazy_re.compile(
     r"^((pre|post)?(start|build|install|deploy|release)"
     r"|(start|build)[:_-](prod|production)"
     r"|(deploy|release)[:_-][\w:-]+"

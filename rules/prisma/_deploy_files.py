@@ -13,6 +13,7 @@ import re
 from dataclasses import field
 from fnmatch import fnmatchcase
 
+from linter import lazy_re
 from linter.lazy_dataclasses import dataclass
 import linter.files.kinds as kinds
 from linter.rules.prisma._json_locations import json_strings
@@ -21,14 +22,14 @@ from linter.model import Location
 from linter.project import ProjectIndex
 
 # Development and test images, by file name (`Dockerfile.dev`, `dev.Dockerfile`) or stage name (`AS dev`).
-DEVELOPMENT_NAME = re.compile(r"(^|[.\-_ ])(dev|develop|development|local|test|tests|testing|e2e|ci)([.\-_ ]|$)", re.I)
+DEVELOPMENT_NAME = lazy_re.compile(r"(^|[.\-_ ])(dev|develop|development|local|test|tests|testing|e2e|ci)([.\-_ ]|$)", re.I)
 
-_DOCKER_INSTRUCTION = re.compile(r"^\s*(?P<name>[A-Za-z]+)\s+(?P<rest>.*)$", re.S)
-_PROCFILE_LINE = re.compile(r"^(?P<name>[\w-]+)[ \t]*:[ \t]*(?P<command>\S.*)$")
-_TOML_HEADER = re.compile(r"^\s*\[\[?\s*(?P<name>[^\]]+?)\s*\]\]?\s*(#.*)?$")
-_TOML_KEY = re.compile(r"^\s*(?P<key>[\w.\"'-]+)\s*=\s*")
-_TOML_STRING = re.compile(r"\"((?:\\.|[^\"\\])*)\"|'([^']*)'")
-_YAML_KEY = re.compile(r"^(?P<indent>\s*)(?P<item>-\s+)?(?P<key>[\w-]+)\s*:\s*(?P<value>.*)$")
+_DOCKER_INSTRUCTION = lazy_re.compile(r"^\s*(?P<name>[A-Za-z]+)\s+(?P<rest>.*)$", re.S)
+_PROCFILE_LINE = lazy_re.compile(r"^(?P<name>[\w-]+)[ \t]*:[ \t]*(?P<command>\S.*)$")
+_TOML_HEADER = lazy_re.compile(r"^\s*\[\[?\s*(?P<name>[^\]]+?)\s*\]\]?\s*(#.*)?$")
+_TOML_KEY = lazy_re.compile(r"^\s*(?P<key>[\w.\"'-]+)\s*=\s*")
+_TOML_STRING = lazy_re.compile(r"\"((?:\\.|[^\"\\])*)\"|'([^']*)'")
+_YAML_KEY = lazy_re.compile(r"^(?P<indent>\s*)(?P<item>-\s+)?(?P<key>[\w-]+)\s*:\s*(?P<value>.*)$")
 
 TOML_COMMANDS = {
     kinds.RAILWAY_TOML: (("build", "buildCommand"), ("deploy", "startCommand"), ("deploy", "preDeployCommand")),

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 
+from linter import lazy_re
 from linter.lazy_dataclasses import dataclass
 import linter.files.kinds as kinds
 
-_DOTENV_LINE = re.compile(r"^[ \t]*(?:export[ \t]+)?(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)[ \t]*=[ \t]*(?P<value>.*)$")
-_COMPOSE_LINE = re.compile(
+_DOTENV_LINE = lazy_re.compile(r"^[ \t]*(?:export[ \t]+)?(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)[ \t]*=[ \t]*(?P<value>.*)$")
+_COMPOSE_LINE = lazy_re.compile(
     r"^[ \t]*(?:-[ \t]*)?(?P<quote>[\"']?)(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
     r"(?:[ \t]*:[ \t]+|=)(?P<value>.*?)(?P=quote)[ \t]*$"
 )

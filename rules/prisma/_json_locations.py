@@ -10,13 +10,13 @@ The scanner is iterative and forgiving: it stops at the first thing that is not 
 from __future__ import annotations
 
 import json
-import re
 
+from linter import lazy_re
 from linter.lazy_dataclasses import dataclass
 
-_STRING = re.compile(rb'"(?:\\.|[^"\\])*"')
-_SCALAR = re.compile(rb"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null")
-_SPACE = re.compile(rb"[ \t\r\n]*")
+_STRING = lazy_re.compile(rb'"(?:\\.|[^"\\])*"')
+_SCALAR = lazy_re.compile(rb"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null")
+_SPACE = lazy_re.compile(rb"[ \t\r\n]*")
 
 
 @dataclass(frozen=True)

@@ -29,13 +29,12 @@ stylists) that grants nothing.
 
 from __future__ import annotations
 
-import re
-
+from linter import lazy_re
 from linter.lazy_dataclasses import dataclass
 
 from ._project_schemas import Model, PrismaSchema, relation_fields
 
-_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+_WORDS = lazy_re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _PRIVILEGE_WORDS = frozenset({"role", "roles", "admin", "superadmin", "superuser", "staff", "moderator", "permission",
                               "permissions", "privilege", "privileges"})  # fmt: skip
 _OWNER_FIELDS = frozenset({
@@ -56,7 +55,7 @@ _EXACT_FIELDS = {
 _FREE_TEXT_TYPES = frozenset({"String", "Json"})
 _SUBSCRIPTION_PARTS = frozenset({"status", "tier", "plan", "id", "level"})
 _STRIPE_PARTS = frozenset({"customer", "subscription", "price"})
-_PRIVILEGE_ENUM_NAME = re.compile(r"(?i)role|permission|privilege|plan|tier|level|access|usertype|accounttype")
+_PRIVILEGE_ENUM_NAME = lazy_re.compile(r"(?i)role|permission|privilege|plan|tier|level|access|usertype|accounttype")
 _PRIVILEGE_ENUM_VALUES = frozenset({"ADMIN", "SUPERADMIN", "SUPER_ADMIN", "OWNER", "MODERATOR", "STAFF", "PRO",
                                     "PREMIUM", "ENTERPRISE", "ROOT"})  # fmt: skip
 

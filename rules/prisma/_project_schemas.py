@@ -23,6 +23,7 @@ from collections import defaultdict
 from dataclasses import field
 from functools import cached_property
 
+from linter import lazy_re
 from linter.files.kinds import PRISMA
 from linter.lazy_dataclasses import dataclass
 from linter.rules.prisma._schema_parser import Block, Field, SchemaFile, parse_schema
@@ -31,7 +32,7 @@ from linter.project import ProjectIndex
 
 RELATIONAL_PROVIDERS = frozenset({"postgresql", "postgres", "mysql", "sqlite", "sqlserver", "cockroachdb"})
 MODEL_KINDS = ("model",)
-_GENERATED_HEADER = re.compile(
+_GENERATED_HEADER = lazy_re.compile(
     r"do\s+not\s+(edit|modify)|auto-?generated|generated\s+(by|from|with)|this\s+file\s+(is|was)\s+generated", re.I
 )
 # Files `prisma generate` writes next to its copy of the schema in the client's output folder.

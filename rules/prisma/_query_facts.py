@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from linter import lazy_re
 from linter.context import FileContext
 from linter.js.bindings import function_declared_as, returned_values
 from linter.js.functions import FUNCTION_TYPES
@@ -58,12 +59,12 @@ NOT_RELATIONS = frozenset({"then", "catch", "finally"})
 POTHOS_FIELDS = frozenset({"relation", "relationCount", "relatedConnection"})
 POTHOS_OBJECTS = frozenset({"prismaObject", "prismaNode", "prismaInterface", "prismaObjectField", "prismaObjectFields"})
 # `Prisma.PostWhereInput`, `Prisma.PostFindManyArgs`: the model, and which argument the object is.
-_PRISMA_TYPE = re.compile(
+_PRISMA_TYPE = lazy_re.compile(
     r"\bPrisma\.([A-Z]\w*?)(WhereInput|WhereUniqueInput|FindManyArgs|FindFirstArgs|FindUniqueArgs|CountArgs|"
     r"DeleteManyArgs|UpdateManyArgs|Include|Select|OrderByWithRelationInput)\b"
 )
-_PRISMA_TYPE_BYTES = re.compile(_PRISMA_TYPE.pattern.encode())
-_OPERATION_CALL = re.compile(
+_PRISMA_TYPE_BYTES = lazy_re.compile(_PRISMA_TYPE.pattern.encode())
+_OPERATION_CALL = lazy_re.compile(
     rb"\.\s*(find(?:Many|First|Unique)(?:OrThrow)?|count|aggregate|groupBy|create(?:Many(?:AndReturn)?)?|"
     rb"update(?:Many(?:AndReturn)?)?|upsert|delete(?:Many)?|relation(?:Count)?|relatedConnection)\s*(?:<|\()"
 )
@@ -71,8 +72,8 @@ _TYPE_ROLES = {"WhereInput": "where", "WhereUniqueInput": "where", "Include": "r
                "OrderByWithRelationInput": "order_by"}  # fmt: skip
 # `repo: PrismaClient['product']`, `users: Prisma.UserDelegate`: a name standing for one model's delegate. The
 # type is found first, then the name written before it on the same line.
-_DELEGATE_TYPE = re.compile(rb"Client\s*\[\s*['\"]([A-Za-z_]\w*)['\"]\s*\]|\bPrisma\.([A-Z]\w*)Delegate\b")
-_TYPED_NAME = re.compile(rb"([A-Za-z_$][\w$]*)\??\s*:\s*(?:Readonly<\s*)?[\w.]*$")
+_DELEGATE_TYPE = lazy_re.compile(rb"Client\s*\[\s*['\"]([A-Za-z_]\w*)['\"]\s*\]|\bPrisma\.([A-Z]\w*)Delegate\b")
+_TYPED_NAME = lazy_re.compile(rb"([A-Za-z_$][\w$]*)\??\s*:\s*(?:Readonly<\s*)?[\w.]*$")
 _OPAQUE_VALUES = frozenset(
     {"identifier", "shorthand_property_identifier", "member_expression", "subscript_expression", "call_expression",
      "await_expression"}

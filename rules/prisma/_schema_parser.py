@@ -19,12 +19,13 @@ from __future__ import annotations
 import re
 from dataclasses import field
 
+from linter import lazy_re
 from linter.lazy_dataclasses import dataclass
 
 BLOCK_KEYWORDS = frozenset({"model", "view", "type", "enum", "datasource", "generator"})
 MAX_NESTING = 16
 
-_TOKEN = re.compile(
+_TOKEN = lazy_re.compile(
     rb"(?P<newline>\r\n|\r|\n)"
     rb"|(?P<space>[ \t\f\v]+)"
     rb"|(?P<comment>//[^\r\n]*|/\*.*?(?:\*/|$))"
@@ -395,7 +396,7 @@ def _find_argument(arguments: tuple[Argument, ...], name: str | None, position: 
     return None
 
 
-_ESCAPE = re.compile(r"\\(.)")
+_ESCAPE = lazy_re.compile(r"\\(.)")
 
 
 def _unquote(literal: str) -> str:

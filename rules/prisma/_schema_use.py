@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import json
 import posixpath
-import re
 
+from linter import lazy_re
 from linter.project import ProjectIndex
 
 _COPY_SHARE = 0.9
-_SCHEMA_ARGUMENT = re.compile(r"--schema(?:=|\s+)(?:\"([^\"]+)\"|'([^']+)'|(\S+))")
-_CONFIG_SCHEMA = re.compile(rb"""\bschema\s*:\s*(?:"([^"\n]+)"|'([^'\n]+)')""")
-_CONFIG_NAME = re.compile(r"(^|/)prisma\.config\.[cm]?[jt]s$")
+_SCHEMA_ARGUMENT = lazy_re.compile(r"--schema(?:=|\s+)(?:\"([^\"]+)\"|'([^']+)'|(\S+))")
+_CONFIG_SCHEMA = lazy_re.compile(rb"""\bschema\s*:\s*(?:"([^"\n]+)"|'([^'\n]+)')""")
+_CONFIG_NAME = lazy_re.compile(r"(^|/)prisma\.config\.[cm]?[jt]s$")
 
 
 def unused_copies(project: ProjectIndex, schemas: list) -> set[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from linter import lazy_re
 from linter.lazy_dataclasses import dataclass
 
 SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ash"})
@@ -36,13 +37,13 @@ _PM_BUILTINS = frozenset(
 _NPM_SCRIPT_SHORTHANDS = frozenset({"start", "test", "stop", "restart", "t", "tst"})
 _NPM_ALIASES = {"t": "test", "tst": "test"}
 _OPTIONS_WITH_VALUES = frozenset({"--prefix", "-C", "--dir", "--cwd", "--filter", "-F", "-w", "--workspace"})
-_PRISMA_BINARY = re.compile(r"^(?:.*/)?prisma(?:@[\w.^~<>=-]+)?$")
+_PRISMA_BINARY = lazy_re.compile(r"^(?:.*/)?prisma(?:@[\w.^~<>=-]+)?$")
 # `"$PRISMA_DB_PUSH" = "1"`, `"${SYNC_SCHEMA:-false}" == true`: a variable, unset or false by default, set on purpose.
-_OPT_IN_TEST = re.compile(
+_OPT_IN_TEST = lazy_re.compile(
     r"\$\{?\w+(?::?-(?:0|false|no|off)?)?\}?[\"']?\s*==?\s*[\"']?(?:1|true|yes|on)\b", re.I
 )
-_FLAG_SET_TEST = re.compile(r"-n\s+[\"']?\$\{?\w*(?:PUSH|SYNC|BOOTSTRAP|RUN_|ENABLE|ALLOW)\w*", re.I)
-_ENVIRONMENT_TEST = re.compile(
+_FLAG_SET_TEST = lazy_re.compile(r"-n\s+[\"']?\$\{?\w*(?:PUSH|SYNC|BOOTSTRAP|RUN_|ENABLE|ALLOW)\w*", re.I)
+_ENVIRONMENT_TEST = lazy_re.compile(
     r"\$\{?(?:NODE_ENV|APP_ENV|ENV|ENVIRONMENT|STAGE|DEPLOY_ENV)\b[^=!]*(?P<operator>!=|==?)\s*[\"']?(?P<value>\w+)",
     re.I,
 )

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 
+from linter import lazy_re
 from linter.js.expressions import arguments_of, callee, key_text, object_keys, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES
 from linter.js.imports import string_value
@@ -35,10 +36,10 @@ _MODEL_SUBJECTS = frozenset({"model"})
 _ALL_MODELS = "$allModels"
 _ALL_OPERATIONS = "$allOperations"
 _MAX_DEPTH = 16
-_FIELD_NAME = re.compile(r"^[A-Za-z_]\w*$")
+_FIELD_NAME = lazy_re.compile(r"^[A-Za-z_]\w*$")
 # `DELETE FROM "Track" WHERE "albumId" IN (…)` (a schema-qualified table too), with the column its WHERE starts
 # by comparing; without a WHERE it empties the table, a reset.
-_RAW_DELETE = re.compile(
+_RAW_DELETE = lazy_re.compile(
     r"\bdelete\s+from\s+(?:[`\"]?\w+[`\"]?\s*\.\s*)?[`\"]?(\w+)[`\"]?\s+where\b"
     r"(?:\s+[`\"]?(\w+)[`\"]?\s*(?:=|in\b))?",
     re.IGNORECASE,

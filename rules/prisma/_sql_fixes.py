@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from linter import lazy_re
 from linter.fixes import replace_node
 from linter.js.expressions import arguments_of, unwrap
 from linter.model import Fix
@@ -25,8 +26,8 @@ if TYPE_CHECKING:
     from linter.context import FileContext
 
 # What may come right before an unquoted `${…}` that is a value.
-_VALUE_BEFORE = re.compile(r"(=|<|>|\b(like|ilike|limit|offset))\s*$", re.IGNORECASE)
-_IN_LIST_BEFORE = re.compile(r"\bin\s*\(\s*$", re.IGNORECASE)
+_VALUE_BEFORE = lazy_re.compile(r"(=|<|>|\b(like|ilike|limit|offset))\s*$", re.IGNORECASE)
+_IN_LIST_BEFORE = lazy_re.compile(r"\bin\s*\(\s*$", re.IGNORECASE)
 _TAGGED = {"$queryRawUnsafe": "$queryRaw", "$executeRawUnsafe": "$executeRaw"}
 
 

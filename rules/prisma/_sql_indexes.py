@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from linter import lazy_re
 from linter.files.kinds import SQL
 from linter.project import ProjectIndex
 from linter.rules.prisma._schema_parser import Block
@@ -21,7 +22,7 @@ from linter.rules.prisma._schema_parser import Block
 MAX_SQL_BYTES = 64 * 1024 * 1024
 _IDENT = rb'(?:"[^"\n]{1,128}"|`[^`\n]{1,128}`|\[[^\]\n]{1,128}\]|[A-Za-z_][\w$]{0,127})'
 _QUALIFIED = rb"(?:" + _IDENT + rb"\s*\.\s*){0,2}" + _IDENT
-_CREATE = re.compile(
+_CREATE = lazy_re.compile(
     rb"\bCREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+NOT\s+EXISTS\s+)?(?:(?P<name>"
     + _QUALIFIED
     + rb")\s+)?ON\s+(?:ONLY\s+)?(?P<table>"
@@ -29,7 +30,7 @@ _CREATE = re.compile(
     + rb")\s*(?:USING\s+\w+\s*)?\(",
     re.I,
 )
-_DROP = re.compile(
+_DROP = lazy_re.compile(
     rb"\bDROP\s+INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+EXISTS\s+)?(?P<names>"
     + _QUALIFIED
     + rb"(?:\s*,\s*"
@@ -37,14 +38,14 @@ _DROP = re.compile(
     + rb")*)",
     re.I,
 )
-_PART = re.compile(_IDENT)
-_QUALIFIED_NAME = re.compile(_QUALIFIED)
+_PART = lazy_re.compile(_IDENT)
+_QUALIFIED_NAME = lazy_re.compile(_QUALIFIED)
 # `"userId"`, `user_id DESC NULLS LAST`, `name text_pattern_ops`: a column; anything else is an expression.
-_PLAIN_COLUMN = re.compile(
+_PLAIN_COLUMN = lazy_re.compile(
     rb"\s*(" + _IDENT + rb")(?:\s+(?:ASC|DESC|NULLS\s+(?:FIRST|LAST)|COLLATE\s+\S+|[a-z_]{1,64}_ops))*\s*$", re.I
 )
-_PARTIAL = re.compile(rb"\s*(?:INCLUDE\s*\([^)]*\)\s*)?(?:WITH\s*\([^)]*\)\s*)?(?:TABLESPACE\s+\S+\s*)?WHERE\b", re.I)
-_LIST_TOKEN = re.compile(rb"[(),]")
+_PARTIAL = lazy_re.compile(rb"\s*(?:INCLUDE\s*\([^)]*\)\s*)?(?:WITH\s*\([^)]*\)\s*)?(?:TABLESPACE\s+\S+\s*)?WHERE\b", re.I)
+_LIST_TOKEN = lazy_re.compile(rb"[(),]")
 _MAX_COLUMN_LIST = 2000
 # Parentheses and commas read in column lists per run: real migrations spend a few per index.
 _MAX_LIST_TOKENS = 2_000_000

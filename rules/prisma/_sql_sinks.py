@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from linter import lazy_re
 from linter.frameworks.prisma import is_prisma_module
 from linter.js.bindings import declaration_of, initial_value
 from linter.js.expressions import arguments_of, callee, member_chain, member_object, outermost, property_name, unwrap
@@ -34,8 +35,8 @@ MYSQL_DRIVERS = ("mysql", "mysql2")
 KNEX_PACKAGES = ("knex", "objection")
 SEQUELIZE_PACKAGES = ("sequelize", "sequelize-typescript")
 # The names a pool, a client or a connection of a SQL driver goes by.
-_DRIVER_HANDLE = re.compile(r"^(pool|client|db|pg|pgPool|pgClient|dbPool|dbClient|conn|connection|database|tx|trx|\w*(Pool|Client|Connection|Db|DB))$")
-_KNEX_HANDLE = re.compile(r"^(knex|db|trx|tx|kx|database|connection|pg|\w*(Knex|Db|DB|Trx))$")
+_DRIVER_HANDLE = lazy_re.compile(r"^(pool|client|db|pg|pgPool|pgClient|dbPool|dbClient|conn|connection|database|tx|trx|\w*(Pool|Client|Connection|Db|DB))$")
+_KNEX_HANDLE = lazy_re.compile(r"^(knex|db|trx|tx|kx|database|connection|pg|\w*(Knex|Db|DB|Trx))$")
 # What a driver's pool or client is made with, and what hands out a connection.
 _DRIVER_FACTORIES = frozenset({"Pool", "Client", "createPool", "createConnection", "createPoolCluster", "neon"})
 _CONNECTION_METHODS = frozenset({"connect", "getConnection", "acquire"})

@@ -106,8 +106,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Iterator
 
 import posixpath
-import re
 
+from linter import lazy_re
 from linter.frameworks import EXPRESS, FASTIFY, HONO, KOA, NESTJS, NEXTJS, SERVER_ACTIONS
 from linter.context import FileContext
 from linter.flow.modules import MAX_RE_EXPORTS, module_graph
@@ -176,14 +176,14 @@ DEFAULT_ONE_SHOT_PATHS = (
 # The paths those globs match, in one expression (the union of the expressions `pathspec` makes of them), so
 # that a run with the default options does not import `pathspec`: a folder of one-shot code, or a file (or
 # folder) whose name starts as a seed or a test setup does.
-DEFAULT_ONE_SHOT_PATH = re.compile(
+DEFAULT_ONE_SHOT_PATH = lazy_re.compile(
     r"^(?:.+/)?(?:(?:scripts|script|[^/]*-scripts|bin|seed|seeds|seeders|migrations)/"
     r"|(?:seed\.|[^/]*\.seed\.|prisma/seed|[^/]*test-environment\.|jest\.setup\.|vitest\.setup\.|setupTests\.)[^/]*(?:/|$))"
 )
 # Markers of a file run as a command (`node sync-stripe.js`) rather than imported by the app.
 ENTRY_POINT_MARKERS = (b"require.main === module", b"require.main == module", b"import.meta.main", b"process.argv")
 # A serverless function entry (AWS Lambda, Netlify): each is deployed and run on its own.
-LAMBDA_HANDLER_EXPORT = re.compile(
+LAMBDA_HANDLER_EXPORT = lazy_re.compile(
     rb"(?:module\.)?exports\.handler\s*=|export\s+(?:const|let|async\s+function|function)\s+handler\b"
 )
 # What only the entry file of a worker thread (`new Worker(file)`) reads from `worker_threads`: its channel to the
@@ -194,17 +194,17 @@ NEXT_PACKAGES = ("next",)
 # Packages that load every module of a folder at startup: nothing imports those modules by name.
 FOLDER_LOADERS = ("@fastify/autoload", "fastify-autoload", "consign", "express-load", "require-all", "require-directory")
 # `import(x)` or `require(x)` with a computed argument: the file loads whatever the running code names.
-COMPUTED_LOAD = re.compile(rb"(?<![\w$.])(?:import|require)\s*\(\s*(?![\s'\")])")
+COMPUTED_LOAD = lazy_re.compile(rb"(?<![\w$.])(?:import|require)\s*\(\s*(?![\s'\")])")
 # A file name a loader writes out (`path.resolve(dir, id, 'routes', 'index.js')`): the only files it loads.
-WRITTEN_FILE_NAME = re.compile(rb"""['"`]([\w.-]*[\w-]\.[cm]?[jt]sx?)['"`]""")
+WRITTEN_FILE_NAME = lazy_re.compile(rb"""['"`]([\w.-]*[\w-]\.[cm]?[jt]sx?)['"`]""")
 # A script file a module names (`spawn(node, ['worker.ts'])`, `new Worker('./jobs/sync.js')`): it may start it.
-NAMED_SCRIPT = re.compile(rb"""['"`]((?:\.{1,2}/)*[\w.-]+(?:/[\w.-]+)*\.[cm]?[jt]sx?)['"`]""")
+NAMED_SCRIPT = lazy_re.compile(rb"""['"`]((?:\.{1,2}/)*[\w.-]+(?:/[\w.-]+)*\.[cm]?[jt]sx?)['"`]""")
 # Modules that start a script file in a process or thread of its own.
 PROCESS_MODULES = frozenset(
     {"child_process", "node:child_process", "worker_threads", "node:worker_threads", "cluster", "node:cluster"}
 )
 # The module gives something to others: an ES export or a CommonJS one.
-EXPORTS = re.compile(rb"(?m)^\s*export\b|\bmodule\.exports\b|(?<![\w$.])exports\.[\w$]")
+EXPORTS = lazy_re.compile(rb"(?m)^\s*export\b|\bmodule\.exports\b|(?<![\w$.])exports\.[\w$]")
 MODULE, PER_CALL, FACTORY = "module", "per-call", "factory"
 MAX_RELATED = 5
 MAX_BUNDLE_WALK = 2_000  # files visited looking for the Next.js route that bundles a module

@@ -126,6 +126,7 @@ import re
 from collections import defaultdict
 from typing import Iterator
 
+from linter import lazy_re
 from linter.context import FileContext
 from linter.rules.prisma._schema_parser import Block, Field
 from linter.rules.prisma._project_schemas import (
@@ -160,15 +161,15 @@ from linter.syntax import Node
 UNINDEXED_FOREIGN_KEY_PROVIDERS = frozenset({"postgresql", "postgres", "sqlite", "sqlserver", "cockroachdb"})
 SQL_PROVIDERS = UNINDEXED_FOREIGN_KEY_PROVIDERS | {"mysql"}
 # Seeds, migrations and scripts run once: their queries are not the hot paths an index is for.
-_ONE_SHOT_PATHS = re.compile(r"(^|/)(scripts?|seeds?|migrations)/|(^|/)seed\.[^/]*$|\.seed\.[^/]*$")
+_ONE_SHOT_PATHS = lazy_re.compile(r"(^|/)(scripts?|seeds?|migrations)/|(^|/)seed\.[^/]*$|\.seed\.[^/]*$")
 # Code whose queries say nothing of what production asks: seeds and migrations fill tables once.
-_NOT_PRODUCTION_PATHS = re.compile(r"(^|/)(seeds?|migrations)/|(^|/)seed\.[^/]*$|\.seed\.[^/]*$")
+_NOT_PRODUCTION_PATHS = lazy_re.compile(r"(^|/)(seeds?|migrations)/|(^|/)seed\.[^/]*$|\.seed\.[^/]*$")
 # `seed-ai-spans.mts`, `seed_users.ts`: a seed script named after what it fills, at the root of its package or in
 # its `prisma/` or `db/` folder (deeper, `seed-…` names app code: `lib/seed-phrase.ts`).
-_SEED_SCRIPT_NAME = re.compile(r"^seeds?[-_][^/]*\.[cm]?[jt]s$")
+_SEED_SCRIPT_NAME = lazy_re.compile(r"^seeds?[-_][^/]*\.[cm]?[jt]s$")
 _SEED_FOLDERS = frozenset({"prisma", "db", "database"})
 # Debug pages for support staff: called a few times a day.
-_DEBUG_PATHS = re.compile(r"(^|/)_{0,2}debug_{0,2}/")
+_DEBUG_PATHS = lazy_re.compile(r"(^|/)_{0,2}debug_{0,2}/")
 _FILE_START = Span(start_line=1, start_column=1, end_line=1, end_column=1)
 _QUERY_NAMES = (
     b"findMany", b"findFirst", b"findUnique", b"deleteMany", b"updateMany", b"Prisma.",
@@ -177,7 +178,7 @@ _QUERY_NAMES = (
 _HOOK_NAMES = (b"$extends", b"$use(", b"defineExtension")
 # `create` is left out: the rows it writes say nothing about lookups (its rare `include` is read when the file
 # passes for another query).
-_COMMON_CALL = re.compile(rb"\.(?:delete|update|upsert|count|aggregate|groupBy)\(\s*\{")
+_COMMON_CALL = lazy_re.compile(rb"\.(?:delete|update|upsert|count|aggregate|groupBy)\(\s*\{")
 _COMMON_CALL_NEEDLES = (b".delete(", b".update(", b".upsert(", b".count(", b".aggregate(", b".groupBy(")
 GENERATED_IDENTIFIERS = frozenset({"uuid", "cuid", "autoincrement", "nanoid", "ulid", "dbgenerated"})
 # Tables whose rows record things that happen (the last word of the model's name): they grow with use, so

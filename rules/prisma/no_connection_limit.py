@@ -56,6 +56,7 @@ import posixpath
 import re
 from typing import Iterator
 
+from linter import lazy_re
 import linter.files.kinds as kinds
 from linter.rules.prisma._deploy_files import DEVELOPMENT_NAME
 from linter.rules.prisma._env_entries import env_entries
@@ -89,12 +90,12 @@ SERVER_PACKAGES = (
     "sails",
     "@feathersjs/feathers",
 )
-POSTGRES_URL = re.compile(r"^postgres(?:ql)?://", re.I)
-POOL_PARAMETERS = re.compile(r"[?&](connection_limit|pool_timeout)=", re.I)
+POSTGRES_URL = lazy_re.compile(r"^postgres(?:ql)?://", re.I)
+POOL_PARAMETERS = lazy_re.compile(r"[?&](connection_limit|pool_timeout)=", re.I)
 DEFAULT_URL_VARIABLE = "DATABASE_URL"
 DRIVER_ADAPTER_PREFIX = "@prisma/adapter-"
 # A Compose file that runs the app in development: `npm run dev`, a `Dockerfile.dev`, a `dev` build target.
-DEVELOPMENT_RUN = re.compile(
+DEVELOPMENT_RUN = lazy_re.compile(
     rb"\b(?:npm|yarn|pnpm|bun)\s+(?:run\s+)?dev\b|Dockerfile\.dev\b|\btarget:\s*[\"']?dev(?:elopment)?\b"
     rb"|NODE_ENV[\"']?\s*[:=]\s*[\"']?development\b"
 )
@@ -105,11 +106,11 @@ SERVERLESS_PACKAGES = (
     "@netlify/functions", "@vercel/node", "vercel", "netlify-cli", "sst", "aws-lambda", "@types/aws-lambda",
     "@prisma/adapter-neon",
 )  # fmt: skip
-SERVERLESS_DEPLOY = re.compile(r"\b(vercel(\s+deploy)?|netlify\s+deploy|serverless\s+deploy|sls\s+deploy|sst\s+deploy)\b")
-_URL_AUTHORITY = re.compile(r"^[a-z][\w+.-]*://(?P<authority>[^/?#]*)", re.I)
-_VARIABLE = re.compile(r"^\$\{?(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::?-[^}]*)?\}?$")
+SERVERLESS_DEPLOY = lazy_re.compile(r"\b(vercel(\s+deploy)?|netlify\s+deploy|serverless\s+deploy|sls\s+deploy|sst\s+deploy)\b")
+_URL_AUTHORITY = lazy_re.compile(r"^[a-z][\w+.-]*://(?P<authority>[^/?#]*)", re.I)
+_VARIABLE = lazy_re.compile(r"^\$\{?(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::?-[^}]*)?\}?$")
 LOCAL_HOSTS = frozenset({"localhost", "host.docker.internal", "0.0.0.0", "::1", "[::1]", "gateway.docker.internal"})
-_REPLICAS = re.compile(r"^\s*(?:replicas|scale)\s*:\s*[\"']?(?P<count>\d+)", re.M)
+_REPLICAS = lazy_re.compile(r"^\s*(?:replicas|scale)\s*:\s*[\"']?(?P<count>\d+)", re.M)
 
 
 class NoConnectionLimit(Rule):

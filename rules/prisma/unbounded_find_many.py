@@ -73,6 +73,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
+from linter import lazy_re
 from linter.frameworks import EXPRESS, FASTIFY, HONO, KOA, NEXTJS, SERVER_ACTIONS
 from linter.context import FileContext
 from linter.flow.file_flow import file_flow
@@ -93,7 +94,7 @@ class PageRequestSpec(RequestValueSpec):
 
 PAGE_REQUESTS = PageRequestSpec()
 
-PAGE_PARAMETER = re.compile(r"^(page(Number|No|Num|Index)?|cursor|offset|skip)$", re.IGNORECASE)
+PAGE_PARAMETER = lazy_re.compile(r"^(page(Number|No|Num|Index)?|cursor|offset|skip)$", re.IGNORECASE)
 _PAGING_WORDS = (b"page", b"cursor", b"offset", b"skip")
 # What Python's case-insensitive matching takes for an ASCII letter (`ſkip` matches `skip`), in UTF-8.
 _FOLDED_TO_ASCII = tuple(character.encode() for character in "\u0130\u0131\u017f\u212a")
@@ -101,7 +102,7 @@ UNIQUE_KEYS = frozenset({"id", "_id", "uuid", "slug", "email", "username"})
 SIZE_OPTIONS = frozenset({"take", "limit"})
 AGGREGATE_METHODS = frozenset({"reduce", "reduceRight"})
 # Helpers named for an aggregate: `sumBy(rows, …)`, `calculateTotals(rows)`, `countBy(rows, …)`.
-AGGREGATE_CALLEE = re.compile(r"sum|total|count|average|avg|aggregate|tally", re.I)
+AGGREGATE_CALLEE = lazy_re.compile(r"sum|total|count|average|avg|aggregate|tally", re.I)
 
 
 class UnboundedFindMany(Rule):

@@ -20,15 +20,16 @@ from __future__ import annotations
 
 import re
 
+from linter import lazy_re
 from linter.js.expressions import arguments_of, callee, member_chain, unwrap
 from linter.js.functions import function_body, parameter_names
 from linter.js.imports import string_value
 from linter.syntax import Node, same_node, text, walk
 
-_PRIVILEGED_KINDS = re.compile(r"^(admin|administrator|superadmin|super_admin|superuser|staff|cron|internal|system)$", re.I)
+_PRIVILEGED_KINDS = lazy_re.compile(r"^(admin|administrator|superadmin|super_admin|superuser|staff|cron|internal|system)$", re.I)
 _KIND_FIELDS = frozenset({"type", "role", "kind"})
-_ASSERTIONS = re.compile(r"^(assert\w*|invariant|ok|ensure\w*)$")
-_AUTH_CALLS = re.compile(r"(?i)auth|session|claims|caller|viewer|user|principal|identity|token")
+_ASSERTIONS = lazy_re.compile(r"^(assert\w*|invariant|ok|ensure\w*)$")
+_AUTH_CALLS = lazy_re.compile(r"(?i)auth|session|claims|caller|viewer|user|principal|identity|token")
 _REQUEST_NAMES = frozenset({"req", "request"})
 
 

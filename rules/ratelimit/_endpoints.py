@@ -13,9 +13,9 @@ An `Endpoint` is where a function becomes reachable by a client:
 from __future__ import annotations
 
 import posixpath
-import re
 from typing import TYPE_CHECKING
 
+from linter import lazy_re
 from linter.flow.callees import callee_of, local_reference
 from linter.frameworks.nestjs import method_decorators, named_decorator
 from linter.frameworks.nextjs import HTTP_METHODS, is_app_route, is_pages_api
@@ -135,7 +135,7 @@ def _export_anchor(fn: Node) -> Node:
     return fn
 
 
-_GROUP = re.compile(r"^\(.*\)$|^@")
+_GROUP = lazy_re.compile(r"^\(.*\)$|^@")
 
 
 def next_url(path: str) -> str:
@@ -213,7 +213,7 @@ def registrations_of(
     return found
 
 
-_REGISTRATION_BYTES = re.compile(rb"\.(?:get|post|put|patch|delete|all|route)\s*\(|handler")
+_REGISTRATION_BYTES = lazy_re.compile(rb"\.(?:get|post|put|patch|delete|all|route)\s*\(|handler")
 
 
 def _may_register(source: bytes | None) -> bool:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from linter import lazy_re
 from linter.js.bindings import declaration_of, returned_values
 from linter.js.expressions import arguments_of, callee, member_object, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES, class_of, function_name
@@ -35,16 +36,16 @@ if TYPE_CHECKING:
 
 _LRU_PACKAGES = frozenset({"lru-cache", "quick-lru", "lru.min", "tiny-lru"})
 # A name that says it limits (of the store, a function or class using it, or the file).
-_NAME_SAYS_LIMIT = re.compile(r"limit|throttl|too.?many|brute|lock.?out", re.I)
+_NAME_SAYS_LIMIT = lazy_re.compile(r"limit|throttl|too.?many|brute|lock.?out", re.I)
 # Code that says it limits (in a function using the store).
-_CODE_SAYS_LIMIT = re.compile(rb"\b429\b|too.?many.?requests|TOO_MANY_REQUESTS|rate.?limit|throttl", re.I)
+_CODE_SAYS_LIMIT = lazy_re.compile(rb"\b429\b|too.?many.?requests|TOO_MANY_REQUESTS|rate.?limit|throttl", re.I)
 # What a file must mention to hold a hand-written limiter worth a look (the rule's byte filter, kept short: each
 # needle is a pass over every file of the repository): a limit, a 429, throttling.
 SAYS_IT_LIMITS = (b"imit", b"IMIT", b"429", b"hrottl")
 # A window of time: a rate limit counts per period (or the cache expires its entries, `ttl`).
-_TIME = re.compile(rb"Date\.now|performance\.now|\bnow\b|window|ttl|interval|expir|reset|duration|setTimeout|\bsec|minute|hour", re.I)
+_TIME = lazy_re.compile(rb"Date\.now|performance\.now|\bnow\b|window|ttl|interval|expir|reset|duration|setTimeout|\bsec|minute|hour", re.I)
 # A comparison with the clock (`entry.resetAt < now`): when a window ends, not how many requests it saw.
-_CLOCK = re.compile(rb"Date\.now|performance\.now|\bnow\b|\btime\b|timestamp|expir|reset", re.I)
+_CLOCK = lazy_re.compile(rb"Date\.now|performance\.now|\bnow\b|\btime\b|timestamp|expir|reset", re.I)
 _READS = frozenset({"get", "has", "peek"})
 _WRITES = frozenset({"set"})
 _COMPARISONS = frozenset({">", ">=", "<", "<="})

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from linter import lazy_re
 from linter.js.bindings import declaration_of
 from linter.js.expressions import callee, member_chain, unwrap
 from linter.rules.ratelimit._rate_limiters import RATE_LIMIT_PACKAGES
@@ -24,8 +25,8 @@ from linter.syntax import Node, descendants_of_types, text
 if TYPE_CHECKING:
     from linter.context import FileContext
 
-LIMITER_NAME = re.compile(r"rate_?limit|(?<!de)limiter|throttl|slow_?down|brute", re.I)
-_TOO_MANY = re.compile(r"too many requests", re.I)
+LIMITER_NAME = lazy_re.compile(r"rate_?limit|(?<!de)limiter|throttl|slow_?down|brute", re.I)
+_TOO_MANY = lazy_re.compile(r"too many requests", re.I)
 MAX_DEPTH = 3
 # What a file's text holds wherever `is_limiter` holds: a word of `LIMITER_NAME` in any case, or the name of a
 # rate-limiting package (imported).
@@ -78,7 +79,7 @@ def _from_limiter_package(node: Node, file: "FileContext") -> bool:
     return binding is not None and binding.module in RATE_LIMIT_PACKAGES
 
 
-_MAY_LIMIT = re.compile(rb"429|limit|throttl|slow_?down|brute|too many", re.I)
+_MAY_LIMIT = lazy_re.compile(rb"429|limit|throttl|slow_?down|brute|too many", re.I)
 # `_MAY_LIMIT`'s alternatives spelt out: at most one of them starts at any byte.
 _MAY_LIMIT_WORDS = (b"429", b"limit", b"throttl", b"slowdown", b"slow_down", b"brute", b"too many")
 
@@ -159,16 +160,16 @@ def _limits_itself(scope: Node, file: "FileContext") -> bool:
 
 
 # A per-user limit written against stored records: a cooldown on the clock or a counter under a maximum.
-_MAY_CAP = re.compile(rb"now\(\)|getTime\(\)|max|limit|quota|allowance", re.I)
+_MAY_CAP = lazy_re.compile(rb"now\(\)|getTime\(\)|max|limit|quota|allowance", re.I)
 _MAY_CAP_WORDS = (b"now()", b"gettime()", b"max", b"limit", b"quota", b"allowance")  # `_MAY_CAP`'s, lower-cased
-_CAP_NAME = re.compile(r"max|limit|quota|allowance", re.I)
-_CLOCK_READ = re.compile(r"^(Date\.now\(\)|new Date\(\)\.getTime\(\)|now)$")
+_CAP_NAME = lazy_re.compile(r"max|limit|quota|allowance", re.I)
+_CLOCK_READ = lazy_re.compile(r"^(Date\.now\(\)|new Date\(\)\.getTime\(\)|now)$")
 _SMALLER_SIDE = {"<": "left", "<=": "left", ">": "right", ">=": "right"}
 # What `_stored_limit` reads in a scope's bytes before it finds a limit there: a clock (`_CLOCK_READ` writes
 # `now` or `getTime()`) for a cooldown, or the tail of a counter bumped (`_counter_side`) for a count. Its
 # spaces are those of a `str` pattern's `\s` (Unicode ones start with a byte over 0x7f).
 _SPACES = rb"[\s\x1c-\x1f\x80-\xff]*"
-_MAY_STORE_LIMIT = re.compile(rb"now|getTime\(\)|\+\+|\+=?" + _SPACES + rb"1\b|:" + _SPACES + rb"\{" + _SPACES + rb"increment\b")
+_MAY_STORE_LIMIT = lazy_re.compile(rb"now|getTime\(\)|\+\+|\+=?" + _SPACES + rb"1\b|:" + _SPACES + rb"\{" + _SPACES + rb"increment\b")
 
 
 def may_store_limit(source: bytes, start: int, end: int) -> bool:

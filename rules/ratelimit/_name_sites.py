@@ -16,10 +16,12 @@ from __future__ import annotations
 import re
 from typing import Callable
 
+from linter import lazy_re
+
 SiteTest = Callable[[bytes | None], bool]
 
-_AFTER_CALLEE = re.compile(rb"\s*(?:[(.?!<`:'\"\[]|as\b|/[*/])")
-_AFTER_REFERENCE = re.compile(rb"\s*(?:[,)\]}.?!:]|as\b|satisfies\b|/[*/])")
+_AFTER_CALLEE = lazy_re.compile(rb"\s*(?:[(.?!<`:'\"\[]|as\b|/[*/])")
+_AFTER_REFERENCE = lazy_re.compile(rb"\s*(?:[,)\]}.?!:]|as\b|satisfies\b|/[*/])")
 _NAME_CHARACTERS = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$")
 
 

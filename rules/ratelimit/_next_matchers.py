@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from linter import lazy_re
 from linter.js.expressions import object_keys, unwrap
 from linter.js.imports import string_value
 from linter.syntax import text
@@ -49,12 +50,12 @@ def matcher_patterns(middleware: "FileContext") -> list[str] | None:
     return None
 
 
-_PARAMETER = re.compile(r"(/)?:(\w+)([*+?])?")
+_PARAMETER = lazy_re.compile(r"(/)?:(\w+)([*+?])?")
 # What this reads of a matcher: literal path characters, `:name` parameters (with `*`, `+`, `?`) and the common
 # `((?!api|_next/static|favicon.ico).*)` group; anything else is not read (the scanned repository writes it, and
 # a regular expression of its own could backtrack for ever).
-_EXCLUDING_GROUP = re.compile(r"\(\(\?![\w\-./~@%|]*\)\.\*\)")
-_LITERAL_PATH = re.compile(r"[\w\-./~@%]*")
+_EXCLUDING_GROUP = lazy_re.compile(r"\(\(\?![\w\-./~@%|]*\)\.\*\)")
+_LITERAL_PATH = lazy_re.compile(r"[\w\-./~@%]*")
 _MAX_MATCHER = 300
 
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import re
 
+from linter import lazy_re
 from linter.frameworks.admin_gates import PRIVILEGED, route_segments
 from linter.js.expressions import arguments_of, callee, unwrap
 from linter.syntax import Node, text
 
 from ._endpoints import Endpoint, class_decorators, method_decorators
 
-_NOT_PUBLIC_SEGMENT = re.compile(r"^(admin|crons?|callbacks?|debug)$|webhook", re.I)
+_NOT_PUBLIC_SEGMENT = lazy_re.compile(r"^(admin|crons?|callbacks?|debug)$|webhook", re.I)
 # A check that only the app's own jobs pass: a queue's signature (QStash), a cron or internal secret.
-_JOB_CHECK = re.compile(r"verify_?signature|qstash|cron_?secret|internal_?api_?key|internal_?secret|webhook_?secret", re.I)
+_JOB_CHECK = lazy_re.compile(r"verify_?signature|qstash|cron_?secret|internal_?api_?key|internal_?secret|webhook_?secret", re.I)
 
 
 def not_public(endpoint: Endpoint) -> bool:

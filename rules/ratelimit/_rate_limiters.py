@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from linter import lazy_re
 from linter.js.bindings import declaration_of, definitions_before, returned_values
 from linter.js.expressions import arguments_of, callee, key_text, member_object, outermost, property_name, unwrap
 from linter.js.functions import FUNCTION_TYPES
@@ -51,7 +52,7 @@ _THROTTLER_SETUPS = frozenset({("ThrottlerModule", "forRoot"), ("ThrottlerModule
 _FASTIFY_PLUGIN_NAMES = frozenset({(), ("fastifyRateLimit",)})
 _MEMORY_STORES = {"express-rate-limit": frozenset({("MemoryStore",)}), "express-slow-down": frozenset({("MemoryStore",)})}
 # A test that says whether Redis is there.
-MENTIONS_REDIS = re.compile(r"redis|valkey", re.I)
+MENTIONS_REDIS = lazy_re.compile(r"redis|valkey", re.I)
 _BRANCHING = frozenset({"if_statement", "ternary_expression"})
 MAX_DEPTH = 4
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from linter import lazy_re
 from linter.flow.modules import module_graph
 from linter.js.bindings import returned_values
 from linter.js.expressions import arguments_of, key_text, object_keys, unwrap
@@ -29,8 +30,8 @@ if TYPE_CHECKING:
 BASE_GUARD = "ThrottlerGuard"
 _CLASS_TYPES = frozenset({"class_declaration", "abstract_class_declaration", "class"})
 # The receiver of a connection's id in a tracker: `socket.id`, `client.id`, `conn.id`, `ws.id`.
-_CONNECTION = re.compile(r"socket|client|conn|\bws\b", re.I)
-_SAYS_THROTTLE = re.compile(r"throttl|rate.?limit", re.I)
+_CONNECTION = lazy_re.compile(r"socket|client|conn|\bws\b", re.I)
+_SAYS_THROTTLE = lazy_re.compile(r"throttl|rate.?limit", re.I)
 MAX_ROUNDS = 5  # subclass levels followed
 
 

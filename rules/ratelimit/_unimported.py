@@ -10,9 +10,9 @@ Next.js route, page or middleware, a package's `main` or a file its scripts run)
 from __future__ import annotations
 
 import posixpath
-import re
 from typing import TYPE_CHECKING
 
+from linter import lazy_re
 from linter.flow.modules import module_graph
 from linter.frameworks.nextjs import command_script_files, is_next_routed, server_entry_files
 from linter.js.imports import package_name
@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from linter.project import ProjectIndex
 
 _RUNS_ON_ITS_OWN = (b"require.main", b"import.meta.main", b"process.argv", b"parentPort", b"workerData")
-_HANDLER_EXPORT = re.compile(rb"exports\.handler\s*=|export\s+(?:const|let|async\s+function|function)\s+handler\b")
-_SOURCE_SUFFIX = re.compile(r"\.(?:[cm]?[jt]sx?)$")
+_HANDLER_EXPORT = lazy_re.compile(rb"exports\.handler\s*=|export\s+(?:const|let|async\s+function|function)\s+handler\b")
+_SOURCE_SUFFIX = lazy_re.compile(r"\.(?:[cm]?[jt]sx?)$")
 
 
 def unimported_limiter(project: "ProjectIndex", path: str, function: str | None) -> bool:

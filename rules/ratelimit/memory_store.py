@@ -139,6 +139,7 @@ from collections import defaultdict
 from dataclasses import field
 from typing import Iterator
 
+from linter import lazy_re
 from linter.context import FileContext
 from linter.flow.callees import Callee
 from linter.flow.modules import module_graph
@@ -179,7 +180,7 @@ from linter.rules.ratelimit._unimported import unimported_limiter
 from linter.syntax import Node, text
 
 LIMITER_MARKER = "limiter"
-_STORE_CLASS = re.compile(r"Store$")
+_STORE_CLASS = lazy_re.compile(r"Store$")
 _LIMITER_NAMES = tuple(package.encode() for package in LIBRARY_PACKAGES)
 HAND_ROLLED = "hand-rolled"
 _HAND_ROLLED_STORES = (b"new Map", b"LRU", b"lru", b"= {}")
@@ -187,7 +188,7 @@ _HAND_ROLLED_STORES = (b"new Map", b"LRU", b"lru", b"= {}")
 # `Redis.fromEnv()`), a `connect()`, a store (`new RedisStore(`).
 _REDIS_SITES = (b"connect(", b"createClient", b"createCluster", b"createSentinel", b"Redis(", b"Cluster(", b"fromEnv", b"Store(")
 # Scripts that run once (seeding, migrations): what they count dies with them.
-_ONE_SHOT = re.compile(r"(^|/)(scripts?|seeds?|seeders?|migrations?)/|(^|/)seed[^/]*$", re.I)
+_ONE_SHOT = lazy_re.compile(r"(^|/)(scripts?|seeds?|seeders?|migrations?)/|(^|/)seed[^/]*$", re.I)
 # Modules that talk to Redis themselves: a hand-written limiter beside them is their fallback.
 _REDIS_LIMITER_MODULES = frozenset({*REDIS_PACKAGES, "@upstash/ratelimit", "@vercel/kv", *REDIS_STORE_PACKAGES})
 

@@ -102,9 +102,9 @@ app.listen(3000);
 
 from __future__ import annotations
 
-import re
 from typing import Iterator
 
+from linter import lazy_re
 from linter.context import FileContext
 from linter.flow.callees import Callee
 from linter.flow.modules import module_graph
@@ -321,7 +321,7 @@ def _route_uploads(file: FileContext) -> Iterator[ExpensiveCall]:
                 break
 
 
-_LIMITER_METHOD = re.compile(rb"(?<![\w$])(?:use|register|apply|useGlobalGuards)(?![\w$])")
+_LIMITER_METHOD = lazy_re.compile(rb"(?<![\w$])(?:use|register|apply|useGlobalGuards)(?![\w$])")
 
 
 def _method_calls(file: FileContext) -> list[tuple[Node, str]]:

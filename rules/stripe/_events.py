@@ -12,13 +12,12 @@ of `.includes()`/`.has()` on an array or `Set` that holds it (in place, or throu
 
 from __future__ import annotations
 
-import re
-
+from linter import lazy_re
 from linter.js.bindings import declaration_of
 from linter.js.expressions import arguments_of, callee, member_object, outermost, property_name, unwrap
 from linter.syntax import Node, descendants_of_types, text
 
-STRIPE_EVENT_TYPE = re.compile(
+STRIPE_EVENT_TYPE = lazy_re.compile(
     r"^(checkout\.session|customer\.subscription|invoice|invoiceitem|payment_intent|charge|setup_intent"
     r"|payment_method|subscription_schedule|billing_portal\.session|customer\.source)\.[a-z_.]+$"
 )

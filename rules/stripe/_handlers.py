@@ -7,9 +7,9 @@ and hand the handler a verified event.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
+from linter import lazy_re
 from linter.flow.modules import module_graph
 from linter.flow.project import handler_registrations
 from linter.js.expressions import arguments_of, unwrap
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from linter.project import ProjectIndex
 
 _REQUEST_NAMES = frozenset({"req", "request", "_req", "_request"})
-_REQUEST_TYPE = re.compile(r"\b\w*Request\b")
+_REQUEST_TYPE = lazy_re.compile(r"\b\w*Request\b")
 
 
 def request_handler(node: Node, file: "FileContext") -> Node | None:

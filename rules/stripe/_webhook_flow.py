@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 
+from linter import lazy_re
 from linter.flow.spec import RequestValueSpec
 from linter.flow.tracer import Flow, Step
 from linter.frameworks.nestjs import decorated_parameter
@@ -35,7 +36,7 @@ RAW_BODY = "raw body"
 
 VERIFYING_METHODS = frozenset({"constructEvent", "constructEventAsync", "verifyHeader", "verifyHeaderAsync"})
 # Helpers of the project that verify a webhook, by their name: `verifyStripeWebhook(req)`, `getVerifiedEvent(…)`.
-_VERIFYING_NAME = re.compile(r"verif|signature|constructevent|validate\w*webhook|webhook\w*valid|createhmac", re.I)
+_VERIFYING_NAME = lazy_re.compile(r"verif|signature|constructevent|validate\w*webhook|webhook\w*valid|createhmac", re.I)
 _RAW_METHODS = frozenset({"text", "arrayBuffer", "blob", "bytes"})
 _LOGGING_ROOTS = frozenset({"console", "logger", "log", "Sentry", "debug"})
 _SIGNATURE_HEADER = "stripe-signature"

@@ -84,9 +84,9 @@ app.use(express.json());
 
 from __future__ import annotations
 
-import re
 from typing import Iterator
 
+from linter import lazy_re
 from linter.context import FileContext
 from linter.flow.file_flow import file_flow
 from linter.flow.project import cross_file_reaches, hop_locations
@@ -118,7 +118,7 @@ from ._webhook_flow import (
 )
 
 PENDING_PARSER, HANDLER_ELSEWHERE = "pending-parser", "handler-elsewhere"
-_BODY_PARSER_OFF = re.compile(rb"bodyParser\s*:\s*false")
+_BODY_PARSER_OFF = lazy_re.compile(rb"bodyParser\s*:\s*false")
 _RAW_BODY_ADVICE = "pass the raw body Stripe signed"
 _UNVERIFIED = (
     "acts on the request body as a Stripe event without verifying its signature, so anyone can post a forged "
