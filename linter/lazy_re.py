@@ -28,35 +28,12 @@ class LazyPattern:
         compiled = self.__dict__.get("_pattern")
         if compiled is None:  # two threads may both compile it: the same pattern either way
             compiled = re.compile(self.pattern, self._flags)
-            # Instance attributes: found before the methods below, which they stand in for from now on.
+            # Kept on the instance: found there from now on, without a call of `__getattr__`.
             self.__dict__.update({name: getattr(compiled, name) for name in _METHODS}, _pattern=compiled)
         return compiled
 
-    def search(self, *args, **kwargs):
-        return self._compiled().search(*args, **kwargs)
-
-    def match(self, *args, **kwargs):
-        return self._compiled().match(*args, **kwargs)
-
-    def fullmatch(self, *args, **kwargs):
-        return self._compiled().fullmatch(*args, **kwargs)
-
-    def finditer(self, *args, **kwargs):
-        return self._compiled().finditer(*args, **kwargs)
-
-    def findall(self, *args, **kwargs):
-        return self._compiled().findall(*args, **kwargs)
-
-    def sub(self, *args, **kwargs):
-        return self._compiled().sub(*args, **kwargs)
-
-    def subn(self, *args, **kwargs):
-        return self._compiled().subn(*args, **kwargs)
-
-    def split(self, *args, **kwargs):
-        return self._compiled().split(*args, **kwargs)
-
     def __getattr__(self, name: str):
+        """The compiled pattern's attribute: its methods (`search`, ...) the first time, the others always."""
         if name.startswith("__"):  # what pickle and copy look for: the class's own answers stand
             raise AttributeError(name)
         return getattr(self._compiled(), name)
