@@ -88,13 +88,14 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="loadlint-bench-") as cache_home:
         env = {**os.environ, "XDG_CACHE_HOME": cache_home}
-        lint = [sys.executable, "-m", "linter", "check", "--format", "json", "--exit-zero"]
+        check = ["check", "--format", "json", "--exit-zero"]
+        lint = [sys.executable, "-m", "linter", *check]
         if full:
             cold, peak_kb = _run_many(args.repeat, [*lint, "--no-cache", "-j", "1", str(target)], env)
             times["cold, 1 process"] = cold
             jobs = str(args.jobs)
             times["cold, N processes"], _ = _run_many(args.repeat, [*lint, "--no-cache", "-j", jobs, str(target)], env)
-            idle = [sys.executable, "-m", "tests.idle_rules", *lint[3:], "--no-cache"]
+            idle = [sys.executable, "-m", "tests.idle_rules", *check, "--no-cache"]
             times[IDLE_RUNS["cold, 1 process"]], _ = _run_many(args.repeat, [*idle, "-j", "1", str(target)], env)
             times[IDLE_RUNS["cold, N processes"]], _ = _run_many(args.repeat, [*idle, "-j", jobs, str(target)], env)
         _run([*lint, str(target)], env)  # fills the cache

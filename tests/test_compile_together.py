@@ -26,7 +26,7 @@ def test_each_query_compiled_together_matches_what_it_matches_alone(language):
     queries = [query for query in _queries(language) if not is_root_only(query)]
     together = compile_together(queries, language)
     assert len(queries) > 5 and list(together) == queries
-    checked = 0
+    checked = matched = 0
     for path in FIXTURE_SOURCES[::3]:
         if LANGUAGE_BY_SUFFIX[path.suffix] != language:
             continue
@@ -35,11 +35,13 @@ def test_each_query_compiled_together_matches_what_it_matches_alone(language):
         middle = (len(source) // 3, len(source) // 3 + 200)
         for query in queries:
             alone, shared = compile_query(query, language), together[query]
-            assert described_matches(shared.matches(root)) == described_matches(alone.matches(root)), (path, query)
+            everywhere = described_matches(alone.matches(root))
+            assert described_matches(shared.matches(root)) == everywhere, (path, query)
             assert described_matches(shared.matches(root, middle)) == described_matches(alone.matches(root, middle))
             assert shared._last_captures == alone._last_captures
             checked += 1
-    assert checked > 50
+            matched += bool(everywhere)
+    assert checked > 50 and matched > 10  # the fixtures give the queries matches to compare
 
 
 def test_a_query_of_no_pattern_and_a_bad_one():
